@@ -1,0 +1,51 @@
+# Thin wrapper over CMake for the README's two commands and a few extras.
+#   make demo   install what is missing, build, run the pipeline on the embedded broker
+#   make test   install what is missing, build with -Werror + ASan/UBSan, run every test
+BUILD      ?= build
+TEST_BUILD ?= build-test
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+SHARED     ?= $(abspath ../shared)
+
+.PHONY: all deps deps-test build demo test check bench fuzz format install clean
+
+all: build
+
+deps:
+	@deploy/deps.sh
+
+deps-test:
+	@deploy/deps.sh --test
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNW_BUILD_TESTS=OFF >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	deploy/demo.sh $(BUILD)
+
+# The tests run on the sanitizer build (ASan + UBSan) with warnings as errors.
+test: deps-test
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNW_WERROR=ON -DNW_SANITIZE=ON \
+	      -DNW_SHARED_DIR=$(SHARED) >/dev/null
+	cmake --build $(TEST_BUILD) -j$(JOBS)
+	cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The same tests on an optimised build without sanitizers.
+check: deps-test
+	cmake -S . -B build-check -DNW_WERROR=ON -DNW_SHARED_DIR=$(SHARED) >/dev/null
+	cmake --build build-check -j$(JOBS)
+	cd build-check && ctest --output-on-failure -j$(JOBS)
+
+bench: deps-test
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DNW_SHARED_DIR=$(SHARED) >/dev/null
+	cmake --build build-bench -j$(JOBS)
+	@for b in build-bench/tests/bench/bench_*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done; true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) build-check build-bench out

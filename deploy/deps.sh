@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages newswire needs to build, test and run, when
+# they are missing. Idempotent: a second run installs nothing. Uses apt-get
+# only (no other network). Needs root, or sudo for a regular user.
+#
+#   deploy/deps.sh           build + run dependencies
+#   deploy/deps.sh --test    also what the tests need
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake pkg-config
+  librdkafka-dev libjansson-dev libxml2-dev libyaml-dev libxxhash-dev
+)
+TEST_PKGS=(
+  libcriterion-dev libxml2-utils python3
+)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${TEST_PKGS[@]}")
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done" >&2

@@ -1,0 +1,323 @@
+/*
+ * nw_testutil — test helpers: dataset and fixture paths, files, temp dirs,
+ * child processes with captured output and timeouts. See nw_testutil.h.
+ */
+#include "nw_testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+const char *nw_test_shared_dir(void)
+{
+    const char *dir = getenv("NW_SHARED_DIR");
+    if (!dir || !*dir)
+        dir = "../shared";
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    return dir;
+}
+
+char *nw_test_shared_path(const char *rel)
+{
+    const char *dir = nw_test_shared_dir();
+    return dir ? join(dir, rel) : NULL;
+}
+
+char *nw_test_fixture_path(const char *rel)
+{
+    const char *dir = getenv("NW_FIXTURES_DIR");
+    return join(dir && *dir ? dir : "tests/fixtures", rel);
+}
+
+char *nw_test_bin_path(const char *rel)
+{
+    const char *dir = getenv("NW_BIN_DIR");
+    return join(dir && *dir ? dir : ".", rel);
+}
+
+char *nw_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        cap *= 2;
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+        }
+        buf = nb;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (!buf || failed) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int nw_test_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t put = fwrite(data, 1, len, f);
+    int rc = fclose(f);
+    return put == len && rc == 0 ? 0 : -1;
+}
+
+char *nw_test_mkdtemp(const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    char templ[4096];
+    snprintf(templ, sizeof templ, "%s/nwtest-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
+    if (!mkdtemp(templ))
+        return NULL;
+    return strdup(templ);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void nw_test_rm_rf(const char *path)
+{
+    if (path)
+        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Append what is readable on fd to a growing buffer; returns bytes read, 0 on EOF. */
+static ssize_t drain(int fd, char **buf, size_t *len, size_t *cap)
+{
+    char chunk[8192];
+    ssize_t got = read(fd, chunk, sizeof chunk);
+    if (got <= 0)
+        return got;
+    if (*len + (size_t)got + 1 > *cap) {
+        size_t ncap = (*cap + (size_t)got + 1) * 2;
+        char *nb = realloc(*buf, ncap);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = ncap;
+    }
+    memcpy(*buf + *len, chunk, (size_t)got);
+    *len += (size_t)got;
+    (*buf)[*len] = '\0';
+    return got;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out,
+                char **errout)
+{
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(in_pipe[0], 0);
+        dup2(out_pipe[1], 1);
+        dup2(err_pipe[1], 2);
+        close(in_pipe[0]); close(in_pipe[1]);
+        close(out_pipe[0]); close(out_pipe[1]);
+        close(err_pipe[0]); close(err_pipe[1]);
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    signal(SIGPIPE, SIG_IGN);
+    size_t in_len = input ? strlen(input) : 0, in_off = 0;
+    int in_fd = in_pipe[1];
+    if (in_len == 0) {
+        close(in_fd);
+        in_fd = -1;
+    } else {
+        fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    }
+    char *obuf = calloc(1, 1), *ebuf = calloc(1, 1);
+    size_t olen = 0, ocap = 1, elen = 0, ecap = 1;
+    int open_fds = 2;
+    double deadline = now_s() + timeout_s;
+    int killed = 0;
+    while (open_fds > 0) {
+        struct pollfd p[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0},
+                              {in_fd, POLLOUT, 0}};
+        int left_ms = (int)((deadline - now_s()) * 1000);
+        if (left_ms <= 0) {
+            kill(pid, SIGKILL);
+            killed = 1;
+            break;
+        }
+        if (poll(p, in_fd >= 0 ? 3 : 2, left_ms) < 0 && errno != EINTR)
+            break;
+        if (in_fd >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = write(in_fd, input + in_off, in_len - in_off);
+            if (w > 0)
+                in_off += (size_t)w;
+            if (w < 0 || in_off == in_len) {
+                close(in_fd);
+                in_fd = -1;
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                ssize_t got = i == 0 ? drain(p[i].fd, &obuf, &olen, &ocap)
+                                     : drain(p[i].fd, &ebuf, &elen, &ecap);
+                if (got <= 0) {
+                    close(p[i].fd);
+                    if (i == 0)
+                        out_pipe[0] = -1;
+                    else
+                        err_pipe[0] = -1;
+                    open_fds--;
+                }
+            }
+        }
+    }
+    if (in_fd >= 0)
+        close(in_fd);
+    if (out_pipe[0] >= 0)
+        close(out_pipe[0]);
+    if (err_pipe[0] >= 0)
+        close(err_pipe[0]);
+    int status = 0;
+    /* the child may linger after closing its pipes: honour the deadline */
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (now_s() > deadline) {
+            kill(pid, SIGKILL);
+            killed = 1;
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(10000);
+    }
+    if (out)
+        *out = obuf;
+    else
+        free(obuf);
+    if (errout)
+        *errout = ebuf;
+    else
+        free(ebuf);
+    if (killed || WIFSIGNALED(status))
+        return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL);
+    return WEXITSTATUS(status);
+}
+
+pid_t nw_test_spawn(char *const argv[], int *stdout_fd)
+{
+    int p[2] = {-1, -1};
+    if (stdout_fd && pipe(p))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (stdout_fd) {
+            dup2(p[1], 1);
+            close(p[0]);
+            close(p[1]);
+        }
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    if (stdout_fd) {
+        close(p[1]);
+        *stdout_fd = p[0];
+    }
+    return pid;
+}
+
+char *nw_test_read_line(int fd, int timeout_s)
+{
+    size_t cap = 256, len = 0;
+    char *line = malloc(cap);
+    double deadline = now_s() + timeout_s;
+    while (line) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int left_ms = (int)((deadline - now_s()) * 1000);
+        if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0)
+            break;
+        char c;
+        if (read(fd, &c, 1) != 1)
+            break;
+        if (c == '\n') {
+            line[len] = '\0';
+            return line;
+        }
+        if (len + 2 > cap) {
+            char *nl = realloc(line, cap * 2);
+            if (!nl)
+                break;
+            line = nl;
+            cap *= 2;
+        }
+        line[len++] = c;
+    }
+    free(line);
+    return NULL;
+}
+
+int nw_test_stop(pid_t pid, int timeout_s)
+{
+    int status = 0;
+    kill(pid, SIGTERM);
+    double deadline = now_s() + timeout_s;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (now_s() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(20000);
+    }
+    return status;
+}

@@ -1,0 +1,46 @@
+/*
+ * nw_testutil — helpers shared by the Criterion tests: where the shared
+ * datasets and fixtures are, reading files, temporary directories, and
+ * running the project's binaries as child processes with captured output.
+ * Test code only; everything returned is malloc'd and freed by the caller.
+ */
+#ifndef NW_TESTUTIL_H
+#define NW_TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Root of ../shared (env NW_SHARED_DIR, default "../shared"), or NULL when it
+ * does not exist. Borrowed static string. */
+const char *nw_test_shared_dir(void);
+/* "<shared>/<rel>" when the shared dir exists, else NULL. Caller frees. */
+char *nw_test_shared_path(const char *rel);
+/* "<NW_FIXTURES_DIR>/<rel>" (tests/fixtures in the source tree). Caller frees. */
+char *nw_test_fixture_path(const char *rel);
+/* "<NW_BIN_DIR>/<rel>", e.g. "producers/newswire". Caller frees. */
+char *nw_test_bin_path(const char *rel);
+
+/* Whole file into a NUL-terminated buffer; NULL on error. */
+char *nw_test_read_file(const char *path, size_t *len);
+int nw_test_write_file(const char *path, const void *data, size_t len);
+/* New empty directory under $TMPDIR (or /tmp). Caller frees the string and
+ * may remove the tree with nw_test_rm_rf. */
+char *nw_test_mkdtemp(const char *tag);
+void nw_test_rm_rf(const char *path);
+
+/* Run argv[0] (a path) with stdin from `input` (may be NULL), wait at most
+ * timeout_s seconds (then SIGKILL). Captures stdout and stderr into malloc'd
+ * strings when out/errout are non-NULL. Returns the exit status (0..255),
+ * 128+signal when killed, -1 on failure to start. */
+int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out,
+                char **errout);
+
+/* Start argv in the background with stdout to a pipe; returns pid and the
+ * read end of the pipe in *stdout_fd (-1 if not wanted). */
+pid_t nw_test_spawn(char *const argv[], int *stdout_fd);
+/* Read one line from fd (blocking up to timeout_s); caller frees. */
+char *nw_test_read_line(int fd, int timeout_s);
+/* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
+int nw_test_stop(pid_t pid, int timeout_s);
+
+#endif
