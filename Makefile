@@ -49,3 +49,10 @@ install: build
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) build-check build-bench out
+
+# libFuzzer targets with clang; FUZZ_SECONDS per target (CI runs a short pass).
+FUZZ_SECONDS ?= 20
+fuzz: deps-test
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DNW_FUZZ=ON -DNW_BUILD_TESTS=ON >/dev/null
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_parse fuzz_ninjs
+	NW_SHARED_DIR=$(SHARED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)

@@ -43,7 +43,12 @@ int nw_err_prefix(nw_err *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    /* truncating a long message is fine: the prefix matters more than the tail */
+    size_t plen = strlen(prefix); /* < NW_ERR_MSG_MAX: vsnprintf bounded it */
+    size_t olen = strnlen(old, sizeof err->msg - 1 - plen);
+    memcpy(err->msg, prefix, plen);
+    memcpy(err->msg + plen, old, olen);
+    err->msg[plen + olen] = '\0';
     return err->code;
 }
 

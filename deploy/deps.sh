@@ -12,7 +12,7 @@ BUILD_PKGS=(
   librdkafka-dev libjansson-dev libxml2-dev libyaml-dev libxxhash-dev
 )
 TEST_PKGS=(
-  libcriterion-dev libxml2-utils python3
+  libcriterion-dev libxml2-utils python3 clang libclang-rt-14-dev
 )
 
 want=("${BUILD_PKGS[@]}")

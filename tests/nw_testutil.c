@@ -2,6 +2,7 @@
  * nw_testutil — test helpers: dataset and fixture paths, files, temp dirs,
  * child processes with captured output and timeouts. See nw_testutil.h.
  */
+#define _XOPEN_SOURCE 700
 #include "nw_testutil.h"
 
 #include <errno.h>
