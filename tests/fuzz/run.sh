@@ -25,6 +25,10 @@ seed_dir() { # target -> a fresh corpus dir with seeds copied in (corpus dirs ge
       for f in "$SHARED"/datasets/ninjs/iptc-newsinjson/examples/*/*.json; do
         [[ -f "$f" ]] && cp "$f" "$dir/"
       done ;;
+    fuzz_config)
+      for f in "$ROOT"/deploy/*.yaml; do
+        [[ -f "$f" ]] && cp "$f" "$dir/"
+      done ;;
   esac
   echo "$dir"
 }
