@@ -1,0 +1,107 @@
+/*
+ * nw_parser — the one interface every wire-format parser implements, and the
+ * registry that picks one: bytes + an origin name in, nw_story values or a
+ * precise error out. A parser never reads files, never logs, never exits.
+ *
+ * nw_parse_buffer() owns input hygiene so parsers see clean text only: size
+ * limit, empty and binary input refused, a UTF-8 BOM stripped, invalid UTF-8
+ * repaired (stray bytes decoded as windows-1252/Latin-1, with a warning: the
+ * repair is a best guess, not a guarantee of the right characters), CRLF and
+ * lone CR turned into LF. The registry is one static table in nw_parser.c;
+ * adding a format is one line there plus its nw_parse_<format>.c file.
+ */
+#ifndef NW_PARSER_H
+#define NW_PARSER_H
+
+#include <stddef.h>
+
+#include "nw_err.h"
+#include "nw_story.h"
+
+/* Default input size limit: larger inputs are refused with NW_ELIMIT. */
+#define NW_PARSE_MAX_INPUT ((size_t)16 << 20)
+
+/* Called for every non-fatal problem (a repaired encoding, a skipped
+ * category...). `msg` starts with the origin when one is known
+ * ("feed.txt: invalid UTF-8 ..."); it is borrowed for the call only. */
+typedef void (*nw_parse_warn_fn)(void *ctx, const char *msg);
+
+typedef struct nw_parse_opts {
+    const char *origin;           /* names the input in messages (a path, "<stdin>"); may be NULL */
+    const char *timezone;         /* zone of times written without one; NULL = "UTC".
+                                   * Fixed offsets or IANA names (see nw_time.h) */
+    const char *default_category; /* category for stories whose input names none; may be NULL */
+    size_t max_input_bytes;       /* 0 = NW_PARSE_MAX_INPUT */
+    nw_parse_warn_fn warn;        /* NULL = nw_log_warn(mod "parser") */
+    void *warn_ctx;               /* passed to warn */
+} nw_parse_opts;
+/* Every field borrowed for the duration of the call; an all-zero struct (or a
+ * NULL opts pointer) means the defaults. */
+
+/* The stories one input produced. The list owns its stories. Zero-initialise
+ * it ({0}) before first use. */
+typedef struct nw_story_list {
+    nw_story **items;
+    size_t len, cap;
+} nw_story_list;
+
+/* Append a story; the list takes ownership of `story` in every case (on
+ * allocation failure the story is freed and NW_ENOMEM returned). */
+int nw_story_list_add(nw_story_list *list, nw_story *story);
+/* Free every story and the array; the list is left empty and reusable. */
+void nw_story_list_free(nw_story_list *list);
+
+/* A wire format. Both callbacks are pure functions of their arguments. */
+typedef struct nw_parser {
+    const char *name;        /* "webcopy", "headline-text", ... as given to --format */
+    const char *description; /* one line for --help */
+    /* Confidence 0..100 that buf (clean UTF-8, LF line ends) is this format;
+     * 0 = certainly not. Must be cheap: look at the first few KiB only. */
+    int (*detect)(const char *buf, size_t len);
+    /* Parse clean text (see nw_parse_buffer; buf[len] is NUL and there is no
+     * NUL inside) and append stories to `out`.
+     * On failure return negative with err set (message without the origin,
+     * nw_parse_buffer adds it); `out` may then hold partial stories, which the
+     * caller discards. `opts` is never NULL here and has its defaults filled. */
+    int (*parse)(const char *buf, size_t len, const nw_parse_opts *opts, nw_story_list *out,
+                 nw_err *err);
+} nw_parser;
+
+/* Built-in formats, each defined in its nw_parse_<file>.c and listed in the
+ * registry table in nw_parser.c. */
+extern const nw_parser nw_parser_webcopy;       /* nw_parse_plaintext.c */
+extern const nw_parser nw_parser_headline_text; /* nw_parse_plaintext.c */
+
+/* The parser registered under `name`, or NULL. Borrowed, static. */
+const nw_parser *nw_parser_find(const char *name);
+/* The parser with the highest detect() confidence above 0, or NULL. Earlier
+ * table entries win ties. buf should be clean text as parse() sees it. */
+const nw_parser *nw_parser_detect(const char *buf, size_t len);
+/* Registered parsers, in table order: returns the count, *out the array. */
+size_t nw_parser_all(const nw_parser *const **out);
+
+/* Parse one input. `format` is "auto" (or NULL) to detect, else a parser name.
+ * Applies the hygiene described at the top, then the parser. Stories are
+ * appended to `out` only on success: on failure `out` is left as it was.
+ * Errors (message prefixed "<origin>: " when opts->origin is set):
+ *   NW_ELIMIT "input is N bytes, over the limit of M bytes"
+ *   NW_EINVAL "empty file", "empty file (whitespace only)",
+ *             "binary data, not text (offset N)", "unknown format 'x' (known: ...)",
+ *             "unrecognised format (known: ...)", or the parser's own message. */
+int nw_parse_buffer(const char *format, const char *buf, size_t len, const nw_parse_opts *opts,
+                    nw_story_list *out, nw_err *err);
+
+/* Report a non-fatal problem through opts->warn (or the log), prefixed with
+ * "<origin>: " when opts->origin is set. For parsers and nw_parse_buffer. */
+void nw_parse_warn(const nw_parse_opts *opts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Read `path` ("-" = standard input, named "<stdin>") and nw_parse_buffer it
+ * with origin = the path. The size limit is checked before the content is
+ * read: a regular file over the limit is refused from its size alone, a pipe
+ * as soon as it passes the limit. Every error message starts with "<path>: ".
+ * opts may be NULL; its origin is ignored (the path is the origin). */
+int nw_parse_file(const char *path, const char *format, const nw_parse_opts *opts,
+                  nw_story_list *out, nw_err *err);
+
+#endif
