@@ -1,0 +1,356 @@
+/*
+ * nw_kafka — topic naming, librdkafka configuration from `kafka.*` keys, and
+ * the embedded broker (librdkafka's mock cluster).
+ *
+ * Configuration passes through unchanged: every scalar under the `kafka` map
+ * becomes one librdkafka property, so SASL/TLS and tuning need no code here.
+ * This module never logs a configuration value (it may be a secret) and never
+ * prints errors itself; librdkafka's own logs are routed to nw_log.
+ *
+ * The embedded broker lives inside a private producer handle that never
+ * connects anywhere: rd_kafka_mock_cluster_new() needs an rd_kafka_t to own
+ * the cluster's thread. librdkafka 2.0.2 has no call to change the partition
+ * count of auto-created topics (the mock always uses 4), so topics that need
+ * another count are created up front with nw_broker_create_topic().
+ */
+#include "nw_kafka.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "nw_log.h"
+
+/* ------------------------------------------------------------------------ */
+/* Topic names                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Kafka's legal topic characters: ASCII letters, digits, '.', '_' and '-'. */
+static int topic_char_ok(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+int nw_kafka_topic_name(const char *prefix, const char *slug, char *out, size_t outlen,
+                        nw_err *err)
+{
+    if (!prefix)
+        prefix = "";
+    if (!slug || !*slug)
+        return nw_err_set(err, NW_EINVAL, "topic name: empty category slug");
+    if (!out || outlen == 0)
+        return nw_err_set(err, NW_ELIMIT, "topic name: no room for the result");
+    size_t plen = strlen(prefix), slen = strlen(slug);
+    if (plen + slen > NW_TOPIC_NAME_MAX)
+        return nw_err_set(err, NW_ELIMIT,
+                          "topic name '%s%.40s...' is %zu characters; Kafka allows at most %d",
+                          prefix, slug, plen + slen, NW_TOPIC_NAME_MAX);
+    if (plen + slen + 1 > outlen)
+        return nw_err_set(err, NW_ELIMIT, "topic name '%s%s' does not fit in %zu bytes", prefix,
+                          slug, outlen);
+    for (const char *p = prefix; *p; p++)
+        if (!topic_char_ok((unsigned char)*p))
+            return nw_err_set(err, NW_EINVAL,
+                              "topic prefix '%s': character '%c' is not allowed in a Kafka "
+                              "topic name (use letters, digits, '.', '_', '-')",
+                              prefix, *p);
+    for (const char *p = slug; *p; p++)
+        if (!topic_char_ok((unsigned char)*p))
+            return nw_err_set(err, NW_EINVAL,
+                              "category slug '%s': character 0x%02x is not allowed in a Kafka "
+                              "topic name",
+                              slug, (unsigned char)*p);
+    memcpy(out, prefix, plen);
+    memcpy(out + plen, slug, slen + 1);
+    if (!strcmp(out, ".") || !strcmp(out, ".."))
+        return nw_err_set(err, NW_EINVAL, "topic name '%s' is reserved by Kafka", out);
+    return 0;
+}
+
+const char *nw_kafka_topic_category(const char *topic, const char *prefix)
+{
+    if (!topic)
+        return NULL;
+    if (!prefix)
+        prefix = "";
+    size_t plen = strlen(prefix);
+    if (strncmp(topic, prefix, plen) != 0 || topic[plen] == '\0')
+        return NULL;
+    return topic + plen;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* librdkafka logs (syslog levels) -> nw_log. */
+static void log_to_nw_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    nw_log_level lv = level <= LOG_ERR       ? NW_LOG_ERROR
+                      : level <= LOG_WARNING ? NW_LOG_WARN
+                      : level <= LOG_INFO    ? NW_LOG_INFO
+                                             : NW_LOG_DEBUG;
+    nw_log(lv, "rdkafka", "%s client=%s fac=%s", buf, rk ? rd_kafka_name(rk) : "-", fac);
+}
+
+/* Properties whose values are credentials or key material. */
+static int key_is_secret(const char *key)
+{
+    static const char *const words[] = {"password", "secret", "oauthbearer.config",
+                                        "ssl.key.pem", "ssl_key", "ssl.keystore", "token"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strstr(key, words[i]))
+            return 1;
+    return 0;
+}
+
+int nw_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, nw_err *err)
+{
+    char errstr[512];
+    if (!conf || !key || !*key)
+        return nw_err_set(err, NW_EINVAL, "kafka: empty property name");
+    if (!value)
+        return nw_err_set(err, NW_EINVAL, "kafka.%s: expected a value", key);
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key, value, errstr, sizeof errstr);
+    if (res == RD_KAFKA_CONF_OK)
+        return 0;
+    /* librdkafka may quote the value in errstr: keep secrets out of messages */
+    if (res == RD_KAFKA_CONF_INVALID && key_is_secret(key))
+        return nw_err_set(err, NW_EINVAL, "kafka.%s: invalid value (not shown: secret)", key);
+    return nw_err_set(err, NW_EINVAL, "kafka.%s: %s", key, errstr);
+}
+
+/* Where a config node came from, for messages: "line 12" or "environment". */
+static void node_where(const nw_cfg_node *node, char *buf, size_t len)
+{
+    int line = nw_cfg_line(node);
+    if (line > 0)
+        snprintf(buf, len, "line %d", line);
+    else
+        snprintf(buf, len, "environment");
+}
+
+/* Join a sequence of scalars with ',' (bootstrap.servers as a YAML list). */
+static char *join_seq(const nw_cfg_node *seq, nw_err *err, const char *name)
+{
+    size_t n = nw_cfg_len(seq), total = 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = nw_cfg_scalar(nw_cfg_item(seq, i));
+        if (!s) {
+            char where[32];
+            node_where(nw_cfg_item(seq, i), where, sizeof where);
+            nw_err_set(err, NW_EINVAL, "%s: kafka.%s[%zu]: expected a scalar in the list", where,
+                       name, i);
+            return NULL;
+        }
+        total += strlen(s) + 1;
+    }
+    char *out = malloc(total);
+    if (!out) {
+        nw_err_set(err, NW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, nw_cfg_scalar(nw_cfg_item(seq, i)));
+    }
+    return out;
+}
+
+/* Set every scalar below `map`, with keys prefixed by `prefix` ("" at the top). */
+static int conf_apply_map(rd_kafka_conf_t *conf, const nw_cfg_node *map, const char *prefix,
+                          nw_err *err)
+{
+    size_t n = nw_cfg_len(map);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = nw_cfg_key_at(map, i);
+        const nw_cfg_node *val = nw_cfg_value_at(map, i);
+        char name[512], where[32];
+        int w = snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", key);
+        node_where(val, where, sizeof where);
+        if (w < 0 || (size_t)w >= sizeof name)
+            return nw_err_set(err, NW_ELIMIT, "%s: kafka.%.60s...: key too long", where, name);
+        int rc = 0;
+        switch (nw_cfg_kind_of(val)) {
+        case NW_CFG_SCALAR:
+            rc = nw_kafka_conf_set(conf, name, nw_cfg_scalar(val), err);
+            break;
+        case NW_CFG_MAP:
+            rc = conf_apply_map(conf, val, name, err);
+            if (rc < 0)
+                return rc; /* the nested call already said where */
+            continue;
+        case NW_CFG_SEQ: {
+            char *joined = join_seq(val, err, name);
+            if (!joined)
+                return err ? err->code : NW_EINVAL;
+            rc = nw_kafka_conf_set(conf, name, joined, err);
+            free(joined);
+            break;
+        }
+        case NW_CFG_NULL:
+        default:
+            rc = nw_err_set(err, NW_EINVAL, "kafka.%s: expected a value", name);
+            break;
+        }
+        if (rc < 0) {
+            nw_err_prefix(err, "%s: ", where);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *brokers,
+                                   nw_err *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        nw_err_set(err, NW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, log_to_nw_log);
+    if (nw_kafka_conf_set(conf, "client.id", "newswire", err) < 0)
+        goto fail;
+
+    if (kafka_map) {
+        nw_cfg_kind kind = nw_cfg_kind_of(kafka_map);
+        if (kind == NW_CFG_MAP) {
+            if (conf_apply_map(conf, kafka_map, "", err) < 0)
+                goto fail;
+        } else if (kind != NW_CFG_NULL) {
+            char where[32];
+            node_where(kafka_map, where, sizeof where);
+            nw_err_set(err, NW_EINVAL,
+                       "%s: kafka: expected a map of librdkafka properties (acks: all, ...)",
+                       where);
+            goto fail;
+        }
+    }
+    if (brokers && nw_kafka_conf_set(conf, "bootstrap.servers", brokers, err) < 0)
+        goto fail;
+    return conf;
+
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Embedded broker                                                          */
+/* ------------------------------------------------------------------------ */
+
+struct nw_broker {
+    rd_kafka_t *rk;                    /* owns the mock cluster's thread */
+    rd_kafka_mock_cluster_t *mcluster; /* owned, destroyed before rk */
+    int partitions;                    /* default for nw_broker_create_topic */
+    char *bootstrap;                   /* owned copy */
+};
+
+nw_broker *nw_broker_new(int broker_count, int partitions, nw_err *err)
+{
+    char errstr[512];
+    if (broker_count < 1 || broker_count > NW_BROKER_MAX_BROKERS) {
+        nw_err_set(err, NW_EINVAL, "broker count %d: expected 1..%d", broker_count,
+                   NW_BROKER_MAX_BROKERS);
+        return NULL;
+    }
+    if (partitions < 1 || partitions > NW_BROKER_MAX_PARTITIONS) {
+        nw_err_set(err, NW_EINVAL, "partitions %d: expected 1..%d", partitions,
+                   NW_BROKER_MAX_PARTITIONS);
+        return NULL;
+    }
+    nw_broker *b = calloc(1, sizeof *b);
+    if (!b) {
+        nw_err_set(err, NW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    b->partitions = partitions;
+
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf)
+        goto nomem;
+    rd_kafka_conf_set_log_cb(conf, log_to_nw_log);
+    /* The host handle never connects: it only carries the cluster. Keep its
+     * "no bootstrap.servers" notice out of the logs. */
+    if (rd_kafka_conf_set(conf, "client.id", "newswire-broker", errstr, sizeof errstr) ||
+        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr)) {
+        rd_kafka_conf_destroy(conf);
+        nw_err_set(err, NW_EKAFKA, "embedded broker: %s", errstr);
+        goto fail;
+    }
+    b->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!b->rk) {
+        rd_kafka_conf_destroy(conf); /* not taken on failure */
+        nw_err_set(err, NW_EKAFKA, "embedded broker: %s", errstr);
+        goto fail;
+    }
+    /* rd_kafka_new() succeeded: conf is owned by rk now. */
+    b->mcluster = rd_kafka_mock_cluster_new(b->rk, broker_count);
+    if (!b->mcluster) {
+        nw_err_set(err, NW_EKAFKA,
+                   "embedded broker: could not start the mock cluster (listen on 127.0.0.1 "
+                   "failed?)");
+        goto fail;
+    }
+    const char *bs = rd_kafka_mock_cluster_bootstraps(b->mcluster);
+    b->bootstrap = strdup(bs ? bs : "");
+    if (!b->bootstrap)
+        goto nomem;
+    return b;
+
+nomem:
+    nw_err_set(err, NW_ENOMEM, "out of memory");
+fail:
+    nw_broker_free(b);
+    return NULL;
+}
+
+const char *nw_broker_bootstrap(const nw_broker *broker)
+{
+    return broker ? broker->bootstrap : NULL;
+}
+
+rd_kafka_mock_cluster_t *nw_broker_cluster(nw_broker *broker)
+{
+    return broker ? broker->mcluster : NULL;
+}
+
+int nw_broker_create_topic(nw_broker *broker, const char *topic, int partitions, nw_err *err)
+{
+    if (!broker || !broker->mcluster)
+        return nw_err_set(err, NW_EINVAL, "embedded broker: not running");
+    if (!topic || !*topic || strlen(topic) > NW_TOPIC_NAME_MAX)
+        return nw_err_set(err, NW_EINVAL, "embedded broker: invalid topic name");
+    for (const char *p = topic; *p; p++)
+        if (!topic_char_ok((unsigned char)*p))
+            return nw_err_set(err, NW_EINVAL,
+                              "embedded broker: topic '%s': character '%c' is not allowed",
+                              topic, *p);
+    if (partitions <= 0)
+        partitions = broker->partitions;
+    if (partitions > NW_BROKER_MAX_PARTITIONS)
+        return nw_err_set(err, NW_EINVAL, "topic '%s': partitions %d: expected 1..%d", topic,
+                          partitions, NW_BROKER_MAX_PARTITIONS);
+    /* replication factor 1: every replica lives on one mock broker anyway */
+    rd_kafka_resp_err_t rerr = rd_kafka_mock_topic_create(broker->mcluster, topic, partitions, 1);
+    if (rerr)
+        return nw_err_set(err, NW_EKAFKA, "embedded broker: create topic '%s': %s", topic,
+                          rd_kafka_err2str(rerr));
+    return 0;
+}
+
+void nw_broker_free(nw_broker *broker)
+{
+    if (!broker)
+        return;
+    if (broker->mcluster)
+        rd_kafka_mock_cluster_destroy(broker->mcluster);
+    if (broker->rk)
+        rd_kafka_destroy(broker->rk);
+    free(broker->bootstrap);
+    free(broker);
+}

@@ -1,0 +1,103 @@
+/*
+ * nw_publish — the producer's publishing core: one nw_story in, one ninjs
+ * JSON message per category topic out, counted until Kafka acknowledges it.
+ *
+ * Contract (ARCHITECTURE.md "Delivery"): an idempotent producer (acks=all);
+ * a full local queue means poll and retry, never drop; a message counts as
+ * done only when its delivery report says so. The serialized story is made
+ * once and reused for every topic. Used by `newswire-producer --once` and by
+ * the spool/feed service, which tracks each input through a ticket.
+ * Single-threaded: delivery reports are served from the caller's thread
+ * inside publish/drain; nothing here is safe to call from two threads.
+ */
+#ifndef NW_PUBLISH_H
+#define NW_PUBLISH_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "nw_err.h"
+#include "nw_story.h"
+
+/* Category slug used for stories that have none: topic "news.uncategorized". */
+#define NW_PUBLISH_UNCATEGORIZED "uncategorized"
+/* A story is routed to at most this many category topics. */
+#define NW_PUBLISH_MAX_TOPICS 32
+
+typedef struct nw_publish_opts {
+    const char *topic_prefix;  /* NULL = NW_TOPIC_PREFIX_NEWS ("news.") */
+    const char *uncategorized; /* NULL = NW_PUBLISH_UNCATEGORIZED */
+} nw_publish_opts;
+
+/* Per-input delivery accounting (one file, one feed item). The caller owns it
+ * and must keep it alive until the publisher has been drained: delivery
+ * reports update it. Zero-initialise before use. An input is done when
+ * acked == sent and failed == 0. */
+typedef struct nw_publish_ticket {
+    size_t sent;         /* messages handed to librdkafka */
+    size_t acked;        /* successful delivery reports */
+    size_t failed;       /* failed delivery reports or refused sends */
+    char first_error[256]; /* the first failure, "" when none */
+} nw_publish_ticket;
+
+/* Totals over the publisher's life. */
+typedef struct nw_publish_counts {
+    size_t stories;  /* stories sent (each to one or more topics) */
+    size_t messages; /* messages handed to librdkafka */
+    size_t acked;
+    size_t failed;
+    size_t pending;  /* still waiting for a delivery report */
+} nw_publish_counts;
+
+typedef struct nw_publisher nw_publisher;
+
+/* A story serialized and routed, ready to send: lets a caller prepare every
+ * story of an input before sending any of them. */
+typedef struct nw_outmsg nw_outmsg;
+
+/* New publisher on `conf`. Sets enable.idempotence=true, acks=all and the
+ * delivery report callback on it (a conf that contradicts them is refused).
+ * Takes ownership of conf on success only. opts may be NULL. */
+nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opts, nw_err *err);
+/* Destroys the producer without waiting: drain first. NULL accepted. */
+void nw_publisher_free(nw_publisher *pub);
+
+/* Serialize `story` (nw_ninjs_dumps) and compute its topics and headers.
+ * `origin` (a path or URL, may be NULL) goes into the nw-origin header.
+ * Fails with NW_EINVAL for a story without uri or a category that makes no
+ * valid topic name. Caller frees with nw_outmsg_free. */
+nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const char *origin,
+                                nw_err *err);
+void nw_outmsg_free(nw_outmsg *msg);
+/* The topics a prepared message goes to; *n receives the count. Borrowed. */
+const char *const *nw_outmsg_topics(const nw_outmsg *msg, size_t *n);
+/* The ninjs JSON value. Borrowed. */
+const char *nw_outmsg_json(const nw_outmsg *msg);
+
+/* Queue `msg` to each of its topics (key = uri, headers per nw_kafka.h).
+ * Blocks (serving delivery reports) while librdkafka's queue is full; never
+ * drops. `ticket` (may be NULL) is updated now and by later delivery reports.
+ * Returns negative when a message was refused outright (too large, fatal
+ * producer error); those count as failed, the others stay queued. */
+int nw_publisher_send(nw_publisher *pub, const nw_outmsg *msg, nw_publish_ticket *ticket,
+                      nw_err *err);
+
+/* prepare + send + free. */
+int nw_publisher_publish(nw_publisher *pub, const nw_story *story, const char *origin,
+                         nw_publish_ticket *ticket, nw_err *err);
+
+/* Serve delivery reports without blocking (call now and then in a loop). */
+void nw_publisher_poll(nw_publisher *pub);
+
+/* Wait up to timeout_ms (< 0 = until every message has a report; bounded by
+ * message.timeout.ms) for every queued message, then fill *counts (may be
+ * NULL). Returns 0 when nothing is pending and nothing ever failed, NW_ERETRY
+ * when messages are still pending, NW_EKAFKA when some failed (err says the
+ * first failure). */
+int nw_publisher_drain(nw_publisher *pub, int timeout_ms, nw_publish_counts *counts,
+                       nw_err *err);
+
+/* Current totals. */
+void nw_publisher_counts(const nw_publisher *pub, nw_publish_counts *counts);
+
+#endif
