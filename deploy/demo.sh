@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== starting the embedded Kafka broker (librdkafka mock cluster)"
-"$BIN/producers/newswire" broker --partitions 3 >"$OUT/broker.out" 2>"$OUT/broker.log" &
+"$BIN/producers/newswire" broker >"$OUT/broker.out" 2>"$OUT/broker.log" &
 BROKER_PID=$!
 BROKERS=""
 for _ in $(seq 1 100); do

@@ -1,0 +1,64 @@
+/*
+ * nw_xml — untrusted XML, read safely, and the small DOM helpers the XML
+ * parsers share.
+ *
+ * nw_xml_read() decodes the bytes with nw_encoding first (so a wrong encoding
+ * declaration cannot produce mojibake), drops prolog junk before the first '<'
+ * (leading blank lines before <?xml), and hands UTF-8 to libxml2 with network
+ * access off (XML_PARSE_NONET), no external DTD or entity loading (no
+ * XML_PARSE_DTDLOAD / NOENT: an XXE reference stays an unexpanded reference),
+ * libxml2's entity-amplification guard on (no XML_PARSE_HUGE: billion-laughs
+ * fails fast), a depth limit and an input size limit. Errors name the origin
+ * and line: "feed.xml:12: Opening and ending tag mismatch: item and channel".
+ *
+ * Helpers match elements by LOCAL name, ignoring namespaces, because real
+ * feeds use no namespace, the default one, or odd prefixes (ns0:) for the
+ * same vocabulary. Strings returned are malloc'd (caller frees) unless noted.
+ */
+#ifndef NW_XML_H
+#define NW_XML_H
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nw_err.h"
+
+#define NW_XML_MAX_DEPTH 256
+
+typedef struct nw_xml_doc {
+    xmlDocPtr doc;        /* owned */
+    char charset[40];     /* charset the bytes were decoded from */
+    bool declared_wrong;  /* the declaration lied about the bytes */
+} nw_xml_doc;
+
+/* Parse untrusted XML. max_bytes 0 = 16 MiB. On success fills *out (free with
+ * nw_xml_doc_free). `override` is an HTTP charset or NULL. */
+int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
+                size_t max_bytes, nw_xml_doc *out, nw_err *err);
+void nw_xml_doc_free(nw_xml_doc *d);
+
+/* Root element, or NULL. Borrowed. */
+xmlNodePtr nw_xml_root(const nw_xml_doc *d);
+/* True when node is an element with this local name. */
+bool nw_xml_is(const xmlNode *node, const char *local_name);
+/* First child element with this local name, or NULL. Borrowed. */
+xmlNodePtr nw_xml_child(const xmlNode *node, const char *local_name);
+/* Next sibling element (after `node`) with this local name, or NULL. Borrowed. */
+xmlNodePtr nw_xml_next(const xmlNode *node, const char *local_name);
+/* Descend by a '/'-separated path of local names ("head/docdata/doc-id"). Borrowed. */
+xmlNodePtr nw_xml_path(const xmlNode *node, const char *path);
+/* First descendant element (depth-first) with this local name. Borrowed. */
+xmlNodePtr nw_xml_find(const xmlNode *node, const char *local_name);
+/* Attribute value by local name (any namespace), or NULL. Malloc'd. */
+char *nw_xml_attr(const xmlNode *node, const char *local_name);
+/* Text content of node and its descendants, whitespace squeezed, or NULL when
+ * empty. Malloc'd. */
+char *nw_xml_text(const xmlNode *node);
+/* The children of node serialized as XML/XHTML markup (for inline bodies).
+ * Malloc'd, "" when none. */
+char *nw_xml_inner_markup(const xmlNode *node);
+/* 1-based source line of node (0 if unknown), for messages. */
+long nw_xml_line(const xmlNode *node);
+
+#endif
