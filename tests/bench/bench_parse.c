@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "nw_buf.h"
@@ -159,7 +160,8 @@ static double xmllint_once(const input_set *set)
     double t0 = now();
     pid_t pid = fork();
     if (pid == 0) {
-        freopen("/dev/null", "w", stderr);
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(126);
         execvp("xmllint", argv);
         _exit(127);
     }

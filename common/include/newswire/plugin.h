@@ -1,0 +1,140 @@
+/*
+ * newswire/plugin.h — the consumer plugin ABI. This header is the whole
+ * contract between the consumer host and a plugin, built in or loaded from a
+ * shared object with dlopen(). It depends on nothing but the C library.
+ *
+ * A plugin exports one descriptor. The host owns threads, batching, Kafka,
+ * offsets and retries; the plugin owns its state. Errors are classified:
+ * NW_PLUGIN_RETRY (the host backs off and calls again with the same input)
+ * or NW_PLUGIN_FATAL (the story goes to the dead-letter topic).
+ *
+ * Threading: the host never calls one plugin instance from two threads at
+ * once. Strings passed to a plugin are borrowed for the duration of the call.
+ *
+ * An out-of-tree plugin defines
+ *     const nw_plugin_descriptor nw_plugin_entry = { NW_PLUGIN_ABI_VERSION, ... };
+ * and is loaded with `path: /usr/lib/newswire/plugins/myplugin.so` in the chain.
+ */
+#ifndef NEWSWIRE_PLUGIN_H
+#define NEWSWIRE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change; the host refuses other versions. */
+#define NW_PLUGIN_ABI_VERSION 1
+
+/* The symbol name the host looks up in a shared object. */
+#define NW_PLUGIN_ENTRY_SYMBOL "nw_plugin_entry"
+
+typedef enum nw_plugin_kind {
+    NW_PLUGIN_FILTER = 1, /* sees one story at a time, may modify, drop or route it */
+    NW_PLUGIN_SINK = 2,   /* receives batches and makes them durable on flush */
+} nw_plugin_kind;
+
+typedef enum nw_plugin_status {
+    NW_PLUGIN_OK = 0,
+    NW_PLUGIN_DROP = 1,   /* filter: the story stops here, successfully (offset may advance) */
+    NW_PLUGIN_RETRY = -1, /* transient failure: the host backs off and retries */
+    NW_PLUGIN_FATAL = -2, /* permanent failure for this story/batch: dead-letter it */
+} nw_plugin_status;
+
+/* One header of a Kafka message: name and value (value not NUL-terminated). */
+typedef struct nw_plugin_header {
+    const char *name;
+    const void *value;
+    size_t value_len;
+} nw_plugin_header;
+
+/* One story as the chain sees it. The host owns the struct and its buffers.
+ * A filter that modifies the story replaces `json` through nw_plugin_api. */
+typedef struct nw_plugin_msg {
+    const char *json;     /* the ninjs JSON value, NUL-terminated */
+    size_t json_len;
+    const char *uri;      /* the message key (story uri), NUL-terminated */
+    const char *topic;    /* origin topic, e.g. "news.mid-east" */
+    const char *category; /* the topic's category slug, e.g. "mid-east" */
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp_ms; /* Kafka message timestamp, -1 if unknown */
+    const nw_plugin_header *headers;
+    size_t header_count;
+    void *host_ref;       /* opaque to the plugin; pass back to nw_plugin_api calls */
+} nw_plugin_msg;
+
+/* Services the host offers a plugin. All pointers are valid for the
+ * lifetime of the plugin instance. */
+typedef struct nw_plugin_api {
+    /* Log a line at level 0=error 1=warn 2=info 3=debug, tagged with the instance. */
+    void (*log)(void *host, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+    /* Filter only: replace the story JSON (copied). Returns 0 or -1. */
+    int (*set_json)(void *host_ref, const char *json, size_t len);
+    /* Filter only: add a header to what downstream plugins and forwards see (copied). */
+    int (*add_header)(void *host_ref, const char *name, const void *value, size_t len);
+    /* Filter only: route the story to this topic instead of its default. */
+    int (*set_route)(void *host_ref, const char *topic);
+    void *host; /* first argument of log */
+} nw_plugin_api;
+
+/* One settings block of the chain, as flat key/value strings, e.g. for
+ *   - plugin: archive-fs
+ *     root: /var/lib/newswire/archive
+ * the plugin sees {"root", "/var/lib/newswire/archive"}. Nested maps are
+ * flattened with dots ("kafka.acks"), lists joined with commas. */
+typedef struct nw_plugin_setting {
+    const char *key;
+    const char *value;
+    int line; /* line in the config file, 0 if unknown, for error messages */
+} nw_plugin_setting;
+
+typedef struct nw_plugin_config {
+    const char *instance_name; /* unique name of this instance in the chain */
+    const char *config_path;   /* the consumer's config file, for messages */
+    const nw_plugin_setting *settings;
+    size_t setting_count;
+    const nw_plugin_api *api;
+} nw_plugin_config;
+
+/* `abi_version` is the first member in every ABI version, so a host can read
+ * it from a descriptor of any version and refuse a mismatch before touching
+ * anything else. */
+typedef struct nw_plugin_descriptor {
+    uint32_t abi_version; /* NW_PLUGIN_ABI_VERSION the plugin was built with */
+    const char *name;     /* e.g. "archive-fs" */
+    nw_plugin_kind kind;
+    const char *description;
+
+    /* Validate settings and create state. On failure return NULL and write a
+     * message naming the key into err (size errlen). Unknown keys are errors. */
+    void *(*init)(const nw_plugin_config *config, char *err, size_t errlen);
+
+    /* Filter: inspect / modify / drop / route one story. NULL for sinks. */
+    nw_plugin_status (*process)(void *state, nw_plugin_msg *msg, char *err, size_t errlen);
+
+    /* Sink: accept a batch of stories, in partition order. The sink may
+     * buffer; nothing counts as done until flush() returns OK. NULL for filters.
+     * On NW_PLUGIN_FATAL, *failed_index names the first story that failed
+     * permanently (the host dead-letters it and resubmits the rest). */
+    nw_plugin_status (*write)(void *state, nw_plugin_msg *const *batch, size_t count,
+                              size_t *failed_index, char *err, size_t errlen);
+
+    /* Make everything accepted so far durable (fsync, commit, ack). */
+    nw_plugin_status (*flush)(void *state, char *err, size_t errlen);
+
+    /* Release state. Called once, after a final flush. */
+    void (*destroy)(void *state);
+} nw_plugin_descriptor;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

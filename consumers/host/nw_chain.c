@@ -1,0 +1,638 @@
+/*
+ * nw_chain — builds plugin instances from config and runs batches through
+ * them with retries. See nw_chain.h for the contract.
+ */
+#include "nw_chain.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nw_log.h"
+#include "nw_plugin_registry.h"
+
+typedef struct chain_instance {
+    char *name;
+    const nw_plugin_descriptor *desc;
+    nw_plugin_module *module; /* NULL for built-ins */
+    void *state;              /* from desc->init; NULL until created */
+    nw_plugin_api api;        /* api.host points to this instance */
+    nw_chain *chain;
+} chain_instance;
+
+struct nw_chain {
+    chain_instance *inst;
+    size_t len;
+    int64_t retry_initial_ms, retry_max_ms;
+    volatile sig_atomic_t *stop;
+    nw_chain_stats stats;
+};
+
+/* ---------------------------------------------------------------- messages */
+
+static char *dup_n(const void *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                      int32_t partition, int64_t offset, const void *key, size_t key_len,
+                      const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->topic = strdup(topic ? topic : "");
+    m->uri = dup_n(key ? key : "", key ? key_len : 0);
+    m->json = dup_n(json ? json : "", json ? json_len : 0);
+    if (!m->topic || !m->uri || !m->json) {
+        nw_chain_msg_deinit(m);
+        return nw_err_set(err, NW_ENOMEM, "out of memory copying a message");
+    }
+    const char *category = NULL;
+    if (topic_prefix && *topic_prefix) {
+        size_t pl = strlen(topic_prefix);
+        if (!strncmp(m->topic, topic_prefix, pl) && m->topic[pl])
+            category = m->topic + pl;
+    }
+    m->pub.json = m->json;
+    m->pub.json_len = json ? json_len : 0;
+    m->pub.uri = m->uri;
+    m->pub.topic = m->topic;
+    m->pub.category = category ? category : m->topic;
+    m->pub.partition = partition;
+    m->pub.offset = offset;
+    m->pub.timestamp_ms = timestamp_ms;
+    m->pub.host_ref = m;
+    m->state = NW_MSG_LIVE;
+    return 0;
+}
+
+int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value, size_t len)
+{
+    if (m->pub.header_count == m->header_cap) {
+        size_t cap = m->header_cap ? m->header_cap * 2 : 8;
+        nw_plugin_header *h = realloc(m->headers, cap * sizeof *h);
+        if (!h)
+            return NW_ENOMEM;
+        m->headers = h;
+        m->header_cap = cap;
+    }
+    char *n = strdup(name);
+    char *v = dup_n(value ? value : "", value ? len : 0);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return NW_ENOMEM;
+    }
+    m->headers[m->pub.header_count++] = (nw_plugin_header){n, v, value ? len : 0};
+    m->pub.headers = m->headers;
+    return 0;
+}
+
+void nw_chain_msg_deinit(nw_chain_msg *m)
+{
+    for (size_t i = 0; i < m->pub.header_count; i++) {
+        free((char *)m->headers[i].name);
+        free((void *)m->headers[i].value);
+    }
+    free(m->headers);
+    free(m->json);
+    free(m->uri);
+    free(m->topic);
+    free(m->route);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------ host API callbacks */
+
+static void api_log(void *host, int level, const char *fmt, ...)
+{
+    chain_instance *in = host;
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (level < NW_LOG_ERROR)
+        level = NW_LOG_ERROR;
+    if (level > NW_LOG_DEBUG)
+        level = NW_LOG_DEBUG;
+    nw_log((nw_log_level)level, "plugin", "%s plugin=%s", buf, in ? in->name : "?");
+}
+
+static int api_set_json(void *host_ref, const char *json, size_t len)
+{
+    nw_chain_msg *m = host_ref;
+    char *copy = dup_n(json, len);
+    if (!m || !copy) {
+        free(copy);
+        return -1;
+    }
+    free(m->json);
+    m->json = copy;
+    m->pub.json = copy;
+    m->pub.json_len = len;
+    return 0;
+}
+
+static int api_add_header(void *host_ref, const char *name, const void *value, size_t len)
+{
+    nw_chain_msg *m = host_ref;
+    if (!m || !name)
+        return -1;
+    return nw_chain_msg_add_header(m, name, value, len) < 0 ? -1 : 0;
+}
+
+static int api_set_route(void *host_ref, const char *topic)
+{
+    nw_chain_msg *m = host_ref;
+    char *copy = topic ? strdup(topic) : NULL;
+    if (!m || (topic && !copy))
+        return -1;
+    free(m->route);
+    m->route = copy;
+    return 0;
+}
+
+/* ------------------------------------------------------------ construction */
+
+typedef struct settings {
+    nw_plugin_setting *items;
+    size_t len, cap;
+} settings;
+
+static void settings_free(settings *s)
+{
+    for (size_t i = 0; i < s->len; i++) {
+        free((char *)s->items[i].key);
+        free((char *)s->items[i].value);
+    }
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+static int settings_add(settings *s, const char *key, const char *value, int line)
+{
+    if (s->len == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        nw_plugin_setting *it = realloc(s->items, cap * sizeof *it);
+        if (!it)
+            return NW_ENOMEM;
+        s->items = it;
+        s->cap = cap;
+    }
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return NW_ENOMEM;
+    }
+    s->items[s->len++] = (nw_plugin_setting){k, v, line};
+    return 0;
+}
+
+static int where(nw_err *err, int code, const char *origin, const nw_cfg_node *node,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int where(nw_err *err, int code, const char *origin, const nw_cfg_node *node,
+                 const char *fmt, ...)
+{
+    char msg[NW_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nw_err_set(err, code, "%s:%d: %s: %s", origin, node ? nw_cfg_line(node) : 0,
+                      node ? nw_cfg_path(node) : "chain", msg);
+}
+
+/* Flatten one setting value into s under `key`. */
+static int flatten(settings *s, const char *key, const nw_cfg_node *v, const char *origin,
+                   nw_err *err)
+{
+    switch (nw_cfg_kind_of(v)) {
+    case NW_CFG_NULL:
+        return settings_add(s, key, "", nw_cfg_line(v));
+    case NW_CFG_SCALAR:
+        return settings_add(s, key, nw_cfg_scalar(v), nw_cfg_line(v));
+    case NW_CFG_MAP:
+        for (size_t i = 0; i < nw_cfg_len(v); i++) {
+            const char *k = nw_cfg_key_at(v, i);
+            size_t n = strlen(key) + strlen(k) + 2;
+            char *full = malloc(n);
+            if (!full)
+                return nw_err_set(err, NW_ENOMEM, "out of memory");
+            snprintf(full, n, "%s.%s", key, k);
+            int rc = flatten(s, full, nw_cfg_value_at(v, i), origin, err);
+            free(full);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    case NW_CFG_SEQ: {
+        size_t total = 1;
+        for (size_t i = 0; i < nw_cfg_len(v); i++) {
+            const nw_cfg_node *it = nw_cfg_item(v, i);
+            if (nw_cfg_kind_of(it) != NW_CFG_SCALAR)
+                return where(err, NW_EINVAL, origin, it, "expected a list of scalars");
+            total += strlen(nw_cfg_scalar(it)) + 1;
+        }
+        char *joined = malloc(total);
+        if (!joined)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        joined[0] = '\0';
+        for (size_t i = 0; i < nw_cfg_len(v); i++) {
+            if (i)
+                strcat(joined, ",");
+            strcat(joined, nw_cfg_scalar(nw_cfg_item(v, i)));
+        }
+        int rc = settings_add(s, key, joined, nw_cfg_line(v));
+        free(joined);
+        return rc;
+    }
+    }
+    return 0;
+}
+
+static int read_string_key(const nw_cfg_node *item, const char *key, const char **out,
+                           nw_err *err)
+{
+    *out = NULL;
+    const nw_cfg_node *n = nw_cfg_get(item, key);
+    if (!n)
+        return 0;
+    return nw_cfg_as_string(n, out, err);
+}
+
+/* "/etc/newswire/consumer.yaml" + "plugins/x.so" -> "/etc/newswire/plugins/x.so". */
+static char *resolve_path(const char *config_path, const char *path)
+{
+    if (path[0] == '/' || !config_path || !strchr(config_path, '/'))
+        return strdup(path);
+    size_t dir = (size_t)(strrchr(config_path, '/') - config_path);
+    size_t n = dir + strlen(path) + 2;
+    char *full = malloc(n);
+    if (full)
+        snprintf(full, n, "%.*s/%s", (int)dir, config_path, path);
+    return full;
+}
+
+/* The setting an init error is about ("root: required", "unknown key
+ * 'colour'"), so the message points at its line; else the whole item. */
+static const nw_cfg_node *blamed_node(const nw_cfg_node *item, const char *msg)
+{
+    for (size_t i = 0; i < nw_cfg_len(item); i++) {
+        const char *k = nw_cfg_key_at(item, i);
+        size_t kl = strlen(k);
+        char quoted[256];
+        snprintf(quoted, sizeof quoted, "'%s'", k);
+        if ((!strncmp(msg, k, kl) && (msg[kl] == ':' || msg[kl] == '.')) || strstr(msg, quoted))
+            return nw_cfg_value_at(item, i);
+    }
+    return item;
+}
+
+static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
+                          const char *config_path, nw_err *err)
+{
+    const char *origin = config_path ? config_path : "<config>";
+    chain_instance *in = &c->inst[idx];
+    in->chain = c;
+    if (nw_cfg_kind_of(item) != NW_CFG_MAP)
+        return where(err, NW_EINVAL, origin, item,
+                     "expected a map with 'plugin: <name>' or 'path: <file.so>'");
+
+    const char *plugin = NULL, *path = NULL, *name = NULL;
+    if (read_string_key(item, "plugin", &plugin, err) < 0 ||
+        read_string_key(item, "path", &path, err) < 0 ||
+        read_string_key(item, "name", &name, err) < 0)
+        return NW_EINVAL;
+    if (!plugin && !path)
+        return where(err, NW_EINVAL, origin, item,
+                     "missing 'plugin' (a built-in plugin name) or 'path' (a plugin .so)");
+
+    if (path) {
+        char *full = resolve_path(config_path, path);
+        if (!full)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        nw_err lerr = {0};
+        int rc = nw_plugin_module_open(full, &in->module, &lerr);
+        free(full);
+        if (rc < 0)
+            return where(err, rc, origin, nw_cfg_get(item, "path"), "%s", lerr.msg);
+        in->desc = nw_plugin_module_descriptor(in->module);
+        if (plugin && strcmp(plugin, in->desc->name))
+            return where(err, NW_EINVAL, origin, nw_cfg_get(item, "plugin"),
+                         "'%s' does not match the name '%s' of the plugin loaded from %s",
+                         plugin, in->desc->name, path);
+    } else {
+        in->desc = nw_plugin_registry_find(plugin);
+        if (!in->desc) {
+            char known[256] = "";
+            for (size_t i = 0; i < nw_plugin_registry_count(); i++) {
+                size_t l = strlen(known);
+                snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "",
+                         nw_plugin_registry_at(i)->name);
+            }
+            return where(err, NW_EINVAL, origin, nw_cfg_get(item, "plugin"),
+                         "unknown plugin '%s' (built-in plugins: %s; load others with "
+                         "'path: /path/to/plugin.so')",
+                         plugin, known);
+        }
+    }
+
+    /* Instance name: explicit, else the plugin name, made unique by index. */
+    char buf[256];
+    if (name) {
+        snprintf(buf, sizeof buf, "%s", name);
+        for (size_t i = 0; i < idx; i++)
+            if (!strcmp(c->inst[i].name, buf))
+                return where(err, NW_EINVAL, origin, nw_cfg_get(item, "name"),
+                             "instance name '%s' is already used by chain[%zu]", name, i);
+    } else {
+        snprintf(buf, sizeof buf, "%s", in->desc->name);
+        for (size_t i = 0; i < idx; i++)
+            if (!strcmp(c->inst[i].name, buf)) {
+                snprintf(buf, sizeof buf, "%s#%zu", in->desc->name, idx);
+                break;
+            }
+    }
+    if (!(in->name = strdup(buf)))
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+
+    settings s = {0};
+    for (size_t i = 0; i < nw_cfg_len(item); i++) {
+        const char *k = nw_cfg_key_at(item, i);
+        if (!strcmp(k, "plugin") || !strcmp(k, "path") || !strcmp(k, "name"))
+            continue;
+        int rc = flatten(&s, k, nw_cfg_value_at(item, i), origin, err);
+        if (rc < 0) {
+            if (rc == NW_ENOMEM)
+                nw_err_set(err, NW_ENOMEM, "out of memory");
+            settings_free(&s);
+            return rc;
+        }
+    }
+
+    in->api = (nw_plugin_api){
+        .log = api_log,
+        .set_json = api_set_json,
+        .add_header = api_add_header,
+        .set_route = api_set_route,
+        .host = in,
+    };
+    nw_plugin_config pc = {
+        .instance_name = in->name,
+        .config_path = origin,
+        .settings = s.items,
+        .setting_count = s.len,
+        .api = &in->api,
+    };
+    char perr[NW_ERR_MSG_MAX] = "";
+    in->state = in->desc->init(&pc, perr, sizeof perr);
+    settings_free(&s);
+    if (!in->state)
+        return where(err, NW_EINVAL, origin, blamed_node(item, perr), "plugin %s: %s",
+                     in->desc->name, perr[0] ? perr : "init failed (no reason given)");
+    return 0;
+}
+
+int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out,
+                 nw_err *err)
+{
+    *out = NULL;
+    const char *origin = config_path ? config_path : "<config>";
+    if (!chain_seq || nw_cfg_kind_of(chain_seq) != NW_CFG_SEQ || nw_cfg_len(chain_seq) == 0)
+        return where(err, NW_EINVAL, origin, chain_seq,
+                     "expected a non-empty list of plugins, e.g. "
+                     "'chain: [{plugin: archive-fs, root: /var/lib/newswire/archive}]'");
+    nw_chain *c = calloc(1, sizeof *c);
+    if (!c || !(c->inst = calloc(nw_cfg_len(chain_seq), sizeof *c->inst))) {
+        free(c);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    c->retry_initial_ms = 100;
+    c->retry_max_ms = 30000;
+    for (size_t i = 0; i < nw_cfg_len(chain_seq); i++) {
+        c->len = i + 1; /* so nw_chain_free cleans a partial instance */
+        if (build_instance(c, i, nw_cfg_item(chain_seq, i), config_path, err) < 0) {
+            int code = err && err->code ? err->code : NW_EINVAL;
+            nw_chain_free(c);
+            return code;
+        }
+    }
+    bool has_sink = false;
+    for (size_t i = 0; i < c->len; i++)
+        has_sink |= c->inst[i].desc->kind == NW_PLUGIN_SINK;
+    if (!has_sink)
+        nw_log_warn("chain", "chain has no sink: stories are filtered and committed "
+                             "without being stored config=%s",
+                    origin);
+    *out = c;
+    return 0;
+}
+
+void nw_chain_free(nw_chain *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->len; i++) {
+        chain_instance *in = &c->inst[i];
+        if (in->state) {
+            char e[NW_ERR_MSG_MAX] = "";
+            if (in->desc->flush(in->state, e, sizeof e) != NW_PLUGIN_OK)
+                nw_log_warn("chain", "final flush failed plugin=%s error=\"%s\"",
+                            in->name, e);
+            in->desc->destroy(in->state);
+        }
+        nw_plugin_module_close(in->module);
+        free(in->name);
+    }
+    free(c->inst);
+    free(c);
+}
+
+size_t nw_chain_len(const nw_chain *c)
+{
+    return c->len;
+}
+
+const char *nw_chain_instance_name(const nw_chain *c, size_t i)
+{
+    return i < c->len ? c->inst[i].name : NULL;
+}
+
+const nw_plugin_descriptor *nw_chain_descriptor(const nw_chain *c, size_t i)
+{
+    return i < c->len ? c->inst[i].desc : NULL;
+}
+
+void nw_chain_set_retry(nw_chain *c, int64_t initial_ms, int64_t max_ms,
+                        volatile sig_atomic_t *stop)
+{
+    c->retry_initial_ms = initial_ms > 0 ? initial_ms : 1;
+    c->retry_max_ms = max_ms >= c->retry_initial_ms ? max_ms : c->retry_initial_ms;
+    c->stop = stop;
+}
+
+nw_chain_stats nw_chain_get_stats(const nw_chain *c)
+{
+    return c->stats;
+}
+
+/* ------------------------------------------------------------------ running */
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Wait before retry `attempt` (0-based). Returns false when told to stop. */
+static bool backoff(nw_chain *c, const chain_instance *in, unsigned attempt, const char *what,
+                    const char *reason)
+{
+    c->stats.retries++;
+    int64_t wait = c->retry_initial_ms;
+    for (unsigned i = 0; i < attempt && wait < c->retry_max_ms; i++)
+        wait *= 2;
+    if (wait > c->retry_max_ms)
+        wait = c->retry_max_ms;
+    nw_log_warn("chain", "retryable failure, backing off plugin=%s op=%s attempt=%u "
+                         "wait_ms=%lld error=\"%s\"",
+                in->name, what, attempt + 1, (long long)wait, reason);
+    for (int64_t slept = 0; slept < wait; slept += 50) {
+        if (c->stop && *c->stop)
+            return false;
+        sleep_ms(wait - slept < 50 ? wait - slept : 50);
+    }
+    return !(c->stop && *c->stop);
+}
+
+static void mark_dead(nw_chain *c, nw_chain_msg *m, const chain_instance *in, const char *why)
+{
+    if (m->state == NW_MSG_DEAD)
+        return;
+    m->state = NW_MSG_DEAD;
+    m->dead_plugin = in->name;
+    snprintf(m->dead_reason, sizeof m->dead_reason, "%s", why[0] ? why : "permanent failure");
+    c->stats.dead++;
+    nw_log_error("chain", "permanent failure plugin=%s uri=\"%s\" topic=%s "
+                          "partition=%d offset=%lld error=\"%s\"",
+                 in->name, m->uri, m->topic, (int)m->pub.partition,
+                 (long long)m->pub.offset, m->dead_reason);
+}
+
+static int stopped(nw_err *err, const chain_instance *in)
+{
+    return nw_err_set(err, NW_ERETRY, "stopped while retrying plugin %s", in->name);
+}
+
+static int run_filter(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
+                      nw_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        nw_chain_msg *m = msgs[i];
+        for (unsigned attempt = 0; m->state == NW_MSG_LIVE; attempt++) {
+            char e[NW_ERR_MSG_MAX] = "";
+            nw_plugin_status st = in->desc->process(in->state, &m->pub, e, sizeof e);
+            if (st == NW_PLUGIN_OK)
+                break;
+            if (st == NW_PLUGIN_DROP) {
+                m->state = NW_MSG_DROPPED;
+                c->stats.dropped++;
+            } else if (st == NW_PLUGIN_RETRY) {
+                if (!backoff(c, in, attempt, "process", e))
+                    return stopped(err, in);
+            } else {
+                mark_dead(c, m, in, e);
+            }
+        }
+    }
+    return 0;
+}
+
+static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
+                    nw_err *err)
+{
+    nw_plugin_msg **live = malloc((n ? n : 1) * sizeof *live);
+    if (!live)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (msgs[i]->state == NW_MSG_LIVE)
+            live[count++] = &msgs[i]->pub;
+
+    int rc = 0;
+    size_t pos = 0;
+    unsigned attempt = 0;
+    while (pos < count) {
+        char e[NW_ERR_MSG_MAX] = "";
+        size_t failed = SIZE_MAX;
+        nw_plugin_status st =
+            in->desc->write(in->state, live + pos, count - pos, &failed, e, sizeof e);
+        if (st == NW_PLUGIN_OK || st == NW_PLUGIN_DROP)
+            break;
+        if (st == NW_PLUGIN_RETRY) {
+            if (!backoff(c, in, attempt++, "write", e)) {
+                rc = stopped(err, in);
+                goto out;
+            }
+            continue;
+        }
+        attempt = 0;
+        if (failed < count - pos) { /* one story failed; the sink accepted those before it */
+            mark_dead(c, live[pos + failed]->host_ref, in, e);
+            pos += failed + 1;
+        } else {                    /* the sink could not say which: all of them */
+            for (; pos < count; pos++)
+                mark_dead(c, live[pos]->host_ref, in, e);
+        }
+    }
+    for (attempt = 0;; attempt++) {
+        char e[NW_ERR_MSG_MAX] = "";
+        nw_plugin_status st = in->desc->flush(in->state, e, sizeof e);
+        if (st == NW_PLUGIN_OK || st == NW_PLUGIN_DROP)
+            break;
+        if (st == NW_PLUGIN_RETRY) {
+            if (!backoff(c, in, attempt, "flush", e)) {
+                rc = stopped(err, in);
+                goto out;
+            }
+            continue;
+        }
+        for (size_t i = 0; i < count; i++)
+            mark_dead(c, live[i]->host_ref, in, e);
+        break;
+    }
+out:
+    free(live);
+    return rc;
+}
+
+int nw_chain_run(nw_chain *c, nw_chain_msg *const *msgs, size_t n, nw_err *err)
+{
+    c->stats.stories += n;
+    for (size_t s = 0; s < c->len; s++) {
+        chain_instance *in = &c->inst[s];
+        int rc = in->desc->kind == NW_PLUGIN_FILTER ? run_filter(c, in, msgs, n, err)
+                                                    : run_sink(c, in, msgs, n, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int nw_chain_flush(nw_chain *c, nw_err *err)
+{
+    return nw_chain_run(c, NULL, 0, err) < 0 ? NW_ERETRY : 0;
+}

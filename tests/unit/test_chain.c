@@ -1,0 +1,336 @@
+/*
+ * test_chain — building chains from config (validation errors name file,
+ * line, key and plugin) and running batches: a filter loaded by path drops,
+ * dead-letters and delays stories; a recording sink registered in-process
+ * sees what survives, and its permanent failures are attributed per story.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nw_chain.h"
+#include "nw_plugin_registry.h"
+#include "nw_testutil.h"
+
+/* ------------------------------------------------ recording sink "recorder" */
+
+typedef struct recorder {
+    char seen[1024];   /* "uri[tag];" of every story written */
+    int flushes;
+    int64_t fail_offset; /* write() fails permanently at this offset, -1 = never */
+} recorder;
+
+static recorder *last_recorder;
+
+static void *rec_init(const nw_plugin_config *cfg, char *err, size_t errlen)
+{
+    recorder *r = calloc(1, sizeof *r);
+    r->fail_offset = -1;
+    for (size_t i = 0; i < cfg->setting_count; i++) {
+        if (!strcmp(cfg->settings[i].key, "fail_offset")) {
+            r->fail_offset = atoll(cfg->settings[i].value);
+        } else {
+            snprintf(err, errlen, "unknown key '%s'", cfg->settings[i].key);
+            free(r);
+            return NULL;
+        }
+    }
+    last_recorder = r;
+    return r;
+}
+
+static nw_plugin_status rec_write(void *st, nw_plugin_msg *const *batch, size_t n,
+                                  size_t *failed, char *err, size_t errlen)
+{
+    recorder *r = st;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->offset == r->fail_offset) {
+            *failed = i;
+            snprintf(err, errlen, "cannot store offset %lld", (long long)batch[i]->offset);
+            return NW_PLUGIN_FATAL;
+        }
+        const char *tag = "";
+        for (size_t h = 0; h < batch[i]->header_count; h++)
+            if (!strcmp(batch[i]->headers[h].name, "nwtest-tag"))
+                tag = batch[i]->headers[h].value;
+        size_t l = strlen(r->seen);
+        snprintf(r->seen + l, sizeof r->seen - l, "%s%s%s;", batch[i]->uri, *tag ? "#" : "",
+                 tag);
+    }
+    return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status rec_flush(void *st, char *err, size_t errlen)
+{
+    ((recorder *)st)->flushes++;
+    return NW_PLUGIN_OK;
+}
+
+static void rec_destroy(void *st)
+{
+    if (last_recorder == st)
+        last_recorder = NULL;
+    free(st);
+}
+
+static const nw_plugin_descriptor recorder_plugin = {
+    NW_PLUGIN_ABI_VERSION, "recorder", NW_PLUGIN_SINK, "records uris", rec_init, NULL,
+    rec_write, rec_flush, rec_destroy};
+
+static void setup(void)
+{
+    if (!nw_plugin_registry_find("recorder"))
+        cr_assert_eq(nw_plugin_registry_add(&recorder_plugin, NULL), 0);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static nw_config *cfg;
+static char *tmpdir;
+
+static void teardown(void)
+{
+    nw_config_free(cfg);
+    cfg = NULL;
+    if (tmpdir)
+        nw_test_rm_rf(tmpdir);
+    free(tmpdir);
+    tmpdir = NULL;
+}
+
+/* Build a chain from YAML; returns the status, fills *chain and err. */
+static int build(const char *yaml, nw_chain **chain, nw_err *err)
+{
+    nw_config_free(cfg);
+    cfg = NULL;
+    nw_err lerr = {0};
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "consumer.yaml", &cfg, &lerr), 0,
+                 "%s", lerr.msg);
+    *chain = NULL;
+    return nw_chain_new(nw_cfg_get(nw_config_root(cfg), "chain"), "consumer.yaml", chain, err);
+}
+
+static void expect_error(const char *yaml, const char *a, const char *b)
+{
+    nw_chain *chain = NULL;
+    nw_err err = {0};
+    cr_assert_lt(build(yaml, &chain, &err), 0, "accepted:\n%s", yaml);
+    cr_assert_null(chain);
+    cr_assert(strstr(err.msg, a), "'%s' not in: %s", a, err.msg);
+    if (b)
+        cr_assert(strstr(err.msg, b), "'%s' not in: %s", b, err.msg);
+}
+
+static char *filter_so(void)
+{
+    return nw_test_bin_path("tests/plugins/nwtest_filter.so");
+}
+
+static void make_msgs(nw_chain_msg *msgs, nw_chain_msg **ptrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char uri[32], json[64];
+        snprintf(uri, sizeof uri, "urn:%c", (char)('a' + i));
+        snprintf(json, sizeof json, "{\"uri\":\"%s\"}", uri);
+        cr_assert_eq(nw_chain_msg_init(&msgs[i], "news.world", "news.", 0, (int64_t)i, uri,
+                                       strlen(uri), json, strlen(json), 1000, NULL),
+                     0);
+        ptrs[i] = &msgs[i];
+    }
+}
+
+static void free_msgs(nw_chain_msg *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        nw_chain_msg_deinit(&msgs[i]);
+}
+
+TestSuite(chain, .init = setup, .fini = teardown);
+
+/* ------------------------------------------------------------- building */
+
+Test(chain, builds_from_config)
+{
+    tmpdir = nw_test_mkdtemp("chain");
+    char *so = filter_so();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "chain:\n"
+             "  - path: %s\n"
+             "    drop_uri: [urn:x, urn:y]\n"
+             "  - plugin: archive-fs\n"
+             "    root: %s\n"
+             "    fsync: false\n"
+             "  - plugin: archive-fs\n"
+             "    name: second-archive\n"
+             "    root: %s/2\n"
+             "  - plugin: recorder\n",
+             so, tmpdir, tmpdir);
+    nw_chain *chain;
+    nw_err err = {0};
+    cr_assert_eq(build(yaml, &chain, &err), 0, "%s", err.msg);
+    cr_assert_eq(nw_chain_len(chain), 4);
+    cr_assert_str_eq(nw_chain_instance_name(chain, 0), "nwtest-filter");
+    cr_assert_str_eq(nw_chain_instance_name(chain, 1), "archive-fs");
+    cr_assert_str_eq(nw_chain_instance_name(chain, 2), "second-archive");
+    cr_assert_str_eq(nw_chain_instance_name(chain, 3), "recorder");
+    cr_assert_eq(nw_chain_descriptor(chain, 0)->kind, NW_PLUGIN_FILTER);
+    nw_chain_free(chain);
+    free(so);
+}
+
+Test(chain, duplicate_plugins_get_unique_names)
+{
+    nw_chain *chain;
+    nw_err err = {0};
+    cr_assert_eq(build("chain: [{plugin: recorder}, {plugin: recorder}]", &chain, &err), 0,
+                 "%s", err.msg);
+    cr_assert_str_eq(nw_chain_instance_name(chain, 0), "recorder");
+    cr_assert_str_eq(nw_chain_instance_name(chain, 1), "recorder#1");
+    nw_chain_free(chain);
+    expect_error("chain: [{plugin: recorder, name: a}, {plugin: recorder, name: a}]",
+                 "chain[1].name", "already used");
+}
+
+Test(chain, validation_errors_name_key_line_and_plugin)
+{
+    expect_error("chain:\n  - plugin: archive-fs\n    root: /tmp/x\n    colour: red\n",
+                 "consumer.yaml:4: chain[0].colour: ", "plugin archive-fs: unknown key 'colour'");
+    expect_error("chain:\n  - plugin: archive-fs\n    fsync: false\n", "root: required",
+                 "chain[0]");
+    expect_error("chain:\n  - plugin: archive-fs\n    root: /tmp/x\n    fsync: maybe\n",
+                 "consumer.yaml:4: chain[0].fsync: plugin archive-fs: fsync: expected true or "
+                 "false", "'maybe'");
+    expect_error("chain:\n  - plugin: [a, b]\n", "chain[0].plugin", NULL);
+    expect_error("chain:\n  - archive-fs\n", "consumer.yaml:2", "expected a map");
+    expect_error("chain:\n  - root: /tmp/x\n", "missing 'plugin'", "'path'");
+    expect_error("chain: {plugin: archive-fs}\n", "non-empty list", NULL);
+    expect_error("chain: []\n", "non-empty list", NULL);
+    expect_error("chain:\n  - plugin: recorder\n    fail_offset: {a: [{b: c}]}\n",
+                 "expected a list of scalars", NULL);
+}
+
+Test(chain, plugin_and_path_must_agree)
+{
+    char *so = filter_so();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "chain:\n  - plugin: recorder\n    path: %s\n", so);
+    expect_error(yaml, "does not match the name 'nwtest-filter'", "chain[0].plugin");
+    free(so);
+}
+
+/* -------------------------------------------------------------- running */
+
+static nw_chain *filter_then_recorder(const char *filter_settings, const char *rec_settings)
+{
+    char *so = filter_so();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "chain:\n  - path: %s\n%s  - plugin: recorder\n%s", so,
+             filter_settings, rec_settings);
+    free(so);
+    nw_chain *chain;
+    nw_err err = {0};
+    cr_assert_eq(build(yaml, &chain, &err), 0, "%s", err.msg);
+    nw_chain_set_retry(chain, 1, 4, NULL);
+    return chain;
+}
+
+Test(chain, filter_drops_a_story)
+{
+    nw_chain *chain = filter_then_recorder("    drop_uri: urn:b\n    tag: t1\n", "");
+    nw_chain_msg msgs[3];
+    nw_chain_msg *ptrs[3];
+    make_msgs(msgs, ptrs, 3);
+    nw_err err = {0};
+    cr_assert_eq(nw_chain_run(chain, ptrs, 3, &err), 0, "%s", err.msg);
+    cr_assert_eq(msgs[0].state, NW_MSG_LIVE);
+    cr_assert_eq(msgs[1].state, NW_MSG_DROPPED);
+    cr_assert_eq(msgs[2].state, NW_MSG_LIVE);
+    cr_assert_str_eq(last_recorder->seen, "urn:a#t1;urn:c#t1;");
+    cr_assert_eq(last_recorder->flushes, 1);
+    nw_chain_stats st = nw_chain_get_stats(chain);
+    cr_assert_eq(st.dropped, 1);
+    cr_assert_eq(st.stories, 3);
+    free_msgs(msgs, 3);
+    nw_chain_free(chain);
+}
+
+Test(chain, filter_permanent_failure_marks_story_dead)
+{
+    nw_chain *chain = filter_then_recorder("    fail_uri: urn:a\n", "");
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+    make_msgs(msgs, ptrs, 2);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, NULL), 0);
+    cr_assert_eq(msgs[0].state, NW_MSG_DEAD);
+    cr_assert_str_eq(msgs[0].dead_plugin, "nwtest-filter");
+    cr_assert(strstr(msgs[0].dead_reason, "simulated permanent failure for urn:a"));
+    cr_assert_str_eq(last_recorder->seen, "urn:b;");
+    cr_assert_eq(nw_chain_get_stats(chain).dead, 1);
+    free_msgs(msgs, 2);
+    nw_chain_free(chain);
+}
+
+Test(chain, retryable_failure_is_retried_with_backoff)
+{
+    nw_chain *chain = filter_then_recorder("    retries: 3\n", "");
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+    make_msgs(msgs, ptrs, 2);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, NULL), 0);
+    cr_assert_eq(nw_chain_get_stats(chain).retries, 3);
+    cr_assert_str_eq(last_recorder->seen, "urn:a;urn:b;");
+    free_msgs(msgs, 2);
+    nw_chain_free(chain);
+}
+
+Test(chain, stop_during_retry_gives_up_without_delivering)
+{
+    nw_chain *chain = filter_then_recorder("    retries: 1000\n", "");
+    volatile sig_atomic_t stop = 1;
+    nw_chain_set_retry(chain, 1, 4, &stop);
+    nw_chain_msg msgs[1];
+    nw_chain_msg *ptrs[1];
+    make_msgs(msgs, ptrs, 1);
+    nw_err err = {0};
+    cr_assert_eq(nw_chain_run(chain, ptrs, 1, &err), NW_ERETRY);
+    cr_assert(strstr(err.msg, "nwtest-filter"), "%s", err.msg);
+    cr_assert_str_eq(last_recorder->seen, "");
+    cr_assert_eq(last_recorder->flushes, 0);
+    free_msgs(msgs, 1);
+    nw_chain_free(chain);
+}
+
+Test(chain, sink_failure_is_attributed_to_one_story)
+{
+    nw_chain *chain = filter_then_recorder("", "    fail_offset: 1\n");
+    nw_chain_msg msgs[3];
+    nw_chain_msg *ptrs[3];
+    make_msgs(msgs, ptrs, 3);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 3, NULL), 0);
+    cr_assert_eq(msgs[0].state, NW_MSG_LIVE);
+    cr_assert_eq(msgs[1].state, NW_MSG_DEAD);
+    cr_assert_str_eq(msgs[1].dead_plugin, "recorder");
+    cr_assert(strstr(msgs[1].dead_reason, "cannot store offset 1"));
+    cr_assert_eq(msgs[2].state, NW_MSG_LIVE);
+    cr_assert_str_eq(last_recorder->seen, "urn:a;urn:c;");
+    free_msgs(msgs, 3);
+    nw_chain_free(chain);
+}
+
+Test(chain, message_category_from_topic)
+{
+    nw_chain_msg m;
+    cr_assert_eq(nw_chain_msg_init(&m, "news.mid-east", "news.", 2, 7, "k", 1, "{}", 2, -1, NULL),
+                 0);
+    cr_assert_str_eq(m.pub.category, "mid-east");
+    cr_assert_str_eq(m.pub.uri, "k");
+    cr_assert_eq(m.pub.partition, 2);
+    cr_assert_eq(m.pub.offset, 7);
+    nw_chain_msg_deinit(&m);
+    cr_assert_eq(nw_chain_msg_init(&m, "other", "news.", 0, 0, NULL, 0, "{}", 2, -1, NULL), 0);
+    cr_assert_str_eq(m.pub.category, "other");
+    cr_assert_str_eq(m.pub.uri, "");
+    nw_chain_msg_deinit(&m);
+}
