@@ -10,7 +10,7 @@ set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$ROOT/$BUILD"
-SHARED=${NW_SHARED_DIR:-$ROOT/../shared}
+SHARED=${NW_SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}
 OUT=${NW_DEMO_OUT:-$ROOT/out/demo}
 BBC_PER_CATEGORY=${NW_DEMO_BBC_PER_CATEGORY:-40}
 
