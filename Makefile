@@ -4,7 +4,7 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-SHARED     ?= $(abspath ../shared)
+SHARED     ?= $(or $(NW_SHARED_DIR),$(abspath ../shared))
 
 .PHONY: all deps deps-test build demo test check bench fuzz format install clean
 

@@ -2,15 +2,30 @@
  * nw_html — HTML (or XHTML) fragments from bodies and feed descriptions into
  * the two forms a story carries: clean HTML and plain-text paragraphs.
  *
- * Parsed with libxml2's HTML parser (network off, no external loads). Kept:
- * p, h1-h6, ul/ol/li, blockquote, pre, br, table rows as paragraphs, a[href]
- * (http/https/mailto only), b/strong/i/em. Dropped with their content:
- * script, style, iframe, object, embed, noscript, form, template, and comments.
- * Everything else is unwrapped (its text kept). Entities are decoded.
- * Paragraphs: block elements and <br><br> start a new paragraph; empty
- * paragraphs are removed; whitespace inside one is squeezed.
- * Plain text joins paragraphs with "\n\n"; clean HTML wraps each in its block
- * element (<p> by default), escaped.
+ * Parsed with libxml2's HTML parser (network off, errors silenced, a meta
+ * charset inside the fragment ignored: input is UTF-8; invalid bytes are read
+ * as windows-1252 first). Kept: p, h1-h6, ul/ol/li, blockquote, pre, br,
+ * table rows as paragraphs (cells joined by " | "), a[href] (http/https/
+ * mailto only), b/strong/i/em. No other attribute survives. Dropped with
+ * their content: script, style, iframe, object, embed, noscript, form,
+ * template, title, svg, math, audio, video, canvas, button, select, textarea
+ * and comments. Everything else is unwrapped (its text kept). Entities are
+ * decoded exactly once: "&lt;p&gt;" in the input is the text "<p>".
+ * XHTML (e.g. nw_xml_inner_markup output, default namespace or prefixed)
+ * cleans exactly like the same HTML; CDATA sections in it are text.
+ * Paragraphs: block elements and <br><br> start a new paragraph, one <br> is
+ * a line break ("\n" / "<br>"); empty paragraphs (only spaces or &nbsp;) are
+ * removed; whitespace inside one is squeezed (kept in <pre>, blank lines
+ * folded). A fragment with no block markup at all (plain text, or text with
+ * inline tags only) is split into paragraphs on blank lines.
+ * C1 control characters are never text: UTF-8 that was decoded as Latin-1
+ * ("\u00e2\u0080\u00a6" for "\u2026") is repaired, other C1 characters are read as
+ * windows-1252 (U+0092 -> U+2019), as HTML5 does for &#146;. Output is NFC.
+ * Plain text joins paragraphs with "\n\n"; clean HTML puts each in its block
+ * element (<p> by default; consecutive list items inside one <ul>/<ol>),
+ * text escaped, blocks separated by "\n", no trailing newline.
+ * Limits: fragments over 16 MiB are NW_ELIMIT; so is nesting deeper than
+ * libxml2's 256 levels (the parser stops there; a truncated body is refused).
  *
  * Ownership: every string out is malloc'd and owned by the caller.
  */
@@ -23,12 +38,13 @@
 #include "nw_story.h"
 
 typedef struct nw_html_result {
-    char *plain;  /* paragraphs joined by "\n\n"; "" when no text */
-    char *html;   /* clean HTML; "" when no text */
+    char *plain; /* paragraphs joined by "\n\n"; "" when no text */
+    char *html;  /* clean HTML; "" when no text */
     size_t paragraphs;
 } nw_html_result;
 
-/* Clean an HTML fragment (UTF-8). Returns 0 or negative with err set. */
+/* Clean an HTML fragment (UTF-8; html may be NULL when len is 0). Returns 0,
+ * or NW_ELIMIT / NW_ENOMEM / NW_EINVAL with err set and *out zeroed. */
 int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err);
 void nw_html_result_free(nw_html_result *r);
 
@@ -39,7 +55,9 @@ char *nw_html_to_text(const char *html, size_t len, nw_err *err);
  * Does nothing and returns 0 when the fragment has no text. */
 int nw_html_add_bodies(nw_story *story, const char *html, size_t len, nw_err *err);
 
-/* Paragraphs of plain text (split on blank lines) as clean HTML: <p>..</p>\n. Malloc'd. */
+/* Paragraphs of plain text (split on blank lines, whitespace squeezed) as
+ * clean HTML: "<p>a</p>\n<p>b</p>", "" when there is no text. Malloc'd
+ * (NULL only when memory runs out); plain may be NULL. */
 char *nw_html_from_paragraphs(const char *plain);
 
 #endif

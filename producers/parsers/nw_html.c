@@ -1,0 +1,839 @@
+/*
+ * nw_html — HTML and XHTML fragments to clean HTML and plain paragraphs.
+ * See nw_html.h.
+ *
+ * Three steps:
+ *   1. prepare: make the bytes safe for libxml2's HTML parser — repair
+ *      invalid UTF-8 (windows-1252 for stray bytes, so libxml2 never falls
+ *      back to Latin-1 for the whole fragment), drop C0 controls, turn XHTML
+ *      CDATA sections into escaped text, and, when the fragment has no block
+ *      markup at all (plain text, or text with inline tags only), wrap its
+ *      blank-line-separated paragraphs in <p>.
+ *   2. parse with htmlReadMemory: no network, errors and warnings off (the
+ *      parser is lenient; we never print), meta charset ignored.
+ *   3. walk the tree iteratively (no recursion, so depth costs nothing) and
+ *      emit paragraphs into two buffers at once: plain text and clean HTML
+ *      rebuilt from scratch — no attribute of the input survives except a
+ *      vetted a[href], so onclick, style and friends cannot leak through.
+ */
+#include "nw_html.h"
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+#include "nw_buf.h"
+#include "nw_text.h"
+
+/* Fragments larger than this are refused; nw_xml refuses documents above the
+ * same size, so a body that came out of one always fits. */
+#define NW_HTML_MAX_BYTES (16u * 1024 * 1024)
+/* Inline elements (b, i, a...) kept open at once; deeper ones are unwrapped. */
+#define INLINE_MAX 16
+/* Ancestors looked at to classify a paragraph (li, h2, blockquote...). */
+#define KIND_DEPTH 32
+/* Longest href kept. */
+#define HREF_MAX 4096
+
+static char *repair_c1(const char *s);
+
+/* ------------------------------------------------------------ element sets */
+
+static bool name_in(const char *name, const char *const *set)
+{
+    for (; *set; set++)
+        if (!strcmp(name, *set))
+            return true;
+    return false;
+}
+
+/* Dropped with everything inside them. */
+static const char *const dropped[] = {
+    "script",   "style", "iframe", "object", "embed", "noscript", "form",   "template",
+    "title",    "meta",  "link",   "base",   "svg",   "math",     "button", "select",
+    "textarea", "audio", "video",  "canvas", "map",   "frameset", "applet", NULL};
+
+/* Start and end a paragraph. */
+static const char *const blocks[] = {
+    "p",      "div",    "h1",      "h2",      "h3",       "h4",      "h5",         "h6",
+    "ul",     "ol",     "li",      "dl",      "dt",       "dd",      "blockquote", "pre",
+    "table",  "thead",  "tbody",   "tfoot",   "tr",       "caption", "section",    "article",
+    "header", "footer", "aside",   "nav",     "main",     "figure",  "figcaption", "address",
+    "center", "hr",     "details", "summary", "fieldset", "legend",  "body",       NULL};
+
+typedef enum { IN_B, IN_STRONG, IN_I, IN_EM, IN_A } inline_type;
+static const char *const inline_names[] = {"b", "strong", "i", "em", "a", NULL};
+
+/* The local name, lower case as the HTML parser made it; a prefix that
+ * survived ("xhtml:p") is dropped so XHTML cleans like HTML. */
+static const char *local_name(const xmlNode *n)
+{
+    const char *name = (const char *)n->name;
+    const char *colon = name ? strrchr(name, ':') : NULL;
+    return colon ? colon + 1 : name ? name : "";
+}
+
+/* ------------------------------------------------------------ paragraphs */
+
+typedef enum { K_P, K_H1, K_H2, K_H3, K_H4, K_H5, K_H6, K_UL, K_OL, K_QUOTE, K_PRE } para_kind;
+
+static const char *const kind_tag[] = {"p",  "h1", "h2", "h3",         "h4", "h5",
+                                       "h6", "li", "li", "blockquote", "pre"};
+
+typedef struct open_inline {
+    const xmlNode *node; /* the element that opened it */
+    inline_type type;
+    char *href;   /* IN_A only, owned */
+    bool emitted; /* its start tag is in the current paragraph's html */
+} open_inline;
+
+typedef struct walker {
+    nw_buf plain, html;   /* finished paragraphs */
+    nw_buf pplain, phtml; /* the paragraph being built */
+    size_t paragraphs;
+    int open_list;      /* K_UL, K_OL or -1: the list element open in html */
+    para_kind kind;     /* of the paragraph being built */
+    bool pending_space; /* whitespace seen since the last word */
+    bool pending_cell;  /* a new table cell began */
+    int pending_br;     /* <br>s since the last word */
+    int pre_depth;
+    open_inline stack[INLINE_MAX];
+    size_t depth;
+    size_t links; /* IN_A entries on the stack */
+} walker;
+
+/* Nearest enclosing element that gives the paragraph its kind. */
+static para_kind kind_of(const xmlNode *n)
+{
+    for (int i = 0; n && i < KIND_DEPTH; n = n->parent, i++) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = local_name(n);
+        if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+            return (para_kind)(K_H1 + (name[1] - '1'));
+        if (!strcmp(name, "blockquote"))
+            return K_QUOTE;
+        if (!strcmp(name, "pre"))
+            return K_PRE;
+        if (!strcmp(name, "li")) {
+            for (int j = 0; n && j < KIND_DEPTH; n = n->parent, j++)
+                if (n->type == XML_ELEMENT_NODE && !strcmp(local_name(n), "ol"))
+                    return K_OL;
+                else if (n->type == XML_ELEMENT_NODE && !strcmp(local_name(n), "ul"))
+                    return K_UL;
+            return K_UL;
+        }
+    }
+    return K_P;
+}
+
+static void close_inlines(walker *w)
+{
+    for (size_t i = w->depth; i-- > 0;) {
+        open_inline *o = &w->stack[i];
+        if (o->emitted) {
+            nw_buf_printf(&w->phtml, "</%s>", inline_names[o->type]);
+            o->emitted = false;
+        }
+    }
+}
+
+static void open_inlines(walker *w)
+{
+    for (size_t i = 0; i < w->depth; i++) {
+        open_inline *o = &w->stack[i];
+        if (o->emitted)
+            continue;
+        if (o->type == IN_A) {
+            nw_buf_puts(&w->phtml, "<a href=\"");
+            nw_buf_html_escape(&w->phtml, o->href, strlen(o->href));
+            nw_buf_puts(&w->phtml, "\">");
+        } else {
+            nw_buf_printf(&w->phtml, "<%s>", inline_names[o->type]);
+        }
+        o->emitted = true;
+    }
+}
+
+static bool is_ws_byte(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static void trim_end(nw_buf *b)
+{
+    size_t n = b->len;
+    while (n && is_ws_byte(b->data[n - 1]))
+        n--;
+    nw_buf_truncate(b, n);
+}
+
+static void close_list(walker *w)
+{
+    if (w->open_list >= 0) {
+        nw_buf_printf(&w->html, "\n</%s>", w->open_list == K_OL ? "ol" : "ul");
+        w->open_list = -1;
+    }
+}
+
+/* End the paragraph being built: move it to the output if it has text. */
+static void flush(walker *w)
+{
+    trim_end(&w->phtml);
+    close_inlines(w);
+    trim_end(&w->pplain);
+    if (w->pplain.len) {
+        if (w->paragraphs)
+            nw_buf_puts(&w->plain, "\n\n");
+        nw_buf_append(&w->plain, w->pplain.data, w->pplain.len);
+
+        bool item = w->kind == K_UL || w->kind == K_OL;
+        if (w->open_list >= 0 && (!item || (int)w->kind != w->open_list))
+            close_list(w);
+        if (w->html.len)
+            nw_buf_putc(&w->html, '\n');
+        if (item && w->open_list < 0) {
+            nw_buf_printf(&w->html, "<%s>\n", w->kind == K_OL ? "ol" : "ul");
+            w->open_list = (int)w->kind;
+        }
+        const char *tag = kind_tag[w->kind];
+        nw_buf_printf(&w->html, "<%s>", tag);
+        nw_buf_append(&w->html, w->phtml.data, w->phtml.len);
+        nw_buf_printf(&w->html, "</%s>", tag);
+        w->paragraphs++;
+    }
+    nw_buf_truncate(&w->pplain, 0);
+    nw_buf_truncate(&w->phtml, 0);
+    w->pending_space = w->pending_cell = false;
+    w->pending_br = 0;
+}
+
+/* Everything that must precede a word: paragraph start, breaks, spaces,
+ * cell separators and the lazily opened inline tags. */
+static void before_word(walker *w, const xmlNode *text_node)
+{
+    if (w->pending_br >= 2 && w->pplain.len)
+        flush(w);
+    if (!w->pplain.len) {
+        w->kind = w->pre_depth ? K_PRE : kind_of(text_node);
+        w->pending_space = w->pending_cell = false;
+    } else if (w->pending_br == 1) {
+        nw_buf_putc(&w->pplain, '\n');
+        nw_buf_puts(&w->phtml, "<br>");
+        w->pending_space = false;
+    }
+    w->pending_br = 0;
+    if (w->pending_cell) {
+        nw_buf_puts(&w->pplain, " | ");
+        nw_buf_puts(&w->phtml, " | ");
+    } else if (w->pending_space) {
+        nw_buf_putc(&w->pplain, ' ');
+        nw_buf_putc(&w->phtml, ' ');
+    }
+    w->pending_space = w->pending_cell = false;
+    open_inlines(w);
+}
+
+static void put_text(walker *w, const char *s, size_t n)
+{
+    nw_buf_append(&w->pplain, s, n);
+    nw_buf_html_escape(&w->phtml, s, n);
+}
+
+/* Length of the whitespace at s (ASCII, or a no-break space), 0 if none. */
+static size_t space_at(const char *s)
+{
+    if (is_ws_byte(*s) || *s == '\v')
+        return 1;
+    if ((unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
+        return 2;
+    return 0;
+}
+
+static void add_text(walker *w, const char *s, const xmlNode *node)
+{
+    if (w->pre_depth) {
+        /* preformatted: keep spaces and single line breaks, fold blank lines */
+        const char *p = s;
+        while (*p) {
+            size_t run = strcspn(p, "\r\n");
+            if (run) {
+                if (strspn(p, " \t\f\v") == run) {
+                    p += run; /* a line of spaces is an empty line */
+                    continue;
+                }
+                before_word(w, node);
+                put_text(w, p, run);
+                p += run;
+            }
+            if (*p == '\r' || *p == '\n') {
+                p += (*p == '\r' && p[1] == '\n') ? 2 : 1;
+                if (w->pplain.len && w->pplain.data[w->pplain.len - 1] != '\n') {
+                    nw_buf_putc(&w->pplain, '\n');
+                    nw_buf_putc(&w->phtml, '\n');
+                }
+            }
+        }
+        return;
+    }
+    const char *p = s;
+    while (*p) {
+        size_t sp = space_at(p);
+        if (sp) {
+            while ((sp = space_at(p)))
+                p += sp;
+            if (w->pplain.len)
+                w->pending_space = true;
+            continue;
+        }
+        const char *start = p;
+        while (*p && !space_at(p))
+            p++;
+        before_word(w, node);
+        put_text(w, start, (size_t)(p - start));
+    }
+}
+
+/* ------------------------------------------------------------ links */
+
+/* A copy of href when it is safe to keep (http, https, mailto), else NULL. */
+static char *safe_href(const xmlNode *a)
+{
+    xmlChar *v = xmlGetProp(a, (const xmlChar *)"href");
+    if (!v)
+        return NULL;
+    const char *s = (const char *)v;
+    while (is_ws_byte(*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && is_ws_byte(s[n - 1]))
+        n--;
+    bool ok = n > 0 && n <= HREF_MAX &&
+              (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8) ||
+               !strncasecmp(s, "mailto:", 7));
+    for (size_t i = 0; ok && i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
+            ok = false;
+    char *copy = ok ? strndup(s, n) : NULL;
+    xmlFree(v);
+    return copy;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+static bool dropped_element(const xmlNode *n)
+{
+    return n->type == XML_ELEMENT_NODE && name_in(local_name(n), dropped);
+}
+
+/* Enter a node. Returns true when its children should be visited. */
+static bool enter(walker *w, const xmlNode *n)
+{
+    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+        if (n->content) {
+            char *fixed = repair_c1((const char *)n->content);
+            add_text(w, fixed ? fixed : (const char *)n->content, n);
+            free(fixed);
+        }
+        return false;
+    }
+    if (n->type != XML_ELEMENT_NODE)
+        return false; /* comments, processing instructions, DTD */
+    const char *name = local_name(n);
+    if (name_in(name, dropped))
+        return false;
+    if (!strcmp(name, "br")) {
+        w->pending_br++;
+        return false;
+    }
+    if (!strcmp(name, "td") || !strcmp(name, "th")) {
+        if (w->pplain.len)
+            w->pending_cell = true;
+        return true;
+    }
+    if (name_in(name, blocks)) {
+        flush(w);
+        if (!strcmp(name, "pre"))
+            w->pre_depth++;
+        return true;
+    }
+    for (int t = 0; inline_names[t]; t++) {
+        if (strcmp(name, inline_names[t]))
+            continue;
+        if (w->depth >= INLINE_MAX || (t == IN_A && w->links))
+            break; /* unwrapped */
+        char *href = NULL;
+        if (t == IN_A && !(href = safe_href(n)))
+            break; /* unsafe or missing href: keep the text only */
+        w->stack[w->depth++] = (open_inline){n, (inline_type)t, href, false};
+        if (t == IN_A)
+            w->links++;
+        break;
+    }
+    return true;
+}
+
+/* Leave an element whose children were visited (or that had none). */
+static void leave(walker *w, const xmlNode *n)
+{
+    if (n->type != XML_ELEMENT_NODE || dropped_element(n))
+        return;
+    const char *name = local_name(n);
+    if (w->depth && w->stack[w->depth - 1].node == n) {
+        open_inline *o = &w->stack[--w->depth];
+        if (o->emitted)
+            nw_buf_printf(&w->phtml, "</%s>", inline_names[o->type]);
+        if (o->type == IN_A)
+            w->links--;
+        free(o->href);
+        return;
+    }
+    if (name_in(name, blocks)) {
+        flush(w);
+        if (!strcmp(name, "pre") && w->pre_depth > 0)
+            w->pre_depth--;
+    }
+}
+
+static void walk(walker *w, xmlNode *top)
+{
+    xmlNode *n = top->children;
+    while (n) {
+        if (enter(w, n) && n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            continue;
+        }
+        for (;;) {
+            if (n->type == XML_ELEMENT_NODE)
+                leave(w, n);
+            if (n->next) {
+                n = n->next;
+                break;
+            }
+            n = n->parent;
+            if (!n || n == top) {
+                n = NULL;
+                break;
+            }
+        }
+    }
+    flush(w);
+    close_list(w);
+}
+
+static void walker_free(walker *w)
+{
+    for (size_t i = 0; i < w->depth; i++)
+        free(w->stack[i].href);
+    w->depth = 0;
+    nw_buf_free(&w->plain);
+    nw_buf_free(&w->html);
+    nw_buf_free(&w->pplain);
+    nw_buf_free(&w->phtml);
+}
+
+/* ------------------------------------------------------------ prepare */
+
+static const char *const block_tag_names[] = {
+    "p",   "br",         "div",     "li",     "ul",      "ol",         "h1",
+    "h2",  "h3",         "h4",      "h5",     "h6",      "table",      "tr",
+    "td",  "blockquote", "pre",     "hr",     "section", "article",    "dl",
+    "dt",  "dd",         "header",  "footer", "figure",  "figcaption", "aside",
+    "nav", "main",       "address", "center", NULL};
+
+/* True when s has a start or end tag of a block element. */
+static bool has_block_markup(const char *s, size_t len)
+{
+    const char *end = s + len;
+    for (const char *p = memchr(s, '<', len); p; p = memchr(p, '<', (size_t)(end - p))) {
+        p++;
+        if (p < end && *p == '/')
+            p++;
+        char name[16];
+        size_t n = 0;
+        while (p + n < end && n < sizeof name - 1 &&
+               ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+                (p[n] >= '0' && p[n] <= '9') || p[n] == ':')) {
+            name[n] = (char)(p[n] | 0x20);
+            n++;
+        }
+        name[n] = '\0';
+        if (!n || (p + n < end && !strchr(" \t\r\n/>", p[n])))
+            continue;
+        char *colon = strrchr(name, ':');
+        if (name_in(colon ? colon + 1 : name, block_tag_names))
+            return true;
+    }
+    return false;
+}
+
+/* Bytes that the HTML parser chokes on, or that are never text: C0 controls
+ * other than TAB, LF, CR, FF, and DEL. */
+static bool is_junk_byte(unsigned char c)
+{
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7F;
+}
+
+/* Copy s to out without junk bytes, CDATA sections turned into escaped text. */
+static void copy_clean(nw_buf *out, const char *s, size_t len)
+{
+    const char *end = s + len;
+    const char *p = s;
+    while (p < end) {
+        const char *cdata = NULL;
+        for (const char *q = memchr(p, '<', (size_t)(end - p)); q;
+             q = memchr(q + 1, '<', (size_t)(end - q - 1))) {
+            if ((size_t)(end - q) >= 9 && !memcmp(q, "<![CDATA[", 9)) {
+                cdata = q;
+                break;
+            }
+        }
+        const char *stop = cdata ? cdata : end;
+        const char *run = p;
+        for (; p < stop; p++) {
+            if (is_junk_byte((unsigned char)*p)) {
+                nw_buf_append(out, run, (size_t)(p - run));
+                run = p + 1;
+            }
+        }
+        nw_buf_append(out, run, (size_t)(p - run));
+        if (!cdata)
+            break;
+        const char *body = cdata + 9;
+        const char *close = body;
+        while (close + 2 < end && memcmp(close, "]]>", 3))
+            close++;
+        if (close + 2 >= end)
+            close = end; /* unterminated: the rest is text */
+        for (const char *c = body; c < close; c++)
+            if (!is_junk_byte((unsigned char)*c))
+                nw_buf_html_escape(out, c, 1);
+        p = close < end ? close + 3 : end;
+    }
+}
+
+/* Wrap blank-line-separated paragraphs in <p>, for fragments without block markup. */
+static void wrap_paragraphs(nw_buf *out, const char *s, size_t len)
+{
+    const char *end = s + len;
+    const char *p = s;
+    while (p < end) {
+        /* find the next blank line: "\n", optional spaces, "\n" */
+        const char *q = p, *para_end = end, *next = end;
+        while ((q = memchr(q, '\n', (size_t)(end - q)))) {
+            const char *r = q + 1;
+            while (r < end && (*r == ' ' || *r == '\t' || *r == '\r'))
+                r++;
+            if (r < end && *r == '\n') {
+                para_end = q;
+                next = r + 1;
+                break;
+            }
+            q = r;
+        }
+        nw_buf_puts(out, "<p>");
+        nw_buf_append(out, p, (size_t)(para_end - p));
+        nw_buf_puts(out, "</p>\n");
+        p = next;
+    }
+}
+
+/* The fragment as the HTML parser will read it (see the top comment). */
+static int prepare(const char *html, size_t len, nw_buf *out, nw_err *err)
+{
+    /* junk bytes are ASCII, never inside a UTF-8 sequence: drop them first,
+     * so a NUL cannot cut the text short in the UTF-8 repair below */
+    nw_buf clean = NW_BUF_INIT;
+    copy_clean(&clean, html, len);
+    if (clean.len && !nw_utf8_valid(clean.data, clean.len, NULL)) {
+        size_t n;
+        char *repaired = nw_utf8_repair(clean.data, clean.len, &n);
+        nw_buf_free(&clean);
+        if (!repaired)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        nw_buf_puts(&clean, repaired);
+        free(repaired);
+    }
+    if (!has_block_markup(nw_buf_str(&clean), clean.len) &&
+        memchr(nw_buf_str(&clean), '\n', clean.len)) {
+        wrap_paragraphs(out, nw_buf_str(&clean), clean.len);
+        nw_buf_free(&clean);
+    } else {
+        *out = clean;
+    }
+    if (nw_buf_failed(out)) {
+        nw_buf_free(out);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ C1 repair */
+
+/* windows-1252 characters for bytes 0x80..0x9F (0: undefined there). */
+static const unsigned short cp1252_c1[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+/* A Latin-1-range code point (U+0080..U+00FF) encoded at p, or -1. */
+static int latin1_at(const unsigned char *p)
+{
+    if ((p[0] == 0xC2 || p[0] == 0xC3) && (p[1] & 0xC0) == 0x80)
+        return ((p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+    return -1;
+}
+
+static bool has_c1(const char *s)
+{
+    for (const char *p = s; (p = strchr(p, '\xC2')); p++)
+        if ((unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9F)
+            return true;
+    return false;
+}
+
+static void put_utf8(nw_buf *b, unsigned cp)
+{
+    char e[3];
+    if (cp < 0x800) {
+        e[0] = (char)(0xC0 | cp >> 6);
+        e[1] = (char)(0x80 | (cp & 0x3F));
+        nw_buf_append(b, e, 2);
+    } else {
+        e[0] = (char)(0xE0 | cp >> 12);
+        e[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        e[2] = (char)(0x80 | (cp & 0x3F));
+        nw_buf_append(b, e, 3);
+    }
+}
+
+/* C1 control characters (U+0080..U+009F) are never text. Where they complete
+ * a UTF-8 sequence that was decoded as Latin-1 ("â\u0080¦" for "…": double
+ * encoded UTF-8) the sequence is repaired; elsewhere they are read as the
+ * windows-1252 characters they stand for (U+0092 -> ’), as HTML5 does for
+ * &#146;. Text without C1 characters is returned as is (NULL: unchanged). */
+static char *repair_c1(const char *s)
+{
+    if (!has_c1(s))
+        return NULL;
+    nw_buf out = NW_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int lead = latin1_at(p);
+        if (lead >= 0xC2 && lead <= 0xF4) {
+            int need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+            unsigned char bytes[4] = {(unsigned char)lead};
+            const unsigned char *q = p + 2;
+            bool c1 = false;
+            int i;
+            for (i = 1; i <= need; i++, q += 2) {
+                int c = latin1_at(q);
+                if (c < 0x80 || c > 0xBF)
+                    break;
+                c1 |= c <= 0x9F;
+                bytes[i] = (unsigned char)c;
+            }
+            if (i > need && c1 && nw_utf8_valid((const char *)bytes, (size_t)need + 1, NULL)) {
+                nw_buf_append(&out, bytes, (size_t)need + 1);
+                p = q;
+                continue;
+            }
+        }
+        int c = latin1_at(p);
+        if (c >= 0x80 && c <= 0x9F) {
+            unsigned cp = cp1252_c1[c - 0x80];
+            if (cp)
+                put_utf8(&out, cp);
+            p += 2;
+            continue;
+        }
+        nw_buf_putc(&out, (char)*p++);
+    }
+    return nw_buf_take(&out);
+}
+
+/* ------------------------------------------------------------ public */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void init_libxml(void)
+{
+    xmlInitParser();
+}
+
+/* NFC copy of s when it has non-ASCII bytes; NULL when s is fine as is or
+ * memory ran out (*oom set). */
+static char *nfc_if_needed(const char *s, bool *oom)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && *p < 0x80)
+        p++;
+    if (!*p)
+        return NULL;
+    char *n = (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);
+    if (!n)
+        *oom = true;
+    return n;
+}
+
+/* Take the buffer as the final string, NFC-normalized. */
+static char *finish(nw_buf *b, bool *oom)
+{
+    char *s = nw_buf_take(b);
+    if (!s) {
+        *oom = true;
+        return NULL;
+    }
+    char *n = nfc_if_needed(s, oom);
+    if (n) {
+        free(s);
+        return n;
+    }
+    if (*oom) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!html && len)
+        return nw_err_set(err, NW_EINVAL, "HTML fragment is NULL");
+    if (len > NW_HTML_MAX_BYTES)
+        return nw_err_set(err, NW_ELIMIT, "HTML fragment of %zu bytes exceeds the %u byte limit",
+                          len, NW_HTML_MAX_BYTES);
+
+    nw_buf src = NW_BUF_INIT;
+    int rc = prepare(html ? html : "", len, &src, err);
+    if (rc)
+        return rc;
+    walker w = {.open_list = -1};
+    if (src.len) {
+        pthread_once(&init_once, init_libxml);
+        htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+        if (!ctxt) {
+            nw_buf_free(&src);
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        }
+        htmlDocPtr doc =
+            htmlCtxtReadMemory(ctxt, src.data, (int)src.len, NULL, "UTF-8",
+                               HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                   HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC);
+        if (ctxt->instate == XML_PARSER_EOF) {
+            /* the parser gave up part way (nesting deeper than libxml2's 256
+             * levels): refuse rather than return a silently truncated body */
+            const char *why = ctxt->lastError.message ? ctxt->lastError.message : "unknown error";
+            size_t wl = strlen(why);
+            while (wl && (why[wl - 1] == '\n' || why[wl - 1] == ' '))
+                wl--;
+            rc = nw_err_set(err, NW_ELIMIT, "HTML fragment (%zu bytes) not read to the end: %.*s",
+                            len, (int)wl, why);
+        } else if (doc) {
+            walk(&w, (xmlNode *)doc);
+        }
+        /* no document: nothing the parser could read, i.e. no text */
+        xmlFreeDoc(doc);
+        htmlFreeParserCtxt(ctxt);
+    }
+    if (rc) {
+        nw_buf_free(&src);
+        walker_free(&w);
+        return rc;
+    }
+    nw_buf_free(&src);
+
+    bool oom = nw_buf_failed(&w.plain) || nw_buf_failed(&w.html) || nw_buf_failed(&w.pplain) ||
+               nw_buf_failed(&w.phtml);
+    size_t paragraphs = w.paragraphs;
+    char *plain = oom ? NULL : finish(&w.plain, &oom);
+    char *clean = oom ? NULL : finish(&w.html, &oom);
+    walker_free(&w);
+    if (oom) {
+        free(plain);
+        free(clean);
+        return nw_err_set(err, NW_ENOMEM, "out of memory cleaning HTML");
+    }
+    out->plain = plain;
+    out->html = clean;
+    out->paragraphs = paragraphs;
+    return 0;
+}
+
+void nw_html_result_free(nw_html_result *r)
+{
+    if (!r)
+        return;
+    free(r->plain);
+    free(r->html);
+    memset(r, 0, sizeof *r);
+}
+
+char *nw_html_to_text(const char *html, size_t len, nw_err *err)
+{
+    nw_html_result r;
+    if (nw_html_clean(html, len, &r, err))
+        return NULL;
+    free(r.html);
+    return r.plain;
+}
+
+int nw_html_add_bodies(nw_story *story, const char *html, size_t len, nw_err *err)
+{
+    if (!story)
+        return nw_err_set(err, NW_EINVAL, "no story to add a body to");
+    nw_html_result r;
+    int rc = nw_html_clean(html, len, &r, err);
+    if (rc)
+        return rc;
+    if (r.paragraphs && (nw_text_list_add(&story->bodies, r.plain, NULL, "text/plain") ||
+                         nw_text_list_add(&story->bodies, r.html, NULL, "text/html")))
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+    nw_html_result_free(&r);
+    return rc;
+}
+
+char *nw_html_from_paragraphs(const char *plain)
+{
+    nw_buf out = NW_BUF_INIT;
+    const char *p = plain ? plain : "";
+    while (*p) {
+        /* a paragraph ends at a line holding only whitespace */
+        const char *end = p;
+        for (;;) {
+            const char *nl = strchr(end, '\n');
+            if (!nl) {
+                end = p + strlen(p);
+                break;
+            }
+            const char *r = nl + 1;
+            while (*r == ' ' || *r == '\t' || *r == '\r')
+                r++;
+            if (*r == '\n' || !*r) {
+                end = nl;
+                break;
+            }
+            end = r;
+        }
+        char *para = nw_text_squeeze(p, (size_t)(end - p));
+        if (!para) {
+            nw_buf_free(&out);
+            return NULL;
+        }
+        if (para[0]) {
+            if (out.len)
+                nw_buf_putc(&out, '\n');
+            nw_buf_puts(&out, "<p>");
+            nw_buf_html_escape(&out, para, strlen(para));
+            nw_buf_puts(&out, "</p>");
+        }
+        free(para);
+        p = *end ? end + 1 : end;
+    }
+    return nw_buf_take(&out);
+}
