@@ -2,14 +2,25 @@
  * nw_encoding — bytes in whatever charset a provider used, to NFC UTF-8.
  *
  * Decision order (nw_encoding_decode): a byte-order mark wins (UTF-8, UTF-16
- * LE/BE, UTF-32 LE/BE); then an override (an HTTP charset); then the declared
- * charset (XML declaration, meta tag) — except that a single-byte declaration
- * (ISO-8859-x, windows-125x, ASCII) contradicted by bytes that are valid UTF-8
- * with at least one multi-byte sequence is treated as UTF-8 and reported
- * (the Spiegel/pa4 trap); then UTF-16/32 without BOM sniffed from the
- * "<?xml" / "<" pattern of NULs; then UTF-8 if valid; else windows-1252
- * with a warning. Conversion uses iconv; an unknown charset name is an error
- * naming it. The result is NFC-normalized (utf8proc).
+ * LE/BE, UTF-32 LE/BE); then UTF-16/32 without BOM sniffed from the NUL
+ * pattern of an ASCII first character ("<?xml", "<", a blank); then an
+ * override (an HTTP charset); then the declared charset (XML declaration,
+ * meta tag) — except that a single-byte declaration (ISO-8859-x,
+ * windows-125x, KOI8, ASCII) contradicted by bytes that are valid UTF-8 with
+ * at least one multi-byte sequence is treated as UTF-8 and reported (the
+ * Spiegel/pa4 trap), and so is a multi-byte declaration (GB2312, Big5...)
+ * the bytes are not valid in but are valid UTF-8; then UTF-8 if valid; else
+ * stray bytes decoded as windows-1252 (charset "windows-1252" when no valid
+ * multi-byte UTF-8 is present) with `repaired` counting them.
+ * ISO-8859-1 and US-ASCII are decoded as their superset windows-1252 (as
+ * browsers do: "smart quotes" in 0x80-0x9F); GB2312/GBK as GB18030, EUC-KR
+ * as CP949, Big5 as Big5-HKSCS. Conversion uses iconv, one U+FFFD per
+ * undecodable byte (counted in `repaired`). An unknown charset name falls
+ * back to UTF-8 (declared_wrong set) when the bytes are valid UTF-8, else is
+ * an NW_EINVAL error naming it. C1 controls (U+0080..U+009F, never meant
+ * in news text: windows-1252 "smart quotes" mislabelled as Latin-1 or
+ * encoded as UTF-8 from those bytes) become their windows-1252 characters
+ * (U+0092 -> U+2019). The result is NFC-normalized (utf8proc).
  *
  * Ownership: nw_decoded.text is malloc'd and owned by the caller
  * (nw_decoded_free). Nothing here keeps state between calls.
@@ -23,7 +34,8 @@
 #include "nw_err.h"
 
 typedef struct nw_decoded {
-    char *text;           /* NFC UTF-8, NUL-terminated, no BOM */
+    char *text;           /* NFC UTF-8, NUL-terminated, no BOM (UTF-16/32 input
+                           * may carry U+0000 inside: use len) */
     size_t len;
     char charset[40];     /* the charset actually used, canonical lower-case ("utf-8", "iso-8859-1") */
     bool declared_wrong;  /* a declaration was present and contradicted by the bytes */
@@ -41,6 +53,18 @@ void nw_decoded_free(nw_decoded *d);
  * lower-case into out. Returns false when there is no declaration or no
  * encoding pseudo-attribute. */
 bool nw_encoding_sniff_xml(const char *buf, size_t len, char *out, size_t outlen);
+
+/* "utf-8", "utf-16le", "utf-16be", "utf-32le" or "utf-32be" when buf starts
+ * with a byte-order mark (*bom_len = its length) or, for UTF-16/32, with the
+ * NUL pattern of an ASCII character (*bom_len = 0); else NULL. Static string.
+ * bom_len may be NULL. */
+const char *nw_encoding_sniff_unicode(const char *buf, size_t len, size_t *bom_len);
+
+/* Copy of UTF-8 s[0..len) with C1 controls U+0080..U+009F replaced by the
+ * windows-1252 characters of the same byte value (U+0092 -> U+2019; the five
+ * unassigned ones stay). Malloc'd; *out_len (may be NULL) gets the length.
+ * NULL when out of memory. */
+char *nw_utf8_fix_c1(const char *s, size_t len, size_t *out_len);
 
 /* NFC-normalize UTF-8 text. Returns a malloc'd string (caller frees) or NULL
  * when s is not valid UTF-8 or memory runs out. */

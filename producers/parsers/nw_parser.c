@@ -2,8 +2,10 @@
  * nw_parser — the parser registry, input hygiene and bounded file reading.
  * See nw_parser.h for the contract.
  *
- * Invariants: a parser only ever sees valid UTF-8 with LF line ends, no BOM,
- * no NUL bytes, at most max_input_bytes long and NUL-terminated; the caller's
+ * Invariants: a text parser only ever sees valid UTF-8 with LF line ends, no
+ * BOM, no NUL bytes; a raw parser (NW_PARSER_RAW_BYTES) the original bytes;
+ * both at most max_input_bytes long and NUL-terminated; detect() a bounded
+ * UTF-8 sniff view of the start (sniff_view); the caller's
  * story list changes only when a whole input parsed; nothing here exits,
  * prints (warnings go through the callback) or reads more than the limit.
  */
@@ -12,12 +14,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nw_encoding.h"
 #include "nw_log.h"
 #include "nw_text.h"
 
@@ -25,6 +29,17 @@
 
 /* Order matters for ties in detection: more specific formats first. */
 static const nw_parser *const registry[] = {
+    &nw_parser_rss,
+    &nw_parser_atom,
+    &nw_parser_jsonfeed,
+    &nw_parser_reuters_sgml,
+    &nw_parser_iptc7901,
+    &nw_parser_dpa_digitalwires,
+    &nw_parser_ap_media_json,
+    &nw_parser_ninjs,
+    &nw_parser_nitf,
+    &nw_parser_newsml12,
+    &nw_parser_newsmlg2,
     &nw_parser_webcopy,
     &nw_parser_headline_text,
 };
@@ -165,82 +180,78 @@ static int only_whitespace(const char *buf, size_t len)
     return 1;
 }
 
-/* Hygiene and parser choice; errors without the origin prefix. */
-static int parse_clean(const char *format, const char *buf, size_t len,
-                       const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
+static int only_whitespace_raw(const char *buf, size_t len)
 {
-    if (len > opts->max_input_bytes)
-        return nw_err_set(err, NW_ELIMIT, "input is %zu bytes, over the limit of %zu bytes", len,
-                          opts->max_input_bytes);
-    if (len == 0)
-        return nw_err_set(err, NW_EINVAL, "empty file");
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r' && buf[i] != '\f')
+            return 0;
+    return 1;
+}
 
-    size_t skip = 0;
-    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
-        skip = 3;
-    const char *text = buf + skip;
-    size_t text_len = len - skip;
-    if (text_len == 0)
-        return nw_err_set(err, NW_EINVAL, "empty file");
+/* The input starts like UTF-16/32 (a BOM or the NUL pattern of "<"). */
+static bool is_wide(const char *buf, size_t len)
+{
+    const char *u = nw_encoding_sniff_unicode(buf, len, NULL);
+    return u && strcmp(u, "utf-8") != 0;
+}
 
-    if (nw_text_looks_binary(text, text_len))
-        return nw_err_set(err, NW_EINVAL, "binary data, not text (offset %zu)",
-                          skip + first_control(text, text_len));
+/* Bytes of the input that detect() sees at most. */
+#define SNIFF_MAX 8192
 
-    char *repaired = NULL;
-    size_t bad = 0;
-    if (!nw_utf8_valid(text, text_len, &bad)) {
-        size_t count = 0;
-        repaired = nw_utf8_repair(text, text_len, &count);
-        if (!repaired)
-            return nw_err_set(err, NW_ENOMEM, "out of memory");
-        nw_parse_warn(opts,
-                      "invalid UTF-8 at offset %zu: %zu byte(s) decoded as windows-1252/Latin-1 "
-                      "(a guess; check those characters)",
-                      skip + bad, count);
-        text = repaired;
-        text_len = strlen(repaired);
-    }
+/* The UTF-8 "sniff view" of the start of the input that every detect()
+ * gets (see nw_parser.h): newlines folded, malloc'd, NUL-terminated. */
+static char *sniff_view(const char *buf, size_t len, size_t *out_len)
+{
+    size_t bom = 0;
+    const char *uni = nw_encoding_sniff_unicode(buf, len, &bom);
+    size_t n = len < SNIFF_MAX ? len : SNIFF_MAX;
 
-    size_t clean_len = 0;
-    char *clean = normalize_newlines(text, text_len, &clean_len);
-    free(repaired);
-    if (!clean)
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
-
-    int rc = 0;
-    if (only_whitespace(clean, clean_len)) {
-        rc = nw_err_set(err, NW_EINVAL, "empty file (whitespace only)");
-        goto done;
-    }
-
-    const nw_parser *parser;
-    char known[256];
-    if (!format || !strcmp(format, "auto")) {
-        parser = nw_parser_detect(clean, clean_len);
-        if (!parser) {
-            known_formats(known, sizeof known);
-            rc = nw_err_set(err, NW_EINVAL, "unrecognised format (known: %s)", known);
-            goto done;
+    if (!uni || !strcmp(uni, "utf-8")) {
+        const char *p = buf + bom;
+        size_t m = n - bom, bad = 0;
+        bool valid = nw_utf8_valid(p, m, &bad);
+        /* a multi-byte sequence cut by the SNIFF_MAX limit is not an error */
+        if (!valid && n < len && bad + 4 > m && nw_utf8_valid(p, bad, NULL)) {
+            m = bad;
+            valid = true;
         }
+        if (valid)
+            return normalize_newlines(p, m, out_len);
     } else {
-        parser = nw_parser_find(format);
-        if (!parser) {
-            known_formats(known, sizeof known);
-            rc = nw_err_set(err, NW_EINVAL, "unknown format '%s' (known: %s)", format, known);
-            goto done;
-        }
+        size_t unit = strstr(uni, "32") ? 4 : 2;
+        n -= (n - bom) % unit;
     }
 
+    char declared[40];
+    bool has_decl = nw_encoding_sniff_xml(buf, n, declared, sizeof declared);
+    nw_decoded d = {0};
+    nw_err ignored = {0};
+    char *out;
+    if (nw_encoding_decode(buf, n, NULL, has_decl ? declared : NULL, &d, &ignored) == 0) {
+        out = normalize_newlines(d.text, d.len, out_len);
+        nw_decoded_free(&d);
+    } else { /* an unknown charset on non-UTF-8 bytes: a rough view still helps */
+        size_t count = 0;
+        char *rep = nw_utf8_repair(buf + bom, n - bom, &count);
+        out = rep ? normalize_newlines(rep, strlen(rep), out_len) : NULL;
+        free(rep);
+    }
+    return out;
+}
+
+/* Run the chosen parser on text[0..len) (NUL-terminated) and move its
+ * stories into out, all or nothing. */
+static int run_parser(const nw_parser *parser, const char *text, size_t len,
+                      const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
+{
     nw_story_list got = {0};
-    rc = parser->parse(clean, clean_len, opts, &got, err);
+    int rc = parser->parse(text, len, opts, &got, err);
     if (rc >= 0 && got.len == 0)
         rc = nw_err_set(err, NW_EINVAL, "%s: no story found", parser->name);
     if (rc < 0) {
         nw_story_list_free(&got);
-        goto done;
+        return rc;
     }
-    /* move every story into the caller's list; all or nothing */
     size_t before = out->len;
     for (size_t i = 0; i < got.len; i++) {
         if (nw_story_list_add(out, got.items[i]) < 0) {
@@ -253,10 +264,129 @@ static int parse_clean(const char *format, const char *buf, size_t len,
         }
     }
     free(got.items);
+    return rc < 0 ? rc : 0;
+}
+
+/* Text hygiene for a parser that wants clean text (see nw_parser.h). */
+static int parse_text(const nw_parser *parser, const char *buf, size_t len,
+                      const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
+{
+    nw_decoded wide = {0};
+    const char *text = buf;
+    size_t text_len = len, skip = 0;
+    if (is_wide(buf, len)) { /* UTF-16/32 text: decode it first */
+        int rc = nw_encoding_decode(buf, len, NULL, NULL, &wide, err);
+        if (rc < 0)
+            return rc;
+        text = wide.text;
+        text_len = wide.len;
+        if (wide.repaired)
+            nw_parse_warn(opts, "%zu undecodable byte(s) in %s input replaced by U+FFFD",
+                          wide.repaired, wide.charset);
+    } else if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+        skip = 3;
+        text += 3;
+        text_len -= 3;
+    }
+
+    int rc = 0;
+    char *repaired = NULL, *clean = NULL;
+    size_t bad = 0;
+    if (nw_text_looks_binary(text, text_len)) {
+        rc = nw_err_set(err, NW_EINVAL, "binary data, not text (offset %zu)",
+                        skip + first_control(text, text_len));
+        goto done;
+    }
+    if (!nw_utf8_valid(text, text_len, &bad)) {
+        size_t count = 0;
+        repaired = nw_utf8_repair(text, text_len, &count);
+        if (!repaired) {
+            rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+            goto done;
+        }
+        nw_parse_warn(opts,
+                      "invalid UTF-8 at offset %zu: %zu byte(s) decoded as windows-1252/Latin-1 "
+                      "(a guess; check those characters)",
+                      skip + bad, count);
+        text = repaired;
+        text_len = strlen(repaired);
+    }
+
+    size_t clean_len = 0;
+    clean = normalize_newlines(text, text_len, &clean_len);
+    if (!clean) {
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (only_whitespace(clean, clean_len))
+        rc = nw_err_set(err, NW_EINVAL, "empty file (whitespace only)");
+    else
+        rc = run_parser(parser, clean, clean_len, opts, out, err);
 
 done:
     free(clean);
-    return rc < 0 ? rc : 0;
+    free(repaired);
+    nw_decoded_free(&wide);
+    return rc;
+}
+
+/* Limits, parser choice and dispatch; errors without the origin prefix. */
+static int parse_clean(const char *format, const char *buf, size_t len,
+                       const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
+{
+    if (len > opts->max_input_bytes)
+        return nw_err_set(err, NW_ELIMIT, "input is %zu bytes, over the limit of %zu bytes", len,
+                          opts->max_input_bytes);
+    if (len == 0)
+        return nw_err_set(err, NW_EINVAL, "empty file");
+
+    bool wide = is_wide(buf, len);
+    size_t skip = !wide && len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    if (len == skip)
+        return nw_err_set(err, NW_EINVAL, "empty file");
+    if (!wide && only_whitespace_raw(buf + skip, len - skip))
+        return nw_err_set(err, NW_EINVAL, "empty file (whitespace only)");
+
+    const nw_parser *parser;
+    char known[256];
+    if (!format || !strcmp(format, "auto")) {
+        /* Detection comes first: raw-bytes formats (IPTC 7901 control
+         * framing, gzip'd SGML) look binary to a text check. UTF-16/32 has
+         * NULs but is text, so it is exempt from the check too. */
+        bool binary = !wide && nw_text_looks_binary(buf + skip, len - skip);
+        size_t view_len = 0;
+        char *view = sniff_view(buf, len, &view_len);
+        if (!view)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        parser = nw_parser_detect(view, view_len);
+        free(view);
+        if (binary && (!parser || !(parser->flags & NW_PARSER_RAW_BYTES)))
+            return nw_err_set(err, NW_EINVAL, "binary data, not text (offset %zu)",
+                              skip + first_control(buf + skip, len - skip));
+        if (!parser) {
+            known_formats(known, sizeof known);
+            return nw_err_set(err, NW_EINVAL, "unrecognised format (known: %s)", known);
+        }
+    } else {
+        parser = nw_parser_find(format);
+        if (!parser) {
+            known_formats(known, sizeof known);
+            return nw_err_set(err, NW_EINVAL, "unknown format '%s' (known: %s)", format, known);
+        }
+    }
+
+    if (!(parser->flags & NW_PARSER_RAW_BYTES))
+        return parse_text(parser, buf, len, opts, out, err);
+
+    /* raw bytes, exactly as given, NUL-terminated for the parser's sake */
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    int rc = run_parser(parser, copy, len, opts, out, err);
+    free(copy);
+    return rc;
 }
 
 int nw_parse_buffer(const char *format, const char *buf, size_t len, const nw_parse_opts *opts,

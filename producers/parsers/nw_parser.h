@@ -7,7 +7,9 @@
  * limit, empty and binary input refused, a UTF-8 BOM stripped, invalid UTF-8
  * repaired (stray bytes decoded as windows-1252/Latin-1, with a warning: the
  * repair is a best guess, not a guarantee of the right characters), CRLF and
- * lone CR turned into LF. The registry is one static table in nw_parser.c;
+ * lone CR turned into LF; UTF-16/32 text is decoded first. Parsers flagged
+ * NW_PARSER_RAW_BYTES (the XML formats) get the original bytes instead and
+ * decode themselves. The registry is one static table in nw_parser.c;
  * adding a format is one line there plus its nw_parse_<format>.c file.
  */
 #ifndef NW_PARSER_H
@@ -51,24 +53,49 @@ int nw_story_list_add(nw_story_list *list, nw_story *story);
 /* Free every story and the array; the list is left empty and reusable. */
 void nw_story_list_free(nw_story_list *list);
 
+/* nw_parser.flags: the parser wants the ORIGINAL bytes. nw_parse_buffer then
+ * only applies the size limit and the empty check (no BOM stripping, UTF-8
+ * repair, binary refusal or newline folding) and parse() gets buf exactly as
+ * given (still NUL-terminated at buf[len], but NULs may occur inside, e.g.
+ * UTF-16). The parser decodes itself (nw_xml_read / nw_encoding_decode).
+ * XML formats set this so that the encoding declaration is honoured. */
+#define NW_PARSER_RAW_BYTES 1u
+
 /* A wire format. Both callbacks are pure functions of their arguments. */
 typedef struct nw_parser {
     const char *name;        /* "webcopy", "headline-text", ... as given to --format */
     const char *description; /* one line for --help */
     /* Confidence 0..100 that buf (clean UTF-8, LF line ends) is this format;
-     * 0 = certainly not. Must be cheap: look at the first few KiB only. */
+     * 0 = certainly not. Must be cheap: look at the first few KiB only.
+     * In auto-detection every parser, raw or not, gets a UTF-8 "sniff view"
+     * of at most the first ~8 KiB: for input with a BOM, UTF-16/32 or invalid
+     * UTF-8 the decoded text (nw_encoding_decode), else the bytes as they
+     * are, newlines folded to LF. It may end in the middle of a line. */
     int (*detect)(const char *buf, size_t len);
-    /* Parse clean text (see nw_parse_buffer; buf[len] is NUL and there is no
-     * NUL inside) and append stories to `out`.
+    /* Parse the input and append stories to `out`. Without
+     * NW_PARSER_RAW_BYTES buf is clean text (see nw_parse_buffer; buf[len] is
+     * NUL and there is no NUL inside); with it, the original bytes.
      * On failure return negative with err set (message without the origin,
      * nw_parse_buffer adds it); `out` may then hold partial stories, which the
      * caller discards. `opts` is never NULL here and has its defaults filled. */
     int (*parse)(const char *buf, size_t len, const nw_parse_opts *opts, nw_story_list *out,
                  nw_err *err);
+    unsigned flags; /* NW_PARSER_RAW_BYTES or 0 */
 } nw_parser;
 
 /* Built-in formats, each defined in its nw_parse_<file>.c and listed in the
  * registry table in nw_parser.c. */
+extern const nw_parser nw_parser_rss;           /* nw_parse_feed.c */
+extern const nw_parser nw_parser_atom;          /* nw_parse_feed.c */
+extern const nw_parser nw_parser_jsonfeed;      /* nw_parse_feed.c */
+extern const nw_parser nw_parser_reuters_sgml; /* nw_parse_reuters.c */
+extern const nw_parser nw_parser_iptc7901;     /* nw_parse_iptc7901.c */
+extern const nw_parser nw_parser_ninjs;            /* nw_parse_ninjs.c */
+extern const nw_parser nw_parser_dpa_digitalwires; /* nw_parse_ninjs.c */
+extern const nw_parser nw_parser_ap_media_json;    /* nw_parse_ninjs.c */
+extern const nw_parser nw_parser_nitf;          /* nw_parse_nitf.c */
+extern const nw_parser nw_parser_newsml12;      /* nw_parse_newsml12.c */
+extern const nw_parser nw_parser_newsmlg2;      /* nw_parse_newsmlg2.c */
 extern const nw_parser nw_parser_webcopy;       /* nw_parse_plaintext.c */
 extern const nw_parser nw_parser_headline_text; /* nw_parse_plaintext.c */
 

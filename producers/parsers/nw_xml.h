@@ -14,6 +14,12 @@
  * Helpers match elements by LOCAL name, ignoring namespaces, because real
  * feeds use no namespace, the default one, or odd prefixes (ns0:) for the
  * same vocabulary. Strings returned are malloc'd (caller frees) unless noted.
+ *
+ * Error messages: with an origin, "<origin>:<line>: <what>"; with origin NULL
+ * (what a parser under nw_parse_buffer should pass, since nw_parse_buffer
+ * prefixes the origin itself) "line <line>: <what>". CDATA sections become
+ * ordinary text nodes (XML_PARSE_NOCDATA), so nw_xml_text of an RSS
+ * <description><![CDATA[<p>..]]> is the HTML source.
  */
 #ifndef NW_XML_H
 #define NW_XML_H
@@ -52,8 +58,10 @@ xmlNodePtr nw_xml_path(const xmlNode *node, const char *path);
 xmlNodePtr nw_xml_find(const xmlNode *node, const char *local_name);
 /* Attribute value by local name (any namespace), or NULL. Malloc'd. */
 char *nw_xml_attr(const xmlNode *node, const char *local_name);
-/* Text content of node and its descendants, whitespace squeezed, or NULL when
- * empty. Malloc'd. */
+/* Text content of node and its descendants (entity references to internal
+ * entities expanded, unknown/external ones left out), whitespace squeezed,
+ * C1 controls mapped as windows-1252 (&#146; -> U+2019), or NULL when empty.
+ * Malloc'd. */
 char *nw_xml_text(const xmlNode *node);
 /* The children of node serialized as XML/XHTML markup (for inline bodies).
  * Malloc'd, "" when none. */

@@ -176,8 +176,9 @@ Test(cli_parse, stdin)
 
     r = parse_cmd("just one line", "-", NULL);
     cr_assert_eq(r.status, 65);
-    cr_assert_str_eq(r.err, "newswire: <stdin>: unrecognised format (known: webcopy, "
-                            "headline-text)\n");
+    const char *want = "newswire: <stdin>: unrecognised format (known: ";
+    cr_assert_eq(strncmp(r.err, want, strlen(want)), 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "webcopy, headline-text)\n"), "%s", r.err);
     cr_assert_str_eq(r.out, "");
     run_free(&r);
 

@@ -525,11 +525,12 @@ Test(bad_input, exact_errors)
     expect_file_error("/", "auto", NW_EINVAL, "is a directory, not a file");
     char *web = nw_test_fixture_path("webcopy/no_caption.txt");
     nw_story_list list = {0};
-    nw_err err = {0};
-    cr_assert_eq(nw_parse_file(web, "no-such-format", NULL, &list, &err), NW_EINVAL);
+    nw_err ferr = {0};
+    cr_assert_eq(nw_parse_file(web, "no-such-format", NULL, &list, &ferr), NW_EINVAL);
     char want[1024];
-    snprintf(want, sizeof want, "%s: unknown format 'no-such-format' (known: webcopy, ", web);
-    cr_assert_eq(strncmp(err.msg, want, strlen(want)), 0, "%s", err.msg);
+    snprintf(want, sizeof want, "%s: unknown format 'no-such-format' (known: ", web);
+    cr_assert_eq(strncmp(ferr.msg, want, strlen(want)), 0, "%s", ferr.msg);
+    cr_assert_not_null(strstr(ferr.msg, "webcopy, headline-text)"), "%s", ferr.msg);
     free(web);
     free(empty);
     free(binary);
@@ -538,7 +539,9 @@ Test(bad_input, exact_errors)
     nw_err err = {0};
     int rc;
     cr_assert_null(parse_text("single line, no layout", "auto", &err, &rc));
-    cr_assert_str_eq(err.msg, "t.txt: unrecognised format (known: webcopy, headline-text)");
+    const char *want_unknown = "t.txt: unrecognised format (known: ";
+    cr_assert_eq(strncmp(err.msg, want_unknown, strlen(want_unknown)), 0, "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "webcopy, headline-text)"), "%s", err.msg);
     cr_assert_null(parse_text("Head\n\nBody \x01\x02\x03\x04 with controls\n", "auto", &err, &rc));
     cr_assert_str_eq(err.msg, "t.txt: binary data, not text (offset 11)");
 }

@@ -1,0 +1,442 @@
+/*
+ * nw_xml — untrusted XML through libxml2, safely, and local-name DOM helpers.
+ * See nw_xml.h for the contract.
+ *
+ * Safety: the bytes are decoded by nw_encoding and libxml2 only ever sees
+ * UTF-8 (XML_PARSE_IGNORE_ENC and a rewritten declaration, so it cannot
+ * re-decode); XML_PARSE_NONET; no NOENT / DTDLOAD / DTDVALID, so external
+ * entities and DTDs are never opened, and every external resource request
+ * that might still be made is refused by a per-parse entity resolver; no
+ * HUGE, so libxml2's entity-amplification and depth guards stay on. Errors
+ * go to a per-context structured handler (never to stderr); the first one
+ * is kept with its line. xmlInitParser() runs once (pthread_once), after
+ * which parses in different threads are independent.
+ */
+#include "nw_xml.h"
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlsave.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nw_buf.h"
+#include "nw_encoding.h"
+#include "nw_text.h"
+
+#define NW_XML_DEFAULT_MAX ((size_t)16 << 20)
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_libxml(void)
+{
+    xmlInitParser();
+}
+
+/* ------------------------------------------------------------- errors --- */
+
+typedef struct err_state {
+    int have;    /* an error (level >= XML_ERR_ERROR) was captured */
+    int code;    /* libxml2's error code */
+    int line;
+    char msg[NW_ERR_MSG_MAX];
+} err_state;
+
+/* Structured handler: keep the first error, drop warnings. Never prints.
+ * data is the err_state. */
+static void on_xml_error(void *data, xmlErrorPtr e)
+{
+    err_state *st = data;
+    if (!st || !e || st->have || e->level < XML_ERR_ERROR)
+        return;
+    st->have = 1;
+    st->code = e->code;
+    st->line = e->line;
+    const char *m = e->message ? e->message : "malformed XML";
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        n--;
+    if (n >= sizeof st->msg)
+        n = sizeof st->msg - 1;
+    memcpy(st->msg, m, n);
+    st->msg[n] = '\0';
+}
+
+/* The same for errors raised through the parser context, whose data is the
+ * context (SAX2 callbacks need ctxt->userData == ctxt): state in _private. */
+static void on_ctxt_error(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = data;
+    on_xml_error(ctxt ? ctxt->_private : NULL, e);
+}
+
+/* Handler for the unstructured channel: silence. */
+static void on_generic_error(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+/* Every external resource (DTD, entity, XInclude) is refused. */
+static xmlParserInputPtr deny_entity(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
+{
+    (void)ctx;
+    (void)public_id;
+    (void)system_id;
+    return NULL;
+}
+
+/* A message for the user from libxml2's: some of its texts mislead. */
+static const char *explain(const err_state *st)
+{
+    switch (st->code) {
+    case XML_ERR_ENTITY_LOOP:
+        return "entity expansion too large or recursive (refused: possible \"billion laughs\")";
+    default:
+        break;
+    }
+    if (strstr(st->msg, "Excessive depth") || strstr(st->msg, "XML_PARSE_HUGE"))
+        return NULL; /* rewritten by the caller with the limit */
+    return st->msg;
+}
+
+/* ------------------------------------------------------------ prolog --- */
+
+static int is_xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The UTF-8 text libxml2 gets: junk before the first '<' dropped, and an
+ * XML declaration rewritten to `<?xml version="1.0"?>` (its encoding no
+ * longer applies), with the newlines of both kept after it so line numbers
+ * in messages still match the input. */
+static char *prepare(const char *text, size_t len, size_t *out_len)
+{
+    const char *lt = memchr(text, '<', len);
+    size_t start = lt ? (size_t)(lt - text) : len;
+    size_t newlines = 0;
+    for (size_t i = 0; i < start; i++)
+        newlines += text[i] == '\n';
+    const char *p = text + start;
+    size_t rest = len - start;
+
+    nw_buf b = NW_BUF_INIT;
+    if (rest >= 6 && !memcmp(p, "<?xml", 5) && is_xml_space(p[5])) {
+        const char *end = NULL;
+        for (size_t i = 5; i + 1 < rest; i++) {
+            if (p[i] == '?' && p[i + 1] == '>') {
+                end = p + i + 2;
+                break;
+            }
+        }
+        if (end) {
+            for (const char *q = p; q < end; q++)
+                newlines += *q == '\n';
+            nw_buf_puts(&b, "<?xml version=\"1.0\"?>");
+            rest -= (size_t)(end - p);
+            p = end;
+        }
+    }
+    for (size_t i = 0; i < newlines; i++)
+        nw_buf_putc(&b, '\n');
+    nw_buf_append(&b, p, rest);
+    if (nw_buf_failed(&b)) {
+        nw_buf_free(&b);
+        return NULL;
+    }
+    *out_len = b.len;
+    return nw_buf_take(&b);
+}
+
+/* True when elements nest deeper than NW_XML_MAX_DEPTH below and including
+ * root; walks iteratively (no recursion on hostile input). */
+static int too_deep(xmlNodePtr root, long *line)
+{
+    int depth = 1;
+    xmlNodePtr n = root;
+    for (;;) {
+        if (n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            depth++;
+        } else {
+            while (n != root && !n->next) {
+                n = n->parent;
+                depth--;
+            }
+            if (n == root)
+                return 0;
+            n = n->next;
+        }
+        if (n->type == XML_ELEMENT_NODE && depth > NW_XML_MAX_DEPTH) {
+            *line = xmlGetLineNo(n);
+            return 1;
+        }
+    }
+}
+
+/* -------------------------------------------------------------- read --- */
+
+int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
+                size_t max_bytes, nw_xml_doc *out, nw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (max_bytes == 0)
+        max_bytes = NW_XML_DEFAULT_MAX;
+    if (!buf)
+        len = 0;
+    if (len > max_bytes)
+        return nw_err_set(err, NW_ELIMIT, "input is %zu bytes, over the limit of %zu bytes", len,
+                          max_bytes);
+    pthread_once(&init_once, init_libxml);
+
+    char declared[40];
+    bool has_decl = nw_encoding_sniff_xml(buf, len, declared, sizeof declared);
+    nw_decoded dec;
+    int rc = nw_encoding_decode(buf ? buf : "", len, override, has_decl ? declared : NULL, &dec,
+                                err);
+    if (rc < 0)
+        return rc;
+
+    size_t text_len = 0;
+    char *text = prepare(dec.text, dec.len, &text_len);
+    snprintf(out->charset, sizeof out->charset, "%s", dec.charset);
+    out->declared_wrong = dec.declared_wrong;
+    nw_decoded_free(&dec);
+    if (!text)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    if (text_len == 0 || !memchr(text, '<', text_len)) {
+        free(text);
+        return nw_err_set(err, NW_EINVAL, "not XML: no element found");
+    }
+    if (text_len > INT32_MAX) {
+        free(text);
+        return nw_err_set(err, NW_ELIMIT, "input is too large for the XML parser");
+    }
+
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        free(text);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    err_state st = {0};
+    ctxt->_private = &st;
+    ctxt->sax->serror = on_ctxt_error;
+    ctxt->sax->resolveEntity = deny_entity;
+    ctxt->sax->externalSubset = NULL; /* never load an external DTD */
+
+    /* errors raised without a context go to this thread's global handlers:
+     * route them to us for the duration of the parse, then restore */
+    xmlStructuredErrorFunc old_serror = xmlStructuredError;
+    void *old_sctx = xmlStructuredErrorContext;
+    xmlGenericErrorFunc old_generic = xmlGenericError;
+    void *old_gctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(&st, on_xml_error);
+    xmlSetGenericErrorFunc(NULL, on_generic_error);
+
+    int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, text, (int)text_len, NULL, "UTF-8", options);
+
+    xmlSetStructuredErrorFunc(old_sctx, old_serror);
+    xmlSetGenericErrorFunc(old_gctx, old_generic);
+    xmlFreeParserCtxt(ctxt);
+    free(text);
+
+    const char *where = origin ? origin : "line";
+    const char *sep = origin ? ":" : " ";
+    if (!doc) {
+        if (!st.have)
+            return nw_err_set(err, NW_EINVAL, "%s%s%d: malformed XML", where, sep, st.line);
+        const char *m = explain(&st);
+        if (!m)
+            return nw_err_set(err, NW_ELIMIT, "%s%s%d: elements nested deeper than %d", where, sep,
+                              st.line, NW_XML_MAX_DEPTH);
+        return nw_err_set(err, st.code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL,
+                          "%s%s%d: %s", where, sep, st.line, m);
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    long line = 0;
+    if (!root) {
+        xmlFreeDoc(doc);
+        return nw_err_set(err, NW_EINVAL, "%s%s%d: no root element", where, sep, st.line);
+    }
+    if (too_deep(root, &line)) {
+        xmlFreeDoc(doc);
+        return nw_err_set(err, NW_ELIMIT, "%s%s%ld: elements nested deeper than %d", where, sep,
+                          line, NW_XML_MAX_DEPTH);
+    }
+    out->doc = doc;
+    return 0;
+}
+
+void nw_xml_doc_free(nw_xml_doc *d)
+{
+    if (!d)
+        return;
+    if (d->doc)
+        xmlFreeDoc(d->doc);
+    d->doc = NULL;
+}
+
+/* ----------------------------------------------------------- helpers --- */
+
+xmlNodePtr nw_xml_root(const nw_xml_doc *d)
+{
+    return d && d->doc ? xmlDocGetRootElement(d->doc) : NULL;
+}
+
+/* The local part of a name: after the prefix of an undeclared "ns0:x". */
+static const char *local_of(const xmlChar *name)
+{
+    const char *s = (const char *)name;
+    const char *colon = s ? strrchr(s, ':') : NULL;
+    return colon ? colon + 1 : s;
+}
+
+bool nw_xml_is(const xmlNode *node, const char *local_name)
+{
+    if (!node || node->type != XML_ELEMENT_NODE || !node->name || !local_name)
+        return false;
+    return !strcmp(local_of(node->name), local_name);
+}
+
+xmlNodePtr nw_xml_child(const xmlNode *node, const char *local_name)
+{
+    if (!node)
+        return NULL;
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        if (nw_xml_is(c, local_name))
+            return c;
+    return NULL;
+}
+
+xmlNodePtr nw_xml_next(const xmlNode *node, const char *local_name)
+{
+    if (!node)
+        return NULL;
+    for (xmlNodePtr c = node->next; c; c = c->next)
+        if (nw_xml_is(c, local_name))
+            return c;
+    return NULL;
+}
+
+xmlNodePtr nw_xml_path(const xmlNode *node, const char *path)
+{
+    if (!node || !path)
+        return NULL;
+    xmlNodePtr cur = (xmlNodePtr)node;
+    char part[128];
+    while (*path && cur) {
+        const char *slash = strchr(path, '/');
+        size_t n = slash ? (size_t)(slash - path) : strlen(path);
+        if (n >= sizeof part)
+            return NULL;
+        if (n > 0) {
+            memcpy(part, path, n);
+            part[n] = '\0';
+            cur = nw_xml_child(cur, part);
+        }
+        path += n + (slash ? 1 : 0);
+    }
+    return cur;
+}
+
+xmlNodePtr nw_xml_find(const xmlNode *node, const char *local_name)
+{
+    if (!node)
+        return NULL;
+    const xmlNode *n = node->children;
+    while (n) {
+        if (nw_xml_is(n, local_name))
+            return (xmlNodePtr)n;
+        if (n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            continue;
+        }
+        while (n && !n->next) {
+            n = n->parent;
+            if (n == node)
+                return NULL;
+        }
+        n = n ? n->next : NULL;
+    }
+    return NULL;
+}
+
+static char *xml_strdup_free(xmlChar *s)
+{
+    if (!s)
+        return NULL;
+    char *out = strdup((const char *)s);
+    xmlFree(s);
+    return out;
+}
+
+char *nw_xml_attr(const xmlNode *node, const char *local_name)
+{
+    if (!node || node->type != XML_ELEMENT_NODE || !local_name)
+        return NULL;
+    for (xmlAttrPtr a = node->properties; a; a = a->next) {
+        if (!a->name || strcmp(local_of(a->name), local_name))
+            continue;
+        xmlChar *v = xmlNodeListGetString(node->doc, a->children, 1);
+        if (!v)
+            return strdup("");
+        return xml_strdup_free(v);
+    }
+    return NULL;
+}
+
+char *nw_xml_text(const xmlNode *node)
+{
+    if (!node)
+        return NULL;
+    char *raw = xml_strdup_free(xmlNodeGetContent(node));
+    if (!raw)
+        return NULL;
+    /* &#146; and friends: windows-1252 code points written as references */
+    char *fixed = nw_utf8_fix_c1(raw, strlen(raw), NULL);
+    free(raw);
+    if (!fixed)
+        return NULL;
+    char *sq = nw_text_squeeze(fixed, strlen(fixed));
+    free(fixed);
+    if (sq && !*sq) {
+        free(sq);
+        return NULL;
+    }
+    return sq;
+}
+
+char *nw_xml_inner_markup(const xmlNode *node)
+{
+    if (!node)
+        return NULL;
+    xmlBufferPtr xb = xmlBufferCreate();
+    if (!xb)
+        return NULL;
+    xmlSaveCtxtPtr sc = xmlSaveToBuffer(xb, "UTF-8", XML_SAVE_NO_DECL);
+    if (!sc) {
+        xmlBufferFree(xb);
+        return NULL;
+    }
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        xmlSaveTree(sc, c);
+    xmlSaveClose(sc);
+    const xmlChar *content = xmlBufferContent(xb);
+    char *out = strdup(content ? (const char *)content : "");
+    xmlBufferFree(xb);
+    return out;
+}
+
+long nw_xml_line(const xmlNode *node)
+{
+    if (!node)
+        return 0;
+    long l = xmlGetLineNo(node);
+    return l > 0 ? l : 0;
+}
