@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,101 @@ Test(message_schema, whole_bbc_corpus_validates, .timeout = 240)
         free(dir);
     }
     cr_assert_eq(total, 2225, "the BBC corpus has 2,225 stories, got %zu", total);
+}
+
+/* ------------------------------------------- every format, every file --- */
+
+typedef struct tally {
+    size_t files, parsed, stories, invalid;
+    char first_invalid[4096 + NW_ERR_MSG_MAX + 8];
+} tally;
+
+static void validate_stories(const char *path, nw_story_list *stories, tally *t)
+{
+    for (size_t i = 0; i < stories->len; i++) {
+        nw_err err;
+        char *text = nw_ninjs_dumps(stories->items[i], &err);
+        cr_assert_not_null(text, "%s: story %zu does not encode: %s", path, i, err.msg);
+        json_t *msg = json_loads(text, 0, NULL);
+        cr_assert_not_null(msg, "%s: we wrote invalid JSON", path);
+        t->stories++;
+        if (nw_jsonschema_validate(schema, NW_JSONSCHEMA_NINJS_31_URI, msg, &err) != 0) {
+            if (!t->invalid++)
+                snprintf(t->first_invalid, sizeof t->first_invalid, "%s: %s", path, err.msg);
+        }
+        json_decref(msg);
+        free(text);
+    }
+}
+
+/* Parse every file under dir (recursively) with format detection. Files that
+ * fail to parse are the parsers' own tests' business (deliberately broken
+ * samples); every story that does come out must be valid ninjs 3.1. */
+static void walk(const char *dir, tally *t)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            walk(path, t);
+            continue;
+        }
+        const char *dot = strrchr(e->d_name, '.');
+        if (!dot || !strcmp(dot, ".xsd") || !strcmp(dot, ".md") || !strcmp(dot, ".tsv") ||
+            !strncmp(e->d_name, "README", 6) || strstr(e->d_name, "schema") ||
+            strstr(e->d_name, "strings.lc") || strstr(e->d_name, "descriptions") ||
+            !strcmp(dot, ".dtd"))
+            continue;
+        t->files++;
+        int warnings = 0;
+        nw_parse_opts opts = {.warn = quiet, .warn_ctx = &warnings, .max_input_bytes = 64u << 20};
+        nw_story_list stories = {0};
+        nw_err err;
+        if (nw_parse_file(path, "auto", &opts, &stories, &err) == 0) {
+            t->parsed++;
+            validate_stories(path, &stories, t);
+        }
+        nw_story_list_free(&stories);
+    }
+    closedir(d);
+}
+
+static void check_tree(const char *rel, size_t min_stories)
+{
+    char *dir = nw_test_shared_path(rel);
+    tally t = {0};
+    walk(dir, &t);
+    cr_log_info("%s: %zu files, %zu parsed, %zu stories, %zu invalid", rel, t.files, t.parsed,
+                t.stories, t.invalid);
+    cr_assert_eq(t.invalid, 0, "%s: %zu of %zu stories fail ninjs 3.1; first: %s", rel, t.invalid,
+                 t.stories, t.first_invalid);
+    cr_assert_geq(t.stories, min_stories, "%s: only %zu stories from %zu files", rel, t.stories,
+                  t.files);
+    free(dir);
+}
+
+Test(message_schema, nitf_output_validates) { check_tree("datasets/nitf", 19); }
+Test(message_schema, newsml12_output_validates) { check_tree("datasets/newsml-1.2", 4); }
+Test(message_schema, newsmlg2_output_validates, .timeout = 120)
+{
+    check_tree("datasets/newsml-g2", 100);
+}
+Test(message_schema, feed_output_validates, .timeout = 120) { check_tree("datasets/feeds", 400); }
+Test(message_schema, ninjs_examples_output_validates)
+{
+    check_tree("datasets/ninjs/iptc-newsinjson/examples", 40);
+    check_tree("datasets/ninjs/superdesk-core", 9);
+}
+Test(message_schema, other_wire_output_validates) { check_tree("datasets/other-wire", 17); }
+Test(message_schema, reuters_output_validates, .timeout = 240)
+{
+    check_tree("datasets/corpora/reuters21578", 21578);
 }
