@@ -54,5 +54,5 @@ clean:
 FUZZ_SECONDS ?= 20
 fuzz: deps-test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DNW_FUZZ=ON -DNW_BUILD_TESTS=ON >/dev/null
-	cmake --build build-fuzz -j$(JOBS) --target fuzz_parse fuzz_ninjs fuzz_config
+	cmake --build build-fuzz -j$(JOBS) --target fuzz-all
 	NW_SHARED_DIR=$(SHARED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)

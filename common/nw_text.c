@@ -307,3 +307,23 @@ void nw_text_hash_hex(const void *buf, size_t len, char out[33])
     }
     out[32] = '\0';
 }
+
+size_t nw_utf8_clip(char *s)
+{
+    size_t len = strlen(s);
+    /* find the start of the last sequence (at most 3 continuation bytes back) */
+    size_t i = len, back = 0;
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0)
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (lead >= 0xC0 && back + 1 < need) {
+        s[i - 1] = '\0';
+        return i - 1;
+    }
+    return len;
+}

@@ -23,6 +23,11 @@ bool nw_utf8_valid(const char *buf, size_t len, size_t *bad_offset);
  * that were re-decoded. Returns NULL on allocation failure. */
 char *nw_utf8_repair(const char *buf, size_t len, size_t *repaired);
 
+/* Drop a UTF-8 sequence left incomplete at the end of s (what a byte-bounded
+ * copy such as snprintf into a fixed buffer can leave), in place. Returns the
+ * new length. */
+size_t nw_utf8_clip(char *s);
+
 /* True when buf has a NUL byte or C0 control characters other than TAB, LF, CR,
  * FF in more than 1% of the first 4 KiB: a binary file, not text. */
 bool nw_text_looks_binary(const char *buf, size_t len);

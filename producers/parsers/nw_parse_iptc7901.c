@@ -154,6 +154,7 @@ static void copy_token(char *dst, size_t size, const char *p, size_t n)
         n = size - 1;
     memcpy(dst, p, n);
     dst[n] = '\0';
+    nw_utf8_clip(dst);
 }
 
 /* "1stLd", "2ndLd-Writethru", "1ST LEAD" -> n. */
@@ -705,6 +706,7 @@ static int build_story(const char *take, size_t take_len, const nw_parse_opts *o
     }
 
     /* uri: provider, slug, day */
+    nw_utf8_clip(ti.slug); /* the fixed-size copies may have cut a character */
     const char *slug = ti.slug[0] ? ti.slug : NULL;
     char hex[33];
     if (slug) {

@@ -147,10 +147,13 @@ static int normalize_category_subjects(nw_story *story, size_t *count)
         if (src && !slug)
             return NW_ENOMEM;
         if (slug && slug[0]) {
+            /* src may point into e->literal: name it before replacing that */
+            if (!e->name && nw_story_set(&e->name, src)) {
+                free(slug);
+                return NW_ENOMEM;
+            }
             free(e->literal);
             e->literal = slug;
-            if (!e->name && nw_story_set(&e->name, src))
-                return NW_ENOMEM;
             (*count)++;
         } else { /* nothing routable: keep it as a plain subject */
             free(slug);

@@ -696,6 +696,13 @@ static int headline_text_detect(const char *buf, size_t len)
             break;
         p = nl ? nl + 1 : NULL;
     }
+    if (p) { /* markup or JSON is some other format's, even an unknown one */
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < end && (*q == '<' || *q == '{' || *q == '['))
+            return 0;
+    }
     const char *nl = p ? memchr(p, '\n', (size_t)(end - p)) : NULL;
     if (!nl || line_blank(nl + 1, end))
         return 0; /* nothing after the first line */

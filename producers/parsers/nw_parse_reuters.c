@@ -383,9 +383,11 @@ static int add_list_items(nw_story *story, const char *list, const char *p, cons
                 char lit[160];
                 if (!strcmp(list, "TOPICS")) {
                     snprintf(lit, sizeof lit, "reuters-topic:%s", v);
+                    nw_utf8_clip(lit);
                     rc = nw_entity_list_add(&story->subjects, v, NULL, lit, "subject");
                 } else if (!strcmp(list, "EXCHANGES")) {
                     snprintf(lit, sizeof lit, "reuters-exchange:%s", v);
+                    nw_utf8_clip(lit);
                     rc = nw_entity_list_add(&story->subjects, v, NULL, lit, "subject");
                 } else if (!strcmp(list, "PLACES")) {
                     rc = nw_entity_list_add(&story->places, v, NULL, v, NULL);

@@ -22,6 +22,7 @@
 #include "nw_log.h"
 #include "nw_parser.h"
 #include "nw_publish.h"
+#include "nw_service.h"
 
 /* sysexits.h codes */
 enum {
@@ -61,7 +62,14 @@ typedef struct run_stats {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: " PROG " --brokers HOST:PORT[,...] --once [options] PATH...\n"
+            "usage: " PROG " --config FILE [--brokers HOST:PORT[,...]] [--check-config]\n"
+            "       " PROG " --brokers HOST:PORT[,...] --once [options] PATH...\n"
+            "\n"
+            "With --config, run as a service: watch the spool directories of FILE (see\n"
+            "deploy/producer.yaml), publish every story and move each file to done/ once\n"
+            "Kafka acknowledged all its messages (failed/ with a .error file otherwise).\n"
+            "SIGHUP reloads FILE, SIGTERM drains and exits 0. --check-config only\n"
+            "validates FILE (exit 0 or 78). --brokers overrides kafka.bootstrap.servers.\n"
             "\n"
             "Parse wire files and publish one ninjs JSON message per story and category to\n"
             "Kafka topic <prefix><category-slug> (key = story uri), then wait until Kafka\n"
@@ -70,7 +78,7 @@ static void usage(FILE *out)
             "\n"
             "options:\n"
             "  --brokers LIST        Kafka bootstrap servers (e.g. from `newswire broker`)\n"
-            "  --once                publish the given files and exit (the only mode so far)\n"
+            "  --once                publish the given files and exit\n"
             "  --format NAME         input format (default: detect per file)\n"
             "  --timezone ZONE       zone of times written without one (default UTC)\n"
             "  --category NAME       category for stories whose input names none\n"
@@ -390,10 +398,34 @@ out:
     return status;
 }
 
+static int run_service(const char *config, const char *brokers, bool check_only, bool extra)
+{
+    if (extra) {
+        fprintf(stderr, PROG ": --config takes no PATH arguments (inputs are in the config)\n");
+        return EXIT_USAGE;
+    }
+    nw_service_opts o = {.config_path = config, .brokers = brokers};
+    nw_err err = {0};
+    if (check_only) {
+        if (nw_service_check_config(&o, &err) < 0) {
+            fprintf(stderr, PROG ": %s\n", err.msg);
+            return EXIT_CONFIG;
+        }
+        printf("%s: ok\n", config);
+        return 0;
+    }
+    int rc = nw_service_run(&o, &err);
+    if (rc < 0) {
+        nw_log_error("producer", "cannot run: %s", err.msg);
+        return rc == NW_EINVAL || rc == NW_ENOTFOUND ? EXIT_CONFIG : EXIT_SOFTWARE;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     enum { OPT_BROKERS = 256, OPT_ONCE, OPT_FORMAT, OPT_TZ, OPT_CATEGORY, OPT_CAT_DIR,
-           OPT_PREFIX, OPT_STRICT, OPT_CONFIG };
+           OPT_PREFIX, OPT_STRICT, OPT_CONFIG, OPT_CHECK };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, OPT_BROKERS},
         {"once", no_argument, NULL, OPT_ONCE},
@@ -404,11 +436,13 @@ int main(int argc, char **argv)
         {"topic-prefix", required_argument, NULL, OPT_PREFIX},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"check-config", no_argument, NULL, OPT_CHECK},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     producer_args a = {0};
-    bool want_config = false;
+    const char *config = NULL;
+    bool check_only = false;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hX:", longopts, NULL)) != -1) {
@@ -421,7 +455,8 @@ int main(int argc, char **argv)
         case OPT_CAT_DIR: a.category_from_dir = true; break;
         case OPT_PREFIX: a.topic_prefix = optarg; break;
         case OPT_STRICT: a.strict = true; break;
-        case OPT_CONFIG: want_config = true; break;
+        case OPT_CONFIG: config = optarg; break;
+        case OPT_CHECK: check_only = true; break;
         case 'X':
             if (a.nkafka_props == MAX_KAFKA_PROPS) {
                 fprintf(stderr, PROG ": at most %d -X options\n", MAX_KAFKA_PROPS);
@@ -442,9 +477,15 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (want_config || !a.once) {
-        fprintf(stderr, PROG ": the spool/feed service (--config) is not available yet; "
-                             "use --once PATH...\n");
+    if (config && a.once) {
+        fprintf(stderr, PROG ": --config and --once exclude each other\n");
+        return EXIT_USAGE;
+    }
+    if (config)
+        return run_service(config, a.brokers, check_only, optind < argc);
+    if (!a.once) {
+        fprintf(stderr, PROG ": give --config FILE (service) or --once PATH... (one run)\n");
+        usage(stderr);
         return EXIT_USAGE;
     }
     if (!a.brokers || !*a.brokers) {

@@ -29,6 +29,8 @@ struct nw_publisher {
     size_t stories, messages, acked, dr_failed, refused;
     char first_error[256];
     unsigned long trace_seq; /* fallback entropy for trace ids */
+    nw_publish_delivery_fn on_delivery;
+    void *on_delivery_ctx;
 };
 
 struct nw_outmsg {
@@ -77,6 +79,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         if (ticket)
             ticket->acked++;
     }
+    if (pub->on_delivery)
+        pub->on_delivery(pub->on_delivery_ctx, ticket, topic, (int)m->err,
+                         rd_kafka_message_latency(m));
 }
 
 static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
@@ -130,6 +135,10 @@ nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opt
     char probe[NW_TOPIC_NAME_MAX + 1];
     if (nw_kafka_topic_name(pub->topic_prefix, pub->uncategorized, probe, sizeof probe, err) < 0)
         goto fail;
+    if (opts) {
+        pub->on_delivery = opts->on_delivery;
+        pub->on_delivery_ctx = opts->on_delivery_ctx;
+    }
 
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_error_cb(conf, on_error);
@@ -226,8 +235,8 @@ static int add_topic(nw_outmsg *msg, const char *prefix, const char *slug, nw_er
     return 0;
 }
 
-nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const char *origin,
-                                nw_err *err)
+/* The parts of a message every route shares: key, provider, origin. */
+static nw_outmsg *outmsg_new(const nw_story *story, const char *origin, nw_err *err)
 {
     if (!story || !story->uri || !*story->uri) {
         nw_err_set(err, NW_EINVAL, "story has no uri (the message key)");
@@ -242,8 +251,32 @@ nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const 
     if (!(msg->key = strdup(story->uri)) || (provider && !(msg->provider = strdup(provider))) ||
         (origin && !(msg->origin = strdup(origin)))) {
         nw_err_set(err, NW_ENOMEM, "out of memory");
-        goto fail;
+        nw_outmsg_free(msg);
+        return NULL;
     }
+    return msg;
+}
+
+/* Serialize the story into msg and stamp trace id and ingest time. */
+static int outmsg_finish(nw_publisher *pub, nw_outmsg *msg, const nw_story *story, nw_err *err)
+{
+    nw_err jerr = {0};
+    msg->json = nw_ninjs_dumps(story, &jerr);
+    if (!msg->json)
+        return nw_err_set(err, jerr.code ? jerr.code : NW_EINVAL, "ninjs: %s",
+                          jerr.msg[0] ? jerr.msg : "could not serialize the story");
+    msg->json_len = strlen(msg->json);
+    make_trace_id(pub, story->uri, msg->trace_id);
+    now_rfc3339_ms(msg->ingest_time);
+    return 0;
+}
+
+nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const char *origin,
+                                nw_err *err)
+{
+    nw_outmsg *msg = outmsg_new(story, origin, err);
+    if (!msg)
+        return NULL;
 
     const char *slugs[NW_PUBLISH_MAX_TOPICS + 1];
     size_t n = nw_story_categories(story, slugs, NW_PUBLISH_MAX_TOPICS + 1);
@@ -257,17 +290,31 @@ nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const 
             goto fail;
     if (msg->ntopics == 0 && add_topic(msg, pub->topic_prefix, pub->uncategorized, err) < 0)
         goto fail;
+    if (outmsg_finish(pub, msg, story, err) < 0)
+        goto fail;
+    return msg;
 
-    nw_err jerr = {0};
-    msg->json = nw_ninjs_dumps(story, &jerr);
-    if (!msg->json) {
-        nw_err_set(err, jerr.code ? jerr.code : NW_EINVAL, "ninjs: %s",
-                   jerr.msg[0] ? jerr.msg : "could not serialize the story");
+fail:
+    nw_err_prefix(err, "story %s: ", story->uri);
+    nw_outmsg_free(msg);
+    return NULL;
+}
+
+nw_outmsg *nw_publisher_prepare_to(nw_publisher *pub, const nw_story *story, const char *origin,
+                                   const char *const *topics, size_t ntopics, nw_err *err)
+{
+    nw_outmsg *msg = outmsg_new(story, origin, err);
+    if (!msg)
+        return NULL;
+    if (ntopics == 0) {
+        nw_err_set(err, NW_EINVAL, "no topic to send to");
         goto fail;
     }
-    msg->json_len = strlen(msg->json);
-    make_trace_id(pub, story->uri, msg->trace_id);
-    now_rfc3339_ms(msg->ingest_time);
+    for (size_t i = 0; i < ntopics; i++)
+        if (add_topic(msg, NULL, topics[i], err) < 0)
+            goto fail;
+    if (outmsg_finish(pub, msg, story, err) < 0)
+        goto fail;
     return msg;
 
 fail:
@@ -285,6 +332,32 @@ const char *const *nw_outmsg_topics(const nw_outmsg *msg, size_t *n)
 const char *nw_outmsg_json(const nw_outmsg *msg)
 {
     return msg ? msg->json : NULL;
+}
+
+size_t nw_outmsg_json_len(const nw_outmsg *msg)
+{
+    return msg ? msg->json_len : 0;
+}
+
+const char *nw_outmsg_key(const nw_outmsg *msg)
+{
+    return msg ? msg->key : NULL;
+}
+
+size_t nw_outmsg_record_size(const nw_outmsg *msg)
+{
+    if (!msg)
+        return 0;
+    /* value + key + header names and values + Kafka's per-record framing */
+    size_t n = msg->json_len + strlen(msg->key) + 64;
+    n += sizeof NW_HDR_SCHEMA + sizeof NW_SCHEMA_VERSION + sizeof NW_HDR_CONTENT_TYPE +
+         sizeof NW_CONTENT_TYPE_JSON + sizeof NW_HDR_INGEST_TIME + NW_TIME_RFC3339_MAX +
+         sizeof NW_HDR_TRACE_ID + 32;
+    if (msg->provider)
+        n += sizeof NW_HDR_PROVIDER + strlen(msg->provider);
+    if (msg->origin)
+        n += sizeof NW_HDR_ORIGIN + strlen(msg->origin);
+    return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -333,6 +406,7 @@ static int send_one(nw_publisher *pub, const nw_outmsg *msg, const char *topic,
                      reason);
         if (ticket) {
             ticket->failed++;
+            ticket->refused++;
             note_failure(ticket->first_error, sizeof ticket->first_error,
                          "send to %s refused: %s", topic, reason);
         }
@@ -381,6 +455,16 @@ void nw_publisher_counts(const nw_publisher *pub, nw_publish_counts *c)
     c->acked = pub->acked;
     c->failed = pub->dr_failed + pub->refused;
     c->pending = pub->messages - pub->acked - pub->dr_failed;
+}
+
+size_t nw_publisher_pending(const nw_publisher *pub)
+{
+    return pub->messages - pub->acked - pub->dr_failed;
+}
+
+rd_kafka_t *nw_publisher_rk(nw_publisher *pub)
+{
+    return pub->rk;
 }
 
 static double now_ms(void)

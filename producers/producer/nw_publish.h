@@ -15,6 +15,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nw_err.h"
 #include "nw_story.h"
@@ -24,21 +25,38 @@
 /* A story is routed to at most this many category topics. */
 #define NW_PUBLISH_MAX_TOPICS 32
 
+typedef struct nw_publish_ticket nw_publish_ticket;
+
+/* Observer of every delivery report (after the ticket was updated): `kerr` is
+ * the librdkafka error (0 = acknowledged), latency_us the time from send to
+ * report (-1 when unknown). Runs on the thread that polls the publisher. */
+typedef void (*nw_publish_delivery_fn)(void *ctx, nw_publish_ticket *ticket, const char *topic,
+                                       int kerr, int64_t latency_us);
+
 typedef struct nw_publish_opts {
     const char *topic_prefix;  /* NULL = NW_TOPIC_PREFIX_NEWS ("news.") */
     const char *uncategorized; /* NULL = NW_PUBLISH_UNCATEGORIZED */
+    nw_publish_delivery_fn on_delivery; /* may be NULL */
+    void *on_delivery_ctx;              /* borrowed; must outlive the publisher */
 } nw_publish_opts;
 
 /* Per-input delivery accounting (one file, one feed item). The caller owns it
  * and must keep it alive until the publisher has been drained: delivery
  * reports update it. Zero-initialise before use. An input is done when
  * acked == sent and failed == 0. */
-typedef struct nw_publish_ticket {
+struct nw_publish_ticket {
     size_t sent;         /* messages handed to librdkafka */
     size_t acked;        /* successful delivery reports */
     size_t failed;       /* failed delivery reports or refused sends */
+    size_t refused;      /* of `failed`, sends refused up front (never in `sent`) */
     char first_error[256]; /* the first failure, "" when none */
-} nw_publish_ticket;
+};
+
+/* Messages of the ticket still waiting for a delivery report. */
+static inline size_t nw_publish_ticket_outstanding(const nw_publish_ticket *t)
+{
+    return t->sent - t->acked - (t->failed - t->refused);
+}
 
 /* Totals over the publisher's life. */
 typedef struct nw_publish_counts {
@@ -68,11 +86,22 @@ void nw_publisher_free(nw_publisher *pub);
  * valid topic name. Caller frees with nw_outmsg_free. */
 nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const char *origin,
                                 nw_err *err);
+/* Same, but to exactly the given topics (1..NW_PUBLISH_MAX_TOPICS, checked
+ * and de-duplicated) instead of <prefix><category-slug>: for callers with
+ * their own routing rules (nw_route). */
+nw_outmsg *nw_publisher_prepare_to(nw_publisher *pub, const nw_story *story, const char *origin,
+                                   const char *const *topics, size_t ntopics, nw_err *err);
 void nw_outmsg_free(nw_outmsg *msg);
 /* The topics a prepared message goes to; *n receives the count. Borrowed. */
 const char *const *nw_outmsg_topics(const nw_outmsg *msg, size_t *n);
 /* The ninjs JSON value. Borrowed. */
 const char *nw_outmsg_json(const nw_outmsg *msg);
+/* Bytes of the value; the story uri (the key, borrowed). */
+size_t nw_outmsg_json_len(const nw_outmsg *msg);
+const char *nw_outmsg_key(const nw_outmsg *msg);
+/* Approximate size of one Kafka record of this message (value + key +
+ * headers), to compare with a topic's max message size. */
+size_t nw_outmsg_record_size(const nw_outmsg *msg);
 
 /* Queue `msg` to each of its topics (key = uri, headers per nw_kafka.h).
  * Blocks (serving delivery reports) while librdkafka's queue is full; never
@@ -99,5 +128,12 @@ int nw_publisher_drain(nw_publisher *pub, int timeout_ms, nw_publish_counts *cou
 
 /* Current totals. */
 void nw_publisher_counts(const nw_publisher *pub, nw_publish_counts *counts);
+
+/* Messages handed to librdkafka that have no delivery report yet. */
+size_t nw_publisher_pending(const nw_publisher *pub);
+
+/* The librdkafka handle, borrowed (for metadata probes, queue lengths and
+ * wake-up fds); do not poll it behind the publisher's back from another thread. */
+rd_kafka_t *nw_publisher_rk(nw_publisher *pub);
 
 #endif

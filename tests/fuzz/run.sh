@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every libFuzzer target for SECONDS each (default 20) with its seed
-# corpus: the project's own fixtures, plus the shared datasets when present.
+# corpus: the project's own fixtures, plus the shared datasets when present
+# (only ever copied into the build folder, never into the repository).
 # Crashes are written to BUILD/fuzz-artifacts/ and make the script fail.
 #   tests/fuzz/run.sh build-fuzz 20
 set -euo pipefail
@@ -8,38 +9,43 @@ BUILD=${1:-build-fuzz}
 SECONDS_EACH=${2:-20}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${NW_SHARED_DIR:-$ROOT/../shared}
+D="$SHARED/datasets"
+F="$ROOT/tests/fixtures"
 ART="$BUILD/fuzz-artifacts"
 mkdir -p "$ART"
 
-seed_dir() { # target -> a fresh corpus dir with seeds copied in (corpus dirs get written to)
-  local target=$1 dir="$BUILD/fuzz-corpus/$1"
-  mkdir -p "$dir"
-  case "$target" in
-    fuzz_parse)
-      # first byte selects the format; 0xff % (n+1) is fine, any value is valid
-      for f in "$ROOT"/tests/fixtures/webcopy/*.txt "$ROOT"/deploy/samples/*.txt \
-               "$SHARED"/examples/*.txt; do
-        [[ -f "$f" ]] && { printf '\xff'; cat "$f"; } >"$dir/$(basename "$f")"
-      done ;;
-    fuzz_ninjs)
-      for f in "$SHARED"/datasets/ninjs/iptc-newsinjson/examples/*/*.json; do
-        [[ -f "$f" ]] && cp "$f" "$dir/"
-      done ;;
-    fuzz_config)
-      for f in "$ROOT"/deploy/*.yaml; do
-        [[ -f "$f" ]] && cp "$f" "$dir/"
-      done ;;
+# Seed sources per target: files and folders (folders are taken recursively,
+# small files only: libFuzzer works best with seeds under its -max_len).
+seeds_for() {
+  case "$1" in
+    fuzz_parse_webcopy) echo "$F/webcopy $ROOT/deploy/samples $SHARED/examples" ;;
+    fuzz_parse_headline_text) echo "$F/producer/bbc $D/corpora/bbc-fulltext/bbc/tech" ;;
+    fuzz_parse_nitf) echo "$F/nitf $D/nitf" ;;
+    fuzz_parse_newsml_12) echo "$F/newsml12 $D/newsml-1.2" ;;
+    fuzz_parse_newsml_g2) echo "$F/newsmlg2 $D/newsml-g2/iptc-newsml-g2/examples $D/newsml-g2/superdesk-core" ;;
+    fuzz_parse_rss | fuzz_parse_atom) echo "$F/feeds $F/xml $D/feeds" ;;
+    fuzz_parse_jsonfeed) echo "$F/feeds/notes.json $D/feeds/feed-rs" ;;
+    fuzz_parse_ninjs | fuzz_ninjs) echo "$F/ninjs $D/ninjs/iptc-newsinjson/examples $D/ninjs/superdesk-core" ;;
+    fuzz_parse_dpa_digitalwires) echo "$F/ninjs/digitalwires.json $D/newsml-g2/dpa-digitalwires-to-newsmlg2/digitalwires-json" ;;
+    fuzz_parse_iptc7901) echo "$F/iptc7901 $D/other-wire/anpa-iptc7901" ;;
+    fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
+    fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
+    fuzz_config) echo "$ROOT/deploy" ;;
   esac
-  echo "$dir"
 }
 
 status=0
 for bin in "$BUILD"/tests/fuzz/fuzz_*; do
-  [[ -x "$bin" ]] || continue
+  [[ -x "$bin" && -f "$bin" ]] || continue
   name=$(basename "$bin")
-  corpus=$(seed_dir "$name")
-  echo "== $name for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"
-  if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 \
+  corpus="$BUILD/fuzz-corpus/$name"
+  mkdir -p "$corpus"
+  for src in $(seeds_for "$name"); do
+    [[ -e "$src" ]] || continue
+    find "$src" -type f -size -64k ! -name '*.md' -exec cp -t "$corpus" {} + 2>/dev/null || true
+  done
+  printf '== %-30s %3ss, %4d seeds\n' "$name" "$SECONDS_EACH" "$(ls "$corpus" | wc -l)"
+  if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
        -artifact_prefix="$ART/$name-" -print_final_stats=1 "$corpus" 2>"$BUILD/$name.log"; then
     echo "!! $name found a crash; see $BUILD/$name.log and $ART/" >&2
     tail -n 40 "$BUILD/$name.log" >&2

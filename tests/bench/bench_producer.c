@@ -1,0 +1,270 @@
+/*
+ * bench_producer — stories per second from spool to acknowledged, per input
+ * format, beside `kcat -P` sending the same pre-serialized messages to the
+ * same (embedded) broker in the same run, with the same producer settings
+ * (acks=all, idempotence). Prints both rates and their ratio; the goal is a
+ * ratio of at least 0.5. Never fails on timing.
+ *
+ *   bench_producer [STORIES_PER_FORMAT]     (default 10000, one file each)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nw_kafka.h"
+#include "nw_ninjs.h"
+#include "nw_parser.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static void rm_rf(const char *path)
+{
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", path);
+}
+
+static size_t count_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* One story of `format` numbered i. */
+static void make_story(const char *format, int i, char *out, size_t len)
+{
+    if (!strcmp(format, "ninjs"))
+        snprintf(out, len,
+                 "{\"uri\":\"urn:bench:ninjs:%d\",\"type\":\"text\",\"version\":\"1\","
+                 "\"versionCreated\":\"2024-03-05T14:30:00Z\",\"language\":\"en\","
+                 "\"headlines\":[{\"value\":\"Benchmark story number %d\"}],"
+                 "\"bodies\":[{\"value\":\"Negotiators returned on Tuesday for a new round of "
+                 "talks, with envoys carrying proposals between the delegations. Officials "
+                 "said the talks were serious but cautioned that no agreement was expected "
+                 "before the end of the week (story %d).\",\"contentType\":\"text/plain\"}]}\n",
+                 i, i, i);
+    else
+        snprintf(out, len,
+                 "Benchmark story number %d\n\nNegotiators returned on Tuesday for a new round "
+                 "of talks, with envoys carrying proposals between the delegations.\n\n"
+                 "Officials said the talks were serious but cautioned that no agreement was "
+                 "expected before the end of the week (story %d).\n",
+                 i, i);
+}
+
+static pid_t spawn(char *const argv[], const char *err_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+            close(fd);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static const char *find_kcat(void)
+{
+    static const char *names[] = {"/usr/bin/kcat", "/usr/bin/kafkacat", "/usr/local/bin/kcat",
+                                  "/usr/local/bin/kafkacat"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (access(names[i], X_OK) == 0)
+            return names[i];
+    return NULL;
+}
+
+/* kcat -P: every line of `lines` is "key\tvalue". Returns messages/s or -1. */
+static double run_kcat(const char *kcat, const char *bootstrap, const char *topic,
+                       const char *lines, int n, const char *tmp)
+{
+    char logp[PATH_MAX];
+    snprintf(logp, sizeof logp, "%s/kcat.log", tmp);
+    char *argv[] = {(char *)kcat, "-P", "-b", (char *)bootstrap, "-t", (char *)topic, "-K",
+                    "\t", "-X", "acks=all", "-X", "enable.idempotence=true", "-l",
+                    (char *)lines, NULL};
+    double t0 = now_s();
+    pid_t pid = spawn(argv, logp);
+    int status;
+    waitpid(pid, &status, 0);
+    double dt = now_s() - t0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: kcat failed (status %d), see %s\n", status, logp);
+        return -1;
+    }
+    return n / dt;
+}
+
+static double run_producer(const char *bin, const char *bootstrap, const char *format, int n,
+                           const char *tmp)
+{
+    char spool[1024], stage[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX],
+        logp[PATH_MAX];
+    snprintf(spool, sizeof spool, "%s/spool-%s", tmp, format);
+    snprintf(stage, sizeof stage, "%s/stage-%s", tmp, format);
+    snprintf(incoming, sizeof incoming, "%s/incoming", spool);
+    snprintf(done, sizeof done, "%s/done", spool);
+    snprintf(cfg, sizeof cfg, "%s/producer-%s.yaml", tmp, format);
+    snprintf(logp, sizeof logp, "%s/producer-%s.log", tmp, format);
+    mkdir(spool, 0755);
+    mkdir(stage, 0755);
+    char text[8192];
+    snprintf(text, sizeof text,
+             "kafka: {bootstrap.servers: \"%s\"}\nhttp: {listen: \"127.0.0.1:0\"}\n"
+             "log_level: warn\nspools:\n  - {name: bench, path: %s, format: %s, "
+             "category: bench-%s, settle_time: 0ms}\n",
+             bootstrap, spool, format, format);
+    write_file(cfg, text);
+    for (int i = 0; i < n; i++) {
+        char p[PATH_MAX + 32], story[2048];
+        snprintf(p, sizeof p, "%s/%06d.%s", stage, i, strcmp(format, "ninjs") ? "txt" : "json");
+        make_story(format, i, story, sizeof story);
+        write_file(p, story);
+    }
+    char *argv[] = {(char *)bin, "--config", cfg, NULL};
+    pid_t pid = spawn(argv, logp);
+    /* wait until the spool is watched and Kafka connected */
+    for (int i = 0; i < 200 && count_dir(done) == 0; i++) {
+        struct stat st;
+        if (stat(done, &st) == 0)
+            break;
+        usleep(20000);
+    }
+    usleep(500000);
+    double t0 = now_s();
+    DIR *d = opendir(stage);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char from[PATH_MAX + 300], to[PATH_MAX + 300];
+        snprintf(from, sizeof from, "%s/%s", stage, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", incoming, e->d_name);
+        rename(from, to);
+    }
+    if (d)
+        closedir(d);
+    double limit = t0 + 300;
+    while (count_dir(done) < (size_t)n && now_s() < limit)
+        usleep(20000);
+    double dt = now_s() - t0;
+    size_t got = count_dir(done);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    if (got < (size_t)n) {
+        fprintf(stderr, "bench: only %zu of %d files done, see %s\n", got, n, logp);
+        return -1;
+    }
+    return n / dt;
+}
+
+/* The same messages, pre-serialized, as "key\tvalue" lines. */
+static int serialize(const char *format, int n, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char story[2048];
+        make_story(format, i, story, sizeof story);
+        nw_story_list list = {0};
+        nw_err err = {0};
+        nw_parse_opts o = {.default_category = "bench"};
+        if (nw_parse_buffer(format, story, strlen(story), &o, &list, &err) < 0 || !list.len) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            fclose(f);
+            return -1;
+        }
+        char *json = nw_ninjs_dumps(list.items[0], &err);
+        fprintf(f, "%s\t%s\n", list.items[0]->uri, json ? json : "{}");
+        free(json);
+        nw_story_list_free(&list);
+    }
+    return fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 10000;
+    if (n <= 0)
+        n = 10000;
+    char self[PATH_MAX], bin[PATH_MAX + 64];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sl <= 0)
+        return 1;
+    self[sl] = '\0';
+    *strrchr(self, '/') = '\0'; /* build/tests/bench */
+    snprintf(bin, sizeof bin, "%s/../../producers/newswire-producer", self);
+    if (access(bin, X_OK) != 0) {
+        fprintf(stderr, "bench_producer: %s not built; skipped\n", bin);
+        return 0;
+    }
+    const char *kcat = find_kcat();
+    nw_err err = {0};
+    nw_broker *broker = nw_broker_new(1, 4, &err);
+    if (!broker) {
+        fprintf(stderr, "bench_producer: %s\n", err.msg);
+        return 1;
+    }
+    char tmp[] = "/tmp/nw-bench-producer-XXXXXX";
+    if (!mkdtemp(tmp))
+        return 1;
+    const char *formats[] = {"ninjs", "headline-text"};
+    printf("bench_producer: %d stories per format, one file each, embedded broker %s\n", n,
+           nw_broker_bootstrap(broker));
+    printf("%-14s %16s %16s %8s\n", "format", "producer st/s", "kcat -P msg/s", "ratio");
+    for (size_t i = 0; i < 2; i++) {
+        char lines[PATH_MAX], topic[64];
+        snprintf(lines, sizeof lines, "%s/%s.lines", tmp, formats[i]);
+        snprintf(topic, sizeof topic, "news.kcat-%s", formats[i]);
+        if (serialize(formats[i], n, lines) < 0)
+            continue;
+        double kc = kcat ? run_kcat(kcat, nw_broker_bootstrap(broker), topic, lines, n, tmp) : -1;
+        double pr = run_producer(bin, nw_broker_bootstrap(broker), formats[i], n, tmp);
+        if (kc > 0 && pr > 0)
+            printf("%-14s %16.0f %16.0f %8.2f%s\n", formats[i], pr, kc, pr / kc,
+                   pr / kc >= 0.5 ? "" : "  (below the 0.5 goal)");
+        else
+            printf("%-14s %16.0f %16s %8s\n", formats[i], pr, kcat ? "failed" : "no kcat", "-");
+        fflush(stdout);
+    }
+    rm_rf(tmp);
+    nw_broker_free(broker);
+    return 0;
+}

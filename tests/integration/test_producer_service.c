@@ -1,0 +1,678 @@
+/*
+ * test_producer_service — `newswire-producer --config FILE` as a real child
+ * process against an in-process embedded broker (nw_broker, so tests can
+ * take it down): spool pick-up (renamed in and written in place), done/ and
+ * failed/ moves with their .error, an oversized story, SIGHUP reload, SIGTERM
+ * drain, /metrics and /readyz; the crash test (2,000 files, SIGKILL at
+ * random moments, nothing lost) and the broker outage test (20 s down,
+ * nothing lost, memory bounded, intake resumes by itself).
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nw_kafka.h"
+#include "nw_testutil.h"
+
+static nw_broker *broker;
+static char *tmp;
+static char spool[1024];
+static char config[1024];
+static char logpath[1024];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void setup(void)
+{
+    nw_err err = {0};
+    broker = nw_broker_new(1, 4, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    tmp = nw_test_mkdtemp("producer-service");
+    cr_assert_not_null(tmp);
+    snprintf(spool, sizeof spool, "%s/spool", tmp);
+    snprintf(config, sizeof config, "%s/producer.yaml", tmp);
+    snprintf(logpath, sizeof logpath, "%s/producer.log", tmp);
+}
+
+static void teardown(void)
+{
+    nw_broker_free(broker);
+    broker = NULL;
+    nw_test_rm_rf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(producer_service, .init = setup, .fini = teardown, .timeout = 240);
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Write the config: one spool at `spool` plus `extra` YAML (may be ""). */
+static void write_config(const char *format, const char *extra)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "kafka:\n  bootstrap.servers: \"%s\"\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "shutdown_timeout: 20s\n"
+             "spools:\n"
+             "  - name: wire\n    path: %s\n    format: %s\n    category: General\n"
+             "    settle_time: 300ms\n    scan_interval: 1s\n"
+             "%s",
+             nw_broker_bootstrap(broker), spool, format, extra);
+    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
+}
+
+static pid_t start_producer(void)
+{
+    char *bin = nw_test_bin_path("producers/newswire-producer");
+    /* each run logs afresh, so http_port() finds this run's line */
+    int lf = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (lf >= 0)
+        close(lf);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(bin, bin, "--config", config, (char *)NULL);
+        _exit(127);
+    }
+    free(bin);
+    return pid;
+}
+
+static int wait_exit(pid_t pid, int timeout_s)
+{
+    int status = 0;
+    double end = now_s() + timeout_s;
+    while (now_s() < end) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
+static void write_atomic(const char *dir, const char *name, const char *text)
+{
+    char tmpf[4096], final[4096];
+    snprintf(tmpf, sizeof tmpf, "%s/.%s.part", dir, name);
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    cr_assert_eq(nw_test_write_file(tmpf, text, strlen(text)), 0);
+    cr_assert_eq(rename(tmpf, final), 0, "rename %s: %s", final, strerror(errno));
+}
+
+static char *story_json(const char *uri, const char *headline, size_t body_len)
+{
+    char *body = malloc(body_len + 1);
+    for (size_t i = 0; i < body_len; i++)
+        body[i] = (i % 7 == 6) ? ' ' : 'a' + (char)(i % 26);
+    body[body_len] = '\0';
+    size_t cap = body_len + 512;
+    char *out = malloc(cap);
+    snprintf(out, cap,
+             "{\"uri\":\"%s\",\"type\":\"text\",\"version\":\"1\","
+             "\"versionCreated\":\"2024-03-05T14:30:00Z\",\"headlines\":[{\"value\":\"%s\"}],"
+             "\"bodies\":[{\"value\":\"%s\",\"contentType\":\"text/plain\"}]}\n",
+             uri, headline, body);
+    free(body);
+    return out;
+}
+
+/* Regular files (no dot-files, optionally no *.error) in spool/<sub>. */
+static int count_files(const char *sub, bool with_errors)
+{
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/%s", spool, sub);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        size_t l = strlen(e->d_name);
+        bool is_err = l > 6 && !strcmp(e->d_name + l - 6, ".error");
+        if (!is_err || with_errors)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static bool wait_count(const char *sub, int want, int timeout_s)
+{
+    double end = now_s() + timeout_s;
+    while (now_s() < end) {
+        if (count_files(sub, false) >= want)
+            return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+static char *read_spool_file(const char *rel)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", spool, rel);
+    return nw_test_read_file(path, NULL);
+}
+
+/* The HTTP port the producer logged ("http_port=N"), waiting for it. */
+static int http_port(void)
+{
+    double end = now_s() + 15;
+    while (now_s() < end) {
+        char *log = nw_test_read_file(logpath, NULL);
+        const char *p = log ? strstr(log, "http_port=") : NULL;
+        int port = p ? atoi(p + 10) : 0;
+        free(log);
+        if (port > 0)
+            return port;
+        usleep(50000);
+    }
+    cr_assert_fail("the producer never logged its http port");
+    return 0;
+}
+
+/* GET path on 127.0.0.1:port; returns the whole response (status line first). */
+static char *http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return NULL;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+/* Value of the metric line starting with `series` ("name{labels}"), or -1. */
+static double metric(const char *body, const char *series)
+{
+    for (const char *p = body; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        if (!strncmp(p, series, strlen(series)) && p[strlen(series)] == ' ')
+            return atof(p + strlen(series) + 1);
+        p = eol ? eol + 1 : NULL;
+    }
+    return -1;
+}
+
+/* Distinct message keys (uris) across topics starting with prefix; also the
+ * total message count in *total (may be NULL). Caller frees the keys. */
+typedef struct keyset {
+    char **keys;
+    size_t len, cap;
+} keyset;
+
+static bool keyset_has(const keyset *k, const char *key)
+{
+    for (size_t i = 0; i < k->len; i++)
+        if (!strcmp(k->keys[i], key))
+            return true;
+    return false;
+}
+
+static void keyset_free(keyset *k)
+{
+    for (size_t i = 0; i < k->len; i++)
+        free(k->keys[i]);
+    free(k->keys);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static keyset consume_keys(const char *prefix, size_t *total)
+{
+    char errstr[512];
+    nw_err err = {0};
+    rd_kafka_conf_t *conf = nw_kafka_conf_new(NULL, nw_broker_bootstrap(broker), &err);
+    cr_assert_not_null(conf);
+    nw_kafka_conf_set(conf, "group.id", "test-producer-service", &err);
+    nw_kafka_conf_set(conf, "enable.partition.eof", "true", &err);
+    nw_kafka_conf_set(conf, "enable.auto.commit", "false", &err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(rk, "%s", errstr);
+    const struct rd_kafka_metadata *md = NULL;
+    cr_assert_eq(rd_kafka_metadata(rk, 1, NULL, &md, 5000), 0);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strncmp(md->topics[i].topic, prefix, strlen(prefix)))
+            for (int p = 0; p < md->topics[i].partition_cnt; p++)
+                rd_kafka_topic_partition_list_add(parts, md->topics[i].topic, p)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+    int nparts = parts->cnt;
+    rd_kafka_metadata_destroy(md);
+    cr_assert_eq(rd_kafka_assign(rk, parts), 0);
+    rd_kafka_topic_partition_list_destroy(parts);
+    keyset ks = {0};
+    size_t n = 0;
+    int eofs = 0;
+    double end = now_s() + 60;
+    while (eofs < nparts && now_s() < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (!m)
+            continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            eofs++;
+        } else if (!m->err && m->key) {
+            n++;
+            if (ks.len == ks.cap) {
+                ks.cap = ks.cap ? ks.cap * 2 : 256;
+                ks.keys = realloc(ks.keys, ks.cap * sizeof *ks.keys);
+            }
+            ks.keys[ks.len++] = strndup(m->key, m->key_len);
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    /* dedupe */
+    qsort(ks.keys, ks.len, sizeof *ks.keys, cmp_str);
+    size_t w = 0;
+    for (size_t i = 0; i < ks.len; i++) {
+        if (w && !strcmp(ks.keys[w - 1], ks.keys[i])) {
+            free(ks.keys[i]);
+            continue;
+        }
+        ks.keys[w++] = ks.keys[i];
+    }
+    ks.len = w;
+    if (total)
+        *total = n;
+    return ks;
+}
+
+static char *incoming(void)
+{
+    static char dir[2048];
+    snprintf(dir, sizeof dir, "%s/incoming", spool);
+    return dir;
+}
+
+static void mkdirs(void)
+{
+    mkdir(spool, 0755);
+    mkdir(incoming(), 0755);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Behaviour                                                                */
+/* ------------------------------------------------------------------------ */
+
+Test(producer_service, picks_up_moves_and_reports)
+{
+    write_config("auto", "max_message_bytes: 20KiB\n");
+    mkdirs();
+    /* left from "before a crash": taken at start */
+    char *s0 = story_json("urn:test:svc:0", "Left over", 100);
+    write_atomic(incoming(), "000-left.json", s0);
+    free(s0);
+    pid_t pid = start_producer();
+    int port = http_port();
+
+    /* renamed in */
+    char *s1 = story_json("urn:test:svc:1", "Renamed in", 100);
+    write_atomic(incoming(), "001.json", s1);
+    /* written in place, slowly: must not be taken half-written */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/002.json", incoming());
+    char *s2 = story_json("urn:test:svc:2", "Written in place", 2000);
+    FILE *f = fopen(path, "w");
+    size_t half = strlen(s2) / 2;
+    fwrite(s2, 1, half, f);
+    fflush(f);
+    usleep(150000);
+    fwrite(s2 + half, 1, strlen(s2) - half, f);
+    fclose(f);
+    /* a dot-file is never touched */
+    char dot[4096];
+    snprintf(dot, sizeof dot, "%s/.hidden.json", incoming());
+    cr_assert_eq(nw_test_write_file(dot, s1, strlen(s1)), 0);
+    /* a bad file: fails with the reason */
+    write_atomic(incoming(), "003-bad.json", "{\"uri\": \"urn:x\", \"headlines\": [\n");
+    /* an oversized story (30 KB > 20 KiB): failed, nothing sent */
+    char *big = story_json("urn:test:svc:big", "Too big", 30000);
+    write_atomic(incoming(), "004-big.json", big);
+    free(big);
+    /* a name collision in done/ */
+    write_atomic(incoming(), "001.json.tmp", s1);
+
+    cr_assert(wait_count("done", 4, 30), "done/ has %d files", count_files("done", false));
+    cr_assert(wait_count("failed", 2, 30), "failed/ has %d files",
+              count_files("failed", false));
+    write_atomic(incoming(), "001.json", s1); /* same name again */
+    cr_assert(wait_count("done", 5, 30));
+    free(s1);
+    free(s2);
+
+    char *d = read_spool_file("done/001.json.1");
+    cr_assert_not_null(d, "a second 001.json gets a suffix in done/");
+    free(d);
+    char *half_done = read_spool_file("done/002.json");
+    cr_assert_not_null(half_done);
+    cr_expect(strstr(half_done, "}]}") != NULL, "the in-place file was taken whole");
+    free(half_done);
+    char *e1 = read_spool_file("failed/003-bad.json.error");
+    cr_assert_not_null(e1);
+    cr_expect(strstr(e1, "003-bad.json") && strstr(e1, "parse error"), "error: %s", e1);
+    free(e1);
+    char *e2 = read_spool_file("failed/004-big.json.error");
+    cr_assert_not_null(e2);
+    cr_expect(strstr(e2, "urn:test:svc:big") && strstr(e2, "max_message_bytes"), "error: %s",
+              e2);
+    free(e2);
+    cr_expect_eq(access(dot, F_OK), 0, "dot-files stay");
+    cr_expect_eq(count_files("incoming", false), 0);
+
+    /* /metrics and /readyz */
+    char *m = http_get(port, "/metrics");
+    cr_assert_not_null(m);
+    cr_expect_eq(metric(m, "newswire_producer_stories_published_total{input=\"wire\","
+                           "format=\"auto\"}"),
+                 5, "published: %s", m);
+    cr_expect_eq(metric(m, "newswire_producer_items_failed_total{input=\"wire\","
+                           "format=\"auto\"}"),
+                 2);
+    cr_expect_eq(metric(m, "newswire_producer_messages_acked_total"), 5);
+    cr_expect_eq(metric(m, "newswire_producer_delivery_latency_seconds_count"), 5);
+    cr_expect_eq(metric(m, "newswire_producer_files_in_flight"), 0);
+    free(m);
+    char *r = http_get(port, "/readyz");
+    cr_assert_not_null(r);
+    cr_expect(strstr(r, " 200 ") != NULL, "readyz: %s", r);
+    free(r);
+
+    kill(pid, SIGTERM);
+    cr_expect_eq(wait_exit(pid, 30), 0, "SIGTERM is a clean stop");
+
+    /* in Kafka: the four good stories (001 twice), on news.general */
+    size_t total = 0;
+    keyset ks = consume_keys("news.", &total);
+    cr_expect_eq(ks.len, 3, "distinct uris %zu", ks.len);
+    cr_expect(keyset_has(&ks, "urn:test:svc:0") && keyset_has(&ks, "urn:test:svc:2"));
+    cr_expect(!keyset_has(&ks, "urn:test:svc:big"), "an oversized story is never sent");
+    keyset_free(&ks);
+}
+
+Test(producer_service, sighup_reloads_and_bad_config_is_refused)
+{
+    write_config("ninjs", "");
+    mkdirs();
+    pid_t pid = start_producer();
+    http_port();
+    char *s = story_json("urn:test:reload:1", "Before", 50);
+    write_atomic(incoming(), "a.json", s);
+    free(s);
+    cr_assert(wait_count("done", 1, 30));
+
+    /* new routing: category general -> news.renamed, and a second spool */
+    char extra[2048];
+    snprintf(extra, sizeof extra,
+             "  - name: second\n    path: %s/second\n    format: ninjs\n"
+             "routing:\n  categories: {General: news.renamed}\n",
+             tmp);
+    write_config("ninjs", extra);
+    kill(pid, SIGHUP);
+    char second_in[2048];
+    snprintf(second_in, sizeof second_in, "%s/second/incoming", tmp);
+    double end = now_s() + 15;
+    while (access(second_in, F_OK) != 0 && now_s() < end)
+        usleep(50000);
+    cr_assert_eq(access(second_in, F_OK), 0, "the new spool was started");
+    s = story_json("urn:test:reload:2", "After", 50);
+    write_atomic(incoming(), "b.json", s);
+    free(s);
+    cr_assert(wait_count("done", 2, 30));
+
+    /* a broken config is refused and the running one kept */
+    cr_assert_eq(nw_test_write_file(config, "spools: [ {path: relative} ]\n", 29), 0);
+    kill(pid, SIGHUP);
+    usleep(500000);
+    s = story_json("urn:test:reload:3", "Still running", 50);
+    write_atomic(incoming(), "c.json", s);
+    free(s);
+    cr_assert(wait_count("done", 3, 30), "the old config keeps working");
+    kill(pid, SIGTERM);
+    cr_expect_eq(wait_exit(pid, 30), 0);
+    char *log = nw_test_read_file(logpath, NULL);
+    cr_expect(log && strstr(log, "reload refused"), "the refusal is logged");
+    free(log);
+
+    keyset a = consume_keys("news.renamed", NULL);
+    cr_expect_eq(a.len, 2, "after the reload stories go to news.renamed (%zu)", a.len);
+    cr_expect(keyset_has(&a, "urn:test:reload:2") && keyset_has(&a, "urn:test:reload:3"));
+    keyset_free(&a);
+    keyset b = consume_keys("news.general", NULL);
+    cr_expect_eq(b.len, 1);
+    keyset_free(&b);
+}
+
+Test(producer_service, sigterm_drains_outstanding_reports)
+{
+    write_config("ninjs", "");
+    mkdirs();
+    pid_t pid = start_producer();
+    http_port();
+    /* 300 files, then SIGTERM at once: whatever was taken is finished */
+    for (int i = 0; i < 300; i++) {
+        char name[64], uri[64];
+        snprintf(name, sizeof name, "d%03d.json", i);
+        snprintf(uri, sizeof uri, "urn:test:drain:%d", i);
+        char *s = story_json(uri, "Drain", 40);
+        write_atomic(incoming(), name, s);
+        free(s);
+    }
+    usleep(300000);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_exit(pid, 30), 0);
+    int done = count_files("done", false), left = count_files("incoming", false);
+    cr_expect_eq(done + left, 300, "done %d + incoming %d", done, left);
+    keyset ks = consume_keys("news.", NULL);
+    cr_expect_geq((int)ks.len, done, "every file in done/ is in Kafka");
+    keyset_free(&ks);
+    char *log = nw_test_read_file(logpath, NULL);
+    cr_expect(log && strstr(log, "stopped cleanly"), "%s", log ? log : "");
+    free(log);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Crash test                                                               */
+/* ------------------------------------------------------------------------ */
+
+#define CRASH_FILES 2000
+#define CRASH_BAD 7
+
+static bool is_planted_bad(int i)
+{
+    return i % (CRASH_FILES / CRASH_BAD) == 13;
+}
+
+static void drop_crash_files(int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        char name[64], uri[64];
+        snprintf(name, sizeof name, "c%04d.json", i);
+        if (is_planted_bad(i)) {
+            write_atomic(incoming(), name, "{\"uri\": \"urn:test:crash:bad\", ");
+            continue;
+        }
+        snprintf(uri, sizeof uri, "urn:test:crash:%04d", i);
+        char *s = story_json(uri, "Crash", 60);
+        write_atomic(incoming(), name, s);
+        free(s);
+    }
+}
+
+Test(producer_service, crash_test_sigkill_loses_nothing, .timeout = 300)
+{
+    write_config("ninjs", "");
+    mkdirs();
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    int kills = 0, dropped = 0;
+    while (kills < 12) {
+        int batch = CRASH_FILES / 12 + 1;
+        if (dropped < CRASH_FILES) {
+            int to = dropped + batch > CRASH_FILES ? CRASH_FILES : dropped + batch;
+            drop_crash_files(dropped, to);
+            dropped = to;
+        }
+        pid_t pid = start_producer();
+        usleep((useconds_t)(50000 + rand() % 400000));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        kills++;
+    }
+    if (dropped < CRASH_FILES)
+        drop_crash_files(dropped, CRASH_FILES);
+    /* the last run finishes everything */
+    pid_t pid = start_producer();
+    http_port(); /* started: signals are handled from here on */
+    double end = now_s() + 90;
+    while (now_s() < end && count_files("incoming", false) > 0)
+        usleep(100000);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_exit(pid, 30), 0);
+
+    int done = count_files("done", false), failed = count_files("failed", false);
+    cr_expect_eq(count_files("incoming", false), 0, "seed %u", seed);
+    cr_expect_eq(failed, CRASH_BAD, "exactly the planted bad files fail (seed %u)", seed);
+    cr_expect_eq(done + failed, CRASH_FILES, "done %d failed %d (seed %u)", done, failed, seed);
+    for (int i = 0; i < CRASH_FILES; i++) {
+        if (!is_planted_bad(i))
+            continue;
+        char rel[64];
+        snprintf(rel, sizeof rel, "failed/c%04d.json", i);
+        char *f = read_spool_file(rel);
+        cr_expect_not_null(f, "%s is in failed/", rel);
+        free(f);
+    }
+    size_t total = 0;
+    keyset ks = consume_keys("news.", &total);
+    cr_expect_eq((int)ks.len, CRASH_FILES - CRASH_BAD, "distinct uris %zu of %d (seed %u)",
+                 ks.len, CRASH_FILES - CRASH_BAD, seed);
+    cr_log_info("crash test: %d kills, %zu messages for %zu distinct uris (re-sent %zu)", kills,
+                total, ks.len, total - ks.len);
+    keyset_free(&ks);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Broker outage                                                            */
+/* ------------------------------------------------------------------------ */
+
+static long vm_rss_kb(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    char *s = nw_test_read_file(path, NULL);
+    const char *p = s ? strstr(s, "VmRSS:") : NULL;
+    long kb = p ? atol(p + 6) : -1;
+    free(s);
+    return kb;
+}
+
+static void drop_outage_files(int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        char name[64], uri[64];
+        snprintf(name, sizeof name, "o%04d.json", i);
+        snprintf(uri, sizeof uri, "urn:test:outage:%04d", i);
+        char *s = story_json(uri, "Outage", 200);
+        write_atomic(incoming(), name, s);
+        free(s);
+    }
+}
+
+Test(producer_service, broker_outage_loses_nothing_and_resumes, .timeout = 200)
+{
+    write_config("ninjs", "max_inflight_messages: 100\n");
+    mkdirs();
+    pid_t pid = start_producer();
+    int port = http_port();
+    drop_outage_files(0, 200);
+    cr_assert(wait_count("done", 200, 30), "before the outage");
+    long rss_before = vm_rss_kb(pid);
+
+    rd_kafka_mock_cluster_t *mc = nw_broker_cluster(broker);
+    cr_assert_eq(rd_kafka_mock_broker_set_down(mc, 1), 0);
+    drop_outage_files(200, 1200);
+    long rss_max = 0;
+    bool saw_not_ready = false;
+    double end = now_s() + 20;
+    while (now_s() < end) {
+        long kb = vm_rss_kb(pid);
+        if (kb > rss_max)
+            rss_max = kb;
+        char *r = http_get(port, "/readyz");
+        if (r && strstr(r, " 503 "))
+            saw_not_ready = true;
+        free(r);
+        usleep(500000);
+    }
+    int done_during = count_files("done", false);
+    cr_expect_lt(done_during, 1200, "nothing can be done while the broker is down");
+    cr_expect_gt(count_files("incoming", false), 0, "intake paused (back-pressure)");
+    cr_expect(saw_not_ready, "/readyz says 503 while Kafka is down");
+    cr_assert_eq(rd_kafka_mock_broker_set_up(mc, 1), 0);
+
+    cr_assert(wait_count("done", 1200, 90), "intake resumed by itself: done %d",
+              count_files("done", false));
+    cr_expect_eq(count_files("failed", false), 0);
+    cr_expect_lt(rss_max, rss_before + 64 * 1024, "memory bounded: %ld kB before, %ld max",
+                 rss_before, rss_max);
+    kill(pid, SIGTERM);
+    cr_assert_eq(wait_exit(pid, 30), 0);
+    keyset ks = consume_keys("news.", NULL);
+    cr_expect_eq(ks.len, 1200, "distinct uris %zu", ks.len);
+    keyset_free(&ks);
+    cr_log_info("outage: rss before %ld kB, max during %ld kB", rss_before, rss_max);
+}

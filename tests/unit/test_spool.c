@@ -1,0 +1,251 @@
+/*
+ * test_spool — the producer's spool placement (nw_spool_place: collision
+ * suffixes, .error files, orphan .error reuse, never replacing a file) and
+ * routing rules (nw_route: category map, prefix, default topic, fan-out,
+ * config errors). The producer's modules are not in a library the tests link,
+ * so this test compiles them in.
+ */
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nw_input.h"
+#include "nw_route.h"
+#include "nw_spool.h"
+#include "nw_testutil.h"
+
+static char *dir;
+static int in_fd, out_fd;
+
+static void setup(void)
+{
+    dir = nw_test_mkdtemp("spool");
+    cr_assert_not_null(dir);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/in", dir);
+    mkdir(p, 0755);
+    in_fd = open(p, O_RDONLY | O_DIRECTORY);
+    snprintf(p, sizeof p, "%s/out", dir);
+    mkdir(p, 0755);
+    out_fd = open(p, O_RDONLY | O_DIRECTORY);
+    cr_assert(in_fd >= 0 && out_fd >= 0);
+}
+
+static void teardown(void)
+{
+    close(in_fd);
+    close(out_fd);
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
+static void put(const char *sub, const char *name, const char *text)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s/%s", dir, sub, name);
+    cr_assert_eq(nw_test_write_file(p, text, strlen(text)), 0);
+}
+
+static char *get(const char *sub, const char *name)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s/%s", dir, sub, name);
+    return nw_test_read_file(p, NULL);
+}
+
+TestSuite(spool_place, .init = setup, .fini = teardown);
+
+Test(spool_place, moves_and_suffixes_collisions)
+{
+    char dest[256];
+    nw_err err = {0};
+    put("in", "a.txt", "one");
+    cr_assert_eq(nw_spool_place(in_fd, "a.txt", out_fd, NULL, dest, sizeof dest, &err), 0,
+                 "%s", err.msg);
+    cr_expect_str_eq(dest, "a.txt");
+    put("in", "a.txt", "two");
+    cr_assert_eq(nw_spool_place(in_fd, "a.txt", out_fd, NULL, dest, sizeof dest, &err), 0);
+    cr_expect_str_eq(dest, "a.txt.1");
+    put("in", "a.txt", "three");
+    cr_assert_eq(nw_spool_place(in_fd, "a.txt", out_fd, NULL, dest, sizeof dest, &err), 0);
+    cr_expect_str_eq(dest, "a.txt.2");
+    char *one = get("out", "a.txt"), *two = get("out", "a.txt.1");
+    cr_expect_str_eq(one, "one", "never replaced");
+    cr_expect_str_eq(two, "two");
+    free(one);
+    free(two);
+    cr_expect_null(get("in", "a.txt"));
+}
+
+Test(spool_place, writes_the_error_beside)
+{
+    char dest[256];
+    nw_err err = {0};
+    put("in", "bad.xml", "<x");
+    cr_assert_eq(nw_spool_place(in_fd, "bad.xml", out_fd, "parse error: bad.xml:1: oops", dest,
+                                sizeof dest, &err),
+                 0, "%s", err.msg);
+    char *e = get("out", "bad.xml.error");
+    cr_assert_not_null(e);
+    cr_expect_str_eq(e, "parse error: bad.xml:1: oops\n");
+    free(e);
+    /* an orphan .error (crash between writing it and the move) is reused */
+    put("out", "other.xml.error", "stale");
+    put("in", "other.xml", "<y");
+    cr_assert_eq(nw_spool_place(in_fd, "other.xml", out_fd, "new reason", dest, sizeof dest,
+                                &err),
+                 0);
+    cr_expect_str_eq(dest, "other.xml");
+    e = get("out", "other.xml.error");
+    cr_expect_str_eq(e, "new reason\n");
+    free(e);
+    /* a collision puts the error beside the suffixed name */
+    put("in", "bad.xml", "<z");
+    cr_assert_eq(nw_spool_place(in_fd, "bad.xml", out_fd, "again", dest, sizeof dest, &err), 0);
+    cr_expect_str_eq(dest, "bad.xml.1");
+    e = get("out", "bad.xml.1.error");
+    cr_expect_str_eq(e, "again\n");
+    free(e);
+}
+
+Test(spool_place, vanished_source_is_not_found)
+{
+    nw_err err = {0};
+    cr_expect_eq(nw_spool_place(in_fd, "nope", out_fd, "x", NULL, 0, &err), NW_ENOTFOUND);
+    cr_expect_null(get("out", "nope.error"), "no error file for a file that is not there");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Routing                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static nw_route *route_from(const char *yaml, nw_err *err)
+{
+    nw_config *cfg = NULL;
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "<test>", &cfg, err), 0, "%s",
+                 err->msg);
+    nw_route *r = nw_route_from_config(nw_cfg_get(nw_config_root(cfg), "routing"), err);
+    nw_config_free(cfg);
+    return r;
+}
+
+static nw_story *story_with(const char *a, const char *b)
+{
+    nw_story *s = nw_story_new();
+    nw_story_set(&s->uri, "urn:x");
+    if (a)
+        nw_story_add_category(s, a, NULL);
+    if (b)
+        nw_story_add_category(s, b, NULL);
+    return s;
+}
+
+Test(route, defaults_prefix_and_uncategorized)
+{
+    nw_err err = {0};
+    nw_route *r = route_from("other: 1\n", &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    char t[4][NW_TOPIC_NAME_MAX + 1];
+    nw_story *s = story_with("Mid-East", "Americas");
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 2);
+    cr_expect_str_eq(t[0], "news.mid-east");
+    cr_expect_str_eq(t[1], "news.americas");
+    nw_story_free(s);
+    s = story_with(NULL, NULL);
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 1);
+    cr_expect_str_eq(t[0], "news.uncategorized");
+    nw_story_free(s);
+    nw_route_free(r);
+}
+
+Test(route, map_fanout_first_and_default)
+{
+    nw_err err = {0};
+    nw_route *r = route_from("routing:\n  topic_prefix: wire.\n  default_topic: wire.misc\n"
+                             "  fanout: first\n  categories: {mid east: wire.world, "
+                             "Americas: wire.world}\n",
+                             &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    char t[4][NW_TOPIC_NAME_MAX + 1];
+    nw_story *s = story_with("Mid-East", "Sport");
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 1);
+    cr_expect_str_eq(t[0], "wire.world", "the map matches by slug");
+    nw_story_free(s);
+    s = story_with("Sport", "Mid-East");
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 1);
+    cr_expect_str_eq(t[0], "wire.sport");
+    nw_story_free(s);
+    s = story_with(NULL, NULL);
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 1);
+    cr_expect_str_eq(t[0], "wire.misc");
+    nw_story_free(s);
+    nw_route_free(r);
+
+    r = route_from("routing:\n  categories: {Mid-East: news.world, Americas: news.world}\n",
+                   &err);
+    cr_assert_not_null(r);
+    s = story_with("Mid-East", "Americas");
+    cr_expect_eq(nw_route_topics(r, s, t, 4, &err), 1, "two categories, one topic: sent once");
+    nw_story_free(s);
+    nw_route_free(r);
+}
+
+Test(route, config_errors_name_the_key)
+{
+    nw_err err = {0};
+    cr_expect_null(route_from("routing:\n  fanout: some\n", &err));
+    cr_expect(strstr(err.msg, "fanout") && strstr(err.msg, "'all' or 'first'"), "%s", err.msg);
+    cr_expect_null(route_from("routing:\n  categories: {sport: \"bad topic!\"}\n", &err));
+    cr_expect(strstr(err.msg, "categories") && strstr(err.msg, ":3:") == NULL, "%s", err.msg);
+    cr_expect_null(route_from("routing:\n  topic_prefix: \"a b\"\n", &err));
+    cr_expect(strstr(err.msg, "topic_prefix"), "%s", err.msg);
+    cr_expect_null(route_from("routing:\n  fanuot: all\n", &err));
+    cr_expect(strstr(err.msg, "fanuot"), "%s", err.msg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Spool configuration                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int spools_from(const char *yaml, nw_err *err)
+{
+    nw_config *cfg = NULL;
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "<test>", &cfg, err), 0);
+    nw_input **list = NULL;
+    size_t n = 0;
+    int rc = nw_spool_inputs_from_config(nw_cfg_get(nw_config_root(cfg), "spools"), &list, &n,
+                                         err);
+    if (rc == 0)
+        rc = (int)n;
+    nw_input_list_free(list, n);
+    nw_config_free(cfg);
+    return rc;
+}
+
+Test(spool_config, validates_every_field)
+{
+    nw_err err = {0};
+    cr_expect_eq(spools_from("spools:\n  - {path: /a/wire}\n  - {path: /b, format: ninjs, "
+                             "timezone: Europe/Paris}\n",
+                             &err),
+                 2, "%s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: relative}\n", &err), 0);
+    cr_expect(strstr(err.msg, "absolute"), "%s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: /a, format: nosuch}\n", &err), 0);
+    cr_expect(strstr(err.msg, "nosuch"), "%s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: /a, timezone: Mars/Olympus}\n", &err), 0);
+    cr_expect(strstr(err.msg, "timezone"), "%s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: /a/x}\n  - {path: /b/x}\n", &err), 0);
+    cr_expect(strstr(err.msg, "twice"), "same default name: %s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: /a, name: p}\n  - {path: /a/, name: q}\n",
+                             &err),
+                 0);
+    cr_expect(strstr(err.msg, "already"), "same path: %s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {paht: /a}\n", &err), 0);
+    cr_expect(strstr(err.msg, "paht"), "%s", err.msg);
+}
