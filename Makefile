@@ -52,7 +52,8 @@ clean:
 
 # libFuzzer targets with clang; FUZZ_SECONDS per target (CI runs a short pass).
 FUZZ_SECONDS ?= 20
+FUZZ_RUNS ?=
 fuzz: deps-test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DNW_FUZZ=ON -DNW_BUILD_TESTS=ON >/dev/null
 	cmake --build build-fuzz -j$(JOBS) --target fuzz-all
-	NW_SHARED_DIR=$(SHARED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+	NW_SHARED_DIR=$(SHARED) FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)

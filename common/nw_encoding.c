@@ -380,7 +380,7 @@ static bool has_high_byte(const char *buf, size_t len)
  * the length. NULL when out of memory or utf8proc refuses. */
 static char *nfc_len(const char *s, size_t len, size_t *out_len)
 {
-    if (!has_high_byte(s, len)) { /* ASCII is NFC already */
+    if (nw_utf8_nfc_stable(s, len)) {
         char *out = malloc(len + 1);
         if (!out)
             return NULL;
@@ -398,6 +398,69 @@ static char *nfc_len(const char *s, size_t len, size_t *out_len)
     }
     *out_len = (size_t)n;
     return (char *)dst;
+}
+
+/* Code points that NFC never changes and that never compose with what comes
+ * before them: canonical-decomposition singletons, composition exclusions,
+ * combining marks (ccc != 0) and composing second halves (Hangul jamo, Indic
+ * vowel signs, kana voicing marks) all lie outside these ranges. Ranges are
+ * checked exhaustively against utf8proc in tests/unit/test_encoding.c. */
+static const struct {
+    uint32_t lo, hi;
+} nfc_stable_ranges[] = {
+    {0x0000, 0x02FF},   {0x0370, 0x0373},   {0x0375, 0x037D},   {0x037F, 0x0386},
+    {0x0388, 0x0482},   {0x048A, 0x052F},   {0x2002, 0x20CF},   {0x2100, 0x2125},
+    {0x2127, 0x2129},   {0x212C, 0x2328},   {0x232B, 0x2ADB},   {0x2ADD, 0x2BFF},
+    {0x3000, 0x3029},   {0x3030, 0x3098},   {0x309B, 0x30FF},   {0x4E00, 0x9FFF},
+    {0xAC00, 0xD7A3},   {0xFF00, 0xFFEF},   {0x1F300, 0x1FAFF},
+};
+
+static bool nfc_stable_cp(uint32_t cp)
+{
+    size_t lo = 0, hi = sizeof nfc_stable_ranges / sizeof nfc_stable_ranges[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < nfc_stable_ranges[mid].lo)
+            hi = mid;
+        else if (cp > nfc_stable_ranges[mid].hi)
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+
+bool nw_utf8_nfc_stable(const char *s, size_t len)
+{
+    /* Fast path first: no byte >= 0xCC means no code point from U+0300 on. */
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0xCC) {
+            p++;
+            continue;
+        }
+        /* a lead byte of U+0300 or above: decode it (input is valid UTF-8) */
+        uint32_t cp;
+        size_t n;
+        if (*p < 0xE0) {
+            cp = *p & 0x1F;
+            n = 2;
+        } else if (*p < 0xF0) {
+            cp = *p & 0x0F;
+            n = 3;
+        } else {
+            cp = *p & 0x07;
+            n = 4;
+        }
+        if ((size_t)(end - p) < n)
+            return false;
+        for (size_t i = 1; i < n; i++)
+            cp = (cp << 6) | (p[i] & 0x3F);
+        if (!nfc_stable_cp(cp))
+            return false;
+        p += n;
+    }
+    return true;
 }
 
 char *nw_utf8_nfc(const char *s, size_t len)

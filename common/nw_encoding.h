@@ -70,4 +70,11 @@ char *nw_utf8_fix_c1(const char *s, size_t len, size_t *out_len);
  * when s is not valid UTF-8 or memory runs out. */
 char *nw_utf8_nfc(const char *s, size_t len);
 
+/* True when valid UTF-8 s[0..len) is certainly NFC already: every code point
+ * lies in ranges NFC never changes and that never compose with a preceding
+ * character (Latin, Greek, Cyrillic, punctuation, symbols, CJK, Hangul
+ * syllables, kana, emoji). The cheap test that lets callers skip utf8proc for
+ * most news copy. False means "normalize to be sure", not "not NFC". */
+bool nw_utf8_nfc_stable(const char *s, size_t len);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,17 @@
 #include <time.h>
 
 #include "nw_log.h"
+#include "nw_metrics.h"
 #include "nw_plugin_registry.h"
+
+/* Counters of one (instance, topic) pair, cached so the hot path takes no
+ * registry lock. A chain sees few topics; past the cache size, lookups go to
+ * the registry (still correct, only slower). */
+#define TOPIC_CACHE 32
+typedef struct topic_counters {
+    char *topic;
+    nw_counter *processed, *dropped, *dead;
+} topic_counters;
 
 typedef struct chain_instance {
     char *name;
@@ -22,6 +33,9 @@ typedef struct chain_instance {
     void *state;              /* from desc->init; NULL until created */
     nw_plugin_api api;        /* api.host points to this instance */
     nw_chain *chain;
+    nw_histogram *lat[3];     /* process|write, flush; NULL without metrics */
+    topic_counters topics[TOPIC_CACHE];
+    size_t ntopics;
 } chain_instance;
 
 struct nw_chain {
@@ -30,6 +44,8 @@ struct nw_chain {
     int64_t retry_initial_ms, retry_max_ms;
     volatile sig_atomic_t *stop;
     nw_chain_stats stats;
+    nw_chain_opts opts;
+    _Atomic int backing_off;
 };
 
 /* ---------------------------------------------------------------- messages */
@@ -161,6 +177,95 @@ static int api_set_route(void *host_ref, const char *topic)
     free(m->route);
     m->route = copy;
     return 0;
+}
+
+static int api_emit(void *host, const char *topic, const char *key, const void *value,
+                    size_t value_len, const nw_plugin_header *headers, size_t header_count)
+{
+    chain_instance *in = host;
+    if (!in || !topic || !in->chain->opts.emit)
+        return -1;
+    return in->chain->opts.emit(in->chain->opts.emit_ctx, in->name, topic, key, value,
+                                value_len, headers, header_count);
+}
+
+/* ----------------------------------------------------------------- metrics */
+
+static char *label_pair(const char *name, const char *value, const char *name2,
+                        const char *value2)
+{
+    nw_buf b = {0};
+    nw_buf_printf(&b, "%s=\"", name);
+    nw_metrics_label_escape(&b, value);
+    nw_buf_puts(&b, "\"");
+    if (name2) {
+        nw_buf_printf(&b, ",%s=\"", name2);
+        nw_metrics_label_escape(&b, value2);
+        nw_buf_puts(&b, "\"");
+    }
+    if (nw_buf_failed(&b)) {
+        nw_buf_free(&b);
+        return NULL;
+    }
+    return nw_buf_take(&b);
+}
+
+static void instance_metrics_init(chain_instance *in, nw_metrics *m)
+{
+    static const char *ops[3] = {"process", "write", "flush"};
+    for (int i = 0; i < 3; i++) {
+        char *l = label_pair("plugin", in->name, "op", ops[i]);
+        in->lat[i] = nw_metrics_histogram(m, "newswire_consumer_plugin_seconds",
+                                          "Time spent in a plugin call, by plugin and call",
+                                          l, NULL, 0);
+        free(l);
+    }
+}
+
+static topic_counters *counters_for(chain_instance *in, const char *topic,
+                                    topic_counters *scratch)
+{
+    nw_metrics *m = in->chain->opts.metrics;
+    for (size_t i = 0; i < in->ntopics; i++)
+        if (!strcmp(in->topics[i].topic, topic))
+            return &in->topics[i];
+    topic_counters *tc = in->ntopics < TOPIC_CACHE ? &in->topics[in->ntopics] : scratch;
+    char *l = label_pair("plugin", in->name, "topic", topic);
+    tc->processed = nw_metrics_counter(m, "newswire_consumer_processed_total",
+                                       "Stories a plugin finished with, by plugin and topic", l);
+    tc->dropped = nw_metrics_counter(m, "newswire_consumer_dropped_total",
+                                     "Stories a filter dropped, by plugin and topic", l);
+    tc->dead = nw_metrics_counter(m, "newswire_consumer_dead_letters_total",
+                                  "Stories a plugin failed permanently (dead-lettered), by "
+                                  "plugin and topic", l);
+    free(l);
+    if (tc != scratch) {
+        tc->topic = strdup(topic);
+        if (!tc->topic)
+            return scratch;
+        in->ntopics++;
+    }
+    return tc;
+}
+
+typedef enum { COUNT_PROCESSED, COUNT_DROPPED, COUNT_DEAD } count_kind;
+
+static void count_story(chain_instance *in, const nw_chain_msg *m, count_kind k)
+{
+    if (!in->chain->opts.metrics)
+        return;
+    topic_counters scratch;
+    topic_counters *tc = counters_for(in, m->topic, &scratch);
+    nw_counter_inc(k == COUNT_PROCESSED ? tc->processed
+                   : k == COUNT_DROPPED ? tc->dropped
+                                        : tc->dead);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------------------ construction */
@@ -388,7 +493,10 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
         .add_header = api_add_header,
         .set_route = api_set_route,
         .host = in,
+        .emit = c->opts.emit ? api_emit : NULL,
     };
+    if (c->opts.metrics)
+        instance_metrics_init(in, c->opts.metrics);
     nw_plugin_config pc = {
         .instance_name = in->name,
         .config_path = origin,
@@ -408,6 +516,12 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
 int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out,
                  nw_err *err)
 {
+    return nw_chain_new_ex(chain_seq, config_path, NULL, out, err);
+}
+
+int nw_chain_new_ex(const nw_cfg_node *chain_seq, const char *config_path,
+                    const nw_chain_opts *opts, nw_chain **out, nw_err *err)
+{
     *out = NULL;
     const char *origin = config_path ? config_path : "<config>";
     if (!chain_seq || nw_cfg_kind_of(chain_seq) != NW_CFG_SEQ || nw_cfg_len(chain_seq) == 0)
@@ -421,6 +535,8 @@ int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain
     }
     c->retry_initial_ms = 100;
     c->retry_max_ms = 30000;
+    if (opts)
+        c->opts = *opts;
     for (size_t i = 0; i < nw_cfg_len(chain_seq); i++) {
         c->len = i + 1; /* so nw_chain_free cleans a partial instance */
         if (build_instance(c, i, nw_cfg_item(chain_seq, i), config_path, err) < 0) {
@@ -454,6 +570,8 @@ void nw_chain_free(nw_chain *c)
             in->desc->destroy(in->state);
         }
         nw_plugin_module_close(in->module);
+        for (size_t t = 0; t < in->ntopics; t++)
+            free(in->topics[t].topic);
         free(in->name);
     }
     free(c->inst);
@@ -488,6 +606,11 @@ nw_chain_stats nw_chain_get_stats(const nw_chain *c)
     return c->stats;
 }
 
+bool nw_chain_backing_off(const nw_chain *c)
+{
+    return atomic_load(&((nw_chain *)c)->backing_off) != 0;
+}
+
 /* ------------------------------------------------------------------ running */
 
 static void sleep_ms(int64_t ms)
@@ -510,6 +633,7 @@ static bool backoff(nw_chain *c, const chain_instance *in, unsigned attempt, con
     nw_log_warn("chain", "retryable failure, backing off plugin=%s op=%s attempt=%u "
                          "wait_ms=%lld error=\"%s\"",
                 in->name, what, attempt + 1, (long long)wait, reason);
+    atomic_store(&c->backing_off, 1);
     for (int64_t slept = 0; slept < wait; slept += 50) {
         if (c->stop && *c->stop)
             return false;
@@ -524,6 +648,7 @@ static void mark_dead(nw_chain *c, nw_chain_msg *m, const chain_instance *in, co
         return;
     m->state = NW_MSG_DEAD;
     m->dead_plugin = in->name;
+    count_story((chain_instance *)in, m, COUNT_DEAD);
     snprintf(m->dead_reason, sizeof m->dead_reason, "%s", why[0] ? why : "permanent failure");
     c->stats.dead++;
     nw_log_error("chain", "permanent failure plugin=%s uri=\"%s\" topic=%s "
@@ -544,12 +669,18 @@ static int run_filter(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs
         nw_chain_msg *m = msgs[i];
         for (unsigned attempt = 0; m->state == NW_MSG_LIVE; attempt++) {
             char e[NW_ERR_MSG_MAX] = "";
+            double t0 = in->lat[0] ? mono_s() : 0;
             nw_plugin_status st = in->desc->process(in->state, &m->pub, e, sizeof e);
-            if (st == NW_PLUGIN_OK)
+            if (in->lat[0])
+                nw_histogram_observe(in->lat[0], mono_s() - t0);
+            if (st == NW_PLUGIN_OK) {
+                count_story(in, m, COUNT_PROCESSED);
                 break;
+            }
             if (st == NW_PLUGIN_DROP) {
                 m->state = NW_MSG_DROPPED;
                 c->stats.dropped++;
+                count_story(in, m, COUNT_DROPPED);
             } else if (st == NW_PLUGIN_RETRY) {
                 if (!backoff(c, in, attempt, "process", e))
                     return stopped(err, in);
@@ -578,8 +709,11 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
     while (pos < count) {
         char e[NW_ERR_MSG_MAX] = "";
         size_t failed = SIZE_MAX;
+        double t0 = in->lat[1] ? mono_s() : 0;
         nw_plugin_status st =
             in->desc->write(in->state, live + pos, count - pos, &failed, e, sizeof e);
+        if (in->lat[1])
+            nw_histogram_observe(in->lat[1], mono_s() - t0);
         if (st == NW_PLUGIN_OK || st == NW_PLUGIN_DROP)
             break;
         if (st == NW_PLUGIN_RETRY) {
@@ -600,7 +734,10 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
     }
     for (attempt = 0;; attempt++) {
         char e[NW_ERR_MSG_MAX] = "";
+        double t0 = in->lat[2] ? mono_s() : 0;
         nw_plugin_status st = in->desc->flush(in->state, e, sizeof e);
+        if (in->lat[2])
+            nw_histogram_observe(in->lat[2], mono_s() - t0);
         if (st == NW_PLUGIN_OK || st == NW_PLUGIN_DROP)
             break;
         if (st == NW_PLUGIN_RETRY) {
@@ -614,6 +751,10 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
             mark_dead(c, live[i]->host_ref, in, e);
         break;
     }
+    if (c->opts.metrics)
+        for (size_t i = 0; i < count; i++)
+            if (((nw_chain_msg *)live[i]->host_ref)->state == NW_MSG_LIVE)
+                count_story(in, live[i]->host_ref, COUNT_PROCESSED);
 out:
     free(live);
     return rc;
@@ -622,14 +763,14 @@ out:
 int nw_chain_run(nw_chain *c, nw_chain_msg *const *msgs, size_t n, nw_err *err)
 {
     c->stats.stories += n;
-    for (size_t s = 0; s < c->len; s++) {
+    int rc = 0;
+    for (size_t s = 0; s < c->len && rc == 0; s++) {
         chain_instance *in = &c->inst[s];
-        int rc = in->desc->kind == NW_PLUGIN_FILTER ? run_filter(c, in, msgs, n, err)
-                                                    : run_sink(c, in, msgs, n, err);
-        if (rc < 0)
-            return rc;
+        rc = in->desc->kind == NW_PLUGIN_FILTER ? run_filter(c, in, msgs, n, err)
+                                                : run_sink(c, in, msgs, n, err);
     }
-    return 0;
+    atomic_store(&c->backing_off, 0);
+    return rc;
 }
 
 int nw_chain_flush(nw_chain *c, nw_err *err)

@@ -15,6 +15,7 @@
 
 #include <newswire/plugin.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nw_config.h"
@@ -50,6 +51,25 @@ void nw_chain_msg_deinit(nw_chain_msg *m);
 
 typedef struct nw_chain nw_chain;
 
+/* Where a plugin's nw_plugin_api.emit goes (replay mode). `instance` is the
+ * emitting instance's name; the rest is as the plugin passed it (borrowed).
+ * Called from the thread running the chain. Returns 0 or -1. */
+typedef int (*nw_chain_emit_fn)(void *ctx, const char *instance, const char *topic,
+                                const char *key, const void *value, size_t value_len,
+                                const nw_plugin_header *headers, size_t header_count);
+
+/* Options fixed at construction (plugins see them in init()). All borrowed;
+ * they must outlive the chain. A zeroed struct means: no emit, no metrics. */
+typedef struct nw_chain_opts {
+    nw_chain_emit_fn emit; /* non-NULL: nw_plugin_api.emit is offered (replay) */
+    void *emit_ctx;
+    /* non-NULL: per plugin and topic counters newswire_consumer_processed_total,
+     * _dropped_total, _dead_letters_total and the histogram
+     * newswire_consumer_plugin_seconds{plugin,op} (op: process, write, flush).
+     * Chains sharing one registry add up (one chain per worker). */
+    struct nw_metrics *metrics;
+} nw_chain_opts;
+
 /* Build the chain from the `chain` sequence node. `config_path` is shown in
  * messages and passed to plugins; relative `path:` plugins are resolved
  * against its directory. Each item is a map with `plugin: <built-in name>` or
@@ -58,6 +78,9 @@ typedef struct nw_chain nw_chain;
  * dots, lists join with commas). Caller frees with nw_chain_free. */
 int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out,
                  nw_err *err);
+/* The same with options; opts may be NULL. */
+int nw_chain_new_ex(const nw_cfg_node *chain_seq, const char *config_path,
+                    const nw_chain_opts *opts, nw_chain **out, nw_err *err);
 /* Flush every sink once more, destroy every instance, unload modules. */
 void nw_chain_free(nw_chain *chain);
 
@@ -76,6 +99,11 @@ void nw_chain_set_retry(nw_chain *chain, int64_t initial_ms, int64_t max_ms,
  * may dead-letter the DEAD ones and commit. Returns NW_ERETRY when stopped
  * during a retry (commit nothing; the stories will be redelivered). */
 int nw_chain_run(nw_chain *chain, nw_chain_msg *const *msgs, size_t n, nw_err *err);
+
+/* True while nw_chain_run is backing off after a retryable failure (a sink
+ * or filter is failing). Safe to call from another thread: the host pauses
+ * the partitions of the batch while this holds. */
+bool nw_chain_backing_off(const nw_chain *chain);
 
 /* Flush every sink (used on revoke and at shutdown); retries like run. */
 int nw_chain_flush(nw_chain *chain, nw_err *err);

@@ -1,65 +1,136 @@
 /*
- * nw_consumer — config, group membership, batching, commit and dead letters
- * for newswire-consumer. See nw_consumer.h.
+ * nw_consumer — config, group membership, per-partition queues, the worker
+ * pool, back-pressure, commits, dead letters, metrics and reload for
+ * newswire-consumer. See nw_consumer.h.
  *
- * Offsets: enable.auto.commit=false and enable.auto.offset.store=false. After
- * a batch has gone through the whole chain (every sink flushed) and its dead
- * letters are acknowledged by the DLQ topic, the next offset of each of its
- * partitions is stored (rd_kafka_offsets_store) and committed asynchronously;
- * stored offsets are committed synchronously on revoke and at shutdown.
- * Rebalancing uses the cooperative-sticky assignor by default (librdkafka 2.x
- * handles it with incremental assign/unassign); an eager strategy set under
+ * Threads. The main thread (the one in nw_consumer_run) is the only one that
+ * talks to the consumer handle: it polls, owns every partition struct and
+ * queue, dispatches batches, pauses/resumes, stores and commits offsets and
+ * runs the rebalance callback. Worker i owns chain i and, while it holds a
+ * job, the job's messages; it runs the chain and produces the job's dead
+ * letters. They meet under c->mu only to hand over a job (w->job) and to say
+ * it is done (w->done).
+ *
+ * Invariants. A partition is in at most one job at a time (part.busy) and its
+ * queue holds what was polled after that job's messages, so every partition
+ * is processed in offset order. Offsets are stored only for a finished job,
+ * as the last offset of each of its partitions + 1, so a committed offset
+ * never passes a story that some sink has not flushed. buffered_bytes counts
+ * key+value bytes from poll until the job holding them is finished.
+ *
+ * Offsets: enable.auto.commit=false and enable.auto.offset.store=false;
+ * stores are committed asynchronously after each job and synchronously on
+ * revoke and at shutdown. Rebalancing uses cooperative-sticky by default
+ * (incremental assign/unassign); an eager strategy under
  * kafka.partition.assignment.strategy works too.
  */
 #include "nw_consumer.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef NW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "nw_chain.h"
+#include "nw_http.h"
 #include "nw_kafka.h"
 #include "nw_log.h"
+#include "nw_metrics.h"
 
 #define MOD "consumer"
+#define MAX_WORKERS 64
 
-typedef struct tracked_partition {
+extern char **environ;
+
+typedef struct worker worker;
+
+/* One assigned partition and the messages polled from it, oldest first. */
+typedef struct part {
     char *topic;
     int32_t partition;
+    rd_kafka_message_t **q; /* ring buffer */
+    size_t qhead, qlen, qcap;
+    int64_t first_ms;       /* when the oldest queued message arrived */
     bool eof;
-} tracked_partition;
+    bool busy;              /* in a job (held by `holder`) */
+    worker *holder;
+    bool paused;            /* as last told to librdkafka */
+    bool revoking;          /* being revoked: never rewound */
+    nw_counter *consumed;
+    nw_gauge *lag;
+} part;
+
+/* A batch handed to a worker: messages of one or more partitions, each
+ * partition's in offset order. */
+typedef struct job {
+    rd_kafka_message_t **msgs;
+    size_t n;
+    part **parts;
+    size_t nparts;
+    size_t bytes;
+    int rc;
+    nw_err err;
+    size_t dead;
+    size_t dlq_acked;
+} job;
+
+struct worker {
+    nw_consumer *c;
+    pthread_t thread;
+    bool started;
+    nw_chain *chain;
+    job *job;          /* under c->mu: set by main, cleared by main after done */
+    bool done;         /* under c->mu */
+    bool quit;         /* under c->mu */
+    volatile sig_atomic_t abort; /* chain and DLQ retries give up when set */
+};
 
 struct nw_consumer {
     const nw_config *cfg;
-    nw_chain *chain;
+    nw_config *reloaded_cfg; /* owned: the config of the last reload */
+    worker workers[MAX_WORKERS];
+    int nworkers;
     rd_kafka_t *rk;
-    rd_kafka_t *dlq; /* producer, created on first dead letter */
+    rd_kafka_t *dlq; /* producer, created on first dead letter (under mu) */
     const nw_cfg_node *kafka_node;
     char *brokers;
     char *group;
     char *dlq_topic;    /* "" = dead letters are only logged */
     char *topic_prefix;
     rd_kafka_topic_partition_list_t *subscription;
-    int64_t max_messages, max_ms, idle_ms;
+    int64_t max_messages, max_ms, idle_ms, from_time_ms;
+    int64_t retry_initial_ms, retry_max_ms, revoke_timeout_ms;
+    uint64_t max_buffered;
+    bool cap_paused; /* every partition is paused for the memory cap */
 
-    rd_kafka_message_t **batch;
-    size_t batch_len;
-    int64_t batch_started_ms;
-
-    tracked_partition *parts;
-    size_t nparts, parts_cap;
+    part **parts;
+    size_t nparts, parts_cap, rr;
     bool assigned_once;
     int64_t last_activity_ms;
 
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+
     volatile sig_atomic_t stop;
-    bool failed;        /* a batch could not be finished: store nothing more */
+    volatile sig_atomic_t reload;
+    bool failed; /* a batch could not be finished: stop consuming */
     nw_err fail_err;
-    int dlq_delivery_errors;
-    nw_consumer_stats stats;
+    nw_consumer_stats stats; /* under mu */
+    _Atomic int ready;
+
+    nw_metrics *metrics;
+    nw_http *http;
+    nw_counter *m_batches, *m_dlq, *m_consumed_total;
+    nw_gauge *m_buffered, *m_paused, *m_busy;
 };
 
 static int64_t now_ms(void)
@@ -69,11 +140,22 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void notify(const char *state)
+{
+#ifdef NW_HAVE_SYSTEMD
+    sd_notify(0, state);
+#else
+    (void)state;
+#endif
+}
+
 /* ------------------------------------------------------------------ config */
 
 typedef struct consumer_cfg {
-    const nw_cfg_node *kafka, *topics, *batch, *chain;
+    const nw_cfg_node *kafka, *topics, *batch, *chain, *retry, *http;
     const char *group, *dlq_topic, *topic_prefix;
+    int64_t workers, revoke_timeout;
+    uint64_t max_buffered;
 } consumer_cfg;
 
 static const nw_cfg_field consumer_fields[] = {
@@ -87,6 +169,16 @@ static const nw_cfg_field consumer_fields[] = {
      "max_messages and max_ms of a batch"},
     {"chain", NW_CFG_T_NODE, NULL, offsetof(consumer_cfg, chain), 0, 0,
      "the plugin chain: a list of {plugin: name | path: file.so, settings...}"},
+    {"workers", NW_CFG_T_INT, "1", offsetof(consumer_cfg, workers), 1, MAX_WORKERS,
+     "worker threads, each with its own instance of the chain"},
+    {"max_buffered_bytes", NW_CFG_T_SIZE, "64MiB", offsetof(consumer_cfg, max_buffered), 0, 0,
+     "polled but unfinished story bytes above which every partition is paused"},
+    {"retry", NW_CFG_T_NODE, "", offsetof(consumer_cfg, retry), 0, 0,
+     "back-off of retryable plugin failures: initial, max"},
+    {"revoke_timeout", NW_CFG_T_DURATION, "10s", offsetof(consumer_cfg, revoke_timeout), 0, 0,
+     "how long a revoke waits for a batch that is retrying before abandoning it"},
+    {"http", NW_CFG_T_NODE, "", offsetof(consumer_cfg, http), 0, 0,
+     "listen: HOST:PORT of /metrics, /healthz, /readyz (\"\" = off)"},
     {"dlq_topic", NW_CFG_T_STRING, NW_TOPIC_DLQ, offsetof(consumer_cfg, dlq_topic), 0, 0,
      "topic for stories that failed permanently (\"\" = log only)"},
     {"topic_prefix", NW_CFG_T_STRING, NW_TOPIC_PREFIX_NEWS,
@@ -104,6 +196,29 @@ static const nw_cfg_field batch_fields[] = {
      "stories per batch"},
     {"max_ms", NW_CFG_T_DURATION, "1000", offsetof(batch_cfg, max_ms), 0, 0,
      "longest a story waits in a batch"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
+typedef struct retry_cfg {
+    int64_t initial, max;
+} retry_cfg;
+
+static const nw_cfg_field retry_fields[] = {
+    {"initial", NW_CFG_T_DURATION, "100ms", offsetof(retry_cfg, initial), 0, 0,
+     "first back-off after a retryable failure (doubles each time)"},
+    {"max", NW_CFG_T_DURATION, "30s", offsetof(retry_cfg, max), 0, 0, "back-off cap"},
+    {NULL, 0, NULL, 0, 0, 0, NULL},
+};
+
+#define NW_CONSUMER_HTTP_DEFAULT "127.0.0.1:9465"
+
+typedef struct http_cfg {
+    const char *listen;
+} http_cfg;
+
+static const nw_cfg_field http_fields[] = {
+    {"listen", NW_CFG_T_STRING, NW_CONSUMER_HTTP_DEFAULT, offsetof(http_cfg, listen), 0, 0,
+     "HOST:PORT of the metrics and health endpoint (\"\" = off)"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -153,87 +268,211 @@ static bool kafka_key_set(const nw_cfg_node *kafka, const char *key)
     return kafka && nw_cfg_kind_of(kafka) == NW_CFG_MAP && nw_cfg_get(kafka, key);
 }
 
+/* One chain instance per worker, all from the same `chain` node. On failure
+ * nothing is kept. */
+static int build_chains(nw_consumer *c, const nw_cfg_node *chain_node, const char *origin,
+                        nw_chain **out, nw_err *err)
+{
+    nw_chain_opts copts = {.metrics = c->metrics};
+    for (int i = 0; i < c->nworkers; i++) {
+        if (nw_chain_new_ex(chain_node, origin, &copts, &out[i], err) < 0) {
+            for (int j = 0; j < i; j++)
+                nw_chain_free(out[j]);
+            return NW_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------- partition state */
 
-static tracked_partition *find_part(nw_consumer *c, const char *topic, int32_t partition)
+static part *find_part(nw_consumer *c, const char *topic, int32_t partition)
 {
     for (size_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].partition == partition && !strcmp(c->parts[i].topic, topic))
-            return &c->parts[i];
+        if (c->parts[i]->partition == partition && !strcmp(c->parts[i]->topic, topic))
+            return c->parts[i];
     return NULL;
 }
 
-static void track_add(nw_consumer *c, const char *topic, int32_t partition)
+static char *part_labels(const char *topic, int32_t partition)
 {
-    if (find_part(c, topic, partition))
-        return;
-    if (c->nparts == c->parts_cap) {
-        size_t cap = c->parts_cap ? c->parts_cap * 2 : 16;
-        tracked_partition *p = realloc(c->parts, cap * sizeof *p);
-        if (!p)
-            return; /* only exit-when-idle bookkeeping is affected */
-        c->parts = p;
-        c->parts_cap = cap;
+    nw_buf b = {0};
+    nw_buf_puts(&b, "topic=\"");
+    nw_metrics_label_escape(&b, topic);
+    nw_buf_printf(&b, "\",partition=\"%d\"", (int)partition);
+    if (nw_buf_failed(&b)) {
+        nw_buf_free(&b);
+        return NULL;
     }
-    char *t = strdup(topic);
-    if (t)
-        c->parts[c->nparts++] = (tracked_partition){t, partition, false};
+    return nw_buf_take(&b);
 }
 
-static void track_remove(nw_consumer *c, const char *topic, int32_t partition)
+static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
 {
-    tracked_partition *p = find_part(c, topic, partition);
-    if (!p)
-        return;
+    part *p = find_part(c, topic, partition);
+    if (p)
+        return p;
+    if (c->nparts == c->parts_cap) {
+        size_t cap = c->parts_cap ? c->parts_cap * 2 : 16;
+        part **ps = realloc(c->parts, cap * sizeof *ps);
+        if (!ps)
+            return NULL;
+        c->parts = ps;
+        c->parts_cap = cap;
+    }
+    p = calloc(1, sizeof *p);
+    if (!p || !(p->topic = strdup(topic))) {
+        free(p);
+        return NULL;
+    }
+    p->partition = partition;
+    char *tl = NULL;
+    nw_buf b = {0};
+    nw_buf_puts(&b, "topic=\"");
+    nw_metrics_label_escape(&b, topic);
+    nw_buf_puts(&b, "\"");
+    tl = nw_buf_failed(&b) ? NULL : nw_buf_take(&b);
+    nw_buf_free(&b);
+    p->consumed = nw_metrics_counter(c->metrics, "newswire_consumer_consumed_total",
+                                     "Messages polled from Kafka, by topic", tl);
+    free(tl);
+    char *pl = part_labels(topic, partition);
+    p->lag = nw_metrics_gauge(c->metrics, "newswire_consumer_lag",
+                              "Consumer lag per partition (librdkafka statistics)", pl);
+    free(pl);
+    c->parts[c->nparts++] = p;
+    return p;
+}
+
+static void part_account(nw_consumer *c, int64_t delta);
+
+/* Drop every queued message of p (they were never started: whoever owns the
+ * partition next reads them again from the committed offset). */
+static void part_drop_queue(nw_consumer *c, part *p)
+{
+    for (; p->qlen; p->qlen--) {
+        rd_kafka_message_t *m = p->q[p->qhead];
+        part_account(c, -(int64_t)(m->len + m->key_len));
+        rd_kafka_message_destroy(m);
+        p->qhead = (p->qhead + 1) % p->qcap;
+    }
+    p->first_ms = 0;
+}
+
+static void part_remove(nw_consumer *c, part *p)
+{
+    part_drop_queue(c, p);
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i] == p) {
+            c->parts[i] = c->parts[--c->nparts];
+            break;
+        }
+    if (p->paused) {
+        pthread_mutex_lock(&c->mu);
+        c->stats.paused_partitions--;
+        pthread_mutex_unlock(&c->mu);
+    }
+    nw_gauge_set(p->lag, 0);
+    free(p->q);
     free(p->topic);
-    *p = c->parts[--c->nparts];
+    free(p);
+}
+
+static int part_push(part *p, rd_kafka_message_t *m, int64_t now)
+{
+    if (p->qlen == p->qcap) {
+        size_t cap = p->qcap ? p->qcap * 2 : 64;
+        rd_kafka_message_t **q = malloc(cap * sizeof *q);
+        if (!q)
+            return NW_ENOMEM;
+        for (size_t i = 0; i < p->qlen; i++)
+            q[i] = p->q[(p->qhead + i) % p->qcap];
+        free(p->q);
+        p->q = q;
+        p->qcap = cap;
+        p->qhead = 0;
+    }
+    if (!p->qlen)
+        p->first_ms = now;
+    p->q[(p->qhead + p->qlen++) % p->qcap] = m;
+    return 0;
 }
 
 static bool all_at_eof(const nw_consumer *c)
 {
     for (size_t i = 0; i < c->nparts; i++)
-        if (!c->parts[i].eof)
+        if (!c->parts[i]->eof)
             return false;
     return true;
 }
 
+static void part_account(nw_consumer *c, int64_t delta)
+{
+    pthread_mutex_lock(&c->mu);
+    c->stats.buffered_bytes = (uint64_t)((int64_t)c->stats.buffered_bytes + delta);
+    if (c->stats.buffered_bytes > c->stats.buffered_bytes_peak)
+        c->stats.buffered_bytes_peak = c->stats.buffered_bytes;
+    uint64_t now = c->stats.buffered_bytes;
+    pthread_mutex_unlock(&c->mu);
+    nw_gauge_set(c->m_buffered, (double)now);
+}
+
+static uint64_t buffered(nw_consumer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint64_t b = c->stats.buffered_bytes;
+    pthread_mutex_unlock(&c->mu);
+    return b;
+}
+
 /* ----------------------------------------------------------- dead letters */
+
+/* One dead letter in flight: its delivery report lands here. */
+typedef struct dlq_slot {
+    _Atomic int state; /* 0 pending, 1 delivered, -1 failed */
+} dlq_slot;
 
 static void dlq_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    nw_consumer *c = opaque;
-    if (m->err) {
-        c->dlq_delivery_errors++;
+    (void)rk;
+    (void)opaque;
+    dlq_slot *slot = m->_private;
+    if (m->err)
         nw_log_error(MOD, "dead letter not delivered topic=%s error=\"%s\"",
                      rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-    } else {
-        c->stats.dlq_produced++;
-    }
+    if (slot)
+        atomic_store(&slot->state, m->err ? -1 : 1);
 }
 
 static int dlq_open(nw_consumer *c, nw_err *err)
 {
-    if (c->dlq)
-        return 0;
-    rd_kafka_conf_t *conf = nw_kafka_conf_new(c->kafka_node, c->brokers, err);
-    if (!conf)
-        return NW_EINVAL;
-    char errstr[512];
-    rd_kafka_conf_set_opaque(conf, c);
-    rd_kafka_conf_set_dr_msg_cb(conf, dlq_delivered);
-    /* a dead letter must not be lost or doubled by producer retries */
-    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr);
-    c->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    int rc = 0;
+    pthread_mutex_lock(&c->mu);
     if (!c->dlq) {
-        rd_kafka_conf_destroy(conf); /* not taken on failure */
-        return nw_err_set(err, NW_EKAFKA, "dead-letter producer: %s", errstr);
+        rd_kafka_conf_t *conf = nw_kafka_conf_new(c->kafka_node, c->brokers, err);
+        if (!conf) {
+            rc = NW_EINVAL;
+        } else {
+            char errstr[512];
+            rd_kafka_conf_set_opaque(conf, c);
+            rd_kafka_conf_set_dr_msg_cb(conf, dlq_delivered);
+            /* a dead letter must not be lost or doubled by producer retries */
+            rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr);
+            rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof errstr);
+            c->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+            if (!c->dlq) {
+                rd_kafka_conf_destroy(conf); /* not taken on failure */
+                rc = nw_err_set(err, NW_EKAFKA, "dead-letter producer: %s", errstr);
+            }
+            /* rd_kafka_new() succeeded: conf is owned by c->dlq */
+        }
     }
-    /* rd_kafka_new() succeeded: conf is owned by c->dlq */
-    return 0;
+    pthread_mutex_unlock(&c->mu);
+    return rc;
 }
 
 static int dlq_produce(nw_consumer *c, const rd_kafka_message_t *rkm, const nw_chain_msg *m,
-                       nw_err *err)
+                       dlq_slot *slot, nw_err *err)
 {
     rd_kafka_headers_t *hdrs;
     rd_kafka_headers_t *orig = NULL;
@@ -241,19 +480,21 @@ static int dlq_produce(nw_consumer *c, const rd_kafka_message_t *rkm, const nw_c
         hdrs = rd_kafka_headers_copy(orig);
     else
         hdrs = rd_kafka_headers_new(8);
-    char part[16], off[24];
-    snprintf(part, sizeof part, "%d", (int)rkm->partition);
+    char part_s[16], off[24];
+    snprintf(part_s, sizeof part_s, "%d", (int)rkm->partition);
     snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
     rd_kafka_header_add(hdrs, "nw-error", -1, m->dead_reason, -1);
     rd_kafka_header_add(hdrs, "nw-plugin", -1, m->dead_plugin ? m->dead_plugin : "", -1);
     rd_kafka_header_add(hdrs, "nw-origin-topic", -1, rd_kafka_topic_name(rkm->rkt), -1);
-    rd_kafka_header_add(hdrs, "nw-origin-partition", -1, part, -1);
+    rd_kafka_header_add(hdrs, "nw-origin-partition", -1, part_s, -1);
     rd_kafka_header_add(hdrs, "nw-origin-offset", -1, off, -1);
+    atomic_store(&slot->state, 0);
     rd_kafka_resp_err_t e = rd_kafka_producev(
         c->dlq, RD_KAFKA_V_TOPIC(c->dlq_topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
     if (e) {
+        atomic_store(&slot->state, -1);
         rd_kafka_headers_destroy(hdrs); /* ownership passes only on success */
         return nw_err_set(err, NW_ERETRY, "dead letter to %s: %s", c->dlq_topic,
                           rd_kafka_err2str(e));
@@ -261,105 +502,100 @@ static int dlq_produce(nw_consumer *c, const rd_kafka_message_t *rkm, const nw_c
     return 0;
 }
 
-/* Send every DEAD message of the batch to the DLQ and wait for the acks,
- * retrying with back-off until it works or we are told to stop. */
-static int dead_letter(nw_consumer *c, nw_chain_msg *msgs, size_t n, nw_err *err)
+static void sleep_ms(int64_t ms)
 {
-    size_t dead = 0;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Send every DEAD message of the job to the DLQ and wait for the acks,
+ * re-sending only the failed ones with back-off until all are acknowledged or
+ * the worker is told to give up. Never returns while a delivery report could
+ * still write into `slots`. */
+static int dead_letter(worker *w, job *j, nw_chain_msg *msgs, nw_err *err)
+{
+    nw_consumer *c = w->c;
+    size_t n = j->n, dead = 0;
     for (size_t i = 0; i < n; i++)
         dead += msgs[i].state == NW_MSG_DEAD;
-    if (!dead)
-        return 0;
-    c->stats.dead_letters += dead;
-    if (!*c->dlq_topic)
+    j->dead = dead;
+    if (!dead || !*c->dlq_topic)
         return 0; /* logged by the chain; counted */
-    int64_t wait = 100;
+    int rc = dlq_open(c, err);
+    if (rc < 0)
+        return rc;
+    dlq_slot *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        atomic_store(&slots[i].state, msgs[i].state == NW_MSG_DEAD ? -1 : 1);
+    int64_t wait = c->retry_initial_ms;
     for (;;) {
-        int rc = dlq_open(c, err);
-        c->dlq_delivery_errors = 0;
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            if (msgs[i].state == NW_MSG_DEAD)
-                rc = dlq_produce(c, c->batch[i], &msgs[i], err);
-        if (rc == 0) {
-            rd_kafka_flush(c->dlq, 30000);
-            if (rd_kafka_outq_len(c->dlq) == 0 && c->dlq_delivery_errors == 0)
-                return 0;
-            nw_err_set(err, NW_ERETRY, "dead letters to %s were not acknowledged",
-                       c->dlq_topic);
+        for (size_t i = 0; i < n; i++)
+            if (atomic_load(&slots[i].state) == -1)
+                dlq_produce(c, j->msgs[i], &msgs[i], &slots[i], err);
+        /* wait for every report (purged on abort, so this ends) */
+        bool purged = false;
+        for (;;) {
+            size_t pending = 0;
+            for (size_t i = 0; i < n; i++)
+                pending += atomic_load(&slots[i].state) == 0;
+            if (!pending)
+                break;
+            if (w->abort && !purged) {
+                rd_kafka_purge(c->dlq, RD_KAFKA_PURGE_F_QUEUE);
+                purged = true;
+            }
+            rd_kafka_flush(c->dlq, 100);
         }
-        if (rc == NW_EINVAL)
-            return rc;
+        size_t failed = 0;
+        for (size_t i = 0; i < n; i++)
+            failed += atomic_load(&slots[i].state) == -1;
+        if (!failed) {
+            j->dlq_acked = dead;
+            rc = 0;
+            break;
+        }
+        if (w->abort) {
+            rc = nw_err_set(err, NW_ERETRY, "stopped while dead-lettering");
+            break;
+        }
         nw_log_warn(MOD, "dead-letter topic unavailable, backing off wait_ms=%lld "
-                         "error=\"%s\"",
-                    (long long)wait, err ? err->msg : "");
-        for (int64_t t = 0; t < wait; t += 50) {
-            if (c->stop)
-                return nw_err_set(err, NW_ERETRY, "stopped while dead-lettering");
-            struct timespec ts = {0, 50 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-        wait = wait * 2 > 30000 ? 30000 : wait * 2;
+                         "failed=%zu topic=%s",
+                    (long long)wait, failed, c->dlq_topic);
+        for (int64_t t = 0; t < wait && !w->abort; t += 50)
+            sleep_ms(50);
+        wait = wait * 2 > c->retry_max_ms ? c->retry_max_ms : wait * 2;
     }
+    free(slots);
+    return rc;
 }
 
-/* ----------------------------------------------------------------- batches */
+/* ----------------------------------------------------------------- workers */
 
-static void batch_clear(nw_consumer *c)
+/* Worker side: run the job through this worker's chain and dead-letter. */
+static void run_job(worker *w, job *j)
 {
-    for (size_t i = 0; i < c->batch_len; i++)
-        rd_kafka_message_destroy(c->batch[i]);
-    c->batch_len = 0;
-}
-
-/* Store and commit (async) the next offset of every partition in the batch. */
-static void commit_batch(nw_consumer *c)
-{
-    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < c->batch_len; i++) {
-        const rd_kafka_message_t *m = c->batch[i];
-        const char *topic = rd_kafka_topic_name(m->rkt);
-        rd_kafka_topic_partition_t *tp =
-            rd_kafka_topic_partition_list_find(offs, topic, m->partition);
-        if (!tp)
-            tp = rd_kafka_topic_partition_list_add(offs, topic, m->partition);
-        if (m->offset + 1 > tp->offset)
-            tp->offset = m->offset + 1;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_offsets_store(c->rk, offs);
-    if (e)
-        nw_log_warn(MOD, "could not store offsets error=\"%s\"", rd_kafka_err2str(e));
-    e = rd_kafka_commit(c->rk, offs, 1);
-    if (e)
-        nw_log_warn(MOD, "commit failed; retried at the next batch error=\"%s\"",
-                    rd_kafka_err2str(e));
-    rd_kafka_topic_partition_list_destroy(offs);
-}
-
-/* Run the batch through the chain, dead-letter, commit. On failure nothing is
- * stored and c->failed is set: the loop stops and the stories are redelivered
- * to whoever owns their partitions next. */
-static int process_batch(nw_consumer *c)
-{
-    if (c->batch_len == 0 || c->failed)
-        return c->failed ? NW_ERETRY : 0;
-    size_t n = c->batch_len;
+    nw_consumer *c = w->c;
+    size_t n = j->n;
     nw_chain_msg *msgs = calloc(n, sizeof *msgs);
     nw_chain_msg **ptrs = calloc(n, sizeof *ptrs);
-    nw_err err = {0};
+    nw_err *err = &j->err;
     int rc = 0;
     size_t inited = 0;
     if (!msgs || !ptrs) {
-        rc = nw_err_set(&err, NW_ENOMEM, "out of memory for a batch of %zu", n);
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory for a batch of %zu", n);
         goto out;
     }
     for (; inited < n; inited++) {
-        const rd_kafka_message_t *m = c->batch[inited];
+        const rd_kafka_message_t *m = j->msgs[inited];
         const char *topic = rd_kafka_topic_name(m->rkt);
         nw_chain_msg *cm = &msgs[inited];
         ptrs[inited] = cm;
         rc = nw_chain_msg_init(cm, topic, c->topic_prefix, m->partition, m->offset, m->key,
                                m->key_len, m->payload, m->len,
-                               rd_kafka_message_timestamp(m, NULL), &err);
+                               rd_kafka_message_timestamp(m, NULL), err);
         if (rc < 0)
             goto out;
         rd_kafka_headers_t *hdrs = NULL;
@@ -369,7 +605,7 @@ static int process_batch(nw_consumer *c)
             size_t len;
             for (size_t h = 0; !rd_kafka_header_get_all(hdrs, h, &name, &val, &len); h++)
                 if (nw_chain_msg_add_header(cm, name, val, len) < 0) {
-                    rc = nw_err_set(&err, NW_ENOMEM, "out of memory copying headers");
+                    rc = nw_err_set(err, NW_ENOMEM, "out of memory copying headers");
                     inited++;
                     goto out;
                 }
@@ -378,38 +614,336 @@ static int process_batch(nw_consumer *c)
             cm->state = NW_MSG_DROPPED; /* never archive our own dead letters */
         else if (!m->payload) {
             cm->state = NW_MSG_DROPPED; /* a tombstone carries no story */
-            nw_log_debug(MOD, "skipping message without value topic=%s offset=%lld",
-                         topic, (long long)m->offset);
+            nw_log_debug(MOD, "skipping message without value topic=%s offset=%lld", topic,
+                         (long long)m->offset);
         }
     }
-    rc = nw_chain_run(c->chain, ptrs, n, &err);
+    rc = nw_chain_run(w->chain, ptrs, n, err);
     if (rc == 0)
-        rc = dead_letter(c, msgs, n, &err);
-    if (rc == 0) {
-        commit_batch(c);
-        c->stats.batches++;
-        nw_log_debug(MOD, "batch committed stories=%zu", n);
-    }
+        rc = dead_letter(w, j, msgs, err);
 out:
     for (size_t i = 0; i < inited; i++)
         nw_chain_msg_deinit(&msgs[i]);
     free(msgs);
     free(ptrs);
-    if (rc < 0) {
+    j->rc = rc;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    nw_consumer *c = w->c;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!(w->job && !w->done) && !w->quit)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (!(w->job && !w->done))
+            break;
+        job *j = w->job;
+        pthread_mutex_unlock(&c->mu);
+        run_job(w, j);
+        pthread_mutex_lock(&c->mu);
+        w->done = true;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static size_t jobs_in_flight(nw_consumer *c)
+{
+    size_t n = 0;
+    for (int i = 0; i < c->nworkers; i++)
+        n += c->workers[i].job != NULL;
+    return n;
+}
+
+/* Main side, after a job is done: commit what it finished, or rewind. */
+static void finish_job(nw_consumer *c, worker *w, job *j)
+{
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new((int)j->nparts);
+    for (size_t i = 0; i < j->n; i++) {
+        const rd_kafka_message_t *m = j->msgs[i];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(offs, topic, m->partition);
+        if (!tp) {
+            tp = rd_kafka_topic_partition_list_add(offs, topic, m->partition);
+            tp->offset = m->offset; /* first offset, used to rewind */
+        }
+        if (j->rc == 0 && m->offset + 1 > tp->offset)
+            tp->offset = m->offset + 1;
+    }
+    if (j->rc == 0) {
+        rd_kafka_resp_err_t e = rd_kafka_offsets_store(c->rk, offs);
+        if (e)
+            nw_log_warn(MOD, "could not store offsets error=\"%s\"", rd_kafka_err2str(e));
+        e = rd_kafka_commit(c->rk, offs, 1);
+        if (e)
+            nw_log_warn(MOD, "commit failed; retried at the next batch error=\"%s\"",
+                        rd_kafka_err2str(e));
+        nw_counter_inc(c->m_batches);
+        nw_counter_add(c->m_dlq, j->dlq_acked);
+        nw_log_debug(MOD, "batch committed stories=%zu partitions=%zu", j->n, j->nparts);
+    } else if (w->abort && !c->stop) {
+        /* abandoned on revoke: partitions we keep must be read again from the
+         * batch's first offsets (what was queued after it is dropped) */
+        rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(4);
+        for (size_t i = 0; i < j->nparts; i++) {
+            part *p = j->parts[i];
+            rd_kafka_topic_partition_t *tp =
+                rd_kafka_topic_partition_list_find(offs, p->topic, p->partition);
+            if (!tp || p->revoking)
+                continue;
+            part_drop_queue(c, p);
+            p->eof = false;
+            rd_kafka_topic_partition_list_add(seek, p->topic, p->partition)->offset = tp->offset;
+        }
+        if (seek->cnt) {
+            rd_kafka_error_t *se = rd_kafka_seek_partitions(c->rk, seek, 5000);
+            if (se) {
+                nw_log_error(MOD, "rewind after an abandoned batch failed error=\"%s\"",
+                             rd_kafka_error_string(se));
+                rd_kafka_error_destroy(se);
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(seek);
+    } else if (!c->stop) {
         c->failed = true;
-        c->fail_err = err;
+        c->fail_err = j->err;
         nw_log_error(MOD, "batch not finished; its offsets stay uncommitted "
                           "stories=%zu error=\"%s\"",
-                     n, err.msg);
+                     j->n, j->err.msg);
+    } else {
+        nw_log_warn(MOD, "batch abandoned at shutdown; it is redelivered stories=%zu "
+                         "error=\"%s\"",
+                    j->n, j->err.msg);
     }
-    batch_clear(c);
-    return rc;
+    rd_kafka_topic_partition_list_destroy(offs);
+
+    for (size_t i = 0; i < j->nparts; i++) {
+        j->parts[i]->busy = false;
+        j->parts[i]->holder = NULL;
+    }
+    for (size_t i = 0; i < j->n; i++)
+        rd_kafka_message_destroy(j->msgs[i]);
+    part_account(c, -(int64_t)j->bytes);
+    pthread_mutex_lock(&c->mu);
+    if (j->rc == 0) {
+        c->stats.batches++;
+        c->stats.dead_letters += j->dead;
+        c->stats.dlq_produced += j->dlq_acked;
+    } else {
+        c->stats.abandoned_batches++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    free(j->msgs);
+    free(j->parts);
+    free(j);
 }
+
+/* Collect finished jobs (main thread). Returns how many. */
+static int reap(nw_consumer *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
+        pthread_mutex_lock(&c->mu);
+        job *j = w->done ? w->job : NULL;
+        if (j) {
+            w->job = NULL;
+            w->done = false;
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (j) {
+            finish_job(c, w, j);
+            if (!c->stop)
+                w->abort = 0;
+            n++;
+        }
+    }
+    if (n)
+        nw_gauge_set(c->m_busy, (double)jobs_in_flight(c));
+    return n;
+}
+
+/* Wait (main thread) until `p`'s job, or every job when p is NULL, is done.
+ * A job that keeps retrying for longer than `abandon_after_ms` (< 0 = never)
+ * is told to give up. */
+static void wait_jobs(nw_consumer *c, part *p, int64_t abandon_after_ms)
+{
+    int64_t start = now_ms();
+    for (;;) {
+        reap(c);
+        bool waiting = false;
+        for (int i = 0; i < c->nworkers; i++) {
+            worker *w = &c->workers[i];
+            job *j = w->job;
+            if (!j)
+                continue;
+            bool relevant = !p;
+            for (size_t k = 0; p && k < j->nparts; k++)
+                relevant |= j->parts[k] == p;
+            if (!relevant)
+                continue;
+            waiting = true;
+            if (abandon_after_ms >= 0 && now_ms() - start >= abandon_after_ms &&
+                nw_chain_backing_off(w->chain) && !w->abort) {
+                nw_log_warn(MOD, "abandoning a batch that is still retrying stories=%zu",
+                            j->n);
+                w->abort = 1;
+            }
+        }
+        if (!waiting)
+            return;
+        pthread_mutex_lock(&c->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+        pthread_mutex_unlock(&c->mu);
+    }
+}
+
+/* Whether the queued stories should go now: enough of them, the oldest has
+ * waited long enough, or everything assigned has been read. */
+static bool batch_due(nw_consumer *c, int64_t now)
+{
+    size_t ready = 0;
+    bool old = false;
+    for (size_t i = 0; i < c->nparts; i++) {
+        part *p = c->parts[i];
+        if (p->busy || !p->qlen)
+            continue;
+        ready += p->qlen;
+        old |= now - p->first_ms >= c->max_ms;
+    }
+    if (!ready)
+        return false;
+    return (int64_t)ready >= c->max_messages || old || all_at_eof(c) || c->cap_paused;
+}
+
+/* Hand batches to idle workers (main thread). */
+static void dispatch(nw_consumer *c, int64_t now)
+{
+    if (c->stop || c->failed || c->reload)
+        return;
+    for (int wi = 0; wi < c->nworkers; wi++) {
+        worker *w = &c->workers[wi];
+        if (w->job || !batch_due(c, now))
+            continue;
+        job *j = calloc(1, sizeof *j);
+        size_t cap = (size_t)c->max_messages;
+        if (j) {
+            j->msgs = malloc(cap * sizeof *j->msgs);
+            j->parts = malloc(c->nparts * sizeof *j->parts);
+        }
+        if (!j || !j->msgs || !j->parts) {
+            if (j) {
+                free(j->msgs);
+                free(j->parts);
+            }
+            free(j);
+            nw_log_error(MOD, "out of memory for a batch; retrying");
+            return;
+        }
+        /* take whole partitions, round-robin so none starves */
+        for (size_t k = 0; k < c->nparts && j->n < cap; k++) {
+            part *p = c->parts[(c->rr + k) % c->nparts];
+            if (p->busy || !p->qlen)
+                continue;
+            p->busy = true;
+            p->holder = w;
+            j->parts[j->nparts++] = p;
+            while (p->qlen && j->n < cap) {
+                rd_kafka_message_t *m = p->q[p->qhead];
+                p->qhead = (p->qhead + 1) % p->qcap;
+                p->qlen--;
+                j->msgs[j->n++] = m;
+                j->bytes += m->len + m->key_len;
+            }
+            if (!p->qlen)
+                p->first_ms = 0;
+        }
+        c->rr++;
+        pthread_mutex_lock(&c->mu);
+        w->job = j;
+        w->done = false;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        nw_gauge_set(c->m_busy, (double)jobs_in_flight(c));
+    }
+}
+
+/* -------------------------------------------------------------- back-pressure */
+
+/* Pause the partitions of retrying batches and, above the memory cap, all of
+ * them; resume the rest (main thread). */
+static void apply_pauses(nw_consumer *c)
+{
+    uint64_t b = buffered(c);
+    if (c->max_buffered) {
+        if (!c->cap_paused && b >= c->max_buffered) {
+            c->cap_paused = true;
+            nw_log_warn(MOD, "buffered bytes reached the cap: pausing every partition "
+                             "buffered=%llu max_buffered_bytes=%llu",
+                        (unsigned long long)b, (unsigned long long)c->max_buffered);
+        } else if (c->cap_paused && b <= c->max_buffered / 2) {
+            c->cap_paused = false;
+            nw_log_info(MOD, "buffered bytes below half the cap: resuming buffered=%llu",
+                        (unsigned long long)b);
+        }
+    }
+    rd_kafka_topic_partition_list_t *pause = NULL, *resume = NULL;
+    for (size_t i = 0; i < c->nparts; i++) {
+        part *p = c->parts[i];
+        bool want = c->cap_paused ||
+                    (p->busy && p->holder && nw_chain_backing_off(p->holder->chain));
+        if (want == p->paused)
+            continue;
+        rd_kafka_topic_partition_list_t **l = want ? &pause : &resume;
+        if (!*l)
+            *l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(*l, p->topic, p->partition);
+        p->paused = want;
+        pthread_mutex_lock(&c->mu);
+        if (want) {
+            c->stats.paused_partitions++;
+            c->stats.pauses++;
+        } else {
+            c->stats.paused_partitions--;
+        }
+        pthread_mutex_unlock(&c->mu);
+        nw_log_info(MOD, "%s partition topic=%s partition=%d reason=%s",
+                    want ? "pausing" : "resuming", p->topic, (int)p->partition,
+                    !want ? "recovered" : c->cap_paused ? "memory-cap" : "sink-retrying");
+    }
+    if (pause) {
+        rd_kafka_resp_err_t e = rd_kafka_pause_partitions(c->rk, pause);
+        if (e)
+            nw_log_warn(MOD, "pause failed error=\"%s\"", rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(pause);
+    }
+    if (resume) {
+        rd_kafka_resp_err_t e = rd_kafka_resume_partitions(c->rk, resume);
+        if (e)
+            nw_log_warn(MOD, "resume failed error=\"%s\"", rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(resume);
+    }
+    pthread_mutex_lock(&c->mu);
+    uint64_t paused = c->stats.paused_partitions;
+    pthread_mutex_unlock(&c->mu);
+    nw_gauge_set(c->m_paused, (double)paused);
+}
+
+/* ------------------------------------------------------------------ commits */
 
 static void commit_sync(nw_consumer *c, const char *why)
 {
-    if (c->failed)
-        return; /* stored offsets are all safe, but keep it simple: nothing new */
     rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, NULL, 0);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         nw_log_warn(MOD, "synchronous commit failed when=%s error=\"%s\"", why,
@@ -417,6 +951,78 @@ static void commit_sync(nw_consumer *c, const char *why)
 }
 
 /* --------------------------------------------------------------- callbacks */
+
+/* --from-time: partitions without a committed offset start at the time. */
+static void apply_from_time(nw_consumer *c, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t e = rd_kafka_committed(c->rk, q, 10000);
+    if (e) {
+        nw_log_warn(MOD, "--from-time: cannot read committed offsets; using "
+                         "auto.offset.reset error=\"%s\"",
+                    rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(q);
+        return;
+    }
+    rd_kafka_topic_partition_list_t *times = rd_kafka_topic_partition_list_new(q->cnt);
+    for (int i = 0; i < q->cnt; i++)
+        if (q->elems[i].offset < 0)
+            rd_kafka_topic_partition_list_add(times, q->elems[i].topic, q->elems[i].partition)
+                ->offset = c->from_time_ms;
+    rd_kafka_topic_partition_list_destroy(q);
+    if (times->cnt) {
+        e = rd_kafka_offsets_for_times(c->rk, times, 10000);
+        if (e) {
+            nw_log_warn(MOD, "--from-time: offsets_for_times failed; using "
+                             "auto.offset.reset error=\"%s\"",
+                        rd_kafka_err2str(e));
+        } else {
+            for (int i = 0; i < times->cnt; i++) {
+                rd_kafka_topic_partition_t *t = &times->elems[i];
+                rd_kafka_topic_partition_t *tp =
+                    rd_kafka_topic_partition_list_find(parts, t->topic, t->partition);
+                if (!tp || t->err)
+                    continue;
+                /* -1: no message at or after the time: start at the end */
+                tp->offset = t->offset >= 0 ? t->offset : RD_KAFKA_OFFSET_END;
+                nw_log_info(MOD, "--from-time: starting topic=%s partition=%d offset=%s%lld",
+                            t->topic, (int)t->partition, t->offset >= 0 ? "" : "end",
+                            t->offset >= 0 ? (long long)t->offset : 0LL);
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(times);
+}
+
+static void revoke(nw_consumer *c, rd_kafka_topic_partition_list_t *parts)
+{
+    /* drop what never started, then finish what did */
+    for (size_t i = 0; i < c->nparts; i++) {
+        part *p = c->parts[i];
+        if (!parts || rd_kafka_topic_partition_list_find(parts, p->topic, p->partition)) {
+            p->revoking = true;
+            part_drop_queue(c, p);
+        }
+    }
+    for (int i = 0; parts && i < parts->cnt; i++) {
+        part *p = find_part(c, parts->elems[i].topic, parts->elems[i].partition);
+        if (p && p->busy)
+            wait_jobs(c, p, c->revoke_timeout_ms);
+    }
+    if (!parts)
+        wait_jobs(c, NULL, c->revoke_timeout_ms);
+    commit_sync(c, "revoke");
+    if (parts) {
+        for (int i = 0; i < parts->cnt; i++) {
+            part *p = find_part(c, parts->elems[i].topic, parts->elems[i].partition);
+            if (p)
+                part_remove(c, p);
+        }
+    } else {
+        while (c->nparts)
+            part_remove(c, c->parts[0]);
+    }
+}
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -427,34 +1033,30 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
 
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (c->from_time_ms > 0 && parts->cnt)
+            apply_from_time(c, parts);
         for (int i = 0; i < parts->cnt; i++)
-            track_add(c, parts->elems[i].topic, parts->elems[i].partition);
-        nw_log_info(MOD, "partitions assigned count=%d protocol=%s", parts->cnt,
-                    coop ? "cooperative" : "eager");
+            if (!part_add(c, parts->elems[i].topic, parts->elems[i].partition))
+                nw_log_error(MOD, "out of memory tracking a partition");
+        nw_log_info(MOD, "partitions assigned count=%d total=%zu protocol=%s", parts->cnt,
+                    c->nparts, coop ? "cooperative" : "eager");
         if (coop)
             error = rd_kafka_incremental_assign(rk, parts);
         else
             ret = rd_kafka_assign(rk, parts);
         c->assigned_once = true;
         c->last_activity_ms = now_ms();
+        atomic_store(&c->ready, 1);
     } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        nw_log_info(MOD, "partitions revoked: finishing the batch count=%d "
-                         "pending=%zu",
-                    parts->cnt, c->batch_len);
-        process_batch(c);
-        commit_sync(c, "revoke");
-        for (int i = 0; i < parts->cnt; i++)
-            track_remove(c, parts->elems[i].topic, parts->elems[i].partition);
+        nw_log_info(MOD, "partitions revoked: finishing their batches count=%d", parts->cnt);
+        revoke(c, coop ? parts : NULL);
         if (coop)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
             ret = rd_kafka_assign(rk, NULL);
     } else {
         nw_log_error(MOD, "rebalance failed error=\"%s\"", rd_kafka_err2str(e));
-        process_batch(c);
-        for (size_t i = 0; i < c->nparts; i++)
-            free(c->parts[i].topic);
-        c->nparts = 0;
+        revoke(c, NULL);
         ret = rd_kafka_assign(rk, NULL);
     }
     if (error) {
@@ -469,6 +1071,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
+    (void)rk;
+    (void)opaque;
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         nw_log_warn(MOD, "offset commit failed error=\"%s\"", rd_kafka_err2str(e));
     for (int i = 0; offsets && i < offsets->cnt; i++)
@@ -478,7 +1082,61 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                         rd_kafka_err2str(offsets->elems[i].err));
 }
 
+/* librdkafka statistics (served by the main thread's poll): consumer_lag of
+ * every assigned partition into newswire_consumer_lag. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    nw_consumer *c = opaque;
+    json_t *root = json_loadb(json, len, 0, NULL);
+    json_t *topics = json_object_get(root, "topics");
+    const char *tname;
+    json_t *t;
+    json_object_foreach(topics, tname, t)
+    {
+        const char *pname;
+        json_t *pj;
+        json_object_foreach(json_object_get(t, "partitions"), pname, pj)
+        {
+            long pid = strtol(pname, NULL, 10);
+            if (pid < 0)
+                continue;
+            part *p = find_part(c, tname, (int32_t)pid);
+            json_t *lag = json_object_get(pj, "consumer_lag");
+            if (p && json_is_integer(lag) && json_integer_value(lag) >= 0)
+                nw_gauge_set(p->lag, (double)json_integer_value(lag));
+        }
+    }
+    json_decref(root);
+    return 0; /* librdkafka frees json */
+}
+
+static bool is_ready(void *ctx, char *reason, size_t reason_len)
+{
+    nw_consumer *c = ctx;
+    if (c->stop) {
+        snprintf(reason, reason_len, "draining");
+        return false;
+    }
+    if (!atomic_load(&c->ready)) {
+        snprintf(reason, reason_len, "not yet joined the consumer group");
+        return false;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------ construction */
+
+static int start_workers(nw_consumer *c, nw_err *err)
+{
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return nw_err_set(err, NW_ENOMEM, "cannot start worker thread %d", i);
+        w->started = true;
+    }
+    return 0;
+}
 
 int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consumer **out,
                     nw_err *err)
@@ -487,26 +1145,42 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     const char *origin = nw_config_origin(cfg);
     consumer_cfg cc;
     batch_cfg bc;
+    retry_cfg rc;
+    http_cfg hc;
     if (nw_cfg_read(nw_config_root(cfg), consumer_fields, &cc, err) < 0 ||
-        nw_cfg_read(cc.batch, batch_fields, &bc, err) < 0)
+        nw_cfg_read(cc.batch, batch_fields, &bc, err) < 0 ||
+        nw_cfg_read(cc.retry, retry_fields, &rc, err) < 0 ||
+        nw_cfg_read(cc.http, http_fields, &hc, err) < 0)
         return NW_EINVAL;
+    if (rc.initial < 1 || rc.max < rc.initial)
+        return nw_err_set(err, NW_EINVAL, "%s: retry: need 0 < initial <= max", origin);
 
     nw_consumer *c = calloc(1, sizeof *c);
     if (!c)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
     c->cfg = cfg;
     c->kafka_node = cc.kafka;
     c->max_messages = bc.max_messages;
     c->max_ms = bc.max_ms;
+    c->nworkers = (int)cc.workers;
+    c->max_buffered = cc.max_buffered;
+    c->retry_initial_ms = rc.initial;
+    c->retry_max_ms = rc.max;
+    c->revoke_timeout_ms = cc.revoke_timeout;
     c->idle_ms = opts ? opts->exit_when_idle_ms : -1;
+    c->from_time_ms = opts ? opts->from_time_ms : 0;
     const char *group = opts && opts->group ? opts->group : cc.group;
     c->group = strdup(group);
     c->brokers = opts && opts->brokers ? strdup(opts->brokers) : NULL;
     c->dlq_topic = strdup(cc.dlq_topic);
     c->topic_prefix = strdup(cc.topic_prefix);
-    c->batch = calloc((size_t)c->max_messages, sizeof *c->batch);
+    c->metrics = nw_metrics_new();
+    for (int i = 0; i < c->nworkers; i++)
+        c->workers[i].c = c;
     if (!c->group || (opts && opts->brokers && !c->brokers) || !c->dlq_topic ||
-        !c->topic_prefix || !c->batch) {
+        !c->topic_prefix || !c->metrics) {
         nw_consumer_free(c);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
@@ -514,18 +1188,37 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
         nw_consumer_free(c);
         return nw_err_set(err, NW_EINVAL, "%s: group: must not be empty", origin);
     }
+    c->m_batches = nw_metrics_counter(c->metrics, "newswire_consumer_batches_total",
+                                      "Batches finished and committed", NULL);
+    c->m_dlq = nw_metrics_counter(c->metrics, "newswire_consumer_dlq_produced_total",
+                                  "Dead letters acknowledged by the DLQ topic", NULL);
+    c->m_buffered = nw_metrics_gauge(c->metrics, "newswire_consumer_buffered_bytes",
+                                     "Story bytes polled and not yet committed", NULL);
+    c->m_paused = nw_metrics_gauge(c->metrics, "newswire_consumer_paused_partitions",
+                                   "Partitions paused for back-pressure", NULL);
+    c->m_busy = nw_metrics_gauge(c->metrics, "newswire_consumer_busy_workers",
+                                 "Workers running a batch", NULL);
+    nw_chain *chains[MAX_WORKERS];
     if (read_topics(c, cc.topics, err) < 0 ||
-        nw_chain_new(cc.chain, origin, &c->chain, err) < 0) {
+        build_chains(c, cc.chain, origin, chains, err) < 0) {
         nw_consumer_free(c);
         return NW_EINVAL;
     }
-    nw_chain_set_retry(c->chain, 100, 30000, &c->stop);
+    for (int i = 0; i < c->nworkers; i++) {
+        c->workers[i].chain = chains[i];
+        nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms,
+                           &c->workers[i].abort);
+    }
 
     rd_kafka_conf_t *conf = nw_kafka_conf_new(cc.kafka, c->brokers, err);
     if (!conf) {
         nw_consumer_free(c);
         return NW_EINVAL;
     }
+    /* librdkafka's own pre-fetch queue counts against the memory budget too */
+    char qkb[32];
+    uint64_t kb = c->max_buffered / 1024 / 2;
+    snprintf(qkb, sizeof qkb, "%llu", (unsigned long long)(kb < 1024 ? 1024 : kb > 2097151 ? 2097151 : kb));
     struct {
         const char *key, *value;
         bool forced;
@@ -536,6 +1229,8 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
         {"enable.partition.eof", "true", true},
         {"auto.offset.reset", "earliest", false},
         {"partition.assignment.strategy", "cooperative-sticky", false},
+        {"statistics.interval.ms", "5000", false},
+        {"queued.max.messages.kbytes", qkb, false},
     };
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
         if (!props[i].forced && kafka_key_set(cc.kafka, props[i].key))
@@ -553,6 +1248,7 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
     char errstr[512];
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!c->rk) {
@@ -562,6 +1258,25 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     }
     /* rd_kafka_new() succeeded: conf is owned by c->rk */
     rd_kafka_poll_set_consumer(c->rk);
+
+    if (*hc.listen) {
+        nw_err herr = {0};
+        c->http = nw_http_start(hc.listen, c->metrics, is_ready, c, &herr);
+        if (!c->http) {
+            bool explicit_listen = cc.http && nw_cfg_get(cc.http, "listen");
+            if (explicit_listen) {
+                nw_consumer_free(c);
+                return nw_err_set(err, NW_EIO, "%s: http.listen: %s", origin, herr.msg);
+            }
+            nw_log_warn(MOD, "metrics endpoint not started (set http.listen to choose "
+                             "another address) listen=%s error=\"%s\"",
+                        hc.listen, herr.msg);
+        }
+    }
+    if (start_workers(c, err) < 0) {
+        nw_consumer_free(c);
+        return NW_ENOMEM;
+    }
     *out = c;
     return 0;
 }
@@ -572,17 +1287,111 @@ void nw_consumer_stop(nw_consumer *c)
         c->stop = 1;
 }
 
-nw_consumer_stats nw_consumer_get_stats(const nw_consumer *c)
+void nw_consumer_reload(nw_consumer *c)
 {
-    return c->stats;
+    if (c)
+        c->reload = 1;
+}
+
+nw_consumer_stats nw_consumer_get_stats(const nw_consumer *cc)
+{
+    nw_consumer *c = (nw_consumer *)cc;
+    pthread_mutex_lock(&c->mu);
+    nw_consumer_stats s = c->stats;
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}
+
+int nw_consumer_http_port(const nw_consumer *c)
+{
+    return c && c->http ? nw_http_port(c->http) : -1;
+}
+
+/* ------------------------------------------------------------------ reload */
+
+/* Between batches (no job in flight): rebuild every worker's chain from the
+ * config file; keep the old ones when anything fails. */
+static void do_reload(nw_consumer *c)
+{
+    const char *path = nw_config_origin(c->reloaded_cfg ? c->reloaded_cfg : c->cfg);
+    nw_err err = {0};
+    nw_config *cfg = NULL;
+    consumer_cfg cc;
+    nw_chain *chains[MAX_WORKERS];
+    notify("RELOADING=1");
+    nw_log_info(MOD, "reloading the chain config=%s", path);
+    if (nw_config_load_file(path, &cfg, &err) < 0 || nw_config_apply_env(cfg, environ, &err) < 0 ||
+        nw_cfg_read(nw_config_root(cfg), consumer_fields, &cc, &err) < 0 ||
+        build_chains(c, cc.chain, nw_config_origin(cfg), chains, &err) < 0) {
+        nw_log_error(MOD, "reload failed; the running chain stays error=\"%s\"", err.msg);
+        nw_config_free(cfg);
+        notify("READY=1");
+        return;
+    }
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
+        nw_chain *old = w->chain;
+        nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms, &w->abort);
+        pthread_mutex_lock(&c->mu);
+        w->chain = chains[i];
+        pthread_mutex_unlock(&c->mu);
+        nw_chain_free(old); /* flushes */
+    }
+    nw_config_free(c->reloaded_cfg);
+    c->reloaded_cfg = cfg;
+    pthread_mutex_lock(&c->mu);
+    c->stats.reloads++;
+    pthread_mutex_unlock(&c->mu);
+    nw_log_info(MOD, "chain reloaded workers=%d (only `chain` is reloaded; kafka, group, "
+                     "topics, batch, workers and http need a restart)",
+                c->nworkers);
+    notify("READY=1");
 }
 
 /* --------------------------------------------------------------------- run */
 
 static bool idle_done(nw_consumer *c, int64_t now)
 {
-    return c->idle_ms >= 0 && c->assigned_once && c->batch_len == 0 && all_at_eof(c) &&
-           now - c->last_activity_ms >= c->idle_ms;
+    if (c->idle_ms < 0 || !c->assigned_once || jobs_in_flight(c) || !all_at_eof(c) ||
+        now - c->last_activity_ms < c->idle_ms)
+        return false;
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i]->qlen || c->parts[i]->paused)
+            return false;
+    return true;
+}
+
+static void on_message(nw_consumer *c, rd_kafka_message_t *m, int64_t now)
+{
+    part *p = find_part(c, rd_kafka_topic_name(m->rkt), m->partition);
+    if (!p) { /* a partition we no longer own */
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        p->eof = true;
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    p->eof = false;
+    if (part_push(p, m, now) < 0) {
+        /* cannot queue it: rewind the partition to it and try again later */
+        nw_log_error(MOD, "out of memory queueing a message; rewinding");
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = m->offset;
+        rd_kafka_error_t *se = rd_kafka_seek_partitions(c->rk, l, 5000);
+        if (se)
+            rd_kafka_error_destroy(se);
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    nw_counter_inc(p->consumed);
+    part_account(c, (int64_t)(m->len + m->key_len));
+    pthread_mutex_lock(&c->mu);
+    c->stats.messages++;
+    pthread_mutex_unlock(&c->mu);
+    c->last_activity_ms = now;
 }
 
 int nw_consumer_run(nw_consumer *c, nw_err *err)
@@ -590,28 +1399,19 @@ int nw_consumer_run(nw_consumer *c, nw_err *err)
     rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, c->subscription);
     if (e)
         return nw_err_set(err, NW_EKAFKA, "subscribe: %s", rd_kafka_err2str(e));
-    nw_log_info(MOD, "consumer started group=%s topics=%d first=\"%s\" chain=%zu",
+    nw_log_info(MOD, "consumer started group=%s topics=%d first=\"%s\" workers=%d "
+                     "max_buffered_bytes=%llu http_port=%d",
                 c->group, c->subscription->cnt, c->subscription->elems[0].topic,
-                nw_chain_len(c->chain));
+                c->nworkers, (unsigned long long)c->max_buffered, nw_consumer_http_port(c));
+    notify("READY=1");
     c->last_activity_ms = now_ms();
     int rc = 0;
     while (!c->stop && !c->failed) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
         int64_t now = now_ms();
-        int timeout = 100;
-        if (c->batch_len) {
-            int64_t left = c->batch_started_ms + c->max_ms - now;
-            timeout = left < 0 ? 0 : left < timeout ? (int)left : timeout;
-        }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout);
-        now = now_ms();
-        if (m && m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            tracked_partition *p = find_part(c, rd_kafka_topic_name(m->rkt), m->partition);
-            if (p)
-                p->eof = true;
-            rd_kafka_message_destroy(m);
-        } else if (m && m->err) {
-            char why[512];
+        if (m && m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                char why[512];
                 rd_kafka_fatal_error(c->rk, why, sizeof why);
                 rd_kafka_message_destroy(m);
                 rc = nw_err_set(err, NW_EKAFKA, "kafka fatal error: %s", why);
@@ -620,42 +1420,65 @@ int nw_consumer_run(nw_consumer *c, nw_err *err)
             nw_log_warn(MOD, "consumer error error=\"%s\"", rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
         } else if (m) {
-            tracked_partition *p = find_part(c, rd_kafka_topic_name(m->rkt), m->partition);
-            if (p)
-                p->eof = false;
-            if (c->batch_len == 0)
-                c->batch_started_ms = now;
-            c->batch[c->batch_len++] = m;
-            c->stats.messages++;
-            c->last_activity_ms = now;
+            on_message(c, m, now);
+            /* drain what is already fetched without waiting */
+            while ((m = rd_kafka_consumer_poll(c->rk, 0))) {
+                if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    nw_log_warn(MOD, "consumer error error=\"%s\"", rd_kafka_message_errstr(m));
+                    rd_kafka_message_destroy(m);
+                    break;
+                }
+                on_message(c, m, now);
+                if (c->max_buffered && buffered(c) >= c->max_buffered)
+                    break;
+            }
         }
-        if (c->batch_len && ((int64_t)c->batch_len >= c->max_messages ||
-                             now - c->batch_started_ms >= c->max_ms || all_at_eof(c)))
-            process_batch(c);
+        reap(c);
+        dispatch(c, now);
+        apply_pauses(c);
+        if (c->reload && !jobs_in_flight(c)) {
+            do_reload(c);
+            c->reload = 0;
+        }
         if (idle_done(c, now)) {
-            nw_log_info(MOD, "all partitions at their end and idle: exiting "
-                             "idle_ms=%lld",
+            nw_log_info(MOD, "all partitions at their end and idle: exiting idle_ms=%lld",
                         (long long)c->idle_ms);
             break;
         }
     }
 
-    /* Drain: finish the batch (one attempt if we were stopped), commit, leave. */
-    process_batch(c);
+    /* Drain: let running batches finish (a retrying one gives up on stop),
+     * commit, leave the group. Queued stories were never started: the next
+     * owner reads them again. */
+    notify("STOPPING=1");
+    atomic_store(&c->ready, 0);
+    if (c->stop || c->failed)
+        for (int i = 0; i < c->nworkers; i++)
+            c->workers[i].abort = 1;
+    wait_jobs(c, NULL, -1);
     commit_sync(c, "shutdown");
     e = rd_kafka_consumer_close(c->rk);
     if (e)
         nw_log_warn(MOD, "leaving the group failed error=\"%s\"", rd_kafka_err2str(e));
-    batch_clear(c);
+    while (c->nparts)
+        part_remove(c, c->parts[0]);
     if (rc == 0 && c->failed && !c->stop)
         rc = nw_err_set(err, c->fail_err.code ? c->fail_err.code : NW_EIO, "%s",
                         c->fail_err.msg);
-    nw_chain_stats cs = nw_chain_get_stats(c->chain);
+    nw_consumer_stats s = nw_consumer_get_stats(c);
+    uint64_t dropped = 0, retries = 0;
+    for (int i = 0; i < c->nworkers; i++) {
+        nw_chain_stats cs = nw_chain_get_stats(c->workers[i].chain);
+        dropped += cs.dropped;
+        retries += cs.retries;
+    }
     nw_log_info(MOD, "consumer stopped messages=%llu batches=%llu dropped=%llu "
-                     "dead_letters=%llu dlq_produced=%llu retries=%llu",
-                (unsigned long long)c->stats.messages, (unsigned long long)c->stats.batches,
-                (unsigned long long)cs.dropped, (unsigned long long)c->stats.dead_letters,
-                (unsigned long long)c->stats.dlq_produced, (unsigned long long)cs.retries);
+                     "dead_letters=%llu dlq_produced=%llu retries=%llu pauses=%llu "
+                     "peak_buffered_bytes=%llu",
+                (unsigned long long)s.messages, (unsigned long long)s.batches,
+                (unsigned long long)dropped, (unsigned long long)s.dead_letters,
+                (unsigned long long)s.dlq_produced, (unsigned long long)retries,
+                (unsigned long long)s.pauses, (unsigned long long)s.buffered_bytes_peak);
     return rc;
 }
 
@@ -663,9 +1486,30 @@ void nw_consumer_free(nw_consumer *c)
 {
     if (!c)
         return;
-    if (c->batch)
-        batch_clear(c);
-    nw_chain_free(c->chain);
+    nw_http_stop(c->http);
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < c->nworkers; i++) {
+        c->workers[i].quit = true;
+        c->workers[i].abort = 1;
+    }
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    for (int i = 0; i < c->nworkers; i++)
+        if (c->workers[i].started)
+            pthread_join(c->workers[i].thread, NULL);
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
+        if (w->job) { /* run() never returned normally: finish the bookkeeping */
+            for (size_t k = 0; k < w->job->n; k++)
+                rd_kafka_message_destroy(w->job->msgs[k]);
+            free(w->job->msgs);
+            free(w->job->parts);
+            free(w->job);
+        }
+        nw_chain_free(w->chain);
+    }
+    while (c->nparts)
+        part_remove(c, c->parts[0]);
     if (c->rk)
         rd_kafka_destroy(c->rk);
     if (c->dlq) {
@@ -674,13 +1518,14 @@ void nw_consumer_free(nw_consumer *c)
     }
     if (c->subscription)
         rd_kafka_topic_partition_list_destroy(c->subscription);
-    for (size_t i = 0; i < c->nparts; i++)
-        free(c->parts[i].topic);
+    nw_metrics_free(c->metrics);
+    nw_config_free(c->reloaded_cfg);
     free(c->parts);
-    free(c->batch);
     free(c->group);
     free(c->brokers);
     free(c->dlq_topic);
     free(c->topic_prefix);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
     free(c);
 }

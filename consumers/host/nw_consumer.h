@@ -1,12 +1,19 @@
 /*
- * nw_consumer — the consumer service's Kafka loop: reads the consumer config
- * (kafka, group, topics, batch, chain, dlq_topic, topic_prefix), joins the
- * group, batches messages by count and age, runs each batch through the
- * plugin chain and stores + commits offsets only after every sink flushed it
- * (at-least-once; per partition in order). Dead-lettered stories go to the
- * DLQ topic before their offsets are committed. On revoke it finishes the
- * batch and commits synchronously before the partitions go; on stop it
- * drains (finish batch, commit, close). It never calls exit().
+ * nw_consumer — the consumer service's Kafka loop. Reads the consumer config
+ * (kafka, group, topics, batch, chain, workers, max_buffered_bytes, retry,
+ * http, dlq_topic, topic_prefix), joins the group and queues what it polls
+ * per partition. A pool of `workers` threads, each owning one instance of the
+ * whole plugin chain, takes batches from those queues (a partition belongs to
+ * at most one batch at a time, so its stories stay in order) and runs them;
+ * offsets are stored + committed per partition only after every sink flushed
+ * the batch and its dead letters were acknowledged by the DLQ topic
+ * (at-least-once). While a batch is retrying its partitions are paused (the
+ * main thread keeps polling, so the member stays in the group); when the
+ * buffered bytes reach max_buffered_bytes every partition is paused. On
+ * revoke it finishes (or, if stuck retrying past revoke_timeout, abandons)
+ * the batches of those partitions and commits before they go; SIGHUP rebuilds
+ * the chains between batches; /metrics, /healthz and /readyz are served on
+ * http.listen. It never calls exit().
  */
 #ifndef NW_CONSUMER_H
 #define NW_CONSUMER_H
@@ -23,6 +30,9 @@ typedef struct nw_consumer_opts {
     const char *group;         /* overrides `group`; NULL = from config */
     int64_t exit_when_idle_ms; /* >= 0: return once every assigned partition is at its
                                   end and nothing arrived for this long; < 0: never */
+    int64_t from_time_ms;      /* > 0: a partition the group has no committed offset
+                                  for starts at the first message at or after this
+                                  time (ms since the epoch); <= 0: auto.offset.reset */
 } nw_consumer_opts;
 
 /* Validate the config and build the chain and the Kafka consumer (nothing is
@@ -40,13 +50,31 @@ int nw_consumer_run(nw_consumer *c, nw_err *err);
 /* Ask run() to drain and return. Async-signal-safe (sets a flag). */
 void nw_consumer_stop(nw_consumer *c);
 
+/* Ask run() to reload the chain settings from the config file between
+ * batches (SIGHUP). Async-signal-safe. Only `chain` is reloaded: a new chain
+ * is built for every worker and replaces the old one (flushed first) only if
+ * all of them could be built; otherwise the error is logged and the old one
+ * keeps running. Other keys need a restart (a warning says so). */
+void nw_consumer_reload(nw_consumer *c);
+
 typedef struct nw_consumer_stats {
-    uint64_t messages;     /* consumed (not counting EOF events) */
-    uint64_t batches;      /* finished and committed */
-    uint64_t dead_letters; /* stories that failed permanently */
-    uint64_t dlq_produced; /* of those, delivered to the DLQ topic */
+    uint64_t messages;      /* consumed (not counting EOF events) */
+    uint64_t batches;       /* finished and committed */
+    uint64_t dead_letters;  /* stories that failed permanently */
+    uint64_t dlq_produced;  /* of those, delivered to the DLQ topic */
+    uint64_t buffered_bytes;      /* now: key+value bytes polled and not yet committed */
+    uint64_t buffered_bytes_peak; /* highest buffered_bytes seen */
+    uint64_t paused_partitions;   /* now */
+    uint64_t pauses;              /* partitions paused so far (each time) */
+    uint64_t reloads;             /* successful SIGHUP reloads */
+    uint64_t abandoned_batches;   /* given up on revoke or stop; redelivered later */
 } nw_consumer_stats;
+/* A consistent snapshot; safe from any thread while run() runs. */
 nw_consumer_stats nw_consumer_get_stats(const nw_consumer *c);
+
+/* Port of the HTTP endpoint (useful with `http.listen: 127.0.0.1:0`), or -1
+ * when it is not running. Valid after nw_consumer_new. */
+int nw_consumer_http_port(const nw_consumer *c);
 
 /* Flush and destroy the chain, destroy Kafka handles. NULL is accepted. */
 void nw_consumer_free(nw_consumer *c);

@@ -28,6 +28,7 @@
 #include <utf8proc.h>
 
 #include "nw_buf.h"
+#include "nw_encoding.h"
 #include "nw_text.h"
 
 /* Fragments larger than this are refused; nw_xml refuses documents above the
@@ -669,10 +670,7 @@ static void init_libxml(void)
  * memory ran out (*oom set). */
 static char *nfc_if_needed(const char *s, bool *oom)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p && *p < 0x80)
-        p++;
-    if (!*p)
+    if (nw_utf8_nfc_stable(s, strlen(s)))
         return NULL;
     char *n = (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);
     if (!n)

@@ -3,7 +3,11 @@
 # corpus: the project's own fixtures, plus the shared datasets when present
 # (only ever copied into the build folder, never into the repository).
 # Crashes are written to BUILD/fuzz-artifacts/ and make the script fail.
-#   tests/fuzz/run.sh build-fuzz 20
+#   tests/fuzz/run.sh build-fuzz 20          time-boxed, random (exploring)
+#   FUZZ_RUNS=20000 tests/fuzz/run.sh build-fuzz
+#                                            fixed seed and run count: the same
+#                                            inputs every time (what CI runs, so
+#                                            a CI failure always reproduces)
 set -euo pipefail
 BUILD=${1:-build-fuzz}
 SECONDS_EACH=${2:-20}
@@ -44,8 +48,14 @@ for bin in "$BUILD"/tests/fuzz/fuzz_*; do
     [[ -e "$src" ]] || continue
     find "$src" -type f -size -64k ! -name '*.md' -exec cp -t "$corpus" {} + 2>/dev/null || true
   done
-  printf '== %-30s %3ss, %4d seeds\n' "$name" "$SECONDS_EACH" "$(ls "$corpus" | wc -l)"
-  if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+  if [[ -n "${FUZZ_RUNS:-}" ]]; then
+    budget=(-runs="$FUZZ_RUNS" -seed=1)
+    printf '== %-30s %6s runs, %4d seeds\n' "$name" "$FUZZ_RUNS" "$(ls "$corpus" | wc -l)"
+  else
+    budget=(-max_total_time="$SECONDS_EACH")
+    printf '== %-30s %3ss, %4d seeds\n' "$name" "$SECONDS_EACH" "$(ls "$corpus" | wc -l)"
+  fi
+  if ! "$bin" "${budget[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
        -artifact_prefix="$ART/$name-" -print_final_stats=1 "$corpus" 2>"$BUILD/$name.log"; then
     echo "!! $name found a crash; see $BUILD/$name.log and $ART/" >&2
     tail -n 40 "$BUILD/$name.log" >&2

@@ -5,6 +5,7 @@
  * archive-fs chain until idle. The archive must hold the story once per
  * category, the group's committed offsets must equal the end offsets, and a
  * second run with a new group over the same archive must change no file.
+ * The consumer runs with two workers (each its own archive-fs instance).
  * Also checks that deploy/consumer-archive.yaml is a valid consumer config.
  */
 #include <criterion/criterion.h>
@@ -119,6 +120,8 @@ static char *write_config_chain(const char *brokers, const char *archive, const 
              "group: set-by-the-command-line\n"
              "topics: \"^news\\\\..*\"\n"
              "batch: {max_messages: 500, max_ms: 500}\n"
+             "workers: 2\n" /* one chain instance per worker; drain waits for both */
+             "http: {listen: \"127.0.0.1:0\"}\n"
              "chain:\n"
              "%s"
              "  - plugin: archive-fs\n"

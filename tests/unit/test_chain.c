@@ -5,11 +5,14 @@
  * sees what survives, and its permanent failures are attributed per story.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nw_chain.h"
+#include "nw_metrics.h"
 #include "nw_plugin_registry.h"
 #include "nw_testutil.h"
 
@@ -333,4 +336,143 @@ Test(chain, message_category_from_topic)
     cr_assert_str_eq(m.pub.category, "other");
     cr_assert_str_eq(m.pub.uri, "");
     nw_chain_msg_deinit(&m);
+}
+
+/* ------------------------------------------------- metrics, emit, back-off */
+
+static int emitted;
+static char emitted_topic[64];
+
+static int count_emit(void *ctx, const char *instance, const char *topic, const char *key,
+                      const void *value, size_t value_len, const nw_plugin_header *headers,
+                      size_t header_count)
+{
+    (void)ctx;
+    (void)key;
+    (void)value;
+    (void)value_len;
+    (void)headers;
+    (void)header_count;
+    cr_assert_str_eq(instance, "nwtest-sink");
+    snprintf(emitted_topic, sizeof emitted_topic, "%s", topic);
+    return ++emitted > 0 ? 0 : -1;
+}
+
+static nw_chain *build_ex(const char *yaml, const nw_chain_opts *opts)
+{
+    nw_config_free(cfg);
+    cfg = NULL;
+    nw_err err = {0};
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "consumer.yaml", &cfg, &err), 0,
+                 "%s", err.msg);
+    nw_chain *chain = NULL;
+    cr_assert_eq(nw_chain_new_ex(nw_cfg_get(nw_config_root(cfg), "chain"), "consumer.yaml",
+                                 opts, &chain, &err),
+                 0, "%s", err.msg);
+    return chain;
+}
+
+Test(chain, metrics_count_per_plugin_and_topic)
+{
+    char *so = filter_so();
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "chain:\n  - path: %s\n    drop_uri: urn:a\n    fail_uri: urn:b\n"
+             "  - plugin: recorder\n",
+             so);
+    nw_metrics *m = nw_metrics_new();
+    nw_chain_opts opts = {.metrics = m};
+    nw_chain *chain = build_ex(yaml, &opts);
+    nw_chain_msg msgs[4];
+    nw_chain_msg *ptrs[4];
+    make_msgs(msgs, ptrs, 4);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 4, NULL), 0);
+    const char *fl = "plugin=\"nwtest-filter\",topic=\"news.world\"";
+    const char *rl = "plugin=\"recorder\",topic=\"news.world\"";
+    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_dropped_total", "", fl)), 1);
+    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_dead_letters_total", "", fl)), 1);
+    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_processed_total", "", fl)), 2);
+    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_processed_total", "", rl)), 2);
+    cr_assert_eq(nw_histogram_count(nw_metrics_histogram(
+                     m, "newswire_consumer_plugin_seconds", "",
+                     "plugin=\"nwtest-filter\",op=\"process\"", NULL, 0)),
+                 4);
+    cr_assert_eq(nw_histogram_count(nw_metrics_histogram(
+                     m, "newswire_consumer_plugin_seconds", "", "plugin=\"recorder\",op=\"flush\"",
+                     NULL, 0)),
+                 1);
+    free_msgs(msgs, 4);
+    nw_chain_free(chain);
+    nw_metrics_free(m);
+    free(so);
+}
+
+Test(chain, emit_is_offered_only_when_the_host_sets_it)
+{
+    char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, "chain:\n  - path: %s\n    emit: true\n", so);
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+
+    emitted = 0;
+    nw_chain *chain = build_ex(yaml, NULL); /* Kafka mode: api.emit is NULL */
+    make_msgs(msgs, ptrs, 2);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, NULL), 0);
+    cr_assert_eq(emitted, 0);
+    free_msgs(msgs, 2);
+    nw_chain_free(chain);
+
+    nw_chain_opts opts = {.emit = count_emit};
+    chain = build_ex(yaml, &opts);
+    make_msgs(msgs, ptrs, 2);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, NULL), 0);
+    cr_assert_eq(emitted, 2);
+    cr_assert_str_eq(emitted_topic, "enriched.world");
+    free_msgs(msgs, 2);
+    nw_chain_free(chain);
+    free(so);
+}
+
+typedef struct bo_probe {
+    nw_chain *chain;
+    volatile int saw;
+    volatile int done;
+} bo_probe;
+
+static void *watch_backoff(void *arg)
+{
+    bo_probe *p = arg;
+    while (!p->done) {
+        if (nw_chain_backing_off(p->chain))
+            p->saw = 1;
+        struct timespec ts = {0, 2000000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+Test(chain, backing_off_is_visible_while_retrying_and_cleared_after)
+{
+    char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, "chain:\n  - path: %s\n    retries: 3\n", so);
+    nw_chain *chain = build_ex(yaml, NULL);
+    nw_chain_set_retry(chain, 30, 60, NULL);
+    bo_probe p = {.chain = chain};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, watch_backoff, &p), 0);
+    nw_chain_msg msgs[1];
+    nw_chain_msg *ptrs[1];
+    make_msgs(msgs, ptrs, 1);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 1, NULL), 0);
+    cr_assert_eq(msgs[0].state, NW_MSG_LIVE);
+    cr_assert_not(nw_chain_backing_off(chain));
+    p.done = 1;
+    pthread_join(th, NULL);
+    cr_assert(p.saw, "the back-off was never visible to another thread");
+    cr_assert_eq(nw_chain_get_stats(chain).retries, 3);
+    free_msgs(msgs, 1);
+    nw_chain_free(chain);
+    free(so);
 }

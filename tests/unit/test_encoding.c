@@ -444,3 +444,66 @@ Test(encoding_real, feedparser_synthetic_all)
     cr_assert_geq(charset_checked, 30, "only %d charsets checked", charset_checked);
     cr_assert_geq(parsed, 60, "only %d parsed", parsed);
 }
+
+/* nw_utf8_nfc_stable must never say "stable" for text NFC would change:
+ * every code point it accepts is checked alone and after a set of starters
+ * that take part in canonical compositions. */
+static size_t put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+Test(encoding, nfc_stable_ranges_agree_with_utf8proc, .timeout = 120)
+{
+    static const uint32_t starters[] = {'a', 'A', 'e', 'o', 'u', '<', '=', 0x0418 /* И */,
+                                        0x0391 /* Α */, 0x304B /* か */, 0x1100 /* ᄀ */,
+                                        0xAC00 /* 가 */, 0x0915 /* क */, 0x05D0 /* א */};
+    size_t checked = 0;
+    for (uint32_t cp = 0x80; cp < 0x20000; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        char one[8];
+        size_t n = put_utf8(one, cp);
+        if (!nw_utf8_nfc_stable(one, n))
+            continue;
+        checked++;
+        for (size_t s = 0; s <= sizeof starters / sizeof starters[0]; s++) {
+            char pair[16];
+            size_t len = 0;
+            if (s < sizeof starters / sizeof starters[0])
+                len = put_utf8(pair, starters[s]);
+            memcpy(pair + len, one, n);
+            len += n;
+            char *nfc = nw_utf8_nfc(pair, len);
+            cr_assert_not_null(nfc);
+            cr_assert(strlen(nfc) == len && !memcmp(nfc, pair, len),
+                      "U+%04X is called NFC-stable but NFC changes it (after starter %zu)", cp, s);
+            free(nfc);
+        }
+    }
+    cr_assert_gt(checked, 35000, "only %zu code points checked", checked);
+    /* and the ones that must not pass */
+    cr_assert_not(nw_utf8_nfc_stable("e\xCC\x81", 3));     /* e + U+0301 */
+    cr_assert_not(nw_utf8_nfc_stable("\xE2\x84\xA6", 3));  /* U+2126 OHM SIGN */
+    cr_assert_not(nw_utf8_nfc_stable("\xE3\x82\x99", 3));  /* U+3099 voicing mark */
+    cr_assert(nw_utf8_nfc_stable("\xE2\x80\x99 \xE4\xB8\xAD", 7)); /* ’ 中 */
+}

@@ -10,6 +10,15 @@
  *
  * Threading: the host never calls one plugin instance from two threads at
  * once. Strings passed to a plugin are borrowed for the duration of the call.
+ * With `workers: N` (N > 1) the host creates N instances of the whole chain,
+ * one per worker thread, each with the same settings; the instances run
+ * concurrently, so state shared between them (a file, a table, a producer)
+ * must tolerate that. One partition is handled by one worker at a time.
+ *
+ * Reload (SIGHUP): the host re-reads the chain settings, init()s a complete
+ * new chain, and only if every instance was created, flushes and destroys
+ * the old one between batches. A plugin therefore needs no reload callback;
+ * a bad new config leaves the old chain running.
  *
  * An out-of-tree plugin defines
  *     const nw_plugin_descriptor nw_plugin_entry = { NW_PLUGIN_ABI_VERSION, ... };
@@ -81,7 +90,24 @@ typedef struct nw_plugin_api {
     int (*add_header)(void *host_ref, const char *name, const void *value, size_t len);
     /* Filter only: route the story to this topic instead of its default. */
     int (*set_route)(void *host_ref, const char *topic);
-    void *host; /* first argument of log */
+    void *host; /* first argument of log and emit */
+
+    /* --- Added in ABI 1 after the first release; read only, so plugins built
+     * against the older header keep working (they never look at it). ---
+     *
+     * Replay mode (`newswire-consumer --from-file IN.jsonl [--to-file OUT]`):
+     * non-NULL only there, NULL when the host runs against Kafka. A sink that
+     * forwards stories (e.g. forward-kafka) checks it in init(): when set, it
+     * must not connect anywhere and, in write(), hands every record it would
+     * have produced to emit() instead. The host writes the record (topic, key,
+     * headers in order, value) as one JSON line to the output; the record
+     * counts as durable once the sink's flush() returns OK (the host syncs
+     * the output after every batch). All arguments are borrowed for the call;
+     * key may be NULL; value must be a JSON text for the line to hold it as an
+     * object (anything else is written as a string). Returns 0, or -1 when the
+     * output cannot be written: answer NW_PLUGIN_RETRY (or FATAL) then. */
+    int (*emit)(void *host, const char *topic, const char *key, const void *value,
+                size_t value_len, const nw_plugin_header *headers, size_t header_count);
 } nw_plugin_api;
 
 /* One settings block of the chain, as flat key/value strings, e.g. for

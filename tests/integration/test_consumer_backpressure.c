@@ -1,0 +1,437 @@
+/*
+ * test_consumer_backpressure — the consumer host against an in-process mock
+ * broker (nw_broker), run in a thread so its counters can be watched:
+ * - a sink that is down (nwtest-sink fail_while_exists) makes the host pause
+ *   the partitions and keep polling: the member stays in the group past
+ *   max.poll.interval.ms, the buffered bytes stay under max_buffered_bytes,
+ *   and after the sink recovers everything is delivered once, in partition
+ *   order, and committed;
+ * - with several workers every partition's stories stay in order;
+ * - a retryable failure is retried and then succeeds; a permanent one goes
+ *   to the DLQ with its origin headers while the rest is committed;
+ * - stop (SIGTERM) while workers are busy commits only what was flushed.
+ */
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nw_config.h"
+#include "nw_consumer.h"
+#include "nw_kafka.h"
+#include "nw_testutil.h"
+
+static nw_broker *broker;
+static char *tmp;
+
+static void teardown(void)
+{
+    nw_broker_free(broker);
+    broker = NULL;
+    if (tmp)
+        nw_test_rm_rf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(backpressure, .fini = teardown);
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void setup_broker(const char *topic, int partitions)
+{
+    nw_err err = {0};
+    broker = nw_broker_new(1, partitions, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    cr_assert_eq(nw_broker_create_topic(broker, topic, partitions, &err), 0, "%s", err.msg);
+}
+
+/* n messages keyed urn:bp:<i> (spread over the partitions), value of `size` bytes. */
+static void produce(const char *topic, int n, size_t size)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", nw_broker_bootstrap(broker), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof errstr);
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(p, "%s", errstr);
+    char *value = malloc(size + 1);
+    for (int i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "urn:bp:%d", i);
+        int l = snprintf(value, size + 1, "{\"uri\":\"%s\",\"pad\":\"", key);
+        memset(value + l, 'x', size - (size_t)l - 2);
+        memcpy(value + size - 2, "\"}", 2);
+        rd_kafka_resp_err_t e;
+        while ((e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                      RD_KAFKA_V_KEY(key, strlen(key)),
+                                      RD_KAFKA_V_VALUE(value, size), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(p, 10);
+        cr_assert_eq(e, 0, "%s", rd_kafka_err2str(e));
+    }
+    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+    free(value);
+    rd_kafka_destroy(p);
+}
+
+typedef struct runner {
+    nw_config *cfg;
+    nw_consumer *c;
+    pthread_t th;
+    int rc;
+    nw_err err;
+} runner;
+
+static void *run_thread(void *arg)
+{
+    runner *r = arg;
+    r->rc = nw_consumer_run(r->c, &r->err);
+    return NULL;
+}
+
+static void start(runner *r, const char *yaml, const char *group, int64_t idle_ms)
+{
+    memset(r, 0, sizeof *r);
+    nw_err err = {0};
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "test.yaml", &r->cfg, &err), 0,
+                 "%s", err.msg);
+    nw_consumer_opts opts = {.group = group, .exit_when_idle_ms = idle_ms};
+    cr_assert_eq(nw_consumer_new(r->cfg, &opts, &r->c, &err), 0, "%s", err.msg);
+    cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
+}
+
+static void finish(runner *r)
+{
+    pthread_join(r->th, NULL);
+    cr_assert_eq(r->rc, 0, "consumer failed: %s", r->err.msg);
+}
+
+static void release(runner *r)
+{
+    nw_consumer_free(r->c);
+    nw_config_free(r->cfg);
+}
+
+/* Consumer config with the nwtest-sink chain. */
+static char *config(const char *topic, const char *extra, const char *sink_settings)
+{
+    char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
+    char *yaml = malloc(8192);
+    snprintf(yaml, 8192,
+             "kafka:\n"
+             "  bootstrap.servers: \"%s\"\n"
+             "  session.timeout.ms: 3000\n"
+             "  heartbeat.interval.ms: 300\n"
+             "  max.poll.interval.ms: 3000\n"
+             "topics: %s\n"
+             "retry: {initial: 20ms, max: 100ms}\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "%s"
+             "chain:\n"
+             "  - path: %s\n"
+             "    record: %s/record.txt\n"
+             "%s",
+             nw_broker_bootstrap(broker), topic, extra, so, tmp, sink_settings);
+    free(so);
+    return yaml;
+}
+
+typedef struct rec {
+    int partition;
+    long long offset;
+    char uri[64];
+} rec;
+
+/* Parse record.txt; returns the count. */
+static size_t read_records(rec **out)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/record.txt", tmp);
+    char *text = nw_test_read_file(path, NULL);
+    size_t n = 0, cap = 1024;
+    rec *r = malloc(cap * sizeof *r);
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        if (n == cap)
+            r = realloc(r, (cap *= 2) * sizeof *r);
+        char topic[256];
+        cr_assert_eq(sscanf(line, "%255s %d %lld %63s", topic, &r[n].partition, &r[n].offset,
+                            r[n].uri),
+                     4, "bad record line %s", line);
+        n++;
+    }
+    free(text);
+    *out = r;
+    return n;
+}
+
+/* Every partition's records are its offsets 0..end-1, each once, in order. */
+static void assert_complete_in_order(const rec *r, size_t n, int partitions, int total)
+{
+    long long next[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_lt(r[i].partition, partitions);
+        cr_assert_eq(r[i].offset, next[r[i].partition],
+                     "partition %d: offset %lld recorded where %lld was due (record %zu)",
+                     r[i].partition, r[i].offset, next[r[i].partition], i);
+        next[r[i].partition]++;
+    }
+    cr_assert_eq(n, (size_t)total, "%zu records for %d stories", n, total);
+}
+
+/* Committed offset of each partition of `topic` for `group`. */
+static void committed(const char *group, const char *topic, int partitions, long long *out)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", nw_broker_bootstrap(broker), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p);
+    cr_assert_eq(rd_kafka_committed(rk, l, 10000), 0);
+    for (int p = 0; p < partitions; p++)
+        out[p] = l->elems[p].offset < 0 ? 0 : l->elems[p].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+}
+
+Test(backpressure, failing_sink_pauses_partitions_bounds_memory_and_loses_nothing,
+     .timeout = 120)
+{
+    tmp = nw_test_mkdtemp("bp");
+    setup_broker("news.bp", 3);
+    const int total = 600;
+    const size_t size = 2048;
+    produce("news.bp", total, size);
+    char ctl[4096];
+    snprintf(ctl, sizeof ctl, "%s/sink-down", tmp);
+    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
+    char settings[4200];
+    snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
+    const uint64_t cap = 64 * 1024;
+    char *yaml = config("news.bp",
+                        "workers: 2\nmax_buffered_bytes: 64KiB\n"
+                        "batch: {max_messages: 20, max_ms: 50ms}\n",
+                        settings);
+    runner r;
+    start(&r, yaml, "bp-1", 2000);
+
+    /* the sink is down: partitions get paused, the buffer stays capped */
+    nw_consumer_stats s = {0};
+    for (int i = 0; i < 200 && !(s.pauses && s.paused_partitions); i++) {
+        sleep_ms(50);
+        s = nw_consumer_get_stats(r.c);
+    }
+    cr_assert_gt(s.pauses, 0, "no partition was paused");
+    /* stay down past max.poll.interval.ms (3 s): still a member afterwards */
+    for (int i = 0; i < 40; i++) {
+        sleep_ms(100);
+        s = nw_consumer_get_stats(r.c);
+        cr_assert_leq(s.buffered_bytes, cap + size + 64, "buffered %llu above the cap",
+                      (unsigned long long)s.buffered_bytes);
+    }
+    cr_assert_eq(s.batches, 0, "nothing can be finished while the sink is down");
+    cr_assert_gt(s.paused_partitions, 0);
+    cr_assert_leq(s.buffered_bytes_peak, cap + size + 64, "peak %llu",
+                  (unsigned long long)s.buffered_bytes_peak);
+
+    /* the sink recovers: resumed, everything delivered once, in order */
+    unlink(ctl);
+    finish(&r);
+    s = nw_consumer_get_stats(r.c);
+    cr_assert_eq(s.messages, (uint64_t)total, "consumed %llu: a rejoin would re-read",
+                 (unsigned long long)s.messages);
+    cr_assert_eq(s.paused_partitions, 0);
+    cr_assert_eq(s.buffered_bytes, 0);
+    release(&r);
+    rec *recs;
+    size_t n = read_records(&recs);
+    assert_complete_in_order(recs, n, 3, total);
+    long long off[3];
+    committed("bp-1", "news.bp", 3, off);
+    cr_assert_eq(off[0] + off[1] + off[2], total);
+    free(recs);
+    free(yaml);
+}
+
+Test(backpressure, workers_keep_each_partition_in_order, .timeout = 120)
+{
+    tmp = nw_test_mkdtemp("bp-order");
+    setup_broker("news.order", 6);
+    const int total = 3000;
+    produce("news.order", total, 200);
+    char *yaml = config("news.order",
+                        "workers: 4\nbatch: {max_messages: 37, max_ms: 20ms}\n",
+                        "    delay_ms: 2\n");
+    runner r;
+    start(&r, yaml, "order-1", 1500);
+    finish(&r);
+    nw_consumer_stats s = nw_consumer_get_stats(r.c);
+    release(&r);
+    cr_assert_geq(s.batches, (uint64_t)(total / 37), "batches %llu", (unsigned long long)s.batches);
+    rec *recs;
+    size_t n = read_records(&recs);
+    assert_complete_in_order(recs, n, 6, total);
+    long long off[6], sum = 0;
+    committed("order-1", "news.order", 6, off);
+    for (int p = 0; p < 6; p++)
+        sum += off[p];
+    cr_assert_eq(sum, total);
+    free(recs);
+    free(yaml);
+}
+
+Test(backpressure, retryable_then_success_and_permanent_to_dlq, .timeout = 120)
+{
+    tmp = nw_test_mkdtemp("bp-dlq");
+    setup_broker("news.dlqtest", 2);
+    cr_assert_eq(nw_broker_create_topic(broker, "news.dlq", 1, NULL), 0);
+    const int total = 50;
+    produce("news.dlqtest", total, 100);
+    char *yaml = config("news.dlqtest", "workers: 2\n",
+                        "    retries: 3\n    fatal_uri: urn:bp:7\n");
+    runner r;
+    start(&r, yaml, "dlq-1", 1500);
+    finish(&r);
+    nw_consumer_stats s = nw_consumer_get_stats(r.c);
+    release(&r);
+    cr_assert_eq(s.dead_letters, 1);
+    cr_assert_eq(s.dlq_produced, 1);
+    rec *recs;
+    size_t n = read_records(&recs);
+    cr_assert_eq(n, (size_t)total - 1, "all but the poison story stored");
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_neq(recs[i].uri, "urn:bp:7");
+    long long off[2];
+    committed("dlq-1", "news.dlqtest", 2, off);
+    cr_assert_eq(off[0] + off[1], total, "the dead letter is committed too");
+
+    /* the DLQ holds the poison story with its origin */
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", nw_broker_bootstrap(broker), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", "dlq-reader", errstr, sizeof errstr);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, "news.dlq", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_message_t *m = NULL;
+    for (int i = 0; i < 100 && !(m && !m->err); i++) {
+        if (m)
+            rd_kafka_message_destroy(m);
+        m = rd_kafka_consumer_poll(rk, 100);
+    }
+    cr_assert(m && !m->err, "no dead letter");
+    cr_assert_eq(m->key_len, strlen("urn:bp:7"));
+    cr_assert_eq(memcmp(m->key, "urn:bp:7", m->key_len), 0);
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vl;
+    cr_assert_eq(rd_kafka_message_headers(m, &h), 0);
+    cr_assert_eq(rd_kafka_header_get_last(h, "nw-origin-topic", &v, &vl), 0);
+    cr_assert_eq(vl, strlen("news.dlqtest"));
+    cr_assert_eq(rd_kafka_header_get_last(h, "nw-plugin", &v, &vl), 0);
+    cr_assert_eq(memcmp(v, "nwtest-sink", vl), 0);
+    rd_kafka_message_destroy(m);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    free(recs);
+    free(yaml);
+}
+
+Test(backpressure, stop_with_busy_workers_commits_only_what_was_flushed, .timeout = 120)
+{
+    tmp = nw_test_mkdtemp("bp-stop");
+    setup_broker("news.stop", 4);
+    const int total = 2000;
+    produce("news.stop", total, 100);
+    char *yaml = config("news.stop", "workers: 3\nbatch: {max_messages: 25, max_ms: 20ms}\n",
+                        "    delay_ms: 30\n");
+    runner r;
+    start(&r, yaml, "stop-1", -1);
+    nw_consumer_stats s = {0};
+    for (int i = 0; i < 200 && s.batches < 10; i++) {
+        sleep_ms(50);
+        s = nw_consumer_get_stats(r.c);
+    }
+    cr_assert_geq(s.batches, 10);
+    nw_consumer_stop(r.c);
+    finish(&r);
+    release(&r);
+
+    rec *recs;
+    size_t n = read_records(&recs);
+    cr_assert_lt(n, (size_t)total, "stopped before the end");
+    long long recorded[4] = {0}, off[4];
+    for (size_t i = 0; i < n; i++)
+        recorded[recs[i].partition]++;
+    committed("stop-1", "news.stop", 4, off);
+    for (int p = 0; p < 4; p++)
+        cr_assert_leq(off[p], recorded[p],
+                      "partition %d: committed %lld but only %lld flushed", p, off[p],
+                      recorded[p]);
+    free(recs);
+
+    /* a restart finishes the rest: every story at least once, in order per run */
+    start(&r, yaml, "stop-1", 1500);
+    finish(&r);
+    release(&r);
+    n = read_records(&recs);
+    char *seen = calloc((size_t)total, 1);
+    for (size_t i = 0; i < n; i++)
+        seen[atoi(recs[i].uri + strlen("urn:bp:"))] = 1;
+    for (int i = 0; i < total; i++)
+        cr_assert(seen[i], "urn:bp:%d lost", i);
+    free(seen);
+    free(recs);
+    free(yaml);
+}
+
+Test(backpressure, retrying_batch_pauses_its_partitions_below_the_cap, .timeout = 120)
+{
+    tmp = nw_test_mkdtemp("bp-retry");
+    setup_broker("news.retry", 2);
+    const int total = 40;
+    produce("news.retry", total, 100);
+    char ctl[4096];
+    snprintf(ctl, sizeof ctl, "%s/sink-down", tmp);
+    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
+    char settings[4200];
+    snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
+    /* one batch takes everything: both partitions are in the failing batch */
+    char *yaml = config("news.retry", "batch: {max_messages: 100, max_ms: 50ms}\n", settings);
+    runner r;
+    start(&r, yaml, "retry-1", 1500);
+    nw_consumer_stats s = {0};
+    for (int i = 0; i < 200 && s.paused_partitions < 2; i++) {
+        sleep_ms(50);
+        s = nw_consumer_get_stats(r.c);
+    }
+    cr_assert_eq(s.paused_partitions, 2, "the failing batch's partitions are paused");
+    cr_assert_lt(s.buffered_bytes, 64u << 20, "far below the default cap");
+    unlink(ctl);
+    finish(&r);
+    s = nw_consumer_get_stats(r.c);
+    release(&r);
+    cr_assert_eq(s.paused_partitions, 0, "resumed after the sink recovered");
+    rec *recs;
+    size_t n = read_records(&recs);
+    assert_complete_in_order(recs, n, 2, total);
+    free(recs);
+    free(yaml);
+}
