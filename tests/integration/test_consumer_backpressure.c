@@ -413,12 +413,14 @@ Test(backpressure, retrying_batch_pauses_its_partitions_below_the_cap, .timeout 
     cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
     char settings[4200];
     snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
-    /* one batch takes everything: both partitions are in the failing batch */
-    char *yaml = config("news.retry", "batch: {max_messages: 100, max_ms: 50ms}\n", settings);
+    /* one batch takes everything: both partitions are in the failing batch
+     * (a whole second to gather it, so a slow fetch under ASan on a busy
+     * machine cannot split the partitions into two batches) */
+    char *yaml = config("news.retry", "batch: {max_messages: 100, max_ms: 1s}\n", settings);
     runner r;
     start(&r, yaml, "retry-1", 1500);
     nw_consumer_stats s = {0};
-    for (int i = 0; i < 200 && s.paused_partitions < 2; i++) {
+    for (int i = 0; i < 600 && s.paused_partitions < 2; i++) {
         sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
