@@ -689,7 +689,28 @@ static int run_filter(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs
             }
         }
     }
-    return 0;
+    /* A filter may keep state that must be durable before the batch's
+     * offsets are stored (dedup publishes fingerprints): flush it too.
+     * Retryable failures back off like a sink's; a permanent one is logged
+     * and the batch goes on, since the stories themselves are fine. */
+    if (!in->desc->flush)
+        return 0;
+    for (unsigned attempt = 0;; attempt++) {
+        char e[NW_ERR_MSG_MAX] = "";
+        double t0 = in->lat[2] ? mono_s() : 0;
+        nw_plugin_status st = in->desc->flush(in->state, e, sizeof e);
+        if (in->lat[2])
+            nw_histogram_observe(in->lat[2], mono_s() - t0);
+        if (st == NW_PLUGIN_OK || st == NW_PLUGIN_DROP)
+            return 0;
+        if (st != NW_PLUGIN_RETRY) {
+            nw_log_error("chain", "filter flush failed permanently plugin=%s error=\"%s\"",
+                         in->name, e);
+            return 0;
+        }
+        if (!backoff(c, in, attempt, "flush", e))
+            return stopped(err, in);
+    }
 }
 
 static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,

@@ -152,7 +152,12 @@ typedef struct nw_plugin_descriptor {
     nw_plugin_status (*write)(void *state, nw_plugin_msg *const *batch, size_t count,
                               size_t *failed_index, char *err, size_t errlen);
 
-    /* Make everything accepted so far durable (fsync, commit, ack). */
+    /* Make everything accepted so far durable (fsync, commit, ack). Called
+     * after every batch, for sinks AND filters (a filter with state that
+     * must survive a crash, like dedup's fingerprints, makes it durable
+     * here), before the batch's offsets are stored. A filter may set it to
+     * NULL. For a filter, NW_PLUGIN_RETRY backs off and retries;
+     * NW_PLUGIN_FATAL is logged and the batch goes on. */
     nw_plugin_status (*flush)(void *state, char *err, size_t errlen);
 
     /* Release state. Called once, after a final flush. */

@@ -1,0 +1,497 @@
+/*
+ * dedup — plugin glue: settings, story fields, verdict, policy, metrics.
+ * The design is in dedup.h; the parts are nw_dedup_norm (text folding),
+ * nw_dedup_sketch (fingerprints), nw_dedup_index (the window) and
+ * nw_dedup_sync (the shared Kafka topic).
+ */
+#include "dedup.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "nw_dedup_norm.h"
+#include "nw_dedup_sketch.h"
+#include "nw_time.h"
+
+typedef enum { POLICY_DROP, POLICY_MARK, POLICY_ROUTE } policy;
+
+#define LAT_BUCKETS 40
+
+typedef struct dedup {
+    policy pol;
+    char *route_topic, *header;
+    double threshold;
+    size_t short_words;
+    const nw_plugin_api *api;
+    nw_dedup_index *idx;
+    nw_dedup_sync *sync;
+    nw_dedup_norm norm;
+    nw_dedup_stats st;
+    uint64_t lat_buckets[LAT_BUCKETS];
+    double lat_total_us;
+    nw_dedup_verdict last;
+} dedup;
+
+/* ------------------------------------------------------------ settings */
+
+static int parse_duration_s(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v <= 0)
+        return -1;
+    double mult = !*end || !strcmp(end, "s") ? 1
+                  : !strcmp(end, "ms")       ? 0.001
+                  : !strcmp(end, "m")        ? 60
+                  : !strcmp(end, "h")        ? 3600
+                  : !strcmp(end, "d")        ? 86400
+                                             : -1;
+    if (mult < 0)
+        return -1;
+    *out = (int64_t)(v * mult + 0.5);
+    return *out > 0 || mult < 1 ? 0 : -1;
+}
+
+static int parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max || s[0] == '-')
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* Fingerprint records read from the topic go into the index. */
+static void on_fingerprint(void *ctx, const nw_dedup_fp *fp)
+{
+    dedup *d = ctx;
+    nw_err e = {0};
+    if (nw_dedup_index_add(d->idx, fp, &e) == 0)
+        d->st.remote++;
+}
+
+static void dd_destroy(void *state);
+
+static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
+{
+    dedup *d = calloc(1, sizeof *d);
+    const char **kv = calloc(2 * cfg->setting_count + 1, sizeof *kv);
+    if (!d || !kv) {
+        free(d);
+        free(kv);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    size_t nkv = 0, max_stories = 1000000, partitions = 1;
+    int64_t window_s = 72 * 3600, boot_s = 60;
+    const char *topic = NW_DEDUP_DEFAULT_TOPIC, *route = NULL, *header = "nw-dedup";
+    bool has_brokers = false;
+    d->pol = POLICY_MARK;
+    d->threshold = 0.55;
+    d->short_words = 20;
+    d->api = cfg->api;
+    nw_dedup_norm_init(&d->norm);
+    for (size_t i = 0; i < cfg->setting_count; i++) {
+        const char *k = cfg->settings[i].key, *v = cfg->settings[i].value;
+        if (!strcmp(k, "policy")) {
+            if (!strcmp(v, "drop"))
+                d->pol = POLICY_DROP;
+            else if (!strcmp(v, "mark"))
+                d->pol = POLICY_MARK;
+            else if (!strcmp(v, "route"))
+                d->pol = POLICY_ROUTE;
+            else {
+                snprintf(err, errlen, "policy: expected drop, mark or route, got '%s'", v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "route_topic")) {
+            route = v;
+        } else if (!strcmp(k, "threshold")) {
+            char *end;
+            d->threshold = strtod(v, &end);
+            if (end == v || *end || !(d->threshold > 0 && d->threshold <= 1)) {
+                snprintf(err, errlen, "threshold: expected a number in (0, 1], got '%s'", v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "window")) {
+            if (parse_duration_s(v, &window_s) < 0) {
+                snprintf(err, errlen, "window: expected a duration like 72h, 3d or 3600s, "
+                         "got '%s'", v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "bootstrap_timeout")) {
+            if (parse_duration_s(v, &boot_s) < 0) {
+                snprintf(err, errlen, "bootstrap_timeout: expected a duration like 60s, got '%s'",
+                         v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "short_words")) {
+            if (parse_size(v, 0, 100000, &d->short_words) < 0) {
+                snprintf(err, errlen, "short_words: expected a word count 0..100000, got '%s'", v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "max_stories")) {
+            if (parse_size(v, 1, NW_DEDUP_INDEX_MAX, &max_stories) < 0) {
+                snprintf(err, errlen, "max_stories: expected 1..%zu, got '%s'",
+                         NW_DEDUP_INDEX_MAX, v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "fingerprint_partitions")) {
+            if (parse_size(v, 1, 1024, &partitions) < 0) {
+                snprintf(err, errlen, "fingerprint_partitions: expected 1..1024, got '%s'", v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "fingerprint_topic")) {
+            topic = v;
+        } else if (!strcmp(k, "header")) {
+            header = v;
+        } else if (!strncmp(k, "kafka.", 6) && k[6]) {
+            kv[nkv++] = k + 6;
+            kv[nkv++] = v;
+            has_brokers |= !strcmp(k + 6, "bootstrap.servers") && *v;
+        } else {
+            snprintf(err, errlen,
+                     "unknown key '%s' (dedup accepts: policy, route_topic, threshold, window, "
+                     "short_words, max_stories, header, fingerprint_topic, "
+                     "fingerprint_partitions, bootstrap_timeout, kafka.*)", k);
+            goto fail;
+        }
+    }
+    if (d->pol == POLICY_ROUTE && (!route || !*route)) {
+        snprintf(err, errlen, "route_topic: required with policy route (e.g. news.duplicates)");
+        goto fail;
+    }
+    if (!*header || !*topic) {
+        snprintf(err, errlen, "%s: must not be empty", !*header ? "header" : "fingerprint_topic");
+        goto fail;
+    }
+    d->route_topic = route ? strdup(route) : NULL;
+    d->header = strdup(header);
+    nw_err e = {0};
+    if (!d->header || nw_dedup_index_new(max_stories, window_s, &d->idx, &e) < 0) {
+        snprintf(err, errlen, "max_stories: %s", e.msg[0] ? e.msg : "out of memory");
+        goto fail;
+    }
+    bool replay = cfg->api && cfg->api->emit;
+    if (has_brokers && !replay) {
+        if (nw_dedup_sync_new(kv, nkv / 2, topic, (int)partitions, on_fingerprint, d, &d->sync,
+                              &e) < 0 ||
+            nw_dedup_sync_catch_up(d->sync, (int)(boot_s * 1000), &e) < 0) {
+            snprintf(err, errlen, "kafka.bootstrap.servers: fingerprint topic %s: %s", topic,
+                     e.msg);
+            goto fail;
+        }
+        d->st.shared = true;
+        if (d->api && d->api->log)
+            d->api->log(d->api->host, 2,
+                        "dedup index loaded from %s: %" PRIu64 " fingerprints", topic,
+                        d->st.remote);
+    } else if (d->api && d->api->log) {
+        d->api->log(d->api->host, replay ? 2 : 1,
+                    "dedup index is local to this process (%s): not shared, not kept "
+                    "across restarts",
+                    replay ? "replay mode" : "no kafka.bootstrap.servers");
+    }
+    free(kv);
+    return d;
+fail:
+    free(kv);
+    dd_destroy(d);
+    return NULL;
+}
+
+static void dd_destroy(void *state)
+{
+    dedup *d = state;
+    if (!d)
+        return;
+    nw_dedup_sync_free(d->sync);
+    nw_dedup_index_free(d->idx);
+    nw_dedup_norm_deinit(&d->norm);
+    free(d->route_topic);
+    free(d->header);
+    free(d);
+}
+
+/* ------------------------------------------------------------- metrics */
+
+static double mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void observe_lookup(dedup *d, double us)
+{
+    double ns = us * 1000;
+    int b = ns < 1 ? 0 : (int)log2(ns);
+    if (b >= LAT_BUCKETS)
+        b = LAT_BUCKETS - 1;
+    d->lat_buckets[b]++;
+    d->lat_total_us += us;
+    d->st.lookups++;
+}
+
+nw_dedup_stats nw_dedup_get_stats(const void *state)
+{
+    const dedup *d = state;
+    nw_dedup_stats s = d->st;
+    s.index = nw_dedup_index_get_stats(d->idx);
+    if (d->sync)
+        s.sync = nw_dedup_sync_get_stats(d->sync);
+    if (s.lookups) {
+        s.lookup_mean_us = d->lat_total_us / (double)s.lookups;
+        uint64_t acc = 0;
+        for (int b = 0; b < LAT_BUCKETS; b++) {
+            acc += d->lat_buckets[b];
+            if (acc * 2 >= s.lookups) {
+                s.lookup_median_us = pow(2, b + 0.5) / 1000; /* geometric bucket middle */
+                break;
+            }
+        }
+    }
+    return s;
+}
+
+void nw_dedup_last_verdict(const void *state, nw_dedup_verdict *out)
+{
+    *out = ((const dedup *)state)->last;
+}
+
+size_t nw_dedup_sync_now(void *state, int wait_ms)
+{
+    dedup *d = state;
+    return d->sync ? nw_dedup_sync_poll(d->sync, wait_ms) : 0;
+}
+
+bool nw_dedup_knows(void *state, const char *uri, const char *version)
+{
+    nw_dedup_hit h;
+    return nw_dedup_index_get(((dedup *)state)->idx, uri, version ? version : "", &h, NULL) == 1;
+}
+
+/* ------------------------------------------------------------- process */
+
+/* The story's time: versionCreated, firstCreated, the message time, now. */
+static int64_t story_time(json_t *root, const nw_plugin_msg *m)
+{
+    const char *fields[] = {"versionCreated", "firstCreated"};
+    for (int i = 0; i < 2; i++) {
+        const char *v = json_string_value(json_object_get(root, fields[i]));
+        int64_t t;
+        if (v && nw_time_parse(v, NULL, &t, NULL, NULL) == 0)
+            return t;
+    }
+    if (m->timestamp_ms > 0)
+        return m->timestamp_ms / 1000;
+    return (int64_t)time(NULL);
+}
+
+static bool is_html(json_t *text)
+{
+    const char *ct = json_string_value(json_object_get(text, "contentType"));
+    return ct && strstr(ct, "html");
+}
+
+/* Normalized body (every bodies[] value) into d->norm; words of the body. */
+static int normalize_body(dedup *d, json_t *root)
+{
+    json_t *bodies = json_object_get(root, "bodies");
+    for (size_t i = 0; i < json_array_size(bodies); i++) {
+        json_t *b = json_array_get(bodies, i);
+        const char *v = json_string_value(json_object_get(b, "value"));
+        if (v && nw_dedup_norm_add(&d->norm, v, strlen(v), is_html(b)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int normalize_headline(dedup *d, json_t *root)
+{
+    json_t *h = json_array_get(json_object_get(root, "headlines"), 0);
+    const char *v = json_string_value(json_object_get(h, "value"));
+    return v ? nw_dedup_norm_add(&d->norm, v, strlen(v), false) : 0;
+}
+
+/* Add the ninjs association naming the original to the story JSON. */
+static int add_association(dedup *d, json_t *root, nw_plugin_msg *m, const char *of)
+{
+    json_t *assoc = json_object_get(root, "associations");
+    if (!json_is_array(assoc)) {
+        assoc = json_array();
+        json_object_set_new(root, "associations", assoc);
+    }
+    for (size_t i = 0; i < json_array_size(assoc); i++) {
+        json_t *a = json_array_get(assoc, i);
+        const char *rel = json_string_value(json_object_get(a, "rel"));
+        const char *uri = json_string_value(json_object_get(a, "uri"));
+        if (rel && uri && !strcmp(rel, "duplicateOf") && !strcmp(uri, of))
+            return 0; /* already there (a replayed, already marked story) */
+    }
+    json_array_append_new(assoc, json_pack("{s:s, s:s, s:s}", "name", "duplicateOf", "rel",
+                                           "duplicateOf", "uri", of));
+    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc = s ? d->api->set_json(m->host_ref, s, strlen(s)) : -1;
+    free(s);
+    return rc;
+}
+
+static nw_plugin_status apply(dedup *d, json_t *root, nw_plugin_msg *m, const nw_dedup_hit *v,
+                              char *err, size_t errlen)
+{
+    bool dup = v->kind >= NW_DEDUP_DUPLICATE;
+    d->last.kind = v->kind;
+    d->last.score = v->score;
+    snprintf(d->last.of, sizeof d->last.of, "%s", dup && v->of ? v->of : "");
+    if (dup && d->pol == POLICY_DROP) {
+        d->st.dropped++;
+        return NW_PLUGIN_DROP;
+    }
+    char hv[1024];
+    if (dup)
+        snprintf(hv, sizeof hv, "%s; of=%s; score=%.2f", nw_dedup_kind_name(v->kind), v->of,
+                 v->score);
+    else
+        snprintf(hv, sizeof hv, "%s", nw_dedup_kind_name(v->kind));
+    if (d->api->add_header(m->host_ref, d->header, hv, strlen(hv)) < 0) {
+        snprintf(err, errlen, "out of memory adding the %s header", d->header);
+        return NW_PLUGIN_RETRY;
+    }
+    if (dup && d->pol == POLICY_MARK) {
+        if (add_association(d, root, m, v->of) < 0) {
+            snprintf(err, errlen, "out of memory marking %s", m->uri);
+            return NW_PLUGIN_RETRY;
+        }
+        d->st.marked++;
+    } else if (dup && d->pol == POLICY_ROUTE) {
+        if (d->api->set_route(m->host_ref, d->route_topic) < 0) {
+            snprintf(err, errlen, "out of memory routing %s", m->uri);
+            return NW_PLUGIN_RETRY;
+        }
+        d->st.routed++;
+    }
+    return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, size_t errlen)
+{
+    dedup *d = state;
+    if (d->sync)
+        nw_dedup_sync_poll(d->sync, 0);
+    json_error_t jerr;
+    json_t *root = json_loadb(m->json, m->json_len, 0, &jerr);
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
+                 (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);
+        json_decref(root);
+        return NW_PLUGIN_FATAL;
+    }
+    const char *uri = m->uri && *m->uri ? m->uri : json_string_value(json_object_get(root, "uri"));
+    const char *status = json_string_value(json_object_get(root, "pubStatus"));
+    if (!uri || (status && (!strcmp(status, "canceled") || !strcmp(status, "withheld")))) {
+        d->st.passed++;
+        json_decref(root);
+        return NW_PLUGIN_OK;
+    }
+    char version[64] = "";
+    json_t *jv = json_object_get(root, "version");
+    if (json_is_string(jv))
+        snprintf(version, sizeof version, "%s", json_string_value(jv));
+    else if (json_is_integer(jv))
+        snprintf(version, sizeof version, "%" JSON_INTEGER_FORMAT, json_integer_value(jv));
+
+    nw_dedup_hit v = {.kind = NW_DEDUP_NEW};
+    bool uri_known = false;
+    double t0 = mono_us();
+    int known = nw_dedup_index_get(d->idx, uri, version, &v, &uri_known);
+    nw_dedup_fp fp = {.uri = uri, .version = version, .time_s = story_time(root, m)};
+    if (known) {
+        observe_lookup(d, mono_us() - t0);
+        d->st.replays++;
+    } else {
+        nw_dedup_norm_reset(&d->norm);
+        if (normalize_body(d, root) < 0) {
+            json_decref(root);
+            snprintf(err, errlen, "out of memory normalizing %s", uri);
+            return NW_PLUGIN_RETRY;
+        }
+        fp.short_text = d->norm.words < d->short_words;
+        if (fp.short_text) {
+            nw_dedup_norm_reset(&d->norm);
+            if (normalize_headline(d, root) < 0 || normalize_body(d, root) < 0) {
+                json_decref(root);
+                snprintf(err, errlen, "out of memory normalizing %s", uri);
+                return NW_PLUGIN_RETRY;
+            }
+            d->st.short_texts++;
+        }
+        nw_dedup_sketch_compute(d->norm.text ? d->norm.text : "", d->norm.len, &fp.sk);
+        t0 = mono_us();
+        if (uri_known)
+            v.kind = NW_DEDUP_UPDATE;
+        else if (!nw_dedup_index_match(d->idx, &fp.sk, fp.short_text, uri, d->threshold, &v))
+            v.kind = NW_DEDUP_NEW;
+        observe_lookup(d, mono_us() - t0);
+        fp.kind = v.kind;
+        fp.score = v.score;
+        /* v.of points into the index: keep a copy across the insert */
+        char of[1024] = "";
+        if (v.kind >= NW_DEDUP_DUPLICATE && v.of)
+            snprintf(of, sizeof of, "%s", v.of);
+        fp.of = of;
+        nw_err e = {0};
+        int rc = nw_dedup_index_add(d->idx, &fp, &e);
+        if (rc < 0) {
+            json_decref(root);
+            snprintf(err, errlen, "%s: %s", uri, e.msg);
+            return rc == NW_ENOMEM ? NW_PLUGIN_RETRY : NW_PLUGIN_FATAL;
+        }
+        if (d->sync && nw_dedup_sync_publish(d->sync, &fp, &e) < 0 && d->api->log)
+            d->api->log(d->api->host, 1, "fingerprint of %s not published: %s", uri, e.msg);
+        /* v.of must survive the insert: re-read it from the index */
+        if (v.kind >= NW_DEDUP_DUPLICATE)
+            nw_dedup_index_get(d->idx, uri, version, &v, NULL);
+    }
+    d->st.stories++;
+    d->st.verdicts[v.kind]++;
+    nw_plugin_status st = apply(d, root, m, &v, err, errlen);
+    json_decref(root);
+    return st;
+}
+
+static nw_plugin_status dd_flush(void *state, char *err, size_t errlen)
+{
+    dedup *d = state;
+    if (!d->sync)
+        return NW_PLUGIN_OK;
+    nw_err e = {0};
+    if (nw_dedup_sync_flush(d->sync, 10000, &e) < 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return NW_PLUGIN_RETRY;
+    }
+    return NW_PLUGIN_OK;
+}
+
+const nw_plugin_descriptor nw_plugin_dedup = {
+    .abi_version = NW_PLUGIN_ABI_VERSION,
+    .name = "dedup",
+    .kind = NW_PLUGIN_FILTER,
+    .description = "flag exact and near-duplicate stories (drop, mark or route them); "
+                   "state shared through a Kafka topic",
+    .init = dd_init,
+    .process = dd_process,
+    .write = NULL,
+    .flush = dd_flush,
+    .destroy = dd_destroy,
+};

@@ -1,0 +1,103 @@
+/*
+ * nw_dedup_index — the bounded, time-windowed store of fingerprints that
+ * dedup looks stories up in. It owns, for every stored story version, a
+ * 36-byte record (2-bit MinHash signature, 32 bits of the exact hash, time,
+ * verdict, check bytes) in a FIFO ring of `max_stories` records, the uri,
+ * version and (for duplicates) the original's uri in a FIFO byte ring, and
+ * five open-addressing tables of 32-bit slots (uri, and one per LSH band),
+ * each slot = 8-bit key check | 24-bit ring index. Tables never delete:
+ * a slot whose record was evicted (or whose ring cell now holds a story with
+ * another check byte) is stale and reused by the next insert; probing is
+ * bounded to a window of 32 slots, so a lookup costs at most 5 windows and
+ * the records they point to. Memory is allocated once from max_stories
+ * (<= NW_DEDUP_INDEX_MAX) plus the string ring, which grows by doubling.
+ * Eviction: the oldest inserted record goes when its time is older than the
+ * newest time seen minus the window, or when the ring is full. Not
+ * thread-safe: one index per plugin instance. Never logs, never exits.
+ */
+#ifndef NW_DEDUP_INDEX_H
+#define NW_DEDUP_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nw_dedup_sketch.h"
+#include "nw_err.h"
+
+#define NW_DEDUP_INDEX_MAX ((size_t)16000000) /* 24-bit ring index */
+
+typedef enum nw_dedup_kind {
+    NW_DEDUP_NEW = 0,
+    NW_DEDUP_UPDATE = 1,    /* same uri, another version: not a duplicate */
+    NW_DEDUP_DUPLICATE = 2, /* same normalized text as `of` */
+    NW_DEDUP_NEAR = 3,      /* estimated similarity `score` to `of` */
+} nw_dedup_kind;
+
+/* "new", "update", "duplicate", "near-duplicate"; parse returns -1 if unknown. */
+const char *nw_dedup_kind_name(nw_dedup_kind k);
+int nw_dedup_kind_parse(const char *s, nw_dedup_kind *out);
+
+/* A story version to store (all borrowed for the call). */
+typedef struct nw_dedup_fp {
+    const char *uri;
+    const char *version; /* "" when the story has none */
+    int64_t time_s;      /* story time, seconds since the epoch */
+    nw_dedup_sketch sk;
+    bool short_text;     /* matched exactly only (see dedup.h) */
+    nw_dedup_kind kind;
+    double score;        /* 0..1 */
+    const char *of;      /* original's uri for DUPLICATE/NEAR, else NULL */
+} nw_dedup_fp;
+
+/* A lookup result. `of` points into the index and is valid until the next
+ * call that changes it (add, advance). */
+typedef struct nw_dedup_hit {
+    nw_dedup_kind kind;
+    double score;
+    const char *of;
+    int64_t time_s;
+} nw_dedup_hit;
+
+typedef struct nw_dedup_index_stats {
+    uint64_t stories;          /* records stored now */
+    uint64_t memory_bytes;     /* allocated by the index */
+    uint64_t string_bytes;     /* of which in use by uri/version strings */
+    uint64_t inserted;
+    uint64_t evicted_age;      /* left the window */
+    uint64_t evicted_capacity; /* pushed out because max_stories was reached */
+    uint64_t slot_overwrites;  /* table windows full: an older live entry was replaced */
+    int64_t newest_s;          /* the index clock: the newest story time seen */
+} nw_dedup_index_stats;
+
+typedef struct nw_dedup_index nw_dedup_index;
+
+/* max_stories in 1..NW_DEDUP_INDEX_MAX; window_s > 0. Caller frees. */
+int nw_dedup_index_new(size_t max_stories, int64_t window_s, nw_dedup_index **out, nw_err *err);
+void nw_dedup_index_free(nw_dedup_index *idx);
+
+/* The stored verdict of (uri, version): 1 and *hit filled when present, 0
+ * when not. *uri_known (may be NULL) tells whether any version of uri is. */
+int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version,
+                       nw_dedup_hit *hit, bool *uri_known);
+
+/* The best earlier story of another uri that `sk` duplicates: 1 with
+ * *hit = DUPLICATE (same exact hash and signature, score 1) or NEAR (the
+ * highest estimated similarity >= threshold, or threshold + 0.10 when
+ * either text is numeric; ties go to the older story),
+ * 0 when none. Short texts (either side) only match exactly. `of` names the
+ * root original: a match that is itself a duplicate gives its own `of`. */
+int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
+                         const char *uri, double threshold, nw_dedup_hit *hit);
+
+/* Store a story version (advances the clock to fp->time_s if newer, then
+ * evicts). Returns 0, 1 when (uri, version) was already stored (nothing
+ * changes), or NW_ENOMEM / NW_EINVAL (strings over 65535 bytes). */
+int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err);
+
+/* Evict by age against the clock max(clock, now_s). */
+void nw_dedup_index_advance(nw_dedup_index *idx, int64_t now_s);
+
+nw_dedup_index_stats nw_dedup_index_get_stats(const nw_dedup_index *idx);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * nw_dedup_norm — boilerplate removal, HTML stripping, NFC + case folding
+ * and punctuation folding. See nw_dedup_norm.h.
+ */
+#include "nw_dedup_norm.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+void nw_dedup_norm_init(nw_dedup_norm *n)
+{
+    memset(n, 0, sizeof *n);
+}
+
+void nw_dedup_norm_reset(nw_dedup_norm *n)
+{
+    n->len = 0;
+    n->words = 0;
+    if (n->text)
+        n->text[0] = '\0';
+}
+
+void nw_dedup_norm_deinit(nw_dedup_norm *n)
+{
+    free(n->text);
+    memset(n, 0, sizeof *n);
+}
+
+static int reserve(nw_dedup_norm *n, size_t extra)
+{
+    if (n->len + extra + 1 <= n->cap)
+        return 0;
+    size_t cap = n->cap ? n->cap : 1024;
+    while (cap < n->len + extra + 1)
+        cap *= 2;
+    char *t = realloc(n->text, cap);
+    if (!t)
+        return -1;
+    n->text = t;
+    n->cap = cap;
+    return 0;
+}
+
+/* ------------------------------------------------------------ boilerplate */
+
+static bool starts_with(const char *s, size_t len, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+    return len >= pl && !strncasecmp(s, prefix, pl);
+}
+
+static bool contains(const char *s, size_t len, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++)
+        if (!strncasecmp(s + i, needle, nl))
+            return true;
+    return false;
+}
+
+static size_t count_words(const char *s, size_t len)
+{
+    size_t w = 0;
+    bool in = false;
+    for (size_t i = 0; i < len; i++) {
+        bool sp = s[i] == ' ' || s[i] == '\t';
+        if (!sp && !in)
+            w++;
+        in = !sp;
+    }
+    return w;
+}
+
+bool nw_dedup_is_boilerplate(const char *line, size_t len)
+{
+    if (len > 300)
+        return false; /* boilerplate lines are short; a paragraph of story is not */
+    /* the letters of the line, lower-cased, for one-word sign-offs */
+    char letters[16];
+    size_t nl = 0;
+    bool only_word = true;
+    for (size_t i = 0; i < len && only_word; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if ((c | 32) >= 'a' && (c | 32) <= 'z') {
+            if (nl + 1 >= sizeof letters)
+                only_word = false;
+            else
+                letters[nl++] = (char)(c | 32);
+        } else if (c != ' ' && c != '.' && c != '-' && c != '(' && c != ')' && c != '\t') {
+            only_word = false;
+        }
+    }
+    letters[nl] = '\0';
+    if (only_word && nl) {
+        static const char *signoffs[] = {"reuter", "reuters", "ap", "afp", "dpa", "upi",
+                                         "end", "ends", "more", "mf", NULL};
+        for (size_t i = 0; signoffs[i]; i++)
+            if (!strcmp(letters, signoffs[i]))
+                return true;
+    }
+    size_t words = count_words(line, len);
+    static const char *credit[] = {"(reporting", "(editing", "(writing", "(additional reporting",
+                                   "(compiled by", "(by ", "reporting by", "editing by",
+                                   "writing by", "additional reporting by", "compiled by",
+                                   NULL};
+    for (size_t i = 0; credit[i]; i++)
+        if (starts_with(line, len, credit[i]) && words <= 25)
+            return true;
+    if (starts_with(line, len, "by ") && words <= 7)
+        return true; /* a byline: "By Jane Doe, Reuters" */
+    if (contains(line, len, "powered by disqus") || contains(line, len, "all rights reserved") ||
+        starts_with(line, len, "copyright ") || starts_with(line, len, "(c) ") ||
+        starts_with(line, len, "\xc2\xa9"))
+        return true;
+    static const char *site[] = {"click here", "follow us", "follow @", "share this",
+                                 "read more", "sign up", "subscribe to", "advertisement",
+                                 "related:", "related stories", "related articles",
+                                 "please enable javascript", "email this", "print this",
+                                 NULL};
+    for (size_t i = 0; site[i]; i++)
+        if (starts_with(line, len, site[i]) && words <= 15)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------ HTML */
+
+/* Plain text of an HTML fragment: tags out (block tags become newlines),
+ * numeric references decoded, named ones become a space (punctuation is
+ * folded anyway) except &amp; &nbsp;. Caller frees. */
+static char *strip_html(const char *s, size_t len, size_t *outlen)
+{
+    char *o = malloc(len + 1);
+    if (!o)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '<') {
+            const char *gt = memchr(s + i, '>', len - i);
+            size_t end = gt ? (size_t)(gt - s) + 1 : len;
+            const char *t = s + i + 1;
+            if (*t == '/')
+                t++;
+            bool block = !strncasecmp(t, "p", 1) || !strncasecmp(t, "br", 2) ||
+                         !strncasecmp(t, "div", 3) || !strncasecmp(t, "li", 2) ||
+                         (t[0] == 'h' && t[1] >= '1' && t[1] <= '6') || !strncasecmp(t, "tr", 2);
+            o[k++] = block ? '\n' : ' ';
+            i = end;
+        } else if (s[i] == '&') {
+            const char *semi = memchr(s + i, ';', len - i < 12 ? len - i : 12);
+            if (!semi) {
+                o[k++] = s[i++];
+                continue;
+            }
+            size_t el = (size_t)(semi - (s + i)) + 1;
+            if (s[i + 1] == '#') {
+                long cp = s[i + 2] == 'x' || s[i + 2] == 'X' ? strtol(s + i + 3, NULL, 16)
+                                                             : strtol(s + i + 2, NULL, 10);
+                utf8proc_uint8_t buf[4];
+                utf8proc_ssize_t n = utf8proc_codepoint_valid((utf8proc_int32_t)cp)
+                                         ? utf8proc_encode_char((utf8proc_int32_t)cp, buf)
+                                         : 0;
+                if (n > 0 && (size_t)n <= el) {
+                    memcpy(o + k, buf, (size_t)n);
+                    k += (size_t)n;
+                } else {
+                    o[k++] = ' ';
+                }
+            } else {
+                o[k++] = ' ';
+            }
+            i += el;
+        } else {
+            o[k++] = s[i++];
+        }
+    }
+    o[k] = '\0';
+    *outlen = k;
+    return o;
+}
+
+/* ------------------------------------------------------------- folding */
+
+static bool is_word_char(utf8proc_int32_t cp)
+{
+    if (cp < 128)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO; /* letters, marks, numbers */
+}
+
+/* Fold one line (valid or not) into words appended to n. */
+static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
+{
+    /* Pure ASCII, the common case, needs no utf8proc. */
+    bool ascii = true;
+    for (size_t i = 0; i < len && ascii; i++)
+        ascii = !((unsigned char)s[i] & 0x80);
+    utf8proc_uint8_t *mapped = NULL;
+    const char *src = s;
+    size_t slen = len;
+    if (!ascii) {
+        /* drop invalid bytes, then NFC + case fold */
+        char *valid = malloc(len + 1);
+        if (!valid)
+            return -1;
+        size_t k = 0;
+        for (size_t i = 0; i < len;) {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                                  (utf8proc_ssize_t)(len - i), &cp);
+            if (r < 1) {
+                i++;
+                continue;
+            }
+            memcpy(valid + k, s + i, (size_t)r);
+            k += (size_t)r;
+            i += (size_t)r;
+        }
+        utf8proc_ssize_t ml = utf8proc_map((const utf8proc_uint8_t *)valid, (utf8proc_ssize_t)k,
+                                           &mapped,
+                                           UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                               UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+        free(valid);
+        if (ml < 0)
+            return -1;
+        src = (const char *)mapped;
+        slen = (size_t)ml;
+    }
+    if (reserve(n, slen + 1) < 0) {
+        free(mapped);
+        return -1;
+    }
+    bool in_word = false;
+    for (size_t i = 0; i < slen;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t r;
+        if (!((unsigned char)src[i] & 0x80)) {
+            cp = (unsigned char)src[i];
+            r = 1;
+        } else {
+            r = utf8proc_iterate((const utf8proc_uint8_t *)src + i, (utf8proc_ssize_t)(slen - i),
+                                 &cp);
+            if (r < 1) {
+                i++;
+                continue;
+            }
+        }
+        if (is_word_char(cp)) {
+            if (!in_word) {
+                if (n->len)
+                    n->text[n->len++] = ' ';
+                n->words++;
+                in_word = true;
+            }
+            if (r == 1)
+                n->text[n->len++] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+            else {
+                memcpy(n->text + n->len, src + i, (size_t)r);
+                n->len += (size_t)r;
+            }
+        } else {
+            in_word = false;
+        }
+        i += (size_t)r;
+    }
+    n->text[n->len] = '\0';
+    free(mapped);
+    return 0;
+}
+
+/* Cut inline credits "(Reporting by X; Editing by Y)" out of a line: the
+ * returned length ends before such a parenthesis when nothing but spaces
+ * and punctuation follow its ')'. */
+static size_t cut_trailing_credit(const char *s, size_t len)
+{
+    static const char *starts[] = {"(reporting", "(editing", "(writing", "(additional reporting",
+                                   "(compiled by", NULL};
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '(')
+            continue;
+        for (size_t j = 0; starts[j]; j++) {
+            if (!starts_with(s + i, len - i, starts[j]))
+                continue;
+            const char *close = memchr(s + i, ')', len - i);
+            if (!close)
+                return i;
+            bool tail = true;
+            for (const char *p = close + 1; p < s + len && tail; p++)
+                tail = *p == ' ' || *p == '.' || *p == '\t';
+            if (tail)
+                return i;
+        }
+    }
+    return len;
+}
+
+int nw_dedup_norm_add(nw_dedup_norm *n, const char *s, size_t len, bool html)
+{
+    char *plain = NULL;
+    if (html) {
+        if (!(plain = strip_html(s, len, &len)))
+            return -1;
+        s = plain;
+    }
+    size_t saved_len = n->len, saved_words = n->words;
+    int rc = 0;
+    for (size_t i = 0; i < len && rc == 0;) {
+        const char *nl = memchr(s + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - s) : len;
+        const char *line = s + i;
+        size_t ll = end - i;
+        while (ll && (*line == ' ' || *line == '\t' || *line == '\r'))
+            line++, ll--;
+        while (ll && (line[ll - 1] == ' ' || line[ll - 1] == '\t' || line[ll - 1] == '\r'))
+            ll--;
+        if (ll && !nw_dedup_is_boilerplate(line, ll))
+            rc = fold_line(n, line, cut_trailing_credit(line, ll));
+        i = end + 1;
+    }
+    free(plain);
+    if (rc < 0) {
+        n->len = saved_len;
+        n->words = saved_words;
+        if (n->text)
+            n->text[n->len] = '\0';
+    }
+    return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * nw_dedup_sketch — the fingerprint of one normalized text: an exact hash
+ * (XXH3-128 of the normalized bytes), a MinHash signature over word
+ * 5-shingles (64 hash functions) kept as 4 full 32-bit values (the LSH keys,
+ * one per band of one row) plus 64 b-bit values (2 bits each, 16 bytes) from
+ * which the Jaccard similarity of two texts is estimated. Also a 64-bit
+ * SimHash over the same shingles, used only by the quality test to compare
+ * the two methods. Pure functions; the hash constants are fixed, so sketches
+ * made by different instances and versions with the same NW_DEDUP_SKETCH_V
+ * compare. A text where at least 1 word in 5 carries a digit is flagged
+ * `numeric`: template stories (earnings, results, balances) differ mostly in
+ * their numbers, so the index asks more similarity of them.
+ */
+#ifndef NW_DEDUP_SKETCH_H
+#define NW_DEDUP_SKETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NW_DEDUP_SKETCH_V 1   /* bumped when the sketch of a text changes */
+#define NW_DEDUP_SHINGLE 5    /* words per shingle */
+#ifndef NW_DEDUP_PERMS
+#define NW_DEDUP_PERMS 64 /* MinHash functions */
+#endif
+#ifndef NW_DEDUP_BANDS
+#define NW_DEDUP_BANDS 4 /* LSH bands (one 32-bit MinHash each) */
+#endif
+#define NW_DEDUP_SIG_BYTES (NW_DEDUP_PERMS / 4) /* NW_DEDUP_PERMS x 2 bits */
+
+typedef struct nw_dedup_sketch {
+    uint64_t exact_hi, exact_lo;     /* XXH3-128 of the normalized text */
+    uint32_t bands[NW_DEDUP_BANDS];  /* LSH keys */
+    uint8_t sig[NW_DEDUP_SIG_BYTES]; /* 2-bit MinHash signature */
+    uint32_t words;                  /* words in the text */
+    uint8_t numeric;                 /* 1: >= 20% of the words have a digit (tables, results) */
+} nw_dedup_sketch;
+
+/* Sketch of norm[0..len) (words separated by single spaces, as
+ * nw_dedup_norm makes them). A text shorter than a shingle is one shingle;
+ * an empty text gives an all-zero sketch with words 0. */
+void nw_dedup_sketch_compute(const char *norm, size_t len, nw_dedup_sketch *out);
+
+/* Estimated Jaccard similarity of the shingle sets behind two 2-bit
+ * signatures: matches m of 64, J = (m/64 - 1/4) / (3/4), clamped to [0, 1]. */
+double nw_dedup_sig_similarity(const uint8_t *a, const uint8_t *b);
+
+/* Exact Jaccard similarity of the shingle sets of two normalized texts
+ * (test and measurement use; allocates, returns -1 when out of memory). */
+double nw_dedup_jaccard(const char *a, size_t alen, const char *b, size_t blen);
+
+/* 64-bit SimHash of the shingles (for the method comparison). */
+uint64_t nw_dedup_simhash(const char *norm, size_t len);
+
+#endif

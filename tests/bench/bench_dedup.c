@@ -1,0 +1,226 @@
+/*
+ * bench_dedup — dedup's index and plugin speed. Prints, for 100k, 1M and 10M
+ * stored stories (synthetic fingerprints: random MinHash bands and
+ * signatures, uris "urn:newswire:bench:<n>"): insert rate, lookups/s and the
+ * median lookup time (half the lookups find a stored copy, half find
+ * nothing), and bytes per stored story (fixed part and with the strings).
+ * Then stories/s through the plugin (policy mark) against a jansson parse of
+ * the same story JSON. Usage: bench_dedup [max_stories (default 10000000)]
+ * [story.json ...] — with no story files, generated 400-word stories.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dedup.h"
+#include "nw_dedup_index.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng = 0x243F6A8885A308D3ull;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void random_sketch(nw_dedup_sketch *sk)
+{
+    memset(sk, 0, sizeof *sk);
+    sk->exact_hi = next();
+    sk->exact_lo = next();
+    for (int b = 0; b < NW_DEDUP_BANDS; b++)
+        sk->bands[b] = (uint32_t)next();
+    for (int i = 0; i < NW_DEDUP_SIG_BYTES; i += 8) {
+        uint64_t v = next();
+        memcpy(sk->sig + i, &v, 8);
+    }
+    sk->words = 300;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void bench_index(size_t n)
+{
+    nw_dedup_index *idx = NULL;
+    nw_err err = {0};
+    if (nw_dedup_index_new(n, 72 * 3600, &idx, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    /* keep every 1000th sketch to look its copy up later */
+    size_t nkeep = (n + 999) / 1000;
+    nw_dedup_sketch *kept = malloc(nkeep * sizeof *kept);
+    char uri[64];
+    double t0 = now_s();
+    for (size_t i = 0; i < n; i++) {
+        nw_dedup_fp fp = {.uri = uri, .version = "1", .time_s = 1700000000 + (int64_t)(i / 50)};
+        snprintf(uri, sizeof uri, "urn:newswire:bench:%zu", i);
+        random_sketch(&fp.sk);
+        if (i % 1000 == 0)
+            kept[i / 1000] = fp.sk;
+        nw_dedup_index_add(idx, &fp, &err);
+    }
+    double t_insert = now_s() - t0;
+    size_t lookups = 200000, found = 0;
+    double *lat = malloc(lookups * sizeof *lat);
+    t0 = now_s();
+    for (size_t i = 0; i < lookups; i++) {
+        nw_dedup_sketch sk;
+        if (i % 2)
+            sk = kept[(i / 2) % nkeep];
+        else
+            random_sketch(&sk);
+        nw_dedup_hit h;
+        double s0 = now_s();
+        found += nw_dedup_index_match(idx, &sk, false, "urn:newswire:bench:query", 0.55, &h);
+        lat[i] = now_s() - s0;
+    }
+    double t_lookup = now_s() - t0;
+    qsort(lat, lookups, sizeof *lat, cmp_d);
+    nw_dedup_index_stats st = nw_dedup_index_get_stats(idx);
+    double fixed = (double)(st.memory_bytes - (n ? 0 : 0)) / (double)n;
+    printf("index %9zu stories: insert %.2f M/s; %zu lookups (%zu found): %.2f M lookups/s, "
+           "median %.2f us, p99 %.2f us; memory %.1f MiB = %.1f bytes/story "
+           "(records+tables %.1f, strings %.1f used of a %.1f MiB ring)\n",
+           n, (double)n / t_insert / 1e6, lookups, found, (double)lookups / t_lookup / 1e6,
+           lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6,
+           (double)st.memory_bytes / 1048576.0, fixed,
+           (double)(st.memory_bytes - (st.memory_bytes - st.stories * 36 -
+                                        5 * (n + n / 4 + 32) * 4)) / (double)n,
+           (double)st.string_bytes / (double)n,
+           (double)(st.memory_bytes - st.stories * 36 - 5 * (n + n / 4 + 32) * 4) / 1048576.0);
+    fflush(stdout);
+    free(lat);
+    free(kept);
+    nw_dedup_index_free(idx);
+}
+
+/* ---------------------------------------------------------------- plugin */
+
+static void noop_log(void *h, int l, const char *f, ...)
+{
+    (void)h, (void)l, (void)f;
+}
+static int noop_json(void *r, const char *j, size_t n)
+{
+    (void)r, (void)j, (void)n;
+    return 0;
+}
+static int noop_header(void *r, const char *n, const void *v, size_t l)
+{
+    (void)r, (void)n, (void)v, (void)l;
+    return 0;
+}
+static int noop_route(void *r, const char *t)
+{
+    (void)r, (void)t;
+    return 0;
+}
+
+static char *generated_story(int i)
+{
+    static const char *w[] = {"the", "bank", "said", "rates", "would", "rise", "as",
+                              "inflation", "stays", "high", "and", "markets", "fell",
+                              "in", "early", "trade", "on", "news", "of", "talks"};
+    char body[8192];
+    size_t k = 0;
+    unsigned s = (unsigned)i * 2654435761u;
+    for (int j = 0; j < 400; j++) {
+        s = s * 1103515245u + 12345u;
+        k += (size_t)snprintf(body + k, sizeof body - k, "%s%s%s", j ? " " : "",
+                              w[(s >> 16) % 20], j % 40 == 39 ? "." : "");
+    }
+    char *out = malloc(16384);
+    snprintf(out, 16384,
+             "{\"uri\":\"urn:newswire:bench:story:%d\",\"version\":\"1\",\"type\":\"text\","
+             "\"versionCreated\":\"2024-03-01T10:00:00Z\",\"language\":\"en\","
+             "\"headlines\":[{\"value\":\"Story %d\"}],"
+             "\"bodies\":[{\"value\":\"%s\",\"contentType\":\"text/plain\"}]}",
+             i, i, body);
+    return out;
+}
+
+static void bench_plugin(int argc, char **argv)
+{
+    int n = argc > 0 ? argc : 2000;
+    char **stories = calloc((size_t)n, sizeof *stories);
+    char **uris = calloc((size_t)n, sizeof *uris);
+    size_t bytes = 0;
+    for (int i = 0; i < n; i++) {
+        if (argc > 0) {
+            FILE *f = fopen(argv[i], "rb");
+            if (!f)
+                continue;
+            stories[i] = calloc(1, 1 << 22);
+            fread(stories[i], 1, (1 << 22) - 1, f);
+            fclose(f);
+        } else {
+            stories[i] = generated_story(i);
+        }
+        json_t *j = json_loads(stories[i], 0, NULL);
+        const char *u = json_string_value(json_object_get(j, "uri"));
+        uris[i] = strdup(u ? u : "urn:x");
+        json_decref(j);
+        bytes += strlen(stories[i]);
+    }
+    int rounds = 5;
+    double t0 = now_s();
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < n; i++) {
+            json_t *j = json_loadb(stories[i], strlen(stories[i]), 0, NULL);
+            json_decref(j);
+        }
+    double t_parse = (now_s() - t0) / rounds;
+
+    nw_plugin_api api = {noop_log, noop_json, noop_header, noop_route, NULL, NULL};
+    nw_plugin_setting s[] = {{"policy", "mark", 1}, {"max_stories", "100000", 2}};
+    nw_plugin_config cfg = {"dedup", "bench", s, 2, &api};
+    char err[512];
+    double t_plugin = 0;
+    for (int r = 0; r < rounds; r++) {
+        void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
+        t0 = now_s();
+        for (int i = 0; i < n; i++) {
+            nw_plugin_msg m = {.json = stories[i], .json_len = strlen(stories[i]),
+                               .uri = uris[i], .topic = "news.x", .category = "x",
+                               .timestamp_ms = -1, .host_ref = NULL};
+            nw_plugin_dedup.process(st, &m, err, sizeof err);
+        }
+        t_plugin += now_s() - t0;
+        nw_plugin_dedup.destroy(st);
+    }
+    t_plugin /= rounds;
+    printf("plugin: %d stories of %.0f bytes average: jansson parse %.0f stories/s "
+           "(%.1f us each); dedup process %.0f stories/s (%.1f us each, its own parse "
+           "included); dedup work beyond the parse %.1f us = %.0f%% of the parse\n",
+           n, (double)bytes / n, n / t_parse, t_parse / n * 1e6, n / t_plugin,
+           t_plugin / n * 1e6, (t_plugin - t_parse) / n * 1e6,
+           100.0 * (t_plugin - t_parse) / t_parse);
+    for (int i = 0; i < n; i++)
+        free(stories[i]), free(uris[i]);
+    free(stories);
+    free(uris);
+}
+
+int main(int argc, char **argv)
+{
+    size_t max = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
+    for (size_t n = 100000; n <= max; n *= 10)
+        bench_index(n);
+    bench_plugin(argc > 2 ? argc - 2 : 0, argv + 2);
+    return 0;
+}
