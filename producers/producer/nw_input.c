@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nw_feed.h"
 #include "nw_spool.h"
 
 /* One line per input kind. The feed poller adds {"feeds", ...} here. */
 static const nw_input_kind kinds[] = {
     {"spools", nw_spool_inputs_from_config},
+    {"feeds", nw_feed_inputs_from_config},
 };
 
 size_t nw_input_kinds(const nw_input_kind **out)
