@@ -615,11 +615,14 @@ static void svc_cleanup(svc *s)
         pthread_join(s->probe, NULL);
     }
     nw_http_stop(s->http);
-    nw_input_list_free(s->active, s->nactive);
-    nw_input_list_free(s->retiring, s->nretiring);
+    /* The publisher goes first: a delivery report librdkafka still hands out
+     * while it shuts down (after a shutdown timeout) must find the inputs'
+     * tickets alive. */
     if (s->mainq)
         rd_kafka_queue_destroy(s->mainq);
     nw_publisher_free(s->pub);
+    nw_input_list_free(s->active, s->nactive);
+    nw_input_list_free(s->retiring, s->nretiring);
     nw_route_free((nw_route *)s->env.route);
     nw_metrics_free(s->metrics);
     for (int i = 0; i < 2; i++)
