@@ -30,6 +30,7 @@
 #include "nw_buf.h"
 #include "nw_encoding.h"
 #include "nw_text.h"
+#include "nw_xml.h"
 
 /* Fragments larger than this are refused; nw_xml refuses documents above the
  * same size, so a body that came out of one always fits. */
@@ -698,6 +699,26 @@ static char *finish(nw_buf *b, bool *oom)
     return s;
 }
 
+/* Turn a finished walk into the result (NFC, C1 repair); frees the walker. */
+static int walker_result(walker *w, nw_html_result *out, nw_err *err)
+{
+    bool oom = nw_buf_failed(&w->plain) || nw_buf_failed(&w->html) ||
+               nw_buf_failed(&w->pplain) || nw_buf_failed(&w->phtml);
+    size_t paragraphs = w->paragraphs;
+    char *plain = oom ? NULL : finish(&w->plain, &oom);
+    char *clean = oom ? NULL : finish(&w->html, &oom);
+    walker_free(w);
+    if (oom) {
+        free(plain);
+        free(clean);
+        return nw_err_set(err, NW_ENOMEM, "out of memory cleaning HTML");
+    }
+    out->plain = plain;
+    out->html = clean;
+    out->paragraphs = paragraphs;
+    return 0;
+}
+
 int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -745,22 +766,47 @@ int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err
         return rc;
     }
     nw_buf_free(&src);
+    return walker_result(&w, out, err);
+}
 
-    bool oom = nw_buf_failed(&w.plain) || nw_buf_failed(&w.html) || nw_buf_failed(&w.pplain) ||
-               nw_buf_failed(&w.phtml);
-    size_t paragraphs = w.paragraphs;
-    char *plain = oom ? NULL : finish(&w.plain, &oom);
-    char *clean = oom ? NULL : finish(&w.html, &oom);
-    walker_free(&w);
-    if (oom) {
-        free(plain);
-        free(clean);
-        return nw_err_set(err, NW_ENOMEM, "out of memory cleaning HTML");
+/* True when some element under parent starts a block (p, div, br, li...). */
+static bool has_block_element(const xmlNode *parent)
+{
+    const xmlNode *n = parent->children;
+    while (n) {
+        if (n->type == XML_ELEMENT_NODE) {
+            if (name_in(local_name(n), block_tag_names))
+                return true;
+            if (n->children) {
+                n = n->children;
+                continue;
+            }
+        }
+        while (!n->next && n->parent && n->parent != parent)
+            n = n->parent;
+        n = n->next;
     }
-    out->plain = plain;
-    out->html = clean;
-    out->paragraphs = paragraphs;
-    return 0;
+    return false;
+}
+
+int nw_html_clean_node(const xmlNode *parent, nw_html_result *out, nw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!parent)
+        return nw_err_set(err, NW_EINVAL, "no element to clean");
+    if (!has_block_element(parent)) {
+        /* text with at most inline markup: paragraphs come from its blank
+         * lines, which only the markup path (prepare) knows how to split */
+        char *markup = nw_xml_inner_markup(parent);
+        if (!markup)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        int rc = nw_html_clean(markup, strlen(markup), out, err);
+        free(markup);
+        return rc;
+    }
+    walker w = {.open_list = -1};
+    walk(&w, (xmlNode *)parent);
+    return walker_result(&w, out, err);
 }
 
 void nw_html_result_free(nw_html_result *r)
@@ -787,6 +833,21 @@ int nw_html_add_bodies(nw_story *story, const char *html, size_t len, nw_err *er
         return nw_err_set(err, NW_EINVAL, "no story to add a body to");
     nw_html_result r;
     int rc = nw_html_clean(html, len, &r, err);
+    if (rc)
+        return rc;
+    if (r.paragraphs && (nw_text_list_add(&story->bodies, r.plain, NULL, "text/plain") ||
+                         nw_text_list_add(&story->bodies, r.html, NULL, "text/html")))
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+    nw_html_result_free(&r);
+    return rc;
+}
+
+int nw_html_add_bodies_node(nw_story *story, const xmlNode *parent, nw_err *err)
+{
+    if (!story)
+        return nw_err_set(err, NW_EINVAL, "no story to add a body to");
+    nw_html_result r;
+    int rc = nw_html_clean_node(parent, &r, err);
     if (rc)
         return rc;
     if (r.paragraphs && (nw_text_list_add(&story->bodies, r.plain, NULL, "text/plain") ||

@@ -32,6 +32,7 @@
 #ifndef NW_HTML_H
 #define NW_HTML_H
 
+#include <libxml/tree.h>
 #include <stddef.h>
 
 #include "nw_err.h"
@@ -47,6 +48,15 @@ typedef struct nw_html_result {
  * or NW_ELIMIT / NW_ENOMEM / NW_EINVAL with err set and *out zeroed. */
 int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err);
 void nw_html_result_free(nw_html_result *r);
+
+/* Clean the children of an element of an already parsed tree (XHTML in a
+ * G2 inlineXML, a NITF body.content) exactly as nw_html_clean would clean
+ * their serialized markup, without serializing and re-parsing: element
+ * names are compared by local name, so namespaces do not matter. The tree
+ * is only read. Returns 0 or negative with err set. */
+int nw_html_clean_node(const xmlNode *parent, nw_html_result *out, nw_err *err);
+/* nw_html_add_bodies for such an element. */
+int nw_html_add_bodies_node(nw_story *story, const xmlNode *parent, nw_err *err);
 
 /* Plain text of a fragment: nw_html_clean's `plain` alone. Malloc'd or NULL. */
 char *nw_html_to_text(const char *html, size_t len, nw_err *err);

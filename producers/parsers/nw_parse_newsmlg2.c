@@ -920,6 +920,17 @@ static int map_inline_xml(g2_item *it, const xmlNode *ix, nw_err *err)
         free(ct);
         return 0;
     }
+    if (root) {
+        /* XHTML: clean the parsed tree itself, no serialize + re-parse */
+        nw_err herr = {0};
+        int rc = nw_html_add_bodies_node(it->story, container, &herr);
+        if (rc == NW_ENOMEM)
+            return nw_err_set(err, rc, "out of memory");
+        if (rc < 0)
+            nw_parse_warn(it->opts, "line %ld: body left out: %s", nw_xml_line(ix), herr.msg);
+        return 0;
+    }
+    /* bare text: the markup path splits it into paragraphs on blank lines */
     char *markup = nw_xml_inner_markup(container);
     if (!markup)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
