@@ -1,0 +1,804 @@
+/*
+ * forward-kafka — Kafka forwarding sink: settings, the records of the batch
+ * in flight (kept until acknowledged), the idempotent producer and its
+ * delivery reports, and the replay-mode emit path. Design in forward_kafka.h.
+ *
+ * Every call into this instance, delivery-report callbacks included (they
+ * run inside rd_kafka_poll/flush, which only write/flush/destroy call), comes
+ * from the one thread the host gives the instance: no locks.
+ */
+#include "forward_kafka.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nw_chain.h"
+#include "nw_kafka.h"
+
+#define HDR_FORWARDED_BY "nw-forwarded-by"
+#define HDR_ORIGIN_TOPIC "nw-origin-topic"
+#define HDR_ORIGIN_PARTITION "nw-origin-partition"
+#define HDR_ORIGIN_OFFSET "nw-origin-offset"
+#define HDR_PUB_STATUS "nw-pub-status"
+
+#define SETTING_NAMES "brokers, topic_prefix, flush_timeout, queue_full_timeout, kafka.*"
+
+typedef enum rec_state {
+    REC_UNSENT = 0, /* not handed to librdkafka yet (or the producer was rebuilt) */
+    REC_INFLIGHT,   /* produced, delivery report pending */
+    REC_ACKED,      /* acknowledged by Kafka (or emitted in replay mode) */
+    REC_FAILED,     /* transient delivery failure: produced again by flush() */
+    REC_PERMANENT,  /* Kafka refuses it for good */
+    REC_DEAD,       /* reported FATAL to the host, which dead-letters it: settled */
+} rec_state;
+
+/* One forwarded record: everything needed to produce it again. */
+typedef struct fk_record {
+    char *origin_topic; /* identity of the input story, with partition and offset */
+    int32_t origin_partition;
+    int64_t origin_offset;
+    char *topic;
+    char *key;
+    char *value;
+    size_t value_len;
+    nw_plugin_header *hdrs; /* owned names and values */
+    size_t nhdrs;
+    rec_state state;
+    bool sent_once;
+    rd_kafka_resp_err_t err; /* last delivery error */
+} fk_record;
+
+typedef struct forward_kafka {
+    char *name; /* instance name, the nw-forwarded-by header */
+    char *prefix;
+    int64_t flush_timeout_ms, queue_full_timeout_ms;
+    const nw_plugin_api *api;
+    rd_kafka_conf_t *conf; /* template, duplicated for every producer built */
+    rd_kafka_t *rk;        /* NULL in replay mode */
+    bool fatal;            /* the producer hit a fatal error: rebuild it */
+    size_t inflight;       /* records produced and not yet reported */
+    fk_record *recs;       /* the current batch, until every record is settled */
+    size_t nrec, cap;
+    size_t *index;         /* open addressing over recs by origin: slot = idx + 1 */
+    size_t index_cap;
+    nw_forward_kafka_stats stats;
+} forward_kafka;
+
+/* ------------------------------------------------------------------ helpers */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fk_log(const forward_kafka *fk, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fk_log(const forward_kafka *fk, int level, const char *fmt, ...)
+{
+    if (!fk->api || !fk->api->log)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fk->api->log(fk->api->host, level, "%s", buf);
+}
+
+static char *dup_n(const void *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* "250ms", "10s", "2m" or a bare number of milliseconds. */
+static int parse_duration_ms(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -1;
+    int64_t mul = 1;
+    if (!strcmp(end, "") || !strcmp(end, "ms"))
+        mul = 1;
+    else if (!strcmp(end, "s"))
+        mul = 1000;
+    else if (!strcmp(end, "m"))
+        mul = 60000;
+    else
+        return -1;
+    if (v > INT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+/* Errors no retry can fix: the story is dead-lettered. */
+static bool is_permanent(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR__INVALID_TYPE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The topic a filter chose with set_route(), or NULL. The ABI has no getter
+ * for it yet; this built-in plugin runs inside the host, whose host_ref is
+ * the nw_chain_msg embedding the story (nw_chain.h). The check keeps a
+ * caller that passes anything else (NULL, its own pointer) safe. */
+static const char *story_route(const nw_plugin_msg *m)
+{
+    const nw_chain_msg *cm = m->host_ref;
+    if (!cm || (const void *)&cm->pub != (const void *)m)
+        return NULL;
+    return cm->route && *cm->route ? cm->route : NULL;
+}
+
+/* -------------------------------------------------------------------- index */
+
+static size_t origin_hash(const char *topic, int32_t partition, int64_t offset)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ (uint32_t)partition) * 1099511628211ULL;
+    h = (h ^ (uint64_t)offset) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool index_find(const forward_kafka *fk, const nw_plugin_msg *m, size_t *out)
+{
+    if (!fk->index_cap)
+        return false;
+    size_t mask = fk->index_cap - 1;
+    for (size_t s = origin_hash(m->topic, m->partition, m->offset) & mask;; s = (s + 1) & mask) {
+        size_t slot = fk->index[s];
+        if (!slot)
+            return false;
+        const fk_record *r = &fk->recs[slot - 1];
+        if (r->origin_offset == m->offset && r->origin_partition == m->partition &&
+            !strcmp(r->origin_topic, m->topic)) {
+            *out = slot - 1;
+            return true;
+        }
+    }
+}
+
+static void index_put(forward_kafka *fk, size_t idx)
+{
+    const fk_record *r = &fk->recs[idx];
+    size_t mask = fk->index_cap - 1;
+    size_t s = origin_hash(r->origin_topic, r->origin_partition, r->origin_offset) & mask;
+    while (fk->index[s])
+        s = (s + 1) & mask;
+    fk->index[s] = idx + 1;
+}
+
+/* Room for one more record (load factor <= 1/2). Returns 0 or -1. */
+static int index_reserve(forward_kafka *fk)
+{
+    if ((fk->nrec + 1) * 2 <= fk->index_cap)
+        return 0;
+    size_t cap = fk->index_cap ? fk->index_cap * 2 : 256;
+    size_t *ix = calloc(cap, sizeof *ix);
+    if (!ix)
+        return -1;
+    free(fk->index);
+    fk->index = ix;
+    fk->index_cap = cap;
+    for (size_t i = 0; i < fk->nrec; i++)
+        index_put(fk, i);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ records */
+
+static void record_free(fk_record *r)
+{
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        free((char *)r->hdrs[i].name);
+        free((void *)r->hdrs[i].value);
+    }
+    free(r->hdrs);
+    free(r->origin_topic);
+    free(r->topic);
+    free(r->key);
+    free(r->value);
+    memset(r, 0, sizeof *r);
+}
+
+/* Forget every record; only when none is in flight. */
+static void records_clear(forward_kafka *fk)
+{
+    for (size_t i = 0; i < fk->nrec; i++)
+        record_free(&fk->recs[i]);
+    fk->nrec = 0;
+    if (fk->index)
+        memset(fk->index, 0, fk->index_cap * sizeof *fk->index);
+}
+
+static int record_add_header(fk_record *r, size_t *cap, const char *name, const void *value,
+                             size_t len)
+{
+    if (r->nhdrs == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        nw_plugin_header *h = realloc(r->hdrs, c * sizeof *h);
+        if (!h)
+            return -1;
+        r->hdrs = h;
+        *cap = c;
+    }
+    char *n = strdup(name);
+    char *v = dup_n(value ? value : "", value ? len : 0);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -1;
+    }
+    r->hdrs[r->nhdrs++] = (nw_plugin_header){n, v, value ? len : 0};
+    return 0;
+}
+
+static bool is_own_header(const char *name)
+{
+    return !strcmp(name, HDR_FORWARDED_BY) || !strcmp(name, HDR_ORIGIN_TOPIC) ||
+           !strcmp(name, HDR_ORIGIN_PARTITION) || !strcmp(name, HDR_ORIGIN_OFFSET) ||
+           !strcmp(name, HDR_PUB_STATUS);
+}
+
+/* Headers of the forwarded record: the story's (input + added by filters),
+ * minus any older copies of ours, then ours. */
+static int record_headers(const forward_kafka *fk, fk_record *r, const nw_plugin_msg *m,
+                          const char *pub_status)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < m->header_count; i++) {
+        const nw_plugin_header *h = &m->headers[i];
+        if (h->name && !is_own_header(h->name) &&
+            record_add_header(r, &cap, h->name, h->value, h->value_len) < 0)
+            return -1;
+    }
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)m->partition);
+    snprintf(off, sizeof off, "%" PRId64, m->offset);
+    if (record_add_header(r, &cap, HDR_FORWARDED_BY, fk->name, strlen(fk->name)) < 0 ||
+        record_add_header(r, &cap, HDR_ORIGIN_TOPIC, m->topic, strlen(m->topic)) < 0 ||
+        record_add_header(r, &cap, HDR_ORIGIN_PARTITION, part, strlen(part)) < 0 ||
+        record_add_header(r, &cap, HDR_ORIGIN_OFFSET, off, strlen(off)) < 0)
+        return -1;
+    if (pub_status && record_add_header(r, &cap, HDR_PUB_STATUS, pub_status,
+                                        strlen(pub_status)) < 0)
+        return -1;
+    return 0;
+}
+
+/* Build the record for story m and index it as recs[*out]. FATAL for a story
+ * that can never be forwarded (not a JSON object, no uri, no valid topic). */
+static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, size_t *out,
+                                   char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(m->json, m->json_len, 0, &jerr);
+    if (!root || !json_is_object(root)) {
+        snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
+                 (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);
+        json_decref(root);
+        return NW_PLUGIN_FATAL;
+    }
+    const char *uri = m->uri && *m->uri ? m->uri : json_string_value(json_object_get(root, "uri"));
+    if (!uri || !*uri) {
+        snprintf(err, errlen, "story at %s/%d/%" PRId64 " has no uri (neither key nor field)",
+                 m->topic, (int)m->partition, m->offset);
+        json_decref(root);
+        return NW_PLUGIN_FATAL;
+    }
+    char topic[NW_TOPIC_NAME_MAX + 1];
+    nw_err terr = {0};
+    const char *route = story_route(m);
+    int trc = route ? nw_kafka_topic_name(NULL, route, topic, sizeof topic, &terr)
+                    : nw_kafka_topic_name(fk->prefix, m->category, topic, sizeof topic, &terr);
+    if (trc < 0) {
+        snprintf(err, errlen, "uri %s: no valid topic to forward to (%s '%s'): %s", uri,
+                 route ? "route" : "category", route ? route : m->category, terr.msg);
+        json_decref(root);
+        return NW_PLUGIN_FATAL;
+    }
+
+    if (fk->nrec == fk->cap) {
+        size_t cap = fk->cap ? fk->cap * 2 : 64;
+        fk_record *recs = realloc(fk->recs, cap * sizeof *recs);
+        if (!recs)
+            goto oom;
+        fk->recs = recs;
+        fk->cap = cap;
+    }
+    if (index_reserve(fk) < 0)
+        goto oom;
+    fk_record *r = &fk->recs[fk->nrec];
+    memset(r, 0, sizeof *r);
+    r->origin_topic = strdup(m->topic);
+    r->origin_partition = m->partition;
+    r->origin_offset = m->offset;
+    r->topic = strdup(topic);
+    r->key = strdup(uri);
+    r->value = dup_n(m->json, m->json_len);
+    r->value_len = m->json_len;
+    const char *pub_status = json_string_value(json_object_get(root, "pubStatus"));
+    if (!r->origin_topic || !r->topic || !r->key || !r->value ||
+        record_headers(fk, r, m, pub_status) < 0) {
+        record_free(r);
+        goto oom;
+    }
+    json_decref(root);
+    *out = fk->nrec++;
+    index_put(fk, *out);
+    return NW_PLUGIN_OK;
+oom:
+    json_decref(root);
+    snprintf(err, errlen, "out of memory building a record");
+    return NW_PLUGIN_RETRY;
+}
+
+/* ----------------------------------------------------------------- producer */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    forward_kafka *fk = opaque;
+    uintptr_t id = (uintptr_t)m->_private;
+    if (fk->inflight)
+        fk->inflight--;
+    if (!id || id > fk->nrec)
+        return;
+    fk_record *r = &fk->recs[id - 1];
+    if (r->state != REC_INFLIGHT)
+        return;
+    if (!m->err) {
+        r->state = REC_ACKED;
+        fk->stats.acked++;
+        return;
+    }
+    fk->stats.failed++;
+    r->err = m->err;
+    char fatal[256] = "";
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, fatal, sizeof fatal))
+        fk->fatal = true;
+    r->state = is_permanent(m->err) ? REC_PERMANENT : REC_FAILED;
+    fk_log(fk, r->state == REC_PERMANENT ? 0 : 1,
+           "delivery failed uri=\"%s\" topic=%s error=\"%s\"%s%s", r->key, r->topic,
+           rd_kafka_err2str(m->err), fatal[0] ? " fatal=" : "", fatal);
+}
+
+static rd_kafka_t *producer_new(forward_kafka *fk, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_dup(fk->conf);
+    if (!conf) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, fk);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf); /* not taken on failure */
+        snprintf(err, errlen, "kafka: %s", errstr);
+        return NULL;
+    }
+    /* rd_kafka_new() succeeded: conf is owned by rk */
+    return rk;
+}
+
+/* Purge what is queued or in flight, collect its (failed) reports, destroy. */
+static void producer_drop(forward_kafka *fk)
+{
+    if (!fk->rk)
+        return;
+    rd_kafka_purge(fk->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(fk->rk, 1000);
+    rd_kafka_destroy(fk->rk);
+    fk->rk = NULL;
+    fk->inflight = 0;
+    for (size_t i = 0; i < fk->nrec; i++)
+        if (fk->recs[i].state == REC_INFLIGHT)
+            fk->recs[i].state = REC_FAILED;
+}
+
+/* After a fatal (idempotence) error the producer is unusable: build a new
+ * one; every record not acknowledged is produced again. */
+static nw_plugin_status producer_ready(forward_kafka *fk, char *err, size_t errlen)
+{
+    if (fk->rk && !fk->fatal && rd_kafka_fatal_error(fk->rk, NULL, 0) != 0)
+        fk->fatal = true;
+    if (fk->rk && !fk->fatal)
+        return NW_PLUGIN_OK;
+    if (fk->fatal)
+        fk_log(fk, 1, "producer hit a fatal error; rebuilding it and re-sending %zu records",
+               fk->nrec);
+    producer_drop(fk);
+    fk->fatal = false;
+    fk->rk = producer_new(fk, err, errlen);
+    if (!fk->rk)
+        return NW_PLUGIN_RETRY;
+    fk->stats.recreated++;
+    return NW_PLUGIN_OK;
+}
+
+/* Replay mode: hand the record to the host instead of Kafka. */
+static nw_plugin_status emit_record(forward_kafka *fk, fk_record *r, char *err, size_t errlen)
+{
+    if (fk->api->emit(fk->api->host, r->topic, r->key, r->value, r->value_len, r->hdrs,
+                      r->nhdrs) < 0) {
+        snprintf(err, errlen, "replay output not writable (uri %s)", r->key);
+        return NW_PLUGIN_RETRY;
+    }
+    r->state = REC_ACKED;
+    fk->stats.emitted++;
+    return NW_PLUGIN_OK;
+}
+
+/* Produce recs[idx]. A full local queue is polled and retried for
+ * queue_full_timeout, then RETRY. FATAL when Kafka can never take it. */
+static nw_plugin_status produce_record(forward_kafka *fk, size_t idx, char *err, size_t errlen)
+{
+    fk_record *r = &fk->recs[idx];
+    rd_kafka_headers_t *h = rd_kafka_headers_new(r->nhdrs);
+    for (size_t i = 0; i < r->nhdrs; i++)
+        rd_kafka_header_add(h, r->hdrs[i].name, -1, r->hdrs[i].value,
+                            (ssize_t)r->hdrs[i].value_len);
+    int64_t deadline = now_ms() + fk->queue_full_timeout_ms;
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            fk->rk, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_KEY(r->key, strlen(r->key)),
+            RD_KAFKA_V_VALUE(r->value, r->value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)),
+            RD_KAFKA_V_END);
+        if (!e) { /* the headers now belong to the message */
+            if (r->sent_once)
+                fk->stats.resent++;
+            r->sent_once = true;
+            r->state = REC_INFLIGHT;
+            fk->inflight++;
+            fk->stats.produced++;
+            return NW_PLUGIN_OK;
+        }
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            fk->stats.queue_full++;
+            if (now_ms() < deadline) {
+                rd_kafka_poll(fk->rk, 100); /* serve delivery reports: frees room */
+                r = &fk->recs[idx];
+                continue;
+            }
+            snprintf(err, errlen, "local producer queue still full after %" PRId64 " ms "
+                                  "(Kafka slow or unreachable)",
+                     fk->queue_full_timeout_ms);
+            rd_kafka_headers_destroy(h);
+            return NW_PLUGIN_RETRY;
+        }
+        rd_kafka_headers_destroy(h); /* not taken on failure */
+        r->err = e;
+        if (e == RD_KAFKA_RESP_ERR__FATAL)
+            fk->fatal = true;
+        if (is_permanent(e)) {
+            r->state = REC_PERMANENT;
+            snprintf(err, errlen, "uri %s to %s refused: %s (%zu bytes)", r->key, r->topic,
+                     rd_kafka_err2str(e), r->value_len);
+            return NW_PLUGIN_FATAL;
+        }
+        snprintf(err, errlen, "producing uri %s to %s: %s", r->key, r->topic,
+                 rd_kafka_err2str(e));
+        return NW_PLUGIN_RETRY;
+    }
+}
+
+static nw_plugin_status send_record(forward_kafka *fk, size_t idx, char *err, size_t errlen)
+{
+    if (fk->api && fk->api->emit)
+        return emit_record(fk, &fk->recs[idx], err, errlen);
+    return produce_record(fk, idx, err, errlen);
+}
+
+/* Serve delivery reports until nothing is in flight or the deadline. */
+static void wait_reports(forward_kafka *fk, int64_t deadline)
+{
+    while (fk->rk && fk->inflight && !fk->fatal) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        rd_kafka_flush(fk->rk, (int)(left < 100 ? left : 100));
+    }
+}
+
+/* ------------------------------------------------------------------ plugin */
+
+static void fk_destroy(void *state);
+
+static int set_kafka(forward_kafka *fk, const char *key, const char *value, int line, char *err,
+                     size_t errlen)
+{
+    nw_err e = {0};
+    if (!strcmp(key, "enable.idempotence") && strcmp(value, "true")) {
+        snprintf(err, errlen, "kafka.%s: forward-kafka always uses an idempotent producer "
+                              "(must be true, got '%s')", key, value);
+        return -1;
+    }
+    if (!strcmp(key, "acks") && strcmp(value, "all") && strcmp(value, "-1")) {
+        snprintf(err, errlen, "kafka.%s: forward-kafka needs acks=all (a forward counts as done "
+                              "only when every in-sync replica has it), got '%s'", key, value);
+        return -1;
+    }
+    if (nw_kafka_conf_set(fk->conf, key, value, &e) < 0) {
+        if (line > 0)
+            snprintf(err, errlen, "%s (line %d)", e.msg, line);
+        else
+            snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
+{
+    forward_kafka *fk = calloc(1, sizeof *fk);
+    if (!fk) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    fk->api = cfg->api;
+    fk->flush_timeout_ms = 10000;
+    fk->queue_full_timeout_ms = 5000;
+    const char *brokers = NULL, *prefix = NW_TOPIC_PREFIX_ENRICHED;
+    bool bootstrap_in_kafka = false;
+    nw_err e = {0};
+    fk->name = strdup(cfg->instance_name ? cfg->instance_name : "forward-kafka");
+    fk->conf = nw_kafka_conf_new(NULL, NULL, &e);
+    if (!fk->name || !fk->conf) {
+        snprintf(err, errlen, "%s", fk->conf ? "out of memory" : e.msg);
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->setting_count; i++) {
+        const nw_plugin_setting *s = &cfg->settings[i];
+        if (!strcmp(s->key, "brokers")) {
+            brokers = s->value;
+        } else if (!strcmp(s->key, "topic_prefix")) {
+            prefix = s->value;
+        } else if (!strcmp(s->key, "flush_timeout") || !strcmp(s->key, "queue_full_timeout")) {
+            int64_t *dst = s->key[0] == 'f' ? &fk->flush_timeout_ms : &fk->queue_full_timeout_ms;
+            if (parse_duration_ms(s->value, dst) < 0 || *dst < 1) {
+                snprintf(err, errlen, "%s: expected a duration such as 500ms or 10s, got '%s'",
+                         s->key, s->value);
+                goto fail;
+            }
+        } else if (!strncmp(s->key, "kafka.", 6) && s->key[6]) {
+            bootstrap_in_kafka |= !strcmp(s->key + 6, "bootstrap.servers") ||
+                                  !strcmp(s->key + 6, "metadata.broker.list");
+            if (set_kafka(fk, s->key + 6, s->value, s->line, err, errlen) < 0)
+                goto fail;
+        } else {
+            snprintf(err, errlen, "unknown key '%s' (forward-kafka accepts: " SETTING_NAMES ")",
+                     s->key);
+            goto fail;
+        }
+    }
+    char probe[NW_TOPIC_NAME_MAX + 1];
+    if (nw_kafka_topic_name(prefix, "x", probe, sizeof probe, &e) < 0) {
+        snprintf(err, errlen, "topic_prefix: '%s' cannot start a topic name: %s", prefix, e.msg);
+        goto fail;
+    }
+    if (!(fk->prefix = strdup(prefix))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if ((brokers && set_kafka(fk, "bootstrap.servers", brokers, 0, err, errlen) < 0) ||
+        set_kafka(fk, "enable.idempotence", "true", 0, err, errlen) < 0 ||
+        set_kafka(fk, "acks", "all", 0, err, errlen) < 0)
+        goto fail;
+
+    if (fk->api && fk->api->emit) {
+        fk_log(fk, 2, "replay mode: records go to the replay output, not to Kafka");
+        return fk; /* replay mode: never connect anywhere */
+    }
+    if ((!brokers || !*brokers) && !bootstrap_in_kafka) {
+        snprintf(err, errlen, "brokers: required (bootstrap servers of the cluster to forward "
+                              "to, e.g. localhost:9092; or set kafka.bootstrap.servers)");
+        goto fail;
+    }
+    if (!(fk->rk = producer_new(fk, err, errlen)))
+        goto fail;
+    return fk;
+fail:
+    fk_destroy(fk);
+    return NULL;
+}
+
+static void fk_destroy(void *state)
+{
+    forward_kafka *fk = state;
+    if (!fk)
+        return;
+    if (fk->inflight)
+        fk_log(fk, 1, "destroyed with %zu records not acknowledged (they are redelivered "
+                      "from the uncommitted input)", fk->inflight);
+    producer_drop(fk);
+    records_clear(fk);
+    free(fk->recs);
+    free(fk->index);
+    if (fk->conf)
+        rd_kafka_conf_destroy(fk->conf);
+    free(fk->prefix);
+    free(fk->name);
+    free(fk);
+}
+
+nw_forward_kafka_stats nw_forward_kafka_get_stats(const void *state)
+{
+    return ((const forward_kafka *)state)->stats;
+}
+
+static nw_plugin_status fk_write(void *state, nw_plugin_msg *const *batch, size_t count,
+                                 size_t *failed_index, char *err, size_t errlen)
+{
+    forward_kafka *fk = state;
+    bool replay = fk->api && fk->api->emit;
+    if (!replay) {
+        nw_plugin_status st = producer_ready(fk, err, errlen);
+        if (st != NW_PLUGIN_OK)
+            return st;
+    }
+    size_t *ids = malloc((count ? count : 1) * sizeof *ids);
+    if (!ids) {
+        snprintf(err, errlen, "out of memory");
+        return NW_PLUGIN_RETRY;
+    }
+    nw_plugin_status st = NW_PLUGIN_OK;
+    size_t i;
+    for (i = 0; i < count; i++) {
+        size_t r;
+        if (index_find(fk, batch[i], &r)) {
+            fk->stats.skipped += fk->recs[r].state == REC_ACKED ||
+                                 fk->recs[r].state == REC_INFLIGHT;
+        } else if ((st = record_add(fk, batch[i], &r, err, errlen)) != NW_PLUGIN_OK) {
+            break;
+        }
+        ids[i] = r;
+        rec_state rs = fk->recs[r].state;
+        if (rs == REC_PERMANENT || rs == REC_DEAD) {
+            snprintf(err, errlen, "uri %s to %s refused: %s", fk->recs[r].key,
+                     fk->recs[r].topic, rd_kafka_err2str(fk->recs[r].err));
+            fk->recs[r].state = REC_DEAD;
+            st = NW_PLUGIN_FATAL;
+            break;
+        }
+        if (rs == REC_UNSENT || rs == REC_FAILED) {
+            st = send_record(fk, r, err, errlen);
+            if (st == NW_PLUGIN_FATAL)
+                fk->recs[r].state = REC_DEAD;
+            if (st != NW_PLUGIN_OK)
+                break;
+        }
+        if (!replay)
+            rd_kafka_poll(fk->rk, 0);
+    }
+    if (st == NW_PLUGIN_OK && !replay) {
+        /* Wait for this batch's reports so a story Kafka refuses for good is
+         * named by index (dead-lettered alone); transient failures and
+         * reports still missing are flush()'s business. */
+        wait_reports(fk, now_ms() + fk->flush_timeout_ms);
+        for (i = 0; i < count; i++)
+            if (fk->recs[ids[i]].state == REC_PERMANENT) {
+                fk_record *r = &fk->recs[ids[i]];
+                snprintf(err, errlen, "uri %s to %s refused by Kafka: %s", r->key, r->topic,
+                         rd_kafka_err2str(r->err));
+                r->state = REC_DEAD;
+                st = NW_PLUGIN_FATAL;
+                break;
+            }
+    }
+    if (st == NW_PLUGIN_FATAL)
+        *failed_index = i;
+    free(ids);
+    return st;
+}
+
+static nw_plugin_status fk_flush(void *state, char *err, size_t errlen)
+{
+    forward_kafka *fk = state;
+    if (!fk->nrec && !fk->inflight)
+        return NW_PLUGIN_OK;
+    bool replay = fk->api && fk->api->emit;
+    int64_t deadline = now_ms() + fk->flush_timeout_ms;
+    size_t pending, permanent;
+    const fk_record *first_bad = NULL;
+    for (;;) {
+        if (!replay) {
+            nw_plugin_status st = producer_ready(fk, err, errlen);
+            if (st != NW_PLUGIN_OK)
+                return st;
+        }
+        for (size_t i = 0; i < fk->nrec; i++) {
+            rec_state rs = fk->recs[i].state;
+            if (rs != REC_UNSENT && rs != REC_FAILED)
+                continue;
+            nw_plugin_status st = send_record(fk, i, err, errlen);
+            if (st == NW_PLUGIN_RETRY)
+                return st;
+            /* FATAL: recs[i] is now REC_PERMANENT, counted below */
+        }
+        wait_reports(fk, deadline);
+        pending = permanent = 0;
+        first_bad = NULL;
+        for (size_t i = 0; i < fk->nrec; i++) {
+            rec_state rs = fk->recs[i].state;
+            if (rs == REC_PERMANENT && !permanent++)
+                first_bad = &fk->recs[i];
+            pending += rs == REC_UNSENT || rs == REC_INFLIGHT || rs == REC_FAILED;
+        }
+        bool resend = false;
+        for (size_t i = 0; i < fk->nrec && !resend; i++)
+            resend = fk->recs[i].state == REC_FAILED || fk->recs[i].state == REC_UNSENT;
+        if (!resend || fk->fatal || now_ms() + 100 >= deadline)
+            break;
+        if (fk->rk)
+            rd_kafka_poll(fk->rk, 100); /* transient failure: a breath, then re-send */
+    }
+    if (pending || fk->fatal) {
+        const fk_record *r = NULL;
+        for (size_t i = 0; i < fk->nrec && !r; i++)
+            if (fk->recs[i].state == REC_FAILED)
+                r = &fk->recs[i];
+        snprintf(err, errlen, "%zu of %zu forwarded stories not acknowledged within %" PRId64
+                              " ms%s%s",
+                 pending, fk->nrec, fk->flush_timeout_ms, r ? "; last error: " : "",
+                 r ? rd_kafka_err2str(r->err) : "");
+        return NW_PLUGIN_RETRY;
+    }
+    if (permanent) {
+        /* Refused by Kafka when re-sent: the host cannot tell which story,
+         * so it dead-letters the batch. Nothing is in flight any more. */
+        snprintf(err, errlen, "%zu forwarded stories refused by Kafka, first uri %s to %s: %s",
+                 permanent, first_bad->key, first_bad->topic, rd_kafka_err2str(first_bad->err));
+        records_clear(fk);
+        return NW_PLUGIN_FATAL;
+    }
+    records_clear(fk);
+    return NW_PLUGIN_OK;
+}
+
+const nw_plugin_descriptor nw_plugin_forward_kafka = {
+    .abi_version = NW_PLUGIN_ABI_VERSION,
+    .name = "forward-kafka",
+    .kind = NW_PLUGIN_SINK,
+    .description = "republish stories to enriched.<category> (idempotent producer, acked)",
+    .init = fk_init,
+    .process = NULL,
+    .write = fk_write,
+    .flush = fk_flush,
+    .destroy = fk_destroy,
+};

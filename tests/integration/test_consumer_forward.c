@@ -1,0 +1,265 @@
+/*
+ * test_consumer_forward — deploy/consumer-forward.yaml, as shipped, run once
+ * against `newswire broker`: stories published with `newswire-producer
+ * --once` go through archive-fs then forward-kafka; every enriched.<category>
+ * topic must hold its stories once, keyed by uri, with the producer's headers
+ * carried and the forward headers added, the archive must hold them too and
+ * the group must have committed everything. Only the addresses and the
+ * archive root are overridden (environment, as a container would).
+ */
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nw_config.h"
+#include "nw_testutil.h"
+
+static pid_t broker_pid = -1;
+static char *tmp;
+
+static void teardown(void)
+{
+    if (broker_pid > 0)
+        nw_test_stop(broker_pid, 5);
+    broker_pid = -1;
+    if (tmp)
+        nw_test_rm_rf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(consumer_forward, .fini = teardown);
+
+/* `newswire broker` as a child that dies with us; returns the bootstrap. */
+static char *start_broker(void)
+{
+    char *bin = nw_test_bin_path("producers/newswire");
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    broker_pid = fork();
+    cr_assert_geq(broker_pid, 0);
+    if (broker_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execl(bin, bin, "broker", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char *line = nw_test_read_line(p[0], 20);
+    cr_assert_not_null(line, "broker printed no bootstrap line");
+    cr_assert_eq(strncmp(line, "bootstrap=", 10), 0, "unexpected first line: %s", line);
+    char *bs = strdup(line + 10);
+    bs[strcspn(bs, "\r\n")] = '\0';
+    free(line);
+    free(bin);
+    return bs;
+}
+
+static void write_story(const char *dir, const char *name, const char *headline,
+                        const char *categories)
+{
+    char path[4096], text[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(text, sizeof text,
+             "%s\n\nSource:AFP Published: 2024-03-0%d 10:15:00\n\n"
+             "%s, the wire reported on Tuesday, in a story written for this test.\n\n"
+             "Posted in: %s\n",
+             headline, (int)strlen(name) % 9 + 1, headline, categories);
+    cr_assert_eq(nw_test_write_file(path, text, strlen(text)), 0);
+}
+
+typedef struct got {
+    rd_kafka_message_t *m[64];
+    int n;
+    rd_kafka_t *rk;
+} got;
+
+/* Every message of `topic` from the beginning: until `want` arrived, then a
+ * little longer to catch duplicates. */
+static void read_topic(const char *bs, const char *topic, int want, got *g)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", "nwtest-forward-reader", errstr, sizeof errstr);
+    g->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(g->rk, "%s", errstr);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    cr_assert_eq(rd_kafka_metadata(g->rk, 0, rkt, &md, 10000), 0);
+    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic,
+                 rd_kafka_err2str(md->topics[0].err));
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (int p = 0; p < md->topics[0].partition_cnt; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    cr_assert_eq(rd_kafka_assign(g->rk, parts), 0);
+    rd_kafka_topic_partition_list_destroy(parts);
+    g->n = 0;
+    for (int i = 0, extra = 0; i < 100 && g->n < 64 && extra < 5; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
+        if (m && !m->err)
+            g->m[g->n++] = m;
+        else if (m)
+            rd_kafka_message_destroy(m);
+        if (g->n >= want)
+            extra++;
+    }
+}
+
+static void got_free(got *g)
+{
+    for (int i = 0; i < g->n; i++)
+        rd_kafka_message_destroy(g->m[i]);
+    rd_kafka_consumer_close(g->rk);
+    rd_kafka_destroy(g->rk);
+}
+
+static const char *hdr(rd_kafka_message_t *m, const char *name, char *buf, size_t len)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vlen;
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vlen))
+        return NULL;
+    snprintf(buf, len, "%.*s", (int)vlen, (const char *)v);
+    return buf;
+}
+
+/* Lines of every .jsonl file under dir, appended to *all. */
+static int archive_lines(const char *dir, char **all)
+{
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "find '%s' -name '*.jsonl' -type f | sort", dir);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char path[4096];
+    int lines = 0;
+    while (fgets(path, sizeof path, f)) {
+        path[strcspn(path, "\n")] = '\0';
+        char *c = nw_test_read_file(path, NULL);
+        cr_assert_not_null(c);
+        for (char *p = c; *p; p++)
+            lines += *p == '\n';
+        *all = realloc(*all, strlen(*all) + strlen(c) + 1);
+        strcat(*all, c);
+        free(c);
+    }
+    pclose(f);
+    return lines;
+}
+
+Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_headers,
+     .timeout = 240)
+{
+    tmp = nw_test_mkdtemp("consumer-forward");
+    char *bs = start_broker();
+
+    char in[4096], archive[4096];
+    snprintf(in, sizeof in, "%s/in", tmp);
+    snprintf(archive, sizeof archive, "%s/archive", tmp);
+    cr_assert_eq(mkdir(in, 0755), 0);
+    write_story(in, "a.txt", "Ceasefire talks resume in Cairo", "Mid-East, Americas");
+    write_story(in, "bb.txt", "Cup final goes to extra time", "Sport");
+    write_story(in, "ccc.txt", "Central bank holds rates", "Business");
+
+    char *producer = nw_test_bin_path("producers/newswire-producer");
+    char *pargv[] = {producer, "--brokers", bs, "--once", in, NULL};
+    char *out = NULL, *errout = NULL;
+    int rc = nw_test_run(pargv, NULL, 60, &out, &errout);
+    cr_assert_eq(rc, 0, "producer exit %d\n%s", rc, errout);
+    free(out), free(errout);
+
+    /* the shipped example, with the addresses and the root overridden */
+    char *config = NULL;
+    {
+        const char *src = getenv("NW_SOURCE_DIR");
+        cr_assert_not_null(src, "NW_SOURCE_DIR not set");
+        size_t n = strlen(src) + 64;
+        config = malloc(n);
+        snprintf(config, n, "%s/deploy/consumer-forward.yaml", src);
+    }
+    setenv("NEWSWIRE_KAFKA__BOOTSTRAP__SERVERS", bs, 1);
+    setenv("NEWSWIRE_KAFKA__SESSION__TIMEOUT__MS", "6000", 1);
+    setenv("NEWSWIRE_CHAIN__0__ROOT", archive, 1);
+    setenv("NEWSWIRE_CHAIN__1__BROKERS", bs, 1);
+    setenv("NEWSWIRE_HTTP__LISTEN", "", 1);
+
+    /* it loads and validates as a config (the same check the binary does) */
+    nw_config *cfg = NULL;
+    nw_err err = {0};
+    cr_assert_eq(nw_config_load_file(config, &cfg, &err), 0, "%s", err.msg);
+    nw_config_free(cfg);
+
+    char *consumer = nw_test_bin_path("consumers/newswire-consumer");
+    char *cargv[] = {consumer, "--config", config, "--group", "nwtest-forward",
+                     "--exit-when-idle", "3000", NULL};
+    rc = nw_test_run(cargv, NULL, 120, &out, &errout);
+    cr_assert_eq(rc, 0, "consumer exit %d\n%s", rc, errout);
+    free(out), free(errout);
+
+    /* archive: one line per (story, category) */
+    char *lines = strdup("");
+    cr_assert_eq(archive_lines(archive, &lines), 4, "archive:\n%s", lines);
+
+    struct {
+        const char *topic, *origin, *needle;
+    } want[] = {
+        {"enriched.mid-east", "news.mid-east", "Ceasefire talks"},
+        {"enriched.americas", "news.americas", "Ceasefire talks"},
+        {"enriched.sport", "news.sport", "Cup final"},
+        {"enriched.business", "news.business", "Central bank"},
+    };
+    char b[256], b2[256];
+    char ceasefire_uri[256] = "";
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        got g;
+        read_topic(bs, want[i].topic, 1, &g);
+        cr_assert_eq(g.n, 1, "%s holds %d messages", want[i].topic, g.n);
+        rd_kafka_message_t *m = g.m[0];
+        char *value = strndup(m->payload, m->len);
+        cr_assert(strstr(value, want[i].needle), "%s: %s", want[i].topic, value);
+        /* key = uri, and that uri is the one archived */
+        cr_assert_gt(m->key_len, 0, "%s: no key", want[i].topic);
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)m->key_len, (const char *)m->key);
+        char quoted[300];
+        snprintf(quoted, sizeof quoted, "\"uri\":\"%s\"", key);
+        cr_assert(strstr(value, quoted) || strstr(value, key), "%s: key %s not the uri of %s",
+                  want[i].topic, key, value);
+        cr_assert(strstr(lines, key), "%s: %s not archived", want[i].topic, key);
+        if (!strcmp(want[i].needle, "Ceasefire talks")) {
+            if (!ceasefire_uri[0])
+                snprintf(ceasefire_uri, sizeof ceasefire_uri, "%s", key);
+            else
+                cr_assert_str_eq(key, ceasefire_uri, "one story, one key in both categories");
+        }
+        /* producer headers carried, forward headers added */
+        cr_assert_not_null(hdr(m, "nw-trace-id", b, sizeof b), "%s: nw-trace-id lost",
+                           want[i].topic);
+        cr_assert_str_eq(hdr(m, "nw-schema", b, sizeof b), "ninjs/3.1");
+        cr_assert_str_eq(hdr(m, "content-type", b, sizeof b), "application/json");
+        cr_assert_str_eq(hdr(m, "nw-forwarded-by", b, sizeof b), "forward-kafka");
+        cr_assert_str_eq(hdr(m, "nw-origin-topic", b2, sizeof b2), want[i].origin);
+        cr_assert_str_eq(hdr(m, "nw-origin-offset", b, sizeof b), "0");
+        cr_assert_not_null(hdr(m, "nw-origin-partition", b, sizeof b));
+        free(value);
+        got_free(&g);
+    }
+    free(lines);
+    free(consumer);
+    free(producer);
+    free(config);
+    free(bs);
+}

@@ -1,0 +1,503 @@
+/*
+ * test_forward_kafka — the forward-kafka sink through its descriptor against
+ * the embedded broker (nw_broker, in-process): topics by category and by
+ * route, keys, carried and added headers, kills forwarded, a retried write
+ * sends nothing twice, a broker that goes down makes flush() answer RETRY
+ * and nothing is lost once it is back, permanent refusals are named by
+ * index, replay mode (emit) and config validation.
+ */
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward_kafka.h"
+#include "nw_chain.h"
+#include "nw_kafka.h"
+
+static const nw_plugin_descriptor *fk = &nw_plugin_forward_kafka;
+static nw_broker *broker;
+
+static void test_log(void *host, int level, const char *fmt, ...)
+{
+    (void)host;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "[forward-kafka %d] ", level);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static nw_plugin_api api = {.log = test_log};
+
+static void teardown(void)
+{
+    nw_broker_free(broker);
+    broker = NULL;
+}
+
+TestSuite(forward_kafka, .fini = teardown);
+
+static const char *start_broker(void)
+{
+    nw_err err = {0};
+    broker = nw_broker_new(1, 2, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    return nw_broker_bootstrap(broker);
+}
+
+/* init with `settings` (NULL-terminated key, value pairs). */
+static void *open_sink(const nw_plugin_api *a, char *err, size_t errlen, ...)
+{
+    nw_plugin_setting s[16];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, errlen);
+    for (const char *k; n < 16 && (k = va_arg(ap, const char *));) {
+        s[n] = (nw_plugin_setting){k, va_arg(ap, const char *), (int)n + 1};
+        n++;
+    }
+    va_end(ap);
+    nw_plugin_config cfg = {"fwd-test", "test.yaml", s, n, a};
+    return fk->init(&cfg, err, errlen);
+}
+
+static void story(nw_chain_msg *m, const char *topic, int32_t p, int64_t o, const char *uri,
+                  const char *json)
+{
+    cr_assert_eq(nw_chain_msg_init(m, topic, "news.", p, o, uri, strlen(uri), json,
+                                   strlen(json), 1450226583000, NULL),
+                 0);
+}
+
+static char *story_json(const char *uri, const char *status)
+{
+    char *buf = malloc(512);
+    snprintf(buf, 512,
+             "{\"uri\":\"%s\",\"type\":\"text\",\"pubStatus\":\"%s\","
+             "\"headlines\":[{\"value\":\"Headline of %s\"}]}",
+             uri, status, uri);
+    return buf;
+}
+
+/* ------------------------------------------------------------- read back */
+
+typedef struct got {
+    rd_kafka_message_t *m[256];
+    int n;
+    rd_kafka_t *rk;
+} got;
+
+/* Every message of `topic` (all partitions, from the beginning), reading
+ * until `want` arrived or ~timeout_ms passed. */
+static void read_topic(const char *bs, const char *topic, int want, int timeout_ms, got *g)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    cr_assert_eq(rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr), 0);
+    cr_assert_eq(rd_kafka_conf_set(conf, "group.id", "fwd-reader", errstr, sizeof errstr), 0);
+    g->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(g->rk, "%s", errstr);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    cr_assert_eq(rd_kafka_metadata(g->rk, 0, rkt, &md, 10000), 0);
+    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic,
+                 rd_kafka_err2str(md->topics[0].err));
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (int p = 0; p < md->topics[0].partition_cnt; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    cr_assert_eq(rd_kafka_assign(g->rk, parts), 0);
+    rd_kafka_topic_partition_list_destroy(parts);
+    g->n = 0;
+    /* after `want`, linger a little to catch extra (duplicate) messages */
+    for (int waited = 0, extra = 0; waited < timeout_ms && g->n < 256 && extra < 5;
+         waited += 100) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
+        if (m && !m->err)
+            g->m[g->n++] = m;
+        else if (m)
+            rd_kafka_message_destroy(m);
+        if (g->n >= want)
+            extra++;
+    }
+}
+
+static void got_free(got *g)
+{
+    for (int i = 0; i < g->n; i++)
+        rd_kafka_message_destroy(g->m[i]);
+    rd_kafka_consumer_close(g->rk);
+    rd_kafka_destroy(g->rk);
+}
+
+/* The last value of header `name` as a string, or NULL. */
+static const char *hdr(rd_kafka_message_t *m, const char *name, char *buf, size_t len)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vlen;
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vlen))
+        return NULL;
+    snprintf(buf, len, "%.*s", (int)vlen, (const char *)v);
+    return buf;
+}
+
+static size_t hdr_count(rd_kafka_message_t *m, const char *name)
+{
+    rd_kafka_headers_t *h = NULL;
+    if (rd_kafka_message_headers(m, &h))
+        return 0;
+    size_t n = 0;
+    const void *v;
+    size_t vlen;
+    while (!rd_kafka_header_get(h, n, name, &v, &vlen))
+        n++;
+    return n;
+}
+
+static rd_kafka_message_t *by_key(got *g, const char *key)
+{
+    for (int i = 0; i < g->n; i++)
+        if (g->m[i]->key_len == strlen(key) && !memcmp(g->m[i]->key, key, g->m[i]->key_len))
+            return g->m[i];
+    return NULL;
+}
+
+/* Write msgs[0..n) and flush, asserting both OK. */
+static void write_flush_ok(void *st, nw_chain_msg *msgs, size_t n)
+{
+    nw_plugin_msg *ptrs[64];
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &msgs[i].pub;
+    char err[512] = "";
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, ptrs, n, &failed, err, sizeof err), NW_PLUGIN_OK, "write: %s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "flush: %s", err);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+Test(forward_kafka, forwards_to_enriched_topics_with_key_and_headers, .timeout = 60)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+
+    nw_chain_msg m[4];
+    char *j0 = story_json("urn:a", "usable"), *j1 = story_json("urn:b", "canceled"),
+         *j2 = story_json("urn:c", "usable"), *j3 = story_json("urn:d", "withheld");
+    story(&m[0], "news.mid-east", 1, 40, "urn:a", j0);
+    story(&m[1], "news.mid-east", 1, 41, "urn:b", j1); /* a kill: must be forwarded */
+    story(&m[2], "news.americas", 0, 7, "urn:c", j2);
+    story(&m[3], "news.americas", 0, 8, "urn:d", j3);
+    /* input headers, one stale copy of ours, and one a filter added */
+    nw_chain_msg_add_header(&m[0], "nw-trace-id", "0123456789abcdef0123456789abcdef", 32);
+    nw_chain_msg_add_header(&m[0], "nw-origin-topic", "stale", 5);
+    nw_chain_msg_add_header(&m[0], "nw-dedup", "original", 8);
+    /* urn:d is routed by a filter */
+    m[3].route = strdup("enriched.special");
+    write_flush_ok(st, m, 4);
+    nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
+    cr_assert_eq(s.produced, 4);
+    cr_assert_eq(s.acked, 4);
+    cr_assert_eq(s.failed, 0);
+
+    got g;
+    read_topic(bs, "enriched.mid-east", 2, 8000, &g);
+    cr_assert_eq(g.n, 2, "enriched.mid-east holds %d messages", g.n);
+    char b[128];
+    rd_kafka_message_t *a = by_key(&g, "urn:a");
+    cr_assert_not_null(a, "urn:a missing (key = uri)");
+    cr_assert_eq(a->len, strlen(j0));
+    cr_assert_eq(memcmp(a->payload, j0, a->len), 0, "value changed");
+    cr_assert_str_eq(hdr(a, "nw-trace-id", b, sizeof b), "0123456789abcdef0123456789abcdef");
+    cr_assert_str_eq(hdr(a, "nw-dedup", b, sizeof b), "original");
+    cr_assert_str_eq(hdr(a, "nw-forwarded-by", b, sizeof b), "fwd-test");
+    cr_assert_str_eq(hdr(a, "nw-origin-topic", b, sizeof b), "news.mid-east");
+    cr_assert_eq(hdr_count(a, "nw-origin-topic"), 1, "the stale origin header is replaced");
+    cr_assert_str_eq(hdr(a, "nw-origin-partition", b, sizeof b), "1");
+    cr_assert_str_eq(hdr(a, "nw-origin-offset", b, sizeof b), "40");
+    rd_kafka_message_t *k = by_key(&g, "urn:b");
+    cr_assert_not_null(k, "the kill was not forwarded");
+    cr_assert_str_eq(hdr(k, "nw-pub-status", b, sizeof b), "canceled");
+    cr_assert_str_eq(hdr(k, "nw-origin-offset", b, sizeof b), "41");
+    got_free(&g);
+
+    read_topic(bs, "enriched.americas", 1, 8000, &g);
+    cr_assert_eq(g.n, 1, "enriched.americas holds %d messages (urn:d was routed)", g.n);
+    cr_assert_not_null(by_key(&g, "urn:c"));
+    got_free(&g);
+    read_topic(bs, "enriched.special", 1, 8000, &g);
+    cr_assert_eq(g.n, 1);
+    cr_assert_not_null(by_key(&g, "urn:d"));
+    cr_assert_str_eq(hdr(g.m[0], "nw-pub-status", b, sizeof b), "withheld");
+    got_free(&g);
+
+    for (int i = 0; i < 4; i++)
+        nw_chain_msg_deinit(&m[i]);
+    free(j0), free(j1), free(j2), free(j3);
+    fk->destroy(st);
+}
+
+Test(forward_kafka, a_retried_write_sends_nothing_twice, .timeout = 60)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, "topic_prefix", "fwd.", NULL);
+    cr_assert_not_null(st, "%s", err);
+    nw_chain_msg m[3];
+    char *j[3];
+    char uri[32];
+    nw_plugin_msg *ptrs[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(uri, sizeof uri, "urn:r%d", i);
+        j[i] = story_json(uri, "usable");
+        story(&m[i], "news.world", 0, i, uri, j[i]);
+        ptrs[i] = &m[i].pub;
+    }
+    size_t failed;
+    cr_assert_eq(fk->write(st, ptrs, 3, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    /* the host retries a write from where it failed: the same stories again */
+    cr_assert_eq(fk->write(st, ptrs + 1, 2, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "an empty flush is OK");
+    nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
+    cr_assert_eq(s.produced, 3);
+    cr_assert_eq(s.skipped, 2);
+    got g;
+    read_topic(bs, "fwd.world", 3, 8000, &g);
+    cr_assert_eq(g.n, 3, "fwd.world holds %d messages", g.n);
+    got_free(&g);
+    for (int i = 0; i < 3; i++) {
+        nw_chain_msg_deinit(&m[i]);
+        free(j[i]);
+    }
+    fk->destroy(st);
+}
+
+Test(forward_kafka, broker_down_flush_retries_and_nothing_is_lost, .timeout = 120)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, "flush_timeout", "1500ms",
+                         "kafka.reconnect.backoff.max.ms", "200", NULL);
+    cr_assert_not_null(st, "%s", err);
+    enum { N = 20 };
+    nw_chain_msg m[N];
+    char *j[N];
+    char uri[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(uri, sizeof uri, "urn:down%d", i);
+        j[i] = story_json(uri, "usable");
+        story(&m[i], "news.world", i % 2, i, uri, j[i]);
+    }
+    /* first half while the broker is up: the producer is connected */
+    write_flush_ok(st, m, N / 2);
+
+    rd_kafka_mock_cluster_t *mc = nw_broker_cluster(broker);
+    cr_assert_eq(rd_kafka_mock_broker_set_down(mc, 1), 0);
+    nw_plugin_msg *ptrs[N / 2];
+    for (int i = 0; i < N / 2; i++)
+        ptrs[i] = &m[N / 2 + i].pub;
+    size_t failed = SIZE_MAX;
+    nw_plugin_status ws = fk->write(st, ptrs, N / 2, &failed, err, sizeof err);
+    cr_assert(ws == NW_PLUGIN_OK || ws == NW_PLUGIN_RETRY, "write: %d %s", ws, err);
+    int retries = 0;
+    nw_plugin_status fs = NW_PLUGIN_OK;
+    for (int i = 0; i < 2; i++) {
+        fs = fk->flush(st, err, sizeof err);
+        cr_assert_eq(fs, NW_PLUGIN_RETRY, "flush with the broker down: %d (%s)", fs, err);
+        retries++;
+    }
+    cr_log_info("flush while down: %s", err);
+    cr_assert(strstr(err, "not acknowledged"), "%s", err);
+
+    cr_assert_eq(rd_kafka_mock_broker_set_up(mc, 1), 0);
+    if (ws == NW_PLUGIN_RETRY) /* the host would retry the write */
+        cr_assert_eq(fk->write(st, ptrs, N / 2, &failed, err, sizeof err), NW_PLUGIN_OK, "%s",
+                     err);
+    for (int i = 0; i < 40 && (fs = fk->flush(st, err, sizeof err)) == NW_PLUGIN_RETRY; i++)
+        ;
+    cr_assert_eq(fs, NW_PLUGIN_OK, "flush after the broker came back: %s", err);
+
+    got g;
+    read_topic(bs, "enriched.world", N, 15000, &g);
+    cr_assert_eq(g.n, N, "enriched.world holds %d of %d stories", g.n, N);
+    for (int i = 0; i < N; i++) {
+        snprintf(uri, sizeof uri, "urn:down%d", i);
+        int seen = 0;
+        for (int k = 0; k < g.n; k++)
+            seen += g.m[k]->key_len == strlen(uri) && !memcmp(g.m[k]->key, uri, strlen(uri));
+        cr_assert_eq(seen, 1, "%s forwarded %d times", uri, seen);
+    }
+    got_free(&g);
+    nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
+    cr_assert_eq(s.acked, N);
+    for (int i = 0; i < N; i++) {
+        nw_chain_msg_deinit(&m[i]);
+        free(j[i]);
+    }
+    fk->destroy(st);
+}
+
+Test(forward_kafka, permanent_refusals_are_named_by_index, .timeout = 60)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, "kafka.message.max.bytes",
+                         "2000", NULL);
+    cr_assert_not_null(st, "%s", err);
+    char *big = malloc(6000);
+    int o = snprintf(big, 6000, "{\"uri\":\"urn:big\",\"body_text\":\"");
+    memset(big + o, 'x', 5000);
+    strcpy(big + o + 5000, "\"}");
+    char *ok1 = story_json("urn:ok1", "usable"), *ok2 = story_json("urn:ok2", "usable");
+    nw_chain_msg m[4];
+    story(&m[0], "news.world", 0, 1, "urn:ok1", ok1);
+    story(&m[1], "news.world", 0, 2, "urn:big", big);
+    story(&m[2], "news.world", 0, 3, "urn:ok2", ok2);
+    story(&m[3], "news.world", 0, 4, "urn:junk", "not json at all");
+    nw_plugin_msg *ptrs[4] = {&m[0].pub, &m[1].pub, &m[2].pub, &m[3].pub};
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, ptrs, 4, &failed, err, sizeof err), NW_PLUGIN_FATAL);
+    cr_assert_eq(failed, 1, "failed_index %zu", failed);
+    cr_assert(strstr(err, "urn:big"), "%s", err);
+    /* the host dead-letters ptrs[1] and resubmits the rest */
+    failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, ptrs + 2, 2, &failed, err, sizeof err), NW_PLUGIN_FATAL);
+    cr_assert_eq(failed, 1, "the non-JSON story: failed_index %zu", failed);
+    cr_assert(strstr(err, "not a JSON object"), "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    got g;
+    read_topic(bs, "enriched.world", 2, 8000, &g);
+    cr_assert_eq(g.n, 2, "%d messages", g.n);
+    cr_assert_not_null(by_key(&g, "urn:ok1"));
+    cr_assert_not_null(by_key(&g, "urn:ok2"));
+    got_free(&g);
+    for (int i = 0; i < 4; i++)
+        nw_chain_msg_deinit(&m[i]);
+    free(big), free(ok1), free(ok2);
+    fk->destroy(st);
+}
+
+Test(forward_kafka, broker_refusal_in_a_delivery_report_is_named_by_index, .timeout = 60)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    char *j0 = story_json("urn:warm", "usable"), *j1 = story_json("urn:refused", "usable");
+    nw_chain_msg m[2];
+    story(&m[0], "news.world", 0, 1, "urn:warm", j0);
+    story(&m[1], "news.world", 0, 2, "urn:refused", j1);
+    write_flush_ok(st, m, 1); /* connected, producer id acquired */
+    rd_kafka_mock_push_request_errors(nw_broker_cluster(broker), 0 /* Produce */, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    nw_plugin_msg *p = &m[1].pub;
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, &p, 1, &failed, err, sizeof err), NW_PLUGIN_FATAL, "%s", err);
+    cr_assert_eq(failed, 0);
+    cr_assert(strstr(err, "urn:refused"), "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    for (int i = 0; i < 2; i++)
+        nw_chain_msg_deinit(&m[i]);
+    free(j0), free(j1);
+    fk->destroy(st);
+}
+
+/* ------------------------------------------------------------ replay mode */
+
+typedef struct emitted {
+    char topic[64], key[64], value[512], headers[512];
+    int n;
+} emitted;
+static emitted em;
+static int emit_fail;
+
+static int test_emit(void *host, const char *topic, const char *key, const void *value,
+                     size_t value_len, const nw_plugin_header *headers, size_t header_count)
+{
+    (void)host;
+    if (emit_fail)
+        return -1;
+    em.n++;
+    snprintf(em.topic, sizeof em.topic, "%s", topic);
+    snprintf(em.key, sizeof em.key, "%s", key ? key : "(null)");
+    snprintf(em.value, sizeof em.value, "%.*s", (int)value_len, (const char *)value);
+    em.headers[0] = '\0';
+    for (size_t i = 0; i < header_count; i++) {
+        size_t l = strlen(em.headers);
+        snprintf(em.headers + l, sizeof em.headers - l, "%s=%.*s;", headers[i].name,
+                 (int)headers[i].value_len, (const char *)headers[i].value);
+    }
+    return 0;
+}
+
+Test(forward_kafka, replay_mode_emits_instead_of_producing)
+{
+    nw_plugin_api rapi = {.log = test_log, .emit = test_emit};
+    char err[512] = "";
+    /* no brokers needed: it never connects */
+    void *st = open_sink(&rapi, err, sizeof err, NULL);
+    cr_assert_not_null(st, "%s", err);
+    char *j = story_json("urn:e", "canceled");
+    nw_chain_msg m;
+    story(&m, "news.sport", 3, 99, "urn:e", j);
+    nw_chain_msg_add_header(&m, "nw-provider", "AFP", 3);
+    nw_plugin_msg *p = &m.pub;
+    size_t failed;
+    emit_fail = 1;
+    cr_assert_eq(fk->write(st, &p, 1, &failed, err, sizeof err), NW_PLUGIN_RETRY);
+    emit_fail = 0;
+    cr_assert_eq(fk->write(st, &p, 1, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(fk->write(st, &p, 1, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(em.n, 1, "emitted %d times", em.n);
+    cr_assert_str_eq(em.topic, "enriched.sport");
+    cr_assert_str_eq(em.key, "urn:e");
+    cr_assert_str_eq(em.value, j);
+    cr_assert_str_eq(em.headers,
+                     "nw-provider=AFP;nw-forwarded-by=fwd-test;nw-origin-topic=news.sport;"
+                     "nw-origin-partition=3;nw-origin-offset=99;nw-pub-status=canceled;");
+    cr_assert_eq(nw_forward_kafka_get_stats(st).emitted, 1);
+    nw_chain_msg_deinit(&m);
+    free(j);
+    fk->destroy(st);
+}
+
+/* ------------------------------------------------------------------ config */
+
+static void assert_init_fails(const char *needle, const char *k1, const char *v1,
+                              const char *k2, const char *v2)
+{
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, k1, v1, k2, v2, NULL);
+    cr_assert_null(st, "init accepted %s=%s", k1 ? k1 : "", v1 ? v1 : "");
+    cr_assert(strstr(err, needle), "error '%s' lacks '%s'", err, needle);
+}
+
+Test(forward_kafka, config_is_validated)
+{
+    assert_init_fails("brokers: required", NULL, NULL, NULL, NULL);
+    assert_init_fails("unknown key 'colour'", "brokers", "127.0.0.1:1", "colour", "blue");
+    assert_init_fails("kafka.acks", "brokers", "127.0.0.1:1", "kafka.acks", "1");
+    assert_init_fails("kafka.enable.idempotence", "brokers", "127.0.0.1:1",
+                      "kafka.enable.idempotence", "false");
+    assert_init_fails("flush_timeout", "brokers", "127.0.0.1:1", "flush_timeout", "soon");
+    assert_init_fails("topic_prefix", "brokers", "127.0.0.1:1", "topic_prefix", "bad prefix/");
+    assert_init_fails("kafka.no.such.property", "brokers", "127.0.0.1:1",
+                      "kafka.no.such.property", "1");
+    /* kafka.bootstrap.servers stands in for brokers; acks=all is accepted */
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "kafka.bootstrap.servers", "127.0.0.1:1",
+                         "kafka.acks", "all", NULL);
+    cr_assert_not_null(st, "%s", err);
+    fk->destroy(st);
+}
