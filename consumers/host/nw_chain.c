@@ -176,6 +176,7 @@ static int api_set_route(void *host_ref, const char *topic)
         return -1;
     free(m->route);
     m->route = copy;
+    m->pub.route = copy; /* what later plugins read */
     return 0;
 }
 
@@ -503,6 +504,7 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
         .settings = s.items,
         .setting_count = s.len,
         .api = &in->api,
+        .brokers = c->opts.brokers,
     };
     char perr[NW_ERR_MSG_MAX] = "";
     in->state = in->desc->init(&pc, perr, sizeof perr);

@@ -68,6 +68,8 @@ typedef struct nw_chain_opts {
      * newswire_consumer_plugin_seconds{plugin,op} (op: process, write, flush).
      * Chains sharing one registry add up (one chain per worker). */
     struct nw_metrics *metrics;
+    /* the consumer's bootstrap servers, offered to plugins (nw_plugin_config.brokers) */
+    const char *brokers;
 } nw_chain_opts;
 
 /* Build the chain from the `chain` sequence node. `config_path` is shown in

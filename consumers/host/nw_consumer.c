@@ -273,7 +273,9 @@ static bool kafka_key_set(const nw_cfg_node *kafka, const char *key)
 static int build_chains(nw_consumer *c, const nw_cfg_node *chain_node, const char *origin,
                         nw_chain **out, nw_err *err)
 {
-    nw_chain_opts copts = {.metrics = c->metrics};
+    nw_chain_opts copts = {.metrics = c->metrics, .brokers = c->brokers};
+    if (!copts.brokers && c->kafka_node && nw_cfg_kind_of(c->kafka_node) == NW_CFG_MAP)
+        copts.brokers = nw_cfg_scalar(nw_cfg_get(c->kafka_node, "bootstrap.servers"));
     for (int i = 0; i < c->nworkers; i++) {
         if (nw_chain_new_ex(chain_node, origin, &copts, &out[i], err) < 0) {
             for (int j = 0; j < i; j++)

@@ -188,7 +188,7 @@ static void bench_plugin(int argc, char **argv)
 
     nw_plugin_api api = {noop_log, noop_json, noop_header, noop_route, NULL, NULL};
     nw_plugin_setting s[] = {{"policy", "mark", 1}, {"max_stories", "100000", 2}};
-    nw_plugin_config cfg = {"dedup", "bench", s, 2, &api};
+    nw_plugin_config cfg = {"dedup", "bench", s, 2, &api, NULL};
     char err[512];
     double t_plugin = 0;
     for (int r = 0; r < rounds; r++) {

@@ -53,7 +53,7 @@ static void *instance(const char *name)
         {"bootstrap_timeout", "20s", 4},
         {"max_stories", "10000", 5},
     };
-    nw_plugin_config cfg = {name, "test.yaml", s, 5, &api};
+    nw_plugin_config cfg = {name, "test.yaml", s, 5, &api, NULL};
     char err[512] = "";
     void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
     cr_assert_not_null(st, "%s", err);

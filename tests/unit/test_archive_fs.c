@@ -36,7 +36,7 @@ TestSuite(archive_fs, .init = setup, .fini = teardown);
 static void *open_archive(const char *fsync_value, char *err, size_t errlen)
 {
     nw_plugin_setting s[2] = {{"root", root, 1}, {"fsync", fsync_value, 2}};
-    nw_plugin_config cfg = {"archive", "test.yaml", s, fsync_value ? 2 : 1, NULL};
+    nw_plugin_config cfg = {"archive", "test.yaml", s, fsync_value ? 2 : 1, NULL, NULL};
     return af->init(&cfg, err, errlen);
 }
 
@@ -310,7 +310,7 @@ Test(archive_fs, settings_are_validated)
     cr_assert(strstr(err, "fsync: expected true or false"), "%s", err);
 
     nw_plugin_setting unknown[] = {{"root", "/tmp", 1}, {"rotate", "daily", 2}};
-    nw_plugin_config cfg = {"a", "t.yaml", unknown, 2, NULL};
+    nw_plugin_config cfg = {"a", "t.yaml", unknown, 2, NULL, NULL};
     cr_assert_null(af->init(&cfg, err, sizeof err));
     cr_assert(strstr(err, "unknown key 'rotate'"), "%s", err);
 

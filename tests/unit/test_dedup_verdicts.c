@@ -65,7 +65,7 @@ static void *open_dedup(const char *policy, const char *extra_key, const char *e
     size_t n = 2;
     if (extra_key)
         s[n++] = (nw_plugin_setting){extra_key, extra_value, 3};
-    nw_plugin_config cfg = {"dedup", "test.yaml", s, n, &api};
+    nw_plugin_config cfg = {"dedup", "test.yaml", s, n, &api, NULL};
     char err[512] = "";
     void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
     cr_assert_not_null(st, "%s", err);
@@ -256,7 +256,7 @@ Test(dedup_verdicts, replay_mode_stays_local)
     rapi.emit = fake_emit;
     nw_plugin_setting s[2] = {{"policy", "drop", 1},
                               {"kafka.bootstrap.servers", "127.0.0.1:1", 2}};
-    nw_plugin_config cfg = {"dedup", "test.yaml", s, 2, &rapi};
+    nw_plugin_config cfg = {"dedup", "test.yaml", s, 2, &rapi, NULL};
     char err[512] = "";
     void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
     cr_assert_not_null(st, "%s", err);
@@ -277,13 +277,13 @@ Test(dedup_verdicts, config_errors_name_the_key)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nw_plugin_setting s[1] = {{cases[i].k, cases[i].v, 1}};
-        nw_plugin_config cfg = {"dedup", "test.yaml", s, 1, &api};
+        nw_plugin_config cfg = {"dedup", "test.yaml", s, 1, &api, NULL};
         char err[512] = "";
         cr_assert_null(nw_plugin_dedup.init(&cfg, err, sizeof err), "%s", cases[i].k);
         cr_assert(strstr(err, cases[i].want), "%s -> %s", cases[i].k, err);
     }
     nw_plugin_setting s[1] = {{"policy", "route", 1}};
-    nw_plugin_config cfg = {"dedup", "test.yaml", s, 1, &api};
+    nw_plugin_config cfg = {"dedup", "test.yaml", s, 1, &api, NULL};
     char err[512] = "";
     cr_assert_null(nw_plugin_dedup.init(&cfg, err, sizeof err));
     cr_assert(strstr(err, "route_topic:"), "%s", err);

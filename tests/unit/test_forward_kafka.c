@@ -61,7 +61,7 @@ static void *open_sink(const nw_plugin_api *a, char *err, size_t errlen, ...)
         n++;
     }
     va_end(ap);
-    nw_plugin_config cfg = {"fwd-test", "test.yaml", s, n, a};
+    nw_plugin_config cfg = {"fwd-test", "test.yaml", s, n, a, NULL};
     return fk->init(&cfg, err, errlen);
 }
 
@@ -203,6 +203,7 @@ Test(forward_kafka, forwards_to_enriched_topics_with_key_and_headers, .timeout =
     nw_chain_msg_add_header(&m[0], "nw-dedup", "original", 8);
     /* urn:d is routed by a filter */
     m[3].route = strdup("enriched.special");
+    m[3].pub.route = m[3].route; /* as api_set_route does */
     write_flush_ok(st, m, 4);
     nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
     cr_assert_eq(s.produced, 4);
@@ -498,6 +499,23 @@ Test(forward_kafka, config_is_validated)
     char err[512] = "";
     void *st = open_sink(&api, err, sizeof err, "kafka.bootstrap.servers", "127.0.0.1:1",
                          "kafka.acks", "all", NULL);
+    cr_assert_not_null(st, "%s", err);
+    fk->destroy(st);
+}
+
+Test(forward_kafka, brokers_default_to_the_consumers_own)
+{
+    char err[512];
+    nw_plugin_setting none[1];
+    /* no brokers setting and none from the host: refused, naming the key */
+    nw_plugin_config alone = {.instance_name = "fwd", .config_path = "t.yaml",
+                              .settings = none, .setting_count = 0, .api = &api};
+    cr_assert_null(fk->init(&alone, err, sizeof err));
+    cr_assert(strstr(err, "brokers: required"), "%s", err);
+    /* the host's bootstrap servers are used when the settings name none */
+    nw_plugin_config hosted = alone;
+    hosted.brokers = start_broker();
+    void *st = fk->init(&hosted, err, sizeof err);
     cr_assert_not_null(st, "%s", err);
     fk->destroy(st);
 }

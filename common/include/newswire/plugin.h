@@ -73,6 +73,10 @@ typedef struct nw_plugin_msg {
     const nw_plugin_header *headers;
     size_t header_count;
     void *host_ref;       /* opaque to the plugin; pass back to nw_plugin_api calls */
+    /* The topic an earlier filter chose with set_route(), or NULL: where a
+     * forwarding sink sends the story instead of its default. Added in ABI 1
+     * at the end of a host-owned struct, so older plugins are unaffected. */
+    const char *route;
 } nw_plugin_msg;
 
 /* Services the host offers a plugin. All pointers are valid for the
@@ -127,6 +131,11 @@ typedef struct nw_plugin_config {
     const nw_plugin_setting *settings;
     size_t setting_count;
     const nw_plugin_api *api;
+    /* The consumer's own bootstrap servers (--brokers or kafka.bootstrap.servers),
+     * or NULL (replay mode, or not configured). Plugins that talk to Kafka use
+     * it when their settings name no brokers. Added in ABI 1 at the end of a
+     * host-owned struct. */
+    const char *brokers;
 } nw_plugin_config;
 
 /* `abi_version` is the first member in every ABI version, so a host can read

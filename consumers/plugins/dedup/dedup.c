@@ -85,7 +85,7 @@ static void dd_destroy(void *state);
 static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
     dedup *d = calloc(1, sizeof *d);
-    const char **kv = calloc(2 * cfg->setting_count + 1, sizeof *kv);
+    const char **kv = calloc(2 * cfg->setting_count + 3, sizeof *kv);
     if (!d || !kv) {
         free(d);
         free(kv);
@@ -183,6 +183,12 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     bool replay = cfg->api && cfg->api->emit;
+    if (!has_brokers && cfg->brokers && *cfg->brokers) {
+        /* default: share fingerprints on the cluster the consumer reads from */
+        kv[nkv++] = "bootstrap.servers";
+        kv[nkv++] = cfg->brokers;
+        has_brokers = true;
+    }
     if (has_brokers && !replay) {
         if (nw_dedup_sync_new(kv, nkv / 2, topic, (int)partitions, on_fingerprint, d, &d->sync,
                               &e) < 0 ||

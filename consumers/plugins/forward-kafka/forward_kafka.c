@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "nw_chain.h"
 #include "nw_kafka.h"
 
 #define HDR_FORWARDED_BY "nw-forwarded-by"
@@ -150,16 +149,10 @@ static bool is_permanent(rd_kafka_resp_err_t e)
     }
 }
 
-/* The topic a filter chose with set_route(), or NULL. The ABI has no getter
- * for it yet; this built-in plugin runs inside the host, whose host_ref is
- * the nw_chain_msg embedding the story (nw_chain.h). The check keeps a
- * caller that passes anything else (NULL, its own pointer) safe. */
+/* The topic a filter chose with set_route(), or NULL. */
 static const char *story_route(const nw_plugin_msg *m)
 {
-    const nw_chain_msg *cm = m->host_ref;
-    if (!cm || (const void *)&cm->pub != (const void *)m)
-        return NULL;
-    return cm->route && *cm->route ? cm->route : NULL;
+    return m->route && *m->route ? m->route : NULL;
 }
 
 /* -------------------------------------------------------------------- index */
@@ -616,6 +609,8 @@ static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (!brokers && !bootstrap_in_kafka && cfg->brokers && *cfg->brokers)
+        brokers = cfg->brokers; /* default: the cluster the consumer reads from */
     if ((brokers && set_kafka(fk, "bootstrap.servers", brokers, 0, err, errlen) < 0) ||
         set_kafka(fk, "enable.idempotence", "true", 0, err, errlen) < 0 ||
         set_kafka(fk, "acks", "all", 0, err, errlen) < 0)
