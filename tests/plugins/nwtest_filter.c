@@ -73,6 +73,9 @@ static nw_plugin_status filter_process(void *st, nw_plugin_msg *msg, char *err, 
 
 static nw_plugin_status filter_flush(void *st, char *err, size_t errlen)
 {
+    (void)st;
+    (void)err;
+    (void)errlen;
     return NW_PLUGIN_OK;
 }
 
