@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -321,4 +322,46 @@ int nw_test_stop(pid_t pid, int timeout_s)
         usleep(20000);
     }
     return status;
+}
+
+pid_t nw_test_start_broker(const char *const extra_args[], char **bootstrap)
+{
+    *bootstrap = NULL;
+    char *bin = nw_test_bin_path("producers/newswire");
+    const char *argv[64] = {bin, "broker"};
+    size_t n = 2;
+    for (size_t i = 0; extra_args && extra_args[i] && n < 63; i++)
+        argv[n++] = extra_args[i];
+    argv[n] = NULL;
+    int p[2];
+    if (!bin || pipe(p) != 0) {
+        free(bin);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    free(bin);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    char *line = nw_test_read_line(p[0], 20);
+    close(p[0]); /* the broker logs to stderr; stdout carried only this line */
+    if (!line || strncmp(line, "bootstrap=", 10) != 0) {
+        free(line);
+        nw_test_stop(pid, 5);
+        return -1;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    *bootstrap = strdup(line + 10);
+    free(line);
+    return pid;
 }

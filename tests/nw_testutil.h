@@ -40,6 +40,13 @@ int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out
 pid_t nw_test_spawn(char *const argv[], int *stdout_fd);
 /* Read one line from fd (blocking up to timeout_s); caller frees. */
 char *nw_test_read_line(int fd, int timeout_s);
+/* Start `newswire broker` (the embedded Kafka broker) with the extra
+ * arguments (NULL-terminated, may be NULL) and wait for its bootstrap line.
+ * The broker dies with the test process even when Criterion kills it on a
+ * timeout (an orphan would hold the test's stdout). Returns the pid and the
+ * bootstrap servers in *bootstrap (caller frees), or -1 with *bootstrap NULL. */
+pid_t nw_test_start_broker(const char *const extra_args[], char **bootstrap);
+
 /* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
 int nw_test_stop(pid_t pid, int timeout_s);
 

@@ -70,27 +70,10 @@ static void sleep_ms(long ms)
 
 static char *start_broker(void)
 {
-    char *bin = nw_test_bin_path("producers/newswire");
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    broker_pid = fork();
-    cr_assert_geq(broker_pid, 0);
-    if (broker_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        execl(bin, bin, "broker", "--partitions", "6", "--topic", TOPIC, (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    char *line = nw_test_read_line(p[0], 20);
-    cr_assert_not_null(line, "broker printed no bootstrap line");
-    cr_assert_eq(strncmp(line, "bootstrap=", 10), 0, "unexpected first line: %s", line);
-    char *bs = strdup(line + 10);
-    bs[strcspn(bs, "\r\n")] = '\0';
-    free(line);
-    free(bin);
+    static const char *const args[] = {"--partitions", "6", "--topic", TOPIC, NULL};
+    char *bs = NULL;
+    broker_pid = nw_test_start_broker(args, &bs);
+    cr_assert_gt(broker_pid, 0, "newswire broker did not start");
     return bs;
 }
 
