@@ -22,7 +22,10 @@ typedef struct nw_buf {
     bool oom;   /* an allocation failed; contents are incomplete */
 } nw_buf;
 
-#define NW_BUF_INIT {NULL, 0, 0, false}
+#define NW_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 void nw_buf_append(nw_buf *b, const void *data, size_t len);
 void nw_buf_puts(nw_buf *b, const char *s);

@@ -222,8 +222,8 @@ bool nw_encoding_sniff_xml(const char *buf, size_t len, char *out, size_t outlen
     if (!end)
         return false;
     for (const char *q = p + 5; q < end; q++) {
-        if (strncmp(q, "encoding", 8) || !(q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\n' ||
-                                            q[-1] == '\r'))
+        if (strncmp(q, "encoding", 8) ||
+            !(q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\n' || q[-1] == '\r'))
             continue;
         const char *v = q + 8;
         while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
@@ -304,8 +304,8 @@ static char *decode_cp1252(const unsigned char *b, size_t len, size_t *out_len, 
  * byte; else write U+FFFD for it and count it in *bad. Returns 0, -1 when
  * strict decoding failed, NW_ENOMEM, or NW_EINVAL when iconv does not know
  * the charset. */
-static int decode_iconv(const char *charset, const char *buf, size_t len, bool strict,
-                        char **out, size_t *out_len, size_t *bad)
+static int decode_iconv(const char *charset, const char *buf, size_t len, bool strict, char **out,
+                        size_t *out_len, size_t *bad)
 {
     iconv_t cd = iconv_open("UTF-8", charset);
     if (cd == (iconv_t)-1)
@@ -408,13 +408,11 @@ static char *nfc_len(const char *s, size_t len, size_t *out_len)
 static const struct {
     uint32_t lo, hi;
 } nfc_stable_ranges[] = {
-    {0x0000, 0x02FF},   {0x0370, 0x0373},   {0x0375, 0x037D},   {0x037F, 0x0386},
-    {0x0388, 0x0482},   {0x048A, 0x052F},   {0x1E00, 0x1EFF},   {0x2002, 0x20CF},
-    {0x20DD, 0x20E0},   {0x20E2, 0x20E4},   {0x2100, 0x2125},
-    {0x2127, 0x2129},   {0x212C, 0x2328},   {0x232B, 0x2ADB},   {0x2ADD, 0x2BFF},
-    {0x3000, 0x3029},   {0x3030, 0x3098},   {0x309B, 0x30FF},   {0x4E00, 0x9FFF},
-    {0xAC00, 0xD7A3},   {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},   {0xFF00, 0xFFEF},
-    {0x1F300, 0x1FAFF},
+    {0x0000, 0x02FF}, {0x0370, 0x0373}, {0x0375, 0x037D}, {0x037F, 0x0386},   {0x0388, 0x0482},
+    {0x048A, 0x052F}, {0x1E00, 0x1EFF}, {0x2002, 0x20CF}, {0x20DD, 0x20E0},   {0x20E2, 0x20E4},
+    {0x2100, 0x2125}, {0x2127, 0x2129}, {0x212C, 0x2328}, {0x232B, 0x2ADB},   {0x2ADD, 0x2BFF},
+    {0x3000, 0x3029}, {0x3030, 0x3098}, {0x309B, 0x30FF}, {0x4E00, 0x9FFF},   {0xAC00, 0xD7A3},
+    {0xFE00, 0xFE0F}, {0xFEFF, 0xFEFF}, {0xFF00, 0xFFEF}, {0x1F300, 0x1FAFF},
 };
 
 static bool nfc_stable_cp(uint32_t cp)

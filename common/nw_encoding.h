@@ -34,12 +34,12 @@
 #include "nw_err.h"
 
 typedef struct nw_decoded {
-    char *text;           /* NFC UTF-8, NUL-terminated, no BOM (UTF-16/32 input
-                           * may carry U+0000 inside: use len) */
+    char *text; /* NFC UTF-8, NUL-terminated, no BOM (UTF-16/32 input
+                 * may carry U+0000 inside: use len) */
     size_t len;
-    char charset[40];     /* the charset actually used, canonical lower-case ("utf-8", "iso-8859-1") */
-    bool declared_wrong;  /* a declaration was present and contradicted by the bytes */
-    size_t repaired;      /* bytes that had to be guessed (invalid in the charset used) */
+    char charset[40]; /* the charset actually used, canonical lower-case ("utf-8", "iso-8859-1") */
+    bool declared_wrong; /* a declaration was present and contradicted by the bytes */
+    size_t repaired;     /* bytes that had to be guessed (invalid in the charset used) */
 } nw_decoded;
 
 /* Decode buf. `override` (an HTTP charset) and `declared` may be NULL.

@@ -18,18 +18,18 @@
 /* Status codes. Callers mostly test `< 0`; the codes let them tell kinds apart. */
 enum {
     NW_OK = 0,
-    NW_EINVAL = -1,  /* bad input: the data or config is wrong, retrying won't help */
-    NW_EIO = -2,     /* I/O failed (open, read, write, fsync) */
-    NW_ENOMEM = -3,  /* allocation failed */
-    NW_ELIMIT = -4,  /* a configured size or count limit was exceeded */
-    NW_EKAFKA = -5,  /* Kafka reported an error */
-    NW_ERETRY = -6,  /* transient failure: retry later */
+    NW_EINVAL = -1, /* bad input: the data or config is wrong, retrying won't help */
+    NW_EIO = -2,    /* I/O failed (open, read, write, fsync) */
+    NW_ENOMEM = -3, /* allocation failed */
+    NW_ELIMIT = -4, /* a configured size or count limit was exceeded */
+    NW_EKAFKA = -5, /* Kafka reported an error */
+    NW_ERETRY = -6, /* transient failure: retry later */
     NW_ENOTFOUND = -7,
 };
 
 typedef struct nw_err {
-    int code;                  /* one of the codes above, 0 when unset */
-    char msg[NW_ERR_MSG_MAX];  /* NUL-terminated, empty when unset */
+    int code;                 /* one of the codes above, 0 when unset */
+    char msg[NW_ERR_MSG_MAX]; /* NUL-terminated, empty when unset */
 } nw_err;
 
 /* Clear an error (code 0, empty message). NULL is accepted. */
@@ -37,8 +37,7 @@ void nw_err_clear(nw_err *err);
 
 /* Set code and a printf-style message; returns `code` so callers can write
  * `return nw_err_set(err, NW_EINVAL, "...")`. NULL err is accepted. */
-int nw_err_set(nw_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int nw_err_set(nw_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int nw_err_vset(nw_err *err, int code, const char *fmt, va_list ap);
 
 /* Prefix an existing message with context ("file.xml: " + old message). */

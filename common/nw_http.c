@@ -101,8 +101,7 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, nw_err *err)
         strcpy(host, "127.0.0.1");
     if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
         return nw_err_set(err, NW_EINVAL,
-                          "listen address '%s': host must be an IPv4 address or localhost",
-                          listen);
+                          "listen address '%s': host must be an IPv4 address or localhost", listen);
     return 0;
 }
 
@@ -121,8 +120,8 @@ nw_http *nw_http_start(const char *listen, nw_metrics *metrics, nw_http_ready_fn
     http->ready = ready;
     http->ready_ctx = ready_ctx;
     http->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sa.sin_port), NULL, NULL,
-        handle, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, ntohs(sa.sin_port), NULL, NULL, handle,
+        http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
     if (!http->daemon) {
         nw_err_set(err, NW_EIO, "cannot listen on %s (address in use or not permitted)", listen);

@@ -32,18 +32,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JS_MAX_DEPTH 512 /* nested v_schema() calls: guards cyclic $refs */
+#define JS_MAX_DEPTH  512 /* nested v_schema() calls: guards cyclic $refs */
 #define JS_RX_BUCKETS 64
 
 typedef struct js_doc {
-    char *uri;       /* registry key, no fragment */
-    json_t *root;    /* own reference */
-    int legacy;      /* draft-04/06/07 semantics */
+    char *uri;    /* registry key, no fragment */
+    json_t *root; /* own reference */
+    int legacy;   /* draft-04/06/07 semantics */
     struct js_doc *next;
 } js_doc;
 
 typedef struct js_rx {
-    char *src;       /* the pattern as written in the schema (ECMA 262) */
+    char *src; /* the pattern as written in the schema (ECMA 262) */
     regex_t re;
     struct js_rx *next;
 } js_rx;
@@ -83,8 +83,14 @@ static void sb_putn(sbuf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-static void sb_putc(sbuf *b, char c) { sb_putn(b, &c, 1); }
+static void sb_puts(sbuf *b, const char *s)
+{
+    sb_putn(b, s, strlen(s));
+}
+static void sb_putc(sbuf *b, char c)
+{
+    sb_putn(b, &c, 1);
+}
 
 static uint32_t hash_str(const char *s)
 {
@@ -113,7 +119,10 @@ typedef struct rx_range {
     unsigned char lo, hi;
 } rx_range;
 
-static int is_ere_special(char c) { return c && strchr(".[]{}()*+?^$|\\", c) != NULL; }
+static int is_ere_special(char c)
+{
+    return c && strchr(".[]{}()*+?^$|\\", c) != NULL;
+}
 
 /* Escaped character meaning a single byte (\n, \., \/ ...), or -1. */
 static int rx_escaped_char(char c)
@@ -126,8 +135,8 @@ static int rx_escaped_char(char c)
     case 'v': return '\v';
     default: break;
     }
-    if ((unsigned char)c < 0x80 && c > ' ' && !(c >= '0' && c <= '9') &&
-        !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z'))
+    if ((unsigned char)c < 0x80 && c > ' ' && !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
+        !(c >= 'A' && c <= 'Z'))
         return (unsigned char)c;
     return -1;
 }
@@ -167,11 +176,13 @@ static int rx_bracket(const char *src, size_t *i, sbuf *b, const char **why)
             k += 2;
             if (e == 'd') {
                 cls = 1;
-                if (nr + 1 > 128) goto toolong;
+                if (nr + 1 > 128)
+                    goto toolong;
                 r[nr++] = (rx_range){'0', '9'};
             } else if (e == 'w') {
                 cls = 1;
-                if (nr + 4 > 128) goto toolong;
+                if (nr + 4 > 128)
+                    goto toolong;
                 r[nr++] = (rx_range){'0', '9'};
                 r[nr++] = (rx_range){'A', 'Z'};
                 r[nr++] = (rx_range){'a', 'z'};
@@ -438,14 +449,16 @@ static int rx_collect(nw_jsonschema *s, const json_t *node, nw_err *err)
     size_t idx;
 
     if (json_is_object(node)) {
-        json_object_foreach((json_t *)node, key, val) {
+        json_object_foreach((json_t *)node, key, val)
+        {
             if (strcmp(key, "pattern") == 0 && json_is_string(val)) {
                 if (rx_add(s, json_string_value(val), err) < 0)
                     return err ? err->code : NW_EINVAL;
             } else if (strcmp(key, "patternProperties") == 0 && json_is_object(val)) {
                 const char *pk;
                 json_t *pv;
-                json_object_foreach(val, pk, pv) {
+                json_object_foreach(val, pk, pv)
+                {
                     (void)pv;
                     if (rx_add(s, pk, err) < 0)
                         return err ? err->code : NW_EINVAL;
@@ -456,7 +469,8 @@ static int rx_collect(nw_jsonschema *s, const json_t *node, nw_err *err)
                 return rc;
         }
     } else if (json_is_array(node)) {
-        json_array_foreach((json_t *)node, idx, val) {
+        json_array_foreach((json_t *)node, idx, val)
+        {
             int rc = rx_collect(s, val, err);
             if (rc < 0)
                 return rc;
@@ -564,14 +578,13 @@ int nw_jsonschema_add(nw_jsonschema *s, const char *uri, json_t *schema, nw_err 
         return rc;
     if (uri && (rc = doc_put(s, uri, schema, err)) < 0)
         return rc;
-    if (id && (!uri || strcspn(id, "#") != strcspn(uri, "#") ||
-               strncmp(id, uri, strcspn(id, "#")) != 0))
+    if (id &&
+        (!uri || strcspn(id, "#") != strcspn(uri, "#") || strncmp(id, uri, strcspn(id, "#")) != 0))
         rc = doc_put(s, id, schema, err);
     return rc;
 }
 
-int nw_jsonschema_load_file(nw_jsonschema *s, const char *path, const char **uri_out,
-                            nw_err *err)
+int nw_jsonschema_load_file(nw_jsonschema *s, const char *path, const char **uri_out, nw_err *err)
 {
     json_error_t je;
     if (uri_out)
@@ -609,9 +622,9 @@ int nw_jsonschema_load_ninjs(nw_jsonschema **out, const char *ninjs_dir, nw_err 
     snprintf(path, sizeof path, "%s/test_suite/GeoJSON-schema.json", ninjs_dir);
     json_t *geo = json_load_file(path, 0, &je);
     if (!geo) {
-        rc = je.line < 0 ? nw_err_set(err, NW_EIO, "%s", je.text)
-                         : nw_err_set(err, NW_EINVAL, "%s:%d:%d: %s", path, je.line, je.column,
-                                      je.text);
+        rc = je.line < 0
+                 ? nw_err_set(err, NW_EIO, "%s", je.text)
+                 : nw_err_set(err, NW_EINVAL, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         goto fail;
     }
     rc = nw_jsonschema_add(s, NW_JSONSCHEMA_GEOJSON_URI, geo, err);
@@ -643,12 +656,12 @@ typedef struct js_seg {
 
 typedef struct vctx {
     const nw_jsonschema *s;
-    const js_doc *doc;  /* document the current schema node lives in */
+    const js_doc *doc; /* document the current schema node lives in */
     int depth;
     size_t npath;
     js_seg path[JS_MAX_DEPTH + 1];
     int msg_set;
-    size_t msg_depth;   /* instance depth of the recorded failure */
+    size_t msg_depth; /* instance depth of the recorded failure */
     char msg[NW_ERR_MSG_MAX];
 } vctx;
 
@@ -682,7 +695,10 @@ static void ev_set(evbits *e, size_t i)
         e->w[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
-static int ev_get(const evbits *e, size_t i) { return (e->w[i / 64] >> (i % 64)) & 1; }
+static int ev_get(const evbits *e, size_t i)
+{
+    return (e->w[i / 64] >> (i % 64)) & 1;
+}
 
 static void ev_or(evbits *dst, const evbits *src)
 {
@@ -704,7 +720,10 @@ static void path_push_idx(vctx *c, size_t idx)
     c->npath++;
 }
 
-static void path_pop(vctx *c) { c->npath--; }
+static void path_pop(vctx *c)
+{
+    c->npath--;
+}
 
 /* JSON pointer of the current instance location into buf ("(root)" for ""). */
 static void path_format(const vctx *c, char *buf, size_t cap)
@@ -841,7 +860,8 @@ static int js_equal(const json_t *a, const json_t *b)
         json_t *v;
         if (json_object_size(a) != json_object_size(b))
             return 0;
-        json_object_foreach((json_t *)a, k, v) {
+        json_object_foreach((json_t *)a, k, v)
+        {
             json_t *w = json_object_get(b, k);
             if (!w || !js_equal(v, w))
                 return 0;
@@ -872,7 +892,10 @@ static const char *show(const json_t *v, char *buf, size_t cap)
     } else if (json_is_real(v)) {
         snprintf(buf, cap, "%.17g", json_real_value(v));
     } else {
-        snprintf(buf, cap, "%s", json_is_true(v) ? "true" : json_is_false(v) ? "false" : type_name(v));
+        snprintf(buf, cap, "%s",
+                 json_is_true(v)    ? "true"
+                 : json_is_false(v) ? "false"
+                                    : type_name(v));
     }
     return buf;
 }
@@ -916,8 +939,8 @@ static int is_date_time(const char *s)
     }
     if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
         return 1;
-    if ((*s == '+' || *s == '-') && digits(s + 1, 2, &oh) && s[3] == ':' &&
-        digits(s + 4, 2, &om) && s[6] == '\0')
+    if ((*s == '+' || *s == '-') && digits(s + 1, 2, &oh) && s[3] == ':' && digits(s + 4, 2, &om) &&
+        s[6] == '\0')
         return oh <= 23 && om <= 59;
     return 0;
 }
@@ -950,8 +973,8 @@ static int is_uri(const char *s)
         } else if (c == '#') {
             if (++hashes > 1)
                 return 0;
-        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                     (c >= '0' && c <= '9') || (c && strchr(ok, c)))) {
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c && strchr(ok, c)))) {
             return 0;
         }
     }
@@ -1019,7 +1042,7 @@ static const json_t *ref_resolve(const vctx *c, const char *ref, const js_doc **
         size_t sch = strcspn(ref, ":/?#");
         if (ref[sch] == ':' && sch > 0) { /* absolute */
             doc = doc_find(c->s, ref, ulen);
-        } else {                          /* relative to the current base */
+        } else { /* relative to the current base */
             const char *base = doc ? doc->uri : "";
             const char *slash = strrchr(base, '/');
             size_t blen = slash ? (size_t)(slash - base) + 1 : 0;
@@ -1072,10 +1095,12 @@ static int v_type(vctx *c, const json_t *t, const json_t *inst)
         size_t i;
         json_t *e;
         char names[160] = "";
-        json_array_foreach(t, i, e) {
+        json_array_foreach(t, i, e)
+        {
             if (json_is_string(e) && type_matches(json_string_value(e), inst))
                 return 1;
-            if (json_is_string(e) && strlen(names) + strlen(json_string_value(e)) + 3 < sizeof names) {
+            if (json_is_string(e) &&
+                strlen(names) + strlen(json_string_value(e)) + 3 < sizeof names) {
                 if (names[0])
                     strcat(names, "|");
                 strcat(names, json_string_value(e));
@@ -1099,7 +1124,8 @@ static int v_alternatives(vctx *c, const char *kw, const json_t *arr, const json
 
     if (!json_is_array(arr))
         return 1;
-    json_array_foreach(arr, i, sub) {
+    json_array_foreach(arr, i, sub)
+    {
         evbits scratch = {0};
         if (ev && (rc = ev_init(&scratch, inst)) < 0)
             return hard(c, rc, "out of memory");
@@ -1150,7 +1176,8 @@ static int v_allof(vctx *c, const json_t *arr, const json_t *inst, evbits *ev)
     json_t *sub;
     if (!json_is_array(arr))
         return 1;
-    json_array_foreach(arr, i, sub) {
+    json_array_foreach(arr, i, sub)
+    {
         int rc = v_schema(c, sub, inst, ev);
         if (rc != 1)
             return rc;
@@ -1211,8 +1238,9 @@ static int v_string(vctx *c, const char *kw, const json_t *val, const json_t *in
         int m = rx_match(c, json_string_value(val), s);
         if (m < 0)
             return m;
-        return m ? 1 : fail(c, "pattern: %s does not match '%s'", show(inst, b1, sizeof b1),
-                            json_string_value(val));
+        return m ? 1
+                 : fail(c, "pattern: %s does not match '%s'", show(inst, b1, sizeof b1),
+                        json_string_value(val));
     }
     if (kw[0] == 'f') { /* format */
         const char *f = json_string_value(val);
@@ -1258,8 +1286,8 @@ static int v_number(vctx *c, const char *kw, const json_t *sch, const json_t *va
                         excl ? "or equal to " : "", show(val, b2, sizeof b2));
     } else if (strcmp(kw, "exclusiveMinimum") == 0) {
         if (cmp <= 0)
-            return fail(c, "exclusiveMinimum: %s is not greater than %s",
-                        show(inst, b1, sizeof b1), show(val, b2, sizeof b2));
+            return fail(c, "exclusiveMinimum: %s is not greater than %s", show(inst, b1, sizeof b1),
+                        show(val, b2, sizeof b2));
     } else if (strcmp(kw, "exclusiveMaximum") == 0) {
         if (cmp >= 0)
             return fail(c, "exclusiveMaximum: %s is not less than %s", show(inst, b1, sizeof b1),
@@ -1296,7 +1324,8 @@ static int v_props(vctx *c, const json_t *sch, const json_t *inst, evbits *ev)
         pp = NULL;
     if (!props && !pp && !ap)
         return 1;
-    json_object_foreach((json_t *)inst, key, val) {
+    json_object_foreach((json_t *)inst, key, val)
+    {
         int matched = 0;
         path_push_key(c, key);
         const json_t *sub = props ? json_object_get(props, key) : NULL;
@@ -1308,7 +1337,8 @@ static int v_props(vctx *c, const json_t *sch, const json_t *inst, evbits *ev)
         if (pp) {
             const char *pk;
             json_t *pv;
-            json_object_foreach((json_t *)pp, pk, pv) {
+            json_object_foreach((json_t *)pp, pk, pv)
+            {
                 int m = rx_match(c, pk, key);
                 if (m < 0) {
                     rc = m;
@@ -1346,12 +1376,12 @@ static int v_unevaluated(vctx *c, const json_t *uneval, const json_t *inst, evbi
     const char *key;
     json_t *val;
     size_t i = 0;
-    json_object_foreach((json_t *)inst, key, val) {
+    json_object_foreach((json_t *)inst, key, val)
+    {
         if (!ev_get(ev, i)) {
             path_push_key(c, key);
-            int rc = json_is_false(uneval)
-                         ? fail(c, "unevaluatedProperties: property not allowed")
-                         : v_schema(c, uneval, val, NULL);
+            int rc = json_is_false(uneval) ? fail(c, "unevaluatedProperties: property not allowed")
+                                           : v_schema(c, uneval, val, NULL);
             path_pop(c);
             if (rc != 1)
                 return rc;
@@ -1362,8 +1392,7 @@ static int v_unevaluated(vctx *c, const json_t *uneval, const json_t *inst, evbi
     return 1;
 }
 
-static int v_object_misc(vctx *c, const char *kw, const json_t *val, const json_t *inst,
-                         evbits *ev)
+static int v_object_misc(vctx *c, const char *kw, const json_t *val, const json_t *inst, evbits *ev)
 {
     size_t i;
     json_t *e;
@@ -1372,7 +1401,8 @@ static int v_object_misc(vctx *c, const char *kw, const json_t *val, const json_
     if (strcmp(kw, "required") == 0) {
         if (!json_is_array(val))
             return 1; /* draft-03 boolean form: not supported */
-        json_array_foreach(val, i, e) {
+        json_array_foreach(val, i, e)
+        {
             if (json_is_string(e) && !json_object_get(inst, json_string_value(e)))
                 return fail(c, "required property '%s' missing", json_string_value(e));
         }
@@ -1385,7 +1415,8 @@ static int v_object_misc(vctx *c, const char *kw, const json_t *val, const json_
     } else if (strcmp(kw, "propertyNames") == 0) {
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)inst, key, v) {
+        json_object_foreach((json_t *)inst, key, v)
+        {
             json_t *ks = json_string(key);
             if (!ks)
                 return hard(c, NW_ENOMEM, "out of memory");
@@ -1401,11 +1432,13 @@ static int v_object_misc(vctx *c, const char *kw, const json_t *val, const json_
         json_t *dep;
         if (!json_is_object(val))
             return 1;
-        json_object_foreach((json_t *)val, key, dep) {
+        json_object_foreach((json_t *)val, key, dep)
+        {
             if (!json_object_get(inst, key))
                 continue;
             if (json_is_array(dep)) {
-                json_array_foreach(dep, i, e) {
+                json_array_foreach(dep, i, e)
+                {
                     if (json_is_string(e) && !json_object_get(inst, json_string_value(e)))
                         return fail(c, "%s: property '%s' requires '%s'", kw, key,
                                     json_string_value(e));
@@ -1485,7 +1518,8 @@ static int v_array(vctx *c, const char *kw, const json_t *sch, const json_t *val
         const json_t *mn = json_object_get(sch, "minContains");
         const json_t *mx = json_object_get(sch, "maxContains");
         double lo = json_is_number(mn) ? json_number_value(mn) : 1;
-        json_array_foreach(inst, i, e) {
+        json_array_foreach(inst, i, e)
+        {
             rc = v_schema(c, val, e, NULL);
             if (rc < 0)
                 return rc;
@@ -1524,14 +1558,20 @@ static enum kw_kind kw_classify(const char *k)
     switch (k[0]) {
     case '$': return strcmp(k, "$ref") == 0 ? KW_REF : KW_IGNORE;
     case 'a':
-        if (!strcmp(k, "allOf")) return KW_ALLOF;
-        if (!strcmp(k, "anyOf")) return KW_ALT;
-        if (!strcmp(k, "additionalProperties")) return KW_PROPS;
-        if (!strcmp(k, "additionalItems")) return KW_ARRAY;
+        if (!strcmp(k, "allOf"))
+            return KW_ALLOF;
+        if (!strcmp(k, "anyOf"))
+            return KW_ALT;
+        if (!strcmp(k, "additionalProperties"))
+            return KW_PROPS;
+        if (!strcmp(k, "additionalItems"))
+            return KW_ARRAY;
         return KW_IGNORE;
     case 'c':
-        if (!strcmp(k, "const")) return KW_CONST;
-        if (!strcmp(k, "contains")) return KW_ARRAY;
+        if (!strcmp(k, "const"))
+            return KW_CONST;
+        if (!strcmp(k, "contains"))
+            return KW_ARRAY;
         return KW_IGNORE;
     case 'd':
         if (!strcmp(k, "dependentRequired") || !strcmp(k, "dependentSchemas") ||
@@ -1539,34 +1579,47 @@ static enum kw_kind kw_classify(const char *k)
             return KW_OBJECT;
         return KW_IGNORE;
     case 'e':
-        if (!strcmp(k, "enum")) return KW_ENUM;
-        if (!strcmp(k, "exclusiveMinimum") || !strcmp(k, "exclusiveMaximum")) return KW_NUMBER;
+        if (!strcmp(k, "enum"))
+            return KW_ENUM;
+        if (!strcmp(k, "exclusiveMinimum") || !strcmp(k, "exclusiveMaximum"))
+            return KW_NUMBER;
         return KW_IGNORE;
     case 'f': return strcmp(k, "format") == 0 ? KW_STRING : KW_IGNORE;
     case 'i':
-        if (!strcmp(k, "if")) return KW_IF;
-        if (!strcmp(k, "items")) return KW_ARRAY;
+        if (!strcmp(k, "if"))
+            return KW_IF;
+        if (!strcmp(k, "items"))
+            return KW_ARRAY;
         return KW_IGNORE;
     case 'm':
         if (!strcmp(k, "minimum") || !strcmp(k, "maximum") || !strcmp(k, "multipleOf"))
             return KW_NUMBER;
-        if (!strcmp(k, "minLength") || !strcmp(k, "maxLength")) return KW_STRING;
-        if (!strcmp(k, "minItems") || !strcmp(k, "maxItems")) return KW_ARRAY;
-        if (!strcmp(k, "minProperties") || !strcmp(k, "maxProperties")) return KW_OBJECT;
+        if (!strcmp(k, "minLength") || !strcmp(k, "maxLength"))
+            return KW_STRING;
+        if (!strcmp(k, "minItems") || !strcmp(k, "maxItems"))
+            return KW_ARRAY;
+        if (!strcmp(k, "minProperties") || !strcmp(k, "maxProperties"))
+            return KW_OBJECT;
         return KW_IGNORE;
     case 'n': return strcmp(k, "not") == 0 ? KW_NOT : KW_IGNORE;
     case 'o': return strcmp(k, "oneOf") == 0 ? KW_ALT : KW_IGNORE;
     case 'p':
-        if (!strcmp(k, "properties") || !strcmp(k, "patternProperties")) return KW_PROPS;
-        if (!strcmp(k, "pattern")) return KW_STRING;
-        if (!strcmp(k, "prefixItems")) return KW_ARRAY;
-        if (!strcmp(k, "propertyNames")) return KW_OBJECT;
+        if (!strcmp(k, "properties") || !strcmp(k, "patternProperties"))
+            return KW_PROPS;
+        if (!strcmp(k, "pattern"))
+            return KW_STRING;
+        if (!strcmp(k, "prefixItems"))
+            return KW_ARRAY;
+        if (!strcmp(k, "propertyNames"))
+            return KW_OBJECT;
         return KW_IGNORE;
     case 'r': return strcmp(k, "required") == 0 ? KW_OBJECT : KW_IGNORE;
     case 't': return strcmp(k, "type") == 0 ? KW_TYPE : KW_IGNORE;
     case 'u':
-        if (!strcmp(k, "unevaluatedProperties")) return KW_UNEVAL;
-        if (!strcmp(k, "uniqueItems")) return KW_ARRAY;
+        if (!strcmp(k, "unevaluatedProperties"))
+            return KW_UNEVAL;
+        if (!strcmp(k, "uniqueItems"))
+            return KW_ARRAY;
         return KW_IGNORE;
     default: return KW_IGNORE;
     }
@@ -1580,7 +1633,8 @@ static int v_keywords(vctx *c, const json_t *sch, const json_t *inst, evbits *ev
     const json_t *uneval = NULL;
     char b1[80];
 
-    json_object_foreach((json_t *)sch, kw, val) {
+    json_object_foreach((json_t *)sch, kw, val)
+    {
         switch (kw_classify(kw)) {
         case KW_IGNORE: continue;
         case KW_REF: rc = v_ref(c, val, inst, ev); break;
@@ -1591,19 +1645,22 @@ static int v_keywords(vctx *c, const json_t *sch, const json_t *inst, evbits *ev
             if (!json_is_array(val))
                 continue;
             rc = 0;
-            json_array_foreach(val, i, e) {
+            json_array_foreach(val, i, e)
+            {
                 if (js_equal(e, inst)) {
                     rc = 1;
                     break;
                 }
             }
             if (!rc)
-                rc = fail(c, "enum: %s is not one of the allowed values", show(inst, b1, sizeof b1));
+                rc =
+                    fail(c, "enum: %s is not one of the allowed values", show(inst, b1, sizeof b1));
             break;
         }
         case KW_CONST:
-            rc = js_equal(val, inst) ? 1 : fail(c, "const: %s is not the required value",
-                                                show(inst, b1, sizeof b1));
+            rc = js_equal(val, inst)
+                     ? 1
+                     : fail(c, "const: %s is not the required value", show(inst, b1, sizeof b1));
             break;
         case KW_ALLOF: rc = v_allof(c, val, inst, ev); break;
         case KW_ALT: rc = v_alternatives(c, kw, val, inst, ev); break;
@@ -1690,8 +1747,8 @@ static int v_schema(vctx *c, const json_t *sch, const json_t *inst, evbits *ev)
     return rc;
 }
 
-int nw_jsonschema_validate(const nw_jsonschema *s, const char *schema_uri,
-                           const json_t *instance, nw_err *err)
+int nw_jsonschema_validate(const nw_jsonschema *s, const char *schema_uri, const json_t *instance,
+                           nw_err *err)
 {
     if (!s || !schema_uri || !instance)
         return nw_err_set(err, NW_EINVAL, "nw_jsonschema_validate: NULL argument");

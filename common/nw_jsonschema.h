@@ -17,7 +17,7 @@
 /* The $id of the ninjs 3.1 schema and of GeoJSON, as the registry keys them
  * (no trailing '#'). */
 #define NW_JSONSCHEMA_NINJS_31_URI "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json"
-#define NW_JSONSCHEMA_GEOJSON_URI "https://geojson.org/schema/GeoJSON.json"
+#define NW_JSONSCHEMA_GEOJSON_URI  "https://geojson.org/schema/GeoJSON.json"
 
 typedef struct nw_jsonschema nw_jsonschema;
 
@@ -63,8 +63,7 @@ int nw_jsonschema_add(nw_jsonschema *s, const char *uri, json_t *schema, nw_err 
  * Returns 0, NW_EIO (cannot read), NW_EINVAL (not JSON: message has
  * file:line:column) or an error from nw_jsonschema_add.
  */
-int nw_jsonschema_load_file(nw_jsonschema *s, const char *path, const char **uri_out,
-                            nw_err *err);
+int nw_jsonschema_load_file(nw_jsonschema *s, const char *path, const char **uri_out, nw_err *err);
 
 /*
  * Validates `instance` against the schema at `schema_uri`, which may carry a
@@ -78,8 +77,8 @@ int nw_jsonschema_load_file(nw_jsonschema *s, const char *path, const char **uri
  * $ref recursion or nesting is too deep. Borrows everything. Read-only on the
  * registry, so concurrent calls on one registry are safe once loading is done.
  */
-int nw_jsonschema_validate(const nw_jsonschema *s, const char *schema_uri,
-                           const json_t *instance, nw_err *err);
+int nw_jsonschema_validate(const nw_jsonschema *s, const char *schema_uri, const json_t *instance,
+                           nw_err *err);
 
 /*
  * Convenience for the project: a new registry holding the ninjs 3.1 schema

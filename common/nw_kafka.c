@@ -28,12 +28,11 @@
 /* Kafka's legal topic characters: ASCII letters, digits, '.', '_' and '-'. */
 static int topic_char_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
-int nw_kafka_topic_name(const char *prefix, const char *slug, char *out, size_t outlen,
-                        nw_err *err)
+int nw_kafka_topic_name(const char *prefix, const char *slug, char *out, size_t outlen, nw_err *err)
 {
     if (!prefix)
         prefix = "";
@@ -97,8 +96,9 @@ static void log_to_nw_log(const rd_kafka_t *rk, int level, const char *fac, cons
 /* Properties whose values are credentials or key material. */
 static int key_is_secret(const char *key)
 {
-    static const char *const words[] = {"password", "secret", "oauthbearer.config",
-                                        "ssl.key.pem", "ssl_key", "ssl.keystore", "token"};
+    static const char *const words[] = {"password",    "secret",  "oauthbearer.config",
+                                        "ssl.key.pem", "ssl_key", "ssl.keystore",
+                                        "token"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strstr(key, words[i]))
             return 1;
@@ -175,9 +175,7 @@ static int conf_apply_map(rd_kafka_conf_t *conf, const nw_cfg_node *map, const c
             return nw_err_set(err, NW_ELIMIT, "%s: kafka.%.60s...: key too long", where, name);
         int rc = 0;
         switch (nw_cfg_kind_of(val)) {
-        case NW_CFG_SCALAR:
-            rc = nw_kafka_conf_set(conf, name, nw_cfg_scalar(val), err);
-            break;
+        case NW_CFG_SCALAR: rc = nw_kafka_conf_set(conf, name, nw_cfg_scalar(val), err); break;
         case NW_CFG_MAP:
             rc = conf_apply_map(conf, val, name, err);
             if (rc < 0)
@@ -192,9 +190,7 @@ static int conf_apply_map(rd_kafka_conf_t *conf, const nw_cfg_node *map, const c
             break;
         }
         case NW_CFG_NULL:
-        default:
-            rc = nw_err_set(err, NW_EINVAL, "kafka.%s: expected a value", name);
-            break;
+        default: rc = nw_err_set(err, NW_EINVAL, "kafka.%s: expected a value", name); break;
         }
         if (rc < 0) {
             nw_err_prefix(err, "%s: ", where);
@@ -204,8 +200,7 @@ static int conf_apply_map(rd_kafka_conf_t *conf, const nw_cfg_node *map, const c
     return 0;
 }
 
-rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *brokers,
-                                   nw_err *err)
+rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *brokers, nw_err *err)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (!conf) {
@@ -328,8 +323,8 @@ int nw_broker_create_topic(nw_broker *broker, const char *topic, int partitions,
     for (const char *p = topic; *p; p++)
         if (!topic_char_ok((unsigned char)*p))
             return nw_err_set(err, NW_EINVAL,
-                              "embedded broker: topic '%s': character '%c' is not allowed",
-                              topic, *p);
+                              "embedded broker: topic '%s': character '%c' is not allowed", topic,
+                              *p);
     if (partitions <= 0)
         partitions = broker->partitions;
     if (partitions > NW_BROKER_MAX_PARTITIONS)

@@ -19,20 +19,20 @@
 #include "nw_err.h"
 
 /* Message headers written by the producer. */
-#define NW_HDR_SCHEMA "nw-schema"           /* "ninjs/3.1" */
-#define NW_HDR_PROVIDER "nw-provider"       /* e.g. "AFP"; absent when unknown */
-#define NW_HDR_CONTENT_TYPE "content-type"  /* "application/json" */
-#define NW_HDR_INGEST_TIME "nw-ingest-time" /* RFC 3339 UTC with milliseconds */
-#define NW_HDR_TRACE_ID "nw-trace-id"       /* 32 hex digits, one per input story */
-#define NW_HDR_ORIGIN "nw-origin"           /* the input it came from (file path, feed URL) */
+#define NW_HDR_SCHEMA       "nw-schema"      /* "ninjs/3.1" */
+#define NW_HDR_PROVIDER     "nw-provider"    /* e.g. "AFP"; absent when unknown */
+#define NW_HDR_CONTENT_TYPE "content-type"   /* "application/json" */
+#define NW_HDR_INGEST_TIME  "nw-ingest-time" /* RFC 3339 UTC with milliseconds */
+#define NW_HDR_TRACE_ID     "nw-trace-id"    /* 32 hex digits, one per input story */
+#define NW_HDR_ORIGIN       "nw-origin"      /* the input it came from (file path, feed URL) */
 
-#define NW_SCHEMA_VERSION "ninjs/3.1"
+#define NW_SCHEMA_VERSION    "ninjs/3.1"
 #define NW_CONTENT_TYPE_JSON "application/json"
 
 /* Default topic prefixes. */
-#define NW_TOPIC_PREFIX_NEWS "news."
+#define NW_TOPIC_PREFIX_NEWS     "news."
 #define NW_TOPIC_PREFIX_ENRICHED "enriched."
-#define NW_TOPIC_DLQ "news.dlq"
+#define NW_TOPIC_DLQ             "news.dlq"
 
 /* Kafka's limit on the length of a topic name. */
 #define NW_TOPIC_NAME_MAX 249
@@ -55,8 +55,7 @@ const char *nw_kafka_topic_category(const char *topic, const char *prefix);
  * `brokers` when non-NULL. Errors name the key and its line ("line 7:
  * kafka.acks: ..."). Caller owns the result (pass it to rd_kafka_new, which
  * takes ownership on success). */
-rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *brokers,
-                                   nw_err *err);
+rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *brokers, nw_err *err);
 
 /* Set one property; err names the key ("kafka.acks: ...") and never shows the
  * value of a credential (password, secret, token, key material). */
@@ -74,7 +73,7 @@ int nw_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
  * (topic.metadata.refresh.interval.ms). */
 typedef struct nw_broker nw_broker;
 
-#define NW_BROKER_MAX_BROKERS 16
+#define NW_BROKER_MAX_BROKERS    16
 #define NW_BROKER_MAX_PARTITIONS 1024
 
 /* Start a mock cluster with `broker_count` brokers (1..16); `partitions`

@@ -348,8 +348,8 @@ static void render_histogram(nw_buf *out, const family *f, const series *s)
     const struct nw_histogram *h = &s->u.histogram;
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= h->nbuckets; i++) {
-        cumulative += atomic_load_explicit(&((struct nw_histogram *)h)->counts[i],
-                                           memory_order_relaxed);
+        cumulative +=
+            atomic_load_explicit(&((struct nw_histogram *)h)->counts[i], memory_order_relaxed);
         nw_buf le = NW_BUF_INIT;
         nw_buf_puts(&le, "le=\"");
         put_double(&le, i < h->nbuckets ? h->bounds[i] : INFINITY);
@@ -379,8 +379,7 @@ void nw_metrics_render(nw_metrics *m, nw_buf *out)
             switch (f->type) {
             case T_COUNTER:
                 put_series_name(out, f->name, "", s->labels, NULL);
-                nw_buf_printf(out, " %llu\n",
-                              (unsigned long long)nw_counter_value(&s->u.counter));
+                nw_buf_printf(out, " %llu\n", (unsigned long long)nw_counter_value(&s->u.counter));
                 break;
             case T_GAUGE:
                 put_series_name(out, f->name, "", s->labels, NULL);
@@ -388,9 +387,7 @@ void nw_metrics_render(nw_metrics *m, nw_buf *out)
                 put_double(out, nw_gauge_value(&s->u.gauge));
                 nw_buf_putc(out, '\n');
                 break;
-            case T_HISTOGRAM:
-                render_histogram(out, f, s);
-                break;
+            case T_HISTOGRAM: render_histogram(out, f, s); break;
             }
         }
     }

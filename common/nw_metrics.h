@@ -35,8 +35,7 @@ void nw_metrics_free(nw_metrics *m);
  * when `name` is already registered with another type. */
 nw_counter *nw_metrics_counter(nw_metrics *m, const char *name, const char *help,
                                const char *labels);
-nw_gauge *nw_metrics_gauge(nw_metrics *m, const char *name, const char *help,
-                           const char *labels);
+nw_gauge *nw_metrics_gauge(nw_metrics *m, const char *name, const char *help, const char *labels);
 /* Buckets are upper bounds in ascending order (the +Inf bucket is implicit);
  * NULL = default latency buckets in seconds (0.0005 .. 10). All series of one
  * name share the buckets of its first registration. */

@@ -40,10 +40,20 @@ void nw_story_free(nw_story *s)
 {
     if (!s)
         return;
-    char **strings[] = {&s->uri, &s->type, &s->version, &s->version_created,
-                        &s->first_created, &s->content_created, &s->embargoed_until,
-                        &s->pub_status, &s->language, &s->slugline, &s->by,
-                        &s->located, &s->ed_note, &s->copyright_notice};
+    char **strings[] = {&s->uri,
+                        &s->type,
+                        &s->version,
+                        &s->version_created,
+                        &s->first_created,
+                        &s->content_created,
+                        &s->embargoed_until,
+                        &s->pub_status,
+                        &s->language,
+                        &s->slugline,
+                        &s->by,
+                        &s->located,
+                        &s->ed_note,
+                        &s->copyright_notice};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         free(*strings[i]);
     text_list_free(&s->headlines);
@@ -113,8 +123,8 @@ int nw_text_list_add(nw_text_list *list, const char *value, const char *role,
     return 0;
 }
 
-int nw_entity_list_add(nw_entity_list *list, const char *name, const char *uri,
-                       const char *literal, const char *rel)
+int nw_entity_list_add(nw_entity_list *list, const char *name, const char *uri, const char *literal,
+                       const char *rel)
 {
     if (grow((void **)&list->items, &list->cap, list->len, sizeof(nw_entity)))
         return NW_ENOMEM;
@@ -145,8 +155,7 @@ int nw_story_add_category(nw_story *story, const char *name, nw_err *err)
     /* a category listed twice is one category */
     for (size_t i = 0; i < story->subjects.len; i++) {
         const nw_entity *e = &story->subjects.items[i];
-        if (e->rel && !strcmp(e->rel, NW_REL_CATEGORY) && e->literal &&
-            !strcmp(e->literal, slug)) {
+        if (e->rel && !strcmp(e->rel, NW_REL_CATEGORY) && e->literal && !strcmp(e->literal, slug)) {
             free(slug);
             return 0;
         }

@@ -51,16 +51,16 @@ typedef struct nw_entity_list {
 #define NW_REL_CATEGORY "category"
 
 typedef struct nw_story {
-    char *uri;              /* required in every message */
-    char *type;             /* ninjs newsObjectType: "text", "picture", ... */
-    char *version;          /* ninjs version string ("1", "2", ...) */
-    char *version_created;  /* RFC 3339 UTC */
-    char *first_created;    /* RFC 3339 UTC */
-    char *content_created;  /* RFC 3339 UTC */
-    char *embargoed_until;  /* RFC 3339 UTC */
-    char *pub_status;       /* "usable", "withheld" or "canceled" */
-    int urgency;            /* 1 (most urgent) .. 9, 0 = absent */
-    char *language;         /* BCP 47 tag */
+    char *uri;             /* required in every message */
+    char *type;            /* ninjs newsObjectType: "text", "picture", ... */
+    char *version;         /* ninjs version string ("1", "2", ...) */
+    char *version_created; /* RFC 3339 UTC */
+    char *first_created;   /* RFC 3339 UTC */
+    char *content_created; /* RFC 3339 UTC */
+    char *embargoed_until; /* RFC 3339 UTC */
+    char *pub_status;      /* "usable", "withheld" or "canceled" */
+    int urgency;           /* 1 (most urgent) .. 9, 0 = absent */
+    char *language;        /* BCP 47 tag */
     char *slugline;
     char *by;
     char *located;
@@ -71,11 +71,11 @@ typedef struct nw_story {
     nw_text_list bodies;
     nw_text_list descriptions;
 
-    nw_entity_list subjects;      /* includes categories (rel "category") */
+    nw_entity_list subjects; /* includes categories (rel "category") */
     nw_entity_list places;
     nw_entity_list people;
     nw_entity_list organisations;
-    nw_entity_list info_sources;  /* the provider is role "source" */
+    nw_entity_list info_sources; /* the provider is role "source" */
     nw_entity_list genres;
 
     json_t *associations; /* ninjs `associations` array, owned, may be NULL */
@@ -95,8 +95,8 @@ int nw_story_setn(char **field, const char *value, size_t len);
 int nw_text_list_add(nw_text_list *list, const char *value, const char *role,
                      const char *content_type);
 /* Append an entity (copies). Any string may be NULL. Returns 0 or NW_ENOMEM. */
-int nw_entity_list_add(nw_entity_list *list, const char *name, const char *uri,
-                       const char *literal, const char *rel);
+int nw_entity_list_add(nw_entity_list *list, const char *name, const char *uri, const char *literal,
+                       const char *rel);
 
 /* Add a routing category: a subject {name, rel: "category", literal: slug}.
  * The slug is derived with nw_text_slug(); an empty slug is refused (NW_EINVAL). */

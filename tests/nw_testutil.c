@@ -151,8 +151,7 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out,
-                char **errout)
+int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out, char **errout)
 {
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe))
@@ -164,9 +163,12 @@ int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out
         dup2(in_pipe[0], 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        close(in_pipe[0]); close(in_pipe[1]);
-        close(out_pipe[0]); close(out_pipe[1]);
-        close(err_pipe[0]); close(err_pipe[1]);
+        close(in_pipe[0]);
+        close(in_pipe[1]);
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        close(err_pipe[0]);
+        close(err_pipe[1]);
         execv(argv[0], argv);
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -189,8 +191,8 @@ int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out
     double deadline = now_s() + timeout_s;
     int killed = 0;
     while (open_fds > 0) {
-        struct pollfd p[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0},
-                              {in_fd, POLLOUT, 0}};
+        struct pollfd p[3] = {
+            {out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
         int left_ms = (int)((deadline - now_s()) * 1000);
         if (left_ms <= 0) {
             kill(pid, SIGKILL);

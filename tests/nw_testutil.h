@@ -32,8 +32,7 @@ void nw_test_rm_rf(const char *path);
  * timeout_s seconds (then SIGKILL). Captures stdout and stderr into malloc'd
  * strings when out/errout are non-NULL. Returns the exit status (0..255),
  * 128+signal when killed, -1 on failure to start. */
-int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out,
-                char **errout);
+int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out, char **errout);
 
 /* Start argv in the background with stdout to a pipe; returns pid and the
  * read end of the pipe in *stdout_fd (-1 if not wanted). */

@@ -43,33 +43,34 @@ static void on_hup(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: newswire-consumer --config FILE [--brokers HOST:PORT,...] [--group ID]\n"
-            "                         [--exit-when-idle MS] [--from-time RFC3339]\n"
-            "       newswire-consumer --config FILE --from-file IN.jsonl [--to-file OUT.jsonl]\n"
-            "                         [--dlq-file BAD.jsonl] [--topic TOPIC]\n"
-            "       newswire-consumer --list-plugins\n"
-            "\n"
-            "  --config FILE        consumer config (YAML): kafka, group, topics, batch, chain,\n"
-            "                       workers, max_buffered_bytes, retry, http\n"
-            "  --brokers LIST       bootstrap servers, overriding kafka.bootstrap.servers\n"
-            "  --group ID           consumer group, overriding `group`\n"
-            "  --exit-when-idle MS  exit 0 once every assigned partition is at its end and\n"
-            "                       nothing arrived for MS milliseconds (tests, demos)\n"
-            "  --from-time TIME     partitions the group has no committed offset for start at\n"
-            "                       the first message at or after TIME (e.g. 2024-05-01T00:00:00Z)\n"
-            "  --from-file IN       run the chain over a JSON-lines file of ninjs stories\n"
-            "                       instead of Kafka (\"-\" = stdin); offset = line number\n"
-            "  --to-file OUT        where records the chain forwards go, as JSON lines\n"
-            "                       {topic,key,headers,value} (default stdout)\n"
-            "  --dlq-file F         bad lines and permanent failures as JSON lines\n"
-            "                       {line,error,plugin,raw} (default: reported on stderr)\n"
-            "  --topic T            topic of every replayed story (default\n"
-            "                       <topic_prefix><first category slug>)\n"
-            "  --list-plugins       print the built-in plugins and exit\n"
-            "\n"
-            "SIGTERM/SIGINT finish the batches in flight, commit and exit 0.\n"
-            "SIGHUP rebuilds the plugin chain from the config file between batches.\n");
+    fprintf(
+        out,
+        "usage: newswire-consumer --config FILE [--brokers HOST:PORT,...] [--group ID]\n"
+        "                         [--exit-when-idle MS] [--from-time RFC3339]\n"
+        "       newswire-consumer --config FILE --from-file IN.jsonl [--to-file OUT.jsonl]\n"
+        "                         [--dlq-file BAD.jsonl] [--topic TOPIC]\n"
+        "       newswire-consumer --list-plugins\n"
+        "\n"
+        "  --config FILE        consumer config (YAML): kafka, group, topics, batch, chain,\n"
+        "                       workers, max_buffered_bytes, retry, http\n"
+        "  --brokers LIST       bootstrap servers, overriding kafka.bootstrap.servers\n"
+        "  --group ID           consumer group, overriding `group`\n"
+        "  --exit-when-idle MS  exit 0 once every assigned partition is at its end and\n"
+        "                       nothing arrived for MS milliseconds (tests, demos)\n"
+        "  --from-time TIME     partitions the group has no committed offset for start at\n"
+        "                       the first message at or after TIME (e.g. 2024-05-01T00:00:00Z)\n"
+        "  --from-file IN       run the chain over a JSON-lines file of ninjs stories\n"
+        "                       instead of Kafka (\"-\" = stdin); offset = line number\n"
+        "  --to-file OUT        where records the chain forwards go, as JSON lines\n"
+        "                       {topic,key,headers,value} (default stdout)\n"
+        "  --dlq-file F         bad lines and permanent failures as JSON lines\n"
+        "                       {line,error,plugin,raw} (default: reported on stderr)\n"
+        "  --topic T            topic of every replayed story (default\n"
+        "                       <topic_prefix><first category slug>)\n"
+        "  --list-plugins       print the built-in plugins and exit\n"
+        "\n"
+        "SIGTERM/SIGINT finish the batches in flight, commit and exit 0.\n"
+        "SIGHUP rebuilds the plugin chain from the config file between batches.\n");
 }
 
 static int list_plugins(void)
@@ -136,46 +137,29 @@ int main(int argc, char **argv)
             opts.from_time_ms = epoch * 1000 + millis;
             break;
         }
-        case 'F':
-            ropts.in_path = optarg;
-            break;
-        case 'O':
-            ropts.out_path = optarg;
-            break;
-        case 'D':
-            ropts.dlq_path = optarg;
-            break;
-        case 'T':
-            ropts.topic = optarg;
-            break;
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'b':
-            opts.brokers = optarg;
-            break;
-        case 'g':
-            opts.group = optarg;
-            break;
+        case 'F': ropts.in_path = optarg; break;
+        case 'O': ropts.out_path = optarg; break;
+        case 'D': ropts.dlq_path = optarg; break;
+        case 'T': ropts.topic = optarg; break;
+        case 'c': config_path = optarg; break;
+        case 'b': opts.brokers = optarg; break;
+        case 'g': opts.group = optarg; break;
         case 'i': {
             char *end;
             long long v = strtoll(optarg, &end, 10);
             if (*end || end == optarg || v < 0) {
-                fprintf(stderr, "newswire-consumer: --exit-when-idle: expected milliseconds, "
-                                "got '%s'\n", optarg);
+                fprintf(stderr,
+                        "newswire-consumer: --exit-when-idle: expected milliseconds, "
+                        "got '%s'\n",
+                        optarg);
                 return 64;
             }
             opts.exit_when_idle_ms = v;
             break;
         }
-        case 'l':
-            return list_plugins();
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 64;
+        case 'l': return list_plugins();
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;
         }
     }
     if (!config_path || optind != argc) {

@@ -33,7 +33,7 @@ typedef struct chain_instance {
     void *state;              /* from desc->init; NULL until created */
     nw_plugin_api api;        /* api.host points to this instance */
     nw_chain *chain;
-    nw_histogram *lat[3];     /* process|write, flush; NULL without metrics */
+    nw_histogram *lat[3]; /* process|write, flush; NULL without metrics */
     topic_counters topics[TOPIC_CACHE];
     size_t ntopics;
 } chain_instance;
@@ -186,14 +186,13 @@ static int api_emit(void *host, const char *topic, const char *key, const void *
     chain_instance *in = host;
     if (!in || !topic || !in->chain->opts.emit)
         return -1;
-    return in->chain->opts.emit(in->chain->opts.emit_ctx, in->name, topic, key, value,
-                                value_len, headers, header_count);
+    return in->chain->opts.emit(in->chain->opts.emit_ctx, in->name, topic, key, value, value_len,
+                                headers, header_count);
 }
 
 /* ----------------------------------------------------------------- metrics */
 
-static char *label_pair(const char *name, const char *value, const char *name2,
-                        const char *value2)
+static char *label_pair(const char *name, const char *value, const char *name2, const char *value2)
 {
     nw_buf b = {0};
     nw_buf_printf(&b, "%s=\"", name);
@@ -216,15 +215,14 @@ static void instance_metrics_init(chain_instance *in, nw_metrics *m)
     static const char *ops[3] = {"process", "write", "flush"};
     for (int i = 0; i < 3; i++) {
         char *l = label_pair("plugin", in->name, "op", ops[i]);
-        in->lat[i] = nw_metrics_histogram(m, "newswire_consumer_plugin_seconds",
-                                          "Time spent in a plugin call, by plugin and call",
-                                          l, NULL, 0);
+        in->lat[i] =
+            nw_metrics_histogram(m, "newswire_consumer_plugin_seconds",
+                                 "Time spent in a plugin call, by plugin and call", l, NULL, 0);
         free(l);
     }
 }
 
-static topic_counters *counters_for(chain_instance *in, const char *topic,
-                                    topic_counters *scratch)
+static topic_counters *counters_for(chain_instance *in, const char *topic, topic_counters *scratch)
 {
     nw_metrics *m = in->chain->opts.metrics;
     for (size_t i = 0; i < in->ntopics; i++)
@@ -238,7 +236,8 @@ static topic_counters *counters_for(chain_instance *in, const char *topic,
                                      "Stories a filter dropped, by plugin and topic", l);
     tc->dead = nw_metrics_counter(m, "newswire_consumer_dead_letters_total",
                                   "Stories a plugin failed permanently (dead-lettered), by "
-                                  "plugin and topic", l);
+                                  "plugin and topic",
+                                  l);
     free(l);
     if (tc != scratch) {
         tc->topic = strdup(topic);
@@ -325,10 +324,8 @@ static int flatten(settings *s, const char *key, const nw_cfg_node *v, const cha
                    nw_err *err)
 {
     switch (nw_cfg_kind_of(v)) {
-    case NW_CFG_NULL:
-        return settings_add(s, key, "", nw_cfg_line(v));
-    case NW_CFG_SCALAR:
-        return settings_add(s, key, nw_cfg_scalar(v), nw_cfg_line(v));
+    case NW_CFG_NULL: return settings_add(s, key, "", nw_cfg_line(v));
+    case NW_CFG_SCALAR: return settings_add(s, key, nw_cfg_scalar(v), nw_cfg_line(v));
     case NW_CFG_MAP:
         for (size_t i = 0; i < nw_cfg_len(v); i++) {
             const char *k = nw_cfg_key_at(v, i);
@@ -368,8 +365,7 @@ static int flatten(settings *s, const char *key, const nw_cfg_node *v, const cha
     return 0;
 }
 
-static int read_string_key(const nw_cfg_node *item, const char *key, const char **out,
-                           nw_err *err)
+static int read_string_key(const nw_cfg_node *item, const char *key, const char **out, nw_err *err)
 {
     *out = NULL;
     const nw_cfg_node *n = nw_cfg_get(item, key);
@@ -406,8 +402,8 @@ static const nw_cfg_node *blamed_node(const nw_cfg_node *item, const char *msg)
     return item;
 }
 
-static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
-                          const char *config_path, nw_err *err)
+static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item, const char *config_path,
+                          nw_err *err)
 {
     const char *origin = config_path ? config_path : "<config>";
     chain_instance *in = &c->inst[idx];
@@ -437,8 +433,8 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
         in->desc = nw_plugin_module_descriptor(in->module);
         if (plugin && strcmp(plugin, in->desc->name))
             return where(err, NW_EINVAL, origin, nw_cfg_get(item, "plugin"),
-                         "'%s' does not match the name '%s' of the plugin loaded from %s",
-                         plugin, in->desc->name, path);
+                         "'%s' does not match the name '%s' of the plugin loaded from %s", plugin,
+                         in->desc->name, path);
     } else {
         in->desc = nw_plugin_registry_find(plugin);
         if (!in->desc) {
@@ -515,8 +511,7 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item,
     return 0;
 }
 
-int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out,
-                 nw_err *err)
+int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out, nw_err *err)
 {
     return nw_chain_new_ex(chain_seq, config_path, NULL, out, err);
 }
@@ -551,8 +546,9 @@ int nw_chain_new_ex(const nw_cfg_node *chain_seq, const char *config_path,
     for (size_t i = 0; i < c->len; i++)
         has_sink |= c->inst[i].desc->kind == NW_PLUGIN_SINK;
     if (!has_sink)
-        nw_log_warn("chain", "chain has no sink: stories are filtered and committed "
-                             "without being stored config=%s",
+        nw_log_warn("chain",
+                    "chain has no sink: stories are filtered and committed "
+                    "without being stored config=%s",
                     origin);
     *out = c;
     return 0;
@@ -567,8 +563,7 @@ void nw_chain_free(nw_chain *c)
         if (in->state) {
             char e[NW_ERR_MSG_MAX] = "";
             if (in->desc->flush(in->state, e, sizeof e) != NW_PLUGIN_OK)
-                nw_log_warn("chain", "final flush failed plugin=%s error=\"%s\"",
-                            in->name, e);
+                nw_log_warn("chain", "final flush failed plugin=%s error=\"%s\"", in->name, e);
             in->desc->destroy(in->state);
         }
         nw_plugin_module_close(in->module);
@@ -632,8 +627,9 @@ static bool backoff(nw_chain *c, const chain_instance *in, unsigned attempt, con
         wait *= 2;
     if (wait > c->retry_max_ms)
         wait = c->retry_max_ms;
-    nw_log_warn("chain", "retryable failure, backing off plugin=%s op=%s attempt=%u "
-                         "wait_ms=%lld error=\"%s\"",
+    nw_log_warn("chain",
+                "retryable failure, backing off plugin=%s op=%s attempt=%u "
+                "wait_ms=%lld error=\"%s\"",
                 in->name, what, attempt + 1, (long long)wait, reason);
     atomic_store(&c->backing_off, 1);
     for (int64_t slept = 0; slept < wait; slept += 50) {
@@ -653,10 +649,11 @@ static void mark_dead(nw_chain *c, nw_chain_msg *m, const chain_instance *in, co
     count_story((chain_instance *)in, m, COUNT_DEAD);
     snprintf(m->dead_reason, sizeof m->dead_reason, "%s", why[0] ? why : "permanent failure");
     c->stats.dead++;
-    nw_log_error("chain", "permanent failure plugin=%s uri=\"%s\" topic=%s "
-                          "partition=%d offset=%lld error=\"%s\"",
-                 in->name, m->uri, m->topic, (int)m->pub.partition,
-                 (long long)m->pub.offset, m->dead_reason);
+    nw_log_error("chain",
+                 "permanent failure plugin=%s uri=\"%s\" topic=%s "
+                 "partition=%d offset=%lld error=\"%s\"",
+                 in->name, m->uri, m->topic, (int)m->pub.partition, (long long)m->pub.offset,
+                 m->dead_reason);
 }
 
 static int stopped(nw_err *err, const chain_instance *in)
@@ -750,7 +747,7 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
         if (failed < count - pos) { /* one story failed; the sink accepted those before it */
             mark_dead(c, live[pos + failed]->host_ref, in, e);
             pos += failed + 1;
-        } else {                    /* the sink could not say which: all of them */
+        } else { /* the sink could not say which: all of them */
             for (; pos < count; pos++)
                 mark_dead(c, live[pos]->host_ref, in, e);
         }

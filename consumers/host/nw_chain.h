@@ -54,8 +54,8 @@ typedef struct nw_chain nw_chain;
 /* Where a plugin's nw_plugin_api.emit goes (replay mode). `instance` is the
  * emitting instance's name; the rest is as the plugin passed it (borrowed).
  * Called from the thread running the chain. Returns 0 or -1. */
-typedef int (*nw_chain_emit_fn)(void *ctx, const char *instance, const char *topic,
-                                const char *key, const void *value, size_t value_len,
+typedef int (*nw_chain_emit_fn)(void *ctx, const char *instance, const char *topic, const char *key,
+                                const void *value, size_t value_len,
                                 const nw_plugin_header *headers, size_t header_count);
 
 /* Options fixed at construction (plugins see them in init()). All borrowed;
@@ -111,10 +111,10 @@ bool nw_chain_backing_off(const nw_chain *chain);
 int nw_chain_flush(nw_chain *chain, nw_err *err);
 
 typedef struct nw_chain_stats {
-    uint64_t stories;  /* messages run */
-    uint64_t dropped;  /* dropped by filters */
-    uint64_t dead;     /* permanent failures */
-    uint64_t retries;  /* retryable failures (each back-off) */
+    uint64_t stories; /* messages run */
+    uint64_t dropped; /* dropped by filters */
+    uint64_t dead;    /* permanent failures */
+    uint64_t retries; /* retryable failures (each back-off) */
 } nw_chain_stats;
 nw_chain_stats nw_chain_get_stats(const nw_chain *chain);
 

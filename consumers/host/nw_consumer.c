@@ -46,7 +46,7 @@
 #include "nw_log.h"
 #include "nw_metrics.h"
 
-#define MOD "consumer"
+#define MOD         "consumer"
 #define MAX_WORKERS 64
 
 extern char **environ;
@@ -59,12 +59,12 @@ typedef struct part {
     int32_t partition;
     rd_kafka_message_t **q; /* ring buffer */
     size_t qhead, qlen, qcap;
-    int64_t first_ms;       /* when the oldest queued message arrived */
+    int64_t first_ms; /* when the oldest queued message arrived */
     bool eof;
-    bool busy;              /* in a job (held by `holder`) */
+    bool busy; /* in a job (held by `holder`) */
     worker *holder;
-    bool paused;            /* as last told to librdkafka */
-    bool revoking;          /* being revoked: never rewound */
+    bool paused;   /* as last told to librdkafka */
+    bool revoking; /* being revoked: never rewound */
     nw_counter *consumed;
     nw_gauge *lag;
 } part;
@@ -88,9 +88,9 @@ struct worker {
     pthread_t thread;
     bool started;
     nw_chain *chain;
-    job *job;          /* under c->mu: set by main, cleared by main after done */
-    bool done;         /* under c->mu */
-    bool quit;         /* under c->mu */
+    job *job;                    /* under c->mu: set by main, cleared by main after done */
+    bool done;                   /* under c->mu */
+    bool quit;                   /* under c->mu */
     volatile sig_atomic_t abort; /* chain and DLQ retries give up when set */
 };
 
@@ -104,7 +104,7 @@ struct nw_consumer {
     const nw_cfg_node *kafka_node;
     char *brokers;
     char *group;
-    char *dlq_topic;    /* "" = dead letters are only logged */
+    char *dlq_topic; /* "" = dead letters are only logged */
     char *topic_prefix;
     rd_kafka_topic_partition_list_t *subscription;
     int64_t max_messages, max_ms, idle_ms, from_time_ms;
@@ -181,9 +181,8 @@ static const nw_cfg_field consumer_fields[] = {
      "listen: HOST:PORT of /metrics, /healthz, /readyz (\"\" = off)"},
     {"dlq_topic", NW_CFG_T_STRING, NW_TOPIC_DLQ, offsetof(consumer_cfg, dlq_topic), 0, 0,
      "topic for stories that failed permanently (\"\" = log only)"},
-    {"topic_prefix", NW_CFG_T_STRING, NW_TOPIC_PREFIX_NEWS,
-     offsetof(consumer_cfg, topic_prefix), 0, 0,
-     "prefix stripped from a topic to get the story's category"},
+    {"topic_prefix", NW_CFG_T_STRING, NW_TOPIC_PREFIX_NEWS, offsetof(consumer_cfg, topic_prefix), 0,
+     0, "prefix stripped from a topic to get the story's category"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
@@ -229,8 +228,8 @@ static int add_topic(nw_consumer *c, const nw_cfg_node *n, nw_err *err)
     if (nw_cfg_as_string(n, &t, err) < 0)
         return NW_EINVAL;
     if (!*t)
-        return nw_err_set(err, NW_EINVAL, "%s:%d: %s: empty topic name",
-                          nw_config_origin(c->cfg), nw_cfg_line(n), nw_cfg_path(n));
+        return nw_err_set(err, NW_EINVAL, "%s:%d: %s: empty topic name", nw_config_origin(c->cfg),
+                          nw_cfg_line(n), nw_cfg_path(n));
     rd_kafka_topic_partition_list_add(c->subscription, t, RD_KAFKA_PARTITION_UA);
     return 0;
 }
@@ -253,8 +252,8 @@ static int read_topics(nw_consumer *c, const nw_cfg_node *topics, nw_err *err)
     }
     if (nw_cfg_kind_of(topics) == NW_CFG_SEQ) {
         if (nw_cfg_len(topics) == 0)
-            return nw_err_set(err, NW_EINVAL, "%s:%d: topics: empty list",
-                              nw_config_origin(c->cfg), nw_cfg_line(topics));
+            return nw_err_set(err, NW_EINVAL, "%s:%d: topics: empty list", nw_config_origin(c->cfg),
+                              nw_cfg_line(topics));
         for (size_t i = 0; i < nw_cfg_len(topics); i++)
             if (add_topic(c, nw_cfg_item(topics, i), err) < 0)
                 return NW_EINVAL;
@@ -563,8 +562,9 @@ static int dead_letter(worker *w, job *j, nw_chain_msg *msgs, nw_err *err)
             rc = nw_err_set(err, NW_ERETRY, "stopped while dead-lettering");
             break;
         }
-        nw_log_warn(MOD, "dead-letter topic unavailable, backing off wait_ms=%lld "
-                         "failed=%zu topic=%s",
+        nw_log_warn(MOD,
+                    "dead-letter topic unavailable, backing off wait_ms=%lld "
+                    "failed=%zu topic=%s",
                     (long long)wait, failed, c->dlq_topic);
         for (int64_t t = 0; t < wait && !w->abort; t += 50)
             sleep_ms(50);
@@ -596,8 +596,8 @@ static void run_job(worker *w, job *j)
         nw_chain_msg *cm = &msgs[inited];
         ptrs[inited] = cm;
         rc = nw_chain_msg_init(cm, topic, c->topic_prefix, m->partition, m->offset, m->key,
-                               m->key_len, m->payload, m->len,
-                               rd_kafka_message_timestamp(m, NULL), err);
+                               m->key_len, m->payload, m->len, rd_kafka_message_timestamp(m, NULL),
+                               err);
         if (rc < 0)
             goto out;
         rd_kafka_headers_t *hdrs = NULL;
@@ -713,12 +713,14 @@ static void finish_job(nw_consumer *c, worker *w, job *j)
     } else if (!c->stop) {
         c->failed = true;
         c->fail_err = j->err;
-        nw_log_error(MOD, "batch not finished; its offsets stay uncommitted "
-                          "stories=%zu error=\"%s\"",
+        nw_log_error(MOD,
+                     "batch not finished; its offsets stay uncommitted "
+                     "stories=%zu error=\"%s\"",
                      j->n, j->err.msg);
     } else {
-        nw_log_warn(MOD, "batch abandoned at shutdown; it is redelivered stories=%zu "
-                         "error=\"%s\"",
+        nw_log_warn(MOD,
+                    "batch abandoned at shutdown; it is redelivered stories=%zu "
+                    "error=\"%s\"",
                     j->n, j->err.msg);
     }
     rd_kafka_topic_partition_list_destroy(offs);
@@ -791,8 +793,7 @@ static void wait_jobs(nw_consumer *c, part *p, int64_t abandon_after_ms)
             waiting = true;
             if (abandon_after_ms >= 0 && now_ms() - start >= abandon_after_ms &&
                 nw_chain_backing_off(w->chain) && !w->abort) {
-                nw_log_warn(MOD, "abandoning a batch that is still retrying stories=%zu",
-                            j->n);
+                nw_log_warn(MOD, "abandoning a batch that is still retrying stories=%zu", j->n);
                 w->abort = 1;
             }
         }
@@ -891,8 +892,9 @@ static void apply_pauses(nw_consumer *c)
     if (c->max_buffered) {
         if (!c->cap_paused && b >= c->max_buffered) {
             c->cap_paused = true;
-            nw_log_warn(MOD, "buffered bytes reached the cap: pausing every partition "
-                             "buffered=%llu max_buffered_bytes=%llu",
+            nw_log_warn(MOD,
+                        "buffered bytes reached the cap: pausing every partition "
+                        "buffered=%llu max_buffered_bytes=%llu",
                         (unsigned long long)b, (unsigned long long)c->max_buffered);
         } else if (c->cap_paused && b <= c->max_buffered / 2) {
             c->cap_paused = false;
@@ -903,8 +905,8 @@ static void apply_pauses(nw_consumer *c)
     rd_kafka_topic_partition_list_t *pause = NULL, *resume = NULL;
     for (size_t i = 0; i < c->nparts; i++) {
         part *p = c->parts[i];
-        bool want = c->cap_paused ||
-                    (p->busy && p->holder && nw_chain_backing_off(p->holder->chain));
+        bool want =
+            c->cap_paused || (p->busy && p->holder && nw_chain_backing_off(p->holder->chain));
         if (want == p->paused)
             continue;
         rd_kafka_topic_partition_list_t **l = want ? &pause : &resume;
@@ -922,7 +924,9 @@ static void apply_pauses(nw_consumer *c)
         pthread_mutex_unlock(&c->mu);
         nw_log_info(MOD, "%s partition topic=%s partition=%d reason=%s",
                     want ? "pausing" : "resuming", p->topic, (int)p->partition,
-                    !want ? "recovered" : c->cap_paused ? "memory-cap" : "sink-retrying");
+                    !want           ? "recovered"
+                    : c->cap_paused ? "memory-cap"
+                                    : "sink-retrying");
     }
     if (pause) {
         rd_kafka_resp_err_t e = rd_kafka_pause_partitions(c->rk, pause);
@@ -960,8 +964,9 @@ static void apply_from_time(nw_consumer *c, rd_kafka_topic_partition_list_t *par
     rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
     rd_kafka_resp_err_t e = rd_kafka_committed(c->rk, q, 10000);
     if (e) {
-        nw_log_warn(MOD, "--from-time: cannot read committed offsets; using "
-                         "auto.offset.reset error=\"%s\"",
+        nw_log_warn(MOD,
+                    "--from-time: cannot read committed offsets; using "
+                    "auto.offset.reset error=\"%s\"",
                     rd_kafka_err2str(e));
         rd_kafka_topic_partition_list_destroy(q);
         return;
@@ -975,8 +980,9 @@ static void apply_from_time(nw_consumer *c, rd_kafka_topic_partition_list_t *par
     if (times->cnt) {
         e = rd_kafka_offsets_for_times(c->rk, times, 10000);
         if (e) {
-            nw_log_warn(MOD, "--from-time: offsets_for_times failed; using "
-                             "auto.offset.reset error=\"%s\"",
+            nw_log_warn(MOD,
+                        "--from-time: offsets_for_times failed; using "
+                        "auto.offset.reset error=\"%s\"",
                         rd_kafka_err2str(e));
         } else {
             for (int i = 0; i < times->cnt; i++) {
@@ -1181,8 +1187,8 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     c->metrics = nw_metrics_new();
     for (int i = 0; i < c->nworkers; i++)
         c->workers[i].c = c;
-    if (!c->group || (opts && opts->brokers && !c->brokers) || !c->dlq_topic ||
-        !c->topic_prefix || !c->metrics) {
+    if (!c->group || (opts && opts->brokers && !c->brokers) || !c->dlq_topic || !c->topic_prefix ||
+        !c->metrics) {
         nw_consumer_free(c);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
@@ -1201,15 +1207,13 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     c->m_busy = nw_metrics_gauge(c->metrics, "newswire_consumer_busy_workers",
                                  "Workers running a batch", NULL);
     nw_chain *chains[MAX_WORKERS];
-    if (read_topics(c, cc.topics, err) < 0 ||
-        build_chains(c, cc.chain, origin, chains, err) < 0) {
+    if (read_topics(c, cc.topics, err) < 0 || build_chains(c, cc.chain, origin, chains, err) < 0) {
         nw_consumer_free(c);
         return NW_EINVAL;
     }
     for (int i = 0; i < c->nworkers; i++) {
         c->workers[i].chain = chains[i];
-        nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms,
-                           &c->workers[i].abort);
+        nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms, &c->workers[i].abort);
     }
 
     rd_kafka_conf_t *conf = nw_kafka_conf_new(cc.kafka, c->brokers, err);
@@ -1220,7 +1224,10 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     /* librdkafka's own pre-fetch queue counts against the memory budget too */
     char qkb[32];
     uint64_t kb = c->max_buffered / 1024 / 2;
-    snprintf(qkb, sizeof qkb, "%llu", (unsigned long long)(kb < 1024 ? 1024 : kb > 2097151 ? 2097151 : kb));
+    snprintf(qkb, sizeof qkb, "%llu",
+             (unsigned long long)(kb < 1024      ? 1024
+                                  : kb > 2097151 ? 2097151
+                                                 : kb));
     struct {
         const char *key, *value;
         bool forced;
@@ -1239,8 +1246,7 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
             continue;
         if (props[i].forced && kafka_key_set(cc.kafka, props[i].key) &&
             strcmp(props[i].key, "group.id"))
-            nw_log_warn(MOD, "kafka.%s is managed by newswire-consumer and ignored",
-                        props[i].key);
+            nw_log_warn(MOD, "kafka.%s is managed by newswire-consumer and ignored", props[i].key);
         if (nw_kafka_conf_set(conf, props[i].key, props[i].value, err) < 0) {
             rd_kafka_conf_destroy(conf);
             nw_consumer_free(c);
@@ -1270,8 +1276,9 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
                 nw_consumer_free(c);
                 return nw_err_set(err, NW_EIO, "%s: http.listen: %s", origin, herr.msg);
             }
-            nw_log_warn(MOD, "metrics endpoint not started (set http.listen to choose "
-                             "another address) listen=%s error=\"%s\"",
+            nw_log_warn(MOD,
+                        "metrics endpoint not started (set http.listen to choose "
+                        "another address) listen=%s error=\"%s\"",
                         hc.listen, herr.msg);
         }
     }
@@ -1344,8 +1351,9 @@ static void do_reload(nw_consumer *c)
     pthread_mutex_lock(&c->mu);
     c->stats.reloads++;
     pthread_mutex_unlock(&c->mu);
-    nw_log_info(MOD, "chain reloaded workers=%d (only `chain` is reloaded; kafka, group, "
-                     "topics, batch, workers and http need a restart)",
+    nw_log_info(MOD,
+                "chain reloaded workers=%d (only `chain` is reloaded; kafka, group, "
+                "topics, batch, workers and http need a restart)",
                 c->nworkers);
     notify("READY=1");
 }
@@ -1401,10 +1409,11 @@ int nw_consumer_run(nw_consumer *c, nw_err *err)
     rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, c->subscription);
     if (e)
         return nw_err_set(err, NW_EKAFKA, "subscribe: %s", rd_kafka_err2str(e));
-    nw_log_info(MOD, "consumer started group=%s topics=%d first=\"%s\" workers=%d "
-                     "max_buffered_bytes=%llu http_port=%d",
-                c->group, c->subscription->cnt, c->subscription->elems[0].topic,
-                c->nworkers, (unsigned long long)c->max_buffered, nw_consumer_http_port(c));
+    nw_log_info(MOD,
+                "consumer started group=%s topics=%d first=\"%s\" workers=%d "
+                "max_buffered_bytes=%llu http_port=%d",
+                c->group, c->subscription->cnt, c->subscription->elems[0].topic, c->nworkers,
+                (unsigned long long)c->max_buffered, nw_consumer_http_port(c));
     notify("READY=1");
     c->last_activity_ms = now_ms();
     int rc = 0;
@@ -1465,8 +1474,7 @@ int nw_consumer_run(nw_consumer *c, nw_err *err)
     while (c->nparts)
         part_remove(c, c->parts[0]);
     if (rc == 0 && c->failed && !c->stop)
-        rc = nw_err_set(err, c->fail_err.code ? c->fail_err.code : NW_EIO, "%s",
-                        c->fail_err.msg);
+        rc = nw_err_set(err, c->fail_err.code ? c->fail_err.code : NW_EIO, "%s", c->fail_err.msg);
     nw_consumer_stats s = nw_consumer_get_stats(c);
     uint64_t dropped = 0, retries = 0;
     for (int i = 0; i < c->nworkers; i++) {
@@ -1474,9 +1482,10 @@ int nw_consumer_run(nw_consumer *c, nw_err *err)
         dropped += cs.dropped;
         retries += cs.retries;
     }
-    nw_log_info(MOD, "consumer stopped messages=%llu batches=%llu dropped=%llu "
-                     "dead_letters=%llu dlq_produced=%llu retries=%llu pauses=%llu "
-                     "peak_buffered_bytes=%llu",
+    nw_log_info(MOD,
+                "consumer stopped messages=%llu batches=%llu dropped=%llu "
+                "dead_letters=%llu dlq_produced=%llu retries=%llu pauses=%llu "
+                "peak_buffered_bytes=%llu",
                 (unsigned long long)s.messages, (unsigned long long)s.batches,
                 (unsigned long long)dropped, (unsigned long long)s.dead_letters,
                 (unsigned long long)s.dlq_produced, (unsigned long long)retries,

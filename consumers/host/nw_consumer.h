@@ -58,10 +58,10 @@ void nw_consumer_stop(nw_consumer *c);
 void nw_consumer_reload(nw_consumer *c);
 
 typedef struct nw_consumer_stats {
-    uint64_t messages;      /* consumed (not counting EOF events) */
-    uint64_t batches;       /* finished and committed */
-    uint64_t dead_letters;  /* stories that failed permanently */
-    uint64_t dlq_produced;  /* of those, delivered to the DLQ topic */
+    uint64_t messages;            /* consumed (not counting EOF events) */
+    uint64_t batches;             /* finished and committed */
+    uint64_t dead_letters;        /* stories that failed permanently */
+    uint64_t dlq_produced;        /* of those, delivered to the DLQ topic */
     uint64_t buffered_bytes;      /* now: key+value bytes polled and not yet committed */
     uint64_t buffered_bytes_peak; /* highest buffered_bytes seen */
     uint64_t paused_partitions;   /* now */

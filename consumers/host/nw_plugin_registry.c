@@ -53,17 +53,17 @@ int nw_plugin_descriptor_check(const nw_plugin_descriptor *d, const char *origin
     if (!d->name || !*d->name)
         return nw_err_set(err, NW_EINVAL, "%s: plugin descriptor has no name", origin);
     if (d->kind != NW_PLUGIN_FILTER && d->kind != NW_PLUGIN_SINK)
-        return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' has unknown kind %d", origin,
-                          d->name, (int)d->kind);
+        return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' has unknown kind %d", origin, d->name,
+                          (int)d->kind);
     if (!d->init || !d->flush || !d->destroy)
-        return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' lacks init, flush or destroy",
-                          origin, d->name);
+        return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' lacks init, flush or destroy", origin,
+                          d->name);
     if (d->kind == NW_PLUGIN_FILTER && !d->process)
-        return nw_err_set(err, NW_EINVAL, "%s: filter plugin '%s' has no process callback",
-                          origin, d->name);
+        return nw_err_set(err, NW_EINVAL, "%s: filter plugin '%s' has no process callback", origin,
+                          d->name);
     if (d->kind == NW_PLUGIN_SINK && !d->write)
-        return nw_err_set(err, NW_EINVAL, "%s: sink plugin '%s' has no write callback",
-                          origin, d->name);
+        return nw_err_set(err, NW_EINVAL, "%s: sink plugin '%s' has no write callback", origin,
+                          d->name);
     return 0;
 }
 

@@ -33,8 +33,7 @@ int nw_plugin_registry_add(const nw_plugin_descriptor *desc, nw_err *err);
 
 /* Check a descriptor: ABI version, name, kind and the callbacks its kind
  * needs. `origin` names it in messages (a path or "built-in"). */
-int nw_plugin_descriptor_check(const nw_plugin_descriptor *desc, const char *origin,
-                               nw_err *err);
+int nw_plugin_descriptor_check(const nw_plugin_descriptor *desc, const char *origin, nw_err *err);
 
 /* A plugin loaded from a shared object. */
 typedef struct nw_plugin_module nw_plugin_module;

@@ -127,8 +127,9 @@ static int line_to_msg(replay *r, uint64_t line, const char *text, size_t len, n
     if (r->opts->topic) {
         snprintf(topic, sizeof topic, "%s", r->opts->topic);
     } else if (nw_story_categories(story, &slug, 1) == 0 || !slug) {
-        snprintf(why, whylen, "the story has no category to derive a topic from "
-                              "(use --topic)");
+        snprintf(why, whylen,
+                 "the story has no category to derive a topic from "
+                 "(use --topic)");
         rc = NW_EINVAL;
     } else if (nw_kafka_topic_name(r->topic_prefix, slug, topic, sizeof topic, &err) < 0) {
         snprintf(why, whylen, "category '%.60s': %.400s", slug, err.msg);
@@ -139,9 +140,8 @@ static int line_to_msg(replay *r, uint64_t line, const char *text, size_t len, n
         snprintf(why, whylen, "the story has no uri");
         rc = NW_EINVAL;
     }
-    if (rc == 0 &&
-        nw_chain_msg_init(m, topic, r->topic_prefix, 0, (int64_t)line, uri, strlen(uri), text,
-                          len, -1, &err) < 0) {
+    if (rc == 0 && nw_chain_msg_init(m, topic, r->topic_prefix, 0, (int64_t)line, uri, strlen(uri),
+                                     text, len, -1, &err) < 0) {
         snprintf(why, whylen, "%s", err.msg);
         rc = NW_ENOMEM;
     }
@@ -184,8 +184,7 @@ static int run_batch(replay *r, nw_chain *chain, pending *b, size_t n, nw_err *e
         nw_chain_msg *m = &b[i].msg;
         if (m->state == NW_MSG_DEAD) {
             r->stats->dead++;
-            dead_line(r, b[i].line, m->dead_plugin, m->dead_reason, m->pub.json,
-                      m->pub.json_len);
+            dead_line(r, b[i].line, m->dead_plugin, m->dead_reason, m->pub.json, m->pub.json_len);
         } else if (m->state == NW_MSG_DROPPED) {
             r->stats->dropped++;
         }
@@ -218,8 +217,8 @@ static int open_files(replay *r, FILE **in, nw_err *err)
     return 0;
 }
 
-int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts,
-                  volatile sig_atomic_t *stop, nw_replay_stats *stats, nw_err *err)
+int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts, volatile sig_atomic_t *stop,
+                  nw_replay_stats *stats, nw_err *err)
 {
     nw_replay_stats local = {0};
     if (!stats)
@@ -235,15 +234,15 @@ int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts,
     if (batch && (n = nw_cfg_get(batch, "max_messages")) &&
         nw_cfg_as_int(n, 1, 1000000, &max_messages, err) < 0)
         return NW_EINVAL;
-    if (retry && (((n = nw_cfg_get(retry, "initial")) &&
-                   nw_cfg_as_duration_ms(n, &retry_initial, err) < 0) ||
-                  ((n = nw_cfg_get(retry, "max")) && nw_cfg_as_duration_ms(n, &retry_max, err) < 0)))
+    if (retry &&
+        (((n = nw_cfg_get(retry, "initial")) &&
+          nw_cfg_as_duration_ms(n, &retry_initial, err) < 0) ||
+         ((n = nw_cfg_get(retry, "max")) && nw_cfg_as_duration_ms(n, &retry_max, err) < 0)))
         return NW_EINVAL;
 
     nw_chain *chain = NULL;
     nw_chain_opts copts = {.emit = on_emit, .emit_ctx = &r};
-    if (nw_chain_new_ex(nw_cfg_get(root, "chain"), nw_config_origin(cfg), &copts, &chain, err) <
-        0)
+    if (nw_chain_new_ex(nw_cfg_get(root, "chain"), nw_config_origin(cfg), &copts, &chain, err) < 0)
         return NW_EINVAL;
     nw_chain_set_retry(chain, retry_initial, retry_max, stop);
 
@@ -305,8 +304,9 @@ int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts,
         fclose(in);
     free(line);
     free(b);
-    nw_log_info(MOD, "replay finished lines=%llu stories=%llu emitted=%llu bad_lines=%llu "
-                     "dead=%llu dropped=%llu",
+    nw_log_info(MOD,
+                "replay finished lines=%llu stories=%llu emitted=%llu bad_lines=%llu "
+                "dead=%llu dropped=%llu",
                 (unsigned long long)stats->lines, (unsigned long long)stats->stories,
                 (unsigned long long)stats->emitted, (unsigned long long)stats->bad_lines,
                 (unsigned long long)stats->dead, (unsigned long long)stats->dropped);

@@ -44,7 +44,7 @@ typedef struct nw_replay_stats {
  * and aborts retries. Returns 0 when every line was handled (stats say how),
  * negative with err when the input, output or chain failed; stories of an
  * unfinished batch are reported in err by line range. */
-int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts,
-                  volatile sig_atomic_t *stop, nw_replay_stats *stats, nw_err *err);
+int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts, volatile sig_atomic_t *stop,
+                  nw_replay_stats *stats, nw_err *err);
 
 #endif

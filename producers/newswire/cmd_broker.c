@@ -66,8 +66,8 @@ static int parse_count(const char *opt, const char *text, int max, int *out)
     errno = 0;
     long v = text ? strtol(text, &end, 10) : 0;
     if (!text || errno || end == text || *end || v < 1 || v > max) {
-        fprintf(stderr, "newswire broker: %s: expected a number from 1 to %d, got '%s'\n", opt,
-                max, text ? text : "");
+        fprintf(stderr, "newswire broker: %s: expected a number from 1 to %d, got '%s'\n", opt, max,
+                text ? text : "");
         return -1;
     }
     *out = (int)v;

@@ -16,9 +16,9 @@
 #include "nw_text.h"
 #include "nw_time.h"
 
-#define EX_USAGE_ 64
+#define EX_USAGE_   64
 #define EX_DATAERR_ 65
-#define EX_IOERR_ 74
+#define EX_IOERR_   74
 
 static void parse_usage(FILE *out)
 {
@@ -33,14 +33,13 @@ static void parse_usage(FILE *out)
     size_t n = nw_parser_all(&all);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "                          %-14s %s\n", all[i]->name, all[i]->description);
-    fprintf(out,
-            "  -t, --timezone ZONE   zone of times written without one (default UTC;\n"
-            "                        \"+08:00\" or an IANA name like Asia/Shanghai)\n"
-            "  -c, --category NAME   category for stories whose input names none\n"
-            "  -h, --help            this text\n"
-            "\n"
-            "Exit status: 0 ok, 64 usage error, 65 a file could not be parsed,\n"
-            "74 output could not be written.\n");
+    fprintf(out, "  -t, --timezone ZONE   zone of times written without one (default UTC;\n"
+                 "                        \"+08:00\" or an IANA name like Asia/Shanghai)\n"
+                 "  -c, --category NAME   category for stories whose input names none\n"
+                 "  -h, --help            this text\n"
+                 "\n"
+                 "Exit status: 0 ok, 64 usage error, 65 a file could not be parsed,\n"
+                 "74 output could not be written.\n");
 }
 
 static void warn_to_stderr(void *ctx, const char *msg)

@@ -702,8 +702,8 @@ static char *finish(nw_buf *b, bool *oom)
 /* Turn a finished walk into the result (NFC, C1 repair); frees the walker. */
 static int walker_result(walker *w, nw_html_result *out, nw_err *err)
 {
-    bool oom = nw_buf_failed(&w->plain) || nw_buf_failed(&w->html) ||
-               nw_buf_failed(&w->pplain) || nw_buf_failed(&w->phtml);
+    bool oom = nw_buf_failed(&w->plain) || nw_buf_failed(&w->html) || nw_buf_failed(&w->pplain) ||
+               nw_buf_failed(&w->phtml);
     size_t paragraphs = w->paragraphs;
     char *plain = oom ? NULL : finish(&w->plain, &oom);
     char *clean = oom ? NULL : finish(&w->html, &oom);

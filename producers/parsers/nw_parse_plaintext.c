@@ -244,8 +244,8 @@ static bool is_source_line(const char *s, size_t n)
 /* ------------------------------------------------------------- captions --- */
 
 static const char *const credit_words[] = {
-    "photo credit", "file photo", "photograph", "photos", "photo", "picture", "image",
-    "credit",       "pic",
+    "photo credit", "file photo", "photograph", "photos", "photo",
+    "picture",      "image",      "credit",     "pic",
 };
 
 static bool is_word_start(const char *text, const char *p)
@@ -343,9 +343,9 @@ static bool is_caption(const char *text)
 typedef enum { FURN_NONE, FURN_DROP, FURN_CUT } furniture;
 
 static const char *const cut_exact[] = {
-    "share this",    "share this article", "share this story", "related posts",
-    "related articles", "related stories", "related",        "you may also like",
-    "like this",     "comments",           "leave a comment",  "leave a reply",
+    "share this",       "share this article", "share this story", "related posts",
+    "related articles", "related stories",    "related",          "you may also like",
+    "like this",        "comments",           "leave a comment",  "leave a reply",
 };
 static const char *const cut_prefix[] = {
     "blog comments powered by",
@@ -374,8 +374,8 @@ static furniture classify_furniture(const char *text)
     return FURN_NONE;
 }
 
-static const char *const category_labels[] = {"Posted in:", "Filed under:", "Categories:",
-                                              "Category:"};
+static const char *const category_labels[] = {
+    "Posted in:", "Filed under:", "Categories:", "Category:"};
 
 /* The list after a category label, or NULL when text is not a category line. */
 static const char *category_list(const char *text)
@@ -416,8 +416,8 @@ static int add_categories(nw_story *story, const char *list, const para *where,
 /* ---------------------------------------------------------- the story --- */
 
 /* A story with the fields both layouts share: headline, bodies, status. */
-static int story_common(nw_story *story, const char *headline, const para *body,
-                        size_t body_len, sbuf *plain)
+static int story_common(nw_story *story, const char *headline, const para *body, size_t body_len,
+                        sbuf *plain)
 {
     sbuf html = {0};
     for (size_t i = 0; i < body_len; i++) {
@@ -523,9 +523,9 @@ static int add_caption(nw_story *story, const char *caption)
     sb_puts(&uri, "/picture1");
     if (uri.oom)
         return NW_ENOMEM;
-    json_t *assoc = json_pack("[{s:s, s:s, s:s, s:[{s:s, s:s, s:s}]}]", "name", "picture1",
-                              "type", "picture", "uri", uri.p, "descriptions", "role",
-                              "caption", "contentType", "text/plain", "value", caption);
+    json_t *assoc = json_pack("[{s:s, s:s, s:s, s:[{s:s, s:s, s:s}]}]", "name", "picture1", "type",
+                              "picture", "uri", uri.p, "descriptions", "role", "caption",
+                              "contentType", "text/plain", "value", caption);
     free(uri.p);
     if (!assoc)
         return NW_ENOMEM;
@@ -562,8 +562,7 @@ static int webcopy_build(const para_list *paras, const nw_parse_opts *opts, nw_s
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     if (!provider[0]) {
         free(provider);
-        return nw_err_set(err, NW_EINVAL, "line %d: the Source: line names no provider",
-                          sp->line);
+        return nw_err_set(err, NW_EINVAL, "line %d: the Source: line names no provider", sp->line);
     }
     const char *date = pub + 10;
     while (*date == ' ')
@@ -609,8 +608,7 @@ static int webcopy_build(const para_list *paras, const nw_parse_opts *opts, nw_s
             body[n++] = p;
     }
     if (rc == 0 && n == 0)
-        rc = nw_err_set(err, NW_EINVAL, "line %d: no body text after the Source: line",
-                        sp->line);
+        rc = nw_err_set(err, NW_EINVAL, "line %d: no body text after the Source: line", sp->line);
 
     /* the story */
     char *slug = NULL;
@@ -658,8 +656,8 @@ static int webcopy_build(const para_list *paras, const nw_parse_opts *opts, nw_s
     return rc;
 }
 
-static int webcopy_parse(const char *buf, size_t len, const nw_parse_opts *opts,
-                         nw_story_list *out, nw_err *err)
+static int webcopy_parse(const char *buf, size_t len, const nw_parse_opts *opts, nw_story_list *out,
+                         nw_err *err)
 {
     para_list paras = {0};
     if (split_paragraphs(buf, len, &paras)) {

@@ -29,18 +29,10 @@
 
 /* Order matters for ties in detection: more specific formats first. */
 static const nw_parser *const registry[] = {
-    &nw_parser_rss,
-    &nw_parser_atom,
-    &nw_parser_jsonfeed,
-    &nw_parser_reuters_sgml,
-    &nw_parser_iptc7901,
-    &nw_parser_dpa_digitalwires,
-    &nw_parser_ap_media_json,
-    &nw_parser_ninjs,
-    &nw_parser_nitf,
-    &nw_parser_newsml12,
-    &nw_parser_newsmlg2,
-    &nw_parser_webcopy,
+    &nw_parser_rss,           &nw_parser_atom,     &nw_parser_jsonfeed,
+    &nw_parser_reuters_sgml,  &nw_parser_iptc7901, &nw_parser_dpa_digitalwires,
+    &nw_parser_ap_media_json, &nw_parser_ninjs,    &nw_parser_nitf,
+    &nw_parser_newsml12,      &nw_parser_newsmlg2, &nw_parser_webcopy,
     &nw_parser_headline_text,
 };
 #define REGISTRY_LEN (sizeof registry / sizeof registry[0])
@@ -331,8 +323,8 @@ done:
 }
 
 /* Limits, parser choice and dispatch; errors without the origin prefix. */
-static int parse_clean(const char *format, const char *buf, size_t len,
-                       const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
+static int parse_clean(const char *format, const char *buf, size_t len, const nw_parse_opts *opts,
+                       nw_story_list *out, nw_err *err)
 {
     if (len > opts->max_input_bytes)
         return nw_err_set(err, NW_ELIMIT, "input is %zu bytes, over the limit of %zu bytes", len,
@@ -455,8 +447,7 @@ static int read_bounded(int fd, size_t size_hint, size_t limit, char **out, size
     return 0;
 }
 
-static int read_input(const char *path, size_t limit, char **out, size_t *out_len,
-                      nw_err *err)
+static int read_input(const char *path, size_t limit, char **out, size_t *out_len, nw_err *err)
 {
     int is_stdin = !strcmp(path, "-");
     int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);

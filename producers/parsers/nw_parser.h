@@ -85,19 +85,19 @@ typedef struct nw_parser {
 
 /* Built-in formats, each defined in its nw_parse_<file>.c and listed in the
  * registry table in nw_parser.c. */
-extern const nw_parser nw_parser_rss;           /* nw_parse_feed.c */
-extern const nw_parser nw_parser_atom;          /* nw_parse_feed.c */
-extern const nw_parser nw_parser_jsonfeed;      /* nw_parse_feed.c */
-extern const nw_parser nw_parser_reuters_sgml; /* nw_parse_reuters.c */
-extern const nw_parser nw_parser_iptc7901;     /* nw_parse_iptc7901.c */
+extern const nw_parser nw_parser_rss;              /* nw_parse_feed.c */
+extern const nw_parser nw_parser_atom;             /* nw_parse_feed.c */
+extern const nw_parser nw_parser_jsonfeed;         /* nw_parse_feed.c */
+extern const nw_parser nw_parser_reuters_sgml;     /* nw_parse_reuters.c */
+extern const nw_parser nw_parser_iptc7901;         /* nw_parse_iptc7901.c */
 extern const nw_parser nw_parser_ninjs;            /* nw_parse_ninjs.c */
 extern const nw_parser nw_parser_dpa_digitalwires; /* nw_parse_ninjs.c */
 extern const nw_parser nw_parser_ap_media_json;    /* nw_parse_ninjs.c */
-extern const nw_parser nw_parser_nitf;          /* nw_parse_nitf.c */
-extern const nw_parser nw_parser_newsml12;      /* nw_parse_newsml12.c */
-extern const nw_parser nw_parser_newsmlg2;      /* nw_parse_newsmlg2.c */
-extern const nw_parser nw_parser_webcopy;       /* nw_parse_plaintext.c */
-extern const nw_parser nw_parser_headline_text; /* nw_parse_plaintext.c */
+extern const nw_parser nw_parser_nitf;             /* nw_parse_nitf.c */
+extern const nw_parser nw_parser_newsml12;         /* nw_parse_newsml12.c */
+extern const nw_parser nw_parser_newsmlg2;         /* nw_parse_newsmlg2.c */
+extern const nw_parser nw_parser_webcopy;          /* nw_parse_plaintext.c */
+extern const nw_parser nw_parser_headline_text;    /* nw_parse_plaintext.c */
 
 /* The parser registered under `name`, or NULL. Borrowed, static. */
 const nw_parser *nw_parser_find(const char *name);

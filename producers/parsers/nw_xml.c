@@ -40,8 +40,8 @@ static void init_libxml(void)
 /* ------------------------------------------------------------- errors --- */
 
 typedef struct err_state {
-    int have;    /* an error (level >= XML_ERR_ERROR) was captured */
-    int code;    /* libxml2's error code */
+    int have; /* an error (level >= XML_ERR_ERROR) was captured */
+    int code; /* libxml2's error code */
     int line;
     char msg[NW_ERR_MSG_MAX];
 } err_state;
@@ -96,8 +96,7 @@ static const char *explain(const err_state *st)
     switch (st->code) {
     case XML_ERR_ENTITY_LOOP:
         return "entity expansion too large or recursive (refused: possible \"billion laughs\")";
-    default:
-        break;
+    default: break;
     }
     if (strstr(st->msg, "Excessive depth") || strstr(st->msg, "XML_PARSE_HUGE"))
         return NULL; /* rewritten by the caller with the limit */
@@ -197,8 +196,8 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     char declared[40];
     bool has_decl = nw_encoding_sniff_xml(buf, len, declared, sizeof declared);
     nw_decoded dec;
-    int rc = nw_encoding_decode(buf ? buf : "", len, override, has_decl ? declared : NULL, &dec,
-                                err);
+    int rc =
+        nw_encoding_decode(buf ? buf : "", len, override, has_decl ? declared : NULL, &dec, err);
     if (rc < 0)
         return rc;
 
@@ -255,8 +254,8 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
         if (!m)
             return nw_err_set(err, NW_ELIMIT, "%s%s%d: elements nested deeper than %d", where, sep,
                               st.line, NW_XML_MAX_DEPTH);
-        return nw_err_set(err, st.code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL,
-                          "%s%s%d: %s", where, sep, st.line, m);
+        return nw_err_set(err, st.code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL, "%s%s%d: %s",
+                          where, sep, st.line, m);
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);
     long line = 0;

@@ -33,9 +33,9 @@
 #define NW_XML_MAX_DEPTH 256
 
 typedef struct nw_xml_doc {
-    xmlDocPtr doc;        /* owned */
-    char charset[40];     /* charset the bytes were decoded from */
-    bool declared_wrong;  /* the declaration lied about the bytes */
+    xmlDocPtr doc;       /* owned */
+    char charset[40];    /* charset the bytes were decoded from */
+    bool declared_wrong; /* the declaration lied about the bytes */
 } nw_xml_doc;
 
 /* Parse untrusted XML. max_bytes 0 = 16 MiB. On success fills *out (free with

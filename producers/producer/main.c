@@ -34,7 +34,7 @@ enum {
     EXIT_CONFIG = 78,
 };
 
-#define PROG "newswire-producer"
+#define PROG            "newswire-producer"
 #define MAX_KAFKA_PROPS 64
 
 typedef struct producer_args {
@@ -61,40 +61,39 @@ typedef struct run_stats {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " PROG " --config FILE [--brokers HOST:PORT[,...]] [--check-config]\n"
-            "       " PROG " --brokers HOST:PORT[,...] --once [options] PATH...\n"
-            "\n"
-            "With --config, run as a service: watch the spool directories of FILE (see\n"
-            "deploy/producer.yaml), publish every story and move each file to done/ once\n"
-            "Kafka acknowledged all its messages (failed/ with a .error file otherwise).\n"
-            "SIGHUP reloads FILE, SIGTERM drains and exits 0. --check-config only\n"
-            "validates FILE (exit 0 or 78). --brokers overrides kafka.bootstrap.servers.\n"
-            "\n"
-            "Parse wire files and publish one ninjs JSON message per story and category to\n"
-            "Kafka topic <prefix><category-slug> (key = story uri), then wait until Kafka\n"
-            "has acknowledged every message. Folders are read recursively in sorted order;\n"
-            "names starting with '.' are skipped; '-' reads standard input.\n"
-            "\n"
-            "options:\n"
-            "  --brokers LIST        Kafka bootstrap servers (e.g. from `newswire broker`)\n"
-            "  --once                publish the given files and exit\n"
-            "  --format NAME         input format (default: detect per file)\n"
-            "  --timezone ZONE       zone of times written without one (default UTC)\n"
-            "  --category NAME       category for stories whose input names none\n"
-            "  --category-from-dir   use each file's parent folder name as that category\n"
-            "                        (folders laid out like bbc/<category>/NNN.txt)\n"
-            "  --topic-prefix P      topic prefix (default \"" NW_TOPIC_PREFIX_NEWS "\");"
-            " stories without\n"
-            "                        a category go to <prefix>" NW_PUBLISH_UNCATEGORIZED "\n"
-            "  --strict              any file that fails to parse aborts the run before\n"
-            "                        anything is published\n"
-            "  -X KEY=VALUE          librdkafka property (repeatable), e.g. -X acks=all\n"
-            "  -h, --help            this text\n"
-            "\n"
-            "exit status: 0 every message acknowledged; 64 usage; 65 some file could not be\n"
-            "parsed (the others were published); 66 a PATH does not exist; 75 some message\n"
-            "was not acknowledged by Kafka; 78 bad Kafka configuration.\n");
+    fprintf(out, "usage: " PROG " --config FILE [--brokers HOST:PORT[,...]] [--check-config]\n"
+                 "       " PROG " --brokers HOST:PORT[,...] --once [options] PATH...\n"
+                 "\n"
+                 "With --config, run as a service: watch the spool directories of FILE (see\n"
+                 "deploy/producer.yaml), publish every story and move each file to done/ once\n"
+                 "Kafka acknowledged all its messages (failed/ with a .error file otherwise).\n"
+                 "SIGHUP reloads FILE, SIGTERM drains and exits 0. --check-config only\n"
+                 "validates FILE (exit 0 or 78). --brokers overrides kafka.bootstrap.servers.\n"
+                 "\n"
+                 "Parse wire files and publish one ninjs JSON message per story and category to\n"
+                 "Kafka topic <prefix><category-slug> (key = story uri), then wait until Kafka\n"
+                 "has acknowledged every message. Folders are read recursively in sorted order;\n"
+                 "names starting with '.' are skipped; '-' reads standard input.\n"
+                 "\n"
+                 "options:\n"
+                 "  --brokers LIST        Kafka bootstrap servers (e.g. from `newswire broker`)\n"
+                 "  --once                publish the given files and exit\n"
+                 "  --format NAME         input format (default: detect per file)\n"
+                 "  --timezone ZONE       zone of times written without one (default UTC)\n"
+                 "  --category NAME       category for stories whose input names none\n"
+                 "  --category-from-dir   use each file's parent folder name as that category\n"
+                 "                        (folders laid out like bbc/<category>/NNN.txt)\n"
+                 "  --topic-prefix P      topic prefix (default \"" NW_TOPIC_PREFIX_NEWS "\");"
+                 " stories without\n"
+                 "                        a category go to <prefix>" NW_PUBLISH_UNCATEGORIZED "\n"
+                 "  --strict              any file that fails to parse aborts the run before\n"
+                 "                        anything is published\n"
+                 "  -X KEY=VALUE          librdkafka property (repeatable), e.g. -X acks=all\n"
+                 "  -h, --help            this text\n"
+                 "\n"
+                 "exit status: 0 every message acknowledged; 64 usage; 65 some file could not be\n"
+                 "parsed (the others were published); 66 a PATH does not exist; 75 some message\n"
+                 "was not acknowledged by Kafka; 78 bad Kafka configuration.\n");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -231,8 +230,7 @@ static int parse_one(const producer_args *a, const char *path, nw_story_list *li
 }
 
 /* Parse `path` and publish all its stories, or none of them. */
-static int publish_file(const producer_args *a, nw_publisher *pub, const char *path,
-                        run_stats *st)
+static int publish_file(const producer_args *a, nw_publisher *pub, const char *path, run_stats *st)
 {
     nw_story_list list = {0};
     nw_err err = {0};
@@ -367,8 +365,9 @@ static int run_once(const producer_args *a, char **paths, int npaths)
     if (a->strict) {
         size_t bad = check_files(a, pub, &files);
         if (bad) {
-            fprintf(stderr, PROG ": --strict: %zu of %zu files could not be parsed; nothing "
-                            "published\n",
+            fprintf(stderr,
+                    PROG ": --strict: %zu of %zu files could not be parsed; nothing "
+                         "published\n",
                     bad, files.len);
             st.files = files.len;
             st.bad_files = bad;
@@ -424,8 +423,18 @@ static int run_service(const char *config, const char *brokers, bool check_only,
 
 int main(int argc, char **argv)
 {
-    enum { OPT_BROKERS = 256, OPT_ONCE, OPT_FORMAT, OPT_TZ, OPT_CATEGORY, OPT_CAT_DIR,
-           OPT_PREFIX, OPT_STRICT, OPT_CONFIG, OPT_CHECK };
+    enum {
+        OPT_BROKERS = 256,
+        OPT_ONCE,
+        OPT_FORMAT,
+        OPT_TZ,
+        OPT_CATEGORY,
+        OPT_CAT_DIR,
+        OPT_PREFIX,
+        OPT_STRICT,
+        OPT_CONFIG,
+        OPT_CHECK
+    };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, OPT_BROKERS},
         {"once", no_argument, NULL, OPT_ONCE},
@@ -464,15 +473,12 @@ int main(int argc, char **argv)
             }
             a.kafka_props[a.nkafka_props++] = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
+        case 'h': usage(stdout); return 0;
         default:
             if (optopt > 0 && optopt < 128)
                 fprintf(stderr, PROG ": option -%c: missing value or unknown\n", optopt);
             else
-                fprintf(stderr, PROG ": unknown or incomplete option '%s'\n",
-                        argv[optind - 1]);
+                fprintf(stderr, PROG ": unknown or incomplete option '%s'\n", argv[optind - 1]);
             usage(stderr);
             return EXIT_USAGE;
         }

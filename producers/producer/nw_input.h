@@ -96,8 +96,7 @@ void nw_input_bind_metrics(nw_input *in, nw_metrics *metrics);
 /* Creates the inputs listed under one config key (a sequence); appends them
  * to *out (realloc'd, caller frees each with ops->free and the array) and
  * adds to *n. Validation only: no files touched, nothing started. */
-typedef int (*nw_input_kind_fn)(const nw_cfg_node *list, nw_input ***out, size_t *n,
-                                nw_err *err);
+typedef int (*nw_input_kind_fn)(const nw_cfg_node *list, nw_input ***out, size_t *n, nw_err *err);
 
 typedef struct nw_input_kind {
     const char *key; /* top-level config key, e.g. "spools" */
@@ -120,8 +119,7 @@ nw_outmsg *nw_input_prepare(nw_input_env *env, const nw_story *story, const char
                             nw_err *err);
 
 /* Queue a prepared message (blocks while librdkafka's queue is full). */
-int nw_input_send(nw_input_env *env, const nw_outmsg *msg, nw_publish_ticket *ticket,
-                  nw_err *err);
+int nw_input_send(nw_input_env *env, const nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err);
 
 /* Free a list of inputs made by a kind function. */
 void nw_input_list_free(nw_input **list, size_t n);

@@ -64,16 +64,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (m->err) {
         pub->dr_failed++;
         const char *reason = rd_kafka_err2str(m->err);
-        note_failure(pub->first_error, sizeof pub->first_error, "delivery to %s failed: %s",
-                     topic, reason);
+        note_failure(pub->first_error, sizeof pub->first_error, "delivery to %s failed: %s", topic,
+                     reason);
         if (ticket) {
             ticket->failed++;
             note_failure(ticket->first_error, sizeof ticket->first_error,
                          "delivery to %s failed: %s", topic, reason);
         }
         nw_log_error("publish", "delivery failed topic=%s key=%.*s error=\"%s\"", topic,
-                     (int)(m->key_len > 200 ? 200 : m->key_len),
-                     m->key ? (const char *)m->key : "", reason);
+                     (int)(m->key_len > 200 ? 200 : m->key_len), m->key ? (const char *)m->key : "",
+                     reason);
     } else {
         pub->acked++;
         if (ticket)
@@ -91,8 +91,8 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
         char fatal[200]; /* fits first_error with the prefix */
         rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
         nw_log_error("publish", "fatal producer error: %s (%s)", fatal, rd_kafka_err2name(orig));
-        note_failure(pub->first_error, sizeof pub->first_error, "%s%s", "fatal producer error: ",
-                     fatal);
+        note_failure(pub->first_error, sizeof pub->first_error, "%s%s",
+                     "fatal producer error: ", fatal);
     } else {
         /* transient (broker down, ...): librdkafka retries by itself */
         nw_log_warn("publish", "kafka: %s (%s)", reason,
@@ -125,8 +125,8 @@ nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opt
 
     nw_publisher *pub = calloc(1, sizeof *pub);
     const char *prefix = opts && opts->topic_prefix ? opts->topic_prefix : NW_TOPIC_PREFIX_NEWS;
-    const char *uncat = opts && opts->uncategorized ? opts->uncategorized
-                                                    : NW_PUBLISH_UNCATEGORIZED;
+    const char *uncat =
+        opts && opts->uncategorized ? opts->uncategorized : NW_PUBLISH_UNCATEGORIZED;
     if (!pub || !(pub->topic_prefix = strdup(prefix)) || !(pub->uncategorized = strdup(uncat))) {
         nw_err_set(err, NW_ENOMEM, "out of memory");
         goto fail;
@@ -407,8 +407,8 @@ static int send_one(nw_publisher *pub, const nw_outmsg *msg, const char *topic,
         if (ticket) {
             ticket->failed++;
             ticket->refused++;
-            note_failure(ticket->first_error, sizeof ticket->first_error,
-                         "send to %s refused: %s", topic, reason);
+            note_failure(ticket->first_error, sizeof ticket->first_error, "send to %s refused: %s",
+                         topic, reason);
         }
         return nw_err_set(err, NW_EKAFKA, "story %s: send to %s refused: %s", msg->key, topic,
                           reason);
@@ -474,8 +474,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int nw_publisher_drain(nw_publisher *pub, int timeout_ms, nw_publish_counts *counts,
-                       nw_err *err)
+int nw_publisher_drain(nw_publisher *pub, int timeout_ms, nw_publish_counts *counts, nw_err *err)
 {
     double deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
     nw_publish_counts c;

@@ -34,8 +34,8 @@ typedef void (*nw_publish_delivery_fn)(void *ctx, nw_publish_ticket *ticket, con
                                        int kerr, int64_t latency_us);
 
 typedef struct nw_publish_opts {
-    const char *topic_prefix;  /* NULL = NW_TOPIC_PREFIX_NEWS ("news.") */
-    const char *uncategorized; /* NULL = NW_PUBLISH_UNCATEGORIZED */
+    const char *topic_prefix;           /* NULL = NW_TOPIC_PREFIX_NEWS ("news.") */
+    const char *uncategorized;          /* NULL = NW_PUBLISH_UNCATEGORIZED */
     nw_publish_delivery_fn on_delivery; /* may be NULL */
     void *on_delivery_ctx;              /* borrowed; must outlive the publisher */
 } nw_publish_opts;
@@ -45,10 +45,10 @@ typedef struct nw_publish_opts {
  * reports update it. Zero-initialise before use. An input is done when
  * acked == sent and failed == 0. */
 struct nw_publish_ticket {
-    size_t sent;         /* messages handed to librdkafka */
-    size_t acked;        /* successful delivery reports */
-    size_t failed;       /* failed delivery reports or refused sends */
-    size_t refused;      /* of `failed`, sends refused up front (never in `sent`) */
+    size_t sent;           /* messages handed to librdkafka */
+    size_t acked;          /* successful delivery reports */
+    size_t failed;         /* failed delivery reports or refused sends */
+    size_t refused;        /* of `failed`, sends refused up front (never in `sent`) */
     char first_error[256]; /* the first failure, "" when none */
 };
 
@@ -64,7 +64,7 @@ typedef struct nw_publish_counts {
     size_t messages; /* messages handed to librdkafka */
     size_t acked;
     size_t failed;
-    size_t pending;  /* still waiting for a delivery report */
+    size_t pending; /* still waiting for a delivery report */
 } nw_publish_counts;
 
 typedef struct nw_publisher nw_publisher;
@@ -123,8 +123,7 @@ void nw_publisher_poll(nw_publisher *pub);
  * NULL). Returns 0 when nothing is pending and nothing ever failed, NW_ERETRY
  * when messages are still pending, NW_EKAFKA when some failed (err says the
  * first failure). */
-int nw_publisher_drain(nw_publisher *pub, int timeout_ms, nw_publish_counts *counts,
-                       nw_err *err);
+int nw_publisher_drain(nw_publisher *pub, int timeout_ms, nw_publish_counts *counts, nw_err *err);
 
 /* Current totals. */
 void nw_publisher_counts(const nw_publisher *pub, nw_publish_counts *counts);

@@ -33,8 +33,8 @@ typedef struct route_fields {
 } route_fields;
 
 static const nw_cfg_field route_table[] = {
-    {"topic_prefix", NW_CFG_T_STRING, NW_TOPIC_PREFIX_NEWS, offsetof(route_fields, topic_prefix),
-     0, 0, "prefix of <prefix><category-slug> topics"},
+    {"topic_prefix", NW_CFG_T_STRING, NW_TOPIC_PREFIX_NEWS, offsetof(route_fields, topic_prefix), 0,
+     0, "prefix of <prefix><category-slug> topics"},
     {"default_topic", NW_CFG_T_STRING, "", offsetof(route_fields, default_topic), 0, 0,
      "topic of stories without a category (default <prefix>uncategorized)"},
     {"fanout", NW_CFG_T_STRING, "all", offsetof(route_fields, fanout), 0, 0,
@@ -161,8 +161,8 @@ static const char *mapped_topic(const nw_route *r, const char *slug)
     return NULL;
 }
 
-static int add_unique(char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t *n, size_t max,
-                      const char *topic, nw_err *err)
+static int add_unique(char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t *n, size_t max, const char *topic,
+                      nw_err *err)
 {
     for (size_t i = 0; i < *n; i++)
         if (!strcmp(buf[i], topic))

@@ -38,7 +38,7 @@
 
 extern char **environ;
 
-#define MAX_KINDS 8
+#define MAX_KINDS      8
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 /* ------------------------------------------------------------------------ */
@@ -69,8 +69,8 @@ static const nw_cfg_field base_table[] = {
      "SIGTERM: how long to wait for outstanding delivery reports"},
     {"max_message_bytes", NW_CFG_T_SIZE, "1MB", offsetof(svc_fields, max_message_bytes), 0, 0,
      "largest message the topics accept; bigger stories fail their file"},
-    {"max_inflight_messages", NW_CFG_T_INT, "10000", offsetof(svc_fields, max_inflight), 1,
-     1000000, "back-pressure: intake waits while this many messages lack a report"},
+    {"max_inflight_messages", NW_CFG_T_INT, "10000", offsetof(svc_fields, max_inflight), 1, 1000000,
+     "back-pressure: intake waits while this many messages lack a report"},
     {"log_level", NW_CFG_T_STRING, "", offsetof(svc_fields, log_level), 0, 0,
      "error, warn, info or debug (default NEWSWIRE_LOG_LEVEL or info)"},
 };
@@ -127,8 +127,7 @@ static rd_kafka_conf_t *make_kafka_conf(const svc_conf *c, const char *brokers, 
     size_t len = sizeof brokers_set;
     if (rd_kafka_conf_get(conf, "bootstrap.servers", brokers_set, &len) != RD_KAFKA_CONF_OK ||
         len <= 1) {
-        nw_err_set(err, NW_EINVAL,
-                   "%s: kafka.bootstrap.servers is not set (or pass --brokers)",
+        nw_err_set(err, NW_EINVAL, "%s: kafka.bootstrap.servers is not set (or pass --brokers)",
                    nw_config_origin(c->cfg));
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -154,9 +153,9 @@ static svc_conf *load_conf(const nw_service_opts *opts, nw_err *err)
     nw_cfg_field table[sizeof base_table / sizeof base_table[0] + MAX_KINDS + 1];
     memcpy(table, base_table, sizeof base_table);
     for (size_t i = 0; i < nkinds && i < MAX_KINDS; i++)
-        table[nbase + i] = (nw_cfg_field){kinds[i].key, NW_CFG_T_NODE, "",
-                                          offsetof(svc_fields, kinds) + i * sizeof(void *),
-                                          0, 0, "inputs"};
+        table[nbase + i] = (nw_cfg_field){
+            kinds[i].key, NW_CFG_T_NODE, "", offsetof(svc_fields, kinds) + i * sizeof(void *), 0, 0,
+            "inputs"};
     table[nbase + (nkinds < MAX_KINDS ? nkinds : MAX_KINDS)] = (nw_cfg_field){NULL};
     if (nw_cfg_read(nw_config_root(c->cfg), table, &c->f, err) < 0)
         goto fail;
@@ -327,8 +326,7 @@ static void register_metrics(svc *s)
                                     "Input items (spool files, feed items) taken in and not "
                                     "yet moved to done or failed",
                                     NULL);
-    s->ready_g = nw_metrics_gauge(m, "newswire_producer_ready", "1 when /readyz says ready",
-                                  NULL);
+    s->ready_g = nw_metrics_gauge(m, "newswire_producer_ready", "1 when /readyz says ready", NULL);
     s->kafka_g = nw_metrics_gauge(m, "newswire_producer_kafka_up",
                                   "1 when the last metadata request succeeded", NULL);
 }
@@ -542,9 +540,8 @@ static int handle_signals(svc *s, bool *draining, int64_t *deadline)
             nw_log_info("producer",
                         "stopping: intake stopped, waiting for delivery reports signal=%s "
                         "pending=%zu in_flight=%zu timeout_ms=%lld",
-                        si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM",
-                        nw_publisher_pending(s->pub), total_in_flight(s),
-                        (long long)s->shutdown_ms);
+                        si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", nw_publisher_pending(s->pub),
+                        total_in_flight(s), (long long)s->shutdown_ms);
         }
     }
     return 0;
@@ -573,8 +570,8 @@ static void loop(svc *s)
             pfd[k++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
             pfd[k++] = (struct pollfd){.fd = s->kq_fd[0], .events = POLLIN};
             for (size_t i = 0; i < s->nactive && k < pcap; i++)
-                pfd[k++] = (struct pollfd){.fd = s->active[i]->ops->fd(s->active[i]),
-                                           .events = POLLIN};
+                pfd[k++] =
+                    (struct pollfd){.fd = s->active[i]->ops->fd(s->active[i]), .events = POLLIN};
             for (size_t i = 0; i < s->nretiring && k < pcap; i++)
                 pfd[k++] = (struct pollfd){.fd = s->retiring[i]->ops->fd(s->retiring[i]),
                                            .events = POLLIN};
@@ -708,8 +705,8 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
         goto out;
     }
     s.probe_started = true;
-    nw_log_info("producer", "started config=%s inputs=%zu http=%s http_port=%d",
-                opts->config_path, s.nactive, c->listen, nw_http_port(s.http));
+    nw_log_info("producer", "started config=%s inputs=%zu http=%s http_port=%d", opts->config_path,
+                s.nactive, c->listen, nw_http_port(s.http));
     sd_notify(0, "STATUS=waiting for Kafka");
     svc_conf_free(c);
     c = NULL;

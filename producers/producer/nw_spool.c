@@ -26,9 +26,9 @@
 #include "nw_parser.h"
 #include "nw_time.h"
 
-#define SP_BUCKETS 4096
+#define SP_BUCKETS     4096
 #define SP_TAKE_BUDGET 256 /* files taken per run() before the loop polls again */
-#define SP_MAX_SUFFIX 100000
+#define SP_MAX_SUFFIX  100000
 /* Directory fsyncs are grouped: at most one round per interval while files
  * keep finishing. A rename not yet on disk at a power loss only means the
  * file is sent again (at-least-once), never lost. */
@@ -201,11 +201,11 @@ static void sync_dirs(nw_spool *sp)
         nw_log_error("spool", "fsync failed input=%s dir=%s/done error=\"%s\"", sp->base.name,
                      sp->path, strerror(errno));
     if (sp->dirty_failed && fsync(sp->failed_fd) < 0)
-        nw_log_error("spool", "fsync failed input=%s dir=%s/failed error=\"%s\"",
-                     sp->base.name, sp->path, strerror(errno));
+        nw_log_error("spool", "fsync failed input=%s dir=%s/failed error=\"%s\"", sp->base.name,
+                     sp->path, strerror(errno));
     if (sp->dirty_incoming && fsync(sp->incoming_fd) < 0)
-        nw_log_error("spool", "fsync failed input=%s dir=%s/incoming error=\"%s\"",
-                     sp->base.name, sp->path, strerror(errno));
+        nw_log_error("spool", "fsync failed input=%s dir=%s/incoming error=\"%s\"", sp->base.name,
+                     sp->path, strerror(errno));
     sp->dirty_done = sp->dirty_failed = sp->dirty_incoming = false;
 }
 
@@ -274,8 +274,8 @@ static int rename_noreplace(int from_fd, const char *from, int to_fd, const char
     return renameat(from_fd, from, to_fd, to);
 }
 
-int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_text,
-                   char *dest, size_t destlen, nw_err *err)
+int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_text, char *dest,
+                   size_t destlen, nw_err *err)
 {
     struct stat st;
     if (fstatat(from_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -309,8 +309,7 @@ int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_t
         return nw_err_set(err, e == ENOENT ? NW_ENOTFOUND : NW_EIO, "%s -> %s: %s", name, cand,
                           strerror(e));
     }
-    return nw_err_set(err, NW_ELIMIT, "%s: more than %d files of that name", name,
-                      SP_MAX_SUFFIX);
+    return nw_err_set(err, NW_ELIMIT, "%s: more than %d files of that name", name, SP_MAX_SUFFIX);
 }
 
 /* Settle one entry: move its file and forget it. Keeps the entry (to retry
@@ -363,8 +362,8 @@ static void take(nw_spool *sp, nw_input_env *env, sp_entry *e)
     struct stat st;
     if (fstatat(sp->incoming_fd, e->name, &st, 0) < 0 || !S_ISREG(st.st_mode)) {
         if (errno != ENOENT)
-            nw_log_warn("spool", "not a regular file, left alone input=%s file=%s",
-                        sp->base.name, e->name);
+            nw_log_warn("spool", "not a regular file, left alone input=%s file=%s", sp->base.name,
+                        e->name);
         entry_remove(sp, e);
         return;
     }
@@ -373,8 +372,8 @@ static void take(nw_spool *sp, nw_input_env *env, sp_entry *e)
     opts.default_category = sp->category;
     nw_story_list list = {0};
     nw_err err = {0};
-    if (nw_parse_file(path, strcmp(sp->base.format, "auto") ? sp->base.format : NULL, &opts,
-                      &list, &err) < 0) {
+    if (nw_parse_file(path, strcmp(sp->base.format, "auto") ? sp->base.format : NULL, &opts, &list,
+                      &err) < 0) {
         char reason[NW_ERR_MSG_MAX + 32];
         snprintf(reason, sizeof reason, "parse error: %s", err.msg);
         settle(sp, e, reason);
@@ -436,8 +435,8 @@ static void check_candidates(nw_spool *sp)
         bool unchanged = mt == e->mtime_ns && st.st_size == e->size;
         e->mtime_ns = mt;
         e->size = st.st_size;
-        if (now - mt >= sp->settle_ms * 1000000 && (unchanged || sp->settle_ms == 0 ||
-                                                     now - mt >= 2 * sp->settle_ms * 1000000))
+        if (now - mt >= sp->settle_ms * 1000000 &&
+            (unchanged || sp->settle_ms == 0 || now - mt >= 2 * sp->settle_ms * 1000000))
             entry_move(sp, e, SP_READY);
     }
 }
@@ -507,8 +506,7 @@ static void read_events(nw_spool *sp)
         for (char *p = buf; p < buf + len;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
             if (ev->mask & IN_Q_OVERFLOW) {
-                nw_log_warn("spool", "inotify queue overflow, scanning input=%s",
-                            sp->base.name);
+                nw_log_warn("spool", "inotify queue overflow, scanning input=%s", sp->base.name);
                 sp->next_scan_ms = 0;
             } else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
                 if (sp->watching)
@@ -611,8 +609,7 @@ static void settle_finished(nw_spool *sp, bool full)
             snprintf(reason, sizeof reason,
                      "delivery failed for %zu of %zu messages (after librdkafka's retries); "
                      "first: %s",
-                     e->ticket.failed, e->ticket.sent + e->ticket.refused,
-                     e->ticket.first_error);
+                     e->ticket.failed, e->ticket.sent + e->ticket.refused, e->ticket.first_error);
             settle(sp, e, reason);
         }
     }
@@ -639,9 +636,8 @@ static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
     }
     if (sp->candidates.len)
         check_candidates(sp);
-    for (int budget = SP_TAKE_BUDGET; budget > 0 && env->intake && sp->ready.head &&
-                                      nw_input_room(env) > 0;
-         budget--)
+    for (int budget = SP_TAKE_BUDGET;
+         budget > 0 && env->intake && sp->ready.head && nw_input_room(env) > 0; budget--)
         take(sp, env, sp->ready.head);
     if (sp->need_settle || env->reports != sp->seen_reports) {
         sp->seen_reports = env->reports;
@@ -759,8 +755,7 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err)
     if (nw_input_init(&sp->base, &spool_ops, opts->name && opts->name[0] ? opts->name : name,
                       opts->format ? opts->format : "auto") < 0 ||
         !(sp->path = strndup(opts->path, plen)) ||
-        set_str(&sp->category, opts->category && opts->category[0] ? opts->category : NULL) <
-            0 ||
+        set_str(&sp->category, opts->category && opts->category[0] ? opts->category : NULL) < 0 ||
         set_str(&sp->timezone, opts->timezone && opts->timezone[0] ? opts->timezone : NULL) < 0) {
         nw_err_set(err, NW_ENOMEM, "out of memory");
         spool_free(&sp->base);
@@ -794,8 +789,7 @@ static const nw_cfg_field spool_table[] = {
     {NULL},
 };
 
-int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t *n,
-                                nw_err *err)
+int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t *n, nw_err *err)
 {
     if (!list || nw_cfg_kind_of(list) == NW_CFG_NULL)
         return 0;
@@ -808,8 +802,8 @@ int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t
         if (nw_cfg_read(item, spool_table, &f, err) < 0)
             return err ? err->code : NW_EINVAL;
         if (strcmp(f.format, "auto") && !nw_parser_find(f.format))
-            return nw_cfg_error(nw_cfg_get(item, "format"), err, NW_EINVAL,
-                                "unknown format '%s'", f.format);
+            return nw_cfg_error(nw_cfg_get(item, "format"), err, NW_EINVAL, "unknown format '%s'",
+                                f.format);
         nw_civil probe = {2024, 1, 1, 12, 0, 0};
         int64_t epoch;
         nw_err tzerr = {0};

@@ -51,8 +51,7 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err);
  *     settle_time: 1s
  *     scan_interval: 10s
  * Names and paths must be unique. */
-int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t *n,
-                                nw_err *err);
+int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t *n, nw_err *err);
 
 /* Move `name` from directory from_fd to directory to_fd without replacing
  * anything: the first free name of name, name.1, name.2, ... is used (a name
@@ -61,7 +60,7 @@ int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t
  * With error_text, "<dest>.error" is written (and fsync'd) first. The chosen
  * name goes to dest (size destlen). Directories are NOT fsync'd here.
  * NW_ENOTFOUND when the source is gone. */
-int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_text,
-                   char *dest, size_t destlen, nw_err *err);
+int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_text, char *dest,
+                   size_t destlen, nw_err *err);
 
 #endif

@@ -24,12 +24,12 @@
 #include "nw_config.h"
 #include "nw_log.h"
 
-#define BATCH 500
-#define ROUNDS 5
+#define BATCH      500
+#define ROUNDS     5
 #define PARTITIONS 4
 
-static const char *const categories[] = {"world", "mid-east", "americas",
-                                         "business", "sport", "technology"};
+static const char *const categories[] = {"world",    "mid-east", "americas",
+                                         "business", "sport",    "technology"};
 #define NCAT (sizeof categories / sizeof categories[0])
 
 typedef struct story {
@@ -116,8 +116,8 @@ static double run_chain(nw_chain *chain, const story *st, int n, int64_t offset_
             const story *s = &st[b + i];
             nw_err err = {0};
             if (nw_chain_msg_init(&msgs[i], s->topic, "news.", s->partition,
-                                  offset_base + s->offset, s->uri, strlen(s->uri), s->json,
-                                  s->len, 1714636800000, &err) < 0)
+                                  offset_base + s->offset, s->uri, strlen(s->uri), s->json, s->len,
+                                  1714636800000, &err) < 0)
                 return -1;
             nw_chain_msg_add_header(&msgs[i], "nw-schema", "ninjs/3.1", 9);
             nw_chain_msg_add_header(&msgs[i], "content-type", "application/json", 16);
@@ -214,10 +214,10 @@ int main(int argc, char **argv)
     }
 
     double overhead = (best_chain - best_floor) / best_floor * 100.0;
-    printf("bench_consumer: %d stories, %.0f bytes average, batches of %d, best of %d rounds\n",
-           n, (double)in_bytes / n, BATCH, ROUNDS);
-    printf("  %-44s %12.0f stories/s  %7.1f MB/s\n", "JSON floor (jansson parse + dump):",
-           n / best_floor, in_bytes / best_floor / 1e6);
+    printf("bench_consumer: %d stories, %.0f bytes average, batches of %d, best of %d rounds\n", n,
+           (double)in_bytes / n, BATCH, ROUNDS);
+    printf("  %-44s %12.0f stories/s  %7.1f MB/s\n",
+           "JSON floor (jansson parse + dump):", n / best_floor, in_bytes / best_floor / 1e6);
     printf("  %-44s %12.0f stories/s  %7.1f MB/s\n",
            do_fsync ? "chain [archive-fs, fsync=true]:" : "chain [archive-fs, fsync=false]:",
            n / best_chain, in_bytes / best_chain / 1e6);

@@ -93,16 +93,17 @@ static void bench_index(size_t n)
     qsort(lat, lookups, sizeof *lat, cmp_d);
     nw_dedup_index_stats st = nw_dedup_index_get_stats(idx);
     double fixed = (double)(st.memory_bytes - (n ? 0 : 0)) / (double)n;
-    printf("index %9zu stories: insert %.2f M/s; %zu lookups (%zu found): %.2f M lookups/s, "
-           "median %.2f us, p99 %.2f us; memory %.1f MiB = %.1f bytes/story "
-           "(records+tables %.1f, strings %.1f used of a %.1f MiB ring)\n",
-           n, (double)n / t_insert / 1e6, lookups, found, (double)lookups / t_lookup / 1e6,
-           lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6,
-           (double)st.memory_bytes / 1048576.0, fixed,
-           (double)(st.memory_bytes - (st.memory_bytes - st.stories * 36 -
-                                        5 * (n + n / 4 + 32) * 4)) / (double)n,
-           (double)st.string_bytes / (double)n,
-           (double)(st.memory_bytes - st.stories * 36 - 5 * (n + n / 4 + 32) * 4) / 1048576.0);
+    printf(
+        "index %9zu stories: insert %.2f M/s; %zu lookups (%zu found): %.2f M lookups/s, "
+        "median %.2f us, p99 %.2f us; memory %.1f MiB = %.1f bytes/story "
+        "(records+tables %.1f, strings %.1f used of a %.1f MiB ring)\n",
+        n, (double)n / t_insert / 1e6, lookups, found, (double)lookups / t_lookup / 1e6,
+        lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6, (double)st.memory_bytes / 1048576.0,
+        fixed,
+        (double)(st.memory_bytes - (st.memory_bytes - st.stories * 36 - 5 * (n + n / 4 + 32) * 4)) /
+            (double)n,
+        (double)st.string_bytes / (double)n,
+        (double)(st.memory_bytes - st.stories * 36 - 5 * (n + n / 4 + 32) * 4) / 1048576.0);
     fflush(stdout);
     free(lat);
     free(kept);
@@ -133,16 +134,16 @@ static int noop_route(void *r, const char *t)
 
 static char *generated_story(int i)
 {
-    static const char *w[] = {"the", "bank", "said", "rates", "would", "rise", "as",
-                              "inflation", "stays", "high", "and", "markets", "fell",
-                              "in", "early", "trade", "on", "news", "of", "talks"};
+    static const char *w[] = {"the",       "bank",  "said", "rates", "would",   "rise", "as",
+                              "inflation", "stays", "high", "and",   "markets", "fell", "in",
+                              "early",     "trade", "on",   "news",  "of",      "talks"};
     char body[8192];
     size_t k = 0;
     unsigned s = (unsigned)i * 2654435761u;
     for (int j = 0; j < 400; j++) {
         s = s * 1103515245u + 12345u;
-        k += (size_t)snprintf(body + k, sizeof body - k, "%s%s%s", j ? " " : "",
-                              w[(s >> 16) % 20], j % 40 == 39 ? "." : "");
+        k += (size_t)snprintf(body + k, sizeof body - k, "%s%s%s", j ? " " : "", w[(s >> 16) % 20],
+                              j % 40 == 39 ? "." : "");
     }
     char *out = malloc(16384);
     snprintf(out, 16384,
@@ -195,9 +196,13 @@ static void bench_plugin(int argc, char **argv)
         void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
         t0 = now_s();
         for (int i = 0; i < n; i++) {
-            nw_plugin_msg m = {.json = stories[i], .json_len = strlen(stories[i]),
-                               .uri = uris[i], .topic = "news.x", .category = "x",
-                               .timestamp_ms = -1, .host_ref = NULL};
+            nw_plugin_msg m = {.json = stories[i],
+                               .json_len = strlen(stories[i]),
+                               .uri = uris[i],
+                               .topic = "news.x",
+                               .category = "x",
+                               .timestamp_ms = -1,
+                               .host_ref = NULL};
             nw_plugin_dedup.process(st, &m, err, sizeof err);
         }
         t_plugin += now_s() - t0;
@@ -207,9 +212,8 @@ static void bench_plugin(int argc, char **argv)
     printf("plugin: %d stories of %.0f bytes average: jansson parse %.0f stories/s "
            "(%.1f us each); dedup process %.0f stories/s (%.1f us each, its own parse "
            "included); dedup work beyond the parse %.1f us = %.0f%% of the parse\n",
-           n, (double)bytes / n, n / t_parse, t_parse / n * 1e6, n / t_plugin,
-           t_plugin / n * 1e6, (t_plugin - t_parse) / n * 1e6,
-           100.0 * (t_plugin - t_parse) / t_parse);
+           n, (double)bytes / n, n / t_parse, t_parse / n * 1e6, n / t_plugin, t_plugin / n * 1e6,
+           (t_plugin - t_parse) / n * 1e6, 100.0 * (t_plugin - t_parse) / t_parse);
     for (int i = 0; i < n; i++)
         free(stories[i]), free(uris[i]);
     free(stories);

@@ -122,8 +122,8 @@ static size_t parse_pass(const input_set *set, size_t *failures)
     size_t stories = 0;
     *failures = 0;
     for (size_t i = 0; i < set->len; i++) {
-        nw_parse_opts opts = {.origin = set->items[i].path, .warn = quiet,
-                              .max_input_bytes = 64u << 20};
+        nw_parse_opts opts = {
+            .origin = set->items[i].path, .warn = quiet, .max_input_bytes = 64u << 20};
         nw_story_list list = {0};
         nw_err err;
         if (nw_parse_buffer("auto", set->items[i].data, set->items[i].len, &opts, &list, &err)) {

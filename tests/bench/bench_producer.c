@@ -116,9 +116,9 @@ static double run_kcat(const char *kcat, const char *bootstrap, const char *topi
 {
     char logp[PATH_MAX];
     snprintf(logp, sizeof logp, "%s/kcat.log", tmp);
-    char *argv[] = {(char *)kcat, "-P", "-b", (char *)bootstrap, "-t", (char *)topic, "-K",
-                    "\t", "-X", "acks=all", "-X", "enable.idempotence=true", "-l",
-                    (char *)lines, NULL};
+    char *argv[] = {
+        (char *)kcat, "-P",       "-b", (char *)bootstrap,         "-t", (char *)topic, "-K", "\t",
+        "-X",         "acks=all", "-X", "enable.idempotence=true", "-l", (char *)lines, NULL};
     double t0 = now_s();
     pid_t pid = spawn(argv, logp);
     int status;

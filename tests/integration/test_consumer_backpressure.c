@@ -72,11 +72,10 @@ static void produce(const char *topic, int n, size_t size)
         memset(value + l, 'x', size - (size_t)l - 2);
         memcpy(value + size - 2, "\"}", 2);
         rd_kafka_resp_err_t e;
-        while ((e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
-                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                      RD_KAFKA_V_KEY(key, strlen(key)),
-                                      RD_KAFKA_V_VALUE(value, size), RD_KAFKA_V_END)) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        while ((e = rd_kafka_producev(
+                    p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(value, size),
+                    RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(p, 10);
         cr_assert_eq(e, 0, "%s", rd_kafka_err2str(e));
     }
@@ -104,8 +103,8 @@ static void start(runner *r, const char *yaml, const char *group, int64_t idle_m
 {
     memset(r, 0, sizeof *r);
     nw_err err = {0};
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "test.yaml", &r->cfg, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "test.yaml", &r->cfg, &err), 0, "%s",
+                 err.msg);
     nw_consumer_opts opts = {.group = group, .exit_when_idle_ms = idle_ms};
     cr_assert_eq(nw_consumer_new(r->cfg, &opts, &r->c, &err), 0, "%s", err.msg);
     cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
@@ -165,9 +164,9 @@ static size_t read_records(rec **out)
         if (n == cap)
             r = realloc(r, (cap *= 2) * sizeof *r);
         char topic[256];
-        cr_assert_eq(sscanf(line, "%255s %d %lld %63s", topic, &r[n].partition, &r[n].offset,
-                            r[n].uri),
-                     4, "bad record line %s", line);
+        cr_assert_eq(
+            sscanf(line, "%255s %d %lld %63s", topic, &r[n].partition, &r[n].offset, r[n].uri), 4,
+            "bad record line %s", line);
         n++;
     }
     free(text);
@@ -208,8 +207,7 @@ static void committed(const char *group, const char *topic, int partitions, long
     rd_kafka_destroy(rk);
 }
 
-Test(backpressure, failing_sink_pauses_partitions_bounds_memory_and_loses_nothing,
-     .timeout = 120)
+Test(backpressure, failing_sink_pauses_partitions_bounds_memory_and_loses_nothing, .timeout = 120)
 {
     tmp = nw_test_mkdtemp("bp");
     setup_broker("news.bp", 3);
@@ -273,8 +271,7 @@ Test(backpressure, workers_keep_each_partition_in_order, .timeout = 120)
     setup_broker("news.order", 6);
     const int total = 3000;
     produce("news.order", total, 200);
-    char *yaml = config("news.order",
-                        "workers: 4\nbatch: {max_messages: 37, max_ms: 20ms}\n",
+    char *yaml = config("news.order", "workers: 4\nbatch: {max_messages: 37, max_ms: 20ms}\n",
                         "    delay_ms: 2\n");
     runner r;
     start(&r, yaml, "order-1", 1500);
@@ -301,8 +298,8 @@ Test(backpressure, retryable_then_success_and_permanent_to_dlq, .timeout = 120)
     cr_assert_eq(nw_broker_create_topic(broker, "news.dlq", 1, NULL), 0);
     const int total = 50;
     produce("news.dlqtest", total, 100);
-    char *yaml = config("news.dlqtest", "workers: 2\n",
-                        "    retries: 3\n    fatal_uri: urn:bp:7\n");
+    char *yaml =
+        config("news.dlqtest", "workers: 2\n", "    retries: 3\n    fatal_uri: urn:bp:7\n");
     runner r;
     start(&r, yaml, "dlq-1", 1500);
     finish(&r);
@@ -382,9 +379,8 @@ Test(backpressure, stop_with_busy_workers_commits_only_what_was_flushed, .timeou
         recorded[recs[i].partition]++;
     committed("stop-1", "news.stop", 4, off);
     for (int p = 0; p < 4; p++)
-        cr_assert_leq(off[p], recorded[p],
-                      "partition %d: committed %lld but only %lld flushed", p, off[p],
-                      recorded[p]);
+        cr_assert_leq(off[p], recorded[p], "partition %d: committed %lld but only %lld flushed", p,
+                      off[p], recorded[p]);
     free(recs);
 
     /* a restart finishes the rest: every story at least once, in order per run */

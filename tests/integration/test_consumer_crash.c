@@ -6,8 +6,8 @@
  * but not a ninjs object) into them, while `newswire-consumer` with an
  * archive-fs chain is killed with SIGKILL at random moments and restarted,
  * until at least ten kills hit a consumer that held partitions (a rejoin
- * takes ~5 s on the mock; one kill in four lands during start-up instead). A last run with --exit-when-idle drains
- * what is left. Then:
+ * takes ~5 s on the mock; one kill in four lands during start-up instead). A last run with
+ * --exit-when-idle drains what is left. Then:
  *   - every story is in the archive exactly once: 20,000 distinct uris and
  *     20,000 lines over all .jsonl files (archive-fs rewrites a replayed
  *     file identically and removes stale ones, so no line is doubled);
@@ -32,9 +32,9 @@
 
 #include "nw_testutil.h"
 
-#define STORIES 20000
-#define TOPICS 4
-#define MIN_KILLS 10
+#define STORIES    20000
+#define TOPICS     4
+#define MIN_KILLS  10
 #define URI_PREFIX "urn:newswire:crash:"
 
 static pid_t broker_pid = -1, consumer_pid = -1;
@@ -76,9 +76,9 @@ static double now_s(void)
 
 static char *start_broker(void)
 {
-    static const char *const args[] = {"--partitions", "4", "--topic", "news.t0", "--topic",
-                                       "news.t1", "--topic", "news.t2", "--topic", "news.t3",
-                                       NULL};
+    static const char *const args[] = {"--partitions", "4",       "--topic", "news.t0",
+                                       "--topic",      "news.t1", "--topic", "news.t2",
+                                       "--topic",      "news.t3", NULL};
     char *bs = NULL;
     broker_pid = nw_test_start_broker(args, &bs);
     cr_assert_gt(broker_pid, 0, "newswire broker did not start");
@@ -101,9 +101,9 @@ static const struct {
 
 typedef struct feeder {
     const char *bootstrap;
-    int per_s;            /* pacing: stories per second */
-    atomic_int produced;  /* stories handed to librdkafka */
-    atomic_int failed;    /* delivery errors */
+    int per_s;           /* pacing: stories per second */
+    atomic_int produced; /* stories handed to librdkafka */
+    atomic_int failed;   /* delivery errors */
     atomic_int done;
     char error[256];
 } feeder;
@@ -128,11 +128,11 @@ static int story_json(char *buf, size_t len, int i)
 static int produce_one(rd_kafka_t *rk, const char *topic, const char *key, const char *value)
 {
     for (int tries = 0; tries < 1000; tries++) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-            RD_KAFKA_V_VALUE((void *)value, strlen(value)),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADER("nw-schema", "ninjs/3.1", -1), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                              RD_KAFKA_V_VALUE((void *)value, strlen(value)),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_HEADER("nw-schema", "ninjs/3.1", -1), RD_KAFKA_V_END);
         if (!e)
             return 0;
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -410,9 +410,9 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
         bool joined = assignments() > assigned_before;
         at_work += joined;
         scan_archive(archive, &ty);
-        cr_log_info("kill %d after %ld ms (%s): fed %d stories, %ld archived (%ld lines)",
-                    kills, wait, joined ? "had partitions" : "still joining",
-                    atomic_load(&f.produced), ty.distinct, ty.lines);
+        cr_log_info("kill %d after %ld ms (%s): fed %d stories, %ld archived (%ld lines)", kills,
+                    wait, joined ? "had partitions" : "still joining", atomic_load(&f.produced),
+                    ty.distinct, ty.lines);
         cr_assert_lt(now_s() - t0, 200, "kill loop too slow");
     }
     pthread_join(feeder_thread, NULL);
@@ -448,8 +448,7 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
     }
     cr_log_info("%d kills, %ld archive files, %ld lines, %ld distinct uris, %.1f s", kills,
                 ty.files, ty.lines, ty.distinct, now_s() - t0);
-    cr_assert_eq(ty.foreign, 0, "%ld archived lines are not planted stories (poison?)",
-                 ty.foreign);
+    cr_assert_eq(ty.foreign, 0, "%ld archived lines are not planted stories (poison?)", ty.foreign);
     cr_assert_eq(missing, 0, "%d stories lost, first %d", missing, first_missing);
     cr_assert_eq(doubled, 0, "%d stories doubled, first %d", doubled, first_doubled);
     cr_assert_eq(ty.distinct, STORIES);
@@ -470,8 +469,7 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
         cr_assert_eq(seen[p], 1, "poison %s is %d times in news.dlq", poison[p].key, seen[p]);
     cr_assert_eq(n, (int)NPOISON);
     cr_assert_geq(kills, MIN_KILLS);
-    cr_assert_geq(at_work, MIN_KILLS, "only %d kills hit a consumer holding partitions",
-                  at_work);
+    cr_assert_geq(at_work, MIN_KILLS, "only %d kills hit a consumer holding partitions", at_work);
 
     free(consumer_bin);
     free(config_path);

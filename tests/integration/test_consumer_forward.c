@@ -77,8 +77,7 @@ static void read_topic(const char *bs, const char *topic, int want, got *g)
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     cr_assert_eq(rd_kafka_metadata(g->rk, 0, rkt, &md, 10000), 0);
-    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic,
-                 rd_kafka_err2str(md->topics[0].err));
+    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
     for (int p = 0; p < md->topics[0].partition_cnt; p++)
         rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
@@ -141,8 +140,7 @@ static int archive_lines(const char *dir, char **all)
     return lines;
 }
 
-Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_headers,
-     .timeout = 240)
+Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_headers, .timeout = 240)
 {
     tmp = nw_test_mkdtemp("consumer-forward");
     char *bs = start_broker();
@@ -184,8 +182,8 @@ Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_header
     nw_config_free(cfg);
 
     char *consumer = nw_test_bin_path("consumers/newswire-consumer");
-    char *cargv[] = {consumer, "--config", config, "--group", "nwtest-forward",
-                     "--exit-when-idle", "3000", NULL};
+    char *cargv[] = {consumer,         "--config",         config, "--group",
+                     "nwtest-forward", "--exit-when-idle", "3000", NULL};
     rc = nw_test_run(cargv, NULL, 120, &out, &errout);
     cr_assert_eq(rc, 0, "consumer exit %d\n%s", rc, errout);
     free(out), free(errout);

@@ -276,8 +276,8 @@ static int run_from_time(const char *cfgpath, const char *group, int64_t from_ti
     nw_config *cfg = NULL;
     cr_assert_eq(nw_config_load_file(cfgpath, &cfg, &err), 0, "%s", err.msg);
     runner r = {0};
-    nw_consumer_opts opts = {.group = group, .exit_when_idle_ms = 1000,
-                             .from_time_ms = from_time_ms};
+    nw_consumer_opts opts = {
+        .group = group, .exit_when_idle_ms = 1000, .from_time_ms = from_time_ms};
     cr_assert_eq(nw_consumer_new(cfg, &opts, &r.c, &err), 0, "%s", err.msg);
     run_thread(&r);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);

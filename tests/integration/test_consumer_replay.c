@@ -76,8 +76,8 @@ Test(replay, forwards_records_and_dead_letters_bad_lines_with_line_numbers)
     char out[4096], dlq[4096];
     snprintf(out, sizeof out, "%s/out.jsonl", tmp);
     snprintf(dlq, sizeof dlq, "%s/dlq.jsonl", tmp);
-    char *argv[] = {bin, "--config", config, "--from-file", in, "--to-file", out,
-                    "--dlq-file", dlq, NULL};
+    char *argv[] = {bin,         "--config", config,       "--from-file", in,
+                    "--to-file", out,        "--dlq-file", dlq,           NULL};
     char *errout = NULL;
     int rc = run(argv, &errout);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, errout);
@@ -103,8 +103,7 @@ Test(replay, forwards_records_and_dead_letters_bad_lines_with_line_numbers)
         cr_assert(origin && strstr(origin, "replay.jsonl") &&
                       !strcmp(origin + strlen(origin) - strlen(origin_tail), origin_tail),
                   "origin %s", origin);
-        cr_assert_str_eq(json_string_value(json_array_get(json_array_get(h, 1), 0)),
-                         "nwtest-sink");
+        cr_assert_str_eq(json_string_value(json_array_get(json_array_get(h, 1), 0)), "nwtest-sink");
     }
 
     json_t *dead = read_lines(dlq);
@@ -165,8 +164,8 @@ Test(replay, topic_option_overrides_the_category_and_retries_are_retried)
     char out[4096], dlq[4096];
     snprintf(out, sizeof out, "%s/out.jsonl", tmp);
     snprintf(dlq, sizeof dlq, "%s/dlq.jsonl", tmp);
-    char *argv[] = {bin, "--config", config, "--from-file", in, "--to-file", out,
-                    "--dlq-file", dlq, "--topic", "news.custom", NULL};
+    char *argv[] = {bin,          "--config", config,    "--from-file", in,  "--to-file", out,
+                    "--dlq-file", dlq,        "--topic", "news.custom", NULL};
     char *errout = NULL;
     int rc = run(argv, &errout);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, errout);

@@ -29,10 +29,10 @@
 #include "nw_testutil.h"
 
 #define PARTITIONS 6
-#define PHASE 1200 /* stories per phase */
-#define PHASES 3
-#define STORIES (PHASE * PHASES)
-#define TOPIC "news.scale"
+#define PHASE      1200 /* stories per phase */
+#define PHASES     3
+#define STORIES    (PHASE * PHASES)
+#define TOPIC      "news.scale"
 #define URI_PREFIX "urn:newswire:scale:"
 
 enum { A, B, C, NINST };
@@ -96,11 +96,10 @@ static void produce(const char *bs, int from, int to, int spread_ms)
                  "\"headlines\":[{\"value\":\"Scale test story %d\"}]}",
                  key, i);
         rd_kafka_resp_err_t e;
-        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC),
-                                      RD_KAFKA_V_KEY(key, strlen(key)),
+        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(key, strlen(key)),
                                       RD_KAFKA_V_VALUE(value, strlen(value)),
-                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 10);
         cr_assert_eq(e, 0, "produce: %s", rd_kafka_err2str(e));
         if (step > 0 && (i - from) % step == step - 1) {
@@ -179,8 +178,8 @@ static void wait_assigned(int i, int timeout_ms)
             return;
         }
         if (waited >= timeout_ms)
-            cr_assert_fail("instance %s got no partition in %d ms\n%s", inst_name[i],
-                           timeout_ms, log);
+            cr_assert_fail("instance %s got no partition in %d ms\n%s", inst_name[i], timeout_ms,
+                           log);
         int st;
         if (waitpid(inst_pid[i], &st, WNOHANG) == inst_pid[i])
             cr_assert_fail("instance %s exited (%d)\n%s", inst_name[i], st, log);
@@ -197,8 +196,7 @@ static void wait_assigned(int i, int timeout_ms)
 static unsigned new_partitions(const char *root, const char *before, char **names)
 {
     char cmd[4400];
-    snprintf(cmd, sizeof cmd, "find '%s' -name '*.jsonl' -type f -printf '%%f\\n' | sort",
-             root);
+    snprintf(cmd, sizeof cmd, "find '%s' -name '*.jsonl' -type f -printf '%%f\\n' | sort", root);
     FILE *f = popen(cmd, "r");
     cr_assert_not_null(f);
     char line[512];

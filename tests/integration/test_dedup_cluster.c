@@ -80,8 +80,13 @@ static const char *run(void *st, const char *uri, int32_t partition, const char 
              "\"bodies\":[{\"value\":\"%s%s\"}]}",
              uri, headline, extra ? extra : "", BODY);
     memset(f, 0, sizeof *f);
-    nw_plugin_msg m = {.json = json, .json_len = strlen(json), .uri = uri, .topic = "news.x",
-                       .category = "x", .partition = partition, .timestamp_ms = -1,
+    nw_plugin_msg m = {.json = json,
+                       .json_len = strlen(json),
+                       .uri = uri,
+                       .topic = "news.x",
+                       .category = "x",
+                       .partition = partition,
+                       .timestamp_ms = -1,
                        .host_ref = f};
     char err[512] = "";
     nw_plugin_status s = nw_plugin_dedup.process(st, &m, err, sizeof err);
@@ -118,8 +123,8 @@ Test(dedup_cluster, shared_index_race_window_and_restart, .timeout = 120)
     while (!nw_dedup_knows(b, "urn:orig", "1") && now_ms() - t0 < 10000)
         nw_dedup_sync_now(b, 5);
     cr_assert(nw_dedup_knows(b, "urn:orig", "1"));
-    const char *v = run(b, "urn:copy", 1, "Profit warning hits carmaker shares",
-                        "By Staff Reporter\\n", &f);
+    const char *v =
+        run(b, "urn:copy", 1, "Profit warning hits carmaker shares", "By Staff Reporter\\n", &f);
     cr_assert(!strncmp(v, "duplicate; of=urn:orig;", 23) ||
                   !strncmp(v, "near-duplicate; of=urn:orig;", 28),
               "%s", v);
@@ -153,9 +158,9 @@ Test(dedup_cluster, shared_index_race_window_and_restart, .timeout = 120)
     b = instance("dedup-b2");
     nw_dedup_stats s = nw_dedup_get_stats(b);
     cr_assert_geq(s.remote, 32, "%llu", (unsigned long long)s.remote);
-    cr_assert_str_eq(run(b, "urn:copy", 1, "Profit warning hits carmaker shares",
-                         "By Staff Reporter\\n", &f),
-                     copy_verdict);
+    cr_assert_str_eq(
+        run(b, "urn:copy", 1, "Profit warning hits carmaker shares", "By Staff Reporter\\n", &f),
+        copy_verdict);
     cr_assert_str_eq(run(b, "urn:orig", 0, "Carmaker warns on profit", NULL, &f), "new");
     cr_assert_eq(nw_dedup_get_stats(b).replays, 2);
 

@@ -61,8 +61,8 @@ Test(install, a_plugin_built_against_the_installed_header_loads, .timeout = 240)
     snprintf(src, sizeof src, "%s/tests/plugins/nwtest_filter.c", src_dir ? src_dir : ".");
     snprintf(inc, sizeof inc, "-I%s/include", prefix);
     snprintf(so, sizeof so, "%s/my_filter.so", tmp);
-    char *build[] = {(char *)cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
-                     inc, src, "-o", so, NULL};
+    char *build[] = {(char *)cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared",
+                     "-fPIC",    inc,        src,     "-o",      so,        NULL};
     rc = nw_test_run(build, NULL, 120, &out, &err);
     cr_assert_eq(rc, 0, "building the plugin failed (%d): %s%s", rc, out, err);
     free(out);

@@ -120,8 +120,8 @@ static char *write_config(const char *brokers, const char *archive)
 static void run_consumer(const char *config, const char *group)
 {
     char *bin = nw_test_bin_path("consumers/newswire-consumer");
-    char *argv[] = {bin, "--config", (char *)config, "--group", (char *)group,
-                    "--exit-when-idle", "3000", NULL};
+    char *argv[] = {bin,           "--config",         (char *)config, "--group",
+                    (char *)group, "--exit-when-idle", "3000",         NULL};
     char *out = NULL, *errout = NULL;
     int rc = nw_test_run(argv, NULL, 120, &out, &errout);
     cr_assert_eq(rc, 0, "consumer exit %d\nstderr:\n%s", rc, errout);
@@ -245,17 +245,16 @@ static int64_t assert_committed_at_end(const char *brokers, const char *group,
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int64_t lo = 0, hi = 0;
-        cr_assert_eq(rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi,
-                                                      10000),
-                     0);
+        cr_assert_eq(
+            rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi, 10000), 0);
         total += hi;
         if (hi > 0)
             cr_assert_eq(tp->offset, hi, "group %s, %s[%d]: committed %lld, end %lld", group,
                          tp->topic, (int)tp->partition, (long long)tp->offset, (long long)hi);
         else
             cr_assert(tp->offset == RD_KAFKA_OFFSET_INVALID || tp->offset == 0,
-                      "%s[%d]: committed %lld on an empty partition", tp->topic,
-                      (int)tp->partition, (long long)tp->offset);
+                      "%s[%d]: committed %lld on an empty partition", tp->topic, (int)tp->partition,
+                      (long long)tp->offset);
     }
     rd_kafka_topic_partition_list_destroy(parts);
     rd_kafka_destroy(rk);
@@ -264,8 +263,7 @@ static int64_t assert_committed_at_end(const char *brokers, const char *group,
 
 /* -------------------------------------------------------------------- tests */
 
-Test(pipeline, seed_story_is_archived_once_per_category_and_replay_changes_nothing,
-     .timeout = 300)
+Test(pipeline, seed_story_is_archived_once_per_category_and_replay_changes_nothing, .timeout = 300)
 {
     tmp = nw_test_mkdtemp("pipeline");
     char *brokers = start_broker();
@@ -327,8 +325,7 @@ static int read_topic(const char *brokers, const char *topic, rd_kafka_message_t
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     cr_assert_eq(rd_kafka_metadata(rk, 0, rkt, &md, 10000), 0);
-    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic,
-                 rd_kafka_err2str(md->topics[0].err));
+    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
     for (int p = 0; p < md->topics[0].partition_cnt; p++)
         rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
@@ -475,15 +472,15 @@ Test(pipeline, consumer_rejects_bad_config_with_exit_78)
     tmp = nw_test_mkdtemp("bad-config");
     char path[4096];
     snprintf(path, sizeof path, "%s/bad.yaml", tmp);
-    const char *yaml = "group: g\nchain:\n  - plugin: archive-fs\n    root: /tmp/x\n    rotate: daily\n";
+    const char *yaml =
+        "group: g\nchain:\n  - plugin: archive-fs\n    root: /tmp/x\n    rotate: daily\n";
     cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
     char *bin = nw_test_bin_path("consumers/newswire-consumer");
     char *argv[] = {bin, "--config", path, NULL};
     char *errout = NULL;
     int rc = nw_test_run(argv, NULL, 30, NULL, &errout);
     cr_assert_eq(rc, 78, "exit %d: %s", rc, errout);
-    cr_assert(strstr(errout, "bad.yaml:5") && strstr(errout, "unknown key 'rotate'"), "%s",
-              errout);
+    cr_assert(strstr(errout, "bad.yaml:5") && strstr(errout, "unknown key 'rotate'"), "%s", errout);
     free(errout);
     free(bin);
 }

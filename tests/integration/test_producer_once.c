@@ -214,8 +214,8 @@ static void make_mixed_folder(void)
     cr_assert_not_null(story, "%s", src);
     free(write_tmp("b-good.txt", story, len));
     free(write_tmp("a-empty.txt", "", 0));
-    static const unsigned char binary[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0,
-                                           0, 3, 0, 0x3e, 0, 1, 0, 0, 0, 0xff, 0xfe};
+    static const unsigned char binary[] = {0x7f, 'E', 'L', 'F', 2,    1, 1, 0, 0, 0, 0,    0,
+                                           0,    0,   3,   0,   0x3e, 0, 1, 0, 0, 0, 0xff, 0xfe};
     free(write_tmp("c-binary.bin", binary, sizeof binary));
     /* a dot-file is skipped: were it parsed, it would be one more bad file */
     free(write_tmp(".hidden", "\x01\x02\x03", 3));
@@ -385,7 +385,7 @@ Test(producer_once, unreachable_broker_is_an_error)
 {
     char *bin = nw_test_bin_path("producers/newswire-producer");
     char *path = nw_test_fixture_path(STORY_FIXTURE);
-    char *argv[] = {bin, "--brokers", "127.0.0.1:1", "--once", "-X", "message.timeout.ms=1500",
+    char *argv[] = {bin,  "--brokers", "127.0.0.1:1", "--once", "-X", "message.timeout.ms=1500",
                     path, NULL};
     char *errout = NULL;
     int rc = nw_test_run(argv, NULL, 60, NULL, &errout);

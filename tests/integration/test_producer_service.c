@@ -387,8 +387,7 @@ Test(producer_service, picks_up_moves_and_reports)
     write_atomic(incoming(), "001.json.tmp", s1);
 
     cr_assert(wait_count("done", 4, 30), "done/ has %d files", count_files("done", false));
-    cr_assert(wait_count("failed", 2, 30), "failed/ has %d files",
-              count_files("failed", false));
+    cr_assert(wait_count("failed", 2, 30), "failed/ has %d files", count_files("failed", false));
     write_atomic(incoming(), "001.json", s1); /* same name again */
     cr_assert(wait_count("done", 5, 30));
     free(s1);
@@ -407,8 +406,7 @@ Test(producer_service, picks_up_moves_and_reports)
     free(e1);
     char *e2 = read_spool_file("failed/004-big.json.error");
     cr_assert_not_null(e2);
-    cr_expect(strstr(e2, "urn:test:svc:big") && strstr(e2, "max_message_bytes"), "error: %s",
-              e2);
+    cr_expect(strstr(e2, "urn:test:svc:big") && strstr(e2, "max_message_bytes"), "error: %s", e2);
     free(e2);
     cr_expect_eq(access(dot, F_OK), 0, "dot-files stay");
     cr_expect_eq(count_files("incoming", false), 0);
@@ -529,7 +527,7 @@ Test(producer_service, sigterm_drains_outstanding_reports)
 /* ------------------------------------------------------------------------ */
 
 #define CRASH_FILES 2000
-#define CRASH_BAD 7
+#define CRASH_BAD   7
 
 static bool is_planted_bad(int i)
 {
@@ -598,8 +596,8 @@ Test(producer_service, crash_test_sigkill_loses_nothing, .timeout = 300)
     }
     size_t total = 0;
     keyset ks = consume_keys("news.", &total);
-    cr_expect_eq((int)ks.len, CRASH_FILES - CRASH_BAD, "distinct uris %zu of %d (seed %u)",
-                 ks.len, CRASH_FILES - CRASH_BAD, seed);
+    cr_expect_eq((int)ks.len, CRASH_FILES - CRASH_BAD, "distinct uris %zu of %d (seed %u)", ks.len,
+                 CRASH_FILES - CRASH_BAD, seed);
     cr_log_info("crash test: %d kills, %zu messages for %zu distinct uris (re-sent %zu)", kills,
                 total, ks.len, total - ks.len);
     keyset_free(&ks);

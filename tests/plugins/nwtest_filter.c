@@ -41,8 +41,10 @@ static void *filter_init(const nw_plugin_config *cfg, char *err, size_t errlen)
                 return NULL;
             }
         } else {
-            snprintf(err, errlen, "unknown key '%s' (nwtest-filter accepts: drop_uri, "
-                                  "fail_uri, retries, tag)", kv->key);
+            snprintf(err, errlen,
+                     "unknown key '%s' (nwtest-filter accepts: drop_uri, "
+                     "fail_uri, retries, tag)",
+                     kv->key);
             free(s);
             return NULL;
         }

@@ -72,8 +72,9 @@ static void *sink_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             else
                 s->delay_ms = v;
         } else {
-            snprintf(err, errlen, "unknown key '%s' (nwtest-sink accepts: record, "
-                                  "fail_while_exists, retries, fatal_uri, delay_ms, emit)",
+            snprintf(err, errlen,
+                     "unknown key '%s' (nwtest-sink accepts: record, "
+                     "fail_while_exists, retries, fatal_uri, delay_ms, emit)",
                      kv->key);
             free(s);
             return NULL;

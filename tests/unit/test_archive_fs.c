@@ -54,16 +54,14 @@ static void story(nw_chain_msg *m, const char *cat, int32_t p, int64_t o, const 
 {
     char topic[128];
     snprintf(topic, sizeof topic, "news.%s", cat);
-    cr_assert_eq(nw_chain_msg_init(m, topic, "news.", p, o, "urn:x", 5, json, strlen(json), ts,
-                                   NULL),
-                 0);
+    cr_assert_eq(
+        nw_chain_msg_init(m, topic, "news.", p, o, "urn:x", 5, json, strlen(json), ts, NULL), 0);
 }
 
 static char *dated_json(int64_t o)
 {
     static char buf[256];
-    snprintf(buf, sizeof buf,
-             "{\"uri\":\"urn:s%lld\",\"versionCreated\":\"2015-12-16T00:43:03Z\"}",
+    snprintf(buf, sizeof buf, "{\"uri\":\"urn:s%lld\",\"versionCreated\":\"2015-12-16T00:43:03Z\"}",
              (long long)o);
     return buf;
 }
@@ -125,7 +123,7 @@ static int count_lines(const char *rel)
     return n;
 }
 
-#define DAY "world/2015/12/16/"
+#define DAY   "world/2015/12/16/"
 #define FILE0 DAY "news.world-0-00000000000000000000.jsonl"
 #define FILE2 DAY "news.world-0-00000000000000000002.jsonl"
 #define FILE5 DAY "news.world-0-00000000000000000005.jsonl"
@@ -160,8 +158,7 @@ Test(archive_fs, date_falls_back_and_is_utc)
     void *st = must_open("false");
     nw_chain_msg m[4];
     /* firstCreated with an offset: 2015-12-31T22:30-05:00 is 2016-01-01 UTC */
-    story(&m[0], "a", 0, 0, "{\"uri\":\"u\",\"firstCreated\":\"2015-12-31T22:30:00.5-05:00\"}",
-          -1);
+    story(&m[0], "a", 0, 0, "{\"uri\":\"u\",\"firstCreated\":\"2015-12-31T22:30:00.5-05:00\"}", -1);
     /* versionCreated wins over firstCreated */
     story(&m[1], "b", 0, 0,
           "{\"uri\":\"u\",\"versionCreated\":\"2020-02-29T10:00:00Z\",\"firstCreated\":"
@@ -208,9 +205,9 @@ Test(archive_fs, identical_replay_leaves_file_untouched)
 Test(archive_fs, replay_with_other_boundaries_removes_stale_files)
 {
     void *st = must_open("false");
-    write_range(st, 0, 1);  /* committed, say: never touched again */
-    write_range(st, 2, 4);  /* batch A, not committed */
-    write_range(st, 5, 9);  /* batch B, not committed */
+    write_range(st, 0, 1); /* committed, say: never touched again */
+    write_range(st, 2, 4); /* batch A, not committed */
+    write_range(st, 5, 9); /* batch B, not committed */
     cr_assert_eq(count_files(DAY), 3);
     af->destroy(st);
 

@@ -19,7 +19,7 @@
 /* ------------------------------------------------ recording sink "recorder" */
 
 typedef struct recorder {
-    char seen[1024];   /* "uri[tag];" of every story written */
+    char seen[1024]; /* "uri[tag];" of every story written */
     int flushes;
     int64_t fail_offset; /* write() fails permanently at this offset, -1 = never */
 } recorder;
@@ -43,8 +43,8 @@ static void *rec_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     return r;
 }
 
-static nw_plugin_status rec_write(void *st, nw_plugin_msg *const *batch, size_t n,
-                                  size_t *failed, char *err, size_t errlen)
+static nw_plugin_status rec_write(void *st, nw_plugin_msg *const *batch, size_t n, size_t *failed,
+                                  char *err, size_t errlen)
 {
     recorder *r = st;
     for (size_t i = 0; i < n; i++) {
@@ -58,8 +58,7 @@ static nw_plugin_status rec_write(void *st, nw_plugin_msg *const *batch, size_t 
             if (!strcmp(batch[i]->headers[h].name, "nwtest-tag"))
                 tag = batch[i]->headers[h].value;
         size_t l = strlen(r->seen);
-        snprintf(r->seen + l, sizeof r->seen - l, "%s%s%s;", batch[i]->uri, *tag ? "#" : "",
-                 tag);
+        snprintf(r->seen + l, sizeof r->seen - l, "%s%s%s;", batch[i]->uri, *tag ? "#" : "", tag);
     }
     return NW_PLUGIN_OK;
 }
@@ -77,9 +76,15 @@ static void rec_destroy(void *st)
     free(st);
 }
 
-static const nw_plugin_descriptor recorder_plugin = {
-    NW_PLUGIN_ABI_VERSION, "recorder", NW_PLUGIN_SINK, "records uris", rec_init, NULL,
-    rec_write, rec_flush, rec_destroy};
+static const nw_plugin_descriptor recorder_plugin = {NW_PLUGIN_ABI_VERSION,
+                                                     "recorder",
+                                                     NW_PLUGIN_SINK,
+                                                     "records uris",
+                                                     rec_init,
+                                                     NULL,
+                                                     rec_write,
+                                                     rec_flush,
+                                                     rec_destroy};
 
 static void setup(void)
 {
@@ -108,8 +113,8 @@ static int build(const char *yaml, nw_chain **chain, nw_err *err)
     nw_config_free(cfg);
     cfg = NULL;
     nw_err lerr = {0};
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "consumer.yaml", &cfg, &lerr), 0,
-                 "%s", lerr.msg);
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "consumer.yaml", &cfg, &lerr), 0, "%s",
+                 lerr.msg);
     *chain = NULL;
     return nw_chain_new(nw_cfg_get(nw_config_root(cfg), "chain"), "consumer.yaml", chain, err);
 }
@@ -187,8 +192,8 @@ Test(chain, duplicate_plugins_get_unique_names)
 {
     nw_chain *chain;
     nw_err err = {0};
-    cr_assert_eq(build("chain: [{plugin: recorder}, {plugin: recorder}]", &chain, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(build("chain: [{plugin: recorder}, {plugin: recorder}]", &chain, &err), 0, "%s",
+                 err.msg);
     cr_assert_str_eq(nw_chain_instance_name(chain, 0), "recorder");
     cr_assert_str_eq(nw_chain_instance_name(chain, 1), "recorder#1");
     nw_chain_free(chain);
@@ -204,7 +209,8 @@ Test(chain, validation_errors_name_key_line_and_plugin)
                  "chain[0]");
     expect_error("chain:\n  - plugin: archive-fs\n    root: /tmp/x\n    fsync: maybe\n",
                  "consumer.yaml:4: chain[0].fsync: plugin archive-fs: fsync: expected true or "
-                 "false", "'maybe'");
+                 "false",
+                 "'maybe'");
     expect_error("chain:\n  - plugin: [a, b]\n", "chain[0].plugin", NULL);
     expect_error("chain:\n  - archive-fs\n", "consumer.yaml:2", "expected a map");
     expect_error("chain:\n  - root: /tmp/x\n", "missing 'plugin'", "'path'");
@@ -363,11 +369,11 @@ static nw_chain *build_ex(const char *yaml, const nw_chain_opts *opts)
     nw_config_free(cfg);
     cfg = NULL;
     nw_err err = {0};
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "consumer.yaml", &cfg, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "consumer.yaml", &cfg, &err), 0, "%s",
+                 err.msg);
     nw_chain *chain = NULL;
-    cr_assert_eq(nw_chain_new_ex(nw_cfg_get(nw_config_root(cfg), "chain"), "consumer.yaml",
-                                 opts, &chain, &err),
+    cr_assert_eq(nw_chain_new_ex(nw_cfg_get(nw_config_root(cfg), "chain"), "consumer.yaml", opts,
+                                 &chain, &err),
                  0, "%s", err.msg);
     return chain;
 }
@@ -389,18 +395,22 @@ Test(chain, metrics_count_per_plugin_and_topic)
     cr_assert_eq(nw_chain_run(chain, ptrs, 4, NULL), 0);
     const char *fl = "plugin=\"nwtest-filter\",topic=\"news.world\"";
     const char *rl = "plugin=\"recorder\",topic=\"news.world\"";
-    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_dropped_total", "", fl)), 1);
-    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_dead_letters_total", "", fl)), 1);
-    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_processed_total", "", fl)), 2);
-    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_processed_total", "", rl)), 2);
-    cr_assert_eq(nw_histogram_count(nw_metrics_histogram(
-                     m, "newswire_consumer_plugin_seconds", "",
-                     "plugin=\"nwtest-filter\",op=\"process\"", NULL, 0)),
-                 4);
-    cr_assert_eq(nw_histogram_count(nw_metrics_histogram(
-                     m, "newswire_consumer_plugin_seconds", "", "plugin=\"recorder\",op=\"flush\"",
-                     NULL, 0)),
+    cr_assert_eq(nw_counter_value(nw_metrics_counter(m, "newswire_consumer_dropped_total", "", fl)),
                  1);
+    cr_assert_eq(
+        nw_counter_value(nw_metrics_counter(m, "newswire_consumer_dead_letters_total", "", fl)), 1);
+    cr_assert_eq(
+        nw_counter_value(nw_metrics_counter(m, "newswire_consumer_processed_total", "", fl)), 2);
+    cr_assert_eq(
+        nw_counter_value(nw_metrics_counter(m, "newswire_consumer_processed_total", "", rl)), 2);
+    cr_assert_eq(nw_histogram_count(nw_metrics_histogram(m, "newswire_consumer_plugin_seconds", "",
+                                                         "plugin=\"nwtest-filter\",op=\"process\"",
+                                                         NULL, 0)),
+                 4);
+    cr_assert_eq(
+        nw_histogram_count(nw_metrics_histogram(m, "newswire_consumer_plugin_seconds", "",
+                                                "plugin=\"recorder\",op=\"flush\"", NULL, 0)),
+        1);
     free_msgs(msgs, 4);
     nw_chain_free(chain);
     nw_metrics_free(m);

@@ -43,21 +43,24 @@ Test(dedup_norm, nfc_and_casefold)
     cr_assert_str_eq(a, "caf\xc3\xa9 z\xc3\xbcrich");
     free(a), free(b);
     /* curly quotes and the pound sign are punctuation */
-    NORM_EQ("\xe2\x80\x9cWe will\xe2\x80\x9d, \xc2\xa3" "5m", false, "we will 5m");
+    NORM_EQ("\xe2\x80\x9cWe will\xe2\x80\x9d, \xc2\xa3"
+            "5m",
+            false, "we will 5m");
     /* invalid bytes are dropped, not fatal */
     NORM_EQ("sport \xa3 5m", false, "sport 5m");
 }
 
 Test(dedup_norm, boilerplate_lines_are_removed)
 {
-    const char *body = "By Jane Doe, Reuters\n"
-                       "Oil prices rose on Monday.\n"
-                       "Traders said supply was tight. (Reporting by Jane Doe; Editing by Max Roe)\n"
-                       "(Additional reporting by Tom Poe in London)\n"
-                       "blog comments powered by Disqus\n"
-                       "Copyright 2024 Example News. All rights reserved.\n"
-                       "Follow us on Twitter\n"
-                       " Reuter\n";
+    const char *body =
+        "By Jane Doe, Reuters\n"
+        "Oil prices rose on Monday.\n"
+        "Traders said supply was tight. (Reporting by Jane Doe; Editing by Max Roe)\n"
+        "(Additional reporting by Tom Poe in London)\n"
+        "blog comments powered by Disqus\n"
+        "Copyright 2024 Example News. All rights reserved.\n"
+        "Follow us on Twitter\n"
+        " Reuter\n";
     NORM_EQ(body, false, "oil prices rose on monday traders said supply was tight");
     cr_assert(nw_dedup_is_boilerplate("REUTER", 6));
     cr_assert(nw_dedup_is_boilerplate("By John Smith", 13));

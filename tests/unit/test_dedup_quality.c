@@ -68,8 +68,10 @@ static void add_doc(const char *uri, const char *body, bool earnings, int varian
     nw_dedup_norm n;
     nw_dedup_norm_init(&n);
     cr_assert_eq(nw_dedup_norm_add(&n, body, strlen(body), false), 0);
-    docs[ndocs++] = (doc){strdup(uri), n.text ? n.text : strdup(""), n.len, earnings,
-                          variant_of, NW_DEDUP_NEW, NULL, 0};
+    docs[ndocs++] = (doc){strdup(uri), n.text ? n.text : strdup(""),
+                          n.len,       earnings,
+                          variant_of,  NW_DEDUP_NEW,
+                          NULL,        0};
 }
 
 /* ------------------------------------------------------------- corpora */
@@ -342,8 +344,10 @@ Test(dedup_quality, bbc_and_reuters, .timeout = 280)
     }
 
     /* recall over true pairs */
-    char *pbbc = nw_test_shared_path("datasets/corpora/bbc-fulltext/DERIVED-near-duplicate-pairs.tsv");
-    char *preu = nw_test_shared_path("datasets/corpora/reuters21578/DERIVED-near-duplicate-pairs.tsv");
+    char *pbbc =
+        nw_test_shared_path("datasets/corpora/bbc-fulltext/DERIVED-near-duplicate-pairs.tsv");
+    char *preu =
+        nw_test_shared_path("datasets/corpora/reuters21578/DERIVED-near-duplicate-pairs.tsv");
     static pair pairs[2000];
     size_t np = read_pairs(pbbc, "", pairs, 2000);
     np += read_pairs(preu, "", pairs + np, 2000 - np);
@@ -400,9 +404,8 @@ Test(dedup_quality, bbc_and_reuters, .timeout = 280)
         prev = (int)i;
     }
 
-    double precision = reported > borderline
-                           ? (double)correct / (double)(reported - borderline)
-                           : 1;
+    double precision =
+        reported > borderline ? (double)correct / (double)(reported - borderline) : 1;
     double recall = truth ? (double)found / (double)truth : 0;
     double near_recall = near_truth ? (double)near_found / (double)near_truth : 0;
     printf("dedup quality (MinHash 64x2-bit, 4 LSH bands, threshold %.2f):\n"
@@ -414,8 +417,8 @@ Test(dedup_quality, bbc_and_reuters, .timeout = 280)
            "  earnings template pairs checked %zu, template false positives %zu\n"
            "  SimHash 64-bit, Hamming <= 3 on the same pairs: recall %.4f, template hits %zu\n",
            THRESHOLD, ndocs, reported, correct, borderline, precision, truth, derived_rejected,
-           found, grey_truth, grey_found, recall, near_recall, near_found, near_truth, templates, template_fp,
-           truth ? (double)sim_found / (double)truth : 0, sim_template_fp);
+           found, grey_truth, grey_found, recall, near_recall, near_found, near_truth, templates,
+           template_fp, truth ? (double)sim_found / (double)truth : 0, sim_template_fp);
     fflush(stdout);
     cr_expect_geq(precision, 0.99, "precision %.4f", precision);
     cr_expect_geq(near_recall, 0.95, "near-duplicate recall %.4f", near_recall);

@@ -45,7 +45,7 @@ static int fake_add_header(void *ref, const char *name, const void *value, size_
 
 static int fake_set_route(void *ref, const char *topic)
 {
-    snprintf(((fake_msg *)ref)->route, sizeof ((fake_msg *)ref)->route, "%s", topic);
+    snprintf(((fake_msg *)ref)->route, sizeof((fake_msg *)ref)->route, "%s", topic);
     return 0;
 }
 
@@ -110,8 +110,13 @@ static char *story(const char *uri, const char *version, const char *headline, c
 static nw_plugin_status run(void *st, const char *uri, char *json, fake_msg *f)
 {
     memset(f, 0, sizeof *f);
-    nw_plugin_msg m = {.json = json, .json_len = strlen(json), .uri = uri, .topic = "news.x",
-                       .category = "x", .timestamp_ms = -1, .host_ref = f};
+    nw_plugin_msg m = {.json = json,
+                       .json_len = strlen(json),
+                       .uri = uri,
+                       .topic = "news.x",
+                       .category = "x",
+                       .timestamp_ms = -1,
+                       .host_ref = f};
     char err[512] = "";
     nw_plugin_status s = nw_plugin_dedup.process(st, &m, err, sizeof err);
     cr_assert(s == NW_PLUGIN_OK || s == NW_PLUGIN_DROP, "process: %d %s", s, err);
@@ -137,7 +142,8 @@ Test(dedup_verdicts, new_duplicate_near_update_and_replay)
     cr_assert_str_eq(f.header, "duplicate; of=urn:a; score=1.00");
     cr_assert_not_null(f.json);
     cr_assert(strstr(f.json, "\"associations\":[{\"name\":\"duplicateOf\",\"rel\":\"duplicateOf\","
-                             "\"uri\":\"urn:a\"}]"), "%s", f.json);
+                             "\"uri\":\"urn:a\"}]"),
+              "%s", f.json);
     free(f.json);
 
     /* re-ordered paragraphs plus a byline and boilerplate: near duplicate */
@@ -222,7 +228,8 @@ Test(dedup_verdicts, different_story_is_new_and_kills_pass)
     run(st, "urn:a", a, &f);
     cr_assert_eq(run(st, "urn:o", o, &f), NW_PLUGIN_OK);
     cr_assert_str_eq(f.header, "new");
-    const char *kill = "{\"uri\":\"urn:k\",\"pubStatus\":\"canceled\",\"bodies\":[{\"value\":\"x\"}]}";
+    const char *kill =
+        "{\"uri\":\"urn:k\",\"pubStatus\":\"canceled\",\"bodies\":[{\"value\":\"x\"}]}";
     cr_assert_eq(run(st, "urn:k", (char *)kill, &f), NW_PLUGIN_OK);
     cr_assert_eq(f.headers, 0);
     cr_assert_eq(nw_dedup_get_stats(st).passed, 1);
@@ -254,8 +261,7 @@ Test(dedup_verdicts, replay_mode_stays_local)
 {
     nw_plugin_api rapi = api;
     rapi.emit = fake_emit;
-    nw_plugin_setting s[2] = {{"policy", "drop", 1},
-                              {"kafka.bootstrap.servers", "127.0.0.1:1", 2}};
+    nw_plugin_setting s[2] = {{"policy", "drop", 1}, {"kafka.bootstrap.servers", "127.0.0.1:1", 2}};
     nw_plugin_config cfg = {"dedup", "test.yaml", s, 2, &rapi, NULL};
     char err[512] = "";
     void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
@@ -269,10 +275,8 @@ Test(dedup_verdicts, config_errors_name_the_key)
     struct {
         const char *k, *v, *want;
     } cases[] = {
-        {"policy", "delete", "policy:"},
-        {"threshold", "1.5", "threshold:"},
-        {"window", "forever", "window:"},
-        {"max_stories", "0", "max_stories:"},
+        {"policy", "delete", "policy:"},           {"threshold", "1.5", "threshold:"},
+        {"window", "forever", "window:"},          {"max_stories", "0", "max_stories:"},
         {"colour", "red", "unknown key 'colour'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -29,8 +29,7 @@ static char *shared_ds(const char *rel)
     return p;
 }
 
-static nw_decoded decode_ok(const char *buf, size_t len, const char *override,
-                            const char *declared)
+static nw_decoded decode_ok(const char *buf, size_t len, const char *override, const char *declared)
 {
     nw_decoded d;
     nw_err err = {0};
@@ -118,8 +117,12 @@ Test(encoding, undeclared_fallbacks)
     cr_assert_eq(d.repaired, 0);
     nw_decoded_free(&d);
 
-    d = DECODE("Not\xED" "cias \x93" "quoted\x94", NULL, NULL); /* UOL-style */
-    cr_assert_str_eq(d.text, "Not\xC3\xAD" "cias \xE2\x80\x9Cquoted\xE2\x80\x9D");
+    d = DECODE("Not\xED"
+               "cias \x93"
+               "quoted\x94",
+               NULL, NULL); /* UOL-style */
+    cr_assert_str_eq(d.text, "Not\xC3\xAD"
+                             "cias \xE2\x80\x9Cquoted\xE2\x80\x9D");
     cr_assert_str_eq(d.charset, "windows-1252");
     cr_assert_eq(d.repaired, 3);
     nw_decoded_free(&d);
@@ -151,18 +154,17 @@ Test(encoding, legacy_charsets)
     struct {
         const char *bytes, *charset, *utf8, *reported;
     } cases[] = {
-        {"\xD6\xD0\xCE\xC4", "gb2312", "\xE4\xB8\xAD\xE6\x96\x87", "gb2312"},        /* 中文 */
-        {"\xA4\xA4\xA4\xE5", "big5", "\xE4\xB8\xAD\xE6\x96\x87", "big5"},            /* 中文 */
-        {"\xB3\xE2", "euc-kr", "\xEB\x85\x84", "euc-kr"},                            /* 년 */
+        {"\xD6\xD0\xCE\xC4", "gb2312", "\xE4\xB8\xAD\xE6\x96\x87", "gb2312"}, /* 中文 */
+        {"\xA4\xA4\xA4\xE5", "big5", "\xE4\xB8\xAD\xE6\x96\x87", "big5"},     /* 中文 */
+        {"\xB3\xE2", "euc-kr", "\xEB\x85\x84", "euc-kr"},                     /* 년 */
         {"\xF0\xD2\xC9\xD7\xC5\xD4", "koi8-r", "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82",
-         "koi8-r"},                                                                  /* Привет */
+         "koi8-r"}, /* Привет */
         {"\xCF\xF0\xE8", "windows-1251", "\xD0\x9F\xD1\x80\xD0\xB8", "windows-1251"}, /* При */
-        {"\xB9\x9C", "cp1250", "\xC4\x85\xC5\x9B", "windows-1250"},                  /* ąś */
-        {"\xB1\xB6\xA3", "ISO-8859-2", "\xC4\x85\xC5\x9B\xC5\x81", "iso-8859-2"},    /* ąśŁ */
+        {"\xB9\x9C", "cp1250", "\xC4\x85\xC5\x9B", "windows-1250"},                   /* ąś */
+        {"\xB1\xB6\xA3", "ISO-8859-2", "\xC4\x85\xC5\x9B\xC5\x81", "iso-8859-2"},     /* ąśŁ */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nw_decoded d =
-            decode_ok(cases[i].bytes, strlen(cases[i].bytes), NULL, cases[i].charset);
+        nw_decoded d = decode_ok(cases[i].bytes, strlen(cases[i].bytes), NULL, cases[i].charset);
         cr_assert_str_eq(d.text, cases[i].utf8, "%s", cases[i].charset);
         cr_assert_str_eq(d.charset, cases[i].reported);
         cr_assert_eq(d.repaired, 0, "%s", cases[i].charset);
@@ -172,8 +174,8 @@ Test(encoding, legacy_charsets)
 
 Test(encoding, override_beats_declaration)
 {
-    nw_decoded d = DECODE("<?xml version='1.0' encoding='utf-8'?><a>\xD6\xD0</a>", "gb2312",
-                          "utf-8");
+    nw_decoded d =
+        DECODE("<?xml version='1.0' encoding='utf-8'?><a>\xD6\xD0</a>", "gb2312", "utf-8");
     cr_assert_str_eq(d.charset, "gb2312");
     cr_assert(strstr(d.text, "\xE4\xB8\xAD"));
     nw_decoded_free(&d);
@@ -246,8 +248,8 @@ static nw_decoded decode_shared(const char *rel)
     bool has = nw_encoding_sniff_xml(buf, len, decl, sizeof decl);
     nw_decoded d;
     nw_err err = {0};
-    cr_assert_eq(nw_encoding_decode(buf, len, NULL, has ? decl : NULL, &d, &err), 0, "%s: %s",
-                 rel, err.msg);
+    cr_assert_eq(nw_encoding_decode(buf, len, NULL, has ? decl : NULL, &d, &err), 0, "%s: %s", rel,
+                 err.msg);
     free(buf);
     free(path);
     return d;
@@ -269,12 +271,21 @@ static void expect_in(const char *rel, const char *charset, bool wrong, const ch
 Test(encoding_real, declared_latin1_really_utf8)
 {
     expect_in("feeds/meteor-scrape/spiegel-feed.xml", "utf-8", true,
-              (const char *const[]){"f\xC3\xBCr", "nat\xC3\xBCrlich", "\xC3\xBC" "bernehmen", NULL});
-    expect_in("nitf/superdesk-core/pa4.xml", "utf-8", true, (const char *const[]){"\xC2\xA3" "25", NULL});
+              (const char *const[]){"f\xC3\xBCr", "nat\xC3\xBCrlich",
+                                    "\xC3\xBC"
+                                    "bernehmen",
+                                    NULL});
+    expect_in("nitf/superdesk-core/pa4.xml", "utf-8", true,
+              (const char *const[]){"\xC2\xA3"
+                                    "25",
+                                    NULL});
     expect_in("nitf/superdesk-core/mapping_test.xml", "utf-8", true,
               (const char *const[]){"Byr\xC3\xA5mottak", NULL});
     expect_in("newsml-1.2/superdesk-core/afp20.xml", "utf-8", true,
-              (const char *const[]){"proc\xC3\xA8s", "D\xC3\xA9" "c\xC3\xA8s", NULL});
+              (const char *const[]){"proc\xC3\xA8s",
+                                    "D\xC3\xA9"
+                                    "c\xC3\xA8s",
+                                    NULL});
     expect_in("newsml-g2/iptc-newsml-g2/examples/LISTING_5_Multi-part_Video_in_NewsML-G2.xml",
               "utf-8", true, (const char *const[]){"B\xC3\xBClow", "anim\xC3\xA9", NULL});
 }
@@ -282,9 +293,13 @@ Test(encoding_real, declared_latin1_really_utf8)
 Test(encoding_real, real_legacy_charsets)
 {
     expect_in("nitf/superdesk-core/pa5.xml", "iso-8859-1", false,
-              (const char *const[]){"\xC2\xA3" "66", NULL});
+              (const char *const[]){"\xC2\xA3"
+                                    "66",
+                                    NULL});
     expect_in("feeds/rss-parser/encoding.rss", "iso-8859-1", false,
-              (const char *const[]){"Not\xC3\xAD" "cias", "Informa\xC3\xA7\xC3\xA3o", NULL});
+              (const char *const[]){"Not\xC3\xAD"
+                                    "cias",
+                                    "Informa\xC3\xA7\xC3\xA3o", NULL});
     /* 新闻国内, 习近平 */
     expect_in("feeds/rss-parser/encoding-gb2312.xml", "gb2312", false,
               (const char *const[]){"\xE6\x96\xB0\xE9\x97\xBB\xE5\x9B\xBD\xE5\x86\x85",
@@ -296,7 +311,9 @@ Test(encoding_real, real_legacy_charsets)
     /* ZAŻÓŁĆ GĘSLĄ JAŹŃ */
     expect_in("feeds/rss-parser/latin2.rss", "iso-8859-2", false,
               (const char *const[]){"ZA\xC5\xBB\xC3\x93\xC5\x81\xC4\x86", "G\xC4\x98SL\xC4\x84",
-                                    "Przyk\xC5\x82" "adowe", NULL});
+                                    "Przyk\xC5\x82"
+                                    "adowe",
+                                    NULL});
 }
 
 Test(encoding_real, uol_latin1_without_declaration)
@@ -304,7 +321,9 @@ Test(encoding_real, uol_latin1_without_declaration)
     nw_decoded d = decode_shared("feeds/rss-parser/uolNoticias.rss");
     cr_assert_str_eq(d.charset, "windows-1252");
     cr_assert_gt(d.repaired, 0);
-    cr_assert(strstr(d.text, "\xC3\x9Altimas Not\xC3\xAD" "cias"), "Últimas Notícias");
+    cr_assert(strstr(d.text, "\xC3\x9Altimas Not\xC3\xAD"
+                             "cias"),
+              "Últimas Notícias");
     nw_decoded_free(&d);
 }
 
@@ -394,8 +413,8 @@ Test(encoding_real, feedparser_synthetic_all)
         nw_decoded_free(&d);
 
         /* then as fetched: the HTTP charset overrides */
-        cr_assert_eq(nw_encoding_decode(buf, len, override[0] ? override : NULL,
-                                        has ? decl : NULL, &d, &err),
+        cr_assert_eq(nw_encoding_decode(buf, len, override[0] ? override : NULL, has ? decl : NULL,
+                                        &d, &err),
                      0, "%s: %s", de->d_name, err.msg);
         const char *want = strstr(expect, "encoding == '");
         /* RFC 3023 text/... defaults without a charset are not emulated */
@@ -405,8 +424,8 @@ Test(encoding_real, feedparser_synthetic_all)
             want += 13;
             size_t n = strcspn(want, "'");
             snprintf(w, sizeof w, "%.*s", (int)n, want);
-            cr_assert(same_charset(d.charset, w), "%s: charset %s, feedparser says %s",
-                      de->d_name, d.charset, w);
+            cr_assert(same_charset(d.charset, w), "%s: charset %s, feedparser says %s", de->d_name,
+                      d.charset, w);
             charset_checked++;
         }
         nw_decoded_free(&d);
@@ -474,9 +493,20 @@ static size_t put_utf8(char *o, uint32_t cp)
 
 Test(encoding, nfc_stable_ranges_agree_with_utf8proc, .timeout = 120)
 {
-    static const uint32_t starters[] = {'a', 'A', 'e', 'o', 'u', '<', '=', 0x0418 /* И */,
-                                        0x0391 /* Α */, 0x304B /* か */, 0x1100 /* ᄀ */,
-                                        0xAC00 /* 가 */, 0x0915 /* क */, 0x05D0 /* א */};
+    static const uint32_t starters[] = {'a',
+                                        'A',
+                                        'e',
+                                        'o',
+                                        'u',
+                                        '<',
+                                        '=',
+                                        0x0418 /* И */,
+                                        0x0391 /* Α */,
+                                        0x304B /* か */,
+                                        0x1100 /* ᄀ */,
+                                        0xAC00 /* 가 */,
+                                        0x0915 /* क */,
+                                        0x05D0 /* א */};
     size_t checked = 0;
     for (uint32_t cp = 0x80; cp < 0x20000; cp++) {
         if (cp >= 0xD800 && cp <= 0xDFFF)
@@ -502,8 +532,8 @@ Test(encoding, nfc_stable_ranges_agree_with_utf8proc, .timeout = 120)
     }
     cr_assert_gt(checked, 35000, "only %zu code points checked", checked);
     /* and the ones that must not pass */
-    cr_assert_not(nw_utf8_nfc_stable("e\xCC\x81", 3));     /* e + U+0301 */
-    cr_assert_not(nw_utf8_nfc_stable("\xE2\x84\xA6", 3));  /* U+2126 OHM SIGN */
-    cr_assert_not(nw_utf8_nfc_stable("\xE3\x82\x99", 3));  /* U+3099 voicing mark */
+    cr_assert_not(nw_utf8_nfc_stable("e\xCC\x81", 3));             /* e + U+0301 */
+    cr_assert_not(nw_utf8_nfc_stable("\xE2\x84\xA6", 3));          /* U+2126 OHM SIGN */
+    cr_assert_not(nw_utf8_nfc_stable("\xE3\x82\x99", 3));          /* U+3099 voicing mark */
     cr_assert(nw_utf8_nfc_stable("\xE2\x80\x99 \xE4\xB8\xAD", 7)); /* ’ 中 */
 }

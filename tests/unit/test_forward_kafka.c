@@ -68,8 +68,8 @@ static void *open_sink(const nw_plugin_api *a, char *err, size_t errlen, ...)
 static void story(nw_chain_msg *m, const char *topic, int32_t p, int64_t o, const char *uri,
                   const char *json)
 {
-    cr_assert_eq(nw_chain_msg_init(m, topic, "news.", p, o, uri, strlen(uri), json,
-                                   strlen(json), 1450226583000, NULL),
+    cr_assert_eq(nw_chain_msg_init(m, topic, "news.", p, o, uri, strlen(uri), json, strlen(json),
+                                   1450226583000, NULL),
                  0);
 }
 
@@ -104,8 +104,7 @@ static void read_topic(const char *bs, const char *topic, int want, int timeout_
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     cr_assert_eq(rd_kafka_metadata(g->rk, 0, rkt, &md, 10000), 0);
-    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic,
-                 rd_kafka_err2str(md->topics[0].err));
+    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
     for (int p = 0; p < md->topics[0].partition_cnt; p++)
         rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
@@ -116,8 +115,7 @@ static void read_topic(const char *bs, const char *topic, int want, int timeout_
     rd_kafka_topic_partition_list_destroy(parts);
     g->n = 0;
     /* after `want`, linger a little to catch extra (duplicate) messages */
-    for (int waited = 0, extra = 0; waited < timeout_ms && g->n < 256 && extra < 5;
-         waited += 100) {
+    for (int waited = 0, extra = 0; waited < timeout_ms && g->n < 256 && extra < 5; waited += 100) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
         if (m && !m->err)
             g->m[g->n++] = m;
@@ -322,8 +320,7 @@ Test(forward_kafka, broker_down_flush_retries_and_nothing_is_lost, .timeout = 12
 
     cr_assert_eq(rd_kafka_mock_broker_set_up(mc, 1), 0);
     if (ws == NW_PLUGIN_RETRY) /* the host would retry the write */
-        cr_assert_eq(fk->write(st, ptrs, N / 2, &failed, err, sizeof err), NW_PLUGIN_OK, "%s",
-                     err);
+        cr_assert_eq(fk->write(st, ptrs, N / 2, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
     for (int i = 0; i < 40 && (fs = fk->flush(st, err, sizeof err)) == NW_PLUGIN_RETRY; i++)
         ;
     cr_assert_eq(fs, NW_PLUGIN_OK, "flush after the broker came back: %s", err);
@@ -352,8 +349,8 @@ Test(forward_kafka, permanent_refusals_are_named_by_index, .timeout = 60)
 {
     const char *bs = start_broker();
     char err[512] = "";
-    void *st = open_sink(&api, err, sizeof err, "brokers", bs, "kafka.message.max.bytes",
-                         "2000", NULL);
+    void *st =
+        open_sink(&api, err, sizeof err, "brokers", bs, "kafka.message.max.bytes", "2000", NULL);
     cr_assert_not_null(st, "%s", err);
     char *big = malloc(6000);
     int o = snprintf(big, 6000, "{\"uri\":\"urn:big\",\"body_text\":\"");
@@ -475,8 +472,8 @@ Test(forward_kafka, replay_mode_emits_instead_of_producing)
 
 /* ------------------------------------------------------------------ config */
 
-static void assert_init_fails(const char *needle, const char *k1, const char *v1,
-                              const char *k2, const char *v2)
+static void assert_init_fails(const char *needle, const char *k1, const char *v1, const char *k2,
+                              const char *v2)
 {
     char err[512] = "";
     void *st = open_sink(&api, err, sizeof err, k1, v1, k2, v2, NULL);
@@ -493,8 +490,8 @@ Test(forward_kafka, config_is_validated)
                       "kafka.enable.idempotence", "false");
     assert_init_fails("flush_timeout", "brokers", "127.0.0.1:1", "flush_timeout", "soon");
     assert_init_fails("topic_prefix", "brokers", "127.0.0.1:1", "topic_prefix", "bad prefix/");
-    assert_init_fails("kafka.no.such.property", "brokers", "127.0.0.1:1",
-                      "kafka.no.such.property", "1");
+    assert_init_fails("kafka.no.such.property", "brokers", "127.0.0.1:1", "kafka.no.such.property",
+                      "1");
     /* kafka.bootstrap.servers stands in for brokers; acks=all is accepted */
     char err[512] = "";
     void *st = open_sink(&api, err, sizeof err, "kafka.bootstrap.servers", "127.0.0.1:1",
@@ -508,8 +505,11 @@ Test(forward_kafka, brokers_default_to_the_consumers_own)
     char err[512];
     nw_plugin_setting none[1];
     /* no brokers setting and none from the host: refused, naming the key */
-    nw_plugin_config alone = {.instance_name = "fwd", .config_path = "t.yaml",
-                              .settings = none, .setting_count = 0, .api = &api};
+    nw_plugin_config alone = {.instance_name = "fwd",
+                              .config_path = "t.yaml",
+                              .settings = none,
+                              .setting_count = 0,
+                              .api = &api};
     cr_assert_null(fk->init(&alone, err, sizeof err));
     cr_assert(strstr(err, "brokers: required"), "%s", err);
     /* the host's bootstrap servers are used when the settings name none */

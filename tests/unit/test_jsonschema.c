@@ -44,15 +44,16 @@ static int check(const char *schema, const char *instance)
     return check_fmt(schema, instance, NW_JSONSCHEMA_FORMAT_ALL);
 }
 
-#define PASS(schema, inst) \
-    cr_assert_eq(check(schema, inst), 0, "expected valid: %s against %s: %s", inst, schema, last_err.msg)
-#define FAIL(schema, inst) \
+#define PASS(schema, inst)                                                                         \
+    cr_assert_eq(check(schema, inst), 0, "expected valid: %s against %s: %s", inst, schema,        \
+                 last_err.msg)
+#define FAIL(schema, inst)                                                                         \
     cr_assert_eq(check(schema, inst), NW_EINVAL, "expected invalid: %s against %s", inst, schema)
-#define FAIL_MSG(schema, inst, text)                                                          \
-    do {                                                                                      \
-        FAIL(schema, inst);                                                                   \
-        cr_assert(strstr(last_err.msg, text) != NULL, "message '%s' lacks '%s'", last_err.msg, \
-                  text);                                                                      \
+#define FAIL_MSG(schema, inst, text)                                                               \
+    do {                                                                                           \
+        FAIL(schema, inst);                                                                        \
+        cr_assert(strstr(last_err.msg, text) != NULL, "message '%s' lacks '%s'", last_err.msg,     \
+                  text);                                                                           \
     } while (0)
 
 /* ------------------------------------------------------------ keywords */
@@ -170,7 +171,8 @@ Test(jsonschema, unevaluated_properties_with_applicators)
     FAIL_MSG("{\"properties\":{\"a\":{}},\"allOf\":[{\"unevaluatedProperties\":false}]}",
              "{\"a\":1}", "/a: unevaluatedProperties");
     PASS("{\"allOf\":[{\"properties\":{\"a\":{}},\"unevaluatedProperties\":false}],"
-         "\"unevaluatedProperties\":false}", "{\"a\":1}");
+         "\"unevaluatedProperties\":false}",
+         "{\"a\":1}");
     /* additionalProperties in a subschema evaluates everything it sees */
     PASS("{\"allOf\":[{\"additionalProperties\":true}],\"unevaluatedProperties\":false}",
          "{\"z\":1}");
@@ -185,8 +187,7 @@ Test(jsonschema, arrays)
 {
     PASS("{\"items\":{\"type\":\"string\"}}", "[\"a\",\"b\"]");
     FAIL_MSG("{\"items\":{\"type\":\"string\"}}", "[\"a\",2]", "/1: type");
-    PASS("{\"prefixItems\":[{\"type\":\"integer\"}],\"items\":{\"type\":\"string\"}}",
-         "[1,\"a\"]");
+    PASS("{\"prefixItems\":[{\"type\":\"integer\"}],\"items\":{\"type\":\"string\"}}", "[1,\"a\"]");
     FAIL("{\"prefixItems\":[{\"type\":\"integer\"}],\"items\":{\"type\":\"string\"}}", "[1,2]");
     FAIL_MSG("{\"minItems\":2}", "[1]", "minItems");
     FAIL_MSG("{\"maxItems\":1}", "[1,2]", "maxItems");
@@ -287,9 +288,10 @@ Test(jsonschema, format_date_time)
     const char *good[] = {"\"2023-10-04T12:00:00Z\"", "\"2023-10-04T12:00:00+02:00\"",
                           "\"2024-02-29T23:59:59.123-05:30\"", "\"2023-10-04t12:00:00z\"",
                           "\"2016-12-31T23:59:60Z\""};
-    const char *bad[] = {"\"2023-10-04T12:00:00+0000\"", "\"2023-10-04\"", "\"2023-10-04T12:00:00\"",
-                         "\"2023-02-29T12:00:00Z\"", "\"2023-10-04 12:00:00Z\"",
-                         "\"2023-10-04T24:00:00Z\"", "\"2023-10-04T12:00:00.Z\"", "\"Next Monday\""};
+    const char *bad[] = {"\"2023-10-04T12:00:00+0000\"", "\"2023-10-04\"",
+                         "\"2023-10-04T12:00:00\"",      "\"2023-02-29T12:00:00Z\"",
+                         "\"2023-10-04 12:00:00Z\"",     "\"2023-10-04T24:00:00Z\"",
+                         "\"2023-10-04T12:00:00.Z\"",    "\"Next Monday\""};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         PASS(s, good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
@@ -315,17 +317,20 @@ Test(jsonschema, format_uri)
 
 Test(jsonschema, combinators)
 {
-    const char *any = "{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"required\":[\"a\"]}]}";
+    const char *any =
+        "{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"required\":[\"a\"]}]}";
     PASS(any, "\"x\"");
     PASS(any, "{\"a\":1}");
     /* the message keeps the alternative that got deepest */
     FAIL_MSG(any, "{\"b\":1}", "(root): anyOf: no alternative matches");
-    const char *deep = "{\"anyOf\":[{\"type\":\"string\"},{\"properties\":{\"a\":{\"type\":\"integer\"}}}]}";
+    const char *deep =
+        "{\"anyOf\":[{\"type\":\"string\"},{\"properties\":{\"a\":{\"type\":\"integer\"}}}]}";
     FAIL_MSG(deep, "{\"a\":\"x\"}", "closest: /a: type: expected integer");
 
     const char *one = "{\"oneOf\":[{\"required\":[\"value\"]},{\"required\":[\"address\"]}]}";
     PASS(one, "{\"value\":1}");
-    FAIL_MSG(one, "{\"value\":1,\"address\":2}", "oneOf: valid against more than one alternative (#0 and #1)");
+    FAIL_MSG(one, "{\"value\":1,\"address\":2}",
+             "oneOf: valid against more than one alternative (#0 and #1)");
     FAIL_MSG(one, "{}", "oneOf: no alternative matches");
 
     PASS("{\"allOf\":[{\"type\":\"integer\"},{\"minimum\":2}]}", "3");
@@ -334,9 +339,12 @@ Test(jsonschema, combinators)
     PASS("{\"not\":{\"type\":\"string\"}}", "1");
     FAIL_MSG("{\"not\":{\"type\":\"string\"}}", "\"s\"", "not:");
 
-    PASS("{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":5},\"else\":{\"type\":\"string\"}}", "7");
-    FAIL("{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":5},\"else\":{\"type\":\"string\"}}", "3");
-    FAIL("{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":5},\"else\":{\"type\":\"string\"}}", "null");
+    PASS("{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":5},\"else\":{\"type\":\"string\"}}",
+         "7");
+    FAIL("{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":5},\"else\":{\"type\":\"string\"}}",
+         "3");
+    FAIL("{\"if\":{\"type\":\"integer\"},\"then\":{\"minimum\":5},\"else\":{\"type\":\"string\"}}",
+         "null");
     PASS("{\"dependentRequired\":{\"a\":[\"b\"]}}", "{\"b\":1}");
     FAIL_MSG("{\"dependentRequired\":{\"a\":[\"b\"]}}", "{\"a\":1}", "requires 'b'");
     FAIL("{\"propertyNames\":{\"pattern\":\"^[a-z]+$\"}}", "{\"aB\":1}");
@@ -344,16 +352,22 @@ Test(jsonschema, combinators)
 
 Test(jsonschema, local_refs)
 {
-    PASS("{\"$defs\":{\"s\":{\"type\":\"string\"}},\"properties\":{\"a\":{\"$ref\":\"#/$defs/s\"}}}",
-         "{\"a\":\"x\"}");
-    FAIL_MSG("{\"$defs\":{\"s\":{\"type\":\"string\"}},\"properties\":{\"a\":{\"$ref\":\"#/$defs/s\"}}}",
-             "{\"a\":1}", "/a: type");
-    PASS("{\"definitions\":{\"a/b\":{\"type\":\"string\"}},\"$ref\":\"#/definitions/a~1b\"}", "\"x\"");
-    PASS("{\"definitions\":{\"l\":[{\"type\":\"string\"}]},\"$ref\":\"#/definitions/l/0\"}", "\"x\"");
+    PASS(
+        "{\"$defs\":{\"s\":{\"type\":\"string\"}},\"properties\":{\"a\":{\"$ref\":\"#/$defs/s\"}}}",
+        "{\"a\":\"x\"}");
+    FAIL_MSG(
+        "{\"$defs\":{\"s\":{\"type\":\"string\"}},\"properties\":{\"a\":{\"$ref\":\"#/$defs/s\"}}}",
+        "{\"a\":1}", "/a: type");
+    PASS("{\"definitions\":{\"a/b\":{\"type\":\"string\"}},\"$ref\":\"#/definitions/a~1b\"}",
+         "\"x\"");
+    PASS("{\"definitions\":{\"l\":[{\"type\":\"string\"}]},\"$ref\":\"#/definitions/l/0\"}",
+         "\"x\"");
     /* 2020-12: $ref siblings apply; draft-07: they are ignored */
-    FAIL("{\"$defs\":{\"s\":{\"type\":\"string\"}},\"$ref\":\"#/$defs/s\",\"minLength\":3}", "\"x\"");
+    FAIL("{\"$defs\":{\"s\":{\"type\":\"string\"}},\"$ref\":\"#/$defs/s\",\"minLength\":3}",
+         "\"x\"");
     PASS("{\"$schema\":\"http://json-schema.org/draft-07/schema#\","
-         "\"definitions\":{\"s\":{\"type\":\"string\"}},\"$ref\":\"#/definitions/s\",\"minLength\":3}",
+         "\"definitions\":{\"s\":{\"type\":\"string\"}},\"$ref\":\"#/definitions/"
+         "s\",\"minLength\":3}",
          "\"x\"");
     /* a recursive tree is fine */
     const char *tree = "{\"type\":\"object\",\"properties\":{\"kids\":{\"type\":\"array\","
@@ -503,7 +517,8 @@ static void run_dir(nw_jsonschema *s, const char *schema_uri, const char *dir, i
         if (json_is_array(inst)) {
             size_t i;
             json_t *item;
-            json_array_foreach(inst, i, item) {
+            json_array_foreach(inst, i, item)
+            {
                 if ((rc = nw_jsonschema_validate(s, schema_uri, item, &err)) != 0)
                     break;
             }
@@ -594,15 +609,16 @@ Test(jsonschema_iptc, examples_3_0)
         /* The timeline collection (an array of 14 items) uses "events" as an
          * object and "estimatedStartDate": every item is invalid under both
          * 3.0 and 3.1 (python-jsonschema agrees). */
-        snprintf(path, sizeof path, "%s/examples/3.0/collection/20231016-event-timeline-sample.json",
-                 root);
+        snprintf(path, sizeof path,
+                 "%s/examples/3.0/collection/20231016-event-timeline-sample.json", root);
         json_t *coll = json_load_file(path, 0, NULL);
         cr_assert(json_is_array(coll));
         cr_assert_eq(json_array_size(coll), 14);
         size_t k;
         json_t *item;
         nw_err err;
-        json_array_foreach(coll, k, item) {
+        json_array_foreach(coll, k, item)
+        {
             cr_assert_eq(nw_jsonschema_validate(s, uri, item, &err), NW_EINVAL, "item %zu", k);
             cr_assert(strstr(err.msg, "/events") == err.msg ||
                           strstr(err.msg, "/eventDetails/dates") == err.msg,
@@ -676,7 +692,8 @@ Test(jsonschema_iptc, messages_on_ninjs)
          "/places/0/geoJSON: oneOf: no alternative matches; closest: "
          "/places/0/geoJSON/coordinates: minItems"},
         {"{\"uri\":\"urn:x\",\"places\":[{\"name\":\"p\",\"geoJSON\":{\"type\":\"Point\","
-         "\"coordinates\":[10.7,59.9]}}]}", NULL},
+         "\"coordinates\":[10.7,59.9]}}]}",
+         NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         json_t *inst = json_loads(cases[i].doc, 0, NULL);

@@ -20,8 +20,7 @@ Test(kafka_topic, prefix_and_slug)
 {
     char out[64];
     nw_err err = {0};
-    cr_assert_eq(nw_kafka_topic_name("news.", "mid-east", out, sizeof out, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(nw_kafka_topic_name("news.", "mid-east", out, sizeof out, &err), 0, "%s", err.msg);
     cr_assert_str_eq(out, "news.mid-east");
     cr_assert_eq(nw_kafka_topic_name(NULL, "news.dlq", out, sizeof out, &err), 0);
     cr_assert_str_eq(out, "news.dlq");
@@ -252,8 +251,8 @@ Test(kafka_broker, message_with_headers_round_trips)
     cr_assert_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("news.world"),
                                    RD_KAFKA_V_KEY("urn:test:1", 10),
                                    RD_KAFKA_V_VALUE((void *)value, strlen(value)),
-                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                   RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                   RD_KAFKA_V_END),
                  RD_KAFKA_RESP_ERR_NO_ERROR);
     /* an auto-created topic works too (with the mock's default partitions) */
     cr_assert_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("news.auto"), RD_KAFKA_V_KEY("k", 1),
@@ -312,9 +311,17 @@ Test(kafka_broker, regex_subscriber_sees_auto_created_topic)
     cr_assert_not_null(b, "%s", err.msg);
     const char *bs = nw_broker_bootstrap(b);
 
-    const char *ckv[] = {"group.id", "newswire-test", "auto.offset.reset", "earliest",
-                         "session.timeout.ms", "3000", "heartbeat.interval.ms", "500",
-                         "topic.metadata.refresh.interval.ms", "1000", NULL};
+    const char *ckv[] = {"group.id",
+                         "newswire-test",
+                         "auto.offset.reset",
+                         "earliest",
+                         "session.timeout.ms",
+                         "3000",
+                         "heartbeat.interval.ms",
+                         "500",
+                         "topic.metadata.refresh.interval.ms",
+                         "1000",
+                         NULL};
     rd_kafka_t *c = client(RD_KAFKA_CONSUMER, bs, ckv);
     rd_kafka_poll_set_consumer(c);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);

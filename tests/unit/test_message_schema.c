@@ -106,7 +106,7 @@ Test(message_schema, seed_story_and_own_samples_validate)
 Test(message_schema, whole_bbc_corpus_validates, .timeout = 240)
 {
     static const char *const categories[] = {"business", "entertainment", "politics", "sport",
-                                              "tech"};
+                                             "tech"};
     size_t total = 0;
     for (size_t i = 0; i < sizeof categories / sizeof categories[0]; i++) {
         char rel[256];
@@ -197,19 +197,31 @@ static void check_tree(const char *rel, size_t min_stories)
     free(dir);
 }
 
-Test(message_schema, nitf_output_validates) { check_tree("datasets/nitf", 19); }
-Test(message_schema, newsml12_output_validates) { check_tree("datasets/newsml-1.2", 4); }
+Test(message_schema, nitf_output_validates)
+{
+    check_tree("datasets/nitf", 19);
+}
+Test(message_schema, newsml12_output_validates)
+{
+    check_tree("datasets/newsml-1.2", 4);
+}
 Test(message_schema, newsmlg2_output_validates, .timeout = 120)
 {
     check_tree("datasets/newsml-g2", 100);
 }
-Test(message_schema, feed_output_validates, .timeout = 120) { check_tree("datasets/feeds", 400); }
+Test(message_schema, feed_output_validates, .timeout = 120)
+{
+    check_tree("datasets/feeds", 400);
+}
 Test(message_schema, ninjs_examples_output_validates)
 {
     check_tree("datasets/ninjs/iptc-newsinjson/examples", 40);
     check_tree("datasets/ninjs/superdesk-core", 9);
 }
-Test(message_schema, other_wire_output_validates) { check_tree("datasets/other-wire", 17); }
+Test(message_schema, other_wire_output_validates)
+{
+    check_tree("datasets/other-wire", 17);
+}
 Test(message_schema, reuters_output_validates, .timeout = 240)
 {
     check_tree("datasets/corpora/reuters21578", 21578);

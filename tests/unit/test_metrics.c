@@ -44,16 +44,17 @@ Test(metrics, histogram_buckets_are_cumulative)
 {
     nw_metrics *m = nw_metrics_new();
     const double bounds[] = {0.1, 1};
-    nw_histogram *h = nw_metrics_histogram(m, "nw_latency_seconds", "Latency", "plugin=\"a\"",
-                                           bounds, 2);
+    nw_histogram *h =
+        nw_metrics_histogram(m, "nw_latency_seconds", "Latency", "plugin=\"a\"", bounds, 2);
     nw_histogram_observe(h, 0.05);
     nw_histogram_observe(h, 0.5);
     nw_histogram_observe(h, 0.5);
     nw_histogram_observe(h, 7);
     cr_assert_eq(nw_histogram_count(h), 4);
     char *text = render(m);
-    cr_assert(strstr(text, "nw_latency_seconds_bucket{plugin=\"a\",le=\"0.10000000000000001\"} 1\n"),
-              "%s", text);
+    cr_assert(
+        strstr(text, "nw_latency_seconds_bucket{plugin=\"a\",le=\"0.10000000000000001\"} 1\n"),
+        "%s", text);
     cr_assert(strstr(text, "nw_latency_seconds_bucket{plugin=\"a\",le=\"1\"} 3\n"), "%s", text);
     cr_assert(strstr(text, "nw_latency_seconds_bucket{plugin=\"a\",le=\"+Inf\"} 4\n"), "%s", text);
     cr_assert(strstr(text, "nw_latency_seconds_sum{plugin=\"a\"} 8.05"), "%s", text);

@@ -351,8 +351,8 @@ Test(webcopy, published_with_zone_and_errors)
 {
     nw_err err = {0};
     int rc;
-    nw_story *s = parse_text(
-        "H\n\nSource: dpa Published: 2015-12-16 08:43 +08:00\n\nBody.\n", "webcopy", &err, &rc);
+    nw_story *s = parse_text("H\n\nSource: dpa Published: 2015-12-16 08:43 +08:00\n\nBody.\n",
+                             "webcopy", &err, &rc);
     cr_assert_eq(rc, 0, "%s", err.msg);
     cr_assert_str_eq(s->version_created, "2015-12-16T00:43:00Z");
     cr_assert_str_eq(nw_story_provider(s), "dpa");
@@ -379,8 +379,8 @@ Test(webcopy, published_with_zone_and_errors)
 
     s = parse_text("Just a headline\n\nAnd a paragraph.\n", "webcopy", &err, &rc);
     cr_assert_eq(rc, NW_EINVAL);
-    cr_assert_eq(strncmp(err.msg, "t.txt: no 'Source: <provider> Published: <date>' line", 53),
-                 0, "%s", err.msg);
+    cr_assert_eq(strncmp(err.msg, "t.txt: no 'Source: <provider> Published: <date>' line", 53), 0,
+                 "%s", err.msg);
 }
 
 Test(webcopy, crlf_bom_and_wrapped_lines)
@@ -411,8 +411,7 @@ Test(headline_text, layout_and_uri)
     nw_parse_opts opts = {.default_category = "Sport"};
     nw_story_list list = {0};
     nw_err err = {0};
-    cr_assert_eq(nw_parse_buffer("auto", text, strlen(text), &opts, &list, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(nw_parse_buffer("auto", text, strlen(text), &opts, &list, &err), 0, "%s", err.msg);
     cr_assert_eq(list.len, 1);
     nw_story *s = list.items[0];
     cr_assert_str_eq(nw_story_headline(s), "Claxton wins again");
@@ -496,8 +495,8 @@ Test(headline_text, bbc_corpus_parses)
                 cr_assert_eq(strncmp(w.last, path, strlen(path)), 0, "%s", w.last);
                 /* the Latin-1 pound sign, decoded */
                 cr_assert_not_null(strstr(nw_story_body(s, "text/plain"), "\xC2\xA3"));
-                cr_assert(nw_utf8_valid(nw_story_body(s, NULL), strlen(nw_story_body(s, NULL)),
-                                        NULL));
+                cr_assert(
+                    nw_utf8_valid(nw_story_body(s, NULL), strlen(nw_story_body(s, NULL)), NULL));
             }
             nw_story_free(s);
             files++;

@@ -47,11 +47,9 @@ Test(plugin_registry, unknown_plugin_in_chain_names_it_and_the_builtins)
     const char *yaml = "chain:\n  - plugin: archive-ftp\n    root: /tmp/x\n";
     nw_config *cfg = NULL;
     nw_err err = {0};
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "c.yaml", &cfg, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "c.yaml", &cfg, &err), 0, "%s", err.msg);
     nw_chain *chain = NULL;
-    cr_assert_lt(nw_chain_new(nw_cfg_get(nw_config_root(cfg), "chain"), "c.yaml", &chain, &err),
-                 0);
+    cr_assert_lt(nw_chain_new(nw_cfg_get(nw_config_root(cfg), "chain"), "c.yaml", &chain, &err), 0);
     cr_assert_null(chain);
     cr_assert(strstr(err.msg, "unknown plugin 'archive-ftp'"), "%s", err.msg);
     cr_assert(strstr(err.msg, "archive-fs"), "built-ins listed: %s", err.msg);
@@ -115,11 +113,9 @@ Test(plugin_registry, wrong_abi_by_path_in_chain_fails_with_line)
     snprintf(yaml, sizeof yaml, "chain:\n  - path: %s\n", path);
     nw_config *cfg = NULL;
     nw_err err = {0};
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "c.yaml", &cfg, &err), 0, "%s",
-                 err.msg);
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "c.yaml", &cfg, &err), 0, "%s", err.msg);
     nw_chain *chain = NULL;
-    cr_assert_lt(nw_chain_new(nw_cfg_get(nw_config_root(cfg), "chain"), "c.yaml", &chain, &err),
-                 0);
+    cr_assert_lt(nw_chain_new(nw_cfg_get(nw_config_root(cfg), "chain"), "c.yaml", &chain, &err), 0);
     cr_assert(strstr(err.msg, "c.yaml:2"), "%s", err.msg);
     cr_assert(strstr(err.msg, "ABI version"), "%s", err.msg);
     nw_config_free(cfg);
@@ -137,20 +133,32 @@ static nw_plugin_status noop_flush(void *s, char *e, size_t n)
 static void noop_destroy(void *s)
 {
 }
-static nw_plugin_status noop_write(void *s, nw_plugin_msg *const *b, size_t n, size_t *f,
-                                   char *e, size_t l)
+static nw_plugin_status noop_write(void *s, nw_plugin_msg *const *b, size_t n, size_t *f, char *e,
+                                   size_t l)
 {
     return NW_PLUGIN_OK;
 }
 
 Test(plugin_registry, add_checks_descriptor_and_name)
 {
-    static const nw_plugin_descriptor bad = {NW_PLUGIN_ABI_VERSION, "reg-bad", NW_PLUGIN_FILTER,
-                                             "no process", noop_init, NULL, NULL, noop_flush,
+    static const nw_plugin_descriptor bad = {NW_PLUGIN_ABI_VERSION,
+                                             "reg-bad",
+                                             NW_PLUGIN_FILTER,
+                                             "no process",
+                                             noop_init,
+                                             NULL,
+                                             NULL,
+                                             noop_flush,
                                              noop_destroy};
-    static const nw_plugin_descriptor dup = {NW_PLUGIN_ABI_VERSION, "archive-fs",
-                                             NW_PLUGIN_SINK, "", noop_init, NULL, noop_write,
-                                             noop_flush, noop_destroy};
+    static const nw_plugin_descriptor dup = {NW_PLUGIN_ABI_VERSION,
+                                             "archive-fs",
+                                             NW_PLUGIN_SINK,
+                                             "",
+                                             noop_init,
+                                             NULL,
+                                             noop_write,
+                                             noop_flush,
+                                             noop_destroy};
     nw_err err = {0};
     cr_assert_lt(nw_plugin_registry_add(&bad, &err), 0);
     cr_assert(strstr(err.msg, "no process callback"), "%s", err.msg);

@@ -65,8 +65,8 @@ Test(spool_place, moves_and_suffixes_collisions)
     char dest[256];
     nw_err err = {0};
     put("in", "a.txt", "one");
-    cr_assert_eq(nw_spool_place(in_fd, "a.txt", out_fd, NULL, dest, sizeof dest, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(nw_spool_place(in_fd, "a.txt", out_fd, NULL, dest, sizeof dest, &err), 0, "%s",
+                 err.msg);
     cr_expect_str_eq(dest, "a.txt");
     put("in", "a.txt", "two");
     cr_assert_eq(nw_spool_place(in_fd, "a.txt", out_fd, NULL, dest, sizeof dest, &err), 0);
@@ -97,8 +97,7 @@ Test(spool_place, writes_the_error_beside)
     /* an orphan .error (crash between writing it and the move) is reused */
     put("out", "other.xml.error", "stale");
     put("in", "other.xml", "<y");
-    cr_assert_eq(nw_spool_place(in_fd, "other.xml", out_fd, "new reason", dest, sizeof dest,
-                                &err),
+    cr_assert_eq(nw_spool_place(in_fd, "other.xml", out_fd, "new reason", dest, sizeof dest, &err),
                  0);
     cr_expect_str_eq(dest, "other.xml");
     e = get("out", "other.xml.error");
@@ -127,8 +126,7 @@ Test(spool_place, vanished_source_is_not_found)
 static nw_route *route_from(const char *yaml, nw_err *err)
 {
     nw_config *cfg = NULL;
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "<test>", &cfg, err), 0, "%s",
-                 err->msg);
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "<test>", &cfg, err), 0, "%s", err->msg);
     nw_route *r = nw_route_from_config(nw_cfg_get(nw_config_root(cfg), "routing"), err);
     nw_config_free(cfg);
     return r;
@@ -186,8 +184,7 @@ Test(route, map_fanout_first_and_default)
     nw_story_free(s);
     nw_route_free(r);
 
-    r = route_from("routing:\n  categories: {Mid-East: news.world, Americas: news.world}\n",
-                   &err);
+    r = route_from("routing:\n  categories: {Mid-East: news.world, Americas: news.world}\n", &err);
     cr_assert_not_null(r);
     s = story_with("Mid-East", "Americas");
     cr_expect_eq(nw_route_topics(r, s, t, 4, &err), 1, "two categories, one topic: sent once");
@@ -218,8 +215,7 @@ static int spools_from(const char *yaml, nw_err *err)
     cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "<test>", &cfg, err), 0);
     nw_input **list = NULL;
     size_t n = 0;
-    int rc = nw_spool_inputs_from_config(nw_cfg_get(nw_config_root(cfg), "spools"), &list, &n,
-                                         err);
+    int rc = nw_spool_inputs_from_config(nw_cfg_get(nw_config_root(cfg), "spools"), &list, &n, err);
     if (rc == 0)
         rc = (int)n;
     nw_input_list_free(list, n);
@@ -242,8 +238,7 @@ Test(spool_config, validates_every_field)
     cr_expect(strstr(err.msg, "timezone"), "%s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {path: /a/x}\n  - {path: /b/x}\n", &err), 0);
     cr_expect(strstr(err.msg, "twice"), "same default name: %s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, name: p}\n  - {path: /a/, name: q}\n",
-                             &err),
+    cr_expect_lt(spools_from("spools:\n  - {path: /a, name: p}\n  - {path: /a/, name: q}\n", &err),
                  0);
     cr_expect(strstr(err.msg, "already"), "same path: %s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {paht: /a}\n", &err), 0);

@@ -30,15 +30,17 @@ static void teardown(void)
 
 static void *make(const nw_plugin_setting *settings, size_t n, char *err, size_t errlen)
 {
-    nw_plugin_config cfg = {.instance_name = "validate", .config_path = "t.yaml",
-                            .settings = settings, .setting_count = n};
+    nw_plugin_config cfg = {.instance_name = "validate",
+                            .config_path = "t.yaml",
+                            .settings = settings,
+                            .setting_count = n};
     return nw_plugin_validate.init(&cfg, err, errlen);
 }
 
 static nw_plugin_status run(void *state, const char *json, char *err, size_t errlen)
 {
-    nw_plugin_msg msg = {.json = json, .json_len = strlen(json), .uri = "u", .topic = "news.x",
-                         .category = "x"};
+    nw_plugin_msg msg = {
+        .json = json, .json_len = strlen(json), .uri = "u", .topic = "news.x", .category = "x"};
     err[0] = '\0';
     return nw_plugin_validate.process(state, &msg, err, errlen);
 }
@@ -76,8 +78,7 @@ Test(validate, passes_valid_stories_and_dead_letters_the_rest)
     cr_assert_eq(run(v, "{\"type\":\"text\"}", err, sizeof err), NW_PLUGIN_FATAL);
     cr_assert(strstr(err, "schema violation") && strstr(err, "uri"), "%s", err);
 
-    cr_assert_eq(run(v, "{\"uri\":\"urn:x:1\",\"urgency\":12}", err, sizeof err),
-                 NW_PLUGIN_FATAL);
+    cr_assert_eq(run(v, "{\"uri\":\"urn:x:1\",\"urgency\":12}", err, sizeof err), NW_PLUGIN_FATAL);
     cr_assert(strstr(err, "/urgency"), "%s", err);
 
     cr_assert_eq(run(v, "{\"uri\":\"urn:x:1\",\"headline\":\"1.x name\"}", err, sizeof err),

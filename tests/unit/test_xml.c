@@ -139,20 +139,23 @@ Test(xml, encodings_and_prolog)
 {
     nw_xml_doc d;
     char *t = fixture_text("xml/declared-latin1-really-utf8.xml", "title", &d);
-    cr_assert_str_eq(t, "Sch\xC3\xBCler f\xC3\xBCr Gr\xC3\xBC\xC3\x9F" "e");
+    cr_assert_str_eq(t, "Sch\xC3\xBCler f\xC3\xBCr Gr\xC3\xBC\xC3\x9F"
+                        "e");
     cr_assert(d.declared_wrong);
     cr_assert_str_eq(d.charset, "utf-8");
     nw_xml_doc_free(&d);
     free(t);
 
     t = fixture_text("xml/real-latin1.xml", "title", &d);
-    cr_assert_str_eq(t, "Not\xC3\xAD" "cias de S\xC3\xA3o Paulo");
+    cr_assert_str_eq(t, "Not\xC3\xAD"
+                        "cias de S\xC3\xA3o Paulo");
     cr_assert_not(d.declared_wrong);
     nw_xml_doc_free(&d);
     free(t);
 
     t = fixture_text("xml/utf16le-bom.xml", "title", NULL);
-    cr_assert_str_eq(t, "Za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87 g\xC4\x99\xC5\x9Bl\xC4\x85 ja\xC5\xBA\xC5\x84");
+    cr_assert_str_eq(
+        t, "Za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87 g\xC4\x99\xC5\x9Bl\xC4\x85 ja\xC5\xBA\xC5\x84");
     free(t);
     t = fixture_text("xml/utf16be-nobom.xml", "title", NULL);
     cr_assert_str_eq(t, "\xE6\x96\xB0\xE9\x97\xBB");
@@ -311,8 +314,7 @@ Test(xml_security, xxe_never_loads)
     snprintf(docs[0], sizeof docs[0],
              "<?xml version='1.0'?><!DOCTYPE r [<!ENTITY x SYSTEM 'file://%s'>]><r>a&x;b</r>",
              secret);
-    snprintf(docs[1], sizeof docs[1],
-             "<!DOCTYPE r [<!ENTITY x SYSTEM '%s'>]><r>&x;</r>", secret);
+    snprintf(docs[1], sizeof docs[1], "<!DOCTYPE r [<!ENTITY x SYSTEM '%s'>]><r>&x;</r>", secret);
     snprintf(docs[2], sizeof docs[2],
              "<!DOCTYPE r [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><r>&x;</r>");
     snprintf(docs[3], sizeof docs[3],
@@ -457,7 +459,8 @@ Test(parser_raw, every_registered_parser_survives_utf16_and_latin1)
         "\xFF\xFE<\0?\0x\0m\0l\0 \0v\0e\0r\0s\0i\0o\0n\0=\0'\0\x31\0.\0\x30\0'\0?\0>\0<\0r\0/\0>\0";
     const char *inputs[] = {
         u16,
-        "<?xml version='1.0' encoding='iso-8859-1'?><rss><channel><title>f\xFCr</title></channel></rss>",
+        "<?xml version='1.0' "
+        "encoding='iso-8859-1'?><rss><channel><title>f\xFCr</title></channel></rss>",
         "<?xml version='1.0' encoding='bogus'?><x>\xFF\xFE</x>",
     };
     size_t lens[] = {sizeof u16 - 1, 0, 0};
@@ -575,7 +578,9 @@ Test(xml_shared, real_text_comes_out_right)
         {"feeds/rss-parser/latin2.rss", "channel", "ZA\xC5\xBB\xC3\x93\xC5\x81\xC4\x86"},
         {"feeds/rss-parser/encoding-gb2312.xml", "channel", "\xE6\x96\xB0\xE9\x97\xBB"},
         {"feeds/RSParser/phpxml.rss", "channel", "Utrecht"},
-        {"nitf/superdesk-core/pa4.xml", "nitf", "\xC2\xA3" "25"},
+        {"nitf/superdesk-core/pa4.xml", "nitf",
+         "\xC2\xA3"
+         "25"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *path = shared_ds(cases[i].rel);

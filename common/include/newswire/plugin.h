@@ -62,7 +62,7 @@ typedef struct nw_plugin_header {
 /* One story as the chain sees it. The host owns the struct and its buffers.
  * A filter that modifies the story replaces `json` through nw_plugin_api. */
 typedef struct nw_plugin_msg {
-    const char *json;     /* the ninjs JSON value, NUL-terminated */
+    const char *json; /* the ninjs JSON value, NUL-terminated */
     size_t json_len;
     const char *uri;      /* the message key (story uri), NUL-terminated */
     const char *topic;    /* origin topic, e.g. "news.mid-east" */
@@ -72,7 +72,7 @@ typedef struct nw_plugin_msg {
     int64_t timestamp_ms; /* Kafka message timestamp, -1 if unknown */
     const nw_plugin_header *headers;
     size_t header_count;
-    void *host_ref;       /* opaque to the plugin; pass back to nw_plugin_api calls */
+    void *host_ref; /* opaque to the plugin; pass back to nw_plugin_api calls */
     /* The topic an earlier filter chose with set_route(), or NULL: where a
      * forwarding sink sends the story instead of its default. Added in ABI 1
      * at the end of a host-owned struct, so older plugins are unaffected. */
@@ -110,8 +110,8 @@ typedef struct nw_plugin_api {
      * key may be NULL; value must be a JSON text for the line to hold it as an
      * object (anything else is written as a string). Returns 0, or -1 when the
      * output cannot be written: answer NW_PLUGIN_RETRY (or FATAL) then. */
-    int (*emit)(void *host, const char *topic, const char *key, const void *value,
-                size_t value_len, const nw_plugin_header *headers, size_t header_count);
+    int (*emit)(void *host, const char *topic, const char *key, const void *value, size_t value_len,
+                const nw_plugin_header *headers, size_t header_count);
 } nw_plugin_api;
 
 /* One settings block of the chain, as flat key/value strings, e.g. for

@@ -21,11 +21,11 @@
 /* One output file being assembled: the stories of one topic-partition that
  * fall in one directory, in offset order. */
 typedef struct af_file {
-    char *dir;   /* <root>/<category>/<YYYY>/<MM>/<DD> */
+    char *dir; /* <root>/<category>/<YYYY>/<MM>/<DD> */
     char *topic;
     int32_t partition;
     int64_t first, last;
-    char *buf;   /* JSON lines */
+    char *buf; /* JSON lines */
     size_t len, cap;
 } af_file;
 
@@ -193,8 +193,12 @@ static int parse_rfc3339(const char *s, time_t *out)
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     *out = timegm(&tm) - offset;
     return 0;
 }
@@ -253,8 +257,7 @@ static int append(af_file *f, const char *s, size_t n)
 }
 
 /* Buffer one story. Returns NW_PLUGIN_OK, FATAL (bad story) or RETRY (memory). */
-static nw_plugin_status add_story(archive_fs *af, const nw_plugin_msg *m, char *err,
-                                  size_t errlen)
+static nw_plugin_status add_story(archive_fs *af, const nw_plugin_msg *m, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *root = json_loadb(m->json, m->json_len, 0, &jerr);
@@ -284,8 +287,8 @@ static nw_plugin_status add_story(archive_fs *af, const nw_plugin_msg *m, char *
     if (dated) {
         struct tm tm;
         gmtime_r(&t, &tm);
-        snprintf(dir, sizeof dir, "%s/%s/%04d/%02d/%02d", af->root, m->category,
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        snprintf(dir, sizeof dir, "%s/%s/%04d/%02d/%02d", af->root, m->category, tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday);
     } else {
         snprintf(dir, sizeof dir, "%s/%s/undated", af->root, m->category);
     }
@@ -402,7 +405,8 @@ static int write_all(int fd, const char *buf, size_t len)
 static int64_t offset_of(const char *name, const char *prefix)
 {
     size_t pl = strlen(prefix);
-    if (strncmp(name, prefix, pl) || strlen(name) != pl + 20 + 6 || strcmp(name + pl + 20, ".jsonl"))
+    if (strncmp(name, prefix, pl) || strlen(name) != pl + 20 + 6 ||
+        strcmp(name + pl + 20, ".jsonl"))
         return -1;
     int64_t v = 0;
     for (size_t i = pl; i < pl + 20; i++) {
@@ -439,8 +443,10 @@ static int remove_stale(archive_fs *af, const af_file *f, char *err, size_t errl
         removed++;
         af->stats.files_removed++;
         if (af->api && af->api->log)
-            af->api->log(af->api->host, 2, "removed stale archive file %s (superseded by "
-                         "offsets %" PRId64 "-%" PRId64 ")", path, f->first, f->last);
+            af->api->log(af->api->host, 2,
+                         "removed stale archive file %s (superseded by "
+                         "offsets %" PRId64 "-%" PRId64 ")",
+                         path, f->first, f->last);
     }
     closedir(d);
     if (rc == 0 && removed && sync_dir(af, f->dir) < 0) {

@@ -125,8 +125,10 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             }
         } else if (!strcmp(k, "window")) {
             if (parse_duration_s(v, &window_s) < 0) {
-                snprintf(err, errlen, "window: expected a duration like 72h, 3d or 3600s, "
-                         "got '%s'", v);
+                snprintf(err, errlen,
+                         "window: expected a duration like 72h, 3d or 3600s, "
+                         "got '%s'",
+                         v);
                 goto fail;
             }
         } else if (!strcmp(k, "bootstrap_timeout")) {
@@ -142,8 +144,8 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             }
         } else if (!strcmp(k, "max_stories")) {
             if (parse_size(v, 1, NW_DEDUP_INDEX_MAX, &max_stories) < 0) {
-                snprintf(err, errlen, "max_stories: expected 1..%zu, got '%s'",
-                         NW_DEDUP_INDEX_MAX, v);
+                snprintf(err, errlen, "max_stories: expected 1..%zu, got '%s'", NW_DEDUP_INDEX_MAX,
+                         v);
                 goto fail;
             }
         } else if (!strcmp(k, "fingerprint_partitions")) {
@@ -163,7 +165,8 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen,
                      "unknown key '%s' (dedup accepts: policy, route_topic, threshold, window, "
                      "short_words, max_stories, header, fingerprint_topic, "
-                     "fingerprint_partitions, bootstrap_timeout, kafka.*)", k);
+                     "fingerprint_partitions, bootstrap_timeout, kafka.*)",
+                     k);
             goto fail;
         }
     }
@@ -199,9 +202,8 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         }
         d->st.shared = true;
         if (d->api && d->api->log)
-            d->api->log(d->api->host, 2,
-                        "dedup index loaded from %s: %" PRIu64 " fingerprints", topic,
-                        d->st.remote);
+            d->api->log(d->api->host, 2, "dedup index loaded from %s: %" PRIu64 " fingerprints",
+                        topic, d->st.remote);
     } else if (d->api && d->api->log) {
         d->api->log(d->api->host, replay ? 2 : 1,
                     "dedup index is local to this process (%s): not shared, not kept "

@@ -54,18 +54,18 @@ extern const nw_plugin_descriptor nw_plugin_dedup;
 #define NW_DEDUP_DEFAULT_TOPIC "newswire.dedup.fingerprints"
 
 typedef struct nw_dedup_stats {
-    uint64_t stories;        /* process() calls that reached a verdict */
-    uint64_t verdicts[4];    /* by nw_dedup_kind */
-    uint64_t replays;        /* of those, (uri, version) already known */
-    uint64_t short_texts;    /* decided exact-only */
-    uint64_t passed;         /* canceled/withheld: not judged */
+    uint64_t stories;     /* process() calls that reached a verdict */
+    uint64_t verdicts[4]; /* by nw_dedup_kind */
+    uint64_t replays;     /* of those, (uri, version) already known */
+    uint64_t short_texts; /* decided exact-only */
+    uint64_t passed;      /* canceled/withheld: not judged */
     uint64_t dropped, marked, routed;
     uint64_t remote;         /* fingerprints of other instances added from the topic */
     uint64_t lookups;        /* index lookups timed */
     double lookup_median_us; /* from a log2 histogram: within a factor of 1.4 */
     double lookup_mean_us;
     nw_dedup_index_stats index;
-    bool shared;             /* the fingerprint topic is in use */
+    bool shared; /* the fingerprint topic is in use */
     nw_dedup_sync_stats sync;
 } nw_dedup_stats;
 

@@ -9,23 +9,23 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define NTABLES (1 + NW_DEDUP_BANDS) /* 0 = uri, 1.. = bands */
-#define WINDOW 32
+#define NTABLES        (1 + NW_DEDUP_BANDS) /* 0 = uri, 1.. = bands */
+#define WINDOW         32
 #define MAX_CANDIDATES 128
-#define REC_LIVE 0x80
-#define REC_SHORT 0x04
-#define REC_NUMERIC 0x08
-#define NUMERIC_EXTRA 0.10 /* added to the threshold when either text is numeric */
+#define REC_LIVE       0x80
+#define REC_SHORT      0x04
+#define REC_NUMERIC    0x08
+#define NUMERIC_EXTRA  0.10 /* added to the threshold when either text is numeric */
 
 typedef struct rec {
     uint8_t sig[NW_DEDUP_SIG_BYTES];
     uint32_t exact32;
     uint32_t time_s;
-    uint32_t str_pos;      /* low 32 bits of the logical position in the string ring */
-    uint8_t chk[NTABLES];  /* check byte of this record's key in each table */
-    uint8_t flags;         /* kind (2 bits) | REC_SHORT | REC_LIVE */
-    uint8_t score;         /* 0..100 */
-    uint8_t words_log;     /* unused by lookups; keeps the struct at 36 bytes */
+    uint32_t str_pos;     /* low 32 bits of the logical position in the string ring */
+    uint8_t chk[NTABLES]; /* check byte of this record's key in each table */
+    uint8_t flags;        /* kind (2 bits) | REC_SHORT | REC_LIVE */
+    uint8_t score;        /* 0..100 */
+    uint8_t words_log;    /* unused by lookups; keeps the struct at 36 bytes */
 } rec;
 
 struct nw_dedup_index {
@@ -41,19 +41,16 @@ struct nw_dedup_index {
     char scratch[3][65536 + 1]; /* uri, version, of of one record, unwrapped */
 };
 
-_Static_assert(NW_DEDUP_PERMS != 64 || NW_DEDUP_BANDS != 4 || sizeof(rec) == 36, "a record is 36 bytes");
+_Static_assert(NW_DEDUP_PERMS != 64 || NW_DEDUP_BANDS != 4 || sizeof(rec) == 36,
+               "a record is 36 bytes");
 
 const char *nw_dedup_kind_name(nw_dedup_kind k)
 {
     switch (k) {
-    case NW_DEDUP_NEW:
-        return "new";
-    case NW_DEDUP_UPDATE:
-        return "update";
-    case NW_DEDUP_DUPLICATE:
-        return "duplicate";
-    case NW_DEDUP_NEAR:
-        return "near-duplicate";
+    case NW_DEDUP_NEW: return "new";
+    case NW_DEDUP_UPDATE: return "update";
+    case NW_DEDUP_DUPLICATE: return "duplicate";
+    case NW_DEDUP_NEAR: return "near-duplicate";
     }
     return "new";
 }
@@ -88,8 +85,7 @@ int nw_dedup_index_new(size_t max_stories, int64_t window_s, nw_dedup_index **ou
         ok = (idx->tables[t] = calloc(idx->tsize, sizeof(uint32_t))) != NULL;
     if (!ok) {
         nw_dedup_index_free(idx);
-        return nw_err_set(err, NW_ENOMEM, "out of memory for an index of %zu stories",
-                          max_stories);
+        return nw_err_set(err, NW_ENOMEM, "out of memory for an index of %zu stories", max_stories);
     }
     *out = idx;
     return 0;
@@ -275,8 +271,8 @@ void nw_dedup_index_advance(nw_dedup_index *idx, int64_t now_s)
 
 /* --------------------------------------------------------------- lookup */
 
-int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version,
-                       nw_dedup_hit *hit, bool *uri_known)
+int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
+                       bool *uri_known)
 {
     if (uri_known)
         *uri_known = false;
@@ -347,10 +343,10 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
             else if ((score = nw_dedup_sig_similarity(r->sig, sk->sig)) <
                      threshold + (sk->numeric || (r->flags & REC_NUMERIC) ? NUMERIC_EXTRA : 0))
                 continue;
-            bool better = (exact && !best_exact) ||
-                          (exact == best_exact &&
-                           (score > best_score ||
-                            (score == best_score && best && r->time_s < best->time_s)));
+            bool better =
+                (exact && !best_exact) ||
+                (exact == best_exact &&
+                 (score > best_score || (score == best_score && best && r->time_s < best->time_s)));
             if (!better)
                 continue;
             if (!strcmp(rec_string(idx, r, 0), uri))

@@ -44,10 +44,10 @@ typedef struct nw_dedup_fp {
     const char *version; /* "" when the story has none */
     int64_t time_s;      /* story time, seconds since the epoch */
     nw_dedup_sketch sk;
-    bool short_text;     /* matched exactly only (see dedup.h) */
+    bool short_text; /* matched exactly only (see dedup.h) */
     nw_dedup_kind kind;
-    double score;        /* 0..1 */
-    const char *of;      /* original's uri for DUPLICATE/NEAR, else NULL */
+    double score;   /* 0..1 */
+    const char *of; /* original's uri for DUPLICATE/NEAR, else NULL */
 } nw_dedup_fp;
 
 /* A lookup result. `of` points into the index and is valid until the next
@@ -60,9 +60,9 @@ typedef struct nw_dedup_hit {
 } nw_dedup_hit;
 
 typedef struct nw_dedup_index_stats {
-    uint64_t stories;          /* records stored now */
-    uint64_t memory_bytes;     /* allocated by the index */
-    uint64_t string_bytes;     /* of which in use by uri/version strings */
+    uint64_t stories;      /* records stored now */
+    uint64_t memory_bytes; /* allocated by the index */
+    uint64_t string_bytes; /* of which in use by uri/version strings */
     uint64_t inserted;
     uint64_t evicted_age;      /* left the window */
     uint64_t evicted_capacity; /* pushed out because max_stories was reached */
@@ -78,8 +78,8 @@ void nw_dedup_index_free(nw_dedup_index *idx);
 
 /* The stored verdict of (uri, version): 1 and *hit filled when present, 0
  * when not. *uri_known (may be NULL) tells whether any version of uri is. */
-int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version,
-                       nw_dedup_hit *hit, bool *uri_known);
+int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
+                       bool *uri_known);
 
 /* The best earlier story of another uri that `sk` duplicates: 1 with
  * *hit = DUPLICATE (same exact hash and signature, score 1) or NEAR (the

@@ -95,17 +95,19 @@ bool nw_dedup_is_boilerplate(const char *line, size_t len)
     }
     letters[nl] = '\0';
     if (only_word && nl) {
-        static const char *signoffs[] = {"reuter", "reuters", "ap", "afp", "dpa", "upi",
-                                         "end", "ends", "more", "mf", NULL};
+        static const char *signoffs[] = {"reuter", "reuters", "ap",   "afp", "dpa", "upi",
+                                         "end",    "ends",    "more", "mf",  NULL};
         for (size_t i = 0; signoffs[i]; i++)
             if (!strcmp(letters, signoffs[i]))
                 return true;
     }
     size_t words = count_words(line, len);
-    static const char *credit[] = {"(reporting", "(editing", "(writing", "(additional reporting",
-                                   "(compiled by", "(by ", "reporting by", "editing by",
-                                   "writing by", "additional reporting by", "compiled by",
-                                   NULL};
+    static const char *credit[] = {"(reporting",   "(editing",
+                                   "(writing",     "(additional reporting",
+                                   "(compiled by", "(by ",
+                                   "reporting by", "editing by",
+                                   "writing by",   "additional reporting by",
+                                   "compiled by",  NULL};
     for (size_t i = 0; credit[i]; i++)
         if (starts_with(line, len, credit[i]) && words <= 25)
             return true;
@@ -115,11 +117,11 @@ bool nw_dedup_is_boilerplate(const char *line, size_t len)
         starts_with(line, len, "copyright ") || starts_with(line, len, "(c) ") ||
         starts_with(line, len, "\xc2\xa9"))
         return true;
-    static const char *site[] = {"click here", "follow us", "follow @", "share this",
-                                 "read more", "sign up", "subscribe to", "advertisement",
-                                 "related:", "related stories", "related articles",
-                                 "please enable javascript", "email this", "print this",
-                                 NULL};
+    static const char *site[] = {"click here",      "follow us",        "follow @",
+                                 "share this",      "read more",        "sign up",
+                                 "subscribe to",    "advertisement",    "related:",
+                                 "related stories", "related articles", "please enable javascript",
+                                 "email this",      "print this",       NULL};
     for (size_t i = 0; site[i]; i++)
         if (starts_with(line, len, site[i]) && words <= 15)
             return true;
@@ -210,8 +212,8 @@ static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
         size_t k = 0;
         for (size_t i = 0; i < len;) {
             utf8proc_int32_t cp;
-            utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                                  (utf8proc_ssize_t)(len - i), &cp);
+            utf8proc_ssize_t r =
+                utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
             if (r < 1) {
                 i++;
                 continue;
@@ -220,10 +222,9 @@ static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
             k += (size_t)r;
             i += (size_t)r;
         }
-        utf8proc_ssize_t ml = utf8proc_map((const utf8proc_uint8_t *)valid, (utf8proc_ssize_t)k,
-                                           &mapped,
-                                           UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                               UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+        utf8proc_ssize_t ml =
+            utf8proc_map((const utf8proc_uint8_t *)valid, (utf8proc_ssize_t)k, &mapped,
+                         UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
         free(valid);
         if (ml < 0)
             return -1;
@@ -277,7 +278,7 @@ static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
  * and punctuation follow its ')'. */
 static size_t cut_trailing_credit(const char *s, size_t len)
 {
-    static const char *starts[] = {"(reporting", "(editing", "(writing", "(additional reporting",
+    static const char *starts[] = {"(reporting",   "(editing", "(writing", "(additional reporting",
                                    "(compiled by", NULL};
     for (size_t i = 0; i < len; i++) {
         if (s[i] != '(')

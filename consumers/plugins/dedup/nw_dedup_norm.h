@@ -28,7 +28,8 @@ void nw_dedup_norm_deinit(nw_dedup_norm *n);
 /* Append the normalized words of s[0..len) (UTF-8; invalid bytes are
  * ignored). `html` strips tags and decodes the common entities first.
  * Boilerplate is judged line by line (a line = a paragraph in ninjs plain
- * bodies; lines over 300 bytes are never boilerplate). Returns 0, or -1 when out of memory (n keeps what it had). */
+ * bodies; lines over 300 bytes are never boilerplate). Returns 0, or -1 when out of memory (n keeps
+ * what it had). */
 int nw_dedup_norm_add(nw_dedup_norm *n, const char *s, size_t len, bool html);
 
 /* True when one line (already trimmed, any case) is boilerplate that never

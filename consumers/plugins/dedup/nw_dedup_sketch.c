@@ -39,8 +39,7 @@ static void init_consts(void)
 
 /* Calls fn(h, ctx) for the hash of every shingle of norm. Token hashes are
  * kept in a small ring so each word is hashed once. */
-static void for_each_shingle(const char *norm, size_t len, void (*fn)(uint64_t, void *),
-                             void *ctx)
+static void for_each_shingle(const char *norm, size_t len, void (*fn)(uint64_t, void *), void *ctx)
 {
     uint64_t ring[NW_DEDUP_SHINGLE];
     size_t n = 0;

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NW_DEDUP_SKETCH_V 1   /* bumped when the sketch of a text changes */
-#define NW_DEDUP_SHINGLE 5    /* words per shingle */
+#define NW_DEDUP_SKETCH_V 1 /* bumped when the sketch of a text changes */
+#define NW_DEDUP_SHINGLE  5 /* words per shingle */
 #ifndef NW_DEDUP_PERMS
 #define NW_DEDUP_PERMS 64 /* MinHash functions */
 #endif

@@ -61,12 +61,11 @@ char *nw_dedup_fp_encode(const nw_dedup_fp *fp)
     json_t *bands = json_array();
     for (int b = 0; b < NW_DEDUP_BANDS; b++)
         json_array_append_new(bands, json_integer(fp->sk.bands[b]));
-    json_t *o = json_pack("{s:i, s:s, s:s, s:I, s:s, s:o, s:s, s:i, s:b, s:b, s:s}", "v",
-                          NW_DEDUP_SKETCH_V, "uri", fp->uri, "version", fp->version, "time",
-                          (json_int_t)fp->time_s, "exact", exact, "bands", bands, "sig", sig,
-                          "words", (int)fp->sk.words, "numeric", fp->sk.numeric, "short",
-                          fp->short_text, "verdict",
-                          nw_dedup_kind_name(fp->kind));
+    json_t *o =
+        json_pack("{s:i, s:s, s:s, s:I, s:s, s:o, s:s, s:i, s:b, s:b, s:s}", "v", NW_DEDUP_SKETCH_V,
+                  "uri", fp->uri, "version", fp->version, "time", (json_int_t)fp->time_s, "exact",
+                  exact, "bands", bands, "sig", sig, "words", (int)fp->sk.words, "numeric",
+                  fp->sk.numeric, "short", fp->short_text, "verdict", nw_dedup_kind_name(fp->kind));
     if (!o)
         return NULL;
     if (fp->kind >= NW_DEDUP_DUPLICATE && fp->of) {
@@ -188,8 +187,8 @@ static int create_topic(rd_kafka_t *rk, const char *topic, int partitions, nw_er
     } else {
         const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
         size_t cnt = 0;
-        const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &cnt)
-                                                 : NULL;
+        const rd_kafka_topic_result_t **tr =
+            res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
         rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
         if (!e && cnt == 1)
             e = rd_kafka_topic_result_error(tr[0]);
@@ -338,8 +337,8 @@ int nw_dedup_sync_catch_up(nw_dedup_sync *s, int timeout_ms, nw_err *err)
     int64_t deadline = mono_ms() + timeout_ms;
     for (int p = 0; p < s->partitions; p++) {
         int64_t lo = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(s->consumer, s->topic, p, &lo,
-                                                                 &high[p], timeout_ms);
+        rd_kafka_resp_err_t e =
+            rd_kafka_query_watermark_offsets(s->consumer, s->topic, p, &lo, &high[p], timeout_ms);
         if (e) {
             free(high);
             return nw_err_set(err, NW_ERETRY, "watermarks of %s[%d]: %s", s->topic, p,
@@ -398,8 +397,7 @@ int nw_dedup_sync_publish(nw_dedup_sync *s, const nw_dedup_fp *fp, nw_err *err)
         return nw_err_set(err, NW_ENOMEM, "out of memory encoding a fingerprint");
     rd_kafka_resp_err_t e = rd_kafka_producev(
         s->producer, RD_KAFKA_V_TOPIC(s->topic), RD_KAFKA_V_KEY(fp->uri, strlen(fp->uri)),
-        RD_KAFKA_V_VALUE(v, strlen(v)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-        RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(v, strlen(v)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
     if (e) {
         free(v);
         return nw_err_set(err, e == RD_KAFKA_RESP_ERR__QUEUE_FULL ? NW_ERETRY : NW_EKAFKA,
@@ -420,8 +418,8 @@ int nw_dedup_sync_flush(nw_dedup_sync *s, int timeout_ms, nw_err *err)
                           failed, s->topic, s->last_error);
     }
     if (e)
-        return nw_err_set(err, NW_ERETRY, "fingerprints to %s not acknowledged yet: %s",
-                          s->topic, rd_kafka_err2str(e));
+        return nw_err_set(err, NW_ERETRY, "fingerprints to %s not acknowledged yet: %s", s->topic,
+                          rd_kafka_err2str(e));
     return 0;
 }
 

@@ -22,11 +22,11 @@
 
 #include "nw_kafka.h"
 
-#define HDR_FORWARDED_BY "nw-forwarded-by"
-#define HDR_ORIGIN_TOPIC "nw-origin-topic"
+#define HDR_FORWARDED_BY     "nw-forwarded-by"
+#define HDR_ORIGIN_TOPIC     "nw-origin-topic"
 #define HDR_ORIGIN_PARTITION "nw-origin-partition"
-#define HDR_ORIGIN_OFFSET "nw-origin-offset"
-#define HDR_PUB_STATUS "nw-pub-status"
+#define HDR_ORIGIN_OFFSET    "nw-origin-offset"
+#define HDR_PUB_STATUS       "nw-pub-status"
 
 #define SETTING_NAMES "brokers, topic_prefix, flush_timeout, queue_full_timeout, kafka.*"
 
@@ -66,7 +66,7 @@ typedef struct forward_kafka {
     size_t inflight;       /* records produced and not yet reported */
     fk_record *recs;       /* the current batch, until every record is settled */
     size_t nrec, cap;
-    size_t *index;         /* open addressing over recs by origin: slot = idx + 1 */
+    size_t *index; /* open addressing over recs by origin: slot = idx + 1 */
     size_t index_cap;
     nw_forward_kafka_stats stats;
 } forward_kafka;
@@ -142,10 +142,8 @@ static bool is_permanent(rd_kafka_resp_err_t e)
     case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
     case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
-    case RD_KAFKA_RESP_ERR__INVALID_TYPE:
-        return true;
-    default:
-        return false;
+    case RD_KAFKA_RESP_ERR__INVALID_TYPE: return true;
+    default: return false;
     }
 }
 
@@ -287,8 +285,8 @@ static int record_headers(const forward_kafka *fk, fk_record *r, const nw_plugin
         record_add_header(r, &cap, HDR_ORIGIN_PARTITION, part, strlen(part)) < 0 ||
         record_add_header(r, &cap, HDR_ORIGIN_OFFSET, off, strlen(off)) < 0)
         return -1;
-    if (pub_status && record_add_header(r, &cap, HDR_PUB_STATUS, pub_status,
-                                        strlen(pub_status)) < 0)
+    if (pub_status &&
+        record_add_header(r, &cap, HDR_PUB_STATUS, pub_status, strlen(pub_status)) < 0)
         return -1;
     return 0;
 }
@@ -447,8 +445,8 @@ static nw_plugin_status producer_ready(forward_kafka *fk, char *err, size_t errl
 /* Replay mode: hand the record to the host instead of Kafka. */
 static nw_plugin_status emit_record(forward_kafka *fk, fk_record *r, char *err, size_t errlen)
 {
-    if (fk->api->emit(fk->api->host, r->topic, r->key, r->value, r->value_len, r->hdrs,
-                      r->nhdrs) < 0) {
+    if (fk->api->emit(fk->api->host, r->topic, r->key, r->value, r->value_len, r->hdrs, r->nhdrs) <
+        0) {
         snprintf(err, errlen, "replay output not writable (uri %s)", r->key);
         return NW_PLUGIN_RETRY;
     }
@@ -471,8 +469,7 @@ static nw_plugin_status produce_record(forward_kafka *fk, size_t idx, char *err,
         rd_kafka_resp_err_t e = rd_kafka_producev(
             fk->rk, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_KEY(r->key, strlen(r->key)),
             RD_KAFKA_V_VALUE(r->value, r->value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)),
-            RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)), RD_KAFKA_V_END);
         if (!e) { /* the headers now belong to the message */
             if (r->sent_once)
                 fk->stats.resent++;
@@ -489,8 +486,9 @@ static nw_plugin_status produce_record(forward_kafka *fk, size_t idx, char *err,
                 r = &fk->recs[idx];
                 continue;
             }
-            snprintf(err, errlen, "local producer queue still full after %" PRId64 " ms "
-                                  "(Kafka slow or unreachable)",
+            snprintf(err, errlen,
+                     "local producer queue still full after %" PRId64 " ms "
+                     "(Kafka slow or unreachable)",
                      fk->queue_full_timeout_ms);
             rd_kafka_headers_destroy(h);
             return NW_PLUGIN_RETRY;
@@ -505,8 +503,7 @@ static nw_plugin_status produce_record(forward_kafka *fk, size_t idx, char *err,
                      rd_kafka_err2str(e), r->value_len);
             return NW_PLUGIN_FATAL;
         }
-        snprintf(err, errlen, "producing uri %s to %s: %s", r->key, r->topic,
-                 rd_kafka_err2str(e));
+        snprintf(err, errlen, "producing uri %s to %s: %s", r->key, r->topic, rd_kafka_err2str(e));
         return NW_PLUGIN_RETRY;
     }
 }
@@ -538,13 +535,17 @@ static int set_kafka(forward_kafka *fk, const char *key, const char *value, int 
 {
     nw_err e = {0};
     if (!strcmp(key, "enable.idempotence") && strcmp(value, "true")) {
-        snprintf(err, errlen, "kafka.%s: forward-kafka always uses an idempotent producer "
-                              "(must be true, got '%s')", key, value);
+        snprintf(err, errlen,
+                 "kafka.%s: forward-kafka always uses an idempotent producer "
+                 "(must be true, got '%s')",
+                 key, value);
         return -1;
     }
     if (!strcmp(key, "acks") && strcmp(value, "all") && strcmp(value, "-1")) {
-        snprintf(err, errlen, "kafka.%s: forward-kafka needs acks=all (a forward counts as done "
-                              "only when every in-sync replica has it), got '%s'", key, value);
+        snprintf(err, errlen,
+                 "kafka.%s: forward-kafka needs acks=all (a forward counts as done "
+                 "only when every in-sync replica has it), got '%s'",
+                 key, value);
         return -1;
     }
     if (nw_kafka_conf_set(fk->conf, key, value, &e) < 0) {
@@ -621,8 +622,9 @@ static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         return fk; /* replay mode: never connect anywhere */
     }
     if ((!brokers || !*brokers) && !bootstrap_in_kafka) {
-        snprintf(err, errlen, "brokers: required (bootstrap servers of the cluster to forward "
-                              "to, e.g. localhost:9092; or set kafka.bootstrap.servers)");
+        snprintf(err, errlen,
+                 "brokers: required (bootstrap servers of the cluster to forward "
+                 "to, e.g. localhost:9092; or set kafka.bootstrap.servers)");
         goto fail;
     }
     if (!(fk->rk = producer_new(fk, err, errlen)))
@@ -639,8 +641,10 @@ static void fk_destroy(void *state)
     if (!fk)
         return;
     if (fk->inflight)
-        fk_log(fk, 1, "destroyed with %zu records not acknowledged (they are redelivered "
-                      "from the uncommitted input)", fk->inflight);
+        fk_log(fk, 1,
+               "destroyed with %zu records not acknowledged (they are redelivered "
+               "from the uncommitted input)",
+               fk->inflight);
     producer_drop(fk);
     records_clear(fk);
     free(fk->recs);
@@ -677,16 +681,16 @@ static nw_plugin_status fk_write(void *state, nw_plugin_msg *const *batch, size_
     for (i = 0; i < count; i++) {
         size_t r;
         if (index_find(fk, batch[i], &r)) {
-            fk->stats.skipped += fk->recs[r].state == REC_ACKED ||
-                                 fk->recs[r].state == REC_INFLIGHT;
+            fk->stats.skipped +=
+                fk->recs[r].state == REC_ACKED || fk->recs[r].state == REC_INFLIGHT;
         } else if ((st = record_add(fk, batch[i], &r, err, errlen)) != NW_PLUGIN_OK) {
             break;
         }
         ids[i] = r;
         rec_state rs = fk->recs[r].state;
         if (rs == REC_PERMANENT || rs == REC_DEAD) {
-            snprintf(err, errlen, "uri %s to %s refused: %s", fk->recs[r].key,
-                     fk->recs[r].topic, rd_kafka_err2str(fk->recs[r].err));
+            snprintf(err, errlen, "uri %s to %s refused: %s", fk->recs[r].key, fk->recs[r].topic,
+                     rd_kafka_err2str(fk->recs[r].err));
             fk->recs[r].state = REC_DEAD;
             st = NW_PLUGIN_FATAL;
             break;
@@ -768,9 +772,9 @@ static nw_plugin_status fk_flush(void *state, char *err, size_t errlen)
         for (size_t i = 0; i < fk->nrec && !r; i++)
             if (fk->recs[i].state == REC_FAILED)
                 r = &fk->recs[i];
-        snprintf(err, errlen, "%zu of %zu forwarded stories not acknowledged within %" PRId64
-                              " ms%s%s",
-                 pending, fk->nrec, fk->flush_timeout_ms, r ? "; last error: " : "",
+        snprintf(err, errlen,
+                 "%zu of %zu forwarded stories not acknowledged within %" PRId64 " ms%s%s", pending,
+                 fk->nrec, fk->flush_timeout_ms, r ? "; last error: " : "",
                  r ? rd_kafka_err2str(r->err) : "");
         return NW_PLUGIN_RETRY;
     }

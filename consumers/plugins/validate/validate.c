@@ -77,9 +77,8 @@ static void *validate_init(const nw_plugin_config *cfg, char *err, size_t errlen
         return NULL;
     }
     v->api = cfg->api;
-    nw_jsonschema_set_formats(v->schemas, formats ? NW_JSONSCHEMA_FORMAT_DATE_TIME |
-                                                        NW_JSONSCHEMA_FORMAT_URI
-                                                  : 0);
+    nw_jsonschema_set_formats(
+        v->schemas, formats ? NW_JSONSCHEMA_FORMAT_DATE_TIME | NW_JSONSCHEMA_FORMAT_URI : 0);
     nw_err e;
     const char *uri = NULL;
     if (nw_jsonschema_load_file(v->schemas, schema, &uri, &e) != 0) {
@@ -115,8 +114,7 @@ static void *validate_init(const nw_plugin_config *cfg, char *err, size_t errlen
     return v;
 }
 
-static nw_plugin_status validate_process(void *state, nw_plugin_msg *msg, char *err,
-                                         size_t errlen)
+static nw_plugin_status validate_process(void *state, nw_plugin_msg *msg, char *err, size_t errlen)
 {
     validate *v = state;
     json_error_t jerr;
