@@ -134,16 +134,14 @@ static double run_kcat(const char *kcat, const char *bootstrap, const char *topi
 static double run_producer(const char *bin, const char *bootstrap, const char *format, int n,
                            const char *tmp)
 {
-    char spool[1024], stage[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX],
+    char spool[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX],
         logp[PATH_MAX];
     snprintf(spool, sizeof spool, "%s/spool-%s", tmp, format);
-    snprintf(stage, sizeof stage, "%s/stage-%s", tmp, format);
     snprintf(incoming, sizeof incoming, "%s/incoming", spool);
     snprintf(done, sizeof done, "%s/done", spool);
     snprintf(cfg, sizeof cfg, "%s/producer-%s.yaml", tmp, format);
     snprintf(logp, sizeof logp, "%s/producer-%s.log", tmp, format);
     mkdir(spool, 0755);
-    mkdir(stage, 0755);
     char text[8192];
     snprintf(text, sizeof text,
              "kafka: {bootstrap.servers: \"%s\"}\nhttp: {listen: \"127.0.0.1:0\"}\n"
@@ -151,40 +149,27 @@ static double run_producer(const char *bin, const char *bootstrap, const char *f
              "category: bench-%s, settle_time: 0ms}\n",
              bootstrap, spool, format, format);
     write_file(cfg, text);
+    /* The files wait in incoming/ before the producer starts (the recovery
+     * path of a restart), so the clock measures the producer alone: moving
+     * thousands of files in from this process while timing would make the
+     * benchmark measure its own rename loop on a 2-core machine. The
+     * producer's start-up (config, Kafka connection, first scan) is inside
+     * the measured time, which only understates its rate. */
+    mkdir(incoming, 0755);
     for (int i = 0; i < n; i++) {
         char p[PATH_MAX + 32], story[2048];
-        snprintf(p, sizeof p, "%s/%06d.%s", stage, i, strcmp(format, "ninjs") ? "txt" : "json");
+        snprintf(p, sizeof p, "%s/%06d.%s", incoming, i, strcmp(format, "ninjs") ? "txt" : "json");
         make_story(format, i, story, sizeof story);
         write_file(p, story);
     }
     char *argv[] = {(char *)bin, "--config", cfg, NULL};
-    pid_t pid = spawn(argv, logp);
-    /* wait until the spool is watched and Kafka connected */
-    for (int i = 0; i < 200 && count_dir(done) == 0; i++) {
-        struct stat st;
-        if (stat(done, &st) == 0)
-            break;
-        usleep(20000);
-    }
-    usleep(500000);
     double t0 = now_s();
-    DIR *d = opendir(stage);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char from[PATH_MAX + 300], to[PATH_MAX + 300];
-        snprintf(from, sizeof from, "%s/%s", stage, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", incoming, e->d_name);
-        rename(from, to);
-    }
-    if (d)
-        closedir(d);
+    pid_t pid = spawn(argv, logp);
     double limit = t0 + 300;
     /* poll gently: listing a directory of thousands of files 50 times a
      * second steals a core from the producer on a 2-core machine */
     while (count_dir(done) < (size_t)n && now_s() < limit)
-        usleep(n > 1000 ? 200000 : 50000);
+        usleep(50000);
     double dt = now_s() - t0;
     size_t got = count_dir(done);
     kill(pid, SIGTERM);
