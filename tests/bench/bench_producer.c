@@ -134,8 +134,7 @@ static double run_kcat(const char *kcat, const char *bootstrap, const char *topi
 static double run_producer(const char *bin, const char *bootstrap, const char *format, int n,
                            const char *tmp)
 {
-    char spool[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX],
-        logp[PATH_MAX];
+    char spool[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX], logp[PATH_MAX];
     snprintf(spool, sizeof spool, "%s/spool-%s", tmp, format);
     snprintf(incoming, sizeof incoming, "%s/incoming", spool);
     snprintf(done, sizeof done, "%s/done", spool);
