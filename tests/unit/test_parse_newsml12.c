@@ -14,6 +14,7 @@
 #include "nw_jsonschema.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
+#include "nw_storycheck.h"
 #include "nw_testutil.h"
 
 #define BW_DIR "datasets/ninjs/iptc-newsinjson/examples/"
@@ -77,61 +78,6 @@ static nw_story *parse_one(char *path, const char *category, warnings *w)
     return s;
 }
 
-static char *first_paragraph(const nw_story *s)
-{
-    const char *b = nw_story_body(s, "text/plain");
-    cr_assert_not_null(b, "no text/plain body");
-    const char *end = strstr(b, "\n\n");
-    return strndup(b, end ? (size_t)(end - b) : strlen(b));
-}
-
-static bool starts(const char *s, const char *prefix)
-{
-    return s && !strncmp(s, prefix, strlen(prefix));
-}
-
-static const nw_entity *find_entity(const nw_entity_list *l, const char *name, const char *rel)
-{
-    for (size_t i = 0; i < l->len; i++)
-        if (l->items[i].name && !strcmp(l->items[i].name, name) &&
-            (!rel || (l->items[i].rel && !strcmp(l->items[i].rel, rel))))
-            return &l->items[i];
-    return NULL;
-}
-
-static const nw_text *find_text(const nw_text_list *l, const char *role)
-{
-    for (size_t i = 0; i < l->len; i++)
-        if (l->items[i].role && !strcmp(l->items[i].role, role))
-            return &l->items[i];
-    return NULL;
-}
-
-static void assert_categories(const nw_story *s, const char *const *want, size_t n)
-{
-    const char *got[16];
-    size_t k = nw_story_categories(s, got, 16);
-    cr_assert_eq(k, n, "categories: %zu, want %zu (first '%s')", k, n, k ? got[0] : "");
-    for (size_t i = 0; i < n; i++)
-        cr_assert_str_eq(got[i], want[i]);
-}
-
-static void assert_valid_ninjs(nw_jsonschema *schema, const nw_story *s, const char *what)
-{
-    nw_err err = {0};
-    char *text = nw_ninjs_dumps(s, &err);
-    cr_assert_not_null(text, "%s: %s", what, err.msg);
-    if (schema) {
-        json_error_t jerr;
-        json_t *msg = json_loads(text, 0, &jerr);
-        cr_assert_not_null(msg, "%s: invalid JSON: %s", what, jerr.text);
-        int rc = nw_jsonschema_validate(schema, NW_JSONSCHEMA_NINJS_31_URI, msg, &err);
-        cr_assert_eq(rc, 0, "%s: fails ninjs 3.1: %s\n%s", what, err.msg, text);
-        json_decref(msg);
-    }
-    free(text);
-}
-
 /* ------------------------------------------------------------ fixtures --- */
 
 Test(newsml12_fixture, two_items)
@@ -150,16 +96,16 @@ Test(newsml12_fixture, two_items)
     cr_expect_eq(a->urgency, 3, "envelope Priority");
     cr_expect_str_eq(a->language, "pt");
     cr_expect_str_eq(nw_story_headline(a), "Porto reabre negociações");
-    const nw_text *sub = find_text(&a->headlines, "subheadline");
+    const nw_text *sub = nw_test_find_text(&a->headlines, "subheadline");
     cr_assert_not_null(sub);
     cr_expect_str_eq(sub->value, "Sindicato aceita reunião");
     cr_expect_str_eq(a->by, "Jo Reporter");
     cr_expect_str_eq(a->located, "Lisboa");
     cr_expect_str_eq(a->copyright_notice, "© 2024 Example Wire");
     cr_expect_str_eq(nw_story_provider(a), "EXW");
-    assert_categories(a, (const char *[]){"eco", "soc"}, 2);
-    cr_expect_not_null(find_entity(&a->genres, "Current", NULL));
-    char *p = first_paragraph(a);
+    nw_test_assert_categories(a, (const char *[]){"eco", "soc"}, 2);
+    cr_expect_not_null(nw_test_find_entity(&a->genres, "Current", NULL));
+    char *p = nw_test_first_paragraph(a);
     cr_expect_str_eq(p, "As negociações no porto recomeçam hoje.");
     free(p);
     const char *plain = nw_story_body(a, "text/plain");
@@ -175,15 +121,15 @@ Test(newsml12_fixture, two_items)
                      "bad ThisRevisionCreated left out, FirstCreated stands in");
     cr_expect_eq(b->urgency, 0);
     cr_expect_str_eq(nw_story_provider(b), "Example Wire", "envelope SentFrom");
-    assert_categories(b, (const char *[]){"general"}, 1);
-    p = first_paragraph(b);
+    nw_test_assert_categories(b, (const char *[]){"general"}, 1);
+    p = nw_test_first_paragraph(b);
     cr_expect_str_eq(p, "First plain paragraph & more.");
     free(p);
     cr_expect_not_null(strstr(w.all, "ThisRevisionCreated 'not a date'"), "%s", w.all);
     cr_expect_not_null(strstr(w.all, "urgency '11'"), "%s", w.all);
     cr_expect_not_null(strstr(w.all, "two_items.xml: line "), "%s", w.all);
     for (size_t i = 0; i < list.len; i++)
-        assert_valid_ninjs(NULL, list.items[i], "two_items.xml");
+        nw_test_assert_valid_ninjs(NULL, list.items[i], "two_items.xml");
     nw_story_list_free(&list);
 }
 
@@ -194,8 +140,8 @@ Test(newsml12_fixture, html_cdata_topicset)
     cr_expect_str_eq(s->pub_status, "withheld");
     cr_expect_str_eq(s->version_created, "2024-03-02T10:00:00Z");
     cr_expect_str_eq(nw_story_headline(s), "Jobs data out");
-    assert_categories(s, (const char *[]){"lab"}, 1);
-    const nw_entity *e = find_entity(&s->subjects, "Employment", "subject");
+    nw_test_assert_categories(s, (const char *[]){"lab"}, 1);
+    const nw_entity *e = nw_test_find_entity(&s->subjects, "Employment", "subject");
     cr_assert_not_null(e);
     cr_expect_str_eq(e->uri, "http://cv.iptc.org/newscodes/subjectcode/09003000");
     const char *plain = nw_story_body(s, "text/plain");
@@ -263,7 +209,7 @@ Test(newsml12_shared, every_file_parses_and_validates)
                 cr_expect_not_null(nw_story_headline(s), "%s: no headline", path);
                 cr_expect_not_null(nw_story_body(s, "text/plain"), "%s: no body", path);
                 cr_expect_not_null(s->version_created, "%s: no versionCreated", path);
-                assert_valid_ninjs(schema, s, path);
+                nw_test_assert_valid_ninjs(schema, s, path);
             }
             nw_story_list_free(&list);
             files++;
@@ -289,9 +235,9 @@ Test(newsml12_shared, afp)
     cr_expect_str_eq(s->slugline, "Sweden-SAAB");
     cr_expect_str_eq(nw_story_headline(s), "Sweden court accepts receivership for Saab carmaker");
     cr_expect_str_eq(nw_story_provider(s), "AFP");
-    assert_categories(s, (const char *[]){"eco"}, 1);
-    cr_expect_not_null(find_entity(&s->subjects, "Saab", "keyword"));
-    char *p = first_paragraph(s);
+    nw_test_assert_categories(s, (const char *[]){"eco"}, 1);
+    cr_expect_not_null(nw_test_find_entity(&s->subjects, "Saab", "keyword"));
+    char *p = nw_test_first_paragraph(s);
     cr_expect_str_eq(p, "A Chinese-owned company set up to take over Saab's assets after the "
                         "troubled Swedish carmaker's bankruptcy said on Friday it had succeeded "
                         "in being placed in receivership.");
@@ -307,8 +253,8 @@ Test(newsml12_shared, afp20_declared_latin1_is_utf8)
     cr_expect_str_eq(s->language, "fr");
     cr_expect_str_eq(s->version_created, "2024-07-10T12:59:02Z");
     cr_expect_str_eq(s->copyright_notice, "© 2024 AFP");
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "L'opératrice du Samu condamnée pour non-assistance"), "%s", p);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "L'opératrice du Samu condamnée pour non-assistance"), "%s", p);
     free(p);
     nw_story_free(s);
 }
@@ -321,11 +267,11 @@ Test(newsml12_shared, ana_html_cdata)
     cr_expect_str_eq(s->language, "en");
     cr_expect_str_eq(s->version_created, "2018-04-04T14:58:59Z");
     cr_expect_eq(s->urgency, 5);
-    assert_categories(s, (const char *[]){"ane", "job"}, 2);
-    cr_expect_not_null(find_entity(&s->subjects, "Employment/Unemployment", "subject"));
+    nw_test_assert_categories(s, (const char *[]){"ane", "job"}, 2);
+    cr_expect_not_null(nw_test_find_entity(&s->subjects, "Employment/Unemployment", "subject"));
     cr_expect_str_eq(s->located, "Athens");
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "Wage employment in the private sector grew in March"), "%s", p);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "Wage employment in the private sector grew in March"), "%s", p);
     free(p);
     nw_story_free(s);
 }
@@ -341,7 +287,7 @@ Test(newsml12_shared, afp_sample_with_photo_associations)
                      "RECASTS with attack on Hamas targets, RAISES Gaza death toll, UPDATES "
                      "throughout");
     cr_expect_str_eq(s->by, "Adel Zaanoun with Guillaume Lavallee in Jerusalem");
-    assert_categories(s, (const char *[]){"unr", "clj", "pol"}, 3);
+    nw_test_assert_categories(s, (const char *[]){"unr", "clj", "pol"}, 3);
     cr_expect_not_null(strstr(nw_story_body(s, "text/plain"), "- Media offices destroyed -"));
     nw_story_free(s);
 }
@@ -398,11 +344,11 @@ Test(newsml12_shared, business_wire_body_and_keywords)
 {
     nw_story *s =
         parse_one(shared(BW_DIR "NewsML-1.2/businesswire-newsml-20130605006126.xml"), NULL, NULL);
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "(美國商業資訊)--為透明及軟性導體市場"), "%s", p);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "(美國商業資訊)--為透明及軟性導體市場"), "%s", p);
     free(p);
-    cr_expect_not_null(find_entity(&s->subjects, "Nanotechnology", "about"));
-    assert_categories(s, (const char *[]){"award"}, 1);
+    cr_expect_not_null(nw_test_find_entity(&s->subjects, "Nanotechnology", "about"));
+    nw_test_assert_categories(s, (const char *[]){"award"}, 1);
     const char *plain = nw_story_body(s, "text/plain");
     cr_expect_null(strstr(plain, "Monica Smith"), "contact block is not body");
     nw_story_free(s);

@@ -15,6 +15,7 @@
 #include "nw_ninjs.h"
 #include "nw_nitf.h"
 #include "nw_parser.h"
+#include "nw_storycheck.h"
 #include "nw_testutil.h"
 #include "nw_xml.h"
 
@@ -85,61 +86,8 @@ static void parse_fail(char *path, const char *format, nw_err *err)
 }
 
 /* First paragraph of the plain body, malloc'd. */
-static char *first_paragraph(const nw_story *s)
-{
-    const char *b = nw_story_body(s, "text/plain");
-    cr_assert_not_null(b, "no text/plain body");
-    const char *end = strstr(b, "\n\n");
-    return strndup(b, end ? (size_t)(end - b) : strlen(b));
-}
-
-static bool starts(const char *s, const char *prefix)
-{
-    return s && !strncmp(s, prefix, strlen(prefix));
-}
-
-static const nw_entity *find_entity(const nw_entity_list *l, const char *name, const char *rel)
-{
-    for (size_t i = 0; i < l->len; i++)
-        if (l->items[i].name && !strcmp(l->items[i].name, name) &&
-            (!rel || (l->items[i].rel && !strcmp(l->items[i].rel, rel))))
-            return &l->items[i];
-    return NULL;
-}
-
-static const nw_text *find_text(const nw_text_list *l, const char *role)
-{
-    for (size_t i = 0; i < l->len; i++)
-        if (l->items[i].role && !strcmp(l->items[i].role, role))
-            return &l->items[i];
-    return NULL;
-}
-
-static void assert_categories(const nw_story *s, const char *const *want, size_t n)
-{
-    const char *got[16];
-    size_t k = nw_story_categories(s, got, 16);
-    cr_assert_eq(k, n, "categories: %zu, want %zu (first '%s')", k, n, k ? got[0] : "");
-    for (size_t i = 0; i < n; i++)
-        cr_assert_str_eq(got[i], want[i]);
-}
 
 /* Validate one story against ninjs 3.1 when the schema is there. */
-static void assert_valid_ninjs(nw_jsonschema *schema, const nw_story *s, const char *what)
-{
-    nw_err err = {0};
-    char *text = nw_ninjs_dumps(s, &err);
-    cr_assert_not_null(text, "%s: %s", what, err.msg);
-    if (schema) {
-        json_error_t jerr;
-        json_t *msg = json_loads(text, 0, &jerr);
-        cr_assert_not_null(msg, "%s: invalid JSON: %s", what, jerr.text);
-        int rc = nw_jsonschema_validate(schema, NW_JSONSCHEMA_NINJS_31_URI, msg, &err);
-        cr_assert_eq(rc, 0, "%s: fails ninjs 3.1: %s\n%s", what, err.msg, text);
-        json_decref(msg);
-    }
-    free(text);
-}
 
 /* ------------------------------------------------------------ fixtures --- */
 
@@ -157,7 +105,7 @@ Test(nitf_fixture, harbour_fields)
     cr_expect_eq(s->urgency, 2);
     cr_expect_str_eq(s->language, "en-GB");
     cr_expect_str_eq(nw_story_headline(s), "Harbour talks resume after strike");
-    const nw_text *sub = find_text(&s->headlines, "subheadline");
+    const nw_text *sub = nw_test_find_text(&s->headlines, "subheadline");
     cr_assert_not_null(sub);
     cr_expect_str_eq(sub->value, "Union and port agree to meet");
     cr_expect_str_eq(s->by, "By Jo Reporter, Port correspondent");
@@ -169,7 +117,7 @@ Test(nitf_fixture, harbour_fields)
     cr_assert_eq(s->descriptions.len, 1);
     cr_expect_str_eq(s->descriptions.items[0].value, "Talks resume on Friday.");
 
-    char *p1 = first_paragraph(s);
+    char *p1 = nw_test_first_paragraph(s);
     cr_expect_str_eq(p1, "LISBON \xE2\x80\x94 Talks between the Dockers Union and the port "
                          "resume today.");
     free(p1);
@@ -182,10 +130,10 @@ Test(nitf_fixture, harbour_fields)
     cr_expect_not_null(strstr(html, "<h2>Background</h2>"), "%s", html);
 
     /* categories: the non-genre subject types; "Feature" is a genre */
-    assert_categories(s, (const char *[]){"business", "ports"}, 2);
-    cr_expect_not_null(find_entity(&s->genres, "Feature", NULL));
-    cr_expect_not_null(find_entity(&s->genres, "Current", NULL));
-    const nw_entity *subj = find_entity(&s->subjects, "Business", "subject");
+    nw_test_assert_categories(s, (const char *[]){"business", "ports"}, 2);
+    cr_expect_not_null(nw_test_find_entity(&s->genres, "Feature", NULL));
+    cr_expect_not_null(nw_test_find_entity(&s->genres, "Current", NULL));
+    const nw_entity *subj = nw_test_find_entity(&s->subjects, "Business", "subject");
     cr_assert_not_null(subj);
     cr_expect_str_eq(subj->uri, "http://cv.iptc.org/newscodes/subjectcode/04000000");
     bool xyz = false;
@@ -193,11 +141,12 @@ Test(nitf_fixture, harbour_fields)
         if (s->subjects.items[i].literal && !strcmp(s->subjects.items[i].literal, "xyz:B-17"))
             xyz = true;
     cr_expect(xyz, "provider subject code kept as literal");
-    cr_expect_not_null(find_entity(&s->subjects, "harbour", "keyword"));
-    cr_expect_not_null(find_entity(&s->organisations, "Dockers Union", NULL));
-    cr_expect_not_null(find_entity(&s->people, "Ana Lima", NULL));
-    cr_expect_not_null(find_entity(&s->places, "Setúbal", NULL));
-    cr_expect_null(find_entity(&s->people, "Jo Reporter", NULL), "the byline is not a subject");
+    cr_expect_not_null(nw_test_find_entity(&s->subjects, "harbour", "keyword"));
+    cr_expect_not_null(nw_test_find_entity(&s->organisations, "Dockers Union", NULL));
+    cr_expect_not_null(nw_test_find_entity(&s->people, "Ana Lima", NULL));
+    cr_expect_not_null(nw_test_find_entity(&s->places, "Setúbal", NULL));
+    cr_expect_null(nw_test_find_entity(&s->people, "Jo Reporter", NULL),
+                   "the byline is not a subject");
     json_t *alt = s->extra ? json_object_get(s->extra, "altIds") : NULL;
     cr_assert(json_is_array(alt));
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(alt, 0), "value")),
@@ -205,7 +154,7 @@ Test(nitf_fixture, harbour_fields)
     cr_expect_str_eq(json_string_value(json_object_get(s->extra, "expires")),
                      "2024-04-01T00:00:00Z");
     cr_expect_eq(w.count, 0, "unexpected warnings: %s", w.all);
-    assert_valid_ninjs(NULL, s, "harbour.xml");
+    nw_test_assert_valid_ninjs(NULL, s, "harbour.xml");
     nw_story_free(s);
 }
 
@@ -235,7 +184,7 @@ Test(nitf_fixture, bad_fields_warn_not_fail)
     cr_expect_str_eq(s->version, "1");
     cr_expect_str_eq(s->pub_status, "usable");
     cr_expect(strncmp(s->uri, "urn:newswire:nitf:", 18) == 0, "hash uri: %s", s->uri);
-    assert_categories(s, (const char *[]){"misc"}, 1);
+    nw_test_assert_categories(s, (const char *[]){"misc"}, 1);
     cr_expect_geq(w.count, 6, "warnings:\n%s", w.all);
     cr_expect_not_null(strstr(w.all, "ed-urg '12'"), "%s", w.all);
     cr_expect_not_null(strstr(w.all, "date.issue '2024-02-30T10:00:00Z'"), "%s", w.all);
@@ -252,7 +201,7 @@ Test(nitf_fixture, latin1_bytes)
 {
     nw_story *s = parse_one(fixture("latin1.xml"), NULL, NULL);
     cr_expect_str_eq(nw_story_headline(s), "Café prices up");
-    char *p = first_paragraph(s);
+    char *p = nw_test_first_paragraph(s);
     cr_expect_str_eq(p, "A café costs £2.");
     free(p);
     cr_expect_str_eq(s->uri, "urn:newswire:nitf:L1");
@@ -362,7 +311,7 @@ Test(nitf_shared, every_file_parses_and_validates)
             nw_story *s = parse_one(strdup(path), "general", &w);
             cr_expect(s->uri && s->uri[0], "%s: no uri", path);
             cr_expect_gt(nw_story_categories(s, NULL, 0), 0, "%s: no category", path);
-            assert_valid_ninjs(schema, s, path);
+            nw_test_assert_valid_ninjs(schema, s, path);
             nw_story_free(s);
             files++;
         }
@@ -382,9 +331,9 @@ Test(nitf_shared, aap_sports)
     cr_expect_str_eq(s->pub_status, "usable");
     cr_expect_str_eq(s->version_created, "2015-02-18T16:01:41Z");
     cr_expect_eq(s->urgency, 5);
-    assert_categories(s, (const char *[]){"sport"}, 1);
+    nw_test_assert_categories(s, (const char *[]){"sport"}, 1);
     cr_expect_str_eq(s->slugline, "RL Roosters");
-    char *p = first_paragraph(s);
+    char *p = nw_test_first_paragraph(s);
     cr_expect_str_eq(p, "Blake Ferguson has been named to make his top grade return at centre in "
                         "the Sydney Roosters NRL trial against Manly on Saturday.");
     free(p);
@@ -399,7 +348,7 @@ Test(nitf_shared, aap_cyber_keeps_urn)
     cr_expect_str_eq(s->version_created, "2016-04-13T04:52:21Z");
     cr_expect_eq(s->urgency, 3);
     cr_expect_str_eq(s->located, "SYDNEY March 22 AAP -");
-    assert_categories(s, (const char *[]){"finance"}, 1);
+    nw_test_assert_categories(s, (const char *[]){"finance"}, 1);
     nw_story_free(s);
 }
 
@@ -414,9 +363,10 @@ Test(nitf_shared, ap_nitf)
     cr_expect_str_eq(s->version_created, "2015-12-10T19:10:44Z");
     cr_expect_str_eq(s->ed_note, "For global distribution");
     cr_expect_str_eq(nw_story_provider(s), "The Associated Press");
-    assert_categories(s, (const char *[]){"world"}, 1);
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "NEW YORK (AP) \xE2\x80\x94 The gas produced by hog manure"), "%s", p);
+    nw_test_assert_categories(s, (const char *[]){"world"}, 1);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "NEW YORK (AP) \xE2\x80\x94 The gas produced by hog manure"), "%s",
+              p);
     free(p);
     nw_story_free(s);
 }
@@ -442,7 +392,7 @@ Test(nitf_shared, pa3_embargoed)
     cr_expect_str_eq(s->embargoed_until, "2016-09-08T23:01:00Z");
     cr_expect_eq(s->urgency, 4);
     cr_expect_str_eq(s->by, "By Benjamin Wright, Press Association");
-    assert_categories(s, (const char *[]){"politics"}, 1);
+    nw_test_assert_categories(s, (const char *[]){"politics"}, 1);
     cr_expect_str_eq(s->ed_note, "(see also POLITICS EU) Embargoed to 0001 Friday September 9");
     nw_story_free(s);
 }
@@ -456,8 +406,8 @@ Test(nitf_shared, pa4_declared_latin1_is_utf8)
                                      "25 million"),
                        "no mojibake");
     cr_expect_null(strstr(plain, "\xC3\x82\xC2\xA3"), "mojibake");
-    assert_categories(s, (const char *[]){"showbiz", "tv"}, 2);
-    cr_expect_not_null(find_entity(&s->places, "Portugal", NULL));
+    nw_test_assert_categories(s, (const char *[]){"showbiz", "tv"}, 2);
+    cr_expect_not_null(nw_test_find_entity(&s->places, "Portugal", NULL));
     nw_story_free(s);
 }
 
@@ -467,13 +417,13 @@ Test(nitf_shared, pa5_real_latin1)
     cr_expect_str_eq(nw_story_headline(s), "HARD BREXIT TO COST UK UP TO \xC2\xA3"
                                            "66BN A YEAR, "
                                            "SAYS TREASURY");
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "Treasury coffers will take a \xC2\xA3"
-                        "66 billion"),
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "Treasury coffers will take a \xC2\xA3"
+                                "66 billion"),
               "%s", p);
     free(p);
-    cr_expect_not_null(find_entity(&s->people, "Theresa May", NULL));
-    cr_expect_not_null(find_entity(&s->organisations, "European Union", NULL));
+    cr_expect_not_null(nw_test_find_entity(&s->people, "Theresa May", NULL));
+    cr_expect_not_null(nw_test_find_entity(&s->organisations, "European Union", NULL));
     nw_story_free(s);
 }
 
@@ -485,8 +435,8 @@ Test(nitf_shared, efe_no_declaration_crlf)
     cr_expect_str_eq(s->language, "en-US");
     cr_expect_str_eq(s->content_created, "2017-01-02T22:28:00Z");
     cr_expect_null(s->located);
-    assert_categories(s, (const char *[]){"politics"}, 1);
-    char *p = first_paragraph(s);
+    nw_test_assert_categories(s, (const char *[]){"politics"}, 1);
+    char *p = nw_test_first_paragraph(s);
     cr_expect_str_eq(p, "Tegucigalpa, Jan 2 (EFE).- Test body.");
     free(p);
     nw_story_free(s);
@@ -501,14 +451,14 @@ Test(nitf_shared, fishing_canceled)
     cr_expect_str_eq(s->first_created, "2002-02-20T14:00:00Z");
     cr_expect_str_eq(s->located, "Newport News, VA");
     cr_expect_str_eq(s->by, "By Alan Karben, NITF Network News Online");
-    assert_categories(s, (const char *[]){"weather"}, 1);
+    nw_test_assert_categories(s, (const char *[]){"weather"}, 1);
     const char *plain = nw_story_body(s, "text/plain");
     cr_expect_null(strstr(plain, "This sample article was created"), "note is not body");
     cr_expect_null(strstr(plain, "captured on film"), "media caption is not body");
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "The weather was superb today in Norfolk, Virginia."), "%s", p);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "The weather was superb today in Norfolk, Virginia."), "%s", p);
     free(p);
-    cr_expect_not_null(find_entity(&s->subjects, "Tide Forecasts", "series"));
+    cr_expect_not_null(nw_test_find_entity(&s->subjects, "Tide Forecasts", "series"));
     nw_story_free(s);
 }
 
@@ -520,15 +470,15 @@ Test(nitf_shared, ntb_versions_share_uri)
     cr_expect_str_eq(s->language, "nb-NO");
     cr_expect_str_eq(s->version_created, "2020-09-07T14:45:26Z");
     cr_expect_str_eq(s->located, "Oslo");
-    assert_categories(s, (const char *[]){"innenriks"}, 1);
-    cr_expect_not_null(find_entity(&s->genres, "Faktasjekk", NULL));
+    nw_test_assert_categories(s, (const char *[]){"innenriks"}, 1);
+    cr_expect_not_null(nw_test_find_entity(&s->genres, "Faktasjekk", NULL));
     nw_story_free(s);
 
     s = parse_one(shared("datasets/nitf/iptc-newsinjson/NTB_nitf_sample.xml"), NULL, NULL);
     cr_expect_str_eq(s->uri, "urn:newswire:ntb:NTB5df9281a-a270-4dc5-a618-869bbc3bbca7");
     cr_expect_str_eq(nw_story_headline(s), "Pandemien herjer på den legeløse indiske landsbygda");
-    assert_categories(s, (const char *[]){"utenriks", "medisin-og-helse"}, 2);
-    const nw_entity *sub = find_entity(&s->subjects, "Sykdom", "subject");
+    nw_test_assert_categories(s, (const char *[]){"utenriks", "medisin-og-helse"}, 2);
+    const nw_entity *sub = nw_test_find_entity(&s->subjects, "Sykdom", "subject");
     cr_assert_not_null(sub);
     cr_expect_str_eq(sub->uri, "http://cv.iptc.org/newscodes/subjectcode/07001000");
     nw_story_free(s);
@@ -539,14 +489,14 @@ Test(nitf_shared, mapping_test_utf8_under_latin1_declaration)
     nw_story *s = parse_one(shared(NITF_SD "mapping_test.xml"), NULL, NULL);
     cr_expect_str_eq(nw_story_headline(s),
                      "*En 41-årig mand, der onsdag blev anholdt og sat i forbindel");
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "København /ritzau/:"), "%s", p);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "København /ritzau/:"), "%s", p);
     free(p);
     cr_expect_str_eq(s->uri, "urn:newswire:ritzau-dk:20160512:RTZ:8883:0");
     cr_expect_str_eq(s->version, "4");
     cr_expect_str_eq(s->language, "no-NO");
     cr_expect_str_eq(s->version_created, "2016-05-11T22:05:13Z");
-    assert_categories(s, (const char *[]){"utenriks", "kriminalitet-og-rettsvesen"}, 2);
+    nw_test_assert_categories(s, (const char *[]){"utenriks", "kriminalitet-og-rettsvesen"}, 2);
     nw_story_free(s);
 }
 
@@ -562,7 +512,7 @@ Test(nitf_shared, handle_invalid_fields_warns)
     cr_expect_eq(s->urgency, 2);
     cr_expect_str_eq(s->by, "Mia Rabson and Jordan Press, The Canadian Press");
     cr_expect_str_eq(s->located, "Ottawa, Ontario, Canada");
-    assert_categories(s, (const char *[]){"national"}, 1);
+    nw_test_assert_categories(s, (const char *[]){"national"}, 1);
     cr_expect_not_null(strstr(w.all, "date.expire 'YYYYMMDD000000-HHMM'"), "%s", w.all);
     cr_expect_not_null(strstr(w.all, "date.release"), "%s", w.all);
     cr_expect_not_null(strstr(w.all, "without a refnum"), "%s", w.all);
@@ -599,8 +549,8 @@ Test(nitf_shared, fill_from_g2_listing)
                      "Arizona Diamondbacks (29-23) at Philadelphia Phillies (26-24), 7:05p.m.");
     cr_expect_str_eq(s->by, "Sports Network");
     cr_expect_null(s->uri, "no doc-id: the wrapper sets the uri");
-    char *p = first_paragraph(s);
-    cr_expect(starts(p, "(Sports Network) - With the Philadelphia Phillies"), "%s", p);
+    char *p = nw_test_first_paragraph(s);
+    cr_expect(nw_test_starts(p, "(Sports Network) - With the Philadelphia Phillies"), "%s", p);
     free(p);
     cr_expect_eq(s->descriptions.len, 1);
     nw_story_free(s);
