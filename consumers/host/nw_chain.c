@@ -26,8 +26,18 @@ typedef struct topic_counters {
     nw_counter *processed, *dropped, *dead;
 } topic_counters;
 
+/* A series a plugin registered through nw_plugin_api.metric. */
+struct nw_plugin_metric {
+    nw_plugin_metric_type type;
+    nw_counter *counter;
+    nw_gauge *gauge;
+    nw_histogram *hist;
+    struct nw_plugin_metric *next; /* the instance's list, freed with it */
+};
+
 typedef struct chain_instance {
     char *name;
+    struct nw_plugin_metric *plugin_metrics; /* owned */
     const nw_plugin_descriptor *desc;
     nw_plugin_module *module; /* NULL for built-ins */
     void *state;              /* from desc->init; NULL until created */
@@ -220,6 +230,74 @@ static void instance_metrics_init(chain_instance *in, nw_metrics *m)
                                  "Time spent in a plugin call, by plugin and call", l, NULL, 0);
         free(l);
     }
+}
+
+static bool metric_name_ok(const char *n)
+{
+    if (!n || !*n || (*n >= '0' && *n <= '9'))
+        return false;
+    for (; *n; n++)
+        if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') ||
+              *n == '_' || *n == ':'))
+            return false;
+    return true;
+}
+
+static nw_plugin_metric *api_metric(void *host, nw_plugin_metric_type type, const char *name,
+                                    const char *help, const char *labels, const double *buckets,
+                                    size_t nbuckets)
+{
+    chain_instance *in = host;
+    nw_metrics *m = in ? in->chain->opts.metrics : NULL;
+    if (!m || !metric_name_ok(name) || (labels && strchr(labels, '\n')))
+        return NULL;
+    nw_buf b = {0};
+    nw_buf_puts(&b, "plugin=\"");
+    nw_metrics_label_escape(&b, in->name);
+    nw_buf_puts(&b, "\"");
+    if (labels && *labels)
+        nw_buf_printf(&b, ",%s", labels);
+    struct nw_plugin_metric *pm = calloc(1, sizeof *pm);
+    if (nw_buf_failed(&b) || !pm) {
+        nw_buf_free(&b);
+        free(pm);
+        return NULL;
+    }
+    const char *l = nw_buf_str(&b);
+    const char *h = help && *help ? help : name;
+    pm->type = type;
+    if (type == NW_PLUGIN_COUNTER)
+        pm->counter = nw_metrics_counter(m, name, h, l);
+    else if (type == NW_PLUGIN_GAUGE)
+        pm->gauge = nw_metrics_gauge(m, name, h, l);
+    else if (type == NW_PLUGIN_HISTOGRAM)
+        pm->hist = nw_metrics_histogram(m, name, h, l, nbuckets ? buckets : NULL, nbuckets);
+    nw_buf_free(&b);
+    if (!pm->counter && !pm->gauge && !pm->hist) {
+        free(pm);
+        return NULL;
+    }
+    pm->next = in->plugin_metrics;
+    in->plugin_metrics = pm;
+    return pm;
+}
+
+static void api_metric_add(nw_plugin_metric *pm, double v)
+{
+    if (!pm)
+        return;
+    if (pm->counter && v > 0)
+        nw_counter_add(pm->counter, (uint64_t)(v + 0.5));
+    else if (pm->gauge)
+        nw_gauge_add(pm->gauge, v);
+    else if (pm->hist)
+        nw_histogram_observe(pm->hist, v);
+}
+
+static void api_metric_set(nw_plugin_metric *pm, double v)
+{
+    if (pm && pm->gauge)
+        nw_gauge_set(pm->gauge, v);
 }
 
 static topic_counters *counters_for(chain_instance *in, const char *topic, topic_counters *scratch)
@@ -491,6 +569,9 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item, cons
         .set_route = api_set_route,
         .host = in,
         .emit = c->opts.emit ? api_emit : NULL,
+        .metric = c->opts.metrics ? api_metric : NULL,
+        .metric_add = c->opts.metrics ? api_metric_add : NULL,
+        .metric_set = c->opts.metrics ? api_metric_set : NULL,
     };
     if (c->opts.metrics)
         instance_metrics_init(in, c->opts.metrics);
@@ -567,6 +648,11 @@ void nw_chain_free(nw_chain *c)
             in->desc->destroy(in->state);
         }
         nw_plugin_module_close(in->module);
+        while (in->plugin_metrics) {
+            struct nw_plugin_metric *next = in->plugin_metrics->next;
+            free(in->plugin_metrics);
+            in->plugin_metrics = next;
+        }
         for (size_t t = 0; t < in->ntopics; t++)
             free(in->topics[t].topic);
         free(in->name);

@@ -3,12 +3,17 @@
  * stored stories (synthetic fingerprints: random MinHash bands and
  * signatures, uris "urn:newswire:bench:<n>"): insert rate, lookups/s and the
  * median lookup time (half the lookups find a stored copy, half find
- * nothing), and bytes per stored story (fixed part and with the strings).
+ * nothing), and bytes per stored story: everything the index allocated
+ * (records, tables, the string ring as allocated, orphans, the struct)
+ * divided by the stories, with the breakdown. At the largest size also with
+ * wire-like uris ("urn:newswire:afp:20151216T004303Z:1e12bb9be1f7ddf5"),
+ * without and with 20% of the stories stored as duplicates (`of` set).
  * Then stories/s through the plugin (policy mark) against a jansson parse of
  * the same story JSON. Usage: bench_dedup [max_stories (default 10000000)]
  * [story.json ...] — with no story files, generated 400-word stories.
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +58,29 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void bench_index(size_t n)
+/* uri of story i: the bench's own ("urn:newswire:bench:<i>"), or wire-like
+ * ("urn:newswire:<agency>:<UTC time>:<16 hex digits of a hash>", four
+ * agencies interleaved at random, about 50 stories a second). */
+static void make_uri(char *uri, size_t len, size_t i, bool real)
+{
+    static const char *agency[] = {"afp", "reuters", "apa", "dpa"};
+    if (!real) {
+        snprintf(uri, len, "urn:newswire:bench:%zu", i);
+        return;
+    }
+    time_t t = (time_t)(1450225383 + i / 50);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    uint64_t h = next();
+    snprintf(uri, len, "urn:newswire:%s:%s:%016llx", agency[h % 4], ts,
+             (unsigned long long)(h * 0x9E3779B97F4A7C15ull));
+}
+
+/* n stories; every dup_pct-th in 100 is stored as a near-duplicate of a
+ * story stored up to 2000 stories earlier (its `of`). */
+static void bench_index(size_t n, bool real, int dup_pct)
 {
     nw_dedup_index *idx = NULL;
     nw_err err = {0};
@@ -64,12 +91,20 @@ static void bench_index(size_t n)
     /* keep every 1000th sketch to look its copy up later */
     size_t nkeep = (n + 999) / 1000;
     nw_dedup_sketch *kept = malloc(nkeep * sizeof *kept);
-    char uri[64];
+    char uri[96], of[96];
+    char(*recent)[96] = malloc(2048 * sizeof *recent);
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
         nw_dedup_fp fp = {.uri = uri, .version = "1", .time_s = 1700000000 + (int64_t)(i / 50)};
-        snprintf(uri, sizeof uri, "urn:newswire:bench:%zu", i);
+        make_uri(uri, sizeof uri, i, real);
+        memcpy(recent[i % 2048], uri, sizeof uri);
         random_sketch(&fp.sk);
+        if (dup_pct && i > 2048 && (int)(next() % 100) < dup_pct) {
+            memcpy(of, recent[(i - 1 - next() % 2000) % 2048], sizeof of);
+            fp.kind = NW_DEDUP_NEAR;
+            fp.score = 0.8;
+            fp.of = of;
+        }
         if (i % 1000 == 0)
             kept[i / 1000] = fp.sk;
         nw_dedup_index_add(idx, &fp, &err);
@@ -92,19 +127,20 @@ static void bench_index(size_t n)
     double t_lookup = now_s() - t0;
     qsort(lat, lookups, sizeof *lat, cmp_d);
     nw_dedup_index_stats st = nw_dedup_index_get_stats(idx);
-    double fixed = (double)(st.memory_bytes - (n ? 0 : 0)) / (double)n;
-    printf(
-        "index %9zu stories: insert %.2f M/s; %zu lookups (%zu found): %.2f M lookups/s, "
-        "median %.2f us, p99 %.2f us; memory %.1f MiB = %.1f bytes/story "
-        "(records+tables %.1f, strings %.1f used of a %.1f MiB ring)\n",
-        n, (double)n / t_insert / 1e6, lookups, found, (double)lookups / t_lookup / 1e6,
-        lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6, (double)st.memory_bytes / 1048576.0,
-        fixed,
-        (double)(st.memory_bytes - (st.memory_bytes - st.stories * 36 - 5 * (n + n / 4 + 32) * 4)) /
-            (double)n,
-        (double)st.string_bytes / (double)n,
-        (double)(st.memory_bytes - st.stories * 36 - 5 * (n + n / 4 + 32) * 4) / 1048576.0);
+    double per = 1.0 / (double)n;
+    printf("index %9zu stories (%s uris, %d%% duplicates): insert %.2f M/s; %zu lookups (%zu "
+           "found): %.2f M lookups/s, median %.2f us, p99 %.2f us\n"
+           "      memory %.1f MiB = %.1f bytes/story: records %.1f + tables %.1f + string ring "
+           "%.1f (%.1f in use) + orphans %.1f (%llu) + struct %.2f; key overflows %llu\n",
+           n, real ? "wire-like" : "bench", dup_pct, (double)n / t_insert / 1e6, lookups, found,
+           (double)lookups / t_lookup / 1e6, lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6,
+           (double)st.memory_bytes / 1048576.0, (double)st.memory_bytes * per,
+           (double)st.record_bytes * per, (double)st.table_bytes * per,
+           (double)st.string_ring_bytes * per, (double)st.string_bytes * per,
+           (double)st.orphan_bytes * per, (unsigned long long)st.orphans,
+           (double)st.fixed_bytes * per, (unsigned long long)st.slot_overwrites);
     fflush(stdout);
+    free(recent);
     free(lat);
     free(kept);
     nw_dedup_index_free(idx);
@@ -178,21 +214,22 @@ static void bench_plugin(int argc, char **argv)
         json_decref(j);
         bytes += strlen(stories[i]);
     }
-    int rounds = 5;
-    double t0 = now_s();
-    for (int r = 0; r < rounds; r++)
+    /* Parse rounds and plugin rounds alternate, so that load from other
+     * processes falls on both alike; the ratio is of the sums. */
+    int rounds = 7;
+    nw_plugin_api api = {
+        .log = noop_log, .set_json = noop_json, .add_header = noop_header, .set_route = noop_route};
+    nw_plugin_setting s[] = {{"policy", "mark", 1}, {"max_stories", "100000", 2}};
+    nw_plugin_config cfg = {"dedup", "bench", s, 2, &api, NULL};
+    char err[512];
+    double t_parse = 0, t_plugin = 0;
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now_s();
         for (int i = 0; i < n; i++) {
             json_t *j = json_loadb(stories[i], strlen(stories[i]), 0, NULL);
             json_decref(j);
         }
-    double t_parse = (now_s() - t0) / rounds;
-
-    nw_plugin_api api = {noop_log, noop_json, noop_header, noop_route, NULL, NULL};
-    nw_plugin_setting s[] = {{"policy", "mark", 1}, {"max_stories", "100000", 2}};
-    nw_plugin_config cfg = {"dedup", "bench", s, 2, &api, NULL};
-    char err[512];
-    double t_plugin = 0;
-    for (int r = 0; r < rounds; r++) {
+        t_parse += now_s() - t0;
         void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
         t0 = now_s();
         for (int i = 0; i < n; i++) {
@@ -208,6 +245,7 @@ static void bench_plugin(int argc, char **argv)
         t_plugin += now_s() - t0;
         nw_plugin_dedup.destroy(st);
     }
+    t_parse /= rounds;
     t_plugin /= rounds;
     printf("plugin: %d stories of %.0f bytes average: jansson parse %.0f stories/s "
            "(%.1f us each); dedup process %.0f stories/s (%.1f us each, its own parse "
@@ -224,7 +262,15 @@ int main(int argc, char **argv)
 {
     size_t max = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
     for (size_t n = 100000; n <= max; n *= 10)
-        bench_index(n);
+        bench_index(n, false, 0);
+    /* wire-like uris, no duplicates and 20% duplicates, at the largest size */
+    size_t big = 100000;
+    while (big * 10 <= max)
+        big *= 10;
+    if (max >= 100000) {
+        bench_index(big, true, 0);
+        bench_index(big, true, 20);
+    }
     bench_plugin(argc > 2 ? argc - 2 : 0, argv + 2);
     return 0;
 }

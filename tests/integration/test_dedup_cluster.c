@@ -40,7 +40,10 @@ static int fake_set_route(void *ref, const char *topic)
     (void)ref, (void)topic;
     return 0;
 }
-static nw_plugin_api api = {fake_log, fake_set_json, fake_add_header, fake_set_route, NULL, NULL};
+static nw_plugin_api api = {.log = fake_log,
+                            .set_json = fake_set_json,
+                            .add_header = fake_add_header,
+                            .set_route = fake_set_route};
 
 static nw_broker *broker;
 

@@ -149,3 +149,69 @@ Test(dedup_index, refuses_bad_sizes)
     cr_assert_lt(nw_dedup_index_new(NW_DEDUP_INDEX_MAX + 1, 10, &idx, &err), 0);
     cr_assert_lt(nw_dedup_index_new(10, 0, &idx, &err), 0);
 }
+
+Test(dedup_index, of_survives_the_original_eviction)
+{
+    /* capacity 40: the original goes first, its duplicates keep naming it */
+    nw_dedup_index *idx = make(40, 1000000);
+    nw_dedup_fp o = fp_of("urn:newswire:afp:orig", "1", 1000, 1, 200);
+    cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
+    char uri[64];
+    for (int i = 0; i < 30; i++) {
+        snprintf(uri, sizeof uri, "urn:newswire:afp:filler-%d", i);
+        nw_dedup_fp f = fp_of(uri, "1", 1001 + i, 100 + i, 60);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+    }
+    nw_dedup_fp d = fp_of("urn:newswire:ap:copy", "2", 1100, 1, 190);
+    d.kind = NW_DEDUP_NEAR;
+    d.score = 0.9;
+    d.of = "urn:newswire:afp:orig";
+    cr_assert_eq(nw_dedup_index_add(idx, &d, NULL), 0);
+    /* push the original (and only it) out */
+    for (int i = 0; i < 10; i++) {
+        snprintf(uri, sizeof uri, "urn:newswire:afp:more-%d", i);
+        nw_dedup_fp f = fp_of(uri, "1", 1200 + i, 300 + i, 60);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+    }
+    nw_dedup_hit h;
+    cr_assert_eq(nw_dedup_index_get(idx, "urn:newswire:afp:orig", "1", &h, NULL), 0);
+    cr_assert_eq(nw_dedup_index_get(idx, "urn:newswire:ap:copy", "2", &h, NULL), 1);
+    cr_assert_eq(h.kind, NW_DEDUP_NEAR);
+    cr_assert_str_eq(h.of, "urn:newswire:afp:orig");
+    cr_assert_eq(nw_dedup_index_get_stats(idx).orphans, 1);
+    /* a later copy of the copy still names the root */
+    cr_assert_eq(nw_dedup_index_match(idx, &d.sk, false, "urn:x", 0.5, &h), 1);
+    cr_assert_str_eq(h.of, "urn:newswire:afp:orig");
+    /* once the duplicate is gone, so is the orphan */
+    for (int i = 0; i < 40; i++) {
+        snprintf(uri, sizeof uri, "urn:newswire:afp:last-%d", i);
+        nw_dedup_fp f = fp_of(uri, "1", 1300 + i, 500 + i, 60);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+    }
+    cr_assert_eq(nw_dedup_index_get(idx, "urn:newswire:ap:copy", "2", &h, NULL), 0);
+    cr_assert_eq(nw_dedup_index_get_stats(idx).orphans, 0);
+    nw_dedup_index_free(idx);
+}
+
+Test(dedup_index, front_coded_uris_and_versions_round_trip)
+{
+    nw_dedup_index *idx = make(1000, 1000000);
+    static const char *versions[] = {"", "1", "0", "01", "12", "v2", "2147483648", "2147483647"};
+    char uri[128];
+    for (int i = 0; i < 1500; i++) {
+        snprintf(uri, sizeof uri, "urn:newswire:%s:%d%s", i % 3 ? "afp" : "reuters", i * 7,
+                 i % 5 ? "" : ":x");
+        nw_dedup_fp f = fp_of(uri, versions[i % 8], 1000 + i, i, 30);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+    }
+    for (int i = 500; i < 1500; i++) {
+        snprintf(uri, sizeof uri, "urn:newswire:%s:%d%s", i % 3 ? "afp" : "reuters", i * 7,
+                 i % 5 ? "" : ":x");
+        nw_dedup_hit h;
+        bool known = false;
+        cr_assert_eq(nw_dedup_index_get(idx, uri, versions[i % 8], &h, &known), 1, "%s", uri);
+        cr_assert_eq(nw_dedup_index_get(idx, uri, "other", &h, &known), 0);
+        cr_assert(known, "%d %s", i, uri);
+    }
+    nw_dedup_index_free(idx);
+}

@@ -57,7 +57,10 @@ static int fake_emit(void *host, const char *topic, const char *key, const void 
     return 0;
 }
 
-static nw_plugin_api api = {fake_log, fake_set_json, fake_add_header, fake_set_route, NULL, NULL};
+static nw_plugin_api api = {.log = fake_log,
+                            .set_json = fake_set_json,
+                            .add_header = fake_add_header,
+                            .set_route = fake_set_route};
 
 static void *open_dedup(const char *policy, const char *extra_key, const char *extra_value)
 {

@@ -79,6 +79,16 @@ typedef struct nw_plugin_msg {
     const char *route;
 } nw_plugin_msg;
 
+/* Metric types a plugin can register (see nw_plugin_api.metric). */
+typedef enum nw_plugin_metric_type {
+    NW_PLUGIN_COUNTER = 1,   /* only goes up; metric_add(v >= 0) */
+    NW_PLUGIN_GAUGE = 2,     /* metric_add(delta) or metric_set(value) */
+    NW_PLUGIN_HISTOGRAM = 3, /* metric_add(observation) */
+} nw_plugin_metric_type;
+
+/* A metric series the host created for a plugin (opaque). */
+typedef struct nw_plugin_metric nw_plugin_metric;
+
 /* Services the host offers a plugin. All pointers are valid for the
  * lifetime of the plugin instance. */
 typedef struct nw_plugin_api {
@@ -112,6 +122,30 @@ typedef struct nw_plugin_api {
      * output cannot be written: answer NW_PLUGIN_RETRY (or FATAL) then. */
     int (*emit)(void *host, const char *topic, const char *key, const void *value, size_t value_len,
                 const nw_plugin_header *headers, size_t header_count);
+
+    /* --- Added in ABI 1 (metrics), read only like emit: plugins built
+     * against an older header never look at them. NULL when the host
+     * serves no metrics (replay mode, tests); a plugin checks `metric`.
+     *
+     * metric() returns the series `name{plugin="<instance>",<labels>}` of
+     * the host's Prometheus registry, served on the consumer's /metrics;
+     * the host adds the plugin label. `labels` is NULL, "" or pre-formatted
+     * without braces (`verdict="new"`), `help` one line. Histograms take
+     * ascending upper bounds (NULL/0: the host's latency buckets, seconds).
+     * Asking again for the same name and labels gives the same series, so
+     * the `workers: N` instances of a plugin, and the new instance after a
+     * reload, add up into one series: gauges that sum per-instance state
+     * are kept with metric_add(delta) (and the instance's share removed in
+     * destroy()); metric_set suits one-instance values only. Updates are
+     * atomic and cheap (any thread, hot path ok); call metric() in init().
+     * Returns NULL on a bad name, a type clash or no memory; metric_add /
+     * metric_set accept NULL and do nothing. Handles stay valid until the
+     * instance's destroy() has returned. */
+    nw_plugin_metric *(*metric)(void *host, nw_plugin_metric_type type, const char *name,
+                                const char *help, const char *labels, const double *buckets,
+                                size_t nbuckets);
+    void (*metric_add)(nw_plugin_metric *m, double value);
+    void (*metric_set)(nw_plugin_metric *m, double value);
 } nw_plugin_api;
 
 /* One settings block of the chain, as flat key/value strings, e.g. for

@@ -37,6 +37,13 @@ typedef struct dedup {
     uint64_t lat_buckets[LAT_BUCKETS];
     double lat_total_us;
     nw_dedup_verdict last;
+    /* Prometheus series through the host (NULL without metrics) and what
+     * this instance has added to the shared ones so far */
+    const nw_plugin_api *mapi;
+    nw_plugin_metric *m_verdict[4], *m_stories, *m_bytes, *m_evict_age, *m_evict_cap, *m_remote,
+        *m_lookup, *m_pending, *m_overflow;
+    double sh_stories, sh_bytes, sh_pending;
+    uint64_t sh_evict_age, sh_evict_cap, sh_remote, sh_overflow;
 } dedup;
 
 /* ------------------------------------------------------------ settings */
@@ -81,6 +88,8 @@ static void on_fingerprint(void *ctx, const nw_dedup_fp *fp)
 }
 
 static void dd_destroy(void *state);
+static void metrics_init(dedup *d);
+static void metrics_sync(dedup *d);
 
 static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
@@ -210,6 +219,8 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
                     "across restarts",
                     replay ? "replay mode" : "no kafka.bootstrap.servers");
     }
+    metrics_init(d);
+    metrics_sync(d);
     free(kv);
     return d;
 fail:
@@ -223,6 +234,12 @@ static void dd_destroy(void *state)
     dedup *d = state;
     if (!d)
         return;
+    if (d->mapi) {
+        /* this instance's share of the summed gauges goes with it */
+        d->mapi->metric_add(d->m_stories, -d->sh_stories);
+        d->mapi->metric_add(d->m_bytes, -d->sh_bytes);
+        d->mapi->metric_add(d->m_pending, -d->sh_pending);
+    }
     nw_dedup_sync_free(d->sync);
     nw_dedup_index_free(d->idx);
     nw_dedup_norm_deinit(&d->norm);
@@ -240,8 +257,78 @@ static double mono_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+/* Lookup time buckets, seconds: 0.25 us .. 1 ms. */
+static const double lookup_buckets[] = {2.5e-7, 5e-7, 1e-6, 2e-6, 5e-6, 1e-5, 1e-4, 1e-3};
+
+static void metrics_init(dedup *d)
+{
+    const nw_plugin_api *a = d->api;
+    if (!a || !a->metric || !a->metric_add)
+        return;
+    d->mapi = a;
+    void *h = a->host;
+    for (int k = 0; k < 4; k++) {
+        char l[48];
+        snprintf(l, sizeof l, "verdict=\"%s\"", nw_dedup_kind_name((nw_dedup_kind)k));
+        d->m_verdict[k] = a->metric(h, NW_PLUGIN_COUNTER, "newswire_dedup_verdicts_total",
+                                    "Stories judged by dedup, by verdict", l, NULL, 0);
+    }
+    d->m_stories = a->metric(h, NW_PLUGIN_GAUGE, "newswire_dedup_index_stories",
+                             "Story versions in the dedup index (all workers)", NULL, NULL, 0);
+    d->m_bytes = a->metric(h, NW_PLUGIN_GAUGE, "newswire_dedup_index_bytes",
+                           "Memory allocated by the dedup index (all workers)", NULL, NULL, 0);
+    d->m_evict_age =
+        a->metric(h, NW_PLUGIN_COUNTER, "newswire_dedup_evictions_total",
+                  "Stories evicted from the dedup index, by reason", "reason=\"age\"", NULL, 0);
+    d->m_evict_cap = a->metric(h, NW_PLUGIN_COUNTER, "newswire_dedup_evictions_total",
+                               "Stories evicted from the dedup index, by reason",
+                               "reason=\"capacity\"", NULL, 0);
+    d->m_overflow =
+        a->metric(h, NW_PLUGIN_COUNTER, "newswire_dedup_index_key_overflows_total",
+                  "Index keys lost because both of their buckets were full", NULL, NULL, 0);
+    d->m_remote = a->metric(h, NW_PLUGIN_COUNTER, "newswire_dedup_remote_fingerprints_total",
+                            "Fingerprints of other instances added from the fingerprint topic",
+                            NULL, NULL, 0);
+    d->m_pending =
+        a->metric(h, NW_PLUGIN_GAUGE, "newswire_dedup_sync_unacked",
+                  "Fingerprints published but not yet acknowledged by Kafka", NULL, NULL, 0);
+    d->m_lookup = a->metric(h, NW_PLUGIN_HISTOGRAM, "newswire_dedup_lookup_seconds",
+                            "Time of one dedup index lookup", NULL, lookup_buckets,
+                            sizeof lookup_buckets / sizeof lookup_buckets[0]);
+}
+
+/* Bring the gauges and the counters kept in the index up to date (after
+ * init and every flush, i.e. once per batch). */
+static void metrics_sync(dedup *d)
+{
+    if (!d->mapi)
+        return;
+    nw_dedup_index_stats is = nw_dedup_index_get_stats(d->idx);
+    double stories = (double)is.stories, bytes = (double)is.memory_bytes;
+    d->mapi->metric_add(d->m_stories, stories - d->sh_stories);
+    d->mapi->metric_add(d->m_bytes, bytes - d->sh_bytes);
+    d->sh_stories = stories;
+    d->sh_bytes = bytes;
+    d->mapi->metric_add(d->m_evict_age, (double)(is.evicted_age - d->sh_evict_age));
+    d->mapi->metric_add(d->m_evict_cap, (double)(is.evicted_capacity - d->sh_evict_cap));
+    d->mapi->metric_add(d->m_overflow, (double)(is.slot_overwrites - d->sh_overflow));
+    d->mapi->metric_add(d->m_remote, (double)(d->st.remote - d->sh_remote));
+    d->sh_evict_age = is.evicted_age;
+    d->sh_evict_cap = is.evicted_capacity;
+    d->sh_overflow = is.slot_overwrites;
+    d->sh_remote = d->st.remote;
+    if (d->sync) {
+        nw_dedup_sync_stats ss = nw_dedup_sync_get_stats(d->sync);
+        double pending = (double)(ss.published - ss.delivered - ss.delivery_failures);
+        d->mapi->metric_add(d->m_pending, pending - d->sh_pending);
+        d->sh_pending = pending;
+    }
+}
+
 static void observe_lookup(dedup *d, double us)
 {
+    if (d->mapi)
+        d->mapi->metric_add(d->m_lookup, us / 1e6);
     double ns = us * 1000;
     int b = ns < 1 ? 0 : (int)log2(ns);
     if (b >= LAT_BUCKETS)
@@ -473,6 +560,8 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
     }
     d->st.stories++;
     d->st.verdicts[v.kind]++;
+    if (d->mapi)
+        d->mapi->metric_add(d->m_verdict[v.kind], 1);
     nw_plugin_status st = apply(d, root, m, &v, err, errlen);
     json_decref(root);
     return st;
@@ -481,10 +570,10 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
 static nw_plugin_status dd_flush(void *state, char *err, size_t errlen)
 {
     dedup *d = state;
-    if (!d->sync)
-        return NW_PLUGIN_OK;
     nw_err e = {0};
-    if (nw_dedup_sync_flush(d->sync, 10000, &e) < 0) {
+    int rc = d->sync ? nw_dedup_sync_flush(d->sync, 10000, &e) : 0;
+    metrics_sync(d);
+    if (rc < 0) {
         snprintf(err, errlen, "%s", e.msg);
         return NW_PLUGIN_RETRY;
     }

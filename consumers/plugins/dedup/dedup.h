@@ -31,6 +31,15 @@
  * `bootstrap_timeout`) and before every story (see nw_dedup_sync.h). Without
  * it, or in replay mode (--from-file), the index is local to the process.
  *
+ * Metrics (when the host offers nw_plugin_api.metric; series carry
+ * plugin="<instance>" and add up over workers): newswire_dedup_verdicts_total
+ * {verdict}, newswire_dedup_index_stories, newswire_dedup_index_bytes,
+ * newswire_dedup_evictions_total{reason=age|capacity},
+ * newswire_dedup_index_key_overflows_total,
+ * newswire_dedup_remote_fingerprints_total, newswire_dedup_sync_unacked and
+ * the histogram newswire_dedup_lookup_seconds. Counters of verdicts and
+ * lookups move per story, the rest after every flush (once per batch).
+ *
  * Settings (unknown keys are refused): policy (drop|mark|route, default
  * mark), route_topic, threshold (0..1, default 0.55), window (duration,
  * default 72h), short_words (default 20), max_stories (default 1000000),

@@ -1,16 +1,41 @@
 /*
  * nw_dedup_index — the bounded, time-windowed store of fingerprints that
- * dedup looks stories up in. It owns, for every stored story version, a
- * 36-byte record (2-bit MinHash signature, 32 bits of the exact hash, time,
- * verdict, check bytes) in a FIFO ring of `max_stories` records, the uri,
- * version and (for duplicates) the original's uri in a FIFO byte ring, and
- * five open-addressing tables of 32-bit slots (uri, and one per LSH band),
- * each slot = 8-bit key check | 24-bit ring index. Tables never delete:
- * a slot whose record was evicted (or whose ring cell now holds a story with
- * another check byte) is stale and reused by the next insert; probing is
- * bounded to a window of 32 slots, so a lookup costs at most 5 windows and
- * the records they point to. Memory is allocated once from max_stories
- * (<= NW_DEDUP_INDEX_MAX) plus the string ring, which grows by doubling.
+ * dedup looks stories up in. Memory is allocated once from max_stories
+ * (<= NW_DEDUP_INDEX_MAX), except the string ring and the orphan list,
+ * which grow. Layout (about 60 bytes per story with uris like
+ * "urn:newswire:afp:20151216T004303Z:1e12bb9be1f7ddf5"):
+ *   records  a FIFO ring of max_stories 32-byte records, one per stored
+ *            story version, addressed by a sequence number (cell = seq %
+ *            max_stories): 2-bit MinHash signature (16 bytes), 32 bits of
+ *            the exact hash, time, verdict and score, the check byte of its
+ *            key in each table, and for an original that a later record
+ *            names as `of`, a log-coded bound of how far that referrer is.
+ *   strings  a FIFO byte ring with one entry per record: the uri
+ *            front-coded against the previous record's (shared prefix
+ *            length, suffix; a full uri every 16 records, whose position
+ *            is kept in a block table of 32-bit positions), the version (a
+ *            canonical decimal is stored as the number), and `of`: none, a
+ *            reference (sequence distance) to the original's record while
+ *            that record is in the index, or the uri inline when it is not
+ *            (a fingerprint from another instance naming an original this
+ *            one never saw or already evicted). A block's bytes are freed
+ *            when its last record is evicted.
+ *   orphans  when an original named by later records is evicted, its uri
+ *            is copied to the orphan list (ordered by sequence number) and
+ *            kept until every record that may name it is evicted too, so
+ *            `of` answers stay the same for as long as the duplicate is
+ *            stored (replays decide the same). Out of memory there, such a
+ *            duplicate answers "" as its original (counted in orphans_lost).
+ *   tables   five tables (uri, and one per LSH band) of buckets of eight
+ *            32-bit slots, slot = 8-bit key check | 24-bit cell + 1, at most
+ *            0.95 full; a key lives in one of two buckets (the second
+ *            derived from the first and the check byte, so entries can be
+ *            displaced cuckoo-style, at most 64 times per insert). Tables
+ *            never delete: a slot whose record was evicted (or whose cell
+ *            now holds a story with another check byte) is stale and free.
+ *            A lookup reads 2 buckets per table and the records whose check
+ *            byte matches; uris are compared after decoding (at most 16
+ *            entries of the block).
  * Eviction: the oldest inserted record goes when its time is older than the
  * newest time seen minus the window, or when the ring is full. Not
  * thread-safe: one index per plugin instance. Never logs, never exits.
@@ -51,7 +76,7 @@ typedef struct nw_dedup_fp {
 } nw_dedup_fp;
 
 /* A lookup result. `of` points into the index and is valid until the next
- * call that changes it (add, advance). */
+ * call on the index. */
 typedef struct nw_dedup_hit {
     nw_dedup_kind kind;
     double score;
@@ -60,13 +85,20 @@ typedef struct nw_dedup_hit {
 } nw_dedup_hit;
 
 typedef struct nw_dedup_index_stats {
-    uint64_t stories;      /* records stored now */
-    uint64_t memory_bytes; /* allocated by the index */
-    uint64_t string_bytes; /* of which in use by uri/version strings */
+    uint64_t stories;           /* records stored now */
+    uint64_t memory_bytes;      /* allocated by the index: the sum of the five below */
+    uint64_t record_bytes;      /* the record ring */
+    uint64_t table_bytes;       /* the five tables */
+    uint64_t string_ring_bytes; /* string ring allocated + block table */
+    uint64_t orphan_bytes;      /* orphan list and its uri copies */
+    uint64_t fixed_bytes;       /* the index struct (scratch buffers) */
+    uint64_t string_bytes;      /* of the string ring, in use */
+    uint64_t orphans;           /* evicted originals kept for their duplicates */
+    uint64_t orphans_lost;      /* ... not kept (out of memory) */
     uint64_t inserted;
     uint64_t evicted_age;      /* left the window */
     uint64_t evicted_capacity; /* pushed out because max_stories was reached */
-    uint64_t slot_overwrites;  /* table windows full: an older live entry was replaced */
+    uint64_t slot_overwrites;  /* both buckets full after 64 displacements: a key was lost */
     int64_t newest_s;          /* the index clock: the newest story time seen */
 } nw_dedup_index_stats;
 
