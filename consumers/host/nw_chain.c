@@ -643,7 +643,8 @@ void nw_chain_free(nw_chain *c)
         chain_instance *in = &c->inst[i];
         if (in->state) {
             char e[NW_ERR_MSG_MAX] = "";
-            if (in->desc->flush(in->state, e, sizeof e) != NW_PLUGIN_OK)
+            /* flush is optional for filters (plugin.h) */
+            if (in->desc->flush && in->desc->flush(in->state, e, sizeof e) != NW_PLUGIN_OK)
                 nw_log_warn("chain", "final flush failed plugin=%s error=\"%s\"", in->name, e);
             in->desc->destroy(in->state);
         }

@@ -55,15 +55,15 @@ int nw_plugin_descriptor_check(const nw_plugin_descriptor *d, const char *origin
     if (d->kind != NW_PLUGIN_FILTER && d->kind != NW_PLUGIN_SINK)
         return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' has unknown kind %d", origin, d->name,
                           (int)d->kind);
-    if (!d->init || !d->flush || !d->destroy)
-        return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' lacks init, flush or destroy", origin,
-                          d->name);
+    if (!d->init || !d->destroy)
+        return nw_err_set(err, NW_EINVAL, "%s: plugin '%s' lacks init or destroy", origin, d->name);
     if (d->kind == NW_PLUGIN_FILTER && !d->process)
         return nw_err_set(err, NW_EINVAL, "%s: filter plugin '%s' has no process callback", origin,
                           d->name);
-    if (d->kind == NW_PLUGIN_SINK && !d->write)
-        return nw_err_set(err, NW_EINVAL, "%s: sink plugin '%s' has no write callback", origin,
-                          d->name);
+    if (d->kind == NW_PLUGIN_SINK && (!d->write || !d->flush))
+        return nw_err_set(err, NW_EINVAL, "%s: sink plugin '%s' has no %s callback", origin,
+                          d->name, !d->write ? "write" : "flush");
+    /* a filter may leave flush NULL (plugin.h): the host checks before calling it */
     return 0;
 }
 

@@ -486,3 +486,73 @@ Test(chain, backing_off_is_visible_while_retrying_and_cleared_after)
     nw_chain_free(chain);
     free(so);
 }
+
+/* ------------------------------------------- optional filter callbacks */
+
+/* A filter without flush (plugin.h allows it): tags every story and counts
+ * destroys, so the test sees the chain ran it and released it. */
+static int noflush_destroyed;
+
+static void *noflush_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)pc, (void)err, (void)errlen;
+    return calloc(1, 1);
+}
+
+static nw_plugin_status noflush_process(void *st, nw_plugin_msg *m, char *err, size_t errlen)
+{
+    (void)st, (void)m, (void)err, (void)errlen;
+    return NW_PLUGIN_OK;
+}
+
+static void noflush_destroy(void *st)
+{
+    noflush_destroyed++;
+    free(st);
+}
+
+static const nw_plugin_descriptor noflush_plugin = {NW_PLUGIN_ABI_VERSION,
+                                                    "noflush",
+                                                    NW_PLUGIN_FILTER,
+                                                    "a filter with flush NULL",
+                                                    noflush_init,
+                                                    noflush_process,
+                                                    NULL,
+                                                    NULL,
+                                                    noflush_destroy};
+
+Test(chain, filter_without_flush_runs_and_is_freed)
+{
+    nw_err err = {0};
+    if (!nw_plugin_registry_find("noflush"))
+        cr_assert_eq(nw_plugin_registry_add(&noflush_plugin, &err), 0, "%s", err.msg);
+    nw_chain *chain;
+    cr_assert_eq(build("chain:\n  - plugin: noflush\n  - plugin: recorder\n", &chain, &err), 0,
+                 "%s", err.msg);
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+    make_msgs(msgs, ptrs, 2);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, &err), 0, "%s", err.msg);
+    cr_assert_eq(nw_chain_flush(chain, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(last_recorder->seen, "urn:a;urn:b;");
+    free_msgs(msgs, 2);
+    noflush_destroyed = 0;
+    nw_chain_free(chain); /* the final flush skips the filter, destroy still runs */
+    cr_assert_eq(noflush_destroyed, 1);
+}
+
+Test(chain, sink_without_flush_is_refused)
+{
+    static const nw_plugin_descriptor bad = {NW_PLUGIN_ABI_VERSION,
+                                             "noflush-sink",
+                                             NW_PLUGIN_SINK,
+                                             "a sink must make its writes durable",
+                                             rec_init,
+                                             NULL,
+                                             rec_write,
+                                             NULL,
+                                             rec_destroy};
+    nw_err err = {0};
+    cr_assert_lt(nw_plugin_registry_add(&bad, &err), 0);
+    cr_assert(strstr(err.msg, "no flush callback"), "%s", err.msg);
+}

@@ -4,11 +4,14 @@
  * Jaccard similarity, unrelated texts score low, short texts still sketch.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nw_dedup_sketch.h"
+#include "nw_dedup_sync.h"
 
 /* n distinct words w<seed>_<i> */
 static void words(char *out, size_t outlen, int seed, int from, int to)
@@ -70,4 +73,44 @@ Test(dedup_sketch, simhash_is_stable)
     words(a, sizeof a, 3, 0, 100);
     cr_assert_eq(nw_dedup_simhash(a, strlen(a)), nw_dedup_simhash(a, strlen(a)));
     cr_assert_neq(nw_dedup_simhash(a, strlen(a)), 0);
+}
+
+Test(dedup_sketch, shingles_keep_word_boundaries_and_order)
+{
+    /* the same bytes split differently, and the same words reordered, are
+     * different shingles; a word longer than 8 bytes hashes all its bytes */
+    const char *a = "ab c d e f", *b = "a bc d e f", *c = "c ab d e f";
+    cr_assert_float_eq(nw_dedup_jaccard(a, strlen(a), b, strlen(b)), 0.0, 1e-9);
+    cr_assert_float_eq(nw_dedup_jaccard(a, strlen(a), c, strlen(c)), 0.0, 1e-9);
+    const char *l1 = "internationalization a b c d", *l2 = "internationalizatiom a b c d";
+    cr_assert_float_eq(nw_dedup_jaccard(l1, strlen(l1), l2, strlen(l2)), 0.0, 1e-9);
+    cr_assert_float_eq(nw_dedup_jaccard(l1, strlen(l1), l1, strlen(l1)), 1.0, 1e-9);
+    /* words and numeric count every space-separated item */
+    nw_dedup_sketch s;
+    nw_dedup_sketch_compute("q1 2024 rose 5 pct", 18, &s);
+    cr_assert_eq(s.words, 5);
+    cr_assert(s.numeric);
+}
+
+Test(dedup_sketch, fingerprint_records_carry_the_sketch_version)
+{
+    char a[8192];
+    words(a, sizeof a, 4, 0, 50);
+    nw_dedup_fp fp = {.uri = "urn:x:1", .version = "1", .time_s = 1700000000};
+    nw_dedup_sketch_compute(a, strlen(a), &fp.sk);
+    char *rec = nw_dedup_fp_encode(&fp);
+    cr_assert_not_null(rec);
+    char v[16];
+    snprintf(v, sizeof v, "{\"v\":%d,", NW_DEDUP_SKETCH_V);
+    cr_assert(!strncmp(rec, v, strlen(v)), "%s", rec);
+    nw_dedup_fp back;
+    json_t *o = nw_dedup_fp_decode(rec, strlen(rec), &back);
+    cr_assert_not_null(o);
+    cr_assert_eq(memcmp(back.sk.sig, fp.sk.sig, sizeof fp.sk.sig), 0);
+    cr_assert_eq(back.sk.bands[0], fp.sk.bands[0]);
+    json_decref(o);
+    /* a record of another sketch version is not read as this one */
+    rec[5] = (char)('0' + (NW_DEDUP_SKETCH_V + 1) % 10);
+    cr_assert_null(nw_dedup_fp_decode(rec, strlen(rec), &back));
+    free(rec);
 }

@@ -199,8 +199,8 @@ typedef struct nw_plugin_descriptor {
      * after every batch, for sinks AND filters (a filter with state that
      * must survive a crash, like dedup's fingerprints, makes it durable
      * here), before the batch's offsets are stored. A filter may set it to
-     * NULL. For a filter, NW_PLUGIN_RETRY backs off and retries;
-     * NW_PLUGIN_FATAL is logged and the batch goes on. */
+     * NULL (the host then skips it); a sink must not. For a filter, NW_PLUGIN_RETRY backs off and
+     * retries; NW_PLUGIN_FATAL is logged and the batch goes on. */
     nw_plugin_status (*flush)(void *state, char *err, size_t errlen);
 
     /* Release state. Called once, after a final flush. */

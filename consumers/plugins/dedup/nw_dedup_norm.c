@@ -194,81 +194,120 @@ static bool is_word_char(utf8proc_int32_t cp)
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO; /* letters, marks, numbers */
 }
 
-/* Fold one line (valid or not) into words appended to n. */
+/* UTF-8 of one line with invalid bytes dropped (caller frees), for the
+ * rare line utf8proc refuses. */
+static char *drop_invalid(const char *s, size_t len, size_t *outlen)
+{
+    char *valid = malloc(len + 1);
+    if (!valid)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t r =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (r < 1) {
+            i++;
+            continue;
+        }
+        memcpy(valid + k, s + i, (size_t)r);
+        k += (size_t)r;
+        i += (size_t)r;
+    }
+    *outlen = k;
+    return valid;
+}
+
+/* NFC + case fold of s[0..len) into *mapped (malloc'd by utf8proc); the
+ * length, or -1. Invalid bytes are dropped first when utf8proc refuses the
+ * line as it is (valid text, the usual case, is not copied). */
+static utf8proc_ssize_t nfc_casefold(const char *s, size_t len, utf8proc_uint8_t **mapped)
+{
+    const int opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE;
+    utf8proc_ssize_t ml =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, mapped, opts);
+    if (ml != UTF8PROC_ERROR_INVALIDUTF8)
+        return ml;
+    size_t k;
+    char *valid = drop_invalid(s, len, &k);
+    if (!valid)
+        return -1;
+    ml = utf8proc_map((const utf8proc_uint8_t *)valid, (utf8proc_ssize_t)k, mapped, opts);
+    free(valid);
+    return ml;
+}
+
+/* Fold one line (valid or not) into words appended to n. The output is
+ * written through a local cursor (n is updated once at the end); ASCII
+ * bytes are classified inline, only other characters go to utf8proc. */
 static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
 {
-    /* Pure ASCII, the common case, needs no utf8proc. */
+    /* Pure ASCII, the common case, needs no NFC or case folding tables. */
     bool ascii = true;
     for (size_t i = 0; i < len && ascii; i++)
         ascii = !((unsigned char)s[i] & 0x80);
     utf8proc_uint8_t *mapped = NULL;
-    const char *src = s;
+    const unsigned char *src = (const unsigned char *)s;
     size_t slen = len;
     if (!ascii) {
-        /* drop invalid bytes, then NFC + case fold */
-        char *valid = malloc(len + 1);
-        if (!valid)
-            return -1;
-        size_t k = 0;
-        for (size_t i = 0; i < len;) {
-            utf8proc_int32_t cp;
-            utf8proc_ssize_t r =
-                utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-            if (r < 1) {
-                i++;
-                continue;
-            }
-            memcpy(valid + k, s + i, (size_t)r);
-            k += (size_t)r;
-            i += (size_t)r;
-        }
-        utf8proc_ssize_t ml =
-            utf8proc_map((const utf8proc_uint8_t *)valid, (utf8proc_ssize_t)k, &mapped,
-                         UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
-        free(valid);
+        utf8proc_ssize_t ml = nfc_casefold(s, len, &mapped);
         if (ml < 0)
             return -1;
-        src = (const char *)mapped;
+        src = mapped;
         slen = (size_t)ml;
     }
     if (reserve(n, slen + 1) < 0) {
         free(mapped);
         return -1;
     }
-    bool in_word = false;
+    char *const base = n->text;
+    char *o = base + n->len;
+    size_t words = 0;
+    unsigned in_word = 0;
     for (size_t i = 0; i < slen;) {
+        unsigned char c = src[i];
+        if (c < 0x80) {
+            /* branch-free: a space goes before a word that starts when
+             * something precedes it, the byte (lower-cased) is written and
+             * kept only when it belongs to a word. Never writes past
+             * base + len + slen + 1 (reserved above). */
+            unsigned char lower = c | 0x20;
+            unsigned letter = (unsigned)(lower - 'a') < 26u;
+            unsigned word = letter | ((unsigned)(c - '0') < 10u);
+            unsigned starts = word & ~in_word;
+            *o = ' ';
+            o += starts & (o != base);
+            *o = (char)(letter ? lower : c);
+            o += word;
+            words += starts;
+            in_word = word;
+            i++;
+            continue;
+        }
         utf8proc_int32_t cp;
-        utf8proc_ssize_t r;
-        if (!((unsigned char)src[i] & 0x80)) {
-            cp = (unsigned char)src[i];
-            r = 1;
-        } else {
-            r = utf8proc_iterate((const utf8proc_uint8_t *)src + i, (utf8proc_ssize_t)(slen - i),
-                                 &cp);
-            if (r < 1) {
-                i++;
-                continue;
-            }
+        utf8proc_ssize_t r = utf8proc_iterate(src + i, (utf8proc_ssize_t)(slen - i), &cp);
+        if (r < 1) {
+            i++;
+            continue;
         }
-        if (is_word_char(cp)) {
-            if (!in_word) {
-                if (n->len)
-                    n->text[n->len++] = ' ';
-                n->words++;
-                in_word = true;
-            }
-            if (r == 1)
-                n->text[n->len++] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-            else {
-                memcpy(n->text + n->len, src + i, (size_t)r);
-                n->len += (size_t)r;
-            }
-        } else {
-            in_word = false;
+        if (!is_word_char(cp)) {
+            in_word = 0;
+            i += (size_t)r;
+            continue;
         }
+        if (!in_word) {
+            if (o != base)
+                *o++ = ' ';
+            words++;
+            in_word = 1;
+        }
+        memcpy(o, src + i, (size_t)r);
+        o += r;
         i += (size_t)r;
     }
-    n->text[n->len] = '\0';
+    *o = '\0';
+    n->len = (size_t)(o - base);
+    n->words += words;
     free(mapped);
     return 0;
 }
@@ -280,9 +319,9 @@ static size_t cut_trailing_credit(const char *s, size_t len)
 {
     static const char *starts[] = {"(reporting",   "(editing", "(writing", "(additional reporting",
                                    "(compiled by", NULL};
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '(')
-            continue;
+    for (const char *p = memchr(s, '(', len); p;
+         p = memchr(p + 1, '(', len - (size_t)(p - s) - 1)) {
+        size_t i = (size_t)(p - s);
         for (size_t j = 0; starts[j]; j++) {
             if (!starts_with(s + i, len - i, starts[j]))
                 continue;
@@ -290,8 +329,8 @@ static size_t cut_trailing_credit(const char *s, size_t len)
             if (!close)
                 return i;
             bool tail = true;
-            for (const char *p = close + 1; p < s + len && tail; p++)
-                tail = *p == ' ' || *p == '.' || *p == '\t';
+            for (const char *q = close + 1; q < s + len && tail; q++)
+                tail = *q == ' ' || *q == '.' || *q == '\t';
             if (tail)
                 return i;
         }

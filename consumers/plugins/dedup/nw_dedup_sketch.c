@@ -37,29 +37,102 @@ static void init_consts(void)
     pthread_once(&consts_once, make_consts);
 }
 
-/* Calls fn(h, ctx) for the hash of every shingle of norm. Token hashes are
- * kept in a small ring so each word is hashed once. */
-static void for_each_shingle(const char *norm, size_t len, void (*fn)(uint64_t, void *), void *ctx)
+/* ------------------------------------------------------------ shingles */
+
+/* 64-bit finalizer (the murmur3 fmix64 constants): a bijection whose
+ * output bits each depend on every input bit. */
+static inline uint64_t fmix64(uint64_t x)
 {
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDull;
+    x ^= x >> 33;
+    x *= 0xC4CEB9FE1A85EC53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+#define WORD_MUL  0x9E3779B97F4A7C15ull /* odd: (x * WORD_MUL) is a bijection */
+#define SHING_MUL 0xD6E8FEB86659FD93ull /* base of the shingle polynomial */
+#define SHORT_TAG 0x5bd1e9955bd1e995ull /* marks a text shorter than a shingle */
+
+/* SHING_MUL^(NW_DEDUP_SHINGLE-1), the weight of the word leaving the window */
+static inline uint64_t shing_top(void)
+{
+    uint64_t p = 1;
+    for (int i = 1; i < NW_DEDUP_SHINGLE; i++)
+        p *= SHING_MUL;
+    return p;
+}
+
+/* What one pass over a normalized text counts besides the shingles. */
+typedef struct scan_counts {
+    size_t words, digit_words;
+} scan_counts;
+
+/* The one pass: splits norm[0..len) at spaces, hashes every word as it
+ * goes (its bytes packed 8 at a time into a 64-bit lane, lanes folded by
+ * multiply-rotate, the length mixed in, no copy), and calls fn(h, ctx) for
+ * every shingle: h = fmix64 of the polynomial sum_k word_k *
+ * SHING_MUL^(SHINGLE-1-k) over the last NW_DEDUP_SHINGLE word hashes, kept
+ * rolling (one multiply-add per word). A text with fewer words than a
+ * shingle is one shingle. Also counts words and words with a digit (both
+ * counting empty segments, as "a  b" has 3). Inlined into each caller so fn
+ * is a direct call. */
+static inline __attribute__((always_inline)) void scan_shingles(const char *norm, size_t len,
+                                                                void (*fn)(uint64_t, void *),
+                                                                void *ctx, scan_counts *cnt)
+{
+    const uint64_t top = shing_top();
     uint64_t ring[NW_DEDUP_SHINGLE];
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        const char *sp = memchr(norm + i, ' ', len - i);
-        size_t end = sp ? (size_t)(sp - norm) : len;
-        if (end > i) {
-            ring[n % NW_DEDUP_SHINGLE] = XXH3_64bits(norm + i, end - i);
-            n++;
-            if (n >= NW_DEDUP_SHINGLE) {
-                uint64_t buf[NW_DEDUP_SHINGLE];
-                for (size_t k = 0; k < NW_DEDUP_SHINGLE; k++)
-                    buf[k] = ring[(n - NW_DEDUP_SHINGLE + k) % NW_DEDUP_SHINGLE];
-                fn(XXH3_64bits(buf, sizeof buf), ctx);
+    uint64_t poly = 0, lane = 0, wh = 0;
+    size_t n = 0, wlen = 0, words = 0, digit_words = 0;
+    unsigned shift = 0;
+    bool digit = false;
+    for (size_t i = 0; i <= len; i++) {
+        unsigned char c = i < len ? (unsigned char)norm[i] : ' ';
+        if (c != ' ') {
+            lane |= (uint64_t)c << shift;
+            shift += 8;
+            wlen++;
+            digit |= (unsigned)(c - '0') < 10u;
+            if (shift == 64) {
+                wh = (wh ^ lane) * WORD_MUL;
+                wh = wh << 27 | wh >> 37;
+                lane = 0;
+                shift = 0;
             }
+            continue;
         }
-        i = end + 1;
+        words++;
+        digit_words += digit;
+        digit = false;
+        if (!wlen)
+            continue;
+        uint64_t w = ((wh ^ lane) + wlen) * WORD_MUL;
+        w ^= w >> 32;
+        wh = lane = 0;
+        shift = 0;
+        wlen = 0;
+        size_t slot = n % NW_DEDUP_SHINGLE;
+        if (n >= NW_DEDUP_SHINGLE)
+            poly -= ring[slot] * top;
+        poly = poly * SHING_MUL + w;
+        ring[slot] = w;
+        n++;
+        if (n >= NW_DEDUP_SHINGLE)
+            fn(fmix64(poly), ctx);
     }
     if (n > 0 && n < NW_DEDUP_SHINGLE)
-        fn(XXH3_64bits(ring, n * sizeof ring[0]), ctx);
+        fn(fmix64(poly ^ SHORT_TAG), ctx);
+    if (cnt) {
+        cnt->words = len ? words : 0;
+        cnt->digit_words = digit_words;
+    }
+}
+
+static void for_each_shingle(const char *norm, size_t len, void (*fn)(uint64_t, void *), void *ctx)
+{
+    scan_shingles(norm, len, fn, ctx, NULL);
 }
 
 /* Hash i of a shingle: multiply-add-shift, (h*m_i + c_i) >> 32. (A
@@ -119,22 +192,12 @@ void nw_dedup_sketch_compute(const char *norm, size_t len, nw_dedup_sketch *out)
     memset(c.min, 0xff, sizeof c.min);
     c.count = 0;
     c.nbuf = 0;
-    for_each_shingle(norm, len, mh_add, &c);
+    scan_counts cnt;
+    scan_shingles(norm, len, mh_add, &c, &cnt);
     if (c.nbuf)
         mh_fold(c.buf, c.nbuf, mul, add, c.min);
-    size_t words = 0, digit_words = 0;
-    bool digit = false;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || norm[i] == ' ') {
-            words++;
-            digit_words += digit;
-            digit = false;
-        } else if (norm[i] >= '0' && norm[i] <= '9') {
-            digit = true;
-        }
-    }
-    out->words = len ? (uint32_t)words : 0;
-    out->numeric = len && digit_words * 5 >= words;
+    out->words = (uint32_t)cnt.words;
+    out->numeric = len && cnt.digit_words * 5 >= cnt.words;
     if (!c.count)
         return;
     for (int b = 0; b < NW_DEDUP_BANDS; b++)

@@ -7,9 +7,13 @@
  * SimHash over the same shingles, used only by the quality test to compare
  * the two methods. Pure functions; the hash constants are fixed, so sketches
  * made by different instances and versions with the same NW_DEDUP_SKETCH_V
- * compare. A text where at least 1 word in 5 carries a digit is flagged
- * `numeric`: template stories (earnings, results, balances) differ mostly in
- * their numbers, so the index asks more similarity of them.
+ * compare (it travels as "v" in every fingerprint record; nw_dedup_sync skips
+ * records of another version). v2: one pass over the text hashes each word in
+ * place and rolls the shingle hash as a polynomial of the last 5 word hashes
+ * (v1 hashed words and shingles with XXH3). A text where at least 1 word in 5
+ * carries a digit is flagged `numeric`: template stories (earnings, results,
+ * balances) differ mostly in their numbers, so the index asks more similarity
+ * of them.
  */
 #ifndef NW_DEDUP_SKETCH_H
 #define NW_DEDUP_SKETCH_H
@@ -17,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NW_DEDUP_SKETCH_V 1 /* bumped when the sketch of a text changes */
+#define NW_DEDUP_SKETCH_V 2 /* bumped when the sketch of a text changes */
 #define NW_DEDUP_SHINGLE  5 /* words per shingle */
 #ifndef NW_DEDUP_PERMS
 #define NW_DEDUP_PERMS 64 /* MinHash functions */
