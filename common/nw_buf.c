@@ -31,6 +31,28 @@ static bool reserve(nw_buf *b, size_t extra)
     return true;
 }
 
+void nw_buf_reserve(nw_buf *b, size_t extra)
+{
+    if (b->oom)
+        return;
+    if (extra > (size_t)-1 / 2 - b->len) {
+        b->oom = true;
+        return;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    char *n = realloc(b->data, need);
+    if (!n) {
+        b->oom = true;
+        return;
+    }
+    if (!b->data)
+        n[0] = '\0';
+    b->data = n;
+    b->cap = need;
+}
+
 void nw_buf_append(nw_buf *b, const void *data, size_t len)
 {
     if (!reserve(b, len))

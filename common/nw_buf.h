@@ -34,6 +34,9 @@ void nw_buf_printf(nw_buf *b, const char *fmt, ...) __attribute__((format(printf
 void nw_buf_vprintf(nw_buf *b, const char *fmt, va_list ap);
 /* Append s with &, <, >, " and ' escaped for HTML/XML text and attributes. */
 void nw_buf_html_escape(nw_buf *b, const char *s, size_t len);
+/* Make room for `extra` more bytes up front (a hint: appends grow the buffer
+ * anyway). An allocation failure is sticky like any other. */
+void nw_buf_reserve(nw_buf *b, size_t extra);
 /* Keep the first len bytes (len <= b->len). */
 void nw_buf_truncate(nw_buf *b, size_t len);
 /* True when an allocation failed at some point. */

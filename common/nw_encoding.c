@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +301,52 @@ static char *decode_cp1252(const unsigned char *b, size_t len, size_t *out_len, 
     return out;
 }
 
+/* Converters to UTF-8 kept open for reuse: glibc loads a gconv module
+ * (dlopen) on every iconv_open and unloads it on iconv_close, which cost
+ * more than the conversion for a feed of a few kB. A converter is taken
+ * out of the pool while in use (a handle is not thread-safe), reset, and
+ * put back; at most ICONV_POOL idle ones are kept, for the process's life. */
+#define ICONV_POOL 8
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char name[40];
+    iconv_t cd;
+} pool[ICONV_POOL];
+static size_t pool_len;
+
+/* A converter from charset to UTF-8 in its initial state, or (iconv_t)-1. */
+static iconv_t cd_get(const char *charset)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (size_t i = 0; i < pool_len; i++) {
+        if (!strcmp(pool[i].name, charset)) {
+            iconv_t cd = pool[i].cd;
+            pool[i] = pool[--pool_len];
+            pthread_mutex_unlock(&pool_lock);
+            iconv(cd, NULL, NULL, NULL, NULL);
+            return cd;
+        }
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return iconv_open("UTF-8", charset);
+}
+
+/* Give back a converter from cd_get. */
+static void cd_put(const char *charset, iconv_t cd)
+{
+    if (cd == (iconv_t)-1)
+        return;
+    pthread_mutex_lock(&pool_lock);
+    if (pool_len < ICONV_POOL && strlen(charset) < sizeof pool[0].name) {
+        snprintf(pool[pool_len].name, sizeof pool[0].name, "%s", charset);
+        pool[pool_len++].cd = cd;
+        cd = (iconv_t)-1;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+}
+
 /* Decode with iconv. strict: fail (return -1, NULL) at the first undecodable
  * byte; else write U+FFFD for it and count it in *bad. Returns 0, -1 when
  * strict decoding failed, NW_ENOMEM, or NW_EINVAL when iconv does not know
@@ -307,13 +354,13 @@ static char *decode_cp1252(const unsigned char *b, size_t len, size_t *out_len, 
 static int decode_iconv(const char *charset, const char *buf, size_t len, bool strict, char **out,
                         size_t *out_len, size_t *bad)
 {
-    iconv_t cd = iconv_open("UTF-8", charset);
+    iconv_t cd = cd_get(charset);
     if (cd == (iconv_t)-1)
         return NW_EINVAL;
     size_t cap = len * 2 + 64, o = 0;
     char *res = malloc(cap + 1);
     if (!res) {
-        iconv_close(cd);
+        cd_put(charset, cd);
         return NW_ENOMEM;
     }
     char *in = (char *)buf;
@@ -353,7 +400,7 @@ static int decode_iconv(const char *charset, const char *buf, size_t len, bool s
         inleft--;
         iconv(cd, NULL, NULL, NULL, NULL); /* reset shift state */
     }
-    iconv_close(cd);
+    cd_put(charset, cd);
     if (rc != 0) {
         free(res);
         return rc;
@@ -435,6 +482,16 @@ bool nw_utf8_nfc_stable(const char *s, size_t len)
     /* Fast path first: no byte >= 0xCC means no code point from U+0300 on. */
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
+        /* ASCII eight bytes at a time */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
         if (*p < 0xCC) {
             p++;
             continue;
@@ -496,7 +553,10 @@ char *nw_utf8_fix_c1(const char *s, size_t len, size_t *out_len)
 /* True when s has a C1 control (U+0080..U+009F). */
 static bool has_c1(const char *s, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i++)
+    const char *hit = memchr(s, 0xC2, len); /* every C1 control starts with 0xC2 */
+    if (!hit)
+        return false;
+    for (size_t i = (size_t)(hit - s); i + 1 < len; i++)
         if ((unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] >= 0x80 &&
             (unsigned char)s[i + 1] <= 0x9F)
             return true;
@@ -519,7 +579,9 @@ void nw_decoded_free(nw_decoded *d)
 {
     if (!d)
         return;
-    free(d->text);
+    if (!d->borrowed)
+        free(d->text);
+    d->borrowed = false;
     d->text = NULL;
     d->len = 0;
 }
@@ -548,17 +610,30 @@ static int finish(nw_decoded *out, char *text, size_t len, nw_err *err)
     return 0;
 }
 
+/* Set out->text to the NFC form of the valid UTF-8 body[0..len): the body
+ * itself when `borrow` and nothing would change, else a converted copy. */
+static int finish_copy(nw_decoded *out, const char *body, size_t len, bool borrow, nw_err *err)
+{
+    if (borrow && !has_c1(body, len) && nw_utf8_nfc_stable(body, len)) {
+        out->text = (char *)body;
+        out->len = len;
+        out->borrowed = true;
+        return 0;
+    }
+    return finish(out, memdup0(body, len), len, err);
+}
+
 /* Decode `body` in charset `info`; falls back to UTF-8 when a declared
  * charset is contradicted by valid UTF-8. */
 static int decode_as(const char *body, size_t len, const charset_info *info, bool declared,
-                     nw_decoded *out, nw_err *err)
+                     bool borrow, nw_decoded *out, nw_err *err)
 {
     bool valid = nw_utf8_valid(body, len, NULL);
     snprintf(out->charset, sizeof out->charset, "%s", info->canon);
 
     if (info->iconv && !strcmp(info->iconv, "UTF-8")) {
         if (valid)
-            return finish(out, memdup0(body, len), len, err);
+            return finish_copy(out, body, len, borrow, err);
         size_t count = 0;
         char *rep = nw_utf8_repair(body, len, &count);
         if (!rep)
@@ -572,12 +647,14 @@ static int decode_as(const char *body, size_t len, const charset_info *info, boo
         /* the Spiegel/pa4 trap: declared Latin-1, written in UTF-8 */
         snprintf(out->charset, sizeof out->charset, "utf-8");
         out->declared_wrong = declared;
-        return finish(out, memdup0(body, len), len, err);
+        return finish_copy(out, body, len, borrow, err);
     }
 
     char *text = NULL;
     size_t tlen = 0;
     if (!info->iconv) {
+        if (!has_high_byte(body, len)) /* ASCII: windows-1252 changes nothing */
+            return finish_copy(out, body, len, borrow, err);
         text = decode_cp1252((const unsigned char *)body, len, &tlen, NULL);
         if (!text)
             return nw_err_set(err, NW_ENOMEM, "out of memory");
@@ -588,7 +665,7 @@ static int decode_as(const char *body, size_t len, const charset_info *info, boo
         /* not decodable as declared, but valid UTF-8: the declaration lied */
         snprintf(out->charset, sizeof out->charset, "utf-8");
         out->declared_wrong = declared;
-        return finish(out, memdup0(body, len), len, err);
+        return finish_copy(out, body, len, borrow, err);
     }
     if (rc == -1)
         rc = decode_iconv(info->iconv, body, len, false, &text, &tlen, &out->repaired);
@@ -599,8 +676,8 @@ static int decode_as(const char *body, size_t len, const charset_info *info, boo
     return finish(out, text, tlen, err);
 }
 
-int nw_encoding_decode(const char *buf, size_t len, const char *override, const char *declared,
-                       nw_decoded *out, nw_err *err)
+static int decode_impl(const char *buf, size_t len, const char *override, const char *declared,
+                       bool borrow, nw_decoded *out, nw_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!buf)
@@ -623,7 +700,7 @@ int nw_encoding_decode(const char *buf, size_t len, const char *override, const 
         }
         if (!strcmp(uni, "utf-8")) {
             bool wrong = out->declared_wrong;
-            int rc = decode_as(body, blen, &info, false, out, err);
+            int rc = decode_as(body, blen, &info, false, borrow, out, err);
             out->declared_wrong = wrong || out->declared_wrong;
             return rc;
         }
@@ -645,25 +722,25 @@ int nw_encoding_decode(const char *buf, size_t len, const char *override, const 
             continue;
         lookup_charset(name, &info, iconv_name, sizeof iconv_name);
         if (info.iconv && strcmp(info.iconv, "UTF-8")) {
-            iconv_t cd = iconv_open("UTF-8", info.iconv);
+            iconv_t cd = cd_get(info.iconv);
             if (cd == (iconv_t)-1) {
                 if (nw_utf8_valid(buf, len, NULL)) {
                     lookup_charset("utf-8", &info, iconv_name, sizeof iconv_name);
                     out->declared_wrong = true;
-                    return decode_as(buf, len, &info, false, out, err);
+                    return decode_as(buf, len, &info, false, borrow, out, err);
                 }
                 return nw_err_set(err, NW_EINVAL,
                                   "unknown charset '%s' (and the bytes are not UTF-8)", name);
             }
-            iconv_close(cd);
+            cd_put(info.iconv, cd);
         }
-        return decode_as(buf, len, &info, true, out, err);
+        return decode_as(buf, len, &info, true, borrow, out, err);
     }
 
     /* 5. UTF-8 when valid, 6. else windows-1252 */
     if (nw_utf8_valid(buf, len, NULL)) {
         snprintf(out->charset, sizeof out->charset, "utf-8");
-        return finish(out, memdup0(buf, len), len, err);
+        return finish_copy(out, buf, len, borrow, err);
     }
     /* stray bytes decoded as windows-1252, valid UTF-8 sequences kept; when
      * every byte >= 0x80 was stray, this is plain windows-1252 text */
@@ -676,4 +753,16 @@ int nw_encoding_decode(const char *buf, size_t len, const char *override, const 
     snprintf(out->charset, sizeof out->charset, "%s", count == high ? "windows-1252" : "utf-8");
     out->repaired = count;
     return finish(out, text, strlen(text), err);
+}
+
+int nw_encoding_decode(const char *buf, size_t len, const char *override, const char *declared,
+                       nw_decoded *out, nw_err *err)
+{
+    return decode_impl(buf, len, override, declared, false, out, err);
+}
+
+int nw_encoding_decode_view(const char *buf, size_t len, const char *override, const char *declared,
+                            nw_decoded *out, nw_err *err)
+{
+    return decode_impl(buf, len, override, declared, true, out, err);
 }

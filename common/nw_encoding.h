@@ -40,13 +40,24 @@ typedef struct nw_decoded {
     char charset[40]; /* the charset actually used, canonical lower-case ("utf-8", "iso-8859-1") */
     bool declared_wrong; /* a declaration was present and contradicted by the bytes */
     size_t repaired;     /* bytes that had to be guessed (invalid in the charset used) */
+    bool borrowed;       /* text points into the caller's input (nw_encoding_decode_view) */
 } nw_decoded;
 
 /* Decode buf. `override` (an HTTP charset) and `declared` may be NULL.
  * Returns 0, or NW_EINVAL (unknown charset, undecodable input) with err set. */
 int nw_encoding_decode(const char *buf, size_t len, const char *override, const char *declared,
                        nw_decoded *out, nw_err *err);
+/* nw_decoded_free does not free borrowed text. */
 void nw_decoded_free(nw_decoded *d);
+
+/* nw_encoding_decode without the copy when there is nothing to convert:
+ * when the result would be byte for byte the input (valid UTF-8 that is
+ * already NFC and has no C1 controls, or ASCII in a single-byte charset),
+ * out->text points into buf (out->borrowed set; it is then NOT
+ * NUL-terminated: use len, and keep buf alive while using it). Otherwise
+ * exactly nw_encoding_decode. */
+int nw_encoding_decode_view(const char *buf, size_t len, const char *override, const char *declared,
+                            nw_decoded *out, nw_err *err);
 
 /* The encoding named by an XML declaration at the start of buf (after an
  * optional BOM and whitespace; also read from UTF-16/32 declarations), copied

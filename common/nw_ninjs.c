@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nw_buf.h"
+#include "nw_text.h"
 #include "nw_time.h"
 
 #define PATH_MAX_LEN 256
@@ -418,21 +420,97 @@ static int add_extras(json_t *obj, const json_t *extra, const shape_field *ok,
     return 0;
 }
 
-static json_t *encode_texts(const nw_text_list *list, const text_kind *kind, const char *base,
-                            nw_ninjs_stats *st)
+/* The story's uri for messages, or "ninjs" when it cannot be printed. */
+static const char *uri_label(const char *uri)
+{
+    return uri && uri[0] && nw_utf8_valid(uri, strlen(uri), NULL) ? uri : "ninjs";
+}
+
+/* A string jansson would refuse (and we would otherwise report as "out of
+ * memory"): name the field. `path` is the object's JSON pointer. */
+static int bad_utf8(nw_err *err, const char *uri, const char *path, const char *key)
+{
+    return nw_err_set(err, NW_EINVAL, "%s: %s/%s: string is not valid UTF-8", uri_label(uri), path,
+                      key);
+}
+
+/* obj[key] = value as a JSON string, when value is not NULL. Returns 0, or
+ * NW_EINVAL (not UTF-8) / NW_ENOMEM with err set. */
+static int put_string(json_t *obj, const char *key, const char *value, const char *uri,
+                      const char *path, nw_err *err)
+{
+    if (!value)
+        return 0;
+    if (!nw_utf8_valid(value, strlen(value), NULL))
+        return bad_utf8(err, uri, path, key);
+    return set_new(obj, key, json_string_nocheck(value)) ? oom(err) : 0;
+}
+
+/* One headline/body/description as a JSON object; `path` is its pointer. */
+static json_t *encode_text(const nw_text *t, const text_kind *kind, const char *uri,
+                           const char *path, nw_ninjs_stats *st, nw_err *err)
+{
+    json_t *o = json_object();
+    if (!o) {
+        oom(err);
+        return NULL;
+    }
+    if (put_string(o, "value", t->value ? t->value : "", uri, path, err) ||
+        put_string(o, "role", t->role, uri, path, err) ||
+        put_string(o, "contentType", t->content_type, uri, path, err)) {
+        json_decref(o);
+        return NULL;
+    }
+    if (add_extras(o, t->extra, kind->extra_ok, NULL, path, st)) {
+        json_decref(o);
+        oom(err);
+        return NULL;
+    }
+    return o;
+}
+
+/* One subject/place/... as a JSON object; `path` is its pointer. */
+static json_t *encode_entity(const nw_entity *e, const entity_kind *kind, const char *uri,
+                             const char *path, nw_ninjs_stats *st, nw_err *err)
+{
+    json_t *o = json_object();
+    if (!o) {
+        oom(err);
+        return NULL;
+    }
+    int rc = put_string(o, "name", e->name, uri, path, err) ||
+             put_string(o, "uri", e->uri, uri, path, err) ||
+             put_string(o, "literal", e->literal, uri, path, err);
+    if (!rc && e->rel) {
+        if (kind->rel_key)
+            rc = put_string(o, kind->rel_key, e->rel, uri, path, err);
+        else
+            note_drop(st, path, "rel");
+    }
+    if (!rc && add_extras(o, e->extra, kind->extra_ok, NULL, path, st))
+        rc = oom(err);
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *encode_texts(const nw_text_list *list, const text_kind *kind, const char *uri,
+                            const char *base, nw_ninjs_stats *st, nw_err *err)
 {
     json_t *arr = json_array();
-    if (!arr)
+    if (!arr) {
+        oom(err);
         return NULL;
+    }
     for (size_t i = 0; i < list->len; i++) {
-        const nw_text *t = &list->items[i];
         char path[PATH_MAX_LEN];
         snprintf(path, sizeof path, "%s/%s/%zu", base, kind->key, i);
-        json_t *o = json_object();
-        if (!o || json_array_append_new(arr, o) ||
-            set_string(o, "value", t->value ? t->value : "") || set_string(o, "role", t->role) ||
-            set_string(o, "contentType", t->content_type) ||
-            add_extras(o, t->extra, kind->extra_ok, NULL, path, st)) {
+        json_t *o = encode_text(&list->items[i], kind, uri, path, st, err);
+        if (!o || json_array_append_new(arr, o)) {
+            if (o)
+                oom(err);
             json_decref(arr);
             return NULL;
         }
@@ -440,28 +518,21 @@ static json_t *encode_texts(const nw_text_list *list, const text_kind *kind, con
     return arr;
 }
 
-static json_t *encode_entities(const nw_entity_list *list, const entity_kind *kind,
-                               const char *base, nw_ninjs_stats *st)
+static json_t *encode_entities(const nw_entity_list *list, const entity_kind *kind, const char *uri,
+                               const char *base, nw_ninjs_stats *st, nw_err *err)
 {
     json_t *arr = json_array();
-    if (!arr)
+    if (!arr) {
+        oom(err);
         return NULL;
+    }
     for (size_t i = 0; i < list->len; i++) {
-        const nw_entity *e = &list->items[i];
         char path[PATH_MAX_LEN];
         snprintf(path, sizeof path, "%s/%s/%zu", base, kind->key, i);
-        json_t *o = json_object();
-        int rc = !o || json_array_append_new(arr, o) || set_string(o, "name", e->name) ||
-                 set_string(o, "uri", e->uri) || set_string(o, "literal", e->literal);
-        if (!rc && e->rel) {
-            if (kind->rel_key)
-                rc = set_string(o, kind->rel_key, e->rel);
-            else
-                note_drop(st, path, "rel");
-        }
-        if (!rc)
-            rc = add_extras(o, e->extra, kind->extra_ok, NULL, path, st);
-        if (rc) {
+        json_t *o = encode_entity(&list->items[i], kind, uri, path, st, err);
+        if (!o || json_array_append_new(arr, o)) {
+            if (o)
+                oom(err);
             json_decref(arr);
             return NULL;
         }
@@ -537,60 +608,158 @@ static int put_time(json_t *obj, const char *key, const char *value, nw_err *err
     return rc ? oom(err) : 0;
 }
 
+/* What 3.1 would reject in the typed fields, checked before anything is
+ * written (both writers). Returns 0 or NW_EINVAL / NW_ELIMIT with err set. */
+static int check_story(const nw_story *s, int depth, const char *path, nw_err *err)
+{
+    if (depth > NW_NINJS_MAX_DEPTH)
+        return nw_err_set(err, NW_ELIMIT, "%s: associations nest deeper than %d", path,
+                          NW_NINJS_MAX_DEPTH);
+    if (!s->uri || !s->uri[0])
+        return nw_err_set(err, NW_EINVAL, "%s: story has no uri", path[0] ? path : "ninjs");
+    const char *type = s->type ? s->type : "text";
+    if (!in_list(news_types, type))
+        return nw_err_set(err, NW_EINVAL, "%s: type '%s' is not a ninjs type", s->uri, type);
+    if (s->pub_status && !in_list(pub_statuses, s->pub_status))
+        return nw_err_set(err, NW_EINVAL, "%s: pubStatus '%s' is not usable, withheld or canceled",
+                          s->uri, s->pub_status);
+    if (s->urgency < 0 || s->urgency > 9)
+        return nw_err_set(err, NW_EINVAL, "%s: urgency %d is outside 1..9", s->uri, s->urgency);
+    return 0;
+}
+
+/* The typed string properties, in the order they are checked. */
+typedef struct string_field {
+    const char *key;
+    size_t offset; /* of the char * in nw_story */
+} string_field;
+
+static const string_field string_fields[] = {
+    {"uri", offsetof(nw_story, uri)},
+    {"type", offsetof(nw_story, type)},
+    {"version", offsetof(nw_story, version)},
+    {"pubStatus", offsetof(nw_story, pub_status)},
+    {"language", offsetof(nw_story, language)},
+    {"slugline", offsetof(nw_story, slugline)},
+    {"by", offsetof(nw_story, by)},
+    {"located", offsetof(nw_story, located)},
+    {"edNote", offsetof(nw_story, ed_note)},
+    {"copyrightNotice", offsetof(nw_story, copyright_notice)},
+};
+
+static const string_field time_fields[] = {
+    {"versionCreated", offsetof(nw_story, version_created)},
+    {"firstCreated", offsetof(nw_story, first_created)},
+    {"contentCreated", offsetof(nw_story, content_created)},
+    {"embargoedUntil", offsetof(nw_story, embargoed_until)},
+};
+
+static const char *field_value(const nw_story *s, const string_field *f)
+{
+    const char *v = *(char *const *)((const char *)s + f->offset);
+    if (!v && !strcmp(f->key, "type"))
+        return "text";
+    return v;
+}
+
+/* The associations re-encoded (a new array, maybe empty), or NULL with err
+ * set. Drops are counted. */
+static json_t *encode_associations(const nw_story *s, int depth, const char *path,
+                                   nw_ninjs_stats *st, nw_err *err)
+{
+    json_t *arr = json_array();
+    if (!arr) {
+        oom(err);
+        return NULL;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(s->associations, i, item)
+    {
+        char sub[PATH_MAX_LEN];
+        snprintf(sub, sizeof sub, "%s/associations/%zu", path, i);
+        bool fatal = false;
+        json_t *enc = encode_association(item, depth + 1, sub, st, &fatal);
+        if (fatal || (enc && json_array_append_new(arr, enc))) {
+            json_decref(arr);
+            oom(err);
+            return NULL;
+        }
+        if (!enc) {
+            char rel[48];
+            snprintf(rel, sizeof rel, "associations/%zu", i);
+            note_drop(st, path, rel);
+        }
+    }
+    return arr;
+}
+
+/* The top-level extras 3.1 defines, pruned, in a new object (`expires`
+ * normalized like the typed timestamps), or NULL with err set. */
+static json_t *encode_top_extras(const nw_story *s, const char *path, nw_ninjs_stats *st,
+                                 nw_err *err)
+{
+    json_t *o = json_object();
+    if (!o || add_extras(o, s->extra, top_extra_fields, typed_names, path, st)) {
+        json_decref(o);
+        oom(err);
+        return NULL;
+    }
+    json_t *exp = json_object_get(o, "expires");
+    if (json_is_string(exp)) {
+        char *norm = NULL;
+        nw_err terr;
+        nw_err_clear(&terr);
+        if (nw_time_normalize(json_string_value(exp), NULL, &norm, &terr)) {
+            nw_err_set(err, NW_EINVAL, "%s: expires: %s", s->uri, terr.msg);
+            json_decref(o);
+            return NULL;
+        }
+        int rc = set_new(o, "expires", json_string(norm));
+        free(norm);
+        if (rc) {
+            json_decref(o);
+            oom(err);
+            return NULL;
+        }
+    }
+    return o;
+}
+
 static json_t *encode_story(const nw_story *s, int depth, const char *path, nw_ninjs_stats *st,
                             nw_err *err)
 {
-    if (depth > NW_NINJS_MAX_DEPTH) {
-        nw_err_set(err, NW_ELIMIT, "%s: associations nest deeper than %d", path,
-                   NW_NINJS_MAX_DEPTH);
+    if (check_story(s, depth, path, err))
         return NULL;
-    }
-    if (!s->uri || !s->uri[0]) {
-        nw_err_set(err, NW_EINVAL, "%s: story has no uri", path[0] ? path : "ninjs");
-        return NULL;
-    }
-    const char *type = s->type ? s->type : "text";
-    if (!in_list(news_types, type)) {
-        nw_err_set(err, NW_EINVAL, "%s: type '%s' is not a ninjs type", s->uri, type);
-        return NULL;
-    }
-    if (s->pub_status && !in_list(pub_statuses, s->pub_status)) {
-        nw_err_set(err, NW_EINVAL, "%s: pubStatus '%s' is not usable, withheld or canceled", s->uri,
-                   s->pub_status);
-        return NULL;
-    }
-    if (s->urgency < 0 || s->urgency > 9) {
-        nw_err_set(err, NW_EINVAL, "%s: urgency %d is outside 1..9", s->uri, s->urgency);
-        return NULL;
-    }
     json_t *o = json_object();
     if (!o) {
         oom(err);
         return NULL;
     }
-    int rc = set_string(o, "uri", s->uri) || set_string(o, "type", type) ||
-             set_string(o, "version", s->version) || set_string(o, "pubStatus", s->pub_status) ||
-             set_string(o, "language", s->language) || set_string(o, "slugline", s->slugline) ||
-             set_string(o, "by", s->by) || set_string(o, "located", s->located) ||
-             set_string(o, "edNote", s->ed_note) ||
-             set_string(o, "copyrightNotice", s->copyright_notice) ||
-             (s->urgency && set_new(o, "urgency", json_integer(s->urgency)));
-    if (rc) {
+    for (size_t k = 0; k < sizeof string_fields / sizeof string_fields[0]; k++)
+        if (put_string(o, string_fields[k].key, field_value(s, &string_fields[k]), s->uri, path,
+                       err))
+            goto fail;
+    if (s->urgency && set_new(o, "urgency", json_integer(s->urgency))) {
         oom(err);
         goto fail;
     }
     nw_err terr;
     nw_err_clear(&terr);
-    if (put_time(o, "versionCreated", s->version_created, &terr) ||
-        put_time(o, "firstCreated", s->first_created, &terr) ||
-        put_time(o, "contentCreated", s->content_created, &terr) ||
-        put_time(o, "embargoedUntil", s->embargoed_until, &terr)) {
-        nw_err_set(err, terr.code, "%s: %s", s->uri, terr.msg);
-        goto fail;
+    for (size_t k = 0; k < sizeof time_fields / sizeof time_fields[0]; k++) {
+        if (put_time(o, time_fields[k].key, field_value(s, &time_fields[k]), &terr)) {
+            nw_err_set(err, terr.code, "%s: %s", s->uri, terr.msg);
+            goto fail;
+        }
     }
     for (size_t k = 0; k < sizeof text_kinds / sizeof text_kinds[0]; k++) {
         const nw_text_list *l = (const nw_text_list *)((const char *)s + text_kinds[k].offset);
-        if (l->len && set_new(o, text_kinds[k].key, encode_texts(l, &text_kinds[k], path, st))) {
+        if (!l->len)
+            continue;
+        json_t *arr = encode_texts(l, &text_kinds[k], s->uri, path, st, err);
+        if (!arr)
+            goto fail;
+        if (set_new(o, text_kinds[k].key, arr)) {
             oom(err);
             goto fail;
         }
@@ -598,8 +767,12 @@ static json_t *encode_story(const nw_story *s, int depth, const char *path, nw_n
     for (size_t k = 0; k < sizeof entity_kinds / sizeof entity_kinds[0]; k++) {
         const nw_entity_list *l =
             (const nw_entity_list *)((const char *)s + entity_kinds[k].offset);
-        if (l->len &&
-            set_new(o, entity_kinds[k].key, encode_entities(l, &entity_kinds[k], path, st))) {
+        if (!l->len)
+            continue;
+        json_t *arr = encode_entities(l, &entity_kinds[k], s->uri, path, st, err);
+        if (!arr)
+            goto fail;
+        if (set_new(o, entity_kinds[k].key, arr)) {
             oom(err);
             goto fail;
         }
@@ -608,57 +781,25 @@ static json_t *encode_story(const nw_story *s, int depth, const char *path, nw_n
         if (!json_is_array(s->associations)) {
             note_drop(st, path, "associations");
         } else {
-            json_t *arr = json_array();
-            if (!arr) {
-                oom(err);
+            json_t *arr = encode_associations(s, depth, path, st, err);
+            if (!arr)
                 goto fail;
-            }
-            size_t i;
-            json_t *item;
-            json_array_foreach(s->associations, i, item)
-            {
-                char sub[PATH_MAX_LEN];
-                snprintf(sub, sizeof sub, "%s/associations/%zu", path, i);
-                bool fatal = false;
-                json_t *enc = encode_association(item, depth + 1, sub, st, &fatal);
-                if (fatal || (enc && json_array_append_new(arr, enc))) {
-                    json_decref(arr);
-                    oom(err);
-                    goto fail;
-                }
-                if (!enc) {
-                    char rel[48];
-                    snprintf(rel, sizeof rel, "associations/%zu", i);
-                    note_drop(st, path, rel);
-                }
-            }
-            if (json_array_size(arr) && set_new(o, "associations", arr)) {
-                oom(err);
-                goto fail;
-            }
             if (!json_array_size(arr))
                 json_decref(arr);
+            else if (set_new(o, "associations", arr)) {
+                oom(err);
+                goto fail;
+            }
         }
     }
-    if (add_extras(o, s->extra, top_extra_fields, typed_names, path, st)) {
-        oom(err);
+    json_t *extras = encode_top_extras(s, path, st, err);
+    if (!extras || json_object_update(o, extras)) {
+        if (extras)
+            oom(err);
+        json_decref(extras);
         goto fail;
     }
-    /* `expires` is a date-time like the typed timestamps */
-    json_t *exp = json_object_get(o, "expires");
-    if (json_is_string(exp)) {
-        char *norm = NULL;
-        if (nw_time_normalize(json_string_value(exp), NULL, &norm, &terr)) {
-            nw_err_set(err, NW_EINVAL, "%s: expires: %s", s->uri, terr.msg);
-            goto fail;
-        }
-        rc = set_new(o, "expires", json_string(norm));
-        free(norm);
-        if (rc) {
-            oom(err);
-            goto fail;
-        }
-    }
+    json_decref(extras);
     return o;
 fail:
     json_decref(o);
@@ -681,16 +822,399 @@ json_t *nw_ninjs_encode(const nw_story *story, nw_err *err)
     return nw_ninjs_encode_ex(story, NULL, err);
 }
 
+/* ========================================================= direct writer */
+
+/* nw_ninjs_dumps writes the JSON text straight from the story instead of
+ * building a jansson tree and serializing it (which cost a third of a
+ * parse). Its output is byte for byte json_dumps(nw_ninjs_encode(story),
+ * JSON_COMPACT | JSON_SORT_KEYS): same keys in strcmp order, same escapes
+ * (", \, \b \f \n \r \t, other controls as \u00XX, nothing else), same drops
+ * counted in the same order. What is rare (texts and entities with extras,
+ * associations, top-level extras) is still built with jansson and dumped in
+ * place; tests/unit/test_ninjs.c compares both writers. */
+
+/* Bytes that need work in a JSON string: controls, '"', '\\', non-ASCII. */
+static const unsigned char json_special[256] = {
+    ['\0'] = 1, [1] = 1,    [2] = 1,    [3] = 1,    [4] = 1,    [5] = 1,    [6] = 1,    [7] = 1,
+    [8] = 1,    [9] = 1,    [10] = 1,   [11] = 1,   [12] = 1,   [13] = 1,   [14] = 1,   [15] = 1,
+    [16] = 1,   [17] = 1,   [18] = 1,   [19] = 1,   [20] = 1,   [21] = 1,   [22] = 1,   [23] = 1,
+    [24] = 1,   [25] = 1,   [26] = 1,   [27] = 1,   [28] = 1,   [29] = 1,   [30] = 1,   [31] = 1,
+    ['"'] = 1,  ['\\'] = 1, [0x80] = 2, [0x81] = 2, [0x82] = 2, [0x83] = 2, [0x84] = 2, [0x85] = 2,
+    [0x86] = 2, [0x87] = 2, [0x88] = 2, [0x89] = 2, [0x8A] = 2, [0x8B] = 2, [0x8C] = 2, [0x8D] = 2,
+    [0x8E] = 2, [0x8F] = 2, [0x90] = 2, [0x91] = 2, [0x92] = 2, [0x93] = 2, [0x94] = 2, [0x95] = 2,
+    [0x96] = 2, [0x97] = 2, [0x98] = 2, [0x99] = 2, [0x9A] = 2, [0x9B] = 2, [0x9C] = 2, [0x9D] = 2,
+    [0x9E] = 2, [0x9F] = 2, [0xA0] = 2, [0xA1] = 2, [0xA2] = 2, [0xA3] = 2, [0xA4] = 2, [0xA5] = 2,
+    [0xA6] = 2, [0xA7] = 2, [0xA8] = 2, [0xA9] = 2, [0xAA] = 2, [0xAB] = 2, [0xAC] = 2, [0xAD] = 2,
+    [0xAE] = 2, [0xAF] = 2, [0xB0] = 2, [0xB1] = 2, [0xB2] = 2, [0xB3] = 2, [0xB4] = 2, [0xB5] = 2,
+    [0xB6] = 2, [0xB7] = 2, [0xB8] = 2, [0xB9] = 2, [0xBA] = 2, [0xBB] = 2, [0xBC] = 2, [0xBD] = 2,
+    [0xBE] = 2, [0xBF] = 2, [0xC0] = 2, [0xC1] = 2, [0xC2] = 2, [0xC3] = 2, [0xC4] = 2, [0xC5] = 2,
+    [0xC6] = 2, [0xC7] = 2, [0xC8] = 2, [0xC9] = 2, [0xCA] = 2, [0xCB] = 2, [0xCC] = 2, [0xCD] = 2,
+    [0xCE] = 2, [0xCF] = 2, [0xD0] = 2, [0xD1] = 2, [0xD2] = 2, [0xD3] = 2, [0xD4] = 2, [0xD5] = 2,
+    [0xD6] = 2, [0xD7] = 2, [0xD8] = 2, [0xD9] = 2, [0xDA] = 2, [0xDB] = 2, [0xDC] = 2, [0xDD] = 2,
+    [0xDE] = 2, [0xDF] = 2, [0xE0] = 2, [0xE1] = 2, [0xE2] = 2, [0xE3] = 2, [0xE4] = 2, [0xE5] = 2,
+    [0xE6] = 2, [0xE7] = 2, [0xE8] = 2, [0xE9] = 2, [0xEA] = 2, [0xEB] = 2, [0xEC] = 2, [0xED] = 2,
+    [0xEE] = 2, [0xEF] = 2, [0xF0] = 2, [0xF1] = 2, [0xF2] = 2, [0xF3] = 2, [0xF4] = 2, [0xF5] = 2,
+    [0xF6] = 2, [0xF7] = 2, [0xF8] = 2, [0xF9] = 2, [0xFA] = 2, [0xFB] = 2, [0xFC] = 2, [0xFD] = 2,
+    [0xFE] = 2, [0xFF] = 2,
+};
+
+/* Length of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 when invalid:
+ * no overlongs, no surrogates, nothing above U+10FFFF (jansson's rules). */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    if (!n || (size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* Append s as a JSON string. False (b unchanged in length) when s is not UTF-8. */
+static bool put_json_string(nw_buf *b, const char *s)
+{
+    size_t start = b->len;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s), *run = p;
+    nw_buf_putc(b, '"');
+    while (p < end) {
+        unsigned char k = json_special[*p];
+        if (!k) {
+            p++;
+            continue;
+        }
+        if (k == 2) {
+            size_t n = utf8_seq(p, end);
+            if (!n) {
+                nw_buf_truncate(b, start);
+                return false;
+            }
+            p += n;
+            continue;
+        }
+        nw_buf_append(b, run, (size_t)(p - run));
+        char esc[8];
+        switch (*p) {
+        case '"': memcpy(esc, "\\\"", 3); break;
+        case '\\': memcpy(esc, "\\\\", 3); break;
+        case '\b': memcpy(esc, "\\b", 3); break;
+        case '\f': memcpy(esc, "\\f", 3); break;
+        case '\n': memcpy(esc, "\\n", 3); break;
+        case '\r': memcpy(esc, "\\r", 3); break;
+        case '\t': memcpy(esc, "\\t", 3); break;
+        default: snprintf(esc, sizeof esc, "\\u%04X", *p); break;
+        }
+        nw_buf_puts(b, esc);
+        run = ++p;
+    }
+    nw_buf_append(b, run, (size_t)(p - run));
+    nw_buf_putc(b, '"');
+    return true;
+}
+
+/* One member of an object being written: its value is vals[off, off+len). */
+typedef struct wmember {
+    const char *key;
+    size_t off, len;
+} wmember;
+
+/* Top level: at most 25 typed properties and 16 extras. */
+#define W_MEMBERS 48
+
+typedef struct wobj {
+    nw_buf *vals;
+    wmember m[W_MEMBERS];
+    size_t n;
+} wobj;
+
+static void wobj_begin(wobj *o, const char *key)
+{
+    o->m[o->n].key = key;
+    o->m[o->n].off = o->vals->len;
+}
+
+static void wobj_end(wobj *o)
+{
+    o->m[o->n].len = o->vals->len - o->m[o->n].off;
+    o->n++;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp(((const wmember *)a)->key, ((const wmember *)b)->key);
+}
+
+/* Dump a jansson value (an extra, an association list) as json_dumps would. */
+static int put_json_value(nw_buf *b, const json_t *v, nw_err *err)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!text)
+        return oom(err);
+    nw_buf_puts(b, text);
+    free(text);
+    return 0;
+}
+
+/* `"key":"value"` when value is set; `comma` says whether a member came
+ * before. False when value is not UTF-8. */
+static bool put_member(nw_buf *b, bool *comma, const char *key, const char *value)
+{
+    if (!value)
+        return true;
+    if (*comma)
+        nw_buf_putc(b, ',');
+    *comma = true;
+    nw_buf_putc(b, '"');
+    nw_buf_puts(b, key);
+    nw_buf_puts(b, "\":");
+    return put_json_string(b, value);
+}
+
+/* The error for the first of vals[] (checked in this order) that is not UTF-8. */
+static int first_bad_utf8(const char *const *vals, const char *const *keys, size_t n,
+                          const char *uri, const char *path, nw_err *err)
+{
+    for (size_t k = 0; k < n; k++)
+        if (vals[k] && !nw_utf8_valid(vals[k], strlen(vals[k]), NULL))
+            return bad_utf8(err, uri, path, keys[k]);
+    return bad_utf8(err, uri, path, "?");
+}
+
+static bool has_members(const json_t *extra)
+{
+    return json_is_object(extra) && json_object_size(extra) > 0;
+}
+
+static int write_texts(nw_buf *b, const nw_text_list *list, const text_kind *kind, const char *uri,
+                       const char *base, nw_ninjs_stats *st, nw_err *err)
+{
+    nw_buf_putc(b, '[');
+    for (size_t i = 0; i < list->len; i++) {
+        const nw_text *t = &list->items[i];
+        /* the item's pointer, only built when a message or a drop needs it */
+        char path[PATH_MAX_LEN];
+#define ITEM_PATH() snprintf(path, sizeof path, "%s/%s/%zu", base, kind->key, i)
+        if (i)
+            nw_buf_putc(b, ',');
+        if (has_members(t->extra)) {
+            ITEM_PATH();
+            json_t *o = encode_text(t, kind, uri, path, st, err);
+            int rc = o ? put_json_value(b, o, err) : NW_EINVAL;
+            json_decref(o);
+            if (rc)
+                return rc;
+            continue;
+        }
+        /* written in strcmp order (contentType, role, value); a string
+         * that is not UTF-8 is named as encode_text would name it */
+        const char *value = t->value ? t->value : "";
+        bool comma = false;
+        nw_buf_putc(b, '{');
+        if (!put_member(b, &comma, "contentType", t->content_type) ||
+            !put_member(b, &comma, "role", t->role) || !put_member(b, &comma, "value", value)) {
+            const char *vals[] = {value, t->role, t->content_type};
+            const char *keys[] = {"value", "role", "contentType"};
+            ITEM_PATH();
+            return first_bad_utf8(vals, keys, 3, uri, path, err);
+        }
+        nw_buf_putc(b, '}');
+#undef ITEM_PATH
+    }
+    nw_buf_putc(b, ']');
+    return 0;
+}
+
+static int write_entities(nw_buf *b, const nw_entity_list *list, const entity_kind *kind,
+                          const char *uri, const char *base, nw_ninjs_stats *st, nw_err *err)
+{
+    nw_buf_putc(b, '[');
+    for (size_t i = 0; i < list->len; i++) {
+        const nw_entity *e = &list->items[i];
+        /* the item's pointer, only built when a message or a drop needs it */
+        char path[PATH_MAX_LEN];
+#define ITEM_PATH() snprintf(path, sizeof path, "%s/%s/%zu", base, kind->key, i)
+        if (i)
+            nw_buf_putc(b, ',');
+        if (has_members(e->extra)) {
+            ITEM_PATH();
+            json_t *o = encode_entity(e, kind, uri, path, st, err);
+            int rc = o ? put_json_value(b, o, err) : NW_EINVAL;
+            json_decref(o);
+            if (rc)
+                return rc;
+            continue;
+        }
+        /* written in strcmp order (literal, name, rel|role, uri); a
+         * string that is not UTF-8 is named as encode_entity would name it */
+        bool comma = false;
+        nw_buf_putc(b, '{');
+        if (!put_member(b, &comma, "literal", e->literal) ||
+            !put_member(b, &comma, "name", e->name) ||
+            (kind->rel_key && !put_member(b, &comma, kind->rel_key, e->rel)) ||
+            !put_member(b, &comma, "uri", e->uri)) {
+            const char *vals[] = {e->name, e->uri, e->literal, kind->rel_key ? e->rel : NULL};
+            const char *keys[] = {"name", "uri", "literal", kind->rel_key};
+            ITEM_PATH();
+            return first_bad_utf8(vals, keys, 4, uri, path, err);
+        }
+        if (e->rel && !kind->rel_key && st) {
+            ITEM_PATH();
+            note_drop(st, path, "rel");
+        }
+        nw_buf_putc(b, '}');
+#undef ITEM_PATH
+    }
+    nw_buf_putc(b, ']');
+    return 0;
+}
+
+/* The story as JSON text into out, in the order encode_story works (so
+ * errors and drop counts are the same), members sorted at the end. */
+static int write_story(nw_buf *out, const nw_story *s, const char *path, nw_ninjs_stats *st,
+                       nw_err *err)
+{
+    int rc = check_story(s, 0, path, err);
+    if (rc)
+        return rc;
+    nw_buf vals = NW_BUF_INIT;
+    wobj o = {.vals = &vals};
+    json_t *assoc = NULL, *extras = NULL;
+    for (size_t k = 0; k < sizeof string_fields / sizeof string_fields[0]; k++) {
+        const char *v = field_value(s, &string_fields[k]);
+        if (!v)
+            continue;
+        wobj_begin(&o, string_fields[k].key);
+        if (!put_json_string(&vals, v)) {
+            rc = bad_utf8(err, s->uri, path, string_fields[k].key);
+            goto done;
+        }
+        wobj_end(&o);
+    }
+    if (s->urgency) {
+        wobj_begin(&o, "urgency");
+        nw_buf_printf(&vals, "%d", s->urgency);
+        wobj_end(&o);
+    }
+    for (size_t k = 0; k < sizeof time_fields / sizeof time_fields[0]; k++) {
+        const char *v = field_value(s, &time_fields[k]);
+        if (!v)
+            continue;
+        char *norm = NULL;
+        nw_err terr;
+        nw_err_clear(&terr);
+        if (nw_time_normalize(v, NULL, &norm, &terr)) {
+            nw_err_prefix(&terr, "%s: ", time_fields[k].key);
+            rc = nw_err_set(err, terr.code, "%s: %s", s->uri, terr.msg);
+            goto done;
+        }
+        wobj_begin(&o, time_fields[k].key);
+        bool ok = put_json_string(&vals, norm);
+        free(norm);
+        if (!ok) {
+            rc = bad_utf8(err, s->uri, path, time_fields[k].key);
+            goto done;
+        }
+        wobj_end(&o);
+    }
+    for (size_t k = 0; k < sizeof text_kinds / sizeof text_kinds[0]; k++) {
+        const nw_text_list *l = (const nw_text_list *)((const char *)s + text_kinds[k].offset);
+        if (!l->len)
+            continue;
+        wobj_begin(&o, text_kinds[k].key);
+        if ((rc = write_texts(&vals, l, &text_kinds[k], s->uri, path, st, err)))
+            goto done;
+        wobj_end(&o);
+    }
+    for (size_t k = 0; k < sizeof entity_kinds / sizeof entity_kinds[0]; k++) {
+        const nw_entity_list *l =
+            (const nw_entity_list *)((const char *)s + entity_kinds[k].offset);
+        if (!l->len)
+            continue;
+        wobj_begin(&o, entity_kinds[k].key);
+        if ((rc = write_entities(&vals, l, &entity_kinds[k], s->uri, path, st, err)))
+            goto done;
+        wobj_end(&o);
+    }
+    if (s->associations) {
+        if (!json_is_array(s->associations)) {
+            note_drop(st, path, "associations");
+        } else {
+            if (!(assoc = encode_associations(s, 0, path, st, err))) {
+                rc = err ? err->code : NW_ENOMEM;
+                goto done;
+            }
+            if (json_array_size(assoc)) {
+                wobj_begin(&o, "associations");
+                if ((rc = put_json_value(&vals, assoc, err)))
+                    goto done;
+                wobj_end(&o);
+            }
+        }
+    }
+    if (s->extra) {
+        if (!(extras = encode_top_extras(s, path, st, err))) {
+            rc = err ? err->code : NW_ENOMEM;
+            goto done;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(extras, k, v)
+        {
+            if (o.n == W_MEMBERS) {
+                rc = nw_err_set(err, NW_ELIMIT, "%s: too many properties", s->uri);
+                goto done;
+            }
+            wobj_begin(&o, k); /* borrowed from extras, alive until done */
+            if ((rc = put_json_value(&vals, v, err)))
+                goto done;
+            wobj_end(&o);
+        }
+    }
+    if (nw_buf_failed(&vals)) {
+        rc = oom(err);
+        goto done;
+    }
+    qsort(o.m, o.n, sizeof o.m[0], cmp_member);
+    nw_buf_putc(out, '{');
+    for (size_t i = 0; i < o.n; i++) {
+        if (i)
+            nw_buf_putc(out, ',');
+        nw_buf_putc(out, '"');
+        nw_buf_puts(out, o.m[i].key);
+        nw_buf_puts(out, "\":");
+        nw_buf_append(out, vals.data + o.m[i].off, o.m[i].len);
+    }
+    nw_buf_putc(out, '}');
+    if (nw_buf_failed(out))
+        rc = oom(err);
+done:
+    json_decref(assoc);
+    json_decref(extras);
+    nw_buf_free(&vals);
+    return rc;
+}
+
 char *nw_ninjs_dumps_ex(const nw_story *story, nw_ninjs_stats *stats, nw_err *err)
 {
-    json_t *o = nw_ninjs_encode_ex(story, stats, err);
-    if (!o)
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!story) {
+        nw_err_set(err, NW_EINVAL, "ninjs: no story");
         return NULL;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    if (!s)
-        oom(err);
-    return s;
+    }
+    nw_buf out = NW_BUF_INIT;
+    if (write_story(&out, story, "", stats, err)) {
+        nw_buf_free(&out);
+        return NULL;
+    }
+    return nw_buf_take(&out);
 }
 
 char *nw_ninjs_dumps(const nw_story *story, nw_err *err)

@@ -53,6 +53,16 @@ bool nw_utf8_valid(const char *buf, size_t len, size_t *bad_offset)
     const unsigned char *p = (const unsigned char *)buf;
     size_t i = 0;
     while (i < len) {
+        /* ASCII eight bytes at a time: most news copy is mostly ASCII */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         if (p[i] < 0x80) {
             i++;
             continue;

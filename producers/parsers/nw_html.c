@@ -46,27 +46,94 @@ static char *repair_c1(const char *s);
 
 /* ------------------------------------------------------------ element sets */
 
-static bool name_in(const char *name, const char *const *set)
+/* What an element does, by name (exact, lower case as the HTML parser
+ * makes them). One sorted table, searched once per element, instead of
+ * string lists scanned one by one:
+ *   EL_DROP   dropped with everything inside: script, style, iframe, object,
+ *             embed, noscript, form, template, title, meta, link, base, svg,
+ *             math, button, select, textarea, audio, video, canvas, map,
+ *             frameset, applet;
+ *   EL_BLOCK  starts and ends a paragraph (EL_PRE: and is preformatted);
+ *   EL_BR, EL_CELL (td, th), EL_B ... EL_A the inline elements kept;
+ * `marks` says the tag counts as block markup for has_block_markup (a
+ * fragment without any is split into paragraphs on blank lines). */
+typedef enum {
+    EL_OTHER,
+    EL_DROP,
+    EL_BR,
+    EL_CELL,
+    EL_BLOCK,
+    EL_PRE,
+    EL_B,
+    EL_STRONG,
+    EL_I,
+    EL_EM,
+    EL_A
+} element_class;
+
+typedef struct element_info {
+    const char *name;
+    unsigned char cls;
+    bool marks;
+} element_info;
+
+/* clang-format off */
+static const element_info elements[] = { /* sorted by strcmp */
+    {"a", EL_A, false},          {"address", EL_BLOCK, true},   {"applet", EL_DROP, false},
+    {"article", EL_BLOCK, true}, {"aside", EL_BLOCK, true},     {"audio", EL_DROP, false},
+    {"b", EL_B, false},          {"base", EL_DROP, false},      {"blockquote", EL_BLOCK, true},
+    {"body", EL_BLOCK, false},   {"br", EL_BR, true},           {"button", EL_DROP, false},
+    {"canvas", EL_DROP, false},  {"caption", EL_BLOCK, false},  {"center", EL_BLOCK, true},
+    {"dd", EL_BLOCK, true},      {"details", EL_BLOCK, false},  {"div", EL_BLOCK, true},
+    {"dl", EL_BLOCK, true},      {"dt", EL_BLOCK, true},        {"em", EL_EM, false},
+    {"embed", EL_DROP, false},   {"fieldset", EL_BLOCK, false}, {"figcaption", EL_BLOCK, true},
+    {"figure", EL_BLOCK, true},  {"footer", EL_BLOCK, true},    {"form", EL_DROP, false},
+    {"frameset", EL_DROP, false},{"h1", EL_BLOCK, true},        {"h2", EL_BLOCK, true},
+    {"h3", EL_BLOCK, true},      {"h4", EL_BLOCK, true},        {"h5", EL_BLOCK, true},
+    {"h6", EL_BLOCK, true},      {"header", EL_BLOCK, true},    {"hr", EL_BLOCK, true},
+    {"i", EL_I, false},          {"iframe", EL_DROP, false},    {"legend", EL_BLOCK, false},
+    {"li", EL_BLOCK, true},      {"link", EL_DROP, false},      {"main", EL_BLOCK, true},
+    {"map", EL_DROP, false},     {"math", EL_DROP, false},      {"meta", EL_DROP, false},
+    {"nav", EL_BLOCK, true},     {"noscript", EL_DROP, false},  {"object", EL_DROP, false},
+    {"ol", EL_BLOCK, true},      {"p", EL_BLOCK, true},         {"pre", EL_PRE, true},
+    {"script", EL_DROP, false},  {"section", EL_BLOCK, true},   {"select", EL_DROP, false},
+    {"strong", EL_STRONG, false},{"style", EL_DROP, false},     {"summary", EL_BLOCK, false},
+    {"svg", EL_DROP, false},     {"table", EL_BLOCK, true},     {"tbody", EL_BLOCK, false},
+    {"td", EL_CELL, true},       {"template", EL_DROP, false},  {"textarea", EL_DROP, false},
+    {"tfoot", EL_BLOCK, false},  {"th", EL_CELL, false},        {"thead", EL_BLOCK, false},
+    {"title", EL_DROP, false},   {"tr", EL_BLOCK, true},        {"ul", EL_BLOCK, true},
+    {"video", EL_DROP, false},
+};
+/* clang-format on */
+
+static const element_info *element_lookup(const char *name)
 {
-    for (; *set; set++)
-        if (!strcmp(name, *set))
-            return true;
-    return false;
+    size_t lo = 0, hi = sizeof elements / sizeof elements[0];
+    if (!name[0] || strlen(name) > 10) /* "blockquote", "figcaption" are the longest */
+        return NULL;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, elements[mid].name);
+        if (!c)
+            return &elements[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
 }
 
-/* Dropped with everything inside them. */
-static const char *const dropped[] = {
-    "script",   "style", "iframe", "object", "embed", "noscript", "form",   "template",
-    "title",    "meta",  "link",   "base",   "svg",   "math",     "button", "select",
-    "textarea", "audio", "video",  "canvas", "map",   "frameset", "applet", NULL};
+static element_class class_of(const char *name)
+{
+    const element_info *e = element_lookup(name);
+    return e ? (element_class)e->cls : EL_OTHER;
+}
 
-/* Start and end a paragraph. */
-static const char *const blocks[] = {
-    "p",      "div",    "h1",      "h2",      "h3",       "h4",      "h5",         "h6",
-    "ul",     "ol",     "li",      "dl",      "dt",       "dd",      "blockquote", "pre",
-    "table",  "thead",  "tbody",   "tfoot",   "tr",       "caption", "section",    "article",
-    "header", "footer", "aside",   "nav",     "main",     "figure",  "figcaption", "address",
-    "center", "hr",     "details", "summary", "fieldset", "legend",  "body",       NULL};
+static bool is_block_class(element_class c)
+{
+    return c == EL_BLOCK || c == EL_PRE;
+}
 
 typedef enum { IN_B, IN_STRONG, IN_I, IN_EM, IN_A } inline_type;
 static const char *const inline_names[] = {"b", "strong", "i", "em", "a", NULL};
@@ -134,12 +201,20 @@ static para_kind kind_of(const xmlNode *n)
     return K_P;
 }
 
+/* "<tag>" or "</tag>" (open is "<" or "</"). */
+static void put_tag(nw_buf *b, const char *open, const char *tag)
+{
+    nw_buf_puts(b, open);
+    nw_buf_puts(b, tag);
+    nw_buf_putc(b, '>');
+}
+
 static void close_inlines(walker *w)
 {
     for (size_t i = w->depth; i-- > 0;) {
         open_inline *o = &w->stack[i];
         if (o->emitted) {
-            nw_buf_printf(&w->phtml, "</%s>", inline_names[o->type]);
+            put_tag(&w->phtml, "</", inline_names[o->type]);
             o->emitted = false;
         }
     }
@@ -156,7 +231,7 @@ static void open_inlines(walker *w)
             nw_buf_html_escape(&w->phtml, o->href, strlen(o->href));
             nw_buf_puts(&w->phtml, "\">");
         } else {
-            nw_buf_printf(&w->phtml, "<%s>", inline_names[o->type]);
+            put_tag(&w->phtml, "<", inline_names[o->type]);
         }
         o->emitted = true;
     }
@@ -204,9 +279,9 @@ static void flush(walker *w)
             w->open_list = (int)w->kind;
         }
         const char *tag = kind_tag[w->kind];
-        nw_buf_printf(&w->html, "<%s>", tag);
+        put_tag(&w->html, "<", tag);
         nw_buf_append(&w->html, w->phtml.data, w->phtml.len);
-        nw_buf_printf(&w->html, "</%s>", tag);
+        put_tag(&w->html, "</", tag);
         w->paragraphs++;
     }
     nw_buf_truncate(&w->pplain, 0);
@@ -248,9 +323,12 @@ static void put_text(walker *w, const char *s, size_t n)
 }
 
 /* Length of the whitespace at s (ASCII, or a no-break space), 0 if none. */
+static const unsigned char ws_table[256] = {
+    [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1};
+
 static size_t space_at(const char *s)
 {
-    if (is_ws_byte(*s) || *s == '\v')
+    if (ws_table[(unsigned char)*s])
         return 1;
     if ((unsigned char)s[0] == 0xC2 && (unsigned char)s[1] == 0xA0)
         return 2;
@@ -283,21 +361,42 @@ static void add_text(walker *w, const char *s, const xmlNode *node)
         }
         return;
     }
+    /* Words, whitespace runs squeezed to one space. Only the first word of
+     * a text node can start a paragraph, follow a <br> or a cell, or need
+     * inline tags opened (before_word); after it, a run of words separated
+     * by single spaces is appended in one go. */
     const char *p = s;
-    while (*p) {
-        size_t sp = space_at(p);
-        if (sp) {
-            while ((sp = space_at(p)))
-                p += sp;
-            if (w->pplain.len)
-                w->pending_space = true;
-            continue;
+    size_t sp;
+    while ((sp = space_at(p))) {
+        p += sp;
+        if (w->pplain.len)
+            w->pending_space = true;
+    }
+    if (!*p)
+        return;
+    before_word(w, node);
+    for (;;) {
+        const char *run = p;
+        for (;;) {
+            while (*p && !space_at(p))
+                p++;
+            if (p[0] == ' ' && p[1] && !space_at(p + 1)) {
+                p++;
+                continue;
+            }
+            break;
         }
-        const char *start = p;
-        while (*p && !space_at(p))
-            p++;
-        before_word(w, node);
-        put_text(w, start, (size_t)(p - start));
+        put_text(w, run, (size_t)(p - run));
+        if (!*p)
+            return;
+        while ((sp = space_at(p))) /* p is at whitespace */
+            p += sp;
+        if (!*p) {
+            w->pending_space = true;
+            return;
+        }
+        nw_buf_putc(&w->pplain, ' ');
+        nw_buf_putc(&w->phtml, ' ');
     }
 }
 
@@ -328,11 +427,6 @@ static char *safe_href(const xmlNode *a)
 
 /* ------------------------------------------------------------ the walk */
 
-static bool dropped_element(const xmlNode *n)
-{
-    return n->type == XML_ELEMENT_NODE && name_in(local_name(n), dropped);
-}
-
 /* Enter a node. Returns true when its children should be visited. */
 static bool enter(walker *w, const xmlNode *n)
 {
@@ -346,58 +440,60 @@ static bool enter(walker *w, const xmlNode *n)
     }
     if (n->type != XML_ELEMENT_NODE)
         return false; /* comments, processing instructions, DTD */
-    const char *name = local_name(n);
-    if (name_in(name, dropped))
-        return false;
-    if (!strcmp(name, "br")) {
-        w->pending_br++;
-        return false;
-    }
-    if (!strcmp(name, "td") || !strcmp(name, "th")) {
+    element_class c = class_of(local_name(n));
+    switch (c) {
+    case EL_DROP: return false;
+    case EL_BR: w->pending_br++; return false;
+    case EL_CELL:
         if (w->pplain.len)
             w->pending_cell = true;
         return true;
-    }
-    if (name_in(name, blocks)) {
+    case EL_BLOCK:
+    case EL_PRE:
         flush(w);
-        if (!strcmp(name, "pre"))
+        if (c == EL_PRE)
             w->pre_depth++;
         return true;
-    }
-    for (int t = 0; inline_names[t]; t++) {
-        if (strcmp(name, inline_names[t]))
-            continue;
+    case EL_B:
+    case EL_STRONG:
+    case EL_I:
+    case EL_EM:
+    case EL_A: {
+        inline_type t = (inline_type)(c - EL_B);
         if (w->depth >= INLINE_MAX || (t == IN_A && w->links))
-            break; /* unwrapped */
+            return true; /* unwrapped */
         char *href = NULL;
         if (t == IN_A && !(href = safe_href(n)))
-            break; /* unsafe or missing href: keep the text only */
-        w->stack[w->depth++] = (open_inline){n, (inline_type)t, href, false};
+            return true; /* unsafe or missing href: keep the text only */
+        w->stack[w->depth++] = (open_inline){n, t, href, false};
         if (t == IN_A)
             w->links++;
-        break;
+        return true;
     }
-    return true;
+    default: return true;
+    }
 }
 
 /* Leave an element whose children were visited (or that had none). */
 static void leave(walker *w, const xmlNode *n)
 {
-    if (n->type != XML_ELEMENT_NODE || dropped_element(n))
+    if (n->type != XML_ELEMENT_NODE)
         return;
-    const char *name = local_name(n);
+    element_class c = class_of(local_name(n));
+    if (c == EL_DROP)
+        return;
     if (w->depth && w->stack[w->depth - 1].node == n) {
         open_inline *o = &w->stack[--w->depth];
         if (o->emitted)
-            nw_buf_printf(&w->phtml, "</%s>", inline_names[o->type]);
+            put_tag(&w->phtml, "</", inline_names[o->type]);
         if (o->type == IN_A)
             w->links--;
         free(o->href);
         return;
     }
-    if (name_in(name, blocks)) {
+    if (is_block_class(c)) {
         flush(w);
-        if (!strcmp(name, "pre") && w->pre_depth > 0)
+        if (c == EL_PRE && w->pre_depth > 0)
             w->pre_depth--;
     }
 }
@@ -441,12 +537,12 @@ static void walker_free(walker *w)
 
 /* ------------------------------------------------------------ prepare */
 
-static const char *const block_tag_names[] = {
-    "p",   "br",         "div",     "li",     "ul",      "ol",         "h1",
-    "h2",  "h3",         "h4",      "h5",     "h6",      "table",      "tr",
-    "td",  "blockquote", "pre",     "hr",     "section", "article",    "dl",
-    "dt",  "dd",         "header",  "footer", "figure",  "figcaption", "aside",
-    "nav", "main",       "address", "center", NULL};
+/* True when the tag counts as block markup (see element_info.marks). */
+static bool marks_block(const char *name)
+{
+    const element_info *e = element_lookup(name);
+    return e && e->marks;
+}
 
 /* True when s has a start or end tag of a block element. */
 static bool has_block_markup(const char *s, size_t len)
@@ -468,7 +564,7 @@ static bool has_block_markup(const char *s, size_t len)
         if (!n || (p + n < end && !strchr(" \t\r\n/>", p[n])))
             continue;
         char *colon = strrchr(name, ':');
-        if (name_in(colon ? colon + 1 : name, block_tag_names))
+        if (marks_block(colon ? colon + 1 : name))
             return true;
     }
     return false;
@@ -545,34 +641,65 @@ static void wrap_paragraphs(nw_buf *out, const char *s, size_t len)
     }
 }
 
-/* The fragment as the HTML parser will read it (see the top comment). */
-static int prepare(const char *html, size_t len, nw_buf *out, nw_err *err)
+/* Step 1 of prepare: junk bytes dropped, CDATA turned into text, invalid
+ * UTF-8 repaired. */
+static int prepare_bytes(const char *html, size_t len, nw_buf *clean, nw_err *err)
 {
     /* junk bytes are ASCII, never inside a UTF-8 sequence: drop them first,
      * so a NUL cannot cut the text short in the UTF-8 repair below */
-    nw_buf clean = NW_BUF_INIT;
-    copy_clean(&clean, html, len);
-    if (clean.len && !nw_utf8_valid(clean.data, clean.len, NULL)) {
+    copy_clean(clean, html, len);
+    if (clean->len && !nw_utf8_valid(clean->data, clean->len, NULL)) {
         size_t n;
-        char *repaired = nw_utf8_repair(clean.data, clean.len, &n);
-        nw_buf_free(&clean);
+        char *repaired = nw_utf8_repair(clean->data, clean->len, &n);
+        nw_buf_free(clean);
         if (!repaired)
             return nw_err_set(err, NW_ENOMEM, "out of memory");
-        nw_buf_puts(&clean, repaired);
+        nw_buf_puts(clean, repaired);
         free(repaired);
     }
-    if (!has_block_markup(nw_buf_str(&clean), clean.len) &&
-        memchr(nw_buf_str(&clean), '\n', clean.len)) {
-        wrap_paragraphs(out, nw_buf_str(&clean), clean.len);
-        nw_buf_free(&clean);
+    if (nw_buf_failed(clean)) {
+        nw_buf_free(clean);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* The fragment as the HTML parser will read it (see the top comment):
+ * takes the output of prepare_bytes. */
+static int prepare(nw_buf *clean, nw_buf *out, nw_err *err)
+{
+    if (!has_block_markup(nw_buf_str(clean), clean->len) &&
+        memchr(nw_buf_str(clean), '\n', clean->len)) {
+        wrap_paragraphs(out, nw_buf_str(clean), clean->len);
+        nw_buf_free(clean);
     } else {
-        *out = clean;
+        *out = *clean;
+        *clean = (nw_buf)NW_BUF_INIT;
     }
     if (nw_buf_failed(out)) {
         nw_buf_free(out);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
     return 0;
+}
+
+/* True when the HTML parser would see plain text in s: no tag, no entity,
+ * and nothing it drops or rewrites (a form feed and U+FFFE/U+FFFF are not
+ * XML characters and vanish; a leading BOM is skipped). Such a fragment is
+ * cleaned without parsing it (clean_plain), with the same result. */
+static bool is_plain_text(const char *s, size_t len)
+{
+    if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '<' || c == '&' || c == '\f')
+            return false;
+        if (c == 0xEF && i + 2 < len && (unsigned char)s[i + 1] == 0xBF &&
+            ((unsigned char)s[i + 2] == 0xBE || (unsigned char)s[i + 2] == 0xBF))
+            return false;
+    }
+    return true;
 }
 
 /* ------------------------------------------------------------ C1 repair */
@@ -719,6 +846,53 @@ static int walker_result(walker *w, nw_html_result *out, nw_err *err)
     return 0;
 }
 
+/* nw_html_clean of plain text (is_plain_text): the walk the parsed tree
+ * would get, without the parser. The tree would be one <p> per blank-line
+ * separated paragraph (wrap_paragraphs) when the text has a newline, else
+ * one <p> (the parser's implied paragraph) holding the text; text nodes
+ * get repair_c1 like in enter(). Takes nothing from `clean`. */
+static int clean_plain(const nw_buf *clean, nw_html_result *out, nw_err *err)
+{
+    walker w = {.open_list = -1};
+    const char *s = clean->data, *end = s + clean->len;
+    bool split = memchr(s, '\n', clean->len) != NULL;
+    nw_buf para = NW_BUF_INIT;
+    const char *p = s;
+    while (p < end) {
+        const char *para_end = end, *next = end;
+        if (split) /* the paragraph ends at a blank line, as in wrap_paragraphs */
+            for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q)));) {
+                const char *r = q + 1;
+                while (r < end && (*r == ' ' || *r == '\t' || *r == '\r'))
+                    r++;
+                if (r < end && *r == '\n') {
+                    para_end = q;
+                    next = r + 1;
+                    break;
+                }
+                q = r;
+            }
+        nw_buf_truncate(&para, 0);
+        nw_buf_append(&para, p, (size_t)(para_end - p));
+        if (nw_buf_failed(&para))
+            break;
+        char *fixed = repair_c1(nw_buf_str(&para));
+        add_text(&w, fixed ? fixed : nw_buf_str(&para), NULL);
+        free(fixed);
+        flush(&w);
+        p = next;
+    }
+    flush(&w);
+    close_list(&w);
+    bool oom = nw_buf_failed(&para);
+    nw_buf_free(&para);
+    if (oom) {
+        walker_free(&w);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    return walker_result(&w, out, err);
+}
+
 int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -728,8 +902,16 @@ int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err
         return nw_err_set(err, NW_ELIMIT, "HTML fragment of %zu bytes exceeds the %u byte limit",
                           len, NW_HTML_MAX_BYTES);
 
-    nw_buf src = NW_BUF_INIT;
-    int rc = prepare(html ? html : "", len, &src, err);
+    nw_buf clean = NW_BUF_INIT, src = NW_BUF_INIT;
+    int rc = prepare_bytes(html ? html : "", len, &clean, err);
+    if (rc)
+        return rc;
+    if (clean.len && is_plain_text(clean.data, clean.len)) {
+        rc = clean_plain(&clean, out, err);
+        nw_buf_free(&clean);
+        return rc;
+    }
+    rc = prepare(&clean, &src, err);
     if (rc)
         return rc;
     walker w = {.open_list = -1};
@@ -775,7 +957,7 @@ static bool has_block_element(const xmlNode *parent)
     const xmlNode *n = parent->children;
     while (n) {
         if (n->type == XML_ELEMENT_NODE) {
-            if (name_in(local_name(n), block_tag_names))
+            if (marks_block(local_name(n)))
                 return true;
             if (n->children) {
                 n = n->children;

@@ -458,7 +458,8 @@ static char *absolutize_html(const char *html, const char *base)
     const char *p = html, *run = html;
     while (*p) {
         size_t k = 0;
-        if ((p > html && isspace((unsigned char)p[-1])) &&
+        char c = (char)(*p | 0x20); /* cheap test first: most bytes are neither h nor s */
+        if ((c == 'h' || c == 's') && (p > html && isspace((unsigned char)p[-1])) &&
             (!strncasecmp(p, "href", 4) || !strncasecmp(p, "src", 3)))
             k = tolower((unsigned char)*p) == 'h' ? 4 : 3;
         if (!k) {

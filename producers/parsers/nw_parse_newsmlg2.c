@@ -1360,8 +1360,11 @@ static bool mentions_g2_namespace(const char *buf, size_t len)
 {
     static const char needle[] = "iptc.org/std/nar/";
     size_t k = sizeof needle - 1;
-    for (size_t i = 0; i + k <= len && i < 8192; i++)
-        if (buf[i] == 'i' && !memcmp(buf + i, needle, k))
+    size_t n = len < 8192 + k - 1 ? len : 8192 + k - 1; /* a match may start below 8192 */
+    const char *end = buf + n;
+    for (const char *p = buf; (size_t)(end - p) >= k && (p = memchr(p, 'i', (size_t)(end - p)));
+         p++)
+        if ((size_t)(end - p) >= k && !memcmp(p, needle, k))
             return true;
     return false;
 }

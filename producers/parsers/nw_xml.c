@@ -125,6 +125,7 @@ static char *prepare(const char *text, size_t len, size_t *out_len)
     size_t rest = len - start;
 
     nw_buf b = NW_BUF_INIT;
+    nw_buf_reserve(&b, newlines + rest + 32); /* one allocation, not a doubling series */
     if (rest >= 6 && !memcmp(p, "<?xml", 5) && is_xml_space(p[5])) {
         const char *end = NULL;
         for (size_t i = 5; i + 1 < rest; i++) {
@@ -196,8 +197,9 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     char declared[40];
     bool has_decl = nw_encoding_sniff_xml(buf, len, declared, sizeof declared);
     nw_decoded dec;
-    int rc =
-        nw_encoding_decode(buf ? buf : "", len, override, has_decl ? declared : NULL, &dec, err);
+    /* text already in UTF-8 NFC is not copied here: prepare() makes the one copy */
+    int rc = nw_encoding_decode_view(buf ? buf : "", len, override, has_decl ? declared : NULL,
+                                     &dec, err);
     if (rc < 0)
         return rc;
 
@@ -237,8 +239,14 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     xmlSetStructuredErrorFunc(&st, on_xml_error);
     xmlSetGenericErrorFunc(NULL, on_generic_error);
 
+    /* No encoding argument: the text is UTF-8 with a declaration that names
+     * none, which libxml2 then reads in place (naming "UTF-8" makes it copy
+     * every byte through its UTF-8 to UTF-8 converter). Its sniffing of the
+     * first four bytes can only see "<?xm" (UTF-8) or a newline here, except
+     * for a NUL right after the '<' ("<\0?\0" reads as UTF-16): then say it. */
     int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, text, (int)text_len, NULL, "UTF-8", options);
+    const char *enc = text_len > 1 && text[1] == '\0' ? "UTF-8" : NULL;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, text, (int)text_len, NULL, enc, options);
 
     xmlSetStructuredErrorFunc(old_sctx, old_serror);
     xmlSetGenericErrorFunc(old_gctx, old_generic);
@@ -267,6 +275,12 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
         xmlFreeDoc(doc);
         return nw_err_set(err, NW_ELIMIT, "%s%s%ld: elements nested deeper than %d", where, sep,
                           line, NW_XML_MAX_DEPTH);
+    }
+    /* what naming "UTF-8" would have recorded: the serializer escapes
+     * non-ASCII attribute text as character references without it */
+    if (!doc->encoding && !(doc->encoding = xmlStrdup(BAD_CAST "UTF-8"))) {
+        xmlFreeDoc(doc);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
     out->doc = doc;
     return 0;
