@@ -99,8 +99,12 @@ void nw_buf_printf(nw_buf *b, const char *fmt, ...)
 
 void nw_buf_html_escape(nw_buf *b, const char *s, size_t len)
 {
+    static const unsigned char special[256] = {
+        ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1};
     size_t run = 0; /* start of the pending unescaped run */
     for (size_t i = 0; i < len; i++) {
+        if (!special[(unsigned char)s[i]])
+            continue;
         const char *rep = NULL;
         switch (s[i]) {
         case '&': rep = "&amp;"; break;

@@ -148,12 +148,14 @@ bool nw_text_looks_binary(const char *buf, size_t len)
 {
     if (len && memchr(buf, '\0', len))
         return true;
+    /* control bytes other than TAB, LF, CR and FF count; a table keeps the
+     * loop free of branches */
+    static const unsigned char is_ctl[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1,
+                                              1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const unsigned char *u = (const unsigned char *)buf;
     size_t n = len < 4096 ? len : 4096, ctl = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)buf[i];
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f')
-            ctl++;
-    }
+    for (size_t i = 0; i < n; i++)
+        ctl += is_ctl[u[i]];
     /* more than 1% of the sample */
     return ctl * 100 > n;
 }

@@ -326,6 +326,10 @@ static void put_text(walker *w, const char *s, size_t n)
 static const unsigned char ws_table[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1};
 
+/* Bytes where a word may end: NUL, whitespace_table's bytes and 0xC2. */
+static const unsigned char word_stop[256] = {
+    [0] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1, ['\v'] = 1, [0xC2] = 1};
+
 static size_t space_at(const char *s)
 {
     if (ws_table[(unsigned char)*s])
@@ -378,8 +382,17 @@ static void add_text(walker *w, const char *s, const xmlNode *node)
     for (;;) {
         const char *run = p;
         for (;;) {
-            while (*p && !space_at(p))
-                p++;
+            /* to the next NUL, whitespace byte or 0xC2 (maybe a no-break
+             * space): same stop as `*p && !space_at(p)`, in fewer tests */
+            for (;;) {
+                while (!word_stop[(unsigned char)*p])
+                    p++;
+                if ((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] != 0xA0) {
+                    p++;
+                    continue;
+                }
+                break;
+            }
             if (p[0] == ' ' && p[1] && !space_at(p + 1)) {
                 p++;
                 continue;
