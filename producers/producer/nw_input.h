@@ -12,7 +12,10 @@
  * nw_input.c; the service then reads the config key, validates it on start
  * and on SIGHUP, and runs the inputs next to the others.
  *
- * Single-threaded: every callback runs on the service's loop thread.
+ * Every callback runs on the service's loop thread. An input may run helper
+ * threads of its own behind these callbacks (the spool does, for its file
+ * I/O); the env, the publisher and the metrics it is lent are used from the
+ * loop thread only.
  */
 #ifndef NW_INPUT_H
 #define NW_INPUT_H

@@ -22,13 +22,27 @@
 #include "nw_text.h"
 #include "nw_time.h"
 
+/* A topic handle kept for the publisher's life (see topic_handle). */
+typedef struct pub_topic {
+    char *name;
+    rd_kafka_topic_t *rkt;
+    struct pub_topic *next;
+} pub_topic;
+
+#define PUB_TOPIC_BUCKETS 64
+
 struct nw_publisher {
     rd_kafka_t *rk;
+    pub_topic *topics[PUB_TOPIC_BUCKETS];
     char *topic_prefix;
     char *uncategorized;
     size_t stories, messages, acked, dr_failed, refused;
     char first_error[256];
     unsigned long trace_seq; /* fallback entropy for trace ids */
+    /* trace ids come from this pool of kernel randomness, refilled 32 ids at
+     * a time: one getrandom(2) per story was a syscall per message */
+    unsigned char rnd[512];
+    size_t rnd_left;
     nw_publish_delivery_fn on_delivery;
     void *on_delivery_ctx;
 };
@@ -165,6 +179,13 @@ void nw_publisher_free(nw_publisher *pub)
 {
     if (!pub)
         return;
+    for (size_t i = 0; i < PUB_TOPIC_BUCKETS; i++)
+        for (pub_topic *t = pub->topics[i], *next; t; t = next) {
+            next = t->next;
+            rd_kafka_topic_destroy(t->rkt);
+            free(t->name);
+            free(t);
+        }
     if (pub->rk)
         rd_kafka_destroy(pub->rk);
     free(pub->topic_prefix);
@@ -178,10 +199,15 @@ void nw_publisher_free(nw_publisher *pub)
 
 static void make_trace_id(nw_publisher *pub, const char *uri, char out[33])
 {
-    unsigned char raw[16];
-    if (getrandom(raw, sizeof raw, GRND_NONBLOCK) == (ssize_t)sizeof raw) {
+    if (pub->rnd_left < 16) {
+        ssize_t got = getrandom(pub->rnd, sizeof pub->rnd, GRND_NONBLOCK);
+        pub->rnd_left = got > 0 ? (size_t)got / 16 * 16 : 0;
+    }
+    if (pub->rnd_left >= 16) {
         static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < sizeof raw; i++) {
+        pub->rnd_left -= 16;
+        const unsigned char *raw = pub->rnd + pub->rnd_left;
+        for (size_t i = 0; i < 16; i++) {
             out[2 * i] = hex[raw[i] >> 4];
             out[2 * i + 1] = hex[raw[i] & 15];
         }
@@ -378,15 +404,52 @@ static rd_kafka_headers_t *make_headers(const nw_outmsg *msg)
     return h;
 }
 
+/* The handle of `topic`, created on first use and kept: producing by handle
+ * skips librdkafka's lookup by name per message, and creating the handle
+ * with rd_kafka_topic_new() asks for the topic's metadata at once, where a
+ * topic first named in rd_kafka_producev() waited for librdkafka's periodic
+ * topic scan (up to a second) before its first message could go out. One
+ * handle per topic ever sent to, as librdkafka keeps a topic object for each
+ * anyway; freed with the publisher. NULL when out of memory (the caller then
+ * produces by name). */
+static rd_kafka_topic_t *topic_handle(nw_publisher *pub, const char *topic)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = topic; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    pub_topic **slot = &pub->topics[h % PUB_TOPIC_BUCKETS];
+    for (pub_topic *t = *slot; t; t = t->next)
+        if (!strcmp(t->name, topic))
+            return t->rkt;
+    pub_topic *t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strdup(topic)) || !(t->rkt = rd_kafka_topic_new(pub->rk, topic, NULL))) {
+        if (t)
+            free(t->name);
+        free(t);
+        return NULL;
+    }
+    t->next = *slot;
+    *slot = t;
+    return t->rkt;
+}
+
 static int send_one(nw_publisher *pub, const nw_outmsg *msg, const char *topic,
                     nw_publish_ticket *ticket, nw_err *err)
 {
+    rd_kafka_topic_t *rkt = topic_handle(pub, topic);
     for (;;) {
         rd_kafka_headers_t *h = make_headers(msg);
-        rd_kafka_resp_err_t rerr = rd_kafka_producev(
-            pub->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
-            RD_KAFKA_V_VALUE(msg->json, msg->json_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t rerr =
+            rkt ? rd_kafka_producev(pub->rk, RD_KAFKA_V_RKT(rkt),
+                                    RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
+                                    RD_KAFKA_V_VALUE(msg->json, msg->json_len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                    RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END)
+                : rd_kafka_producev(pub->rk, RD_KAFKA_V_TOPIC(topic),
+                                    RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
+                                    RD_KAFKA_V_VALUE(msg->json, msg->json_len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                    RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
         if (!rerr) {
             /* the message owns the headers now */
             pub->messages++;

@@ -514,11 +514,13 @@ static int wait_timeout(const svc *s, int64_t now, bool draining)
     return (int)t;
 }
 
-/* Serve delivery reports; the wake-up pipe is emptied first. */
-static void serve_kafka(svc *s)
+/* Serve delivery reports; the wake-up pipe is emptied first when poll(2)
+ * said it holds something (reading it only then saves a system call per
+ * loop turn). */
+static void serve_kafka(svc *s, bool woken)
 {
     char buf[256];
-    while (read(s->kq_fd[0], buf, sizeof buf) > 0)
+    while (woken && read(s->kq_fd[0], buf, sizeof buf) == (ssize_t)sizeof buf)
         ;
     nw_publisher_poll(s->pub);
 }
@@ -577,13 +579,16 @@ static void loop(svc *s)
                                            .events = POLLIN};
         }
         int timeout = wait_timeout(s, now, draining);
-        if (k && poll(pfd, k, timeout) < 0 && errno != EINTR)
+        int np = k ? poll(pfd, k, timeout) : 0;
+        if (np < 0 && errno != EINTR)
             nw_log_error("producer", "poll: %s", strerror(errno));
         else if (!k)
             usleep(10000);
+        bool polled = k >= 2 && np >= 0; /* revents are valid */
 
-        serve_kafka(s);
-        handle_signals(s, &draining, &deadline);
+        serve_kafka(s, !polled || pfd[1].revents);
+        if (!polled || pfd[0].revents)
+            handle_signals(s, &draining, &deadline);
         run_inputs(s, mono_ms());
         update_state(s, draining);
 

@@ -2,10 +2,27 @@
  * nw_spool — spool directory input (see nw_spool.h for the contract).
  *
  * Every name the spool knows is one entry in a hash set, in exactly one of
- * three lists: candidates (seen, maybe still being written), ready (complete,
- * waiting for intake) and in flight (its messages queued, waiting for their
- * delivery reports). An entry leaves the set only when its file has left
- * incoming/ (or vanished), so a scan never takes a file twice.
+ * six lists: candidates (seen, maybe still being written), ready (complete,
+ * waiting for intake), loading (with the loader thread), parsed (stories
+ * waiting for room under back-pressure), in flight (its messages queued,
+ * waiting for their delivery reports) and settling (with the mover thread).
+ * An entry leaves the set only when its file has left incoming/ (or
+ * vanished), so a scan never takes a file twice.
+ *
+ * Threads. The service loop thread owns the entries, the lists, Kafka and
+ * every decision. Two helper threads per spool do the file system work, which
+ * costs as much as parsing and publishing together, so that it overlaps with
+ * them:
+ *   loader: opens, reads and parses a ready file into stories;
+ *   mover:  renames a finished file to done/ (or writes its .error and
+ *           renames it to failed/), and fsyncs the directories now and then.
+ * The loop hands an entry over with its state set to LOADING or SETTLING and
+ * does not touch the entry's `job` part again until the helper hands it back
+ * through the result queue (an eventfd wakes the loop; it is polled together
+ * with the inotify descriptor through one epoll descriptor). A helper touches
+ * only `job` and the entry's name, which never changes. Whether a file moves,
+ * and where, is decided by the loop alone, when every message made from the
+ * file has its delivery report; the mover only carries it out.
  */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "nw_spool.h"
@@ -14,9 +31,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,24 +48,81 @@
 #include "nw_time.h"
 
 #define SP_BUCKETS     4096
-#define SP_TAKE_BUDGET 256 /* files taken per run() before the loop polls again */
 #define SP_MAX_SUFFIX  100000
-/* Directory fsyncs are grouped: at most one round per interval while files
- * keep finishing. A rename not yet on disk at a power loss only means the
- * file is sent again (at-least-once), never lost. */
-#define SP_SYNC_INTERVAL_MS 100
+#define SP_LOAD_AHEAD  256       /* files with the loader (read, parsed, not yet sent) */
+#define SP_KEEP_BUFFER (1 << 20) /* the loader's read buffer is kept up to this size */
+#define SP_POST_BATCH  16        /* a helper hands back its results this many at a time */
+/* Directory fsyncs, by the mover, at most once per interval and once more
+ * when the spool stops. They are not needed for correctness: a file is moved
+ * only after all its messages were acknowledged, so a rename that a power
+ * loss undoes (the file is back in incoming/) only means the file is sent
+ * again, which the at-least-once contract allows (stable keys, idempotent
+ * consumers). A journalling file system never loses the file itself in a
+ * rename: it is in one directory or the other. The fsyncs only bound how
+ * many files a power loss sends twice. */
+#define SP_SYNC_INTERVAL_MS 1000
 
-typedef enum sp_state { SP_CANDIDATE, SP_READY, SP_INFLIGHT } sp_state;
+/* The lists, in the order a file goes through them. LOADING and SETTLING
+ * entries are with a helper thread; PARSED ones hold their stories until
+ * back-pressure lets them be sent. */
+typedef enum sp_state {
+    SP_CANDIDATE,
+    SP_READY,
+    SP_LOADING,
+    SP_PARSED,
+    SP_INFLIGHT,
+    SP_SETTLING
+} sp_state;
+#define SP_NSTATES 6
 
-typedef struct sp_entry {
-    char *name;
-    sp_state state;
-    int64_t mtime_ns; /* at the last check (candidates) */
-    off_t size;
+/* What the loader found (sp_job.result of a LOAD). */
+typedef enum sp_load_result {
+    SP_LOADED,
+    SP_VANISHED,
+    SP_NOT_REGULAR,
+    SP_UNPARSEABLE
+} sp_load_result;
+
+/* Parse settings, shared by reference with the loader (replaced on reload). */
+typedef struct sp_popts {
+    atomic_int refs;
+    char *format; /* NULL = detect */
+    char *timezone, *category;
+} sp_popts;
+
+struct sp_entry;
+
+/* The part of an entry a helper thread owns while the entry is LOADING or
+ * SETTLING (see the top comment). */
+typedef struct sp_job {
+    struct sp_entry *qnext; /* in a helper's queue or the result queue */
+    sp_popts *popts;        /* LOAD: the settings to parse with (a reference) */
+    int result;             /* LOAD: sp_load_result; PLACE: 0 or an NW_E* code */
+    bool failed;            /* PLACE input: to failed/ (with reason) rather than done/ */
+    nw_story_list list;     /* LOAD: the stories (owned) */
+    char *reason;           /* why the file fails (owned): LOAD result, PLACE input */
+    char *note;             /* PLACE: the name in failed/, or why the move failed (owned) */
+} sp_job;
+
+/* What a taken entry needs (allocated when the entry is first handed to the
+ * loader): kept out of sp_entry so that the thousands of entries a scan may
+ * find cost a few dozen bytes each. */
+typedef struct sp_work {
     nw_publish_ticket ticket;
     size_t stories;
+    sp_job job;
+} sp_work;
+
+typedef struct sp_entry {
+    sp_state state;
+    bool renoted;     /* inotify named it again while SETTLING */
+    bool move_failed; /* the last move failed: retried at the next scan */
+    int64_t mtime_ns; /* at the last check (candidates) */
+    off_t size;
+    sp_work *w; /* NULL until taken; never NULL from LOADING on */
     struct sp_entry *hnext;
     struct sp_entry *prev, *next;
+    char name[]; /* never changes (helpers read it) */
 } sp_entry;
 
 typedef struct sp_list {
@@ -52,21 +130,44 @@ typedef struct sp_list {
     size_t len;
 } sp_list;
 
-typedef struct nw_spool {
+typedef struct nw_spool nw_spool;
+
+/* A helper thread and its queue of entries. */
+typedef struct sp_worker {
+    nw_spool *sp;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sp_entry *head, *tail; /* waiting, linked through job.qnext */
+    bool stop;
+    /* loader: read buffer reused from file to file */
+    char *rbuf;
+    size_t rcap;
+    /* mover: directories renamed in or out of since the last fsync */
+    bool dirty_incoming, dirty_done, dirty_failed;
+    int64_t last_sync_ms;
+} sp_worker;
+
+struct nw_spool {
     nw_input base;
     char *path, *category, *timezone;
     int64_t settle_ms, scan_ms;
     int incoming_fd, done_fd, failed_fd;
-    int ino_fd, wd;
+    int ino_fd, wd, res_fd, ep_fd;
     bool started, watching;
     sp_entry *buckets[SP_BUCKETS];
-    sp_list candidates, ready, inflight;
+    sp_list lists[SP_NSTATES];
     int64_t next_scan_ms;
     uint64_t seen_reports;
     bool need_settle;
-    bool dirty_incoming, dirty_done, dirty_failed;
-    int64_t last_sync_ms;
-} nw_spool;
+    sp_popts *popts;
+    sp_worker loader, mover;
+    bool workers_init;
+    /* helpers' finished entries, linked through job.qnext */
+    pthread_mutex_t res_mu;
+    sp_entry *res_head, *res_tail;
+};
 
 static const nw_input_ops spool_ops;
 
@@ -88,11 +189,6 @@ static sp_entry *entry_find(nw_spool *sp, const char *name)
         if (!strcmp(e->name, name))
             return e;
     return NULL;
-}
-
-static sp_list *list_of(nw_spool *sp, sp_state st)
-{
-    return st == SP_CANDIDATE ? &sp->candidates : st == SP_READY ? &sp->ready : &sp->inflight;
 }
 
 static void list_push(sp_list *l, sp_entry *e)
@@ -123,37 +219,62 @@ static void list_unlink(sp_list *l, sp_entry *e)
 
 static void entry_move(nw_spool *sp, sp_entry *e, sp_state to)
 {
-    list_unlink(list_of(sp, e->state), e);
+    list_unlink(&sp->lists[e->state], e);
     e->state = to;
-    list_push(list_of(sp, to), e);
+    list_push(&sp->lists[to], e);
 }
 
 static sp_entry *entry_add(nw_spool *sp, const char *name, sp_state st)
 {
-    sp_entry *e = calloc(1, sizeof *e);
-    if (!e || !(e->name = strdup(name))) {
-        free(e);
+    size_t len = strlen(name);
+    sp_entry *e = malloc(sizeof *e + len + 1);
+    if (!e) {
         nw_log_error("spool", "out of memory input=%s file=%s", sp->base.name, name);
         return NULL;
     }
+    memset(e, 0, sizeof *e);
+    memcpy(e->name, name, len + 1);
     e->state = st;
     e->size = -1;
     e->mtime_ns = -1;
     uint32_t h = name_hash(name);
     e->hnext = sp->buckets[h];
     sp->buckets[h] = e;
-    list_push(list_of(sp, st), e);
+    list_push(&sp->lists[st], e);
     return e;
 }
 
+static void popts_unref(sp_popts *p)
+{
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+        free(p->format);
+        free(p->timezone);
+        free(p->category);
+        free(p);
+    }
+}
+
+static void job_clear(sp_job *j)
+{
+    nw_story_list_free(&j->list);
+    popts_unref(j->popts);
+    free(j->reason);
+    free(j->note);
+    memset(j, 0, sizeof *j);
+}
+
+/* Forget an entry (never one a helper holds). */
 static void entry_remove(nw_spool *sp, sp_entry *e)
 {
-    list_unlink(list_of(sp, e->state), e);
+    list_unlink(&sp->lists[e->state], e);
     sp_entry **pp = &sp->buckets[name_hash(e->name)];
     while (*pp != e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
-    free(e->name);
+    if (e->w) {
+        job_clear(&e->w->job);
+        free(e->w);
+    }
     free(e);
 }
 
@@ -164,9 +285,13 @@ static void note_name(nw_spool *sp, const char *name, bool complete)
         return;
     sp_entry *e = entry_find(sp, name);
     if (!e) {
-        e = entry_add(sp, name, complete ? SP_READY : SP_CANDIDATE);
+        /* with no settle time a file counts as complete when first seen */
+        entry_add(sp, name, complete || sp->settle_ms == 0 ? SP_READY : SP_CANDIDATE);
     } else if (e->state == SP_CANDIDATE && complete) {
         entry_move(sp, e, SP_READY);
+    } else if (e->state == SP_SETTLING) {
+        /* a new file of that name may have arrived after the move */
+        e->renoted = true;
     }
 }
 
@@ -179,6 +304,13 @@ static int64_t realtime_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int open_subdir(const char *root, const char *sub, nw_err *err)
@@ -194,19 +326,21 @@ static int open_subdir(const char *root, const char *sub, nw_err *err)
     return fd;
 }
 
-static void sync_dirs(nw_spool *sp)
+/* fsync the directories the mover renamed in or out of (see
+ * SP_SYNC_INTERVAL_MS for why this is not on the critical path). Runs on the
+ * mover, so it names the spool by its path (the name may change on reload). */
+static void sync_dirs(nw_spool *sp, sp_worker *w)
 {
     /* destinations first: a file is never only in the old place's journal */
-    if (sp->dirty_done && fsync(sp->done_fd) < 0)
-        nw_log_error("spool", "fsync failed input=%s dir=%s/done error=\"%s\"", sp->base.name,
-                     sp->path, strerror(errno));
-    if (sp->dirty_failed && fsync(sp->failed_fd) < 0)
-        nw_log_error("spool", "fsync failed input=%s dir=%s/failed error=\"%s\"", sp->base.name,
-                     sp->path, strerror(errno));
-    if (sp->dirty_incoming && fsync(sp->incoming_fd) < 0)
-        nw_log_error("spool", "fsync failed input=%s dir=%s/incoming error=\"%s\"", sp->base.name,
-                     sp->path, strerror(errno));
-    sp->dirty_done = sp->dirty_failed = sp->dirty_incoming = false;
+    if (w->dirty_done && fsync(sp->done_fd) < 0)
+        nw_log_error("spool", "fsync failed dir=%s/done error=\"%s\"", sp->path, strerror(errno));
+    if (w->dirty_failed && fsync(sp->failed_fd) < 0)
+        nw_log_error("spool", "fsync failed dir=%s/failed error=\"%s\"", sp->path, strerror(errno));
+    if (w->dirty_incoming && fsync(sp->incoming_fd) < 0)
+        nw_log_error("spool", "fsync failed dir=%s/incoming error=\"%s\"", sp->path,
+                     strerror(errno));
+    w->dirty_done = w->dirty_failed = w->dirty_incoming = false;
+    w->last_sync_ms = mono_ms();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -277,12 +411,28 @@ static int rename_noreplace(int from_fd, const char *from, int to_fd, const char
 int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_text, char *dest,
                    size_t destlen, nw_err *err)
 {
-    struct stat st;
-    if (fstatat(from_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return nw_err_set(err, errno == ENOENT ? NW_ENOTFOUND : NW_EIO, "%s: %s", name,
-                          strerror(errno));
+    unsigned first = 0;
+    if (!error_text) {
+        /* The common case, one system call: the name is free in to_fd, and
+         * RENAME_NOREPLACE says so atomically (EEXIST otherwise). */
+        if (rename_noreplace(from_fd, name, to_fd, name) == 0) {
+            if (dest)
+                snprintf(dest, destlen, "%s", name);
+            return 0;
+        }
+        if (errno != EEXIST)
+            return nw_err_set(err, errno == ENOENT ? NW_ENOTFOUND : NW_EIO, "%s -> %s: %s", name,
+                              name, strerror(errno));
+        first = 1;
+    } else {
+        /* no .error is written for a file that is gone */
+        struct stat st;
+        if (fstatat(from_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            return nw_err_set(err, errno == ENOENT ? NW_ENOTFOUND : NW_EIO, "%s: %s", name,
+                              strerror(errno));
+    }
     char cand[NAME_MAX + 1];
-    for (unsigned n = 0; n < SP_MAX_SUFFIX; n++) {
+    for (unsigned n = first; n < SP_MAX_SUFFIX; n++) {
         int len = n == 0 ? snprintf(cand, sizeof cand, "%s", name)
                          : snprintf(cand, sizeof cand, "%s.%u", name, n);
         if (len < 0 || (size_t)len >= sizeof cand - 8) /* room for ".error" */
@@ -312,111 +462,505 @@ int nw_spool_place(int from_fd, const char *name, int to_fd, const char *error_t
     return nw_err_set(err, NW_ELIMIT, "%s: more than %d files of that name", name, SP_MAX_SUFFIX);
 }
 
-/* Settle one entry: move its file and forget it. Keeps the entry (to retry
- * at the next scan) when the move fails for another reason than a vanished
- * file. */
-static void settle(nw_spool *sp, sp_entry *e, const char *error_text)
+/* ------------------------------------------------------------------------ */
+/* Helper threads                                                           */
+/* ------------------------------------------------------------------------ */
+
+static sp_popts *popts_new(const char *format, const char *timezone, const char *category)
 {
-    char dest[NAME_MAX + 1];
-    nw_err err = {0};
-    int to_fd = error_text ? sp->failed_fd : sp->done_fd;
-    int rc = nw_spool_place(sp->incoming_fd, e->name, to_fd, error_text, dest, sizeof dest, &err);
-    if (rc == NW_ENOTFOUND) {
-        nw_log_warn("spool", "file vanished from incoming before it was moved input=%s file=%s",
-                    sp->base.name, e->name);
-    } else if (rc < 0) {
-        nw_log_error("spool", "cannot move file input=%s file=%s error=\"%s\"", sp->base.name,
-                     e->name, err.msg);
+    sp_popts *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    atomic_init(&p->refs, 1);
+    if ((format && strcmp(format, "auto") && !(p->format = strdup(format))) ||
+        (timezone && !(p->timezone = strdup(timezone))) ||
+        (category && !(p->category = strdup(category)))) {
+        popts_unref(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Hand e (already LOADING or SETTLING) to a helper. */
+static void worker_push(sp_worker *w, sp_entry *e)
+{
+    e->w->job.qnext = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->w->job.qnext = e;
+    else
+        w->head = e;
+    w->tail = e;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* A helper's finished entries, handed back together: one wake-up of the
+ * loop per chain rather than per file. */
+typedef struct sp_chain {
+    sp_entry *head, *tail;
+    size_t len;
+} sp_chain;
+
+static void chain_add(sp_chain *c, sp_entry *e)
+{
+    e->w->job.qnext = NULL;
+    if (c->tail)
+        c->tail->w->job.qnext = e;
+    else
+        c->head = e;
+    c->tail = e;
+    c->len++;
+}
+
+/* Hand a chain back to the loop. The eventfd is written only when the result
+ * queue was empty: the loop reads the eventfd before it takes the queue, so
+ * one wake-up covers everything queued until then. */
+static void post_results(nw_spool *sp, sp_chain *c)
+{
+    if (!c->head)
         return;
-    } else {
-        sp->dirty_incoming = true;
-        if (error_text) {
-            sp->dirty_failed = true;
-            nw_log_error("spool", "file failed input=%s file=%s moved_to=failed/%s reason=\"%s\"",
-                         sp->base.name, e->name, dest, error_text);
-        } else {
-            sp->dirty_done = true;
-            nw_log_info("spool", "file done input=%s file=%s stories=%zu messages=%zu",
-                        sp->base.name, e->name, e->stories, e->ticket.sent);
+    pthread_mutex_lock(&sp->res_mu);
+    bool was_empty = !sp->res_head;
+    if (sp->res_tail)
+        sp->res_tail->w->job.qnext = c->head;
+    else
+        sp->res_head = c->head;
+    sp->res_tail = c->tail;
+    pthread_mutex_unlock(&sp->res_mu);
+    *c = (sp_chain){0};
+    if (was_empty) {
+        uint64_t one = 1;
+        if (write(sp->res_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+            nw_log_error("spool", "eventfd write failed path=%s error=\"%s\"", sp->path,
+                         strerror(errno));
+    }
+}
+
+/* Wait for work; NULL when told to stop. Takes the whole queue at once. With
+ * `wake_ms` >= 0 the wait ends after that long with NULL and *timed_out. */
+static sp_entry *worker_wait(sp_worker *w, int64_t wake_ms, bool *timed_out)
+{
+    *timed_out = false;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop && !w->head) {
+        if (wake_ms < 0) {
+            pthread_cond_wait(&w->cv, &w->mu);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += wake_ms / 1000;
+        ts.tv_nsec += (long)(wake_ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0 && !w->head) {
+            *timed_out = true;
+            break;
         }
     }
-    if (error_text) {
-        nw_counter_inc(sp->base.m.items_failed);
-        nw_counter_add(sp->base.m.failed, e->stories ? e->stories : 1);
-    } else {
-        nw_counter_inc(sp->base.m.items_done);
-        nw_counter_add(sp->base.m.published, e->stories);
+    sp_entry *batch = w->stop ? NULL : w->head;
+    if (batch)
+        w->head = w->tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    return batch;
+}
+
+/* Read `name` from incoming/ whole into the loader's buffer (NUL-terminated,
+ * *len bytes). Opened relative to incoming/ (no path walk) without blocking
+ * (a FIFO dropped in the spool must not hang the loader); type and size come
+ * from the open descriptor, and a short read ends it (for a regular file that
+ * is the end of the file): a file costs open, fstat, one read and close. */
+static sp_load_result read_file(nw_spool *sp, sp_worker *w, const char *name, size_t *len,
+                                nw_err *err)
+{
+    int fd = openat(sp->incoming_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return SP_VANISHED;
+        nw_err_set(err, NW_EIO, "cannot open: %s", strerror(errno));
+        return SP_UNPARSEABLE;
     }
-    entry_remove(sp, e);
+    sp_load_result res = SP_LOADED;
+    struct stat st;
+    size_t got = 0;
+    if (fstat(fd, &st) < 0) {
+        nw_err_set(err, NW_EIO, "cannot stat: %s", strerror(errno));
+        res = SP_UNPARSEABLE;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        res = SP_NOT_REGULAR;
+        goto out;
+    }
+    if ((uint64_t)st.st_size > (uint64_t)NW_PARSE_MAX_INPUT) {
+        /* refused from the size alone, before reading a byte */
+        nw_err_set(err, NW_ELIMIT, "file is %lld bytes, over the limit of %zu bytes",
+                   (long long)st.st_size, (size_t)NW_PARSE_MAX_INPUT);
+        res = SP_UNPARSEABLE;
+        goto out;
+    }
+    for (size_t want = (size_t)st.st_size + 1;;) {
+        if (want > NW_PARSE_MAX_INPUT + 1)
+            want = NW_PARSE_MAX_INPUT + 1;
+        if (want + 1 > w->rcap) {
+            size_t cap = w->rcap ? w->rcap : 4096;
+            while (cap < want + 1)
+                cap *= 2;
+            char *g = realloc(w->rbuf, cap);
+            if (!g) {
+                nw_err_set(err, NW_ENOMEM, "out of memory");
+                res = SP_UNPARSEABLE;
+                goto out;
+            }
+            w->rbuf = g;
+            w->rcap = cap;
+        }
+        ssize_t r = read(fd, w->rbuf + got, want - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            nw_err_set(err, NW_EIO, "read failed: %s", strerror(errno));
+            res = SP_UNPARSEABLE;
+            goto out;
+        }
+        got += (size_t)r;
+        if (got < want)
+            break; /* short read: end of file */
+        if (got > NW_PARSE_MAX_INPUT) {
+            nw_err_set(err, NW_ELIMIT, "input is over the limit of %zu bytes",
+                       (size_t)NW_PARSE_MAX_INPUT);
+            res = SP_UNPARSEABLE;
+            goto out;
+        }
+        want = got * 2; /* it grew since fstat: read on */
+    }
+    w->rbuf[got] = '\0';
+    *len = got;
+out:
+    close(fd);
+    return res;
+}
+
+/* Loader: read and parse one entry's file into e->w->job. */
+static void load_one(nw_spool *sp, sp_worker *w, sp_entry *e)
+{
+    sp_job *j = &e->w->job;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/incoming/%s", sp->path, e->name);
+    nw_err err = {0};
+    size_t len = 0;
+    j->result = read_file(sp, w, e->name, &len, &err);
+    if (j->result == SP_LOADED) {
+        nw_parse_opts opts = {0};
+        opts.timezone = j->popts->timezone;
+        opts.default_category = j->popts->category;
+        opts.origin = path;
+        if (nw_parse_buffer(j->popts->format, w->rbuf, len, &opts, &j->list, &err) < 0) {
+            nw_story_list_free(&j->list);
+            j->result = SP_UNPARSEABLE;
+        }
+    } else if (j->result == SP_UNPARSEABLE) {
+        nw_err_prefix(&err, "%s: ", path);
+    }
+    if (j->result == SP_UNPARSEABLE) {
+        size_t n = strlen(err.msg) + 16;
+        if ((j->reason = malloc(n)))
+            snprintf(j->reason, n, "parse error: %s", err.msg);
+    }
+    /* a big file's buffer is not kept for the small ones that follow */
+    if (w->rcap > SP_KEEP_BUFFER) {
+        free(w->rbuf);
+        w->rbuf = NULL;
+        w->rcap = 0;
+    }
+}
+
+static void *loader_main(void *arg)
+{
+    sp_worker *w = arg;
+    bool timed_out;
+    sp_entry *batch;
+    while ((batch = worker_wait(w, -1, &timed_out))) {
+        sp_chain done = {0};
+        for (sp_entry *e = batch, *next; e; e = next) {
+            next = e->w->job.qnext;
+            load_one(w->sp, w, e);
+            chain_add(&done, e);
+            /* the first file of a batch goes at once, so the loop has work
+             * while the loader parses the next ones */
+            if (done.len >= SP_POST_BATCH || e == batch)
+                post_results(w->sp, &done);
+        }
+        post_results(w->sp, &done);
+    }
+    return NULL;
+}
+
+/* Mover: carry out the loop's decision for one entry. */
+static void place_one(nw_spool *sp, sp_worker *w, sp_entry *e)
+{
+    sp_job *j = &e->w->job;
+    char dest[NAME_MAX + 1];
+    nw_err err = {0};
+    /* with no memory for the reason, the file still goes to failed/ */
+    const char *reason = !j->failed ? NULL : j->reason ? j->reason : "failed (out of memory)";
+    int to_fd = reason ? sp->failed_fd : sp->done_fd;
+    j->result = nw_spool_place(sp->incoming_fd, e->name, to_fd, reason, dest, sizeof dest, &err);
+    if (j->result == 0) {
+        w->dirty_incoming = true;
+        if (reason)
+            w->dirty_failed = true;
+        else
+            w->dirty_done = true;
+    }
+    j->note = strdup(j->result == 0 ? dest : err.msg);
+}
+
+static void *mover_main(void *arg)
+{
+    sp_worker *w = arg;
+    nw_spool *sp = w->sp;
+    for (;;) {
+        bool dirty = w->dirty_done || w->dirty_failed || w->dirty_incoming;
+        int64_t wake = -1;
+        if (dirty) {
+            wake = w->last_sync_ms + SP_SYNC_INTERVAL_MS - mono_ms();
+            if (wake < 0)
+                wake = 0;
+        }
+        bool timed_out;
+        sp_entry *batch = worker_wait(w, wake, &timed_out);
+        if (!batch && !timed_out)
+            break; /* stop: spool_free syncs what is left */
+        sp_chain done = {0};
+        for (sp_entry *e = batch, *next; e; e = next) {
+            next = e->w->job.qnext;
+            place_one(sp, w, e);
+            chain_add(&done, e);
+            if (done.len >= SP_POST_BATCH)
+                post_results(sp, &done);
+        }
+        post_results(sp, &done);
+        if ((w->dirty_done || w->dirty_failed || w->dirty_incoming) &&
+            mono_ms() - w->last_sync_ms >= SP_SYNC_INTERVAL_MS)
+            sync_dirs(sp, w);
+    }
+    return NULL;
+}
+
+static int worker_start(nw_spool *sp, sp_worker *w, void *(*fn)(void *), nw_err *err)
+{
+    w->sp = sp;
+    w->last_sync_ms = mono_ms();
+    /* helpers must not take the service's signals (they are read from a
+     * signalfd); the loop thread has them blocked already, and a new thread
+     * inherits that mask */
+    int rc = pthread_create(&w->thread, NULL, fn, w);
+    if (rc != 0)
+        return nw_err_set(err, NW_EIO, "spool %s: cannot start a thread: %s", sp->base.name,
+                          strerror(rc));
+    w->started = true;
+    return 0;
+}
+
+static void worker_stop(sp_worker *w)
+{
+    if (!w->started)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->started = false;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Intake                                                                   */
+/* The loop side                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* Parse e's file and queue all its messages, or settle it failed. */
-static void take(nw_spool *sp, nw_input_env *env, sp_entry *e)
+/* Hand e to the mover: done/, or failed/ with `reason` (taken over; NULL
+ * after an allocation failure still fails the file). */
+static void settle(nw_spool *sp, sp_entry *e, bool failed, char *reason)
+{
+    sp_job *j = &e->w->job;
+    nw_story_list_free(&j->list);
+    free(j->note);
+    j->note = NULL;
+    if (reason != j->reason) {
+        free(j->reason);
+        j->reason = reason;
+    }
+    j->failed = failed;
+    j->result = 0;
+    e->move_failed = false;
+    entry_move(sp, e, SP_SETTLING);
+    worker_push(&sp->mover, e);
+}
+
+static char *dup_reason(const char *text)
+{
+    char *r = strdup(text);
+    if (!r)
+        nw_log_error("spool", "out of memory keeping a failure reason");
+    return r;
+}
+
+/* The mover is done with e. */
+static void settled(nw_spool *sp, sp_entry *e)
+{
+    sp_job *j = &e->w->job;
+    const char *note = j->note ? j->note : "?";
+    if (j->result == NW_ENOTFOUND) {
+        nw_log_warn("spool", "file vanished from incoming before it was moved input=%s file=%s",
+                    sp->base.name, e->name);
+    } else if (j->result < 0) {
+        nw_log_error("spool", "cannot move file input=%s file=%s error=\"%s\"", sp->base.name,
+                     e->name, note);
+        /* kept in flight (all its reports are in): the next scan tries again */
+        e->move_failed = true;
+        entry_move(sp, e, SP_INFLIGHT);
+        return;
+    } else if (j->failed) {
+        nw_log_error("spool", "file failed input=%s file=%s moved_to=failed/%s reason=\"%s\"",
+                     sp->base.name, e->name, note, j->reason ? j->reason : "out of memory");
+    } else {
+        nw_log_info("spool", "file done input=%s file=%s stories=%zu messages=%zu", sp->base.name,
+                    e->name, e->w->stories, e->w->ticket.sent);
+    }
+    if (j->failed) {
+        nw_counter_inc(sp->base.m.items_failed);
+        nw_counter_add(sp->base.m.failed, e->w->stories ? e->w->stories : 1);
+    } else {
+        nw_counter_inc(sp->base.m.items_done);
+        nw_counter_add(sp->base.m.published, e->w->stories);
+    }
+    char again[NAME_MAX + 1] = "";
+    if (e->renoted)
+        snprintf(again, sizeof again, "%s", e->name);
+    entry_remove(sp, e);
+    if (again[0])
+        note_name(sp, again, false);
+}
+
+/* The loader is done with e. */
+static void loaded(nw_spool *sp, sp_entry *e)
+{
+    sp_job *j = &e->w->job;
+    popts_unref(j->popts);
+    j->popts = NULL;
+    switch ((sp_load_result)j->result) {
+    case SP_VANISHED: entry_remove(sp, e); break;
+    case SP_NOT_REGULAR:
+        nw_log_warn("spool", "not a regular file, left alone input=%s file=%s", sp->base.name,
+                    e->name);
+        entry_remove(sp, e);
+        break;
+    case SP_UNPARSEABLE: settle(sp, e, true, j->reason); break;
+    case SP_LOADED: entry_move(sp, e, SP_PARSED); break;
+    }
+}
+
+/* Take everything the helpers handed back. `signalled`: the eventfd is
+ * readable (it must then be read before the queue is taken: see
+ * post_results); the queue is taken either way. */
+static void collect_results(nw_spool *sp, bool signalled)
+{
+    uint64_t count;
+    if (signalled && read(sp->res_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+        nw_log_error("spool", "eventfd read failed input=%s error=\"%s\"", sp->base.name,
+                     strerror(errno));
+    pthread_mutex_lock(&sp->res_mu);
+    sp_entry *e = sp->res_head;
+    sp->res_head = sp->res_tail = NULL;
+    pthread_mutex_unlock(&sp->res_mu);
+    for (sp_entry *next; e; e = next) {
+        next = e->w->job.qnext;
+        e->w->job.qnext = NULL;
+        if (e->state == SP_LOADING)
+            loaded(sp, e);
+        else
+            settled(sp, e);
+    }
+}
+
+/* Publish a parsed entry's stories, or fail the file when one of them cannot
+ * be sent (unroutable, oversized): every story is prepared before any is
+ * sent, so nothing of a failed file reaches Kafka. */
+static void send_parsed(nw_spool *sp, nw_input_env *env, sp_entry *e)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/incoming/%s", sp->path, e->name);
-    struct stat st;
-    if (fstatat(sp->incoming_fd, e->name, &st, 0) < 0 || !S_ISREG(st.st_mode)) {
-        if (errno != ENOENT)
-            nw_log_warn("spool", "not a regular file, left alone input=%s file=%s", sp->base.name,
-                        e->name);
-        entry_remove(sp, e);
-        return;
-    }
-    nw_parse_opts opts = {0};
-    opts.timezone = sp->timezone;
-    opts.default_category = sp->category;
-    nw_story_list list = {0};
+    nw_story_list *list = &e->w->job.list;
     nw_err err = {0};
-    if (nw_parse_file(path, strcmp(sp->base.format, "auto") ? sp->base.format : NULL, &opts, &list,
-                      &err) < 0) {
-        char reason[NW_ERR_MSG_MAX + 32];
-        snprintf(reason, sizeof reason, "parse error: %s", err.msg);
-        settle(sp, e, reason);
-        return;
-    }
-    nw_counter_add(sp->base.m.parsed, list.len);
-    e->stories = list.len;
+    nw_counter_add(sp->base.m.parsed, list->len);
+    e->w->stories = list->len;
 
-    /* every story is prepared before any is sent: an unroutable or oversized
-     * story fails the whole file and nothing of it reaches Kafka */
-    nw_outmsg **msgs = calloc(list.len ? list.len : 1, sizeof *msgs);
+    nw_outmsg **msgs = calloc(list->len ? list->len : 1, sizeof *msgs);
     if (!msgs) {
-        nw_story_list_free(&list);
         nw_log_error("spool", "out of memory input=%s file=%s", sp->base.name, e->name);
+        nw_story_list_free(list);
         entry_move(sp, e, SP_READY); /* try again later */
         return;
     }
-    for (size_t i = 0; i < list.len; i++) {
-        if (!(msgs[i] = nw_input_prepare(env, list.items[i], path, &err))) {
+    for (size_t i = 0; i < list->len; i++) {
+        if (!(msgs[i] = nw_input_prepare(env, list->items[i], path, &err))) {
             char reason[PATH_MAX + NW_ERR_MSG_MAX + 8];
             snprintf(reason, sizeof reason, "%s: %s", path, err.msg);
-            for (size_t j = 0; j < i; j++)
-                nw_outmsg_free(msgs[j]);
+            for (size_t k = 0; k < i; k++)
+                nw_outmsg_free(msgs[k]);
             free(msgs);
-            nw_story_list_free(&list);
-            settle(sp, e, reason);
+            settle(sp, e, true, dup_reason(reason));
             return;
         }
     }
     entry_move(sp, e, SP_INFLIGHT);
-    memset(&e->ticket, 0, sizeof e->ticket);
-    for (size_t i = 0; i < list.len; i++) {
-        if (!e->ticket.failed && nw_input_send(env, msgs[i], &e->ticket, &err) < 0)
+    memset(&e->w->ticket, 0, sizeof e->w->ticket);
+    for (size_t i = 0; i < list->len; i++) {
+        if (!e->w->ticket.failed && nw_input_send(env, msgs[i], &e->w->ticket, &err) < 0)
             nw_log_error("spool", "send refused input=%s file=%s uri=%s error=\"%s\"",
-                         sp->base.name, e->name, list.items[i]->uri, err.msg);
+                         sp->base.name, e->name, list->items[i]->uri, err.msg);
         else if (nw_log_enabled(NW_LOG_DEBUG))
             nw_log_debug("spool", "queued input=%s file=%s uri=%s", sp->base.name, e->name,
-                         list.items[i]->uri);
+                         list->items[i]->uri);
         nw_outmsg_free(msgs[i]);
     }
     free(msgs);
-    nw_story_list_free(&list);
+    nw_story_list_free(list);
     sp->need_settle = true;
+}
+
+/* Parsed entries go out while there is room; ready ones go to the loader so
+ * that it stays up to SP_LOAD_AHEAD files ahead. Without intake (draining,
+ * retiring) parsed stories are dropped: the files stay in incoming/ and are
+ * taken again by the next run. */
+static void intake(nw_spool *sp, nw_input_env *env)
+{
+    sp_list *parsed = &sp->lists[SP_PARSED], *ready = &sp->lists[SP_READY];
+    if (!env->intake) {
+        while (parsed->head) {
+            nw_story_list_free(&parsed->head->w->job.list);
+            entry_move(sp, parsed->head, SP_READY);
+        }
+        return;
+    }
+    while (parsed->head && nw_input_room(env) > 0)
+        send_parsed(sp, env, parsed->head);
+    while (ready->head && nw_input_room(env) > 0 &&
+           sp->lists[SP_LOADING].len + parsed->len < SP_LOAD_AHEAD) {
+        sp_entry *e = ready->head;
+        if (!e->w && !(e->w = calloc(1, sizeof *e->w))) {
+            nw_log_error("spool", "out of memory input=%s file=%s", sp->base.name, e->name);
+            break;
+        }
+        e->w->job.popts = sp->popts;
+        atomic_fetch_add(&sp->popts->refs, 1);
+        entry_move(sp, e, SP_LOADING);
+        worker_push(&sp->loader, e);
+    }
 }
 
 /* Candidates whose mtime is settle_ms old become ready; vanished ones go. */
@@ -424,7 +968,7 @@ static void check_candidates(nw_spool *sp)
 {
     int64_t now = realtime_ns();
     sp_entry *next;
-    for (sp_entry *e = sp->candidates.head; e; e = next) {
+    for (sp_entry *e = sp->lists[SP_CANDIDATE].head; e; e = next) {
         next = e->next;
         struct stat st;
         if (fstatat(sp->incoming_fd, e->name, &st, 0) < 0 || !S_ISREG(st.st_mode)) {
@@ -441,41 +985,80 @@ static void check_candidates(nw_spool *sp)
     }
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
+/* Names a scan found, in one buffer. */
+typedef struct sp_names {
+    char *buf;
+    size_t len, cap;
+    size_t *offs;
+    size_t n, ncap;
+} sp_names;
+
+static int names_add(sp_names *nm, const char *name)
 {
-    return strcmp((*a)->d_name, (*b)->d_name);
+    size_t l = strlen(name) + 1;
+    if (nm->len + l > nm->cap) {
+        size_t cap = nm->cap ? nm->cap * 2 : 16384;
+        while (cap < nm->len + l)
+            cap *= 2;
+        char *g = realloc(nm->buf, cap);
+        if (!g)
+            return -1;
+        nm->buf = g;
+        nm->cap = cap;
+    }
+    if (nm->n == nm->ncap) {
+        size_t cap = nm->ncap ? nm->ncap * 2 : 1024;
+        size_t *g = realloc(nm->offs, cap * sizeof *g);
+        if (!g)
+            return -1;
+        nm->offs = g;
+        nm->ncap = cap;
+    }
+    memcpy(nm->buf + nm->len, name, l);
+    nm->offs[nm->n++] = nm->len;
+    nm->len += l;
+    return 0;
 }
 
-static int not_dot(const struct dirent *d)
+static int by_name(const void *a, const void *b, void *base)
 {
-    return d->d_name[0] != '.';
+    return strcmp((const char *)base + *(const size_t *)a, (const char *)base + *(const size_t *)b);
 }
 
-/* The safety net: every regular file in incoming/ we do not know yet. */
+/* The safety net: every regular file in incoming/ we do not know yet, in
+ * name order. Names already known are skipped while reading the directory,
+ * so a scan of a busy spool copies and sorts only the new ones. */
 static void scan(nw_spool *sp)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/incoming", sp->path);
-    struct dirent **names;
-    int n = scandir(path, &names, not_dot, by_name);
-    if (n < 0) {
-        nw_log_error("spool", "cannot scan input=%s dir=%s error=\"%s\"", sp->base.name, path,
-                     strerror(errno));
+    int fd = openat(sp->incoming_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        nw_log_error("spool", "cannot scan input=%s dir=%s/incoming error=\"%s\"", sp->base.name,
+                     sp->path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return;
     }
-    size_t added = 0;
-    for (int i = 0; i < n; i++) {
-        const char *name = names[i]->d_name;
-        if ((names[i]->d_type == DT_REG || names[i]->d_type == DT_UNKNOWN) &&
-            !entry_find(sp, name)) {
-            note_name(sp, name, false);
-            added++;
+    sp_names nm = {0};
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
+            entry_find(sp, de->d_name))
+            continue;
+        if (names_add(&nm, de->d_name) < 0) {
+            nw_log_error("spool", "out of memory scanning input=%s", sp->base.name);
+            break;
         }
-        free(names[i]);
     }
-    free(names);
-    if (added)
-        nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, added);
+    closedir(d);
+    if (nm.n)
+        qsort_r(nm.offs, nm.n, sizeof *nm.offs, by_name, nm.buf);
+    for (size_t i = 0; i < nm.n; i++)
+        note_name(sp, nm.buf + nm.offs[i], false);
+    if (nm.n)
+        nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, nm.n);
+    free(nm.buf);
+    free(nm.offs);
     /* entries stuck in flight because a move failed get another try */
     sp->need_settle = true;
 }
@@ -521,16 +1104,43 @@ static void read_events(nw_spool *sp)
     }
 }
 
+/* Files finish roughly in the order they were sent, so the walk stops after
+ * SP_SETTLE_LOOKAHEAD unfinished ones: settling costs O(finished), not
+ * O(in flight), per loop turn. A scan walks the whole list now and then. */
+#define SP_SETTLE_LOOKAHEAD 64
+
+static void settle_finished(nw_spool *sp, bool full)
+{
+    sp_entry *next;
+    size_t unfinished = 0;
+    for (sp_entry *e = sp->lists[SP_INFLIGHT].head; e; e = next) {
+        next = e->next;
+        if (nw_publish_ticket_outstanding(&e->w->ticket) > 0) {
+            if (!full && ++unfinished > SP_SETTLE_LOOKAHEAD)
+                break;
+            continue;
+        }
+        if (e->move_failed) {
+            /* its move failed before: same decision, another try at scans */
+            if (full)
+                settle(sp, e, e->w->job.failed, e->w->job.reason);
+        } else if (e->w->ticket.failed == 0) {
+            settle(sp, e, false, NULL);
+        } else {
+            char reason[512];
+            snprintf(reason, sizeof reason,
+                     "delivery failed for %zu of %zu messages (after librdkafka's retries); "
+                     "first: %s",
+                     e->w->ticket.failed, e->w->ticket.sent + e->w->ticket.refused,
+                     e->w->ticket.first_error);
+            settle(sp, e, true, dup_reason(reason));
+        }
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* nw_input callbacks                                                       */
 /* ------------------------------------------------------------------------ */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int spool_start(nw_input *in, nw_input_env *env, nw_err *err)
 {
@@ -546,19 +1156,35 @@ static int spool_start(nw_input *in, nw_input_env *env, nw_err *err)
         return nw_err_set(err, NW_EIO, "spool %s: inotify: %s", in->name, strerror(errno));
     if (add_watch(sp, err) < 0)
         return nw_err_prefix(err, "spool %s: ", in->name);
+    /* the loop polls one descriptor per input: inotify and the helpers'
+     * eventfd together */
+    sp->res_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    sp->ep_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (sp->res_fd < 0 || sp->ep_fd < 0)
+        return nw_err_set(err, NW_EIO, "spool %s: eventfd/epoll: %s", in->name, strerror(errno));
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.fd = sp->ino_fd;
+    if (epoll_ctl(sp->ep_fd, EPOLL_CTL_ADD, sp->ino_fd, &ev) < 0)
+        return nw_err_set(err, NW_EIO, "spool %s: epoll: %s", in->name, strerror(errno));
+    ev.data.fd = sp->res_fd;
+    if (epoll_ctl(sp->ep_fd, EPOLL_CTL_ADD, sp->res_fd, &ev) < 0)
+        return nw_err_set(err, NW_EIO, "spool %s: epoll: %s", in->name, strerror(errno));
+    if (worker_start(sp, &sp->loader, loader_main, err) < 0 ||
+        worker_start(sp, &sp->mover, mover_main, err) < 0)
+        return err ? err->code : NW_EIO;
     /* crash recovery: whatever is left in incoming/ was never acknowledged */
     scan(sp);
     sp->next_scan_ms = mono_ms() + sp->scan_ms;
     sp->seen_reports = env->reports;
     sp->started = true;
     nw_log_info("spool", "watching input=%s path=%s format=%s pending_files=%zu", in->name,
-                sp->path, in->format, sp->candidates.len + sp->ready.len);
+                sp->path, in->format, sp->lists[SP_CANDIDATE].len + sp->lists[SP_READY].len);
     return 0;
 }
 
 static int spool_fd(const nw_input *in)
 {
-    return ((const nw_spool *)in)->ino_fd;
+    return ((const nw_spool *)in)->ep_fd;
 }
 
 static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_t now)
@@ -566,17 +1192,17 @@ static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_
     const nw_spool *sp = (const nw_spool *)in;
     if (!sp->started)
         return -1;
-    if (sp->need_settle || (env->intake && sp->ready.len && nw_input_room(env) > 0))
+    const sp_list *parsed = &sp->lists[SP_PARSED];
+    if (sp->need_settle || (parsed->len && !env->intake))
+        return 0;
+    if (env->intake && nw_input_room(env) > 0 &&
+        (parsed->len ||
+         (sp->lists[SP_READY].len && sp->lists[SP_LOADING].len + parsed->len < SP_LOAD_AHEAD)))
         return 0;
     int64_t wait = sp->next_scan_ms - now;
-    if (sp->dirty_done || sp->dirty_failed || sp->dirty_incoming) {
-        int64_t w = sp->last_sync_ms + SP_SYNC_INTERVAL_MS - now;
-        if (w < wait)
-            wait = w;
-    }
     if (wait < 0)
         wait = 0;
-    if (sp->candidates.len) {
+    if (sp->lists[SP_CANDIDATE].len) {
         int64_t c = sp->settle_ms / 4 < 100 ? sp->settle_ms / 4 : 100;
         if (c < 10)
             c = 10;
@@ -586,41 +1212,23 @@ static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_
     return wait;
 }
 
-/* Files finish roughly in the order they were sent, so the walk stops after
- * SP_SETTLE_LOOKAHEAD unfinished ones: settling costs O(finished), not
- * O(in flight), per loop turn. A scan walks the whole list now and then. */
-#define SP_SETTLE_LOOKAHEAD 64
-
-static void settle_finished(nw_spool *sp, bool full)
-{
-    sp_entry *next;
-    size_t unfinished = 0;
-    for (sp_entry *e = sp->inflight.head; e; e = next) {
-        next = e->next;
-        if (nw_publish_ticket_outstanding(&e->ticket) > 0) {
-            if (!full && ++unfinished > SP_SETTLE_LOOKAHEAD)
-                break;
-            continue;
-        }
-        if (e->ticket.failed == 0) {
-            settle(sp, e, NULL);
-        } else {
-            char reason[512];
-            snprintf(reason, sizeof reason,
-                     "delivery failed for %zu of %zu messages (after librdkafka's retries); "
-                     "first: %s",
-                     e->ticket.failed, e->ticket.sent + e->ticket.refused, e->ticket.first_error);
-            settle(sp, e, reason);
-        }
-    }
-}
-
 static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
 {
     nw_spool *sp = (nw_spool *)in;
     if (!sp->started)
         return 0;
-    read_events(sp);
+    /* one system call says which of inotify and the eventfd have news */
+    struct epoll_event evs[2];
+    bool inotified = false, signalled = false;
+    int nev = epoll_wait(sp->ep_fd, evs, 2, 0);
+    for (int i = 0; i < nev; i++) {
+        if (evs[i].data.fd == sp->ino_fd)
+            inotified = true;
+        else
+            signalled = true;
+    }
+    if (inotified)
+        read_events(sp);
     if (!sp->watching) {
         nw_err err = {0};
         if (add_watch(sp, &err) == 0) {
@@ -634,27 +1242,23 @@ static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
         sp->next_scan_ms = now + sp->scan_ms;
         full = true;
     }
-    if (sp->candidates.len)
+    if (sp->lists[SP_CANDIDATE].len)
         check_candidates(sp);
-    for (int budget = SP_TAKE_BUDGET;
-         budget > 0 && env->intake && sp->ready.head && nw_input_room(env) > 0; budget--)
-        take(sp, env, sp->ready.head);
+    collect_results(sp, signalled);
+    intake(sp, env);
     if (sp->need_settle || env->reports != sp->seen_reports) {
         sp->seen_reports = env->reports;
         sp->need_settle = false;
         settle_finished(sp, full);
-    }
-    if ((sp->dirty_done || sp->dirty_failed || sp->dirty_incoming) &&
-        (now - sp->last_sync_ms >= SP_SYNC_INTERVAL_MS || sp->inflight.len == 0)) {
-        sync_dirs(sp);
-        sp->last_sync_ms = now;
     }
     return 0;
 }
 
 static size_t spool_in_flight(const nw_input *in)
 {
-    return ((const nw_spool *)in)->inflight.len;
+    const nw_spool *sp = (const nw_spool *)in;
+    return sp->lists[SP_LOADING].len + sp->lists[SP_PARSED].len + sp->lists[SP_INFLIGHT].len +
+           sp->lists[SP_SETTLING].len;
 }
 
 static bool spool_ready(const nw_input *in)
@@ -686,6 +1290,14 @@ static void spool_adopt(nw_input *in, const nw_input *fresh_in)
         set_str(&sp->timezone, fresh->timezone) < 0 || set_str(&in->name, fresh_in->name) < 0 ||
         set_str(&in->format, fresh_in->format) < 0)
         nw_log_error("spool", "out of memory on reload input=%s", fresh_in->name);
+    /* files with the loader keep the settings they were handed over with */
+    sp_popts *p = popts_new(in->format, sp->timezone, sp->category);
+    if (p) {
+        popts_unref(sp->popts);
+        sp->popts = p;
+    } else {
+        nw_log_error("spool", "out of memory on reload input=%s", fresh_in->name);
+    }
     sp->settle_ms = fresh->settle_ms;
     sp->scan_ms = fresh->scan_ms;
 }
@@ -695,16 +1307,26 @@ static void spool_free(nw_input *in)
     nw_spool *sp = (nw_spool *)in;
     if (!sp)
         return;
-    if (sp->dirty_done || sp->dirty_failed || sp->dirty_incoming)
-        sync_dirs(sp);
-    sp_list *lists[] = {&sp->candidates, &sp->ready, &sp->inflight};
-    for (size_t i = 0; i < 3; i++)
-        while (lists[i]->head)
-            entry_remove(sp, lists[i]->head);
-    if (sp->ino_fd >= 0)
-        close(sp->ino_fd);
-    int fds[] = {sp->incoming_fd, sp->done_fd, sp->failed_fd};
-    for (size_t i = 0; i < 3; i++)
+    /* the helpers first: after this every entry is the loop's again */
+    worker_stop(&sp->loader);
+    worker_stop(&sp->mover);
+    if (sp->mover.dirty_done || sp->mover.dirty_failed || sp->mover.dirty_incoming)
+        sync_dirs(sp, &sp->mover);
+    for (size_t i = 0; i < SP_NSTATES; i++)
+        while (sp->lists[i].head)
+            entry_remove(sp, sp->lists[i].head);
+    if (sp->workers_init) {
+        sp_worker *ws[] = {&sp->loader, &sp->mover};
+        for (size_t i = 0; i < 2; i++) {
+            pthread_mutex_destroy(&ws[i]->mu);
+            pthread_cond_destroy(&ws[i]->cv);
+        }
+        pthread_mutex_destroy(&sp->res_mu);
+    }
+    free(sp->loader.rbuf);
+    popts_unref(sp->popts);
+    int fds[] = {sp->ep_fd, sp->res_fd, sp->ino_fd, sp->incoming_fd, sp->done_fd, sp->failed_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     free(sp->path);
@@ -743,6 +1365,13 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err)
         return NULL;
     }
     sp->incoming_fd = sp->done_fd = sp->failed_fd = sp->ino_fd = sp->wd = -1;
+    sp->res_fd = sp->ep_fd = -1;
+    pthread_mutex_init(&sp->res_mu, NULL);
+    pthread_mutex_init(&sp->loader.mu, NULL);
+    pthread_cond_init(&sp->loader.cv, NULL);
+    pthread_mutex_init(&sp->mover.mu, NULL);
+    pthread_cond_init(&sp->mover.cv, NULL);
+    sp->workers_init = true;
     /* the path without trailing slashes names the spool by default */
     size_t plen = strlen(opts->path);
     while (plen > 1 && opts->path[plen - 1] == '/')
@@ -756,7 +1385,8 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err)
                       opts->format ? opts->format : "auto") < 0 ||
         !(sp->path = strndup(opts->path, plen)) ||
         set_str(&sp->category, opts->category && opts->category[0] ? opts->category : NULL) < 0 ||
-        set_str(&sp->timezone, opts->timezone && opts->timezone[0] ? opts->timezone : NULL) < 0) {
+        set_str(&sp->timezone, opts->timezone && opts->timezone[0] ? opts->timezone : NULL) < 0 ||
+        !(sp->popts = popts_new(sp->base.format, sp->timezone, sp->category))) {
         nw_err_set(err, NW_ENOMEM, "out of memory");
         spool_free(&sp->base);
         return NULL;

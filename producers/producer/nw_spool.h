@@ -16,8 +16,14 @@
  * keys make that harmless) and never loses it.
  *
  * Moves use rename(2) without replacing (a name already in done/ or failed/
- * gets a ".1", ".2"... suffix) and the directories are fsync'd after each
- * batch of moves. Must never delete or truncate a spool file.
+ * gets a ".1", ".2"... suffix). The directories are fsync'd at most once a
+ * second and when the spool stops: a move a power loss undoes only sends the
+ * file again (at-least-once), so it needs no fsync of its own. Must never
+ * delete or truncate a spool file.
+ *
+ * Each spool runs two helper threads for its file system work (reading and
+ * parsing files; moving them), so that it overlaps with publishing; every
+ * decision stays on the service's loop thread (see nw_spool.c).
  */
 #ifndef NW_SPOOL_H
 #define NW_SPOOL_H
