@@ -212,7 +212,9 @@ static double xmllint_startup(double floor_s)
     static double cached = -1;
     if (cached >= 0)
         return cached;
-    char path[] = "/tmp/bench_parse_XXXXXX";
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/bench_parse_XXXXXX", tmpdir);
     int fd = mkstemp(path);
     cached = 0;
     if (fd < 0)

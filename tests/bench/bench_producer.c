@@ -274,8 +274,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_producer: %s\n", err.msg);
         return 1;
     }
-    char tmp[] = "/tmp/nw-bench-producer-XXXXXX";
-    if (!mkdtemp(tmp))
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char tmp[256]; /* the paths made under it must fit PATH_MAX */
+    if (snprintf(tmp, sizeof tmp, "%s/nw-bench-producer-XXXXXX", tmpdir) >= (int)sizeof tmp ||
+        !mkdtemp(tmp))
         return 1;
     const char *formats[] = {"ninjs", "headline-text"};
     printf("bench_producer: %d stories per format, one file each, embedded broker %s\n", n,

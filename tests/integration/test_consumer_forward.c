@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "nw_config.h"
+#include "nw_testkafka.h"
 #include "nw_testutil.h"
 
 static pid_t broker_pid = -1;
@@ -58,63 +59,11 @@ static void write_story(const char *dir, const char *name, const char *headline,
     cr_assert_eq(nw_test_write_file(path, text, strlen(text)), 0);
 }
 
-typedef struct got {
-    rd_kafka_message_t *m[64];
-    int n;
-    rd_kafka_t *rk;
-} got;
-
-/* Every message of `topic` from the beginning: until `want` arrived, then a
- * little longer to catch duplicates. */
-static void read_topic(const char *bs, const char *topic, int want, got *g)
+/* Every message of `topic` from the beginning (see nw_test_read_topic). */
+static void read_topic(const char *bs, const char *topic, int want, nw_test_topic *g)
 {
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", "nwtest-forward-reader", errstr, sizeof errstr);
-    g->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    cr_assert_not_null(g->rk, "%s", errstr);
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    cr_assert_eq(rd_kafka_metadata(g->rk, 0, rkt, &md, 10000), 0);
-    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    for (int p = 0; p < md->topics[0].partition_cnt; p++)
-        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    cr_assert_eq(rd_kafka_assign(g->rk, parts), 0);
-    rd_kafka_topic_partition_list_destroy(parts);
-    g->n = 0;
-    for (int i = 0, extra = 0; i < 100 && g->n < 64 && extra < 5; i++) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
-        if (m && !m->err)
-            g->m[g->n++] = m;
-        else if (m)
-            rd_kafka_message_destroy(m);
-        if (g->n >= want)
-            extra++;
-    }
-}
-
-static void got_free(got *g)
-{
-    for (int i = 0; i < g->n; i++)
-        rd_kafka_message_destroy(g->m[i]);
-    rd_kafka_consumer_close(g->rk);
-    rd_kafka_destroy(g->rk);
-}
-
-static const char *hdr(rd_kafka_message_t *m, const char *name, char *buf, size_t len)
-{
-    rd_kafka_headers_t *h = NULL;
-    const void *v;
-    size_t vlen;
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vlen))
-        return NULL;
-    snprintf(buf, len, "%.*s", (int)vlen, (const char *)v);
-    return buf;
+    char err[512];
+    cr_assert_eq(nw_test_read_topic(bs, topic, want, 10000, g, err, sizeof err), 0, "%s", err);
 }
 
 /* Lines of every .jsonl file under dir, appended to *all. */
@@ -203,7 +152,7 @@ Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_header
     char b[256], b2[256];
     char ceasefire_uri[256] = "";
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        got g;
+        nw_test_topic g;
         read_topic(bs, want[i].topic, 1, &g);
         cr_assert_eq(g.n, 1, "%s holds %d messages", want[i].topic, g.n);
         rd_kafka_message_t *m = g.m[0];
@@ -225,16 +174,16 @@ Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_header
                 cr_assert_str_eq(key, ceasefire_uri, "one story, one key in both categories");
         }
         /* producer headers carried, forward headers added */
-        cr_assert_not_null(hdr(m, "nw-trace-id", b, sizeof b), "%s: nw-trace-id lost",
+        cr_assert_not_null(nw_test_header(m, "nw-trace-id", b, sizeof b), "%s: nw-trace-id lost",
                            want[i].topic);
-        cr_assert_str_eq(hdr(m, "nw-schema", b, sizeof b), "ninjs/3.1");
-        cr_assert_str_eq(hdr(m, "content-type", b, sizeof b), "application/json");
-        cr_assert_str_eq(hdr(m, "nw-forwarded-by", b, sizeof b), "forward-kafka");
-        cr_assert_str_eq(hdr(m, "nw-origin-topic", b2, sizeof b2), want[i].origin);
-        cr_assert_str_eq(hdr(m, "nw-origin-offset", b, sizeof b), "0");
-        cr_assert_not_null(hdr(m, "nw-origin-partition", b, sizeof b));
+        cr_assert_str_eq(nw_test_header(m, "nw-schema", b, sizeof b), "ninjs/3.1");
+        cr_assert_str_eq(nw_test_header(m, "content-type", b, sizeof b), "application/json");
+        cr_assert_str_eq(nw_test_header(m, "nw-forwarded-by", b, sizeof b), "forward-kafka");
+        cr_assert_str_eq(nw_test_header(m, "nw-origin-topic", b2, sizeof b2), want[i].origin);
+        cr_assert_str_eq(nw_test_header(m, "nw-origin-offset", b, sizeof b), "0");
+        cr_assert_not_null(nw_test_header(m, "nw-origin-partition", b, sizeof b));
         free(value);
-        got_free(&g);
+        nw_test_topic_free(&g);
     }
     free(lines);
     free(consumer);

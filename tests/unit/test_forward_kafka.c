@@ -16,6 +16,7 @@
 #include "forward_kafka.h"
 #include "nw_chain.h"
 #include "nw_kafka.h"
+#include "nw_testkafka.h"
 
 static const nw_plugin_descriptor *fk = &nw_plugin_forward_kafka;
 static nw_broker *broker;
@@ -85,65 +86,12 @@ static char *story_json(const char *uri, const char *status)
 
 /* ------------------------------------------------------------- read back */
 
-typedef struct got {
-    rd_kafka_message_t *m[256];
-    int n;
-    rd_kafka_t *rk;
-} got;
-
-/* Every message of `topic` (all partitions, from the beginning), reading
- * until `want` arrived or ~timeout_ms passed. */
-static void read_topic(const char *bs, const char *topic, int want, int timeout_ms, got *g)
+/* Every message of `topic` from the beginning (see nw_test_read_topic). */
+static void read_topic(const char *bs, const char *topic, int want, int timeout_ms,
+                       nw_test_topic *g)
 {
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    cr_assert_eq(rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr), 0);
-    cr_assert_eq(rd_kafka_conf_set(conf, "group.id", "fwd-reader", errstr, sizeof errstr), 0);
-    g->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    cr_assert_not_null(g->rk, "%s", errstr);
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(g->rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    cr_assert_eq(rd_kafka_metadata(g->rk, 0, rkt, &md, 10000), 0);
-    cr_assert_eq(md->topics[0].err, 0, "topic %s: %s", topic, rd_kafka_err2str(md->topics[0].err));
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    for (int p = 0; p < md->topics[0].partition_cnt; p++)
-        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    cr_assert_eq(rd_kafka_assign(g->rk, parts), 0);
-    rd_kafka_topic_partition_list_destroy(parts);
-    g->n = 0;
-    /* after `want`, linger a little to catch extra (duplicate) messages */
-    for (int waited = 0, extra = 0; waited < timeout_ms && g->n < 256 && extra < 5; waited += 100) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
-        if (m && !m->err)
-            g->m[g->n++] = m;
-        else if (m)
-            rd_kafka_message_destroy(m);
-        if (g->n >= want)
-            extra++;
-    }
-}
-
-static void got_free(got *g)
-{
-    for (int i = 0; i < g->n; i++)
-        rd_kafka_message_destroy(g->m[i]);
-    rd_kafka_consumer_close(g->rk);
-    rd_kafka_destroy(g->rk);
-}
-
-/* The last value of header `name` as a string, or NULL. */
-static const char *hdr(rd_kafka_message_t *m, const char *name, char *buf, size_t len)
-{
-    rd_kafka_headers_t *h = NULL;
-    const void *v;
-    size_t vlen;
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vlen))
-        return NULL;
-    snprintf(buf, len, "%.*s", (int)vlen, (const char *)v);
-    return buf;
+    char err[512];
+    cr_assert_eq(nw_test_read_topic(bs, topic, want, timeout_ms, g, err, sizeof err), 0, "%s", err);
 }
 
 static size_t hdr_count(rd_kafka_message_t *m, const char *name)
@@ -159,7 +107,7 @@ static size_t hdr_count(rd_kafka_message_t *m, const char *name)
     return n;
 }
 
-static rd_kafka_message_t *by_key(got *g, const char *key)
+static rd_kafka_message_t *by_key(nw_test_topic *g, const char *key)
 {
     for (int i = 0; i < g->n; i++)
         if (g->m[i]->key_len == strlen(key) && !memcmp(g->m[i]->key, key, g->m[i]->key_len))
@@ -208,7 +156,7 @@ Test(forward_kafka, forwards_to_enriched_topics_with_key_and_headers, .timeout =
     cr_assert_eq(s.acked, 4);
     cr_assert_eq(s.failed, 0);
 
-    got g;
+    nw_test_topic g;
     read_topic(bs, "enriched.mid-east", 2, 8000, &g);
     cr_assert_eq(g.n, 2, "enriched.mid-east holds %d messages", g.n);
     char b[128];
@@ -216,28 +164,29 @@ Test(forward_kafka, forwards_to_enriched_topics_with_key_and_headers, .timeout =
     cr_assert_not_null(a, "urn:a missing (key = uri)");
     cr_assert_eq(a->len, strlen(j0));
     cr_assert_eq(memcmp(a->payload, j0, a->len), 0, "value changed");
-    cr_assert_str_eq(hdr(a, "nw-trace-id", b, sizeof b), "0123456789abcdef0123456789abcdef");
-    cr_assert_str_eq(hdr(a, "nw-dedup", b, sizeof b), "original");
-    cr_assert_str_eq(hdr(a, "nw-forwarded-by", b, sizeof b), "fwd-test");
-    cr_assert_str_eq(hdr(a, "nw-origin-topic", b, sizeof b), "news.mid-east");
+    cr_assert_str_eq(nw_test_header(a, "nw-trace-id", b, sizeof b),
+                     "0123456789abcdef0123456789abcdef");
+    cr_assert_str_eq(nw_test_header(a, "nw-dedup", b, sizeof b), "original");
+    cr_assert_str_eq(nw_test_header(a, "nw-forwarded-by", b, sizeof b), "fwd-test");
+    cr_assert_str_eq(nw_test_header(a, "nw-origin-topic", b, sizeof b), "news.mid-east");
     cr_assert_eq(hdr_count(a, "nw-origin-topic"), 1, "the stale origin header is replaced");
-    cr_assert_str_eq(hdr(a, "nw-origin-partition", b, sizeof b), "1");
-    cr_assert_str_eq(hdr(a, "nw-origin-offset", b, sizeof b), "40");
+    cr_assert_str_eq(nw_test_header(a, "nw-origin-partition", b, sizeof b), "1");
+    cr_assert_str_eq(nw_test_header(a, "nw-origin-offset", b, sizeof b), "40");
     rd_kafka_message_t *k = by_key(&g, "urn:b");
     cr_assert_not_null(k, "the kill was not forwarded");
-    cr_assert_str_eq(hdr(k, "nw-pub-status", b, sizeof b), "canceled");
-    cr_assert_str_eq(hdr(k, "nw-origin-offset", b, sizeof b), "41");
-    got_free(&g);
+    cr_assert_str_eq(nw_test_header(k, "nw-pub-status", b, sizeof b), "canceled");
+    cr_assert_str_eq(nw_test_header(k, "nw-origin-offset", b, sizeof b), "41");
+    nw_test_topic_free(&g);
 
     read_topic(bs, "enriched.americas", 1, 8000, &g);
     cr_assert_eq(g.n, 1, "enriched.americas holds %d messages (urn:d was routed)", g.n);
     cr_assert_not_null(by_key(&g, "urn:c"));
-    got_free(&g);
+    nw_test_topic_free(&g);
     read_topic(bs, "enriched.special", 1, 8000, &g);
     cr_assert_eq(g.n, 1);
     cr_assert_not_null(by_key(&g, "urn:d"));
-    cr_assert_str_eq(hdr(g.m[0], "nw-pub-status", b, sizeof b), "withheld");
-    got_free(&g);
+    cr_assert_str_eq(nw_test_header(g.m[0], "nw-pub-status", b, sizeof b), "withheld");
+    nw_test_topic_free(&g);
 
     for (int i = 0; i < 4; i++)
         nw_chain_msg_deinit(&m[i]);
@@ -270,10 +219,10 @@ Test(forward_kafka, a_retried_write_sends_nothing_twice, .timeout = 60)
     nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
     cr_assert_eq(s.produced, 3);
     cr_assert_eq(s.skipped, 2);
-    got g;
+    nw_test_topic g;
     read_topic(bs, "fwd.world", 3, 8000, &g);
     cr_assert_eq(g.n, 3, "fwd.world holds %d messages", g.n);
-    got_free(&g);
+    nw_test_topic_free(&g);
     for (int i = 0; i < 3; i++) {
         nw_chain_msg_deinit(&m[i]);
         free(j[i]);
@@ -325,7 +274,7 @@ Test(forward_kafka, broker_down_flush_retries_and_nothing_is_lost, .timeout = 12
         ;
     cr_assert_eq(fs, NW_PLUGIN_OK, "flush after the broker came back: %s", err);
 
-    got g;
+    nw_test_topic g;
     read_topic(bs, "enriched.world", N, 15000, &g);
     cr_assert_eq(g.n, N, "enriched.world holds %d of %d stories", g.n, N);
     for (int i = 0; i < N; i++) {
@@ -335,7 +284,7 @@ Test(forward_kafka, broker_down_flush_retries_and_nothing_is_lost, .timeout = 12
             seen += g.m[k]->key_len == strlen(uri) && !memcmp(g.m[k]->key, uri, strlen(uri));
         cr_assert_eq(seen, 1, "%s forwarded %d times", uri, seen);
     }
-    got_free(&g);
+    nw_test_topic_free(&g);
     nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
     cr_assert_eq(s.acked, N);
     for (int i = 0; i < N; i++) {
@@ -373,12 +322,12 @@ Test(forward_kafka, permanent_refusals_are_named_by_index, .timeout = 60)
     cr_assert_eq(failed, 1, "the non-JSON story: failed_index %zu", failed);
     cr_assert(strstr(err, "not a JSON object"), "%s", err);
     cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
-    got g;
+    nw_test_topic g;
     read_topic(bs, "enriched.world", 2, 8000, &g);
     cr_assert_eq(g.n, 2, "%d messages", g.n);
     cr_assert_not_null(by_key(&g, "urn:ok1"));
     cr_assert_not_null(by_key(&g, "urn:ok2"));
-    got_free(&g);
+    nw_test_topic_free(&g);
     for (int i = 0; i < 4; i++)
         nw_chain_msg_deinit(&m[i]);
     free(big), free(ok1), free(ok2);
