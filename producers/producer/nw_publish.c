@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "nw_kafka.h"
 #include "nw_log.h"
@@ -410,19 +411,22 @@ static rd_kafka_headers_t *make_headers(const nw_outmsg *msg)
  * topic first named in rd_kafka_producev() waited for librdkafka's periodic
  * topic scan (up to a second) before its first message could go out. One
  * handle per topic ever sent to, as librdkafka keeps a topic object for each
- * anyway; freed with the publisher. NULL when out of memory (the caller then
- * produces by name). */
-static rd_kafka_topic_t *topic_handle(nw_publisher *pub, const char *topic)
+ * anyway; freed with the publisher. NULL with *why set when librdkafka
+ * refuses the topic or memory runs out. */
+static rd_kafka_topic_t *topic_handle(nw_publisher *pub, const char *topic,
+                                      rd_kafka_resp_err_t *why)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = topic; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    pub_topic **slot = &pub->topics[h % PUB_TOPIC_BUCKETS];
+    pub_topic **slot = &pub->topics[XXH3_64bits(topic, strlen(topic)) % PUB_TOPIC_BUCKETS];
     for (pub_topic *t = *slot; t; t = t->next)
         if (!strcmp(t->name, topic))
             return t->rkt;
     pub_topic *t = calloc(1, sizeof *t);
-    if (!t || !(t->name = strdup(topic)) || !(t->rkt = rd_kafka_topic_new(pub->rk, topic, NULL))) {
+    if (t && (t->name = strdup(topic)))
+        t->rkt = rd_kafka_topic_new(pub->rk, topic, NULL);
+    if (!t || !t->rkt) {
+        *why = t && t->name ? rd_kafka_last_error() : RD_KAFKA_RESP_ERR__FAIL;
+        if (*why == RD_KAFKA_RESP_ERR_NO_ERROR || *why == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            *why = RD_KAFKA_RESP_ERR__FAIL; /* never retried as back-pressure */
         if (t)
             free(t->name);
         free(t);
@@ -436,16 +440,14 @@ static rd_kafka_topic_t *topic_handle(nw_publisher *pub, const char *topic)
 static int send_one(nw_publisher *pub, const nw_outmsg *msg, const char *topic,
                     nw_publish_ticket *ticket, nw_err *err)
 {
-    rd_kafka_topic_t *rkt = topic_handle(pub, topic);
+    rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_t *rkt = topic_handle(pub, topic, &topic_err);
     for (;;) {
         rd_kafka_headers_t *h = make_headers(msg);
         rd_kafka_resp_err_t rerr =
-            rkt ? rd_kafka_producev(pub->rk, RD_KAFKA_V_RKT(rkt),
-                                    RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
-                                    RD_KAFKA_V_VALUE(msg->json, msg->json_len),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                    RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END)
-                : rd_kafka_producev(pub->rk, RD_KAFKA_V_TOPIC(topic),
+            !rkt
+                ? topic_err
+                : rd_kafka_producev(pub->rk, RD_KAFKA_V_RKT(rkt),
                                     RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
                                     RD_KAFKA_V_VALUE(msg->json, msg->json_len),
                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
