@@ -100,7 +100,8 @@ struct nw_consumer {
     worker workers[MAX_WORKERS];
     int nworkers;
     rd_kafka_t *rk;
-    rd_kafka_t *dlq; /* producer, created on first dead letter (under mu) */
+    rd_kafka_t *dlq;           /* producer, created on first dead letter (under mu) */
+    rd_kafka_topic_t *dlq_rkt; /* its topic handle, created with it */
     const nw_cfg_node *kafka_node;
     char *brokers;
     char *group;
@@ -464,8 +465,19 @@ static int dlq_open(nw_consumer *c, nw_err *err)
             if (!c->dlq) {
                 rd_kafka_conf_destroy(conf); /* not taken on failure */
                 rc = nw_err_set(err, NW_EKAFKA, "dead-letter producer: %s", errstr);
+            } else {
+                /* rd_kafka_new() succeeded: conf is owned by c->dlq. A topic
+                 * handle made here asks for the topic's metadata at once; a
+                 * topic first named in producev() waits for librdkafka's
+                 * next one-second topic scan, and this batch waits on it. */
+                c->dlq_rkt = rd_kafka_topic_new(c->dlq, c->dlq_topic, NULL);
+                if (!c->dlq_rkt) {
+                    rc = nw_err_set(err, NW_EKAFKA, "dead-letter topic %s: %s", c->dlq_topic,
+                                    rd_kafka_err2str(rd_kafka_last_error()));
+                    rd_kafka_destroy(c->dlq);
+                    c->dlq = NULL;
+                }
             }
-            /* rd_kafka_new() succeeded: conf is owned by c->dlq */
         }
     }
     pthread_mutex_unlock(&c->mu);
@@ -491,7 +503,7 @@ static int dlq_produce(nw_consumer *c, const rd_kafka_message_t *rkm, const nw_c
     rd_kafka_header_add(hdrs, "nw-origin-offset", -1, off, -1);
     atomic_store(&slot->state, 0);
     rd_kafka_resp_err_t e = rd_kafka_producev(
-        c->dlq, RD_KAFKA_V_TOPIC(c->dlq_topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        c->dlq, RD_KAFKA_V_RKT(c->dlq_rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
     if (e) {
@@ -1525,6 +1537,7 @@ void nw_consumer_free(nw_consumer *c)
         rd_kafka_destroy(c->rk);
     if (c->dlq) {
         rd_kafka_flush(c->dlq, 5000);
+        rd_kafka_topic_destroy(c->dlq_rkt);
         rd_kafka_destroy(c->dlq);
     }
     if (c->subscription)
