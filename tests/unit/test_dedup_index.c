@@ -215,3 +215,253 @@ Test(dedup_index, front_coded_uris_and_versions_round_trip)
     }
     nw_dedup_index_free(idx);
 }
+
+/* ------------------------------------------------ string coding, tables */
+
+static uint64_t rs = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return rs;
+}
+
+static void hex(char *out, size_t n, const char *digits)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = digits[rnd() % 16];
+    out[n] = '\0';
+}
+
+/* A uri of one of several shapes: wire-like with four agencies interleaved
+ * (16, 15 or 17 lowercase hex digits), uppercase and mixed-case hex,
+ * digits, hex runs inside, no shared prefix (bytes >= 0x80 too), a prefix of
+ * an earlier uri, an earlier uri again. */
+static void shaped_uri(char *out, size_t outlen, int i, char (*prev)[256])
+{
+    static const char *agency[] = {"afp", "reuters", "apa", "dpa"};
+    char h[64];
+    switch (rnd() % 9) {
+    case 0:
+    case 1:
+    case 2:
+        hex(h, 15 + rnd() % 3, "0123456789abcdef");
+        snprintf(out, outlen, "urn:newswire:%s:20151216T00%02d%02dZ:%s", agency[rnd() % 4],
+                 i / 600 % 60, i / 10 % 60, h);
+        break;
+    case 3:
+        hex(h, 1 + rnd() % 21, "0123456789ABCDEF");
+        snprintf(out, outlen, "urn:newswire:ap:%s", h);
+        break;
+    case 4:
+        hex(h, 1 + rnd() % 12, "0123456789aBcDeF");
+        snprintf(out, outlen, "tag:example.com,2015:%s:%d", h, (int)(rnd() % 1000));
+        break;
+    case 5:
+        hex(h, 6 + rnd() % 9, "0123456789abcdef");
+        snprintf(out, outlen, "http://e.com/%s/%s/x", h, h + 3);
+        break;
+    case 6: {
+        size_t n = 1 + rnd() % 40;
+        for (size_t k = 0; k < n; k++)
+            out[k] = (char)(1 + rnd() % 255);
+        out[n] = '\0';
+        break;
+    }
+    case 7:
+        if (i > 0) {
+            const char *p = prev[rnd() % (size_t)(i < 64 ? i : 64)];
+            size_t n = strlen(p);
+            snprintf(out, outlen, "%.*s", (int)(n ? n - rnd() % (n / 2 + 1) : 0), p);
+            break;
+        }
+        /* fall through */
+    default: snprintf(out, outlen, "%s", i > 0 ? prev[(i - 1) % 64] : "urn:first"); break;
+    }
+}
+
+Test(dedup_index, uri_coding_round_trips)
+{
+    enum { N = 4000 };
+    static char uris[N][256], vers[N][16], ofs[N][256];
+    static char prev[64][256];
+    static bool dup[N];
+    static const char *versions[] = {"1", "1", "1", "", "2", "01", "v2", "2147483648", "12"};
+    nw_dedup_index *idx = make(N, 1000000);
+    int stored = 0;
+    for (int i = 0; i < N; i++) {
+        shaped_uri(uris[i], sizeof uris[i], i, prev);
+        snprintf(prev[i % 64], sizeof prev[i % 64], "%s", uris[i]);
+        snprintf(vers[i], sizeof vers[i], "%s", versions[rnd() % 9]);
+        nw_dedup_fp f = {.uri = uris[i], .version = vers[i], .time_s = 1000 + i};
+        f.sk.words = 0;
+        ofs[i][0] = '\0';
+        if (i > 10 && rnd() % 4 == 0) {
+            /* `of` by reference (an earlier uri) or inline (one never stored) */
+            if (rnd() % 2)
+                snprintf(ofs[i], sizeof ofs[i], "%s", uris[i - 1 - (int)(rnd() % 10)]);
+            else
+                shaped_uri(ofs[i], sizeof ofs[i], i, prev), strcat(ofs[i], ":gone");
+            f.kind = NW_DEDUP_NEAR;
+            f.score = 0.7;
+            f.of = ofs[i];
+        }
+        int rc = nw_dedup_index_add(idx, &f, NULL);
+        cr_assert(rc == 0 || rc == 1, "%d", i);
+        dup[i] = rc == 1; /* (uri, version) already stored: the first one counts */
+        stored += rc == 0;
+    }
+    cr_assert_eq(nw_dedup_index_get_stats(idx).stories, (uint64_t)stored);
+    for (int i = 0; i < N; i++) {
+        if (dup[i])
+            continue;
+        /* a uri stored in many versions fills its two buckets, and its
+         * oldest versions make room (see the tables): not checked here */
+        int versions_of_uri = 0;
+        for (int j = 0; j < N; j++)
+            versions_of_uri += !dup[j] && !strcmp(uris[j], uris[i]);
+        if (versions_of_uri > 3)
+            continue;
+        nw_dedup_hit h;
+        bool known = false;
+        cr_assert_eq(nw_dedup_index_get(idx, uris[i], vers[i], &h, &known), 1, "%d %s", i, uris[i]);
+        if (ofs[i][0]) {
+            cr_assert_eq(h.kind, NW_DEDUP_NEAR);
+            cr_assert_str_eq(h.of, ofs[i], "%d", i);
+        }
+        cr_assert_eq(nw_dedup_index_get(idx, uris[i], "other", &h, &known), 0);
+        cr_assert(known);
+    }
+    /* a uri that differs from a stored one only in the case of its hex */
+    nw_dedup_fp up = {.uri = "urn:newswire:ap:ABCDEF0123", .version = "1", .time_s = 9000};
+    cr_assert_eq(nw_dedup_index_add(idx, &up, NULL), 0);
+    nw_dedup_hit h;
+    bool known = true;
+    cr_assert_eq(nw_dedup_index_get(idx, "urn:newswire:ap:abcdef0123", "1", &h, &known), 0);
+    cr_assert(!known);
+    cr_assert_eq(nw_dedup_index_get(idx, "urn:newswire:ap:ABCDEF0123", "1", &h, &known), 1);
+    nw_dedup_index_free(idx);
+}
+
+Test(dedup_index, interleaved_wire_uris_are_small)
+{
+    /* four agencies interleaved at random: coded against the best earlier
+     * entry of the block, about 9 bytes for most stories (8 of them the 16
+     * random hex digits) */
+    static const char *agency[] = {"afp", "reuters", "apa", "dpa"};
+    enum { N = 6400 };
+    nw_dedup_index *idx = make(N, 1000000);
+    char uri[96], h[20];
+    for (int i = 0; i < N; i++) {
+        hex(h, 16, "0123456789abcdef");
+        snprintf(uri, sizeof uri, "urn:newswire:%s:20151216T0043%02dZ:%s", agency[rnd() % 4],
+                 i / 50 % 60, h);
+        nw_dedup_fp f = {.uri = uri, .version = "1", .time_s = 1000 + i / 50};
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+    }
+    nw_dedup_index_stats s = nw_dedup_index_get_stats(idx);
+    cr_assert_lt((double)s.string_bytes / N, 12.0, "%.2f bytes a uri", (double)s.string_bytes / N);
+    nw_dedup_index_free(idx);
+}
+
+Test(dedup_index, longest_strings_round_trip)
+{
+    nw_dedup_index *idx = make(64, 1000000);
+    static char a[65537], b[65537], c[65537], of[65537];
+    hex(a, 65535, "0123456789abcdef"); /* one odd-length hex run */
+    memcpy(b, a, sizeof b);
+    b[40000] = b[40000] == 'x' ? 'y' : 'x'; /* a changed middle */
+    for (size_t i = 0; i < 65535; i++)
+        c[i] = "xY0aF9:"[rnd() % 7];
+    c[65535] = '\0';
+    hex(of, 65535, "0123456789ABCDEF");
+    nw_dedup_fp fa = {.uri = a, .version = "1", .time_s = 1000};
+    nw_dedup_fp fb = {.uri = b, .version = c, .time_s = 1001};
+    nw_dedup_fp fc = {
+        .uri = c, .version = "3", .time_s = 1002, .kind = NW_DEDUP_DUPLICATE, .of = of, .score = 1};
+    nw_dedup_fp fd = {.uri = "urn:short",
+                      .version = "3",
+                      .time_s = 1003,
+                      .kind = NW_DEDUP_NEAR,
+                      .of = b,
+                      .score = 0.9};
+    cr_assert_eq(nw_dedup_index_add(idx, &fa, NULL), 0);
+    cr_assert_eq(nw_dedup_index_add(idx, &fb, NULL), 0);
+    cr_assert_eq(nw_dedup_index_add(idx, &fc, NULL), 0);
+    cr_assert_eq(nw_dedup_index_add(idx, &fd, NULL), 0);
+    nw_dedup_hit h;
+    cr_assert_eq(nw_dedup_index_get(idx, a, "1", &h, NULL), 1);
+    cr_assert_eq(nw_dedup_index_get(idx, b, c, &h, NULL), 1);
+    cr_assert_eq(nw_dedup_index_get(idx, c, "3", &h, NULL), 1);
+    cr_assert_str_eq(h.of, of);
+    cr_assert_eq(nw_dedup_index_get(idx, "urn:short", "3", &h, NULL), 1);
+    cr_assert_str_eq(h.of, b);
+    /* short hex runs between long literals code to more bytes than the
+     * string has (65929 for 65535) */
+    static char adv[65536];
+    for (size_t k = 0; k < 65535;) {
+        const char *piece = (k / 166) % 2 ? "ABCDEF" : "abcdef";
+        for (int q = 0; q < 6 && k < 65535; q++)
+            adv[k++] = piece[q];
+        for (int q = 0; q < 160 && k < 65535; q++)
+            adv[k++] = 'x';
+    }
+    nw_dedup_fp fe = {
+        .uri = adv, .version = adv, .time_s = 1004, .kind = NW_DEDUP_NEAR, .of = adv, .score = 0.5};
+    cr_assert_eq(nw_dedup_index_add(idx, &fe, NULL), 0);
+    cr_assert_eq(nw_dedup_index_get(idx, adv, adv, &h, NULL), 1);
+    cr_assert_str_eq(h.of, adv);
+    cr_assert_eq(nw_dedup_index_get(idx, a, "1", &h, NULL), 1);
+    /* one byte more is refused */
+    static char big[65537];
+    memset(big, 'z', 65536);
+    nw_dedup_fp fz = {.uri = big, .version = "1", .time_s = 1004};
+    nw_err err = {0};
+    cr_assert_eq(nw_dedup_index_add(idx, &fz, &err), NW_EINVAL);
+    nw_dedup_index_free(idx);
+}
+
+Test(dedup_index, tables_stay_healthy_over_many_laps)
+{
+    /* 60 times the capacity: slots of evicted records must read as free and
+     * never name a live record they were not written for */
+    enum { CAP = 1000, LAPS = 60 };
+    nw_dedup_index *idx = make(CAP, 1000000);
+    static nw_dedup_sketch keep[CAP];
+    char uri[64];
+    for (int i = 0; i < CAP * LAPS; i++) {
+        snprintf(uri, sizeof uri, "urn:lap:%d", i);
+        nw_dedup_fp f = {.uri = uri, .version = "1", .time_s = 1000 + i / 10};
+        f.sk.words = 100;
+        f.sk.exact_lo = rnd();
+        for (int b = 0; b < NW_DEDUP_BANDS; b++)
+            f.sk.bands[b] = (uint32_t)rnd();
+        for (int k = 0; k < NW_DEDUP_SIG_BYTES; k++)
+            f.sk.sig[k] = (uint8_t)rnd();
+        keep[i % CAP] = f.sk;
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+        if (i % 997 == 0 && i >= CAP) {
+            nw_dedup_hit h;
+            snprintf(uri, sizeof uri, "urn:lap:%d", i - CAP + 1); /* the oldest */
+            cr_assert_eq(nw_dedup_index_get(idx, uri, "1", &h, NULL), 1, "%d", i);
+            snprintf(uri, sizeof uri, "urn:lap:%d", i - CAP); /* just evicted */
+            cr_assert_eq(nw_dedup_index_get(idx, uri, "1", &h, NULL), 0, "%d", i);
+        }
+    }
+    int found = 0;
+    for (int k = 0; k < CAP; k++) {
+        nw_dedup_hit h;
+        if (nw_dedup_index_match(idx, &keep[k], false, "urn:q", 0.5, &h) == 1 &&
+            h.kind == NW_DEDUP_DUPLICATE) {
+            snprintf(uri, sizeof uri, "urn:lap:%d", CAP * (LAPS - 1) + k);
+            cr_assert_str_eq(h.of, uri);
+            found++;
+        }
+    }
+    nw_dedup_index_stats s = nw_dedup_index_get_stats(idx);
+    cr_assert_geq(found, CAP - 5, "%d", found);
+    cr_assert_lt(s.slot_overwrites, (uint64_t)(CAP * LAPS / 1000), "%llu",
+                 (unsigned long long)s.slot_overwrites);
+    nw_dedup_index_free(idx);
+}

@@ -1,7 +1,8 @@
 /*
- * nw_dedup_index — record ring, front-coded string ring, orphan list and
- * the five two-choice bucket tables. See nw_dedup_index.h for the layout
- * and its invariants.
+ * nw_dedup_index — record ring, string ring (uris coded against the best
+ * earlier entry of their block, hex runs packed two digits a byte), orphan
+ * list and the five two-choice bucket tables. See nw_dedup_index.h for the
+ * layout and its invariants.
  */
 #include "nw_dedup_index.h"
 
@@ -15,31 +16,75 @@
 #define BUCKET         8                    /* slots per bucket (32 bytes) */
 #define MAX_KICKS      64                   /* cuckoo displacements per insert */
 #define MAX_CANDIDATES 128
-#define BLOCK          16 /* strings: a full uri every BLOCK records */
+#define BLOCK          32 /* strings: entries are coded against the earlier ones of their block */
 #define MAX_STR        65535
-#define REC_LIVE       0x80
 #define REC_REFD       0x40 /* named as `of` by a later record */
 #define REC_SHORT      0x04
 #define REC_NUMERIC    0x08
 #define NUMERIC_EXTRA  0.10 /* added to the threshold when either text is numeric */
 
-/* `of` tags in a string entry */
+/* A string entry starts with a header byte: the distance back to its
+ * reference entry in the block (5 bits, 0: none), H_EXT, and the mode. */
+#define H_REF(h)  ((size_t)((h)&31))
+#define H_EXT     0x20 /* an extension byte follows the uri (version kind, `of` tag) */
+#define H_MODE(h) ((h) >> 6)
+#define M_TOKENS  0 /* [varint D] tokens: the reference minus its last D bytes, then the tokens */
+#define M_TAIL    1 /* the reference with its final hex run (T bytes) replaced: T/2 bytes */
+#define M_PREFIX  2 /* [varint D]: the reference minus its last D bytes */
+#define M_SPLICE  3 /* varint D, varint 2K + x, [tokens X if x], T/2 bytes: see splice below */
+/* M_SPLICE codes a uri against a reference R whose final hex run (as the
+ * walk tracks it) is T bytes, T >= 0. With C = R's length - T: the uri is
+ * R[0..C-D), the tokens X (when x), R[C-D+K..C), then T new lowercase hex
+ * digits (packed). It takes a changed middle (an agency, a second) and a new
+ * final run at once. */
+_Static_assert(BLOCK <= 32, "the reference distance has 5 bits");
+
+/* extension byte: version kind (bits 0-1) and `of` tag (bits 2-3). Without
+ * it: the version of the previous entry of the block ("" for the first) and
+ * no `of`. */
+#define V_EMPTY   0 /* "" */
+#define V_NUM     1 /* varint: a canonical decimal */
+#define V_STR     2 /* varint length, bytes */
+#define V_SAME    3 /* the previous entry's */
 #define OF_NONE   0
 #define OF_REF    1 /* varint distance back to the original's record */
-#define OF_INLINE 2 /* varint length, bytes */
+#define OF_INLINE 2 /* tokens */
 
+/* A token stream codes a non-empty string as runs. Tag byte: TK_LAST on
+ * the last token, the kind (bits 5-6), the length - 1 (bits 0-4; 31: the
+ * length is 32 + a varint that follows). A literal run is its bytes; a hex
+ * run is packed two digits a byte (low nibble first) and decodes in its
+ * kind's case, so only runs that decode byte-identical are packed. */
+#define TK_LAST    0x80
+#define TK_LIT     0
+#define TK_LOWER   1 /* [0-9a-f] */
+#define TK_UPPER   2 /* [0-9A-F] */
+#define TK_MIN_RUN 6 /* shortest hex run packed inside a string (4 at its end) */
+
+/* A record. Multi-byte fields are byte arrays (native order) so that the
+ * record has no padding. */
 typedef struct rec {
     uint8_t sig[NW_DEDUP_SIG_BYTES];
-    uint32_t exact32;
-    uint32_t time_s;
-    uint8_t chk[NTABLES]; /* check byte of this record's key in each table */
-    uint8_t flags;        /* kind (2 bits) | REC_SHORT | REC_NUMERIC | REC_REFD | REC_LIVE */
-    uint8_t score;        /* 0..100 */
-    uint8_t ref_span;     /* REC_REFD: log-coded bound of (last referrer seq - own seq) */
+    uint8_t exact32[4]; /* low 32 bits of the exact hash */
+    uint8_t time_s[4];
+    uint8_t flags;    /* kind (2 bits) | REC_SHORT | REC_NUMERIC | REC_REFD */
+    uint8_t score;    /* 0..100 */
+    uint8_t ref_span; /* REC_REFD: log-coded bound of (last referrer seq - own seq) */
 } rec;
 
-_Static_assert(NW_DEDUP_PERMS != 64 || NW_DEDUP_BANDS != 4 || sizeof(rec) == 32,
-               "a record is 32 bytes");
+_Static_assert(NW_DEDUP_PERMS != 64 || sizeof(rec) == 27, "a record is 27 bytes");
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
 
 /* heap bytes of an orphan's uri copy: the string rounded up to 16 plus a
  * malloc header (glibc) */
@@ -54,35 +99,65 @@ typedef struct orphan {
 /* A decoded string entry. */
 typedef struct entry {
     size_t uri_len;
-    const char *version; /* into the entry's buffer */
+    const char *version; /* idx->ver */
     int of_tag;
     uint64_t of_dist;
-    uint64_t of_pos; /* OF_INLINE: logical position of the bytes */
-    size_t of_len;
+    size_t of_off; /* OF_INLINE: ring offset of the tokens */
 } entry;
+
+/* One entry of a block as its walk sees it: its uri is [0, shared) of its
+ * reference's, xlen bytes from the tokens at tok, mid_len bytes of its
+ * reference's from mid_from, and hexlen lowercase hex digits at hex. */
+typedef struct ent {
+    size_t tok, hex; /* ring offsets */
+    uint32_t len, shared, xlen, mid_from, mid_len, hexlen;
+    /* the final hex run as entries code it (what M_TAIL and M_SPLICE
+     * replace): the last token's length when that is a lowercase hex run,
+     * the T of M_TAIL and M_SPLICE, what M_PREFIX leaves of its reference's */
+    uint32_t tail;
+    uint8_t ref; /* index in the block, BLOCK when none */
+} ent;
+
+/* The version of an entry as a walk tracks it. */
+typedef struct vstate {
+    int kind; /* V_EMPTY, V_NUM, V_STR */
+    uint64_t num;
+    size_t off, len;
+} vstate;
 
 struct nw_dedup_index {
     rec *recs;
     size_t cap;
     uint64_t head_seq, tail_seq; /* live records: [head_seq, tail_seq), cell = seq % cap */
     uint32_t *tables[NTABLES];
-    size_t nbuckets; /* per table */
-    char *str;       /* string byte ring (any size) */
+    size_t nbuckets;   /* per table */
+    unsigned seq_bits; /* slot = check << seq_bits | seq % 2^seq_bits */
+    unsigned chk_bits; /* 32 - seq_bits */
+    uint32_t seq_mask;
+    char *str; /* string byte ring (any size) */
     size_t str_cap;
     uint64_t str_head, str_tail; /* logical positions */
     uint32_t *blk;               /* low 32 bits of the position of each block's first entry */
     size_t nblk;
+    /* the encoder's copy of the newest block's uris */
+    char *eb;
+    size_t eb_cap, eb_used, e_n;
+    uint32_t e_off[BLOCK], e_len[BLOCK], e_tail[BLOCK];
+    size_t ever_len; /* version of the newest entry of the block */
+    char ever[MAX_STR + 1];
+    /* the last decoded entry (idx->work, idx->ver) */
+    bool dec_ok;
+    uint64_t dec_seq;
+    entry dec_e;
     orphan *orph; /* FIFO ring of orphans, ordered by seq */
     size_t orph_cap, orph_head, orph_count;
     uint64_t orph_bytes;
     int64_t window_s, clock_s;
     nw_dedup_index_stats st;
-    size_t last_len; /* uri of the newest record, for front coding */
-    char last_uri[MAX_STR + 1];
     char work[MAX_STR + 1]; /* decoding */
     char ver[MAX_STR + 1];
-    char out_of[MAX_STR + 1]; /* the `of` returned to callers */
-    char probe[MAX_STR + 1];  /* uri compares inside lookups */
+    char out_of[MAX_STR + 1];      /* the `of` returned to callers */
+    uint8_t enc[2 * MAX_STR + 64]; /* an entry's header and uri, or an inline `of` */
 };
 
 const char *nw_dedup_kind_name(nw_dedup_kind k)
@@ -118,13 +193,22 @@ int nw_dedup_index_new(size_t max_stories, int64_t window_s, nw_dedup_index **ou
     idx->cap = max_stories;
     /* live keys per table <= cap: a load of at most 0.95 */
     idx->nbuckets = max_stories * 135 / 1024 + 2;
+    /* slots name records by seq modulo 2^seq_bits >= 3 cap: a slot left
+     * stale reads as live again only after 2 cap more insertions */
+    idx->seq_bits = 1;
+    while (((uint64_t)1 << idx->seq_bits) < 3 * (uint64_t)max_stories)
+        idx->seq_bits++;
+    idx->chk_bits = 32 - idx->seq_bits;
+    idx->seq_mask = (uint32_t)(((uint64_t)1 << idx->seq_bits) - 1);
     idx->window_s = window_s;
     idx->str_cap = 4096;
     idx->nblk = max_stories / BLOCK + 2;
     idx->recs = calloc(idx->cap, sizeof *idx->recs);
     idx->str = malloc(idx->str_cap);
     idx->blk = calloc(idx->nblk, sizeof *idx->blk);
-    bool ok = idx->recs && idx->str && idx->blk;
+    idx->eb_cap = 1024;
+    idx->eb = malloc(idx->eb_cap);
+    bool ok = idx->recs && idx->str && idx->blk && idx->eb;
     for (int t = 0; t < NTABLES && ok; t++)
         ok = (idx->tables[t] = calloc(idx->nbuckets * BUCKET, sizeof(uint32_t))) != NULL;
     if (!ok) {
@@ -147,6 +231,7 @@ void nw_dedup_index_free(nw_dedup_index *idx)
     free(idx->recs);
     free(idx->str);
     free(idx->blk);
+    free(idx->eb);
     free(idx);
 }
 
@@ -161,50 +246,94 @@ static void ring_write(nw_dedup_index *idx, uint64_t pos, const void *src, size_
     memcpy(idx->str, (const char *)src + first, n - first);
 }
 
-static void ring_read(const nw_dedup_index *idx, uint64_t pos, void *dst, size_t n)
+/* n bytes at ring offset off (n < str_cap) */
+static void ring_copy(const nw_dedup_index *idx, size_t off, void *dst, size_t n)
 {
-    size_t off = (size_t)(pos % idx->str_cap), first = idx->str_cap - off;
+    size_t first = idx->str_cap - off;
     if (first > n)
         first = n;
     memcpy(dst, idx->str + off, first);
     memcpy((char *)dst + first, idx->str, n - first);
 }
 
-static uint8_t ring_byte(const nw_dedup_index *idx, uint64_t pos)
-{
-    return (uint8_t)idx->str[pos % idx->str_cap];
-}
-
 /* Grows by a quarter (not doubling: the ring is most of the strings'
- * memory and is counted per story). */
+ * memory and is counted per story); once it holds enough stories to tell
+ * their average size, by no more than the index holds full at that size
+ * (+3%), and by at least 1/32. */
 static int ring_reserve(nw_dedup_index *idx, size_t need)
 {
     size_t used = (size_t)(idx->str_tail - idx->str_head);
     if (used + need <= idx->str_cap)
         return 0;
-    size_t cap = idx->str_cap;
-    while (used + need > cap)
-        cap += cap / 4 + need;
+    size_t cap = idx->str_cap + idx->str_cap / 4 + need;
+    uint64_t n = idx->tail_seq - idx->head_seq;
+    if (n >= 64) {
+        uint64_t full = (uint64_t)used * (idx->cap + idx->cap / 32) / n + need;
+        uint64_t least = (uint64_t)idx->str_cap + idx->str_cap / 32 + need;
+        if (full < least)
+            full = least;
+        if (full < cap)
+            cap = (size_t)full;
+    }
     if (cap > ((size_t)1 << 31))
         return -1; /* block positions are kept in 32 bits */
     char *ns = malloc(cap);
     if (!ns)
         return -1;
     for (uint64_t p = idx->str_head; p < idx->str_tail;) {
-        size_t off = (size_t)(p % idx->str_cap), n = idx->str_cap - off;
-        if (n > idx->str_tail - p)
-            n = (size_t)(idx->str_tail - p);
+        size_t off = (size_t)(p % idx->str_cap), n2 = idx->str_cap - off;
+        if (n2 > idx->str_tail - p)
+            n2 = (size_t)(idx->str_tail - p);
         size_t noff = (size_t)(p % cap), nn = cap - noff;
-        if (nn > n)
-            nn = n;
+        if (nn > n2)
+            nn = n2;
         memcpy(ns + noff, idx->str + off, nn);
-        memcpy(ns, idx->str + off + nn, n - nn);
-        p += n;
+        memcpy(ns, idx->str + off + nn, n2 - nn);
+        p += n2;
     }
     free(idx->str);
     idx->str = ns;
     idx->str_cap = cap;
+    idx->dec_ok = false; /* ring offsets moved */
     return 0;
+}
+
+/* A read cursor over the ring. */
+typedef struct cur {
+    const uint8_t *s;
+    size_t cap, off;
+} cur;
+
+static cur cur_at(const nw_dedup_index *idx, size_t off)
+{
+    return (cur){(const uint8_t *)idx->str, idx->str_cap, off};
+}
+
+static inline uint8_t cur_byte(cur *c)
+{
+    uint8_t b = c->s[c->off];
+    if (++c->off == c->cap)
+        c->off = 0;
+    return b;
+}
+
+static inline void cur_skip(cur *c, size_t n)
+{
+    c->off += n;
+    if (c->off >= c->cap)
+        c->off -= c->cap;
+}
+
+static uint64_t cur_varint(cur *c)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        uint8_t b = cur_byte(c);
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
 }
 
 static size_t put_varint(uint8_t *out, uint64_t v)
@@ -218,16 +347,12 @@ static size_t put_varint(uint8_t *out, uint64_t v)
     return n;
 }
 
-static uint64_t get_varint(const nw_dedup_index *idx, uint64_t *pos)
+static size_t varint_len(uint64_t v)
 {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        uint8_t b = ring_byte(idx, (*pos)++);
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
-    }
-    return v;
+    size_t n = 1;
+    while (v >= 0x80)
+        v >>= 7, n++;
+    return n;
 }
 
 /* A version that is a canonical decimal (no sign, no leading zero, < 2^31)
@@ -248,6 +373,145 @@ static bool numeric_version(const char *v, size_t len, uint64_t *out)
     return true;
 }
 
+/* ------------------------------------------------------------- tokens */
+
+static bool lower_hex(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)(c - 'a') < 6u;
+}
+
+static bool upper_hex(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u || (unsigned)(c - 'A') < 6u;
+}
+
+static uint8_t nibble(unsigned char c)
+{
+    return (uint8_t)((unsigned)(c - '0') < 10u ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
+static void hex_pack(uint8_t *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += 2)
+        out[i / 2] = (uint8_t)(nibble((unsigned char)s[i]) |
+                               (i + 1 < n ? nibble((unsigned char)s[i + 1]) << 4 : 0));
+}
+
+/* Digits [first, first + n) of the hex run at ring offset off into out,
+ * in kind's case. */
+static void hex_unpack(const nw_dedup_index *idx, size_t off, size_t first, size_t n, char *out,
+                       int kind)
+{
+    const char *dg = kind == TK_UPPER ? "0123456789ABCDEF" : "0123456789abcdef";
+    const uint8_t *s = (const uint8_t *)idx->str;
+    off += first / 2;
+    if (off >= idx->str_cap)
+        off -= idx->str_cap;
+    for (size_t i = first; i < first + n; i++) {
+        uint8_t b = s[off];
+        *out++ = dg[i & 1 ? b >> 4 : b & 15];
+        if ((i & 1) && ++off == idx->str_cap)
+            off = 0;
+    }
+}
+
+/* One token of s[0..n) into out (NULL: counts only); returns its bytes. */
+static size_t put_token(uint8_t *out, int kind, const char *s, size_t n)
+{
+    uint8_t len[10];
+    size_t nl = 0;
+    uint8_t tag = (uint8_t)(kind << 5);
+    if (n >= 32) {
+        tag |= 31;
+        nl = put_varint(len, n - 32);
+    } else {
+        tag |= (uint8_t)(n - 1);
+    }
+    size_t pay = kind == TK_LIT ? n : (n + 1) / 2;
+    if (out) {
+        out[0] = tag;
+        memcpy(out + 1, len, nl);
+        if (kind == TK_LIT)
+            memcpy(out + 1 + nl, s, n);
+        else
+            hex_pack(out + 1 + nl, s, n);
+    }
+    return 1 + nl + pay;
+}
+
+/* Codes s[0..n) (n > 0) as tokens into out (NULL: counts only; at most 2n
+ * bytes: a literal token of n < 32 bytes takes n + 1, a longer one at most n
+ * + 4, a hex token of n >= 4 digits at most n). *tail: the length of the last token when it is a
+ * lowercase hex run, else 0. Returns the bytes. */
+static size_t tok_encode(const char *s, size_t n, uint8_t *out, uint32_t *tail)
+{
+    size_t k = 0, lit = 0, i = 0, last = 0;
+    *tail = 0;
+    while (i < n) {
+        size_t lo = 0, up = 0;
+        while (i + lo < n && lower_hex((unsigned char)s[i + lo]))
+            lo++;
+        while (i + up < n && upper_hex((unsigned char)s[i + up]))
+            up++;
+        size_t run = lo >= up ? lo : up;
+        if (run < TK_MIN_RUN && (run < 4 || i + run < n)) {
+            i++;
+            continue;
+        }
+        if (i > lit) {
+            last = k;
+            k += put_token(out ? out + k : NULL, TK_LIT, s + lit, i - lit);
+        }
+        last = k;
+        k += put_token(out ? out + k : NULL, lo >= up ? TK_LOWER : TK_UPPER, s + i, run);
+        *tail = lo >= up ? (uint32_t)run : 0;
+        i += run;
+        lit = i;
+    }
+    if (n > lit) {
+        last = k;
+        k += put_token(out ? out + k : NULL, TK_LIT, s + lit, n - lit);
+        *tail = 0;
+    }
+    if (out)
+        out[last] |= TK_LAST;
+    return k;
+}
+
+/* Reads the token stream at *c; writes its bytes [lo, hi) to out (NULL:
+ * none). Returns its length; *tail as tok_encode's. */
+static size_t tok_read(const nw_dedup_index *idx, cur *c, char *out, size_t lo, size_t hi,
+                       uint32_t *tail)
+{
+    size_t len = 0;
+    for (;;) {
+        uint8_t tag = cur_byte(c);
+        int kind = (tag >> 5) & 3;
+        size_t n = (size_t)(tag & 31) + 1;
+        if (n == 32)
+            n += (size_t)cur_varint(c);
+        size_t a = len > lo ? len : lo, b = len + n < hi ? len + n : hi;
+        if (kind == TK_LIT) {
+            if (out && a < b)
+                ring_copy(idx,
+                          c->off + (a - len) < idx->str_cap ? c->off + (a - len)
+                                                            : c->off + (a - len) - idx->str_cap,
+                          out + (a - lo), b - a);
+            cur_skip(c, n);
+        } else {
+            if (out && a < b)
+                hex_unpack(idx, c->off, a - len, b - a, out + (a - lo), kind);
+            cur_skip(c, (n + 1) / 2);
+        }
+        len += n;
+        *tail = kind == TK_LOWER ? (uint32_t)n : 0;
+        if (tag & TK_LAST)
+            return len;
+    }
+}
+
+/* ------------------------------------------------------------ entries */
+
 /* Position of the first entry of the block holding seq. */
 static uint64_t block_pos(const nw_dedup_index *idx, uint64_t seq)
 {
@@ -255,53 +519,170 @@ static uint64_t block_pos(const nw_dedup_index *idx, uint64_t seq)
     return idx->str_head + (uint32_t)(p - (uint32_t)idx->str_head);
 }
 
-/* Decode the entry of live record `seq`: its uri into idx->work
- * (NUL-terminated), its version into idx->ver, its `of` into *e. */
+/* Walks the block of seq from its first entry to seq's: fills ents[0..seq %
+ * BLOCK], the version and the `of` of seq (of_tag, of_dist, of_off). */
+static void walk(const nw_dedup_index *idx, uint64_t seq, ent *ents, vstate *v, entry *e)
+{
+    cur c = cur_at(idx, (size_t)(block_pos(idx, seq) % idx->str_cap));
+    size_t last = (size_t)(seq % BLOCK);
+    vstate vs = {V_EMPTY, 0, 0, 0};
+    for (size_t j = 0; j <= last; j++) {
+        ent *x = &ents[j];
+        uint8_t h = cur_byte(&c);
+        size_t r = H_REF(h);
+        int mode = H_MODE(h);
+        memset(x, 0, sizeof *x);
+        x->ref = r && r <= j ? (uint8_t)(j - r) : BLOCK;
+        uint32_t rlen = 0, rtail = 0;
+        if (x->ref < BLOCK) {
+            rlen = ents[x->ref].len;
+            rtail = ents[x->ref].tail;
+        }
+        if (mode == M_TAIL) {
+            x->shared = rlen - rtail;
+            x->hexlen = x->tail = rtail;
+        } else if (mode == M_SPLICE) {
+            uint32_t core = rlen - rtail;
+            uint64_t d = cur_varint(&c), q = cur_varint(&c);
+            if (d > core)
+                d = core; /* never for entries this file wrote */
+            x->shared = core - (uint32_t)d;
+            if (q & 1) {
+                x->tok = c.off;
+                x->xlen = (uint32_t)tok_read(idx, &c, NULL, 0, 0, &x->tail);
+            }
+            uint64_t k = q >> 1;
+            x->mid_from = x->shared + (uint32_t)(k < d ? k : d);
+            x->mid_len = core - x->mid_from;
+            x->hexlen = rtail;
+            if (rtail || x->mid_len)
+                x->tail = rtail; /* else it ends with X's last token, if any */
+        } else {
+            uint64_t d = r ? cur_varint(&c) : 0;
+            if (d > rlen)
+                d = rlen;
+            x->shared = rlen - (uint32_t)d;
+            if (mode == M_TOKENS) {
+                x->tok = c.off;
+                x->xlen = (uint32_t)tok_read(idx, &c, NULL, 0, 0, &x->tail);
+            } else {
+                x->tail = rtail > d ? rtail - (uint32_t)d : 0;
+            }
+        }
+        x->hex = c.off;
+        cur_skip(&c, (x->hexlen + 1) / 2);
+        uint64_t len = (uint64_t)x->shared + x->xlen + x->mid_len + x->hexlen;
+        x->len = (uint32_t)(len > MAX_STR ? MAX_STR : len);
+        int vk = V_SAME, of = OF_NONE;
+        if (h & H_EXT) {
+            uint8_t ex = cur_byte(&c);
+            vk = ex & 3;
+            of = (ex >> 2) & 3;
+        }
+        if (vk == V_EMPTY) {
+            vs.kind = V_EMPTY;
+        } else if (vk == V_NUM) {
+            vs.kind = V_NUM;
+            vs.num = cur_varint(&c);
+        } else if (vk == V_STR) {
+            vs.kind = V_STR;
+            vs.len = (size_t)cur_varint(&c);
+            vs.off = c.off;
+            cur_skip(&c, vs.len);
+        }
+        e->of_tag = of;
+        e->of_dist = 0;
+        e->of_off = 0;
+        if (of == OF_REF) {
+            e->of_dist = cur_varint(&c);
+        } else if (of == OF_INLINE) {
+            uint32_t t;
+            e->of_off = c.off;
+            tok_read(idx, &c, NULL, 0, 0, &t);
+        }
+    }
+    *v = vs;
+}
+
+/* Bytes [a, b) of the uri of ents[j] into out: its own segments, its
+ * reference's middle by recursion (references point back, so at most BLOCK
+ * deep), its reference's prefix by moving to it. */
+static void emit(const nw_dedup_index *idx, const ent *ents, size_t j, size_t a, size_t b,
+                 char *out)
+{
+    while (j < BLOCK && a < b) {
+        const ent *x = &ents[j];
+        size_t s1 = x->shared, s2 = s1 + x->xlen, s3 = s2 + x->mid_len, s4 = s3 + x->hexlen;
+        if (b > s4)
+            b = s4;
+        if (b > s3 && s4 > s3) {
+            size_t lo = a > s3 ? a : s3;
+            hex_unpack(idx, x->hex, lo - s3, b - lo, out + (lo - a), TK_LOWER);
+        }
+        if (b > s2 && a < s3 && s3 > s2) {
+            size_t lo = a > s2 ? a : s2, hi = b < s3 ? b : s3;
+            emit(idx, ents, x->ref, x->mid_from + (lo - s2), x->mid_from + (hi - s2),
+                 out + (lo - a));
+        }
+        if (b > s1 && a < s2 && s2 > s1) {
+            size_t lo = a > s1 ? a : s1, hi = b < s2 ? b : s2;
+            cur c = cur_at(idx, x->tok);
+            uint32_t t;
+            tok_read(idx, &c, out + (lo - a), lo - s1, hi - s1, &t);
+        }
+        if (b > s1)
+            b = s1;
+        j = x->ref;
+    }
+}
+
+static void version_out(nw_dedup_index *idx, const vstate *v)
+{
+    if (v->kind == V_NUM) {
+        snprintf(idx->ver, sizeof idx->ver, "%llu", (unsigned long long)v->num);
+    } else if (v->kind == V_STR) {
+        ring_copy(idx, v->off, idx->ver, v->len);
+        idx->ver[v->len] = '\0';
+    } else {
+        idx->ver[0] = '\0';
+    }
+}
+
+/* Decodes the entry of record seq (live, or being evicted): its uri into
+ * idx->work, its version into idx->ver, its `of` into *e. With ulen not
+ * SIZE_MAX, stops early (returning false) when the uri is not ulen bytes. */
+static bool decode_if(nw_dedup_index *idx, uint64_t seq, entry *e, size_t ulen)
+{
+    if (!idx->dec_ok || idx->dec_seq != seq) {
+        ent ents[BLOCK];
+        vstate v;
+        entry x;
+        walk(idx, seq, ents, &v, &x);
+        size_t j = (size_t)(seq % BLOCK);
+        if (ulen != SIZE_MAX && ents[j].len != ulen)
+            return false;
+        emit(idx, ents, j, 0, ents[j].len, idx->work);
+        idx->work[ents[j].len] = '\0';
+        version_out(idx, &v);
+        x.uri_len = ents[j].len;
+        x.version = idx->ver;
+        idx->dec_e = x;
+        idx->dec_seq = seq;
+        idx->dec_ok = true;
+    }
+    *e = idx->dec_e;
+    return true;
+}
+
 static void decode(nw_dedup_index *idx, uint64_t seq, entry *e)
 {
-    uint64_t pos = block_pos(idx, seq);
-    size_t len = 0;
-    for (uint64_t s = seq - seq % BLOCK;; s++) {
-        size_t shared = (size_t)get_varint(idx, &pos);
-        size_t suffix = (size_t)get_varint(idx, &pos);
-        if (shared > len)
-            shared = len; /* never for entries this file wrote */
-        if (shared + suffix > MAX_STR)
-            suffix = MAX_STR - shared;
-        ring_read(idx, pos, idx->work + shared, suffix);
-        pos += suffix;
-        len = shared + suffix;
-        uint64_t vt = get_varint(idx, &pos);
-        size_t vlen = vt & 1 ? 0 : (size_t)(vt >> 1);
-        uint64_t vpos = pos;
-        pos += vlen;
-        int of_tag = ring_byte(idx, pos++);
-        uint64_t of_dist = 0, of_pos = 0;
-        size_t of_len = 0;
-        if (of_tag == OF_REF)
-            of_dist = get_varint(idx, &pos);
-        else if (of_tag == OF_INLINE) {
-            of_len = (size_t)get_varint(idx, &pos);
-            of_pos = pos;
-            pos += of_len;
-        }
-        if (s < seq)
-            continue;
-        idx->work[len] = '\0';
-        if (vt & 1) {
-            snprintf(idx->ver, sizeof idx->ver, "%llu", (unsigned long long)(vt >> 1));
-        } else {
-            ring_read(idx, vpos, idx->ver, vlen);
-            idx->ver[vlen] = '\0';
-        }
-        e->uri_len = len;
-        e->version = idx->ver;
-        e->of_tag = of_tag;
-        e->of_dist = of_dist;
-        e->of_pos = of_pos;
-        e->of_len = of_len;
-        return;
-    }
+    decode_if(idx, seq, e, SIZE_MAX);
+}
+
+/* Whether record seq's uri is uri[0..ulen) (its entry decoded into e). */
+static bool uri_is(nw_dedup_index *idx, uint64_t seq, const char *uri, size_t ulen, entry *e)
+{
+    return decode_if(idx, seq, e, ulen) && e->uri_len == ulen && !memcmp(idx->work, uri, ulen);
 }
 
 /* ------------------------------------------------------------- records */
@@ -309,17 +690,6 @@ static void decode(nw_dedup_index *idx, uint64_t seq, entry *e)
 static rec *rec_at(const nw_dedup_index *idx, uint64_t seq)
 {
     return &idx->recs[seq % idx->cap];
-}
-
-static uint64_t seq_of(const nw_dedup_index *idx, const rec *r)
-{
-    size_t cell = (size_t)(r - idx->recs), head = (size_t)(idx->head_seq % idx->cap);
-    return idx->head_seq + (cell >= head ? cell - head : cell + idx->cap - head);
-}
-
-static bool rec_live(const rec *r)
-{
-    return r->flags & REC_LIVE;
 }
 
 static uint64_t span_decode(uint8_t e)
@@ -366,8 +736,10 @@ static const char *resolve_of(nw_dedup_index *idx, uint64_t seq, const entry *e,
 {
     buf[0] = '\0';
     if (e->of_tag == OF_INLINE) {
-        ring_read(idx, e->of_pos, buf, e->of_len);
-        buf[e->of_len] = '\0';
+        cur c = cur_at(idx, e->of_off);
+        uint32_t t;
+        size_t n = tok_read(idx, &c, buf, 0, MAX_STR, &t);
+        buf[n > MAX_STR ? MAX_STR : n] = '\0';
     } else if (e->of_tag == OF_REF && e->of_dist <= seq) {
         uint64_t target = seq - e->of_dist;
         if (target >= idx->head_seq && target < idx->tail_seq)
@@ -390,9 +762,9 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 33);
 }
 
-static uint64_t uri_hash(const char *uri)
+static uint64_t uri_hash(const char *uri, size_t len)
 {
-    return XXH3_64bits(uri, strlen(uri));
+    return XXH3_64bits(uri, len);
 }
 
 static uint64_t band_hash(int band, uint32_t key)
@@ -400,9 +772,30 @@ static uint64_t band_hash(int band, uint32_t key)
     return mix64(((uint64_t)(band + 1) << 32) | key);
 }
 
-static uint8_t check_of(uint64_t h)
+/* The key check kept in a slot: the top chk_bits of the hash, never 0 (so
+ * that no slot is 0, which is empty). */
+static uint32_t check_of(const nw_dedup_index *idx, uint64_t h)
 {
-    return (uint8_t)(h >> 56);
+    uint32_t c = (uint32_t)(h >> (64 - idx->chk_bits));
+    return c ? c : 1;
+}
+
+static uint32_t slot_chk(const nw_dedup_index *idx, uint32_t slot)
+{
+    return slot >> idx->seq_bits;
+}
+
+/* The live record a slot names: true and *seq when the seq it keeps (mod
+ * 2^seq_bits) is one of the live records'. */
+static bool slot_seq(const nw_dedup_index *idx, uint32_t slot, uint64_t *seq)
+{
+    if (!slot || idx->tail_seq == idx->head_seq)
+        return false;
+    uint64_t last = idx->tail_seq - 1, back = (last - (slot & idx->seq_mask)) & idx->seq_mask;
+    if (back > last - idx->head_seq)
+        return false;
+    *seq = last - back;
+    return true;
 }
 
 static size_t bucket1(const nw_dedup_index *idx, uint64_t h)
@@ -410,53 +803,31 @@ static size_t bucket1(const nw_dedup_index *idx, uint64_t h)
     return (size_t)(((h & 0xffffffffu) * (uint64_t)idx->nbuckets) >> 32);
 }
 
-/* The other bucket of a key in bucket b with check byte chk: an involution
+/* The other bucket of a key in bucket b with check chk: an involution
  * (alt(alt(b)) == b), so a displaced slot finds its other home from its
- * check byte alone. */
-static size_t alt_bucket(const nw_dedup_index *idx, size_t b, uint8_t chk)
+ * check alone. */
+static size_t alt_bucket(const nw_dedup_index *idx, size_t b, uint32_t chk)
 {
     size_t x = (size_t)(mix64(chk + 1u) % idx->nbuckets);
     return (x + idx->nbuckets - b) % idx->nbuckets;
-}
-
-/* The record a slot points to when it is live for table t, else NULL. */
-static rec *slot_rec(const nw_dedup_index *idx, int t, uint32_t slot)
-{
-    if (!slot)
-        return NULL;
-    size_t i = (slot & 0xffffffu) - 1;
-    if (i >= idx->cap)
-        return NULL;
-    rec *r = &idx->recs[i];
-    return rec_live(r) && r->chk[t] == (uint8_t)(slot >> 24) ? r : NULL;
-}
-
-static void prefetch_bucket(const nw_dedup_index *idx, const uint32_t *bk)
-{
-    for (int k = 0; k < BUCKET; k++)
-        if (bk[k] && (bk[k] & 0xffffffu) - 1 < idx->cap)
-            __builtin_prefetch(&idx->recs[(bk[k] & 0xffffffu) - 1]);
 }
 
 /* A free (empty or stale) slot of bucket b, or -1. */
 static int free_slot(const nw_dedup_index *idx, int t, size_t b)
 {
     const uint32_t *bk = idx->tables[t] + b * BUCKET;
+    uint64_t s;
     for (int k = 0; k < BUCKET; k++)
-        if (!bk[k])
-            return k;
-    prefetch_bucket(idx, bk);
-    for (int k = 0; k < BUCKET; k++)
-        if (!slot_rec(idx, t, bk[k]))
+        if (!slot_seq(idx, bk[k], &s))
             return k;
     return -1;
 }
 
-static void table_put(nw_dedup_index *idx, int t, uint64_t h, size_t cell)
+static void table_put(nw_dedup_index *idx, int t, uint64_t h, uint64_t seq)
 {
     uint32_t *tab = idx->tables[t];
-    uint8_t chk = check_of(h);
-    uint32_t item = ((uint32_t)chk << 24) | (uint32_t)(cell + 1);
+    uint32_t chk = check_of(idx, h);
+    uint32_t item = chk << idx->seq_bits | ((uint32_t)seq & idx->seq_mask);
     size_t b = bucket1(idx, h), b2 = alt_bucket(idx, b, chk);
     int k = free_slot(idx, t, b);
     if (k < 0 && b2 != b && (k = free_slot(idx, t, b2)) >= 0)
@@ -470,17 +841,17 @@ static void table_put(nw_dedup_index *idx, int t, uint64_t h, size_t cell)
      * entry makes room (the newest copies stay findable). */
     size_t bs[2] = {b, b2};
     uint32_t *victim = NULL;
-    rec *vr = NULL;
+    uint64_t vseq = 0;
     int same = 0;
     for (int i = 0; i < (b2 == b ? 1 : 2); i++)
         for (int j = 0; j < BUCKET; j++) {
             uint32_t *sl = &tab[bs[i] * BUCKET + (size_t)j];
-            if ((uint8_t)(*sl >> 24) != chk)
+            uint64_t s;
+            if (slot_chk(idx, *sl) != chk || !slot_seq(idx, *sl, &s))
                 continue;
-            rec *r = slot_rec(idx, t, *sl);
             same++;
-            if (!vr || seq_of(idx, r) < seq_of(idx, vr))
-                vr = r, victim = sl;
+            if (!victim || s < vseq)
+                vseq = s, victim = sl;
         }
     if (same >= BUCKET / 2) {
         *victim = item;
@@ -489,14 +860,14 @@ static void table_put(nw_dedup_index *idx, int t, uint64_t h, size_t cell)
     }
     /* else displace (cuckoo), choosing the slot to kick by a hash of the
      * walk so that it does not cycle; deterministic */
-    uint64_t walk = h;
+    uint64_t walk_h = h;
     for (int kick = 0; kick < MAX_KICKS; kick++) {
-        walk = mix64(walk + (uint64_t)kick);
-        size_t s = b * BUCKET + (size_t)(walk % BUCKET);
+        walk_h = mix64(walk_h + (uint64_t)kick);
+        size_t s = b * BUCKET + (size_t)(walk_h % BUCKET);
         uint32_t out = tab[s];
         tab[s] = item;
         item = out;
-        b = alt_bucket(idx, b, (uint8_t)(out >> 24));
+        b = alt_bucket(idx, b, slot_chk(idx, out));
         if ((k = free_slot(idx, t, b)) >= 0) {
             tab[b * BUCKET + (size_t)k] = item;
             return;
@@ -567,7 +938,8 @@ void nw_dedup_index_advance(nw_dedup_index *idx, int64_t now_s)
     if (now_s > idx->clock_s)
         idx->clock_s = now_s;
     int64_t cutoff = idx->clock_s - idx->window_s;
-    while (idx->head_seq < idx->tail_seq && (int64_t)rec_at(idx, idx->head_seq)->time_s < cutoff) {
+    while (idx->head_seq < idx->tail_seq &&
+           (int64_t)rd32(rec_at(idx, idx->head_seq)->time_s) < cutoff) {
         evict_head(idx);
         idx->st.evicted_age++;
     }
@@ -575,23 +947,24 @@ void nw_dedup_index_advance(nw_dedup_index *idx, int64_t now_s)
 
 /* --------------------------------------------------------------- lookup */
 
-/* A live record of uri (any version; the first in table order), or NULL. */
-static rec *find_uri(nw_dedup_index *idx, const char *uri, uint64_t h)
+/* A live record of uri (any version; the first in table order): true and
+ * *seq, else false. */
+static bool find_uri(nw_dedup_index *idx, const char *uri, size_t ulen, uint64_t *seq)
 {
-    uint8_t chk = check_of(h);
+    uint64_t h = uri_hash(uri, ulen);
+    uint32_t chk = check_of(idx, h);
     size_t b[2] = {bucket1(idx, h), 0};
     b[1] = alt_bucket(idx, b[0], chk);
     for (int i = 0; i < (b[1] == b[0] ? 1 : 2); i++) {
         const uint32_t *bk = idx->tables[0] + b[i] * BUCKET;
         for (int k = 0; k < BUCKET; k++) {
-            if ((uint8_t)(bk[k] >> 24) != chk)
-                continue;
-            rec *r = slot_rec(idx, 0, bk[k]);
-            if (r && !strcmp(uri_of(idx, seq_of(idx, r), idx->probe), uri))
-                return r;
+            entry e;
+            if (slot_chk(idx, bk[k]) == chk && slot_seq(idx, bk[k], seq) &&
+                uri_is(idx, *seq, uri, ulen, &e))
+                return true;
         }
     }
-    return NULL;
+    return false;
 }
 
 int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
@@ -599,32 +972,29 @@ int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version
 {
     if (uri_known)
         *uri_known = false;
-    uint64_t h = uri_hash(uri);
-    uint8_t chk = check_of(h);
+    size_t ulen = strlen(uri);
+    uint64_t h = uri_hash(uri, ulen);
+    uint32_t chk = check_of(idx, h);
     size_t b[2] = {bucket1(idx, h), 0};
     b[1] = alt_bucket(idx, b[0], chk);
     for (int i = 0; i < (b[1] == b[0] ? 1 : 2); i++) {
         const uint32_t *bk = idx->tables[0] + b[i] * BUCKET;
         for (int k = 0; k < BUCKET; k++) {
-            if ((uint8_t)(bk[k] >> 24) != chk)
-                continue;
-            rec *r = slot_rec(idx, 0, bk[k]);
-            if (!r)
-                continue;
-            uint64_t seq = seq_of(idx, r);
+            uint64_t seq;
             entry e;
-            decode(idx, seq, &e);
-            if (strcmp(idx->work, uri))
+            if (slot_chk(idx, bk[k]) != chk || !slot_seq(idx, bk[k], &seq) ||
+                !uri_is(idx, seq, uri, ulen, &e))
                 continue;
             if (uri_known)
                 *uri_known = true;
             if (strcmp(e.version, version))
                 continue;
+            const rec *r = rec_at(idx, seq);
             hit->kind = (nw_dedup_kind)(r->flags & 3);
             hit->score = r->score / 100.0;
             hit->of =
                 hit->kind >= NW_DEDUP_DUPLICATE ? resolve_of(idx, seq, &e, idx->out_of) : NULL;
-            hit->time_s = r->time_s;
+            hit->time_s = rd32(r->time_s);
             return 1;
         }
     }
@@ -636,34 +1006,32 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
 {
     if (!sk->words)
         return 0;
-    size_t seen[MAX_CANDIDATES], nseen = 0;
-    rec *best = NULL;
+    uint64_t seen[MAX_CANDIDATES], best_seq = 0;
+    size_t nseen = 0, ulen = strlen(uri);
+    const rec *best = NULL;
     double best_score = -1;
     bool best_exact = false;
     uint32_t exact32 = (uint32_t)sk->exact_lo;
-    uint8_t uri_chk = check_of(uri_hash(uri));
     for (int bd = 0; bd < NW_DEDUP_BANDS; bd++) {
         uint64_t h = band_hash(bd, sk->bands[bd]);
-        uint8_t chk = check_of(h);
+        uint32_t chk = check_of(idx, h);
         size_t b[2] = {bucket1(idx, h), 0};
         b[1] = alt_bucket(idx, b[0], chk);
         for (int i = 0; i < (b[1] == b[0] ? 1 : 2); i++) {
             const uint32_t *bk = idx->tables[1 + bd] + b[i] * BUCKET;
             for (int k = 0; k < BUCKET; k++) {
-                if ((uint8_t)(bk[k] >> 24) != chk)
+                uint64_t seq;
+                if (slot_chk(idx, bk[k]) != chk || !slot_seq(idx, bk[k], &seq))
                     continue;
-                rec *r = slot_rec(idx, 1 + bd, bk[k]);
-                if (!r)
-                    continue;
-                size_t ri = (size_t)(r - idx->recs);
                 bool dup = false;
                 for (size_t j = 0; j < nseen && !dup; j++)
-                    dup = seen[j] == ri;
+                    dup = seen[j] == seq;
                 if (dup)
                     continue;
                 if (nseen < MAX_CANDIDATES)
-                    seen[nseen++] = ri;
-                bool exact = r->exact32 == exact32 && !memcmp(r->sig, sk->sig, sizeof r->sig);
+                    seen[nseen++] = seq;
+                const rec *r = rec_at(idx, seq);
+                bool exact = rd32(r->exact32) == exact32 && !memcmp(r->sig, sk->sig, sizeof r->sig);
                 double score;
                 if (exact)
                     score = 1.0;
@@ -672,15 +1040,17 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
                 else if ((score = nw_dedup_sig_similarity(r->sig, sk->sig)) <
                          threshold + (sk->numeric || (r->flags & REC_NUMERIC) ? NUMERIC_EXTRA : 0))
                     continue;
-                bool better =
-                    (exact && !best_exact) ||
-                    (exact == best_exact && (score > best_score || (score == best_score && best &&
-                                                                    r->time_s < best->time_s)));
+                bool better = (exact && !best_exact) ||
+                              (exact == best_exact &&
+                               (score > best_score || (score == best_score && best &&
+                                                       rd32(r->time_s) < rd32(best->time_s))));
                 if (!better)
                     continue;
-                if (r->chk[0] == uri_chk && !strcmp(uri_of(idx, seq_of(idx, r), idx->probe), uri))
+                entry e;
+                if (uri_is(idx, seq, uri, ulen, &e))
                     continue; /* another version of the same story: an update */
                 best = r;
+                best_seq = seq;
                 best_score = score;
                 best_exact = exact;
             }
@@ -689,20 +1059,120 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
     if (!best)
         return 0;
     nw_dedup_kind bk = (nw_dedup_kind)(best->flags & 3);
-    uint64_t seq = seq_of(idx, best);
     entry e;
-    decode(idx, seq, &e);
+    decode(idx, best_seq, &e);
     hit->kind = best_exact ? NW_DEDUP_DUPLICATE : NW_DEDUP_NEAR;
     hit->score = best_score;
     if (bk >= NW_DEDUP_DUPLICATE)
-        hit->of = resolve_of(idx, seq, &e, idx->out_of);
+        hit->of = resolve_of(idx, best_seq, &e, idx->out_of);
     else
         hit->of = memcpy(idx->out_of, idx->work, e.uri_len + 1);
-    hit->time_s = best->time_s;
+    hit->time_s = rd32(best->time_s);
     return 1;
 }
 
 /* ---------------------------------------------------------------- insert */
+
+/* How an entry codes its uri. */
+typedef struct coding {
+    size_t r;      /* distance back to the reference, 0: none */
+    int mode;      /* M_* */
+    size_t d;      /* M_TOKENS, M_PREFIX, M_SPLICE: D */
+    size_t k;      /* M_SPLICE: K */
+    size_t from;   /* M_TOKENS, M_SPLICE: the tokens code uri[from..from + xlen) */
+    size_t xlen;   /* 0: no tokens */
+    size_t hexlen; /* M_TAIL, M_SPLICE: the final digits uri[ulen - hexlen..) */
+    size_t cost;   /* bytes, header included */
+    uint32_t tail; /* the entry's final hex run as the walk tracks it */
+} coding;
+
+static void consider(coding *best, const coding *c)
+{
+    if (c->cost < best->cost)
+        *best = *c;
+}
+
+/* The cheapest coding of uri against the earlier entries of the newest
+ * block: for each, the prefix (M_PREFIX, M_TAIL) and splice codings, and
+ * tokens after the longest shared prefix. */
+static coding choose(const nw_dedup_index *idx, const char *uri, size_t ulen)
+{
+    uint32_t t = 0;
+    coding best = {.mode = M_PREFIX, .cost = 1};
+    if (ulen)
+        best = (coding){
+            .mode = M_TOKENS, .xlen = ulen, .cost = 1 + tok_encode(uri, ulen, NULL, &t), .tail = t};
+    size_t run = 0; /* the uri's final run of lowercase hex digits */
+    while (run < ulen && lower_hex((unsigned char)uri[ulen - 1 - run]))
+        run++;
+    size_t best_lcp = 0, best_j = BLOCK;
+    for (size_t j = 0; j < idx->e_n; j++) {
+        const char *ref = idx->eb + idx->e_off[j];
+        size_t rlen = idx->e_len[j], rtail = idx->e_tail[j], r = idx->e_n - j;
+        size_t m = ulen < rlen ? ulen : rlen, lcp = 0;
+        while (lcp < m && ref[lcp] == uri[lcp])
+            lcp++;
+        if (lcp == ulen) {
+            size_t d = rlen - ulen;
+            coding c = {.r = r,
+                        .mode = M_PREFIX,
+                        .d = d,
+                        .cost = 1 + varint_len(d),
+                        .tail = rtail > d ? (uint32_t)(rtail - d) : 0};
+            consider(&best, &c);
+            continue;
+        }
+        if (ulen == rlen && rtail && ulen - lcp <= rtail && rtail <= run) {
+            coding c = {.r = r,
+                        .mode = M_TAIL,
+                        .hexlen = rtail,
+                        .cost = 1 + (rtail + 1) / 2,
+                        .tail = (uint32_t)rtail};
+            consider(&best, &c);
+        }
+        if (lcp >= best_lcp && lcp > 0)
+            best_lcp = lcp, best_j = j;
+        /* splice: the cores (without the final run of rtail digits) share a
+         * prefix p and a suffix sfx; the uri's middle is coded as tokens */
+        if (rtail > run || rtail > ulen || 3 + (rtail + 1) / 2 >= best.cost)
+            continue;
+        size_t ucore = ulen - rtail, rcore = rlen - rtail, p = lcp;
+        if (p > ucore)
+            p = ucore;
+        if (p > rcore)
+            p = rcore;
+        size_t sfx = 0;
+        while (sfx < ucore - p && sfx < rcore - p && uri[ucore - 1 - sfx] == ref[rcore - 1 - sfx])
+            sfx++;
+        coding c = {.r = r,
+                    .mode = M_SPLICE,
+                    .d = rcore - p,
+                    .k = rcore - sfx - p,
+                    .from = p,
+                    .xlen = ucore - sfx - p,
+                    .hexlen = rtail};
+        uint32_t xt = 0;
+        c.cost = 1 + varint_len(c.d) + varint_len(c.k * 2 + (c.xlen > 0)) + (rtail + 1) / 2;
+        if (c.cost + (c.xlen ? 2 : 0) >= best.cost)
+            continue;
+        if (c.xlen)
+            c.cost += tok_encode(uri + p, c.xlen, NULL, &xt);
+        c.tail = rtail ? (uint32_t)rtail : ucore - sfx - p > 0 && !sfx ? xt : 0;
+        consider(&best, &c);
+    }
+    if (best_j < BLOCK) {
+        size_t d = idx->e_len[best_j] - best_lcp;
+        coding c = {.r = idx->e_n - best_j,
+                    .mode = M_TOKENS,
+                    .d = d,
+                    .from = best_lcp,
+                    .xlen = ulen - best_lcp};
+        c.cost = 1 + varint_len(d) + tok_encode(uri + best_lcp, ulen - best_lcp, NULL, &t);
+        c.tail = t;
+        consider(&best, &c);
+    }
+    return best;
+}
 
 int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
 {
@@ -721,33 +1191,41 @@ int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
     }
     uint64_t seq = idx->tail_seq;
     /* `of` as a reference to the original's record when it is here */
-    rec *orig = olen ? find_uri(idx, of, uri_hash(of)) : NULL;
+    uint64_t oseq = 0;
+    bool orig = olen && find_uri(idx, of, olen, &oseq);
 
-    /* the string entry: uri front-coded against the previous record's
-     * (full at a block start), version, of */
-    size_t shared = 0;
-    if (seq % BLOCK && idx->tail_seq > 0)
-        while (shared < ulen && shared < idx->last_len && idx->last_uri[shared] == fp->uri[shared])
-            shared++;
-    uint8_t hdr[48];
-    size_t n = put_varint(hdr, shared);
-    n += put_varint(hdr + n, ulen - shared);
-    uint64_t vnum;
-    bool vnumeric = numeric_version(fp->version, vlen, &vnum);
-    uint8_t mid[32];
-    size_t m = put_varint(mid, vnumeric ? (vnum << 1) | 1 : (uint64_t)vlen << 1);
-    uint8_t tail[24];
-    size_t tn = 0;
-    if (orig) {
-        tail[tn++] = OF_REF;
-        tn += put_varint(tail + tn, seq - seq_of(idx, orig));
-    } else if (olen) {
-        tail[tn++] = OF_INLINE;
-        tn += put_varint(tail + tn, olen);
-    } else {
-        tail[tn++] = OF_NONE;
+    /* the encoder's copy of the block's uris */
+    if (seq % BLOCK == 0) {
+        idx->e_n = 0;
+        idx->eb_used = 0;
+        idx->ever_len = 0;
     }
-    size_t need = n + (ulen - shared) + m + (vnumeric ? 0 : vlen) + tn + (orig ? 0 : olen);
+    if (idx->eb_used + ulen > idx->eb_cap) {
+        size_t cap = idx->eb_cap;
+        while (idx->eb_used + ulen > cap)
+            cap *= 2;
+        char *nb = realloc(idx->eb, cap);
+        if (!nb)
+            return nw_err_set(err, NW_ENOMEM, "out of memory for the dedup string coder");
+        idx->eb = nb;
+        idx->eb_cap = cap;
+    }
+
+    /* the entry: header, uri, [extension, version, of] */
+    coding c = choose(idx, fp->uri, ulen);
+    uint64_t vnum = 0;
+    int vk = vlen == idx->ever_len && !memcmp(fp->version, idx->ever, vlen) ? V_SAME
+             : !vlen                                                        ? V_EMPTY
+             : numeric_version(fp->version, vlen, &vnum)                    ? V_NUM
+                                                                            : V_STR;
+    int oft = orig ? OF_REF : olen ? OF_INLINE : OF_NONE;
+    bool ext = vk != V_SAME || oft != OF_NONE;
+    uint32_t tl;
+    size_t of_cost = oft == OF_REF      ? varint_len(seq - oseq)
+                     : oft == OF_INLINE ? tok_encode(of, olen, NULL, &tl)
+                                        : 0;
+    size_t need = c.cost + ext + (vk == V_NUM ? varint_len(vnum) : 0) +
+                  (vk == V_STR ? varint_len(vlen) + vlen : 0) + of_cost;
     if (ring_reserve(idx, need) < 0)
         return nw_err_set(err, NW_ENOMEM, "out of memory for the dedup string ring");
     uint64_t pos = idx->str_tail;
@@ -756,53 +1234,72 @@ int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
         if (idx->head_seq == idx->tail_seq)
             idx->str_head = pos;
     }
-    ring_write(idx, pos, hdr, n);
-    pos += n;
-    ring_write(idx, pos, fp->uri + shared, ulen - shared);
-    pos += ulen - shared;
-    ring_write(idx, pos, mid, m);
-    pos += m;
-    if (!vnumeric) {
+    uint8_t *o = idx->enc;
+    size_t k = 0;
+    o[k++] = (uint8_t)(c.r | (ext ? H_EXT : 0) | (unsigned)c.mode << 6);
+    if (c.mode == M_SPLICE) {
+        k += put_varint(o + k, c.d);
+        k += put_varint(o + k, c.k * 2 + (c.xlen > 0));
+    } else if (c.r && c.mode != M_TAIL) {
+        k += put_varint(o + k, c.d);
+    }
+    if (c.xlen)
+        k += tok_encode(fp->uri + c.from, c.xlen, o + k, &tl);
+    hex_pack(o + k, fp->uri + ulen - c.hexlen, c.hexlen);
+    k += (c.hexlen + 1) / 2;
+    if (ext) {
+        o[k++] = (uint8_t)(vk | oft << 2);
+        if (vk == V_NUM)
+            k += put_varint(o + k, vnum);
+        else if (vk == V_STR)
+            k += put_varint(o + k, vlen);
+    }
+    ring_write(idx, pos, o, k);
+    pos += k;
+    if (vk == V_STR) {
         ring_write(idx, pos, fp->version, vlen);
         pos += vlen;
     }
-    ring_write(idx, pos, tail, tn);
-    pos += tn;
-    if (!orig && olen) {
-        ring_write(idx, pos, of, olen);
-        pos += olen;
+    if (oft == OF_REF) {
+        k = put_varint(o, seq - oseq);
+        ring_write(idx, pos, o, k);
+        pos += k;
+    } else if (oft == OF_INLINE) {
+        k = tok_encode(of, olen, o, &tl);
+        ring_write(idx, pos, o, k);
+        pos += k;
     }
     idx->str_tail = pos;
-    memcpy(idx->last_uri, fp->uri, ulen + 1);
-    idx->last_len = ulen;
+    memcpy(idx->eb + idx->eb_used, fp->uri, ulen);
+    idx->e_off[idx->e_n] = (uint32_t)idx->eb_used;
+    idx->e_len[idx->e_n] = (uint32_t)ulen;
+    idx->e_tail[idx->e_n] = c.tail;
+    idx->e_n++;
+    idx->eb_used += ulen;
+    memcpy(idx->ever, fp->version, vlen);
+    idx->ever_len = vlen;
     if (orig) {
-        uint8_t span = span_encode(seq - seq_of(idx, orig));
-        orig->flags |= REC_REFD;
-        if (span > orig->ref_span)
-            orig->ref_span = span;
+        rec *orec = rec_at(idx, oseq);
+        uint8_t span = span_encode(seq - oseq);
+        orec->flags |= REC_REFD;
+        if (span > orec->ref_span)
+            orec->ref_span = span;
     }
 
-    size_t cell = (size_t)(seq % idx->cap);
-    rec *r = &idx->recs[cell];
+    rec *r = rec_at(idx, seq);
     memset(r, 0, sizeof *r);
     memcpy(r->sig, fp->sk.sig, sizeof r->sig);
-    r->exact32 = (uint32_t)fp->sk.exact_lo;
-    r->time_s = (uint32_t)t;
+    wr32(r->exact32, (uint32_t)fp->sk.exact_lo);
+    wr32(r->time_s, (uint32_t)t);
     double sc = fp->score < 0 ? 0 : fp->score > 1 ? 1 : fp->score;
     r->score = (uint8_t)(sc * 100 + 0.5);
     r->flags = (uint8_t)((fp->kind & 3) | (fp->short_text ? REC_SHORT : 0) |
-                         (fp->sk.numeric ? REC_NUMERIC : 0) | REC_LIVE);
-    uint64_t h[NTABLES];
-    h[0] = uri_hash(fp->uri);
-    for (int b = 0; b < NW_DEDUP_BANDS; b++)
-        h[1 + b] = band_hash(b, fp->sk.bands[b]);
-    for (int tb = 0; tb < NTABLES; tb++)
-        r->chk[tb] = check_of(h[tb]);
+                         (fp->sk.numeric ? REC_NUMERIC : 0));
     idx->tail_seq++;
-    table_put(idx, 0, h[0], cell);
+    table_put(idx, 0, uri_hash(fp->uri, ulen), seq);
     if (fp->sk.words)
         for (int b = 0; b < NW_DEDUP_BANDS; b++)
-            table_put(idx, 1 + b, h[1 + b], cell);
+            table_put(idx, 1 + b, band_hash(b, fp->sk.bands[b]), seq);
     idx->st.inserted++;
     return 0;
 }
@@ -817,7 +1314,7 @@ nw_dedup_index_stats nw_dedup_index_get_stats(const nw_dedup_index *idx)
     s.string_ring_bytes = idx->str_cap + idx->nblk * sizeof(uint32_t);
     s.orphans = idx->orph_count;
     s.orphan_bytes = idx->orph_bytes + idx->orph_cap * sizeof(orphan);
-    s.fixed_bytes = sizeof *idx;
+    s.fixed_bytes = sizeof *idx + idx->eb_cap;
     s.memory_bytes =
         s.fixed_bytes + s.record_bytes + s.table_bytes + s.string_ring_bytes + s.orphan_bytes;
     s.newest_s = idx->clock_s;

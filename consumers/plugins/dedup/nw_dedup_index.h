@@ -2,24 +2,35 @@
  * nw_dedup_index — the bounded, time-windowed store of fingerprints that
  * dedup looks stories up in. Memory is allocated once from max_stories
  * (<= NW_DEDUP_INDEX_MAX), except the string ring and the orphan list,
- * which grow. Layout (about 60 bytes per story with uris like
- * "urn:newswire:afp:20151216T004303Z:1e12bb9be1f7ddf5"):
- *   records  a FIFO ring of max_stories 32-byte records, one per stored
+ * which grow. Layout (about 60 bytes per story at 10M stories with uris
+ * like "urn:newswire:afp:20151216T004303Z:1e12bb9be1f7ddf5" from several
+ * agencies interleaved):
+ *   records  a FIFO ring of max_stories 27-byte records, one per stored
  *            story version, addressed by a sequence number (cell = seq %
  *            max_stories): 2-bit MinHash signature (16 bytes), 32 bits of
- *            the exact hash, time, verdict and score, the check byte of its
- *            key in each table, and for an original that a later record
- *            names as `of`, a log-coded bound of how far that referrer is.
- *   strings  a FIFO byte ring with one entry per record: the uri
- *            front-coded against the previous record's (shared prefix
- *            length, suffix; a full uri every 16 records, whose position
- *            is kept in a block table of 32-bit positions), the version (a
- *            canonical decimal is stored as the number), and `of`: none, a
- *            reference (sequence distance) to the original's record while
- *            that record is in the index, or the uri inline when it is not
- *            (a fingerprint from another instance naming an original this
- *            one never saw or already evicted). A block's bytes are freed
- *            when its last record is evicted.
+ *            the exact hash, time, verdict and score, and for an original
+ *            that a later record names as `of`, a log-coded bound of how far
+ *            that referrer is. No key checks: table slots carry them.
+ *   strings  a FIFO byte ring with one entry per record, in blocks of 32
+ *            records (the position of each block's first entry is kept in
+ *            a block table of 32-bit positions). An entry codes its uri
+ *            against the earlier entry of its block that codes it cheapest
+ *            (5 bits say which): that entry's uri minus its last bytes plus
+ *            new bytes; or with its final hex run replaced; or with a
+ *            middle replaced too (an agency, a second) — or, for the first
+ *            of a block, alone. New bytes are runs: literal, or hex digits
+ *            packed two a byte (lowercase and uppercase runs apart, so they
+ *            decode byte-identical). A typical wire uri costs its header
+ *            byte and 8 bytes of random hex. Then the version (by default
+ *            the previous entry's; a canonical decimal is stored as the
+ *            number) and `of`: none, a reference (sequence distance) to the
+ *            original's record while that record is in the index, or the
+ *            uri inline when it is not (a fingerprint from another instance
+ *            naming an original this one never saw or already evicted).
+ *            Decoding walks the block from its first entry (at most 32).
+ *            A block's bytes are freed when its last record is evicted. The
+ *            ring grows by a quarter, but once the average entry is known,
+ *            to no more than the index needs full (+3%).
  *   orphans  when an original named by later records is evicted, its uri
  *            is copied to the orphan list (ordered by sequence number) and
  *            kept until every record that may name it is evicted too, so
@@ -27,15 +38,20 @@
  *            stored (replays decide the same). Out of memory there, such a
  *            duplicate answers "" as its original (counted in orphans_lost).
  *   tables   five tables (uri, and one per LSH band) of buckets of eight
- *            32-bit slots, slot = 8-bit key check | 24-bit cell + 1, at most
- *            0.95 full; a key lives in one of two buckets (the second
- *            derived from the first and the check byte, so entries can be
- *            displaced cuckoo-style, at most 64 times per insert). Tables
- *            never delete: a slot whose record was evicted (or whose cell
- *            now holds a story with another check byte) is stale and free.
+ *            32-bit slots, at most 0.95 full; slot = key check (the top
+ *            32 - s bits of the key's hash) | the record's seq modulo 2^s,
+ *            2^s >= 3 max_stories (s = 25 and a 7-bit check at 10M). A key
+ *            lives in one of two buckets (the second derived from the first
+ *            and the check, so entries can be displaced cuckoo-style, at
+ *            most 64 times per insert). Tables never delete: a slot whose
+ *            seq is not a live record's is stale and free. A slot left
+ *            stale for 2 max_stories more insertions (rare: inserts reuse
+ *            stale slots) can name a live record again: lookups check every
+ *            candidate on its own data (uris compared after decoding,
+ *            similarity from its signature), so such a slot costs time and
+ *            at most offers a record that does match on its own.
  *            A lookup reads 2 buckets per table and the records whose check
- *            byte matches; uris are compared after decoding (at most 16
- *            entries of the block).
+ *            matches.
  * Eviction: the oldest inserted record goes when its time is older than the
  * newest time seen minus the window, or when the ring is full. Not
  * thread-safe: one index per plugin instance. Never logs, never exits.
@@ -50,7 +66,7 @@
 #include "nw_dedup_sketch.h"
 #include "nw_err.h"
 
-#define NW_DEDUP_INDEX_MAX ((size_t)16000000) /* 24-bit ring index */
+#define NW_DEDUP_INDEX_MAX ((size_t)16000000) /* table slots keep a check of >= 6 bits */
 
 typedef enum nw_dedup_kind {
     NW_DEDUP_NEW = 0,
