@@ -951,14 +951,22 @@ static int cmp_member(const void *a, const void *b)
     return strcmp(((const wmember *)a)->key, ((const wmember *)b)->key);
 }
 
-/* Dump a jansson value (an extra, an association list) as json_dumps would. */
+static int append_dumped(const char *text, size_t len, void *b)
+{
+    nw_buf_append(b, text, len);
+    return nw_buf_failed(b) ? -1 : 0;
+}
+
+/* Dump a jansson value (an extra, an association list) as json_dumps would
+ * (the same dumper, writing into b instead of a string of its own). */
 static int put_json_value(nw_buf *b, const json_t *v, nw_err *err)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    if (!text)
+    size_t start = b->len;
+    if (json_dump_callback(v, append_dumped, b, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)) {
+        if (!nw_buf_failed(b))
+            nw_buf_truncate(b, start);
         return oom(err);
-    nw_buf_puts(b, text);
-    free(text);
+    }
     return 0;
 }
 

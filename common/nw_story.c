@@ -123,6 +123,25 @@ int nw_text_list_add(nw_text_list *list, const char *value, const char *role,
     return 0;
 }
 
+int nw_text_list_take(nw_text_list *list, char *value, const char *role, const char *content_type)
+{
+    if (!value)
+        return nw_text_list_add(list, NULL, role, content_type);
+    if (grow((void **)&list->items, &list->cap, list->len, sizeof(nw_text)))
+        return NW_ENOMEM;
+    nw_text *t = &list->items[list->len];
+    memset(t, 0, sizeof *t);
+    if (nw_story_set(&t->role, role) || nw_story_set(&t->content_type, content_type)) {
+        free(t->role);
+        free(t->content_type);
+        memset(t, 0, sizeof *t);
+        return NW_ENOMEM;
+    }
+    t->value = value;
+    list->len++;
+    return 0;
+}
+
 int nw_entity_list_add(nw_entity_list *list, const char *name, const char *uri, const char *literal,
                        const char *rel)
 {

@@ -94,6 +94,9 @@ int nw_story_setn(char **field, const char *value, size_t len);
 /* Append a text (copies). role/content_type may be NULL. Returns 0 or NW_ENOMEM. */
 int nw_text_list_add(nw_text_list *list, const char *value, const char *role,
                      const char *content_type);
+/* Append a text taking value (malloc'd; the list frees it from now on);
+ * role/content_type are copied. On NW_ENOMEM value is still the caller's. */
+int nw_text_list_take(nw_text_list *list, char *value, const char *role, const char *content_type);
 /* Append an entity (copies). Any string may be NULL. Returns 0 or NW_ENOMEM. */
 int nw_entity_list_add(nw_entity_list *list, const char *name, const char *uri, const char *literal,
                        const char *rel);

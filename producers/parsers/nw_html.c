@@ -15,6 +15,12 @@
  *      emit paragraphs into two buffers at once: plain text and clean HTML
  *      rebuilt from scratch — no attribute of the input survives except a
  *      vetted a[href], so onclick, style and friends cannot leak through.
+ * Steps 2 and 3 are skipped for most fragments: text without markup
+ * (clean_plain) and simple HTML (fast_clean, "fast path" below) feed the
+ * same walker the events the parsed tree would give, and decline whatever
+ * they do not replay exactly, which then takes steps 2 and 3.
+ * nw_html_add_bodies_mapped walks a tree through a renaming map (NITF's
+ * hl1, bq, media...) instead of walking a mapped copy of it.
  */
 #include "nw_html.h"
 
@@ -22,6 +28,8 @@
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,11 +117,14 @@ static const element_info elements[] = { /* sorted by strcmp */
 static const element_info *element_lookup(const char *name)
 {
     size_t lo = 0, hi = sizeof elements / sizeof elements[0];
-    if (!name[0] || strlen(name) > 10) /* "blockquote", "figcaption" are the longest */
+    if (!name[0] || strnlen(name, 11) > 10) /* "blockquote", "figcaption" are the longest */
         return NULL;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, elements[mid].name);
+        /* the first letters decide most steps without a call */
+        int c = (unsigned char)name[0] - (unsigned char)elements[mid].name[0];
+        if (!c)
+            c = strcmp(name, elements[mid].name);
         if (!c)
             return &elements[mid];
         if (c < 0)
@@ -155,7 +166,7 @@ static const char *const kind_tag[] = {"p",  "h1", "h2", "h3",         "h4", "h5
                                        "h6", "li", "li", "blockquote", "pre"};
 
 typedef struct open_inline {
-    const xmlNode *node; /* the element that opened it */
+    const void *node; /* the element that opened it (a tree node or a tokenizer slot) */
     inline_type type;
     char *href;   /* IN_A only, owned */
     bool emitted; /* its start tag is in the current paragraph's html */
@@ -174,7 +185,70 @@ typedef struct walker {
     open_inline stack[INLINE_MAX];
     size_t depth;
     size_t links; /* IN_A entries on the stack */
+    /* kind of a paragraph starting at `where` (add_text's argument); NULL:
+     * `where` is a text node of a tree (kind_of) */
+    para_kind (*kind_at)(const void *where);
+    const struct tree_view *view; /* a mapped tree (nw_html_add_bodies_mapped), or NULL */
 } walker;
+
+/* Elements of a tree seen through a map, below some top elements that are
+ * seen as they are (nw_html_add_bodies_mapped). */
+typedef struct tree_view {
+    const nw_html_map *map;
+    const xmlNode *const *tops;
+    size_t ntops;
+} tree_view;
+
+static bool is_top(const tree_view *v, const xmlNode *n)
+{
+    for (size_t i = 0; i < v->ntops; i++)
+        if (v->tops[i] == n)
+            return true;
+    return false;
+}
+
+/* How the walk sees element n: its (mapped) local name in *name. */
+static nw_html_map_kind element_view(const walker *w, const xmlNode *n, const char **name)
+{
+    *name = local_name(n);
+    if (!w->view || is_top(w->view, n))
+        return NW_HTML_MAP_ELEMENT;
+    return w->view->map->map(n, name, w->view->map->ctx);
+}
+
+/* kind_of in a mapped tree: the same climb, mapped names, ending at a top
+ * (above it the copy the map stands for has only a <div> and a document). */
+static para_kind kind_of_view(const walker *w, const xmlNode *n)
+{
+    for (int i = 0; n && i < KIND_DEPTH; n = n->parent, i++) {
+        const char *name;
+        if (n->type != XML_ELEMENT_NODE || element_view(w, n, &name) != NW_HTML_MAP_ELEMENT)
+            continue;
+        if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+            return (para_kind)(K_H1 + (name[1] - '1'));
+        if (!strcmp(name, "blockquote"))
+            return K_QUOTE;
+        if (!strcmp(name, "pre"))
+            return K_PRE;
+        if (!strcmp(name, "li")) {
+            for (int j = 0; n && j < KIND_DEPTH; n = n->parent, j++) {
+                const char *up;
+                if (n->type == XML_ELEMENT_NODE && element_view(w, n, &up) == NW_HTML_MAP_ELEMENT) {
+                    if (!strcmp(up, "ol"))
+                        return K_OL;
+                    if (!strcmp(up, "ul"))
+                        return K_UL;
+                }
+                if (is_top(w->view, n))
+                    break;
+            }
+            return K_UL;
+        }
+        if (is_top(w->view, n))
+            break;
+    }
+    return K_P;
+}
 
 /* Nearest enclosing element that gives the paragraph its kind. */
 static para_kind kind_of(const xmlNode *n)
@@ -292,12 +366,15 @@ static void flush(walker *w)
 
 /* Everything that must precede a word: paragraph start, breaks, spaces,
  * cell separators and the lazily opened inline tags. */
-static void before_word(walker *w, const xmlNode *text_node)
+static void before_word(walker *w, const void *where)
 {
     if (w->pending_br >= 2 && w->pplain.len)
         flush(w);
     if (!w->pplain.len) {
-        w->kind = w->pre_depth ? K_PRE : kind_of(text_node);
+        w->kind = w->pre_depth ? K_PRE
+                  : w->kind_at ? w->kind_at(where)
+                  : w->view    ? kind_of_view(w, where)
+                               : kind_of(where);
         w->pending_space = w->pending_cell = false;
     } else if (w->pending_br == 1) {
         nw_buf_putc(&w->pplain, '\n');
@@ -339,7 +416,7 @@ static size_t space_at(const char *s)
     return 0;
 }
 
-static void add_text(walker *w, const char *s, const xmlNode *node)
+static void add_text(walker *w, const char *s, const void *node)
 {
     if (w->pre_depth) {
         /* preformatted: keep spaces and single line breaks, fold blank lines */
@@ -415,13 +492,13 @@ static void add_text(walker *w, const char *s, const xmlNode *node)
 
 /* ------------------------------------------------------------ links */
 
-/* A copy of href when it is safe to keep (http, https, mailto), else NULL. */
-static char *safe_href(const xmlNode *a)
+/* A copy of an href value when it is safe to keep (http, https, mailto),
+ * else NULL (v may be NULL). */
+static char *safe_href(const char *v)
 {
-    xmlChar *v = xmlGetProp(a, (const xmlChar *)"href");
     if (!v)
         return NULL;
-    const char *s = (const char *)v;
+    const char *s = v;
     while (is_ws_byte(*s))
         s++;
     size_t n = strlen(s);
@@ -433,27 +510,17 @@ static char *safe_href(const xmlNode *a)
     for (size_t i = 0; ok && i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
             ok = false;
-    char *copy = ok ? strndup(s, n) : NULL;
-    xmlFree(v);
-    return copy;
+    return ok ? strndup(s, n) : NULL;
 }
 
 /* ------------------------------------------------------------ the walk */
 
-/* Enter a node. Returns true when its children should be visited. */
-static bool enter(walker *w, const xmlNode *n)
+/* Enter an element of class c, identified by id until leave_element.
+ * href_of(href_arg) gives its raw href attribute (or NULL); it is asked for
+ * links only. Returns true when its children should be visited. */
+static bool enter_element(walker *w, element_class c, const void *id,
+                          char *(*href_of)(const void *), const void *href_arg)
 {
-    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-        if (n->content) {
-            char *fixed = repair_c1((const char *)n->content);
-            add_text(w, fixed ? fixed : (const char *)n->content, n);
-            free(fixed);
-        }
-        return false;
-    }
-    if (n->type != XML_ELEMENT_NODE)
-        return false; /* comments, processing instructions, DTD */
-    element_class c = class_of(local_name(n));
     switch (c) {
     case EL_DROP: return false;
     case EL_BR: w->pending_br++; return false;
@@ -476,9 +543,9 @@ static bool enter(walker *w, const xmlNode *n)
         if (w->depth >= INLINE_MAX || (t == IN_A && w->links))
             return true; /* unwrapped */
         char *href = NULL;
-        if (t == IN_A && !(href = safe_href(n)))
+        if (t == IN_A && !(href = href_of(href_arg)))
             return true; /* unsafe or missing href: keep the text only */
-        w->stack[w->depth++] = (open_inline){n, t, href, false};
+        w->stack[w->depth++] = (open_inline){id, t, href, false};
         if (t == IN_A)
             w->links++;
         return true;
@@ -487,15 +554,13 @@ static bool enter(walker *w, const xmlNode *n)
     }
 }
 
-/* Leave an element whose children were visited (or that had none). */
-static void leave(walker *w, const xmlNode *n)
+/* Leave an element entered with enter_element (its children visited, or
+ * skipped when enter_element said so). */
+static void leave_element(walker *w, element_class c, const void *id)
 {
-    if (n->type != XML_ELEMENT_NODE)
-        return;
-    element_class c = class_of(local_name(n));
     if (c == EL_DROP)
         return;
-    if (w->depth && w->stack[w->depth - 1].node == n) {
+    if (w->depth && w->stack[w->depth - 1].node == id) {
         open_inline *o = &w->stack[--w->depth];
         if (o->emitted)
             put_tag(&w->phtml, "</", inline_names[o->type]);
@@ -511,7 +576,45 @@ static void leave(walker *w, const xmlNode *n)
     }
 }
 
-static void walk(walker *w, xmlNode *top)
+/* The safe href of a tree's <a>. */
+static char *node_href(const void *a)
+{
+    xmlChar *v = xmlGetProp((const xmlNode *)a, (const xmlChar *)"href");
+    char *copy = safe_href((const char *)v);
+    xmlFree(v);
+    return copy;
+}
+
+/* Enter a node of a tree. Returns true when its children should be visited. */
+static bool enter(walker *w, const xmlNode *n)
+{
+    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+        if (n->content) {
+            char *fixed = repair_c1((const char *)n->content);
+            add_text(w, fixed ? fixed : (const char *)n->content, n);
+            free(fixed);
+        }
+        return false;
+    }
+    if (n->type != XML_ELEMENT_NODE)
+        return false; /* comments, processing instructions, DTD */
+    const char *name;
+    switch (element_view(w, n, &name)) {
+    case NW_HTML_MAP_DROP: return false;
+    case NW_HTML_MAP_SPACE: add_text(w, " ", n); return false; /* n: its place in the tree */
+    default: return enter_element(w, class_of(name), n, node_href, n);
+    }
+}
+
+static void leave(walker *w, const xmlNode *n)
+{
+    const char *name;
+    if (n->type == XML_ELEMENT_NODE && element_view(w, n, &name) == NW_HTML_MAP_ELEMENT)
+        leave_element(w, class_of(name), n);
+}
+
+/* Visit the nodes below top (not top itself). */
+static void walk_children(walker *w, xmlNode *top)
 {
     xmlNode *n = top->children;
     while (n) {
@@ -533,6 +636,11 @@ static void walk(walker *w, xmlNode *top)
             }
         }
     }
+}
+
+static void walk(walker *w, xmlNode *top)
+{
+    walk_children(w, top);
     flush(w);
     close_list(w);
 }
@@ -593,6 +701,30 @@ static bool is_junk_byte(unsigned char c)
 /* Copy s to out without junk bytes, CDATA sections turned into escaped text. */
 static void copy_clean(nw_buf *out, const char *s, size_t len)
 {
+    /* the usual case, neither: one copy */
+    bool plain = true;
+    for (const char *q = memchr(s, '<', len); q && plain;
+         q = memchr(q + 1, '<', (size_t)(s + len - q - 1)))
+        plain = (size_t)(s + len - q) < 9 || memcmp(q, "<![CDATA[", 9);
+    size_t i = 0;
+    /* eight bytes at a time: any byte below 0x20 or equal to 0x7F? */
+    for (; plain && i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+        uint64_t low = (x - ones * 0x20) & ~x & highs;
+        uint64_t y = x ^ (ones * 0x7F);
+        uint64_t del = (y - ones) & ~y & highs;
+        if (low | del)
+            for (size_t k = i; k < i + 8; k++)
+                plain = plain && !is_junk_byte((unsigned char)s[k]);
+    }
+    for (; plain && i < len; i++)
+        plain = !is_junk_byte((unsigned char)s[i]);
+    if (plain) {
+        nw_buf_append(out, s, len);
+        return;
+    }
     const char *end = s + len;
     const char *p = s;
     while (p < end) {
@@ -799,16 +931,677 @@ static char *repair_c1(const char *s)
     return nw_buf_take(&out);
 }
 
+/* ------------------------------------------------------------ fast path */
+
+/* A tokenizer for the simple HTML most fragments are: it replays what
+ * libxml2's HTML parser (2.9) would build and what walk() would do on that
+ * tree, event for event, without building the tree. It knows the parser's
+ * rules only for the tags below and for tags the parser does not know at
+ * all (htmlTagLookup() NULL: svg, figure, section...), which the parser
+ * treats as plain containers. It declines (NOT_SIMPLE: the parser path
+ * runs instead) on everything else: comments, CDATA, doctype, processing
+ * instructions, script/style and every other tag the parser knows, a '<'
+ * that does not start a tag, an end tag that is not the innermost open
+ * element (unless no open element has its name: the parser ignores it),
+ * html/head/body tags, ill-formed character references, a form feed or
+ * U+FFFE/U+FFFF (the parser drops them), a leading BOM, odd attribute
+ * syntax, nesting deeper than FAST_DEPTH. test_html checks both paths agree
+ * on every feed fragment of the shared datasets and on generated ones, and
+ * that the tag table below is what the installed libxml2 does;
+ * tests/fuzz/fuzz_html compares them on arbitrary input.
+ *
+ * The parser rules replayed: the first start tag opens html and body; text
+ * (not only blanks) or a reference before any tag opens html, body and an
+ * implied p (blanks there are dropped); a start tag first closes the open
+ * elements it ends (fast_closes, innermost first); void tags and "<x/>"
+ * close at once; the end of input closes everything. Text between two
+ * tags is one text node (an ignored end tag does not split it). */
+#define NOT_SIMPLE 1
+#define FAST_DEPTH 24
+
+/* The tags the parser knows that the tokenizer handles, sorted by name. */
+enum {
+    T_UNKNOWN, /* a tag the parser does not know */
+    T_HTML,    /* the implied html and body (never in the input) */
+    T_BODY,
+    T_A,
+    T_ABBR,
+    T_B,
+    T_BIG,
+    T_BLOCKQUOTE,
+    T_BR,
+    T_CAPTION,
+    T_CITE,
+    T_CODE,
+    T_COL,
+    T_COLGROUP,
+    T_DD,
+    T_DIV,
+    T_DL,
+    T_DT,
+    T_EM,
+    T_FONT,
+    T_H1,
+    T_H2,
+    T_H3,
+    T_H4,
+    T_H5,
+    T_H6,
+    T_HR,
+    T_I,
+    T_IMG,
+    T_LI,
+    T_OL,
+    T_P,
+    T_Q,
+    T_S,
+    T_SMALL,
+    T_SPAN,
+    T_STRIKE,
+    T_STRONG,
+    T_SUB,
+    T_SUP,
+    T_TABLE,
+    T_TBODY,
+    T_TD,
+    T_TFOOT,
+    T_TH,
+    T_THEAD,
+    T_TR,
+    T_TT,
+    T_U,
+    T_UL,
+    T_COUNT
+};
+#define TB(t) ((uint64_t)1 << (t))
+#define TB_H  (TB(T_H1) | TB(T_H2) | TB(T_H3) | TB(T_H4) | TB(T_H5) | TB(T_H6))
+
+typedef struct fast_tag {
+    const char *name;
+    unsigned char tag;
+    bool is_void;     /* no content: closed right after its start tag */
+    uint64_t closers; /* start tags (TB bits) that close it when it is innermost */
+} fast_tag;
+
+/* clang-format off */
+static const fast_tag fast_tags[] = { /* sorted by strcmp */
+    {"a", T_A, false, TB(T_A) | TB(T_TABLE) | TB(T_TD) | TB(T_TH)},
+    {"abbr", T_ABBR, false, 0},
+    {"b", T_B, false, TB(T_P) | TB(T_TD) | TB(T_TH)},
+    {"big", T_BIG, false, TB(T_P)},
+    {"blockquote", T_BLOCKQUOTE, false, 0},
+    {"br", T_BR, true, 0},
+    {"caption", T_CAPTION, false,
+     TB(T_COL) | TB(T_COLGROUP) | TB(T_TBODY) | TB(T_TFOOT) | TB(T_THEAD) | TB(T_TR)},
+    {"cite", T_CITE, false, 0},
+    {"code", T_CODE, false, 0},
+    {"col", T_COL, true,
+     TB(T_COL) | TB(T_COLGROUP) | TB(T_TBODY) | TB(T_TFOOT) | TB(T_THEAD) | TB(T_TR)},
+    {"colgroup", T_COLGROUP, false,
+     TB(T_COLGROUP) | TB(T_TBODY) | TB(T_TFOOT) | TB(T_THEAD) | TB(T_TR)},
+    {"dd", T_DD, false, TB(T_DT)},
+    {"div", T_DIV, false, 0},
+    {"dl", T_DL, false, TB(T_LI)},
+    {"dt", T_DT, false, TB(T_DD) | TB(T_DL)},
+    {"em", T_EM, false, 0},
+    {"font", T_FONT, false, TB(T_TD) | TB(T_TH)},
+    {"h1", T_H1, false, TB(T_LI) | TB(T_P) | TB(T_TABLE)},
+    {"h2", T_H2, false, TB(T_LI) | TB(T_P) | TB(T_TABLE)},
+    {"h3", T_H3, false, TB(T_LI) | TB(T_P) | TB(T_TABLE)},
+    {"h4", T_H4, false, TB(T_LI) | TB(T_P) | TB(T_TABLE)},
+    {"h5", T_H5, false, TB(T_LI) | TB(T_P) | TB(T_TABLE)},
+    {"h6", T_H6, false, TB(T_LI) | TB(T_P) | TB(T_TABLE)},
+    {"hr", T_HR, true, 0},
+    {"i", T_I, false, TB(T_P) | TB(T_TD) | TB(T_TH)},
+    {"img", T_IMG, true, 0},
+    {"li", T_LI, false, TB(T_LI)},
+    {"ol", T_OL, false, TB(T_UL)},
+    {"p", T_P, false,
+     TB(T_BLOCKQUOTE) | TB(T_CAPTION) | TB(T_COL) | TB(T_COLGROUP) | TB(T_DD) | TB(T_DIV) |
+     TB(T_DL) | TB(T_DT) | TB_H | TB(T_HR) | TB(T_LI) | TB(T_OL) | TB(T_P) | TB(T_TABLE) |
+     TB(T_TBODY) | TB(T_TD) | TB(T_TFOOT) | TB(T_TH) | TB(T_TR) | TB(T_UL)},
+    {"q", T_Q, false, 0},
+    {"s", T_S, false, TB(T_P)},
+    {"small", T_SMALL, false, TB(T_P)},
+    {"span", T_SPAN, false, TB(T_TD) | TB(T_TH)},
+    {"strike", T_STRIKE, false, TB(T_P)},
+    {"strong", T_STRONG, false, 0},
+    {"sub", T_SUB, false, 0},
+    {"sup", T_SUP, false, 0},
+    {"table", T_TABLE, false, 0},
+    {"tbody", T_TBODY, false, TB(T_TBODY) | TB(T_TFOOT)},
+    {"td", T_TD, false, TB(T_TBODY) | TB(T_TD) | TB(T_TFOOT) | TB(T_TH) | TB(T_TR)},
+    {"tfoot", T_TFOOT, false, TB(T_TBODY)},
+    {"th", T_TH, false, TB(T_TBODY) | TB(T_TD) | TB(T_TFOOT) | TB(T_TH) | TB(T_TR)},
+    {"thead", T_THEAD, false, TB(T_TBODY) | TB(T_TFOOT)},
+    {"tr", T_TR, false, TB(T_TBODY) | TB(T_TFOOT) | TB(T_TR)},
+    {"tt", T_TT, false, TB(T_P)},
+    {"u", T_U, false, TB(T_P) | TB(T_TD) | TB(T_TH)},
+    {"ul", T_UL, false, TB(T_OL)},
+};
+/* clang-format on */
+
+/* True for a tag the parser has rules for: its element table
+ * (htmlTagLookup), plus a few it handles without an entry there (xmp and
+ * listing close a <p>, and friends some versions treat specially). */
+static bool fast_parser_knows(const char *name)
+{
+    static const char *const extra[] = {"image",     "listing",  "noembed", "nobr",
+                                        "plaintext", "template", "wbr",     "xmp"};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        if (!strcmp(name, extra[i]))
+            return true;
+    return htmlTagLookup((const xmlChar *)name) != NULL;
+}
+
+static const fast_tag *fast_tag_lookup(const char *name)
+{
+    size_t lo = 0, hi = sizeof fast_tags / sizeof fast_tags[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, fast_tags[mid].name);
+        if (!c)
+            return &fast_tags[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+typedef struct fast_el {
+    char name[32];      /* lower case */
+    unsigned char tag;  /* T_... */
+    unsigned char ktag; /* T_... of the local name ("x:li" is an li for kind_of) */
+    unsigned char cls;  /* element_class for the walker */
+    bool entered;       /* the walker entered it (its parent's children are visited) */
+    bool visible;       /* the walker visits its children */
+} fast_el;
+
+typedef struct fast {
+    walker *w;
+    fast_el stack[FAST_DEPTH];
+    size_t depth; /* 0: nothing opened yet (the parser's ctxt->name is NULL) */
+    nw_buf text;  /* the text node being read */
+    nw_buf href;  /* scratch: a decoded href */
+    bool failed;  /* out of memory */
+} fast;
+
+static bool fast_is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool fast_is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool fast_is_alnum(char c)
+{
+    return fast_is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* kind_of for a paragraph starting in the innermost open element. */
+static para_kind fast_kind_at(const void *where)
+{
+    const fast *f = where;
+    for (size_t i = f->depth; i-- > 0;) {
+        unsigned t = f->stack[i].ktag;
+        if (t >= T_H1 && t <= T_H6)
+            return (para_kind)(K_H1 + (t - T_H1));
+        if (t == T_BLOCKQUOTE)
+            return K_QUOTE;
+        if (t == T_LI) {
+            for (size_t j = i + 1; j-- > 0;)
+                if (f->stack[j].ktag == T_OL)
+                    return K_OL;
+                else if (f->stack[j].ktag == T_UL)
+                    return K_UL;
+            return K_UL;
+        }
+    }
+    return K_P;
+}
+
+static char *fast_href_of(const void *arg)
+{
+    return safe_href(arg);
+}
+
+/* Hand the text node read so far to the walker. */
+static void fast_flush_text(fast *f)
+{
+    if (!f->text.len)
+        return;
+    if (f->depth && f->stack[f->depth - 1].visible) {
+        const char *s = nw_buf_str(&f->text);
+        char *fixed = repair_c1(s);
+        add_text(f->w, fixed ? fixed : s, f);
+        free(fixed);
+    }
+    nw_buf_truncate(&f->text, 0);
+}
+
+/* Open an element (the walker enters it when its parent is visited). */
+static int fast_push(fast *f, unsigned tag, const char *name, const char *href)
+{
+    if (f->depth >= FAST_DEPTH)
+        return NOT_SIMPLE;
+    fast_el *e = &f->stack[f->depth];
+    size_t n = strlen(name);
+    if (n >= sizeof e->name)
+        return NOT_SIMPLE;
+    memcpy(e->name, name, n + 1);
+    const char *colon = strrchr(name, ':');
+    const char *local = colon ? colon + 1 : name;
+    const fast_tag *lt = colon ? fast_tag_lookup(local) : NULL;
+    e->tag = (unsigned char)tag;
+    e->ktag = (unsigned char)(colon ? (lt ? lt->tag : T_UNKNOWN) : tag);
+    e->cls = (unsigned char)class_of(local);
+    e->entered = !f->depth || f->stack[f->depth - 1].visible;
+    e->visible = e->entered && enter_element(f->w, (element_class)e->cls, e, fast_href_of, href);
+    f->depth++;
+    return 0;
+}
+
+static void fast_pop(fast *f)
+{
+    fast_el *e = &f->stack[--f->depth];
+    if (e->entered)
+        leave_element(f->w, (element_class)e->cls, e);
+}
+
+/* The implied html and body the parser opens before the first element. */
+static int fast_start(fast *f)
+{
+    if (f->depth)
+        return 0;
+    if (fast_push(f, T_HTML, "html", NULL) || fast_push(f, T_BODY, "body", NULL))
+        return NOT_SIMPLE;
+    return 0;
+}
+
+/* The value of a named entity the parser knows (0: unknown). */
+static unsigned fast_entity(const char *name, size_t n)
+{
+    static const struct {
+        const char *name;
+        unsigned value;
+    } common[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"nbsp", 0xA0}};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        if (strlen(common[i].name) == n && !memcmp(common[i].name, name, n))
+            return common[i].value;
+    char buf[16];
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)buf);
+    return e ? e->value : 0;
+}
+
+static void fast_put_cp(nw_buf *b, unsigned cp)
+{
+    char e[4];
+    size_t n;
+    if (cp < 0x80) {
+        e[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        e[0] = (char)(0xC0 | cp >> 6);
+        e[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        e[0] = (char)(0xE0 | cp >> 12);
+        e[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        e[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        e[0] = (char)(0xF0 | cp >> 18);
+        e[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        e[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        e[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    nw_buf_append(b, e, n);
+}
+
+/* A reference at *pp ('&'), decoded into b as the parser decodes it, in text
+ * and in attribute values alike: a well-formed character reference to an
+ * XML character, a known entity followed by ';', or else the bytes as they
+ * are (the parser keeps "&name" and "&name;" of unknown names, and a '&'
+ * not followed by a name). Ill-formed character references are NOT_SIMPLE. */
+static int fast_reference(const char **pp, const char *end, nw_buf *b)
+{
+    const char *p = *pp + 1;
+    if (p < end && *p == '#') {
+        p++;
+        bool hex = p < end && (*p == 'x' || *p == 'X');
+        if (hex)
+            p++;
+        unsigned long v = 0;
+        const char *digits = p;
+        for (; p < end && p - digits < 8; p++) {
+            int d = *p >= '0' && *p <= '9'          ? *p - '0'
+                    : hex && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                    : hex && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+                                                    : -1;
+            if (d < 0)
+                break;
+            v = v * (hex ? 16 : 10) + (unsigned)d;
+        }
+        if (p == digits || p >= end || *p != ';')
+            return NOT_SIMPLE;
+        bool is_char = v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) ||
+                       (v >= 0xE000 && v <= 0xFFFD) || (v >= 0x10000 && v <= 0x10FFFF);
+        if (!is_char)
+            return NOT_SIMPLE;
+        fast_put_cp(b, (unsigned)v);
+        *pp = p + 1;
+        return 0;
+    }
+    const char *name = p;
+    /* a name running into non-ASCII takes the parser's slow name path,
+     * which mangles it: leave those to the parser */
+    const char *q = p;
+    while (q < end && (fast_is_alnum(*q) || *q == '_' || *q == '-' || *q == ':' || *q == '.'))
+        q++;
+    if (q < end && (unsigned char)*q >= 0x80)
+        return NOT_SIMPLE;
+    while (p < end && fast_is_alnum(*p))
+        p++;
+    if (p > name && fast_is_alpha(*name) && p < end && *p == ';') {
+        unsigned v = fast_entity(name, (size_t)(p - name));
+        if (v) {
+            fast_put_cp(b, v);
+            *pp = p + 1;
+            return 0;
+        }
+    }
+    nw_buf_putc(b, '&'); /* kept as it is; what follows is read as text */
+    *pp = *pp + 1;
+    return 0;
+}
+
+/* A start tag at *pp ('<' and a letter). */
+static int fast_start_tag(fast *f, const char **pp, const char *end)
+{
+    const char *p = *pp + 1;
+    char name[32];
+    size_t n = 0;
+    int colons = 0;
+    while (p < end && (fast_is_alnum(*p) || *p == '-' || *p == ':' || *p == '_')) {
+        /* a prefix is fine ("x:p"), but the parser drops elements whose
+         * local name is no XML name ("x:4"): one ':', then a letter */
+        if (n + 1 >= sizeof name ||
+            (*p == ':' && (++colons > 1 || p + 1 >= end || !fast_is_alpha(p[1]))))
+            return NOT_SIMPLE;
+        name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 0x20 : *p);
+        p++;
+    }
+    name[n] = '\0';
+    if (p >= end || !(fast_is_blank(*p) || *p == '>' || *p == '/'))
+        return NOT_SIMPLE; /* a '.' in the name, or the input ends */
+    const fast_tag *known = fast_tag_lookup(name);
+    if (!known && fast_parser_knows(name))
+        return NOT_SIMPLE; /* a tag the parser has rules for that we do not replay */
+    unsigned tag = known ? known->tag : T_UNKNOWN;
+
+    /* attributes: only the extent matters, and the first href of an <a> */
+    /* an <a> by its local name: "h:a" links like "a" in the walk */
+    const char *colon = strrchr(name, ':');
+    bool want_href = class_of(colon ? colon + 1 : name) == EL_A, have_href = false;
+    nw_buf_truncate(&f->href, 0);
+    for (;;) {
+        while (p < end && fast_is_blank(*p))
+            p++;
+        if (p >= end)
+            return NOT_SIMPLE;
+        if (*p == '>' || (*p == '/' && p + 1 < end && p[1] == '>'))
+            break;
+        if (!(fast_is_alpha(*p)))
+            return NOT_SIMPLE; /* the parser skips a bogus attribute */
+        const char *an = p;
+        while (p < end && (fast_is_alnum(*p) || *p == '-' || *p == '_' || *p == ':' || *p == '.'))
+            p++;
+        size_t alen = (size_t)(p - an);
+        if (alen > 64)
+            return NOT_SIMPLE;
+        while (p < end && fast_is_blank(*p))
+            p++;
+        if (p >= end)
+            return NOT_SIMPLE;
+        bool is_href = want_href && !have_href && alen == 4 && !strncasecmp(an, "href", 4);
+        if (*p != '=') {
+            if (is_href)
+                return NOT_SIMPLE; /* an href without a value */
+            continue;
+        }
+        p++;
+        while (p < end && fast_is_blank(*p))
+            p++;
+        if (p >= end)
+            return NOT_SIMPLE;
+        const char *v, *ve;
+        if (*p == '"' || *p == '\'') {
+            char q = *p++;
+            v = p;
+            ve = memchr(p, q, (size_t)(end - p));
+            if (!ve)
+                return NOT_SIMPLE;
+            p = ve + 1;
+        } else {
+            v = p;
+            while (p < end && !fast_is_blank(*p) && *p != '>')
+                p++;
+            ve = p;
+        }
+        if (is_href) {
+            have_href = true;
+            for (const char *c = v; c < ve;) {
+                const char *amp = memchr(c, '&', (size_t)(ve - c));
+                const char *stop = amp ? amp : ve;
+                nw_buf_append(&f->href, c, (size_t)(stop - c));
+                c = stop;
+                if (amp && fast_reference(&c, ve, &f->href))
+                    return NOT_SIMPLE;
+            }
+        }
+    }
+    bool self_closed = *p == '/';
+    p += self_closed ? 2 : 1;
+
+    fast_flush_text(f);
+    const char *href = have_href ? nw_buf_str(&f->href) : NULL;
+    if (known) /* unknown tags neither close nor are closed by others */
+        while (f->depth && f->stack[f->depth - 1].tag >= T_A &&
+               (fast_tags[f->stack[f->depth - 1].tag - T_A].closers & TB(tag)))
+            fast_pop(f);
+    if (fast_start(f) || fast_push(f, tag, name, href))
+        return NOT_SIMPLE;
+    if (self_closed || (known && known->is_void))
+        fast_pop(f);
+    *pp = p;
+    return 0;
+}
+
+/* Rank of an open element for end tags that close more than it (the
+ * parser's end priorities for the tags we handle). */
+static int fast_end_rank(unsigned tag)
+{
+    switch (tag) {
+    case T_DIV: return 150;
+    case T_TD:
+    case T_TH: return 160;
+    case T_TR: return 170;
+    case T_THEAD:
+    case T_TBODY:
+    case T_TFOOT: return 180;
+    case T_TABLE: return 190;
+    case T_BODY: return 200;
+    case T_HTML: return 220;
+    default: return 100;
+    }
+}
+
+/* An end tag at *pp ("</"). */
+static int fast_end_tag(fast *f, const char **pp, const char *end)
+{
+    const char *p = *pp + 2;
+    char name[32];
+    size_t n = 0;
+    if (p >= end || !fast_is_alpha(*p))
+        return NOT_SIMPLE;
+    int colons = 0;
+    while (p < end && (fast_is_alnum(*p) || *p == '-' || *p == ':' || *p == '_')) {
+        /* a prefix is fine ("x:p"), but the parser drops elements whose
+         * local name is no XML name ("x:4"): one ':', then a letter */
+        if (n + 1 >= sizeof name ||
+            (*p == ':' && (++colons > 1 || p + 1 >= end || !fast_is_alpha(p[1]))))
+            return NOT_SIMPLE;
+        name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 0x20 : *p);
+        p++;
+    }
+    name[n] = '\0';
+    while (p < end && fast_is_blank(*p))
+        p++;
+    if (p >= end || *p != '>')
+        return NOT_SIMPLE;
+    *pp = p + 1;
+    const fast_tag *known = fast_tag_lookup(name);
+    if (known ? known->is_void : fast_parser_knows(name))
+        return NOT_SIMPLE; /* </br>, </body>, </script>... */
+    size_t i = f->depth;
+    while (i-- > 0)
+        if (!strcmp(f->stack[i].name, name))
+            break;
+    if (i == (size_t)-1)
+        return 0; /* not open: the parser ignores it (the text node goes on) */
+    /* it closes the elements opened after it too, unless one of them ranks
+     * higher (then the parser ignores it) */
+    int rank = fast_end_rank(f->stack[i].tag);
+    for (size_t k = i + 1; k < f->depth; k++)
+        if (fast_end_rank(f->stack[k].tag) > rank)
+            return 0;
+    fast_flush_text(f);
+    while (f->depth > i)
+        fast_pop(f);
+    return 0;
+}
+
+/* A comment at *pp ("<!--"): kept out of the walk, but it ends the text
+ * node. Only plain ones ("<!--" text without "--" "-->"). */
+static int fast_comment(fast *f, const char **pp, const char *end)
+{
+    const char *body = *pp + 4;
+    if (body < end && (*body == '>' || (*body == '-' && body + 1 < end && body[1] == '>')))
+        return NOT_SIMPLE; /* "<!-->", "<!--->": abruptly ended */
+    for (const char *p = body; p + 1 < end; p++) {
+        p = memchr(p, '-', (size_t)(end - p));
+        if (!p || p + 1 >= end)
+            break;
+        if (p[1] != '-')
+            continue;
+        if (p + 2 < end && p[2] == '>') {
+            fast_flush_text(f);
+            *pp = p + 3;
+            return 0;
+        }
+        return NOT_SIMPLE; /* "--" inside, "--!>" */
+    }
+    return NOT_SIMPLE; /* not closed */
+}
+
+/* True when the parser would drop or skip something in s that the
+ * tokenizer does not: a leading BOM, a form feed, U+FFFE, U+FFFF. */
+static bool fast_has_dropped_chars(const char *s, size_t len)
+{
+    if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+        return true;
+    if (memchr(s, '\f', len))
+        return true;
+    for (const char *p = s, *end = s + len; (p = memchr(p, '\xEF', (size_t)(end - p))); p++)
+        if (end - p >= 3 && (unsigned char)p[1] == 0xBF &&
+            ((unsigned char)p[2] == 0xBE || (unsigned char)p[2] == 0xBF))
+            return true;
+    return false;
+}
+
+/* Clean src (prepare's output) with the tokenizer into w: 0, or NOT_SIMPLE
+ * (w then holds a partial walk and must be thrown away), or NW_ENOMEM. */
+static int fast_clean(const char *src, size_t len, walker *w)
+{
+    if (fast_has_dropped_chars(src, len))
+        return NOT_SIMPLE;
+    fast f = {.w = w, .text = NW_BUF_INIT, .href = NW_BUF_INIT};
+    w->kind_at = fast_kind_at;
+    const char *p = src, *end = src + len;
+    int rc = 0;
+    while (p < end && !rc) {
+        if (*p == '<') {
+            if (p + 1 < end && fast_is_alpha(p[1]))
+                rc = fast_start_tag(&f, &p, end);
+            else if (p + 1 < end && p[1] == '/')
+                rc = fast_end_tag(&f, &p, end);
+            else if (end - p >= 4 && !memcmp(p, "<!--", 4))
+                rc = fast_comment(&f, &p, end);
+            else
+                rc = NOT_SIMPLE; /* comment, doctype, PI, CDATA or a bare '<' */
+            continue;
+        }
+        if (*p == '&') {
+            if (!f.depth && (fast_start(&f) || fast_push(&f, T_P, "p", NULL))) {
+                rc = NOT_SIMPLE; /* the implied p */
+                break;
+            }
+            rc = fast_reference(&p, end, &f.text);
+            continue;
+        }
+        const char *run = p;
+        p += strcspn(p, "<&"); /* src is NUL-terminated and has no NUL inside */
+        if (p > end)
+            p = end;
+        if (!f.depth) {
+            const char *q = run;
+            while (q < p && fast_is_blank(*q))
+                q++;
+            if (q == p)
+                continue; /* blanks before anything: no node to hold them */
+            if (fast_start(&f) || fast_push(&f, T_P, "p", NULL)) {
+                rc = NOT_SIMPLE; /* the implied p */
+                break;
+            }
+        }
+        nw_buf_append(&f.text, run, (size_t)(p - run));
+    }
+    if (!rc) {
+        fast_flush_text(&f);
+        while (f.depth) /* the end of input closes everything */
+            fast_pop(&f);
+        flush(w); /* as walk() ends */
+        close_list(w);
+    }
+    if (nw_buf_failed(&f.text) || nw_buf_failed(&f.href))
+        rc = NW_ENOMEM;
+    nw_buf_free(&f.text);
+    nw_buf_free(&f.href);
+    return rc;
+}
+
 /* ------------------------------------------------------------ public */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static bool fast_ok; /* the tag table is in T_ order (else no fast path) */
 static void init_libxml(void)
 {
     xmlInitParser();
+    fast_ok = sizeof fast_tags / sizeof fast_tags[0] == T_COUNT - T_A;
+    for (size_t i = 0; fast_ok && i < sizeof fast_tags / sizeof fast_tags[0]; i++)
+        fast_ok = fast_tags[i].tag == T_A + i;
 }
 
-/* NFC copy of s when it has non-ASCII bytes; NULL when s is fine as is or
- * memory ran out (*oom set). */
 static char *nfc_if_needed(const char *s, bool *oom)
 {
     if (nw_utf8_nfc_stable(s, strlen(s)))
@@ -906,7 +1699,37 @@ static int clean_plain(const nw_buf *clean, nw_html_result *out, nw_err *err)
     return walker_result(&w, out, err);
 }
 
-int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err)
+/* Parse src with libxml2's HTML parser and walk the tree into w. */
+static int parse_and_walk(const nw_buf *src, size_t len, walker *w, nw_err *err)
+{
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    int rc = 0;
+    htmlDocPtr doc =
+        htmlCtxtReadMemory(ctxt, src->data, (int)src->len, NULL, "UTF-8",
+                           HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                               HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC);
+    if (ctxt->instate == XML_PARSER_EOF) {
+        /* the parser gave up part way (nesting deeper than libxml2's 256
+         * levels): refuse rather than return a silently truncated body */
+        const char *why = ctxt->lastError.message ? ctxt->lastError.message : "unknown error";
+        size_t wl = strlen(why);
+        while (wl && (why[wl - 1] == '\n' || why[wl - 1] == ' '))
+            wl--;
+        rc = nw_err_set(err, NW_ELIMIT, "HTML fragment (%zu bytes) not read to the end: %.*s", len,
+                        (int)wl, why);
+    } else if (doc) {
+        walk(w, (xmlNode *)doc);
+    }
+    /* no document: nothing the parser could read, i.e. no text */
+    xmlFreeDoc(doc);
+    htmlFreeParserCtxt(ctxt);
+    return rc;
+}
+
+int nw_html_clean_mode(const char *html, size_t len, nw_html_mode mode, nw_html_result *out,
+                       nw_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!html && len)
@@ -919,7 +1742,7 @@ int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err
     int rc = prepare_bytes(html ? html : "", len, &clean, err);
     if (rc)
         return rc;
-    if (clean.len && is_plain_text(clean.data, clean.len)) {
+    if (mode != NW_HTML_PARSER && clean.len && is_plain_text(clean.data, clean.len)) {
         rc = clean_plain(&clean, out, err);
         nw_buf_free(&clean);
         return rc;
@@ -927,41 +1750,39 @@ int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err
     rc = prepare(&clean, &src, err);
     if (rc)
         return rc;
+    pthread_once(&init_once, init_libxml);
     walker w = {.open_list = -1};
-    if (src.len) {
-        pthread_once(&init_once, init_libxml);
-        htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-        if (!ctxt) {
+    if (src.len && mode != NW_HTML_PARSER && fast_ok) {
+        rc = fast_clean(src.data, src.len, &w);
+        if (rc == NOT_SIMPLE) {
+            walker_free(&w);
+            w = (walker){.open_list = -1};
+            if (mode == NW_HTML_FAST) {
+                nw_buf_free(&src);
+                return NW_HTML_NOT_SIMPLE;
+            }
+            rc = parse_and_walk(&src, len, &w, err);
+        } else if (rc) {
+            rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+        }
+    } else if (src.len) {
+        if (mode == NW_HTML_FAST) {
             nw_buf_free(&src);
-            return nw_err_set(err, NW_ENOMEM, "out of memory");
+            return NW_HTML_NOT_SIMPLE;
         }
-        htmlDocPtr doc =
-            htmlCtxtReadMemory(ctxt, src.data, (int)src.len, NULL, "UTF-8",
-                               HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                   HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC);
-        if (ctxt->instate == XML_PARSER_EOF) {
-            /* the parser gave up part way (nesting deeper than libxml2's 256
-             * levels): refuse rather than return a silently truncated body */
-            const char *why = ctxt->lastError.message ? ctxt->lastError.message : "unknown error";
-            size_t wl = strlen(why);
-            while (wl && (why[wl - 1] == '\n' || why[wl - 1] == ' '))
-                wl--;
-            rc = nw_err_set(err, NW_ELIMIT, "HTML fragment (%zu bytes) not read to the end: %.*s",
-                            len, (int)wl, why);
-        } else if (doc) {
-            walk(&w, (xmlNode *)doc);
-        }
-        /* no document: nothing the parser could read, i.e. no text */
-        xmlFreeDoc(doc);
-        htmlFreeParserCtxt(ctxt);
+        rc = parse_and_walk(&src, len, &w, err);
     }
+    nw_buf_free(&src);
     if (rc) {
-        nw_buf_free(&src);
         walker_free(&w);
         return rc;
     }
-    nw_buf_free(&src);
     return walker_result(&w, out, err);
+}
+
+int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err)
+{
+    return nw_html_clean_mode(html, len, NW_HTML_AUTO, out, err);
 }
 
 /* True when some element under parent starts a block (p, div, br, li...). */
@@ -1022,6 +1843,18 @@ char *nw_html_to_text(const char *html, size_t len, nw_err *err)
     return r.plain;
 }
 
+/* Move r's two forms into story->bodies (r keeps what was not taken). */
+static int add_result_bodies(nw_story *story, nw_html_result *r)
+{
+    if (nw_text_list_take(&story->bodies, r->plain, NULL, "text/plain"))
+        return NW_ENOMEM;
+    r->plain = NULL;
+    if (nw_text_list_take(&story->bodies, r->html, NULL, "text/html"))
+        return NW_ENOMEM;
+    r->html = NULL;
+    return 0;
+}
+
 int nw_html_add_bodies(nw_story *story, const char *html, size_t len, nw_err *err)
 {
     if (!story)
@@ -1030,8 +1863,7 @@ int nw_html_add_bodies(nw_story *story, const char *html, size_t len, nw_err *er
     int rc = nw_html_clean(html, len, &r, err);
     if (rc)
         return rc;
-    if (r.paragraphs && (nw_text_list_add(&story->bodies, r.plain, NULL, "text/plain") ||
-                         nw_text_list_add(&story->bodies, r.html, NULL, "text/html")))
+    if (r.paragraphs && add_result_bodies(story, &r))
         rc = nw_err_set(err, NW_ENOMEM, "out of memory");
     nw_html_result_free(&r);
     return rc;
@@ -1045,8 +1877,60 @@ int nw_html_add_bodies_node(nw_story *story, const xmlNode *parent, nw_err *err)
     int rc = nw_html_clean_node(parent, &r, err);
     if (rc)
         return rc;
-    if (r.paragraphs && (nw_text_list_add(&story->bodies, r.plain, NULL, "text/plain") ||
-                         nw_text_list_add(&story->bodies, r.html, NULL, "text/html")))
+    if (r.paragraphs && add_result_bodies(story, &r))
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+    nw_html_result_free(&r);
+    return rc;
+}
+
+/* has_block_element over the tops and what is below them, as mapped. */
+static bool has_block_view(const walker *w)
+{
+    const tree_view *v = w->view;
+    for (size_t t = 0; t < v->ntops; t++) {
+        if (marks_block(local_name(v->tops[t])))
+            return true;
+        const xmlNode *top = v->tops[t], *n = top->children;
+        while (n) {
+            const char *name;
+            if (n->type == XML_ELEMENT_NODE && element_view(w, n, &name) == NW_HTML_MAP_ELEMENT) {
+                if (marks_block(name))
+                    return true;
+                if (n->children) {
+                    n = n->children;
+                    continue;
+                }
+            }
+            while (!n->next && n->parent && n->parent != top)
+                n = n->parent;
+            n = n->next;
+        }
+    }
+    return false;
+}
+
+int nw_html_add_bodies_mapped(nw_story *story, const xmlNode *const *tops, size_t ntops,
+                              const nw_html_map *map, nw_err *err)
+{
+    if (!story || !map || (ntops && !tops))
+        return nw_err_set(err, NW_EINVAL, "nothing to add a body from");
+    tree_view v = {map, tops, ntops};
+    walker w = {.open_list = -1, .view = &v};
+    if (!has_block_view(&w))
+        return NW_HTML_NOT_SIMPLE; /* the markup path splits such text on blank lines */
+    for (size_t t = 0; t < ntops; t++) {
+        xmlNode *top = (xmlNode *)tops[t];
+        if (enter(&w, top) && top->children)
+            walk_children(&w, top);
+        leave(&w, top);
+    }
+    flush(&w);
+    close_list(&w);
+    nw_html_result r;
+    int rc = walker_result(&w, &r, err);
+    if (rc)
+        return rc;
+    if (r.paragraphs && add_result_bodies(story, &r))
         rc = nw_err_set(err, NW_ENOMEM, "out of memory");
     nw_html_result_free(&r);
     return rc;

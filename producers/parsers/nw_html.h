@@ -2,7 +2,8 @@
  * nw_html — HTML (or XHTML) fragments from bodies and feed descriptions into
  * the two forms a story carries: clean HTML and plain-text paragraphs.
  *
- * Parsed with libxml2's HTML parser (network off, errors silenced, a meta
+ * Parsed with libxml2's HTML parser, or for simple fragments by a tokenizer
+ * that gives the same result byte for byte (network off, errors silenced, a meta
  * charset inside the fragment ignored: input is UTF-8; invalid bytes are read
  * as windows-1252 first). Kept: p, h1-h6, ul/ol/li, blockquote, pre, br,
  * table rows as paragraphs (cells joined by " | "), a[href] (http/https/
@@ -49,6 +50,18 @@ typedef struct nw_html_result {
 int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err);
 void nw_html_result_free(nw_html_result *r);
 
+/* How nw_html_clean_mode reads a fragment. NW_HTML_AUTO is nw_html_clean:
+ * text without markup and simple HTML (the common tags, entities, plain
+ * comments; see nw_html.c) are cleaned by a tokenizer that replays what the
+ * parser path would do, anything else is parsed with libxml2. The other two
+ * exist to test that both give the same bytes: NW_HTML_PARSER always parses,
+ * NW_HTML_FAST never does and returns NW_HTML_NOT_SIMPLE (with *out zeroed)
+ * when the tokenizer declines the fragment. */
+typedef enum { NW_HTML_AUTO, NW_HTML_PARSER, NW_HTML_FAST } nw_html_mode;
+#define NW_HTML_NOT_SIMPLE 1
+int nw_html_clean_mode(const char *html, size_t len, nw_html_mode mode, nw_html_result *out,
+                       nw_err *err);
+
 /* Clean the children of an element of an already parsed tree (XHTML in a
  * G2 inlineXML, a NITF body.content) exactly as nw_html_clean would clean
  * their serialized markup, without serializing and re-parsing: element
@@ -57,6 +70,24 @@ void nw_html_result_free(nw_html_result *r);
 int nw_html_clean_node(const xmlNode *parent, nw_html_result *out, nw_err *err);
 /* nw_html_add_bodies for such an element. */
 int nw_html_add_bodies_node(nw_story *story, const xmlNode *parent, nw_err *err);
+
+/* How nw_html_add_bodies_mapped sees an element: as an element of the
+ * name map() leaves in *name (its local name on entry), dropped with its
+ * content, or as a single space of text. */
+typedef enum { NW_HTML_MAP_ELEMENT, NW_HTML_MAP_DROP, NW_HTML_MAP_SPACE } nw_html_map_kind;
+typedef struct nw_html_map {
+    nw_html_map_kind (*map)(const xmlNode *el, const char **name, void *ctx);
+    void *ctx;
+} nw_html_map;
+
+/* nw_html_add_bodies_node of a <div> holding copies of the tops whose
+ * descendants were renamed, dropped or replaced by a space as map says
+ * (the tops themselves are taken as they are) — without making the copy.
+ * The tree is only read. Returns NW_HTML_NOT_SIMPLE, adding nothing, when
+ * that content has no block element (the markup path must clean it: it
+ * splits such text on blank lines); else 0 or negative with err set. */
+int nw_html_add_bodies_mapped(nw_story *story, const xmlNode *const *tops, size_t ntops,
+                              const nw_html_map *map, nw_err *err);
 
 /* Plain text of a fragment: nw_html_clean's `plain` alone. Malloc'd or NULL. */
 char *nw_html_to_text(const char *html, size_t len, nw_err *err);

@@ -225,23 +225,59 @@ static bool is_hex_digit(char c)
 /* An IRI or sloppy URI as a valid RFC 3986 URI: every byte outside the URI
  * characters is percent-encoded, as is a '%' that starts no escape and any
  * '#' after the first. Malloc'd or NULL. */
+/* A URI byte kept as it is: ASCII letters, digits, "-._~:/?#[]@!$&'()*+,;=". */
+static bool uri_keeps(unsigned c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case ':':
+    case '/':
+    case '?':
+    case '#':
+    case '[':
+    case ']':
+    case '@':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=': return true;
+    default: return false;
+    }
+}
+
 static char *uri_escape(const char *s)
 {
-    static const char ok[] = "-._~:/?#[]@!$&'()*+,;=";
+    static const char hex[] = "0123456789ABCDEF";
     nw_buf b = NW_BUF_INIT;
     int hashes = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (; *p; p++) {
         unsigned c = *p;
-        bool keep = isalnum(c) || (c < 0x80 && strchr(ok, (int)c));
+        bool keep = uri_keeps(c);
         if (c == '#' && ++hashes > 1)
             keep = false;
         if (c == '%' && is_hex_digit((char)p[1]) && is_hex_digit((char)p[2]))
             keep = true;
         if (keep)
-            nw_buf_putc(&b, (char)c);
-        else
-            nw_buf_printf(&b, "%%%02X", c);
+            continue;
+        nw_buf_append(&b, run, (size_t)(p - run));
+        char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+        nw_buf_append(&b, esc, 3);
+        run = p + 1;
     }
+    nw_buf_append(&b, run, (size_t)(p - run));
     return nw_buf_take(&b);
 }
 
@@ -449,31 +485,28 @@ static char *base_of(const xmlNode *node, const char *fallback)
     return here;
 }
 
-/* Copy of html with relative href="" / src="" values resolved against base. */
+/* Copy of html with relative href="" / src="" values resolved against base:
+ * every "href" or "src" (any case) that follows whitespace and is followed
+ * by optional spaces and '=' (found from the '=', which is rarer than the
+ * letters), the value up to its quote (or to whitespace or '>'). */
 static char *absolutize_html(const char *html, const char *base)
 {
     if (!base || !scheme_len(base))
         return strdup(html);
     nw_buf b = NW_BUF_INIT;
-    const char *p = html, *run = html;
-    while (*p) {
-        size_t k = 0;
-        char c = (char)(*p | 0x20); /* cheap test first: most bytes are neither h nor s */
-        if ((c == 'h' || c == 's') && (p > html && isspace((unsigned char)p[-1])) &&
-            (!strncasecmp(p, "href", 4) || !strncasecmp(p, "src", 3)))
-            k = tolower((unsigned char)*p) == 'h' ? 4 : 3;
-        if (!k) {
-            p++;
+    const char *p = html, *run = html, *eq;
+    while ((eq = strchr(p, '='))) {
+        const char *e = eq;
+        while (e > p && e[-1] == ' ')
+            e--;
+        const char *name = e - p >= 4 && !strncasecmp(e - 4, "href", 4)  ? e - 4
+                           : e - p >= 3 && !strncasecmp(e - 3, "src", 3) ? e - 3
+                                                                         : NULL;
+        if (!name || name == html || !isspace((unsigned char)name[-1])) {
+            p = eq + 1;
             continue;
         }
-        const char *q = p + k;
-        while (*q == ' ')
-            q++;
-        if (*q != '=') {
-            p++;
-            continue;
-        }
-        q++;
+        const char *q = eq + 1;
         while (*q == ' ')
             q++;
         char quote = (*q == '"' || *q == '\'') ? *q : 0;
@@ -493,6 +526,8 @@ static char *absolutize_html(const char *html, const char *base)
         free(abs);
         run = p = ve;
     }
+    if (run == html)
+        return strdup(html); /* nothing relative */
     nw_buf_puts(&b, run);
     return nw_buf_take(&b);
 }

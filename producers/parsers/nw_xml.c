@@ -314,7 +314,11 @@ bool nw_xml_is(const xmlNode *node, const char *local_name)
 {
     if (!node || node->type != XML_ELEMENT_NODE || !node->name || !local_name)
         return false;
-    return !strcmp(local_of(node->name), local_name);
+    const char *name = (const char *)node->name;
+    if (name[0] == local_name[0] && !strcmp(name, local_name))
+        return !strchr(name, ':'); /* else its local part is shorter */
+    const char *colon = strrchr(name, ':');
+    return colon && !strcmp(colon + 1, local_name);
 }
 
 xmlNodePtr nw_xml_child(const xmlNode *node, const char *local_name)

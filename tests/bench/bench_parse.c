@@ -17,6 +17,10 @@
  * start-up of `xmllint --noout` on a one-element file (measured the same
  * way), which is the part comparable to the in-process figures.
  *
+ * NW_BENCH_ONLY=ours runs only our side (no libxml2 rounds, no xmllint),
+ * so that `perf record -g` shows our profile alone; the ratio is then not
+ * printed.
+ *
  *   make bench    or    build-bench/tests/bench/bench_parse [FOLDER...]
  */
 #include <dirent.h>
@@ -243,6 +247,9 @@ static void bench_set(const char *label, const input_set *set, bool xml)
         printf("%-34s (no files)\n", label);
         return;
     }
+    const char *only = getenv("NW_BENCH_ONLY");
+    if (only && !strcmp(only, "ours"))
+        xml = false; /* our side alone: no libxml2 rounds, no xmllint */
     double mb = set->bytes / 1e6, floor_s = min_seconds();
     size_t failures = 0, stories = 0, rounds = 0, lib_rounds = 0;
     double ours = 0, lib = 0;

@@ -34,6 +34,7 @@ seeds_for() {
     fuzz_parse_iptc7901) echo "$F/iptc7901 $D/other-wire/anpa-iptc7901" ;;
     fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
     fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
+    fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
   esac
 }
