@@ -74,16 +74,24 @@ size_t nw_input_room(const nw_input_env *env)
 nw_outmsg *nw_input_prepare(nw_input_env *env, const nw_story *story, const char *origin,
                             nw_err *err)
 {
+    return nw_input_prepare_json(env, story, NULL, 0, origin, err);
+}
+
+nw_outmsg *nw_input_prepare_json(nw_input_env *env, const nw_story *story, char *json,
+                                 size_t json_len, const char *origin, nw_err *err)
+{
     char topics[NW_PUBLISH_MAX_TOPICS][NW_TOPIC_NAME_MAX + 1];
     int n = nw_route_topics(env->route, story, topics, NW_PUBLISH_MAX_TOPICS, err);
     if (n < 0) {
+        free(json);
         nw_err_prefix(err, "story %s: ", story->uri ? story->uri : "(no uri)");
         return NULL;
     }
     const char *tp[NW_PUBLISH_MAX_TOPICS];
     for (int i = 0; i < n; i++)
         tp[i] = topics[i];
-    nw_outmsg *msg = nw_publisher_prepare_to(env->pub, story, origin, tp, (size_t)n, err);
+    nw_outmsg *msg =
+        nw_publisher_prepare_to_json(env->pub, story, json, json_len, origin, tp, (size_t)n, err);
     if (!msg)
         return NULL;
     size_t size = nw_outmsg_record_size(msg);

@@ -121,6 +121,12 @@ size_t nw_input_room(const nw_input_env *env);
 nw_outmsg *nw_input_prepare(nw_input_env *env, const nw_story *story, const char *origin,
                             nw_err *err);
 
+/* The same for a story already serialized by the caller (nw_ninjs_dumps of
+ * this story; see nw_publisher_prepare_to_json): `json` is taken over in
+ * every case; NULL serializes here. */
+nw_outmsg *nw_input_prepare_json(nw_input_env *env, const nw_story *story, char *json,
+                                 size_t json_len, const char *origin, nw_err *err);
+
 /* Queue a prepared message (blocks while librdkafka's queue is full). */
 int nw_input_send(nw_input_env *env, const nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err);
 

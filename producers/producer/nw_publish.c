@@ -284,15 +284,18 @@ static nw_outmsg *outmsg_new(const nw_story *story, const char *origin, nw_err *
     return msg;
 }
 
-/* Serialize the story into msg and stamp trace id and ingest time. */
+/* Serialize the story into msg (unless the caller did: msg->json set) and
+ * stamp trace id and ingest time. */
 static int outmsg_finish(nw_publisher *pub, nw_outmsg *msg, const nw_story *story, nw_err *err)
 {
-    nw_err jerr = {0};
-    msg->json = nw_ninjs_dumps(story, &jerr);
-    if (!msg->json)
-        return nw_err_set(err, jerr.code ? jerr.code : NW_EINVAL, "ninjs: %s",
-                          jerr.msg[0] ? jerr.msg : "could not serialize the story");
-    msg->json_len = strlen(msg->json);
+    if (!msg->json) {
+        nw_err jerr = {0};
+        msg->json = nw_ninjs_dumps(story, &jerr);
+        if (!msg->json)
+            return nw_err_set(err, jerr.code ? jerr.code : NW_EINVAL, "ninjs: %s",
+                              jerr.msg[0] ? jerr.msg : "could not serialize the story");
+        msg->json_len = strlen(msg->json);
+    }
     make_trace_id(pub, story->uri, msg->trace_id);
     now_rfc3339_ms(msg->ingest_time);
     return 0;
@@ -330,9 +333,21 @@ fail:
 nw_outmsg *nw_publisher_prepare_to(nw_publisher *pub, const nw_story *story, const char *origin,
                                    const char *const *topics, size_t ntopics, nw_err *err)
 {
+    return nw_publisher_prepare_to_json(pub, story, NULL, 0, origin, topics, ntopics, err);
+}
+
+nw_outmsg *nw_publisher_prepare_to_json(nw_publisher *pub, const nw_story *story, char *json,
+                                        size_t json_len, const char *origin,
+                                        const char *const *topics, size_t ntopics, nw_err *err)
+{
     nw_outmsg *msg = outmsg_new(story, origin, err);
-    if (!msg)
+    if (!msg) {
+        free(json);
         return NULL;
+    }
+    /* taken over: freed with msg from here on */
+    msg->json = json;
+    msg->json_len = json ? json_len : 0;
     if (ntopics == 0) {
         nw_err_set(err, NW_EINVAL, "no topic to send to");
         goto fail;

@@ -91,6 +91,13 @@ nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const 
  * their own routing rules (nw_route). */
 nw_outmsg *nw_publisher_prepare_to(nw_publisher *pub, const nw_story *story, const char *origin,
                                    const char *const *topics, size_t ntopics, nw_err *err);
+/* Same as nw_publisher_prepare_to, for a story the caller serialized
+ * already (nw_ninjs_dumps of this very story, e.g. on another thread):
+ * `json` (malloc'd, NUL-terminated, json_len bytes) is taken over in every
+ * case, also on failure. json NULL serializes here. */
+nw_outmsg *nw_publisher_prepare_to_json(nw_publisher *pub, const nw_story *story, char *json,
+                                        size_t json_len, const char *origin,
+                                        const char *const *topics, size_t ntopics, nw_err *err);
 void nw_outmsg_free(nw_outmsg *msg);
 /* The topics a prepared message goes to; *n receives the count. Borrowed. */
 const char *const *nw_outmsg_topics(const nw_outmsg *msg, size_t *n);

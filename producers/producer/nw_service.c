@@ -710,6 +710,7 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
         goto out;
     }
     s.probe_started = true;
+    pthread_setname_np(s.probe, "nw-kafka-probe");
     nw_log_info("producer", "started config=%s inputs=%zu http=%s http_port=%d", opts->config_path,
                 s.nactive, c->listen, nw_http_port(s.http));
     sd_notify(0, "STATUS=waiting for Kafka");

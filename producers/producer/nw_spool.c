@@ -10,19 +10,22 @@
  * vanished), so a scan never takes a file twice.
  *
  * Threads. The service loop thread owns the entries, the lists, Kafka and
- * every decision. Two helper threads per spool do the file system work, which
- * costs as much as parsing and publishing together, so that it overlaps with
- * them:
- *   loader: opens, reads and parses a ready file into stories;
+ * every decision. Helper threads per spool do the file system work, parsing
+ * and serializing, which cost more than publishing, so that they overlap
+ * with it and with each other:
+ *   loaders (SP_LOADERS of them, one shared queue): open, read and parse a
+ *           ready file into stories and serialize each story to ninjs JSON;
  *   mover:  renames a finished file to done/ (or writes its .error and
  *           renames it to failed/), and fsyncs the directories now and then.
  * The loop hands an entry over with its state set to LOADING or SETTLING and
  * does not touch the entry's `job` part again until the helper hands it back
  * through the result queue (an eventfd wakes the loop; it is polled together
  * with the inotify descriptor through one epoll descriptor). A helper touches
- * only `job` and the entry's name, which never changes. Whether a file moves,
- * and where, is decided by the loop alone, when every message made from the
- * file has its delivery report; the mover only carries it out.
+ * only `job` and the entry's name, which never changes. Loaders finish out of
+ * order; the LOADING list keeps file order and an entry leaves it only when
+ * every entry before it is back, so stories are sent in file order. Whether
+ * a file moves, and where, is decided by the loop alone, when every message
+ * made from the file has its delivery report; the mover only carries it out.
  */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "nw_spool.h"
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "nw_log.h"
+#include "nw_ninjs.h"
 #include "nw_parser.h"
 #include "nw_time.h"
 
@@ -52,6 +56,10 @@
 #define SP_LOAD_AHEAD  256       /* files with the loader (read, parsed, not yet sent) */
 #define SP_KEEP_BUFFER (1 << 20) /* the loader's read buffer is kept up to this size */
 #define SP_POST_BATCH  16        /* a helper hands back its results this many at a time */
+#define SP_LOADERS     2         /* loader threads per spool (parsing is the larger cost) */
+#define SP_LOAD_TAKE   8         /* a loader takes this many files from the queue at once */
+#define SP_READ_FIRST  65536     /* first read of a file, without fstat (see read_file) */
+#define SP_SUMMARY_MS  10000     /* a progress line at info level at most this often */
 /* Directory fsyncs, by the mover, at most once per interval and once more
  * when the spool stops. They are not needed for correctness: a file is moved
  * only after all its messages were acknowledged, so a rename that a power
@@ -99,9 +107,13 @@ typedef struct sp_job {
     sp_popts *popts;        /* LOAD: the settings to parse with (a reference) */
     int result;             /* LOAD: sp_load_result; PLACE: 0 or an NW_E* code */
     bool failed;            /* PLACE input: to failed/ (with reason) rather than done/ */
+    bool regular;           /* LOAD input: the scan saw a regular file (no fstat needed) */
     nw_story_list list;     /* LOAD: the stories (owned) */
-    char *reason;           /* why the file fails (owned): LOAD result, PLACE input */
-    char *note;             /* PLACE: the name in failed/, or why the move failed (owned) */
+    char **json;            /* LOAD: list.len ninjs serializations, NULL where it failed
+                               (owned; the loop serializes those again, for the error) */
+    size_t *json_len;
+    char *reason; /* why the file fails (owned): LOAD result, PLACE input */
+    char *note;   /* PLACE: the name in failed/, or why the move failed (owned) */
 } sp_job;
 
 /* What a taken entry needs (allocated when the entry is first handed to the
@@ -115,6 +127,8 @@ typedef struct sp_work {
 
 typedef struct sp_entry {
     sp_state state;
+    bool back;        /* LOADING: the loader handed it back (see release_loaded) */
+    bool regular;     /* the scan's directory entry said regular file */
     bool renoted;     /* inotify named it again while SETTLING */
     bool move_failed; /* the last move failed: retried at the next scan */
     int64_t mtime_ns; /* at the last check (candidates) */
@@ -132,22 +146,34 @@ typedef struct sp_list {
 
 typedef struct nw_spool nw_spool;
 
-/* A helper thread and its queue of entries. */
+/* Entries handed over or back together (linked through job.qnext): one
+ * lock and one wake-up per chain rather than per file. */
+typedef struct sp_chain {
+    sp_entry *head, *tail;
+    size_t len;
+} sp_chain;
+
+/* A queue of entries and the helper thread(s) serving it. */
 typedef struct sp_worker {
     nw_spool *sp;
-    pthread_t thread;
-    bool started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     sp_entry *head, *tail; /* waiting, linked through job.qnext */
     bool stop;
-    /* loader: read buffer reused from file to file */
-    char *rbuf;
-    size_t rcap;
     /* mover: directories renamed in or out of since the last fsync */
     bool dirty_incoming, dirty_done, dirty_failed;
     int64_t last_sync_ms;
 } sp_worker;
+
+/* One helper thread: the queue it serves and its own state. */
+typedef struct sp_thread {
+    sp_worker *w;
+    pthread_t thread;
+    bool started;
+    /* loader: read buffer reused from file to file */
+    char *rbuf;
+    size_t rcap;
+} sp_thread;
 
 struct nw_spool {
     nw_input base;
@@ -162,8 +188,14 @@ struct nw_spool {
     uint64_t seen_reports;
     bool need_settle;
     sp_popts *popts;
-    sp_worker loader, mover;
+    sp_worker loader, mover; /* the queues */
+    sp_thread loaders[SP_LOADERS], mover_thread;
+    sp_chain to_mover; /* settled during a run, handed to the mover at its end */
     bool workers_init;
+    atomic_bool noatime; /* O_NOATIME still worth trying (EPERM turns it off) */
+    /* since the last progress line (SP_SUMMARY_MS) */
+    int64_t summary_ms;
+    size_t sum_done, sum_failed, sum_stories;
     /* helpers' finished entries, linked through job.qnext */
     pthread_mutex_t res_mu;
     sp_entry *res_head, *res_tail;
@@ -254,9 +286,22 @@ static void popts_unref(sp_popts *p)
     }
 }
 
+/* Free the stories of a job and their serializations. */
+static void job_drop_stories(sp_job *j)
+{
+    if (j->json)
+        for (size_t i = 0; i < j->list.len; i++)
+            free(j->json[i]);
+    free(j->json);
+    free(j->json_len);
+    j->json = NULL;
+    j->json_len = NULL;
+    nw_story_list_free(&j->list);
+}
+
 static void job_clear(sp_job *j)
 {
-    nw_story_list_free(&j->list);
+    job_drop_stories(j);
     popts_unref(j->popts);
     free(j->reason);
     free(j->note);
@@ -278,21 +323,23 @@ static void entry_remove(nw_spool *sp, sp_entry *e)
     free(e);
 }
 
-/* A name found in incoming/: dot-files and names already known are skipped. */
-static void note_name(nw_spool *sp, const char *name, bool complete)
+/* A name found in incoming/: dot-files and names already known are skipped.
+ * Returns the entry when the name was new. */
+static sp_entry *note_name(nw_spool *sp, const char *name, bool complete)
 {
     if (name[0] == '.' || !name[0])
-        return;
+        return NULL;
     sp_entry *e = entry_find(sp, name);
     if (!e) {
         /* with no settle time a file counts as complete when first seen */
-        entry_add(sp, name, complete || sp->settle_ms == 0 ? SP_READY : SP_CANDIDATE);
+        return entry_add(sp, name, complete || sp->settle_ms == 0 ? SP_READY : SP_CANDIDATE);
     } else if (e->state == SP_CANDIDATE && complete) {
         entry_move(sp, e, SP_READY);
     } else if (e->state == SP_SETTLING) {
         /* a new file of that name may have arrived after the move */
         e->renoted = true;
     }
+    return NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -481,27 +528,6 @@ static sp_popts *popts_new(const char *format, const char *timezone, const char 
     return p;
 }
 
-/* Hand e (already LOADING or SETTLING) to a helper. */
-static void worker_push(sp_worker *w, sp_entry *e)
-{
-    e->w->job.qnext = NULL;
-    pthread_mutex_lock(&w->mu);
-    if (w->tail)
-        w->tail->w->job.qnext = e;
-    else
-        w->head = e;
-    w->tail = e;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
-/* A helper's finished entries, handed back together: one wake-up of the
- * loop per chain rather than per file. */
-typedef struct sp_chain {
-    sp_entry *head, *tail;
-    size_t len;
-} sp_chain;
-
 static void chain_add(sp_chain *c, sp_entry *e)
 {
     e->w->job.qnext = NULL;
@@ -511,6 +537,25 @@ static void chain_add(sp_chain *c, sp_entry *e)
         c->head = e;
     c->tail = e;
     c->len++;
+}
+
+/* Hand a chain of entries (already LOADING or SETTLING) to a queue. */
+static void worker_push_chain(sp_worker *w, sp_chain *c)
+{
+    if (!c->head)
+        return;
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->w->job.qnext = c->head;
+    else
+        w->head = c->head;
+    w->tail = c->tail;
+    if (c->len > 1)
+        pthread_cond_broadcast(&w->cv); /* every loader may take a share */
+    else
+        pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    *c = (sp_chain){0};
 }
 
 /* Hand a chain back to the loop. The eventfd is written only when the result
@@ -537,9 +582,11 @@ static void post_results(nw_spool *sp, sp_chain *c)
     }
 }
 
-/* Wait for work; NULL when told to stop. Takes the whole queue at once. With
- * `wake_ms` >= 0 the wait ends after that long with NULL and *timed_out. */
-static sp_entry *worker_wait(sp_worker *w, int64_t wake_ms, bool *timed_out)
+/* Wait for work; NULL when told to stop. Takes up to `max` entries at once
+ * (the rest stays for another thread of the queue), linked through
+ * job.qnext. With `wake_ms` >= 0 the wait ends after that long with NULL and
+ * *timed_out. */
+static sp_entry *worker_wait(sp_worker *w, size_t max, int64_t wake_ms, bool *timed_out)
 {
     *timed_out = false;
     pthread_mutex_lock(&w->mu);
@@ -562,21 +609,66 @@ static sp_entry *worker_wait(sp_worker *w, int64_t wake_ms, bool *timed_out)
         }
     }
     sp_entry *batch = w->stop ? NULL : w->head;
-    if (batch)
-        w->head = w->tail = NULL;
+    if (batch) {
+        sp_entry *last = batch;
+        for (size_t n = 1; n < max && last->w->job.qnext; n++)
+            last = last->w->job.qnext;
+        w->head = last->w->job.qnext;
+        if (!w->head)
+            w->tail = NULL;
+        else
+            pthread_cond_signal(&w->cv); /* more for a sibling */
+        last->w->job.qnext = NULL;
+    }
     pthread_mutex_unlock(&w->mu);
     return batch;
 }
 
-/* Read `name` from incoming/ whole into the loader's buffer (NUL-terminated,
- * *len bytes). Opened relative to incoming/ (no path walk) without blocking
- * (a FIFO dropped in the spool must not hang the loader); type and size come
- * from the open descriptor, and a short read ends it (for a regular file that
- * is the end of the file): a file costs open, fstat, one read and close. */
-static sp_load_result read_file(nw_spool *sp, sp_worker *w, const char *name, size_t *len,
-                                nw_err *err)
+/* Open `name` in incoming/ for reading, without an atime update (which
+ * would dirty the inode in the journal for every file) where we may: only
+ * the file's owner (or CAP_FOWNER) may ask for O_NOATIME, so the first EPERM
+ * turns it off for the spool. */
+static int open_incoming(nw_spool *sp, const char *name)
 {
-    int fd = openat(sp->incoming_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (atomic_load_explicit(&sp->noatime, memory_order_relaxed)) {
+        int fd = openat(sp->incoming_fd, name, flags | O_NOATIME);
+        if (fd >= 0 || errno != EPERM)
+            return fd;
+        atomic_store_explicit(&sp->noatime, false, memory_order_relaxed);
+    }
+    return openat(sp->incoming_fd, name, flags);
+}
+
+/* Make room for `want` bytes and a NUL in the thread's read buffer. */
+static int reserve(sp_thread *t, size_t want)
+{
+    if (want + 1 <= t->rcap)
+        return 0;
+    size_t cap = t->rcap ? t->rcap : 4096;
+    while (cap < want + 1)
+        cap *= 2;
+    char *g = realloc(t->rbuf, cap);
+    if (!g)
+        return -1;
+    t->rbuf = g;
+    t->rcap = cap;
+    return 0;
+}
+
+/* Read `name` from incoming/ whole into the thread's buffer (NUL-terminated,
+ * *len bytes). Opened relative to incoming/ (no path walk) without blocking
+ * (a FIFO dropped in the spool must not hang the loader), and a short read
+ * ends it (for a regular file that is the end of the file). A file the scan
+ * saw as regular (`regular`) is read at once, SP_READ_FIRST bytes at most:
+ * a small file costs open, one read and close. Otherwise, and for a file
+ * bigger than that first read, type and size come from fstat on the open
+ * descriptor, and a file over the input limit is refused from its size
+ * before (more of) it is read. */
+static sp_load_result read_file(nw_spool *sp, sp_thread *t, const char *name, bool regular,
+                                size_t *len, nw_err *err)
+{
+    int fd = open_incoming(sp, name);
     if (fd < 0) {
         if (errno == ENOENT)
             return SP_VANISHED;
@@ -584,41 +676,37 @@ static sp_load_result read_file(nw_spool *sp, sp_worker *w, const char *name, si
         return SP_UNPARSEABLE;
     }
     sp_load_result res = SP_LOADED;
-    struct stat st;
-    size_t got = 0;
-    if (fstat(fd, &st) < 0) {
-        nw_err_set(err, NW_EIO, "cannot stat: %s", strerror(errno));
-        res = SP_UNPARSEABLE;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        res = SP_NOT_REGULAR;
-        goto out;
-    }
-    if ((uint64_t)st.st_size > (uint64_t)NW_PARSE_MAX_INPUT) {
-        /* refused from the size alone, before reading a byte */
-        nw_err_set(err, NW_ELIMIT, "file is %lld bytes, over the limit of %zu bytes",
-                   (long long)st.st_size, (size_t)NW_PARSE_MAX_INPUT);
-        res = SP_UNPARSEABLE;
-        goto out;
-    }
-    for (size_t want = (size_t)st.st_size + 1;;) {
-        if (want > NW_PARSE_MAX_INPUT + 1)
-            want = NW_PARSE_MAX_INPUT + 1;
-        if (want + 1 > w->rcap) {
-            size_t cap = w->rcap ? w->rcap : 4096;
-            while (cap < want + 1)
-                cap *= 2;
-            char *g = realloc(w->rbuf, cap);
-            if (!g) {
-                nw_err_set(err, NW_ENOMEM, "out of memory");
+    size_t got = 0, want = SP_READ_FIRST;
+    bool sized = false;
+    for (;;) {
+        if (!sized && (!regular || got == SP_READ_FIRST)) {
+            struct stat st;
+            sized = true;
+            if (fstat(fd, &st) < 0) {
+                nw_err_set(err, NW_EIO, "cannot stat: %s", strerror(errno));
                 res = SP_UNPARSEABLE;
                 goto out;
             }
-            w->rbuf = g;
-            w->rcap = cap;
+            if (!S_ISREG(st.st_mode)) {
+                res = SP_NOT_REGULAR;
+                goto out;
+            }
+            if ((uint64_t)st.st_size > (uint64_t)NW_PARSE_MAX_INPUT) {
+                nw_err_set(err, NW_ELIMIT, "file is %lld bytes, over the limit of %zu bytes",
+                           (long long)st.st_size, (size_t)NW_PARSE_MAX_INPUT);
+                res = SP_UNPARSEABLE;
+                goto out;
+            }
+            want = (size_t)st.st_size + 1 > got ? (size_t)st.st_size + 1 : got * 2;
         }
-        ssize_t r = read(fd, w->rbuf + got, want - got);
+        if (want > NW_PARSE_MAX_INPUT + 1)
+            want = NW_PARSE_MAX_INPUT + 1;
+        if (reserve(t, want) < 0) {
+            nw_err_set(err, NW_ENOMEM, "out of memory");
+            res = SP_UNPARSEABLE;
+            goto out;
+        }
+        ssize_t r = read(fd, t->rbuf + got, want - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -635,32 +723,54 @@ static sp_load_result read_file(nw_spool *sp, sp_worker *w, const char *name, si
             res = SP_UNPARSEABLE;
             goto out;
         }
-        want = got * 2; /* it grew since fstat: read on */
+        if (sized)
+            want = got * 2; /* it grew since fstat: read on */
     }
-    w->rbuf[got] = '\0';
+    t->rbuf[got] = '\0';
     *len = got;
 out:
     close(fd);
     return res;
 }
 
-/* Loader: read and parse one entry's file into e->w->job. */
-static void load_one(nw_spool *sp, sp_worker *w, sp_entry *e)
+/* Serialize every story of a loaded job (the loop's largest share of work
+ * per file otherwise). A story that does not serialize keeps NULL: the loop
+ * serializes it again and fails the file with the codec's message. */
+static void serialize_stories(sp_job *j)
+{
+    size_t n = j->list.len;
+    if (!n || !(j->json = calloc(n, sizeof *j->json)) ||
+        !(j->json_len = calloc(n, sizeof *j->json_len))) {
+        free(j->json);
+        j->json = NULL;
+        return; /* the loop serializes them */
+    }
+    for (size_t i = 0; i < n; i++) {
+        nw_err jerr = {0};
+        j->json[i] = nw_ninjs_dumps(j->list.items[i], &jerr);
+        j->json_len[i] = j->json[i] ? strlen(j->json[i]) : 0;
+    }
+}
+
+/* Loader: read, parse and serialize one entry's file into e->w->job. */
+static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
 {
     sp_job *j = &e->w->job;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/incoming/%s", sp->path, e->name);
     nw_err err = {0};
     size_t len = 0;
-    j->result = read_file(sp, w, e->name, &len, &err);
+    j->result = read_file(sp, t, e->name, j->regular, &len, &err);
     if (j->result == SP_LOADED) {
         nw_parse_opts opts = {0};
         opts.timezone = j->popts->timezone;
         opts.default_category = j->popts->category;
         opts.origin = path;
-        if (nw_parse_buffer(j->popts->format, w->rbuf, len, &opts, &j->list, &err) < 0) {
+        if (nw_parse_buffer(j->popts->format, t->rbuf, len, &opts, &j->list, &err) < 0) {
             nw_story_list_free(&j->list);
             j->result = SP_UNPARSEABLE;
+        } else {
+            serialize_stories(j);
         }
     } else if (j->result == SP_UNPARSEABLE) {
         nw_err_prefix(&err, "%s: ", path);
@@ -671,23 +781,24 @@ static void load_one(nw_spool *sp, sp_worker *w, sp_entry *e)
             snprintf(j->reason, n, "parse error: %s", err.msg);
     }
     /* a big file's buffer is not kept for the small ones that follow */
-    if (w->rcap > SP_KEEP_BUFFER) {
-        free(w->rbuf);
-        w->rbuf = NULL;
-        w->rcap = 0;
+    if (t->rcap > SP_KEEP_BUFFER) {
+        free(t->rbuf);
+        t->rbuf = NULL;
+        t->rcap = 0;
     }
 }
 
 static void *loader_main(void *arg)
 {
-    sp_worker *w = arg;
+    sp_thread *t = arg;
+    sp_worker *w = t->w;
     bool timed_out;
     sp_entry *batch;
-    while ((batch = worker_wait(w, -1, &timed_out))) {
+    while ((batch = worker_wait(w, SP_LOAD_TAKE, -1, &timed_out))) {
         sp_chain done = {0};
         for (sp_entry *e = batch, *next; e; e = next) {
             next = e->w->job.qnext;
-            load_one(w->sp, w, e);
+            load_one(w->sp, t, e);
             chain_add(&done, e);
             /* the first file of a batch goes at once, so the loop has work
              * while the loader parses the next ones */
@@ -721,7 +832,8 @@ static void place_one(nw_spool *sp, sp_worker *w, sp_entry *e)
 
 static void *mover_main(void *arg)
 {
-    sp_worker *w = arg;
+    sp_thread *t = arg;
+    sp_worker *w = t->w;
     nw_spool *sp = w->sp;
     for (;;) {
         bool dirty = w->dirty_done || w->dirty_failed || w->dirty_incoming;
@@ -732,7 +844,7 @@ static void *mover_main(void *arg)
                 wake = 0;
         }
         bool timed_out;
-        sp_entry *batch = worker_wait(w, wake, &timed_out);
+        sp_entry *batch = worker_wait(w, SIZE_MAX, wake, &timed_out);
         if (!batch && !timed_out)
             break; /* stop: spool_free syncs what is left */
         sp_chain done = {0};
@@ -751,31 +863,36 @@ static void *mover_main(void *arg)
     return NULL;
 }
 
-static int worker_start(nw_spool *sp, sp_worker *w, void *(*fn)(void *), nw_err *err)
+static int worker_start(nw_spool *sp, sp_worker *w, sp_thread *t, void *(*fn)(void *),
+                        const char *tname, nw_err *err)
 {
     w->sp = sp;
     w->last_sync_ms = mono_ms();
+    t->w = w;
     /* helpers must not take the service's signals (they are read from a
      * signalfd); the loop thread has them blocked already, and a new thread
      * inherits that mask */
-    int rc = pthread_create(&w->thread, NULL, fn, w);
+    int rc = pthread_create(&t->thread, NULL, fn, t);
     if (rc != 0)
         return nw_err_set(err, NW_EIO, "spool %s: cannot start a thread: %s", sp->base.name,
                           strerror(rc));
-    w->started = true;
+    t->started = true;
+    pthread_setname_np(t->thread, tname); /* top -H, perf: at most 15 characters */
     return 0;
 }
 
-static void worker_stop(sp_worker *w)
+/* Stop the threads serving w (every one of them sees `stop`). */
+static void worker_stop(sp_worker *w, sp_thread *threads, size_t n)
 {
-    if (!w->started)
-        return;
     pthread_mutex_lock(&w->mu);
     w->stop = true;
-    pthread_cond_signal(&w->cv);
+    pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    w->started = false;
+    for (size_t i = 0; i < n; i++)
+        if (threads[i].started) {
+            pthread_join(threads[i].thread, NULL);
+            threads[i].started = false;
+        }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -787,7 +904,7 @@ static void worker_stop(sp_worker *w)
 static void settle(nw_spool *sp, sp_entry *e, bool failed, char *reason)
 {
     sp_job *j = &e->w->job;
-    nw_story_list_free(&j->list);
+    job_drop_stories(j);
     free(j->note);
     j->note = NULL;
     if (reason != j->reason) {
@@ -798,7 +915,7 @@ static void settle(nw_spool *sp, sp_entry *e, bool failed, char *reason)
     j->result = 0;
     e->move_failed = false;
     entry_move(sp, e, SP_SETTLING);
-    worker_push(&sp->mover, e);
+    chain_add(&sp->to_mover, e); /* handed over at the end of spool_run */
 }
 
 static char *dup_reason(const char *text)
@@ -827,16 +944,21 @@ static void settled(nw_spool *sp, sp_entry *e)
     } else if (j->failed) {
         nw_log_error("spool", "file failed input=%s file=%s moved_to=failed/%s reason=\"%s\"",
                      sp->base.name, e->name, note, j->reason ? j->reason : "out of memory");
-    } else {
-        nw_log_info("spool", "file done input=%s file=%s stories=%zu messages=%zu", sp->base.name,
-                    e->name, e->w->stories, e->w->ticket.sent);
+    } else if (nw_log_enabled(NW_LOG_DEBUG)) {
+        /* one line per file only at debug level: at thousands of files a
+         * second that is a flood; info gets the summary (log_progress) */
+        nw_log_debug("spool", "file done input=%s file=%s stories=%zu messages=%zu", sp->base.name,
+                     e->name, e->w->stories, e->w->ticket.sent);
     }
     if (j->failed) {
         nw_counter_inc(sp->base.m.items_failed);
         nw_counter_add(sp->base.m.failed, e->w->stories ? e->w->stories : 1);
+        sp->sum_failed++;
     } else {
         nw_counter_inc(sp->base.m.items_done);
         nw_counter_add(sp->base.m.published, e->w->stories);
+        sp->sum_done++;
+        sp->sum_stories += e->w->stories;
     }
     char again[NAME_MAX + 1] = "";
     if (e->renoted)
@@ -846,12 +968,26 @@ static void settled(nw_spool *sp, sp_entry *e)
         note_name(sp, again, false);
 }
 
-/* The loader is done with e. */
+/* At info level, a line per SP_SUMMARY_MS with what was settled since the
+ * last one (each failed file has its own error line as well). */
+static void log_progress(nw_spool *sp, int64_t now, bool force)
+{
+    if (!sp->sum_done && !sp->sum_failed)
+        return;
+    if (!force && now - sp->summary_ms < SP_SUMMARY_MS)
+        return;
+    nw_log_info("spool", "files settled input=%s done=%zu failed=%zu stories=%zu seconds=%.1f",
+                sp->base.name, sp->sum_done, sp->sum_failed, sp->sum_stories,
+                (double)(now - sp->summary_ms) / 1000);
+    sp->sum_done = sp->sum_failed = sp->sum_stories = 0;
+    sp->summary_ms = now;
+}
+
+/* The loader is done with e, the head of the LOADING list (see
+ * release_loaded). */
 static void loaded(nw_spool *sp, sp_entry *e)
 {
     sp_job *j = &e->w->job;
-    popts_unref(j->popts);
-    j->popts = NULL;
     switch ((sp_load_result)j->result) {
     case SP_VANISHED: entry_remove(sp, e); break;
     case SP_NOT_REGULAR:
@@ -861,6 +997,17 @@ static void loaded(nw_spool *sp, sp_entry *e)
         break;
     case SP_UNPARSEABLE: settle(sp, e, true, j->reason); break;
     case SP_LOADED: entry_move(sp, e, SP_PARSED); break;
+    }
+}
+
+/* Loaders hand entries back in any order; they go on in file order: from the
+ * head of the LOADING list, as long as the head is back. */
+static void release_loaded(nw_spool *sp)
+{
+    sp_entry *e;
+    while ((e = sp->lists[SP_LOADING].head) && e->back) {
+        e->back = false;
+        loaded(sp, e);
     }
 }
 
@@ -877,14 +1024,21 @@ static void collect_results(nw_spool *sp, bool signalled)
     sp_entry *e = sp->res_head;
     sp->res_head = sp->res_tail = NULL;
     pthread_mutex_unlock(&sp->res_mu);
+    bool any_loaded = false;
     for (sp_entry *next; e; e = next) {
         next = e->w->job.qnext;
         e->w->job.qnext = NULL;
-        if (e->state == SP_LOADING)
-            loaded(sp, e);
-        else
+        if (e->state == SP_LOADING) {
+            popts_unref(e->w->job.popts);
+            e->w->job.popts = NULL;
+            e->back = true;
+            any_loaded = true;
+        } else {
             settled(sp, e);
+        }
     }
+    if (any_loaded)
+        release_loaded(sp);
 }
 
 /* Publish a parsed entry's stories, or fail the file when one of them cannot
@@ -902,12 +1056,18 @@ static void send_parsed(nw_spool *sp, nw_input_env *env, sp_entry *e)
     nw_outmsg **msgs = calloc(list->len ? list->len : 1, sizeof *msgs);
     if (!msgs) {
         nw_log_error("spool", "out of memory input=%s file=%s", sp->base.name, e->name);
-        nw_story_list_free(list);
+        job_drop_stories(&e->w->job);
         entry_move(sp, e, SP_READY); /* try again later */
         return;
     }
+    sp_job *j = &e->w->job;
     for (size_t i = 0; i < list->len; i++) {
-        if (!(msgs[i] = nw_input_prepare(env, list->items[i], path, &err))) {
+        /* the loader's serialization is taken over (NULL: serialized here) */
+        char *json = j->json ? j->json[i] : NULL;
+        if (json)
+            j->json[i] = NULL;
+        if (!(msgs[i] = nw_input_prepare_json(env, list->items[i], json, json ? j->json_len[i] : 0,
+                                              path, &err))) {
             char reason[PATH_MAX + NW_ERR_MSG_MAX + 8];
             snprintf(reason, sizeof reason, "%s: %s", path, err.msg);
             for (size_t k = 0; k < i; k++)
@@ -929,7 +1089,7 @@ static void send_parsed(nw_spool *sp, nw_input_env *env, sp_entry *e)
         nw_outmsg_free(msgs[i]);
     }
     free(msgs);
-    nw_story_list_free(list);
+    job_drop_stories(j);
     sp->need_settle = true;
 }
 
@@ -942,13 +1102,14 @@ static void intake(nw_spool *sp, nw_input_env *env)
     sp_list *parsed = &sp->lists[SP_PARSED], *ready = &sp->lists[SP_READY];
     if (!env->intake) {
         while (parsed->head) {
-            nw_story_list_free(&parsed->head->w->job.list);
+            job_drop_stories(&parsed->head->w->job);
             entry_move(sp, parsed->head, SP_READY);
         }
         return;
     }
     while (parsed->head && nw_input_room(env) > 0)
         send_parsed(sp, env, parsed->head);
+    sp_chain hand = {0};
     while (ready->head && nw_input_room(env) > 0 &&
            sp->lists[SP_LOADING].len + parsed->len < SP_LOAD_AHEAD) {
         sp_entry *e = ready->head;
@@ -957,10 +1118,15 @@ static void intake(nw_spool *sp, nw_input_env *env)
             break;
         }
         e->w->job.popts = sp->popts;
+        e->w->job.regular = e->regular;
         atomic_fetch_add(&sp->popts->refs, 1);
         entry_move(sp, e, SP_LOADING);
-        worker_push(&sp->loader, e);
+        chain_add(&hand, e);
+        /* the first files go at once so that the loaders start early */
+        if (hand.len >= SP_LOAD_TAKE * SP_LOADERS || sp->lists[SP_LOADING].len <= SP_LOADERS)
+            worker_push_chain(&sp->loader, &hand);
     }
+    worker_push_chain(&sp->loader, &hand);
 }
 
 /* Candidates whose mtime is settle_ms old become ready; vanished ones go. */
@@ -985,7 +1151,7 @@ static void check_candidates(nw_spool *sp)
     }
 }
 
-/* Names a scan found, in one buffer. */
+/* Names a scan found, in one buffer, each after a byte holding its d_type. */
 typedef struct sp_names {
     char *buf;
     size_t len, cap;
@@ -993,9 +1159,9 @@ typedef struct sp_names {
     size_t n, ncap;
 } sp_names;
 
-static int names_add(sp_names *nm, const char *name)
+static int names_add(sp_names *nm, const char *name, unsigned char type)
 {
-    size_t l = strlen(name) + 1;
+    size_t l = strlen(name) + 2;
     if (nm->len + l > nm->cap) {
         size_t cap = nm->cap ? nm->cap * 2 : 16384;
         while (cap < nm->len + l)
@@ -1014,8 +1180,9 @@ static int names_add(sp_names *nm, const char *name)
         nm->offs = g;
         nm->ncap = cap;
     }
-    memcpy(nm->buf + nm->len, name, l);
-    nm->offs[nm->n++] = nm->len;
+    nm->buf[nm->len] = (char)type;
+    memcpy(nm->buf + nm->len + 1, name, l - 1);
+    nm->offs[nm->n++] = nm->len + 1;
     nm->len += l;
     return 0;
 }
@@ -1045,7 +1212,7 @@ static void scan(nw_spool *sp)
         if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
             entry_find(sp, de->d_name))
             continue;
-        if (names_add(&nm, de->d_name) < 0) {
+        if (names_add(&nm, de->d_name, de->d_type) < 0) {
             nw_log_error("spool", "out of memory scanning input=%s", sp->base.name);
             break;
         }
@@ -1053,8 +1220,13 @@ static void scan(nw_spool *sp)
     closedir(d);
     if (nm.n)
         qsort_r(nm.offs, nm.n, sizeof *nm.offs, by_name, nm.buf);
-    for (size_t i = 0; i < nm.n; i++)
-        note_name(sp, nm.buf + nm.offs[i], false);
+    for (size_t i = 0; i < nm.n; i++) {
+        sp_entry *e = note_name(sp, nm.buf + nm.offs[i], false);
+        /* the loader may skip its fstat (a file replaced by a non-regular
+         * one in between reads as empty: it fails rather than hangs) */
+        if (e && nm.buf[nm.offs[i] - 1] == DT_REG)
+            e->regular = true;
+    }
     if (nm.n)
         nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, nm.n);
     free(nm.buf);
@@ -1169,9 +1341,12 @@ static int spool_start(nw_input *in, nw_input_env *env, nw_err *err)
     ev.data.fd = sp->res_fd;
     if (epoll_ctl(sp->ep_fd, EPOLL_CTL_ADD, sp->res_fd, &ev) < 0)
         return nw_err_set(err, NW_EIO, "spool %s: epoll: %s", in->name, strerror(errno));
-    if (worker_start(sp, &sp->loader, loader_main, err) < 0 ||
-        worker_start(sp, &sp->mover, mover_main, err) < 0)
+    for (size_t i = 0; i < SP_LOADERS; i++)
+        if (worker_start(sp, &sp->loader, &sp->loaders[i], loader_main, "nw-spool-load", err) < 0)
+            return err ? err->code : NW_EIO;
+    if (worker_start(sp, &sp->mover, &sp->mover_thread, mover_main, "nw-spool-move", err) < 0)
         return err ? err->code : NW_EIO;
+    sp->summary_ms = mono_ms();
     /* crash recovery: whatever is left in incoming/ was never acknowledged */
     scan(sp);
     sp->next_scan_ms = mono_ms() + sp->scan_ms;
@@ -1251,6 +1426,8 @@ static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
         sp->need_settle = false;
         settle_finished(sp, full);
     }
+    worker_push_chain(&sp->mover, &sp->to_mover);
+    log_progress(sp, now, false);
     return 0;
 }
 
@@ -1308,8 +1485,12 @@ static void spool_free(nw_input *in)
     if (!sp)
         return;
     /* the helpers first: after this every entry is the loop's again */
-    worker_stop(&sp->loader);
-    worker_stop(&sp->mover);
+    if (sp->workers_init) {
+        worker_stop(&sp->loader, sp->loaders, SP_LOADERS);
+        worker_stop(&sp->mover, &sp->mover_thread, 1);
+    }
+    if (sp->started)
+        log_progress(sp, mono_ms(), true);
     if (sp->mover.dirty_done || sp->mover.dirty_failed || sp->mover.dirty_incoming)
         sync_dirs(sp, &sp->mover);
     for (size_t i = 0; i < SP_NSTATES; i++)
@@ -1323,7 +1504,8 @@ static void spool_free(nw_input *in)
         }
         pthread_mutex_destroy(&sp->res_mu);
     }
-    free(sp->loader.rbuf);
+    for (size_t i = 0; i < SP_LOADERS; i++)
+        free(sp->loaders[i].rbuf);
     popts_unref(sp->popts);
     int fds[] = {sp->ep_fd, sp->res_fd, sp->ino_fd, sp->incoming_fd, sp->done_fd, sp->failed_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
@@ -1372,6 +1554,7 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err)
     pthread_mutex_init(&sp->mover.mu, NULL);
     pthread_cond_init(&sp->mover.cv, NULL);
     sp->workers_init = true;
+    atomic_init(&sp->noatime, true);
     /* the path without trailing slashes names the spool by default */
     size_t plen = strlen(opts->path);
     while (plen > 1 && opts->path[plen - 1] == '/')

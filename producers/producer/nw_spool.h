@@ -21,9 +21,10 @@
  * file again (at-least-once), so it needs no fsync of its own. Must never
  * delete or truncate a spool file.
  *
- * Each spool runs two helper threads for its file system work (reading and
- * parsing files; moving them), so that it overlaps with publishing; every
- * decision stays on the service's loop thread (see nw_spool.c).
+ * Each spool runs helper threads for its file system work (two reading,
+ * parsing and serializing files; one moving them), so that it overlaps with
+ * publishing; stories still leave in file order, and every decision stays on
+ * the service's loop thread (see nw_spool.c).
  */
 #ifndef NW_SPOOL_H
 #define NW_SPOOL_H

@@ -441,6 +441,58 @@ Test(producer_service, picks_up_moves_and_reports)
     keyset_free(&ks);
 }
 
+Test(producer_service, files_of_every_size_and_kind)
+{
+    /* waiting before the start (the scan's path: the loader trusts the
+     * directory entry's type and reads without fstat first) */
+    write_config("ninjs", "");
+    mkdirs();
+    char *small = story_json("urn:test:svc:small", "Small", 100);
+    write_atomic(incoming(), "a-small.json", small);
+    free(small);
+    /* bigger than the loader's first read: read on to the end */
+    char *large = story_json("urn:test:svc:large", "Large", 200000);
+    write_atomic(incoming(), "b-large.json", large);
+    size_t large_len = strlen(large);
+    free(large);
+    /* over the input limit: refused from its size, never read whole */
+    char huge[4096];
+    snprintf(huge, sizeof huge, "%s/c-huge.json", incoming());
+    int fd = open(huge, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert(fd >= 0);
+    cr_assert_eq(ftruncate(fd, (off_t)17 << 20), 0);
+    close(fd);
+    /* not a regular file: left alone */
+    char fifo[4096];
+    snprintf(fifo, sizeof fifo, "%s/d.fifo", incoming());
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+
+    pid_t pid = start_producer();
+    cr_assert(wait_count("done", 2, 30), "done/ has %d files", count_files("done", false));
+    cr_assert(wait_count("failed", 1, 30), "failed/ has %d", count_files("failed", false));
+    char *got = read_spool_file("done/b-large.json");
+    cr_assert_not_null(got);
+    cr_expect_eq(strlen(got), large_len, "the large file was read whole");
+    free(got);
+    char *e = read_spool_file("failed/c-huge.json.error");
+    cr_assert_not_null(e);
+    cr_expect(strstr(e, "over the limit"), "error: %s", e);
+    free(e);
+    struct stat st;
+    cr_expect(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO stays in incoming/");
+    kill(pid, SIGTERM);
+    cr_expect_eq(wait_exit(pid, 30), 0);
+
+    /* info level: no line per file done, one summary; a failure has its own */
+    char *log = nw_test_read_file(logpath, NULL);
+    cr_assert_not_null(log);
+    cr_expect(!strstr(log, "file done"), "per-file success lines are debug: %s", log);
+    cr_expect(strstr(log, "msg=\"files settled\" input=wire done=2 failed=1 stories=2"), "log: %s",
+              log);
+    cr_expect(strstr(log, "msg=\"file failed\" input=wire file=c-huge.json"), "log: %s", log);
+    free(log);
+}
+
 /* The values of every message on `topic` with key `key`, in log order (the
  * key's partition), as one "|"-joined string of their headlines. */
 static char *headlines_of_key(const char *topic, const char *key)
