@@ -5,6 +5,7 @@
 #define _XOPEN_SOURCE 700
 #include "nw_testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -124,6 +125,33 @@ void nw_test_rm_rf(const char *path)
 }
 
 /* Append what is readable on fd to a growing buffer; returns bytes read, 0 on EOF. */
+long nw_test_walk(const char *dir, size_t max_size, nw_test_file_fn fn, void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    long files = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = join(dir, e->d_name);
+        struct stat st;
+        if (path && stat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                long sub = nw_test_walk(path, max_size, fn, ctx);
+                files += sub > 0 ? sub : 0;
+            } else if (S_ISREG(st.st_mode) && (!max_size || (size_t)st.st_size <= max_size)) {
+                fn(path, (size_t)st.st_size, ctx);
+                files++;
+            }
+        }
+        free(path);
+    }
+    closedir(d);
+    return files;
+}
+
 static ssize_t drain(int fd, char **buf, size_t *len, size_t *cap)
 {
     char chunk[8192];

@@ -28,6 +28,13 @@ int nw_test_write_file(const char *path, const void *data, size_t len);
 char *nw_test_mkdtemp(const char *tag);
 void nw_test_rm_rf(const char *path);
 
+/* fn(path, size, ctx) for every regular file under dir, recursively, whose
+ * name does not start with '.' and which is at most max_size bytes (0 = any
+ * size). path is borrowed for the call. Returns the number of files given
+ * to fn, or -1 when dir cannot be opened. */
+typedef void (*nw_test_file_fn)(const char *path, size_t size, void *ctx);
+long nw_test_walk(const char *dir, size_t max_size, nw_test_file_fn fn, void *ctx);
+
 /* Run argv[0] (a path) with stdin from `input` (may be NULL), wait at most
  * timeout_s seconds (then SIGKILL). Captures stdout and stderr into malloc'd
  * strings when out/errout are non-NULL. Returns the exit status (0..255),

@@ -6,7 +6,6 @@
  * sweep over every feed date element in ../shared/datasets/feeds.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,31 +246,14 @@ static void sweep_text(sweep *sw, const char *path, const char *text)
     }
 }
 
-static void sweep_dir(sweep *sw, const char *dir)
+static void sweep_file(const char *path, size_t size, void *ctx)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            sweep_dir(sw, path);
-        } else if (S_ISREG(st.st_mode) && st.st_size < 4 * 1024 * 1024) {
-            size_t len;
-            char *text = nw_test_read_file(path, &len);
-            if (text)
-                sweep_text(sw, path, text);
-            free(text);
-        }
-    }
-    closedir(d);
+    size_t len;
+    char *text = nw_test_read_file(path, &len);
+    (void)size;
+    if (text)
+        sweep_text(ctx, path, text);
+    free(text);
 }
 
 Test(datasets, every_feed_date_parses)
@@ -283,7 +265,7 @@ Test(datasets, every_feed_date_parses)
         cr_skip_test("shared datasets not available");
     }
     sweep sw = {0};
-    sweep_dir(&sw, feeds);
+    nw_test_walk(feeds, 4 * 1024 * 1024 - 1, sweep_file, &sw);
     free(feeds);
     cr_log_info("%zu feed dates parsed", sw.seen);
     cr_assert_gt(sw.seen, 500, "only %zu dates found", sw.seen);

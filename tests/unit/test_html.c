@@ -388,7 +388,6 @@ Test(api, libxml2_prints_nothing, .init = redirect_stderr)
 
 /* ------------------------------------------------ the shared datasets --- */
 
-#include <dirent.h>
 #include <libxml/HTMLtree.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -511,37 +510,19 @@ static void visit(corpus *c, const char *path, xmlDocPtr doc, xmlNodePtr n)
     }
 }
 
-static void scan_dir(corpus *c, const char *dir)
+static void scan_file(const char *path, size_t size, void *ctx)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    (void)size;
+    const char *dot = strrchr(path, '.');
+    if (!dot ||
+        (strcmp(dot, ".xml") && strcmp(dot, ".rss") && strcmp(dot, ".atom") && strcmp(dot, ".rdf")))
         return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            scan_dir(c, path);
-            continue;
-        }
-        const char *dot = strrchr(e->d_name, '.');
-        if (!S_ISREG(st.st_mode) || st.st_size > 8 * 1024 * 1024 || !dot ||
-            (strcmp(dot, ".xml") && strcmp(dot, ".rss") && strcmp(dot, ".atom") &&
-             strcmp(dot, ".rdf")))
-            continue;
-        xmlDocPtr doc =
-            xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (!doc)
-            continue; /* the deliberately broken ones: the parsers' business */
-        visit(c, path, doc, doc->children);
-        xmlFreeDoc(doc);
-    }
-    closedir(d);
+    xmlDocPtr doc =
+        xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return; /* the deliberately broken ones: the parsers' business */
+    visit(ctx, path, doc, doc->children);
+    xmlFreeDoc(doc);
 }
 
 static void quiet(void *ctx, const char *fmt, ...)
@@ -562,7 +543,7 @@ Test(datasets, feed_and_g2_bodies_clean, .timeout = 60)
     for (size_t i = 0; i < 2; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
-        scan_dir(&c, path);
+        nw_test_walk(path, 8 * 1024 * 1024, scan_file, &c);
     }
     free(root);
     cr_log_info("%zu feed fragments, %zu inlineXML bodies", c.fragments, c.xhtml);

@@ -8,7 +8,6 @@
  * accepts is logged. tests/fuzz/fuzz_html does the same on arbitrary input.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdbool.h>
@@ -100,34 +99,15 @@ static void visit(tally *t, const char *path, xmlNode *n)
     }
 }
 
-static void scan_dir(tally *t, const char *dir)
+static void scan_file(const char *path, size_t size, void *ctx)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            scan_dir(t, path);
-            continue;
-        }
-        if (!S_ISREG(st.st_mode) || st.st_size > 8 * 1024 * 1024)
-            continue;
-        xmlDocPtr doc =
-            xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        if (!doc)
-            continue; /* not XML, or deliberately broken */
-        visit(t, path, doc->children);
-        xmlFreeDoc(doc);
-    }
-    closedir(d);
+    (void)size;
+    xmlDocPtr doc =
+        xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return; /* not XML, or deliberately broken */
+    visit(ctx, path, doc->children);
+    xmlFreeDoc(doc);
 }
 
 static void quiet(void *ctx, const char *fmt, ...)
@@ -146,7 +126,7 @@ Test(fast_path, same_as_parser_on_every_feed_fragment, .timeout = 120)
     }
     xmlSetGenericErrorFunc(NULL, quiet); /* UTF-32 samples make libxml2's I/O layer talk */
     tally t = {0};
-    scan_dir(&t, root);
+    nw_test_walk(root, 8 * 1024 * 1024, scan_file, &t);
     free(root);
     cr_log_info("feed fragments: %zu, on the fast path: %zu", t.fragments, t.fast);
     cr_assert_gt(t.fragments, 400, "only %zu fragments found", t.fragments);

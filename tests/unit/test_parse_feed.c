@@ -381,8 +381,10 @@ static const char *must_fail(const char *path)
     return NULL;
 }
 
-static void sweep_file(const char *path, sweep *sw)
+static void sweep_file(const char *path, size_t size, void *ctx)
 {
+    sweep *sw = ctx;
+    (void)size;
     nw_story_list l = {0};
     warnings w = {0};
     nw_err err = {0};
@@ -421,32 +423,11 @@ static void sweep_file(const char *path, sweep *sw)
     nw_story_list_free(&l);
 }
 
-static void sweep_dir(const char *dir, sweep *sw)
-{
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d, "cannot open %s", dir);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            sweep_dir(path, sw);
-        else
-            sweep_file(path, sw);
-    }
-    closedir(d);
-}
-
 static sweep sweep_folder(const char *rel)
 {
     char *dir = shared_feed(rel);
     sweep sw = {0};
-    sweep_dir(dir, &sw);
+    cr_assert_geq(nw_test_walk(dir, 0, sweep_file, &sw), 0, "cannot open %s", dir);
     free(dir);
     cr_log_info("%s: %zu files, %zu parsed (%zu stories), %zu failed:\n%s", rel, sw.files,
                 sw.parsed, sw.stories, sw.failed, sw.failures);
