@@ -1,6 +1,6 @@
 /*
- * nw_kafka — topic naming, librdkafka configuration from `kafka.*` keys, and
- * the embedded broker (librdkafka's mock cluster).
+ * nw_kafka — topic naming, topic-handle tables, librdkafka configuration from
+ * `kafka.*` keys, and the embedded broker (librdkafka's mock cluster).
  *
  * Configuration passes through unchanged: every scalar under the `kafka` map
  * becomes one librdkafka property, so SASL/TLS and tuning need no code here.
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <xxhash.h>
 
 #include "nw_log.h"
 
@@ -77,6 +78,81 @@ const char *nw_kafka_topic_category(const char *topic, const char *prefix)
     if (strncmp(topic, prefix, plen) != 0 || topic[plen] == '\0')
         return NULL;
     return topic + plen;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Topic handles                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define TOPIC_BUCKETS 64
+
+typedef struct topic_slot {
+    rd_kafka_topic_t *rkt;
+    struct topic_slot *next;
+    char name[]; /* the topic name, owned with the slot */
+} topic_slot;
+
+struct nw_kafka_topics {
+    rd_kafka_t *rk; /* the producer every handle belongs to; NULL when empty */
+    topic_slot *buckets[TOPIC_BUCKETS];
+};
+
+nw_kafka_topics *nw_kafka_topics_new(void)
+{
+    return calloc(1, sizeof(nw_kafka_topics));
+}
+
+rd_kafka_topic_t *nw_kafka_topics_get(nw_kafka_topics *tbl, rd_kafka_t *rk, const char *name,
+                                      rd_kafka_resp_err_t *why)
+{
+    rd_kafka_resp_err_t ignored;
+    if (!why)
+        why = &ignored;
+    if (tbl->rk && tbl->rk != rk)
+        nw_kafka_topics_clear(tbl); /* misuse: never mix producers' handles */
+    size_t len = strlen(name);
+    topic_slot **head = &tbl->buckets[XXH3_64bits(name, len) % TOPIC_BUCKETS];
+    for (topic_slot *t = *head; t; t = t->next)
+        if (!strcmp(t->name, name))
+            return t->rkt;
+    topic_slot *t = malloc(sizeof *t + len + 1);
+    if (!t) {
+        *why = RD_KAFKA_RESP_ERR__FAIL;
+        return NULL;
+    }
+    memcpy(t->name, name, len + 1);
+    if (!(t->rkt = rd_kafka_topic_new(rk, name, NULL))) {
+        *why = rd_kafka_last_error();
+        if (*why == RD_KAFKA_RESP_ERR_NO_ERROR || *why == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            *why = RD_KAFKA_RESP_ERR__FAIL;
+        free(t);
+        return NULL;
+    }
+    tbl->rk = rk;
+    t->next = *head;
+    *head = t;
+    return t->rkt;
+}
+
+void nw_kafka_topics_clear(nw_kafka_topics *tbl)
+{
+    if (!tbl)
+        return;
+    for (size_t i = 0; i < TOPIC_BUCKETS; i++) {
+        for (topic_slot *t = tbl->buckets[i], *next; t; t = next) {
+            next = t->next;
+            rd_kafka_topic_destroy(t->rkt);
+            free(t);
+        }
+        tbl->buckets[i] = NULL;
+    }
+    tbl->rk = NULL;
+}
+
+void nw_kafka_topics_free(nw_kafka_topics *tbl)
+{
+    nw_kafka_topics_clear(tbl);
+    free(tbl);
 }
 
 /* ------------------------------------------------------------------------ */

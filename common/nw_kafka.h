@@ -1,8 +1,9 @@
 /*
  * nw_kafka — small Kafka helpers shared by the producer and the consumer:
  * building an rd_kafka_conf_t from `kafka.*` config keys, the topic naming
- * rules, the message header contract, and the embedded broker (librdkafka's
- * mock cluster) used by the demo and the tests.
+ * rules, the message header contract, a producer's topic-handle table, and
+ * the embedded broker (librdkafka's mock cluster) used by the demo and the
+ * tests.
  *
  * Header contract (ARCHITECTURE.md "The message contract"): every message
  * the producer writes carries these headers; consumers keep them and add
@@ -47,6 +48,30 @@ int nw_kafka_topic_name(const char *prefix, const char *slug, char *out, size_t 
 /* The category slug of a topic: "news.mid-east" with prefix "news." -> "mid-east".
  * Returns a pointer into topic, or NULL when the prefix does not match. */
 const char *nw_kafka_topic_category(const char *topic, const char *prefix);
+
+/* Topic handles of one producer, created on first use and kept until
+ * nw_kafka_topics_clear/free. Producing by handle skips librdkafka's lookup
+ * by name per message, and rd_kafka_topic_new() asks for the topic's metadata
+ * at once: a topic first named in rd_kafka_producev(RD_KAFKA_V_TOPIC) waits
+ * for librdkafka's periodic topic scan (up to a second) before its first
+ * message can go out. One handle per topic ever sent to (librdkafka keeps a
+ * topic object for each anyway). Not thread-safe: one thread uses a table. */
+typedef struct nw_kafka_topics nw_kafka_topics;
+
+/* Empty table; NULL when out of memory. Caller frees with nw_kafka_topics_free. */
+nw_kafka_topics *nw_kafka_topics_new(void);
+/* The handle of topic `name` on producer rk, borrowed: valid until the table
+ * is cleared or freed. NULL when librdkafka refuses the topic or memory runs
+ * out, with *why (may be NULL) set to the reason (never NO_ERROR or
+ * QUEUE_FULL, so a caller never takes it for back-pressure). Every handle of
+ * a table belongs to the rk of its first call: clear the table before that
+ * rk is destroyed and before using it with another one. */
+rd_kafka_topic_t *nw_kafka_topics_get(nw_kafka_topics *tbl, rd_kafka_t *rk, const char *name,
+                                      rd_kafka_resp_err_t *why);
+/* Destroy every handle (call before rd_kafka_destroy of their producer). */
+void nw_kafka_topics_clear(nw_kafka_topics *tbl);
+/* Clear and free; NULL is a no-op. */
+void nw_kafka_topics_free(nw_kafka_topics *tbl);
 
 /* New rd_kafka_conf_t with newswire's defaults (client.id "newswire", librdkafka
  * logs routed to nw_log), then every scalar under the config map `kafka` (may

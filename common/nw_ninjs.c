@@ -239,7 +239,7 @@ static bool as_integer(const json_t *v, json_int_t *out)
     return true;
 }
 
-/* *out = deep copy of `value` pruned to `sh`, or NULL when the value itself
+/* *out = copy of `value` pruned to `sh` (leaves shared by reference), or NULL when the value itself
  * does not fit (the caller counts that drop). Drops inside are counted under
  * `path`. Returns 0 or NW_ENOMEM. */
 static int prune_value(const json_t *value, const shape *sh, const char *path, nw_ninjs_stats *st,
@@ -321,6 +321,9 @@ static int prune_value(const json_t *value, const shape *sh, const char *path, n
     }
     default: break;
     }
+    /* leaves (strings, numbers, literals) are never changed in place: shared */
+    if (!json_is_object(value) && !json_is_array(value))
+        return (*out = json_incref((json_t *)value)) ? 0 : NW_ENOMEM;
     return (*out = json_deep_copy(value)) ? 0 : NW_ENOMEM;
 }
 
@@ -540,7 +543,8 @@ static json_t *encode_entities(const nw_entity_list *list, const entity_kind *ki
     return arr;
 }
 
-static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path, nw_err *err);
+static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path, bool assoc_item,
+                     nw_err *err);
 static json_t *encode_story(const nw_story *s, int depth, const char *path, nw_ninjs_stats *st,
                             nw_err *err);
 
@@ -551,22 +555,15 @@ static json_t *encode_association(const json_t *item, int depth, const char *pat
 {
     if (!json_is_object(item))
         return NULL;
-    json_t *body = json_deep_copy(item);
-    if (!body) {
-        *fatal = true;
-        return NULL;
-    }
-    json_t *name = json_incref(json_object_get(body, "name"));
-    json_t *rel = json_incref(json_object_get(body, "rel"));
-    json_object_del(body, "name");
-    json_object_del(body, "rel");
+    json_t *name = json_object_get(item, "name");
+    json_t *rel = json_object_get(item, "rel");
     nw_story *s = nw_story_new();
     json_t *out = NULL;
     nw_err e;
     nw_err_clear(&e);
     if (!s) {
         *fatal = true;
-    } else if (decode_v3(body, s, depth, path, &e) == 0) {
+    } else if (decode_v3(item, s, depth, path, true, &e) == 0) {
         out = encode_story(s, depth, path, st, &e);
         if (!out && e.code == NW_ENOMEM)
             *fatal = true;
@@ -588,9 +585,6 @@ static json_t *encode_association(const json_t *item, int depth, const char *pat
         if (rel && !json_is_string(rel))
             note_drop(st, path, "rel");
     }
-    json_decref(name);
-    json_decref(rel);
-    json_decref(body);
     nw_story_free(s);
     return out;
 }
@@ -1809,17 +1803,8 @@ static int check_association(const json_t *item, int depth, const char *path, nw
 {
     if (!json_is_object(item))
         return nw_err_set(err, NW_EINVAL, "ninjs: %s: expected an object", path);
-    json_t *body = json_deep_copy(item);
     nw_story *s = nw_story_new();
-    int rc = 0;
-    if (!body || !s) {
-        rc = oom(err);
-    } else {
-        json_object_del(body, "name");
-        json_object_del(body, "rel");
-        rc = decode_v3(body, s, depth, path, err);
-    }
-    json_decref(body);
+    int rc = s ? decode_v3(item, s, depth, path, true, err) : oom(err);
     nw_story_free(s);
     return rc;
 }
@@ -1852,7 +1837,10 @@ static const struct {
     {"image", "picture"}, {"photo", "picture"},
 };
 
-static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path, nw_err *err)
+/* obj decoded into s; an association item (assoc_item) has its own name and
+ * rel, which are not story fields and are skipped. */
+static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path, bool assoc_item,
+                     nw_err *err)
 {
     if (depth > NW_NINJS_MAX_DEPTH)
         return nw_err_set(err, NW_ELIMIT, "ninjs: %s: associations nest deeper than %d",
@@ -1865,7 +1853,9 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
     int rc = 0;
     json_object_foreach((json_t *)obj, k, v)
     {
-        if (!strcmp(k, "uri")) {
+        if (assoc_item && (!strcmp(k, "name") || !strcmp(k, "rel"))) {
+            continue;
+        } else if (!strcmp(k, "uri")) {
             rc = take_string(&s->uri, v, path, k, err);
         } else if (!strcmp(k, "type")) {
             rc = take_string(&s->type, v, path, k, err);
@@ -2027,7 +2017,7 @@ int nw_ninjs_decode(const json_t *json, nw_story **out, nw_err *err)
         json_decref(conv);
         return oom(err);
     }
-    int rc = decode_v3(src, s, 0, "", err);
+    int rc = decode_v3(src, s, 0, "", false, err);
     json_decref(conv);
     if (rc) {
         nw_story_free(s);

@@ -84,11 +84,11 @@ static const char *shape_format(shape s)
 }
 
 /* Superdesk's API wrapper: {"total": n, "limit": .., "offset": .., "item": [...]}. */
-static const json_t *wrapper_items(const json_t *root)
+static json_t *wrapper_items(json_t *root)
 {
     if (!json_is_object(root))
         return NULL;
-    const json_t *items = json_object_get(root, "item");
+    json_t *items = json_object_get(root, "item");
     if (!json_is_array(items))
         items = json_object_get(root, "_items");
     if (json_is_array(items) &&
@@ -223,7 +223,7 @@ static void rename_key(json_t *o, const char *from, const char *to)
 }
 
 /* The camelCase GraphQL dialect and other 3.x look-alikes: legacy names
- * next to 3.x ones. Works on the caller's copy. */
+ * next to 3.x ones. Changes o in place (the caller's freshly loaded tree). */
 static void tolerate_variants(json_t *o, const nw_parse_opts *opts, const char *where)
 {
     /* ninjs 1.0 did not check formats ("Last Tuesday"): such a timestamp is
@@ -423,7 +423,7 @@ static int absolute_uri(nw_story *story)
     return rc;
 }
 
-static int decode_ninjs(const json_t *obj, const nw_parse_opts *opts, const char *where,
+static int decode_ninjs(json_t *obj, const nw_parse_opts *opts, const char *where,
                         nw_story_list *out, nw_err *err)
 {
     if (!json_is_object(obj))
@@ -436,13 +436,9 @@ static int decode_ninjs(const json_t *obj, const nw_parse_opts *opts, const char
         !json_object_get(obj, "uri"))
         return nw_err_set(err, NW_EINVAL, "%s: this is a JSON Schema, not a ninjs document",
                           at(where));
-    json_t *copy = json_deep_copy(obj);
-    if (!copy)
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
-    tolerate_variants(copy, opts, where);
+    tolerate_variants(obj, opts, where); /* the loaded tree is ours: changed in place */
     nw_story *story = NULL;
-    int rc = nw_ninjs_decode(copy, &story, err);
-    json_decref(copy);
+    int rc = nw_ninjs_decode(obj, &story, err);
     if (rc < 0)
         return where ? nw_err_prefix(err, "%s: ", where) : rc;
     if ((!story->type && nw_story_set(&story->type, "text")) || absolute_uri(story)) {
@@ -636,7 +632,7 @@ static int dw_story(const json_t *o, const nw_parse_opts *opts, const char *wher
     return 0;
 }
 
-static int decode_digitalwires(const json_t *obj, const nw_parse_opts *opts, const char *where,
+static int decode_digitalwires(json_t *obj, const nw_parse_opts *opts, const char *where,
                                nw_story_list *out, nw_err *err)
 {
     if (!json_is_object(obj))
@@ -656,21 +652,22 @@ static int decode_digitalwires(const json_t *obj, const nw_parse_opts *opts, con
 
 /* ------------------------------------------------------------ driver --- */
 
-typedef int (*decode_fn)(const json_t *obj, const nw_parse_opts *opts, const char *where,
+typedef int (*decode_fn)(json_t *obj, const nw_parse_opts *opts, const char *where,
                          nw_story_list *out, nw_err *err);
 
-/* Each object of root (an array, a wrapper, or root itself). */
-static int each_object(const json_t *root, decode_fn fn, const nw_parse_opts *opts,
-                       nw_story_list *out, nw_err *err)
+/* Each object of root (an array, a wrapper, or root itself); fn may change
+ * the objects in place (root belongs to the caller, who frees it after). */
+static int each_object(json_t *root, decode_fn fn, const nw_parse_opts *opts, nw_story_list *out,
+                       nw_err *err)
 {
-    const json_t *items = json_is_array(root) ? root : wrapper_items(root);
+    json_t *items = json_is_array(root) ? root : wrapper_items(root);
     if (!items)
         return fn(root, opts, NULL, out, err);
     if (json_array_size(items) == 0)
         return nw_err_set(err, NW_EINVAL, "%s is empty: no story",
                           json_is_array(root) ? "the array" : "the \"item\" list");
     size_t i;
-    const json_t *it;
+    json_t *it;
     json_array_foreach(items, i, it)
     {
         char where[48];

@@ -4,12 +4,19 @@
  * added to / removed from the epoll set) and when to call it back (timer
  * callback: a deadline); run() turns epoll readiness and an expired deadline
  * into curl_multi_socket_action calls and reads the finished transfer.
+ *
+ * libcurl is loaded with dlopen() by the first nw_http_fetch_new(), that is
+ * only when a feed is configured: the dynamic loader's work for libcurl and
+ * the libraries it pulls in (TLS, HTTP/2, LDAP, SSH...) is not paid by every
+ * start of a producer that only reads spools. The calls go through `lc`.
  */
 #define _GNU_SOURCE
 #include "nw_http_fetch.h"
 
 #include <ctype.h>
+#define CURL_DISABLE_TYPECHECK /* setopt/getinfo are called through pointers */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -45,12 +52,86 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The libcurl functions this module calls, loaded by load_libcurl(). */
+static struct {
+    CURLcode (*global_init)(long flags);
+    const char *(*easy_strerror)(CURLcode code);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+    CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *curl);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_setopt)(CURLM *multi, CURLMoption option, ...);
+    CURLMcode (*multi_add_handle)(CURLM *multi, CURL *easy);
+    CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *easy);
+    CURLMcode (*multi_socket_action)(CURLM *multi, curl_socket_t s, int ev_bitmask, int *running);
+    CURLMsg *(*multi_info_read)(CURLM *multi, int *msgs_in_queue);
+    const char *(*multi_strerror)(CURLMcode code);
+    CURLMcode (*multi_cleanup)(CURLM *multi);
+} lc;
+
+#ifndef NW_LIBCURL_SONAME
+#define NW_LIBCURL_SONAME "libcurl.so.4"
+#endif
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
+static char load_error[256]; /* why libcurl could not be loaded; "" when it was */
+
+/* dlopen libcurl and look up every function of lc (each checked against
+ * curl.h's declaration at compile time); the handle stays open for the
+ * process's life, as curl_global_init state must. */
+static bool load_libcurl(void)
+{
+    void *h = dlopen(NW_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "cannot load %s: %s", NW_LIBCURL_SONAME,
+                 why ? why : "unknown error");
+        return false;
+    }
+#define LOAD(field)                                                                                \
+    do {                                                                                           \
+        _Static_assert(                                                                            \
+            __builtin_types_compatible_p(__typeof__(&curl_##field), __typeof__(lc.field)),         \
+            "lc." #field " matches curl.h");                                                       \
+        void *sym = dlsym(h, "curl_" #field);                                                      \
+        if (!sym) {                                                                                \
+            snprintf(load_error, sizeof load_error, "%s has no curl_" #field, NW_LIBCURL_SONAME);  \
+            dlclose(h);                                                                            \
+            return false;                                                                          \
+        }                                                                                          \
+        memcpy(&lc.field, &sym, sizeof sym);                                                       \
+    } while (0)
+    LOAD(global_init);
+    LOAD(easy_strerror);
+    LOAD(easy_init);
+    LOAD(easy_setopt);
+    LOAD(easy_getinfo);
+    LOAD(easy_cleanup);
+    LOAD(slist_append);
+    LOAD(slist_free_all);
+    LOAD(multi_init);
+    LOAD(multi_setopt);
+    LOAD(multi_add_handle);
+    LOAD(multi_remove_handle);
+    LOAD(multi_socket_action);
+    LOAD(multi_info_read);
+    LOAD(multi_strerror);
+    LOAD(multi_cleanup);
+#undef LOAD
+    return true;
+}
 
 static void global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!load_libcurl()) {
+        global_rc = CURLE_FAILED_INIT;
+        return;
+    }
+    global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 void nw_fetch_result_free(nw_fetch_result *r)
@@ -189,8 +270,12 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 nw_http_fetch *nw_http_fetch_new(nw_err *err)
 {
     pthread_once(&global_once, global_init);
+    if (load_error[0]) {
+        nw_err_set(err, NW_EIO, "libcurl: %s", load_error);
+        return NULL;
+    }
     if (global_rc != CURLE_OK) {
-        nw_err_set(err, NW_EIO, "libcurl: %s", curl_easy_strerror(global_rc));
+        nw_err_set(err, NW_EIO, "libcurl: %s", lc.easy_strerror(global_rc));
         return NULL;
     }
     nw_http_fetch *f = calloc(1, sizeof *f);
@@ -205,16 +290,16 @@ nw_http_fetch *nw_http_fetch_new(nw_err *err)
         free(f);
         return NULL;
     }
-    if (!(f->multi = curl_multi_init())) {
+    if (!(f->multi = lc.multi_init())) {
         nw_err_set(err, NW_ENOMEM, "libcurl: cannot create a multi handle");
         close(f->epfd);
         free(f);
         return NULL;
     }
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+    lc.multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    lc.multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+    lc.multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    lc.multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
     return f;
 }
 
@@ -222,10 +307,10 @@ void nw_http_fetch_cancel(nw_http_fetch *f)
 {
     if (!f || !f->easy)
         return;
-    curl_multi_remove_handle(f->multi, f->easy);
-    curl_easy_cleanup(f->easy);
+    lc.multi_remove_handle(f->multi, f->easy);
+    lc.easy_cleanup(f->easy);
     f->easy = NULL;
-    curl_slist_free_all(f->headers);
+    lc.slist_free_all(f->headers);
     f->headers = NULL;
     nw_fetch_result_free(&f->res);
     f->deadline_ms = -1;
@@ -236,7 +321,7 @@ void nw_http_fetch_free(nw_http_fetch *f)
     if (!f)
         return;
     nw_http_fetch_cancel(f);
-    curl_multi_cleanup(f->multi);
+    lc.multi_cleanup(f->multi);
     close(f->epfd);
     free(f);
 }
@@ -268,7 +353,7 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
         *ok = false;
         return list;
     }
-    struct curl_slist *n = curl_slist_append(list, h);
+    struct curl_slist *n = lc.slist_append(list, h);
     free(h);
     if (!n) {
         *ok = false;
@@ -284,7 +369,7 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
     if (!req->url || (strncasecmp(req->url, "http://", 7) && strncasecmp(req->url, "https://", 8)))
         return nw_err_set(err, NW_EINVAL, "%s: only http:// and https:// URLs are fetched",
                           req->url ? req->url : "(null)");
-    CURL *e = curl_easy_init();
+    CURL *e = lc.easy_init();
     if (!e)
         return nw_err_set(err, NW_ENOMEM, "libcurl: cannot create a handle");
     bool ok = true;
@@ -297,8 +382,8 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
                    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
                    &ok);
     if (!ok) {
-        curl_slist_free_all(h);
-        curl_easy_cleanup(e);
+        lc.slist_free_all(h);
+        lc.easy_cleanup(e);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
     int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -314,7 +399,7 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(e, opt, val);                                                    \
+            rc = lc.easy_setopt(e, opt, val);                                                      \
     } while (0)
     SET(CURLOPT_URL, req->url);
     SET(CURLOPT_HTTPGET, 1L);
@@ -337,20 +422,20 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
     SET(CURLOPT_PRIVATE, f);
 #undef SET
     if (rc != CURLE_OK) {
-        curl_slist_free_all(h);
-        curl_easy_cleanup(e);
-        return nw_err_set(err, NW_EINVAL, "%s: libcurl: %s", req->url, curl_easy_strerror(rc));
+        lc.slist_free_all(h);
+        lc.easy_cleanup(e);
+        return nw_err_set(err, NW_EINVAL, "%s: libcurl: %s", req->url, lc.easy_strerror(rc));
     }
     f->headers = h;
     f->easy = e;
     f->started_ms = mono_ms();
-    CURLMcode mrc = curl_multi_add_handle(f->multi, e);
+    CURLMcode mrc = lc.multi_add_handle(f->multi, e);
     if (mrc != CURLM_OK) {
         f->easy = NULL;
-        curl_slist_free_all(h);
+        lc.slist_free_all(h);
         f->headers = NULL;
-        curl_easy_cleanup(e);
-        return nw_err_set(err, NW_EIO, "%s: libcurl: %s", req->url, curl_multi_strerror(mrc));
+        lc.easy_cleanup(e);
+        return nw_err_set(err, NW_EIO, "%s: libcurl: %s", req->url, lc.multi_strerror(mrc));
     }
     return 0;
 }
@@ -358,17 +443,17 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
 static void finish(nw_http_fetch *f, CURLcode code, nw_fetch_result *out)
 {
     nw_fetch_result *r = &f->res;
-    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_COUNT, &r->redirects);
+    lc.easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    lc.easy_getinfo(f->easy, CURLINFO_REDIRECT_COUNT, &r->redirects);
     char *s = NULL;
-    if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s) {
+    if (lc.easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s) {
         r->content_type = strdup(s);
         char cs[64];
         if (nw_http_content_type_charset(s, cs, sizeof cs))
             r->charset = strdup(cs);
     }
     s = NULL;
-    if (curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
+    if (lc.easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
         r->effective_url = strdup(s);
     r->elapsed_ms = mono_ms() - f->started_ms;
     if (code == CURLE_OK) {
@@ -389,7 +474,7 @@ static void finish(nw_http_fetch *f, CURLcode code, nw_fetch_result *out)
                      f->max_bytes);
         else
             snprintf(r->message, sizeof r->message, "%s",
-                     f->errbuf[0] ? f->errbuf : curl_easy_strerror(code));
+                     f->errbuf[0] ? f->errbuf : lc.easy_strerror(code));
         nw_buf_free(&r->body);
     }
     if (r->body.oom) {
@@ -399,10 +484,10 @@ static void finish(nw_http_fetch *f, CURLcode code, nw_fetch_result *out)
     }
     *out = *r;
     memset(r, 0, sizeof *r); /* ownership moved to *out */
-    curl_multi_remove_handle(f->multi, f->easy);
-    curl_easy_cleanup(f->easy);
+    lc.multi_remove_handle(f->multi, f->easy);
+    lc.easy_cleanup(f->easy);
     f->easy = NULL;
-    curl_slist_free_all(f->headers);
+    lc.slist_free_all(f->headers);
     f->headers = NULL;
     f->deadline_ms = -1;
 }
@@ -422,15 +507,15 @@ int nw_http_fetch_run(nw_http_fetch *f, int64_t now_ms, nw_fetch_result *out)
             flags |= CURL_CSELECT_OUT;
         if (evs[i].events & (EPOLLERR | EPOLLHUP))
             flags |= CURL_CSELECT_ERR;
-        curl_multi_socket_action(f->multi, evs[i].data.fd, flags, &running);
+        lc.multi_socket_action(f->multi, evs[i].data.fd, flags, &running);
     }
     if (f->deadline_ms >= 0 && mono_ms() >= f->deadline_ms) {
         f->deadline_ms = -1;
-        curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        lc.multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     int left;
     CURLMsg *m;
-    while ((m = curl_multi_info_read(f->multi, &left))) {
+    while ((m = lc.multi_info_read(f->multi, &left))) {
         if (m->msg == CURLMSG_DONE && m->easy_handle == f->easy) {
             finish(f, m->data.result, out);
             return 1;

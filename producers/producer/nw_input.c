@@ -106,7 +106,7 @@ nw_outmsg *nw_input_prepare_json(nw_input_env *env, const nw_story *story, char 
     return msg;
 }
 
-int nw_input_send(nw_input_env *env, const nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err)
+int nw_input_send(nw_input_env *env, nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err)
 {
     return nw_publisher_send(env->pub, msg, ticket, err);
 }

@@ -128,7 +128,7 @@ nw_outmsg *nw_input_prepare_json(nw_input_env *env, const nw_story *story, char 
                                  size_t json_len, const char *origin, nw_err *err);
 
 /* Queue a prepared message (blocks while librdkafka's queue is full). */
-int nw_input_send(nw_input_env *env, const nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err);
+int nw_input_send(nw_input_env *env, nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err);
 
 /* Free a list of inputs made by a kind function. */
 void nw_input_list_free(nw_input **list, size_t n);

@@ -8,6 +8,7 @@
  */
 #include "nw_publish.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "nw_kafka.h"
 #include "nw_log.h"
@@ -23,18 +23,9 @@
 #include "nw_text.h"
 #include "nw_time.h"
 
-/* A topic handle kept for the publisher's life (see topic_handle). */
-typedef struct pub_topic {
-    char *name;
-    rd_kafka_topic_t *rkt;
-    struct pub_topic *next;
-} pub_topic;
-
-#define PUB_TOPIC_BUCKETS 64
-
 struct nw_publisher {
     rd_kafka_t *rk;
-    pub_topic *topics[PUB_TOPIC_BUCKETS];
+    nw_kafka_topics *topics; /* handles kept for the publisher's life */
     char *topic_prefix;
     char *uncategorized;
     size_t stories, messages, acked, dr_failed, refused;
@@ -48,17 +39,25 @@ struct nw_publisher {
     void *on_delivery_ctx;
 };
 
+/* One allocation per message: the strings live in `text` after the struct. */
 struct nw_outmsg {
-    char *json;
+    char *json; /* malloc'd; handed to librdkafka by the last send (NULL after) */
     size_t json_len;
-    char *key; /* the story uri */
-    char *provider;
-    char *origin;
+    const char *key; /* the story uri */
+    const char *provider;
+    const char *origin;
     char trace_id[33];
     char ingest_time[NW_TIME_RFC3339_MAX];
     size_t ntopics;
-    char *topics[NW_PUBLISH_MAX_TOPICS];
+    const char *topics[NW_PUBLISH_MAX_TOPICS];
+    char text[];
 };
+
+/* Topic names of a message being prepared (on the stack). */
+typedef struct {
+    size_t n;
+    char name[NW_PUBLISH_MAX_TOPICS][NW_TOPIC_NAME_MAX + 1];
+} topic_set;
 
 /* ------------------------------------------------------------------------ */
 /* Delivery reports                                                         */
@@ -142,7 +141,8 @@ nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opt
     const char *prefix = opts && opts->topic_prefix ? opts->topic_prefix : NW_TOPIC_PREFIX_NEWS;
     const char *uncat =
         opts && opts->uncategorized ? opts->uncategorized : NW_PUBLISH_UNCATEGORIZED;
-    if (!pub || !(pub->topic_prefix = strdup(prefix)) || !(pub->uncategorized = strdup(uncat))) {
+    if (!pub || !(pub->topic_prefix = strdup(prefix)) || !(pub->uncategorized = strdup(uncat)) ||
+        !(pub->topics = nw_kafka_topics_new())) {
         nw_err_set(err, NW_ENOMEM, "out of memory");
         goto fail;
     }
@@ -169,6 +169,7 @@ nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opt
 
 fail:
     if (pub) {
+        nw_kafka_topics_free(pub->topics);
         free(pub->topic_prefix);
         free(pub->uncategorized);
         free(pub);
@@ -180,13 +181,7 @@ void nw_publisher_free(nw_publisher *pub)
 {
     if (!pub)
         return;
-    for (size_t i = 0; i < PUB_TOPIC_BUCKETS; i++)
-        for (pub_topic *t = pub->topics[i], *next; t; t = next) {
-            next = t->next;
-            rd_kafka_topic_destroy(t->rkt);
-            free(t->name);
-            free(t);
-        }
+    nw_kafka_topics_free(pub->topics); /* before the producer they belong to */
     if (pub->rk)
         rd_kafka_destroy(pub->rk);
     free(pub->topic_prefix);
@@ -237,50 +232,60 @@ void nw_outmsg_free(nw_outmsg *msg)
     if (!msg)
         return;
     free(msg->json);
-    free(msg->key);
-    free(msg->provider);
-    free(msg->origin);
-    for (size_t i = 0; i < msg->ntopics; i++)
-        free(msg->topics[i]);
     free(msg);
 }
 
-static int add_topic(nw_outmsg *msg, const char *prefix, const char *slug, nw_err *err)
+static int add_topic(topic_set *ts, const char *prefix, const char *slug, nw_err *err)
 {
-    char topic[NW_TOPIC_NAME_MAX + 1];
-    if (nw_kafka_topic_name(prefix, slug, topic, sizeof topic, err) < 0)
+    char *topic = ts->n < NW_PUBLISH_MAX_TOPICS ? ts->name[ts->n] : NULL;
+    char spare[NW_TOPIC_NAME_MAX + 1];
+    if (nw_kafka_topic_name(prefix, slug, topic ? topic : spare, sizeof spare, err) < 0)
         return err ? err->code : NW_EINVAL;
-    for (size_t i = 0; i < msg->ntopics; i++)
-        if (!strcmp(msg->topics[i], topic))
+    for (size_t i = 0; i < ts->n; i++)
+        if (!strcmp(ts->name[i], topic ? topic : spare))
             return 0; /* a category listed twice goes out once */
-    if (msg->ntopics == NW_PUBLISH_MAX_TOPICS)
+    if (!topic)
         return nw_err_set(err, NW_ELIMIT, "story has more than %d categories",
                           NW_PUBLISH_MAX_TOPICS);
-    if (!(msg->topics[msg->ntopics] = strdup(topic)))
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
-    msg->ntopics++;
+    ts->n++;
     return 0;
 }
 
-/* The parts of a message every route shares: key, provider, origin. */
-static nw_outmsg *outmsg_new(const nw_story *story, const char *origin, nw_err *err)
+static const char *put_text(char **at, const char *s)
 {
-    if (!story || !story->uri || !*story->uri) {
-        nw_err_set(err, NW_EINVAL, "story has no uri (the message key)");
+    if (!s)
         return NULL;
-    }
-    nw_outmsg *msg = calloc(1, sizeof *msg);
-    if (!msg) {
-        nw_err_set(err, NW_ENOMEM, "out of memory");
-        return NULL;
-    }
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*at, s, n);
+    *at += n;
+    return d;
+}
+
+/* A message for `story` to the topics of ts, with key, provider and origin
+ * copied into the same allocation; takes over json (freed on failure). */
+static nw_outmsg *outmsg_new(const nw_story *story, const char *origin, const topic_set *ts,
+                             char *json, size_t json_len, nw_err *err)
+{
     const char *provider = nw_story_provider(story);
-    if (!(msg->key = strdup(story->uri)) || (provider && !(msg->provider = strdup(provider))) ||
-        (origin && !(msg->origin = strdup(origin)))) {
+    size_t size = sizeof(nw_outmsg) + strlen(story->uri) + 1 +
+                  (provider ? strlen(provider) + 1 : 0) + (origin ? strlen(origin) + 1 : 0);
+    for (size_t i = 0; i < ts->n; i++)
+        size += strlen(ts->name[i]) + 1;
+    nw_outmsg *msg = malloc(size);
+    if (!msg) {
+        free(json);
         nw_err_set(err, NW_ENOMEM, "out of memory");
-        nw_outmsg_free(msg);
         return NULL;
     }
+    msg->json = json;
+    msg->json_len = json ? json_len : 0;
+    char *at = msg->text;
+    msg->key = put_text(&at, story->uri);
+    msg->provider = put_text(&at, provider);
+    msg->origin = put_text(&at, origin);
+    msg->ntopics = ts->n;
+    for (size_t i = 0; i < ts->n; i++)
+        msg->topics[i] = put_text(&at, ts->name[i]);
     return msg;
 }
 
@@ -304,10 +309,12 @@ static int outmsg_finish(nw_publisher *pub, nw_outmsg *msg, const nw_story *stor
 nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const char *origin,
                                 nw_err *err)
 {
-    nw_outmsg *msg = outmsg_new(story, origin, err);
-    if (!msg)
+    if (!story || !story->uri || !*story->uri) {
+        nw_err_set(err, NW_EINVAL, "story has no uri (the message key)");
         return NULL;
-
+    }
+    topic_set ts;
+    ts.n = 0;
     const char *slugs[NW_PUBLISH_MAX_TOPICS + 1];
     size_t n = nw_story_categories(story, slugs, NW_PUBLISH_MAX_TOPICS + 1);
     if (n > NW_PUBLISH_MAX_TOPICS) {
@@ -316,17 +323,21 @@ nw_outmsg *nw_publisher_prepare(nw_publisher *pub, const nw_story *story, const 
         goto fail;
     }
     for (size_t i = 0; i < n; i++)
-        if (add_topic(msg, pub->topic_prefix, slugs[i], err) < 0)
+        if (add_topic(&ts, pub->topic_prefix, slugs[i], err) < 0)
             goto fail;
-    if (msg->ntopics == 0 && add_topic(msg, pub->topic_prefix, pub->uncategorized, err) < 0)
+    if (ts.n == 0 && add_topic(&ts, pub->topic_prefix, pub->uncategorized, err) < 0)
         goto fail;
-    if (outmsg_finish(pub, msg, story, err) < 0)
+    nw_outmsg *msg = outmsg_new(story, origin, &ts, NULL, 0, err);
+    if (!msg)
         goto fail;
+    if (outmsg_finish(pub, msg, story, err) < 0) {
+        nw_outmsg_free(msg);
+        goto fail;
+    }
     return msg;
 
 fail:
     nw_err_prefix(err, "story %s: ", story->uri);
-    nw_outmsg_free(msg);
     return NULL;
 }
 
@@ -340,26 +351,30 @@ nw_outmsg *nw_publisher_prepare_to_json(nw_publisher *pub, const nw_story *story
                                         size_t json_len, const char *origin,
                                         const char *const *topics, size_t ntopics, nw_err *err)
 {
-    nw_outmsg *msg = outmsg_new(story, origin, err);
-    if (!msg) {
+    /* json is taken over from here on: freed with msg, or here on failure */
+    if (!story || !story->uri || !*story->uri) {
         free(json);
+        nw_err_set(err, NW_EINVAL, "story has no uri (the message key)");
         return NULL;
     }
-    /* taken over: freed with msg from here on */
-    msg->json = json;
-    msg->json_len = json ? json_len : 0;
+    topic_set ts;
+    ts.n = 0;
+    nw_outmsg *msg = NULL;
     if (ntopics == 0) {
         nw_err_set(err, NW_EINVAL, "no topic to send to");
         goto fail;
     }
     for (size_t i = 0; i < ntopics; i++)
-        if (add_topic(msg, NULL, topics[i], err) < 0)
+        if (add_topic(&ts, NULL, topics[i], err) < 0)
             goto fail;
-    if (outmsg_finish(pub, msg, story, err) < 0)
+    msg = outmsg_new(story, origin, &ts, json, json_len, err);
+    json = NULL;
+    if (!msg || outmsg_finish(pub, msg, story, err) < 0)
         goto fail;
     return msg;
 
 fail:
+    free(json);
     nw_err_prefix(err, "story %s: ", story->uri);
     nw_outmsg_free(msg);
     return NULL;
@@ -420,66 +435,40 @@ static rd_kafka_headers_t *make_headers(const nw_outmsg *msg)
     return h;
 }
 
-/* The handle of `topic`, created on first use and kept: producing by handle
- * skips librdkafka's lookup by name per message, and creating the handle
- * with rd_kafka_topic_new() asks for the topic's metadata at once, where a
- * topic first named in rd_kafka_producev() waited for librdkafka's periodic
- * topic scan (up to a second) before its first message could go out. One
- * handle per topic ever sent to, as librdkafka keeps a topic object for each
- * anyway; freed with the publisher. NULL with *why set when librdkafka
- * refuses the topic or memory runs out. */
-static rd_kafka_topic_t *topic_handle(nw_publisher *pub, const char *topic,
-                                      rd_kafka_resp_err_t *why)
-{
-    pub_topic **slot = &pub->topics[XXH3_64bits(topic, strlen(topic)) % PUB_TOPIC_BUCKETS];
-    for (pub_topic *t = *slot; t; t = t->next)
-        if (!strcmp(t->name, topic))
-            return t->rkt;
-    pub_topic *t = calloc(1, sizeof *t);
-    if (t && (t->name = strdup(topic)))
-        t->rkt = rd_kafka_topic_new(pub->rk, topic, NULL);
-    if (!t || !t->rkt) {
-        *why = t && t->name ? rd_kafka_last_error() : RD_KAFKA_RESP_ERR__FAIL;
-        if (*why == RD_KAFKA_RESP_ERR_NO_ERROR || *why == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            *why = RD_KAFKA_RESP_ERR__FAIL; /* never retried as back-pressure */
-        if (t)
-            free(t->name);
-        free(t);
-        return NULL;
-    }
-    t->next = *slot;
-    *slot = t;
-    return t->rkt;
-}
-
-static int send_one(nw_publisher *pub, const nw_outmsg *msg, const char *topic,
+/* One message of msg to `topic`. The last send of a message (last) hands
+ * msg->json to librdkafka (RD_KAFKA_MSG_F_FREE: no copy; NULL here after it
+ * was taken); earlier ones let librdkafka copy it. */
+static int send_one(nw_publisher *pub, nw_outmsg *msg, const char *topic, bool last,
                     nw_publish_ticket *ticket, nw_err *err)
 {
     rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_topic_t *rkt = topic_handle(pub, topic, &topic_err);
+    rd_kafka_topic_t *rkt = nw_kafka_topics_get(pub->topics, pub->rk, topic, &topic_err);
+    rd_kafka_headers_t *h = rkt ? make_headers(msg) : NULL;
     for (;;) {
-        rd_kafka_headers_t *h = make_headers(msg);
         rd_kafka_resp_err_t rerr =
-            !rkt
-                ? topic_err
-                : rd_kafka_producev(pub->rk, RD_KAFKA_V_RKT(rkt),
-                                    RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
-                                    RD_KAFKA_V_VALUE(msg->json, msg->json_len),
-                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                    RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
+            !rkt ? topic_err
+                 : rd_kafka_producev(
+                       pub->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(msg->key, strlen(msg->key)),
+                       RD_KAFKA_V_VALUE(msg->json, msg->json_len),
+                       RD_KAFKA_V_MSGFLAGS(last ? RD_KAFKA_MSG_F_FREE : RD_KAFKA_MSG_F_COPY),
+                       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(ticket), RD_KAFKA_V_END);
         if (!rerr) {
-            /* the message owns the headers now */
+            /* the message owns the headers now, and the value when last */
+            if (last)
+                msg->json = NULL;
             pub->messages++;
             if (ticket)
                 ticket->sent++;
             return 0;
         }
-        rd_kafka_headers_destroy(h); /* not taken on failure */
         if (rerr == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            /* back-pressure: serve delivery reports until there is room */
+            /* back-pressure: serve delivery reports until there is room;
+             * headers and value were not taken and are offered again */
             rd_kafka_poll(pub->rk, 100);
             continue;
         }
+        if (h)
+            rd_kafka_headers_destroy(h); /* not taken on failure */
         pub->refused++;
         const char *reason = rd_kafka_err2str(rerr);
         note_failure(pub->first_error, sizeof pub->first_error, "send to %s refused: %s", topic,
@@ -495,13 +484,13 @@ static int send_one(nw_publisher *pub, const nw_outmsg *msg, const char *topic,
     }
 }
 
-int nw_publisher_send(nw_publisher *pub, const nw_outmsg *msg, nw_publish_ticket *ticket,
-                      nw_err *err)
+int nw_publisher_send(nw_publisher *pub, nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err)
 {
     int rc = 0;
     for (size_t i = 0; i < msg->ntopics; i++) {
         nw_err one = {0};
-        if (send_one(pub, msg, msg->topics[i], ticket, &one) < 0 && rc == 0) {
+        if (send_one(pub, msg, msg->topics[i], i + 1 == msg->ntopics, ticket, &one) < 0 &&
+            rc == 0) {
             rc = one.code;
             if (err)
                 *err = one;

@@ -114,9 +114,10 @@ size_t nw_outmsg_record_size(const nw_outmsg *msg);
  * Blocks (serving delivery reports) while librdkafka's queue is full; never
  * drops. `ticket` (may be NULL) is updated now and by later delivery reports.
  * Returns negative when a message was refused outright (too large, fatal
- * producer error); those count as failed, the others stay queued. */
-int nw_publisher_send(nw_publisher *pub, const nw_outmsg *msg, nw_publish_ticket *ticket,
-                      nw_err *err);
+ * producer error); those count as failed, the others stay queued. The
+ * serialized value is handed to librdkafka by the last send: msg is spent
+ * afterwards (nw_outmsg_json is NULL) and is only good for nw_outmsg_free. */
+int nw_publisher_send(nw_publisher *pub, nw_outmsg *msg, nw_publish_ticket *ticket, nw_err *err);
 
 /* prepare + send + free. */
 int nw_publisher_publish(nw_publisher *pub, const nw_story *story, const char *origin,

@@ -355,3 +355,47 @@ Test(kafka_broker, regex_subscriber_sees_auto_created_topic)
     rd_kafka_destroy(p);
     nw_broker_free(b);
 }
+
+Test(kafka_topics, one_handle_per_topic_and_producer)
+{
+    nw_err err = {0};
+    nw_broker *b = nw_broker_new(1, 1, &err);
+    cr_assert_not_null(b, "%s", err.msg);
+    rd_kafka_t *p = client(RD_KAFKA_PRODUCER, nw_broker_bootstrap(b), NULL);
+    nw_kafka_topics *tbl = nw_kafka_topics_new();
+    cr_assert_not_null(tbl);
+
+    rd_kafka_resp_err_t why = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_t *a = nw_kafka_topics_get(tbl, p, "news.a", &why);
+    cr_assert_not_null(a, "%s", rd_kafka_err2str(why));
+    cr_assert_str_eq(rd_kafka_topic_name(a), "news.a");
+    cr_assert_eq(nw_kafka_topics_get(tbl, p, "news.a", NULL), a, "kept, not made again");
+    rd_kafka_topic_t *bb = nw_kafka_topics_get(tbl, p, "news.b", NULL);
+    cr_assert_not_null(bb);
+    cr_assert_neq(bb, a);
+    cr_assert_str_eq(rd_kafka_topic_name(bb), "news.b");
+
+    /* a message sent by handle is acknowledged */
+    cr_assert_eq(rd_kafka_producev(p, RD_KAFKA_V_RKT(a), RD_KAFKA_V_KEY("k", 1),
+                                   RD_KAFKA_V_VALUE("v", 1),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                 RD_KAFKA_RESP_ERR_NO_ERROR);
+    cr_assert_eq(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+    /* a name librdkafka refuses: NULL with a reason that is no back-pressure */
+    char lng[600];
+    memset(lng, 'x', sizeof lng - 1);
+    lng[sizeof lng - 1] = '\0';
+    why = RD_KAFKA_RESP_ERR_NO_ERROR;
+    cr_assert_null(nw_kafka_topics_get(tbl, p, lng, &why));
+    cr_assert_neq(why, RD_KAFKA_RESP_ERR_NO_ERROR);
+    cr_assert_neq(why, RD_KAFKA_RESP_ERR__QUEUE_FULL);
+
+    /* cleared (before the producer goes), the table serves again */
+    nw_kafka_topics_clear(tbl);
+    cr_assert_not_null(nw_kafka_topics_get(tbl, p, "news.a", NULL));
+    nw_kafka_topics_free(tbl);
+    nw_kafka_topics_free(NULL);
+    rd_kafka_destroy(p);
+    nw_broker_free(b);
+}

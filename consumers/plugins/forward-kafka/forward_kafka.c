@@ -60,11 +60,12 @@ typedef struct forward_kafka {
     char *prefix;
     int64_t flush_timeout_ms, queue_full_timeout_ms;
     const nw_plugin_api *api;
-    rd_kafka_conf_t *conf; /* template, duplicated for every producer built */
-    rd_kafka_t *rk;        /* NULL in replay mode */
-    bool fatal;            /* the producer hit a fatal error: rebuild it */
-    size_t inflight;       /* records produced and not yet reported */
-    fk_record *recs;       /* the current batch, until every record is settled */
+    rd_kafka_conf_t *conf;   /* template, duplicated for every producer built */
+    rd_kafka_t *rk;          /* NULL in replay mode */
+    nw_kafka_topics *topics; /* rk's topic handles: cleared before rk is destroyed */
+    bool fatal;              /* the producer hit a fatal error: rebuild it */
+    size_t inflight;         /* records produced and not yet reported */
+    fk_record *recs;         /* the current batch, until every record is settled */
     size_t nrec, cap;
     size_t *index; /* open addressing over recs by origin: slot = idx + 1 */
     size_t index_cap;
@@ -414,6 +415,7 @@ static void producer_drop(forward_kafka *fk)
         return;
     rd_kafka_purge(fk->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(fk->rk, 1000);
+    nw_kafka_topics_clear(fk->topics);
     rd_kafka_destroy(fk->rk);
     fk->rk = NULL;
     fk->inflight = 0;
@@ -464,12 +466,19 @@ static nw_plugin_status produce_record(forward_kafka *fk, size_t idx, char *err,
     for (size_t i = 0; i < r->nhdrs; i++)
         rd_kafka_header_add(h, r->hdrs[i].name, -1, r->hdrs[i].value,
                             (ssize_t)r->hdrs[i].value_len);
+    /* by handle: a topic first named here gets its metadata at once, never
+     * after librdkafka's one-second topic scan */
+    rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_t *rkt = nw_kafka_topics_get(fk->topics, fk->rk, r->topic, &topic_err);
     int64_t deadline = now_ms() + fk->queue_full_timeout_ms;
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            fk->rk, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_KEY(r->key, strlen(r->key)),
-            RD_KAFKA_V_VALUE(r->value, r->value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e =
+            !rkt ? topic_err
+                 : rd_kafka_producev(
+                       fk->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(r->key, strlen(r->key)),
+                       RD_KAFKA_V_VALUE(r->value, r->value_len),
+                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                       RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)), RD_KAFKA_V_END);
         if (!e) { /* the headers now belong to the message */
             if (r->sent_once)
                 fk->stats.resent++;
@@ -561,6 +570,10 @@ static int set_kafka(forward_kafka *fk, const char *key, const char *value, int 
 static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
     forward_kafka *fk = calloc(1, sizeof *fk);
+    if (fk && !(fk->topics = nw_kafka_topics_new())) {
+        free(fk);
+        fk = NULL;
+    }
     if (!fk) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -646,6 +659,7 @@ static void fk_destroy(void *state)
                "from the uncommitted input)",
                fk->inflight);
     producer_drop(fk);
+    nw_kafka_topics_free(fk->topics);
     records_clear(fk);
     free(fk->recs);
     free(fk->index);
