@@ -7,7 +7,11 @@
  * (records, tables, the string ring as allocated, orphans, the struct)
  * divided by the stories, with the breakdown. At the largest size also with
  * wire-like uris ("urn:newswire:afp:20151216T004303Z:1e12bb9be1f7ddf5"),
- * without and with 20% of the stories stored as duplicates (`of` set).
+ * without and with 20% of the stories stored as duplicates (`of` set); and
+ * in a steady state: 3n wire-like stories (20% duplicates) through an index
+ * of n, evicted by capacity, then by the time window, with bytes/story
+ * after each lap of n (drift); and with 2% of the stories new versions of
+ * developing stories (about 60 versions each), with the time of get().
  * Then stories/s through the plugin (policy mark) against a jansson parse of
  * the same story JSON. Usage: bench_dedup [max_stories (default 10000000)]
  * [story.json ...] — with no story files, generated 400-word stories.
@@ -78,36 +82,89 @@ static void make_uri(char *uri, size_t len, size_t i, bool real)
              (unsigned long long)(h * 0x9E3779B97F4A7C15ull));
 }
 
-/* n stories; every dup_pct-th in 100 is stored as a near-duplicate of a
- * story stored up to 2000 stories earlier (its `of`). */
-static void bench_index(size_t n, bool real, int dup_pct)
+/* One index row. An index of n stories is fed `feed` stories (n: filled
+ * once; 3n: a steady state where the oldest are evicted all along) with
+ * times advancing 50 stories a second; every dup_pct-th in 100 is stored as
+ * a near-duplicate of a story stored up to 2000 stories earlier (its `of`).
+ * window_s 0: a window of 72 h, so that capacity evicts; else that window
+ * (which then evicts before capacity does). live_pct in 100 stories are
+ * the next version of one of feed * live_pct / 6000 developing stories, so
+ * that each ends with about 60 versions; then the time of get() of a stored
+ * version of one of them, and of a version not stored (the whole chain
+ * walked), is printed too. Bytes/story are over the
+ * stories stored at the end; a steady state also prints them after each
+ * lap of n stories, to show drift. */
+typedef struct row {
+    size_t n, feed;
+    int64_t window_s;
+    bool real;
+    int dup_pct;
+    int live_pct; /* stories that are a new version of a developing story (60 versions each) */
+} row;
+
+static void print_memory(const nw_dedup_index_stats *st)
 {
+    double per = st->stories ? 1.0 / (double)st->stories : 0;
+    printf("      memory %.1f MiB = %.1f bytes/story: records %.1f + tables %.1f + string ring "
+           "%.1f (%.1f in use) + orphans %.1f (%llu) + struct %.2f; key overflows %llu\n",
+           (double)st->memory_bytes / 1048576.0, (double)st->memory_bytes * per,
+           (double)st->record_bytes * per, (double)st->table_bytes * per,
+           (double)st->string_ring_bytes * per, (double)st->string_bytes * per,
+           (double)st->orphan_bytes * per, (unsigned long long)st->orphans,
+           (double)st->fixed_bytes * per, (unsigned long long)st->slot_overwrites);
+}
+
+static void bench_index(row rw)
+{
+    size_t n = rw.n;
     nw_dedup_index *idx = NULL;
     nw_err err = {0};
-    if (nw_dedup_index_new(n, 72 * 3600, &idx, &err) < 0) {
+    if (nw_dedup_index_new(n, rw.window_s ? rw.window_s : 72 * 3600, &idx, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return;
     }
-    /* keep every 1000th sketch to look its copy up later */
-    size_t nkeep = (n + 999) / 1000;
+    /* keep every 1000th sketch to look its copy up later: a ring of the
+     * newest ones (a steady state keeps those of the last 0.9 n, all still
+     * stored at the end) */
+    size_t nkeep = rw.feed > n ? (n * 9 / 10 + 999) / 1000 : (n + 999) / 1000;
     nw_dedup_sketch *kept = malloc(nkeep * sizeof *kept);
     char uri[96], of[96];
     char(*recent)[96] = malloc(2048 * sizeof *recent);
+    double laps[8];
+    unsigned long long lap_overflows[8];
+    int nlaps = 0;
+    size_t nlive = rw.feed * (size_t)rw.live_pct / 6000;
+    char(*live)[96] = nlive ? malloc(nlive * sizeof *live) : NULL;
+    unsigned *live_v = nlive ? calloc(nlive, sizeof *live_v) : NULL;
+    for (size_t j = 0; j < nlive; j++)
+        make_uri(live[j], sizeof live[j], j, rw.real);
+    char ver[16];
     double t0 = now_s();
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < rw.feed; i++) {
         nw_dedup_fp fp = {.uri = uri, .version = "1", .time_s = 1700000000 + (int64_t)(i / 50)};
-        make_uri(uri, sizeof uri, i, real);
+        make_uri(uri, sizeof uri, i, rw.real);
+        if (nlive && (int)(next() % 100) < rw.live_pct) {
+            size_t j = next() % nlive;
+            memcpy(uri, live[j], sizeof uri);
+            snprintf(ver, sizeof ver, "%u", ++live_v[j]);
+            fp.version = ver;
+        }
         memcpy(recent[i % 2048], uri, sizeof uri);
         random_sketch(&fp.sk);
-        if (dup_pct && i > 2048 && (int)(next() % 100) < dup_pct) {
+        if (rw.dup_pct && i > 2048 && (int)(next() % 100) < rw.dup_pct) {
             memcpy(of, recent[(i - 1 - next() % 2000) % 2048], sizeof of);
             fp.kind = NW_DEDUP_NEAR;
             fp.score = 0.8;
             fp.of = of;
         }
         if (i % 1000 == 0)
-            kept[i / 1000] = fp.sk;
+            kept[(i / 1000) % nkeep] = fp.sk;
         nw_dedup_index_add(idx, &fp, &err);
+        if (rw.feed > n && (i + 1) % n == 0 && nlaps < 8) {
+            nw_dedup_index_stats st = nw_dedup_index_get_stats(idx);
+            lap_overflows[nlaps] = (unsigned long long)st.slot_overwrites;
+            laps[nlaps++] = (double)st.memory_bytes / (double)st.stories;
+        }
     }
     double t_insert = now_s() - t0;
     size_t lookups = 200000, found = 0;
@@ -127,20 +184,56 @@ static void bench_index(size_t n, bool real, int dup_pct)
     double t_lookup = now_s() - t0;
     qsort(lat, lookups, sizeof *lat, cmp_d);
     nw_dedup_index_stats st = nw_dedup_index_get_stats(idx);
-    double per = 1.0 / (double)n;
-    printf("index %9zu stories (%s uris, %d%% duplicates): insert %.2f M/s; %zu lookups (%zu "
-           "found): %.2f M lookups/s, median %.2f us, p99 %.2f us\n"
-           "      memory %.1f MiB = %.1f bytes/story: records %.1f + tables %.1f + string ring "
-           "%.1f (%.1f in use) + orphans %.1f (%llu) + struct %.2f; key overflows %llu\n",
-           n, real ? "wire-like" : "bench", dup_pct, (double)n / t_insert / 1e6, lookups, found,
-           (double)lookups / t_lookup / 1e6, lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6,
-           (double)st.memory_bytes / 1048576.0, (double)st.memory_bytes * per,
-           (double)st.record_bytes * per, (double)st.table_bytes * per,
-           (double)st.string_ring_bytes * per, (double)st.string_bytes * per,
-           (double)st.orphan_bytes * per, (unsigned long long)st.orphans,
-           (double)st.fixed_bytes * per, (unsigned long long)st.slot_overwrites);
+    if (rw.feed > n)
+        printf("steady %9zu stories fed %zu (%s uris, %d%% duplicates, evicted by %s: %llu by "
+               "age, %llu by capacity; %llu stored)\n      ",
+               n, rw.feed, rw.real ? "wire-like" : "bench", rw.dup_pct,
+               rw.window_s ? "the window" : "capacity", (unsigned long long)st.evicted_age,
+               (unsigned long long)st.evicted_capacity, (unsigned long long)st.stories);
+    else
+        printf("index %9zu stories (%s uris, %d%% duplicates%s): ", n,
+               rw.real ? "wire-like" : "bench", rw.dup_pct,
+               rw.live_pct ? ", developing stories" : "");
+    printf("insert %.2f M/s; %zu lookups (%zu found): %.2f M lookups/s, median %.2f us, p99 "
+           "%.2f us\n",
+           (double)rw.feed / t_insert / 1e6, lookups, found, (double)lookups / t_lookup / 1e6,
+           lat[lookups / 2] * 1e6, lat[lookups * 99 / 100] * 1e6);
+    print_memory(&st);
+    if (nlive) {
+        /* get() of a stored version of a developing story, of a new one */
+        size_t gets = 100000, hits = 0, maxv = 0;
+        double *gl = malloc(2 * gets * sizeof *gl);
+        for (size_t j = 0; j < nlive; j++)
+            maxv = live_v[j] > maxv ? live_v[j] : maxv;
+        for (size_t g = 0; g < 2 * gets; g++) {
+            size_t j = next() % nlive;
+            unsigned v =
+                g < gets ? 1 + (unsigned)(next() % (live_v[j] ? live_v[j] : 1)) : live_v[j] + 1;
+            snprintf(ver, sizeof ver, "%u", v);
+            nw_dedup_hit h;
+            double s0 = now_s();
+            hits += (size_t)nw_dedup_index_get(idx, live[j], ver, &h, NULL);
+            gl[g] = now_s() - s0;
+        }
+        qsort(gl, gets, sizeof *gl, cmp_d);
+        qsort(gl + gets, gets, sizeof *gl, cmp_d);
+        printf("      %zu developing stories of up to %zu versions: get of a stored version "
+               "median %.2f us, p99 %.2f us (%zu of %zu found); of a new version median %.2f "
+               "us, p99 %.2f us\n",
+               nlive, maxv, gl[gets / 2] * 1e6, gl[gets * 99 / 100] * 1e6, hits, gets,
+               gl[gets + gets / 2] * 1e6, gl[gets + gets * 99 / 100] * 1e6);
+        free(gl);
+    }
+    if (nlaps) {
+        printf("      bytes/story (key overflows so far) after each lap of %zu stories:", n);
+        for (int l = 0; l < nlaps; l++)
+            printf(" %.2f (%llu)", laps[l], lap_overflows[l]);
+        printf("\n");
+    }
     fflush(stdout);
     free(recent);
+    free(live);
+    free(live_v);
     free(lat);
     free(kept);
     nw_dedup_index_free(idx);
@@ -262,14 +355,19 @@ int main(int argc, char **argv)
 {
     size_t max = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
     for (size_t n = 100000; n <= max; n *= 10)
-        bench_index(n, false, 0);
-    /* wire-like uris, no duplicates and 20% duplicates, at the largest size */
+        bench_index((row){n, n, 0, false, 0, 0});
+    /* wire-like uris, no duplicates and 20% duplicates, at the largest size;
+     * then the steady state: 3n stories through an index of n, evicted by
+     * capacity, and by a window that holds 0.98 n of them */
     size_t big = 100000;
     while (big * 10 <= max)
         big *= 10;
     if (max >= 100000) {
-        bench_index(big, true, 0);
-        bench_index(big, true, 20);
+        bench_index((row){big, big, 0, true, 0, 0});
+        bench_index((row){big, big, 0, true, 20, 0});
+        bench_index((row){big, 3 * big, 0, true, 20, 0});
+        bench_index((row){big, 3 * big, (int64_t)((big - big / 50) / 50), true, 20, 0});
+        bench_index((row){big, big, 0, true, 20, 2});
     }
     bench_plugin(argc > 2 ? argc - 2 : 0, argv + 2);
     return 0;

@@ -2,7 +2,8 @@
  * test_dedup_index — the fingerprint window: stored verdicts by (uri,
  * version), exact and near matches of other uris, updates excluded, short
  * texts exact-only, eviction by age and by capacity, the string ring
- * growing and wrapping, and the memory it reports.
+ * growing and wrapping, the memory it reports, and uris stored in many
+ * versions (every stored version found, also as old ones are evicted).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -316,13 +317,6 @@ Test(dedup_index, uri_coding_round_trips)
     for (int i = 0; i < N; i++) {
         if (dup[i])
             continue;
-        /* a uri stored in many versions fills its two buckets, and its
-         * oldest versions make room (see the tables): not checked here */
-        int versions_of_uri = 0;
-        for (int j = 0; j < N; j++)
-            versions_of_uri += !dup[j] && !strcmp(uris[j], uris[i]);
-        if (versions_of_uri > 3)
-            continue;
         nw_dedup_hit h;
         bool known = false;
         cr_assert_eq(nw_dedup_index_get(idx, uris[i], vers[i], &h, &known), 1, "%d %s", i, uris[i]);
@@ -463,5 +457,213 @@ Test(dedup_index, tables_stay_healthy_over_many_laps)
     cr_assert_geq(found, CAP - 5, "%d", found);
     cr_assert_lt(s.slot_overwrites, (uint64_t)(CAP * LAPS / 1000), "%llu",
                  (unsigned long long)s.slot_overwrites);
+    nw_dedup_index_free(idx);
+}
+
+/* ------------------------------------------------------- version chains */
+
+/* The verdict stored for version v of the live uri: all kinds, scores and
+ * `of`s (by reference to a stored uri, or inline). */
+static void live_verdict(int v, nw_dedup_fp *f, char *of, size_t oflen)
+{
+    f->kind = (nw_dedup_kind)(v % 4);
+    f->score = (v % 4) >= NW_DEDUP_DUPLICATE ? 0.5 + (v % 40) / 100.0 : 0;
+    f->of = NULL;
+    if (f->kind >= NW_DEDUP_DUPLICATE) {
+        if (v % 3)
+            snprintf(of, oflen, "urn:newswire:afp:other-%d", 5 * v - 1 - v % 5);
+        else
+            snprintf(of, oflen, "urn:elsewhere:%d", v);
+        f->of = of;
+    }
+}
+
+static void check_live_version(nw_dedup_index *idx, const char *uri, int v)
+{
+    char ver[16], of[64];
+    nw_dedup_fp want = {0};
+    live_verdict(v, &want, of, sizeof of);
+    snprintf(ver, sizeof ver, "%d", v);
+    nw_dedup_hit h;
+    bool known = false;
+    cr_assert_eq(nw_dedup_index_get(idx, uri, ver, &h, &known), 1, "version %d", v);
+    cr_assert(known);
+    cr_assert_eq(h.kind, want.kind, "version %d", v);
+    cr_assert_float_eq(h.score, want.score, 1e-9, "version %d", v);
+    if (want.of)
+        cr_assert_str_eq(h.of, want.of, "version %d", v);
+    cr_assert_eq(h.time_s, 1000 + 5 * v, "version %d", v);
+}
+
+Test(dedup_index, every_version_of_a_uri_is_found)
+{
+    /* 60 versions of one uri, each after 4 other stories (one of them also
+     * in several versions), each with its own verdict */
+    enum { V = 60 };
+    nw_dedup_index *idx = make(1000, 1000000);
+    const char *live = "urn:newswire:afp:live-page";
+    char uri[64], ver[16], of[64];
+    for (int v = 1; v <= V; v++) {
+        for (int k = 0; k < 4; k++) {
+            snprintf(uri, sizeof uri, "urn:newswire:afp:other-%d", 5 * v - 5 + k);
+            nw_dedup_fp o = fp_of(uri, "1", 1000 + 5 * v - 5 + k, 5 * v + k, 40);
+            cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
+        }
+        snprintf(ver, sizeof ver, "%d", v % 7 + 1);
+        nw_dedup_fp s2 = fp_of("urn:newswire:afp:second", ver, 1000 + 5 * v - 1, 9000 + v, 40);
+        int rc = nw_dedup_index_add(idx, &s2, NULL);
+        cr_assert_eq(rc, v <= 7 ? 0 : 1, "%d", v);
+        snprintf(ver, sizeof ver, "%d", v);
+        nw_dedup_fp f = fp_of(live, ver, 1000 + 5 * v, 10000 + v, 60);
+        live_verdict(v, &f, of, sizeof of);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", v);
+        /* the same version again changes nothing */
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 1, "%d", v);
+    }
+    for (int v = 1; v <= V; v++)
+        check_live_version(idx, live, v);
+    for (int v = 1; v <= 7; v++) {
+        snprintf(ver, sizeof ver, "%d", v);
+        cr_assert_eq(nw_dedup_index_get(idx, "urn:newswire:afp:second", ver, NULL, NULL), 1);
+    }
+    nw_dedup_hit h;
+    bool known = false;
+    cr_assert_eq(nw_dedup_index_get(idx, live, "61", &h, &known), 0);
+    cr_assert(known);
+    cr_assert_eq(nw_dedup_index_get(idx, live, "", &h, &known), 0);
+    cr_assert(known);
+    /* one table slot for the uri, whatever its versions: no key lost */
+    nw_dedup_index_stats s = nw_dedup_index_get_stats(idx);
+    cr_assert_eq(s.stories, (uint64_t)(V * 5 + 7));
+    cr_assert_eq(s.slot_overwrites, 0);
+    /* a near-duplicate of the newest version under another uri names it */
+    nw_dedup_fp last = fp_of(live, "60", 0, 10000 + V, 60);
+    cr_assert_eq(nw_dedup_index_match(idx, &last.sk, false, "urn:q", 0.5, &h), 1);
+    nw_dedup_index_free(idx);
+}
+
+Test(dedup_index, old_versions_leave_the_middle_of_a_chain)
+{
+    /* capacity 100: a new version every 5 stories, 200 versions; the oldest
+     * versions go by capacity while newer ones keep being added and found */
+    nw_dedup_index *idx = make(100, 1000000);
+    const char *live = "urn:newswire:afp:live-page";
+    char uri[64], ver[16], of[64];
+    for (int v = 1; v <= 200; v++) {
+        for (int k = 0; k < 4; k++) {
+            snprintf(uri, sizeof uri, "urn:newswire:afp:other-%d", 5 * v - 5 + k);
+            nw_dedup_fp o = fp_of(uri, "1", 1000 + 5 * v - 5 + k, 5 * v + k, 20);
+            cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
+        }
+        snprintf(ver, sizeof ver, "%d", v);
+        nw_dedup_fp f = fp_of(live, ver, 1000 + 5 * v, 10000 + v, 20);
+        live_verdict(v, &f, of, sizeof of);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", v);
+        if (v % 10)
+            continue;
+        /* the last 20 versions are stored (100 stories), older ones not */
+        for (int w = 1; w <= v; w++) {
+            snprintf(ver, sizeof ver, "%d", w);
+            nw_dedup_hit h;
+            bool known = false;
+            if (w > v - 20) {
+                check_live_version(idx, live, w);
+            } else {
+                cr_assert_eq(nw_dedup_index_get(idx, live, ver, &h, &known), 0, "%d of %d", w, v);
+                cr_assert(known);
+            }
+        }
+    }
+    nw_dedup_index_free(idx);
+
+    /* by age: a window of 50 s, a version every 5 s */
+    idx = make(1000, 50);
+    for (int v = 1; v <= 100; v++) {
+        for (int k = 0; k < 4; k++) {
+            snprintf(uri, sizeof uri, "urn:newswire:afp:other-%d", 5 * v - 5 + k);
+            nw_dedup_fp o = fp_of(uri, "1", 1000 + 5 * v - 5 + k, 5 * v + k, 20);
+            cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
+        }
+        snprintf(ver, sizeof ver, "%d", v);
+        nw_dedup_fp f = fp_of(live, ver, 1000 + 5 * v, 10000 + v, 20);
+        live_verdict(v, &f, of, sizeof of);
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", v);
+        /* stored: times >= 1000 + 5 v - 50, the last 11 versions */
+        for (int w = 1; w <= v; w++) {
+            snprintf(ver, sizeof ver, "%d", w);
+            if (w >= v - 10)
+                check_live_version(idx, live, w);
+            else
+                cr_assert_eq(nw_dedup_index_get(idx, live, ver, NULL, NULL), 0, "%d of %d", w, v);
+        }
+    }
+    /* the clock moves on: the newest versions go last */
+    nw_dedup_index_advance(idx, 1000 + 5 * 100 + 50 - 4);
+    bool known = false;
+    cr_assert_eq(nw_dedup_index_get(idx, live, "99", NULL, &known), 0);
+    cr_assert(known);
+    check_live_version(idx, live, 100);
+    nw_dedup_index_advance(idx, 1000 + 5 * 100 + 51);
+    cr_assert_eq(nw_dedup_index_get(idx, live, "100", NULL, &known), 0);
+    cr_assert(!known);
+    /* and the uri starts a new chain */
+    nw_dedup_fp f = fp_of(live, "101", 1000 + 5 * 101 + 50, 10101, 20);
+    live_verdict(101, &f, of, sizeof of);
+    cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0);
+    cr_assert_eq(nw_dedup_index_get(idx, live, "101", NULL, &known), 1);
+    cr_assert(known);
+    nw_dedup_index_free(idx);
+}
+
+Test(dedup_index, versions_stay_findable_over_many_laps)
+{
+    /* 40 times the capacity, one story in four a new version of one of 50
+     * developing stories: every stored version is found, every evicted one
+     * is not, and no uri-table key is lost to rekeying */
+    enum { CAP = 1000, LAPS = 40, LIVE = 50 };
+    nw_dedup_index *idx = make(CAP, 1000000);
+    static int vers[LIVE];
+    static int who[CAP], what[CAP]; /* per cell: live uri (-1: other) and version */
+    char uri[64], ver[16];
+    for (int i = 0; i < CAP * LAPS; i++) {
+        int j = -1;
+        if (rnd() % 4 == 0) {
+            j = (int)(rnd() % LIVE);
+            snprintf(uri, sizeof uri, "urn:newswire:afp:live-%d", j);
+            snprintf(ver, sizeof ver, "%d", ++vers[j]);
+        } else {
+            snprintf(uri, sizeof uri, "urn:newswire:afp:%d", i);
+            snprintf(ver, sizeof ver, "1");
+        }
+        nw_dedup_fp f = {.uri = uri, .version = ver, .time_s = 1000 + i / 10};
+        f.sk.words = 0;
+        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", i);
+        who[i % CAP] = j;
+        what[i % CAP] = j < 0 ? i : vers[j];
+        if (i % 4999 || i < CAP)
+            continue;
+        for (int k = 0; k < CAP; k++) {
+            if (who[k] < 0)
+                continue;
+            snprintf(uri, sizeof uri, "urn:newswire:afp:live-%d", who[k]);
+            snprintf(ver, sizeof ver, "%d", what[k]);
+            cr_assert_eq(nw_dedup_index_get(idx, uri, ver, NULL, NULL), 1, "%s %s", uri, ver);
+        }
+        /* versions older than the oldest stored one of the uri are gone */
+        for (int l = 0; l < LIVE; l++) {
+            int oldest = vers[l] + 1;
+            for (int k = 0; k < CAP; k++)
+                if (who[k] == l && what[k] < oldest)
+                    oldest = what[k];
+            snprintf(uri, sizeof uri, "urn:newswire:afp:live-%d", l);
+            for (int v = oldest - 3; v < oldest; v++) {
+                snprintf(ver, sizeof ver, "%d", v);
+                if (v > 0)
+                    cr_assert_eq(nw_dedup_index_get(idx, uri, ver, NULL, NULL), 0, "%s %s", uri,
+                                 ver);
+            }
+        }
+    }
+    cr_assert_eq(nw_dedup_index_get_stats(idx).slot_overwrites, 0);
     nw_dedup_index_free(idx);
 }

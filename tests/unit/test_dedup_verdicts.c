@@ -1,9 +1,9 @@
 /*
  * test_dedup_verdicts — the dedup filter through its descriptor with a fake
  * host API: new / update / duplicate / near-duplicate, replay determinism
- * (the same (uri, version) gets the same verdict, an original is never
- * turned into a duplicate of its copy), the three policies, kills passing
- * untouched, short items exact-only, replay mode and config errors.
+ * (the same (uri, version) gets the same verdict, also for a story in many
+ * versions; an original is never turned into a duplicate of its copy), the three policies, kills
+ * passing untouched, short items exact-only, replay mode and config errors.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -191,6 +191,61 @@ Test(dedup_verdicts, new_duplicate_near_update_and_replay)
     cr_assert_gt(s.lookups, 0);
     cr_assert_gt(s.index.memory_bytes, 0);
     free(a), free(b), free(c), free(a2);
+    nw_plugin_dedup.destroy(st);
+}
+
+Test(dedup_verdicts, replays_of_a_story_in_many_versions)
+{
+    /* a developing story in 60 versions, its first a copy of urn:a, with
+     * other stories between them: replayed (oldest first, then newest
+     * first), every message gets its first verdict again */
+    enum { V = 60, N = 1 + 2 * V };
+    static char uris[N][64], heads[N][1024];
+    static char *json[N];
+    void *st = open_dedup("mark", NULL, NULL);
+    fake_msg f = {0};
+    char ver[16], para[512];
+    int n = 0;
+    snprintf(uris[n], sizeof uris[n], "urn:a");
+    json[n++] = story("urn:a", "1", "Bank holds rates", ALL, NULL);
+    for (int v = 1; v <= V; v++) {
+        snprintf(uris[n], sizeof uris[n], "urn:live");
+        snprintf(ver, sizeof ver, "%d", v);
+        snprintf(para, sizeof para,
+                 "Live: at %d o'clock the board met again for session %d and voted %d to %d; "
+                 "the governor said item %d on the agenda would wait for round %d.",
+                 v, v * 7, v * 3, v + 11, v * 13, v * 17);
+        json[n++] = v == 1 ? story("urn:live", ver, "Rates stay", ALL, NULL)
+                           : story("urn:live", ver, "Rates stay", OTHER, para);
+        snprintf(uris[n], sizeof uris[n], "urn:other:%d", v);
+        snprintf(para, sizeof para,
+                 "Item %d: the ferry number %d left port %d at dawn carrying %d cars and %d "
+                 "passengers to island %d.",
+                 v, v * 5, v * 11, v * 19, v * 23, v * 29);
+        json[n] = story(uris[n], "1", "Ferry", OTHER, para);
+        n++;
+    }
+    for (int i = 0; i < N; i++) {
+        run(st, uris[i], json[i], &f);
+        snprintf(heads[i], sizeof heads[i], "%s", f.header);
+        free(f.json);
+    }
+    cr_assert_str_eq(heads[0], "new");
+    cr_assert_str_eq(heads[1], "duplicate; of=urn:a; score=1.00");
+    for (int v = 2; v <= V; v++)
+        cr_assert_str_eq(heads[2 * v - 1], "update", "version %d", v);
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < N; k++) {
+            int i = pass ? N - 1 - k : k;
+            run(st, uris[i], json[i], &f);
+            cr_assert_str_eq(f.header, heads[i], "%s #%d, pass %d", uris[i], i, pass);
+            free(f.json);
+        }
+    nw_dedup_stats s = nw_dedup_get_stats(st);
+    cr_assert_eq(s.replays, 2 * N);
+    cr_assert_eq(s.index.stories, N);
+    for (int i = 0; i < N; i++)
+        free(json[i]);
     nw_plugin_dedup.destroy(st);
 }
 

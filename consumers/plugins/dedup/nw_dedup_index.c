@@ -19,6 +19,7 @@
 #define BLOCK          32 /* strings: entries are coded against the earlier ones of their block */
 #define MAX_STR        65535
 #define REC_REFD       0x40 /* named as `of` by a later record */
+#define REC_OLDVER     0x10 /* a newer version of its uri is stored: keyed by (uri, version) */
 #define REC_SHORT      0x04
 #define REC_NUMERIC    0x08
 #define NUMERIC_EXTRA  0.10 /* added to the threshold when either text is numeric */
@@ -767,6 +768,13 @@ static uint64_t uri_hash(const char *uri, size_t len)
     return XXH3_64bits(uri, len);
 }
 
+/* The uri-table key of a record that is not its uri's newest version. */
+static uint64_t uri_version_hash(const char *uri, size_t ulen, const char *version)
+{
+    return XXH3_64bits_withSeed(uri, ulen,
+                                XXH3_64bits(version, strlen(version)) ^ 0x9E3779B97F4A7C15ull);
+}
+
 static uint64_t band_hash(int band, uint32_t key)
 {
     return mix64(((uint64_t)(band + 1) << 32) | key);
@@ -838,7 +846,8 @@ static void table_put(nw_dedup_index *idx, int t, uint64_t h, uint64_t seq)
     }
     /* Both full of live keys. A hot key (one band value shared by many
      * stored copies) fills its two buckets with itself: then its oldest
-     * entry makes room (the newest copies stay findable). */
+     * entry makes room (the newest copies stay findable). Uri-table keys
+     * are never hot: one per (uri, version). */
     size_t bs[2] = {b, b2};
     uint32_t *victim = NULL;
     uint64_t vseq = 0;
@@ -853,7 +862,7 @@ static void table_put(nw_dedup_index *idx, int t, uint64_t h, uint64_t seq)
             if (!victim || s < vseq)
                 vseq = s, victim = sl;
         }
-    if (same >= BUCKET / 2) {
+    if (t > 0 && same >= BUCKET / 2) {
         *victim = item;
         idx->st.slot_overwrites++;
         return;
@@ -967,38 +976,84 @@ static bool find_uri(nw_dedup_index *idx, const char *uri, size_t ulen, uint64_t
     return false;
 }
 
-int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
-                       bool *uri_known)
+/* Fills *hit from record seq, its entry just decoded into e. */
+static void hit_of(nw_dedup_index *idx, uint64_t seq, const entry *e, nw_dedup_hit *hit)
 {
-    if (uri_known)
-        *uri_known = false;
+    if (!hit)
+        return;
+    const rec *r = rec_at(idx, seq);
+    hit->kind = (nw_dedup_kind)(r->flags & 3);
+    hit->score = r->score / 100.0;
+    hit->of = hit->kind >= NW_DEDUP_DUPLICATE ? resolve_of(idx, seq, e, idx->out_of) : NULL;
+    hit->time_s = rd32(r->time_s);
+}
+
+/* (uri, version) in the uri table, where the newest record of a uri is
+ * keyed by the uri and each older one (REC_OLDVER) by (uri, version): 1 and
+ * *hit (may be NULL) when stored, else 0. *known: whether any version of
+ * uri is. *newest / *newest_slot: the newest record of uri and its slot
+ * (NULL when none), filled on a miss. */
+static int lookup(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
+                  bool *known, uint64_t *newest, uint32_t **newest_slot)
+{
+    *known = false;
+    *newest_slot = NULL;
     size_t ulen = strlen(uri);
     uint64_t h = uri_hash(uri, ulen);
     uint32_t chk = check_of(idx, h);
     size_t b[2] = {bucket1(idx, h), 0};
     b[1] = alt_bucket(idx, b[0], chk);
     for (int i = 0; i < (b[1] == b[0] ? 1 : 2); i++) {
-        const uint32_t *bk = idx->tables[0] + b[i] * BUCKET;
+        uint32_t *bk = idx->tables[0] + b[i] * BUCKET;
         for (int k = 0; k < BUCKET; k++) {
             uint64_t seq;
             entry e;
             if (slot_chk(idx, bk[k]) != chk || !slot_seq(idx, bk[k], &seq) ||
-                !uri_is(idx, seq, uri, ulen, &e))
+                (rec_at(idx, seq)->flags & REC_OLDVER) || !uri_is(idx, seq, uri, ulen, &e))
                 continue;
-            if (uri_known)
-                *uri_known = true;
-            if (strcmp(e.version, version))
-                continue;
-            const rec *r = rec_at(idx, seq);
-            hit->kind = (nw_dedup_kind)(r->flags & 3);
-            hit->score = r->score / 100.0;
-            hit->of =
-                hit->kind >= NW_DEDUP_DUPLICATE ? resolve_of(idx, seq, &e, idx->out_of) : NULL;
-            hit->time_s = rd32(r->time_s);
-            return 1;
+            *known = true;
+            if (!strcmp(e.version, version)) {
+                hit_of(idx, seq, &e, hit);
+                return 1;
+            }
+            if (!*newest_slot || seq > *newest) {
+                *newest = seq;
+                *newest_slot = &bk[k];
+            }
+        }
+    }
+    if (!*known)
+        return 0; /* older versions go before the newest: none is stored */
+    h = uri_version_hash(uri, ulen, version);
+    chk = check_of(idx, h);
+    b[0] = bucket1(idx, h);
+    b[1] = alt_bucket(idx, b[0], chk);
+    for (int i = 0; i < (b[1] == b[0] ? 1 : 2); i++) {
+        const uint32_t *bk = idx->tables[0] + b[i] * BUCKET;
+        for (int k = 0; k < BUCKET; k++) {
+            uint64_t seq;
+            entry e;
+            if (slot_chk(idx, bk[k]) == chk && slot_seq(idx, bk[k], &seq) &&
+                (rec_at(idx, seq)->flags & REC_OLDVER) && uri_is(idx, seq, uri, ulen, &e) &&
+                !strcmp(e.version, version)) {
+                hit_of(idx, seq, &e, hit);
+                return 1;
+            }
         }
     }
     return 0;
+}
+
+int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
+                       bool *uri_known)
+{
+    bool known;
+    uint64_t newest;
+    uint32_t *slot;
+    int rc = lookup(idx, uri, version, hit, &known, &newest, &slot);
+    if (uri_known)
+        *uri_known = known;
+    return rc;
 }
 
 int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
@@ -1176,8 +1231,12 @@ static coding choose(const nw_dedup_index *idx, const char *uri, size_t ulen)
 
 int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
 {
-    nw_dedup_hit old;
-    if (nw_dedup_index_get(idx, fp->uri, fp->version, &old, NULL))
+    /* the uri's newest record, if any: the new one takes its slot, and it
+     * is keyed by (uri, version) from now on */
+    uint64_t older = 0;
+    uint32_t *older_slot;
+    bool known;
+    if (lookup(idx, fp->uri, fp->version, NULL, &known, &older, &older_slot))
         return 1;
     const char *of = fp->kind >= NW_DEDUP_DUPLICATE && fp->of ? fp->of : "";
     size_t ulen = strlen(fp->uri), vlen = strlen(fp->version), olen = strlen(of);
@@ -1190,6 +1249,14 @@ int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
         idx->st.evicted_capacity++;
     }
     uint64_t seq = idx->tail_seq;
+    uint64_t older_key = 0;
+    if (older_slot && older < idx->head_seq)
+        older_slot = NULL; /* evicted just now (and every older version before it) */
+    if (older_slot) {
+        entry e;
+        decode(idx, older, &e);
+        older_key = uri_version_hash(fp->uri, ulen, e.version);
+    }
     /* `of` as a reference to the original's record when it is here */
     uint64_t oseq = 0;
     bool orig = olen && find_uri(idx, of, olen, &oseq);
@@ -1296,7 +1363,14 @@ int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
     r->flags = (uint8_t)((fp->kind & 3) | (fp->short_text ? REC_SHORT : 0) |
                          (fp->sk.numeric ? REC_NUMERIC : 0));
     idx->tail_seq++;
-    table_put(idx, 0, uri_hash(fp->uri, ulen), seq);
+    if (older_slot) {
+        /* same key, same check: the slot names the newest version now */
+        *older_slot = (*older_slot & ~idx->seq_mask) | ((uint32_t)seq & idx->seq_mask);
+        rec_at(idx, older)->flags |= REC_OLDVER;
+        table_put(idx, 0, older_key, older);
+    } else {
+        table_put(idx, 0, uri_hash(fp->uri, ulen), seq);
+    }
     if (fp->sk.words)
         for (int b = 0; b < NW_DEDUP_BANDS; b++)
             table_put(idx, 1 + b, band_hash(b, fp->sk.bands[b]), seq);

@@ -51,7 +51,16 @@
  *            similarity from its signature), so such a slot costs time and
  *            at most offers a record that does match on its own.
  *            A lookup reads 2 buckets per table and the records whose check
- *            matches.
+ *            matches. The uri table holds one key per record: the uri for
+ *            the newest stored version of a uri, (uri, version) for each
+ *            older one (a record flag tells which). A new version takes
+ *            over its uri's slot and rekeys the version it supersedes, so a
+ *            uri in any number of versions fills no bucket, and get() of
+ *            any stored version reads at most 4 buckets (the uri's, then
+ *            the version's only when the uri is stored). Band tables keep
+ *            the hot-key rule: a band value shared by many stored copies
+ *            fills its two buckets with itself, and its oldest entry makes
+ *            room (the newest copies stay findable).
  * Eviction: the oldest inserted record goes when its time is older than the
  * newest time seen minus the window, or when the ring is full. Not
  * thread-safe: one index per plugin instance. Never logs, never exits.
@@ -124,8 +133,9 @@ typedef struct nw_dedup_index nw_dedup_index;
 int nw_dedup_index_new(size_t max_stories, int64_t window_s, nw_dedup_index **out, nw_err *err);
 void nw_dedup_index_free(nw_dedup_index *idx);
 
-/* The stored verdict of (uri, version): 1 and *hit filled when present, 0
- * when not. *uri_known (may be NULL) tells whether any version of uri is. */
+/* The stored verdict of (uri, version), any stored version of uri: 1 and
+ * *hit (hit may be NULL) filled when present, 0 when not. *uri_known (may be
+ * NULL) tells whether any version of uri is. */
 int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
                        bool *uri_known);
 
