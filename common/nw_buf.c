@@ -53,7 +53,7 @@ void nw_buf_reserve(nw_buf *b, size_t extra)
     b->cap = need;
 }
 
-void nw_buf_append(nw_buf *b, const void *data, size_t len)
+void nw_buf_append_grow(nw_buf *b, const void *data, size_t len)
 {
     if (!reserve(b, len))
         return;
@@ -61,16 +61,6 @@ void nw_buf_append(nw_buf *b, const void *data, size_t len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';
-}
-
-void nw_buf_puts(nw_buf *b, const char *s)
-{
-    nw_buf_append(b, s, strlen(s));
-}
-
-void nw_buf_putc(nw_buf *b, char c)
-{
-    nw_buf_append(b, &c, 1);
 }
 
 void nw_buf_vprintf(nw_buf *b, const char *fmt, va_list ap)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct nw_buf {
     char *data; /* NULL until the first append */
@@ -27,9 +28,32 @@ typedef struct nw_buf {
         NULL, 0, 0, false                                                                          \
     }
 
-void nw_buf_append(nw_buf *b, const void *data, size_t len);
-void nw_buf_puts(nw_buf *b, const char *s);
-void nw_buf_putc(nw_buf *b, char c);
+/* The out-of-line append (growth, failure); nw_buf_append is its inline fast
+ * path for when the bytes fit. Use nw_buf_append. */
+void nw_buf_append_grow(nw_buf *b, const void *data, size_t len);
+
+static inline void nw_buf_append(nw_buf *b, const void *data, size_t len)
+{
+    /* fits with its NUL: b->cap > b->len whenever data is allocated */
+    if (!b->oom && b->cap && len < b->cap - b->len) {
+        if (len)
+            memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return;
+    }
+    nw_buf_append_grow(b, data, len);
+}
+
+static inline void nw_buf_puts(nw_buf *b, const char *s)
+{
+    nw_buf_append(b, s, strlen(s));
+}
+
+static inline void nw_buf_putc(nw_buf *b, char c)
+{
+    nw_buf_append(b, &c, 1);
+}
 void nw_buf_printf(nw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void nw_buf_vprintf(nw_buf *b, const char *fmt, va_list ap);
 /* Append s with &, <, >, " and ' escaped for HTML/XML text and attributes. */

@@ -553,13 +553,17 @@ char *nw_utf8_fix_c1(const char *s, size_t len, size_t *out_len)
 /* True when s has a C1 control (U+0080..U+009F). */
 static bool has_c1(const char *s, size_t len)
 {
-    const char *hit = memchr(s, 0xC2, len); /* every C1 control starts with 0xC2 */
-    if (!hit)
-        return false;
-    for (size_t i = (size_t)(hit - s); i + 1 < len; i++)
-        if ((unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] >= 0x80 &&
-            (unsigned char)s[i + 1] <= 0x9F)
+    /* every C1 control starts with 0xC2: jump from one to the next with
+     * memchr instead of walking every byte after the first (a no-break
+     * space near the top of a feed made that a byte loop over the rest) */
+    const char *end = s + len;
+    for (const char *p = s; p < end; p++) {
+        p = memchr(p, 0xC2, (size_t)(end - p));
+        if (!p)
+            return false;
+        if (p + 1 < end && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9F)
             return true;
+    }
     return false;
 }
 

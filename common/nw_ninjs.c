@@ -876,16 +876,21 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
 static bool put_json_string(nw_buf *b, const char *s)
 {
     size_t start = b->len;
-    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s), *run = p;
+    /* one pass, no strlen: the terminating NUL is a special byte (a control
+     * character) and ends the loop; utf8_seq reads continuation bytes in
+     * order and stops at the first that is not one, so never past the NUL */
+    const unsigned char *p = (const unsigned char *)s, *run = p;
     nw_buf_putc(b, '"');
-    while (p < end) {
+    for (;;) {
         unsigned char k = json_special[*p];
         if (!k) {
             p++;
             continue;
         }
+        if (!*p)
+            break;
         if (k == 2) {
-            size_t n = utf8_seq(p, end);
+            size_t n = utf8_seq(p, p + 4);
             if (!n) {
                 nw_buf_truncate(b, start);
                 return false;

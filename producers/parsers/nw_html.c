@@ -114,6 +114,12 @@ static const element_info elements[] = { /* sorted by strcmp */
 };
 /* clang-format on */
 
+/* Two names equal: the first letters rule out most pairs without a call. */
+static inline bool name_eq(const char *a, const char *b)
+{
+    return a[0] == b[0] && !strcmp(a, b);
+}
+
 static const element_info *element_lookup(const char *name)
 {
     size_t lo = 0, hi = sizeof elements / sizeof elements[0];
@@ -226,17 +232,17 @@ static para_kind kind_of_view(const walker *w, const xmlNode *n)
             continue;
         if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
             return (para_kind)(K_H1 + (name[1] - '1'));
-        if (!strcmp(name, "blockquote"))
+        if (name_eq(name, "blockquote"))
             return K_QUOTE;
-        if (!strcmp(name, "pre"))
+        if (name_eq(name, "pre"))
             return K_PRE;
-        if (!strcmp(name, "li")) {
+        if (name_eq(name, "li")) {
             for (int j = 0; n && j < KIND_DEPTH; n = n->parent, j++) {
                 const char *up;
                 if (n->type == XML_ELEMENT_NODE && element_view(w, n, &up) == NW_HTML_MAP_ELEMENT) {
-                    if (!strcmp(up, "ol"))
+                    if (name_eq(up, "ol"))
                         return K_OL;
-                    if (!strcmp(up, "ul"))
+                    if (name_eq(up, "ul"))
                         return K_UL;
                 }
                 if (is_top(w->view, n))
@@ -259,15 +265,15 @@ static para_kind kind_of(const xmlNode *n)
         const char *name = local_name(n);
         if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
             return (para_kind)(K_H1 + (name[1] - '1'));
-        if (!strcmp(name, "blockquote"))
+        if (name_eq(name, "blockquote"))
             return K_QUOTE;
-        if (!strcmp(name, "pre"))
+        if (name_eq(name, "pre"))
             return K_PRE;
-        if (!strcmp(name, "li")) {
+        if (name_eq(name, "li")) {
             for (int j = 0; n && j < KIND_DEPTH; n = n->parent, j++)
-                if (n->type == XML_ELEMENT_NODE && !strcmp(local_name(n), "ol"))
+                if (n->type == XML_ELEMENT_NODE && name_eq(local_name(n), "ol"))
                     return K_OL;
-                else if (n->type == XML_ELEMENT_NODE && !strcmp(local_name(n), "ul"))
+                else if (n->type == XML_ELEMENT_NODE && name_eq(local_name(n), "ul"))
                     return K_UL;
             return K_UL;
         }
@@ -1089,7 +1095,7 @@ static bool fast_parser_knows(const char *name)
     static const char *const extra[] = {"image",     "listing",  "noembed", "nobr",
                                         "plaintext", "template", "wbr",     "xmp"};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
-        if (!strcmp(name, extra[i]))
+        if (name_eq(name, extra[i]))
             return true;
     return htmlTagLookup((const xmlChar *)name) != NULL;
 }
@@ -1099,7 +1105,10 @@ static const fast_tag *fast_tag_lookup(const char *name)
     size_t lo = 0, hi = sizeof fast_tags / sizeof fast_tags[0];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, fast_tags[mid].name);
+        /* the first letters decide most steps without a call */
+        int c = (unsigned char)name[0] - (unsigned char)fast_tags[mid].name[0];
+        if (!c)
+            c = strcmp(name, fast_tags[mid].name);
         if (!c)
             return &fast_tags[mid];
         if (c < 0)
@@ -1475,7 +1484,7 @@ static int fast_end_tag(fast *f, const char **pp, const char *end)
         return NOT_SIMPLE; /* </br>, </body>, </script>... */
     size_t i = f->depth;
     while (i-- > 0)
-        if (!strcmp(f->stack[i].name, name))
+        if (name_eq(f->stack[i].name, name))
             break;
     if (i == (size_t)-1)
         return 0; /* not open: the parser ignores it (the text node goes on) */

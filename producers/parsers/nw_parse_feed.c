@@ -389,7 +389,9 @@ static bool ns_starts(const xmlNode *n, const char *prefix)
 
 static bool local_is(const xmlNode *n, const char *name)
 {
-    return n && n->type == XML_ELEMENT_NODE && n->name && !strcmp((const char *)n->name, name);
+    /* the first letters rule out most children without a call */
+    return n && n->type == XML_ELEMENT_NODE && n->name && n->name[0] == (xmlChar)name[0] &&
+           !strcmp((const char *)n->name, name);
 }
 
 /* First child element with this local name in the parent's own namespace

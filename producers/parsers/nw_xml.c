@@ -412,16 +412,28 @@ char *nw_xml_text(const xmlNode *node)
 {
     if (!node)
         return NULL;
-    char *raw = xml_strdup_free(xmlNodeGetContent(node));
+    /* libxml2's own string is read in place (no strdup copy) and xmlFree'd */
+    xmlChar *raw = xmlNodeGetContent(node);
     if (!raw)
         return NULL;
-    /* &#146; and friends: windows-1252 code points written as references */
-    char *fixed = nw_utf8_fix_c1(raw, strlen(raw), NULL);
-    free(raw);
-    if (!fixed)
-        return NULL;
-    char *sq = nw_text_squeeze(fixed, strlen(fixed));
-    free(fixed);
+    const char *text = (const char *)raw;
+    size_t len = strlen(text);
+    char *sq;
+    if (!memchr(text, 0xC2, len)) {
+        /* no C1 control can be there (each starts with 0xC2): nothing to fix */
+        sq = nw_text_squeeze(text, len);
+    } else {
+        /* &#146; and friends: windows-1252 code points written as references */
+        size_t fixed_len = 0;
+        char *fixed = nw_utf8_fix_c1(text, len, &fixed_len);
+        if (!fixed) {
+            xmlFree(raw);
+            return NULL;
+        }
+        sq = nw_text_squeeze(fixed, fixed_len);
+        free(fixed);
+    }
+    xmlFree(raw);
     if (sq && !*sq) {
         free(sq);
         return NULL;
