@@ -35,6 +35,7 @@
 #include "nw_metrics.h"
 #include "nw_publish.h"
 #include "nw_route.h"
+#include "nw_testkafka.h"
 #include "nw_testutil.h"
 
 /* ------------------------------------------------------------------------ */
@@ -400,63 +401,35 @@ static char *jdup(json_t *o, const char *k)
     return s ? strdup(s) : NULL;
 }
 
+static void add_msg(const rd_kafka_message_t *m, void *ctx)
+{
+    msgs *ms = ctx;
+    json_t *v = json_loadb(m->payload, m->len, 0, NULL);
+    cr_assert_not_null(v, "message is JSON");
+    ms->m = realloc(ms->m, (ms->len + 1) * sizeof *ms->m);
+    msg *x = &ms->m[ms->len++];
+    x->key = strndup(m->key, m->key_len);
+    x->version = jdup(v, "version");
+    x->version_created = jdup(v, "versionCreated");
+    x->headline = jdup(json_array_get(json_object_get(v, "headlines"), 0), "value");
+    x->origin = NULL;
+    rd_kafka_headers_t *h = NULL;
+    const void *hv;
+    size_t hl;
+    if (rd_kafka_message_headers(m, &h) == 0 &&
+        rd_kafka_header_get_last(h, NW_HDR_ORIGIN, &hv, &hl) == 0)
+        x->origin = strndup(hv, hl);
+    json_decref(v);
+}
+
 /* Every message on topics starting with "news.", from the beginning. */
 static msgs consume_all(void)
 {
-    char errstr[512];
-    nw_err err = {0};
-    rd_kafka_conf_t *conf = nw_kafka_conf_new(NULL, nw_broker_bootstrap(broker), &err);
-    cr_assert_not_null(conf);
-    nw_kafka_conf_set(conf, "group.id", "test-producer-feeds", &err);
-    nw_kafka_conf_set(conf, "enable.partition.eof", "true", &err);
-    nw_kafka_conf_set(conf, "enable.auto.commit", "false", &err);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    cr_assert_not_null(rk, "%s", errstr);
-    const struct rd_kafka_metadata *md = NULL;
-    cr_assert_eq(rd_kafka_metadata(rk, 1, NULL, &md, 5000), 0);
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
-    for (int i = 0; i < md->topic_cnt; i++)
-        if (!strncmp(md->topics[i].topic, "news.", 5))
-            for (int p = 0; p < md->topics[i].partition_cnt; p++)
-                rd_kafka_topic_partition_list_add(parts, md->topics[i].topic, p)->offset =
-                    RD_KAFKA_OFFSET_BEGINNING;
-    int nparts = parts->cnt;
-    rd_kafka_metadata_destroy(md);
     msgs ms = {0};
-    if (nparts) {
-        cr_assert_eq(rd_kafka_assign(rk, parts), 0);
-        int eofs = 0;
-        double end = now_s() + 20;
-        while (eofs < nparts && now_s() < end) {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-            if (!m)
-                continue;
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                eofs++;
-            } else if (!m->err) {
-                json_t *v = json_loadb(m->payload, m->len, 0, NULL);
-                cr_assert_not_null(v, "message is JSON");
-                ms.m = realloc(ms.m, (ms.len + 1) * sizeof *ms.m);
-                msg *x = &ms.m[ms.len++];
-                x->key = strndup(m->key, m->key_len);
-                x->version = jdup(v, "version");
-                x->version_created = jdup(v, "versionCreated");
-                x->headline = jdup(json_array_get(json_object_get(v, "headlines"), 0), "value");
-                x->origin = NULL;
-                rd_kafka_headers_t *h = NULL;
-                const void *hv;
-                size_t hl;
-                if (rd_kafka_message_headers(m, &h) == 0 &&
-                    rd_kafka_header_get_last(h, NW_HDR_ORIGIN, &hv, &hl) == 0)
-                    x->origin = strndup(hv, hl);
-                json_decref(v);
-            }
-            rd_kafka_message_destroy(m);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    char err[512];
+    long seen = nw_test_read_to_end(nw_broker_bootstrap(broker), "news.", true, 20000, add_msg, &ms,
+                                    err, sizeof err);
+    cr_assert_geq(seen, 0, "%s", err);
     return ms;
 }
 

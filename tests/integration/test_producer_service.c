@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "nw_kafka.h"
+#include "nw_testkafka.h"
 #include "nw_testutil.h"
 
 static nw_broker *broker;
@@ -270,51 +271,26 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void add_key(const rd_kafka_message_t *m, void *ctx)
+{
+    keyset *ks = ctx;
+    if (!m->key)
+        return;
+    if (ks->len == ks->cap) {
+        ks->cap = ks->cap ? ks->cap * 2 : 256;
+        ks->keys = realloc(ks->keys, ks->cap * sizeof *ks->keys);
+    }
+    ks->keys[ks->len++] = strndup(m->key, m->key_len);
+}
+
 static keyset consume_keys(const char *prefix, size_t *total)
 {
-    char errstr[512];
-    nw_err err = {0};
-    rd_kafka_conf_t *conf = nw_kafka_conf_new(NULL, nw_broker_bootstrap(broker), &err);
-    cr_assert_not_null(conf);
-    nw_kafka_conf_set(conf, "group.id", "test-producer-service", &err);
-    nw_kafka_conf_set(conf, "enable.partition.eof", "true", &err);
-    nw_kafka_conf_set(conf, "enable.auto.commit", "false", &err);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    cr_assert_not_null(rk, "%s", errstr);
-    const struct rd_kafka_metadata *md = NULL;
-    cr_assert_eq(rd_kafka_metadata(rk, 1, NULL, &md, 5000), 0);
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
-    for (int i = 0; i < md->topic_cnt; i++)
-        if (!strncmp(md->topics[i].topic, prefix, strlen(prefix)))
-            for (int p = 0; p < md->topics[i].partition_cnt; p++)
-                rd_kafka_topic_partition_list_add(parts, md->topics[i].topic, p)->offset =
-                    RD_KAFKA_OFFSET_BEGINNING;
-    int nparts = parts->cnt;
-    rd_kafka_metadata_destroy(md);
-    cr_assert_eq(rd_kafka_assign(rk, parts), 0);
-    rd_kafka_topic_partition_list_destroy(parts);
     keyset ks = {0};
-    size_t n = 0;
-    int eofs = 0;
-    double end = now_s() + 60;
-    while (eofs < nparts && now_s() < end) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            eofs++;
-        } else if (!m->err && m->key) {
-            n++;
-            if (ks.len == ks.cap) {
-                ks.cap = ks.cap ? ks.cap * 2 : 256;
-                ks.keys = realloc(ks.keys, ks.cap * sizeof *ks.keys);
-            }
-            ks.keys[ks.len++] = strndup(m->key, m->key_len);
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    char err[512];
+    long seen = nw_test_read_to_end(nw_broker_bootstrap(broker), prefix, true, 60000, add_key, &ks,
+                                    err, sizeof err);
+    cr_assert_geq(seen, 0, "%s", err);
+    size_t n = ks.len;
     /* dedupe */
     qsort(ks.keys, ks.len, sizeof *ks.keys, cmp_str);
     size_t w = 0;
@@ -495,60 +471,40 @@ Test(producer_service, files_of_every_size_and_kind)
 
 /* The values of every message on `topic` with key `key`, in log order (the
  * key's partition), as one "|"-joined string of their headlines. */
+typedef struct headlines {
+    const char *key;
+    char *out;
+    size_t len, cap;
+} headlines;
+
+static void add_headline(const rd_kafka_message_t *m, void *ctx)
+{
+    headlines *hl = ctx;
+    if (!m->key || m->key_len != strlen(hl->key) || memcmp(m->key, hl->key, m->key_len))
+        return;
+    /* the headline is the first "value" in the ninjs message */
+    char *v = strndup(m->payload, m->len);
+    const char *h = strstr(v, "\"headlines\"");
+    const char *q = h ? strstr(h, "\"value\":\"") : NULL;
+    if (q) {
+        q += 9;
+        const char *e = strchr(q, '"');
+        if (e && hl->len + (size_t)(e - q) + 2 < hl->cap)
+            hl->len += (size_t)snprintf(hl->out + hl->len, hl->cap - hl->len, "%s%.*s",
+                                        hl->len ? "|" : "", (int)(e - q), q);
+    }
+    free(v);
+}
+
 static char *headlines_of_key(const char *topic, const char *key)
 {
-    char errstr[512];
-    nw_err err = {0};
-    rd_kafka_conf_t *conf = nw_kafka_conf_new(NULL, nw_broker_bootstrap(broker), &err);
-    cr_assert_not_null(conf);
-    nw_kafka_conf_set(conf, "group.id", "test-producer-order", &err);
-    nw_kafka_conf_set(conf, "enable.partition.eof", "true", &err);
-    nw_kafka_conf_set(conf, "enable.auto.commit", "false", &err);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    cr_assert_not_null(rk, "%s", errstr);
-    const struct rd_kafka_metadata *md = NULL;
-    cr_assert_eq(rd_kafka_metadata(rk, 1, NULL, &md, 5000), 0);
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; i < md->topic_cnt; i++)
-        if (!strcmp(md->topics[i].topic, topic))
-            for (int p = 0; p < md->topics[i].partition_cnt; p++)
-                rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
-                    RD_KAFKA_OFFSET_BEGINNING;
-    int nparts = parts->cnt;
-    rd_kafka_metadata_destroy(md);
-    cr_assert(nparts > 0, "no topic %s", topic);
-    cr_assert_eq(rd_kafka_assign(rk, parts), 0);
-    rd_kafka_topic_partition_list_destroy(parts);
-    size_t cap = 1 << 16, len = 0;
-    char *out = calloc(1, cap);
-    int eofs = 0;
-    double end = now_s() + 60;
-    while (eofs < nparts && now_s() < end) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            eofs++;
-        } else if (!m->err && m->key && m->key_len == strlen(key) &&
-                   !memcmp(m->key, key, m->key_len)) {
-            /* the headline is the first "value" in the ninjs message */
-            char *v = strndup(m->payload, m->len);
-            const char *h = strstr(v, "\"headlines\"");
-            const char *q = h ? strstr(h, "\"value\":\"") : NULL;
-            if (q) {
-                q += 9;
-                const char *e = strchr(q, '"');
-                if (e && len + (size_t)(e - q) + 2 < cap)
-                    len += (size_t)snprintf(out + len, cap - len, "%s%.*s", len ? "|" : "",
-                                            (int)(e - q), q);
-            }
-            free(v);
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-    return out;
+    headlines hl = {.key = key, .cap = 1 << 16};
+    hl.out = calloc(1, hl.cap);
+    char err[512];
+    long seen = nw_test_read_to_end(nw_broker_bootstrap(broker), topic, false, 60000, add_headline,
+                                    &hl, err, sizeof err);
+    cr_assert_geq(seen, 0, "%s", err);
+    return hl.out;
 }
 
 Test(producer_service, files_go_out_in_name_order)
