@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nw_buf.h"
+#include "nw_json.h"
 #include "nw_text.h"
 #include "nw_time.h"
 
@@ -945,9 +946,17 @@ static void wobj_end(wobj *o)
     o->n++;
 }
 
-static int cmp_member(const void *a, const void *b)
+/* Members in key order: an object has a few dozen at most (W_MEMBERS), so
+ * an insertion sort beats qsort's set-up and indirect calls. */
+static void sort_members(wmember *m, size_t n)
 {
-    return strcmp(((const wmember *)a)->key, ((const wmember *)b)->key);
+    for (size_t i = 1; i < n; i++) {
+        wmember cur = m[i];
+        size_t j = i;
+        for (; j > 0 && strcmp(m[j - 1].key, cur.key) > 0; j--)
+            m[j] = m[j - 1];
+        m[j] = cur;
+    }
 }
 
 static int append_dumped(const char *text, size_t len, void *b)
@@ -1091,6 +1100,7 @@ static int write_story(nw_buf *out, const nw_story *s, const char *path, nw_ninj
     if (rc)
         return rc;
     nw_buf vals = NW_BUF_INIT;
+    nw_buf_reserve(&vals, 1000); /* a short story's values without regrowing */
     wobj o = {.vals = &vals};
     json_t *assoc = NULL, *extras = NULL;
     for (size_t k = 0; k < sizeof string_fields / sizeof string_fields[0]; k++) {
@@ -1188,7 +1198,13 @@ static int write_story(nw_buf *out, const nw_story *s, const char *path, nw_ninj
         rc = oom(err);
         goto done;
     }
-    qsort(o.m, o.n, sizeof o.m[0], cmp_member);
+    sort_members(o.m, o.n);
+    /* one allocation for the object: braces, and per member its value, its
+     * quoted key, the colon and a comma */
+    size_t size = 2;
+    for (size_t i = 0; i < o.n; i++)
+        size += o.m[i].len + strlen(o.m[i].key) + 4;
+    nw_buf_reserve(out, size);
     nw_buf_putc(out, '{');
     for (size_t i = 0; i < o.n; i++) {
         if (i)
@@ -1743,13 +1759,13 @@ static int decode_texts(const json_t *arr, nw_text_list *list, const char *path,
     json_t *item;
     json_array_foreach((json_t *)arr, i, item)
     {
-        char sub[PATH_MAX_LEN];
-        snprintf(sub, sizeof sub, "%s/%s/%zu", path, key, i);
+        /* the item's path is only spelled out for an error */
         if (!json_is_object(item))
-            return nw_err_set(err, NW_EINVAL, "ninjs: %s: expected an object", sub);
+            return nw_err_set(err, NW_EINVAL, "ninjs: %s/%s/%zu: expected an object", path, key, i);
         json_t *value = json_object_get(item, "value");
         if (!json_is_string(value))
-            return nw_err_set(err, NW_EINVAL, "ninjs: %s/value: expected a string", sub);
+            return nw_err_set(err, NW_EINVAL, "ninjs: %s/%s/%zu/value: expected a string", path,
+                              key, i);
         json_t *role = json_object_get(item, "role"), *ct = json_object_get(item, "contentType");
         if (nw_text_list_add(list, json_string_value(value), json_string_value(role),
                              json_string_value(ct)))
@@ -2005,10 +2021,16 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
 
 int nw_ninjs_decode(const json_t *json, nw_story **out, nw_err *err)
 {
+    return nw_ninjs_decode_version(json, nw_ninjs_detect_version(json), out, err);
+}
+
+int nw_ninjs_decode_version(const json_t *json, int version, nw_story **out, nw_err *err)
+{
     *out = NULL;
-    int version = nw_ninjs_detect_version(json);
-    if (version < 0)
+    if (version < 0 || !json_is_object(json))
         return nw_err_set(err, NW_EINVAL, "ninjs: expected a JSON object");
+    if (version < 1 || version > 3)
+        return nw_err_set(err, NW_EINVAL, "ninjs: no version %d", version);
     json_t *conv = NULL;
     const json_t *src = json;
     if (version == 1)
@@ -2036,7 +2058,7 @@ int nw_ninjs_loads(const char *buf, size_t len, nw_story **out, nw_err *err)
 {
     *out = NULL;
     json_error_t jerr;
-    json_t *j = json_loadb(buf, len, 0, &jerr);
+    json_t *j = nw_json_loadb(buf, len, 0, &jerr);
     if (!j)
         return nw_err_set(err, NW_EINVAL, "ninjs: not JSON: line %d, column %d: %s", jerr.line,
                           jerr.column, jerr.text);

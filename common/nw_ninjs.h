@@ -94,6 +94,11 @@ char *nw_ninjs_dumps(const nw_story *story, nw_err *err);
  * or NW_ENOMEM. *out is NULL on failure. */
 int nw_ninjs_decode(const json_t *json, nw_story **out, nw_err *err);
 
+/* nw_ninjs_decode for a caller that already ran nw_ninjs_detect_version on
+ * this same object (unchanged since, or changed only in ways that keep the
+ * answer): `version` is that answer, so the detection is not run twice. */
+int nw_ninjs_decode_version(const json_t *json, int version, nw_story **out, nw_err *err);
+
 /* Parse buf[0..len) as JSON and decode it. Syntax errors are NW_EINVAL with
  * "line L, column C" from jansson. */
 int nw_ninjs_loads(const char *buf, size_t len, nw_story **out, nw_err *err);

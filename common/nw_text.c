@@ -148,14 +148,16 @@ bool nw_text_looks_binary(const char *buf, size_t len)
 {
     if (len && memchr(buf, '\0', len))
         return true;
-    /* control bytes other than TAB, LF, CR and FF count; a table keeps the
-     * loop free of branches */
-    static const unsigned char is_ctl[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1,
-                                              1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    /* control bytes other than TAB, LF, CR and FF count; comparisons rather
+     * than a table lookup, so the compiler can run the loop 16+ bytes at a
+     * time */
     const unsigned char *u = (const unsigned char *)buf;
-    size_t n = len < 4096 ? len : 4096, ctl = 0;
-    for (size_t i = 0; i < n; i++)
-        ctl += is_ctl[u[i]];
+    size_t n = len < 4096 ? len : 4096;
+    unsigned ctl = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = u[i];
+        ctl += (c < 0x20) & (c != '\t') & (c != '\n') & (c != '\r') & (c != '\f');
+    }
     /* more than 1% of the sample */
     return ctl * 100 > n;
 }

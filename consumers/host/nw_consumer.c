@@ -42,6 +42,7 @@
 
 #include "nw_chain.h"
 #include "nw_http.h"
+#include "nw_json.h"
 #include "nw_kafka.h"
 #include "nw_log.h"
 #include "nw_metrics.h"
@@ -1108,7 +1109,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
     nw_consumer *c = opaque;
-    json_t *root = json_loadb(json, len, 0, NULL);
+    json_t *root = nw_json_loadb(json, len, 0, NULL);
     json_t *topics = json_object_get(root, "topics");
     const char *tname;
     json_t *t;

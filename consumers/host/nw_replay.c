@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nw_chain.h"
+#include "nw_json.h"
 #include "nw_kafka.h"
 #include "nw_log.h"
 #include "nw_ninjs.h"
@@ -63,7 +64,7 @@ static int on_emit(void *ctx, const char *instance, const char *topic, const cha
         json_array_append_new(hs, pair);
     }
     json_object_set_new(rec, "headers", hs);
-    json_t *v = value ? json_loadb(value, value_len, 0, NULL) : NULL;
+    json_t *v = value ? nw_json_loadb(value, value_len, 0, NULL) : NULL;
     json_object_set_new(rec, "value", v ? v : string_or_null(value, value_len));
     int rc = write_line(r->out, rec);
     json_decref(rec);

@@ -75,6 +75,7 @@
 #include "nw_buf.h"
 #include "nw_date.h"
 #include "nw_html.h"
+#include "nw_json.h"
 #include "nw_parser.h"
 #include "nw_text.h"
 #include "nw_xml.h"
@@ -1553,7 +1554,7 @@ static int jsonfeed_parse(const char *buf, size_t len, const nw_parse_opts *opts
                           nw_story_list *out, nw_err *err)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = nw_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return nw_err_set(err, NW_EINVAL, "line %d: not valid JSON: %s", jerr.line, jerr.text);
     int rc = 0;

@@ -29,6 +29,7 @@
 
 #include "nw_buf.h"
 #include "nw_html.h"
+#include "nw_json.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
 #include "nw_text.h"
@@ -101,7 +102,7 @@ static json_t *wrapper_items(json_t *root)
 static int load_json(const char *buf, size_t len, json_t **out, nw_err *err)
 {
     json_error_t je;
-    *out = json_loadb(buf, len, JSON_DECODE_ANY, &je);
+    *out = nw_json_loadb(buf, len, JSON_DECODE_ANY, &je);
     if (!*out)
         return nw_err_set(err, NW_EINVAL, "line %d, column %d: invalid JSON: %s", je.line,
                           je.column, je.text);
@@ -223,8 +224,11 @@ static void rename_key(json_t *o, const char *from, const char *to)
 }
 
 /* The camelCase GraphQL dialect and other 3.x look-alikes: legacy names
- * next to 3.x ones. Changes o in place (the caller's freshly loaded tree). */
-static void tolerate_variants(json_t *o, const nw_parse_opts *opts, const char *where)
+ * next to 3.x ones. Changes o in place (the caller's freshly loaded tree).
+ * Returns the ninjs version of o (nw_ninjs_detect_version), which its changes
+ * keep: on 3.x it only renames legacy keys to 3.x names and drops
+ * `provider`, and on 1.x and 2.x it changes nothing the detection reads. */
+static int tolerate_variants(json_t *o, const nw_parse_opts *opts, const char *where)
 {
     /* ninjs 1.0 did not check formats ("Last Tuesday"): such a timestamp is
      * left out with a warning, never guessed */
@@ -263,8 +267,9 @@ static void tolerate_variants(json_t *o, const nw_parse_opts *opts, const char *
             json_object_del(o, rep_keys[i]);
         }
     }
-    if (nw_ninjs_detect_version(o) != 3)
-        return;
+    int version = nw_ninjs_detect_version(o);
+    if (version != 3)
+        return version;
     rename_key(o, "ednote", "edNote");
     rename_key(o, "byline", "by");
     rename_key(o, "persons", "people");
@@ -295,6 +300,7 @@ static void tolerate_variants(json_t *o, const nw_parse_opts *opts, const char *
         }
         json_object_del(o, "provider");
     }
+    return version;
 }
 
 /* Numbers, or arrays of them, all the way down (GeoJSON coordinates). */
@@ -436,9 +442,10 @@ static int decode_ninjs(json_t *obj, const nw_parse_opts *opts, const char *wher
         !json_object_get(obj, "uri"))
         return nw_err_set(err, NW_EINVAL, "%s: this is a JSON Schema, not a ninjs document",
                           at(where));
-    tolerate_variants(obj, opts, where); /* the loaded tree is ours: changed in place */
+    /* the loaded tree is ours: changed in place */
+    int version = tolerate_variants(obj, opts, where);
     nw_story *story = NULL;
-    int rc = nw_ninjs_decode(obj, &story, err);
+    int rc = nw_ninjs_decode_version(obj, version, &story, err);
     if (rc < 0)
         return where ? nw_err_prefix(err, "%s: ", where) : rc;
     if ((!story->type && nw_story_set(&story->type, "text")) || absolute_uri(story)) {

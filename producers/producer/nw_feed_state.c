@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "nw_buf.h"
+#include "nw_json.h"
 #include "nw_log.h"
 
 #define FS_MAGIC       "feed-state"
@@ -262,7 +263,7 @@ int nw_feed_state_set_validators(nw_feed_state *st, const char *etag, const char
 static int parse_line(nw_feed_state *st, const char *line, size_t len, bool first)
 {
     json_error_t jerr;
-    json_t *o = json_loadb(line, len, 0, &jerr);
+    json_t *o = nw_json_loadb(line, len, 0, &jerr);
     if (!json_is_object(o)) {
         json_decref(o);
         return NW_EINVAL;

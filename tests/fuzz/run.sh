@@ -35,6 +35,7 @@ seeds_for() {
     fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
     fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
     fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
+    fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
   esac
 }

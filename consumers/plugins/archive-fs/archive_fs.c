@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nw_json.h"
+
 /* One output file being assembled: the stories of one topic-partition that
  * fall in one directory, in offset order. */
 typedef struct af_file {
@@ -260,7 +262,7 @@ static int append(af_file *f, const char *s, size_t n)
 static nw_plugin_status add_story(archive_fs *af, const nw_plugin_msg *m, char *err, size_t errlen)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(m->json, m->json_len, 0, &jerr);
+    json_t *root = nw_json_loadb(m->json, m->json_len, 0, &jerr);
     if (!root || !json_is_object(root)) {
         snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
                  (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);

@@ -18,6 +18,7 @@
 
 #include "nw_dedup_norm.h"
 #include "nw_dedup_sketch.h"
+#include "nw_json.h"
 #include "nw_time.h"
 
 typedef enum { POLICY_DROP, POLICY_MARK, POLICY_ROUTE } policy;
@@ -485,7 +486,7 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
     if (d->sync)
         nw_dedup_sync_poll(d->sync, 0);
     json_error_t jerr;
-    json_t *root = json_loadb(m->json, m->json_len, 0, &jerr);
+    json_t *root = nw_json_loadb(m->json, m->json_len, 0, &jerr);
     if (!json_is_object(root)) {
         snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
                  (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);

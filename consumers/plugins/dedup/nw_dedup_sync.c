@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "nw_json.h"
+
 struct nw_dedup_sync {
     rd_kafka_t *producer, *consumer;
     rd_kafka_queue_t *queue;
@@ -80,7 +82,7 @@ char *nw_dedup_fp_encode(const nw_dedup_fp *fp)
 json_t *nw_dedup_fp_decode(const void *buf, size_t len, nw_dedup_fp *fp)
 {
     memset(fp, 0, sizeof *fp);
-    json_t *o = json_loadb(buf, len, 0, NULL);
+    json_t *o = nw_json_loadb(buf, len, 0, NULL);
     if (!o || !json_is_object(o))
         goto bad;
     if (json_integer_value(json_object_get(o, "v")) != NW_DEDUP_SKETCH_V)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nw_json.h"
 #include "nw_kafka.h"
 
 #define HDR_FORWARDED_BY     "nw-forwarded-by"
@@ -298,7 +299,7 @@ static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, si
                                    char *err, size_t errlen)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(m->json, m->json_len, 0, &jerr);
+    json_t *root = nw_json_loadb(m->json, m->json_len, 0, &jerr);
     if (!root || !json_is_object(root)) {
         snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
                  (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);

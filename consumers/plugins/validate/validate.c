@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nw_json.h"
 #include "nw_jsonschema.h"
 
 typedef struct validate {
@@ -118,7 +119,7 @@ static nw_plugin_status validate_process(void *state, nw_plugin_msg *msg, char *
 {
     validate *v = state;
     json_error_t jerr;
-    json_t *doc = json_loadb(msg->json, msg->json_len, 0, &jerr);
+    json_t *doc = nw_json_loadb(msg->json, msg->json_len, 0, &jerr);
     if (!doc) {
         snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
                  jerr.text);
