@@ -14,7 +14,9 @@
  * and serializing, which cost more than publishing, so that they overlap
  * with it and with each other:
  *   loaders (SP_LOADERS of them, one shared queue): open, read and parse a
- *           ready file into stories and serialize each story to ninjs JSON;
+ *           ready file into stories and serialize each story to ninjs JSON
+ *           (the files of a batch the scan saw as regular are read with one
+ *           system call through io_uring where available: nw_uring.h);
  *   mover:  renames a finished file to done/ (or writes its .error and
  *           renames it to failed/), and fsyncs the directories now and then.
  * The loop hands an entry over with its state set to LOADING or SETTLING and
@@ -50,6 +52,7 @@
 #include "nw_ninjs.h"
 #include "nw_parser.h"
 #include "nw_time.h"
+#include "nw_uring.h"
 
 #define SP_BUCKETS     4096
 #define SP_MAX_SUFFIX  100000
@@ -173,6 +176,13 @@ typedef struct sp_thread {
     /* loader: read buffer reused from file to file */
     char *rbuf;
     size_t rcap;
+    /* loader: the batch read (owned by the thread, set up when it starts):
+     * ring is NULL when io_uring is not used; bbuf holds SP_LOAD_TAKE
+     * buffers of SP_READ_FIRST + 1 bytes; pre[i] is what the ring read for
+     * the i-th file of the current batch (bytes, or < 0: not read there) */
+    nw_uring *ring;
+    char *bbuf;
+    ssize_t pre[SP_LOAD_TAKE];
 } sp_thread;
 
 struct nw_spool {
@@ -192,7 +202,9 @@ struct nw_spool {
     sp_thread loaders[SP_LOADERS], mover_thread;
     sp_chain to_mover; /* settled during a run, handed to the mover at its end */
     bool workers_init;
-    atomic_bool noatime; /* O_NOATIME still worth trying (EPERM turns it off) */
+    atomic_bool noatime;    /* O_NOATIME still worth trying (EPERM turns it off) */
+    bool no_uring;          /* NW_SPOOL_NO_URING=1: loaders use plain system calls */
+    atomic_flag told_uring; /* the loaders' io_uring status was logged */
     /* since the last progress line (SP_SUMMARY_MS) */
     int64_t summary_ms;
     size_t sum_done, sum_failed, sum_stories;
@@ -624,13 +636,16 @@ static sp_entry *worker_wait(sp_worker *w, size_t max, int64_t wake_ms, bool *ti
     return batch;
 }
 
+/* How files in incoming/ are opened (plus O_NOATIME while it works). */
+#define SP_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
 /* Open `name` in incoming/ for reading, without an atime update (which
  * would dirty the inode in the journal for every file) where we may: only
  * the file's owner (or CAP_FOWNER) may ask for O_NOATIME, so the first EPERM
  * turns it off for the spool. */
 static int open_incoming(nw_spool *sp, const char *name)
 {
-    int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    int flags = SP_OPEN_FLAGS;
     if (atomic_load_explicit(&sp->noatime, memory_order_relaxed)) {
         int fd = openat(sp->incoming_fd, name, flags | O_NOATIME);
         if (fd >= 0 || errno != EPERM)
@@ -752,21 +767,31 @@ static void serialize_stories(sp_job *j)
     }
 }
 
-/* Loader: read, parse and serialize one entry's file into e->w->job. */
-static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
+/* Loader: read, parse and serialize one entry's file into e->w->job.
+ * `pre` is the file's content when the batch read got all of it (NULL:
+ * read_file reads it). */
+static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e, char *pre, size_t pre_len)
 {
     sp_job *j = &e->w->job;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/incoming/%s", sp->path, e->name);
     nw_err err = {0};
     size_t len = 0;
-    j->result = read_file(sp, t, e->name, j->regular, &len, &err);
+    char *data = pre;
+    if (pre) {
+        pre[pre_len] = '\0';
+        len = pre_len;
+        j->result = SP_LOADED;
+    } else {
+        j->result = read_file(sp, t, e->name, j->regular, &len, &err);
+        data = t->rbuf;
+    }
     if (j->result == SP_LOADED) {
         nw_parse_opts opts = {0};
         opts.timezone = j->popts->timezone;
         opts.default_category = j->popts->category;
         opts.origin = path;
-        if (nw_parse_buffer(j->popts->format, t->rbuf, len, &opts, &j->list, &err) < 0) {
+        if (nw_parse_buffer(j->popts->format, data, len, &opts, &j->list, &err) < 0) {
             nw_story_list_free(&j->list);
             j->result = SP_UNPARSEABLE;
         } else {
@@ -788,17 +813,93 @@ static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
     }
 }
 
+/* Loader start: the ring for batch reads, unless io_uring is unavailable or
+ * NW_SPOOL_NO_URING is set (then every file goes through read_file). Logged
+ * once per spool; at info level when io_uring is unavailable, since that
+ * costs CPU per file. */
+static void loader_ring_init(nw_spool *sp, sp_thread *t)
+{
+    const char *why = "NW_SPOOL_NO_URING is set";
+    if (!sp->no_uring) {
+        if (!(t->bbuf = malloc((size_t)SP_LOAD_TAKE * (SP_READ_FIRST + 1)))) {
+            why = "out of memory";
+        } else if (!(t->ring = nw_uring_new(SP_LOAD_TAKE, &why))) {
+            free(t->bbuf);
+            t->bbuf = NULL;
+        }
+    }
+    if (atomic_flag_test_and_set(&sp->told_uring))
+        return;
+    if (t->ring)
+        nw_log_debug("spool", "loaders read batches through io_uring path=%s", sp->path);
+    else if (sp->no_uring)
+        nw_log_debug("spool", "loaders use plain system calls path=%s reason=\"%s\"", sp->path,
+                     why);
+    else
+        nw_log_info("spool", "loaders use plain system calls path=%s reason=\"%s\"", sp->path, why);
+}
+
+/* Read the files of a batch that the scan saw as regular through the ring,
+ * SP_READ_FIRST bytes at most each, into t->bbuf; t->pre[i] says what the
+ * i-th file of the batch got. Anything but a complete read (an error of any
+ * kind, a vanished file, O_NOATIME refused, a file that fills the buffer)
+ * leaves pre[i] < 0: read_file then does the file again from the start, so
+ * results and error messages are exactly those of the plain path. Files of
+ * unknown type (found by inotify) are not read here: read_file checks their
+ * type with fstat on the open descriptor, which a ring's direct descriptor
+ * cannot give. */
+static void batch_read(nw_spool *sp, sp_thread *t, sp_entry *batch)
+{
+    const char *names[SP_LOAD_TAKE];
+    char *bufs[SP_LOAD_TAKE];
+    ssize_t got[SP_LOAD_TAKE];
+    size_t pos[SP_LOAD_TAKE], n = 0, i = 0;
+    for (sp_entry *e = batch; e && i < SP_LOAD_TAKE; e = e->w->job.qnext, i++) {
+        t->pre[i] = -1;
+        if (!t->ring || !e->w->job.regular)
+            continue;
+        names[n] = e->name;
+        bufs[n] = t->bbuf + i * (size_t)(SP_READ_FIRST + 1);
+        pos[n++] = i;
+    }
+    if (n == 0)
+        return;
+    int flags = SP_OPEN_FLAGS;
+    if (atomic_load_explicit(&sp->noatime, memory_order_relaxed))
+        flags |= O_NOATIME;
+    int rc =
+        nw_uring_read_files(t->ring, sp->incoming_fd, n, names, flags, bufs, SP_READ_FIRST, got);
+    if (rc < 0) {
+        /* the ring is not used again (its memory is kept until the thread
+         * ends: an operation might still be in flight) */
+        nw_log_error("spool",
+                     "io_uring batch read failed, plain system calls from now on "
+                     "path=%s error=\"%s\"",
+                     sp->path, strerror(-rc));
+        t->ring = NULL;
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        t->pre[pos[k]] = got[k] >= 0 && got[k] < SP_READ_FIRST ? got[k] : -1;
+}
+
 static void *loader_main(void *arg)
 {
     sp_thread *t = arg;
     sp_worker *w = t->w;
     bool timed_out;
     sp_entry *batch;
+    loader_ring_init(w->sp, t);
+    nw_uring *ring = t->ring; /* t->ring is dropped after a failure */
     while ((batch = worker_wait(w, SP_LOAD_TAKE, -1, &timed_out))) {
         sp_chain done = {0};
-        for (sp_entry *e = batch, *next; e; e = next) {
+        batch_read(w->sp, t, batch);
+        size_t i = 0;
+        for (sp_entry *e = batch, *next; e; e = next, i++) {
             next = e->w->job.qnext;
-            load_one(w->sp, t, e);
+            bool pre = i < SP_LOAD_TAKE && t->pre[i] >= 0;
+            load_one(w->sp, t, e, pre ? t->bbuf + i * (size_t)(SP_READ_FIRST + 1) : NULL,
+                     pre ? (size_t)t->pre[i] : 0);
             chain_add(&done, e);
             /* the first file of a batch goes at once, so the loop has work
              * while the loader parses the next ones */
@@ -807,6 +908,10 @@ static void *loader_main(void *arg)
         }
         post_results(w->sp, &done);
     }
+    nw_uring_free(ring);
+    free(t->bbuf);
+    t->bbuf = NULL;
+    t->ring = NULL;
     return NULL;
 }
 
@@ -1141,6 +1246,9 @@ static void check_candidates(nw_spool *sp)
             entry_remove(sp, e);
             continue;
         }
+        /* seen regular here, as a scan would have: the loader may skip its
+         * fstat (and take the io_uring batch path) */
+        e->regular = true;
         int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         bool unchanged = mt == e->mtime_ns && st.st_size == e->size;
         e->mtime_ns = mt;
@@ -1555,6 +1663,9 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err)
     pthread_cond_init(&sp->mover.cv, NULL);
     sp->workers_init = true;
     atomic_init(&sp->noatime, true);
+    atomic_flag_clear(&sp->told_uring);
+    const char *nu = getenv("NW_SPOOL_NO_URING");
+    sp->no_uring = nu && nu[0] && strcmp(nu, "0") != 0;
     /* the path without trailing slashes names the spool by default */
     size_t plen = strlen(opts->path);
     while (plen > 1 && opts->path[plen - 1] == '/')
