@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <xxhash.h>
 
@@ -195,6 +196,17 @@ int nw_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
     if (res == RD_KAFKA_CONF_INVALID && key_is_secret(key))
         return nw_err_set(err, NW_EINVAL, "kafka.%s: invalid value (not shown: secret)", key);
     return nw_err_set(err, NW_EINVAL, "kafka.%s: %s", key, errstr);
+}
+
+bool nw_kafka_skip_sasl_plugins(const rd_kafka_conf_t *conf)
+{
+    char proto[64] = "";
+    size_t len = sizeof proto;
+    if (getenv("SASL_PATH") ||
+        (conf && rd_kafka_conf_get(conf, "security.protocol", proto, &len) == RD_KAFKA_CONF_OK &&
+         !strncasecmp(proto, "sasl", 4)))
+        return false;
+    return setenv("SASL_PATH", "", 0) == 0;
 }
 
 /* Where a config node came from, for messages: "line 12" or "environment". */

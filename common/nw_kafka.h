@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "nw_config.h"
@@ -85,6 +86,17 @@ rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *bro
 /* Set one property; err names the key ("kafka.acks: ...") and never shows the
  * value of a credential (password, secret, token, key material). */
 int nw_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, nw_err *err);
+
+/* librdkafka's first rd_kafka_new() in a process initializes Cyrus SASL,
+ * which loads every plugin in the system's sasl2 directory (eight libraries
+ * and libdb on Debian: 3-6 ms of start-up and their memory), though only a
+ * GSSAPI (Kerberos) login through security.protocol sasl_plaintext or
+ * sasl_ssl uses them: PLAIN, SCRAM and OAUTHBEARER are built into
+ * librdkafka. Unless conf's security.protocol is a SASL one or SASL_PATH is
+ * already set, this sets SASL_PATH to "" (no plugin directory). Returns true
+ * when it did. Call it before the process's first rd_kafka_new() and before
+ * it starts threads (it calls setenv). */
+bool nw_kafka_skip_sasl_plugins(const rd_kafka_conf_t *conf);
 
 /* Embedded broker: librdkafka's mock cluster on 127.0.0.1 (random ports).
  *

@@ -169,7 +169,11 @@ static int add_unique(char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t *n, size_t max,
             return 0;
     if (*n == max)
         return nw_err_set(err, NW_ELIMIT, "story goes to more than %zu topics", max);
-    snprintf(buf[*n], NW_TOPIC_NAME_MAX + 1, "%s", topic);
+    /* every topic here was checked (at most NW_TOPIC_NAME_MAX bytes) when the
+     * map was read or the name was made */
+    size_t len = strnlen(topic, NW_TOPIC_NAME_MAX);
+    memcpy(buf[*n], topic, len);
+    buf[*n][len] = '\0';
     (*n)++;
     return 0;
 }
@@ -185,12 +189,12 @@ int nw_route_topics(const nw_route *route, const nw_story *story,
         ncat = 1;
     size_t n = 0;
     for (size_t i = 0; i < ncat; i++) {
-        char topic[NW_TOPIC_NAME_MAX + 1];
-        const char *mapped = mapped_topic(route, slugs[i]);
-        if (mapped) {
-            snprintf(topic, sizeof topic, "%s", mapped);
-        } else if (nw_kafka_topic_name(route->prefix, slugs[i], topic, sizeof topic, err) < 0) {
-            return nw_err_prefix(err, "category '%s': ", slugs[i]);
+        char made[NW_TOPIC_NAME_MAX + 1];
+        const char *topic = mapped_topic(route, slugs[i]);
+        if (!topic) {
+            if (nw_kafka_topic_name(route->prefix, slugs[i], made, sizeof made, err) < 0)
+                return nw_err_prefix(err, "category '%s': ", slugs[i]);
+            topic = made;
         }
         if (add_unique(buf, &n, max, topic, err) < 0)
             return err ? err->code : NW_ELIMIT;

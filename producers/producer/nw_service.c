@@ -665,6 +665,9 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
         goto out;
     }
     register_metrics(&s);
+    /* no thread of ours runs yet: the setenv in there is safe */
+    if (nw_kafka_skip_sasl_plugins(c->kconf))
+        nw_log_debug("producer", "Cyrus SASL plugins not loaded (no SASL login configured)");
     nw_publish_opts popts = {.topic_prefix = nw_route_prefix(c->route),
                              .on_delivery = on_delivery,
                              .on_delivery_ctx = &s};

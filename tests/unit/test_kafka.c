@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -167,6 +168,39 @@ Test(kafka_conf, set_error_never_shows_the_value)
     /* an enum-typed credential setting whose bad value librdkafka would quote */
     cr_assert_eq(nw_kafka_conf_set(conf, "ssl.keystore.location", NULL, &err), NW_EINVAL);
     cr_assert_eq(nw_kafka_conf_set(conf, "linger.ms", "3", &err), 0);
+    rd_kafka_conf_destroy(conf);
+}
+
+/* Criterion runs each test in its own process: the environment changes
+ * below stay in it. */
+Test(kafka_sasl_plugins, skipped_without_a_sasl_login)
+{
+    unsetenv("SASL_PATH");
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    cr_assert(nw_kafka_skip_sasl_plugins(conf));
+    const char *v = getenv("SASL_PATH");
+    cr_assert(v && !v[0], "SASL_PATH=%s", v ? v : "(unset)");
+    /* librdkafka still starts (and would still log in with PLAIN/SCRAM) */
+    char errstr[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(rk, "%s", errstr);
+    rd_kafka_destroy(rk);
+}
+
+Test(kafka_sasl_plugins, kept_for_a_sasl_login_or_an_operators_path)
+{
+    unsetenv("SASL_PATH");
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    nw_err err = {0};
+    cr_assert_eq(nw_kafka_conf_set(conf, "security.protocol", "SASL_SSL", &err), 0, "%s", err.msg);
+    cr_assert_not(nw_kafka_skip_sasl_plugins(conf));
+    cr_assert_null(getenv("SASL_PATH"));
+    rd_kafka_conf_destroy(conf);
+
+    setenv("SASL_PATH", "/opt/sasl2", 1);
+    conf = rd_kafka_conf_new();
+    cr_assert_not(nw_kafka_skip_sasl_plugins(conf));
+    cr_assert_str_eq(getenv("SASL_PATH"), "/opt/sasl2");
     rd_kafka_conf_destroy(conf);
 }
 
