@@ -15,7 +15,6 @@
  *
  *   build-bench/tests/bench/bench_json [FOLDER...]
  */
-#include <dirent.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 
 #include "nw_json.h"
+#include "nw_testutil.h"
 
 typedef struct doc {
     char *data;
@@ -74,27 +74,17 @@ static void add_file(doc_set *set, const char *path)
     fclose(f);
 }
 
+/* nw_test_walk visitor: every .json file. */
+static void visit_file(const char *path, size_t size, void *ctx)
+{
+    size_t n = strlen(path);
+    if (size > 0 && n > 5 && !strcmp(path + n - 5, ".json"))
+        add_file(ctx, path);
+}
+
 static void add_tree(doc_set *set, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st))
-            continue;
-        size_t n = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode))
-            add_tree(set, path);
-        else if (S_ISREG(st.st_mode) && n > 5 && !strcmp(e->d_name + n - 5, ".json"))
-            add_file(set, path);
-    }
-    closedir(d);
+    nw_test_walk(dir, 0, visit_file, set);
 }
 
 /* The story run.sh and bench_producer spool, one per file. */

@@ -23,7 +23,6 @@
  *
  *   make bench    or    build-bench/tests/bench/bench_parse [FOLDER...]
  */
-#include <dirent.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "nw_buf.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
+#include "nw_testutil.h"
 
 typedef struct input {
     char *path;
@@ -99,27 +99,20 @@ static void add_file(input_set *set, const char *path)
     set->bytes += len;
 }
 
+/* nw_test_walk visitor: every input file (schemas and notes left out). */
+static void visit_file(const char *path, size_t size, void *ctx)
+{
+    (void)size;
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    if (!strstr(name, ".xsd") && !strstr(name, ".md") && !strstr(name, ".tsv") &&
+        strcmp(name, "README.txt"))
+        add_file(ctx, path);
+}
+
 static void add_tree(input_set *set, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode))
-            add_tree(set, path);
-        else if (S_ISREG(st.st_mode) && !strstr(e->d_name, ".xsd") && !strstr(e->d_name, ".md") &&
-                 !strstr(e->d_name, ".tsv") && strcmp(e->d_name, "README.txt"))
-            add_file(set, path);
-    }
-    closedir(d);
+    nw_test_walk(dir, 0, visit_file, set);
 }
 
 static void quiet(void *ctx, const char *msg)

@@ -13,7 +13,12 @@
  * counted. "1st done ms" is the producer's start to its first file done
  * (start-up: libraries, config, Kafka, the scan of incoming/).
  *
- *   bench_producer [STORIES_PER_FORMAT]     (default 10000, one file each)
+ * Each format runs ROUNDS times, kcat and the producer alternating, and a
+ * last line gives the median of each side and the ratio of the medians: on
+ * a shared 2-core machine one pair of runs swings by 2x either way.
+ *
+ *   bench_producer [STORIES_PER_FORMAT [ROUNDS]]   (default 10000, one file
+ *                                                   each; 3 rounds)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -183,6 +188,7 @@ static double run_producer(const char *bin, const char *bootstrap, const char *f
     snprintf(done, sizeof done, "%s/done", spool);
     snprintf(cfg, sizeof cfg, "%s/producer-%s.yaml", tmp, format);
     snprintf(logp, sizeof logp, "%s/producer-%s.log", tmp, format);
+    rm_rf(spool); /* an earlier round's */
     mkdir(spool, 0755);
     char text[8192];
     snprintf(text, sizeof text,
@@ -251,11 +257,34 @@ static int serialize(const char *format, int n, const char *path)
     return fclose(f);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of the v[0..k) that are > 0 (failed runs are -1); -1 if none. */
+static double median(const double *v, int k)
+{
+    double ok[64];
+    int m = 0;
+    for (int i = 0; i < k && m < 64; i++)
+        if (v[i] > 0)
+            ok[m++] = v[i];
+    if (!m)
+        return -1;
+    qsort(ok, (size_t)m, sizeof ok[0], cmp_double);
+    return m % 2 ? ok[m / 2] : (ok[m / 2 - 1] + ok[m / 2]) / 2;
+}
+
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 10000;
     if (n <= 0)
         n = 10000;
+    int rounds = argc > 2 ? atoi(argv[2]) : 3;
+    if (rounds <= 0 || rounds > 64)
+        rounds = 3;
     char self[PATH_MAX], bin[PATH_MAX + 64];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sl <= 0)
@@ -280,8 +309,8 @@ int main(int argc, char **argv)
         !mkdtemp(tmp))
         return 1;
     const char *formats[] = {"ninjs", "headline-text"};
-    printf("bench_producer: %d stories per format, one file each, embedded broker %s\n", n,
-           nw_broker_bootstrap(broker));
+    printf("bench_producer: %d stories per format, one file each, %d rounds, embedded broker %s\n",
+           n, rounds, nw_broker_bootstrap(broker));
     printf("%-14s %16s %16s %8s %10s\n", "format", "producer st/s", "kcat -P msg/s", "ratio",
            "1st done ms");
     for (size_t i = 0; i < 2; i++) {
@@ -290,14 +319,29 @@ int main(int argc, char **argv)
         snprintf(topic, sizeof topic, "news.kcat-%s", formats[i]);
         if (serialize(formats[i], n, lines) < 0)
             continue;
-        double kc = kcat ? run_kcat(kcat, nw_broker_bootstrap(broker), topic, lines, n, tmp) : -1;
-        double startup = 0;
-        double pr = run_producer(bin, nw_broker_bootstrap(broker), formats[i], n, tmp, &startup);
-        if (kc > 0 && pr > 0)
-            printf("%-14s %16.0f %16.0f %8.2f %10.0f%s\n", formats[i], pr, kc, pr / kc,
-                   startup * 1000, pr / kc >= 0.5 ? "" : "  (below the 0.5 goal)");
-        else
-            printf("%-14s %16.0f %16s %8s\n", formats[i], pr, kcat ? "failed" : "no kcat", "-");
+        double kcs[64], prs[64], ups[64];
+        for (int r = 0; r < rounds; r++) {
+            double kc =
+                kcat ? run_kcat(kcat, nw_broker_bootstrap(broker), topic, lines, n, tmp) : -1;
+            double startup = 0;
+            double pr =
+                run_producer(bin, nw_broker_bootstrap(broker), formats[i], n, tmp, &startup);
+            kcs[r] = kc;
+            prs[r] = pr;
+            ups[r] = pr > 0 ? startup * 1000 : -1;
+            if (kc > 0 && pr > 0)
+                printf("%-14s %16.0f %16.0f %8.2f %10.0f\n", formats[i], pr, kc, pr / kc,
+                       startup * 1000);
+            else
+                printf("%-14s %16.0f %16s %8s\n", formats[i], pr, kcat ? "failed" : "no kcat", "-");
+            fflush(stdout);
+        }
+        double pm = median(prs, rounds), km = median(kcs, rounds);
+        char label[64];
+        snprintf(label, sizeof label, "%s median", formats[i]);
+        if (pm > 0 && km > 0)
+            printf("%-20s %10.0f %16.0f %8.2f %10.0f%s\n", label, pm, km, pm / km,
+                   median(ups, rounds), pm / km >= 0.5 ? "" : "  (below the 0.5 goal)");
         fflush(stdout);
     }
     rm_rf(tmp);
