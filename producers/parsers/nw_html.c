@@ -28,6 +28,7 @@
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,25 +121,36 @@ static inline bool name_eq(const char *a, const char *b)
     return a[0] == b[0] && !strcmp(a, b);
 }
 
-static const element_info *element_lookup(const char *name)
+/* Binary search of a table sorted by name whose rows (`stride` bytes each)
+ * begin with a `const char *name`; the row, or NULL. Inlined into each
+ * lookup, so the stride is a constant there. */
+static inline const void *name_search(const void *table, size_t n, size_t stride, const char *name)
 {
-    size_t lo = 0, hi = sizeof elements / sizeof elements[0];
-    if (!name[0] || strnlen(name, 11) > 10) /* "blockquote", "figcaption" are the longest */
-        return NULL;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
+        const char *row = (const char *)table + mid * stride;
+        const char *key = *(const char *const *)row;
         /* the first letters decide most steps without a call */
-        int c = (unsigned char)name[0] - (unsigned char)elements[mid].name[0];
+        int c = (unsigned char)name[0] - (unsigned char)key[0];
         if (!c)
-            c = strcmp(name, elements[mid].name);
+            c = strcmp(name, key);
         if (!c)
-            return &elements[mid];
+            return row;
         if (c < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
     return NULL;
+}
+
+static const element_info *element_lookup(const char *name)
+{
+    _Static_assert(offsetof(element_info, name) == 0, "rows begin with the name");
+    if (!name[0] || strnlen(name, 11) > 10) /* "blockquote", "figcaption" are the longest */
+        return NULL;
+    return name_search(elements, sizeof elements / sizeof elements[0], sizeof elements[0], name);
 }
 
 static element_class class_of(const char *name)
@@ -1102,21 +1114,9 @@ static bool fast_parser_knows(const char *name)
 
 static const fast_tag *fast_tag_lookup(const char *name)
 {
-    size_t lo = 0, hi = sizeof fast_tags / sizeof fast_tags[0];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        /* the first letters decide most steps without a call */
-        int c = (unsigned char)name[0] - (unsigned char)fast_tags[mid].name[0];
-        if (!c)
-            c = strcmp(name, fast_tags[mid].name);
-        if (!c)
-            return &fast_tags[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
+    _Static_assert(offsetof(fast_tag, name) == 0, "rows begin with the name");
+    return name_search(fast_tags, sizeof fast_tags / sizeof fast_tags[0], sizeof fast_tags[0],
+                       name);
 }
 
 typedef struct fast_el {

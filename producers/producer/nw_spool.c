@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nw_buf.h"
 #include "nw_log.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
@@ -1276,39 +1277,22 @@ static void check_candidates(nw_spool *sp)
     }
 }
 
-/* Names a scan found, in one buffer, each after a byte holding its d_type. */
+/* Names a scan found: in `text`, each after a byte holding its d_type and
+ * followed by its NUL; `offs` holds the size_t offset of each name. */
 typedef struct sp_names {
-    char *buf;
-    size_t len, cap;
-    size_t *offs;
-    size_t n, ncap;
+    nw_buf text, offs;
+    size_t n;
 } sp_names;
 
 static int names_add(sp_names *nm, const char *name, unsigned char type)
 {
-    size_t l = strlen(name) + 2;
-    if (nm->len + l > nm->cap) {
-        size_t cap = nm->cap ? nm->cap * 2 : 16384;
-        while (cap < nm->len + l)
-            cap *= 2;
-        char *g = realloc(nm->buf, cap);
-        if (!g)
-            return -1;
-        nm->buf = g;
-        nm->cap = cap;
-    }
-    if (nm->n == nm->ncap) {
-        size_t cap = nm->ncap ? nm->ncap * 2 : 1024;
-        size_t *g = realloc(nm->offs, cap * sizeof *g);
-        if (!g)
-            return -1;
-        nm->offs = g;
-        nm->ncap = cap;
-    }
-    nm->buf[nm->len] = (char)type;
-    memcpy(nm->buf + nm->len + 1, name, l - 1);
-    nm->offs[nm->n++] = nm->len + 1;
-    nm->len += l;
+    size_t off = nm->text.len + 1;
+    nw_buf_putc(&nm->text, (char)type);
+    nw_buf_append(&nm->text, name, strlen(name) + 1);
+    nw_buf_append(&nm->offs, &off, sizeof off);
+    if (nw_buf_failed(&nm->text) || nw_buf_failed(&nm->offs))
+        return -1;
+    nm->n++;
     return 0;
 }
 
@@ -1331,7 +1315,7 @@ static void scan(nw_spool *sp)
             close(fd);
         return;
     }
-    sp_names nm = {0};
+    sp_names nm = {NW_BUF_INIT, NW_BUF_INIT, 0};
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
@@ -1343,19 +1327,21 @@ static void scan(nw_spool *sp)
         }
     }
     closedir(d);
+    const char *names = nm.text.data;
+    size_t *offs = (size_t *)(void *)nm.offs.data;
     if (nm.n)
-        qsort_r(nm.offs, nm.n, sizeof *nm.offs, by_name, nm.buf);
+        qsort_r(offs, nm.n, sizeof *offs, by_name, nm.text.data);
     for (size_t i = 0; i < nm.n; i++) {
-        sp_entry *e = note_name(sp, nm.buf + nm.offs[i], false);
+        sp_entry *e = note_name(sp, names + offs[i], false);
         /* the loader may skip its fstat (a file replaced by a non-regular
          * one in between reads as empty: it fails rather than hangs) */
-        if (e && nm.buf[nm.offs[i] - 1] == DT_REG)
+        if (e && names[offs[i] - 1] == DT_REG)
             e->regular = true;
     }
     if (nm.n)
         nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, nm.n);
-    free(nm.buf);
-    free(nm.offs);
+    nw_buf_free(&nm.text);
+    nw_buf_free(&nm.offs);
     /* entries stuck in flight because a move failed get another try */
     sp->need_settle = true;
 }

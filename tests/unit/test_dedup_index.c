@@ -495,6 +495,22 @@ static void check_live_version(nw_dedup_index *idx, const char *uri, int v)
     cr_assert_eq(h.time_s, 1000 + 5 * v, "version %d", v);
 }
 
+/* Round v of the chain tests: four other stories, then version v of the
+ * live uri (at time 1000 + 5 v, with live_verdict's verdict). */
+static void add_round(nw_dedup_index *idx, const char *live, int v)
+{
+    char uri[64], ver[16], of[64];
+    for (int k = 0; k < 4; k++) {
+        snprintf(uri, sizeof uri, "urn:newswire:afp:other-%d", 5 * v - 5 + k);
+        nw_dedup_fp o = fp_of(uri, "1", 1000 + 5 * v - 5 + k, 5 * v + k, 20);
+        cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
+    }
+    snprintf(ver, sizeof ver, "%d", v);
+    nw_dedup_fp f = fp_of(live, ver, 1000 + 5 * v, 10000 + v, 20);
+    live_verdict(v, &f, of, sizeof of);
+    cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", v);
+}
+
 Test(dedup_index, every_version_of_a_uri_is_found)
 {
     /* 60 versions of one uri, each after 4 other stories (one of them also
@@ -548,17 +564,9 @@ Test(dedup_index, old_versions_leave_the_middle_of_a_chain)
      * versions go by capacity while newer ones keep being added and found */
     nw_dedup_index *idx = make(100, 1000000);
     const char *live = "urn:newswire:afp:live-page";
-    char uri[64], ver[16], of[64];
+    char ver[16], of[64];
     for (int v = 1; v <= 200; v++) {
-        for (int k = 0; k < 4; k++) {
-            snprintf(uri, sizeof uri, "urn:newswire:afp:other-%d", 5 * v - 5 + k);
-            nw_dedup_fp o = fp_of(uri, "1", 1000 + 5 * v - 5 + k, 5 * v + k, 20);
-            cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
-        }
-        snprintf(ver, sizeof ver, "%d", v);
-        nw_dedup_fp f = fp_of(live, ver, 1000 + 5 * v, 10000 + v, 20);
-        live_verdict(v, &f, of, sizeof of);
-        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", v);
+        add_round(idx, live, v);
         if (v % 10)
             continue;
         /* the last 20 versions are stored (100 stories), older ones not */
@@ -579,15 +587,7 @@ Test(dedup_index, old_versions_leave_the_middle_of_a_chain)
     /* by age: a window of 50 s, a version every 5 s */
     idx = make(1000, 50);
     for (int v = 1; v <= 100; v++) {
-        for (int k = 0; k < 4; k++) {
-            snprintf(uri, sizeof uri, "urn:newswire:afp:other-%d", 5 * v - 5 + k);
-            nw_dedup_fp o = fp_of(uri, "1", 1000 + 5 * v - 5 + k, 5 * v + k, 20);
-            cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
-        }
-        snprintf(ver, sizeof ver, "%d", v);
-        nw_dedup_fp f = fp_of(live, ver, 1000 + 5 * v, 10000 + v, 20);
-        live_verdict(v, &f, of, sizeof of);
-        cr_assert_eq(nw_dedup_index_add(idx, &f, NULL), 0, "%d", v);
+        add_round(idx, live, v);
         /* stored: times >= 1000 + 5 v - 50, the last 11 versions */
         for (int w = 1; w <= v; w++) {
             snprintf(ver, sizeof ver, "%d", w);
