@@ -1795,21 +1795,24 @@ int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err
 }
 
 /* True when some element under parent starts a block (p, div, br, li...). */
+/* The node after n in document order within root's subtree, entering n's
+ * children when `descend`; NULL after the last. */
+static const xmlNode *walk_next(const xmlNode *n, const xmlNode *root, bool descend)
+{
+    if (descend && n->children)
+        return n->children;
+    while (!n->next && n->parent && n->parent != root)
+        n = n->parent;
+    return n->next;
+}
+
 static bool has_block_element(const xmlNode *parent)
 {
-    const xmlNode *n = parent->children;
-    while (n) {
-        if (n->type == XML_ELEMENT_NODE) {
-            if (marks_block(local_name(n)))
-                return true;
-            if (n->children) {
-                n = n->children;
-                continue;
-            }
-        }
-        while (!n->next && n->parent && n->parent != parent)
-            n = n->parent;
-        n = n->next;
+    for (const xmlNode *n = parent->children; n;) {
+        bool element = n->type == XML_ELEMENT_NODE;
+        if (element && marks_block(local_name(n)))
+            return true;
+        n = walk_next(n, parent, element);
     }
     return false;
 }
@@ -1899,20 +1902,14 @@ static bool has_block_view(const walker *w)
     for (size_t t = 0; t < v->ntops; t++) {
         if (marks_block(local_name(v->tops[t])))
             return true;
-        const xmlNode *top = v->tops[t], *n = top->children;
-        while (n) {
+        const xmlNode *top = v->tops[t];
+        for (const xmlNode *n = top->children; n;) {
             const char *name;
-            if (n->type == XML_ELEMENT_NODE && element_view(w, n, &name) == NW_HTML_MAP_ELEMENT) {
-                if (marks_block(name))
-                    return true;
-                if (n->children) {
-                    n = n->children;
-                    continue;
-                }
-            }
-            while (!n->next && n->parent && n->parent != top)
-                n = n->parent;
-            n = n->next;
+            bool element =
+                n->type == XML_ELEMENT_NODE && element_view(w, n, &name) == NW_HTML_MAP_ELEMENT;
+            if (element && marks_block(name))
+                return true;
+            n = walk_next(n, top, element);
         }
     }
     return false;
