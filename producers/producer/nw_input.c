@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nw_feed.h"
+#include "nw_log.h"
 #include "nw_spool.h"
 
 /* One line per input kind. The feed poller adds {"feeds", ...} here. */
@@ -69,6 +70,15 @@ size_t nw_input_room(const nw_input_env *env)
 {
     size_t pending = nw_publisher_pending(env->pub);
     return pending >= env->max_pending ? 0 : env->max_pending - pending;
+}
+
+void nw_input_warm_topic(nw_input_env *env, const char *input, const char *category)
+{
+    char topic[NW_TOPIC_NAME_MAX + 1];
+    nw_err err = {0};
+    if (nw_route_category_topic(env->route, category, topic, &err) < 0 ||
+        nw_publisher_warm(env->pub, topic, &err) < 0)
+        nw_log_debug("producer", "topic not opened ahead input=%s error=\"%s\"", input, err.msg);
 }
 
 nw_outmsg *nw_input_prepare(nw_input_env *env, const nw_story *story, const char *origin,

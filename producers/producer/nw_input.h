@@ -114,6 +114,12 @@ size_t nw_input_kinds(const nw_input_kind **out);
 /* Messages that may still be queued before intake must wait. */
 size_t nw_input_room(const nw_input_env *env);
 
+/* Open, at start, the topic that stories of `category` (NULL: none) go to,
+ * so that its metadata is fetched before the first message needs it. Only
+ * a head start: a failure is logged at debug level and otherwise ignored
+ * (the first message meets the same problem and reports it). */
+void nw_input_warm_topic(nw_input_env *env, const char *input, const char *category);
+
 /* Route, serialize and size-check one story. NW_ELIMIT when the record is
  * over env->max_message_bytes ("story <uri>: message is N bytes, over the
  * max message size of M bytes (max_message_bytes) for topic T"): stories are

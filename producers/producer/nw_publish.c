@@ -435,6 +435,14 @@ static rd_kafka_headers_t *make_headers(const nw_outmsg *msg)
     return h;
 }
 
+int nw_publisher_warm(nw_publisher *pub, const char *topic, nw_err *err)
+{
+    rd_kafka_resp_err_t why = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!nw_kafka_topics_get(pub->topics, pub->rk, topic, &why))
+        return nw_err_set(err, NW_EKAFKA, "topic %s: %s", topic, rd_kafka_err2str(why));
+    return 0;
+}
+
 /* One message of msg to `topic`. The last send of a message (last) hands
  * msg->json to librdkafka (RD_KAFKA_MSG_F_FREE: no copy; NULL here after it
  * was taken); earlier ones let librdkafka copy it. */

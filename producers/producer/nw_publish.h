@@ -123,6 +123,12 @@ int nw_publisher_send(nw_publisher *pub, nw_outmsg *msg, nw_publish_ticket *tick
 int nw_publisher_publish(nw_publisher *pub, const nw_story *story, const char *origin,
                          nw_publish_ticket *ticket, nw_err *err);
 
+/* Open `topic` now (its handle is kept for the sends), so that librdkafka
+ * asks the cluster for its partitions and leaders while the caller is still
+ * starting, not at the first message. 0, or negative with err when
+ * librdkafka refuses the name. */
+int nw_publisher_warm(nw_publisher *pub, const char *topic, nw_err *err);
+
 /* Serve delivery reports without blocking (call now and then in a loop). */
 void nw_publisher_poll(nw_publisher *pub);
 

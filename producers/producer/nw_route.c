@@ -178,6 +178,21 @@ static int add_unique(char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t *n, size_t max,
     return 0;
 }
 
+/* The topic of one category slug: mapped, or <prefix><slug> made in `made`.
+ * NULL with err when the slug makes no valid topic name. */
+static const char *slug_topic(const nw_route *r, const char *slug, char made[NW_TOPIC_NAME_MAX + 1],
+                              nw_err *err)
+{
+    const char *topic = mapped_topic(r, slug);
+    if (topic)
+        return topic;
+    if (nw_kafka_topic_name(r->prefix, slug, made, NW_TOPIC_NAME_MAX + 1, err) < 0) {
+        nw_err_prefix(err, "category '%s': ", slug);
+        return NULL;
+    }
+    return made;
+}
+
 int nw_route_topics(const nw_route *route, const nw_story *story,
                     char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t max, nw_err *err)
 {
@@ -190,16 +205,34 @@ int nw_route_topics(const nw_route *route, const nw_story *story,
     size_t n = 0;
     for (size_t i = 0; i < ncat; i++) {
         char made[NW_TOPIC_NAME_MAX + 1];
-        const char *topic = mapped_topic(route, slugs[i]);
-        if (!topic) {
-            if (nw_kafka_topic_name(route->prefix, slugs[i], made, sizeof made, err) < 0)
-                return nw_err_prefix(err, "category '%s': ", slugs[i]);
-            topic = made;
-        }
+        const char *topic = slug_topic(route, slugs[i], made, err);
+        if (!topic)
+            return err ? err->code : NW_EINVAL;
         if (add_unique(buf, &n, max, topic, err) < 0)
             return err ? err->code : NW_ELIMIT;
     }
     if (n == 0 && add_unique(buf, &n, max, route->default_topic, err) < 0)
         return err ? err->code : NW_ELIMIT;
     return (int)n;
+}
+
+int nw_route_category_topic(const nw_route *route, const char *category,
+                            char out[NW_TOPIC_NAME_MAX + 1], nw_err *err)
+{
+    const char *topic = route->default_topic;
+    char made[NW_TOPIC_NAME_MAX + 1];
+    char *slug = NULL;
+    if (category && category[0]) {
+        if (!(slug = nw_text_slug(category)))
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        if (slug[0] && !(topic = slug_topic(route, slug, made, err))) {
+            free(slug);
+            return err ? err->code : NW_EINVAL;
+        }
+    }
+    size_t len = strnlen(topic, NW_TOPIC_NAME_MAX);
+    memcpy(out, topic, len);
+    out[len] = '\0';
+    free(slug);
+    return 0;
 }

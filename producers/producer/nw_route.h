@@ -43,6 +43,11 @@ void nw_route_free(nw_route *route);
 int nw_route_topics(const nw_route *route, const nw_story *story,
                     char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t max, nw_err *err);
 
+/* The first topic of a story whose only category is `category` (NULL or
+ * empty: one without a category) into out. 0, or negative with err. */
+int nw_route_category_topic(const nw_route *route, const char *category,
+                            char out[NW_TOPIC_NAME_MAX + 1], nw_err *err);
+
 /* The configured prefix (borrowed). */
 const char *nw_route_prefix(const nw_route *route);
 

@@ -57,13 +57,15 @@
 
 #define SP_BUCKETS     4096
 #define SP_MAX_SUFFIX  100000
-#define SP_LOAD_AHEAD  256       /* files with the loader (read, parsed, not yet sent) */
-#define SP_KEEP_BUFFER (1 << 20) /* the loader's read buffer is kept up to this size */
-#define SP_POST_BATCH  16        /* a helper hands back its results this many at a time */
-#define SP_LOADERS     2         /* loader threads per spool (parsing is the larger cost) */
-#define SP_LOAD_TAKE   8         /* a loader takes this many files from the queue at once */
-#define SP_READ_FIRST  65536     /* first read of a file, without fstat (see read_file) */
-#define SP_SUMMARY_MS  10000     /* a progress line at info level at most this often */
+#define SP_LOAD_AHEAD  256           /* files with the loader (read, parsed, not yet sent) */
+#define SP_KEEP_BUFFER (1 << 20)     /* the loader's read buffer is kept up to this size */
+#define SP_POST_BATCH  16            /* a helper hands back its results this many at a time */
+#define SP_LOADERS     2             /* loader threads per spool (parsing is the larger cost) */
+#define SP_LOAD_TAKE   8             /* a loader takes this many files from the queue at once */
+#define SP_SCAN_FIRST  SP_LOAD_AHEAD /* names of a scan that become entries at once */
+#define SP_SCAN_BATCH  512           /* and per loop turn after that */
+#define SP_READ_FIRST  65536         /* first read of a file, without fstat (see read_file) */
+#define SP_SUMMARY_MS  10000         /* a progress line at info level at most this often */
 /* Directory fsyncs, by the mover, at most once per interval and once more
  * when the spool stops. They are not needed for correctness: a file is moved
  * only after all its messages were acknowledged, so a rename that a power
@@ -112,6 +114,7 @@ typedef struct sp_job {
     int result;             /* LOAD: sp_load_result; PLACE: 0 or an NW_E* code */
     bool failed;            /* PLACE input: to failed/ (with reason) rather than done/ */
     bool regular;           /* LOAD input: the scan saw a regular file (no fstat needed) */
+    int loader;             /* LOAD: the index of the loader thread that parsed it */
     nw_story_list list;     /* LOAD: the stories (owned) */
     char **json;            /* LOAD: list.len ninjs serializations, NULL where it failed
                                (owned; the loop serializes those again, for the error) */
@@ -157,6 +160,21 @@ typedef struct sp_chain {
     size_t len;
 } sp_chain;
 
+/* The stories of a file the loop has sent. They go back to the loader that
+ * allocated them and are freed there: glibc then serves that thread's next
+ * stories from its own cache, where frees on the loop's thread would lock
+ * the loader's arena and leave the loader to carve fresh memory. */
+typedef struct sp_spent {
+    nw_story_list list;
+    char **json;
+    size_t *json_len;
+} sp_spent;
+
+typedef struct sp_spent_vec {
+    sp_spent *v;
+    size_t len, cap;
+} sp_spent_vec;
+
 /* A queue of entries and the helper thread(s) serving it. */
 typedef struct sp_worker {
     nw_spool *sp;
@@ -174,6 +192,8 @@ typedef struct sp_thread {
     sp_worker *w;
     pthread_t thread;
     bool started;
+    /* loader: stories the loop handed back (guarded by w->mu) */
+    sp_spent_vec spent;
     /* loader: read buffer reused from file to file */
     char *rbuf;
     size_t rcap;
@@ -185,6 +205,23 @@ typedef struct sp_thread {
     char *bbuf;
     ssize_t pre[SP_LOAD_TAKE];
 } sp_thread;
+
+/* The names a scan found, sorted; entries are made of them a batch per loop
+ * turn (add_scanned) so that the first files are loading while the rest of
+ * a large backlog is still being noted. */
+typedef struct sp_scanned {
+    nw_buf text;  /* per name: its d_type byte, the name, its NUL */
+    nw_buf order; /* sp_sortkey, in name order once sorted */
+    size_t n;     /* names in order */
+    size_t next;  /* the first of them without an entry yet */
+} sp_scanned;
+
+/* A name's place in text and a sort key: the 8 bytes of the name that
+ * follow the prefix all names of the scan share, big-endian. */
+typedef struct sp_sortkey {
+    uint64_t key;
+    size_t off;
+} sp_sortkey;
 
 struct nw_spool {
     nw_input base;
@@ -201,7 +238,9 @@ struct nw_spool {
     sp_popts *popts;
     sp_worker loader, mover; /* the queues */
     sp_thread loaders[SP_LOADERS], mover_thread;
-    sp_chain to_mover; /* settled during a run, handed to the mover at its end */
+    sp_chain to_mover;              /* settled during a run, handed to the mover in it */
+    sp_spent_vec spent[SP_LOADERS]; /* sent during a run, per loader (handed at its end) */
+    sp_scanned scanned;             /* names of the last scan not yet entries (see scan) */
     bool workers_init;
     atomic_bool noatime;    /* O_NOATIME still worth trying (EPERM turns it off) */
     bool no_uring;          /* NW_SPOOL_NO_URING=1: loaders use plain system calls */
@@ -319,6 +358,43 @@ static void job_clear(sp_job *j)
     free(j->reason);
     free(j->note);
     memset(j, 0, sizeof *j);
+}
+
+static void spent_free_all(sp_spent_vec *s)
+{
+    for (size_t i = 0; i < s->len; i++) {
+        sp_job j = {.list = s->v[i].list, .json = s->v[i].json, .json_len = s->v[i].json_len};
+        job_drop_stories(&j);
+    }
+    s->len = 0;
+}
+
+static bool spent_push(sp_spent_vec *s, const sp_spent *r)
+{
+    if (s->len == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        sp_spent *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->len++] = *r;
+    return true;
+}
+
+/* The loop is done with a job's stories: to their loader's list (freed here
+ * when memory for the list runs out). */
+static void job_spend(nw_spool *sp, sp_job *j)
+{
+    sp_spent r = {j->list, j->json, j->json_len};
+    if (!spent_push(&sp->spent[j->loader], &r)) {
+        job_drop_stories(j);
+        return;
+    }
+    j->list = (nw_story_list){0};
+    j->json = NULL;
+    j->json_len = NULL;
 }
 
 /* Forget an entry (never one a helper holds). */
@@ -571,6 +647,34 @@ static void worker_push_chain(sp_worker *w, sp_chain *c)
     *c = (sp_chain){0};
 }
 
+/* Hand the stories sent during a run back to their loaders and wake them
+ * (a loader with nothing to load frees them at once). */
+static void hand_spent(nw_spool *sp)
+{
+    for (size_t i = 0; i < SP_LOADERS; i++) {
+        sp_spent_vec *mine = &sp->spent[i], *theirs = &sp->loaders[i].spent;
+        if (!mine->len)
+            continue;
+        pthread_mutex_lock(&sp->loader.mu);
+        if (!theirs->len) {
+            sp_spent_vec t = *theirs; /* the empty one keeps its capacity here */
+            *theirs = *mine;
+            *mine = t;
+        } else {
+            for (size_t k = 0; k < mine->len; k++)
+                if (!spent_push(theirs, &mine->v[k])) {
+                    sp_job j = {.list = mine->v[k].list,
+                                .json = mine->v[k].json,
+                                .json_len = mine->v[k].json_len};
+                    job_drop_stories(&j); /* no memory for the list: freed here */
+                }
+            mine->len = 0;
+        }
+        pthread_cond_broadcast(&sp->loader.cv);
+        pthread_mutex_unlock(&sp->loader.mu);
+    }
+}
+
 /* Hand a chain back to the loop. The eventfd is written only when the result
  * queue was empty: the loop reads the eventfd before it takes the queue, so
  * one wake-up covers everything queued until then. */
@@ -598,12 +702,15 @@ static void post_results(nw_spool *sp, sp_chain *c)
 /* Wait for work; NULL when told to stop. Takes up to `max` entries at once
  * (the rest stays for another thread of the queue), linked through
  * job.qnext. With `wake_ms` >= 0 the wait ends after that long with NULL and
- * *timed_out. */
-static sp_entry *worker_wait(sp_worker *w, size_t max, int64_t wake_ms, bool *timed_out)
+ * *timed_out. A loader passes its `spent` list (NULL otherwise): the wait
+ * also ends when stories come back, which are moved to the empty *take
+ * (then NULL may be returned without a stop). */
+static sp_entry *worker_wait(sp_worker *w, size_t max, int64_t wake_ms, bool *timed_out,
+                             sp_spent_vec *spent, sp_spent_vec *take)
 {
     *timed_out = false;
     pthread_mutex_lock(&w->mu);
-    while (!w->stop && !w->head) {
+    while (!w->stop && !w->head && !(spent && spent->len)) {
         if (wake_ms < 0) {
             pthread_cond_wait(&w->cv, &w->mu);
             continue;
@@ -620,6 +727,11 @@ static sp_entry *worker_wait(sp_worker *w, size_t max, int64_t wake_ms, bool *ti
             *timed_out = true;
             break;
         }
+    }
+    if (spent && spent->len) {
+        sp_spent_vec t = *take; /* empty: its capacity goes to the loop */
+        *take = *spent;
+        *spent = t;
     }
     sp_entry *batch = w->stop ? NULL : w->head;
     if (batch) {
@@ -796,6 +908,7 @@ static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e, char *pre, size_t 
     nw_err err = {0};
     size_t len = 0;
     char *data = pre;
+    j->loader = (int)(t - sp->loaders);
     if (pre) {
         pre[pre_len] = '\0';
         len = pre_len;
@@ -906,10 +1019,17 @@ static void *loader_main(void *arg)
     sp_thread *t = arg;
     sp_worker *w = t->w;
     bool timed_out;
-    sp_entry *batch;
+    sp_spent_vec spent = {0};
     loader_ring_init(w->sp, t);
     nw_uring *ring = t->ring; /* t->ring is dropped after a failure */
-    while ((batch = worker_wait(w, SP_LOAD_TAKE, -1, &timed_out))) {
+    for (;;) {
+        sp_entry *batch = worker_wait(w, SP_LOAD_TAKE, -1, &timed_out, &t->spent, &spent);
+        bool stopped = !batch && !spent.len;
+        spent_free_all(&spent);
+        if (stopped)
+            break;
+        if (!batch)
+            continue;
         sp_chain done = {0};
         batch_read(w->sp, t, batch);
         size_t i = 0;
@@ -926,6 +1046,7 @@ static void *loader_main(void *arg)
         }
         post_results(w->sp, &done);
     }
+    free(spent.v);
     nw_uring_free(ring);
     free(t->bbuf);
     t->bbuf = NULL;
@@ -967,7 +1088,7 @@ static void *mover_main(void *arg)
                 wake = 0;
         }
         bool timed_out;
-        sp_entry *batch = worker_wait(w, SIZE_MAX, wake, &timed_out);
+        sp_entry *batch = worker_wait(w, SIZE_MAX, wake, &timed_out, NULL, NULL);
         if (!batch && !timed_out)
             break; /* stop: spool_free syncs what is left */
         sp_chain done = {0};
@@ -1038,7 +1159,7 @@ static void settle(nw_spool *sp, sp_entry *e, bool failed, char *reason)
     j->result = 0;
     e->move_failed = false;
     entry_move(sp, e, SP_SETTLING);
-    chain_add(&sp->to_mover, e); /* handed over at the end of spool_run */
+    chain_add(&sp->to_mover, e); /* handed over later in spool_run */
 }
 
 static char *dup_reason(const char *text)
@@ -1212,8 +1333,11 @@ static void send_parsed(nw_spool *sp, nw_input_env *env, sp_entry *e)
         nw_outmsg_free(msgs[i]);
     }
     free(msgs);
-    job_drop_stories(j);
-    sp->need_settle = true;
+    job_spend(sp, j);
+    /* nothing to wait for (no stories, or every send refused): settle it
+     * at the next turn (reports trigger the others) */
+    if (nw_publish_ticket_outstanding(&e->w->ticket) == 0)
+        sp->need_settle = true;
 }
 
 /* Parsed entries go out while there is room; ready ones go to the loader so
@@ -1277,35 +1401,101 @@ static void check_candidates(nw_spool *sp)
     }
 }
 
-/* Names a scan found: in `text`, each after a byte holding its d_type and
- * followed by its NUL; `offs` holds the size_t offset of each name. */
-typedef struct sp_names {
-    nw_buf text, offs;
-    size_t n;
-} sp_names;
-
-static int names_add(sp_names *nm, const char *name, unsigned char type)
+static int scanned_add(sp_scanned *sc, const char *name, unsigned char type)
 {
-    size_t off = nm->text.len + 1;
-    nw_buf_putc(&nm->text, (char)type);
-    nw_buf_append(&nm->text, name, strlen(name) + 1);
-    nw_buf_append(&nm->offs, &off, sizeof off);
-    if (nw_buf_failed(&nm->text) || nw_buf_failed(&nm->offs))
+    sp_sortkey k = {0, sc->text.len + 1};
+    nw_buf_putc(&sc->text, (char)type);
+    nw_buf_append(&sc->text, name, strlen(name) + 1);
+    nw_buf_append(&sc->order, &k, sizeof k);
+    if (nw_buf_failed(&sc->text) || nw_buf_failed(&sc->order))
         return -1;
-    nm->n++;
+    sc->n++;
     return 0;
 }
 
-static int by_name(const void *a, const void *b, void *base)
+static void scanned_reset(sp_scanned *sc)
 {
-    return strcmp((const char *)base + *(const size_t *)a, (const char *)base + *(const size_t *)b);
+    nw_buf_free(&sc->text);
+    nw_buf_free(&sc->order);
+    sc->n = sc->next = 0;
+}
+
+typedef struct sort_ctx {
+    const char *text;
+    size_t from; /* where the names' bytes after their keys begin */
+} sort_ctx;
+
+static int by_key(const void *a, const void *b, void *arg)
+{
+    const sp_sortkey *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (!(x->key & 0xff))
+        return 0; /* both names end inside their keys: the same name */
+    const sort_ctx *c = arg;
+    return strcmp(c->text + x->off + c->from, c->text + y->off + c->from);
+}
+
+/* Sort the names in strcmp order. Names in a spool tend to share a long
+ * prefix (an agency's name, a date), so the keys are the 8 bytes after the
+ * prefix all of them share: most comparisons are one integer comparison
+ * rather than a string comparison through two pointers. */
+static void scanned_sort(sp_scanned *sc)
+{
+    if (sc->n < 2)
+        return;
+    const char *text = sc->text.data;
+    sp_sortkey *ks = (sp_sortkey *)(void *)sc->order.data;
+    const char *first = text + ks[0].off;
+    size_t common = strlen(first);
+    for (size_t i = 1; i < sc->n && common; i++) {
+        const char *name = text + ks[i].off;
+        size_t l = 0;
+        while (l < common && name[l] == first[l])
+            l++;
+        common = l;
+    }
+    for (size_t i = 0; i < sc->n; i++) {
+        const unsigned char *p = (const unsigned char *)text + ks[i].off + common;
+        uint64_t key = 0;
+        for (int b = 0; b < 8; b++) {
+            key = key << 8 | *p;
+            if (*p)
+                p++;
+        }
+        ks[i].key = key;
+    }
+    sort_ctx c = {text, common + 8};
+    qsort_r(ks, sc->n, sizeof *ks, by_key, &c);
+}
+
+/* Make entries of up to `max` more names of the last scan, in name order. */
+static void add_scanned(nw_spool *sp, size_t max)
+{
+    sp_scanned *sc = &sp->scanned;
+    const char *text = sc->text.data;
+    const sp_sortkey *ks = (const sp_sortkey *)(const void *)sc->order.data;
+    for (size_t k = 0; k < max && sc->next < sc->n; k++) {
+        size_t off = ks[sc->next++].off;
+        sp_entry *e = note_name(sp, text + off, false);
+        /* the loader may skip its fstat (a file replaced by a non-regular
+         * one in between reads as empty: it fails rather than hangs) */
+        if (e && text[off - 1] == DT_REG)
+            e->regular = true;
+    }
+    if (sc->next == sc->n)
+        scanned_reset(sc);
 }
 
 /* The safety net: every regular file in incoming/ we do not know yet, in
  * name order. Names already known are skipped while reading the directory,
- * so a scan of a busy spool copies and sorts only the new ones. */
+ * so a scan of a busy spool copies and sorts only the new ones. The first
+ * SP_SCAN_FIRST of them become entries at once, the others SP_SCAN_BATCH per
+ * loop turn (a backlog of 100,000 files after an outage costs ~100 ms of
+ * entries, which the loaders need not wait for). */
 static void scan(nw_spool *sp)
 {
+    add_scanned(sp, SIZE_MAX); /* what is left of the last scan: older files */
     int fd = openat(sp->incoming_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
@@ -1315,33 +1505,22 @@ static void scan(nw_spool *sp)
             close(fd);
         return;
     }
-    sp_names nm = {NW_BUF_INIT, NW_BUF_INIT, 0};
+    sp_scanned *sc = &sp->scanned;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
             entry_find(sp, de->d_name))
             continue;
-        if (names_add(&nm, de->d_name, de->d_type) < 0) {
+        if (scanned_add(sc, de->d_name, de->d_type) < 0) {
             nw_log_error("spool", "out of memory scanning input=%s", sp->base.name);
             break;
         }
     }
     closedir(d);
-    const char *names = nm.text.data;
-    size_t *offs = (size_t *)(void *)nm.offs.data;
-    if (nm.n)
-        qsort_r(offs, nm.n, sizeof *offs, by_name, nm.text.data);
-    for (size_t i = 0; i < nm.n; i++) {
-        sp_entry *e = note_name(sp, names + offs[i], false);
-        /* the loader may skip its fstat (a file replaced by a non-regular
-         * one in between reads as empty: it fails rather than hangs) */
-        if (e && names[offs[i] - 1] == DT_REG)
-            e->regular = true;
-    }
-    if (nm.n)
-        nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, nm.n);
-    nw_buf_free(&nm.text);
-    nw_buf_free(&nm.offs);
+    if (sc->n)
+        nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, sc->n);
+    scanned_sort(sc);
+    add_scanned(sp, SP_SCAN_FIRST);
     /* entries stuck in flight because a move failed get another try */
     sp->need_settle = true;
 }
@@ -1428,6 +1607,7 @@ static void settle_finished(nw_spool *sp, bool full)
 static int spool_start(nw_input *in, nw_input_env *env, nw_err *err)
 {
     nw_spool *sp = (nw_spool *)in;
+    nw_input_warm_topic(env, in->name, sp->category); /* its metadata comes during the scan */
     if (mkdir(sp->path, 0750) < 0 && errno != EEXIST)
         return nw_err_set(err, NW_EIO, "spool %s: %s: %s", in->name, sp->path, strerror(errno));
     if ((sp->incoming_fd = open_subdir(sp->path, "incoming", err)) < 0 ||
@@ -1464,7 +1644,9 @@ static int spool_start(nw_input *in, nw_input_env *env, nw_err *err)
     sp->seen_reports = env->reports;
     sp->started = true;
     nw_log_info("spool", "watching input=%s path=%s format=%s pending_files=%zu", in->name,
-                sp->path, in->format, sp->lists[SP_CANDIDATE].len + sp->lists[SP_READY].len);
+                sp->path, in->format,
+                sp->lists[SP_CANDIDATE].len + sp->lists[SP_READY].len + sp->scanned.n -
+                    sp->scanned.next);
     return 0;
 }
 
@@ -1479,7 +1661,8 @@ static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_
     if (!sp->started)
         return -1;
     const sp_list *parsed = &sp->lists[SP_PARSED];
-    if (sp->need_settle || (parsed->len && !env->intake))
+    if (sp->need_settle || env->reports != sp->seen_reports || sp->scanned.n ||
+        (parsed->len && !env->intake))
         return 0;
     if (env->intake && nw_input_room(env) > 0 &&
         (parsed->len ||
@@ -1528,16 +1711,22 @@ static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
         sp->next_scan_ms = now + sp->scan_ms;
         full = true;
     }
+    if (sp->scanned.n)
+        add_scanned(sp, SP_SCAN_BATCH);
     if (sp->lists[SP_CANDIDATE].len)
         check_candidates(sp);
-    collect_results(sp, signalled);
-    intake(sp, env);
+    /* files whose reports are all in go to the mover first: it works on
+     * them while this thread takes in more */
     if (sp->need_settle || env->reports != sp->seen_reports) {
         sp->seen_reports = env->reports;
         sp->need_settle = false;
         settle_finished(sp, full);
     }
     worker_push_chain(&sp->mover, &sp->to_mover);
+    collect_results(sp, signalled);
+    intake(sp, env);
+    worker_push_chain(&sp->mover, &sp->to_mover);
+    hand_spent(sp);
     log_progress(sp, now, false);
     return 0;
 }
@@ -1615,9 +1804,15 @@ static void spool_free(nw_input *in)
         }
         pthread_mutex_destroy(&sp->res_mu);
     }
-    for (size_t i = 0; i < SP_LOADERS; i++)
+    for (size_t i = 0; i < SP_LOADERS; i++) {
         free(sp->loaders[i].rbuf);
+        spent_free_all(&sp->loaders[i].spent);
+        free(sp->loaders[i].spent.v);
+        spent_free_all(&sp->spent[i]);
+        free(sp->spent[i].v);
+    }
     popts_unref(sp->popts);
+    scanned_reset(&sp->scanned);
     int fds[] = {sp->ep_fd, sp->res_fd, sp->ino_fd, sp->incoming_fd, sp->done_fd, sp->failed_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)

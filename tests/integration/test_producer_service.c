@@ -507,25 +507,48 @@ static char *headlines_of_key(const char *topic, const char *key)
     return hl.out;
 }
 
+typedef struct named_version {
+    char name[64], headline[32];
+} named_version;
+
+static int by_file_name(const void *a, const void *b)
+{
+    return strcmp(((const named_version *)a)->name, ((const named_version *)b)->name);
+}
+
 Test(producer_service, files_go_out_in_name_order)
 {
     /* 300 versions of one story, one file each, waiting in incoming/ before
      * the start: they are read and parsed ahead on a helper thread, yet must
-     * reach Kafka in file-name order, so the last version stays the last */
+     * reach Kafka in file-name order (strcmp order), so the last version
+     * stays the last. The names share a prefix and many share their next 8
+     * bytes too (the scan sorts on those first), some end inside them. */
     write_config("ninjs", "");
     mkdirs();
     enum { N = 300 };
+    static named_version v[N];
+    for (int i = 0; i < N; i++) {
+        if (i % 2)
+            snprintf(v[i].name, sizeof v[i].name, "wire-%d-take-longer-than-eight-%d.json", i % 7,
+                     i);
+        else
+            snprintf(v[i].name, sizeof v[i].name, "wire-%d.%d.json", i % 7, i);
+        snprintf(v[i].headline, sizeof v[i].headline, "v%04d", i);
+        char *st = story_json("urn:test:svc:order", v[i].headline, 50);
+        write_atomic(incoming(), v[i].name, st);
+        free(st);
+        /* older than the settle time, so that every file is ready at the
+         * first look (otherwise they become ready in waves as they age) */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", incoming(), v[i].name);
+        struct timespec old[2] = {{time(NULL) - 60, 0}, {time(NULL) - 60, 0}};
+        cr_assert_eq(utimensat(AT_FDCWD, path, old, 0), 0, "%s", strerror(errno));
+    }
+    qsort(v, N, sizeof v[0], by_file_name);
     char want[N * 8] = "";
     size_t wl = 0;
-    for (int i = 0; i < N; i++) {
-        char name[64], headline[32];
-        snprintf(name, sizeof name, "%04d.json", i);
-        snprintf(headline, sizeof headline, "v%04d", i);
-        char *st = story_json("urn:test:svc:order", headline, 50);
-        write_atomic(incoming(), name, st);
-        free(st);
-        wl += (size_t)snprintf(want + wl, sizeof want - wl, "%s%s", wl ? "|" : "", headline);
-    }
+    for (int i = 0; i < N; i++)
+        wl += (size_t)snprintf(want + wl, sizeof want - wl, "%s%s", wl ? "|" : "", v[i].headline);
     pid_t pid = start_producer();
     cr_assert(wait_count("done", N, 60), "done/ has %d files", count_files("done", false));
     kill(pid, SIGTERM);

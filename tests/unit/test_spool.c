@@ -307,6 +307,32 @@ Test(route, map_fanout_first_and_default)
     nw_route_free(r);
 }
 
+Test(route, topic_of_a_default_category)
+{
+    nw_err err = {0};
+    nw_route *r = route_from("routing:\n  topic_prefix: wire.\n  default_topic: wire.misc\n"
+                             "  categories: {mid east: wire.world}\n",
+                             &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    char t[NW_TOPIC_NAME_MAX + 1];
+    cr_assert_eq(nw_route_category_topic(r, "Mid-East", t, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(t, "wire.world", "mapped by slug, as for a story");
+    cr_assert_eq(nw_route_category_topic(r, "Sport News", t, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(t, "wire.sport-news");
+    cr_assert_eq(nw_route_category_topic(r, NULL, t, &err), 0);
+    cr_expect_str_eq(t, "wire.misc");
+    cr_assert_eq(nw_route_category_topic(r, "", t, &err), 0);
+    cr_expect_str_eq(t, "wire.misc");
+    /* the same answer as routing a story of that one category */
+    char st[4][NW_TOPIC_NAME_MAX + 1];
+    nw_story *s = story_with("Sport News", NULL);
+    cr_assert_eq(nw_route_topics(r, s, st, 4, &err), 1);
+    cr_assert_eq(nw_route_category_topic(r, "Sport News", t, &err), 0);
+    cr_expect_str_eq(t, st[0]);
+    nw_story_free(s);
+    nw_route_free(r);
+}
+
 Test(route, config_errors_name_the_key)
 {
     nw_err err = {0};
