@@ -36,9 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#ifdef NW_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "nw_chain.h"
 #include "nw_http.h"
@@ -46,6 +43,7 @@
 #include "nw_kafka.h"
 #include "nw_log.h"
 #include "nw_metrics.h"
+#include "nw_sdnotify.h"
 
 #define MOD         "consumer"
 #define MAX_WORKERS 64
@@ -144,11 +142,7 @@ static int64_t now_ms(void)
 
 static void notify(const char *state)
 {
-#ifdef NW_HAVE_SYSTEMD
-    sd_notify(0, state);
-#else
-    (void)state;
-#endif
+    nw_sd_notify(state);
 }
 
 /* ------------------------------------------------------------------ config */

@@ -16,7 +16,6 @@
 #include <ctype.h>
 #define CURL_DISABLE_TYPECHECK /* setopt/getinfo are called through pointers */
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +25,8 @@
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "nw_dl.h"
 
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -52,24 +53,20 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The libcurl functions this module calls, loaded by load_libcurl(). */
+/* The libcurl functions this module calls, one list for two uses: `lc` has
+ * a pointer per function (lc.easy_init for curl_easy_init) with the type of
+ * curl.h's declaration, and load_libcurl's nw_dl table fills them (NW_DL_SYM
+ * asserts each type at compile time). */
+/* clang-format off */
+#define CURL_FUNCTIONS(X)                                                                          \
+    X(global_init) X(easy_strerror) X(easy_init) X(easy_setopt) X(easy_getinfo) X(easy_cleanup)    \
+    X(slist_append) X(slist_free_all) X(multi_init) X(multi_setopt) X(multi_add_handle)            \
+    X(multi_remove_handle) X(multi_socket_action) X(multi_info_read) X(multi_strerror)             \
+    X(multi_cleanup)
+/* clang-format on */
+#define CURL_POINTER(name) __typeof__(&curl_##name) name;
 static struct {
-    CURLcode (*global_init)(long flags);
-    const char *(*easy_strerror)(CURLcode code);
-    CURL *(*easy_init)(void);
-    CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
-    CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
-    void (*easy_cleanup)(CURL *curl);
-    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-    void (*slist_free_all)(struct curl_slist *list);
-    CURLM *(*multi_init)(void);
-    CURLMcode (*multi_setopt)(CURLM *multi, CURLMoption option, ...);
-    CURLMcode (*multi_add_handle)(CURLM *multi, CURL *easy);
-    CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *easy);
-    CURLMcode (*multi_socket_action)(CURLM *multi, curl_socket_t s, int ev_bitmask, int *running);
-    CURLMsg *(*multi_info_read)(CURLM *multi, int *msgs_in_queue);
-    const char *(*multi_strerror)(CURLMcode code);
-    CURLMcode (*multi_cleanup)(CURLM *multi);
+    CURL_FUNCTIONS(CURL_POINTER)
 } lc;
 
 #ifndef NW_LIBCURL_SONAME
@@ -78,50 +75,20 @@ static struct {
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
-static char load_error[256]; /* why libcurl could not be loaded; "" when it was */
+static char load_error[NW_ERR_MSG_MAX]; /* why libcurl could not be loaded; "" when it was */
 
-/* dlopen libcurl and look up every function of lc (each checked against
- * curl.h's declaration at compile time); the handle stays open for the
- * process's life, as curl_global_init state must. */
+/* dlopen libcurl and look up every function of lc; the handle stays open
+ * for the process's life, as curl_global_init state must. */
 static bool load_libcurl(void)
 {
-    void *h = dlopen(NW_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load %s: %s", NW_LIBCURL_SONAME,
-                 why ? why : "unknown error");
+#define CURL_SYM(name) NW_DL_SYM(lc.name, curl_##name),
+    const nw_dl_sym syms[] = {CURL_FUNCTIONS(CURL_SYM)};
+#undef CURL_SYM
+    nw_err err = {0};
+    if (!nw_dl_open(NW_LIBCURL_SONAME, syms, sizeof syms / sizeof syms[0], &err)) {
+        snprintf(load_error, sizeof load_error, "%s", err.msg);
         return false;
     }
-#define LOAD(field)                                                                                \
-    do {                                                                                           \
-        _Static_assert(                                                                            \
-            __builtin_types_compatible_p(__typeof__(&curl_##field), __typeof__(lc.field)),         \
-            "lc." #field " matches curl.h");                                                       \
-        void *sym = dlsym(h, "curl_" #field);                                                      \
-        if (!sym) {                                                                                \
-            snprintf(load_error, sizeof load_error, "%s has no curl_" #field, NW_LIBCURL_SONAME);  \
-            dlclose(h);                                                                            \
-            return false;                                                                          \
-        }                                                                                          \
-        memcpy(&lc.field, &sym, sizeof sym);                                                       \
-    } while (0)
-    LOAD(global_init);
-    LOAD(easy_strerror);
-    LOAD(easy_init);
-    LOAD(easy_setopt);
-    LOAD(easy_getinfo);
-    LOAD(easy_cleanup);
-    LOAD(slist_append);
-    LOAD(slist_free_all);
-    LOAD(multi_init);
-    LOAD(multi_setopt);
-    LOAD(multi_add_handle);
-    LOAD(multi_remove_handle);
-    LOAD(multi_socket_action);
-    LOAD(multi_info_read);
-    LOAD(multi_strerror);
-    LOAD(multi_cleanup);
-#undef LOAD
     return true;
 }
 

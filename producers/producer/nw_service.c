@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +34,7 @@
 #include "nw_metrics.h"
 #include "nw_publish.h"
 #include "nw_route.h"
+#include "nw_sdnotify.h"
 
 extern char **environ;
 
@@ -357,7 +357,7 @@ static void update_state(svc *s, bool stopping)
     nw_gauge_set(s->in_flight, (double)total_in_flight(s));
     if (code == NR_READY && !s->notified_ready) {
         s->notified_ready = true;
-        sd_notify(0, "READY=1\nSTATUS=publishing");
+        nw_sd_notify("READY=1\nSTATUS=publishing");
         nw_log_info("producer", "ready inputs=%zu", s->nactive);
     }
 }
@@ -385,14 +385,14 @@ static int append_input(nw_input ***arr, size_t *n, nw_input *in)
 /* SIGHUP: validate, then swap routing and reconcile inputs. */
 static void reload(svc *s)
 {
-    sd_notify(0, "RELOADING=1\nSTATUS=reloading");
+    nw_sd_notify("RELOADING=1\nSTATUS=reloading");
     nw_err err = {0};
     svc_conf *c = load_conf(s->opts, &err);
     if (!c) {
         nw_log_error("producer", "reload refused, keeping the running config error=\"%s\"",
                      err.msg);
         nw_counter_inc(s->reloads_err);
-        sd_notify(0, "READY=1\nSTATUS=publishing (last reload failed)");
+        nw_sd_notify("READY=1\nSTATUS=publishing (last reload failed)");
         return;
     }
     /* which fresh inputs are new sources, which continue an active one */
@@ -426,7 +426,7 @@ static void reload(svc *s)
             free(match);
             free(kept);
             svc_conf_free(c);
-            sd_notify(0, "READY=1\nSTATUS=publishing (last reload failed)");
+            nw_sd_notify("READY=1\nSTATUS=publishing (last reload failed)");
             return;
         }
     }
@@ -466,7 +466,7 @@ static void reload(svc *s)
                 s->nactive, s->nretiring);
     nw_counter_inc(s->reloads_ok);
     svc_conf_free(c);
-    sd_notify(0, "READY=1\nSTATUS=publishing");
+    nw_sd_notify("READY=1\nSTATUS=publishing");
     return;
 
 oom:
@@ -475,7 +475,7 @@ oom:
     free(match);
     free(kept);
     svc_conf_free(c);
-    sd_notify(0, "READY=1");
+    nw_sd_notify("READY=1");
 }
 
 /* Run every input once; free retiring inputs that have settled everything. */
@@ -538,7 +538,7 @@ static int handle_signals(svc *s, bool *draining, int64_t *deadline)
             *draining = true;
             s->env.intake = false;
             *deadline = mono_ms() + s->shutdown_ms;
-            sd_notify(0, "STOPPING=1\nSTATUS=draining");
+            nw_sd_notify("STOPPING=1\nSTATUS=draining");
             nw_log_info("producer",
                         "stopping: intake stopped, waiting for delivery reports signal=%s "
                         "pending=%zu in_flight=%zu timeout_ms=%lld",
@@ -716,7 +716,7 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
     pthread_setname_np(s.probe, "nw-kafka-probe");
     nw_log_info("producer", "started config=%s inputs=%zu http=%s http_port=%d", opts->config_path,
                 s.nactive, c->listen, nw_http_port(s.http));
-    sd_notify(0, "STATUS=waiting for Kafka");
+    nw_sd_notify("STATUS=waiting for Kafka");
     svc_conf_free(c);
     c = NULL;
 
