@@ -9,6 +9,9 @@
  */
 #include "nw_ninjs.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -22,6 +25,14 @@
 #include "nw_time.h"
 
 #define PATH_MAX_LEN 256
+
+/* json_object_foreach, minus its two key -> iterator look-ups per member:
+ * for walks that do not change the object. */
+#define EACH_MEMBER(obj, k, v)                                                                     \
+    for (void *each_it_ = json_object_iter((json_t *)(obj));                                       \
+         each_it_ &&                                                                               \
+         ((k) = json_object_iter_key(each_it_), (v) = json_object_iter_value(each_it_), 1);        \
+         each_it_ = json_object_iter_next((json_t *)(obj), each_it_))
 
 /* ============================================================ schema shapes */
 
@@ -185,6 +196,38 @@ static void note_drop(nw_ninjs_stats *st, const char *path, const char *key)
         memcpy(buf + used, entry, (size_t)n + 1);
     else
         memcpy(buf + used, used ? ",..." : "...", used ? 5 : 4);
+}
+
+/* Length of s (20 or 24) when it is a canonical timestamp (see
+ * nw_ninjs_time_is_canonical), else 0. Reads s only up to its NUL. */
+static size_t canonical_time_len(const char *s)
+{
+    /* checked byte by byte in order (&& stops at the first miss), so
+     * nothing past a NUL is read */
+    const unsigned char *u = (const unsigned char *)s;
+#define DIG(i) (u[i] - (unsigned)'0' <= 9)
+    if (!(DIG(0) && DIG(1) && DIG(2) && DIG(3) && u[4] == '-' && DIG(5) && DIG(6) && u[7] == '-' &&
+          DIG(8) && DIG(9) && u[10] == 'T' && DIG(11) && DIG(12) && u[13] == ':' && DIG(14) &&
+          DIG(15) && u[16] == ':' && DIG(17) && DIG(18)))
+        return 0;
+#define D2(i) ((u[i] - '0') * 10 + (u[(i) + 1] - '0'))
+    int year = D2(0) * 100 + D2(2), month = D2(5), day = D2(8);
+    if (!nw_time_valid_date(year, month, day) || D2(11) > 23 || D2(14) > 59 || D2(17) > 59)
+        return 0; /* a leap second (:60) is written as the next minute */
+#undef D2
+    if (u[19] == 'Z')
+        return u[20] ? 0 : 20;
+    /* milliseconds: written only when not zero, always three digits */
+    if (!(u[19] == '.' && DIG(20) && DIG(21) && DIG(22) && u[23] == 'Z' && !u[24]) ||
+        !memcmp(s + 20, "000", 3))
+        return 0;
+#undef DIG
+    return 24;
+}
+
+bool nw_ninjs_time_is_canonical(const char *s)
+{
+    return s && canonical_time_len(s) > 0;
 }
 
 static int oom(nw_err *err)
@@ -594,6 +637,8 @@ static int put_time(json_t *obj, const char *key, const char *value, nw_err *err
 {
     if (!value)
         return 0;
+    if (canonical_time_len(value)) /* normalizing would give it back */
+        return set_new(obj, key, json_string(value)) ? oom(err) : 0;
     char *norm = NULL;
     int rc = nw_time_normalize(value, NULL, &norm, err);
     if (rc)
@@ -652,7 +697,7 @@ static const string_field time_fields[] = {
 static const char *field_value(const nw_story *s, const string_field *f)
 {
     const char *v = *(char *const *)((const char *)s + f->offset);
-    if (!v && !strcmp(f->key, "type"))
+    if (!v && f->offset == offsetof(nw_story, type))
         return "text";
     return v;
 }
@@ -873,25 +918,51 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
+/* True when one of the 8 bytes of x is special (json_special): a control,
+ * '"', '\\' or non-ASCII. Exact, no false positives: the usual "has a byte
+ * less than n" and "has a zero byte" tricks. */
+static inline bool word_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x) & high;
+}
+
 /* Append s as a JSON string. False (b unchanged in length) when s is not UTF-8. */
 static bool put_json_string(nw_buf *b, const char *s)
 {
-    size_t start = b->len;
-    /* one pass, no strlen: the terminating NUL is a special byte (a control
-     * character) and ends the loop; utf8_seq reads continuation bytes in
-     * order and stops at the first that is not one, so never past the NUL */
-    const unsigned char *p = (const unsigned char *)s, *run = p;
+    size_t start = b->len, len = strlen(s);
+    /* plain runs are skipped 8 bytes at a time and copied in one append;
+     * special bytes are handled one by one */
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
     nw_buf_putc(b, '"');
     for (;;) {
-        unsigned char k = json_special[*p];
-        if (!k) {
-            p++;
-            continue;
+#ifdef __SSE2__
+        /* 16 at a time: as signed bytes, controls and non-ASCII are < 0x20 */
+        const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                      bslash = _mm_set1_epi8('\\');
+        while ((size_t)(end - p) >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i sp =
+                _mm_or_si128(_mm_cmplt_epi8(x, space),
+                             _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+            if (_mm_movemask_epi8(sp))
+                break;
+            p += 16;
         }
-        if (!*p)
+#endif
+        uint64_t w;
+        while ((size_t)(end - p) >= 8 && (memcpy(&w, p, 8), !word_special(w)))
+            p += 8;
+        const unsigned char *stop = (size_t)(end - p) >= 8 ? p + 8 : end;
+        while (p < stop && !json_special[*p])
+            p++;
+        if (p == end)
             break;
-        if (k == 2) {
-            size_t n = utf8_seq(p, p + 4);
+        if (p == stop)
+            continue;
+        if (json_special[*p] == 2) {
+            size_t n = utf8_seq(p, end);
             if (!n) {
                 nw_buf_truncate(b, start);
                 return false;
@@ -946,6 +1017,13 @@ static void wobj_end(wobj *o)
     o->n++;
 }
 
+/* strcmp's order; most keys differ in their first byte, compared here. */
+static inline int key_cmp(const char *a, const char *b)
+{
+    unsigned char x = (unsigned char)a[0], y = (unsigned char)b[0];
+    return x != y ? x - y : strcmp(a, b);
+}
+
 /* Members in key order: an object has a few dozen at most (W_MEMBERS), so
  * an insertion sort beats qsort's set-up and indirect calls. */
 static void sort_members(wmember *m, size_t n)
@@ -953,7 +1031,7 @@ static void sort_members(wmember *m, size_t n)
     for (size_t i = 1; i < n; i++) {
         wmember cur = m[i];
         size_t j = i;
-        for (; j > 0 && strcmp(m[j - 1].key, cur.key) > 0; j--)
+        for (; j > 0 && key_cmp(m[j - 1].key, cur.key) > 0; j--)
             m[j] = m[j - 1];
         m[j] = cur;
     }
@@ -1101,7 +1179,9 @@ static int write_story(nw_buf *out, const nw_story *s, const char *path, nw_ninj
         return rc;
     nw_buf vals = NW_BUF_INIT;
     nw_buf_reserve(&vals, 1000); /* a short story's values without regrowing */
-    wobj o = {.vals = &vals};
+    wobj o;                      /* members are filled as they are written */
+    o.vals = &vals;
+    o.n = 0;
     json_t *assoc = NULL, *extras = NULL;
     for (size_t k = 0; k < sizeof string_fields / sizeof string_fields[0]; k++) {
         const char *v = field_value(s, &string_fields[k]);
@@ -1123,6 +1203,15 @@ static int write_story(nw_buf *out, const nw_story *s, const char *path, nw_ninj
         const char *v = field_value(s, &time_fields[k]);
         if (!v)
             continue;
+        size_t n = canonical_time_len(v);
+        if (n) { /* normalizing would give it back; plain ASCII */
+            wobj_begin(&o, time_fields[k].key);
+            nw_buf_putc(&vals, '"');
+            nw_buf_append(&vals, v, n);
+            nw_buf_putc(&vals, '"');
+            wobj_end(&o);
+            continue;
+        }
         char *norm = NULL;
         nw_err terr;
         nw_err_clear(&terr);
@@ -1247,36 +1336,6 @@ char *nw_ninjs_dumps(const nw_story *story, nw_err *err)
 
 /* ======================================================= version detection */
 
-static const char *const v3_markers[] = {
-    "versionCreated",  "firstCreated",       "contentCreated",
-    "embargoedUntil",  "pubStatus",          "copyrightHolder",
-    "copyrightNotice", "usageTerms",         "edNote",
-    "altIds",          "infoSources",        "trustIndicators",
-    "rightsInfo",      "representationType", "digitalSourceType",
-    "eventDetails",    "plannedCoverage",    NULL};
-static const char *const v1_markers[] = {
-    "headline",   "byline", "subject", "place",     "person",         "organisation", "genre",
-    "infosource", "event",  "object",  "$standard", "trustindicator", "mimetype",     NULL};
-static const char *const v2_markers[] = {"headlines",
-                                         "bodies",
-                                         "descriptions",
-                                         "versioncreated",
-                                         "firstcreated",
-                                         "contentcreated",
-                                         "embargoed",
-                                         "pubstatus",
-                                         "copyrightholder",
-                                         "copyrightnotice",
-                                         "usageterms",
-                                         "ednote",
-                                         "altids",
-                                         "infosources",
-                                         "trustindicators",
-                                         "rightsinfo",
-                                         "representationtype",
-                                         "digitalsourcetype",
-                                         NULL};
-
 static bool has_prefix(const char *s, const char *p)
 {
     return !strncmp(s, p, strlen(p));
@@ -1289,41 +1348,88 @@ static int version_of_string(const char *v)
     return 0;
 }
 
+/* Which version property name k (whose value is val) marks: 3 for the
+ * camelCase 3.x names (versionCreated, firstCreated, contentCreated,
+ * embargoedUntil, pubStatus, copyrightHolder, copyrightNotice, usageTerms,
+ * edNote, altIds, infoSources, trustIndicators, rightsInfo,
+ * representationType, digitalSourceType, eventDetails, plannedCoverage);
+ * 1 for the 1.x-only ones (headline, byline, subject, place, person,
+ * organisation, genre, infosource, event, object, $standard, trustindicator,
+ * mimetype, headline_X, body_X, description_X, and renditions, associations
+ * or altids given as an object); 2 for the 2.x lowercase ones (headlines,
+ * bodies, descriptions, versioncreated, firstcreated, contentcreated,
+ * embargoed, pubstatus, copyrightholder, copyrightnotice, usageterms, ednote,
+ * altids, infosources, trustindicators, rightsinfo, representationtype,
+ * digitalsourcetype); 0 for any other name. A switch on the first byte, then
+ * a strcmp or two: this runs on every property of every story read. */
+static int marker_of(const char *k, const json_t *val)
+{
+    int obj = json_is_object(val);
+    /* clang-format off */
+#define M(name, m) if (!strcmp(k, name)) return m;
+    switch (k[0]) {
+    case '$': M("$standard", 1) break;
+    case 'a': M("altIds", 3) M("altids", obj ? 1 : 2) M("associations", obj ? 1 : 0) break;
+    case 'b': M("byline", 1) M("bodies", 2) return has_prefix(k, "body_") ? 1 : 0;
+    case 'c': M("contentCreated", 3) M("copyrightHolder", 3) M("copyrightNotice", 3)
+              M("contentcreated", 2) M("copyrightholder", 2) M("copyrightnotice", 2) break;
+    case 'd': M("digitalSourceType", 3) M("descriptions", 2) M("digitalsourcetype", 2)
+              return has_prefix(k, "description_") ? 1 : 0;
+    case 'e': M("embargoedUntil", 3) M("edNote", 3) M("eventDetails", 3) M("event", 1)
+              M("embargoed", 2) M("ednote", 2) break;
+    case 'f': M("firstCreated", 3) M("firstcreated", 2) break;
+    case 'g': M("genre", 1) break;
+    case 'h': M("headline", 1) M("headlines", 2) return has_prefix(k, "headline_") ? 1 : 0;
+    case 'i': M("infoSources", 3) M("infosource", 1) M("infosources", 2) break;
+    case 'm': M("mimetype", 1) break;
+    case 'o': M("organisation", 1) M("object", 1) break;
+    case 'p': M("pubStatus", 3) M("plannedCoverage", 3) M("place", 1) M("person", 1)
+              M("pubstatus", 2) break;
+    case 'r': M("rightsInfo", 3) M("representationType", 3) M("rightsinfo", 2)
+              M("representationtype", 2) M("renditions", obj ? 1 : 0) break;
+    case 's': M("subject", 1) break;
+    case 't': M("trustIndicators", 3) M("trustindicator", 1) M("trustindicators", 2) break;
+    case 'u': M("usageTerms", 3) M("usageterms", 2) break;
+    case 'v': M("versionCreated", 3) M("versioncreated", 2) break;
+    default: break;
+    }
+#undef M
+    /* clang-format on */
+    return 0;
+}
+
 int nw_ninjs_detect_version(const json_t *json)
 {
     if (!json_is_object(json))
         return NW_EINVAL;
-    json_t *std = json_object_get(json, "standard");
+    /* one walk finds everything the rules below read */
+    const json_t *std = NULL, *dollar_std = NULL, *schema_v = NULL;
+    bool v1 = false, v2 = false, v3 = false;
+    const char *k;
+    json_t *val;
+    EACH_MEMBER((json_t *)json, k, val)
+    {
+        int m = marker_of(k, val);
+        v1 |= m == 1;
+        v2 |= m == 2;
+        v3 |= m == 3;
+        if (k[0] == 's' && !strcmp(k, "standard"))
+            std = val;
+        else if (k[0] == '$' && !strcmp(k, "$standard"))
+            dollar_std = val;
+        else if (k[0] == '$' && !strcmp(k, "$schema"))
+            schema_v = val;
+    }
     int v = version_of_string(json_string_value(json_object_get(std, "version")));
     if (v)
         return v;
-    if (json_object_get(json, "$standard"))
+    if (dollar_std)
         return 1;
-    const char *schema = json_string_value(json_object_get(json, "$schema"));
+    const char *schema = json_string_value(schema_v);
     const char *at = schema ? strstr(schema, "ninjs-schema_") : NULL;
     if (at && (v = version_of_string(at + strlen("ninjs-schema_"))))
         return v;
-    const char *k;
-    json_t *val;
-    json_object_foreach((json_t *)json, k, val)
-    {
-        if (in_list(v3_markers, k))
-            return 3;
-    }
-    json_object_foreach((json_t *)json, k, val)
-    {
-        if (in_list(v1_markers, k) || has_prefix(k, "headline_") || has_prefix(k, "body_") ||
-            has_prefix(k, "description_") ||
-            ((!strcmp(k, "renditions") || !strcmp(k, "associations") || !strcmp(k, "altids")) &&
-             json_is_object(val)))
-            return 1;
-    }
-    json_object_foreach((json_t *)json, k, val)
-    {
-        if (in_list(v2_markers, k))
-            return 2;
-    }
-    return 3;
+    return v3 ? 3 : v1 ? 1 : v2 ? 2 : 3;
 }
 
 /* ================================================== 2.x -> 3.x (renaming) */
@@ -1740,6 +1846,8 @@ static int take_time(char **dst, const json_t *v, const char *path, const char *
 {
     if (!json_is_string(v))
         return type_error(err, path, key, "a date-time string");
+    if (canonical_time_len(json_string_value(v))) /* normalizing would give it back */
+        return nw_story_set(dst, json_string_value(v)) ? oom(err) : 0;
     char *norm = NULL;
     nw_err terr;
     int rc = nw_time_normalize(json_string_value(v), NULL, &norm, &terr);
@@ -1762,17 +1870,30 @@ static int decode_texts(const json_t *arr, nw_text_list *list, const char *path,
         /* the item's path is only spelled out for an error */
         if (!json_is_object(item))
             return nw_err_set(err, NW_EINVAL, "ninjs: %s/%s/%zu: expected an object", path, key, i);
-        json_t *value = json_object_get(item, "value");
+        /* one walk finds the typed members (keys are unique) */
+        json_t *value = NULL, *role = NULL, *ct = NULL;
+        const char *k;
+        json_t *v;
+        EACH_MEMBER(item, k, v)
+        {
+            if (!strcmp(k, "value"))
+                value = v;
+            else if (!strcmp(k, "role"))
+                role = v;
+            else if (!strcmp(k, "contentType"))
+                ct = v;
+        }
         if (!json_is_string(value))
             return nw_err_set(err, NW_EINVAL, "ninjs: %s/%s/%zu/value: expected a string", path,
                               key, i);
-        json_t *role = json_object_get(item, "role"), *ct = json_object_get(item, "contentType");
         if (nw_text_list_add(list, json_string_value(value), json_string_value(role),
                              json_string_value(ct)))
             return oom(err);
+        /* the rest is extra: only walked again when there is some */
+        size_t typed = 1 + json_is_string(role) + json_is_string(ct);
+        if (json_object_size(item) == typed)
+            continue;
         nw_text *t = &list->items[list->len - 1];
-        const char *k;
-        json_t *v;
         json_object_foreach(item, k, v)
         {
             if (!strcmp(k, "value") || (!strcmp(k, "role") && json_is_string(v)) ||
@@ -1797,16 +1918,34 @@ static int decode_entities(const json_t *arr, nw_entity_list *list, const entity
         if (!json_is_object(item))
             return nw_err_set(err, NW_EINVAL, "ninjs: %s/%s/%zu: expected an object", path,
                               kind->key, i);
-        const char *name = json_string_value(json_object_get(item, "name"));
-        const char *uri = json_string_value(json_object_get(item, "uri"));
-        const char *literal = json_string_value(json_object_get(item, "literal"));
-        const char *rel =
-            kind->rel_key ? json_string_value(json_object_get(item, kind->rel_key)) : NULL;
-        if (nw_entity_list_add(list, name, uri, literal, rel))
-            return oom(err);
-        nw_entity *e = &list->items[list->len - 1];
+        /* one walk finds the typed members (keys are unique) */
+        const char *name = NULL, *uri = NULL, *literal = NULL, *rel = NULL;
+        size_t n_typed = 0;
         const char *k;
         json_t *v;
+        EACH_MEMBER(item, k, v)
+        {
+            const char *sv = json_string_value(v);
+            if (!sv)
+                continue;
+            if (!strcmp(k, "name"))
+                name = sv;
+            else if (!strcmp(k, "uri"))
+                uri = sv;
+            else if (!strcmp(k, "literal"))
+                literal = sv;
+            else if (kind->rel_key && !strcmp(k, kind->rel_key))
+                rel = sv;
+            else
+                continue;
+            n_typed++;
+        }
+        if (nw_entity_list_add(list, name, uri, literal, rel))
+            return oom(err);
+        /* the rest is extra: only walked again when there is some */
+        if (json_object_size(item) == n_typed)
+            continue;
+        nw_entity *e = &list->items[list->len - 1];
         json_object_foreach(item, k, v)
         {
             bool typed = json_is_string(v) &&
@@ -1858,6 +1997,75 @@ static const struct {
     {"image", "picture"}, {"photo", "picture"},
 };
 
+/* The properties decode_v3 reads; the text and entity kinds in the order of
+ * text_kinds and entity_kinds. */
+enum v3_key {
+    K_OTHER,
+    K_NAME,
+    K_REL,
+    K_URI,
+    K_TYPE,
+    K_VERSION,
+    K_VERSION_CREATED,
+    K_FIRST_CREATED,
+    K_CONTENT_CREATED,
+    K_EMBARGOED_UNTIL,
+    K_PUB_STATUS,
+    K_URGENCY,
+    K_LANGUAGE,
+    K_SLUGLINE,
+    K_BY,
+    K_LOCATED,
+    K_ED_NOTE,
+    K_COPYRIGHT_NOTICE,
+    K_ASSOCIATIONS,
+    K_KEYWORDS,
+    K_EXPIRES,
+    K_HEADLINES, /* text_kinds[0] */
+    K_BODIES,
+    K_DESCRIPTIONS,
+    K_SUBJECTS, /* entity_kinds[0] */
+    K_PLACES,
+    K_PEOPLE,
+    K_ORGANISATIONS,
+    K_INFO_SOURCES,
+    K_GENRES,
+};
+
+/* Which property k is: a switch on its first byte, then a few strcmp (a
+ * story has a dozen properties, each looked up once). */
+static enum v3_key v3_key_of(const char *k)
+{
+    /* clang-format off */
+#define IS(name, id) if (!strcmp(k, name)) return id;
+    switch (k[0]) {
+    case 'a': IS("associations", K_ASSOCIATIONS) break;
+    case 'b': IS("by", K_BY) IS("bodies", K_BODIES) break;
+    case 'c': IS("contentCreated", K_CONTENT_CREATED) IS("copyrightNotice", K_COPYRIGHT_NOTICE) break;
+    case 'd': IS("descriptions", K_DESCRIPTIONS) break;
+    case 'e': IS("embargoedUntil", K_EMBARGOED_UNTIL) IS("edNote", K_ED_NOTE) IS("expires", K_EXPIRES)
+              break;
+    case 'f': IS("firstCreated", K_FIRST_CREATED) break;
+    case 'g': IS("genres", K_GENRES) break;
+    case 'h': IS("headlines", K_HEADLINES) break;
+    case 'i': IS("infoSources", K_INFO_SOURCES) break;
+    case 'k': IS("keywords", K_KEYWORDS) break;
+    case 'l': IS("language", K_LANGUAGE) IS("located", K_LOCATED) break;
+    case 'n': IS("name", K_NAME) break;
+    case 'o': IS("organisations", K_ORGANISATIONS) break;
+    case 'p': IS("pubStatus", K_PUB_STATUS) IS("places", K_PLACES) IS("people", K_PEOPLE) break;
+    case 'r': IS("rel", K_REL) break;
+    case 's': IS("slugline", K_SLUGLINE) IS("subjects", K_SUBJECTS) break;
+    case 't': IS("type", K_TYPE) break;
+    case 'u': IS("uri", K_URI) IS("urgency", K_URGENCY) break;
+    case 'v': IS("version", K_VERSION) IS("versionCreated", K_VERSION_CREATED) break;
+    default: break;
+    }
+#undef IS
+    /* clang-format on */
+    return K_OTHER;
+}
+
 /* obj decoded into s; an association item (assoc_item) has its own name and
  * rel, which are not story fields and are skipped. */
 static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path, bool assoc_item,
@@ -1872,13 +2080,18 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
     const char *k;
     json_t *v;
     int rc = 0;
-    json_object_foreach((json_t *)obj, k, v)
+    EACH_MEMBER((json_t *)obj, k, v)
     {
-        if (assoc_item && (!strcmp(k, "name") || !strcmp(k, "rel"))) {
-            continue;
-        } else if (!strcmp(k, "uri")) {
-            rc = take_string(&s->uri, v, path, k, err);
-        } else if (!strcmp(k, "type")) {
+        enum v3_key id = v3_key_of(k);
+        switch (id) {
+        case K_NAME:
+        case K_REL:
+            if (assoc_item)
+                continue;
+            rc = extra_set(&s->extra, k, v) ? oom(err) : 0;
+            break;
+        case K_URI: rc = take_string(&s->uri, v, path, k, err); break;
+        case K_TYPE:
             rc = take_string(&s->type, v, path, k, err);
             for (size_t i = 0; !rc && i < sizeof type_aliases / sizeof type_aliases[0]; i++)
                 if (!strcmp(s->type, type_aliases[i].from))
@@ -1886,7 +2099,8 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
             if (!rc && !in_list(news_types, s->type))
                 rc = nw_err_set(err, NW_EINVAL, "ninjs: %s/type: '%s' is not a ninjs type", path,
                                 s->type);
-        } else if (!strcmp(k, "version")) {
+            break;
+        case K_VERSION:
             if (json_is_number(v)) {
                 char buf[40];
                 if (json_is_integer(v))
@@ -1897,15 +2111,12 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
             } else {
                 rc = take_string(&s->version, v, path, k, err);
             }
-        } else if (!strcmp(k, "versionCreated")) {
-            rc = take_time(&s->version_created, v, path, k, err);
-        } else if (!strcmp(k, "firstCreated")) {
-            rc = take_time(&s->first_created, v, path, k, err);
-        } else if (!strcmp(k, "contentCreated")) {
-            rc = take_time(&s->content_created, v, path, k, err);
-        } else if (!strcmp(k, "embargoedUntil")) {
-            rc = take_time(&s->embargoed_until, v, path, k, err);
-        } else if (!strcmp(k, "pubStatus")) {
+            break;
+        case K_VERSION_CREATED: rc = take_time(&s->version_created, v, path, k, err); break;
+        case K_FIRST_CREATED: rc = take_time(&s->first_created, v, path, k, err); break;
+        case K_CONTENT_CREATED: rc = take_time(&s->content_created, v, path, k, err); break;
+        case K_EMBARGOED_UNTIL: rc = take_time(&s->embargoed_until, v, path, k, err); break;
+        case K_PUB_STATUS:
             rc = take_string(&s->pub_status, v, path, k, err);
             if (!rc && !strcmp(s->pub_status, "cancelled"))
                 rc = nw_story_set(&s->pub_status, "canceled") ? oom(err) : 0;
@@ -1913,7 +2124,8 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
                 rc = nw_err_set(err, NW_EINVAL,
                                 "ninjs: %s/pubStatus: '%s' is not usable, withheld or canceled",
                                 path, s->pub_status);
-        } else if (!strcmp(k, "urgency")) {
+            break;
+        case K_URGENCY:
             if (!json_is_integer(v))
                 rc = type_error(err, path, k, "an integer 1..9");
             else if (json_integer_value(v) < 1 || json_integer_value(v) > 9)
@@ -1922,19 +2134,14 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
                                 json_integer_value(v));
             else
                 s->urgency = (int)json_integer_value(v);
-        } else if (!strcmp(k, "language")) {
-            rc = take_string(&s->language, v, path, k, err);
-        } else if (!strcmp(k, "slugline")) {
-            rc = take_string(&s->slugline, v, path, k, err);
-        } else if (!strcmp(k, "by")) {
-            rc = take_string(&s->by, v, path, k, err);
-        } else if (!strcmp(k, "located")) {
-            rc = take_string(&s->located, v, path, k, err);
-        } else if (!strcmp(k, "edNote")) {
-            rc = take_string(&s->ed_note, v, path, k, err);
-        } else if (!strcmp(k, "copyrightNotice")) {
-            rc = take_string(&s->copyright_notice, v, path, k, err);
-        } else if (!strcmp(k, "associations")) {
+            break;
+        case K_LANGUAGE: rc = take_string(&s->language, v, path, k, err); break;
+        case K_SLUGLINE: rc = take_string(&s->slugline, v, path, k, err); break;
+        case K_BY: rc = take_string(&s->by, v, path, k, err); break;
+        case K_LOCATED: rc = take_string(&s->located, v, path, k, err); break;
+        case K_ED_NOTE: rc = take_string(&s->ed_note, v, path, k, err); break;
+        case K_COPYRIGHT_NOTICE: rc = take_string(&s->copyright_notice, v, path, k, err); break;
+        case K_ASSOCIATIONS: {
             json_t *as_list = NULL;
             if (json_is_object(v)) {
                 /* the 1.x map form in an otherwise 3.x document */
@@ -1970,37 +2177,45 @@ static int decode_v3(const json_t *obj, nw_story *s, int depth, const char *path
                 }
             }
             json_decref(as_list);
-        } else if (!strcmp(k, "keywords")) {
+            break;
+        }
+        case K_KEYWORDS: {
             bool used;
             rc = decode_keywords(v, s, &used, err);
             if (!rc && !used)
                 rc = extra_set(&s->extra, k, v) ? oom(err) : 0;
-        } else if (!strcmp(k, "expires") && json_is_string(v)) {
-            char *norm = NULL;
-            if (!(rc = take_time(&norm, v, path, k, err))) {
-                json_t *js = json_string(norm);
-                rc = !js || extra_set(&s->extra, k, js) ? oom(err) : 0;
-                json_decref(js);
-            }
-            free(norm);
-        } else {
-            bool done = false;
-            for (size_t i = 0; i < sizeof text_kinds / sizeof text_kinds[0] && !done; i++) {
-                if (!strcmp(k, text_kinds[i].key)) {
-                    rc = decode_texts(v, (nw_text_list *)((char *)s + text_kinds[i].offset), path,
-                                      k, err);
-                    done = true;
+            break;
+        }
+        case K_EXPIRES:
+            if (json_is_string(v)) {
+                char *norm = NULL;
+                if (!(rc = take_time(&norm, v, path, k, err))) {
+                    json_t *js = json_string(norm);
+                    rc = !js || extra_set(&s->extra, k, js) ? oom(err) : 0;
+                    json_decref(js);
                 }
-            }
-            for (size_t i = 0; i < sizeof entity_kinds / sizeof entity_kinds[0] && !done; i++) {
-                if (!strcmp(k, entity_kinds[i].key)) {
-                    rc = decode_entities(v, (nw_entity_list *)((char *)s + entity_kinds[i].offset),
-                                         &entity_kinds[i], path, err);
-                    done = true;
-                }
-            }
-            if (!done)
+                free(norm);
+            } else {
                 rc = extra_set(&s->extra, k, v) ? oom(err) : 0;
+            }
+            break;
+        case K_HEADLINES:
+        case K_BODIES:
+        case K_DESCRIPTIONS:
+            rc = decode_texts(v, (nw_text_list *)((char *)s + text_kinds[id - K_HEADLINES].offset),
+                              path, k, err);
+            break;
+        case K_SUBJECTS:
+        case K_PLACES:
+        case K_PEOPLE:
+        case K_ORGANISATIONS:
+        case K_INFO_SOURCES:
+        case K_GENRES:
+            rc = decode_entities(
+                v, (nw_entity_list *)((char *)s + entity_kinds[id - K_SUBJECTS].offset),
+                &entity_kinds[id - K_SUBJECTS], path, err);
+            break;
+        case K_OTHER: rc = extra_set(&s->extra, k, v) ? oom(err) : 0; break;
         }
         if (rc)
             return rc;

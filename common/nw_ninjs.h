@@ -62,6 +62,7 @@
 #define NW_NINJS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "nw_err.h"
@@ -102,6 +103,12 @@ int nw_ninjs_decode_version(const json_t *json, int version, nw_story **out, nw_
 /* Parse buf[0..len) as JSON and decode it. Syntax errors are NW_EINVAL with
  * "line L, column C" from jansson. */
 int nw_ninjs_loads(const char *buf, size_t len, nw_story **out, nw_err *err);
+
+/* True when s is a timestamp exactly as the codec writes it (RFC 3339 UTC,
+ * "2024-03-05T14:30:00Z", or with a non-zero ".mmm" before the Z) and a real
+ * one, so nw_time_normalize would return it unchanged: readers that check
+ * many timestamps skip the full parse for these. */
+bool nw_ninjs_time_is_canonical(const char *s);
 
 /* 1, 2 or 3 for an object (see the detection rules above); NW_EINVAL when
  * json is not an object. */

@@ -35,6 +35,14 @@
 #include "nw_text.h"
 #include "nw_time.h"
 
+/* json_object_foreach, minus its two key -> iterator look-ups per member:
+ * for walks that do not change the object. */
+#define EACH_MEMBER(obj, k, v)                                                                     \
+    for (void *each_it_ = json_object_iter((json_t *)(obj));                                       \
+         each_it_ &&                                                                               \
+         ((k) = json_object_iter_key(each_it_), (v) = json_object_iter_value(each_it_), 1);        \
+         each_it_ = json_object_iter_next((json_t *)(obj), each_it_))
+
 /* Where an object is, for messages: "[3]", "/item/0", or "(root)". */
 static const char *at(const char *where)
 {
@@ -49,27 +57,72 @@ typedef enum shape {
     SHAPE_AP_MEDIA,
 } shape;
 
-static bool is_digitalwires(const json_t *o)
+/* The members of an object that tell its shape, found in one walk (keys are
+ * unique): cheaper than a look-up each on the small objects of a feed. */
+typedef struct shape_keys {
+    const json_t *format, *urn, *article_html, *api_version, *data; /* digitalwires, AP */
+    const json_t *schema, *properties, *uri;                        /* a JSON Schema */
+    const json_t *item, *items_, *total, *offset, *limit, *meta_;   /* Superdesk's wrapper */
+} shape_keys;
+
+static void scan_shape_keys(const json_t *o, shape_keys *sk)
 {
+    memset(sk, 0, sizeof *sk);
     if (!json_is_object(o))
-        return false;
-    const char *fmt = json_string_value(json_object_get(o, "format"));
+        return;
+    const char *k;
+    json_t *v;
+    EACH_MEMBER((json_t *)o, k, v)
+    {
+        const json_t **slot = NULL;
+        switch (k[0]) {
+        case 'f': slot = !strcmp(k, "format") ? &sk->format : NULL; break;
+        case 'u': slot = !strcmp(k, "urn") ? &sk->urn : !strcmp(k, "uri") ? &sk->uri : NULL; break;
+        case 'a':
+            slot = !strcmp(k, "article_html")  ? &sk->article_html
+                   : !strcmp(k, "api_version") ? &sk->api_version
+                                               : NULL;
+            break;
+        case 'd': slot = !strcmp(k, "data") ? &sk->data : NULL; break;
+        case '$': slot = !strcmp(k, "$schema") ? &sk->schema : NULL; break;
+        case 'p': slot = !strcmp(k, "properties") ? &sk->properties : NULL; break;
+        case 'i': slot = !strcmp(k, "item") ? &sk->item : NULL; break;
+        case '_':
+            slot = !strcmp(k, "_items") ? &sk->items_ : !strcmp(k, "_meta") ? &sk->meta_ : NULL;
+            break;
+        case 't': slot = !strcmp(k, "total") ? &sk->total : NULL; break;
+        case 'o': slot = !strcmp(k, "offset") ? &sk->offset : NULL; break;
+        case 'l': slot = !strcmp(k, "limit") ? &sk->limit : NULL; break;
+        default: break;
+        }
+        if (slot)
+            *slot = v;
+    }
+}
+
+/* For an object scanned into sk (not an object: all NULL, so false). */
+static bool is_digitalwires(const shape_keys *sk)
+{
+    const char *fmt = json_string_value(sk->format);
     if (fmt && !strncmp(fmt, "digitalwires", 12))
         return true;
-    return json_is_string(json_object_get(o, "urn")) && json_object_get(o, "article_html");
+    return json_is_string(sk->urn) && sk->article_html;
 }
 
-static bool is_ap_media(const json_t *o)
+static bool is_ap_media(const shape_keys *sk)
 {
-    return json_is_object(o) && json_object_get(o, "api_version") &&
-           json_is_object(json_object_get(o, "data"));
+    return sk->api_version && json_is_object(sk->data);
 }
 
-static shape shape_of(const json_t *root)
+/* root_keys: root scanned (all NULL when root is an array). */
+static shape shape_of(const json_t *root, const shape_keys *root_keys)
 {
-    const json_t *probe = root;
-    if (json_is_array(root))
-        probe = json_array_get(root, 0);
+    shape_keys first;
+    const shape_keys *probe = root_keys;
+    if (json_is_array(root)) {
+        scan_shape_keys(json_array_get(root, 0), &first);
+        probe = &first;
+    }
     if (is_ap_media(probe))
         return SHAPE_AP_MEDIA;
     if (is_digitalwires(probe))
@@ -85,17 +138,14 @@ static const char *shape_format(shape s)
 }
 
 /* Superdesk's API wrapper: {"total": n, "limit": .., "offset": .., "item": [...]}. */
-static json_t *wrapper_items(json_t *root)
+static json_t *wrapper_items(const shape_keys *root_keys)
 {
-    if (!json_is_object(root))
-        return NULL;
-    json_t *items = json_object_get(root, "item");
+    const json_t *items = root_keys->item;
     if (!json_is_array(items))
-        items = json_object_get(root, "_items");
+        items = root_keys->items_;
     if (json_is_array(items) &&
-        (json_object_get(root, "total") || json_object_get(root, "offset") ||
-         json_object_get(root, "limit") || json_object_get(root, "_meta")))
-        return items;
+        (root_keys->total || root_keys->offset || root_keys->limit || root_keys->meta_))
+        return (json_t *)items;
     return NULL;
 }
 
@@ -223,6 +273,97 @@ static void rename_key(json_t *o, const char *from, const char *to)
     json_object_del(o, from);
 }
 
+/* The top-level properties tolerate_variants reads, found in one walk of
+ * the object instead of a look-up each. */
+enum variant_key {
+    /* the timestamps, in the order they are checked */
+    V_VERSIONCREATED,
+    V_VERSIONCREATED3,
+    V_FIRSTCREATED,
+    V_FIRSTCREATED3,
+    V_EMBARGOED,
+    V_EMBARGOEDUNTIL,
+    V_CONTENTCREATED,
+    V_CONTENTCREATED3,
+    V_N_TIMES,
+    V_PUBSTATUS3 = V_N_TIMES,
+    V_PUBSTATUS,
+    V_REPRESENTATIONTYPE3,
+    V_REPRESENTATIONTYPE,
+    V_PROVIDER,
+    /* legacy names renamed on 3.x */
+    V_EDNOTE,
+    V_BYLINE,
+    V_PERSONS,
+    V_RIGHTSINFO,
+    V_COPYRIGHTHOLDER,
+    V_COPYRIGHTNOTICE,
+    V_USAGETERMS,
+    V_COUNT,
+    V_OTHER = V_COUNT,
+};
+
+static const char *const variant_names[V_COUNT] = {
+    "versioncreated",
+    "versionCreated",
+    "firstcreated",
+    "firstCreated",
+    "embargoed",
+    "embargoedUntil",
+    "contentcreated",
+    "contentCreated",
+    "pubStatus",
+    "pubstatus",
+    "representationType",
+    "representationtype",
+    "provider",
+    "ednote",
+    "byline",
+    "persons",
+    "rightsinfo",
+    "copyrightholder",
+    "copyrightnotice",
+    "usageterms",
+};
+
+static enum variant_key variant_key_of(const char *k)
+{
+    int from = 0, to = 0; /* the candidates: variant_names[from, to) */
+    switch (k[0]) {
+    case 'b': from = V_BYLINE, to = V_BYLINE + 1; break;
+    case 'c':
+        if (!strcmp(k, "contentcreated") || !strcmp(k, "contentCreated"))
+            return k[7] == 'c' ? V_CONTENTCREATED : V_CONTENTCREATED3;
+        from = V_COPYRIGHTHOLDER, to = V_COPYRIGHTNOTICE + 1;
+        break;
+    case 'e':
+        if (!strcmp(k, "ednote"))
+            return V_EDNOTE;
+        from = V_EMBARGOED, to = V_EMBARGOEDUNTIL + 1;
+        break;
+    case 'f': from = V_FIRSTCREATED, to = V_FIRSTCREATED3 + 1; break;
+    case 'p':
+        if (!strcmp(k, "provider"))
+            return V_PROVIDER;
+        if (!strcmp(k, "persons"))
+            return V_PERSONS;
+        from = V_PUBSTATUS3, to = V_PUBSTATUS + 1;
+        break;
+    case 'r':
+        if (!strcmp(k, "rightsinfo"))
+            return V_RIGHTSINFO;
+        from = V_REPRESENTATIONTYPE3, to = V_REPRESENTATIONTYPE + 1;
+        break;
+    case 'u': from = V_USAGETERMS, to = V_USAGETERMS + 1; break;
+    case 'v': from = V_VERSIONCREATED, to = V_VERSIONCREATED3 + 1; break;
+    default: break;
+    }
+    for (int i = from; i < to; i++)
+        if (!strcmp(k, variant_names[i]))
+            return (enum variant_key)i;
+    return V_OTHER;
+}
+
 /* The camelCase GraphQL dialect and other 3.x look-alikes: legacy names
  * next to 3.x ones. Changes o in place (the caller's freshly loaded tree).
  * Returns the ninjs version of o (nw_ninjs_detect_version), which its changes
@@ -230,55 +371,72 @@ static void rename_key(json_t *o, const char *from, const char *to)
  * `provider`, and on 1.x and 2.x it changes nothing the detection reads. */
 static int tolerate_variants(json_t *o, const nw_parse_opts *opts, const char *where)
 {
+    /* one walk: which of the names below o has (keys are unique) */
+    json_t *has[V_COUNT] = {0};
+    const char *key;
+    json_t *val;
+    EACH_MEMBER(o, key, val)
+    {
+        enum variant_key id = variant_key_of(key);
+        if (id != V_OTHER)
+            has[id] = val;
+    }
     /* ninjs 1.0 did not check formats ("Last Tuesday"): such a timestamp is
      * left out with a warning, never guessed */
-    static const char *const times[] = {"versioncreated", "versionCreated", "firstcreated",
-                                        "firstCreated",   "embargoed",      "embargoedUntil",
-                                        "contentcreated", "contentCreated"};
-    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
-        const char *v = json_string_value(json_object_get(o, times[i]));
+    for (size_t i = 0; i < V_N_TIMES; i++) {
+        const char *v = json_string_value(has[i]);
+        if (!v || nw_ninjs_time_is_canonical(v)) /* the usual case: no parse */
+            continue;
         int64_t epoch;
         nw_err terr = {0};
-        if (v && nw_time_parse(v, "UTC", &epoch, NULL, &terr) < 0) {
+        if (nw_time_parse(v, "UTC", &epoch, NULL, &terr) < 0) {
             nw_parse_warn(opts, "%s%s%s: '%s' is not a timestamp, left out", where ? where : "",
-                          where ? ": " : "", times[i], v);
-            json_object_del(o, times[i]);
+                          where ? ": " : "", variant_names[i], v);
+            json_object_del(o, variant_names[i]);
+            has[i] = NULL;
         }
     }
-    const char *status = json_string_value(json_object_get(o, "pubStatus"));
+    const char *status = json_string_value(has[V_PUBSTATUS3]);
     if (!status)
-        status = json_string_value(json_object_get(o, "pubstatus"));
+        status = json_string_value(has[V_PUBSTATUS]);
     if (status && !strcmp(status, "draft")) { /* GraphQL dialect: not for publication */
         nw_parse_warn(opts, "%s%spubStatus 'draft' read as 'withheld'", where ? where : "",
                       where ? ": " : "");
-        json_object_set_new(o, json_object_get(o, "pubStatus") ? "pubStatus" : "pubstatus",
+        json_object_set_new(o, has[V_PUBSTATUS3] ? "pubStatus" : "pubstatus",
                             json_string("withheld"));
     }
-    static const char *const rep_keys[] = {"representationType", "representationtype"};
-    for (size_t i = 0; i < 2; i++) {
-        const char *rep = json_string_value(json_object_get(o, rep_keys[i]));
+    for (size_t i = V_REPRESENTATIONTYPE3; i <= V_REPRESENTATIONTYPE; i++) {
+        const char *rep = json_string_value(has[i]);
         if (!rep || !strcmp(rep, "full") || !strcmp(rep, "partial"))
             continue;
         if (!strcmp(rep, "complete")) { /* 1.x wording of "full" */
-            json_object_set_new(o, rep_keys[i], json_string("full"));
+            json_object_set_new(o, variant_names[i], json_string("full"));
         } else {
             nw_parse_warn(opts, "%s%srepresentationType '%s' unknown, left out", where ? where : "",
                           where ? ": " : "", rep);
-            json_object_del(o, rep_keys[i]);
+            json_object_del(o, variant_names[i]);
         }
     }
     int version = nw_ninjs_detect_version(o);
     if (version != 3)
         return version;
-    rename_key(o, "ednote", "edNote");
-    rename_key(o, "byline", "by");
-    rename_key(o, "persons", "people");
-    rename_key(o, "rightsinfo", "rightsInfo");
-    rename_key(o, "copyrightholder", "copyrightHolder");
-    rename_key(o, "copyrightnotice", "copyrightNotice");
-    rename_key(o, "usageterms", "usageTerms");
-    rename_key(o, "embargoed", "embargoedUntil");
-    const char *provider = json_string_value(json_object_get(o, "provider"));
+    static const struct {
+        enum variant_key from;
+        const char *to;
+    } renames[] = {
+        {V_EDNOTE, "edNote"},
+        {V_BYLINE, "by"},
+        {V_PERSONS, "people"},
+        {V_RIGHTSINFO, "rightsInfo"},
+        {V_COPYRIGHTHOLDER, "copyrightHolder"},
+        {V_COPYRIGHTNOTICE, "copyrightNotice"},
+        {V_USAGETERMS, "usageTerms"},
+        {V_EMBARGOED, "embargoedUntil"},
+    };
+    for (size_t i = 0; i < sizeof renames / sizeof renames[0]; i++)
+        if (has[renames[i].from])
+            rename_key(o, variant_names[renames[i].from], renames[i].to);
+    const char *provider = json_string_value(has[V_PROVIDER]);
     if (provider && *provider) {
         json_t *sources = json_object_get(o, "infoSources");
         bool has_source = false;
@@ -377,18 +535,26 @@ static char *newswire_urn(const char *slug, const char *id)
     return nw_buf_take(&b);
 }
 
+/* The "urn:newswire:..." for id, the provider's slug made on first use
+ * (*slug, freed by the caller). NULL when out of memory. */
+static char *story_urn(const nw_story *story, char **slug, const char *id)
+{
+    if (!*slug) {
+        const char *provider = nw_story_provider(story);
+        if (!(*slug = nw_text_slug(provider ? provider : "ninjs")))
+            return NULL;
+    }
+    return newswire_urn((*slug)[0] ? *slug : "ninjs", id);
+}
+
 /* A provider id that is not a URI (story or association) becomes
  * "urn:newswire:<provider slug, else ninjs>:<id>". */
 static int absolute_uri(nw_story *story)
 {
-    const char *provider = nw_story_provider(story);
-    char *slug = nw_text_slug(provider ? provider : "ninjs");
-    if (!slug)
-        return NW_ENOMEM;
-    const char *use = slug[0] ? slug : "ninjs";
+    char *slug = NULL; /* most stories never need it */
     int rc = 0;
     if (story->uri && !has_scheme(story->uri)) {
-        char *u = newswire_urn(use, story->uri);
+        char *u = story_urn(story, &slug, story->uri);
         rc = u ? nw_story_set(&story->uri, u) : NW_ENOMEM;
         free(u);
     }
@@ -400,7 +566,7 @@ static int absolute_uri(nw_story *story)
         if (!au) /* Superdesk items: the writer takes guid as the uri */
             au = json_string_value(json_object_get(a, "guid"));
         if (rc == 0 && au && !has_scheme(au)) {
-            char *u = newswire_urn(use, au);
+            char *u = story_urn(story, &slug, au);
             if (!u || json_object_set_new(a, "uri", json_string(u)))
                 rc = NW_ENOMEM;
             free(u);
@@ -429,17 +595,21 @@ static int absolute_uri(nw_story *story)
     return rc;
 }
 
-static int decode_ninjs(json_t *obj, const nw_parse_opts *opts, const char *where,
-                        nw_story_list *out, nw_err *err)
+static int decode_ninjs(json_t *obj, const shape_keys *keys, const nw_parse_opts *opts,
+                        const char *where, nw_story_list *out, nw_err *err)
 {
     if (!json_is_object(obj))
         return nw_err_set(err, NW_EINVAL, "%s: expected a ninjs object", at(where));
-    if (is_digitalwires(obj) || is_ap_media(obj))
+    shape_keys own;
+    if (!keys) {
+        scan_shape_keys(obj, &own);
+        keys = &own;
+    }
+    if (is_digitalwires(keys) || is_ap_media(keys))
         return nw_err_set(err, NW_EINVAL, "%s: this is %s JSON, not ninjs (use --format %s)", where,
-                          is_ap_media(obj) ? "AP Media API" : "dpa digitalwires",
-                          is_ap_media(obj) ? "ap-media-json" : "dpa-digitalwires");
-    if (json_object_get(obj, "$schema") && json_object_get(obj, "properties") &&
-        !json_object_get(obj, "uri"))
+                          is_ap_media(keys) ? "AP Media API" : "dpa digitalwires",
+                          is_ap_media(keys) ? "ap-media-json" : "dpa-digitalwires");
+    if (keys->schema && keys->properties && !keys->uri)
         return nw_err_set(err, NW_EINVAL, "%s: this is a JSON Schema, not a ninjs document",
                           at(where));
     /* the loaded tree is ours: changed in place */
@@ -639,9 +809,10 @@ static int dw_story(const json_t *o, const nw_parse_opts *opts, const char *wher
     return 0;
 }
 
-static int decode_digitalwires(json_t *obj, const nw_parse_opts *opts, const char *where,
-                               nw_story_list *out, nw_err *err)
+static int decode_digitalwires(json_t *obj, const shape_keys *keys, const nw_parse_opts *opts,
+                               const char *where, nw_story_list *out, nw_err *err)
 {
+    (void)keys;
     if (!json_is_object(obj))
         return nw_err_set(err, NW_EINVAL, "%s: expected a digitalwires object", at(where));
     nw_story *story = nw_story_new();
@@ -659,17 +830,19 @@ static int decode_digitalwires(json_t *obj, const nw_parse_opts *opts, const cha
 
 /* ------------------------------------------------------------ driver --- */
 
-typedef int (*decode_fn)(json_t *obj, const nw_parse_opts *opts, const char *where,
-                         nw_story_list *out, nw_err *err);
+/* keys: obj scanned by scan_shape_keys, or NULL when it was not. */
+typedef int (*decode_fn)(json_t *obj, const shape_keys *keys, const nw_parse_opts *opts,
+                         const char *where, nw_story_list *out, nw_err *err);
 
-/* Each object of root (an array, a wrapper, or root itself); fn may change
- * the objects in place (root belongs to the caller, who frees it after). */
-static int each_object(json_t *root, decode_fn fn, const nw_parse_opts *opts, nw_story_list *out,
-                       nw_err *err)
+/* Each object of root (an array, a wrapper, or root itself; root_keys is
+ * root scanned); fn may change the objects in place (root belongs to the
+ * caller, who frees it after). */
+static int each_object(json_t *root, const shape_keys *root_keys, decode_fn fn,
+                       const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
 {
-    json_t *items = json_is_array(root) ? root : wrapper_items(root);
+    json_t *items = json_is_array(root) ? root : wrapper_items(root_keys);
     if (!items)
-        return fn(root, opts, NULL, out, err);
+        return fn(root, root_keys, opts, NULL, out, err);
     if (json_array_size(items) == 0)
         return nw_err_set(err, NW_EINVAL, "%s is empty: no story",
                           json_is_array(root) ? "the array" : "the \"item\" list");
@@ -679,7 +852,7 @@ static int each_object(json_t *root, decode_fn fn, const nw_parse_opts *opts, nw
     {
         char where[48];
         snprintf(where, sizeof where, json_is_array(root) ? "[%zu]" : "/item/%zu", i);
-        int rc = fn(it, opts, where, out, err);
+        int rc = fn(it, NULL, opts, where, out, err);
         if (rc < 0)
             return rc;
     }
@@ -693,7 +866,9 @@ static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts
     int rc = load_json(buf, len, &root, err);
     if (rc < 0)
         return rc;
-    shape got = shape_of(root);
+    shape_keys root_keys;
+    scan_shape_keys(root, &root_keys);
+    shape got = shape_of(root, &root_keys);
     if (got == SHAPE_AP_MEDIA) {
         rc = nw_err_set(err, NW_EINVAL,
                         "AP Media API JSON (api_version/data) is not supported yet: convert it "
@@ -702,8 +877,9 @@ static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts
         rc = nw_err_set(err, NW_EINVAL, "not %s JSON (this looks like %s)", shape_format(want),
                         shape_format(got));
     } else {
-        rc = each_object(root, got == SHAPE_DIGITALWIRES ? decode_digitalwires : decode_ninjs, opts,
-                         out, err);
+        rc = each_object(root, &root_keys,
+                         got == SHAPE_DIGITALWIRES ? decode_digitalwires : decode_ninjs, opts, out,
+                         err);
     }
     json_decref(root);
     return rc;

@@ -143,21 +143,25 @@ static size_t first_control(const char *buf, size_t len)
     return len;
 }
 
-/* Copy buf with CRLF and lone CR turned into LF; NUL-terminated. */
+/* Copy buf with CRLF and lone CR turned into LF; NUL-terminated. The runs
+ * between CRs are copied whole (most inputs have none at all). */
 static char *normalize_newlines(const char *buf, size_t len, size_t *out_len)
 {
     char *out = malloc(len + 1);
     if (!out)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] == '\r') {
-            out[o++] = '\n';
-            if (i + 1 < len && buf[i + 1] == '\n')
-                i++;
-        } else {
-            out[o++] = buf[i];
-        }
+    size_t o = 0, i = 0;
+    while (i < len) {
+        const char *cr = memchr(buf + i, '\r', len - i);
+        size_t run = cr ? (size_t)(cr - (buf + i)) : len - i;
+        memcpy(out + o, buf + i, run);
+        o += run;
+        i += run;
+        if (!cr)
+            break;
+        out[o++] = '\n';
+        if (++i < len && buf[i] == '\n')
+            i++;
     }
     out[o] = '\0';
     *out_len = o;

@@ -863,3 +863,120 @@ Test(encode, invalid_utf8_is_named_not_out_of_memory)
     same_as_tree(s, "bad slugline");
     nw_story_free(s);
 }
+
+/* The direct writer skips plain runs 8 and 16 bytes at a time: every
+ * special byte (escapes, controls, DEL, 2-4 byte UTF-8, invalid and cut
+ * sequences) at every offset of strings up to 40 bytes, against the tree. */
+Test(encode, dumps_equals_tree_on_special_bytes_at_every_offset)
+{
+    static const char *const specials[] = {"\"",          "\\",           "\n",
+                                           "\x01",        "\x1F",         "\x7F",
+                                           "\xC3\xA9",    "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+                                           "\xFF",        "\xC3",         "\xE2\x82",
+                                           "\xED\xA0\x80"};
+    char value[64];
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        size_t n = strlen(specials[k]);
+        for (size_t len = 0; len <= 40; len++) {
+            for (size_t at = 0; at <= len; at++) {
+                memset(value, 'a', len);
+                memcpy(value + at, specials[k], n);
+                value[len > at + n ? len : at + n] = '\0';
+                nw_story *s = nw_story_new();
+                nw_story_set(&s->uri, "urn:x:esc");
+                nw_story_set(&s->slugline, value);
+                nw_text_list_add(&s->bodies, value, NULL, "text/plain");
+                char what[64];
+                snprintf(what, sizeof what, "special %zu at %zu of %zu", k, at, len);
+                same_as_tree(s, what);
+                nw_story_free(s);
+            }
+        }
+    }
+}
+
+/* nw_ninjs_time_is_canonical is exactly "nw_time_normalize gives it back". */
+static void canonical_agrees(const char *s)
+{
+    char *norm = NULL;
+    nw_err err;
+    nw_err_clear(&err);
+    bool same = nw_time_normalize(s, NULL, &norm, &err) == 0 && !strcmp(norm, s);
+    free(norm);
+    cr_assert_eq(nw_ninjs_time_is_canonical(s), same, "'%s': normalize %s", s,
+                 same ? "gives it back" : "does not give it back");
+}
+
+Test(time, canonical_is_what_normalize_gives_back)
+{
+    static const char *const cases[] = {
+        "2024-03-05T14:30:00Z",
+        "2024-03-05T14:30:00.123Z",
+        "2024-03-05T14:30:00.010Z",
+        "2024-03-05T14:30:00.000Z",
+        "2024-03-05T14:30:00.1Z",
+        "2024-03-05T14:30:00.1234Z",
+        "2024-03-05T14:30:60Z",
+        "2024-03-05T24:00:00Z",
+        "2024-03-05T14:60:00Z",
+        "2024-02-29T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",
+        "2000-02-29T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2024-13-01T00:00:00Z",
+        "2024-00-01T00:00:00Z",
+        "2024-04-31T00:00:00Z",
+        "2024-03-05t14:30:00Z",
+        "2024-03-05T14:30:00z",
+        "2024-03-05 14:30:00Z",
+        "2024-03-05T14:30:00+00:00",
+        "2024-03-05T14:30:00Z ",
+        " 2024-03-05T14:30:00Z",
+        "2024-03-05T14:30Z",
+        "2024-03-05T14:30:00",
+        "20240305T143000Z",
+        "2024-03-05",
+        "",
+        "2024-03-05T14:30:00.",
+        "2024-03-05T14:30:00.12",
+        "2024-03-05T14:30:00.12Z",
+        "2024-3-05T14:30:00Z",
+        "2024-03-05T14:30:00UTC",
+        "２０２４-03-05T14:30:00Z",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        canonical_agrees(cases[i]);
+    cr_assert_not(nw_ninjs_time_is_canonical(NULL));
+    /* every day edge of a few years, hours and seconds at their limits */
+    static const int years[] = {1, 4, 100, 400, 1900, 2000, 2023, 2024, 9999};
+    for (size_t y = 0; y < sizeof years / sizeof years[0]; y++)
+        for (int m = 0; m <= 13; m++)
+            for (int d = 0; d <= 32; d++) {
+                char s[40];
+                snprintf(s, sizeof s, "%04d-%02d-%02dT%02d:59:%02dZ", years[y], m, d,
+                         d % 2 ? 23 : 24, d % 3 ? 59 : 60);
+                canonical_agrees(s);
+                snprintf(s, sizeof s, "%04d-%02d-%02dT00:00:00.%03dZ", years[y], m, d, d * 31);
+                canonical_agrees(s);
+            }
+}
+
+/* The detection reads every name before it decides: a 3.x name after a
+ * 1.x one still makes 3, and the standard/$schema rules win over names. */
+Test(detect, any_order_of_names)
+{
+    cr_assert_eq(detect("{\"uri\":\"u\",\"headline\":\"h\",\"versionCreated\":\"x\"}"), 3);
+    cr_assert_eq(detect("{\"uri\":\"u\",\"bodies\":[],\"byline\":\"b\"}"), 1);
+    cr_assert_eq(detect("{\"altids\":[],\"uri\":\"u\"}"), 2);
+    cr_assert_eq(detect("{\"altids\":{},\"uri\":\"u\"}"), 1);
+    cr_assert_eq(detect("{\"associations\":[],\"uri\":\"u\"}"), 3);
+    cr_assert_eq(detect("{\"headlines\":[],\"description_text\":\"d\"}"), 1);
+    cr_assert_eq(detect("{\"edNote\":\"n\",\"standard\":{\"version\":\"1.5\"}}"), 1);
+    cr_assert_eq(
+        detect("{\"pubStatus\":\"usable\",\"$schema\":\"http://x/ninjs-schema_2.0.json\"}"), 2);
+    cr_assert_eq(detect("{\"pubStatus\":\"usable\",\"$standard\":{}}"), 1);
+    cr_assert_eq(detect("{\"standard\":{\"version\":\"9\"},\"pubstatus\":\"usable\"}"), 2);
+}

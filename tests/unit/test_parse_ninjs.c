@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nw_buf.h"
 #include "nw_jsonschema.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
@@ -116,6 +117,75 @@ Test(ninjs_fixture, syntax_errors_have_line_and_column)
     cr_assert_lt(nw_parse_buffer("ninjs", "[{\"uri\":\"a\"},3]", 15, &o, &l, &err), 0);
     cr_assert_str_eq(err.msg, "x.json: [1]: expected a ninjs object");
     cr_assert_eq(l.len, 0);
+}
+
+/* Warnings joined with '\n' (ctx is an nw_buf). */
+static void collect(void *ctx, const char *msg)
+{
+    nw_buf_puts(ctx, msg);
+    nw_buf_putc(ctx, '\n');
+}
+
+/* The tolerant reading of 3.x look-alikes: bad timestamps (lowercase or
+ * camelCase, not a date, no such day) left out with a warning in the order
+ * they are checked, pubStatus "draft" (on pubStatus even when it is not a
+ * string), representationType "complete" and unknown ones, legacy names
+ * renamed unless the 3.x name is there, `provider` as the source, and a
+ * leap second or zero milliseconds normalized. */
+Test(ninjs_fixture, variants_read_tolerantly)
+{
+    static const char in[] =
+        "[{\"uri\":\"a1\",\"versioncreated\":\"Last Tuesday\",\"versionCreated\":"
+        "\"2024-03-05T14:30:00Z\",\"firstCreated\":\"2024-02-30T00:00:00Z\",\"embargoed\":"
+        "\"2024-03-06T00:00:00+01:00\",\"contentCreated\":\"2024-03-05 10:00\",\"pubStatus\":"
+        "\"draft\",\"representationType\":\"complete\",\"representationtype\":\"weird\","
+        "\"ednote\":\"note\",\"byline\":\"Jane\",\"persons\":[{\"name\":\"P\"}],\"rightsinfo\":{"
+        "\"langId\":\"en\",\"linkedRights\":\"http://x\"},\"copyrightholder\":\"H\","
+        "\"copyrightnotice\":\"N\",\"usageterms\":\"U\",\"provider\":\"Acme News\","
+        "\"headlines\":[{\"value\":\"H1\"}]},"
+        "{\"uri\":\"a2\",\"pubstatus\":\"draft\",\"pubStatus\":5,\"embargoed\":\"bad\","
+        "\"embargoedUntil\":\"2024-01-01T00:00:00.500Z\",\"headlines\":[{\"value\":\"H2\"}]},"
+        "{\"uri\":\"a3\",\"edNote\":\"kept\",\"ednote\":\"dropped\",\"embargoed\":"
+        "\"2024-01-02T00:00:00Z\",\"versionCreated\":\"2024-01-01T00:00:60Z\",\"firstCreated\":"
+        "\"2024-01-01T00:00:00.000Z\",\"infoSources\":[{\"name\":\"X\",\"role\":\"source\"}],"
+        "\"provider\":\"Other\",\"headlines\":[{\"value\":\"H3\"}]}]";
+    static const char *const want[] = {
+        "{\"by\":\"Jane\",\"contentCreated\":\"2024-03-05T10:00:00Z\",\"copyrightHolder\":\"H\","
+        "\"copyrightNotice\":\"N\",\"edNote\":\"note\",\"embargoedUntil\":\"2024-03-05T23:00:00Z\","
+        "\"headlines\":[{\"value\":\"H1\"}],\"infoSources\":[{\"name\":\"Acme News\",\"role\":"
+        "\"source\"}],\"people\":[{\"name\":\"P\"}],\"pubStatus\":\"withheld\","
+        "\"representationType\":\"full\",\"rightsInfo\":{\"langId\":\"en\",\"linkedRights\":"
+        "\"http://x\"},\"type\":\"text\",\"uri\":\"urn:newswire:acme-news:a1\",\"usageTerms\":"
+        "\"U\",\"versionCreated\":\"2024-03-05T14:30:00Z\"}",
+        "{\"embargoedUntil\":\"2024-01-01T00:00:00.500Z\",\"headlines\":[{\"value\":\"H2\"}],"
+        "\"pubStatus\":\"withheld\",\"type\":\"text\",\"uri\":\"urn:newswire:ninjs:a2\"}",
+        "{\"edNote\":\"kept\",\"embargoedUntil\":\"2024-01-02T00:00:00Z\",\"firstCreated\":"
+        "\"2024-01-01T00:00:00Z\",\"headlines\":[{\"value\":\"H3\"}],\"infoSources\":[{\"name\":"
+        "\"X\",\"role\":\"source\"}],\"type\":\"text\",\"uri\":\"urn:newswire:x:a3\","
+        "\"versionCreated\":\"2024-01-01T00:01:00Z\"}",
+    };
+    nw_buf warnings = NW_BUF_INIT;
+    nw_parse_opts o = {.origin = "v.json", .warn = collect, .warn_ctx = &warnings};
+    nw_story_list l = {0};
+    nw_err err;
+    cr_assert_eq(nw_parse_buffer("ninjs", in, sizeof in - 1, &o, &l, &err), 0, "%s", err.msg);
+    cr_assert_eq(l.len, 3);
+    for (size_t i = 0; i < l.len; i++) {
+        char *json = nw_ninjs_dumps(l.items[i], &err);
+        cr_assert_not_null(json, "%s", err.msg);
+        cr_assert_str_eq(json, want[i]);
+        free(json);
+    }
+    cr_assert_str_eq(nw_buf_str(&warnings),
+                     "v.json: [0]: versioncreated: 'Last Tuesday' is not a timestamp, left out\n"
+                     "v.json: [0]: firstCreated: '2024-02-30T00:00:00Z' is not a timestamp, left "
+                     "out\n"
+                     "v.json: [0]: pubStatus 'draft' read as 'withheld'\n"
+                     "v.json: [0]: representationType 'weird' unknown, left out\n"
+                     "v.json: [1]: embargoed: 'bad' is not a timestamp, left out\n"
+                     "v.json: [1]: pubStatus 'draft' read as 'withheld'\n");
+    nw_buf_free(&warnings);
+    nw_story_list_free(&l);
 }
 
 /* ------------------------------------------------------------- shared --- */
