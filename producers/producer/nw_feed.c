@@ -197,6 +197,7 @@ static void fetch_failed(nw_feed *fd, int64_t now, const char *reason, const cha
 
 static void item_free(fd_item *it)
 {
+    nw_publish_ticket_clear(&it->ticket);
     nw_outmsg_free(it->msg);
     free(it->uri);
     free(it->vc);
@@ -280,7 +281,8 @@ static void settle_item(nw_feed *fd, fd_item *it)
         nw_log_error("feed",
                      "item delivery failed, it will be sent again at the next poll input=%s "
                      "url=%s uri=%s failed=%zu error=\"%s\"",
-                     fd->base.name, fd->url, it->uri, it->ticket.failed, it->ticket.first_error);
+                     fd->base.name, fd->url, it->uri, it->ticket.failed,
+                     nw_publish_ticket_error(&it->ticket));
     }
 }
 

@@ -70,6 +70,24 @@ static void note_failure(char *buf, size_t len, const char *fmt, const char *top
         snprintf(buf, len, fmt, topic, reason);
 }
 
+/* The ticket's first failure (kept when memory for it runs out: the counts
+ * still say what failed). */
+static void ticket_failure(nw_publish_ticket *t, const char *fmt, const char *topic,
+                           const char *reason)
+{
+    if (t->first_error)
+        return;
+    char text[256] = "";
+    note_failure(text, sizeof text, fmt, topic, reason);
+    t->first_error = strdup(text);
+}
+
+void nw_publish_ticket_clear(nw_publish_ticket *t)
+{
+    free(t->first_error);
+    memset(t, 0, sizeof *t);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     nw_publisher *pub = opaque;
@@ -82,8 +100,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                      reason);
         if (ticket) {
             ticket->failed++;
-            note_failure(ticket->first_error, sizeof ticket->first_error,
-                         "delivery to %s failed: %s", topic, reason);
+            ticket_failure(ticket, "delivery to %s failed: %s", topic, reason);
         }
         nw_log_error("publish", "delivery failed topic=%s key=%.*s error=\"%s\"", topic,
                      (int)(m->key_len > 200 ? 200 : m->key_len), m->key ? (const char *)m->key : "",
@@ -484,8 +501,7 @@ static int send_one(nw_publisher *pub, nw_outmsg *msg, const char *topic, bool l
         if (ticket) {
             ticket->failed++;
             ticket->refused++;
-            note_failure(ticket->first_error, sizeof ticket->first_error, "send to %s refused: %s",
-                         topic, reason);
+            ticket_failure(ticket, "send to %s refused: %s", topic, reason);
         }
         return nw_err_set(err, NW_EKAFKA, "story %s: send to %s refused: %s", msg->key, topic,
                           reason);

@@ -42,15 +42,26 @@ typedef struct nw_publish_opts {
 
 /* Per-input delivery accounting (one file, one feed item). The caller owns it
  * and must keep it alive until the publisher has been drained: delivery
- * reports update it. Zero-initialise before use. An input is done when
- * acked == sent and failed == 0. */
+ * reports update it. Zero-initialise before use; nw_publish_ticket_clear
+ * before it is reused or freed. An input is done when acked == sent and
+ * failed == 0. Thousands are alive at once (one per file in flight), so
+ * the error text is allocated only when there is one. */
 struct nw_publish_ticket {
-    size_t sent;           /* messages handed to librdkafka */
-    size_t acked;          /* successful delivery reports */
-    size_t failed;         /* failed delivery reports or refused sends */
-    size_t refused;        /* of `failed`, sends refused up front (never in `sent`) */
-    char first_error[256]; /* the first failure, "" when none */
+    size_t sent;       /* messages handed to librdkafka */
+    size_t acked;      /* successful delivery reports */
+    size_t failed;     /* failed delivery reports or refused sends */
+    size_t refused;    /* of `failed`, sends refused up front (never in `sent`) */
+    char *first_error; /* the first failure (malloc'd by the publisher), NULL when none */
 };
+
+/* Free the ticket's error text and zero it. */
+void nw_publish_ticket_clear(nw_publish_ticket *t);
+
+/* The first failure, "" when none. Borrowed from the ticket. */
+static inline const char *nw_publish_ticket_error(const nw_publish_ticket *t)
+{
+    return t->first_error ? t->first_error : "";
+}
 
 /* Messages of the ticket still waiting for a delivery report. */
 static inline size_t nw_publish_ticket_outstanding(const nw_publish_ticket *t)

@@ -407,6 +407,7 @@ static void entry_remove(nw_spool *sp, sp_entry *e)
     *pp = e->hnext;
     if (e->w) {
         job_clear(&e->w->job);
+        nw_publish_ticket_clear(&e->w->ticket);
         free(e->w);
     }
     free(e);
@@ -1322,7 +1323,7 @@ static void send_parsed(nw_spool *sp, nw_input_env *env, sp_entry *e)
         }
     }
     entry_move(sp, e, SP_INFLIGHT);
-    memset(&e->w->ticket, 0, sizeof e->w->ticket);
+    nw_publish_ticket_clear(&e->w->ticket);
     for (size_t i = 0; i < list->len; i++) {
         if (!e->w->ticket.failed && nw_input_send(env, msgs[i], &e->w->ticket, &err) < 0)
             nw_log_error("spool", "send refused input=%s file=%s uri=%s error=\"%s\"",
@@ -1594,7 +1595,7 @@ static void settle_finished(nw_spool *sp, bool full)
                      "delivery failed for %zu of %zu messages (after librdkafka's retries); "
                      "first: %s",
                      e->w->ticket.failed, e->w->ticket.sent + e->w->ticket.refused,
-                     e->w->ticket.first_error);
+                     nw_publish_ticket_error(&e->w->ticket));
             settle(sp, e, true, dup_reason(reason));
         }
     }

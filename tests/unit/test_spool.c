@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "nw_input.h"
+#include "nw_kafka.h"
+#include "nw_publish.h"
 #include "nw_route.h"
 #include "nw_spool.h"
 #include "nw_testutil.h"
@@ -384,4 +386,51 @@ Test(spool_config, validates_every_field)
     cr_expect(strstr(err.msg, "already"), "same path: %s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {paht: /a}\n", &err), 0);
     cr_expect(strstr(err.msg, "paht"), "%s", err.msg);
+}
+
+/* A ticket holds its first failure's text only when there is one, keeps
+ * the first of several, and gives it back at clear (ASan checks the free). */
+Test(publish_ticket, keeps_the_first_failure_text)
+{
+    nw_publish_ticket t = {0};
+    cr_expect_str_eq(nw_publish_ticket_error(&t), "", "no failure, no text");
+
+    nw_err err = {0};
+    nw_broker *broker = nw_broker_new(1, 1, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    rd_kafka_conf_t *conf = nw_kafka_conf_new(NULL, nw_broker_bootstrap(broker), &err);
+    cr_assert_not_null(conf, "%s", err.msg);
+    char why[256];
+    cr_assert_eq(rd_kafka_conf_set(conf, "message.max.bytes", "1000", why, sizeof why),
+                 RD_KAFKA_CONF_OK, "%s", why);
+    nw_publisher *pub = nw_publisher_new(conf, NULL, &err);
+    cr_assert_not_null(pub, "%s", err.msg);
+
+    /* two stories over librdkafka's message.max.bytes, to two topics:
+     * refused up front */
+    for (int i = 0; i < 2; i++) {
+        nw_story *s = story_with(i ? "Weather" : "Sport", NULL);
+        char body[3000];
+        memset(body, 'a' + i, sizeof body - 1);
+        body[sizeof body - 1] = '\0';
+        cr_assert_eq(nw_text_list_add(&s->bodies, body, NULL, "text/plain"), 0);
+        cr_expect_lt(nw_publisher_publish(pub, s, NULL, &t, &err), 0,
+                     "an oversized story is refused");
+        nw_story_free(s);
+        if (i == 0) {
+            cr_assert_not_null(t.first_error);
+            cr_expect(strstr(t.first_error, "send to news.sport refused"), "%s", t.first_error);
+        }
+    }
+    cr_expect_eq(t.failed, 2);
+    cr_expect_eq(t.refused, 2);
+    cr_expect_eq(nw_publish_ticket_outstanding(&t), 0);
+    const char *first = nw_publish_ticket_error(&t);
+    cr_expect(strstr(first, "send to news.sport refused"), "the first failure is kept: %s", first);
+    nw_publish_ticket_clear(&t);
+    cr_expect_null(t.first_error);
+    cr_expect_eq(t.failed, 0);
+    cr_expect_str_eq(nw_publish_ticket_error(&t), "");
+    nw_publisher_free(pub);
+    nw_broker_free(broker);
 }
