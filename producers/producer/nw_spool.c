@@ -360,12 +360,16 @@ static void job_clear(sp_job *j)
     memset(j, 0, sizeof *j);
 }
 
+static void spent_drop(const sp_spent *r)
+{
+    sp_job j = {.list = r->list, .json = r->json, .json_len = r->json_len};
+    job_drop_stories(&j);
+}
+
 static void spent_free_all(sp_spent_vec *s)
 {
-    for (size_t i = 0; i < s->len; i++) {
-        sp_job j = {.list = s->v[i].list, .json = s->v[i].json, .json_len = s->v[i].json_len};
-        job_drop_stories(&j);
-    }
+    for (size_t i = 0; i < s->len; i++)
+        spent_drop(&s->v[i]);
     s->len = 0;
 }
 
@@ -664,10 +668,7 @@ static void hand_spent(nw_spool *sp)
         } else {
             for (size_t k = 0; k < mine->len; k++)
                 if (!spent_push(theirs, &mine->v[k])) {
-                    sp_job j = {.list = mine->v[k].list,
-                                .json = mine->v[k].json,
-                                .json_len = mine->v[k].json_len};
-                    job_drop_stories(&j); /* no memory for the list: freed here */
+                    spent_drop(&mine->v[k]); /* no memory for the list: freed here */
                 }
             mine->len = 0;
         }
