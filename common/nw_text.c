@@ -9,6 +9,10 @@
  */
 #include "nw_text.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -154,7 +158,22 @@ bool nw_text_looks_binary(const char *buf, size_t len)
     const unsigned char *u = (const unsigned char *)buf;
     size_t n = len < 4096 ? len : 4096;
     unsigned ctl = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* 16 bytes a turn: every file a spool reads is sniffed here */
+    const __m128i top = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
+                  cr = _mm_set1_epi8('\r'), ff = _mm_set1_epi8('\f');
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x); /* x <= 0x1F, unsigned */
+        __m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, ff)));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(ok, low));
+        if (m) /* rare in text; without -mpopcnt this is a libgcc call */
+            ctl += (unsigned)__builtin_popcount(m);
+    }
+#endif
+    for (; i < n; i++) {
         unsigned char c = u[i];
         ctl += (c < 0x20) & (c != '\t') & (c != '\n') & (c != '\r') & (c != '\f');
     }
@@ -193,6 +212,26 @@ char *nw_text_squeeze(const char *s, size_t len)
     size_t o = 0, i = 0;
     bool pending = false;
     while (i < len) {
+#ifdef __SSE2__
+        /* a run of printable ASCII goes 16 bytes at a time: as signed bytes
+         * those are exactly the ones > 0x20. out has room: o <= i and
+         * i + 16 <= len. */
+        if (len - i >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            unsigned plain = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)));
+            if (plain & 1) {
+                if (pending) {
+                    out[o++] = ' ';
+                    pending = false;
+                }
+                unsigned run = plain == 0xFFFF ? 16 : (unsigned)__builtin_ctz(~plain);
+                _mm_storeu_si128((__m128i *)(void *)(out + o), x);
+                o += run;
+                i += run;
+                continue;
+            }
+        }
+#endif
         size_t w = space_len(p + i, len - i);
         if (w) {
             pending = o > 0;
@@ -254,8 +293,31 @@ static bool is_punct(uint32_t cp)
            (cp >= 0xFF01 && cp <= 0xFF0F) || cp == 0xFEFF || cp == 0xFFFD;
 }
 
+/* Length of s when it is a slug already (what nw_text_slug would return
+ * unchanged: [a-z0-9] runs joined by single '-', at most SLUG_MAX bytes),
+ * else 0. Categories usually are: each story's default category goes through
+ * here. */
+static size_t slug_already(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && !(c == '-' && i > 0 && s[i - 1] != '-'))
+            return 0;
+        if (i == SLUG_MAX)
+            return 0;
+    }
+    return i > 0 && s[i - 1] != '-' ? i : 0;
+}
+
 char *nw_text_slug(const char *s)
 {
+    size_t same = s ? slug_already(s) : 0;
+    if (same) {
+        char *copy = malloc(same + 1);
+        return copy ? memcpy(copy, s, same + 1) : NULL;
+    }
     char *out = malloc(SLUG_MAX + 1);
     if (!out)
         return NULL;

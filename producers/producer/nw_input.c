@@ -76,6 +76,8 @@ void nw_input_warm_topic(nw_input_env *env, const char *input, const char *categ
 {
     char topic[NW_TOPIC_NAME_MAX + 1];
     nw_err err = {0};
+    if (!env->pub)
+        return;
     if (nw_route_category_topic(env->route, category, topic, &err) < 0 ||
         nw_publisher_warm(env->pub, topic, &err) < 0)
         nw_log_debug("producer", "topic not opened ahead input=%s error=\"%s\"", input, err.msg);

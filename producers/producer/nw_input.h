@@ -47,8 +47,13 @@ typedef struct nw_input nw_input;
 typedef struct nw_input_ops {
     const char *kind; /* "spool", "feed" */
     /* Open the source (create folders, add watches, load state) and queue what
-     * is already waiting (crash recovery). Called once, before any run(). */
+     * is already waiting (crash recovery). Called once, before any run();
+     * env->pub may still be NULL (the client starts alongside). */
     int (*start)(nw_input *in, nw_input_env *env, nw_err *err);
+    /* Optional: open ahead the topics this input sends to, once env->pub is
+     * set (an input started before the Kafka client was up; start() does it
+     * itself when env->pub is already there). */
+    void (*warm)(nw_input *in, nw_input_env *env);
     /* A descriptor the service polls for readability, or -1. */
     int (*fd)(const nw_input *in);
     /* Milliseconds until run() should be called again without fd activity
@@ -117,7 +122,8 @@ size_t nw_input_room(const nw_input_env *env);
 /* Open, at start, the topic that stories of `category` (NULL: none) go to,
  * so that its metadata is fetched before the first message needs it. Only
  * a head start: a failure is logged at debug level and otherwise ignored
- * (the first message meets the same problem and reports it). */
+ * (the first message meets the same problem and reports it). Nothing while
+ * env->pub is NULL. */
 void nw_input_warm_topic(nw_input_env *env, const char *input, const char *category);
 
 /* Route, serialize and size-check one story. NW_ELIMIT when the record is

@@ -31,9 +31,9 @@ struct nw_publisher {
     size_t stories, messages, acked, dr_failed, refused;
     char first_error[256];
     unsigned long trace_seq; /* fallback entropy for trace ids */
-    /* trace ids come from this pool of kernel randomness, refilled 32 ids at
-     * a time: one getrandom(2) per story was a syscall per message */
-    unsigned char rnd[512];
+    /* trace ids come from this pool of kernel randomness, refilled 256 ids
+     * at a time: one getrandom(2) per story was a syscall per message */
+    unsigned char rnd[4096];
     size_t rnd_left;
     nw_publish_delivery_fn on_delivery;
     void *on_delivery_ctx;

@@ -362,6 +362,52 @@ static void update_state(svc *s, bool stopping)
     }
 }
 
+/* The Kafka client, made on its own thread during start-up. */
+typedef struct pub_start {
+    rd_kafka_conf_t *kconf; /* owned until rd_kafka_new() takes it */
+    nw_publish_opts opts;
+    nw_publisher *pub;
+    nw_err err;
+    pthread_t thread;
+    bool started; /* on a thread (else made inline) */
+} pub_start;
+
+static void *pub_start_main(void *arg)
+{
+    pub_start *ps = arg;
+    ps->pub = nw_publisher_new(ps->kconf, &ps->opts, &ps->err);
+    if (ps->pub)
+        ps->kconf = NULL; /* rd_kafka_new() succeeded: the producer owns it */
+    return NULL;
+}
+
+/* Wait for the client: on success it becomes the service's publisher (and
+ * the inputs' env.pub); on failure its error goes to err (when given) and
+ * the configuration goes back to c, which frees it. Returns 0 or the error
+ * code. */
+static int pub_start_join(pub_start *ps, svc *s, svc_conf *c, nw_err *err)
+{
+    if (ps->started)
+        pthread_join(ps->thread, NULL);
+    ps->started = false;
+    c->kconf = ps->kconf;
+    ps->kconf = NULL;
+    s->pub = s->env.pub = ps->pub;
+    if (s->pub)
+        return 0;
+    if (err)
+        *err = ps->err;
+    return ps->err.code ? ps->err.code : NW_EKAFKA;
+}
+
+/* Inputs started before the client was up open their default topics now. */
+static void warm_inputs(svc *s)
+{
+    for (size_t i = 0; i < s->nactive; i++)
+        if (s->active[i]->ops->warm)
+            s->active[i]->ops->warm(s->active[i], &s->env);
+}
+
 static int start_inputs(svc *s, nw_input **list, size_t n, nw_err *err)
 {
     for (size_t i = 0; i < n; i++) {
@@ -668,25 +714,19 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
     /* no thread of ours runs yet: the setenv in there is safe */
     if (nw_kafka_skip_sasl_plugins(c->kconf))
         nw_log_debug("producer", "Cyrus SASL plugins not loaded (no SASL login configured)");
-    nw_publish_opts popts = {.topic_prefix = nw_route_prefix(c->route),
+    /* The Kafka client starts on its own thread while this one opens the
+     * HTTP endpoint and the inputs (a spool's first scan): start-up is the
+     * longer of the two, not their sum. */
+    pub_start ps = {.kconf = c->kconf,
+                    .opts = {.topic_prefix = nw_route_prefix(c->route),
                              .on_delivery = on_delivery,
-                             .on_delivery_ctx = &s};
-    s.pub = nw_publisher_new(c->kconf, &popts, err);
-    if (!s.pub) {
-        rc = err && err->code ? err->code : NW_EKAFKA;
-        goto out;
-    }
-    c->kconf = NULL; /* rd_kafka_new() succeeded: the producer owns it */
+                             .on_delivery_ctx = &s}};
+    c->kconf = NULL; /* pub_start's until joined */
+    ps.started = pthread_create(&ps.thread, NULL, pub_start_main, &ps) == 0;
+    if (!ps.started)
+        pub_start_main(&ps);
 
-    /* delivery reports wake poll(2) through this pipe */
-    if (pipe2(s.kq_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
-        rc = nw_err_set(err, NW_EIO, "pipe: %s", strerror(errno));
-        goto out;
-    }
-    s.mainq = rd_kafka_queue_get_main(nw_publisher_rk(s.pub));
-    rd_kafka_queue_io_event_enable(s.mainq, s.kq_fd[1], "1", 1);
-
-    s.env = (nw_input_env){.pub = s.pub,
+    s.env = (nw_input_env){.pub = NULL, /* set when the client is up, before the loop */
                            .route = c->route,
                            .metrics = s.metrics,
                            .max_message_bytes = c->f.max_message_bytes,
@@ -702,12 +742,25 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
     if (!(s.http = nw_http_start(c->listen, s.metrics, http_ready, &s, err))) {
         nw_err_prefix(err, "http.listen: ");
         rc = err && err->code ? err->code : NW_EIO;
+        pub_start_join(&ps, &s, c, NULL);
         goto out;
     }
     if (start_inputs(&s, s.active, s.nactive, err) < 0) {
         rc = err && err->code ? err->code : NW_EIO;
+        pub_start_join(&ps, &s, c, NULL);
         goto out;
     }
+    if ((rc = pub_start_join(&ps, &s, c, err)) < 0)
+        goto out;
+
+    /* delivery reports wake poll(2) through this pipe */
+    if (pipe2(s.kq_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
+        rc = nw_err_set(err, NW_EIO, "pipe: %s", strerror(errno));
+        goto out;
+    }
+    s.mainq = rd_kafka_queue_get_main(nw_publisher_rk(s.pub));
+    rd_kafka_queue_io_event_enable(s.mainq, s.kq_fd[1], "1", 1);
+    warm_inputs(&s);
     if (pthread_create(&s.probe, NULL, probe_main, &s) != 0) {
         rc = nw_err_set(err, NW_EIO, "cannot start the Kafka probe thread");
         goto out;

@@ -611,6 +611,52 @@ Test(producer_service, sighup_reloads_and_bad_config_is_refused)
     keyset_free(&b);
 }
 
+/* Runs the producer on `text` as its config, expects a refusal at start
+ * whose log names `why`, with the files in incoming/ left alone and nothing
+ * reported by the sanitizers (the Kafka client starts on its own thread
+ * alongside the inputs: both failures must join it and free everything). */
+static void expect_start_refused(const char *text, const char *why)
+{
+    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
+    pid_t pid = start_producer();
+    int rc = wait_exit(pid, 30);
+    char *log = nw_test_read_file(logpath, NULL);
+    cr_expect(rc > 0 && rc < 127, "refused with an exit code, got %d; log: %s", rc, log ? log : "");
+    cr_expect(log && strstr(log, why), "the log names the cause (%s): %s", why, log ? log : "");
+    cr_expect(log && !strstr(log, "Sanitizer"), "no sanitizer report: %s", log ? log : "");
+    free(log);
+}
+
+Test(producer_service, start_failures_are_refused_cleanly)
+{
+    mkdirs();
+    char *s = story_json("urn:test:refused:1", "Waits", 50);
+    write_atomic(incoming(), "a.json", s);
+    free(s);
+    char text[4096];
+    /* the Kafka client refuses (acks weaker than all) while the spool starts */
+    snprintf(text, sizeof text,
+             "kafka:\n  bootstrap.servers: \"%s\"\n  acks: \"1\"\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "spools:\n  - {name: wire, path: %s, format: ninjs, settle_time: 0ms}\n",
+             nw_broker_bootstrap(broker), spool);
+    expect_start_refused(text, "acks");
+    cr_expect_eq(count_files("incoming", false), 1, "the waiting file is left in incoming/");
+    cr_expect_eq(count_files("done", false), 0);
+
+    /* a spool that cannot start (its path is under a regular file) while the
+     * Kafka client comes up */
+    char blocker[2048];
+    snprintf(blocker, sizeof blocker, "%s/not-a-dir", tmp);
+    cr_assert_eq(nw_test_write_file(blocker, "x", 1), 0);
+    snprintf(text, sizeof text,
+             "kafka:\n  bootstrap.servers: \"%s\"\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "spools:\n  - {name: blocked, path: %s/spool, format: ninjs}\n",
+             nw_broker_bootstrap(broker), blocker);
+    expect_start_refused(text, "blocked");
+}
+
 Test(producer_service, sigterm_drains_outstanding_reports)
 {
     write_config("ninjs", "");

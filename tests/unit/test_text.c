@@ -3,6 +3,7 @@
  * whitespace squeeze (NBSP included), slugs with transliteration, XXH3 hex.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,39 @@ Test(looks_binary, text_and_binary)
     cr_assert(nw_text_looks_binary(buf, sizeof buf));
 }
 
+/* The rule, byte by byte: more than 1% of the first 4096 bytes are controls
+ * other than TAB/LF/CR/FF (NUL anywhere is binary, and never generated here). */
+static bool binary_by_rule(const unsigned char *u, size_t len)
+{
+    size_t n = len < 4096 ? len : 4096, ctl = 0;
+    for (size_t i = 0; i < n; i++)
+        ctl += u[i] < 0x20 && u[i] != '\t' && u[i] != '\n' && u[i] != '\r' && u[i] != '\f';
+    return ctl * 100 > n;
+}
+
+/* Every length around the 16-byte steps and the 4096-byte sample, with
+ * controls, allowed controls and bytes >= 0x80 (which are not controls) at
+ * every position, and counts on both sides of 1%. */
+Test(looks_binary, agrees_with_the_rule_at_every_length)
+{
+    static unsigned char buf[4200];
+    const unsigned char pool[] = {'a',  0x01, 0x1f, 0x20, '\t', '\n',
+                                  '\r', '\f', 0x0b, 0x80, 0xff, 0x9f};
+    unsigned seed = 12345;
+    for (size_t len = 1; len < sizeof buf; len += (len < 80 ? 1 : 37)) {
+        for (int round = 0; round < 4; round++) {
+            for (size_t i = 0; i < len; i++) {
+                seed = seed * 1103515245u + 12345u;
+                /* rounds 0-1 mostly text, 2-3 dense controls */
+                unsigned pick = (seed >> 16) % (round < 2 ? 64 : 12);
+                buf[i] = pick < sizeof pool ? pool[pick] : 'x';
+            }
+            cr_assert_eq(nw_text_looks_binary((const char *)buf, len), binary_by_rule(buf, len),
+                         "len %zu round %d", len, round);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- squeeze */
 
 Test(squeeze, folds_and_trims)
@@ -121,6 +155,86 @@ Test(squeeze, folds_and_trims)
     s = nw_text_squeeze(S("caf\xc3\xa9  \xe4\xb8\xad"));
     cr_assert_str_eq(s, "caf\xc3\xa9 \xe4\xb8\xad");
     free(s);
+}
+
+/* Squeeze by the rule, one character at a time: ASCII space and TAB..CR, and
+ * the Unicode spaces listed in nw_text.h, fold into one ' ' between words. */
+static size_t space_by_rule(const unsigned char *p, size_t avail)
+{
+    static const char *const wide[] = {"\xc2\xa0", "\xe2\x80\x89", "\xe2\x80\xa8", "\xe3\x80\x80",
+                                       "\xef\xbb\xbf"};
+    if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r'))
+        return 1;
+    for (size_t k = 0; k < sizeof wide / sizeof wide[0]; k++) {
+        size_t n = strlen(wide[k]);
+        if (avail >= n && !memcmp(p, wide[k], n))
+            return n;
+    }
+    return 0;
+}
+
+static char *squeeze_by_rule(const unsigned char *p, size_t len)
+{
+    char *out = malloc(len + 1);
+    size_t o = 0, i = 0;
+    bool pending = false;
+    while (i < len) {
+        size_t w = space_by_rule(p + i, len - i);
+        if (w) {
+            pending = o > 0;
+            i += w;
+            continue;
+        }
+        if (pending)
+            out[o++] = ' ';
+        pending = false;
+        out[o++] = (char)p[i++];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Runs of every length on both sides of the 16-byte steps, spaces of every
+ * kind at every position, controls and multibyte letters next to them, and
+ * input that is not NUL-terminated (the buffer goes on with letters). */
+Test(squeeze, agrees_with_the_rule_at_every_length)
+{
+    static const char *const pieces[] = {"a",
+                                         "word",
+                                         "Negotiators",
+                                         " ",
+                                         "  ",
+                                         "\t",
+                                         "\n\n",
+                                         "\xc2\xa0",
+                                         "\xe2\x80\x89",
+                                         "\xef\xbb\xbf",
+                                         "\x01",
+                                         "\x7f",
+                                         "!",
+                                         "\xc3\xa9",
+                                         "\xe4\xb8\xad",
+                                         "0123456789abcdefXYZ"};
+    static char buf[2048];
+    unsigned seed = 777;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        seed = seed * 1103515245u + 12345u;
+        size_t want = (seed >> 16) % 200;
+        while (len < want) {
+            seed = seed * 1103515245u + 12345u;
+            const char *pc = pieces[(seed >> 16) % (sizeof pieces / sizeof pieces[0])];
+            size_t n = strlen(pc);
+            memcpy(buf + len, pc, n);
+            len += n;
+        }
+        memset(buf + len, 'Q', 32); /* past len: never read */
+        char *got = nw_text_squeeze(buf, len);
+        char *ref = squeeze_by_rule((const unsigned char *)buf, len);
+        cr_assert_str_eq(got, ref, "round %d len %zu", round, len);
+        free(got);
+        free(ref);
+    }
 }
 
 /* ------------------------------------------------------------------- slug */
@@ -167,6 +281,34 @@ Test(slug, length_limit_without_trailing_dash)
     cr_assert_neq(s[strlen(s) - 1], '-');
     cr_assert_eq(strncmp(s, "ab-ab-", 6), 0);
     free(s);
+}
+
+/* Inputs that are slugs already take a shortcut; the edges of "already". */
+Test(slug, inputs_that_are_slugs_already)
+{
+    check_slug("bench-ninjs", "bench-ninjs");
+    check_slug("a", "a");
+    check_slug("2024", "2024");
+    check_slug("a--b", "a-b");
+    check_slug("-a", "a");
+    check_slug("a-", "a");
+    check_slug("-", "");
+    check_slug("ab-C", "ab-c");
+    char in[128], want[128];
+    memset(in, 'x', 100);
+    in[100] = '\0';
+    check_slug(in, in); /* exactly the limit */
+    in[99] = '-';
+    in[100] = 'y';
+    in[101] = '\0';
+    memcpy(want, in, 99);
+    want[99] = '\0';
+    check_slug(in, want); /* one over: cut, and no trailing dash */
+    memset(in, 'z', 101);
+    in[101] = '\0';
+    memcpy(want, in, 100);
+    want[100] = '\0';
+    check_slug(in, want);
 }
 
 /* ------------------------------------------------------------------- hash */
