@@ -213,18 +213,25 @@ char *nw_text_squeeze(const char *s, size_t len)
     bool pending = false;
     while (i < len) {
 #ifdef __SSE2__
-        /* a run of printable ASCII goes 16 bytes at a time: as signed bytes
-         * those are exactly the ones > 0x20. out has room: o <= i and
+        /* Prose goes 16 bytes at a time: printable ASCII (as signed bytes,
+         * exactly the ones > 0x20) and single spaces between them are copied
+         * as they are; the first byte of anything else (a second space, a
+         * TAB or newline, a byte >= 0x80) and a space that ends the block
+         * are left to the byte-wise path. out has room: o <= i and
          * i + 16 <= len. */
         if (len - i >= 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
             unsigned plain = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)));
             if (plain & 1) {
+                unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+                unsigned stop = (~(plain | sp) & 0xFFFF) | (sp & (sp >> 1)) | 0x10000;
+                unsigned run = (unsigned)__builtin_ctz(stop);
+                if (sp >> (run - 1) & 1)
+                    run--; /* what follows that space is not known yet */
                 if (pending) {
                     out[o++] = ' ';
                     pending = false;
                 }
-                unsigned run = plain == 0xFFFF ? 16 : (unsigned)__builtin_ctz(~plain);
                 _mm_storeu_si128((__m128i *)(void *)(out + o), x);
                 o += run;
                 i += run;

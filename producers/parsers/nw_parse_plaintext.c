@@ -103,22 +103,21 @@ static void sb_puts(sbuf *b, const char *s)
 
 static void sb_html_escape(sbuf *b, const char *s)
 {
-    for (const char *run = s;; s++) {
-        const char *rep = NULL;
+    for (;;) {
+        size_t n = strcspn(s, "&<>\"'"); /* runs between the specials, not bytes */
+        sb_append(b, s, n);
+        s += n;
+        const char *rep;
         switch (*s) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&#39;"; break;
-        case '\0': break;
-        default: continue;
+        default: return; /* the end */
         }
-        sb_append(b, run, (size_t)(s - run));
-        if (!rep)
-            return;
         sb_puts(b, rep);
-        run = s + 1;
+        s++;
     }
 }
 

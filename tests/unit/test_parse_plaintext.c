@@ -405,6 +405,23 @@ Test(webcopy, crlf_bom_and_wrapped_lines)
 
 /* ------------------------------------------------------- headline-text --- */
 
+/* Every HTML special of a paragraph is escaped in the text/html body, at
+ * the start, the end, next to each other and between runs of text. */
+Test(headline_text, html_body_escapes_every_special)
+{
+    const char *text = "Quotes\n\n\"A\" & 'b' <c>&&<<\n\n'x\n";
+    nw_parse_opts opts = {.default_category = "Sport"};
+    nw_story_list list = {0};
+    nw_err err = {0};
+    cr_assert_eq(nw_parse_buffer("headline-text", text, strlen(text), &opts, &list, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(list.len, 1);
+    cr_assert_str_eq(nw_story_body(list.items[0], "text/html"),
+                     "<p>&quot;A&quot; &amp; &#39;b&#39; &lt;c&gt;&amp;&amp;&lt;&lt;</p>\n"
+                     "<p>&#39;x</p>");
+    nw_story_list_free(&list);
+}
+
 Test(headline_text, layout_and_uri)
 {
     const char *text = "Claxton wins again\n\nFirst paragraph.\n\nSecond & last <b>.\n";
