@@ -34,6 +34,7 @@ seeds_for() {
     fuzz_parse_iptc7901) echo "$F/iptc7901 $D/other-wire/anpa-iptc7901" ;;
     fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
     fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
+    fuzz_ninjs_direct) echo "$ROOT/tests/fuzz/seeds/ninjs_direct $F/ninjs $D/ninjs/iptc-newsinjson/examples" ;;
     fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
     fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
