@@ -429,31 +429,38 @@ static bool fix_pub_status(char **status)
     return in_list(statuses, *status);
 }
 
+/* An object whose members are only strings named in names[0..n), each at
+ * most once: their spans into f[] and a bit per name seen into *seen. */
+static bool read_string_members(reader *r, const char *const *names, size_t n, span *f,
+                                unsigned *seen)
+{
+    *seen = 0;
+    if (!eat(r, '{'))
+        return false;
+    if (eat(r, '}'))
+        return true;
+    do {
+        span k;
+        if (!scan_string(r, &k) || k.escaped)
+            return false;
+        int id = -1;
+        for (size_t i = 0; i < n; i++)
+            if (k.len == strlen(names[i]) && !memcmp(k.ptr, names[i], k.len))
+                id = (int)i;
+        if (id < 0 || (*seen & BIT(id)) || !eat(r, ':') || !scan_string(r, &f[id]))
+            return false;
+        *seen |= BIT(id);
+    } while (eat(r, ','));
+    return eat(r, '}');
+}
+
 /* {"value": s, "role": s, "contentType": s} (value required), as decode_texts. */
 static bool read_text(reader *r, nw_text_list *list)
 {
     static const char *const names[] = {"value", "role", "contentType"};
     span f[3];
-    unsigned seen = 0;
-    if (!eat(r, '{'))
-        return false;
-    if (!eat(r, '}')) {
-        do {
-            span k;
-            if (!scan_string(r, &k) || k.escaped)
-                return false;
-            int id = -1;
-            for (int i = 0; i < 3; i++)
-                if (k.len == strlen(names[i]) && !memcmp(k.ptr, names[i], k.len))
-                    id = i;
-            if (id < 0 || (seen & BIT(id)) || !eat(r, ':') || !scan_string(r, &f[id]))
-                return false;
-            seen |= BIT(id);
-        } while (eat(r, ','));
-        if (!eat(r, '}'))
-            return false;
-    }
-    if (!(seen & 1))
+    unsigned seen;
+    if (!read_string_members(r, names, 3, f, &seen) || !(seen & 1))
         return false;
     char role_s[64], ct_s[64], *role_h = NULL, *ct_h = NULL;
     const char *role = NULL, *ct = NULL;
@@ -473,27 +480,10 @@ static bool read_text(reader *r, nw_text_list *list)
 static bool read_entity(reader *r, nw_entity_list *list, const char *rel_key)
 {
     const char *names[] = {"name", "uri", "literal", rel_key};
-    size_t n_names = rel_key ? 4 : 3;
     span f[4];
-    unsigned seen = 0;
-    if (!eat(r, '{'))
+    unsigned seen;
+    if (!read_string_members(r, names, rel_key ? 4 : 3, f, &seen))
         return false;
-    if (!eat(r, '}')) {
-        do {
-            span k;
-            if (!scan_string(r, &k) || k.escaped)
-                return false;
-            int id = -1;
-            for (size_t i = 0; i < n_names; i++)
-                if (k.len == strlen(names[i]) && !memcmp(k.ptr, names[i], k.len))
-                    id = (int)i;
-            if (id < 0 || (seen & BIT(id)) || !eat(r, ':') || !scan_string(r, &f[id]))
-                return false;
-            seen |= BIT(id);
-        } while (eat(r, ','));
-        if (!eat(r, '}'))
-            return false;
-    }
     char small[4][64], *heap[4] = {NULL, NULL, NULL, NULL};
     const char *v[4] = {NULL, NULL, NULL, NULL};
     bool ok = true;
