@@ -24,8 +24,6 @@
  */
 #include "nw_html.h"
 
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +36,7 @@
 
 #include "nw_buf.h"
 #include "nw_encoding.h"
+#include "nw_libxml.h"
 #include "nw_text.h"
 #include "nw_xml.h"
 
@@ -1109,6 +1108,8 @@ static bool fast_parser_knows(const char *name)
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         if (name_eq(name, extra[i]))
             return true;
+    if (nw_libxml_require(NULL) < 0)
+        return true; /* no table without libxml2: decline, the parser path says why */
     return htmlTagLookup((const xmlChar *)name) != NULL;
 }
 
@@ -1232,7 +1233,11 @@ static int fast_start(fast *f)
     return 0;
 }
 
-/* The value of a named entity the parser knows (0: unknown). */
+/* fast_entity's answer when it needs libxml2's table and cannot load it. */
+#define FAST_NO_LIBXML 0xFFFFFFFFu
+
+/* The value of a named entity the parser knows (0: unknown, FAST_NO_LIBXML:
+ * cannot tell). */
 static unsigned fast_entity(const char *name, size_t n)
 {
     static const struct {
@@ -1247,6 +1252,8 @@ static unsigned fast_entity(const char *name, size_t n)
         return 0;
     memcpy(buf, name, n);
     buf[n] = '\0';
+    if (nw_libxml_require(NULL) < 0)
+        return FAST_NO_LIBXML;
     const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)buf);
     return e ? e->value : 0;
 }
@@ -1323,6 +1330,8 @@ static int fast_reference(const char **pp, const char *end, nw_buf *b)
         p++;
     if (p > name && fast_is_alpha(*name) && p < end && *p == ';') {
         unsigned v = fast_entity(name, (size_t)(p - name));
+        if (v == FAST_NO_LIBXML)
+            return NOT_SIMPLE; /* the parser path reports the missing library */
         if (v) {
             fast_put_cp(b, v);
             *pp = p + 1;
@@ -1603,9 +1612,8 @@ static int fast_clean(const char *src, size_t len, walker *w)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bool fast_ok; /* the tag table is in T_ order (else no fast path) */
-static void init_libxml(void)
+static void init_fast(void)
 {
-    xmlInitParser();
     fast_ok = sizeof fast_tags / sizeof fast_tags[0] == T_COUNT - T_A;
     for (size_t i = 0; fast_ok && i < sizeof fast_tags / sizeof fast_tags[0]; i++)
         fast_ok = fast_tags[i].tag == T_A + i;
@@ -1711,10 +1719,12 @@ static int clean_plain(const nw_buf *clean, nw_html_result *out, nw_err *err)
 /* Parse src with libxml2's HTML parser and walk the tree into w. */
 static int parse_and_walk(const nw_buf *src, size_t len, walker *w, nw_err *err)
 {
+    int rc = nw_libxml_require(err); /* loads libxml2 at the first fragment parsed */
+    if (rc < 0)
+        return rc;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     if (!ctxt)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
-    int rc = 0;
     htmlDocPtr doc =
         htmlCtxtReadMemory(ctxt, src->data, (int)src->len, NULL, "UTF-8",
                            HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
@@ -1759,7 +1769,7 @@ int nw_html_clean_mode(const char *html, size_t len, nw_html_mode mode, nw_html_
     rc = prepare(&clean, &src, err);
     if (rc)
         return rc;
-    pthread_once(&init_once, init_libxml);
+    pthread_once(&init_once, init_fast);
     walker w = {.open_list = -1};
     if (src.len && mode != NW_HTML_PARSER && fast_ok) {
         rc = fast_clean(src.data, src.len, &w);

@@ -60,10 +60,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/tree.h>
-
 #include "nw_buf.h"
 #include "nw_html.h"
+#include "nw_libxml.h"
 #include "nw_nitf.h"
 #include "nw_parser.h"
 #include "nw_text.h"
