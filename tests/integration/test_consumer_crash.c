@@ -11,7 +11,11 @@
  *   - every story is in the archive exactly once: 20,000 distinct uris and
  *     20,000 lines over all .jsonl files (archive-fs rewrites a replayed
  *     file identically and removes stale ones, so no line is doubled);
- *   - news.dlq holds the planted poison messages and nothing else.
+ *   - news.dlq holds every planted poison message and nothing else. A dead
+ *     letter is at-least-once, like every Kafka output of the consumer
+ *     (ARCHITECTURE.md): the consumer acknowledges it and then commits the
+ *     job's offset, so a SIGKILL between the two replays it. A poison may
+ *     therefore be there twice, but never more often than the kills allow.
  * The seed is printed; NW_CRASH_SEED=<n> replays a run's kill schedule.
  */
 #include <criterion/criterion.h>
@@ -465,9 +469,13 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
         cr_assert_lt(p, NPOISON, "unexpected dead letter %s", keys[i]);
         seen[p]++;
     }
-    for (size_t p = 0; p < NPOISON; p++)
-        cr_assert_eq(seen[p], 1, "poison %s is %d times in news.dlq", poison[p].key, seen[p]);
-    cr_assert_eq(n, (int)NPOISON);
+    int replayed = 0;
+    for (size_t p = 0; p < NPOISON; p++) {
+        cr_assert_geq(seen[p], 1, "poison %s is not in news.dlq", poison[p].key);
+        replayed += seen[p] - 1;
+    }
+    cr_log_info("%d dead letters, %d of them replays after a kill", n, replayed);
+    cr_assert_leq(replayed, kills, "%d dead letters replayed for %d kills", replayed, kills);
     cr_assert_geq(kills, MIN_KILLS);
     cr_assert_geq(at_work, MIN_KILLS, "only %d kills hit a consumer holding partitions", at_work);
 
