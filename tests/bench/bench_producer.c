@@ -17,7 +17,7 @@
  * last line gives the median of each side and the ratio of the medians: on
  * a shared 2-core machine one pair of runs swings by 2x either way, and
  * even a median of 5 rounds by +-0.05 (on the 2-core VM this was measured
- * on: ninjs 0.44-0.59 over twenty 5-round runs, 0.51-0.55 over four
+ * on: ninjs 0.44-0.56 over nineteen 5-round runs, 0.51-0.55 over four
  * 15-round runs). The default of 9 rounds takes about a minute; give 15 or
  * more for a verdict on the goal.
  *
