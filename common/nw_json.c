@@ -15,6 +15,7 @@
  * rejects, never build a different tree from what it would build.
  */
 #include "nw_json.h"
+#include "nw_text.h"
 
 #include <limits.h>
 #include <locale.h>
@@ -72,57 +73,6 @@ static inline void skip_ws(parser *ps)
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     ps->p = p;
-}
-
-/* First byte at or after s that is not plain string content ('"', '\\',
- * < 0x20 or >= 0x80), or end. */
-static inline const unsigned char *plain_run(const unsigned char *s, const unsigned char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    while (end - s >= 8) {
-        uint64_t x;
-        memcpy(&x, s, 8);
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-        /* high bit of a byte set for: < 0x20, == '"', == '\\', >= 0x80; the
-         * lowest flagged byte is always a true one (borrows only go up) */
-        uint64_t m = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x;
-        m &= high;
-        if (m)
-            return s + (__builtin_ctzll(m) >> 3);
-        s += 8;
-    }
-#endif
-    while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
-        s++;
-    return s;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (s[0] >= 0x80), or 0.
- * Strict like jansson: no overlong forms, surrogates or > U+10FFFF. */
-static inline size_t utf8_len(const unsigned char *s, const unsigned char *end)
-{
-    unsigned c = s[0];
-    size_t avail = (size_t)(end - s);
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0)
-        return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c < 0xF0) {
-        if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0))
-            return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
-            return 0;
-        return 4;
-    }
-    return 0;
 }
 
 static inline int hex_value(unsigned c)
@@ -184,7 +134,7 @@ static bool decode_escaped(parser *ps, const unsigned char *a, const unsigned ch
     memcpy(o, a, (size_t)(s - a));
     o += s - a;
     for (;;) {
-        const unsigned char *r = plain_run(s, end);
+        const unsigned char *r = nw_json_plain_run(s, end);
         memcpy(o, s, (size_t)(r - s));
         o += r - s;
         s = r;
@@ -194,7 +144,7 @@ static bool decode_escaped(parser *ps, const unsigned char *a, const unsigned ch
         if (c == '"')
             break;
         if (c >= 0x80) {
-            size_t n = utf8_len(s, end);
+            size_t n = nw_utf8_seq_len(s, end);
             if (!n)
                 return false;
             memcpy(o, s, n);
@@ -250,7 +200,7 @@ static inline bool scan_string(parser *ps, str_tok *t)
     const unsigned char *a = ps->p + 1, *s = a, *end = ps->end;
     t->nul = false;
     for (;;) {
-        s = plain_run(s, end);
+        s = nw_json_plain_run(s, end);
         if (s >= end)
             return false;
         unsigned c = *s;
@@ -260,7 +210,7 @@ static inline bool scan_string(parser *ps, str_tok *t)
             return decode_escaped(ps, a, s, t);
         if (c < 0x80)
             return false; /* a control character */
-        size_t n = utf8_len(s, end);
+        size_t n = nw_utf8_seq_len(s, end);
         if (!n)
             return false;
         s += n;

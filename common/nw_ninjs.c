@@ -898,26 +898,6 @@ static const unsigned char json_special[256] = {
     [0xFE] = 2, [0xFF] = 2,
 };
 
-/* Length of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 when invalid:
- * no overlongs, no surrogates, nothing above U+10FFFF (jansson's rules). */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    if (!n || (size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
-        (c == 0xF4 && p[1] > 0x8F))
-        return 0;
-    return n;
-}
-
 /* True when one of the 8 bytes of x is special (json_special): a control,
  * '"', '\\' or non-ASCII. Exact, no false positives: the usual "has a byte
  * less than n" and "has a zero byte" tricks. */
@@ -962,7 +942,7 @@ static bool put_json_string(nw_buf *b, const char *s)
         if (p == stop)
             continue;
         if (json_special[*p] == 2) {
-            size_t n = utf8_seq(p, end);
+            size_t n = nw_utf8_seq_len(p, end);
             if (!n) {
                 nw_buf_truncate(b, start);
                 return false;

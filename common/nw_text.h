@@ -17,6 +17,35 @@
  * On false, *bad_offset (if non-NULL) receives the offset of the first bad byte. */
 bool nw_utf8_valid(const char *buf, size_t len, size_t *bad_offset);
 
+/* Length of the well-formed UTF-8 sequence at p (p[0] >= 0x80, p < end), or 0
+ * when it is not one: truncated, overlong, a surrogate or above U+10FFFF (the
+ * rules of nw_utf8_valid and of jansson). Inline: the JSON scanners call it
+ * for every non-ASCII character. */
+static inline size_t nw_utf8_seq_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t avail = (size_t)(end - p);
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0)
+        return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
 /* Copy buf[0..len) into a new NUL-terminated string, decoding every byte that is
  * not part of a valid UTF-8 sequence as Latin-1 / windows-1252 (the documented
  * repair for stray single bytes in agency copy). *repaired counts the bytes

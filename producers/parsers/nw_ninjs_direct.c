@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nw_json.h"
 #include "nw_ninjs.h"
+#include "nw_text.h"
 #include "nw_time.h"
 
 typedef struct reader {
@@ -63,55 +65,6 @@ static inline bool eat(reader *r, unsigned char c)
     return false;
 }
 
-/* First byte at or after p that is not plain string content ('"', '\\',
- * < 0x20 or >= 0x80), or end. Eight bytes at a time where it can: the
- * lowest flagged byte of a word is always a true one (borrows only go up). */
-static inline const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    while (end - p >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-        uint64_t m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
-        if (m)
-            return p + (__builtin_ctzll(m) >> 3);
-        p += 8;
-    }
-#endif
-    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-        p++;
-    return p;
-}
-
-/* Length of the UTF-8 sequence at p (lead byte >= 0x80) when it is valid
- * (shortest form, not a surrogate, at most U+10FFFF), else 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n;
-    uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* A string token at r (after whitespace). Checks the raw bytes (controls,
  * UTF-8); escapes are only skipped here and checked by decode_into(). */
 static bool scan_string(reader *r, span *s)
@@ -122,7 +75,7 @@ static bool scan_string(reader *r, span *s)
     const unsigned char *start = r->p + 1, *p = start, *end = r->end;
     bool escaped = false;
     for (;;) {
-        p = plain_run(p, end);
+        p = nw_json_plain_run(p, end);
         if (p >= end)
             return false;
         unsigned char c = *p;
@@ -136,7 +89,7 @@ static bool scan_string(reader *r, span *s)
         } else if (c < 0x20) {
             return false;
         } else if (c >= 0x80) {
-            size_t n = utf8_len(p, end);
+            size_t n = nw_utf8_seq_len(p, end);
             if (!n)
                 return false;
             p += n;
