@@ -6,13 +6,10 @@
  * with the reason). Anything else is 404; methods other than GET/HEAD 405.
  * Binds 127.0.0.1 by default: exposing it is an operator's explicit choice.
  *
- * libmicrohttpd is not linked: nw_http_start binds and listens itself (a port
- * conflict fails the start; the port is known at once), and a small thread
- * waits for the first client, then loads the library with dlopen() and hands
- * it the listening socket. A process that never gets a scrape never loads it
- * (nor the TLS stack it pulls in). When it cannot be loaded, one error naming
- * the soname is logged and the socket is closed (clients are refused): the
- * service itself goes on.
+ * Connections: up to NW_HTTP_MAX_CONNECTIONS at once, and a connection idle
+ * for NW_HTTP_IDLE_TIMEOUT_S seconds is closed, so clients that connect and
+ * send nothing (or keep a connection open between scrapes) cannot keep
+ * /healthz from answering for long.
  *
  * Ownership: the server borrows the registry and the callback context; both
  * must outlive nw_http_stop().
@@ -26,10 +23,9 @@
 #include "nw_err.h"
 #include "nw_metrics.h"
 
-/* The library loaded at the first connection (package libmicrohttpd12 on
- * Debian). NW_HTTP_MHD_SONAME in the environment, when set and not empty,
- * names another one (tests use it to simulate a missing library). */
-#define NW_LIBMHD_SONAME "libmicrohttpd.so.12"
+/* Connections served at once, and seconds of inactivity before one is closed. */
+#define NW_HTTP_MAX_CONNECTIONS 512
+#define NW_HTTP_IDLE_TIMEOUT_S  2
 
 /* Readiness: return true when ready; otherwise write why into reason. Called
  * from the server thread; must be thread-safe and quick. */
@@ -44,8 +40,7 @@ nw_http *nw_http_start(const char *listen, nw_metrics *metrics, nw_http_ready_fn
                        void *ready_ctx, nw_err *err);
 /* The port actually bound (useful with port 0). */
 int nw_http_port(const nw_http *http);
-/* Stop serving and free, whatever the state (no client yet, the library
- * loading, serving, or the load failed). NULL is accepted. */
+/* Stop serving and free. NULL is accepted. */
 void nw_http_stop(nw_http *http);
 
 #endif

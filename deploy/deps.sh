@@ -7,12 +7,10 @@
 #   deploy/deps.sh --test    also what the tests need
 set -euo pipefail
 
-# libmicrohttpd and libcurl are loaded at run time (dlopen): their -dev
-# packages give the headers, libmicrohttpd12 and libcurl4 the libraries
 BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libjansson-dev libxml2-dev libyaml-dev libxxhash-dev libutf8proc-dev libmicrohttpd-dev zlib1g-dev
-  libcurl4-openssl-dev liburing-dev libmicrohttpd12 libcurl4
+  libcurl4-openssl-dev liburing-dev
 )
 TEST_PKGS=(
   libcriterion-dev libxml2-utils python3 clang libclang-rt-14-dev

@@ -24,6 +24,8 @@
  */
 #include "nw_html.h"
 
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,7 +38,6 @@
 
 #include "nw_buf.h"
 #include "nw_encoding.h"
-#include "nw_libxml.h"
 #include "nw_text.h"
 #include "nw_xml.h"
 
@@ -1108,8 +1109,6 @@ static bool fast_parser_knows(const char *name)
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         if (name_eq(name, extra[i]))
             return true;
-    if (nw_libxml_require(NULL) < 0)
-        return true; /* no table without libxml2: decline, the parser path says why */
     return htmlTagLookup((const xmlChar *)name) != NULL;
 }
 
@@ -1233,11 +1232,7 @@ static int fast_start(fast *f)
     return 0;
 }
 
-/* fast_entity's answer when it needs libxml2's table and cannot load it. */
-#define FAST_NO_LIBXML 0xFFFFFFFFu
-
-/* The value of a named entity the parser knows (0: unknown, FAST_NO_LIBXML:
- * cannot tell). */
+/* The value of a named entity the parser knows (0: unknown). */
 static unsigned fast_entity(const char *name, size_t n)
 {
     static const struct {
@@ -1252,8 +1247,6 @@ static unsigned fast_entity(const char *name, size_t n)
         return 0;
     memcpy(buf, name, n);
     buf[n] = '\0';
-    if (nw_libxml_require(NULL) < 0)
-        return FAST_NO_LIBXML;
     const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)buf);
     return e ? e->value : 0;
 }
@@ -1330,8 +1323,6 @@ static int fast_reference(const char **pp, const char *end, nw_buf *b)
         p++;
     if (p > name && fast_is_alpha(*name) && p < end && *p == ';') {
         unsigned v = fast_entity(name, (size_t)(p - name));
-        if (v == FAST_NO_LIBXML)
-            return NOT_SIMPLE; /* the parser path reports the missing library */
         if (v) {
             fast_put_cp(b, v);
             *pp = p + 1;
@@ -1719,9 +1710,8 @@ static int clean_plain(const nw_buf *clean, nw_html_result *out, nw_err *err)
 /* Parse src with libxml2's HTML parser and walk the tree into w. */
 static int parse_and_walk(const nw_buf *src, size_t len, walker *w, nw_err *err)
 {
-    int rc = nw_libxml_require(err); /* loads libxml2 at the first fragment parsed */
-    if (rc < 0)
-        return rc;
+    nw_xml_init();
+    int rc = 0;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     if (!ctxt)
         return nw_err_set(err, NW_ENOMEM, "out of memory");

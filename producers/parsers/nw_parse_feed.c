@@ -64,6 +64,8 @@
  */
 #include <ctype.h>
 #include <jansson.h>
+#include <libxml/tree.h>
+#include <libxml/uri.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +75,6 @@
 #include "nw_buf.h"
 #include "nw_date.h"
 #include "nw_html.h"
-#include "nw_libxml.h"
 #include "nw_json.h"
 #include "nw_parser.h"
 #include "nw_text.h"
@@ -1552,10 +1553,6 @@ static char *json_authors(const json_t *o)
 static int jsonfeed_parse(const char *buf, size_t len, const nw_parse_opts *opts,
                           nw_story_list *out, nw_err *err)
 {
-    /* its URLs are resolved and its hosts read with libxml2's URI code */
-    int lrc = nw_libxml_require(err);
-    if (lrc < 0)
-        return lrc;
     json_error_t jerr;
     json_t *root = nw_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)

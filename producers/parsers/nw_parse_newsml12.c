@@ -54,6 +54,7 @@
  *                opts->default_category
  */
 #include <ctype.h>
+#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,6 @@
 
 #include "nw_buf.h"
 #include "nw_html.h"
-#include "nw_libxml.h"
 #include "nw_nitf.h"
 #include "nw_parser.h"
 #include "nw_text.h"

@@ -105,6 +105,7 @@
  *                sizeInBytes}.
  */
 #include <ctype.h>
+#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,7 +114,6 @@
 
 #include "nw_buf.h"
 #include "nw_html.h"
-#include "nw_libxml.h"
 #include "nw_nitf.h"
 #include "nw_parser.h"
 #include "nw_text.h"

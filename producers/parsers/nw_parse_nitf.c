@@ -62,6 +62,7 @@
  *                4. opts->default_category (AP ships none).
  */
 #include <ctype.h>
+#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,6 @@
 #include "nw_buf.h"
 #include "nw_date.h"
 #include "nw_html.h"
-#include "nw_libxml.h"
 #include "nw_nitf.h"
 #include "nw_parser.h"
 #include "nw_text.h"

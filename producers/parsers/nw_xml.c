@@ -9,12 +9,16 @@
  * that might still be made is refused by a per-parse entity resolver; no
  * HUGE, so libxml2's entity-amplification and depth guards stay on. Errors
  * go to a per-context structured handler (never to stderr); the first one
- * is kept with its line. libxml2 is loaded (and xmlInitParser() run) once,
- * by nw_libxml, at the first nw_xml_read; parses in different threads are
- * independent after that.
+ * is kept with its line. xmlInitParser() runs once (pthread_once), after
+ * which parses in different threads are independent.
  */
 #include "nw_xml.h"
 
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlsave.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +26,21 @@
 
 #include "nw_buf.h"
 #include "nw_encoding.h"
-#include "nw_libxml.h"
 #include "nw_text.h"
 
 #define NW_XML_DEFAULT_MAX ((size_t)16 << 20)
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_libxml(void)
+{
+    xmlInitParser();
+}
+
+void nw_xml_init(void)
+{
+    pthread_once(&init_once, init_libxml);
+}
 
 /* ------------------------------------------------------------- errors --- */
 
@@ -182,16 +197,14 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     if (len > max_bytes)
         return nw_err_set(err, NW_ELIMIT, "input is %zu bytes, over the limit of %zu bytes", len,
                           max_bytes);
-    int rc = nw_libxml_require(err); /* loads libxml2 at the first document */
-    if (rc < 0)
-        return rc;
+    nw_xml_init();
 
     char declared[40];
     bool has_decl = nw_encoding_sniff_xml(buf, len, declared, sizeof declared);
     nw_decoded dec;
     /* text already in UTF-8 NFC is not copied here: prepare() makes the one copy */
-    rc = nw_encoding_decode_view(buf ? buf : "", len, override, has_decl ? declared : NULL, &dec,
-                                 err);
+    int rc = nw_encoding_decode_view(buf ? buf : "", len, override, has_decl ? declared : NULL,
+                                     &dec, err);
     if (rc < 0)
         return rc;
 

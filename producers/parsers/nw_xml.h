@@ -38,6 +38,11 @@ typedef struct nw_xml_doc {
     bool declared_wrong; /* the declaration lied about the bytes */
 } nw_xml_doc;
 
+/* Initialize libxml2 once per process (any thread; later calls return at
+ * once). nw_xml_read calls it; so must any other first use of libxml2's
+ * parsers (the HTML cleaner). */
+void nw_xml_init(void);
+
 /* Parse untrusted XML. max_bytes 0 = 16 MiB. On success fills *out (free with
  * nw_xml_doc_free). `override` is an HTTP charset or NULL. */
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,

@@ -4,17 +4,11 @@
  * added to / removed from the epoll set) and when to call it back (timer
  * callback: a deadline); run() turns epoll readiness and an expired deadline
  * into curl_multi_socket_action calls and reads the finished transfer.
- *
- * libcurl is loaded with dlopen() by the first nw_http_fetch_new(), that is
- * only when a feed is configured: the dynamic loader's work for libcurl and
- * the libraries it pulls in (TLS, HTTP/2, LDAP, SSH...) is not paid by every
- * start of a producer that only reads spools. The calls go through `lc`.
  */
 #define _GNU_SOURCE
 #include "nw_http_fetch.h"
 
 #include <ctype.h>
-#define CURL_DISABLE_TYPECHECK /* setopt/getinfo are called through pointers */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -25,8 +19,6 @@
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "nw_dl.h"
 
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -53,52 +45,12 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The libcurl functions this module calls, one list for two uses: `lc` has
- * a pointer per function (lc.easy_init for curl_easy_init) with the type of
- * curl.h's declaration, and load_libcurl's nw_dl table fills them (NW_DL_SYM
- * asserts each type at compile time). */
-/* clang-format off */
-#define CURL_FUNCTIONS(X)                                                                          \
-    X(global_init) X(easy_strerror) X(easy_init) X(easy_setopt) X(easy_getinfo) X(easy_cleanup)    \
-    X(slist_append) X(slist_free_all) X(multi_init) X(multi_setopt) X(multi_add_handle)            \
-    X(multi_remove_handle) X(multi_socket_action) X(multi_info_read) X(multi_strerror)             \
-    X(multi_cleanup)
-/* clang-format on */
-#define CURL_POINTER(name) __typeof__(&curl_##name) name;
-static struct {
-    CURL_FUNCTIONS(CURL_POINTER)
-} lc;
-
-#ifndef NW_LIBCURL_SONAME
-#define NW_LIBCURL_SONAME "libcurl.so.4"
-#endif
-
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
-static char load_error[NW_ERR_MSG_MAX]; /* why libcurl could not be loaded; "" when it was */
-
-/* dlopen libcurl and look up every function of lc; the handle stays open
- * for the process's life, as curl_global_init state must. */
-static bool load_libcurl(void)
-{
-#define CURL_SYM(name) NW_DL_SYM(lc.name, curl_##name),
-    const nw_dl_sym syms[] = {CURL_FUNCTIONS(CURL_SYM)};
-#undef CURL_SYM
-    nw_err err = {0};
-    if (!nw_dl_open(NW_LIBCURL_SONAME, syms, sizeof syms / sizeof syms[0], &err)) {
-        snprintf(load_error, sizeof load_error, "%s", err.msg);
-        return false;
-    }
-    return true;
-}
 
 static void global_init(void)
 {
-    if (!load_libcurl()) {
-        global_rc = CURLE_FAILED_INIT;
-        return;
-    }
-    global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 void nw_fetch_result_free(nw_fetch_result *r)
@@ -237,12 +189,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userp)
 nw_http_fetch *nw_http_fetch_new(nw_err *err)
 {
     pthread_once(&global_once, global_init);
-    if (load_error[0]) {
-        nw_err_set(err, NW_EIO, "libcurl: %s", load_error);
-        return NULL;
-    }
     if (global_rc != CURLE_OK) {
-        nw_err_set(err, NW_EIO, "libcurl: %s", lc.easy_strerror(global_rc));
+        nw_err_set(err, NW_EIO, "libcurl: %s", curl_easy_strerror(global_rc));
         return NULL;
     }
     nw_http_fetch *f = calloc(1, sizeof *f);
@@ -257,16 +205,16 @@ nw_http_fetch *nw_http_fetch_new(nw_err *err)
         free(f);
         return NULL;
     }
-    if (!(f->multi = lc.multi_init())) {
+    if (!(f->multi = curl_multi_init())) {
         nw_err_set(err, NW_ENOMEM, "libcurl: cannot create a multi handle");
         close(f->epfd);
         free(f);
         return NULL;
     }
-    lc.multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    lc.multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-    lc.multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    lc.multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
     return f;
 }
 
@@ -274,10 +222,10 @@ void nw_http_fetch_cancel(nw_http_fetch *f)
 {
     if (!f || !f->easy)
         return;
-    lc.multi_remove_handle(f->multi, f->easy);
-    lc.easy_cleanup(f->easy);
+    curl_multi_remove_handle(f->multi, f->easy);
+    curl_easy_cleanup(f->easy);
     f->easy = NULL;
-    lc.slist_free_all(f->headers);
+    curl_slist_free_all(f->headers);
     f->headers = NULL;
     nw_fetch_result_free(&f->res);
     f->deadline_ms = -1;
@@ -288,7 +236,7 @@ void nw_http_fetch_free(nw_http_fetch *f)
     if (!f)
         return;
     nw_http_fetch_cancel(f);
-    lc.multi_cleanup(f->multi);
+    curl_multi_cleanup(f->multi);
     close(f->epfd);
     free(f);
 }
@@ -320,7 +268,7 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
         *ok = false;
         return list;
     }
-    struct curl_slist *n = lc.slist_append(list, h);
+    struct curl_slist *n = curl_slist_append(list, h);
     free(h);
     if (!n) {
         *ok = false;
@@ -336,7 +284,7 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
     if (!req->url || (strncasecmp(req->url, "http://", 7) && strncasecmp(req->url, "https://", 8)))
         return nw_err_set(err, NW_EINVAL, "%s: only http:// and https:// URLs are fetched",
                           req->url ? req->url : "(null)");
-    CURL *e = lc.easy_init();
+    CURL *e = curl_easy_init();
     if (!e)
         return nw_err_set(err, NW_ENOMEM, "libcurl: cannot create a handle");
     bool ok = true;
@@ -349,8 +297,8 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
                    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
                    &ok);
     if (!ok) {
-        lc.slist_free_all(h);
-        lc.easy_cleanup(e);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(e);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
     int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -366,7 +314,7 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (rc == CURLE_OK)                                                                        \
-            rc = lc.easy_setopt(e, opt, val);                                                      \
+            rc = curl_easy_setopt(e, opt, val);                                                    \
     } while (0)
     SET(CURLOPT_URL, req->url);
     SET(CURLOPT_HTTPGET, 1L);
@@ -389,20 +337,20 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
     SET(CURLOPT_PRIVATE, f);
 #undef SET
     if (rc != CURLE_OK) {
-        lc.slist_free_all(h);
-        lc.easy_cleanup(e);
-        return nw_err_set(err, NW_EINVAL, "%s: libcurl: %s", req->url, lc.easy_strerror(rc));
+        curl_slist_free_all(h);
+        curl_easy_cleanup(e);
+        return nw_err_set(err, NW_EINVAL, "%s: libcurl: %s", req->url, curl_easy_strerror(rc));
     }
     f->headers = h;
     f->easy = e;
     f->started_ms = mono_ms();
-    CURLMcode mrc = lc.multi_add_handle(f->multi, e);
+    CURLMcode mrc = curl_multi_add_handle(f->multi, e);
     if (mrc != CURLM_OK) {
         f->easy = NULL;
-        lc.slist_free_all(h);
+        curl_slist_free_all(h);
         f->headers = NULL;
-        lc.easy_cleanup(e);
-        return nw_err_set(err, NW_EIO, "%s: libcurl: %s", req->url, lc.multi_strerror(mrc));
+        curl_easy_cleanup(e);
+        return nw_err_set(err, NW_EIO, "%s: libcurl: %s", req->url, curl_multi_strerror(mrc));
     }
     return 0;
 }
@@ -410,17 +358,17 @@ int nw_http_fetch_start(nw_http_fetch *f, const nw_fetch_req *req, nw_err *err)
 static void finish(nw_http_fetch *f, CURLcode code, nw_fetch_result *out)
 {
     nw_fetch_result *r = &f->res;
-    lc.easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &r->status);
-    lc.easy_getinfo(f->easy, CURLINFO_REDIRECT_COUNT, &r->redirects);
+    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_COUNT, &r->redirects);
     char *s = NULL;
-    if (lc.easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s) {
+    if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s) {
         r->content_type = strdup(s);
         char cs[64];
         if (nw_http_content_type_charset(s, cs, sizeof cs))
             r->charset = strdup(cs);
     }
     s = NULL;
-    if (lc.easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
+    if (curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
         r->effective_url = strdup(s);
     r->elapsed_ms = mono_ms() - f->started_ms;
     if (code == CURLE_OK) {
@@ -441,7 +389,7 @@ static void finish(nw_http_fetch *f, CURLcode code, nw_fetch_result *out)
                      f->max_bytes);
         else
             snprintf(r->message, sizeof r->message, "%s",
-                     f->errbuf[0] ? f->errbuf : lc.easy_strerror(code));
+                     f->errbuf[0] ? f->errbuf : curl_easy_strerror(code));
         nw_buf_free(&r->body);
     }
     if (r->body.oom) {
@@ -451,10 +399,10 @@ static void finish(nw_http_fetch *f, CURLcode code, nw_fetch_result *out)
     }
     *out = *r;
     memset(r, 0, sizeof *r); /* ownership moved to *out */
-    lc.multi_remove_handle(f->multi, f->easy);
-    lc.easy_cleanup(f->easy);
+    curl_multi_remove_handle(f->multi, f->easy);
+    curl_easy_cleanup(f->easy);
     f->easy = NULL;
-    lc.slist_free_all(f->headers);
+    curl_slist_free_all(f->headers);
     f->headers = NULL;
     f->deadline_ms = -1;
 }
@@ -474,15 +422,15 @@ int nw_http_fetch_run(nw_http_fetch *f, int64_t now_ms, nw_fetch_result *out)
             flags |= CURL_CSELECT_OUT;
         if (evs[i].events & (EPOLLERR | EPOLLHUP))
             flags |= CURL_CSELECT_ERR;
-        lc.multi_socket_action(f->multi, evs[i].data.fd, flags, &running);
+        curl_multi_socket_action(f->multi, evs[i].data.fd, flags, &running);
     }
     if (f->deadline_ms >= 0 && mono_ms() >= f->deadline_ms) {
         f->deadline_ms = -1;
-        lc.multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     int left;
     CURLMsg *m;
-    while ((m = lc.multi_info_read(f->multi, &left))) {
+    while ((m = curl_multi_info_read(f->multi, &left))) {
         if (m->msg == CURLMSG_DONE && m->easy_handle == f->easy) {
             finish(f, m->data.result, out);
             return 1;

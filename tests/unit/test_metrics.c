@@ -174,3 +174,58 @@ Test(http, bad_listen_addresses_are_named)
     cr_assert_null(nw_http_start("example.com:80", NULL, NULL, NULL, &err));
     cr_assert(strstr(err.msg, "IPv4"), "%s", err.msg);
 }
+
+/* A connected socket to 127.0.0.1:port that gives up reading after `secs`. */
+static int connect_with_timeout(int port, int secs)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct timeval tv = {.tv_sec = secs};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* Regression: with 64 connections open and silent (the old limit), /healthz
+ * waited in the backlog until one timed out (10 s), so probes failed. */
+Test(http, healthz_answers_while_many_idle_clients_are_connected)
+{
+    nw_err err;
+    nw_http *http = nw_http_start("127.0.0.1:0", NULL, NULL, NULL, &err);
+    cr_assert_not_null(http, "%s", err.msg);
+    int port = nw_http_port(http);
+    enum { IDLE = 100 };
+    int idle[IDLE];
+    for (int i = 0; i < IDLE; i++)
+        idle[i] = connect_with_timeout(port, 1);
+    /* less than the old idle timeout (10 s): only a served request passes */
+    int fd = connect_with_timeout(port, 5);
+    const char req[] = "GET /healthz HTTP/1.0\r\n\r\n";
+    cr_assert_eq(write(fd, req, sizeof req - 1), (ssize_t)sizeof req - 1);
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    cr_assert_gt(n, 0, "no answer to /healthz with %d idle clients connected", IDLE);
+    buf[n] = '\0';
+    cr_assert(strstr(buf, " 200 "), "%s", buf);
+    close(fd);
+    for (int i = 0; i < IDLE; i++)
+        close(idle[i]);
+    nw_http_stop(http);
+}
+
+/* A client that connects and sends nothing is closed after the idle timeout. */
+Test(http, an_idle_connection_is_closed_by_the_server)
+{
+    nw_err err;
+    nw_http *http = nw_http_start("127.0.0.1:0", NULL, NULL, NULL, &err);
+    cr_assert_not_null(http, "%s", err.msg);
+    /* waits up to 4 idle timeouts (8 s; the old timeout was 10 s) */
+    int fd = connect_with_timeout(nw_http_port(http), 4 * NW_HTTP_IDLE_TIMEOUT_S);
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    cr_assert_eq(n, 0, "the idle connection was not closed (read: %zd)", n);
+    close(fd);
+    nw_http_stop(http);
+}
