@@ -36,7 +36,7 @@ void nw_json_stats_reset(void);
 
 /* First byte at or after s that is not plain JSON string content ('"', '\\',
  * < 0x20 or >= 0x80), or end. Eight bytes at a time on little-endian
- * machines. Inline: the string scanners of nw_json and nw_ninjs_direct run
+ * machines. Inline: the string scanners of nw_json and nw_ninjs run
  * it over every string. */
 static inline const unsigned char *nw_json_plain_run(const unsigned char *s,
                                                      const unsigned char *end)

@@ -20,12 +20,7 @@
  * subjects, keyword -> subjects rel "keyword", geosubject -> places, person ->
  * people, genre -> genres, provider -> infoSources; routing category = the
  * desk ("pl" Politik, "wi" Wirtschaft, ... known codes named, others as is).
- *
- * The common ninjs document (one plain 3.x object) takes a fast path first:
- * nw_ninjs_direct reads it from the bytes with no jansson tree, then the same
- * uri and category steps run (nw_ninjs_parse_direct). Whatever the fast path
- * does not fully understand it declines without a trace, and the tree path
- * below runs as it always did; when it accepts, the story is the tree path's.
+
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -37,8 +32,6 @@
 #include "nw_html.h"
 #include "nw_json.h"
 #include "nw_ninjs.h"
-#include "nw_ninjs_direct.h"
-#include "nw_parse_ninjs.h"
 #include "nw_parser.h"
 #include "nw_text.h"
 #include "nw_time.h"
@@ -957,58 +950,9 @@ static int ap_media_detect(const char *buf, size_t len)
     return has_key(buf, len, "\"api_version\"") && has_key(buf, len, "\"data\"") ? 90 : 0;
 }
 
-/* ninjs_categories for a story the fast path read (no `service`: it has no
- * extras): the same steps, but where the tree path would warn (a category
- * whose slug is empty) or fail, false: the document goes to the tree path. */
-static bool direct_categories(nw_story *story, const nw_parse_opts *opts)
-{
-    size_t have = 0;
-    if (normalize_category_subjects(story, &have))
-        return false;
-    if (have)
-        return true;
-    nw_err cerr = {0};
-    for (size_t i = 0; i < story->subjects.len; i++) {
-        const nw_entity *e = &story->subjects.items[i];
-        if (e->rel && !strcmp(e->rel, "keyword"))
-            continue;
-        if (e->name && *e->name && (e->uri || e->literal)) {
-            if (nw_story_add_category(story, e->name, &cerr) < 0)
-                return false;
-            if (nw_story_categories(story, NULL, 0))
-                return true;
-        }
-    }
-    return !opts->default_category ||
-           nw_story_add_category(story, opts->default_category, &cerr) == 0;
-}
-
-int nw_ninjs_parse_direct(const char *buf, size_t len, const nw_parse_opts *opts,
-                          nw_story_list *out)
-{
-    nw_story *story = NULL;
-    if (!nw_ninjs_direct_read(buf, len, &story))
-        return 0;
-    /* decode_ninjs's steps after the decode */
-    if ((!story->type && nw_story_set(&story->type, "text")) || absolute_uri(story) ||
-        !direct_categories(story, opts)) {
-        nw_story_free(story);
-        return 0;
-    }
-    return nw_story_list_add(out, story) == 0; /* on failure the list freed it */
-}
-
-int nw_ninjs_parse_tree(const char *buf, size_t len, const nw_parse_opts *opts, nw_story_list *out,
-                        nw_err *err)
-{
-    return parse_as(SHAPE_NINJS, buf, len, opts, out, err);
-}
-
 static int ninjs_parse(const char *buf, size_t len, const nw_parse_opts *opts, nw_story_list *out,
                        nw_err *err)
 {
-    if (nw_ninjs_parse_direct(buf, len, opts, out))
-        return 0;
     return parse_as(SHAPE_NINJS, buf, len, opts, out, err);
 }
 

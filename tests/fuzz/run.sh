@@ -29,12 +29,11 @@ seeds_for() {
     fuzz_parse_newsml_g2) echo "$F/newsmlg2 $D/newsml-g2/iptc-newsml-g2/examples $D/newsml-g2/superdesk-core" ;;
     fuzz_parse_rss | fuzz_parse_atom) echo "$F/feeds $F/xml $D/feeds" ;;
     fuzz_parse_jsonfeed) echo "$F/feeds/notes.json $D/feeds/feed-rs" ;;
-    fuzz_parse_ninjs | fuzz_ninjs) echo "$F/ninjs $D/ninjs/iptc-newsinjson/examples $D/ninjs/superdesk-core" ;;
+    fuzz_parse_ninjs | fuzz_ninjs) echo "$ROOT/tests/fuzz/seeds/ninjs $F/ninjs $D/ninjs/iptc-newsinjson/examples $D/ninjs/superdesk-core" ;;
     fuzz_parse_dpa_digitalwires) echo "$F/ninjs/digitalwires.json $D/newsml-g2/dpa-digitalwires-to-newsmlg2/digitalwires-json" ;;
     fuzz_parse_iptc7901) echo "$F/iptc7901 $D/other-wire/anpa-iptc7901" ;;
     fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
     fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
-    fuzz_ninjs_direct) echo "$ROOT/tests/fuzz/seeds/ninjs_direct $F/ninjs $D/ninjs/iptc-newsinjson/examples" ;;
     fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
     fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;

@@ -740,102 +740,6 @@ Test(decode_v2, associations_are_renamed_as_items)
     nw_story_free(s);
 }
 
-/* ------------------------------- nw_ninjs_dumps is json_dumps of the tree */
-
-/* dumps (the direct writer) against json_dumps of nw_ninjs_encode: same
- * bytes, same drop counts and paths. */
-static void same_as_tree(const nw_story *s, const char *what)
-{
-    nw_ninjs_stats st_tree, st_direct;
-    nw_err e1, e2;
-    nw_err_clear(&e1);
-    nw_err_clear(&e2);
-    json_t *tree = nw_ninjs_encode_ex(s, &st_tree, &e1);
-    char *direct = nw_ninjs_dumps_ex(s, &st_direct, &e2);
-    if (!tree) {
-        cr_assert_null(direct, "%s: only the tree writer failed (%s)", what, e1.msg);
-        cr_assert_str_eq(e1.msg, e2.msg, "%s", what);
-        cr_assert_eq(e1.code, e2.code, "%s", what);
-        return;
-    }
-    cr_assert_not_null(direct, "%s: only the direct writer failed: %s", what, e2.msg);
-    char *want = json_dumps(tree, JSON_COMPACT | JSON_SORT_KEYS);
-    cr_assert_str_eq(direct, want, "%s", what);
-    cr_assert_eq(st_tree.dropped, st_direct.dropped, "%s", what);
-    cr_assert_str_eq(st_tree.dropped_paths, st_direct.dropped_paths, "%s", what);
-    free(want);
-    free(direct);
-    json_decref(tree);
-}
-
-static size_t same_as_tree_dir(const char *rel)
-{
-    char *dir = dataset(rel);
-    file_list fl = {0};
-    collect_json(dir, &fl);
-    size_t checked = 0;
-    for (size_t f = 0; f < fl.len; f++) {
-        json_error_t je;
-        json_t *doc = json_load_file(fl.paths[f], 0, &je); /* schemas, broken samples: skipped */
-        if (!doc)
-            continue;
-        json_t *items = items_of(doc);
-        size_t i;
-        json_t *in;
-        json_array_foreach(items, i, in)
-        {
-            nw_story *s = NULL;
-            nw_err err;
-            nw_err_clear(&err);
-            if (nw_ninjs_decode(in, &s, &err) == 0) {
-                same_as_tree(s, fl.paths[f]);
-                checked++;
-            }
-            nw_story_free(s);
-        }
-        json_decref(items);
-        json_decref(doc);
-    }
-    free_list(&fl);
-    free(dir);
-    return checked;
-}
-
-Test(encode, dumps_equals_tree_on_every_example)
-{
-    size_t n = same_as_tree_dir("iptc-newsinjson");
-    n += same_as_tree_dir("superdesk-core");
-    cr_assert_geq(n, 80, "only %zu items", n);
-}
-
-Test(encode, dumps_equals_tree_on_escapes_extras_and_drops)
-{
-    nw_story *s = nw_story_new();
-    nw_story_set(&s->uri, "urn:x:\"esc\"/\\");
-    nw_story_set(&s->by, "caf\xC3\xA9 \xE2\x80\x99 \xF0\x9F\x98\x80 \x7F");
-    s->urgency = 3;
-    nw_story_set(&s->version_created, "2024-02-29T12:00:00+01:00");
-    char controls[40];
-    for (int c = 1; c < 32; c++)
-        controls[c - 1] = (char)c;
-    controls[31] = '\0';
-    nw_text_list_add(&s->headlines, controls, "main", "text/plain");
-    nw_text_list_add(&s->bodies, "<p>x</p>", NULL, "text/html");
-    s->bodies.items[0].extra = json_pack("{s:i, s:s}", "charCount", 8, "nonsense", "x");
-    nw_entity_list_add(&s->subjects, "Sport", "http://cv.iptc.org/newscodes/subjectcode/15000000",
-                       NULL, "about");
-    s->subjects.items[0].extra = json_pack("{s:i, s:s}", "relevance", 80, "bogus", "y");
-    nw_entity_list_add(&s->genres, "Feature", NULL, "feature", "ignored-rel");
-    nw_entity_list_add(&s->info_sources, "AP", NULL, NULL, "source");
-    s->extra = json_pack("{s:s, s:s, s:[{s:s, s:s, s:i}], s:i}", "expires", "2030-01-01T00:00:00Z",
-                         "title", "T", "renditions", "name", "web", "href", "http://x/y", "width",
-                         100, "unknown", 1);
-    s->associations = json_pack("[{s:s, s:s, s:s}, {s:s}, s]", "name", "pic", "uri", "urn:x:pic",
-                                "type", "picture", "name", "no-uri", "not an object");
-    same_as_tree(s, "hand-made story");
-    nw_story_free(s);
-}
-
 Test(encode, invalid_utf8_is_named_not_out_of_memory)
 {
     nw_story *s = nw_story_new();
@@ -847,7 +751,6 @@ Test(encode, invalid_utf8_is_named_not_out_of_memory)
     cr_assert_null(nw_ninjs_dumps(s, &err));
     cr_assert_eq(err.code, NW_EINVAL);
     cr_assert_str_eq(err.msg, "urn:x:5: /headlines/1/value: string is not valid UTF-8");
-    same_as_tree(s, "bad headline");
     /* an entity and a typed property are named the same way */
     free(s->headlines.items[1].value);
     s->headlines.items[1].value = strdup("ok");
@@ -855,44 +758,11 @@ Test(encode, invalid_utf8_is_named_not_out_of_memory)
     nw_err_clear(&err);
     cr_assert_null(nw_ninjs_dumps(s, &err));
     cr_assert_str_eq(err.msg, "urn:x:5: /places/0/name: string is not valid UTF-8");
-    same_as_tree(s, "bad place");
     nw_story_set(&s->slugline, "\xED\xA0\x80"); /* a surrogate */
     nw_err_clear(&err);
     cr_assert_null(nw_ninjs_dumps(s, &err));
     cr_assert_str_eq(err.msg, "urn:x:5: /slugline: string is not valid UTF-8");
-    same_as_tree(s, "bad slugline");
     nw_story_free(s);
-}
-
-/* The direct writer skips plain runs 8 and 16 bytes at a time: every
- * special byte (escapes, controls, DEL, 2-4 byte UTF-8, invalid and cut
- * sequences) at every offset of strings up to 40 bytes, against the tree. */
-Test(encode, dumps_equals_tree_on_special_bytes_at_every_offset)
-{
-    static const char *const specials[] = {"\"",          "\\",           "\n",
-                                           "\x01",        "\x1F",         "\x7F",
-                                           "\xC3\xA9",    "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
-                                           "\xFF",        "\xC3",         "\xE2\x82",
-                                           "\xED\xA0\x80"};
-    char value[64];
-    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
-        size_t n = strlen(specials[k]);
-        for (size_t len = 0; len <= 40; len++) {
-            for (size_t at = 0; at <= len; at++) {
-                memset(value, 'a', len);
-                memcpy(value + at, specials[k], n);
-                value[len > at + n ? len : at + n] = '\0';
-                nw_story *s = nw_story_new();
-                nw_story_set(&s->uri, "urn:x:esc");
-                nw_story_set(&s->slugline, value);
-                nw_text_list_add(&s->bodies, value, NULL, "text/plain");
-                char what[64];
-                snprintf(what, sizeof what, "special %zu at %zu of %zu", k, at, len);
-                same_as_tree(s, what);
-                nw_story_free(s);
-            }
-        }
-    }
 }
 
 /* nw_ninjs_time_is_canonical is exactly "nw_time_normalize gives it back". */
