@@ -2,8 +2,7 @@
  * nw_html — HTML (or XHTML) fragments from bodies and feed descriptions into
  * the two forms a story carries: clean HTML and plain-text paragraphs.
  *
- * Parsed with libxml2's HTML parser, or for simple fragments by a tokenizer
- * that gives the same result byte for byte (network off, errors silenced, a meta
+ * Parsed with libxml2's HTML parser (network off, errors silenced, a meta
  * charset inside the fragment ignored: input is UTF-8; invalid bytes are read
  * as windows-1252 first). Kept: p, h1-h6, ul/ol/li, blockquote, pre, br,
  * table rows as paragraphs (cells joined by " | "), a[href] (http/https/
@@ -51,13 +50,10 @@ int nw_html_clean(const char *html, size_t len, nw_html_result *out, nw_err *err
 void nw_html_result_free(nw_html_result *r);
 
 /* How nw_html_clean_mode reads a fragment. NW_HTML_AUTO is nw_html_clean:
- * text without markup and simple HTML (the common tags, entities, plain
- * comments; see nw_html.c) are cleaned by a tokenizer that replays what the
- * parser path would do, anything else is parsed with libxml2. The other two
- * exist to test that both give the same bytes: NW_HTML_PARSER always parses,
- * NW_HTML_FAST never does and returns NW_HTML_NOT_SIMPLE (with *out zeroed)
- * when the tokenizer declines the fragment. */
-typedef enum { NW_HTML_AUTO, NW_HTML_PARSER, NW_HTML_FAST } nw_html_mode;
+ * text without markup is cleaned without the parser (the same walk the
+ * parsed tree would give), anything else is parsed with libxml2.
+ * NW_HTML_PARSER always parses (tests hold the two to each other). */
+typedef enum { NW_HTML_AUTO, NW_HTML_PARSER } nw_html_mode;
 #define NW_HTML_NOT_SIMPLE 1
 int nw_html_clean_mode(const char *html, size_t len, nw_html_mode mode, nw_html_result *out,
                        nw_err *err);
