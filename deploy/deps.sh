@@ -10,7 +10,7 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libjansson-dev libxml2-dev libyaml-dev libxxhash-dev libutf8proc-dev libmicrohttpd-dev zlib1g-dev
-  libcurl4-openssl-dev liburing-dev
+  libcurl4-openssl-dev
 )
 TEST_PKGS=(
   libcriterion-dev libxml2-utils python3 clang libclang-rt-14-dev

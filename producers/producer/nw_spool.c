@@ -14,9 +14,7 @@
  * and serializing, which cost more than publishing, so that they overlap
  * with it and with each other:
  *   loaders (SP_LOADERS of them, one shared queue): open, read and parse a
- *           ready file into stories and serialize each story to ninjs JSON
- *           (the files of a batch the scan saw as regular are read with one
- *           system call through io_uring where available: nw_uring.h);
+ *           ready file into stories and serialize each story to ninjs JSON;
  *   mover:  renames a finished file to done/ (or writes its .error and
  *           renames it to failed/), and fsyncs the directories now and then.
  * The loop hands an entry over with its state set to LOADING or SETTLING and
@@ -53,7 +51,6 @@
 #include "nw_ninjs.h"
 #include "nw_parser.h"
 #include "nw_time.h"
-#include "nw_uring.h"
 
 #define SP_BUCKETS     4096
 #define SP_MAX_SUFFIX  100000
@@ -197,13 +194,6 @@ typedef struct sp_thread {
     /* loader: read buffer reused from file to file */
     char *rbuf;
     size_t rcap;
-    /* loader: the batch read (owned by the thread, set up when it starts):
-     * ring is NULL when io_uring is not used; bbuf holds SP_LOAD_TAKE
-     * buffers of SP_READ_FIRST + 1 bytes; pre[i] is what the ring read for
-     * the i-th file of the current batch (bytes, or < 0: not read there) */
-    nw_uring *ring;
-    char *bbuf;
-    ssize_t pre[SP_LOAD_TAKE];
 } sp_thread;
 
 /* The names a scan found, sorted; entries are made of them a batch per loop
@@ -211,17 +201,10 @@ typedef struct sp_thread {
  * a large backlog is still being noted. */
 typedef struct sp_scanned {
     nw_buf text;  /* per name: its d_type byte, the name, its NUL */
-    nw_buf order; /* sp_sortkey, in name order once sorted */
+    nw_buf order; /* size_t offsets of the names in text, in name order once sorted */
     size_t n;     /* names in order */
     size_t next;  /* the first of them without an entry yet */
 } sp_scanned;
-
-/* A name's place in text and a sort key: the 8 bytes of the name that
- * follow the prefix all names of the scan share, big-endian. */
-typedef struct sp_sortkey {
-    uint64_t key;
-    size_t off;
-} sp_sortkey;
 
 struct nw_spool {
     nw_input base;
@@ -243,8 +226,6 @@ struct nw_spool {
     sp_scanned scanned;             /* names of the last scan not yet entries (see scan) */
     bool workers_init;
     atomic_bool noatime;    /* O_NOATIME still worth trying (EPERM turns it off) */
-    bool no_uring;          /* NW_SPOOL_NO_URING=1: loaders use plain system calls */
-    atomic_flag told_uring; /* the loaders' io_uring status was logged */
     /* since the last progress line (SP_SUMMARY_MS) */
     int64_t summary_ms;
     size_t sum_done, sum_failed, sum_stories;
@@ -902,32 +883,22 @@ static void serialize_stories(sp_job *j)
     }
 }
 
-/* Loader: read, parse and serialize one entry's file into e->w->job.
- * `pre` is the file's content when the batch read got all of it (NULL:
- * read_file reads it). */
-static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e, char *pre, size_t pre_len)
+/* Loader: read, parse and serialize one entry's file into e->w->job. */
+static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
 {
     sp_job *j = &e->w->job;
     char path[PATH_MAX];
     incoming_path(sp, e->name, path);
     nw_err err = {0};
     size_t len = 0;
-    char *data = pre;
     j->loader = (int)(t - sp->loaders);
-    if (pre) {
-        pre[pre_len] = '\0';
-        len = pre_len;
-        j->result = SP_LOADED;
-    } else {
-        j->result = read_file(sp, t, e->name, j->regular, &len, &err);
-        data = t->rbuf;
-    }
+    j->result = read_file(sp, t, e->name, j->regular, &len, &err);
     if (j->result == SP_LOADED) {
         nw_parse_opts opts = {0};
         opts.timezone = j->popts->timezone;
         opts.default_category = j->popts->category;
         opts.origin = path;
-        if (nw_parse_buffer(j->popts->format, data, len, &opts, &j->list, &err) < 0) {
+        if (nw_parse_buffer(j->popts->format, t->rbuf, len, &opts, &j->list, &err) < 0) {
             nw_story_list_free(&j->list);
             j->result = SP_UNPARSEABLE;
         } else {
@@ -949,84 +920,12 @@ static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e, char *pre, size_t 
     }
 }
 
-/* Loader start: the ring for batch reads, unless io_uring is unavailable or
- * NW_SPOOL_NO_URING is set (then every file goes through read_file). Logged
- * once per spool; at info level when io_uring is unavailable, since that
- * costs CPU per file. */
-static void loader_ring_init(nw_spool *sp, sp_thread *t)
-{
-    const char *why = "NW_SPOOL_NO_URING is set";
-    if (!sp->no_uring) {
-        if (!(t->bbuf = malloc((size_t)SP_LOAD_TAKE * (SP_READ_FIRST + 1)))) {
-            why = "out of memory";
-        } else if (!(t->ring = nw_uring_new(SP_LOAD_TAKE, &why))) {
-            free(t->bbuf);
-            t->bbuf = NULL;
-        }
-    }
-    if (atomic_flag_test_and_set(&sp->told_uring))
-        return;
-    if (t->ring)
-        nw_log_debug("spool", "loaders read batches through io_uring path=%s", sp->path);
-    else if (sp->no_uring)
-        nw_log_debug("spool", "loaders use plain system calls path=%s reason=\"%s\"", sp->path,
-                     why);
-    else
-        nw_log_info("spool", "loaders use plain system calls path=%s reason=\"%s\"", sp->path, why);
-}
-
-/* Read the files of a batch that the scan saw as regular through the ring,
- * SP_READ_FIRST bytes at most each, into t->bbuf; t->pre[i] says what the
- * i-th file of the batch got. Anything but a complete read (an error of any
- * kind, a vanished file, O_NOATIME refused, a file that fills the buffer)
- * leaves pre[i] < 0: read_file then does the file again from the start, so
- * results and error messages are exactly those of the plain path. Files of
- * unknown type (found by inotify) are not read here: read_file checks their
- * type with fstat on the open descriptor, which a ring's direct descriptor
- * cannot give. */
-static void batch_read(nw_spool *sp, sp_thread *t, sp_entry *batch)
-{
-    const char *names[SP_LOAD_TAKE];
-    char *bufs[SP_LOAD_TAKE];
-    ssize_t got[SP_LOAD_TAKE];
-    size_t pos[SP_LOAD_TAKE], n = 0, i = 0;
-    for (sp_entry *e = batch; e && i < SP_LOAD_TAKE; e = e->w->job.qnext, i++) {
-        t->pre[i] = -1;
-        if (!t->ring || !e->w->job.regular)
-            continue;
-        names[n] = e->name;
-        bufs[n] = t->bbuf + i * (size_t)(SP_READ_FIRST + 1);
-        pos[n++] = i;
-    }
-    if (n == 0)
-        return;
-    int flags = SP_OPEN_FLAGS;
-    if (atomic_load_explicit(&sp->noatime, memory_order_relaxed))
-        flags |= O_NOATIME;
-    int rc =
-        nw_uring_read_files(t->ring, sp->incoming_fd, n, names, flags, bufs, SP_READ_FIRST, got);
-    if (rc < 0) {
-        /* the ring is not used again (its memory is kept until the thread
-         * ends: an operation might still be in flight) */
-        nw_log_error("spool",
-                     "io_uring batch read failed, plain system calls from now on "
-                     "path=%s error=\"%s\"",
-                     sp->path, strerror(-rc));
-        t->ring = NULL;
-        return;
-    }
-    for (size_t k = 0; k < n; k++)
-        t->pre[pos[k]] = got[k] >= 0 && got[k] < SP_READ_FIRST ? got[k] : -1;
-}
-
 static void *loader_main(void *arg)
 {
     sp_thread *t = arg;
     sp_worker *w = t->w;
     bool timed_out;
     sp_spent_vec spent = {0};
-    loader_ring_init(w->sp, t);
-    nw_uring *ring = t->ring; /* t->ring is dropped after a failure */
     for (;;) {
         sp_entry *batch = worker_wait(w, SP_LOAD_TAKE, -1, &timed_out, &t->spent, &spent);
         bool stopped = !batch && !spent.len;
@@ -1036,13 +935,9 @@ static void *loader_main(void *arg)
         if (!batch)
             continue;
         sp_chain done = {0};
-        batch_read(w->sp, t, batch);
-        size_t i = 0;
-        for (sp_entry *e = batch, *next; e; e = next, i++) {
+        for (sp_entry *e = batch, *next; e; e = next) {
             next = e->w->job.qnext;
-            bool pre = i < SP_LOAD_TAKE && t->pre[i] >= 0;
-            load_one(w->sp, t, e, pre ? t->bbuf + i * (size_t)(SP_READ_FIRST + 1) : NULL,
-                     pre ? (size_t)t->pre[i] : 0);
+            load_one(w->sp, t, e);
             chain_add(&done, e);
             /* the first file of a batch goes at once, so the loop has work
              * while the loader parses the next ones */
@@ -1052,10 +947,6 @@ static void *loader_main(void *arg)
         post_results(w->sp, &done);
     }
     free(spent.v);
-    nw_uring_free(ring);
-    free(t->bbuf);
-    t->bbuf = NULL;
-    t->ring = NULL;
     return NULL;
 }
 
@@ -1397,7 +1288,7 @@ static void check_candidates(nw_spool *sp)
             continue;
         }
         /* seen regular here, as a scan would have: the loader may skip its
-         * fstat (and take the io_uring batch path) */
+         * fstat */
         e->regular = true;
         int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         bool unchanged = mt == e->mtime_ns && st.st_size == e->size;
@@ -1411,10 +1302,10 @@ static void check_candidates(nw_spool *sp)
 
 static int scanned_add(sp_scanned *sc, const char *name, unsigned char type)
 {
-    sp_sortkey k = {0, sc->text.len + 1};
+    size_t off = sc->text.len + 1;
     nw_buf_putc(&sc->text, (char)type);
     nw_buf_append(&sc->text, name, strlen(name) + 1);
-    nw_buf_append(&sc->order, &k, sizeof k);
+    nw_buf_append(&sc->order, &off, sizeof off);
     if (nw_buf_failed(&sc->text) || nw_buf_failed(&sc->order))
         return -1;
     sc->n++;
@@ -1428,103 +1319,17 @@ static void scanned_reset(sp_scanned *sc)
     sc->n = sc->next = 0;
 }
 
-typedef struct sort_ctx {
-    const char *text;
-    size_t from; /* where the names' bytes after their keys begin */
-} sort_ctx;
-
-static int by_key(const void *a, const void *b, void *arg)
+static int by_name(const void *a, const void *b, void *text)
 {
-    const sp_sortkey *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    if (!(x->key & 0xff))
-        return 0; /* both names end inside their keys: the same name */
-    const sort_ctx *c = arg;
-    return strcmp(c->text + x->off + c->from, c->text + y->off + c->from);
+    const char *t = text;
+    return strcmp(t + *(const size_t *)a, t + *(const size_t *)b);
 }
 
-/* Sort ks[0..n) by key, stably: least significant byte first, one counting
- * pass per byte of the key that is not the same in all of them (the first
- * files of a backlog wait for this sort; it is ~10x fewer instructions than
- * a comparison sort). -1 when out of memory (nothing changed). */
-static int radix_sort_keys(sp_sortkey *ks, size_t n)
-{
-    sp_sortkey *tmp = malloc(n * sizeof *tmp);
-    size_t(*count)[256] = calloc(8, sizeof *count);
-    if (!tmp || !count) {
-        free(tmp);
-        free(count);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (int b = 0; b < 8; b++)
-            count[b][(ks[i].key >> (8 * b)) & 0xff]++;
-    sp_sortkey *from = ks, *to = tmp;
-    for (int b = 0; b < 8; b++) {
-        size_t *c = count[b];
-        if (c[ks[0].key >> (8 * b) & 0xff] == n)
-            continue; /* every key has the same byte here */
-        size_t at = 0;
-        for (int v = 0; v < 256; v++) {
-            size_t k = c[v];
-            c[v] = at;
-            at += k;
-        }
-        for (size_t i = 0; i < n; i++)
-            to[c[(from[i].key >> (8 * b)) & 0xff]++] = from[i];
-        sp_sortkey *t = from;
-        from = to;
-        to = t;
-    }
-    if (from != ks)
-        memcpy(ks, from, n * sizeof *ks);
-    free(tmp);
-    free(count);
-    return 0;
-}
-
-/* Sort the names in strcmp order. Names in a spool tend to share a long
- * prefix (an agency's name, a date), so the keys are the 8 bytes after the
- * prefix all of them share: most comparisons are one integer comparison
- * rather than a string comparison through two pointers. */
+/* Sort the names in strcmp order. */
 static void scanned_sort(sp_scanned *sc)
 {
-    if (sc->n < 2)
-        return;
-    const char *text = sc->text.data;
-    sp_sortkey *ks = (sp_sortkey *)(void *)sc->order.data;
-    const char *first = text + ks[0].off;
-    size_t common = strlen(first);
-    for (size_t i = 1; i < sc->n && common; i++) {
-        const char *name = text + ks[i].off;
-        size_t l = 0;
-        while (l < common && name[l] == first[l])
-            l++;
-        common = l;
-    }
-    for (size_t i = 0; i < sc->n; i++) {
-        const unsigned char *p = (const unsigned char *)text + ks[i].off + common;
-        uint64_t key = 0;
-        for (int b = 0; b < 8; b++) {
-            key = key << 8 | *p;
-            if (*p)
-                p++;
-        }
-        ks[i].key = key;
-    }
-    sort_ctx c = {text, common + 8};
-    if (radix_sort_keys(ks, sc->n) < 0) {
-        qsort_r(ks, sc->n, sizeof *ks, by_key, &c);
-        return;
-    }
-    /* equal keys of names that go on past them: their order is strcmp's */
-    for (size_t i = 0, j; i < sc->n; i = j) {
-        for (j = i + 1; j < sc->n && ks[j].key == ks[i].key; j++)
-            ;
-        if (j - i > 1 && (ks[i].key & 0xff))
-            qsort_r(ks + i, j - i, sizeof *ks, by_key, &c);
-    }
+    if (sc->n > 1)
+        qsort_r(sc->order.data, sc->n, sizeof(size_t), by_name, sc->text.data);
 }
 
 /* Make entries of up to `max` more names of the last scan, in name order. */
@@ -1532,9 +1337,9 @@ static void add_scanned(nw_spool *sp, size_t max)
 {
     sp_scanned *sc = &sp->scanned;
     const char *text = sc->text.data;
-    const sp_sortkey *ks = (const sp_sortkey *)(const void *)sc->order.data;
+    const size_t *offs = (const size_t *)(const void *)sc->order.data;
     for (size_t k = 0; k < max && sc->next < sc->n; k++) {
-        size_t off = ks[sc->next++].off;
+        size_t off = offs[sc->next++];
         sp_entry *e = note_name(sp, text + off, false);
         /* the loader may skip its fstat (a file replaced by a non-regular
          * one in between reads as empty: it fails rather than hangs) */
@@ -1927,9 +1732,6 @@ nw_input *nw_spool_new(const nw_spool_opts *opts, nw_err *err)
     pthread_cond_init(&sp->mover.cv, NULL);
     sp->workers_init = true;
     atomic_init(&sp->noatime, true);
-    atomic_flag_clear(&sp->told_uring);
-    const char *nu = getenv("NW_SPOOL_NO_URING");
-    sp->no_uring = nu && nu[0] && strcmp(nu, "0") != 0;
     /* the path without trailing slashes names the spool by default */
     size_t plen = strlen(opts->path);
     while (plen > 1 && opts->path[plen - 1] == '/')

@@ -1,8 +1,6 @@
 /*
  * test_spool — the producer's spool placement (nw_spool_place: collision
- * suffixes, .error files, orphan .error reuse, never replacing a file), the
- * loaders' batch reads through io_uring (nw_uring: bytes or error per file,
- * slots reused batch after batch; skipped where io_uring is unavailable) and
+ * suffixes, .error files, orphan .error reuse, never replacing a file) and
  * routing rules (nw_route: category map, prefix, default topic, fan-out,
  * config errors). The producer's modules are not in a library the tests link,
  * so this test compiles them in.
@@ -23,7 +21,6 @@
 #include "nw_route.h"
 #include "nw_spool.h"
 #include "nw_testutil.h"
-#include "nw_uring.h"
 
 static char *dir;
 static int in_fd, out_fd;
@@ -123,117 +120,6 @@ Test(spool_place, vanished_source_is_not_found)
     nw_err err = {0};
     cr_expect_eq(nw_spool_place(in_fd, "nope", out_fd, "x", NULL, 0, &err), NW_ENOTFOUND);
     cr_expect_null(get("out", "nope.error"), "no error file for a file that is not there");
-}
-
-/* ------------------------------------------------------------------------ */
-/* Batch reads (nw_uring: the spool loaders' io_uring path)                 */
-/* ------------------------------------------------------------------------ */
-
-TestSuite(spool_uring, .init = setup, .fini = teardown);
-
-#define URING_CAP 64
-
-static nw_uring *ring_or_skip(unsigned max)
-{
-    const char *why = NULL;
-    nw_uring *u = nw_uring_new(max, &why);
-    if (!u)
-        cr_skip_test("io_uring is not available here (%s): the loaders use plain reads", why);
-    return u;
-}
-
-Test(spool_uring, each_file_gets_its_bytes_or_its_error)
-{
-    nw_uring *u = ring_or_skip(8);
-    char full[URING_CAP + 1];
-    memset(full, 'f', URING_CAP);
-    full[URING_CAP] = '\0';
-    put("in", "a.txt", "alpha");
-    put("in", "empty.txt", "");
-    put("in", "full.txt", full);
-    char sub[1024];
-    snprintf(sub, sizeof sub, "%s/in/sub", dir);
-    cr_assert_eq(mkdir(sub, 0755), 0);
-    const char *names[] = {"a.txt", "missing.txt", "empty.txt", "full.txt", "sub", "a.txt"};
-    size_t n = sizeof names / sizeof names[0];
-    char store[8][URING_CAP + 1];
-    char *bufs[8];
-    ssize_t got[8];
-    for (size_t i = 0; i < n; i++)
-        bufs[i] = store[i];
-    cr_assert_eq(nw_uring_read_files(u, in_fd, n, names, O_RDONLY | O_NOCTTY | O_NONBLOCK, bufs,
-                                     URING_CAP, got),
-                 0);
-    cr_expect_eq(got[0], 5);
-    cr_expect(!memcmp(store[0], "alpha", 5));
-    cr_expect_eq(got[1], -ENOENT, "a missing file: the open's error (%zd)", got[1]);
-    cr_expect_eq(got[2], 0, "an empty file");
-    cr_expect_eq(got[3], URING_CAP, "a file that fills the buffer says so (%zd)", got[3]);
-    cr_expect(!memcmp(store[3], full, URING_CAP));
-    cr_expect_eq(got[4], -EISDIR, "a directory: the read's error (%zd)", got[4]);
-    cr_expect_eq(got[5], 5, "the same file twice in a batch");
-
-    /* a FIFO (a file replaced after the scan saw it regular) with a writer
-     * but no data: io_uring would wait on it for ever (O_NONBLOCK or not);
-     * after a second the read is cancelled, and the loader reads the file
-     * the plain way (which fails at once, as it always did) */
-    char fifo[1024];
-    snprintf(fifo, sizeof fifo, "%s/in/pipe", dir);
-    cr_assert_eq(mkfifo(fifo, 0644), 0);
-    int wfd = open(fifo, O_RDWR | O_NONBLOCK);
-    cr_assert_geq(wfd, 0);
-    const char *pipe_name[] = {"pipe"};
-    cr_assert_eq(nw_uring_read_files(u, in_fd, 1, pipe_name, O_RDONLY | O_NOCTTY | O_NONBLOCK, bufs,
-                                     URING_CAP, got),
-                 0);
-    cr_expect_eq(got[0], -ECANCELED, "%zd", got[0]);
-    close(wfd);
-    nw_uring_free(u);
-}
-
-Test(spool_uring, slots_are_free_again_after_every_batch)
-{
-    /* full batches, one file of each missing: every slot opened, read and
-     * closed (or never filled) before the next batch uses it again */
-    nw_uring *u = ring_or_skip(8);
-    for (int round = 0; round < 20; round++) {
-        const char *names[8];
-        char nbuf[8][32], store[8][URING_CAP + 1];
-        char *bufs[8];
-        ssize_t got[8];
-        for (int i = 0; i < 8; i++) {
-            snprintf(nbuf[i], sizeof nbuf[i], "r%d-%d", round, i);
-            if (i != round % 8) {
-                char text[32];
-                snprintf(text, sizeof text, "round %d file %d", round, i);
-                put("in", nbuf[i], text);
-            }
-            names[i] = nbuf[i];
-            bufs[i] = store[i];
-        }
-        cr_assert_eq(
-            nw_uring_read_files(u, in_fd, 8, names, O_RDONLY | O_NONBLOCK, bufs, URING_CAP, got),
-            0);
-        for (int i = 0; i < 8; i++) {
-            if (i == round % 8) {
-                cr_expect_eq(got[i], -ENOENT);
-                continue;
-            }
-            char text[32];
-            int len = snprintf(text, sizeof text, "round %d file %d", round, i);
-            cr_assert_eq(got[i], len, "round %d file %d: %zd", round, i, got[i]);
-            cr_expect(!memcmp(store[i], text, (size_t)len));
-        }
-    }
-    /* more files than the ring was made for is refused, not overrun */
-    const char *names[9] = {"x", "x", "x", "x", "x", "x", "x", "x", "x"};
-    char store[URING_CAP + 1];
-    char *bufs[9];
-    ssize_t got[9];
-    for (int i = 0; i < 9; i++)
-        bufs[i] = store;
-    cr_expect_eq(nw_uring_read_files(u, in_fd, 9, names, O_RDONLY, bufs, URING_CAP, got), -EINVAL);
-    nw_uring_free(u);
 }
 
 /* ------------------------------------------------------------------------ */
