@@ -29,6 +29,7 @@ typedef struct dedup {
     policy pol;
     char *route_topic, *header;
     double threshold;
+    double containment; /* 0: resemblance only */
     size_t short_words;
     const nw_plugin_api *api;
     nw_dedup_index *idx;
@@ -108,6 +109,7 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     bool has_brokers = false;
     d->pol = POLICY_MARK;
     d->threshold = 0.55;
+    d->containment = NW_DEDUP_CONTAINMENT;
     d->short_words = 20;
     d->api = cfg->api;
     nw_dedup_norm_init(&d->norm);
@@ -131,6 +133,13 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             d->threshold = strtod(v, &end);
             if (end == v || *end || !(d->threshold > 0 && d->threshold <= 1)) {
                 snprintf(err, errlen, "threshold: expected a number in (0, 1], got '%s'", v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "containment")) {
+            char *end;
+            d->containment = strtod(v, &end);
+            if (end == v || *end || !(d->containment >= 0 && d->containment <= 1)) {
+                snprintf(err, errlen, "containment: expected a number in [0, 1], got '%s'", v);
                 goto fail;
             }
         } else if (!strcmp(k, "window")) {
@@ -173,7 +182,8 @@ static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             has_brokers |= !strcmp(k + 6, "bootstrap.servers") && *v;
         } else {
             snprintf(err, errlen,
-                     "unknown key '%s' (dedup accepts: policy, route_topic, threshold, window, "
+                     "unknown key '%s' (dedup accepts: policy, route_topic, threshold, "
+                     "containment, window, "
                      "short_words, max_stories, header, fingerprint_topic, "
                      "fingerprint_partitions, bootstrap_timeout, kafka.*)",
                      k);
@@ -536,7 +546,8 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
         t0 = mono_us();
         if (uri_known)
             v.kind = NW_DEDUP_UPDATE;
-        else if (!nw_dedup_index_match(d->idx, &fp.sk, fp.short_text, uri, d->threshold, &v))
+        else if (!nw_dedup_index_find(d->idx, &fp.sk, fp.short_text, uri,
+                                      &(nw_dedup_rule){d->threshold, d->containment}, &v))
             v.kind = NW_DEDUP_NEW;
         observe_lookup(d, mono_us() - t0);
         fp.kind = v.kind;

@@ -7,7 +7,10 @@
  *   duplicate       the normalized body (see nw_dedup_norm.h) equals an
  *                   earlier story of another uri (exact hash + signature)
  *   near-duplicate  estimated Jaccard similarity of the word 5-shingle sets
- *                   >= threshold (MinHash, see nw_dedup_sketch.h)
+ *                   >= threshold (MinHash, see nw_dedup_sketch.h), or, for a
+ *                   shorter story (a copy that cut the tail), estimated
+ *                   containment of its shingles in the earlier story >=
+ *                   containment (see nw_dedup_index_find)
  * Short items (body under `short_words` words, e.g. headline-only briefs):
  * the text is headline + body and only an exact match counts, so two
  * different one-line briefs are never near-duplicates of each other. Stories
@@ -41,7 +44,8 @@
  * lookups move per story, the rest after every flush (once per batch).
  *
  * Settings (unknown keys are refused): policy (drop|mark|route, default
- * mark), route_topic, threshold (0..1, default 0.55), window (duration,
+ * mark), route_topic, threshold (0..1, default 0.55), containment (0..1,
+ * default 0.85; 0: resemblance only), window (duration,
  * default 72h), short_words (default 20), max_stories (default 1000000),
  * header (default nw-dedup), fingerprint_topic (default
  * newswire.dedup.fingerprints), fingerprint_partitions (default 1, used

@@ -12,9 +12,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define NTABLES        (1 + NW_DEDUP_BANDS) /* 0 = uri, 1.. = bands */
-#define BUCKET         8                    /* slots per bucket (32 bytes) */
-#define MAX_KICKS      64                   /* cuckoo displacements per insert */
+#define NTABLES        (1 + NW_DEDUP_BANDS + NW_DEDUP_LEAD_BANDS) /* uri, bands, lead bands */
+#define LEAD_TABLE     (1 + NW_DEDUP_BANDS)
+#define BUCKET         8  /* slots per bucket (32 bytes) */
+#define MAX_KICKS      64 /* cuckoo displacements per insert */
 #define MAX_CANDIDATES 128
 #define BLOCK          32 /* strings: entries are coded against the earlier ones of their block */
 #define MAX_STR        65535
@@ -22,7 +23,23 @@
 #define REC_OLDVER     0x10 /* a newer version of its uri is stored: keyed by (uri, version) */
 #define REC_SHORT      0x04
 #define REC_NUMERIC    0x08
+#define REC_EXT        0x20 /* sig2 and lead_sig are set */
 #define NUMERIC_EXTRA  0.10 /* added to the threshold when either text is numeric */
+/* Containment (see nw_dedup_index.h): only for a new text of at least
+ * CONTAIN_MIN_WORDS, at most CONTAIN_MAX_RATIO and at least
+ * CONTAIN_MIN_RATIO of the old one's words, with an estimated resemblance
+ * of at least CONTAIN_MIN_J; a shared lead (lead resemblance >= LEAD_MATCH)
+ * lowers the containment asked by LEAD_SLACK and the resemblance to
+ * LEAD_MIN_J. The floors keep the estimate out of the range where 64 2-bit
+ * values are too noisy to tell a copy (the containment estimate grows
+ * with the resemblance estimate times 1 + 1/ratio). */
+#define CONTAIN_MIN_WORDS 40
+#define CONTAIN_MAX_RATIO 0.90
+#define CONTAIN_MIN_RATIO 0.25
+#define CONTAIN_MIN_J     0.25
+#define LEAD_MIN_J        0.20
+#define LEAD_MATCH        0.60
+#define LEAD_SLACK        0.15
 
 /* A string entry starts with a header byte: the distance back to its
  * reference entry in the block (5 bits, 0: none), H_EXT, and the mode. */
@@ -68,12 +85,15 @@ typedef struct rec {
     uint8_t sig[NW_DEDUP_SIG_BYTES];
     uint8_t exact32[4]; /* low 32 bits of the exact hash */
     uint8_t time_s[4];
-    uint8_t flags;    /* kind (2 bits) | REC_SHORT | REC_NUMERIC | REC_REFD */
+    uint8_t flags;    /* kind (2 bits) | REC_SHORT | REC_NUMERIC | REC_EXT | REC_REFD */
     uint8_t score;    /* 0..100 */
     uint8_t ref_span; /* REC_REFD: log-coded bound of (last referrer seq - own seq) */
+    uint8_t words[2]; /* words of the text, at most 65535 */
+    uint8_t lead_sig[NW_DEDUP_LEAD_BYTES];
+    uint8_t sig2[NW_DEDUP_SIG2_BYTES];
 } rec;
 
-_Static_assert(NW_DEDUP_PERMS != 64 || sizeof(rec) == 27, "a record is 27 bytes");
+_Static_assert(NW_DEDUP_PERMS != 64 || sizeof(rec) == 49, "a record is 49 bytes");
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -85,6 +105,19 @@ static uint32_t rd32(const uint8_t *p)
 static void wr32(uint8_t *p, uint32_t v)
 {
     memcpy(p, &v, sizeof v);
+}
+
+static uint32_t rd16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void wr16(uint8_t *p, uint32_t v)
+{
+    uint16_t x = (uint16_t)(v > 65535 ? 65535 : v);
+    memcpy(p, &x, sizeof x);
 }
 
 /* heap bytes of an orphan's uri copy: the string rounded up to 16 plus a
@@ -1056,8 +1089,41 @@ int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version
     return rc;
 }
 
-int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
-                         const char *uri, double threshold, nw_dedup_hit *hit)
+/* How much a stored record r says the new text sk copies it, or -1 when
+ * not enough: 1 for the same text; the estimated resemblance when it
+ * reaches the threshold; for a shorter new text, its estimated containment
+ * in r when that reaches rule->containment (less LEAD_SLACK when the two
+ * share their lead). Short and numeric texts: see nw_dedup_index.h. */
+static double copy_score(const rec *r, const nw_dedup_sketch *sk, bool short_text,
+                         const nw_dedup_rule *rule, bool *exact)
+{
+    *exact = rd32(r->exact32) == (uint32_t)sk->exact_lo && !memcmp(r->sig, sk->sig, sizeof r->sig);
+    if (*exact)
+        return 1.0;
+    if (short_text || (r->flags & REC_SHORT))
+        return -1;
+    bool numeric = sk->numeric || (r->flags & REC_NUMERIC);
+    bool ext = sk->has_ext && (r->flags & REC_EXT);
+    double j =
+        nw_dedup_sig2_similarity(r->sig, ext ? r->sig2 : NULL, sk->sig, ext ? sk->sig2 : NULL);
+    if (j >= rule->threshold + (numeric ? NUMERIC_EXTRA : 0))
+        return j;
+    uint32_t old_words = rd16(r->words);
+    if (numeric || rule->containment <= 0 || j < LEAD_MIN_J || sk->words < CONTAIN_MIN_WORDS ||
+        sk->words > CONTAIN_MAX_RATIO * old_words || sk->words < CONTAIN_MIN_RATIO * old_words)
+        return -1;
+    double c = nw_dedup_containment(j, sk->words, old_words), need = rule->containment;
+    bool lead = ext && nw_dedup_bbit_similarity(r->lead_sig, sk->lead_sig, NW_DEDUP_LEAD_BYTES) >=
+                           LEAD_MATCH;
+    if (lead)
+        need -= LEAD_SLACK;
+    else if (j < CONTAIN_MIN_J)
+        return -1;
+    return c >= need ? c : -1;
+}
+
+int nw_dedup_index_find(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
+                        const char *uri, const nw_dedup_rule *rule, nw_dedup_hit *hit)
 {
     if (!sk->words)
         return 0;
@@ -1066,9 +1132,10 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
     const rec *best = NULL;
     double best_score = -1;
     bool best_exact = false;
-    uint32_t exact32 = (uint32_t)sk->exact_lo;
-    for (int bd = 0; bd < NW_DEDUP_BANDS; bd++) {
-        uint64_t h = band_hash(bd, sk->bands[bd]);
+    int ntables = NW_DEDUP_BANDS + (sk->has_ext && !short_text ? NW_DEDUP_LEAD_BANDS : 0);
+    for (int bd = 0; bd < ntables; bd++) {
+        uint32_t key = bd < NW_DEDUP_BANDS ? sk->bands[bd] : sk->lead_bands[bd - NW_DEDUP_BANDS];
+        uint64_t h = band_hash(bd, key);
         uint32_t chk = check_of(idx, h);
         size_t b[2] = {bucket1(idx, h), 0};
         b[1] = alt_bucket(idx, b[0], chk);
@@ -1086,14 +1153,9 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
                 if (nseen < MAX_CANDIDATES)
                     seen[nseen++] = seq;
                 const rec *r = rec_at(idx, seq);
-                bool exact = rd32(r->exact32) == exact32 && !memcmp(r->sig, sk->sig, sizeof r->sig);
-                double score;
-                if (exact)
-                    score = 1.0;
-                else if (short_text || (r->flags & REC_SHORT))
-                    continue;
-                else if ((score = nw_dedup_sig_similarity(r->sig, sk->sig)) <
-                         threshold + (sk->numeric || (r->flags & REC_NUMERIC) ? NUMERIC_EXTRA : 0))
+                bool exact;
+                double score = copy_score(r, sk, short_text, rule, &exact);
+                if (score < 0)
                     continue;
                 bool better = (exact && !best_exact) ||
                               (exact == best_exact &&
@@ -1124,6 +1186,13 @@ int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool sh
         hit->of = memcpy(idx->out_of, idx->work, e.uri_len + 1);
     hit->time_s = rd32(best->time_s);
     return 1;
+}
+
+int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
+                         const char *uri, double threshold, nw_dedup_hit *hit)
+{
+    nw_dedup_rule rule = {threshold, NW_DEDUP_CONTAINMENT};
+    return nw_dedup_index_find(idx, sk, short_text, uri, &rule, hit);
 }
 
 /* ---------------------------------------------------------------- insert */
@@ -1361,7 +1430,10 @@ int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
     double sc = fp->score < 0 ? 0 : fp->score > 1 ? 1 : fp->score;
     r->score = (uint8_t)(sc * 100 + 0.5);
     r->flags = (uint8_t)((fp->kind & 3) | (fp->short_text ? REC_SHORT : 0) |
-                         (fp->sk.numeric ? REC_NUMERIC : 0));
+                         (fp->sk.numeric ? REC_NUMERIC : 0) | (fp->sk.has_ext ? REC_EXT : 0));
+    wr16(r->words, fp->sk.words);
+    memcpy(r->lead_sig, fp->sk.lead_sig, sizeof r->lead_sig);
+    memcpy(r->sig2, fp->sk.sig2, sizeof r->sig2);
     idx->tail_seq++;
     if (older_slot) {
         /* same key, same check: the slot names the newest version now */
@@ -1374,6 +1446,10 @@ int nw_dedup_index_add(nw_dedup_index *idx, const nw_dedup_fp *fp, nw_err *err)
     if (fp->sk.words)
         for (int b = 0; b < NW_DEDUP_BANDS; b++)
             table_put(idx, 1 + b, band_hash(b, fp->sk.bands[b]), seq);
+    if (fp->sk.words && fp->sk.has_ext && !fp->short_text)
+        for (int b = 0; b < NW_DEDUP_LEAD_BANDS; b++)
+            table_put(idx, LEAD_TABLE + b, band_hash(NW_DEDUP_BANDS + b, fp->sk.lead_bands[b]),
+                      seq);
     idx->st.inserted++;
     return 0;
 }

@@ -139,12 +139,35 @@ void nw_dedup_index_free(nw_dedup_index *idx);
 int nw_dedup_index_get(nw_dedup_index *idx, const char *uri, const char *version, nw_dedup_hit *hit,
                        bool *uri_known);
 
-/* The best earlier story of another uri that `sk` duplicates: 1 with
- * *hit = DUPLICATE (same exact hash and signature, score 1) or NEAR (the
- * highest estimated similarity >= threshold, or threshold + 0.10 when
- * either text is numeric; ties go to the older story),
- * 0 when none. Short texts (either side) only match exactly. `of` names the
- * root original: a match that is itself a duplicate gives its own `of`. */
+/* What makes a copy (see nw_dedup_index_find). */
+#define NW_DEDUP_CONTAINMENT 0.70 /* default containment */
+typedef struct nw_dedup_rule {
+    double threshold;   /* estimated resemblance (Jaccard) that makes a copy */
+    double containment; /* estimated containment of a shorter text; 0: not used */
+} nw_dedup_rule;
+
+/* The best earlier story of another uri that `sk` copies: 1 with *hit =
+ * DUPLICATE (same exact hash and signature, score 1) or NEAR, 0 when none.
+ * NEAR is decided on two measures and the length ratio, score the higher
+ * that decided (ties go to the older story):
+ *   resemblance  estimated Jaccard similarity >= threshold (+ 0.10 when
+ *                either text is numeric: template stories);
+ *   containment  the new text has 25% to 90% of the old one's words (a
+ *                copy that cut the tail), neither is numeric, resemblance
+ *                >= 0.2, and its estimated containment in the old one
+ *                (nw_dedup_containment) >= rule->containment, or >=
+ *                rule->containment - 0.15 when both have the same lead
+ *                (lead resemblance >= 0.6, see nw_dedup_sketch.h). A longer
+ *                or same-length text is never judged by containment, so a
+ *                day-two story quoting a few paragraphs, or a template story
+ *                of the same size, has to resemble.
+ * Candidates come from the 4 whole-text bands and the 2 lead bands. Short
+ * texts (either side) only match exactly. `of` names the root original: a
+ * match that is itself a duplicate gives its own `of`. */
+int nw_dedup_index_find(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
+                        const char *uri, const nw_dedup_rule *rule, nw_dedup_hit *hit);
+
+/* nw_dedup_index_find with {threshold, NW_DEDUP_CONTAINMENT}. */
 int nw_dedup_index_match(nw_dedup_index *idx, const nw_dedup_sketch *sk, bool short_text,
                          const char *uri, double threshold, nw_dedup_hit *hit);
 

@@ -12,7 +12,10 @@
 #include <xxhash.h>
 
 /* 64 odd multipliers and addends from a fixed splitmix64 sequence. */
-static uint64_t mul[NW_DEDUP_PERMS], add[NW_DEDUP_PERMS];
+#define ALL_PERMS (NW_DEDUP_PERMS + NW_DEDUP_PERMS2) /* sig's, then sig2's */
+static uint64_t mul[ALL_PERMS], add[ALL_PERMS];
+/* the lead's: the same sequence, continued */
+static uint64_t lmul[NW_DEDUP_LEAD_PERMS], ladd[NW_DEDUP_LEAD_PERMS];
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 
 static uint64_t splitmix(uint64_t *s)
@@ -27,6 +30,14 @@ static void make_consts(void)
 {
     uint64_t s = 0x6e6577737769726full; /* "newswiro" */
     for (int i = 0; i < NW_DEDUP_PERMS; i++) {
+        mul[i] = splitmix(&s) | 1;
+        add[i] = splitmix(&s);
+    }
+    for (int i = 0; i < NW_DEDUP_LEAD_PERMS; i++) {
+        lmul[i] = splitmix(&s) | 1;
+        ladd[i] = splitmix(&s);
+    }
+    for (int i = NW_DEDUP_PERMS; i < ALL_PERMS; i++) {
         mul[i] = splitmix(&s) | 1;
         add[i] = splitmix(&s);
     }
@@ -156,7 +167,7 @@ MH_CLONES static void mh_fold(const uint64_t *hs, size_t n, const uint64_t *rest
 {
     for (size_t j = 0; j < n; j++) {
         uint64_t h = hs[j];
-        for (int i = 0; i < NW_DEDUP_PERMS; i++) {
+        for (int i = 0; i < ALL_PERMS; i++) {
             uint32_t v = (uint32_t)((h * m[i] + a[i]) >> 32);
             min[i] = v < min[i] ? v : min[i];
         }
@@ -164,7 +175,8 @@ MH_CLONES static void mh_fold(const uint64_t *hs, size_t n, const uint64_t *rest
 }
 
 typedef struct mh_ctx {
-    uint32_t min[NW_DEDUP_PERMS];
+    uint32_t min[ALL_PERMS];
+    uint32_t lmin[NW_DEDUP_LEAD_PERMS]; /* over the first NW_DEDUP_LEAD shingles */
     uint64_t buf[MH_BLOCK];
     size_t nbuf;
     size_t count;
@@ -173,6 +185,11 @@ typedef struct mh_ctx {
 static void mh_add(uint64_t h, void *p)
 {
     mh_ctx *c = p;
+    if (c->count < NW_DEDUP_LEAD)
+        for (int i = 0; i < NW_DEDUP_LEAD_PERMS; i++) {
+            uint32_t v = (uint32_t)((h * lmul[i] + ladd[i]) >> 32);
+            c->lmin[i] = v < c->lmin[i] ? v : c->lmin[i];
+        }
     c->buf[c->nbuf++] = h;
     if (c->nbuf == MH_BLOCK) {
         mh_fold(c->buf, c->nbuf, mul, add, c->min);
@@ -190,6 +207,7 @@ void nw_dedup_sketch_compute(const char *norm, size_t len, nw_dedup_sketch *out)
     out->exact_lo = x.low64;
     mh_ctx c;
     memset(c.min, 0xff, sizeof c.min);
+    memset(c.lmin, 0xff, sizeof c.lmin);
     c.count = 0;
     c.nbuf = 0;
     scan_counts cnt;
@@ -204,20 +222,55 @@ void nw_dedup_sketch_compute(const char *norm, size_t len, nw_dedup_sketch *out)
         out->bands[b] = c.min[b];
     for (int i = 0; i < NW_DEDUP_PERMS; i++)
         out->sig[i / 4] |= (uint8_t)((c.min[i] & 3u) << ((i % 4) * 2));
+    out->has_ext = 1;
+    for (int i = 0; i < NW_DEDUP_PERMS2; i++)
+        out->sig2[i / 4] |= (uint8_t)((c.min[NW_DEDUP_PERMS + i] & 3u) << ((i % 4) * 2));
+    for (int b = 0; b < NW_DEDUP_LEAD_BANDS; b++)
+        out->lead_bands[b] = c.lmin[b];
+    for (int i = 0; i < NW_DEDUP_LEAD_PERMS; i++)
+        out->lead_sig[i / 4] |= (uint8_t)((c.lmin[i] & 3u) << ((i % 4) * 2));
 }
 
-double nw_dedup_sig_similarity(const uint8_t *a, const uint8_t *b)
+double nw_dedup_bbit_similarity(const uint8_t *a, const uint8_t *b, size_t nbytes)
 {
     int match = 0;
-    for (int i = 0; i < NW_DEDUP_SIG_BYTES; i++) {
+    for (size_t i = 0; i < nbytes; i++) {
         uint8_t x = (uint8_t)(a[i] ^ b[i]);
         /* a 2-bit lane matches when both of its bits are 0 */
         uint8_t lane = (uint8_t)(~(x | (x >> 1)) & 0x55);
         match += __builtin_popcount(lane);
     }
-    double p = match / (double)NW_DEDUP_PERMS;
+    double p = match / (double)(nbytes * 4);
     double j = (p - 0.25) / 0.75;
     return j < 0 ? 0 : j > 1 ? 1 : j;
+}
+
+double nw_dedup_sig_similarity(const uint8_t *a, const uint8_t *b)
+{
+    return nw_dedup_bbit_similarity(a, b, NW_DEDUP_SIG_BYTES);
+}
+
+double nw_dedup_sig2_similarity(const uint8_t *sig_a, const uint8_t *sig2_a, const uint8_t *sig_b,
+                                const uint8_t *sig2_b)
+{
+    if (!sig2_a || !sig2_b)
+        return nw_dedup_sig_similarity(sig_a, sig_b);
+    uint8_t a[NW_DEDUP_SIG_BYTES + NW_DEDUP_SIG2_BYTES], b[sizeof a];
+    memcpy(a, sig_a, NW_DEDUP_SIG_BYTES);
+    memcpy(a + NW_DEDUP_SIG_BYTES, sig2_a, NW_DEDUP_SIG2_BYTES);
+    memcpy(b, sig_b, NW_DEDUP_SIG_BYTES);
+    memcpy(b + NW_DEDUP_SIG_BYTES, sig2_b, NW_DEDUP_SIG2_BYTES);
+    return nw_dedup_bbit_similarity(a, b, sizeof a);
+}
+
+double nw_dedup_containment(double j, uint32_t words_new, uint32_t words_old)
+{
+    if (!words_new || !words_old)
+        return 0;
+    double b = words_new > NW_DEDUP_SHINGLE ? words_new - (NW_DEDUP_SHINGLE - 1) : 1;
+    double a = words_old > NW_DEDUP_SHINGLE ? words_old - (NW_DEDUP_SHINGLE - 1) : 1;
+    double c = j * (a + b) / ((1 + j) * b);
+    return c < 0 ? 0 : c > 1 ? 1 : c;
 }
 
 /* ------------------------------------------------------ exact Jaccard */
@@ -264,7 +317,10 @@ static size_t uniq(uint64_t *v, size_t n)
     return k;
 }
 
-double nw_dedup_jaccard(const char *a, size_t alen, const char *b, size_t blen)
+/* Exact Jaccard similarity (containment: false) or containment of a in b
+ * (true) of the shingle sets of two normalized texts. */
+static double exact_measure(const char *a, size_t alen, const char *b, size_t blen,
+                            bool containment)
 {
     set_ctx sa = {0}, sb = {0};
     for_each_shingle(a, alen, set_add, &sa);
@@ -280,12 +336,22 @@ double nw_dedup_jaccard(const char *a, size_t alen, const char *b, size_t blen)
             else
                 k++;
         }
-        size_t uni = na + nb - inter;
-        j = uni ? (double)inter / (double)uni : 1.0;
+        size_t den = containment ? na : na + nb - inter;
+        j = den ? (double)inter / (double)den : 1.0;
     }
     free(sa.v);
     free(sb.v);
     return j;
+}
+
+double nw_dedup_jaccard(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return exact_measure(a, alen, b, blen, false);
+}
+
+double nw_dedup_contained(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return exact_measure(a, alen, b, blen, true);
 }
 
 /* ------------------------------------------------------------ SimHash */

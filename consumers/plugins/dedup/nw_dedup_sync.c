@@ -70,6 +70,18 @@ char *nw_dedup_fp_encode(const nw_dedup_fp *fp)
                   fp->sk.numeric, "short", fp->short_text, "verdict", nw_dedup_kind_name(fp->kind));
     if (!o)
         return NULL;
+    if (fp->sk.has_ext) {
+        /* optional: records without them (older instances) still decode */
+        char lsig[2 * NW_DEDUP_LEAD_BYTES + 1], sig2[2 * NW_DEDUP_SIG2_BYTES + 1];
+        hex(fp->sk.lead_sig, sizeof fp->sk.lead_sig, lsig);
+        hex(fp->sk.sig2, sizeof fp->sk.sig2, sig2);
+        json_t *lead = json_array();
+        for (int b = 0; b < NW_DEDUP_LEAD_BANDS; b++)
+            json_array_append_new(lead, json_integer(fp->sk.lead_bands[b]));
+        json_object_set_new(o, "lead", lead);
+        json_object_set_new(o, "lead_sig", json_string(lsig));
+        json_object_set_new(o, "sig2", json_string(sig2));
+    }
     if (fp->kind >= NW_DEDUP_DUPLICATE && fp->of) {
         json_object_set_new(o, "of", json_string(fp->of));
         json_object_set_new(o, "score", json_real((double)(int)(fp->score * 100 + 0.5) / 100));
@@ -105,6 +117,20 @@ json_t *nw_dedup_fp_decode(const void *buf, size_t len, nw_dedup_fp *fp)
     for (int b = 0; b < NW_DEDUP_BANDS; b++)
         fp->sk.bands[b] = (uint32_t)json_integer_value(json_array_get(bands, (size_t)b));
     fp->sk.words = (uint32_t)json_integer_value(json_object_get(o, "words"));
+    json_t *lead = json_object_get(o, "lead");
+    if (json_array_size(lead) == NW_DEDUP_LEAD_BANDS &&
+        unhex(json_string_value(json_object_get(o, "lead_sig")), fp->sk.lead_sig,
+              NW_DEDUP_LEAD_BYTES) == 0 &&
+        unhex(json_string_value(json_object_get(o, "sig2")), fp->sk.sig2, NW_DEDUP_SIG2_BYTES) ==
+            0) {
+        for (int b = 0; b < NW_DEDUP_LEAD_BANDS; b++)
+            fp->sk.lead_bands[b] = (uint32_t)json_integer_value(json_array_get(lead, (size_t)b));
+        fp->sk.has_ext = 1;
+    } else {
+        /* a record without the extension */
+        memset(fp->sk.lead_sig, 0, sizeof fp->sk.lead_sig);
+        memset(fp->sk.sig2, 0, sizeof fp->sk.sig2);
+    }
     fp->short_text = json_is_true(json_object_get(o, "short"));
     fp->sk.numeric = json_is_true(json_object_get(o, "numeric"));
     if (nw_dedup_kind_parse(json_string_value(json_object_get(o, "verdict")), &fp->kind) < 0)
