@@ -55,6 +55,14 @@ static void random_sketch(nw_dedup_sketch *sk)
         memcpy(sk->sig + i, &v, 8);
     }
     sk->words = 300;
+    sk->has_ext = 1; /* sig2 and the lead: every table is written and read */
+    for (int b = 0; b < NW_DEDUP_LEAD_BANDS; b++)
+        sk->lead_bands[b] = (uint32_t)next();
+    uint64_t v = next();
+    memcpy(sk->sig2, &v, 8);
+    v = next();
+    memcpy(sk->sig2 + 8, &v, 8);
+    memcpy(sk->lead_sig, &v, sizeof sk->lead_sig);
 }
 
 static int cmp_d(const void *a, const void *b)
