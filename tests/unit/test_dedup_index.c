@@ -667,3 +667,81 @@ Test(dedup_index, versions_stay_findable_over_many_laps)
     cr_assert_eq(nw_dedup_index_get_stats(idx).slot_overwrites, 0);
     nw_dedup_index_free(idx);
 }
+
+/* words [from, to) of text `seed` in letters only ("kab kac ..."): not numeric */
+static void letters(char *out, size_t outlen, int seed, int from, int to)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = from; i < to; i++)
+        k += (size_t)snprintf(out + k, outlen - k, "%s%c%c%c%c", k ? " " : "", 'a' + seed % 26,
+                              'a' + i / 676 % 26, 'a' + i / 26 % 26, 'a' + i % 26);
+}
+
+static nw_dedup_sketch sketch_of(const char *s)
+{
+    nw_dedup_sketch sk;
+    nw_dedup_sketch_compute(s, strlen(s), &sk);
+    return sk;
+}
+
+Test(dedup_index, a_shorter_copy_is_contained)
+{
+    nw_dedup_index *idx = make(100, 86400);
+    static char buf[16384], part[16384];
+    letters(buf, sizeof buf, 1, 0, 300);
+    nw_dedup_fp o = {.uri = "urn:orig", .version = "1", .time_s = 1000};
+    o.sk = sketch_of(buf);
+    cr_assert_not(o.sk.numeric);
+    cr_assert_eq(nw_dedup_index_add(idx, &o, NULL), 0);
+    nw_dedup_rule rule = {0.55, NW_DEDUP_CONTAINMENT}, no_containment = {0.55, 0};
+    nw_dedup_hit h;
+
+    /* the first 40% (Jaccard 0.39): a copy by containment only */
+    letters(part, sizeof part, 1, 0, 120);
+    nw_dedup_sketch cut = sketch_of(part);
+    cr_assert_eq(nw_dedup_index_find(idx, &cut, false, "urn:cut", &rule, &h), 1);
+    cr_assert_eq(h.kind, NW_DEDUP_NEAR);
+    cr_assert_str_eq(h.of, "urn:orig");
+    cr_assert_geq(h.score, NW_DEDUP_CONTAINMENT);
+    cr_assert_eq(nw_dedup_index_find(idx, &cut, false, "urn:cut", &no_containment, &h), 0);
+
+    /* a middle part: no shared lead, still contained */
+    letters(part, sizeof part, 1, 100, 280);
+    nw_dedup_sketch mid = sketch_of(part);
+    cr_assert_eq(nw_dedup_index_find(idx, &mid, false, "urn:mid", &rule, &h), 1);
+
+    /* a day-two story: 60 words quoted, 140 new ones: not a copy */
+    letters(part, sizeof part, 2, 0, 140);
+    size_t k = strlen(part);
+    part[k++] = ' ';
+    letters(part + k, sizeof part - k, 1, 60, 120);
+    nw_dedup_sketch day2 = sketch_of(part);
+    cr_assert_eq(nw_dedup_index_find(idx, &day2, false, "urn:day2", &rule, &h), 0);
+
+    /* a longer story that contains a stored shorter one is judged by
+     * resemblance only */
+    letters(buf, sizeof buf, 3, 0, 100);
+    nw_dedup_fp s = {.uri = "urn:short", .version = "1", .time_s = 1001};
+    s.sk = sketch_of(buf);
+    cr_assert_eq(nw_dedup_index_add(idx, &s, NULL), 0);
+    letters(buf, sizeof buf, 3, 0, 300);
+    nw_dedup_sketch longer = sketch_of(buf);
+    cr_assert_eq(nw_dedup_index_find(idx, &longer, false, "urn:long", &rule, &h), 0);
+
+    /* numeric texts (templates: results, earnings) are never judged by
+     * containment */
+    nw_dedup_fp n = fp_of("urn:num", "1", 1002, 9, 300);
+    cr_assert(n.sk.numeric);
+    cr_assert_eq(nw_dedup_index_add(idx, &n, NULL), 0);
+    nw_dedup_fp ncut = fp_of("urn:numcut", "1", 1003, 9, 120);
+    cr_assert_eq(nw_dedup_index_find(idx, &ncut.sk, false, "urn:numcut", &rule, &h), 0);
+
+    /* a record without the extension (an older instance's) still compares */
+    nw_dedup_sketch old = cut;
+    old.has_ext = 0;
+    memset(old.sig2, 0, sizeof old.sig2);
+    cr_assert_eq(nw_dedup_index_find(idx, &old, false, "urn:old", &rule, &h), 1);
+    cr_assert_str_eq(h.of, "urn:orig");
+    nw_dedup_index_free(idx);
+}

@@ -333,9 +333,9 @@ Test(dedup_verdicts, config_errors_name_the_key)
     struct {
         const char *k, *v, *want;
     } cases[] = {
-        {"policy", "delete", "policy:"},           {"threshold", "1.5", "threshold:"},
-        {"window", "forever", "window:"},          {"max_stories", "0", "max_stories:"},
-        {"colour", "red", "unknown key 'colour'"},
+        {"policy", "delete", "policy:"},        {"threshold", "1.5", "threshold:"},
+        {"window", "forever", "window:"},       {"max_stories", "0", "max_stories:"},
+        {"containment", "1.5", "containment:"}, {"colour", "red", "unknown key 'colour'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nw_plugin_setting s[1] = {{cases[i].k, cases[i].v, 1}};
