@@ -1,7 +1,7 @@
 /*
  * bench_dedup — dedup's index and plugin speed. Prints, for 100k, 1M and 10M
- * stored stories (synthetic fingerprints: random MinHash bands and
- * signatures, uris "urn:newswire:bench:<n>"): insert rate, lookups/s and the
+ * stored stories (synthetic fingerprints: random MinHash bands, lead bands
+ * and signatures, uris "urn:newswire:bench:<n>"): insert rate, lookups/s and the
  * median lookup time (half the lookups find a stored copy, half find
  * nothing), and bytes per stored story: everything the index allocated
  * (records, tables, the string ring as allocated, orphans, the struct)
@@ -13,8 +13,9 @@
  * after each lap of n (drift); and with 2% of the stories new versions of
  * developing stories (about 60 versions each), with the time of get().
  * Then stories/s through the plugin (policy mark) against a jansson parse of
- * the same story JSON. Usage: bench_dedup [max_stories (default 10000000)]
- * [story.json ...] — with no story files, generated 400-word stories.
+ * the same story JSON, and against the decode the plugin does itself
+ * (nw_json_loadb: the same loader on both sides). Usage: bench_dedup [max_stories (default
+ * 10000000)] [story.json ...] — with no story files, generated 400-word stories.
  */
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /*
  * nw_dedup_index — record ring, string ring (uris coded against the best
  * earlier entry of their block, hex runs packed two digits a byte), orphan
- * list and the five two-choice bucket tables. See nw_dedup_index.h for the
+ * list and the seven two-choice bucket tables. See nw_dedup_index.h for the
  * layout and its invariants.
  */
 #include "nw_dedup_index.h"

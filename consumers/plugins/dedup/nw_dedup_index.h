@@ -2,12 +2,14 @@
  * nw_dedup_index — the bounded, time-windowed store of fingerprints that
  * dedup looks stories up in. Memory is allocated once from max_stories
  * (<= NW_DEDUP_INDEX_MAX), except the string ring and the orphan list,
- * which grow. Layout (about 60 bytes per story at 10M stories with uris
+ * which grow. Layout (about 90 bytes per story at 10M stories with uris
  * like "urn:newswire:afp:20151216T004303Z:1e12bb9be1f7ddf5" from several
- * agencies interleaved):
- *   records  a FIFO ring of max_stories 27-byte records, one per stored
+ * agencies interleaved; bench_dedup prints the breakdown):
+ *   records  a FIFO ring of max_stories 49-byte records, one per stored
  *            story version, addressed by a sequence number (cell = seq %
- *            max_stories): 2-bit MinHash signature (16 bytes), 32 bits of
+ *            max_stories): 2-bit MinHash signature (16 bytes) and its
+ *            extension sig2 (16 bytes), the lead signature (4 bytes), the
+ *            word count (2 bytes, for containment), 32 bits of
  *            the exact hash, time, verdict and score, and for an original
  *            that a later record names as `of`, a log-coded bound of how far
  *            that referrer is. No key checks: table slots carry them.
@@ -37,7 +39,7 @@
  *            `of` answers stay the same for as long as the duplicate is
  *            stored (replays decide the same). Out of memory there, such a
  *            duplicate answers "" as its original (counted in orphans_lost).
- *   tables   five tables (uri, and one per LSH band) of buckets of eight
+ *   tables   seven tables (uri, one per LSH band, one per lead band) of buckets of eight
  *            32-bit slots, at most 0.95 full; slot = key check (the top
  *            32 - s bits of the key's hash) | the record's seq modulo 2^s,
  *            2^s >= 3 max_stories (s = 25 and a 7-bit check at 10M). A key
@@ -113,7 +115,7 @@ typedef struct nw_dedup_index_stats {
     uint64_t stories;           /* records stored now */
     uint64_t memory_bytes;      /* allocated by the index: the sum of the five below */
     uint64_t record_bytes;      /* the record ring */
-    uint64_t table_bytes;       /* the five tables */
+    uint64_t table_bytes;       /* the seven tables */
     uint64_t string_ring_bytes; /* string ring allocated + block table */
     uint64_t orphan_bytes;      /* orphan list and its uri copies */
     uint64_t fixed_bytes;       /* the index struct (scratch buffers) */
