@@ -45,7 +45,7 @@
  *
  * Settings (unknown keys are refused): policy (drop|mark|route, default
  * mark), route_topic, threshold (0..1, default 0.55), containment (0..1,
- * default 0.85; 0: resemblance only), window (duration,
+ * default 0.70; 0: resemblance only), window (duration,
  * default 72h), short_words (default 20), max_stories (default 1000000),
  * header (default nw-dedup), fingerprint_topic (default
  * newswire.dedup.fingerprints), fingerprint_partitions (default 1, used

@@ -30,9 +30,10 @@
  * CONTAIN_MIN_RATIO of the old one's words, with an estimated resemblance
  * of at least CONTAIN_MIN_J; a shared lead (lead resemblance >= LEAD_MATCH)
  * lowers the containment asked by LEAD_SLACK and the resemblance to
- * LEAD_MIN_J. The floors keep the estimate out of the range where 64 2-bit
- * values are too noisy to tell a copy (the containment estimate grows
- * with the resemblance estimate times 1 + 1/ratio). */
+ * LEAD_MIN_J. The floors keep the estimate out of the range where 128 (or
+ * 64) 2-bit values are too noisy to tell a copy (the containment estimate
+ * grows with the resemblance estimate times 1 + 1/ratio). Measured on the
+ * quality test's generated stream and corpora (test_dedup_quality). */
 #define CONTAIN_MIN_WORDS 40
 #define CONTAIN_MAX_RATIO 0.90
 #define CONTAIN_MIN_RATIO 0.25

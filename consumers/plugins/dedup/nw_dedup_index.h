@@ -150,16 +150,18 @@ typedef struct nw_dedup_rule {
 
 /* The best earlier story of another uri that `sk` copies: 1 with *hit =
  * DUPLICATE (same exact hash and signature, score 1) or NEAR, 0 when none.
- * NEAR is decided on two measures and the length ratio, score the higher
- * that decided (ties go to the older story):
+ * NEAR is decided on two measures and the length ratio, score the measure
+ * that decided (the highest score wins; ties go to the older story):
  *   resemblance  estimated Jaccard similarity >= threshold (+ 0.10 when
- *                either text is numeric: template stories);
- *   containment  the new text has 25% to 90% of the old one's words (a
- *                copy that cut the tail), neither is numeric, resemblance
- *                >= 0.2, and its estimated containment in the old one
- *                (nw_dedup_containment) >= rule->containment, or >=
- *                rule->containment - 0.15 when both have the same lead
- *                (lead resemblance >= 0.6, see nw_dedup_sketch.h). A longer
+ *                either text is numeric: template stories), on 128 MinHash
+ *                values when both sketches have the extension, else 64;
+ *   containment  the new text has at least 40 words and 25% to 90% of the
+ *                old one's (a copy that cut the tail), neither is numeric,
+ *                resemblance >= 0.25, and its estimated containment in the
+ *                old one (nw_dedup_containment) >= rule->containment; or,
+ *                when both have the same lead (lead resemblance >= 0.6, see
+ *                nw_dedup_sketch.h), resemblance >= 0.2 and containment >=
+ *                rule->containment - 0.15. A longer
  *                or same-length text is never judged by containment, so a
  *                day-two story quoting a few paragraphs, or a template story
  *                of the same size, has to resemble.

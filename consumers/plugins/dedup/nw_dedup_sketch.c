@@ -11,7 +11,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* 64 odd multipliers and addends from a fixed splitmix64 sequence. */
+/* Odd multipliers and addends from a fixed splitmix64 sequence: sig's 64
+ * (the v2 sketch), the lead's 16, then sig2's 64. */
 #define ALL_PERMS (NW_DEDUP_PERMS + NW_DEDUP_PERMS2) /* sig's, then sig2's */
 static uint64_t mul[ALL_PERMS], add[ALL_PERMS];
 /* the lead's: the same sequence, continued */
