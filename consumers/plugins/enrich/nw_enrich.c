@@ -1,0 +1,1242 @@
+/*
+ * nw_enrich — see nw_enrich.h. The rules are described in docs/enrich.md.
+ */
+#include "nw_enrich.h"
+
+#include <ctype.h>
+#include <libexttextcat/textcat.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#define MAX_TOKENS 20000
+#define MAX_SPAN   12
+#define MAX_ENTS   256
+#define MAX_HITS   16
+#define LANG_BYTES 1500
+
+typedef struct token {
+    uint32_t off, len;
+    uint8_t flags;
+} token;
+
+typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
+
+/* One entity found in the story (before merging into ninjs). */
+typedef struct ent {
+    ent_type type;
+    char name[160];
+    const nw_gaz_entry *gaz; /* place or known entity, or NULL */
+    const char *rel;
+    uint32_t first; /* token index of the first mention, for output order */
+    int ntok;       /* words in the name (persons) */
+    char last[64];  /* persons: last word without an al-/el- particle */
+    char acro[16];  /* orgs: initials of the capitalised words */
+    bool from_demonym;
+    bool dropped;
+} ent;
+
+struct nw_enrich {
+    const nw_enrich_data *data;
+    nw_enrich_opts opts;
+    void *textcat;
+    /* per-story scratch, reused */
+    char *text;
+    size_t cap;
+    token *toks;
+    size_t ntoks;
+    ent ents[MAX_ENTS];
+    size_t nents;
+    char context_cc[64][3]; /* countries named, demonyms, dateline */
+    size_t ncontext;
+    char dateline_cc[3];
+    float top_score[NW_TOPIC_TOP_COUNT];
+    float *deep_score; /* per topic index */
+    size_t ntopics;
+};
+
+void nw_enrich_opts_default(nw_enrich_opts *o)
+{
+    *o = (nw_enrich_opts){true, true, true, true, true, true, 65536, 20, NULL};
+}
+
+/* ---- word lists (English newswire; docs/enrich.md) ------------------------ */
+
+static bool in_list(const char *const *list, const char *s, size_t len)
+{
+    for (; *list; list++)
+        if (strlen(*list) == len && !strncasecmp(*list, s, len))
+            return true;
+    return false;
+}
+
+/* capitalised words that start sentences or spans but name nothing */
+static const char *const stop_words[] = {
+    "the",        "a",         "an",        "in",        "on",          "at",       "but",
+    "and",        "or",        "he",        "she",       "it",          "they",     "we",
+    "i",          "you",       "this",      "that",      "these",       "those",    "his",
+    "her",        "their",     "our",       "its",       "if",          "when",     "while",
+    "after",      "before",    "as",        "for",       "with",        "by",       "from",
+    "to",         "of",        "there",     "here",      "what",        "who",      "why",
+    "how",        "where",     "so",        "yet",       "also",        "however",  "meanwhile",
+    "last",       "next",      "new",       "one",       "two",         "three",    "some",
+    "many",       "most",      "all",       "no",        "not",         "now",      "then",
+    "today",      "yesterday", "tomorrow",  "mr",        "mrs",         "ms",       "dr",
+    "sir",        "st",        "monday",    "tuesday",   "wednesday",   "thursday", "friday",
+    "saturday",   "sunday",    "january",   "february",  "march",       "april",    "june",
+    "july",       "august",    "september", "october",   "november",    "december", "jan",
+    "feb",        "mar",       "apr",       "jun",       "jul",         "aug",      "sep",
+    "sept",       "oct",       "nov",       "dec",       "photo",       "source",   "published",
+    "posted",     "reuter",    "reuters",   "update",    "according",   "under",    "during",
+    "despite",    "although",  "because",   "since",     "until",       "about",    "over",
+    "into",       "both",      "each",      "every",     "such",        "other",    "another",
+    "several",    "more",      "less",      "only",      "even",        "just",     "still",
+    "much",       "very",      "first",     "second",    "third",       "earlier",  "later",
+    "late",       "early",     "former",    "chief",     "senior",      "minister", "president",
+    "government", "officials", "official",  "spokesman", "spokeswoman", "page",     "tel",
+    "fax",        "email",     "copyright", "am",        "pm",          "gmt",      "bst",
+    "est",        "utc",       "tv",        "ceo",       "ok",          "ii",       "iii",
+    "iv",         "dvd",       "cd",        "pc",        "pcs",         "gdp",      "mp",
+    "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
+    "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
+    "god",        "internet",  NULL};
+
+/* words that introduce a person: "President Vladimir Putin" */
+static const char *const title_words[] = {
+    "president", "minister",       "secretary",   "chancellor", "senator",    "sen.",
+    "rep.",      "representative", "governor",    "gov.",       "mayor",      "king",
+    "queen",     "prince",         "princess",    "pope",       "mr",         "mr.",
+    "mrs",       "mrs.",           "ms",          "ms.",        "dr",         "dr.",
+    "judge",     "justice",        "ambassador",  "envoy",      "general",    "gen.",
+    "colonel",   "col.",           "commander",   "chairman",   "chairwoman", "chair",
+    "director",  "spokesman",      "spokeswoman", "leader",     "premier",    "sheikh",
+    "ayatollah", "bishop",         "archbishop",  "professor",  "prof.",      "coach",
+    "captain",   "lord",           "lady",        "sir",        "ceo",        "vice",
+    "deputy",    "chief",          "executive",   "manager",    "striker",    "midfielder",
+    "defender",  "goalkeeper",     "star",        "singer",     "actor",      "actress",
+    "officer",   "analyst",        "economist",   "economy",    "finance",    "foreign",
+    "defence",   "defense",        "prime",       "interior",   "trade",      "health",
+    "home",      "justice",        "opposition",  "party",      "state",      "former",
+    "said",      "says",           "told",        NULL};
+
+/* last words of organisation names */
+static const char *const org_suffixes[] = {"group",        "inc",          "inc.",
+                                           "corp",         "corp.",        "corporation",
+                                           "co",           "co.",          "company",
+                                           "ltd",          "ltd.",         "plc",
+                                           "llc",          "ag",           "sa",
+                                           "nv",           "gmbh",         "bank",
+                                           "ministry",     "council",      "party",
+                                           "union",        "association",  "organisation",
+                                           "organization", "agency",       "commission",
+                                           "committee",    "board",        "fund",
+                                           "institute",    "university",   "court",
+                                           "army",         "department",   "federation",
+                                           "league",       "assembly",     "parliament",
+                                           "congress",     "senate",       "airlines",
+                                           "airways",      "motors",       "exchange",
+                                           "authority",    "service",      "services",
+                                           "police",       "forces",       "front",
+                                           "movement",     "network",      "foundation",
+                                           "trust",        "industries",   "holdings",
+                                           "systems",      "technologies", "communications",
+                                           "securities",   "partners",     "bureau",
+                                           "office",       "club",         "united",
+                                           "city",         "rovers",       "times",
+                                           "post",         "news",         "journal",
+                                           "telegraph",    "guardian",     "records",
+                                           "studios",      "pictures",     "school",
+                                           "college",      "hospital",     "church",
+                                           "society",      "alliance",     "coalition",
+                                           "brigade",      "brigades",     "international",
+                                           "energy",       "petroleum",    "oil",
+                                           "steel",        "electric",     "telecom",
+                                           "capital",      "investments",  "reserve",
+                                           "chamber",      "tribunal",     "cabinet",
+                                           "navy",         "guard",        "command",
+                                           "centre",       "center",       NULL};
+
+/* lower-case words that make the capitalised words before them an organisation */
+static const char *const org_trailers[] = {"group",   "militia", "movement", "party",
+                                           "faction", "network", NULL};
+
+static const char *const connectors[] = {"of",  "and", "for", "the", "de",  "du", "da", "der",
+                                         "von", "van", "al",  "bin", "ibn", "y",  "on", NULL};
+
+/* ---- tokenizer ---------------------------------------------------------- */
+
+static bool is_upper_at(const char *s, size_t len)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80)
+        return isupper(c) != 0;
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
+    return n > 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
+}
+
+static bool is_word_byte(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80;
+}
+
+/* a UTF-8 punctuation or space we should not glue into words */
+static size_t non_word_utf8(const unsigned char *p, const unsigned char *end)
+{
+    if (p[0] < 0x80)
+        return 0;
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
+    if (n <= 0)
+        return 1; /* invalid byte: a separator */
+    utf8proc_category_t cat = utf8proc_category(cp);
+    if (cat >= UTF8PROC_CATEGORY_PC || cat == UTF8PROC_CATEGORY_ZS)
+        return (size_t)n;
+    return 0;
+}
+
+size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, void *ctx)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    size_t count = 0;
+    bool sent_start = true, brk = true;
+    while (p < end) {
+        size_t skip = non_word_utf8(p, end);
+        if (skip || !is_word_byte(*p)) {
+            if (!skip)
+                skip = 1;
+            unsigned char c = *p;
+            if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';') {
+                sent_start = brk = true;
+            } else if (c == '\n' && p + 1 < end && p[1] == '\n') {
+                sent_start = brk = true;
+            } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+                brk = true; /* commas, quotes, brackets, dashes */
+            }
+            p += skip;
+            continue;
+        }
+        const unsigned char *w = p;
+        while (p < end) {
+            if (non_word_utf8(p, end))
+                break;
+            if (is_word_byte(*p)) {
+                p++;
+                continue;
+            }
+            /* inner hyphen, apostrophe or acronym dot: U.S., al-Assad, O'Brien */
+            if ((*p == '-' || *p == '\'' || *p == '.') && p + 1 < end && is_word_byte(p[1]) &&
+                !(*p == '.' && p + 2 < end && is_word_byte(p[2]) && p - w > 1)) {
+                p++;
+                continue;
+            }
+            break;
+        }
+        /* keep the dot of a dotted acronym (U.S.) or an abbreviated title */
+        if (p < end && *p == '.' && p - w >= 1 && memchr(w, '.', (size_t)(p - w)))
+            p++;
+        size_t wl = (size_t)(p - w);
+        /* possessive 's */
+        if (wl > 2 && w[wl - 2] == '\'' && (w[wl - 1] == 's' || w[wl - 1] == 'S'))
+            wl -= 2;
+        unsigned flags = 0;
+        if (is_upper_at((const char *)w, wl))
+            flags |= NW_TOK_CAP;
+        size_t letters = 0, upper = 0;
+        for (size_t i = 0; i < wl; i++)
+            if (isalpha(w[i])) {
+                letters++;
+                upper += isupper(w[i]) != 0;
+            }
+        if (letters >= 2 && upper == letters)
+            flags |= NW_TOK_ALLCAPS;
+        if (sent_start)
+            flags |= NW_TOK_SENT_START;
+        if (brk)
+            flags |= NW_TOK_BREAK;
+        /* "al-Assad": a lower-case particle before a capital counts as a name */
+        if (!(flags & NW_TOK_CAP) && wl > 3 && w[2] == '-' && w[0] == 'a' && w[1] == 'l' &&
+            isupper(w[3]))
+            flags |= NW_TOK_CAP;
+        fn(ctx, (size_t)(w - (const unsigned char *)text), wl, flags);
+        count++;
+        sent_start = brk = false;
+        /* after a full stop the next word starts a sentence, unless the
+         * stop closed an abbreviation like "U.S." */
+        if (p < end && *p == '.') {
+            sent_start = !(wl <= 4 && (flags & NW_TOK_CAP));
+            brk = true;
+            p++;
+        }
+    }
+    return count;
+}
+
+static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
+{
+    nw_enrich *e = ctx;
+    if (e->ntoks >= MAX_TOKENS)
+        return;
+    e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags};
+}
+
+/* ---- instance ----------------------------------------------------------- */
+
+nw_enrich *nw_enrich_new(const nw_enrich_data *data, const nw_enrich_opts *opts, nw_err *err)
+{
+    nw_enrich *e = calloc(1, sizeof *e);
+    if (!e)
+        return nw_err_set(err, NW_ENOMEM, "out of memory"), NULL;
+    e->data = data;
+    e->opts = *opts;
+    if (e->opts.max_text_bytes < 256)
+        e->opts.max_text_bytes = 256;
+    e->toks = malloc(MAX_TOKENS * sizeof *e->toks);
+    for (e->ntopics = 0; nw_enrich_data_topic(data, (uint32_t)e->ntopics); e->ntopics++)
+        ;
+    e->deep_score = calloc(e->ntopics + 1, sizeof *e->deep_score);
+    if (!e->toks || !e->deep_score) {
+        nw_enrich_free(e);
+        return nw_err_set(err, NW_ENOMEM, "out of memory"), NULL;
+    }
+    if (opts->language) {
+        const char *conf =
+            opts->textcat_conf ? opts->textcat_conf : "/usr/share/libexttextcat/fpdb.conf";
+        e->textcat = special_textcat_Init(conf, "/usr/share/libexttextcat/");
+        if (!e->textcat) {
+            nw_err_set(err, NW_EINVAL,
+                       "%s: cannot load the libexttextcat language fingerprints (package "
+                       "libexttextcat-data)",
+                       conf);
+            nw_enrich_free(e);
+            return NULL;
+        }
+    }
+    return e;
+}
+
+void nw_enrich_free(nw_enrich *e)
+{
+    if (!e)
+        return;
+    if (e->textcat)
+        textcat_Done(e->textcat);
+    free(e->text);
+    free(e->toks);
+    free(e->deep_score);
+    free(e);
+}
+
+/* ---- story text --------------------------------------------------------- */
+
+static const char *str_member(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The first headline's text. */
+static const char *story_headline(json_t *story)
+{
+    json_t *hl = json_object_get(story, "headlines");
+    if (json_is_array(hl) && json_array_size(hl) > 0)
+        return str_member(json_array_get(hl, 0), "value");
+    return str_member(story, "headline");
+}
+
+/* The first body and whether it is HTML. */
+static const char *story_body(json_t *story, bool *html)
+{
+    json_t *bodies = json_object_get(story, "bodies");
+    *html = false;
+    if (json_is_array(bodies)) {
+        const char *any = NULL;
+        bool any_html = false;
+        for (size_t i = 0; i < json_array_size(bodies); i++) {
+            json_t *b = json_array_get(bodies, i);
+            const char *v = str_member(b, "value");
+            const char *ct = str_member(b, "contentType");
+            if (!ct)
+                ct = str_member(b, "contenttype");
+            if (!v)
+                continue;
+            bool h = ct && strstr(ct, "html");
+            if (!h)
+                return v;
+            if (!any) {
+                any = v;
+                any_html = true;
+            }
+        }
+        if (any) {
+            *html = any_html;
+            return any;
+        }
+    }
+    const char *t = str_member(story, "body_text");
+    if (t)
+        return t;
+    *html = true;
+    return str_member(story, "body_html");
+}
+
+static int reserve(nw_enrich *e, size_t need)
+{
+    if (need <= e->cap)
+        return 0;
+    char *n = realloc(e->text, need);
+    if (!n)
+        return NW_ENOMEM;
+    e->text = n;
+    e->cap = need;
+    return 0;
+}
+
+/* Append `len` bytes of `s` to the work text, tags removed when html. */
+static size_t append_text(char *out, const char *s, size_t len, bool html)
+{
+    size_t n = 0;
+    bool in_tag = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!html) {
+            out[n++] = c ? c : ' ';
+            continue;
+        }
+        if (in_tag) {
+            if (c == '>') {
+                in_tag = false;
+                out[n++] = '\n'; /* block boundaries break spans */
+                out[n++] = '\n';
+            }
+            continue;
+        }
+        if (c == '<') {
+            in_tag = true;
+            continue;
+        }
+        if (c == '&') {
+            const char *semi = memchr(s + i, ';', len - i < 8 ? len - i : 8);
+            if (semi) {
+                size_t el = (size_t)(semi - (s + i));
+                out[n++] = !strncmp(s + i, "&amp", el)    ? '&'
+                           : !strncmp(s + i, "&quot", el) ? '"'
+                                                          : '\'';
+                if (!strncmp(s + i, "&nbsp", el) || !strncmp(s + i, "&#160", el))
+                    out[n - 1] = ' ';
+                i += el;
+                continue;
+            }
+        }
+        out[n++] = c ? c : ' ';
+    }
+    return n;
+}
+
+/* Cut `len` back to a UTF-8 character boundary. */
+static size_t utf8_floor(const char *s, size_t len)
+{
+    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+        len--;
+    return len;
+}
+
+/* ---- dateline ----------------------------------------------------------- */
+
+/* Recognise "MOSCOW (AFP) -", "LONDON, March 3 (Reuters) -", "NEW YORK (AP) —",
+ * "BEIRUT, Lebanon -" at the head of `b`. Returns the bytes it takes (0 if
+ * none) and the place part in place/place_len. */
+static size_t find_dateline(const char *b, size_t len, const char **place, size_t *place_len)
+{
+    size_t i = 0;
+    while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+        i++;
+    size_t start = i, caps = 0;
+    while (i < len && i - start < 40 &&
+           (isupper((unsigned char)b[i]) || b[i] == ' ' || b[i] == '.' || b[i] == '\'' ||
+            b[i] == '-' || (unsigned char)b[i] >= 0x80)) {
+        caps += isupper((unsigned char)b[i]) != 0;
+        i++;
+    }
+    while (i > start && (b[i - 1] == ' ' || b[i - 1] == '-'))
+        i--;
+    if (caps < 3)
+        return 0;
+    size_t pend = i;
+    /* the rest up to the dash: ", Lebanon", ", March 3", " (AFP)", "(Reuters)" */
+    size_t j = i, limit = i + 60 < len ? i + 60 : len;
+    bool paren = false, comma = false;
+    while (j < limit && b[j] != '\n') {
+        if (b[j] == '(')
+            paren = true;
+        if (b[j] == ',')
+            comma = true;
+        if (b[j] == '-' ||
+            (j + 2 < len && (unsigned char)b[j] == 0xE2 && (unsigned char)b[j + 1] == 0x80 &&
+             ((unsigned char)b[j + 2] == 0x94 || (unsigned char)b[j + 2] == 0x93)))
+            break;
+        j++;
+    }
+    if (j >= limit || b[j] == '\n' || !(paren || comma) ||
+        (j > 0 && b[j - 1] != ' ' && b[j - 1] != ')'))
+        return 0;
+    /* the dash and the space after it */
+    j += b[j] == '-' ? 1 : 3;
+    while (j < len && (b[j] == '-' || b[j] == ' '))
+        j++;
+    *place = b + start;
+    *place_len = pend - start;
+    return j;
+}
+
+/* ---- entities ----------------------------------------------------------- */
+
+static ent *add_ent(nw_enrich *e, ent_type type, const char *name, size_t len, uint32_t first)
+{
+    if (e->nents >= MAX_ENTS || len == 0 || len >= sizeof e->ents[0].name)
+        return NULL;
+    ent *x = &e->ents[e->nents++];
+    memset(x, 0, sizeof *x);
+    x->type = type;
+    memcpy(x->name, name, len);
+    x->name[len] = '\0';
+    x->first = first;
+    return x;
+}
+
+static void add_context(nw_enrich *e, const char *cc)
+{
+    if (!cc[0])
+        return;
+    for (size_t i = 0; i < e->ncontext; i++)
+        if (!strcmp(e->context_cc[i], cc))
+            return;
+    if (e->ncontext < 64)
+        memcpy(e->context_cc[e->ncontext++], cc, 3);
+}
+
+static bool in_context(const nw_enrich *e, const char *cc)
+{
+    for (size_t i = 0; i < e->ncontext; i++)
+        if (!strcmp(e->context_cc[i], cc))
+            return true;
+    return false;
+}
+
+/* Best gazetteer place for a name, by kind, context and population; NULL if
+ * nothing credible ("never first match": see docs/enrich.md). */
+static const nw_gaz_entry *best_place(const nw_enrich *e, const uint32_t *hits, size_t n,
+                                      bool dateline)
+{
+    const nw_gaz_entry *best = NULL;
+    double best_score = -1;
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        double s;
+        bool ctx = in_context(e, g->cc) || !strcmp(g->cc, e->dateline_cc);
+        if (g->kind == NW_GAZ_COUNTRY) {
+            s = 100;
+        } else if (g->kind == NW_GAZ_REGION) {
+            if (g->common_word && !ctx)
+                continue;
+            s = 6 + (ctx ? 3 : 0);
+        } else if (g->kind == NW_GAZ_CITY) {
+            bool credible = dateline || g->population >= 1000000 ||
+                            (g->population >= 100000 && (!g->common_word || ctx)) ||
+                            (ctx && !g->common_word);
+            if (!credible)
+                continue;
+            s = log10((double)g->population + 10) + (ctx ? 3 : 0);
+        } else {
+            continue;
+        }
+        if (s > best_score) {
+            best_score = s;
+            best = g;
+        }
+    }
+    return best;
+}
+
+static const nw_gaz_entry *known_entity(const nw_enrich *e, const char *s, size_t len,
+                                        nw_gaz_kind kind)
+{
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        if (g->kind == kind)
+            return g;
+    }
+    return NULL;
+}
+
+static bool tok_is(const nw_enrich *e, size_t t, const char *const *list)
+{
+    return in_list(list, e->text + e->toks[t].off, e->toks[t].len);
+}
+
+static size_t span_bytes(const nw_enrich *e, size_t a, size_t b) /* tokens a..b-1 */
+{
+    return e->toks[b - 1].off + e->toks[b - 1].len - e->toks[a].off;
+}
+
+static void fill_person_keys(ent *x)
+{
+    const char *last = strrchr(x->name, ' ');
+    last = last ? last + 1 : x->name;
+    if (!strncmp(last, "al-", 3) || !strncmp(last, "el-", 3))
+        last += 3;
+    size_t n = strlen(last);
+    if (n >= sizeof x->last)
+        n = sizeof x->last - 1;
+    memcpy(x->last, last, n);
+    x->last[n] = '\0';
+    x->ntok = 1;
+    for (const char *p = x->name; *p; p++)
+        x->ntok += *p == ' ';
+}
+
+static void fill_acronym(ent *x)
+{
+    size_t n = 0;
+    for (const char *p = x->name; *p && n + 1 < sizeof x->acro; p++)
+        if ((p == x->name || p[-1] == ' ') && isupper((unsigned char)*p))
+            x->acro[n++] = *p;
+    x->acro[n] = '\0';
+}
+
+static void add_place(nw_enrich *e, const nw_gaz_entry *g, uint32_t first, const char *rel)
+{
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].type == ENT_PLACE && e->ents[i].gaz == g)
+            return;
+    ent *x = add_ent(e, ENT_PLACE, g->name, strlen(g->name), first);
+    if (x) {
+        x->gaz = g;
+        x->rel = rel;
+    }
+}
+
+static void add_org(nw_enrich *e, const char *name, size_t len, uint32_t first,
+                    const nw_gaz_entry *known)
+{
+    if (known) {
+        name = known->name;
+        len = strlen(name);
+    }
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].type == ENT_ORG && strlen(e->ents[i].name) == len &&
+            !strncasecmp(e->ents[i].name, name, len))
+            return;
+    ent *x = add_ent(e, ENT_ORG, name, len, first);
+    if (x) {
+        x->gaz = known;
+        fill_acronym(x);
+    }
+}
+
+static void add_person(nw_enrich *e, size_t a, size_t b)
+{
+    if (b <= a || b - a > 5)
+        return;
+    /* a trailing particle or title is not part of the name */
+    const char *s = e->text + e->toks[a].off;
+    size_t len = span_bytes(e, a, b);
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].type == ENT_PERSON && strlen(e->ents[i].name) == len &&
+            !strncmp(e->ents[i].name, s, len))
+            return;
+    ent *x = add_ent(e, ENT_PERSON, s, len, (uint32_t)a);
+    if (x)
+        fill_person_keys(x);
+}
+
+/* Try the whole span a..b-1 as a place or demonym; true when it was one. */
+static bool classify_place(nw_enrich *e, size_t a, size_t b)
+{
+    uint32_t hits[MAX_HITS];
+    const char *s = e->text + e->toks[a].off;
+    size_t n = nw_enrich_data_lookup(e->data, s, span_bytes(e, a, b), hits, MAX_HITS);
+    if (!n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        if (g->kind == NW_GAZ_DEMONYM) {
+            add_context(e, g->cc);
+            ent *x = NULL;
+            /* remembered; becomes a place only if the country is not named */
+            uint32_t c[MAX_HITS];
+            size_t m = nw_enrich_data_lookup(e->data, g->name, strlen(g->name), c, MAX_HITS);
+            for (size_t k = 0; k < m; k++) {
+                const nw_gaz_entry *cg = nw_enrich_data_entry(e->data, c[k]);
+                if (cg->kind == NW_GAZ_COUNTRY && !strcmp(cg->cc, g->cc)) {
+                    bool have = false;
+                    for (size_t j = 0; j < e->nents; j++)
+                        have |= e->ents[j].type == ENT_PLACE && e->ents[j].gaz == cg;
+                    if (!have &&
+                        (x = add_ent(e, ENT_PLACE, cg->name, strlen(cg->name), (uint32_t)a))) {
+                        x->gaz = cg;
+                        x->rel = "enrich:demonym";
+                        x->from_demonym = true;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        if (g->kind == NW_GAZ_COUNTRY) {
+            add_context(e, g->cc);
+            return true; /* recorded in the second pass */
+        }
+    }
+    return false;
+}
+
+/* Deal with one span of capitalised tokens a..b-1 (connectors inside). */
+static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2);
+
+static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
+{
+    size_t s = a;
+    for (size_t t = a; t < b; t++)
+        if (!(e->toks[t].flags & NW_TOK_CAP)) {
+            if (t > s)
+                classify_span(e, s, t, pass2);
+            s = t + 1;
+        }
+    if (b > s)
+        classify_span(e, s, b, pass2);
+}
+
+static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
+{
+    /* drop leading stop words ("The", "But", "In") */
+    while (a < b && tok_is(e, a, stop_words) && !tok_is(e, a, title_words))
+        a++;
+    while (b > a && !(e->toks[b - 1].flags & NW_TOK_CAP))
+        b--;
+    if (a >= b)
+        return;
+    const char *s = e->text + e->toks[a].off;
+    size_t len = span_bytes(e, a, b);
+    bool allcaps_seg = (e->toks[a].flags & NW_TOK_ALLCAPS) && b - a > 1;
+
+    /* known organisation (entities.tsv) or a place, the whole span */
+    const nw_gaz_entry *known = known_entity(e, s, len, NW_GAZ_ORG);
+    bool org_trailer = b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
+                       tok_is(e, b, org_trailers);
+    if (known || org_trailer) {
+        if (pass2)
+            add_org(e, s, len, (uint32_t)a, known);
+        return;
+    }
+    if (!pass2) {
+        if (classify_place(e, a, b))
+            return;
+    } else {
+        uint32_t hits[MAX_HITS];
+        size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
+        bool demonym = false;
+        for (size_t i = 0; i < n; i++)
+            demonym |= nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_DEMONYM;
+        const nw_gaz_entry *g = n && !demonym ? best_place(e, hits, n, false) : NULL;
+        if (g) {
+            /* a single word that is a known person's name is that person */
+            bool person = false;
+            for (size_t i = 0; i < e->nents && b - a == 1; i++)
+                person |= e->ents[i].type == ENT_PERSON && e->ents[i].ntok > 1 &&
+                          !strncmp(e->ents[i].last, s, len) && !e->ents[i].last[len];
+            if (!person)
+                add_place(e, g, (uint32_t)a, "enrich:mentioned");
+            return;
+        }
+        if (demonym)
+            return;
+    }
+    /* acronym defined in the text: "... Countries (OPEC)" */
+    if (b - a == 1) {
+        if (!pass2)
+            return;
+        const token *t = &e->toks[a];
+        if ((t->flags & NW_TOK_ALLCAPS) && t->len >= 2 && t->len <= 6 &&
+            !tok_is(e, a, stop_words) && !allcaps_seg) {
+            /* all-caps text (Reuters headlines) has no acronyms to trust */
+            bool upper_text = a > 0 && (e->toks[a - 1].flags & NW_TOK_ALLCAPS) &&
+                              a + 1 < e->ntoks && (e->toks[a + 1].flags & NW_TOK_ALLCAPS);
+            if (!upper_text)
+                add_org(e, s, len, (uint32_t)a, NULL);
+        }
+        return;
+    }
+    bool has_connector = false;
+    for (size_t t = a; t < b; t++)
+        has_connector |= !(e->toks[t].flags & NW_TOK_CAP);
+    /* organisation: a suffix word, or "Bank of ..."-like heads */
+    if (tok_is(e, b - 1, org_suffixes)) {
+        if (pass2)
+            add_org(e, s, len, (uint32_t)a, NULL);
+        return;
+    }
+    if (has_connector) {
+        split_span(e, a, b, pass2);
+        return;
+    }
+    /* titles: the person is what follows the last title word */
+    size_t last_title = SIZE_MAX;
+    for (size_t t = a; t < b; t++)
+        if (tok_is(e, t, title_words))
+            last_title = t;
+    if (last_title != SIZE_MAX) {
+        if (last_title > a)
+            classify_span(e, a, a + 1, pass2); /* "Russian", "US" before the title */
+        size_t p = last_title + 1;
+        if (p < b && pass2)
+            add_person(e, p, b);
+        return;
+    }
+    if (allcaps_seg)
+        return;
+    /* a country or demonym first: "British Airways", "Russian Gazprom" */
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, s, e->toks[a].len, hits, MAX_HITS);
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        if (g->kind == NW_GAZ_COUNTRY || g->kind == NW_GAZ_DEMONYM) {
+            classify_span(e, a, a + 1, pass2);
+            classify_span(e, a + 1, b, pass2);
+            return;
+        }
+    }
+    if (pass2 && b - a <= 4)
+        add_person(e, a, b);
+}
+
+/* Walk the capitalised spans; pass 1 records context (countries, demonyms),
+ * pass 2 the entities. Connectors join capitalised words ("Bank of England"). */
+static void scan_spans(nw_enrich *e, bool pass2)
+{
+    size_t t = 0;
+    while (t < e->ntoks) {
+        if (!(e->toks[t].flags & NW_TOK_CAP)) {
+            t++;
+            continue;
+        }
+        size_t a = t++;
+        while (t < e->ntoks && t - a < MAX_SPAN && !(e->toks[t].flags & NW_TOK_BREAK)) {
+            if (e->toks[t].flags & NW_TOK_CAP) {
+                t++;
+                continue;
+            }
+            if (tok_is(e, t, connectors) && t + 1 < e->ntoks &&
+                (e->toks[t + 1].flags & NW_TOK_CAP) && !(e->toks[t + 1].flags & NW_TOK_BREAK)) {
+                t += 2;
+                continue;
+            }
+            break;
+        }
+        /* "US-Russian": a hyphenated pair of names is two names */
+        if (t - a == 1 && memchr(e->text + e->toks[a].off, '-', e->toks[a].len) &&
+            !(e->text[e->toks[a].off + 2] == '-')) {
+            const char *w = e->text + e->toks[a].off;
+            const char *h = memchr(w, '-', e->toks[a].len);
+            uint32_t hits[MAX_HITS];
+            size_t n1 = nw_enrich_data_lookup(e->data, w, (size_t)(h - w), hits, MAX_HITS);
+            size_t n2 = nw_enrich_data_lookup(e->data, h + 1, e->toks[a].len - (size_t)(h - w) - 1,
+                                              hits, MAX_HITS);
+            if (n1 && n2 && e->ntoks + 2 <= MAX_TOKENS) {
+                /* classify each half through two synthetic tokens at the end */
+                token saved = e->toks[a];
+                e->toks[a].len = (uint32_t)(h - w);
+                classify_span(e, a, a + 1, pass2);
+                e->toks[a].off = (uint32_t)(h + 1 - e->text);
+                e->toks[a].len = saved.len - (uint32_t)(h - w) - 1;
+                classify_span(e, a, a + 1, pass2);
+                e->toks[a] = saved;
+                continue;
+            }
+        }
+        classify_span(e, a, t, pass2);
+    }
+}
+
+/* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
+static void merge_entities(nw_enrich *e)
+{
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        if (x->dropped)
+            continue;
+        for (size_t j = 0; j < e->nents; j++) {
+            ent *y = &e->ents[j];
+            if (i == j || y->dropped || y->type != x->type)
+                continue;
+            if (x->type == ENT_PERSON && y->ntok > x->ntok && !strcmp(x->last, y->last) &&
+                (x->ntok == 1 || strstr(y->name, x->name))) {
+                x->dropped = true;
+                if (x->first < y->first)
+                    y->first = x->first;
+            }
+            if (x->type == ENT_ORG && !x->gaz && strlen(x->name) >= 2 && y->acro[0] &&
+                strlen(y->acro) >= 2 && !strcmp(x->name, y->acro)) {
+                x->dropped = true; /* "ISSG" for International Syria Support Group */
+            }
+        }
+        /* a single-word person that is a place or an org elsewhere is not a person */
+        if (x->type == ENT_PERSON && x->ntok == 1)
+            x->dropped = true;
+    }
+    /* people whose full name is a place are places */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        if (x->type != ENT_PERSON || x->dropped)
+            continue;
+        for (size_t j = 0; j < e->nents; j++)
+            if (e->ents[j].type != ENT_PERSON && !e->ents[j].dropped &&
+                !strcmp(e->ents[j].name, x->name))
+                x->dropped = true;
+    }
+}
+
+/* Persons named by a single word with no full form, repeated before "said":
+ * left out (too uncertain); persons come from 2+ word names and titles. */
+
+static void find_entities(nw_enrich *e)
+{
+    scan_spans(e, false);
+    /* the countries named are places in the order first seen */
+    for (size_t t = 0; t < e->ntoks; t++)
+        (void)t;
+    scan_spans(e, true);
+    /* countries named explicitly (pass 1 only recorded them): add as places */
+    uint32_t hits[MAX_HITS];
+    for (size_t t = 0; t < e->ntoks; t++) {
+        if (!(e->toks[t].flags & NW_TOK_CAP))
+            continue;
+        for (size_t w = 3; w >= 1; w--) {
+            if (t + w > e->ntoks)
+                continue;
+            bool ok = true;
+            for (size_t k = t + 1; k < t + w; k++)
+                ok &= !(e->toks[k].flags & NW_TOK_BREAK);
+            if (!ok)
+                continue;
+            size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[t].off,
+                                             span_bytes(e, t, t + w), hits, MAX_HITS);
+            const nw_gaz_entry *c = NULL;
+            for (size_t i = 0; i < n; i++) {
+                const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+                if (g->kind == NW_GAZ_COUNTRY)
+                    c = g;
+            }
+            if (c) {
+                /* a demonym-inferred entry of the same country gives way */
+                bool had = false;
+                for (size_t i = 0; i < e->nents; i++)
+                    if (e->ents[i].gaz == c) {
+                        had = true;
+                        if (e->ents[i].from_demonym) {
+                            e->ents[i].from_demonym = false;
+                            e->ents[i].rel = "enrich:mentioned";
+                        }
+                    }
+                if (!had)
+                    add_place(e, c, (uint32_t)t, "enrich:mentioned");
+                t += w - 1;
+                break;
+            }
+        }
+    }
+    merge_entities(e);
+}
+
+/* ---- subjects ----------------------------------------------------------- */
+
+static void topic_hit(void *ctx, uint32_t topic, float weight)
+{
+    nw_enrich *e = ctx;
+    const nw_topic *t = nw_enrich_data_topic(e->data, topic);
+    if (!t)
+        return;
+    e->top_score[t->top] += weight;
+    if (t->level > 1)
+        e->deep_score[topic] += weight;
+}
+
+static void score_topics(nw_enrich *e)
+{
+    memset(e->top_score, 0, sizeof e->top_score);
+    memset(e->deep_score, 0, e->ntopics * sizeof *e->deep_score);
+    char buf[96];
+    for (size_t t = 0; t < e->ntoks; t++) {
+        size_t len = 0;
+        for (size_t w = 0; w < 3 && t + w < e->ntoks; w++) {
+            const token *k = &e->toks[t + w];
+            if (w > 0 && (k->flags & NW_TOK_BREAK))
+                break;
+            if (len + k->len + 1 >= sizeof buf)
+                break;
+            if (w > 0)
+                buf[len++] = ' ';
+            for (size_t i = 0; i < k->len; i++)
+                buf[len++] = (char)tolower((unsigned char)e->text[k->off + i]);
+            nw_enrich_data_topic_hits(e->data, buf, len, topic_hit, e);
+        }
+    }
+}
+
+/* ---- writing the story ------------------------------------------------------ */
+
+static json_t *ensure_array(json_t *story, const char *key)
+{
+    json_t *a = json_object_get(story, key);
+    if (json_is_array(a))
+        return a;
+    if (a) /* the provider's member is not an array: leave it alone */
+        return NULL;
+    a = json_array();
+    if (!a || json_object_set_new(story, key, a) != 0)
+        return NULL;
+    return a;
+}
+
+static bool array_has(json_t *arr, const char *key, const char *value)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *s = str_member(v, key);
+        if (s && !strcasecmp(s, value))
+            return true;
+    }
+    return false;
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+    const ent *x = *(const ent *const *)a, *y = *(const ent *const *)b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+static unsigned write_entities(nw_enrich *e, json_t *story, ent_type type, const char *key)
+{
+    ent *order[MAX_ENTS];
+    size_t n = 0;
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].type == type && !e->ents[i].dropped)
+            order[n++] = &e->ents[i];
+    if (!n)
+        return 0;
+    qsort(order, n, sizeof *order, cmp_first);
+    json_t *arr = ensure_array(story, key);
+    if (!arr)
+        return 0;
+    unsigned added = 0;
+    for (size_t i = 0; i < n; i++) {
+        ent *x = order[i];
+        if (array_has(arr, "name", x->name) ||
+            (x->gaz && x->gaz->uri[0] && array_has(arr, "uri", x->gaz->uri)))
+            continue;
+        json_t *o = json_object();
+        if (!o)
+            return added;
+        json_object_set_new(o, "name", json_string(x->name));
+        json_object_set_new(o, "rel", json_string(x->rel ? x->rel : "enrich:mentioned"));
+        if (x->gaz && x->gaz->uri[0])
+            json_object_set_new(o, "uri", json_string(x->gaz->uri));
+        if (json_array_append_new(arr, o) == 0)
+            added++;
+    }
+    if (json_array_size(arr) == 0)
+        json_object_del(story, key);
+    return added;
+}
+
+static int add_subject(json_t *arr, const nw_topic *t, int confidence, int relevance)
+{
+    char uri[64];
+    snprintf(uri, sizeof uri, "http://cv.iptc.org/newscodes/mediatopic/%s", t->code);
+    if (array_has(arr, "uri", uri))
+        return 0;
+    json_t *o = json_object();
+    if (!o)
+        return NW_ENOMEM;
+    json_object_set_new(o, "name", json_string(t->label));
+    json_object_set_new(o, "uri", json_string(uri));
+    json_object_set_new(o, "rel", json_string("enrich:about"));
+    json_object_set_new(o, "creator", json_string(NW_ENRICH_CREATOR));
+    json_object_set_new(o, "confidence", json_integer(confidence));
+    json_object_set_new(o, "relevance", json_integer(relevance));
+    return json_array_append_new(arr, o) == 0 ? 1 : NW_ENOMEM;
+}
+
+static unsigned write_subjects(nw_enrich *e, json_t *story)
+{
+    float total = 0, best = 0;
+    for (int i = 0; i < NW_TOPIC_TOP_COUNT; i++) {
+        total += e->top_score[i];
+        if (e->top_score[i] > best)
+            best = e->top_score[i];
+    }
+    if (best < 2)
+        return 0;
+    json_t *arr = ensure_array(story, "subjects");
+    if (!arr)
+        return 0;
+    unsigned added = 0;
+    bool chosen[NW_TOPIC_TOP_COUNT] = {false};
+    for (int round = 0; round < 3; round++) {
+        int pick = -1;
+        for (int i = 0; i < NW_TOPIC_TOP_COUNT; i++)
+            if (!chosen[i] && (pick < 0 || e->top_score[i] > e->top_score[pick]))
+                pick = i;
+        if (pick < 0 || e->top_score[pick] < 0.5f * best || e->top_score[pick] < 2)
+            break;
+        int conf = (int)lroundf(100 * e->top_score[pick] / total);
+        if (conf < e->opts.min_topic_confidence && round > 0)
+            break;
+        chosen[pick] = true;
+        const nw_topic *t =
+            nw_enrich_data_topic(e->data, nw_enrich_data_top_topic(e->data, (unsigned)pick));
+        int rel = (int)lroundf(100 * e->top_score[pick] / best);
+        if (add_subject(arr, t, conf > 99 ? 99 : conf, rel) > 0)
+            added++;
+    }
+    /* deeper topics whose label occurs at least twice, under a chosen top */
+    for (int k = 0; k < 3; k++) {
+        size_t pick = SIZE_MAX;
+        for (size_t i = 0; i < e->ntopics; i++) {
+            const nw_topic *t = nw_enrich_data_topic(e->data, (uint32_t)i);
+            if (e->deep_score[i] >= 4 && chosen[t->top] &&
+                (pick == SIZE_MAX || e->deep_score[i] > e->deep_score[pick]))
+                pick = i;
+        }
+        if (pick == SIZE_MAX)
+            break;
+        const nw_topic *t = nw_enrich_data_topic(e->data, (uint32_t)pick);
+        int conf = (int)lroundf(10 * e->deep_score[pick]);
+        if (add_subject(arr, t, conf > 90 ? 90 : conf,
+                        (int)lroundf(100 * e->deep_score[pick] / (e->top_score[t->top] + 1))) > 0)
+            added++;
+        e->deep_score[pick] = 0;
+    }
+    if (json_array_size(arr) == 0)
+        json_object_del(story, "subjects");
+    return added;
+}
+
+static bool detect_language(nw_enrich *e, const char *text, size_t len, char out[16])
+{
+    if (!e->textcat || len < 20)
+        return false;
+    len = utf8_floor(text, len > LANG_BYTES ? LANG_BYTES : len);
+    const char *r = textcat_Classify(e->textcat, text, len);
+    if (!r || r[0] != '[')
+        return false; /* "SHORT" or "UNKNOWN" */
+    size_t n = strcspn(r + 1, "]-");
+    if (n == 0 || n >= 16)
+        return false;
+    memcpy(out, r + 1, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* ---- the story ------------------------------------------------------------ */
+
+int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
+{
+    memset(res, 0, sizeof *res);
+    if (!json_is_object(story))
+        return 0;
+    const char *headline = story_headline(story);
+    bool html = false;
+    const char *body = story_body(story, &html);
+    size_t hl_len = headline ? strlen(headline) : 0, body_len = body ? strlen(body) : 0;
+    size_t max = e->opts.max_text_bytes;
+    if (hl_len > max / 4)
+        hl_len = utf8_floor(headline, max / 4);
+    if (body_len > max - hl_len)
+        body_len = utf8_floor(body, max - hl_len);
+    if (reserve(e, hl_len + 2 * body_len + 8) != 0)
+        return NW_ENOMEM;
+
+    /* dateline: located + a place, and where the indexed text starts */
+    size_t body_from = 0;
+    e->dateline_cc[0] = '\0';
+    e->nents = e->ncontext = e->ntoks = 0;
+    const char *dl_place = NULL;
+    size_t dl_len = 0;
+    if (body && !html && e->opts.dateline)
+        body_from = find_dateline(body, body_len, &dl_place, &dl_len);
+    const nw_gaz_entry *dl_gaz = NULL;
+    if (body_from) {
+        /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
+        uint32_t hits[MAX_HITS];
+        size_t n = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);
+        dl_gaz = best_place(e, hits, n, true);
+        if (dl_gaz) {
+            memcpy(e->dateline_cc, dl_gaz->cc, 3);
+            add_context(e, dl_gaz->cc);
+        }
+        res->body_text_start = body_from;
+    }
+
+    size_t n = 0;
+    if (headline) {
+        memcpy(e->text, headline, hl_len);
+        n = hl_len;
+        e->text[n++] = '\n';
+        e->text[n++] = '\n';
+    }
+    if (body)
+        n += append_text(e->text + n, body + body_from, body_len - body_from, html);
+    e->text[n] = '\0';
+
+    if (e->opts.language && !json_object_get(story, "language")) {
+        char lang[16];
+        if (detect_language(e, e->text, n, lang) &&
+            json_object_set_new(story, "language", json_string(lang)) == 0)
+            res->language_added = true;
+    }
+
+    nw_enrich_tokenize(e->text, n, collect_token, e);
+
+    if (dl_gaz) {
+        if (e->opts.places)
+            add_place(e, dl_gaz, 0, "enrich:dateline");
+        if (!json_object_get(story, "located") &&
+            json_object_set_new(story, "located", json_string(dl_gaz->name)) == 0)
+            res->located_added = true;
+    } else if (body_from && !json_object_get(story, "located")) {
+        /* an unknown place: keep the dateline's words, title-cased */
+        char name[64];
+        size_t k = dl_len < sizeof name - 1 ? dl_len : sizeof name - 1;
+        for (size_t i = 0; i < k; i++)
+            name[i] = (char)(i == 0 || dl_place[i - 1] == ' ' || dl_place[i - 1] == '-'
+                                 ? dl_place[i]
+                                 : tolower((unsigned char)dl_place[i]));
+        name[k] = '\0';
+        if (k && json_object_set_new(story, "located", json_string(name)) == 0)
+            res->located_added = true;
+    }
+
+    if (e->opts.places || e->opts.people || e->opts.organisations) {
+        find_entities(e);
+        if (e->opts.people)
+            res->people = write_entities(e, story, ENT_PERSON, "people");
+        if (e->opts.places)
+            res->places = write_entities(e, story, ENT_PLACE, "places");
+        if (e->opts.organisations)
+            res->organisations = write_entities(e, story, ENT_ORG, "organisations");
+    }
+    if (e->opts.subjects) {
+        score_topics(e);
+        res->subjects = write_subjects(e, story);
+    }
+    return 0;
+}

@@ -1,0 +1,518 @@
+/*
+ * nw_enrich_data — see nw_enrich_data.h. File formats: docs/enrich.md.
+ */
+#include "nw_enrich_data.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef NW_ENRICH_DATA_INSTALL_DIR
+#define NW_ENRICH_DATA_INSTALL_DIR "/usr/local/share/newswire/enrich"
+#endif
+#ifndef NW_ENRICH_DATA_BUILD_DIR
+#define NW_ENRICH_DATA_BUILD_DIR ""
+#endif
+
+#define NW_ENRICH_FILES 4
+static const char *const file_names[NW_ENRICH_FILES] = {"gazetteer.tsv", "entities.tsv",
+                                                        "mediatopics.tsv", "topic_keywords.tsv"};
+
+/* A name -> postings hash (open addressing); postings chain through `next`. */
+typedef struct name_slot {
+    const char *key; /* NULL = empty */
+    uint32_t len;
+    uint32_t head; /* first posting + 1; 0 = none */
+} name_slot;
+
+typedef struct posting {
+    uint32_t value; /* entry index, or topic index */
+    float weight;
+    uint32_t next; /* next posting + 1 */
+} posting;
+
+typedef struct name_index {
+    name_slot *slots;
+    size_t cap;
+    posting *posts;
+    size_t nposts, capposts;
+} name_index;
+
+struct nw_enrich_data {
+    char *files[NW_ENRICH_FILES]; /* file contents, tabs and newlines cut to NULs */
+    size_t file_bytes;
+    struct stat stats[NW_ENRICH_FILES];
+    char *dir;
+    nw_gaz_entry *entries;
+    size_t nentries, capentries;
+    nw_topic *topics;
+    size_t ntopics, captopics;
+    uint32_t top_index[NW_TOPIC_TOP_COUNT];
+    name_index names;  /* gazetteer + entities */
+    name_index topicw; /* topic keywords and labels */
+    int refs;          /* guarded by shared_lock */
+};
+
+static uint64_t hash_key(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)tolower((unsigned char)s[i])) * 1099511628211ull;
+    return h;
+}
+
+static bool key_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+static int index_grow(name_index *ix)
+{
+    size_t ncap = ix->cap ? ix->cap * 2 : 1024;
+    name_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < ix->cap; i++) {
+        name_slot *s = &ix->slots[i];
+        if (!s->key)
+            continue;
+        size_t j = hash_key(s->key, s->len) & (ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = *s;
+    }
+    free(ix->slots);
+    ix->slots = ns;
+    ix->cap = ncap;
+    return 0;
+}
+
+static name_slot *index_find(const name_index *ix, const char *key, size_t len)
+{
+    if (!ix->cap)
+        return NULL;
+    size_t j = hash_key(key, len) & (ix->cap - 1);
+    while (ix->slots[j].key) {
+        if (key_eq(ix->slots[j].key, ix->slots[j].len, key, len))
+            return &ix->slots[j];
+        j = (j + 1) & (ix->cap - 1);
+    }
+    return NULL;
+}
+
+static int index_add(name_index *ix, const char *key, size_t len, uint32_t value, float weight)
+{
+    if (len == 0)
+        return 0;
+    if ((ix->nposts + 1) * 2 > ix->cap && index_grow(ix) != 0)
+        return -1;
+    if (ix->nposts == ix->capposts) {
+        size_t nc = ix->capposts ? ix->capposts * 2 : 1024;
+        posting *np = realloc(ix->posts, nc * sizeof *np);
+        if (!np)
+            return -1;
+        ix->posts = np;
+        ix->capposts = nc;
+    }
+    size_t j = hash_key(key, len) & (ix->cap - 1);
+    while (ix->slots[j].key && !key_eq(ix->slots[j].key, ix->slots[j].len, key, len))
+        j = (j + 1) & (ix->cap - 1);
+    name_slot *s = &ix->slots[j];
+    if (!s->key) {
+        s->key = key;
+        s->len = (uint32_t)len;
+    }
+    /* keep a value once per key */
+    for (uint32_t p = s->head; p; p = ix->posts[p - 1].next)
+        if (ix->posts[p - 1].value == value)
+            return 0;
+    ix->posts[ix->nposts] = (posting){value, weight, s->head};
+    s->head = (uint32_t)++ix->nposts;
+    return 0;
+}
+
+static void index_free(name_index *ix)
+{
+    free(ix->slots);
+    free(ix->posts);
+}
+
+/* Split a line into at most `max` tab-separated fields (cut in place). */
+static size_t split_fields(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == '\t') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+static int read_file(const char *path, char **out, struct stat *st, nw_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nw_err_set(err, NW_EIO, "%s: %s", path, strerror(errno));
+    if (fstat(fileno(f), st) != 0 || st->st_size <= 0 || st->st_size > (1 << 28)) {
+        fclose(f);
+        return nw_err_set(err, NW_EINVAL, "%s: empty or unreadable data file", path);
+    }
+    char *buf = malloc((size_t)st->st_size + 1);
+    if (!buf) {
+        fclose(f);
+        return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(buf, 1, (size_t)st->st_size, f);
+    fclose(f);
+    if (got != (size_t)st->st_size) {
+        free(buf);
+        return nw_err_set(err, NW_EIO, "%s: short read", path);
+    }
+    buf[got] = '\0';
+    if (memchr(buf, '\0', got)) {
+        free(buf);
+        return nw_err_set(err, NW_EINVAL, "%s: binary data (NUL byte): corrupt data file", path);
+    }
+    *out = buf;
+    return 0;
+}
+
+static int add_entry(nw_enrich_data *d, const nw_gaz_entry *e)
+{
+    if (d->nentries == d->capentries) {
+        size_t nc = d->capentries ? d->capentries * 2 : 4096;
+        nw_gaz_entry *ne = realloc(d->entries, nc * sizeof *ne);
+        if (!ne)
+            return -1;
+        d->entries = ne;
+        d->capentries = nc;
+    }
+    d->entries[d->nentries++] = *e;
+    return 0;
+}
+
+/* Index every |-separated variant of `variants` (cut in place) for `value`. */
+static int add_variants(name_index *ix, char *variants, uint32_t value, float weight)
+{
+    char *v = variants;
+    for (;;) {
+        char *bar = strchr(v, '|');
+        if (bar)
+            *bar = '\0';
+        while (*v == ' ')
+            v++;
+        if (*v && index_add(ix, v, strlen(v), value, weight) != 0)
+            return -1;
+        if (!bar)
+            return 0;
+        v = bar + 1;
+    }
+}
+
+static nw_gaz_kind kind_of(const char *s)
+{
+    if (!strcmp(s, "country"))
+        return NW_GAZ_COUNTRY;
+    if (!strcmp(s, "region"))
+        return NW_GAZ_REGION;
+    if (!strcmp(s, "city"))
+        return NW_GAZ_CITY;
+    if (!strcmp(s, "demonym"))
+        return NW_GAZ_DEMONYM;
+    if (!strcmp(s, "org"))
+        return NW_GAZ_ORG;
+    if (!strcmp(s, "person"))
+        return NW_GAZ_PERSON;
+    return 0;
+}
+
+/* gazetteer.tsv and entities.tsv share one format:
+ * kind code name uri country population variants flags */
+static int parse_entities(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
+{
+    int lineno = 0;
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (*line && *line != '#') {
+            char *f[8];
+            size_t n = split_fields(line, f, 8);
+            nw_gaz_kind k = n >= 7 ? kind_of(f[0]) : 0;
+            if (!k || strlen(f[4]) > 2 || !*f[2])
+                return nw_err_set(err, NW_EINVAL,
+                                  "%s:%d: expected kind, code, name, uri, country, population, "
+                                  "variants (tab separated): corrupt data file",
+                                  path, lineno);
+            nw_gaz_entry e = {.code = f[1], .name = f[2], .uri = f[3], .kind = (uint8_t)k};
+            memcpy(e.cc, f[4], strlen(f[4]) + 1);
+            e.population = (uint32_t)strtoul(f[5], NULL, 10);
+            e.common_word = n >= 8 && strchr(f[7], 'w');
+            uint32_t idx = (uint32_t)d->nentries;
+            if (add_entry(d, &e) != 0 || add_variants(&d->names, f[6], idx, 1) != 0 ||
+                index_add(&d->names, e.name, strlen(e.name), idx, 1) != 0)
+                return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+static int find_topic(const nw_enrich_data *d, const char *code)
+{
+    for (size_t i = 0; i < d->ntopics; i++)
+        if (!strcmp(d->topics[i].code, code))
+            return (int)i;
+    return -1;
+}
+
+/* mediatopics.tsv: code level top broader label wikidata. Labels of every
+ * level are also keywords of their topic (weight 2). */
+static int parse_topics(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
+{
+    int lineno = 0;
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (*line && *line != '#') {
+            char *f[6];
+            size_t n = split_fields(line, f, 6);
+            int level = n >= 5 ? atoi(f[1]) : 0;
+            if (n < 5 || strlen(f[0]) != 8 || level < 1 || level > 9)
+                return nw_err_set(err, NW_EINVAL,
+                                  "%s:%d: expected code, level, top, broader, label: corrupt "
+                                  "data file",
+                                  path, lineno);
+            if (d->ntopics == d->captopics) {
+                size_t nc = d->captopics ? d->captopics * 2 : 256;
+                nw_topic *nt = realloc(d->topics, nc * sizeof *nt);
+                if (!nt)
+                    return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+                d->topics = nt;
+                d->captopics = nc;
+            }
+            nw_topic *t = &d->topics[d->ntopics];
+            memcpy(t->code, f[0], 9);
+            t->level = (uint8_t)level;
+            t->label = f[4];
+            unsigned top = (unsigned)atoi(f[2]) / 1000000u;
+            if (top < 1 || top > NW_TOPIC_TOP_COUNT)
+                return nw_err_set(err, NW_EINVAL, "%s:%d: top-level code %s out of range", path,
+                                  lineno, f[2]);
+            t->top = (uint8_t)(top - 1);
+            if (level == 1)
+                d->top_index[top - 1] = (uint32_t)d->ntopics;
+            /* whole labels only: "football", "election", "stock market" */
+            if (!strchr(f[4], ',') && strlen(f[4]) > 3 &&
+                index_add(&d->topicw, f[4], strlen(f[4]), (uint32_t)d->ntopics, 2) != 0)
+                return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+            d->ntopics++;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    for (unsigned i = 0; i < NW_TOPIC_TOP_COUNT; i++)
+        if (strcmp(d->topics[d->top_index[i]].code + 2, "000000") ||
+            (unsigned)atoi(d->topics[d->top_index[i]].code) / 1000000u != i + 1)
+            return nw_err_set(err, NW_EINVAL, "%s: top-level topic %02u000000 missing", path,
+                              i + 1);
+    return 0;
+}
+
+/* topic_keywords.tsv: code weight words (|-separated, lower case). */
+static int parse_keywords(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
+{
+    int lineno = 0;
+    for (char *line = buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (*line && *line != '#') {
+            char *f[3];
+            size_t n = split_fields(line, f, 3);
+            int t = n == 3 ? find_topic(d, f[0]) : -1;
+            float w = n == 3 ? strtof(f[1], NULL) : 0;
+            if (t < 0 || w <= 0)
+                return nw_err_set(err, NW_EINVAL,
+                                  "%s:%d: expected a known Media Topic code, a weight > 0 and "
+                                  "words: corrupt data file",
+                                  path, lineno);
+            if (add_variants(&d->topicw, f[2], (uint32_t)t, w) != 0)
+                return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+static void data_free(nw_enrich_data *d);
+
+nw_enrich_data *nw_enrich_data_load(const char *dir, nw_err *err)
+{
+    nw_enrich_data *d = calloc(1, sizeof *d);
+    if (!d || !(d->dir = strdup(dir))) {
+        free(d);
+        nw_err_set(err, NW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    d->refs = 1;
+    char path[4096];
+    for (int i = 0; i < NW_ENRICH_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, file_names[i]);
+        if (read_file(path, &d->files[i], &d->stats[i], err) != 0)
+            goto fail;
+        d->file_bytes += (size_t)d->stats[i].st_size;
+    }
+    for (int i = 0; i < NW_ENRICH_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, file_names[i]);
+        int rc = i < 2    ? parse_entities(d, d->files[i], path, err)
+                 : i == 2 ? parse_topics(d, d->files[i], path, err)
+                          : parse_keywords(d, d->files[i], path, err);
+        if (rc != 0)
+            goto fail;
+    }
+    if (d->nentries == 0) {
+        nw_err_set(err, NW_EINVAL, "%s/%s: no entries: corrupt data file", dir, file_names[0]);
+        goto fail;
+    }
+    return d;
+fail:
+    data_free(d);
+    return NULL;
+}
+
+/* ---- sharing ----------------------------------------------------------- */
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static nw_enrich_data *shared; /* the newest set, holding one reference */
+
+static bool unchanged(const nw_enrich_data *d, const char *dir)
+{
+    if (strcmp(d->dir, dir))
+        return false;
+    char path[4096];
+    for (int i = 0; i < NW_ENRICH_FILES; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, file_names[i]);
+        if (stat(path, &st) != 0 || st.st_size != d->stats[i].st_size ||
+            st.st_mtim.tv_sec != d->stats[i].st_mtim.tv_sec ||
+            st.st_mtim.tv_nsec != d->stats[i].st_mtim.tv_nsec || st.st_ino != d->stats[i].st_ino)
+            return false;
+    }
+    return true;
+}
+
+nw_enrich_data *nw_enrich_data_acquire(const char *dir, nw_err *err)
+{
+    pthread_mutex_lock(&shared_lock);
+    if (shared && unchanged(shared, dir)) {
+        shared->refs++;
+        pthread_mutex_unlock(&shared_lock);
+        return shared;
+    }
+    pthread_mutex_unlock(&shared_lock);
+    /* load outside the lock; a racing loader of the same files wastes work only */
+    nw_enrich_data *d = nw_enrich_data_load(dir, err);
+    if (!d)
+        return NULL;
+    pthread_mutex_lock(&shared_lock);
+    nw_enrich_data *old = shared;
+    shared = d;
+    d->refs = 2; /* the caller's and the cache's */
+    bool free_old = old && --old->refs == 0;
+    pthread_mutex_unlock(&shared_lock);
+    if (free_old)
+        data_free(old);
+    return d;
+}
+
+static void data_free(nw_enrich_data *d)
+{
+    for (int i = 0; i < NW_ENRICH_FILES; i++)
+        free(d->files[i]);
+    index_free(&d->names);
+    index_free(&d->topicw);
+    free(d->entries);
+    free(d->topics);
+    free(d->dir);
+    free(d);
+}
+
+void nw_enrich_data_release(nw_enrich_data *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&shared_lock);
+    bool last = --d->refs == 0;
+    if (last && shared == d)
+        shared = NULL;
+    pthread_mutex_unlock(&shared_lock);
+    if (last)
+        data_free(d);
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t len, uint32_t *out,
+                             size_t max)
+{
+    const name_slot *s = index_find(&d->names, key, len);
+    size_t n = 0;
+    for (uint32_t p = s ? s->head : 0; p && n < max; p = d->names.posts[p - 1].next)
+        out[n++] = d->names.posts[p - 1].value;
+    return n;
+}
+
+const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index)
+{
+    return index < d->nentries ? &d->entries[index] : NULL;
+}
+
+size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
+                                 nw_topic_hit_fn fn, void *ctx)
+{
+    const name_slot *s = index_find(&d->topicw, key, len);
+    size_t n = 0;
+    for (uint32_t p = s ? s->head : 0; p; p = d->topicw.posts[p - 1].next, n++)
+        fn(ctx, d->topicw.posts[p - 1].value, d->topicw.posts[p - 1].weight);
+    return n;
+}
+
+const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)
+{
+    return index < d->ntopics ? &d->topics[index] : NULL;
+}
+
+uint32_t nw_enrich_data_top_topic(const nw_enrich_data *d, unsigned top)
+{
+    return d->top_index[top < NW_TOPIC_TOP_COUNT ? top : 0];
+}
+
+size_t nw_enrich_data_bytes(const nw_enrich_data *d)
+{
+    return d->file_bytes + d->capentries * sizeof(nw_gaz_entry) + d->captopics * sizeof(nw_topic) +
+           (d->names.cap + d->topicw.cap) * sizeof(name_slot) +
+           (d->names.capposts + d->topicw.capposts) * sizeof(posting);
+}
+
+const char *nw_enrich_data_default_dir(void)
+{
+    struct stat st;
+    if (stat(NW_ENRICH_DATA_INSTALL_DIR "/gazetteer.tsv", &st) == 0 || !*NW_ENRICH_DATA_BUILD_DIR)
+        return NW_ENRICH_DATA_INSTALL_DIR;
+    return NW_ENRICH_DATA_BUILD_DIR;
+}

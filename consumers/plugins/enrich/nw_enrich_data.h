@@ -1,0 +1,85 @@
+/*
+ * nw_enrich_data — the read-only tables behind the enrich plugin: the
+ * gazetteer (countries, regions, cities, demonyms), the known-entity table,
+ * the IPTC Media Topics and the topic keyword model, loaded from one data
+ * directory (docs/enrich.md lists the files).
+ *
+ * A loaded set is immutable and reference counted: nw_enrich_data_acquire()
+ * hands every plugin instance of a process the same copy, and loads a new one
+ * only when a file changed (size or mtime), which is how SIGHUP (the host
+ * re-creates the chain) picks up new data. It never downloads anything and
+ * never guesses: a missing or malformed file is an error naming the file and
+ * line.
+ */
+#ifndef NW_ENRICH_DATA_H
+#define NW_ENRICH_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nw_err.h"
+
+typedef enum nw_gaz_kind {
+    NW_GAZ_COUNTRY = 1,
+    NW_GAZ_REGION = 2,
+    NW_GAZ_CITY = 3,
+    NW_GAZ_DEMONYM = 4,
+    NW_GAZ_ORG = 5,    /* known organisation (entities.tsv) */
+    NW_GAZ_PERSON = 6, /* known person (entities.tsv) */
+} nw_gaz_kind;
+
+/* One gazetteer or known-entity entry; strings point into the loaded file. */
+typedef struct nw_gaz_entry {
+    const char *code; /* ISO code or GeoNames id; "" for known entities */
+    const char *name; /* the canonical name written to the story */
+    const char *uri;  /* "" when none */
+    char cc[3];       /* country (ISO 3166-1 alpha-2), "" if none */
+    uint8_t kind;     /* nw_gaz_kind */
+    bool common_word; /* the name is also an English word: needs context */
+    uint32_t population;
+} nw_gaz_entry;
+
+#define NW_TOPIC_TOP_COUNT 17
+
+typedef struct nw_topic {
+    char code[9]; /* "11000000" */
+    uint8_t level;
+    uint8_t top; /* index 0..16 of its top-level topic */
+    const char *label;
+} nw_topic;
+
+typedef struct nw_enrich_data nw_enrich_data;
+
+/* Load (or share the already loaded) data of `dir`. Returns a reference the
+ * caller releases with nw_enrich_data_release(); NULL with err set naming the
+ * file on failure. Thread-safe. */
+nw_enrich_data *nw_enrich_data_acquire(const char *dir, nw_err *err);
+void nw_enrich_data_release(nw_enrich_data *d);
+
+/* Load without sharing (tests, tools); free with nw_enrich_data_release. */
+nw_enrich_data *nw_enrich_data_load(const char *dir, nw_err *err);
+
+/* Entries whose name or variant equals `key` (ASCII case-insensitive, `len`
+ * bytes). Returns the number found (at most `max`), their indexes in `out`. */
+size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t len, uint32_t *out,
+                             size_t max);
+const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index);
+
+/* Topic keyword hits of a lower-case word or phrase: callback per (topic,
+ * weight). Returns the number of hits. */
+typedef void (*nw_topic_hit_fn)(void *ctx, uint32_t topic, float weight);
+size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
+                                 nw_topic_hit_fn fn, void *ctx);
+const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index);
+/* Index of the top-level topic number `top` (0..16). */
+uint32_t nw_enrich_data_top_topic(const nw_enrich_data *d, unsigned top);
+
+/* Bytes held by the tables (files + indexes), for the benchmark. */
+size_t nw_enrich_data_bytes(const nw_enrich_data *d);
+
+/* The directory the build or install put the data in: the installed one if
+ * it exists, else the build tree's. */
+const char *nw_enrich_data_default_dir(void);
+
+#endif

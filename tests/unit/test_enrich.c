@@ -1,0 +1,439 @@
+/*
+ * test_enrich — the enrich core and plugin: the seed story's people, places,
+ * organisations and topic; datelines; the provider's data kept; demonyms and
+ * place ambiguity; bad input never fails a story and stays schema-valid;
+ * missing or corrupt data files are errors naming the file; the plugin's
+ * settings and headers. Data comes from the build tree (the enrich-data
+ * target); schema checks and the seed story skip without NW_SHARED_DIR.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich.h"
+#include "nw_enrich.h"
+#include "nw_enrich_data.h"
+#include "nw_jsonschema.h"
+#include "nw_testutil.h"
+
+static char *data_dir;
+static nw_enrich_data *data;
+static nw_enrich *core;
+static nw_jsonschema *schemas;
+static const char *schema_uri;
+
+static void setup(void)
+{
+    data_dir = nw_test_bin_path("share/newswire/enrich");
+    nw_err err;
+    data = nw_enrich_data_acquire(data_dir, &err);
+    cr_assert_not_null(data, "%s", err.msg);
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    core = nw_enrich_new(data, &o, &err);
+    cr_assert_not_null(core, "%s", err.msg);
+    char *schema =
+        nw_test_shared_path("datasets/ninjs/iptc-newsinjson/schemas/ninjs-schema_3.1.json");
+    schemas = nw_jsonschema_new();
+    json_t *anything = json_object();
+    nw_jsonschema_add(schemas, NW_JSONSCHEMA_GEOJSON_URI, anything, &err);
+    json_decref(anything);
+    if (nw_jsonschema_load_file(schemas, schema, &schema_uri, &err) != 0)
+        schema_uri = NULL;
+    free(schema);
+}
+
+static void teardown(void)
+{
+    nw_enrich_free(core);
+    nw_enrich_data_release(data);
+    nw_jsonschema_free(schemas);
+    free(data_dir);
+}
+
+TestSuite(enrich, .init = setup, .fini = teardown);
+
+static json_t *story(const char *headline, const char *body)
+{
+    json_t *s = json_pack("{s:s, s:s, s:s}", "uri", "urn:test:1", "type", "text", "version", "1");
+    if (headline)
+        json_object_set_new(s, "headlines", json_pack("[{s:s}]", "value", headline));
+    if (body)
+        json_object_set_new(s, "bodies",
+                            json_pack("[{s:s, s:s}]", "contentType", "text/plain", "value", body));
+    return s;
+}
+
+static void assert_valid(json_t *s)
+{
+    if (!schema_uri)
+        return;
+    nw_err err;
+    cr_assert_eq(nw_jsonschema_validate(schemas, schema_uri, s, &err), 0, "%s", err.msg);
+}
+
+static json_t *find(json_t *s, const char *array, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(s, array), i, v)
+    {
+        if (!strcmp(json_string_value(json_object_get(v, "name")), name))
+            return v;
+    }
+    return NULL;
+}
+
+static bool has_subject(json_t *s, const char *code)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(s, "subjects"), i, v)
+    {
+        const char *uri = json_string_value(json_object_get(v, "uri"));
+        if (uri && strstr(uri, code))
+            return true;
+    }
+    return false;
+}
+
+static json_t *enrich(json_t *s)
+{
+    nw_enrich_result r;
+    cr_assert_eq(nw_enrich_story(core, s, &r), 0);
+    assert_valid(s);
+    return s;
+}
+
+Test(enrich, seed_story)
+{
+    char *path = nw_test_shared_path("examples/000_6618c4effffb78b3.txt");
+    size_t len;
+    char *text = nw_test_read_file(path, &len);
+    free(path);
+    if (!text)
+        cr_skip_test("shared examples not found (NW_SHARED_DIR)");
+    char *nl = strchr(text, '\n');
+    *nl = '\0';
+    json_t *s = enrich(story(text, nl + 1));
+    free(text);
+    const char *people[] = {"John Kerry", "Sergei Lavrov", "Vladimir Putin", "Bashar al-Assad"};
+    for (size_t i = 0; i < 4; i++)
+        cr_expect_not_null(find(s, "people", people[i]), "missing person %s", people[i]);
+    cr_expect_null(find(s, "people", "Kerry"), "Kerry must merge into John Kerry");
+    const char *places[] = {"Moscow",        "Russia",       "Syria",
+                            "United States", "Saudi Arabia", "Ukraine"};
+    for (size_t i = 0; i < 6; i++)
+        cr_expect_not_null(find(s, "places", places[i]), "missing place %s", places[i]);
+    json_t *moscow = find(s, "places", "Moscow");
+    if (moscow)
+        cr_expect_str_eq(json_string_value(json_object_get(moscow, "uri")),
+                         "https://sws.geonames.org/524901/");
+    json_t *ru = find(s, "places", "Russia");
+    if (ru)
+        cr_expect_str_eq(json_string_value(json_object_get(ru, "uri")),
+                         "http://www.iso.org/obp/ui/#iso:code:3166:RU");
+    cr_expect_not_null(find(s, "organisations", "Islamic State"));
+    cr_expect_not_null(find(s, "organisations", "International Syria Support Group"));
+    cr_expect(has_subject(s, "11000000") || has_subject(s, "16000000"), "%s",
+              json_dumps(json_object_get(s, "subjects"), 0));
+    cr_expect_str_eq(json_string_value(json_object_get(s, "language")), "en");
+    json_decref(s);
+}
+
+Test(enrich, datelines_give_located_and_text_start)
+{
+    struct {
+        const char *body, *located;
+    } cases[] = {
+        {"MOSCOW (AFP) - Russian troops moved on Tuesday, officials said.", "Moscow"},
+        {"LONDON, March 3 (Reuters) - The Bank of England held rates on Thursday.", "London"},
+        {"NEW YORK (AP) \xe2\x80\x94 Stocks fell sharply in early trading on Wall Street.",
+         "New York"},
+        {"BEIRUT, Lebanon - Fighting resumed in the south of the country overnight.", "Beirut"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *s = story("A headline", cases[i].body);
+        nw_enrich_result r;
+        cr_assert_eq(nw_enrich_story(core, s, &r), 0);
+        assert_valid(s);
+        cr_expect_str_eq(json_string_value(json_object_get(s, "located")), cases[i].located,
+                         "case %zu", i);
+        cr_expect_gt(r.body_text_start, 5, "case %zu", i);
+        const char *rest = cases[i].body + r.body_text_start;
+        cr_expect(rest[0] >= 'A' && rest[0] <= 'Z', "case %zu: text resumes at '%s'", i, rest);
+        json_t *p = find(s, "places", cases[i].located);
+        cr_expect_not_null(p, "case %zu", i);
+        if (p)
+            cr_expect_str_eq(json_string_value(json_object_get(p, "rel")), "enrich:dateline");
+        json_decref(s);
+    }
+    /* ordinary first sentences are not datelines */
+    json_t *s = story("x", "The NATO summit ended - without a deal, officials said.");
+    nw_enrich_result r;
+    nw_enrich_story(core, s, &r);
+    cr_expect_eq(r.body_text_start, 0);
+    cr_expect_null(json_object_get(s, "located"));
+    json_decref(s);
+}
+
+Test(enrich, provider_data_is_kept)
+{
+    json_t *s = story("Putin meets Kerry", "Russian President Vladimir Putin met US Secretary of "
+                                           "State John Kerry in Moscow on Tuesday.");
+    json_object_set_new(s, "language", json_string("fr"));
+    json_object_set_new(s, "located", json_string("Somewhere"));
+    json_object_set_new(s, "people",
+                        json_pack("[{s:s, s:s}]", "name", "Vladimir Putin", "rel", "subject"));
+    enrich(s);
+    cr_expect_str_eq(json_string_value(json_object_get(s, "language")), "fr");
+    cr_expect_str_eq(json_string_value(json_object_get(s, "located")), "Somewhere");
+    json_t *people = json_object_get(s, "people");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(people, 0), "rel")),
+                     "subject");
+    size_t putins = 0, i;
+    json_t *v;
+    json_array_foreach(people, i, v) putins +=
+        !strcmp(json_string_value(json_object_get(v, "name")), "Vladimir Putin");
+    cr_expect_eq(putins, 1);
+    json_t *kerry = find(s, "people", "John Kerry");
+    cr_assert_not_null(kerry);
+    cr_expect_str_eq(json_string_value(json_object_get(kerry, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
+Test(enrich, demonym_only_when_country_not_named)
+{
+    json_t *s = enrich(story("Talks", "Russian officials said the talks would go on."));
+    json_t *ru = find(s, "places", "Russia");
+    cr_assert_not_null(ru);
+    cr_expect_str_eq(json_string_value(json_object_get(ru, "rel")), "enrich:demonym");
+    json_decref(s);
+    s = enrich(story("Talks", "Russian officials said Russia would go on talking."));
+    ru = find(s, "places", "Russia");
+    cr_assert_not_null(ru);
+    cr_expect_str_eq(json_string_value(json_object_get(ru, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
+Test(enrich, place_ambiguity_uses_context)
+{
+    json_t *s = enrich(story("Fair", "The fair in Paris drew crowds from all over Texas and "
+                                     "the United States, organisers said."));
+    json_t *p = find(s, "places", "Paris");
+    cr_assert_not_null(p);
+    cr_expect_str_eq(json_string_value(json_object_get(p, "uri")),
+                     "https://sws.geonames.org/4717560/");
+    json_decref(s);
+    s = enrich(story("Fair", "The fair in Paris drew crowds from all over France."));
+    p = find(s, "places", "Paris");
+    cr_assert_not_null(p);
+    cr_expect_str_eq(json_string_value(json_object_get(p, "uri")),
+                     "https://sws.geonames.org/2988507/");
+    json_decref(s);
+}
+
+Test(enrich, acronyms_and_known_short_forms_merge)
+{
+    json_t *s = enrich(story("Rates", "The Federal Reserve Board kept rates on hold. The Fed "
+                                      "said the International Monetary Fund agreed; the IMF "
+                                      "said so too."));
+    cr_expect_not_null(find(s, "organisations", "Federal Reserve"));
+    cr_expect_null(find(s, "organisations", "Fed"));
+    cr_expect_null(find(s, "organisations", "IMF"));
+    cr_expect_not_null(find(s, "organisations", "International Monetary Fund"));
+    json_decref(s);
+}
+
+Test(enrich, sport_and_business_topics)
+{
+    json_t *s = enrich(story("Arsenal win the cup", "Arsenal beat Chelsea 2-1 in the cup final "
+                                                    "with two goals from their striker, and the "
+                                                    "manager praised the team and the fans."));
+    cr_expect(has_subject(s, "15000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
+    json_decref(s);
+    s = enrich(story("Profits rise", "The company said quarterly profits rose 10% as sales grew "
+                                     "and shares rose on the stock market; investors welcomed "
+                                     "the dividend."));
+    cr_expect(has_subject(s, "04000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
+    json_t *sub = json_array_get(json_object_get(s, "subjects"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(sub, "creator")), NW_ENRICH_CREATOR);
+    cr_expect(json_integer_value(json_object_get(sub, "confidence")) > 0);
+    json_decref(s);
+}
+
+Test(enrich, bad_input_never_fails_the_story)
+{
+    nw_enrich_result r;
+    json_t *empty = json_object();
+    cr_expect_eq(nw_enrich_story(core, empty, &r), 0);
+    cr_expect_eq(json_object_size(empty), 0);
+    json_decref(empty);
+    json_t *arr = json_array();
+    cr_expect_eq(nw_enrich_story(core, arr, &r), 0);
+    json_decref(arr);
+    json_decref(enrich(story("", "")));
+    /* binary-ish, mixed script, all caps */
+    char bin[512];
+    for (size_t i = 0; i < sizeof bin - 1; i++)
+        bin[i] = (char)(1 + (i * 37) % 254);
+    bin[sizeof bin - 1] = '\0';
+    json_t *s = json_pack("{s:s, s:s, s:s, s:[{s:s%}]}", "uri", "u", "type", "text", "version", "1",
+                          "bodies", "value", bin, sizeof bin - 1);
+    if (s)
+        json_decref(enrich(s));
+    json_decref(enrich(story(
+        "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 Moscow \xe5\x8c\x97\xe4\xba\xac",
+        "\xd0\x9f\xd1\x83\xd1\x82\xd0\xb8\xd0\xbd met Kerry in Moscow. "
+        "\xe4\xb9\xa0\xe8\xbf\x91\xe5\xb9\xb3 \xd8\xa7\xd9\x84\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85")));
+    json_t *caps = enrich(story("RUSSIA AND US AGREE ON SYRIA TALKS",
+                                "MOSCOW, DEC 15 - RUSSIAN FOREIGN MINISTER SERGEI LAVROV AND US "
+                                "SECRETARY OF STATE JOHN KERRY AGREED ON TUESDAY."));
+    cr_expect_not_null(find(caps, "places", "Russia"));
+    json_decref(caps);
+    /* 16 MiB */
+    size_t big = 16u << 20;
+    char *huge = malloc(big + 1);
+    cr_assert_not_null(huge);
+    for (size_t i = 0; i < big; i++)
+        huge[i] = "John Kerry went to Moscow. "[i % 27];
+    huge[big] = '\0';
+    json_t *hs = story("Big", huge);
+    free(huge);
+    json_decref(enrich(hs));
+}
+
+typedef struct token_log {
+    const char *text;
+    size_t n;
+    char words[32][32];
+    unsigned flags[32];
+} token_log;
+
+static void log_token(void *ctx, size_t off, size_t len, unsigned flags)
+{
+    token_log *g = ctx;
+    if (g->n >= 32 || len >= 32)
+        return;
+    memcpy(g->words[g->n], g->text + off, len);
+    g->words[g->n][len] = '\0';
+    g->flags[g->n++] = flags;
+}
+
+Test(enrich, tokenizer_flags)
+{
+    token_log got = {.text = "US Secretary of State John Kerry met Bashar al-Assad. He said: "
+                             "\"NO\" to Syria's U.S. allies"};
+    nw_enrich_tokenize(got.text, strlen(got.text), log_token, &got);
+    cr_assert_gt(got.n, 10);
+    cr_expect_str_eq(got.words[0], "US");
+    cr_expect(got.flags[0] & NW_TOK_ALLCAPS);
+    cr_expect_str_eq(got.words[8], "al-Assad");
+    cr_expect(got.flags[8] & NW_TOK_CAP);
+    cr_expect_str_eq(got.words[9], "He");
+    cr_expect(got.flags[9] & NW_TOK_SENT_START);
+    cr_expect(got.flags[11] & NW_TOK_BREAK);  /* after the colon and quote */
+    cr_expect_str_eq(got.words[13], "Syria"); /* possessive cut */
+    cr_expect_str_eq(got.words[14], "U.S.");
+    cr_expect(!(got.flags[15] & NW_TOK_SENT_START), "an abbreviation's dot ends no sentence");
+}
+
+Test(enrich, missing_or_corrupt_data_names_the_file)
+{
+    nw_err err;
+    cr_expect_null(nw_enrich_data_load("/nonexistent-enrich", &err));
+    cr_expect(strstr(err.msg, "/nonexistent-enrich/gazetteer.tsv"), "%s", err.msg);
+    char *dir = nw_test_mkdtemp("enrich");
+    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv",
+                           "topic_keywords.tsv"};
+    char src[4096], dst[4096];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(src, sizeof src, "%s/%s", data_dir, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        size_t len;
+        char *buf = nw_test_read_file(src, &len);
+        cr_assert_not_null(buf);
+        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
+        free(buf);
+    }
+    nw_enrich_data *ok = nw_enrich_data_load(dir, &err);
+    cr_expect_not_null(ok, "%s", err.msg);
+    nw_enrich_data_release(ok);
+    snprintf(dst, sizeof dst, "%s/mediatopics.tsv", dir);
+    nw_test_write_file(dst, "01000000\tone\n", 13);
+    cr_expect_null(nw_enrich_data_load(dir, &err));
+    cr_expect(strstr(err.msg, "mediatopics.tsv:1:"), "%s", err.msg);
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
+/* ---- the plugin ---- */
+
+static char headers[4][64];
+static size_t nheaders;
+static char *out_json;
+
+static int set_json(void *ref, const char *json, size_t len)
+{
+    (void)ref;
+    free(out_json);
+    out_json = strndup(json, len);
+    return 0;
+}
+
+static int add_header(void *ref, const char *name, const void *value, size_t len)
+{
+    (void)ref;
+    if (nheaders < 4)
+        snprintf(headers[nheaders++], 64, "%s=%.*s", name, (int)len, (const char *)value);
+    return 0;
+}
+
+Test(enrich, plugin_defaults_settings_and_headers)
+{
+    nw_plugin_api api = {.set_json = set_json, .add_header = add_header};
+    char err[512];
+    nw_plugin_setting bad[] = {{"colour", "x", 2}};
+    nw_plugin_config cfg = {
+        .instance_name = "enrich", .settings = bad, .setting_count = 1, .api = &api};
+    cr_expect_null(nw_plugin_enrich.init(&cfg, err, sizeof err));
+    cr_expect(strstr(err, "unknown key 'colour'"), "%s", err);
+    nw_plugin_setting badx[] = {{"extractors", "people,moods", 2}};
+    cfg.settings = badx;
+    cr_expect_null(nw_plugin_enrich.init(&cfg, err, sizeof err));
+    cr_expect(strstr(err, "moods"), "%s", err);
+    nw_plugin_setting missing[] = {{"data_dir", "/nonexistent-enrich", 2}};
+    cfg.settings = missing;
+    cr_expect_null(nw_plugin_enrich.init(&cfg, err, sizeof err));
+    cr_expect(strstr(err, "/nonexistent-enrich/gazetteer.tsv"), "%s", err);
+
+    nw_plugin_setting dir[] = {{"data_dir", data_dir, 2}};
+    cfg.settings = dir;
+    void *st = nw_plugin_enrich.init(&cfg, err, sizeof err);
+    cr_assert_not_null(st, "%s", err);
+    const char *json =
+        "{\"uri\":\"u\",\"type\":\"text\",\"bodies\":[{\"contentType\":\"text/plain\","
+        "\"value\":\"MOSCOW (AFP) - John Kerry met Sergei Lavrov.\"}]}";
+    nw_plugin_msg msg = {.json = json, .json_len = strlen(json), .uri = "u"};
+    cr_assert_eq(nw_plugin_enrich.process(st, &msg, err, sizeof err), NW_PLUGIN_OK);
+    cr_assert_not_null(out_json);
+    cr_expect(strstr(out_json, "John Kerry"), "%s", out_json);
+    cr_expect_str_eq(headers[0], "nw-enrich=" NW_ENRICH_VERSION);
+    cr_expect_str_eq(headers[1], "nw-enrich-text-start=15");
+    /* not JSON: passes unchanged */
+    free(out_json);
+    out_json = NULL;
+    msg.json = "not json";
+    msg.json_len = 8;
+    cr_expect_eq(nw_plugin_enrich.process(st, &msg, err, sizeof err), NW_PLUGIN_OK);
+    cr_expect_null(out_json);
+    nw_plugin_enrich.destroy(st);
+    /* no settings: the build tree's data */
+    cfg.settings = NULL;
+    cfg.setting_count = 0;
+    st = nw_plugin_enrich.init(&cfg, err, sizeof err);
+    cr_expect_not_null(st, "%s", err);
+    nw_plugin_enrich.destroy(st);
+}
