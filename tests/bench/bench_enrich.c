@@ -1,0 +1,439 @@
+/*
+ * bench_enrich — quality and speed of the enrich plugin's core (docs/enrich.md).
+ *
+ * Quality, on data never used to write the rules or keywords:
+ *   - Reuters-21578 ModApte TEST documents (LEWISSPLIT="TEST" with a body):
+ *     document-level precision / recall / F1 of places (countries, mapped to
+ *     the corpus's place codes), people (by surname) and organisations (by
+ *     name or initials) against the PLACES / PEOPLE / ORGS labels. Those
+ *     labels name each story's focus, not every mention, so precision here is
+ *     a lower bound.
+ *   - BBC articles whose number is a multiple of 5 (the test part): the
+ *     top-level Media Topic chosen against the article's category.
+ * Speed: stories/s on one core over BBC stories as ninjs JSON (decode +
+ * enrich + encode), median and spread over rounds, p99 per story; resident
+ * data size (tables) and the process's RSS growth when loading them.
+ *
+ * usage: bench_enrich [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests)
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nw_enrich.h"
+#include "nw_enrich_data.h"
+#include "nw_json.h"
+#include "nw_testutil.h"
+
+typedef struct prf {
+    long tp, fp, fn;
+} prf;
+
+static void prf_print(const char *what, const prf *p)
+{
+    double pr = p->tp + p->fp ? (double)p->tp / (double)(p->tp + p->fp) : 0;
+    double rc = p->tp + p->fn ? (double)p->tp / (double)(p->tp + p->fn) : 0;
+    printf("  %-14s precision %.3f  recall %.3f  F1 %.3f  (tp %ld fp %ld fn %ld)\n", what, pr, rc,
+           pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0, p->tp, p->fp, p->fn);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kb = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* ---- Reuters ------------------------------------------------------------ */
+
+/* Reuters place code of an ISO country name, e.g. "United States" -> "usa". */
+static void reuters_place(const char *name, char *out, size_t n)
+{
+    static const char *const map[][2] = {{"united states", "usa"},
+                                         {"united kingdom", "uk"},
+                                         {"russia", "ussr"},
+                                         {"germany", "west-germany"},
+                                         {"south korea", "south-korea"},
+                                         {"china", "china"},
+                                         {"taiwan", "taiwan"},
+                                         {"iran", "iran"},
+                                         {"netherlands", "netherlands"},
+                                         {"viet nam", "vietnam"},
+                                         {"syria", "syria"}};
+    char low[128];
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof low; i++)
+        low[i] = name[i] == ' ' ? '-' : (char)tolower((unsigned char)name[i]);
+    low[i] = '\0';
+    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
+        if (!strcasecmp(map[k][0], name)) {
+            snprintf(out, n, "%s", map[k][1]);
+            return;
+        }
+    snprintf(out, n, "%s", low);
+}
+
+static size_t d_list(const char *doc, const char *tag, char items[][64], size_t max)
+{
+    char open[32], close[32];
+    snprintf(open, sizeof open, "<%s>", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *a = strstr(doc, open), *b = a ? strstr(a, close) : NULL;
+    size_t n = 0;
+    for (const char *p = a; p && b && n < max; p += 3) {
+        p = strstr(p, "<D>");
+        if (!p || p > b)
+            break;
+        const char *e = strstr(p, "</D>");
+        size_t l = (size_t)(e - p - 3);
+        if (l >= 64)
+            l = 63;
+        memcpy(items[n], p + 3, l);
+        items[n++][l] = '\0';
+    }
+    return n;
+}
+
+static char *between(const char *doc, const char *open, const char *close)
+{
+    const char *a = strstr(doc, open);
+    if (!a)
+        return NULL;
+    a += strlen(open);
+    const char *b = strstr(a, close);
+    if (!b)
+        return NULL;
+    return strndup(a, (size_t)(b - a));
+}
+
+/* SGML escapes the corpus uses; control references are dropped. */
+static void unescape(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r;) {
+        if (!strncmp(r, "&lt;", 4)) {
+            *w++ = '<';
+            r += 4;
+        } else if (!strncmp(r, "&amp;", 5)) {
+            *w++ = '&';
+            r += 5;
+        } else if (!strncmp(r, "&#", 2) && strchr(r, ';') && strchr(r, ';') - r < 6) {
+            r = strchr(r, ';') + 1;
+        } else {
+            *w++ = *r == '\n' && r[1] == ' ' ? ' ' : *r;
+            r++;
+        }
+    }
+    *w = '\0';
+}
+
+static bool in_set(char set[][64], size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(set[i], s))
+            return true;
+    return false;
+}
+
+static void score_sets(prf *p, char pred[][64], size_t np, char gold[][64], size_t ng)
+{
+    for (size_t i = 0; i < np; i++)
+        in_set(gold, ng, pred[i]) ? p->tp++ : p->fp++;
+    for (size_t i = 0; i < ng; i++)
+        if (!in_set(pred, np, gold[i]))
+            p->fn++;
+}
+
+static json_t *make_story(const char *headline, const char *body)
+{
+    return json_pack("{s:s, s:s, s:s, s:[{s:s}], s:[{s:s, s:s}]}", "uri", "urn:bench", "type",
+                     "text", "version", "1", "headlines", "value", headline, "bodies",
+                     "contentType", "text/plain", "value", body);
+}
+
+static void eval_reuters(nw_enrich *core)
+{
+    prf places = {0}, people = {0}, orgs = {0};
+    long docs = 0;
+    char path[4096];
+    const char *shared = nw_test_shared_dir();
+    for (int f = 0; f < 22; f++) {
+        snprintf(path, sizeof path, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
+                 shared, f);
+        FILE *in = popen(path, "r");
+        if (!in)
+            continue;
+        size_t cap = 1 << 25, len;
+        char *all = malloc(cap);
+        len = fread(all, 1, cap - 1, in);
+        all[len] = '\0';
+        pclose(in);
+        for (char *doc = strstr(all, "<REUTERS "); doc; doc = strstr(doc + 1, "<REUTERS ")) {
+            char *end = strstr(doc, "</REUTERS>");
+            if (!end)
+                break;
+            *end = '\0';
+            char *body = strstr(doc, "LEWISSPLIT=\"TEST\"") && strstr(doc, "TOPICS=\"YES\"")
+                             ? between(doc, "<BODY>", "</BODY>")
+                             : NULL;
+            if (body) {
+                char *title = between(doc, "<TITLE>", "</TITLE>");
+                char *dl = between(doc, "<DATELINE>", "</DATELINE>");
+                size_t n = strlen(body) + (dl ? strlen(dl) : 0) + 2;
+                char *text = malloc(n);
+                snprintf(text, n, "%s%s", dl ? dl : "", body);
+                unescape(text);
+                if (title)
+                    unescape(title);
+                json_t *s = make_story(title ? title : "", text);
+                nw_enrich_result r;
+                nw_enrich_story(core, s, &r);
+                char gold[64][64], pred[64][64];
+                size_t ng, np = 0;
+                size_t i;
+                json_t *v;
+                /* places: countries only (the labels are countries) */
+                ng = d_list(doc, "PLACES", gold, 64);
+                json_array_foreach(json_object_get(s, "places"), i, v)
+                {
+                    const char *uri = json_string_value(json_object_get(v, "uri"));
+                    if (np < 64 && uri && strstr(uri, "3166:") &&
+                        !strchr(strstr(uri, "3166:"), '-'))
+                        reuters_place(json_string_value(json_object_get(v, "name")), pred[np++],
+                                      64);
+                }
+                score_sets(&places, pred, np, gold, ng);
+                /* people: by surname */
+                ng = d_list(doc, "PEOPLE", gold, 64);
+                for (size_t k = 0; k < ng; k++) {
+                    char *dash = strrchr(gold[k], '-');
+                    if (dash)
+                        memmove(gold[k], dash + 1, strlen(dash));
+                }
+                np = 0;
+                json_array_foreach(json_object_get(s, "people"), i, v)
+                {
+                    const char *name = json_string_value(json_object_get(v, "name"));
+                    const char *last = strrchr(name, ' ');
+                    last = last ? last + 1 : name;
+                    if (np < 64) {
+                        snprintf(pred[np], 64, "%s", last);
+                        for (char *c = pred[np]; *c; c++)
+                            *c = (char)tolower((unsigned char)*c);
+                        np++;
+                    }
+                }
+                score_sets(&people, pred, np, gold, ng);
+                /* organisations: by name without spaces, or initials */
+                ng = d_list(doc, "ORGS", gold, 64);
+                np = 0;
+                json_array_foreach(json_object_get(s, "organisations"), i, v)
+                {
+                    const char *name = json_string_value(json_object_get(v, "name"));
+                    char flat[64] = "", acro[16] = "";
+                    size_t fl = 0, al = 0;
+                    for (const char *c = name; *c && fl < 63; c++) {
+                        if (*c != ' ')
+                            flat[fl++] = (char)tolower((unsigned char)*c);
+                        if ((c == name || c[-1] == ' ') && isupper((unsigned char)*c) && al < 15)
+                            acro[al++] = (char)tolower((unsigned char)*c);
+                    }
+                    flat[fl] = acro[al] = '\0';
+                    if (np < 64)
+                        snprintf(pred[np++], 64, "%s",
+                                 al >= 2 && in_set(gold, ng, acro) ? acro : flat);
+                }
+                score_sets(&orgs, pred, np, gold, ng);
+                json_decref(s);
+                free(text);
+                free(title);
+                free(dl);
+                docs++;
+            }
+            free(body);
+            *end = '<';
+            doc = end;
+        }
+        free(all);
+    }
+    printf("Reuters-21578 TEST (%ld stories with a body and topics):\n", docs);
+    prf_print("places", &places);
+    prf_print("people", &people);
+    prf_print("organisations", &orgs);
+}
+
+/* ---- BBC ------------------------------------------------------------------- */
+
+typedef struct bbc_story {
+    char *json;
+    size_t len;
+    int expect_top; /* 0-based index of the top-level topic */
+} bbc_story;
+
+static size_t load_bbc(bbc_story **out, bool test_part_only)
+{
+    static const struct {
+        const char *dir;
+        int top;
+    } cats[] = {
+        {"business", 3}, {"entertainment", 0}, {"politics", 10}, {"sport", 14}, {"tech", 12}};
+    size_t n = 0, cap = 4096;
+    bbc_story *v = calloc(cap, sizeof *v);
+    char path[4096];
+    for (size_t c = 0; c < 5; c++) {
+        for (int i = 1; i < 600; i++) {
+            if (test_part_only && i % 5 != 0)
+                continue;
+            snprintf(path, sizeof path, "%s/datasets/corpora/bbc-fulltext/bbc/%s/%03d.txt",
+                     nw_test_shared_dir(), cats[c].dir, i);
+            size_t len;
+            char *t = nw_test_read_file(path, &len);
+            if (!t)
+                continue;
+            char *nl = strchr(t, '\n');
+            if (nl && n < cap) {
+                *nl = '\0';
+                json_t *s = make_story(t, nl + 1);
+                if (s) {
+                    v[n].json = json_dumps(s, JSON_COMPACT);
+                    v[n].len = strlen(v[n].json);
+                    v[n].expect_top = cats[c].top;
+                    n++;
+                }
+                json_decref(s);
+            }
+            free(t);
+        }
+    }
+    *out = v;
+    return n;
+}
+
+static int top_of(json_t *s)
+{
+    json_t *sub = json_array_get(json_object_get(s, "subjects"), 0);
+    const char *uri = json_string_value(json_object_get(sub, "uri"));
+    return uri ? atoi(strrchr(uri, '/') + 1) / 1000000 - 1 : -1;
+}
+
+static void eval_bbc(nw_enrich *core)
+{
+    bbc_story *v;
+    size_t n = load_bbc(&v, true);
+    size_t right = 0, none = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = nw_json_loadb(v[i].json, v[i].len, 0, NULL);
+        nw_enrich_result r;
+        nw_enrich_story(core, s, &r);
+        int t = top_of(s);
+        right += t == v[i].expect_top;
+        none += t < 0;
+        json_decref(s);
+        free(v[i].json);
+    }
+    printf("BBC test part (%zu articles, number %% 5 == 0): top-level Media Topic right %.1f%% "
+           "(none given %zu)\n",
+           n, n ? 100.0 * (double)right / (double)n : 0, none);
+    free(v);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void bench_speed(nw_enrich *core, int rounds)
+{
+    bbc_story *v;
+    size_t n = load_bbc(&v, false);
+    if (!n)
+        return;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += v[i].len;
+    double *lat = malloc(n * sizeof *lat), *rate = malloc((size_t)rounds * sizeof *rate);
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now();
+        for (size_t i = 0; i < n; i++) {
+            double a = now();
+            json_t *s = nw_json_loadb(v[i].json, v[i].len, 0, NULL);
+            nw_enrich_result res;
+            nw_enrich_story(core, s, &res);
+            char *out = json_dumps(s, JSON_COMPACT);
+            free(out);
+            json_decref(s);
+            lat[i] = now() - a;
+        }
+        rate[r] = (double)n / (now() - t0);
+    }
+    qsort(lat, n, sizeof *lat, cmp_double);
+    qsort(rate, (size_t)rounds, sizeof *rate, cmp_double);
+    printf("speed: %zu BBC stories, mean %.0f bytes of JSON; %d rounds on one core\n", n,
+           (double)bytes / (double)n, rounds);
+    printf("  stories/s median %.0f (min %.0f, max %.0f); per story p50 %.3f ms, p99 %.3f ms "
+           "(last round)\n",
+           rate[rounds / 2], rate[0], rate[rounds - 1], lat[n / 2] * 1e3,
+           lat[(size_t)((double)n * 0.99)] * 1e3);
+    for (size_t i = 0; i < n; i++)
+        free(v[i].json);
+    free(v);
+    free(lat);
+    free(rate);
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = argc > 1 ? atoi(argv[1]) : 5;
+    if (rounds < 1)
+        rounds = 1;
+    char *dir = nw_test_bin_path("share/newswire/enrich");
+    nw_err err;
+    long rss0 = rss_kb();
+    nw_enrich_data *data = nw_enrich_data_acquire(dir, &err);
+    if (!data) {
+        fprintf(stderr, "bench_enrich: %s\n", err.msg);
+        return 1;
+    }
+    printf("data: %s: tables %.1f MB; RSS grew %.1f MB while loading\n", dir,
+           (double)nw_enrich_data_bytes(data) / 1e6, (double)(rss_kb() - rss0) / 1e3);
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    nw_enrich *core = nw_enrich_new(data, &o, &err);
+    if (!core) {
+        fprintf(stderr, "bench_enrich: %s\n", err.msg);
+        return 1;
+    }
+    char *probe = nw_test_shared_path("datasets/corpora/bbc-fulltext/bbc/README.TXT");
+    FILE *pf = fopen(probe, "r");
+    free(probe);
+    if (!pf) {
+        printf("shared datasets not found (NW_SHARED_DIR): skipped\n");
+    } else {
+        fclose(pf);
+        eval_reuters(core);
+        eval_bbc(core);
+        bench_speed(core, rounds);
+    }
+    nw_enrich_free(core);
+    nw_enrich_data_release(data);
+    free(dir);
+    return 0;
+}
