@@ -37,6 +37,7 @@ seeds_for() {
     fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
     fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
+    fuzz_enrich) echo "$SHARED/examples $D/corpora/bbc-fulltext/bbc/politics" ;;
   esac
 }
 
