@@ -38,12 +38,16 @@ COUNTRY_ALIASES = {
     "RU": ["Russia"], "SY": ["Syria"], "IR": ["Iran"], "KR": ["South Korea"],
     "KP": ["North Korea"], "TW": ["Taiwan"], "VN": ["Vietnam"], "LA": ["Laos"],
     "BO": ["Bolivia"], "VE": ["Venezuela"], "TZ": ["Tanzania"], "MD": ["Moldova"],
-    "CZ": ["Czech Republic"], "CD": ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"],
+    "CZ": ["Czech Republic"], "DE": ["West Germany"], "CD": ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"],
     "CG": ["Congo-Brazzaville"], "CI": ["Ivory Coast"], "PS": ["Palestine", "Palestinian territories"],
     "MK": ["Macedonia"], "VA": ["Vatican", "Holy See"], "BN": ["Brunei"], "FM": ["Micronesia"],
     "TR": ["Turkey"], "NL": ["Holland"], "AE": ["UAE", "Emirates"], "CV": ["Cape Verde"],
     "SZ": ["Swaziland"], "MM": ["Burma"], "TL": ["East Timor"], "CN": ["China"],
 }
+
+# the name written to stories where iso-codes' name is a formal one
+PREFERRED = {"RU": "Russia", "CZ": "Czech Republic", "CD": "Democratic Republic of Congo",
+             "PS": "Palestine", "VA": "Vatican", "BN": "Brunei", "FM": "Micronesia"}
 
 # nationality / demonym -> country, for "Russian officials" when Russia is not named
 DEMONYMS = {
@@ -72,6 +76,13 @@ DEMONYMS = {
     "TR": "Turkish", "UA": "Ukrainian", "AE": "Emirati", "US": "American|US|U.S.",
     "UY": "Uruguayan", "UZ": "Uzbek", "VE": "Venezuelan", "VN": "Vietnamese",
     "YE": "Yemeni", "ZW": "Zimbabwean", "ZM": "Zambian",
+}
+
+# what the press calls some cities besides their GeoNames name (by GeoNames id)
+CITY_ALIASES = {
+    "4140963": ["Washington", "Washington DC", "Washington, D.C."],
+    "5128581": ["New York City", "NYC"],
+    "1816670": ["Peking"],
 }
 
 # subdivision types worth a gazetteer entry (districts and municipalities are
@@ -129,7 +140,7 @@ def main():
         cc = c["alpha_2"]
         variants = [c["name"]] + [c[k] for k in ("common_name", "official_name") if k in c]
         variants += COUNTRY_ALIASES.get(cc, [])
-        canonical = c.get("common_name") or (COUNTRY_ALIASES.get(cc) or [c["name"]])[0]
+        canonical = PREFERRED.get(cc) or c.get("common_name") or c["name"]
         if "," in canonical:
             canonical = canonical.split(",")[0]
         names[cc] = canonical
@@ -148,6 +159,9 @@ def main():
         rows.append(("region", s["code"], name, ISO_URI % s["code"], s["code"][:2], "0", name, "w" if name.lower() in words else ""))
     for cc, dem in sorted(DEMONYMS.items()):
         rows.append(("demonym", cc, names.get(cc, cc), ISO_URI % cc, cc, "0", dem, ""))
+    taken = set()
+    for r in rows:
+        taken.update(v.lower() for v in r[6].split("|"))
     ncity = 0
     if not no_cities:
         if not lib:
@@ -156,7 +170,12 @@ def main():
             name = clean(name)
             if len(name) < 3:
                 continue
-            rows.append(("city", gid, name, GEONAMES_URI % gid, cc, str(pop), name, "w" if name.lower() in words else ""))
+            variants = [name] + CITY_ALIASES.get(gid, [])
+            # "Mexico City" is also "Mexico"... unless that names a country or region
+            if name.endswith(" City") and name[:-5].lower() not in taken and pop >= 100000:
+                variants.append(name[:-5])
+            rows.append(("city", gid, name, GEONAMES_URI % gid, cc, str(pop), "|".join(variants),
+                         "w" if name.lower() in words else ""))
             ncity += 1
     rows.sort()
     tmp = out_path + ".tmp"

@@ -28,7 +28,14 @@ add_custom_command(
           ${NW_ENRICH_BUILD_DATA}/gazetteer.tsv ${NW_GAZ_ARGS}
   DEPENDS ${CMAKE_SOURCE_DIR}/tools/enrich/gen_gazetteer.py
   COMMENT "enrich: generating the gazetteer")
-set(NW_ENRICH_COPIED "")
+add_custom_command(
+  OUTPUT ${NW_ENRICH_BUILD_DATA}/textcat.conf
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${NW_ENRICH_BUILD_DATA}
+  COMMAND ${NW_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tools/enrich/gen_textcat_conf.py
+          ${NW_ENRICH_BUILD_DATA}/textcat.conf
+  DEPENDS ${CMAKE_SOURCE_DIR}/tools/enrich/gen_textcat_conf.py
+  COMMENT "enrich: choosing the languages to detect")
+set(NW_ENRICH_COPIED ${NW_ENRICH_BUILD_DATA}/textcat.conf)
 foreach(f mediatopics.tsv topic_keywords.tsv entities.tsv)
   add_custom_command(
     OUTPUT ${NW_ENRICH_BUILD_DATA}/${f}

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <libexttextcat/textcat.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,22 @@
 #define MAX_SPAN   12
 #define MAX_ENTS   256
 #define MAX_HITS   16
-#define LANG_BYTES 1500
+#define LANG_BYTES 600
 
 typedef struct token {
     uint32_t off, len;
     uint8_t flags;
+    uint8_t cls; /* word_class bits */
 } token;
+
+/* What a word is to the span rules (the lists below). */
+enum word_class {
+    W_STOP = 1,
+    W_TITLE = 2,
+    W_ORG_SUFFIX = 4,
+    W_ORG_TRAILER = 8,
+    W_CONNECTOR = 16,
+};
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
 
@@ -63,14 +74,6 @@ void nw_enrich_opts_default(nw_enrich_opts *o)
 }
 
 /* ---- word lists (English newswire; docs/enrich.md) ------------------------ */
-
-static bool in_list(const char *const *list, const char *s, size_t len)
-{
-    for (; *list; list++)
-        if (strlen(*list) == len && !strncasecmp(*list, s, len))
-            return true;
-    return false;
-}
 
 /* capitalised words that start sentences or spans but name nothing */
 static const char *const stop_words[] = {
@@ -164,6 +167,53 @@ static const char *const org_trailers[] = {"group",   "militia", "movement", "pa
 
 static const char *const connectors[] = {"of",  "and", "for", "the", "de",  "du", "da", "der",
                                          "von", "van", "al",  "bin", "ibn", "y",  "on", NULL};
+
+/* The lists as one hash of lower-case word -> class bits, built once. */
+#define CLASS_SLOTS 2048
+static struct {
+    const char *word;
+    uint8_t len, cls;
+} class_table[CLASS_SLOTS];
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static size_t class_hash(const char *s, size_t len)
+{
+    size_t h = 5381;
+    for (size_t i = 0; i < len; i++)
+        h = h * 33 + (unsigned char)tolower((unsigned char)s[i]);
+    return h & (CLASS_SLOTS - 1);
+}
+
+static void class_add(const char *const *list, uint8_t bit)
+{
+    for (; *list; list++) {
+        size_t len = strlen(*list), j = class_hash(*list, len);
+        while (class_table[j].word && strcmp(class_table[j].word, *list))
+            j = (j + 1) & (CLASS_SLOTS - 1);
+        class_table[j].word = *list;
+        class_table[j].len = (uint8_t)len;
+        class_table[j].cls |= bit;
+    }
+}
+
+static void class_build(void)
+{
+    class_add(stop_words, W_STOP);
+    class_add(title_words, W_TITLE);
+    class_add(org_suffixes, W_ORG_SUFFIX);
+    class_add(org_trailers, W_ORG_TRAILER);
+    class_add(connectors, W_CONNECTOR);
+}
+
+static uint8_t word_class(const char *s, size_t len)
+{
+    if (len == 0 || len > 20)
+        return 0;
+    for (size_t j = class_hash(s, len); class_table[j].word; j = (j + 1) & (CLASS_SLOTS - 1))
+        if (class_table[j].len == len && !strncasecmp(class_table[j].word, s, len))
+            return class_table[j].cls;
+    return 0;
+}
 
 /* ---- tokenizer ---------------------------------------------------------- */
 
@@ -279,13 +329,15 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
     nw_enrich *e = ctx;
     if (e->ntoks >= MAX_TOKENS)
         return;
-    e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags};
+    e->toks[e->ntoks++] =
+        (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, word_class(e->text + off, len)};
 }
 
 /* ---- instance ----------------------------------------------------------- */
 
 nw_enrich *nw_enrich_new(const nw_enrich_data *data, const nw_enrich_opts *opts, nw_err *err)
 {
+    pthread_once(&class_once, class_build);
     nw_enrich *e = calloc(1, sizeof *e);
     if (!e)
         return nw_err_set(err, NW_ENOMEM, "out of memory"), NULL;
@@ -541,7 +593,7 @@ static const nw_gaz_entry *best_place(const nw_enrich *e, const uint32_t *hits, 
         } else if (g->kind == NW_GAZ_REGION) {
             if (g->common_word && !ctx)
                 continue;
-            s = 6 + (ctx ? 3 : 0);
+            s = 5 + (ctx ? 3 : 0);
         } else if (g->kind == NW_GAZ_CITY) {
             bool credible = dateline || g->population >= 1000000 ||
                             (g->population >= 100000 && (!g->common_word || ctx)) ||
@@ -573,9 +625,9 @@ static const nw_gaz_entry *known_entity(const nw_enrich *e, const char *s, size_
     return NULL;
 }
 
-static bool tok_is(const nw_enrich *e, size_t t, const char *const *list)
+static bool tok_is(const nw_enrich *e, size_t t, unsigned cls)
 {
-    return in_list(list, e->text + e->toks[t].off, e->toks[t].len);
+    return (e->toks[t].cls & cls) != 0;
 }
 
 static size_t span_bytes(const nw_enrich *e, size_t a, size_t b) /* tokens a..b-1 */
@@ -654,6 +706,23 @@ static void add_person(nw_enrich *e, size_t a, size_t b)
         fill_person_keys(x);
 }
 
+/* The country of the dateline's city or region ("MOSCOW" -> Russia), with
+ * the order of the dateline. */
+static void add_dateline_country(nw_enrich *e, const char *cc)
+{
+    const nw_gaz_entry *c = nw_enrich_data_country(e->data, cc);
+    if (!c)
+        return;
+    ent *x = NULL;
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].gaz == c)
+            return;
+    if ((x = add_ent(e, ENT_PLACE, c->name, strlen(c->name), 0))) {
+        x->gaz = c;
+        x->rel = "enrich:dateline";
+    }
+}
+
 /* Try the whole span a..b-1 as a place or demonym; true when it was one. */
 static bool classify_place(nw_enrich *e, size_t a, size_t b)
 {
@@ -697,6 +766,33 @@ static bool classify_place(nw_enrich *e, size_t a, size_t b)
     return false;
 }
 
+/* The span a..b-1 as a place (pass 2) or as context (pass 1): true when the
+ * gazetteer knows it (a demonym included). */
+static bool place_span(nw_enrich *e, size_t a, size_t b, bool pass2)
+{
+    if (!pass2)
+        return classify_place(e, a, b);
+    const char *s = e->text + e->toks[a].off;
+    size_t len = span_bytes(e, a, b);
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
+    bool demonym = false;
+    for (size_t i = 0; i < n; i++)
+        demonym |= nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_DEMONYM;
+    const nw_gaz_entry *g = n && !demonym ? best_place(e, hits, n, false) : NULL;
+    if (g) {
+        /* a single word that is a known person's name is that person */
+        bool person = false;
+        for (size_t i = 0; i < e->nents && b - a == 1; i++)
+            person |= e->ents[i].type == ENT_PERSON && e->ents[i].ntok > 1 &&
+                      !strncmp(e->ents[i].last, s, len) && !e->ents[i].last[len];
+        if (!person)
+            add_place(e, g, (uint32_t)a, "enrich:mentioned");
+        return true;
+    }
+    return demonym;
+}
+
 /* Deal with one span of capitalised tokens a..b-1 (connectors inside). */
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2);
 
@@ -716,7 +812,7 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     /* drop leading stop words ("The", "But", "In") */
-    while (a < b && tok_is(e, a, stop_words) && !tok_is(e, a, title_words))
+    while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE))
         a++;
     while (b > a && !(e->toks[b - 1].flags & NW_TOK_CAP))
         b--;
@@ -724,47 +820,43 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         return;
     const char *s = e->text + e->toks[a].off;
     size_t len = span_bytes(e, a, b);
-    bool allcaps_seg = (e->toks[a].flags & NW_TOK_ALLCAPS) && b - a > 1;
+    bool allcaps_seg =
+        (e->toks[a].flags & NW_TOK_ALLCAPS) && b - a > 1 && (e->toks[b - 1].flags & NW_TOK_ALLCAPS);
+    if (allcaps_seg && b - a > 2) {
+        /* capitals tell nothing here ("U.S. TRADE DEFICIT WIDENS"): names of
+         * places only, the longest first */
+        for (size_t t = a; t < b;) {
+            size_t w = b - t < 3 ? b - t : 3;
+            for (; w > 1; w--) {
+                uint32_t hits[MAX_HITS];
+                if (nw_enrich_data_lookup(e->data, e->text + e->toks[t].off,
+                                          span_bytes(e, t, t + w), hits, MAX_HITS))
+                    break;
+            }
+            place_span(e, t, t + w, pass2);
+            t += w;
+        }
+        return;
+    }
 
     /* known organisation (entities.tsv) or a place, the whole span */
     const nw_gaz_entry *known = known_entity(e, s, len, NW_GAZ_ORG);
     bool org_trailer = b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
-                       tok_is(e, b, org_trailers);
+                       tok_is(e, b, W_ORG_TRAILER);
     if (known || org_trailer) {
         if (pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
     }
-    if (!pass2) {
-        if (classify_place(e, a, b))
-            return;
-    } else {
-        uint32_t hits[MAX_HITS];
-        size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
-        bool demonym = false;
-        for (size_t i = 0; i < n; i++)
-            demonym |= nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_DEMONYM;
-        const nw_gaz_entry *g = n && !demonym ? best_place(e, hits, n, false) : NULL;
-        if (g) {
-            /* a single word that is a known person's name is that person */
-            bool person = false;
-            for (size_t i = 0; i < e->nents && b - a == 1; i++)
-                person |= e->ents[i].type == ENT_PERSON && e->ents[i].ntok > 1 &&
-                          !strncmp(e->ents[i].last, s, len) && !e->ents[i].last[len];
-            if (!person)
-                add_place(e, g, (uint32_t)a, "enrich:mentioned");
-            return;
-        }
-        if (demonym)
-            return;
-    }
+    if (place_span(e, a, b, pass2))
+        return;
     /* acronym defined in the text: "... Countries (OPEC)" */
     if (b - a == 1) {
         if (!pass2)
             return;
         const token *t = &e->toks[a];
-        if ((t->flags & NW_TOK_ALLCAPS) && t->len >= 2 && t->len <= 6 &&
-            !tok_is(e, a, stop_words) && !allcaps_seg) {
+        if ((t->flags & NW_TOK_ALLCAPS) && t->len >= 2 && t->len <= 6 && !tok_is(e, a, W_STOP) &&
+            !allcaps_seg) {
             /* all-caps text (Reuters headlines) has no acronyms to trust */
             bool upper_text = a > 0 && (e->toks[a - 1].flags & NW_TOK_ALLCAPS) &&
                               a + 1 < e->ntoks && (e->toks[a + 1].flags & NW_TOK_ALLCAPS);
@@ -777,7 +869,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     for (size_t t = a; t < b; t++)
         has_connector |= !(e->toks[t].flags & NW_TOK_CAP);
     /* organisation: a suffix word, or "Bank of ..."-like heads */
-    if (tok_is(e, b - 1, org_suffixes)) {
+    if (tok_is(e, b - 1, W_ORG_SUFFIX)) {
         if (pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
         return;
@@ -786,10 +878,15 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         split_span(e, a, b, pass2);
         return;
     }
+    if (allcaps_seg) {
+        classify_span(e, a, a + 1, pass2);
+        classify_span(e, a + 1, b, pass2);
+        return;
+    }
     /* titles: the person is what follows the last title word */
     size_t last_title = SIZE_MAX;
     for (size_t t = a; t < b; t++)
-        if (tok_is(e, t, title_words))
+        if (tok_is(e, t, W_TITLE))
             last_title = t;
     if (last_title != SIZE_MAX) {
         if (last_title > a)
@@ -801,15 +898,21 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     if (allcaps_seg)
         return;
-    /* a country or demonym first: "British Airways", "Russian Gazprom" */
-    uint32_t hits[MAX_HITS];
-    size_t n = nw_enrich_data_lookup(e->data, s, e->toks[a].len, hits, MAX_HITS);
-    for (size_t i = 0; i < n; i++) {
-        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
-        if (g->kind == NW_GAZ_COUNTRY || g->kind == NW_GAZ_DEMONYM) {
-            classify_span(e, a, a + 1, pass2);
-            classify_span(e, a + 1, b, pass2);
-            return;
+    /* a country or demonym in the span: "British Airways", "West Germany" */
+    for (size_t t = a; t < b; t++) {
+        uint32_t hits[MAX_HITS];
+        size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[t].off, e->toks[t].len, hits,
+                                         MAX_HITS);
+        for (size_t i = 0; i < n; i++) {
+            const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+            if (g->kind == NW_GAZ_COUNTRY || g->kind == NW_GAZ_DEMONYM) {
+                if (t > a)
+                    classify_span(e, a, t, pass2);
+                classify_span(e, t, t + 1, pass2);
+                if (t + 1 < b)
+                    classify_span(e, t + 1, b, pass2);
+                return;
+            }
         }
     }
     if (pass2 && b - a <= 4)
@@ -832,7 +935,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
                 t++;
                 continue;
             }
-            if (tok_is(e, t, connectors) && t + 1 < e->ntoks &&
+            if (tok_is(e, t, W_CONNECTOR) && t + 1 < e->ntoks &&
                 (e->toks[t + 1].flags & NW_TOK_CAP) && !(e->toks[t + 1].flags & NW_TOK_BREAK)) {
                 t += 2;
                 continue;
@@ -1138,7 +1241,11 @@ static bool detect_language(nw_enrich *e, const char *text, size_t len, char out
     const char *r = textcat_Classify(e->textcat, text, len);
     if (!r || r[0] != '[')
         return false; /* "SHORT" or "UNKNOWN" */
-    size_t n = strcspn(r + 1, "]-");
+    const char *end = strstr(r + 1, "--");
+    const char *close = strchr(r + 1, ']');
+    if (!end || (close && close < end))
+        end = close;
+    size_t n = end ? (size_t)(end - (r + 1)) : 0;
     if (n == 0 || n >= 16)
         return false;
     memcpy(out, r + 1, n);
@@ -1207,8 +1314,11 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     nw_enrich_tokenize(e->text, n, collect_token, e);
 
     if (dl_gaz) {
-        if (e->opts.places)
+        if (e->opts.places) {
             add_place(e, dl_gaz, 0, "enrich:dateline");
+            if (dl_gaz->kind != NW_GAZ_COUNTRY)
+                add_dateline_country(e, dl_gaz->cc);
+        }
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_gaz->name)) == 0)
             res->located_added = true;

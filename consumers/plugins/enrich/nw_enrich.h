@@ -34,7 +34,7 @@ typedef struct nw_enrich_opts {
     bool language, dateline, places, people, organisations, subjects;
     size_t max_text_bytes;    /* text looked at per story (headline + body prefix) */
     int min_topic_confidence; /* 0..100: top-level topics below it are left out */
-    const char *textcat_conf; /* libexttextcat fpdb.conf, NULL = the Debian one */
+    const char *textcat_conf; /* libexttextcat config, NULL = textcat.conf of the data dir */
 } nw_enrich_opts;
 
 /* Every extractor on, 64 KiB of text, confidence 20. */

@@ -52,9 +52,10 @@ struct nw_enrich_data {
     nw_topic *topics;
     size_t ntopics, captopics;
     uint32_t top_index[NW_TOPIC_TOP_COUNT];
-    name_index names;  /* gazetteer + entities */
-    name_index topicw; /* topic keywords and labels */
-    int refs;          /* guarded by shared_lock */
+    uint32_t country_index[26 * 26]; /* entry + 1 by alpha-2 code, 0 = none */
+    name_index names;                /* gazetteer + entities */
+    name_index topicw;               /* topic keywords and labels */
+    int refs;                        /* guarded by shared_lock */
 };
 
 static uint64_t hash_key(const char *s, size_t len)
@@ -261,6 +262,9 @@ static int parse_entities(nw_enrich_data *d, char *buf, const char *path, nw_err
             e.population = (uint32_t)strtoul(f[5], NULL, 10);
             e.common_word = n >= 8 && strchr(f[7], 'w');
             uint32_t idx = (uint32_t)d->nentries;
+            if (k == NW_GAZ_COUNTRY && f[1][0] >= 'A' && f[1][0] <= 'Z' && f[1][1] >= 'A' &&
+                f[1][1] <= 'Z' && !f[1][2])
+                d->country_index[(f[1][0] - 'A') * 26 + (f[1][1] - 'A')] = idx + 1;
             if (add_entry(d, &e) != 0 || add_variants(&d->names, f[6], idx, 1) != 0 ||
                 index_add(&d->names, e.name, strlen(e.name), idx, 1) != 0)
                 return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
@@ -500,6 +504,19 @@ const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)
 uint32_t nw_enrich_data_top_topic(const nw_enrich_data *d, unsigned top)
 {
     return d->top_index[top < NW_TOPIC_TOP_COUNT ? top : 0];
+}
+
+const nw_gaz_entry *nw_enrich_data_country(const nw_enrich_data *d, const char *cc)
+{
+    if (!cc || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+        return NULL;
+    uint32_t i = d->country_index[(cc[0] - 'A') * 26 + (cc[1] - 'A')];
+    return i ? &d->entries[i - 1] : NULL;
+}
+
+const char *nw_enrich_data_dir(const nw_enrich_data *d)
+{
+    return d->dir;
 }
 
 size_t nw_enrich_data_bytes(const nw_enrich_data *d)

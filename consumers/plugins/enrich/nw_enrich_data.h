@@ -75,6 +75,12 @@ const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index);
 /* Index of the top-level topic number `top` (0..16). */
 uint32_t nw_enrich_data_top_topic(const nw_enrich_data *d, unsigned top);
 
+/* The country entry of an ISO 3166-1 alpha-2 code, or NULL. */
+const nw_gaz_entry *nw_enrich_data_country(const nw_enrich_data *d, const char *cc);
+
+/* The directory the set was loaded from. */
+const char *nw_enrich_data_dir(const nw_enrich_data *d);
+
 /* Bytes held by the tables (files + indexes), for the benchmark. */
 size_t nw_enrich_data_bytes(const nw_enrich_data *d);
 
