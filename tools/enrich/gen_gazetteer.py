@@ -35,7 +35,7 @@ GEONAMES_URI = "https://sws.geonames.org/%s/"
 COUNTRY_ALIASES = {
     "US": ["United States", "U.S.", "U.S.A.", "USA", "US", "America", "United States of America"],
     "GB": ["Britain", "Great Britain", "United Kingdom", "UK", "U.K."],
-    "RU": ["Russia"], "SY": ["Syria"], "IR": ["Iran"], "KR": ["South Korea"],
+    "RU": ["Russia", "Soviet Union", "USSR"], "SY": ["Syria"], "IR": ["Iran"], "KR": ["South Korea"],
     "KP": ["North Korea"], "TW": ["Taiwan"], "VN": ["Vietnam"], "LA": ["Laos"],
     "BO": ["Bolivia"], "VE": ["Venezuela"], "TZ": ["Tanzania"], "MD": ["Moldova"],
     "CZ": ["Czech Republic"], "DE": ["West Germany"], "CD": ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"],
@@ -68,7 +68,7 @@ DEMONYMS = {
     "NP": "Nepalese", "NZ": "New Zealand", "NG": "Nigerian", "KP": "North Korean",
     "NO": "Norwegian", "OM": "Omani", "PK": "Pakistani", "PS": "Palestinian",
     "PE": "Peruvian", "PH": "Philippine|Filipino", "PL": "Polish", "PT": "Portuguese",
-    "QA": "Qatari", "RO": "Romanian", "RU": "Russian", "SA": "Saudi",
+    "QA": "Qatari", "RO": "Romanian", "RU": "Russian|Soviet", "SA": "Saudi",
     "RS": "Serbian", "SG": "Singaporean", "SK": "Slovak", "SI": "Slovenian",
     "SO": "Somali", "ZA": "South African", "KR": "South Korean", "ES": "Spanish",
     "LK": "Sri Lankan", "SD": "Sudanese", "SE": "Swedish", "CH": "Swiss",

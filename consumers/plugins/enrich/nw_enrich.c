@@ -46,6 +46,7 @@ typedef struct ent {
     char last[64];  /* persons: last word without an al-/el- particle */
     char acro[16];  /* orgs: initials of the capitalised words */
     bool from_demonym;
+    bool titled; /* named after a title: "President Reagan" */
     bool dropped;
 } ent;
 
@@ -690,20 +691,21 @@ static void add_org(nw_enrich *e, const char *name, size_t len, uint32_t first,
     }
 }
 
-static void add_person(nw_enrich *e, size_t a, size_t b)
+static ent *add_person(nw_enrich *e, size_t a, size_t b)
 {
     if (b <= a || b - a > 5)
-        return;
+        return NULL;
     /* a trailing particle or title is not part of the name */
     const char *s = e->text + e->toks[a].off;
     size_t len = span_bytes(e, a, b);
     for (size_t i = 0; i < e->nents; i++)
         if (e->ents[i].type == ENT_PERSON && strlen(e->ents[i].name) == len &&
             !strncmp(e->ents[i].name, s, len))
-            return;
+            return &e->ents[i];
     ent *x = add_ent(e, ENT_PERSON, s, len, (uint32_t)a);
     if (x)
         fill_person_keys(x);
+    return x;
 }
 
 /* The country of the dateline's city or region ("MOSCOW" -> Russia), with
@@ -868,6 +870,13 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     bool has_connector = false;
     for (size_t t = a; t < b; t++)
         has_connector |= !(e->toks[t].flags & NW_TOK_CAP);
+    /* "Volcker and International Monetary Fund": two names, not one */
+    for (size_t t = a + 1; t + 3 < b + 1 && has_connector; t++)
+        if (e->toks[t].len == 3 && !strncmp(e->text + e->toks[t].off, "and", 3) && b - t > 3) {
+            classify_span(e, a, t, pass2);
+            classify_span(e, t + 1, b, pass2);
+            return;
+        }
     /* organisation: a suffix word, or "Bank of ..."-like heads */
     if (tok_is(e, b - 1, W_ORG_SUFFIX)) {
         if (pass2)
@@ -892,8 +901,9 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         if (last_title > a)
             classify_span(e, a, a + 1, pass2); /* "Russian", "US" before the title */
         size_t p = last_title + 1;
-        if (p < b && pass2)
-            add_person(e, p, b);
+        ent *x = p < b && pass2 ? add_person(e, p, b) : NULL;
+        if (x)
+            x->titled = true;
         return;
     }
     if (allcaps_seg)
@@ -989,8 +999,8 @@ static void merge_entities(nw_enrich *e)
                 x->dropped = true; /* "ISSG" for International Syria Support Group */
             }
         }
-        /* a single-word person that is a place or an org elsewhere is not a person */
-        if (x->type == ENT_PERSON && x->ntok == 1)
+        /* a single word is a person only after a title ("President Reagan") */
+        if (x->type == ENT_PERSON && x->ntok == 1 && !x->titled)
             x->dropped = true;
     }
     /* people whose full name is a place are places */
