@@ -370,6 +370,7 @@ static void eval_bbc(nw_enrich *core)
     bbc_story *v;
     size_t n = load_bbc(&v, true);
     size_t right = 0, none = 0;
+    unsigned confusion[NW_TOPIC_TOP_COUNT][NW_TOPIC_TOP_COUNT + 1] = {{0}};
     for (size_t i = 0; i < n; i++) {
         json_t *s = nw_json_loadb(v[i].json, v[i].len, 0, NULL);
         nw_enrich_result r;
@@ -377,12 +378,25 @@ static void eval_bbc(nw_enrich *core)
         int t = top_of(s);
         right += t == v[i].expect_top;
         none += t < 0;
+        confusion[v[i].expect_top][t < 0 ? NW_TOPIC_TOP_COUNT : t]++;
         json_decref(s);
         free(v[i].json);
     }
     printf("BBC %s (%zu articles): top-level Media Topic right %.1f%% (none given %zu)\n",
-           dev_split ? "training part (number %% 5 != 0)" : "test part (number %% 5 == 0)", n,
+           dev_split ? "training part (number % 5 != 0)" : "test part (number % 5 == 0)", n,
            n ? 100.0 * (double)right / (double)n : 0, none);
+    for (int c = 0; show_misses && c < NW_TOPIC_TOP_COUNT; c++) {
+        bool any = false;
+        for (int t = 0; t <= NW_TOPIC_TOP_COUNT; t++)
+            any |= confusion[c][t] > 0;
+        if (!any)
+            continue;
+        printf("  category %02d000000 chosen:", c + 1);
+        for (int t = 0; t <= NW_TOPIC_TOP_COUNT; t++)
+            if (confusion[c][t])
+                printf(" %02d:%u", t < NW_TOPIC_TOP_COUNT ? t + 1 : 0, confusion[c][t]);
+        printf("\n");
+    }
     free(v);
 }
 

@@ -283,7 +283,7 @@ static int find_topic(const nw_enrich_data *d, const char *code)
 }
 
 /* mediatopics.tsv: code level top broader label wikidata. Labels of every
- * level are also keywords of their topic (weight 2). */
+ * level are also keywords of their topic (weight 2 for phrases, 1 for words). */
 static int parse_topics(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
 {
     int lineno = 0;
@@ -321,8 +321,9 @@ static int parse_topics(nw_enrich_data *d, char *buf, const char *path, nw_err *
             if (level == 1)
                 d->top_index[top - 1] = (uint32_t)d->ntopics;
             /* whole labels only: "football", "election", "stock market" */
+            float w = strchr(f[4], ' ') ? 2.0f : 1.0f; /* "stock market" says more than "law" */
             if (!strchr(f[4], ',') && strlen(f[4]) > 3 &&
-                index_add(&d->topicw, f[4], strlen(f[4]), (uint32_t)d->ntopics, 2) != 0)
+                index_add(&d->topicw, f[4], strlen(f[4]), (uint32_t)d->ntopics, w) != 0)
                 return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
             d->ntopics++;
         }
