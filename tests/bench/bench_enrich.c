@@ -400,6 +400,96 @@ static void eval_bbc(nw_enrich *core)
     free(v);
 }
 
+/* ---- language ------------------------------------------------------------ */
+
+typedef struct lang_eval {
+    nw_enrich *core;
+    long total, right;
+} lang_eval;
+
+static void primary_subtag(const char *tag, char out[8])
+{
+    size_t n = strcspn(tag, "-_");
+    snprintf(out, 8, "%.*s", (int)(n < 7 ? n : 7), tag);
+    for (char *c = out; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (!strcmp(out, "nn") || !strcmp(out, "no"))
+        snprintf(out, 8, "nb");
+}
+
+/* Text of a story: bodies[].value, body_text, body_html or dpa's article_html. */
+static size_t story_text_len(json_t *o)
+{
+    const char *keys[] = {"body_text", "body_html", "article_html"};
+    size_t best = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = json_string_value(json_object_get(o, keys[i]));
+        if (v && strlen(v) > best)
+            best = strlen(v);
+    }
+    json_t *b = json_array_get(json_object_get(o, "bodies"), 0);
+    const char *v = json_string_value(json_object_get(b, "value"));
+    if (v && strlen(v) > best)
+        best = strlen(v);
+    return best;
+}
+
+static void lang_one(lang_eval *le, json_t *o, const char *path)
+{
+    const char *lang = json_string_value(json_object_get(o, "language"));
+    if (!lang || story_text_len(o) < 400) /* 200 characters of text once tags are gone */
+        return;
+    json_t *copy = json_deep_copy(o);
+    json_object_del(copy, "language");
+    const char *html = json_string_value(json_object_get(copy, "article_html"));
+    if (html && !json_object_get(copy, "body_html"))
+        json_object_set_new(copy, "body_html", json_string(html));
+    nw_enrich_result r;
+    nw_enrich_story(le->core, copy, &r);
+    const char *got = json_string_value(json_object_get(copy, "language"));
+    char want[8], have[8] = "";
+    primary_subtag(lang, want);
+    if (got)
+        primary_subtag(got, have);
+    le->total++;
+    if (!strcmp(want, have))
+        le->right++;
+    else
+        printf("  language: %s: provider %s, detected %s\n", path, lang, got ? got : "none");
+    json_decref(copy);
+}
+
+static void lang_file(const char *path, size_t size, void *ctx)
+{
+    (void)size;
+    if (!strstr(path, ".json") || strstr(path, "should_fail") || strstr(path, "schema"))
+        return;
+    json_t *doc = json_load_file(path, 0, NULL);
+    if (json_is_array(doc)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(doc, i, v) lang_one(ctx, v, path);
+    } else if (json_is_object(doc)) {
+        lang_one(ctx, doc, path);
+    }
+    json_decref(doc);
+}
+
+/* Stories of the shared datasets whose provider states the language. */
+static void eval_language(nw_enrich *core)
+{
+    lang_eval le = {core, 0, 0};
+    const char *dirs[] = {"datasets/ninjs", "datasets/newsml-g2/dpa-digitalwires-to-newsmlg2"};
+    for (size_t i = 0; i < 2; i++) {
+        char *d = nw_test_shared_path(dirs[i]);
+        nw_test_walk(d, 1 << 20, lang_file, &le);
+        free(d);
+    }
+    printf("language: %ld of %ld stories with a stated language and 200+ characters right "
+           "(%.1f%%)\n",
+           le.right, le.total, le.total ? 100.0 * (double)le.right / (double)le.total : 0);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -489,6 +579,7 @@ int main(int argc, char **argv)
         fclose(pf);
         eval_reuters(core);
         eval_bbc(core);
+        eval_language(core);
         bench_speed(core, rounds, "every extractor");
         nw_enrich_free(core);
         o.language = false;
