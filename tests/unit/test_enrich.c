@@ -365,6 +365,13 @@ Test(enrich, missing_or_corrupt_data_names_the_file)
     nw_test_write_file(dst, "01000000\tone\n", 13);
     cr_expect_null(nw_enrich_data_load(dir, &err));
     cr_expect(strstr(err.msg, "mediatopics.tsv:1:"), "%s", err.msg);
+    nw_test_write_file(dst, "# only a comment\n", 17);
+    cr_expect_null(nw_enrich_data_load(dir, &err));
+    cr_expect(strstr(err.msg, "mediatopics.tsv: no topics"), "%s", err.msg);
+    snprintf(dst, sizeof dst, "%s/gazetteer.tsv", dir);
+    nw_test_write_file(dst, "city\t1\tX\n", 9);
+    cr_expect_null(nw_enrich_data_load(dir, &err));
+    cr_expect(strstr(err.msg, "gazetteer.tsv:1:"), "%s", err.msg);
     nw_test_rm_rf(dir);
     free(dir);
 }

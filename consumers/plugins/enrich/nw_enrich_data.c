@@ -238,9 +238,10 @@ static nw_gaz_kind kind_of(const char *s)
     return 0;
 }
 
-/* gazetteer.tsv and entities.tsv share one format:
- * kind code name uri country population variants flags */
-static int parse_entities(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
+/* One data line (cut in place, comments and blank lines skipped) to a parser. */
+typedef int (*line_fn)(nw_enrich_data *d, char *line, const char *path, int lineno, nw_err *err);
+
+static int for_each_line(nw_enrich_data *d, char *buf, const char *path, line_fn fn, nw_err *err)
 {
     int lineno = 0;
     for (char *line = buf; line && *line;) {
@@ -248,30 +249,44 @@ static int parse_entities(nw_enrich_data *d, char *buf, const char *path, nw_err
         if (nl)
             *nl = '\0';
         lineno++;
-        if (*line && *line != '#') {
-            char *f[8];
-            size_t n = split_fields(line, f, 8);
-            nw_gaz_kind k = n >= 7 ? kind_of(f[0]) : 0;
-            if (!k || strlen(f[4]) > 2 || !*f[2])
-                return nw_err_set(err, NW_EINVAL,
-                                  "%s:%d: expected kind, code, name, uri, country, population, "
-                                  "variants (tab separated): corrupt data file",
-                                  path, lineno);
-            nw_gaz_entry e = {.code = f[1], .name = f[2], .uri = f[3], .kind = (uint8_t)k};
-            memcpy(e.cc, f[4], strlen(f[4]) + 1);
-            e.population = (uint32_t)strtoul(f[5], NULL, 10);
-            e.common_word = n >= 8 && strchr(f[7], 'w');
-            uint32_t idx = (uint32_t)d->nentries;
-            if (k == NW_GAZ_COUNTRY && f[1][0] >= 'A' && f[1][0] <= 'Z' && f[1][1] >= 'A' &&
-                f[1][1] <= 'Z' && !f[1][2])
-                d->country_index[(f[1][0] - 'A') * 26 + (f[1][1] - 'A')] = idx + 1;
-            if (add_entry(d, &e) != 0 || add_variants(&d->names, f[6], idx, 1) != 0 ||
-                index_add(&d->names, e.name, strlen(e.name), idx, 1) != 0)
-                return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
-        }
+        int rc = *line && *line != '#' ? fn(d, line, path, lineno, err) : 0;
+        if (rc != 0)
+            return rc;
         line = nl ? nl + 1 : NULL;
     }
     return 0;
+}
+
+/* gazetteer.tsv and entities.tsv share one format:
+ * kind code name uri country population variants flags */
+static int parse_entity_line(nw_enrich_data *d, char *line, const char *path, int lineno,
+                             nw_err *err)
+{
+    char *f[8];
+    size_t n = split_fields(line, f, 8);
+    nw_gaz_kind k = n >= 7 ? kind_of(f[0]) : 0;
+    if (!k || strlen(f[4]) > 2 || !*f[2])
+        return nw_err_set(err, NW_EINVAL,
+                          "%s:%d: expected kind, code, name, uri, country, population, "
+                          "variants (tab separated): corrupt data file",
+                          path, lineno);
+    nw_gaz_entry e = {.code = f[1], .name = f[2], .uri = f[3], .kind = (uint8_t)k};
+    memcpy(e.cc, f[4], strlen(f[4]) + 1);
+    e.population = (uint32_t)strtoul(f[5], NULL, 10);
+    e.common_word = n >= 8 && strchr(f[7], 'w');
+    uint32_t idx = (uint32_t)d->nentries;
+    if (k == NW_GAZ_COUNTRY && f[1][0] >= 'A' && f[1][0] <= 'Z' && f[1][1] >= 'A' &&
+        f[1][1] <= 'Z' && !f[1][2])
+        d->country_index[(f[1][0] - 'A') * 26 + (f[1][1] - 'A')] = idx + 1;
+    if (add_entry(d, &e) != 0 || add_variants(&d->names, f[6], idx, 1) != 0 ||
+        index_add(&d->names, e.name, strlen(e.name), idx, 1) != 0)
+        return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+    return 0;
+}
+
+static int parse_entities(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
+{
+    return for_each_line(d, buf, path, parse_entity_line, err);
 }
 
 static int find_topic(const nw_enrich_data *d, const char *code)
@@ -284,51 +299,52 @@ static int find_topic(const nw_enrich_data *d, const char *code)
 
 /* mediatopics.tsv: code level top broader label wikidata. Labels of every
  * level are also keywords of their topic (weight 2 for phrases, 1 for words). */
+static int parse_topic_line(nw_enrich_data *d, char *line, const char *path, int lineno,
+                            nw_err *err)
+{
+    char *f[6];
+    size_t n = split_fields(line, f, 6);
+    int level = n >= 5 ? atoi(f[1]) : 0;
+    if (n < 5 || strlen(f[0]) != 8 || level < 1 || level > 9)
+        return nw_err_set(err, NW_EINVAL,
+                          "%s:%d: expected code, level, top, broader, label: corrupt "
+                          "data file",
+                          path, lineno);
+    if (d->ntopics == d->captopics) {
+        size_t nc = d->captopics ? d->captopics * 2 : 256;
+        nw_topic *nt = realloc(d->topics, nc * sizeof *nt);
+        if (!nt)
+            return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+        d->topics = nt;
+        d->captopics = nc;
+    }
+    nw_topic *t = &d->topics[d->ntopics];
+    memcpy(t->code, f[0], 9);
+    t->level = (uint8_t)level;
+    t->label = f[4];
+    unsigned top = (unsigned)atoi(f[2]) / 1000000u;
+    if (top < 1 || top > NW_TOPIC_TOP_COUNT)
+        return nw_err_set(err, NW_EINVAL, "%s:%d: top-level code %s out of range", path, lineno,
+                          f[2]);
+    t->top = (uint8_t)(top - 1);
+    if (level == 1)
+        d->top_index[top - 1] = (uint32_t)d->ntopics;
+    /* whole labels only: "football", "election", "stock market" */
+    float w = strchr(f[4], ' ') ? 2.0f : 1.0f; /* "stock market" says more than "law" */
+    if (!strchr(f[4], ',') && strlen(f[4]) > 3 &&
+        index_add(&d->topicw, f[4], strlen(f[4]), (uint32_t)d->ntopics, w) != 0)
+        return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+    d->ntopics++;
+    return 0;
+}
+
 static int parse_topics(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
 {
-    int lineno = 0;
-    for (char *line = buf; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        if (*line && *line != '#') {
-            char *f[6];
-            size_t n = split_fields(line, f, 6);
-            int level = n >= 5 ? atoi(f[1]) : 0;
-            if (n < 5 || strlen(f[0]) != 8 || level < 1 || level > 9)
-                return nw_err_set(err, NW_EINVAL,
-                                  "%s:%d: expected code, level, top, broader, label: corrupt "
-                                  "data file",
-                                  path, lineno);
-            if (d->ntopics == d->captopics) {
-                size_t nc = d->captopics ? d->captopics * 2 : 256;
-                nw_topic *nt = realloc(d->topics, nc * sizeof *nt);
-                if (!nt)
-                    return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
-                d->topics = nt;
-                d->captopics = nc;
-            }
-            nw_topic *t = &d->topics[d->ntopics];
-            memcpy(t->code, f[0], 9);
-            t->level = (uint8_t)level;
-            t->label = f[4];
-            unsigned top = (unsigned)atoi(f[2]) / 1000000u;
-            if (top < 1 || top > NW_TOPIC_TOP_COUNT)
-                return nw_err_set(err, NW_EINVAL, "%s:%d: top-level code %s out of range", path,
-                                  lineno, f[2]);
-            t->top = (uint8_t)(top - 1);
-            if (level == 1)
-                d->top_index[top - 1] = (uint32_t)d->ntopics;
-            /* whole labels only: "football", "election", "stock market" */
-            float w = strchr(f[4], ' ') ? 2.0f : 1.0f; /* "stock market" says more than "law" */
-            if (!strchr(f[4], ',') && strlen(f[4]) > 3 &&
-                index_add(&d->topicw, f[4], strlen(f[4]), (uint32_t)d->ntopics, w) != 0)
-                return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
-            d->ntopics++;
-        }
-        line = nl ? nl + 1 : NULL;
-    }
+    int rc = for_each_line(d, buf, path, parse_topic_line, err);
+    if (rc != 0)
+        return rc;
+    if (d->ntopics == 0)
+        return nw_err_set(err, NW_EINVAL, "%s: no topics: corrupt data file", path);
     for (unsigned i = 0; i < NW_TOPIC_TOP_COUNT; i++)
         if (strcmp(d->topics[d->top_index[i]].code + 2, "000000") ||
             (unsigned)atoi(d->topics[d->top_index[i]].code) / 1000000u != i + 1)
@@ -338,30 +354,26 @@ static int parse_topics(nw_enrich_data *d, char *buf, const char *path, nw_err *
 }
 
 /* topic_keywords.tsv: code weight words (|-separated, lower case). */
+static int parse_keyword_line(nw_enrich_data *d, char *line, const char *path, int lineno,
+                              nw_err *err)
+{
+    char *f[3];
+    size_t n = split_fields(line, f, 3);
+    int t = n == 3 ? find_topic(d, f[0]) : -1;
+    float w = n == 3 ? strtof(f[1], NULL) : 0;
+    if (t < 0 || w <= 0)
+        return nw_err_set(err, NW_EINVAL,
+                          "%s:%d: expected a known Media Topic code, a weight > 0 and "
+                          "words: corrupt data file",
+                          path, lineno);
+    if (add_variants(&d->topicw, f[2], (uint32_t)t, w) != 0)
+        return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
+    return 0;
+}
+
 static int parse_keywords(nw_enrich_data *d, char *buf, const char *path, nw_err *err)
 {
-    int lineno = 0;
-    for (char *line = buf; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        if (*line && *line != '#') {
-            char *f[3];
-            size_t n = split_fields(line, f, 3);
-            int t = n == 3 ? find_topic(d, f[0]) : -1;
-            float w = n == 3 ? strtof(f[1], NULL) : 0;
-            if (t < 0 || w <= 0)
-                return nw_err_set(err, NW_EINVAL,
-                                  "%s:%d: expected a known Media Topic code, a weight > 0 and "
-                                  "words: corrupt data file",
-                                  path, lineno);
-            if (add_variants(&d->topicw, f[2], (uint32_t)t, w) != 0)
-                return nw_err_set(err, NW_ENOMEM, "%s: out of memory", path);
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    return 0;
+    return for_each_line(d, buf, path, parse_keyword_line, err);
 }
 
 static void data_free(nw_enrich_data *d);
