@@ -376,6 +376,48 @@ Test(enrich, missing_or_corrupt_data_names_the_file)
     free(dir);
 }
 
+Test(enrich, data_shared_until_a_file_changes)
+{
+    nw_err err;
+    char *dir = nw_test_mkdtemp("enrich-share");
+    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv",
+                           "topic_keywords.tsv"};
+    char src[4096], dst[4096];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(src, sizeof src, "%s/%s", data_dir, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        size_t len;
+        char *buf = nw_test_read_file(src, &len);
+        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
+        free(buf);
+    }
+    nw_enrich_data *a = nw_enrich_data_acquire(dir, &err);
+    nw_enrich_data *b = nw_enrich_data_acquire(dir, &err);
+    cr_assert_not_null(a, "%s", err.msg);
+    cr_expect_eq(a, b, "a second instance shares the loaded tables");
+    /* what SIGHUP does: the host re-creates the chain, which acquires again */
+    snprintf(dst, sizeof dst, "%s/entities.tsv", dir);
+    size_t len;
+    char *buf = nw_test_read_file(dst, &len);
+    char *more = malloc(len + 64);
+    memcpy(more, buf, len);
+    int extra = snprintf(more + len, 64, "org\t\tAcme Widgets\t\t\t0\tAcme\t\n");
+    cr_assert_eq(nw_test_write_file(dst, more, len + (size_t)extra), 0);
+    free(buf);
+    free(more);
+    nw_enrich_data *c = nw_enrich_data_acquire(dir, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    cr_expect_neq(c, a, "changed files are loaded anew");
+    uint32_t hit;
+    cr_expect_eq(nw_enrich_data_lookup(c, "Acme", 4, &hit, 1), 1);
+    cr_expect_eq(nw_enrich_data_lookup(a, "Acme", 4, &hit, 1), 0, "the old set is unchanged");
+    nw_enrich_data_release(a);
+    nw_enrich_data_release(b);
+    nw_enrich_data_release(c);
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
 /* ---- the plugin ---- */
 
 static char headers[4][64];
