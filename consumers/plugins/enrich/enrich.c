@@ -100,8 +100,9 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
             return NULL;
         }
     }
+    char dir_buf[4200];
     if (!dir || !*dir)
-        dir = nw_enrich_data_default_dir();
+        dir = nw_enrich_data_default_dir(dir_buf, sizeof dir_buf);
     enrich_plugin *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");

@@ -6,7 +6,8 @@
  * for its text: a story that is not JSON passes through unchanged.
  *
  * Settings (all optional; docs/enrich.md):
- *   data_dir              directory of the data files (default: installed, else build tree)
+ *   data_dir              directory of the data files (default: share/newswire/enrich beside
+ *                         the program: an install under any prefix, or the build tree)
  *   extractors            comma list of language, dateline, places, people,
  *                         organisations, subjects (default: all)
  *   max_text_bytes        text looked at per story (default 65536)

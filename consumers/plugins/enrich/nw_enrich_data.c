@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef NW_ENRICH_DATA_INSTALL_DIR
 #define NW_ENRICH_DATA_INSTALL_DIR "/usr/local/share/newswire/enrich"
@@ -539,9 +540,33 @@ size_t nw_enrich_data_bytes(const nw_enrich_data *d)
            (d->names.capposts + d->topicw.capposts) * sizeof(posting);
 }
 
-const char *nw_enrich_data_default_dir(void)
+/* <dir of the running program>/../share/newswire/enrich: an install under any
+ * prefix (bin/ beside share/), and the build tree (consumers/, tests/ beside
+ * share/). */
+static bool exe_relative_dir(char *out, size_t n)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return false;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    struct stat st;
+    char probe[4096 + 64];
+    snprintf(probe, sizeof probe, "%s/../share/newswire/enrich/gazetteer.tsv", exe);
+    if (stat(probe, &st) != 0 || (size_t)snprintf(out, n, "%s/../share/newswire/enrich", exe) >= n)
+        return false;
+    return true;
+}
+
+const char *nw_enrich_data_default_dir(char *buf, size_t len)
 {
     struct stat st;
+    if (exe_relative_dir(buf, len))
+        return buf;
     if (stat(NW_ENRICH_DATA_INSTALL_DIR "/gazetteer.tsv", &st) == 0 || !*NW_ENRICH_DATA_BUILD_DIR)
         return NW_ENRICH_DATA_INSTALL_DIR;
     return NW_ENRICH_DATA_BUILD_DIR;

@@ -84,8 +84,10 @@ const char *nw_enrich_data_dir(const nw_enrich_data *d);
 /* Bytes held by the tables (files + indexes), for the benchmark. */
 size_t nw_enrich_data_bytes(const nw_enrich_data *d);
 
-/* The directory the build or install put the data in: the installed one if
- * it exists, else the build tree's. */
-const char *nw_enrich_data_default_dir(void);
+/* The directory the build or install put the data in: share/newswire/enrich
+ * beside the running program's directory (an install under any prefix, or the
+ * build tree), else the configured install directory, else the build tree's.
+ * May write the path into buf (len bytes) and return it. */
+const char *nw_enrich_data_default_dir(char *buf, size_t len);
 
 #endif
