@@ -1030,7 +1030,8 @@ static void find_entities(nw_enrich *e)
     for (size_t t = 0; t < e->ntoks; t++) {
         if (!(e->toks[t].flags & NW_TOK_CAP))
             continue;
-        for (size_t w = 3; w >= 1; w--) {
+        bool head = nw_enrich_data_name_head(e->data, e->text + e->toks[t].off, e->toks[t].len);
+        for (size_t w = head ? 3 : 1; w >= 1; w--) {
             if (t + w > e->ntoks)
                 continue;
             bool ok = true;
@@ -1098,6 +1099,8 @@ static void score_topics(nw_enrich *e)
             for (size_t i = 0; i < k->len; i++)
                 buf[len++] = (char)tolower((unsigned char)e->text[k->off + i]);
             nw_enrich_data_topic_hits(e->data, buf, len, topic_hit, e);
+            if (w == 0 && !nw_enrich_data_topic_head(e->data, buf, len))
+                break; /* no keyword phrase starts with this word */
         }
     }
 }

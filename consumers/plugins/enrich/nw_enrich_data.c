@@ -41,6 +41,8 @@ typedef struct name_index {
     size_t cap;
     posting *posts;
     size_t nposts, capposts;
+    uint64_t *heads; /* hashes of the first words of multi-word keys; 0 = empty */
+    size_t nheads, capheads;
 } name_index;
 
 struct nw_enrich_data {
@@ -59,12 +61,19 @@ struct nw_enrich_data {
     int refs;                        /* guarded by shared_lock */
 };
 
+/* ASCII case folding only: names and keywords compare case-insensitively
+ * in ASCII and byte for byte beyond it. */
+static inline unsigned char fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
 static uint64_t hash_key(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)tolower((unsigned char)s[i])) * 1099511628211ull;
-    return h;
+        h = (h ^ fold((unsigned char)s[i])) * 1099511628211ull;
+    return h | 1; /* never 0, the empty mark of the heads set */
 }
 
 static bool key_eq(const char *a, size_t alen, const char *b, size_t blen)
@@ -72,9 +81,52 @@ static bool key_eq(const char *a, size_t alen, const char *b, size_t blen)
     if (alen != blen)
         return false;
     for (size_t i = 0; i < alen; i++)
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+        if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
             return false;
     return true;
+}
+
+static bool heads_has(const name_index *ix, uint64_t h)
+{
+    if (!ix->capheads)
+        return false;
+    for (size_t j = h & (ix->capheads - 1); ix->heads[j]; j = (j + 1) & (ix->capheads - 1))
+        if (ix->heads[j] == h)
+            return true;
+    return false;
+}
+
+/* Remember the first word of a multi-word key ("stock" of "stock market"). */
+static int heads_add(name_index *ix, const char *key, size_t len)
+{
+    const char *sp = memchr(key, ' ', len);
+    if (!sp)
+        return 0;
+    uint64_t h = hash_key(key, (size_t)(sp - key));
+    if (heads_has(ix, h))
+        return 0;
+    if ((ix->nheads + 1) * 2 > ix->capheads) {
+        size_t nc = ix->capheads ? ix->capheads * 2 : 1024;
+        uint64_t *nh = calloc(nc, sizeof *nh);
+        if (!nh)
+            return -1;
+        for (size_t i = 0; i < ix->capheads; i++)
+            if (ix->heads[i]) {
+                size_t j = ix->heads[i] & (nc - 1);
+                while (nh[j])
+                    j = (j + 1) & (nc - 1);
+                nh[j] = ix->heads[i];
+            }
+        free(ix->heads);
+        ix->heads = nh;
+        ix->capheads = nc;
+    }
+    size_t j = h & (ix->capheads - 1);
+    while (ix->heads[j])
+        j = (j + 1) & (ix->capheads - 1);
+    ix->heads[j] = h;
+    ix->nheads++;
+    return 0;
 }
 
 static int index_grow(name_index *ix)
@@ -115,6 +167,8 @@ static int index_add(name_index *ix, const char *key, size_t len, uint32_t value
 {
     if (len == 0)
         return 0;
+    if (heads_add(ix, key, len) != 0)
+        return -1;
     if ((ix->nposts + 1) * 2 > ix->cap && index_grow(ix) != 0)
         return -1;
     if (ix->nposts == ix->capposts) {
@@ -146,6 +200,7 @@ static void index_free(name_index *ix)
 {
     free(ix->slots);
     free(ix->posts);
+    free(ix->heads);
 }
 
 /* Split a line into at most `max` tab-separated fields (cut in place). */
@@ -510,6 +565,16 @@ size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_
     return n;
 }
 
+bool nw_enrich_data_name_head(const nw_enrich_data *d, const char *word, size_t len)
+{
+    return heads_has(&d->names, hash_key(word, len));
+}
+
+bool nw_enrich_data_topic_head(const nw_enrich_data *d, const char *word, size_t len)
+{
+    return heads_has(&d->topicw, hash_key(word, len));
+}
+
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)
 {
     return index < d->ntopics ? &d->topics[index] : NULL;
@@ -537,7 +602,8 @@ size_t nw_enrich_data_bytes(const nw_enrich_data *d)
 {
     return d->file_bytes + d->capentries * sizeof(nw_gaz_entry) + d->captopics * sizeof(nw_topic) +
            (d->names.cap + d->topicw.cap) * sizeof(name_slot) +
-           (d->names.capposts + d->topicw.capposts) * sizeof(posting);
+           (d->names.capposts + d->topicw.capposts) * sizeof(posting) +
+           (d->names.capheads + d->topicw.capheads) * sizeof(uint64_t);
 }
 
 /* <dir of the running program>/../share/newswire/enrich: an install under any
