@@ -14,7 +14,8 @@
  * enrich + encode), median and spread over rounds, p99 per story; resident
  * data size (tables) and the process's RSS growth when loading them.
  *
- * usage: bench_enrich [--dev] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests)
+ * usage: bench_enrich [--dev] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
+ *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model)
  * --dev evaluates the training parts instead: the only data to tune rules on.
  */
 #include <ctype.h>
@@ -553,7 +554,9 @@ int main(int argc, char **argv)
     int rounds = argc > argi ? atoi(argv[argi]) : 5;
     if (rounds < 1)
         rounds = 1;
-    char *dir = nw_test_bin_path("share/newswire/enrich");
+    /* NW_ENRICH_DATA_DIR: another data set, e.g. with a trained topic model */
+    const char *other = getenv("NW_ENRICH_DATA_DIR");
+    char *dir = other && *other ? strdup(other) : nw_test_bin_path("share/newswire/enrich");
     nw_err err;
     long rss0 = rss_kb();
     nw_enrich_data *data = nw_enrich_data_acquire(dir, &err);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "enrich.h"
 #include "nw_enrich.h"
@@ -414,6 +415,60 @@ Test(enrich, data_shared_until_a_file_changes)
     nw_enrich_data_release(a);
     nw_enrich_data_release(b);
     nw_enrich_data_release(c);
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
+Test(enrich, trained_topic_model_loads_and_decides)
+{
+    const char *src = getenv("NW_SOURCE_DIR");
+    if (!src || access("/usr/bin/python3", X_OK) != 0)
+        cr_skip_test("NW_SOURCE_DIR or /usr/bin/python3 missing");
+    nw_err err;
+    char *dir = nw_test_mkdtemp("enrich-train");
+    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv", "textcat.conf"};
+    char path[4096], dst[4096];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        size_t len;
+        char *buf = nw_test_read_file(path, &len);
+        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
+        free(buf);
+    }
+    /* 30 tagged stories: "weather" words for 17000000, "religion" words for 12000000 */
+    char jsonl[4096], *w = jsonl;
+    for (int i = 0; i < 30; i++)
+        w += sprintf(w,
+                     "{\"body_text\":\"%s story %d\",\"subjects\":[{\"uri\":"
+                     "\"http://cv.iptc.org/newscodes/mediatopic/%s\"}]}\n",
+                     i % 2 ? "drizzle fog gusts isobars" : "synod cathedral liturgy clergy", i,
+                     i % 2 ? "17000000" : "12000000");
+    snprintf(path, sizeof path, "%s/tagged.jsonl", dir);
+    cr_assert_eq(nw_test_write_file(path, jsonl, (size_t)(w - jsonl)), 0);
+    char script[4096], out[4096], mt[4096];
+    snprintf(script, sizeof script, "%s/tools/enrich/train_topics.py", src);
+    snprintf(out, sizeof out, "%s/topic_keywords.tsv", dir);
+    snprintf(mt, sizeof mt, "%s/mediatopics.tsv", dir);
+    char *argv[] = {"/usr/bin/python3", script, "--mediatopics", mt, out, path, NULL};
+    char *so = NULL, *se = NULL;
+    cr_assert_eq(nw_test_run(argv, NULL, 60, &so, &se), 0, "%s", se ? se : "");
+    free(so);
+    free(se);
+    nw_enrich_data *d = nw_enrich_data_load(dir, &err);
+    cr_assert_not_null(d, "%s", err.msg);
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    o.language = false;
+    nw_enrich *c = nw_enrich_new(d, &o, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    json_t *s = story("Outlook", "Fog and drizzle, then gusts as the isobars tighten.");
+    nw_enrich_result r;
+    nw_enrich_story(c, s, &r);
+    cr_expect(has_subject(s, "17000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
+    json_decref(s);
+    nw_enrich_free(c);
+    nw_enrich_data_release(d);
     nw_test_rm_rf(dir);
     free(dir);
 }
