@@ -171,6 +171,15 @@ Test(enrich, datelines_give_located_and_text_start)
             cr_expect_str_eq(json_string_value(json_object_get(p, "rel")), "enrich:dateline");
         json_decref(s);
     }
+    /* an HTML body has its dateline too (located), but no byte offset to give */
+    json_t *h =
+        json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "uri", "u", "type", "text", "bodies", "contentType",
+                  "text/html", "value", "<p>BEIRUT, Lebanon - Fighting resumed overnight.</p>");
+    nw_enrich_result hr;
+    cr_assert_eq(nw_enrich_story(core, h, &hr), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(h, "located")), "Beirut");
+    cr_expect_eq(hr.body_text_start, 0);
+    json_decref(h);
     /* ordinary first sentences are not datelines */
     json_t *s = story("x", "The NATO summit ended - without a deal, officials said.");
     nw_enrich_result r;

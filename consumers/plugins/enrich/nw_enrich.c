@@ -1015,15 +1015,11 @@ static void merge_entities(nw_enrich *e)
     }
 }
 
-/* Persons named by a single word with no full form, repeated before "said":
- * left out (too uncertain); persons come from 2+ word names and titles. */
-
+/* Pass 1 gathers context (countries, demonyms), pass 2 the entities; then the
+ * countries named, and the merging of short forms into full names. */
 static void find_entities(nw_enrich *e)
 {
     scan_spans(e, false);
-    /* the countries named are places in the order first seen */
-    for (size_t t = 0; t < e->ntoks; t++)
-        (void)t;
     scan_spans(e, true);
     /* countries named explicitly (pass 1 only recorded them): add as places */
     uint32_t hits[MAX_HITS];
@@ -1291,21 +1287,6 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     e->nents = e->ncontext = e->ntoks = 0;
     const char *dl_place = NULL;
     size_t dl_len = 0;
-    if (body && !html && e->opts.dateline)
-        body_from = find_dateline(body, body_len, &dl_place, &dl_len);
-    const nw_gaz_entry *dl_gaz = NULL;
-    if (body_from) {
-        /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
-        uint32_t hits[MAX_HITS];
-        size_t n = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);
-        dl_gaz = best_place(e, hits, n, true);
-        if (dl_gaz) {
-            memcpy(e->dateline_cc, dl_gaz->cc, 3);
-            add_context(e, dl_gaz->cc);
-        }
-        res->body_text_start = body_from;
-    }
-
     size_t n = 0;
     if (headline) {
         memcpy(e->text, headline, hl_len);
@@ -1313,9 +1294,38 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
         e->text[n++] = '\n';
         e->text[n++] = '\n';
     }
+    size_t body_at = n;
     if (body)
-        n += append_text(e->text + n, body + body_from, body_len - body_from, html);
+        n += append_text(e->text + n, body, body_len, html);
     e->text[n] = '\0';
+    /* on the text, so HTML bodies ("<p>MOSCOW (AFP) - ...") have theirs too */
+    if (body && e->opts.dateline)
+        body_from = find_dateline(e->text + body_at, n - body_at, &dl_place, &dl_len);
+    const nw_gaz_entry *dl_gaz = NULL;
+    char dl_name[64] = "";
+    if (body_from) {
+        /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
+        uint32_t hits[MAX_HITS];
+        size_t k = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);
+        dl_gaz = best_place(e, hits, k, true);
+        if (dl_gaz) {
+            memcpy(e->dateline_cc, dl_gaz->cc, 3);
+            add_context(e, dl_gaz->cc);
+        }
+        /* an unknown place keeps the dateline's words, title-cased */
+        size_t m = dl_len < sizeof dl_name - 1 ? dl_len : sizeof dl_name - 1;
+        for (size_t i = 0; i < m; i++)
+            dl_name[i] = (char)(i == 0 || dl_place[i - 1] == ' ' || dl_place[i - 1] == '-'
+                                    ? dl_place[i]
+                                    : tolower((unsigned char)dl_place[i]));
+        dl_name[m] = '\0';
+        /* a plain body's bytes are the text's: say where its indexable text starts */
+        if (!html)
+            res->body_text_start = body_from;
+        /* the dateline is not story text: cut it out of what is analysed */
+        memmove(e->text + body_at, e->text + body_at + body_from, n - body_at - body_from + 1);
+        n -= body_from;
+    }
 
     if (e->opts.language && !json_object_get(story, "language")) {
         char lang[16];
@@ -1335,16 +1345,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_gaz->name)) == 0)
             res->located_added = true;
-    } else if (body_from && !json_object_get(story, "located")) {
-        /* an unknown place: keep the dateline's words, title-cased */
-        char name[64];
-        size_t k = dl_len < sizeof name - 1 ? dl_len : sizeof name - 1;
-        for (size_t i = 0; i < k; i++)
-            name[i] = (char)(i == 0 || dl_place[i - 1] == ' ' || dl_place[i - 1] == '-'
-                                 ? dl_place[i]
-                                 : tolower((unsigned char)dl_place[i]));
-        name[k] = '\0';
-        if (k && json_object_set_new(story, "located", json_string(name)) == 0)
+    } else if (dl_name[0] && !json_object_get(story, "located")) {
+        if (json_object_set_new(story, "located", json_string(dl_name)) == 0)
             res->located_added = true;
     }
 
