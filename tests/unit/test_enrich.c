@@ -350,24 +350,34 @@ Test(enrich, tokenizer_flags)
     cr_expect(!(got.flags[15] & NW_TOK_SENT_START), "an abbreviation's dot ends no sentence");
 }
 
+/* A temporary copy of the build's data directory (without `except`, if set). */
+static char *copy_data(const char *tag, const char *except)
+{
+    char *dir = nw_test_mkdtemp(tag);
+    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv", "topic_keywords.tsv",
+                           "textcat.conf"};
+    char src[4096], dst[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (except && !strcmp(files[i], except))
+            continue;
+        snprintf(src, sizeof src, "%s/%s", data_dir, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        size_t len;
+        char *buf = nw_test_read_file(src, &len);
+        cr_assert_not_null(buf, "%s", src);
+        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
+        free(buf);
+    }
+    return dir;
+}
+
 Test(enrich, missing_or_corrupt_data_names_the_file)
 {
     nw_err err;
     cr_expect_null(nw_enrich_data_load("/nonexistent-enrich", &err));
     cr_expect(strstr(err.msg, "/nonexistent-enrich/gazetteer.tsv"), "%s", err.msg);
-    char *dir = nw_test_mkdtemp("enrich");
-    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv",
-                           "topic_keywords.tsv"};
-    char src[4096], dst[4096];
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(src, sizeof src, "%s/%s", data_dir, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        size_t len;
-        char *buf = nw_test_read_file(src, &len);
-        cr_assert_not_null(buf);
-        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
-        free(buf);
-    }
+    char *dir = copy_data("enrich", NULL);
+    char dst[4096];
     nw_enrich_data *ok = nw_enrich_data_load(dir, &err);
     cr_expect_not_null(ok, "%s", err.msg);
     nw_enrich_data_release(ok);
@@ -389,18 +399,8 @@ Test(enrich, missing_or_corrupt_data_names_the_file)
 Test(enrich, data_shared_until_a_file_changes)
 {
     nw_err err;
-    char *dir = nw_test_mkdtemp("enrich-share");
-    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv",
-                           "topic_keywords.tsv"};
-    char src[4096], dst[4096];
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(src, sizeof src, "%s/%s", data_dir, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        size_t len;
-        char *buf = nw_test_read_file(src, &len);
-        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
-        free(buf);
-    }
+    char *dir = copy_data("enrich-share", NULL);
+    char dst[4096];
     nw_enrich_data *a = nw_enrich_data_acquire(dir, &err);
     nw_enrich_data *b = nw_enrich_data_acquire(dir, &err);
     cr_assert_not_null(a, "%s", err.msg);
@@ -434,17 +434,8 @@ Test(enrich, trained_topic_model_loads_and_decides)
     if (!src || access("/usr/bin/python3", X_OK) != 0)
         cr_skip_test("NW_SOURCE_DIR or /usr/bin/python3 missing");
     nw_err err;
-    char *dir = nw_test_mkdtemp("enrich-train");
-    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv", "textcat.conf"};
-    char path[4096], dst[4096];
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", data_dir, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        size_t len;
-        char *buf = nw_test_read_file(path, &len);
-        cr_assert_eq(nw_test_write_file(dst, buf, len), 0);
-        free(buf);
-    }
+    char *dir = copy_data("enrich-train", "topic_keywords.tsv");
+    char path[4096];
     /* 30 tagged stories: "weather" words for 17000000, "religion" words for 12000000 */
     char jsonl[4096], *w = jsonl;
     for (int i = 0; i < 30; i++)
