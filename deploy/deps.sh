@@ -11,10 +11,12 @@ BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libjansson-dev libxml2-dev libyaml-dev libxxhash-dev libutf8proc-dev libmicrohttpd-dev zlib1g-dev
   libcurl4-openssl-dev
+  libpq-dev
 )
 TEST_PKGS=(
   libcriterion-dev libxml2-utils python3 clang libclang-rt-14-dev
   kafkacat
+  postgresql-15
 )
 
 want=("${BUILD_PKGS[@]}")
