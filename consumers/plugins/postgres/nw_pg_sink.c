@@ -327,6 +327,16 @@ nw_pg_stats nw_pg_sink_stats(const nw_pg_sink *s)
     return s->stats;
 }
 
+const char *nw_pg_sink_stage_columns(void)
+{
+    return STAGE_COLS;
+}
+
+const char *nw_pg_sink_upsert_sql(const nw_pg_sink *s)
+{
+    return nw_buf_str(&s->sql_upsert);
+}
+
 /* ------------------------------------------------------------- COPY lines */
 
 /* Append s (up to len bytes, stopping at a NUL) in COPY text escaping. */
@@ -434,7 +444,7 @@ static void refuse(nw_pg_outcome *o, const char *sqlstate, const char *reason)
 {
     o->result = NW_PG_REFUSED;
     snprintf(o->sqlstate, sizeof o->sqlstate, "%s", sqlstate ? sqlstate : "");
-    snprintf(o->reason, sizeof o->reason, "%s", reason);
+    snprintf(o->reason, sizeof o->reason, "%.255s", reason);
 }
 
 /* Build the row of one story; 1 when built, 0 when refused (o filled),

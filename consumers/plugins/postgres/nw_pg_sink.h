@@ -90,6 +90,12 @@ void nw_pg_sink_close(nw_pg_sink *s);
 
 nw_pg_stats nw_pg_sink_stats(const nw_pg_sink *s);
 
+/* What the sink runs per batch, for the benchmark's SQL-level ceiling: the
+ * staging table's columns (COPY nw_stage (<these>) FROM STDIN) and the
+ * upsert from nw_stage into the sink's table. Borrowed strings. */
+const char *nw_pg_sink_stage_columns(void);
+const char *nw_pg_sink_upsert_sql(const nw_pg_sink *s);
+
 /* How a SQLSTATE is handled: 1 transient (retry with back-off), 0 the value
  * was refused (that story to the dead letters), -1 anything else (retried
  * too, and logged as an error: the table or the server needs an operator).
