@@ -35,7 +35,7 @@ DOCS = {}  # (index, id) -> (version, doc)
 TEMPLATES = {}
 STATS = {"requests": 0, "items": 0, "created": 0, "updated": 0, "conflicts": 0,
          "injected_429": 0, "injected_5xx": 0, "injected_request": 0, "dropped": 0,
-         "refused": 0, "gzip": 0, "unauthorized": 0}
+         "refused": 0, "gzip": 0, "unauthorized": 0, "templates": 0}
 ARGS = None
 RNG = random.Random()
 
@@ -111,6 +111,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_index_template/"):
             try:
                 TEMPLATES[self.path.split("/")[-1]] = json.loads(data)
+                with LOCK:
+                    STATS["templates"] += 1
             except ValueError as e:
                 return self.reply(400, {"error": {"type": "parse_exception", "reason": str(e)}})
             return self.reply(200, {"acknowledged": True})

@@ -8,8 +8,9 @@
  * password_env or password_file, or api_key_env / api_key_file; ca (CA
  * bundle path), tls_verify (default true), gzip (default false), timeout
  * (ms, default 30000), max_bytes (largest request body, default 5 MiB),
- * retry_budget (ms a write keeps retrying items before it answers RETRY,
- * default 60000), template (a JSON file installed as the index template
+ * retry_initial and retry_max (ms, the items' back-off, default 100 and
+ * 5000), retry_budget (ms a write keeps retrying items before it answers
+ * RETRY, default 60000), template (a JSON file installed as the index template
  * "newswire" at start, e.g. deploy/opensearch-template.json).
  *
  * The outcomes of the last batch are kept with the host's references: when
@@ -25,13 +26,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One story of the last batch and its outcome. The host reuses its message
+ * structs, so a story is recognised by the struct and its place in the
+ * stream together. */
+typedef struct os_done {
+    const void *ref;
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    nw_os_outcome out;
+} os_done;
+
 typedef struct os_plugin {
     nw_os_sink *sink;
     nw_os_options opts;
     char *strings[8]; /* owned copies behind opts */
-    void **refs;      /* host references of the last batch */
-    nw_os_outcome *outs;
-    size_t nrefs;
+    os_done *done;    /* the last batch, kept while the host may hand it back */
+    size_t ndone;
 } os_plugin;
 
 static void os_destroy(void *state)
@@ -45,8 +56,9 @@ static void os_destroy(void *state)
             memset(p->strings[i], 0, strlen(p->strings[i])); /* secrets among them */
         free(p->strings[i]);
     }
-    free(p->refs);
-    free(p->outs);
+    for (size_t i = 0; i < p->ndone; i++)
+        free((char *)p->done[i].topic);
+    free(p->done);
     free(p);
 }
 
@@ -119,7 +131,8 @@ static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
                 snprintf(err, errlen, "%s: expected true or false, got '%s'", k, v);
                 goto fail;
             }
-        } else if (!strcmp(k, "timeout") || !strcmp(k, "max_bytes") || !strcmp(k, "retry_budget")) {
+        } else if (!strcmp(k, "timeout") || !strcmp(k, "max_bytes") || !strcmp(k, "retry_budget") ||
+                   !strcmp(k, "retry_initial") || !strcmp(k, "retry_max")) {
             long n = strtol(v, &end, 10);
             if (!*v || *end || n <= 0) {
                 snprintf(err, errlen, "%s: expected a positive number, got '%s'", k, v);
@@ -129,15 +142,19 @@ static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
                 o->timeout_ms = n;
             else if (k[0] == 'm')
                 o->max_bytes = (size_t)n;
-            else
+            else if (!strcmp(k, "retry_budget"))
                 o->retry_budget_ms = n;
+            else if (!strcmp(k, "retry_initial"))
+                o->retry_initial_ms = n;
+            else
+                o->retry_max_ms = n;
         } else if (!strcmp(k, "template")) {
             template_path = v;
         } else {
             snprintf(err, errlen,
                      "unknown key '%s' (opensearch accepts: url, index, username, password_env, "
                      "password_file, api_key_env, api_key_file, ca, tls_verify, gzip, timeout, "
-                     "max_bytes, retry_budget, template)",
+                     "max_bytes, retry_initial, retry_max, retry_budget, template)",
                      k);
             goto fail;
         }
@@ -177,34 +194,53 @@ fail:
     return NULL;
 }
 
+static bool same_story(const os_done *d, const nw_plugin_msg *m)
+{
+    return d->ref == m->host_ref && d->partition == m->partition && d->offset == m->offset &&
+           d->topic && m->topic && !strcmp(d->topic, m->topic);
+}
+
 /* Outcomes of the last batch for this batch, when the host hands back the
- * same stories (or the tail of them); else all pending. */
+ * same stories (or the tail of them after a FATAL answer); else all
+ * pending. Then remembers this batch. */
 static int recall(os_plugin *p, nw_plugin_msg *const *batch, size_t count, nw_os_outcome *out)
 {
     for (size_t i = 0; i < count; i++)
         out[i] = (nw_os_outcome){.result = NW_OS_PENDING};
     size_t off = 0;
-    while (off < p->nrefs && (count == 0 || p->refs[off] != batch[0]->host_ref))
+    while (count && off < p->ndone && !same_story(&p->done[off], batch[0]))
         off++;
-    if (off < p->nrefs && p->nrefs - off == count) {
+    if (count && off < p->ndone && p->ndone - off == count) {
         bool same = true;
         for (size_t i = 0; i < count && same; i++)
-            same = p->refs[off + i] == batch[i]->host_ref;
-        if (same)
-            memcpy(out, p->outs + off, count * sizeof *out);
+            same = same_story(&p->done[off + i], batch[i]);
+        for (size_t i = 0; i < count && same; i++)
+            out[i] = p->done[off + i].out;
     }
-    void **refs = realloc(p->refs, (count ? count : 1) * sizeof *refs);
-    if (!refs)
+    for (size_t i = 0; i < p->ndone; i++)
+        free((char *)p->done[i].topic);
+    p->ndone = 0;
+    os_done *d = realloc(p->done, (count ? count : 1) * sizeof *d);
+    if (!d)
         return -1;
-    p->refs = refs;
-    nw_os_outcome *outs = realloc(p->outs, (count ? count : 1) * sizeof *outs);
-    if (!outs)
-        return -1;
-    p->outs = outs;
+    p->done = d;
     for (size_t i = 0; i < count; i++)
-        p->refs[i] = batch[i]->host_ref;
-    p->nrefs = count;
+        d[i] = (os_done){batch[i]->host_ref, strdup(batch[i]->topic ? batch[i]->topic : ""),
+                         batch[i]->partition, batch[i]->offset, out[i]};
+    p->ndone = count;
     return 0;
+}
+
+/* Keep the outcomes of this batch, or forget it when the host is done with it. */
+static void remember(os_plugin *p, const nw_os_outcome *out, size_t count, bool keep)
+{
+    for (size_t i = 0; i < count && i < p->ndone; i++)
+        p->done[i].out = out[i];
+    if (!keep) {
+        for (size_t i = 0; i < p->ndone; i++)
+            free((char *)p->done[i].topic);
+        p->ndone = 0;
+    }
 }
 
 static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_t count,
@@ -231,8 +267,8 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
         items[i] = (nw_os_item){docs[i], batch[i]->uri, batch[i]->category};
     }
     int rc = nw_os_sink_write(p->sink, items, count, out, &e);
-    memcpy(p->outs, out, count * sizeof *out);
     if (rc < 0) {
+        remember(p, out, count, true); /* RETRY: the host hands the same stories back */
         snprintf(err, errlen, "%s", e.msg);
         goto done;
     }
@@ -245,6 +281,8 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
             break;
         }
     }
+    /* FATAL: the host hands back the stories after the refused one */
+    remember(p, out, count, st == NW_PLUGIN_FATAL);
 done:
     for (size_t i = 0; docs && i < count; i++)
         json_decref(docs[i]);
