@@ -25,6 +25,12 @@
 
 #include "nw_pg_sink.h"
 
+typedef struct pg_done {
+    const void *ref;
+    int32_t partition;
+    int64_t offset;
+} pg_done;
+
 typedef struct pg_plugin {
     nw_pg_options opts;
     char *conninfo, *table;
@@ -32,7 +38,7 @@ typedef struct pg_plugin {
     const nw_plugin_api *api;
     nw_plugin_metric *m_written, *m_stale, *m_refused;
     /* outcomes of stories the host will hand back after a FATAL answer */
-    void **done_ref;
+    pg_done *done_ref; /* which stories: the host reuses its message structs */
     nw_pg_outcome *done;
     size_t ndone;
 } pg_plugin;
@@ -146,14 +152,15 @@ static nw_plugin_status answer(pg_plugin *p, nw_plugin_msg *const *batch, const 
              out[i].sqlstate[0] ? ": " : "", out[i].reason);
     *failed_index = i;
     size_t rest = n - i - 1;
-    void **refs = realloc(p->done_ref, (rest ? rest : 1) * sizeof *refs);
+    pg_done *refs = realloc(p->done_ref, (rest ? rest : 1) * sizeof *refs);
     if (refs)
         p->done_ref = refs;
     nw_pg_outcome *keep = refs ? realloc(p->done, (rest ? rest : 1) * sizeof *keep) : NULL;
     if (keep) { /* without memory the rest is simply written again: idempotent */
         p->done = keep;
         for (size_t k = 0; k < rest; k++) {
-            p->done_ref[k] = batch[i + 1 + k]->host_ref;
+            const nw_plugin_msg *m = batch[i + 1 + k];
+            p->done_ref[k] = (pg_done){m->host_ref, m->partition, m->offset};
             p->done[k] = out[i + 1 + k];
         }
         p->ndone = rest;
@@ -168,7 +175,9 @@ static nw_plugin_status pg_write(void *state, nw_plugin_msg *const *batch, size_
     if (p->ndone && count == p->ndone) { /* the rest of a batch we answered FATAL */
         bool same = true;
         for (size_t i = 0; i < count && same; i++)
-            same = batch[i]->host_ref == p->done_ref[i];
+            same = batch[i]->host_ref == p->done_ref[i].ref &&
+                   batch[i]->partition == p->done_ref[i].partition &&
+                   batch[i]->offset == p->done_ref[i].offset;
         if (same) {
             nw_pg_outcome *out = malloc(count * sizeof *out);
             if (out) {
