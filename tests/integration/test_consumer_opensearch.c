@@ -11,7 +11,6 @@
  * replays a run.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nw_buf.h"
+#include "nw_testsink.h"
 #include "nw_testutil.h"
 
 #define URIS     5000
@@ -79,69 +78,23 @@ static void write_stream(const char *path, unsigned seed)
             lines[n++] = strdup(buf);
         }
     }
-    srand(seed);
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)rand() % (i + 1);
-        char *t = lines[i];
-        lines[i] = lines[j];
-        lines[j] = t;
-    }
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s\n", lines[i]);
-        free(lines[i]);
-    }
-    fclose(f);
-    free(lines);
-}
-
-static size_t collect(char *p, size_t size, size_t n, void *buf)
-{
-    nw_buf_append(buf, p, size * n);
-    return size * n;
+    cr_assert_eq(nw_test_write_shuffled(path, lines, n, seed), 0);
 }
 
 static json_t *get_json(const char *path)
 {
-    char url[256];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    CURL *c = curl_easy_init();
-    nw_buf b = NW_BUF_INIT;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    curl_easy_cleanup(c);
-    json_t *j = json_loadb(b.data, b.len, 0, NULL);
-    nw_buf_free(&b);
-    cr_assert_not_null(j);
+    json_t *j = nw_test_http_json(base, path);
+    cr_assert_not_null(j, "GET %s", path);
     return j;
 }
 
 static pid_t start_consumer(const char *config, const char *in, const char *dlq)
 {
-    char *bin = nw_test_bin_path("consumers/newswire-consumer");
     char log[1024];
     snprintf(log, sizeof log, "%s/consumer.log", tmp);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        FILE *l = freopen(log, "a", stderr);
-        (void)l;
-        execl(bin, bin, "--config", config, "--from-file", in, "--dlq-file", dlq, "--topic",
-              "news.world", (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
+    pid_t pid = nw_test_replay_consumer(config, in, dlq, log);
+    cr_assert_gt(pid, 0);
     return pid;
-}
-
-static int wait_exit(pid_t pid)
-{
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 Test(consumer_opensearch, chaos_429s_and_sigkills_newest_wins_no_kill_resurrected)
@@ -150,18 +103,12 @@ Test(consumer_opensearch, chaos_429s_and_sigkills_newest_wins_no_kill_resurrecte
         getenv("NW_OS_SEED") ? (unsigned)atoi(getenv("NW_OS_SEED")) : (unsigned)time(NULL);
     fprintf(stderr, "test_consumer_opensearch: seed %u (NW_OS_SEED)\n", seed);
     tmp = nw_test_mkdtemp("consumer-os");
-    char script[1024], seed_arg[32];
+    char seed_arg[32];
     const char *src = getenv("NW_SOURCE_DIR");
-    snprintf(script, sizeof script, "%s/tests/os_test_server.py", src ? src : ".");
     snprintf(seed_arg, sizeof seed_arg, "%u", seed);
-    char *argv[] = {"/usr/bin/python3", script, "--p429", "0.3", "--seed", seed_arg, NULL};
-    int fd = -1;
-    server = nw_test_spawn(argv, &fd);
-    char *line = nw_test_read_line(fd, 20);
-    int port = 0;
-    cr_assert(line && sscanf(line, "PORT %d", &port) == 1, "test server did not start");
-    free(line);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    const char *args[] = {"--p429", "0.3", "--seed", seed_arg, NULL};
+    server = nw_test_os_server(args, base, sizeof base);
+    cr_assert_gt(server, 0, "the test server did not start");
 
     char in[1024], dlq[1024], config[1024], yaml[2048];
     snprintf(in, sizeof in, "%s/stream.jsonl", tmp);
@@ -203,12 +150,12 @@ Test(consumer_opensearch, chaos_429s_and_sigkills_newest_wins_no_kill_resurrecte
         }
         sleep_ms(rand() % 400);
         kill(consumer, SIGKILL);
-        if (wait_exit(consumer) == 128 + SIGKILL)
+        if (nw_test_wait_exit(consumer) == 128 + SIGKILL)
             kills++;
         consumer = -1;
     }
     consumer = start_consumer(config, in, dlq);
-    int rc = wait_exit(consumer);
+    int rc = nw_test_wait_exit(consumer);
     consumer = -1;
     cr_assert_eq(rc, 0, "the last run exited %d", rc);
 

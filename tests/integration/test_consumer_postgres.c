@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "nw_testpg.h"
+#include "nw_testsink.h"
 #include "nw_testutil.h"
 
 #define URIS     800
@@ -103,21 +104,7 @@ static char *write_stream(const char *path, unsigned seed, int uris)
         bl += (size_t)snprintf(poison + bl, big - bl, "w%06d ", w);
     snprintf(poison + bl, big - bl, "\"}]}");
     lines[n++] = poison;
-    srand(seed);
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)rand() % (i + 1);
-        char *t = lines[i];
-        lines[i] = lines[j];
-        lines[j] = t;
-    }
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(f, "%s\n", lines[i]);
-        free(lines[i]);
-    }
-    fclose(f);
-    free(lines);
+    cr_assert_eq(nw_test_write_shuffled(path, lines, n, seed), 0);
 
     size_t ecap = (size_t)uris * 48 + 1, elen = 0;
     char *expect = malloc(ecap);
@@ -148,19 +135,10 @@ static char *write_config(void)
 
 static pid_t start_consumer(const char *config, const char *in, const char *dlq)
 {
-    char *bin = nw_test_bin_path("consumers/newswire-consumer");
     char log[1024];
     snprintf(log, sizeof log, "%s/consumer.log", tmp);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        FILE *l = freopen(log, "a", stderr);
-        (void)l;
-        execl(bin, bin, "--config", config, "--from-file", in, "--dlq-file", dlq, "--topic",
-              "news.world", (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
+    pid_t pid = nw_test_replay_consumer(config, in, dlq, log);
+    cr_assert_gt(pid, 0);
     return pid;
 }
 
@@ -168,13 +146,6 @@ static char *table_rows(void)
 {
     return nw_test_pg_query(&pg, "SELECT uri || '|' || state || '|' || version FROM stories "
                                  "WHERE uri NOT LIKE '%poison%' ORDER BY uri COLLATE \"C\"");
-}
-
-static int wait_exit(pid_t pid)
-{
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static long row_count(void)
@@ -203,12 +174,12 @@ Test(consumer_postgres, ten_sigkills_one_row_per_uri_at_its_newest)
         consumer = start_consumer(config, in, dlq);
         sleep_ms(150 + rand() % 700);
         kill(consumer, SIGKILL);
-        if (wait_exit(consumer) == 128 + SIGKILL) /* killed, not finished */
+        if (nw_test_wait_exit(consumer) == 128 + SIGKILL) /* killed, not finished */
             kills++;
         consumer = -1;
     }
     consumer = start_consumer(config, in, dlq);
-    int rc = wait_exit(consumer);
+    int rc = nw_test_wait_exit(consumer);
     consumer = -1;
     cr_assert_eq(rc, 0, "the last run exited %d", rc);
 
@@ -248,7 +219,7 @@ Test(consumer_postgres, server_stopped_mid_stream_resumes_by_itself)
     cr_assert_eq(waitpid(consumer, NULL, WNOHANG), 0,
                  "the consumer gave up while the server was down");
     cr_assert_eq(nw_test_pg_restart(&pg), 0);
-    int rc = wait_exit(consumer);
+    int rc = nw_test_wait_exit(consumer);
     consumer = -1;
     cr_assert_eq(rc, 0);
     char *rows = table_rows();
@@ -270,7 +241,7 @@ Test(consumer_postgres, server_down_at_start_then_fills_in)
     sleep(2);
     cr_assert_eq(waitpid(consumer, NULL, WNOHANG), 0, "the consumer did not wait for the server");
     cr_assert_eq(nw_test_pg_restart(&pg), 0);
-    int rc = wait_exit(consumer);
+    int rc = nw_test_wait_exit(consumer);
     consumer = -1;
     cr_assert_eq(rc, 0);
     char *rows = table_rows();

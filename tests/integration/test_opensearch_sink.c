@@ -14,7 +14,6 @@
  *   - the external version rule itself.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "nw_buf.h"
 #include "nw_os_sink.h"
+#include "nw_testsink.h"
 #include "nw_testutil.h"
 
 static pid_t server = -1;
@@ -38,48 +37,16 @@ static void teardown(void)
 
 TestSuite(opensearch_sink, .fini = teardown, .timeout = 300);
 
-/* Start the test server with extra arguments (NULL-terminated). */
 static void start_server(const char *const *extra)
 {
-    char script[1024];
-    const char *src = getenv("NW_SOURCE_DIR");
-    snprintf(script, sizeof script, "%s/tests/os_test_server.py", src ? src : ".");
-    const char *argv[24] = {"/usr/bin/python3", script};
-    size_t n = 2;
-    for (size_t i = 0; extra && extra[i] && n < 23; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    int fd = -1;
-    server = nw_test_spawn((char *const *)argv, &fd);
-    cr_assert_gt(server, 0);
-    char *line = nw_test_read_line(fd, 20);
-    cr_assert_not_null(line, "the test server did not start");
-    int port = 0;
-    cr_assert_eq(sscanf(line, "PORT %d", &port), 1, "%s", line);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
-    free(line);
-}
-
-static size_t collect(char *p, size_t size, size_t n, void *buf)
-{
-    nw_buf_append(buf, p, size * n);
-    return size * n;
+    server = nw_test_os_server(extra, base, sizeof base);
+    cr_assert_gt(server, 0, "the test server did not start");
 }
 
 static json_t *get_json(const char *path)
 {
-    char url[256];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    CURL *c = curl_easy_init();
-    nw_buf b = NW_BUF_INIT;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    curl_easy_cleanup(c);
-    json_t *j = json_loadb(b.data, b.len, 0, NULL);
-    nw_buf_free(&b);
-    cr_assert_not_null(j);
+    json_t *j = nw_test_http_json(base, path);
+    cr_assert_not_null(j, "GET %s", path);
     return j;
 }
 
