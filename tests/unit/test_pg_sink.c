@@ -272,6 +272,32 @@ Test(pg_sink, searchable_with_websearch_to_tsquery)
     nw_pg_sink_close(s);
 }
 
+Test(pg_sink, current_view_hides_kills_withheld_and_embargoes_until_due)
+{
+    nw_pg_sink *s = must_open();
+    nw_pg_outcome out[5];
+    json_t *later = story("urn:e1", 1, 10, "usable", "Embargoed until 2999");
+    json_object_set_new(later, "embargoedUntil", json_string("2999-01-01T00:00:00Z"));
+    json_t *due = story("urn:e2", 1, 10, "usable", "Embargo over");
+    json_object_set_new(due, "embargoedUntil", json_string("2000-01-01T00:00:00Z"));
+    json_t *b[] = {later, due, story("urn:w", 1, 10, "withheld", "Withheld"),
+                   story("urn:k", 1, 10, "canceled", "Killed"),
+                   story("urn:u", 1, 10, "usable", "Usable")};
+    write_commit(s, b, 5, out);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(out[i].result, NW_PG_WRITTEN);
+    expect_one("SELECT string_agg(uri || ':' || state, ',' ORDER BY uri) FROM stories",
+               "urn:e1:embargoed,urn:e2:usable,urn:k:canceled,urn:u:usable,urn:w:withheld");
+    expect_one("SELECT string_agg(uri, ',' ORDER BY uri) FROM stories_current", "urn:e2,urn:u");
+    /* an embargo that falls due shows without a write */
+    char *r = nw_test_pg_query(&pg, "UPDATE stories SET embargo = now() - interval '1 s' "
+                                    "WHERE uri = 'urn:e1'");
+    free(r);
+    expect_one("SELECT string_agg(uri, ',' ORDER BY uri) FROM stories_current",
+               "urn:e1,urn:e2,urn:u");
+    nw_pg_sink_close(s);
+}
+
 Test(pg_sink, wrong_login_is_a_clear_error)
 {
     nw_pg_options o = {"host=127.0.0.1 port=1 dbname=x connect_timeout=2", NULL};

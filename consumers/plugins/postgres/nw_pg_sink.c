@@ -138,7 +138,10 @@ static const char schema_v1[] =
     "   newswire_words(places)), 'B') ||"
     "  setweight(to_tsvector(newswire_tsconfig(language), coalesce(body, '')), 'D')) STORED);"
     "CREATE INDEX %1$s_search ON %1$s USING GIN (search);"
-    "CREATE INDEX %1$s_created ON %1$s (version_created);";
+    "CREATE INDEX %1$s_created ON %1$s (version_created);"
+    /* what search shows now: usable, or embargoed and due (docs/story-state.md) */
+    "CREATE VIEW %1$s_current AS SELECT * FROM %1$s WHERE state = 'usable' OR "
+    "(state = 'embargoed' AND embargo <= now());";
 
 static const char *const migrations[NW_PG_SCHEMA_VERSION] = {schema_v1};
 
