@@ -1,0 +1,321 @@
+/*
+ * opensearch — the built-in sink plugin over nw_os_sink
+ * (docs/opensearch-sink.md): settings and secrets, decoding the story text,
+ * per-story outcomes onto the host's write protocol. No HTTP here.
+ *
+ * Settings: url (required; one or more, comma-separated), index (default
+ * "news"; {category} and {date} are substituted), username with
+ * password_env or password_file, or api_key_env / api_key_file; ca (CA
+ * bundle path), tls_verify (default true), gzip (default false), timeout
+ * (ms, default 30000), max_bytes (largest request body, default 5 MiB),
+ * retry_initial and retry_max (ms, the items' back-off, default 100 and
+ * 5000), retry_budget (ms a write keeps retrying items before it answers
+ * RETRY, default 60000), template (a JSON file installed as the index template
+ * "newswire" at start, e.g. deploy/opensearch-template.json).
+ *
+ * The outcomes of the last batch are kept with the host's references: when
+ * the host hands back the same stories (after RETRY, or the rest after a
+ * FATAL answer), settled ones are not sent again.
+ */
+#include "opensearch.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One story of the last batch and its outcome. The host reuses its message
+ * structs, so a story is recognised by the struct and its place in the
+ * stream together. */
+typedef struct os_done {
+    const void *ref;
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    nw_os_outcome out;
+} os_done;
+
+typedef struct os_plugin {
+    nw_os_sink *sink;
+    nw_os_options opts;
+    char *strings[8]; /* owned copies behind opts */
+    os_done *done;    /* the last batch, kept while the host may hand it back */
+    size_t ndone;
+} os_plugin;
+
+static void os_destroy(void *state)
+{
+    os_plugin *p = state;
+    if (!p)
+        return;
+    nw_os_sink_close(p->sink);
+    for (size_t i = 0; i < sizeof p->strings / sizeof *p->strings; i++) {
+        if (p->strings[i])
+            memset(p->strings[i], 0, strlen(p->strings[i])); /* secrets among them */
+        free(p->strings[i]);
+    }
+    for (size_t i = 0; i < p->ndone; i++)
+        free((char *)p->done[i].topic);
+    free(p->done);
+    free(p);
+}
+
+/* A secret from an environment variable or the first line of a file. */
+static char *read_secret(const char *key, const char *value, bool from_env, char *err,
+                         size_t errlen)
+{
+    if (from_env) {
+        const char *v = getenv(value);
+        if (!v || !*v) {
+            snprintf(err, errlen, "%s: environment variable %s is not set", key, value);
+            return NULL;
+        }
+        return strdup(v);
+    }
+    FILE *f = fopen(value, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read %s: %s", key, value, strerror(errno));
+        return NULL;
+    }
+    char line[4096] = "";
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!got || !*line) {
+        snprintf(err, errlen, "%s: %s is empty", key, value);
+        return NULL;
+    }
+    return strdup(line);
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
+        return *out = 1, 0;
+    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
+        return *out = 0, 0;
+    return -1;
+}
+
+static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
+{
+    os_plugin *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    nw_os_options *o = &p->opts;
+    int verify = 1;
+    const char *template_path = NULL;
+    for (size_t i = 0; i < cfg->setting_count; i++) {
+        const char *k = cfg->settings[i].key, *v = cfg->settings[i].value;
+        char *end = NULL;
+        if (!strcmp(k, "url")) {
+            o->urls = p->strings[0] = strdup(v);
+        } else if (!strcmp(k, "index")) {
+            o->index = p->strings[1] = strdup(v);
+        } else if (!strcmp(k, "username")) {
+            o->username = p->strings[2] = strdup(v);
+        } else if (!strcmp(k, "password_env") || !strcmp(k, "password_file")) {
+            if (!(o->password = p->strings[3] = read_secret(k, v, k[9] == 'e', err, errlen)))
+                goto fail;
+        } else if (!strcmp(k, "api_key_env") || !strcmp(k, "api_key_file")) {
+            if (!(o->api_key = p->strings[4] = read_secret(k, v, k[8] == 'e', err, errlen)))
+                goto fail;
+        } else if (!strcmp(k, "ca")) {
+            o->ca_path = p->strings[5] = strdup(v);
+        } else if (!strcmp(k, "tls_verify") || !strcmp(k, "gzip")) {
+            if (parse_bool(v, k[0] == 't' ? &verify : &o->gzip) < 0) {
+                snprintf(err, errlen, "%s: expected true or false, got '%s'", k, v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "timeout") || !strcmp(k, "max_bytes") || !strcmp(k, "retry_budget") ||
+                   !strcmp(k, "retry_initial") || !strcmp(k, "retry_max")) {
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n <= 0) {
+                snprintf(err, errlen, "%s: expected a positive number, got '%s'", k, v);
+                goto fail;
+            }
+            if (k[0] == 't')
+                o->timeout_ms = n;
+            else if (k[0] == 'm')
+                o->max_bytes = (size_t)n;
+            else if (!strcmp(k, "retry_budget"))
+                o->retry_budget_ms = n;
+            else if (!strcmp(k, "retry_initial"))
+                o->retry_initial_ms = n;
+            else
+                o->retry_max_ms = n;
+        } else if (!strcmp(k, "template")) {
+            template_path = v;
+        } else {
+            snprintf(err, errlen,
+                     "unknown key '%s' (opensearch accepts: url, index, username, password_env, "
+                     "password_file, api_key_env, api_key_file, ca, tls_verify, gzip, timeout, "
+                     "max_bytes, retry_initial, retry_max, retry_budget, template)",
+                     k);
+            goto fail;
+        }
+    }
+    o->insecure = !verify;
+    nw_err e = {0};
+    int rc = nw_os_sink_open(o, &p->sink, &e);
+    if (rc < 0 && rc != NW_ERETRY) {
+        snprintf(err, errlen, "%s", e.msg);
+        goto fail;
+    }
+    if (rc < 0 && cfg->api && cfg->api->log)
+        cfg->api->log(cfg->api->host, 1, "search engine not reachable yet, will retry: %s", e.msg);
+    if (template_path && p->sink) {
+        FILE *f = fopen(template_path, "r");
+        char *text = NULL;
+        size_t len = 0;
+        if (f) {
+            FILE *m = open_memstream(&text, &len);
+            int c;
+            while (m && (c = fgetc(f)) != EOF)
+                fputc(c, m);
+            if (m)
+                fclose(m);
+            fclose(f);
+        }
+        if (!text || nw_os_sink_put_template(p->sink, "newswire", text, &e) < 0) {
+            snprintf(err, errlen, "template: %s", text ? e.msg : "cannot read the file");
+            free(text);
+            goto fail;
+        }
+        free(text);
+    }
+    return p;
+fail:
+    os_destroy(p);
+    return NULL;
+}
+
+static bool same_story(const os_done *d, const nw_plugin_msg *m)
+{
+    return d->ref == m->host_ref && d->partition == m->partition && d->offset == m->offset &&
+           d->topic && m->topic && !strcmp(d->topic, m->topic);
+}
+
+/* Outcomes of the last batch for this batch, when the host hands back the
+ * same stories (or the tail of them after a FATAL answer); else all
+ * pending. Then remembers this batch. */
+static int recall(os_plugin *p, nw_plugin_msg *const *batch, size_t count, nw_os_outcome *out)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = (nw_os_outcome){.result = NW_OS_PENDING};
+    size_t off = 0;
+    while (count && off < p->ndone && !same_story(&p->done[off], batch[0]))
+        off++;
+    if (count && off < p->ndone && p->ndone - off == count) {
+        bool same = true;
+        for (size_t i = 0; i < count && same; i++)
+            same = same_story(&p->done[off + i], batch[i]);
+        for (size_t i = 0; i < count && same; i++)
+            out[i] = p->done[off + i].out;
+    }
+    for (size_t i = 0; i < p->ndone; i++)
+        free((char *)p->done[i].topic);
+    p->ndone = 0;
+    os_done *d = realloc(p->done, (count ? count : 1) * sizeof *d);
+    if (!d)
+        return -1;
+    p->done = d;
+    for (size_t i = 0; i < count; i++)
+        d[i] = (os_done){batch[i]->host_ref, strdup(batch[i]->topic ? batch[i]->topic : ""),
+                         batch[i]->partition, batch[i]->offset, out[i]};
+    p->ndone = count;
+    return 0;
+}
+
+/* Keep the outcomes of this batch, or forget it when the host is done with it. */
+static void remember(os_plugin *p, const nw_os_outcome *out, size_t count, bool keep)
+{
+    for (size_t i = 0; i < count && i < p->ndone; i++)
+        p->done[i].out = out[i];
+    if (!keep) {
+        for (size_t i = 0; i < p->ndone; i++)
+            free((char *)p->done[i].topic);
+        p->ndone = 0;
+    }
+}
+
+static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_t count,
+                                 size_t *failed_index, char *err, size_t errlen)
+{
+    os_plugin *p = state;
+    nw_os_item *items = calloc(count ? count : 1, sizeof *items);
+    nw_os_outcome *out = calloc(count ? count : 1, sizeof *out);
+    json_t **docs = calloc(count ? count : 1, sizeof *docs);
+    nw_plugin_status st = NW_PLUGIN_RETRY;
+    nw_err e = {0};
+    if (!items || !out || !docs || recall(p, batch, count, out) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (!p->sink && nw_os_sink_open(&p->opts, &p->sink, &e) < 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (out[i].result != NW_OS_PENDING)
+            continue;
+        docs[i] = json_loadb(batch[i]->json, batch[i]->json_len, 0, NULL);
+        items[i] = (nw_os_item){docs[i], batch[i]->uri, batch[i]->category};
+    }
+    int rc = nw_os_sink_write(p->sink, items, count, out, &e);
+    if (rc < 0) {
+        remember(p, out, count, true); /* RETRY: the host hands the same stories back */
+        snprintf(err, errlen, "%s", e.msg);
+        goto done;
+    }
+    st = NW_PLUGIN_OK;
+    for (size_t i = 0; i < count; i++) {
+        if (out[i].result == NW_OS_REFUSED) {
+            *failed_index = i;
+            snprintf(err, errlen, "%s", out[i].reason);
+            st = NW_PLUGIN_FATAL;
+            break;
+        }
+    }
+    /* FATAL: the host hands back the stories after the refused one */
+    remember(p, out, count, st == NW_PLUGIN_FATAL);
+done:
+    for (size_t i = 0; docs && i < count; i++)
+        json_decref(docs[i]);
+    free(docs);
+    free(items);
+    free(out);
+    return st;
+}
+
+static nw_plugin_status os_flush(void *state, char *err, size_t errlen)
+{
+    (void)state;
+    (void)err;
+    (void)errlen;
+    return NW_PLUGIN_OK; /* write() returns only when the engine acknowledged every item */
+}
+
+nw_os_stats nw_opensearch_plugin_stats(const void *state)
+{
+    const os_plugin *p = state;
+    nw_os_stats none = {0};
+    return p->sink ? nw_os_sink_stats(p->sink) : none;
+}
+
+const nw_plugin_descriptor nw_plugin_opensearch = {
+    .abi_version = NW_PLUGIN_ABI_VERSION,
+    .name = "opensearch",
+    .kind = NW_PLUGIN_SINK,
+    .description = "index the newest version of every story in OpenSearch / Elasticsearch "
+                   "(_bulk, external versions)",
+    .init = os_init,
+    .process = NULL,
+    .write = os_write,
+    .flush = os_flush,
+    .destroy = os_destroy,
+};

@@ -1,0 +1,265 @@
+/*
+ * test_opensearch_sink — the opensearch sink core against
+ * tests/os_test_server.py (the documented `_bulk` behaviour: external
+ * versions with 409, per-item statuses, injected 429s and 5xx, whole
+ * requests failed or dropped, slow answers, credentials):
+ *   - versions and kills in any order: the newest version, or the kill,
+ *     which no later version brings back; kills are content-free documents;
+ *   - 30% of items answered 429 and 10% 503: every story indexed once, the
+ *     accepted items never sent again (the server saw no conflict);
+ *   - a 400 mapping error: that story refused with the engine's reason, the
+ *     rest indexed;
+ *   - dropped connections and failed requests: sent again whole, nothing lost;
+ *   - wrong credentials: a clear error at open;
+ *   - the external version rule itself.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nw_os_sink.h"
+#include "nw_testsink.h"
+#include "nw_testutil.h"
+
+static pid_t server = -1;
+static char base[64];
+
+static void teardown(void)
+{
+    if (server > 0)
+        nw_test_stop(server, 5);
+    server = -1;
+}
+
+TestSuite(opensearch_sink, .fini = teardown, .timeout = 300);
+
+static void start_server(const char *const *extra)
+{
+    server = nw_test_os_server(extra, base, sizeof base);
+    cr_assert_gt(server, 0, "the test server did not start");
+}
+
+static json_t *get_json(const char *path)
+{
+    json_t *j = nw_test_http_json(base, path);
+    cr_assert_not_null(j, "GET %s", path);
+    return j;
+}
+
+static long stat_of(const char *name)
+{
+    json_t *s = get_json("/_nw/stats");
+    long v = (long)json_integer_value(json_object_get(s, name));
+    json_decref(s);
+    return v;
+}
+
+/* The stored document of uri (borrowed from *all, which the caller frees). */
+static json_t *stored(json_t **all, const char *uri)
+{
+    *all = get_json("/_nw/docs");
+    size_t i;
+    json_t *d;
+    json_array_foreach(*all, i, d)
+    {
+        if (!strcmp(json_string_value(json_object_get(d, "id")), uri))
+            return json_object_get(d, "doc");
+    }
+    return NULL;
+}
+
+static nw_os_sink *must_open(nw_os_options *o)
+{
+    o->urls = base;
+    if (!o->retry_initial_ms)
+        o->retry_initial_ms = 5;
+    if (!o->retry_max_ms)
+        o->retry_max_ms = 50;
+    nw_os_sink *s = NULL;
+    nw_err e = {0};
+    cr_assert_eq(nw_os_sink_open(o, &s, &e), 0, "%s", e.msg);
+    return s;
+}
+
+static json_t *story(const char *uri, int version, int minute, const char *status)
+{
+    char ver[16], created[32];
+    snprintf(ver, sizeof ver, "%d", version);
+    snprintf(created, sizeof created, "2024-05-01T10:%02d:00Z", minute);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s}]}", "uri", uri, "version", ver,
+                     "versionCreated", created, "firstCreated", "2024-05-01T09:00:00Z", "pubStatus",
+                     status, "headlines", "value", "A headline");
+}
+
+/* Write the stories (stolen) with every outcome pending; 0 or the status. */
+static int write_all(nw_os_sink *s, json_t **docs, size_t n, nw_os_outcome *out)
+{
+    nw_os_item *items = calloc(n, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        items[i] = (nw_os_item){docs[i], NULL, "world"};
+        out[i] = (nw_os_outcome){.result = NW_OS_PENDING};
+    }
+    nw_err e = {0};
+    int rc = nw_os_sink_write(s, items, n, out, &e);
+    for (size_t i = 0; i < n; i++)
+        json_decref(docs[i]);
+    free(items);
+    return rc;
+}
+
+Test(opensearch_sink, external_version_rule)
+{
+    json_t *v1 = story("u", 1, 50, "usable"), *v2 = story("u", 2, 10, "usable");
+    json_t *k2 = story("u", 2, 10, "canceled"), *k3 = story("u", 3, 5, "canceled");
+    json_t *v9 = story("u", 9, 59, "usable");
+    cr_expect_lt(nw_os_external_version(v1), nw_os_external_version(v2));
+    cr_expect_lt(nw_os_external_version(v9), nw_os_external_version(k2)); /* kills are final */
+    cr_expect_lt(nw_os_external_version(k2), nw_os_external_version(k3));
+    json_t *t1 = json_pack("{s:s}", "versionCreated", "2024-05-01T10:00:00.010Z");
+    json_t *t2 = json_pack("{s:s}", "versionCreated", "2024-05-01T10:00:00.020Z");
+    cr_expect_lt(nw_os_external_version(t1), nw_os_external_version(t2));
+    cr_expect_lt(nw_os_external_version(k3), (uint64_t)INT64_MAX);
+    json_decref(v1), json_decref(v2), json_decref(k2), json_decref(k3), json_decref(v9);
+    json_decref(t1), json_decref(t2);
+}
+
+Test(opensearch_sink, newest_wins_and_kills_stay_final)
+{
+    start_server(NULL);
+    nw_os_options o = {.index = "news-{category}-{date}"};
+    nw_os_sink *s = must_open(&o);
+    nw_os_outcome out[4];
+    json_t *b1[] = {story("urn:a", 3, 30, "usable")};
+    cr_assert_eq(write_all(s, b1, 1, out), 0);
+    cr_assert_eq(out[0].result, NW_OS_WRITTEN);
+    json_t *b2[] = {story("urn:a", 1, 10, "usable"), story("urn:a", 3, 30, "usable")};
+    cr_assert_eq(write_all(s, b2, 2, out), 0);
+    cr_assert_eq(out[0].result, NW_OS_STALE);
+    cr_assert_eq(out[1].result, NW_OS_STALE); /* a replay */
+    json_t *b3[] = {story("urn:a", 2, 20, "canceled"), story("urn:a", 9, 59, "usable")};
+    cr_assert_eq(write_all(s, b3, 2, out), 0);
+    cr_assert_eq(out[0].result, NW_OS_WRITTEN); /* an older kill still kills */
+    cr_assert_eq(out[1].result, NW_OS_STALE);   /* and nothing brings it back */
+    json_t *all = NULL;
+    json_t *doc = stored(&all, "urn:a");
+    cr_assert_not_null(doc);
+    cr_expect_str_eq(json_string_value(json_object_get(doc, "pubStatus")), "canceled");
+    cr_expect_null(json_object_get(doc, "headlines"), "a kill keeps no content");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(all, 0), "index")),
+                     "news-world-2024.05.01");
+    json_decref(all);
+    nw_os_sink_close(s);
+}
+
+Test(opensearch_sink, items_429_and_5xx_retried_alone)
+{
+    const char *args[] = {"--p429", "0.3", "--p5xx", "0.1", "--seed", "5", NULL};
+    start_server(args);
+    nw_os_options o = {.index = "news", .gzip = 1};
+    nw_os_sink *s = must_open(&o);
+    enum { N = 400 };
+    json_t *docs[N];
+    nw_os_outcome out[N];
+    for (int i = 0; i < N; i++) {
+        char uri[32];
+        snprintf(uri, sizeof uri, "urn:r:%d", i);
+        docs[i] = story(uri, 1, 10, "usable");
+    }
+    cr_assert_eq(write_all(s, docs, N, out), 0);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(out[i].result, NW_OS_WRITTEN, "item %d", i);
+    nw_os_stats st = nw_os_sink_stats(s);
+    cr_expect_eq(st.written, N);
+    cr_expect_gt(st.item_retries, 0);
+    cr_expect_eq(stat_of("created"), N);
+    cr_expect_eq(stat_of("conflicts"), 0, "an accepted item was sent again");
+    cr_expect_gt(stat_of("gzip"), 0);
+    nw_os_sink_close(s);
+}
+
+Test(opensearch_sink, mapping_error_refused_with_reason)
+{
+    start_server(NULL);
+    nw_os_options o = {.index = "news"};
+    nw_os_sink *s = must_open(&o);
+    nw_os_outcome out[3];
+    json_t *bad = story("urn:bad", 1, 10, "usable");
+    json_object_set_new(bad, "headlines", json_string("not a list"));
+    json_t *b[] = {story("urn:ok1", 1, 10, "usable"), bad, story("urn:ok2", 1, 10, "usable")};
+    cr_assert_eq(write_all(s, b, 3, out), 0);
+    cr_assert_eq(out[0].result, NW_OS_WRITTEN);
+    cr_assert_eq(out[1].result, NW_OS_REFUSED);
+    cr_expect_eq(out[1].status, 400);
+    cr_expect(strstr(out[1].reason, "mapper_parsing_exception"), "%s", out[1].reason);
+    cr_assert_eq(out[2].result, NW_OS_WRITTEN);
+    nw_os_sink_close(s);
+}
+
+Test(opensearch_sink, dropped_connections_and_failed_requests_resent_whole)
+{
+    const char *args[] = {"--pdrop", "0.3", "--preq", "0.2", "--seed", "9", NULL};
+    start_server(args);
+    nw_os_options o = {.index = "news", .max_bytes = 4096, .timeout_ms = 5000};
+    nw_os_sink *s = must_open(&o);
+    enum { N = 200 };
+    json_t *docs[N];
+    nw_os_outcome out[N];
+    for (int i = 0; i < N; i++) {
+        char uri[32];
+        snprintf(uri, sizeof uri, "urn:d:%d", i);
+        docs[i] = story(uri, 1, 10, "usable");
+    }
+    cr_assert_eq(write_all(s, docs, N, out), 0);
+    int settled = 0;
+    for (int i = 0; i < N; i++) /* stale: applied, but the answer was dropped */
+        settled += out[i].result == NW_OS_WRITTEN || out[i].result == NW_OS_STALE;
+    cr_assert_eq(settled, N);
+    cr_expect_gt(nw_os_sink_stats(s).request_fails, 0);
+    cr_expect_eq(stat_of("created"), N);
+    cr_expect_gt(stat_of("requests"), 2, "max_bytes did not split the batch");
+    nw_os_sink_close(s);
+}
+
+Test(opensearch_sink, slow_server_within_timeout)
+{
+    const char *args[] = {"--slow-ms", "300", NULL};
+    start_server(args);
+    nw_os_options o = {.index = "news", .timeout_ms = 100, .retry_budget_ms = 500};
+    nw_os_sink *s = must_open(&o);
+    nw_os_outcome out[1];
+    json_t *b[] = {story("urn:slow", 1, 10, "usable")};
+    cr_assert_eq(write_all(s, b, 1, out), NW_ERETRY); /* times out, budget spent */
+    cr_assert_eq(out[0].result, NW_OS_PENDING);
+    nw_os_sink_close(s);
+    nw_os_options o2 = {.index = "news", .timeout_ms = 5000};
+    s = must_open(&o2);
+    json_t *b2[] = {story("urn:slow", 1, 10, "usable")};
+    cr_assert_eq(write_all(s, b2, 1, out), 0);
+    cr_assert(out[0].result == NW_OS_WRITTEN || out[0].result == NW_OS_STALE);
+    nw_os_sink_close(s);
+}
+
+Test(opensearch_sink, wrong_credentials_clear_error)
+{
+    const char *args[] = {"--auth", "writer:right", NULL};
+    start_server(args);
+    nw_os_options o = {.urls = base, .username = "writer", .password = "wrong"};
+    nw_os_sink *s = NULL;
+    nw_err e = {0};
+    cr_assert_eq(nw_os_sink_open(&o, &s, &e), NW_EINVAL);
+    cr_expect(strstr(e.msg, "401"), "%s", e.msg);
+    cr_expect(!strstr(e.msg, "wrong"), "the password is in the message: %s", e.msg);
+    o.password = "right";
+    s = must_open(&o);
+    nw_os_outcome out[1];
+    json_t *b[] = {story("urn:auth", 1, 10, "usable")};
+    cr_assert_eq(write_all(s, b, 1, out), 0);
+    cr_assert_eq(out[0].result, NW_OS_WRITTEN);
+    nw_os_sink_close(s);
+    nw_os_options off = {.urls = "http://127.0.0.1:1", .timeout_ms = 500};
+    cr_assert_eq(nw_os_sink_open(&off, &s, &e), NW_ERETRY);
+}
