@@ -4,20 +4,22 @@
  *
  * Calendar arithmetic is done here in integers (proleptic Gregorian, days from
  * civil after H. Hinnant's well-known algorithm, written from its description),
- * so UTC and fixed offsets never touch libc time functions or TZ. Only IANA zone
- * names go through mktime(), under tz_lock with TZ swapped and restored.
+ * so UTC and fixed offsets never touch libc time functions or TZ. IANA zones
+ * take their offsets from ICU (ucal), one calendar per zone opened once and
+ * cached: no TZ, no tzset(), no global state but that cache and its lock.
  */
 #include "nw_time.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+#include <unicode/utypes.h>
 
 /* ------------------------------------------------------------ calendar --- */
 
@@ -183,44 +185,88 @@ static bool tz_exists(const char *name)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
+/* ICU calendars of the IANA zones met so far, one per zone, opened at its
+ * first use and kept for the process's life; `zones_lock` guards the table
+ * and every use of a calendar in it (a UCalendar is not thread-safe). */
+#define ZONES_MAX 64
+static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char name[129];
+    UCalendar *cal;
+} zones[ZONES_MAX];
+static size_t nzones;
 
-/* mktime() with TZ=zone; the leap second was folded by the caller. */
-static int mktime_in_zone(const nw_civil *c, const char *zone, int64_t *epoch, nw_err *err)
+/* The calendar of `zone` (cached), or NULL with err set. zones_lock held. */
+static UCalendar *zone_calendar(const char *zone, nw_err *err)
 {
-    struct tm tm = {0};
-    tm.tm_year = c->year - 1900;
-    tm.tm_mon = c->month - 1;
-    tm.tm_mday = c->day;
-    tm.tm_hour = c->hour;
-    tm.tm_min = c->min;
-    tm.tm_sec = c->sec;
-    tm.tm_isdst = -1;
-
-    pthread_mutex_lock(&tz_lock);
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-    int rc = 0;
-    if (old && !saved) {
-        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
-    } else if (setenv("TZ", zone, 1) != 0) {
-        rc = nw_err_set(err, NW_ENOMEM, "cannot set TZ: %s", strerror(errno));
-    } else {
-        tzset();
-        errno = 0;
-        time_t t = mktime(&tm);
-        if (t == (time_t)-1 && errno)
-            rc = nw_err_set(err, NW_EINVAL, "time not representable in zone '%s'", zone);
-        else
-            *epoch = (int64_t)t;
-        if (saved)
-            setenv("TZ", saved, 1);
-        else
-            unsetenv("TZ");
-        tzset();
+    for (size_t i = 0; i < nzones; i++)
+        if (!strcmp(zones[i].name, zone))
+            return zones[i].cal;
+    UChar id[129];
+    u_uastrncpy(id, zone, 128);
+    id[128] = 0;
+    UErrorCode st = U_ZERO_ERROR;
+    UChar canon[129];
+    UBool system_id = false;
+    ucal_getCanonicalTimeZoneID(id, -1, canon, 129, &system_id, &st);
+    if (U_FAILURE(st) || !system_id) {
+        nw_err_set(err, NW_EINVAL, "time zone '%s' is not known to ICU (%s)", zone,
+                   u_errorName(st));
+        return NULL;
     }
-    pthread_mutex_unlock(&tz_lock);
-    free(saved);
+    UCalendar *cal = ucal_open(id, -1, "en_US_POSIX", UCAL_GREGORIAN, &st);
+    if (U_FAILURE(st)) {
+        nw_err_set(err, NW_ENOMEM, "cannot open time zone '%s': %s", zone, u_errorName(st));
+        return NULL;
+    }
+    if (nzones < ZONES_MAX) {
+        snprintf(zones[nzones].name, sizeof zones[nzones].name, "%s", zone);
+        zones[nzones++].cal = cal;
+    } else {
+        ucal_close(zones[ZONES_MAX - 1].cal); /* the last slot is reused */
+        snprintf(zones[ZONES_MAX - 1].name, sizeof zones[0].name, "%s", zone);
+        zones[ZONES_MAX - 1].cal = cal;
+    }
+    return cal;
+}
+
+/* UTC offset in seconds of `zone` at epoch second t. zones_lock held. */
+static int offset_at(UCalendar *cal, int64_t t, UErrorCode *st)
+{
+    ucal_setMillis(cal, (UDate)t * 1000.0, st);
+    int32_t raw = ucal_get(cal, UCAL_ZONE_OFFSET, st);
+    int32_t dst = ucal_get(cal, UCAL_DST_OFFSET, st);
+    return (raw + dst) / 1000;
+}
+
+/* Epoch seconds of local time `local` (civil time counted as if it were
+ * UTC) in an IANA zone. Around a change of offset (from `before`, a day
+ * earlier, to `after`, a day later): a local time that exists once is that
+ * instant; one that exists twice (the hour repeated when DST ends) is the
+ * earlier instant, and one that does not exist (the hour skipped when DST
+ * starts) is read with the offset before the change, i.e. moved forward by
+ * the gap. This is Python's zoneinfo with fold=0; glibc's mktime() (used
+ * here before) agreed on gaps but took the later instant in folds. */
+static int local_to_utc(const char *zone, int64_t local, int64_t *epoch, nw_err *err)
+{
+    pthread_mutex_lock(&zones_lock);
+    UCalendar *cal = zone_calendar(zone, err);
+    int rc = cal ? 0 : NW_EINVAL;
+    if (cal) {
+        UErrorCode st = U_ZERO_ERROR;
+        int before = offset_at(cal, local - 86400, &st);
+        int after = offset_at(cal, local + 86400, &st);
+        int64_t t = local - before;
+        if (before != after && offset_at(cal, t, &st) != before &&
+            offset_at(cal, local - after, &st) == after)
+            t = local - after;
+        if (U_FAILURE(st))
+            rc = nw_err_set(err, NW_EINVAL, "time not representable in zone '%s': %s", zone,
+                            u_errorName(st));
+        else
+            *epoch = t;
+    }
+    pthread_mutex_unlock(&zones_lock);
     return rc;
 }
 
@@ -246,7 +292,8 @@ int nw_time_from_civil(const nw_civil *c, const char *zone, int64_t *epoch, nw_e
         nw_time_civil_to_utc(&cc, &t, NULL);
         t -= off;
     } else if (tz_exists(zone)) {
-        if ((rc = mktime_in_zone(&cc, zone, &t, err)))
+        nw_time_civil_to_utc(&cc, &t, NULL);
+        if ((rc = local_to_utc(zone, t, &t, err)))
             return rc;
     } else {
         return nw_err_set(err, NW_EINVAL,

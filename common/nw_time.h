@@ -6,8 +6,7 @@
  * It never guesses: a date that does not exist (month 13, Feb 30), a zone it
  * does not know, or trailing garbage is an error, never a nearby date.
  * Zones are "UTC"/"Z"/"GMT", fixed offsets ("+08:00", "+0800", "-05"), or IANA
- * names ("Europe/Berlin") resolved through the system tz database; see
- * nw_time_from_civil for the one piece of global state that involves.
+ * names ("Europe/Berlin"); see nw_time_from_civil.
  */
 #ifndef NW_TIME_H
 #define NW_TIME_H
@@ -48,13 +47,12 @@ int nw_time_parse_offset(const char *s, int *seconds, nw_err *err);
  * name found under $TZDIR or /usr/share/zoneinfo). NULL zone = UTC. An unknown
  * zone is NW_EINVAL naming it.
  *
- * IANA zones are resolved with mktime() while TZ is temporarily set to the
- * zone, under a process-wide mutex; TZ is restored afterwards. Other threads
- * that call localtime()/mktime() concurrently may observe the temporary TZ, so
- * the rest of newswire works in UTC and never depends on TZ. Ambiguous local
- * times (the repeated hour when DST ends) resolve to the earlier instant
- * (mktime's choice with tm_isdst = -1); non-existent ones (the skipped hour)
- * are shifted forward by mktime. */
+ * IANA zones are resolved with ICU's zone data, thread-safely (no TZ, no
+ * tzset; each zone is loaded once and cached). Ambiguous local times (the
+ * repeated hour when DST ends) resolve to the earlier instant; non-existent
+ * ones (the skipped hour) are read with the offset before the change, i.e.
+ * moved forward by the gap (as Python's zoneinfo with fold=0 does). The zone must also exist in the
+ * system tz database (names are checked there first). */
 int nw_time_from_civil(const nw_civil *c, const char *zone, int64_t *epoch, nw_err *err);
 
 /* Parse an ISO 8601 / RFC 3339 timestamp:

@@ -4,6 +4,7 @@
  * that do not exist, RFC 3339 UTC formatting.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,87 @@ Test(zones, unknown_zone_is_named)
     parse_bad("2023-01-15T12:00:00", "../../etc/passwd", "../../etc/passwd");
     parse_bad("2023-01-15T12:00:00", "Europe", NULL); /* a directory, not a zone */
     parse_bad("2023-01-15T12:00:00", "+8:00", NULL);
+}
+
+/* DST gaps and folds. Expected values computed offline with Python's
+ * zoneinfo over Debian's tzdata 2025b, e.g.
+ *   python3 -c 'from zoneinfo import ZoneInfo; from datetime import datetime;
+ *     print(int(datetime(2024,3,31,1,30,tzinfo=ZoneInfo("Europe/London")).timestamp()))'
+ * (fold=0: a repeated local time is the earlier instant, a skipped one is read
+ * with the offset before the change). The comment on each line is the UTC
+ * instant. Lord Howe moves by 30 minutes; the 2060 lines are past the last
+ * transition listed in the zone files (the zone's rule takes over). */
+static const struct {
+    const char *zone, *local;
+    int64_t epoch;
+} dst_cases[] = {
+    {"Europe/London", "2024-03-31 00:30", 1711845000},       /* 2024-03-31T00:30:00Z */
+    {"Europe/London", "2024-03-31 01:30", 1711848600},       /* gap: 01:30:00Z */
+    {"Europe/London", "2024-03-31 02:30", 1711848600},       /* 2024-03-31T01:30:00Z */
+    {"Europe/London", "2024-10-27 00:30", 1729985400},       /* 2024-10-26T23:30:00Z */
+    {"Europe/London", "2024-10-27 01:30", 1729989000},       /* fold: 00:30:00Z */
+    {"Europe/London", "2024-10-27 02:30", 1729996200},       /* 2024-10-27T02:30:00Z */
+    {"Europe/London", "2060-07-01 12:00", 2855905200},       /* 2060-07-01T11:00:00Z */
+    {"Europe/London", "1950-01-01 00:00", -631152000},       /* 1950-01-01T00:00:00Z */
+    {"America/New_York", "2024-03-10 01:30", 1710052200},    /* 2024-03-10T06:30:00Z */
+    {"America/New_York", "2024-03-10 02:30", 1710055800},    /* gap: 07:30:00Z */
+    {"America/New_York", "2024-03-10 03:30", 1710055800},    /* 2024-03-10T07:30:00Z */
+    {"America/New_York", "2024-11-03 00:30", 1730608200},    /* 2024-11-03T04:30:00Z */
+    {"America/New_York", "2024-11-03 01:30", 1730611800},    /* fold: 05:30:00Z */
+    {"America/New_York", "2024-11-03 02:30", 1730619000},    /* 2024-11-03T07:30:00Z */
+    {"America/New_York", "2060-11-07 01:30", 2867031000},    /* fold: 2060-11-07T05:30:00Z */
+    {"Australia/Lord_Howe", "2024-04-07 01:15", 1712412900}, /* 2024-04-06T14:15:00Z */
+    {"Australia/Lord_Howe", "2024-04-07 01:45", 1712414700}, /* fold: 14:45:00Z */
+    {"Australia/Lord_Howe", "2024-04-07 02:15", 1712418300}, /* 2024-04-06T15:45:00Z */
+    {"Australia/Lord_Howe", "2024-10-06 01:45", 1728141300}, /* 2024-10-05T15:15:00Z */
+    {"Australia/Lord_Howe", "2024-10-06 02:15", 1728143100}, /* gap: 15:45:00Z */
+    {"Australia/Lord_Howe", "2024-10-06 02:45", 1728143100}, /* 2024-10-05T15:45:00Z */
+    {"Australia/Lord_Howe", "2060-01-15 12:00", 2841354000}, /* 2060-01-15T01:00:00Z */
+};
+
+Test(zones, dst_gaps_and_folds_match_the_reference)
+{
+    for (size_t i = 0; i < sizeof dst_cases / sizeof dst_cases[0]; i++) {
+        nw_civil c = {0};
+        cr_assert_eq(sscanf(dst_cases[i].local, "%d-%d-%d %d:%d", &c.year, &c.month, &c.day,
+                            &c.hour, &c.min),
+                     5);
+        int64_t t = 0;
+        nw_err err;
+        nw_err_clear(&err);
+        cr_assert_eq(nw_time_from_civil(&c, dst_cases[i].zone, &t, &err), 0, "%s", err.msg);
+        cr_expect_eq(t, dst_cases[i].epoch, "%s %s: %lld, want %lld", dst_cases[i].zone,
+                     dst_cases[i].local, (long long)t, (long long)dst_cases[i].epoch);
+    }
+}
+
+/* Many threads converting in many zones at once (run under TSan/ASan: no
+ * race; the answers are the same as on one thread). */
+static void *convert_many(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 50; round++)
+        for (size_t i = 0; i < sizeof dst_cases / sizeof dst_cases[0]; i++) {
+            nw_civil c = {0};
+            sscanf(dst_cases[i].local, "%d-%d-%d %d:%d", &c.year, &c.month, &c.day, &c.hour,
+                   &c.min);
+            int64_t t = 0;
+            if (nw_time_from_civil(&c, dst_cases[i].zone, &t, NULL) || t != dst_cases[i].epoch)
+                return (void *)1;
+        }
+    return NULL;
+}
+
+Test(zones, threads_convert_without_tz)
+{
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, convert_many, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        cr_expect_null(r, "thread %d got a different answer", i);
+    }
 }
 
 Test(zones, civil_and_tz_restored)
