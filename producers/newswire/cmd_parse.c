@@ -22,13 +22,13 @@
 
 static void parse_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: newswire parse [--format FORMAT] [--timezone ZONE] [--category NAME] FILE...\n"
-            "\n"
-            "Parse wire files and print one ninjs JSON object per story per line.\n"
-            "FILE '-' reads standard input.\n"
-            "\n"
-            "  -f, --format FORMAT   auto (default: detect) or one of:\n");
+    fprintf(out, "usage: newswire parse [--format FORMAT] [--timezone ZONE] [--category NAME]\n"
+                 "                      [--ninjs-schema PATH] FILE...\n"
+                 "\n"
+                 "Parse wire files and print one ninjs JSON object per story per line.\n"
+                 "FILE '-' reads standard input.\n"
+                 "\n"
+                 "  -f, --format FORMAT   auto (default: detect) or one of:\n");
     const nw_parser *const *all;
     size_t n = nw_parser_all(&all);
     for (size_t i = 0; i < n; i++)
@@ -36,6 +36,10 @@ static void parse_usage(FILE *out)
     fprintf(out, "  -t, --timezone ZONE   zone of times written without one (default UTC;\n"
                  "                        \"+08:00\" or an IANA name like Asia/Shanghai)\n"
                  "  -c, --category NAME   category for stories whose input names none\n"
+                 "  -s, --ninjs-schema PATH  the ninjs 3.1 schema ninjs input is checked\n"
+                 "                        against (default $NW_NINJS_SCHEMA, else\n"
+                 "                        " NW_NINJS_SCHEMA_DEFAULT ");\n"
+                 "                        without it ninjs input fails, as in the producer\n"
                  "  -h, --help            this text\n"
                  "\n"
                  "Exit status: 0 ok, 64 usage error, 65 a file could not be parsed,\n"
@@ -95,24 +99,23 @@ static int parse_one(const char *path, const char *format, const nw_parse_opts *
 int nw_cmd_parse(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"timezone", required_argument, NULL, 't'},
-        {"category", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, 'f'},   {"timezone", required_argument, NULL, 't'},
+        {"category", required_argument, NULL, 'c'}, {"ninjs-schema", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    const char *format = "auto";
+    const char *format = "auto", *schema_path = NULL;
     nw_parse_opts opts = {0};
     opts.warn = warn_to_stderr;
 
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":f:t:c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:t:c:s:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': format = optarg; break;
         case 't': opts.timezone = optarg; break;
         case 'c': opts.default_category = optarg; break;
+        case 's': schema_path = optarg; break;
         case 'h': parse_usage(stdout); return 0;
         case ':':
             fprintf(stderr, "newswire parse: option '%s' needs a value\n", argv[optind - 1]);
@@ -149,14 +152,30 @@ int nw_cmd_parse(int argc, char **argv)
         }
     }
 
+    nw_jsonschema *schema = NULL;
+    int src = nw_ninjs_schema_open(schema_path, &schema, &err);
+    if (src == NW_ENOTFOUND && schema_path) {
+        fprintf(stderr, "newswire parse: --ninjs-schema: %s\n", err.msg);
+        nw_jsonschema_free(schema);
+        return EX_USAGE_;
+    }
+    if (src && src != NW_ENOTFOUND) {
+        fprintf(stderr, "newswire parse: ninjs schema: %s\n", err.msg);
+        return EX_USAGE_;
+    }
+    nw_parser_set_ninjs_schema(schema);
+
     int failed = 0;
     for (int i = optind; i < argc; i++) {
         if (parse_one(argv[i], format, &opts) < 0)
             failed++;
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "newswire: cannot write to standard output\n");
-            return EX_IOERR_;
+            failed = -1;
+            break;
         }
     }
-    return failed ? EX_DATAERR_ : 0;
+    nw_parser_set_ninjs_schema(NULL);
+    nw_jsonschema_free(schema);
+    return failed < 0 ? EX_IOERR_ : failed ? EX_DATAERR_ : 0;
 }

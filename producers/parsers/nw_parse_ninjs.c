@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nw_buf.h"
 #include "nw_html.h"
@@ -860,6 +861,76 @@ static int each_object(json_t *root, const shape_keys *root_keys, decode_fn fn,
     return 0;
 }
 
+/* --------------------------------------------------------- schema check --- */
+
+static const nw_jsonschema *ninjs_schema; /* nw_parser_set_ninjs_schema */
+
+void nw_parser_set_ninjs_schema(const nw_jsonschema *schema)
+{
+    ninjs_schema = schema;
+}
+
+int nw_ninjs_schema_open(const char *path, nw_jsonschema **out, nw_err *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        path = getenv("NW_NINJS_SCHEMA");
+    if (!path || !*path)
+        path = NW_NINJS_SCHEMA_DEFAULT;
+    nw_jsonschema *s = nw_jsonschema_new();
+    if (!s)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    if (access(path, F_OK) != 0) {
+        *out = s;
+        return nw_err_set(err, NW_ENOTFOUND,
+                          "no ninjs 3.1 schema at %s: every ninjs input will fail until it is "
+                          "installed there or NW_NINJS_SCHEMA names it",
+                          path);
+    }
+    int rc = nw_jsonschema_load_file(s, path, NULL, err);
+    const char *geo = getenv("NW_GEOJSON_SCHEMA");
+    char beside[4096];
+    const char *slash = strrchr(path, '/');
+    if (!geo || !*geo) {
+        snprintf(beside, sizeof beside, "%.*sGeoJSON-schema.json",
+                 slash ? (int)(slash - path + 1) : 0, path);
+        geo = beside;
+    }
+    if (rc == 0 && access(geo, F_OK) == 0) {
+        rc = nw_jsonschema_load_file(s, geo, NULL, err);
+    } else if (rc == 0) { /* geometry unchecked, as the validate plugin does */
+        json_t *anything = json_true();
+        rc = nw_jsonschema_add(s, NW_JSONSCHEMA_GEOJSON_URI, anything, err);
+        json_decref(anything);
+    }
+    if (rc) {
+        nw_jsonschema_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+/* The stories out[from..] as they will be written, against the schema. */
+static int check_schema(const nw_story_list *out, size_t from, nw_err *err)
+{
+    for (size_t i = from; ninjs_schema && i < out->len; i++) {
+        nw_err verr = {0};
+        json_t *doc = nw_ninjs_encode(out->items[i], &verr);
+        if (!doc)
+            continue; /* the writer refuses it later, with its own message */
+        int rc = nw_jsonschema_validate(ninjs_schema, NW_JSONSCHEMA_NINJS_31_URI, doc, &verr);
+        json_decref(doc);
+        if (rc == NW_EINVAL)
+            return nw_err_set(err, NW_EINVAL, "story %zu (%s): not valid ninjs 3.1: %s",
+                              i - from + 1, out->items[i]->uri, verr.msg);
+        if (rc)
+            return nw_err_set(err, rc, "ninjs input cannot be checked against the schema: %s",
+                              verr.msg);
+    }
+    return 0;
+}
+
 static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts *opts,
                     nw_story_list *out, nw_err *err)
 {
@@ -878,9 +949,12 @@ static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts
         rc = nw_err_set(err, NW_EINVAL, "not %s JSON (this looks like %s)", shape_format(want),
                         shape_format(got));
     } else {
+        size_t from = out->len;
         rc = each_object(root, &root_keys,
                          got == SHAPE_DIGITALWIRES ? decode_digitalwires : decode_ninjs, opts, out,
                          err);
+        if (rc == 0 && got == SHAPE_NINJS)
+            rc = check_schema(out, from, err);
     }
     json_decref(root);
     return rc;

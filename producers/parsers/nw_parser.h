@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "nw_err.h"
+#include "nw_jsonschema.h"
 #include "nw_story.h"
 
 /* Default input size limit: larger inputs are refused with NW_ELIMIT. */
@@ -130,5 +131,33 @@ void nw_parse_warn(const nw_parse_opts *opts, const char *fmt, ...)
  * opts may be NULL; its origin is ignored (the path is the origin). */
 int nw_parse_file(const char *path, const char *format, const nw_parse_opts *opts,
                   nw_story_list *out, nw_err *err);
+
+/* ------------------------------------------------- ninjs schema checks --- */
+
+/* Where the ninjs 3.1 schema is looked for when no path is given: the
+ * NW_NINJS_SCHEMA environment variable, else this. Not part of newswire: the
+ * schema is IPTC's (package it, or point NW_NINJS_SCHEMA at a copy). */
+#define NW_NINJS_SCHEMA_DEFAULT "/usr/share/newswire/ninjs/ninjs-schema_3.1.json"
+
+/* A registry holding the ninjs 3.1 schema read from `path` (NULL: the
+ * default above) and the GeoJSON schema it refers to (NW_GEOJSON_SCHEMA, or
+ * GeoJSON-schema.json beside the ninjs schema; without either, geometry is
+ * not checked). Returns 0 with *out set; NW_ENOTFOUND when there is no file
+ * at the path, with *out an EMPTY registry (every ninjs input then fails
+ * with "cannot be checked": nothing unchecked is ever published) and err
+ * saying so (the caller warns); other errors (unreadable, not a schema)
+ * leave *out NULL. Free with nw_jsonschema_free. */
+int nw_ninjs_schema_open(const char *path, nw_jsonschema **out, nw_err *err);
+
+/* The registry the ninjs parser checks every story of ninjs input against,
+ * as it will be written (nw_ninjs_encode), before the file is accepted: the
+ * first violation fails the file with the schema's message ("story 2
+ * (urn:x): not valid ninjs 3.1: /plannedCoverage/0/urgency: ..."). The
+ * decoder's documented conversions (nw_ninjs.h: renames, number versions to
+ * strings, pubStatus and type aliases, timestamps to UTC) are the only
+ * repairs; anything else invalid is refused, never published. NULL (the
+ * default) checks nothing: for tests and tools that only read. Set once,
+ * before any parse runs; borrowed (must outlive every parse). */
+void nw_parser_set_ninjs_schema(const nw_jsonschema *schema);
 
 #endif

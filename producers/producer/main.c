@@ -421,6 +421,37 @@ static int run_service(const char *config, const char *brokers, bool check_only,
     return 0;
 }
 
+/* The ninjs 3.1 schema every ninjs input is checked against (NW_NINJS_SCHEMA
+ * or the default path); NULL when it is unreadable or not a schema (the
+ * error is printed). Without a file, an empty registry and one warning:
+ * ninjs files then fail, nothing unchecked is published. */
+static nw_jsonschema *open_ninjs_schema(void)
+{
+    nw_jsonschema *schema = NULL;
+    nw_err err = {0};
+    int rc = nw_ninjs_schema_open(NULL, &schema, &err);
+    if (rc == NW_ENOTFOUND)
+        nw_log_warn("producer", "%s", err.msg);
+    else if (rc)
+        fprintf(stderr, PROG ": ninjs schema: %s\n", err.msg);
+    nw_parser_set_ninjs_schema(schema);
+    return schema;
+}
+
+/* run_once or run_service with the ninjs schema loaded around it. */
+static int with_schema(const producer_args *a, const char *config, bool check_only, bool extra,
+                       char **paths, int npaths)
+{
+    nw_jsonschema *schema = open_ninjs_schema();
+    if (!schema)
+        return EXIT_CONFIG;
+    int rc =
+        config ? run_service(config, a->brokers, check_only, extra) : run_once(a, paths, npaths);
+    nw_parser_set_ninjs_schema(NULL);
+    nw_jsonschema_free(schema);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     enum {
@@ -488,7 +519,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (config)
-        return run_service(config, a.brokers, check_only, optind < argc);
+        return with_schema(&a, config, check_only, optind < argc, NULL, 0);
     if (!a.once) {
         fprintf(stderr, PROG ": give --config FILE (service) or --once PATH... (one run)\n");
         usage(stderr);
@@ -524,5 +555,5 @@ int main(int argc, char **argv)
         fprintf(stderr, ")\n");
         return EXIT_USAGE;
     }
-    return run_once(&a, argv + optind, argc - optind);
+    return with_schema(&a, NULL, false, false, argv + optind, argc - optind);
 }

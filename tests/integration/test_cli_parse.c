@@ -256,3 +256,37 @@ Test(cli_parse, usage_errors)
     run_free(&r);
     free(harbour);
 }
+
+/* ninjs input is checked against the ninjs 3.1 schema: an invalid document
+ * fails (exit 65, the schema's message); a schema path that does not exist
+ * is a usage error; without any schema file ninjs input fails, saying why. */
+Test(cli_parse, ninjs_input_is_checked_against_the_schema)
+{
+    char *bad = nw_test_shared_path("datasets/ninjs/iptc-newsinjson/test_suite/3.0/should_fail/"
+                                    "005_planned_coverage_bad_urgency.json");
+    char *schema = nw_test_shared_path("datasets/ninjs/iptc-newsinjson/schemas/"
+                                       "ninjs-schema_3.1.json");
+    char *good = nw_test_fixture_path("ninjs/array-two-versions.json");
+    if (!bad || !schema)
+        cr_skip_test("no shared datasets");
+    run r = parse_cmd(NULL, "--ninjs-schema", schema, bad, good, NULL);
+    cr_assert_eq(r.status, 65, "%s", r.err);
+    cr_assert(strstr(r.err, "not valid ninjs 3.1: /plannedCoverage/0"), "%s", r.err);
+    cr_assert_eq(json_lines(r.out, NULL, 0), 2, "the valid file still prints");
+    run_free(&r);
+
+    r = parse_cmd(NULL, "--ninjs-schema", "/nonexistent/schema.json", good, NULL);
+    cr_assert_eq(r.status, 64, "%s", r.err);
+    cr_assert(strstr(r.err, "/nonexistent/schema.json"), "%s", r.err);
+    run_free(&r);
+
+    setenv("NW_NINJS_SCHEMA", "/nonexistent/schema.json", 1);
+    r = parse_cmd(NULL, good, NULL);
+    unsetenv("NW_NINJS_SCHEMA");
+    cr_assert_eq(r.status, 65, "%s", r.err);
+    cr_assert(strstr(r.err, "cannot be checked against the schema"), "%s", r.err);
+    run_free(&r);
+    free(bad);
+    free(schema);
+    free(good);
+}

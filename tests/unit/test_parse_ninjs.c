@@ -428,3 +428,68 @@ Test(ninjs_shared, ap_media_is_refused_clearly)
     }
     free(dir);
 }
+
+/* ---------------------------------------- ninjs input checked by the schema */
+
+/* A registry from NW_NINJS_SCHEMA (ctest sets it to the shared copy), or
+ * the test is skipped. */
+static nw_jsonschema *schema_or_skip(void)
+{
+    nw_jsonschema *s = NULL;
+    nw_err err = {0};
+    int rc = nw_ninjs_schema_open(NULL, &s, &err);
+    if (rc == NW_ENOTFOUND) {
+        nw_jsonschema_free(s);
+        cr_skip_test("%s", err.msg);
+    }
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    return s;
+}
+
+Test(ninjs_schema, invalid_input_fails_the_file_with_the_schema_error)
+{
+    char *path = nw_test_shared_path("datasets/ninjs/iptc-newsinjson/test_suite/3.0/should_fail/"
+                                     "005_planned_coverage_bad_urgency.json");
+    if (!path)
+        cr_skip_test("no shared datasets");
+    nw_jsonschema *s = schema_or_skip();
+    nw_story_list l = {0};
+    nw_err err = {0};
+    /* without a schema (tools that only read) it passes through */
+    cr_assert_eq(parse_path(path, "ninjs", NULL, &l, &err), 0, "%s", err.msg);
+    nw_story_list_free(&l);
+    nw_parser_set_ninjs_schema(s);
+    cr_assert_eq(parse_path(path, "ninjs", NULL, &l, &err), NW_EINVAL);
+    cr_assert_eq(l.len, 0, "nothing of the file is kept");
+    cr_assert(strstr(err.msg, "story 1 (") &&
+                  strstr(err.msg, "not valid ninjs 3.1: /plannedCoverage/0"),
+              "%s", err.msg);
+    /* a valid document still goes through */
+    cr_assert_eq(parse_fixture("ninjs/array-two-versions.json", "auto", &l, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(l.len, 2);
+    nw_story_list_free(&l);
+    nw_parser_set_ninjs_schema(NULL);
+    nw_jsonschema_free(s);
+    free(path);
+}
+
+Test(ninjs_schema, without_the_schema_file_ninjs_input_fails_and_says_why)
+{
+    nw_jsonschema *s = NULL;
+    nw_err err = {0};
+    cr_assert_eq(nw_ninjs_schema_open("/nonexistent/ninjs-schema_3.1.json", &s, &err),
+                 NW_ENOTFOUND);
+    cr_assert(strstr(err.msg, "/nonexistent/ninjs-schema_3.1.json"), "%s", err.msg);
+    cr_assert_not_null(s, "an empty registry, so that ninjs input fails");
+    nw_parser_set_ninjs_schema(s);
+    nw_story_list l = {0};
+    cr_assert_eq(parse_fixture("ninjs/array-two-versions.json", "auto", &l, &err), NW_ENOTFOUND);
+    cr_assert(strstr(err.msg, "cannot be checked against the schema"), "%s", err.msg);
+    cr_assert_eq(l.len, 0);
+    /* the other formats are valid by construction and not checked */
+    cr_assert_eq(parse_fixture("ninjs/digitalwires.json", "auto", &l, &err), 0, "%s", err.msg);
+    nw_story_list_free(&l);
+    nw_parser_set_ninjs_schema(NULL);
+    nw_jsonschema_free(s);
+}
