@@ -26,11 +26,15 @@
 #include "nw_jsonschema.h"
 
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "nw_text.h"
 
 #define JS_MAX_DEPTH  512 /* nested v_schema() calls: guards cyclic $refs */
 #define JS_RX_BUCKETS 64
@@ -116,8 +120,43 @@ static char *uri_strip_fragment(const char *uri)
 
 /* One bracket-expression element: a byte range, or the [:space:] class. */
 typedef struct rx_range {
-    unsigned char lo, hi;
+    unsigned lo, hi; /* code points */
 } rx_range;
+
+/* The code point of the UTF-8 sequence at src[*k] (src[*k] >= 0x80),
+ * advancing *k past it; -1 when it is not well-formed. */
+static int rx_code_point(const char *src, size_t *k)
+{
+    const unsigned char *p = (const unsigned char *)src + *k;
+    size_t n = nw_utf8_seq_len(p, p + strlen((const char *)p));
+    if (!n)
+        return -1;
+    int cp = p[0] & (0xFF >> (n + 1));
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (p[i] & 0x3F);
+    *k += n;
+    return cp;
+}
+
+/* Code point c in UTF-8 (the patterns run in a UTF-8 locale: utf8_locale). */
+static void rx_put_code_point(sbuf *b, unsigned c)
+{
+    if (c < 0x80) {
+        sb_putc(b, (char)c);
+    } else if (c < 0x800) {
+        sb_putc(b, (char)(0xC0 | c >> 6));
+        sb_putc(b, (char)(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+        sb_putc(b, (char)(0xE0 | c >> 12));
+        sb_putc(b, (char)(0x80 | (c >> 6 & 0x3F)));
+        sb_putc(b, (char)(0x80 | (c & 0x3F)));
+    } else {
+        sb_putc(b, (char)(0xF0 | c >> 18));
+        sb_putc(b, (char)(0x80 | (c >> 12 & 0x3F)));
+        sb_putc(b, (char)(0x80 | (c >> 6 & 0x3F)));
+        sb_putc(b, (char)(0x80 | (c & 0x3F)));
+    }
+}
 
 static int is_ere_special(char c)
 {
@@ -141,14 +180,14 @@ static int rx_escaped_char(char c)
     return -1;
 }
 
-static void rx_emit_endpoint(sbuf *b, unsigned char c)
+static void rx_emit_endpoint(sbuf *b, unsigned c)
 {
     if (c == ']' || c == '-' || c == '^' || c == '[') {
         sb_puts(b, "[.");
         sb_putc(b, (char)c);
         sb_puts(b, ".]");
     } else {
-        sb_putc(b, (char)c);
+        rx_put_code_point(b, c);
     }
 }
 
@@ -203,11 +242,12 @@ static int rx_bracket(const char *src, size_t *i, sbuf *b, const char **why)
             }
             continue;
         }
-        if ((unsigned char)src[k] >= 0x80) {
-            *why = "non-ASCII character in character class";
+        if ((unsigned char)src[k] < 0x80) {
+            lo = (unsigned char)src[k++];
+        } else if ((lo = rx_code_point(src, &k)) < 0) {
+            *why = "invalid UTF-8 in character class";
             return -1;
         }
-        lo = (unsigned char)src[k++];
     single:
         (void)cls;
         hi = lo;
@@ -220,11 +260,11 @@ static int rx_bracket(const char *src, size_t *i, sbuf *b, const char **why)
                     *why = "unsupported range end in character class";
                     return -1;
                 }
-            } else if ((unsigned char)src[k] >= 0x80) {
-                *why = "non-ASCII character in character class";
-                return -1;
-            } else {
+            } else if ((unsigned char)src[k] < 0x80) {
                 hi = (unsigned char)src[k++];
+            } else if ((hi = rx_code_point(src, &k)) < 0) {
+                *why = "invalid UTF-8 in character class";
+                return -1;
             }
             if (hi < lo) {
                 *why = "range out of order in character class";
@@ -233,7 +273,7 @@ static int rx_bracket(const char *src, size_t *i, sbuf *b, const char **why)
         }
         if (nr + 1 > 128)
             goto toolong;
-        r[nr++] = (rx_range){(unsigned char)lo, (unsigned char)hi};
+        r[nr++] = (rx_range){(unsigned)lo, (unsigned)hi};
     }
     if (src[k] != ']') {
         *why = "unterminated character class";
@@ -252,7 +292,7 @@ static int rx_bracket(const char *src, size_t *i, sbuf *b, const char **why)
             case '-': dash = 1; break;
             case '^': caret = 1; break;
             case '[': lb = 1; break;
-            default: sb_putc(&body, (char)r[j].lo); break;
+            default: rx_put_code_point(&body, r[j].lo); break;
             }
         } else {
             rx_emit_endpoint(&body, r[j].lo);
@@ -402,6 +442,24 @@ fail:
     return NULL;
 }
 
+/* Patterns are compiled and run in a UTF-8 locale (C.UTF-8, for this thread
+ * only: uselocale), so that '.', a bracket expression or {n} counts code
+ * points, as ECMA 262 does, not bytes. Created once; (locale_t)0 when the C
+ * library has no C.UTF-8. */
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+static locale_t utf8_loc;
+
+static void utf8_init(void)
+{
+    utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t utf8_locale(void)
+{
+    pthread_once(&utf8_once, utf8_init);
+    return utf8_loc;
+}
+
 static const js_rx *rx_find(const nw_jsonschema *s, const char *src)
 {
     for (const js_rx *r = s->rx[hash_str(src) % JS_RX_BUCKETS]; r; r = r->next)
@@ -424,7 +482,16 @@ static int rx_add(nw_jsonschema *s, const char *src, nw_err *err)
         free(ere);
         return nw_err_set(err, NW_ENOMEM, "out of memory compiling pattern");
     }
+    locale_t utf8 = utf8_locale();
+    if (!utf8) {
+        free(ere);
+        free(r->src);
+        free(r);
+        return nw_err_set(err, NW_EINVAL, "pattern '%s': no C.UTF-8 locale to match it in", src);
+    }
+    locale_t old = uselocale(utf8);
     int rc = regcomp(&r->re, ere, REG_EXTENDED | REG_NOSUB);
+    uselocale(old);
     if (rc != 0) {
         char msg[128];
         regerror(rc, &r->re, msg, sizeof msg);
@@ -1225,7 +1292,10 @@ static int rx_match(vctx *c, const char *pattern, const char *s)
     if (!r)
         return hard(c, NW_EINVAL, "pattern '%s' was not compiled (schema modified after add?)",
                     pattern);
-    return regexec(&r->re, s, 0, NULL, 0) == 0;
+    locale_t old = uselocale(utf8_locale()); /* compiled, so it exists */
+    int rc = regexec(&r->re, s, 0, NULL, 0);
+    uselocale(old);
+    return rc == 0;
 }
 
 static int v_string(vctx *c, const char *kw, const json_t *val, const json_t *inst)

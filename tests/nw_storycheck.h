@@ -21,7 +21,9 @@ const nw_entity *nw_test_find_entity(const nw_entity_list *l, const char *name, 
 const nw_text *nw_test_find_text(const nw_text_list *l, const char *role);
 /* The story's category slugs are exactly want[0..n), in order. */
 void nw_test_assert_categories(const nw_story *s, const char *const *want, size_t n);
-/* The story encodes, and (when schema is non-NULL) validates against ninjs 3.1. */
+/* The story encodes and validates against ninjs 3.1: against `schema`, or
+ * when it is NULL the schema NW_NINJS_SCHEMA names; without one the test is
+ * skipped (never passed unchecked). */
 void nw_test_assert_valid_ninjs(nw_jsonschema *schema, const nw_story *s, const char *what);
 
 #endif

@@ -15,6 +15,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${NW_SHARED_DIR:-$ROOT/../shared}
 D="$SHARED/datasets"
 F="$ROOT/tests/fixtures"
+# the ninjs 3.1 schema fuzz_jsonschema validates its inputs against (when present)
+export NW_NINJS_SCHEMA="${NW_NINJS_SCHEMA:-$D/ninjs/iptc-newsinjson/schemas/ninjs-schema_3.1.json}"
 ART="$BUILD/fuzz-artifacts"
 mkdir -p "$ART"
 
@@ -38,6 +40,7 @@ seeds_for() {
     fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
     fuzz_enrich) echo "$SHARED/examples $D/corpora/bbc-fulltext/bbc/politics" ;;
+    fuzz_jsonschema) echo "$ROOT/tests/fuzz/seeds/jsonschema $F/ninjs $D/ninjs/iptc-newsinjson/test_suite/3.1" ;;
   esac
 }
 

@@ -268,6 +268,16 @@ Test(jsonschema, patterns)
     PASS("{\"pattern\":\"a\\\\/b\\\\{\"}", "\"xa/b{\""); /* unanchored search */
     PASS("{\"pattern\":\"^[\\\\^x]$\"}", "\"^\"");
 
+    /* patterns count code points, as ECMA 262 does, not bytes: "h\u00e9\u00e9"
+     * is 3 characters (5 bytes), "\u20ac" one (3 bytes) */
+    PASS("{\"pattern\":\"^.{3}$\"}", "\"h\u00e9\u00e9\"");
+    FAIL("{\"pattern\":\"^.{5}$\"}", "\"h\u00e9\u00e9\"");
+    PASS("{\"pattern\":\"^[^a]$\"}", "\"\u20ac\"");
+    PASS("{\"pattern\":\"^[\u00e9\u20ac]+$\"}", "\"\u20ac\u00e9\"");
+    FAIL("{\"pattern\":\"^[\u00e9]$\"}", "\"\u00e8\"");
+    PASS("{\"patternProperties\":{\"^.$\":{\"type\":\"integer\"}}}", "{\"\u00e9\":1}");
+    FAIL("{\"patternProperties\":{\"^.$\":{\"type\":\"integer\"}}}", "{\"\u00e9\":\"x\"}");
+
     /* constructs POSIX cannot express are refused when the schema is added */
     nw_jsonschema *s = nw_jsonschema_new();
     json_t *bad = json_loads("{\"properties\":{\"a\":{\"pattern\":\"^(?=x)\"}}}", 0, NULL);

@@ -18,6 +18,7 @@
 #include "nw_ninjs.h"
 #include "nw_nitf.h"
 #include "nw_parser.h"
+#include "nw_storycheck.h"
 #include "nw_testutil.h"
 #include "nw_xml.h"
 
@@ -147,20 +148,11 @@ static void unload_schema(void)
     schema = NULL;
 }
 
+/* Encodes, and validates against ninjs 3.1 (skipped, never passed, when
+ * there is no schema). */
 static void assert_valid(const nw_story *s, const char *where)
 {
-    nw_err err = {0};
-    char *text = nw_ninjs_dumps(s, &err);
-    cr_assert_not_null(text, "%s: %s", where, err.msg);
-    if (schema) {
-        json_error_t jerr;
-        json_t *msg = json_loads(text, 0, &jerr);
-        cr_assert_not_null(msg, "%s: invalid JSON: %s", where, jerr.text);
-        int rc = nw_jsonschema_validate(schema, NW_JSONSCHEMA_NINJS_31_URI, msg, &err);
-        cr_assert_eq(rc, 0, "%s: fails ninjs 3.1: %s\n%s", where, err.msg, text);
-        json_decref(msg);
-    }
-    free(text);
+    nw_test_assert_valid_ninjs(schema, s, where);
 }
 
 TestSuite(newsmlg2, .init = load_schema, .fini = unload_schema);
