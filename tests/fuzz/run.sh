@@ -37,10 +37,9 @@ seeds_for() {
     fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
     fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
     fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
-    fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
     fuzz_enrich) echo "$SHARED/examples $D/corpora/bbc-fulltext/bbc/politics" ;;
-    fuzz_jsonschema) echo "$ROOT/tests/fuzz/seeds/jsonschema $F/ninjs $D/ninjs/iptc-newsinjson/test_suite/3.1" ;;
+    fuzz_jsonschema) echo "$ROOT/tests/fuzz/seeds/jsonschema $ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs/iptc-newsinjson/test_suite/3.1" ;;
   esac
 }
 
