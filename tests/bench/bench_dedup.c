@@ -12,10 +12,10 @@
  * of n, evicted by capacity, then by the time window, with bytes/story
  * after each lap of n (drift); and with 2% of the stories new versions of
  * developing stories (about 60 versions each), with the time of get().
- * Then stories/s through the plugin (policy mark) against a jansson parse of
- * the same story JSON, and against the decode the plugin does itself
- * (nw_json_loadb: the same loader on both sides). Usage: bench_dedup [max_stories (default
- * 10000000)] [story.json ...] — with no story files, generated 400-word stories.
+ * Then the time per story through the plugin (policy mark) against a parse
+ * of the same story JSON with the loader the plugin uses (nw_json_loadb),
+ * median and spread of 7 alternating rounds. Usage: bench_dedup [max_stories (default 10000000)]
+ * [story.json ...] — with no story files, generated 400-word stories.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "dedup.h"
+#include "nw_bench.h"
 #include "nw_json.h"
 #include "nw_dedup_index.h"
 
@@ -318,26 +319,22 @@ static void bench_plugin(int argc, char **argv)
         bytes += strlen(stories[i]);
     }
     /* Parse rounds and plugin rounds alternate, so that load from other
-     * processes falls on both alike; the ratio is of the sums. */
+     * processes falls on both alike; each figure is the median of the rounds. */
     int rounds = 7;
     nw_plugin_api api = {
         .log = noop_log, .set_json = noop_json, .add_header = noop_header, .set_route = noop_route};
     nw_plugin_setting s[] = {{"policy", "mark", 1}, {"max_stories", "100000", 2}};
     nw_plugin_config cfg = {"dedup", "bench", s, 2, &api, NULL};
     char err[512];
-    double t_parse = 0, t_plugin = 0, t_same = 0;
+    double t_parse[7], t_plugin[7], extra[7];
     for (int r = 0; r < rounds; r++) {
-        /* the decode the plugin itself does (nw_json_loadb): the same loader */
         double t0 = now_s();
-        for (int i = 0; i < n; i++)
-            json_decref(nw_json_loadb(stories[i], strlen(stories[i]), 0, NULL));
-        t_same += now_s() - t0;
-        t0 = now_s();
         for (int i = 0; i < n; i++) {
-            json_t *j = json_loadb(stories[i], strlen(stories[i]), 0, NULL);
+            /* the loader the plugin itself uses (nw_json.h) */
+            json_t *j = nw_json_loadb(stories[i], strlen(stories[i]), 0, NULL);
             json_decref(j);
         }
-        t_parse += now_s() - t0;
+        t_parse[r] = now_s() - t0;
         void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
         t0 = now_s();
         for (int i = 0; i < n; i++) {
@@ -350,21 +347,25 @@ static void bench_plugin(int argc, char **argv)
                                .host_ref = NULL};
             nw_plugin_dedup.process(st, &m, err, sizeof err);
         }
-        t_plugin += now_s() - t0;
+        t_plugin[r] = now_s() - t0;
+        extra[r] = (t_plugin[r] - t_parse[r]) / n * 1e6;
         nw_plugin_dedup.destroy(st);
     }
-    t_parse /= rounds;
-    t_plugin /= rounds;
-    t_same /= rounds;
-    printf("plugin: %d stories of %.0f bytes average: jansson parse %.0f stories/s "
-           "(%.1f us each); dedup process %.0f stories/s (%.1f us each, its own parse "
-           "included); dedup work beyond the parse %.1f us = %.0f%% of the parse\n",
-           n, (double)bytes / n, n / t_parse, t_parse / n * 1e6, n / t_plugin, t_plugin / n * 1e6,
-           (t_plugin - t_parse) / n * 1e6, 100.0 * (t_plugin - t_parse) / t_parse);
-    printf("plugin, same loader: nw_json_loadb decode %.1f us a story; dedup process %.1f us; "
-           "dedup work beyond its decode %.1f us = %.2fx the decode (goal <= 1x)\n",
-           t_same / n * 1e6, t_plugin / n * 1e6, (t_plugin - t_same) / n * 1e6,
-           (t_plugin - t_same) / t_same);
+    /* per story, in microseconds: median +- spread over the rounds */
+    double parse, parse_sp, plugin, plugin_sp, beyond, beyond_sp;
+    for (int r = 0; r < rounds; r++) {
+        t_parse[r] = t_parse[r] / n * 1e6;
+        t_plugin[r] = t_plugin[r] / n * 1e6;
+    }
+    nw_bench_stats(t_parse, rounds, &parse, &parse_sp);
+    nw_bench_stats(t_plugin, rounds, &plugin, &plugin_sp);
+    nw_bench_stats(extra, rounds, &beyond, &beyond_sp);
+    printf("plugin: %d stories of %.0f bytes average, median +- spread of %d rounds: JSON parse "
+           "(nw_json_loadb) %.1f +- %.1f us each; dedup process %.1f +- %.1f us each (its own "
+           "parse included); dedup work beyond the parse %.1f +- %.1f us = %.2fx the parse (goal "
+           "<= 1x)\n",
+           n, (double)bytes / n, rounds, parse, parse_sp, plugin, plugin_sp, beyond, beyond_sp,
+           beyond / parse);
     for (int i = 0; i < n; i++)
         free(stories[i]), free(uris[i]);
     free(stories);

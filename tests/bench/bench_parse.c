@@ -10,9 +10,10 @@
  *
  * Method (the machine is shared, so load changes while we measure): rounds
  * of ours and of libxml2 alternate, one of each, until both have run for
- * at least NW_BENCH_SECONDS (default 1), and each figure is the mean of its
- * rounds, so both sides see the same load. xmllint is a separate process:
- * its wall time includes process start-up and reading the files, so it is
+ * at least NW_BENCH_SECONDS (default 1) and at least 5 rounds each, and
+ * each figure is the median of its rounds, printed with its spread (half
+ * the range of the rounds), so both sides see the same load. xmllint is a
+ * separate process: its wall time includes process start-up and reading the files, so it is
  * repeated the same way and printed twice: as measured, and minus the
  * start-up of `xmllint --noout` on a one-element file (measured the same
  * way), which is the part comparable to the in-process figures.
@@ -32,6 +33,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "nw_bench.h"
 #include "nw_buf.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
@@ -244,27 +246,38 @@ static void bench_set(const char *label, const input_set *set, bool xml)
     if (only && !strcmp(only, "ours"))
         xml = false; /* our side alone: no libxml2 rounds, no xmllint */
     double mb = set->bytes / 1e6, floor_s = min_seconds();
-    size_t failures = 0, stories = 0, rounds = 0, lib_rounds = 0;
-    double ours = 0, lib = 0;
+    size_t failures = 0, stories = 0;
+    enum { MAX_ROUNDS = 256 };
+    /* MB/s of each round */
+    double ours_r[MAX_ROUNDS], lib_r[MAX_ROUNDS], ours_sum = 0, lib_sum = 0;
+    int rounds = 0;
     /* alternate ours and libxml2 so that both run under the same load */
-    while (ours < floor_s || (xml && lib < floor_s)) {
+    while (rounds < MAX_ROUNDS &&
+           (rounds < 5 || ours_sum < floor_s || (xml && lib_sum < floor_s))) {
         double t0 = now();
         stories = parse_pass(set, &failures);
-        ours += now() - t0;
-        rounds++;
+        double t = now() - t0;
+        ours_sum += t;
+        ours_r[rounds] = mb / t;
+        lib_r[rounds] = -1;
         if (xml) {
             t0 = now();
             libxml_pass(set);
-            lib += now() - t0;
-            lib_rounds++;
+            t = now() - t0;
+            lib_sum += t;
+            lib_r[rounds] = mb / t;
         }
+        rounds++;
     }
-    ours /= rounds;
-    printf("%-34s %5zu files %8.2f MB %7zu stories %4zu failed | ours %8.1f MB/s %9.0f stories/s",
-           label, set->len, mb, stories, failures, mb / ours, stories / ours);
+    double rate, spread, lib, lib_spread;
+    nw_bench_stats(ours_r, rounds, &rate, &spread);
+    double ours = mb / rate; /* seconds per pass, at the median */
+    printf("%-34s %5zu files %8.2f MB %7zu stories %4zu failed | ours %8.1f +- %.1f MB/s "
+           "(median of %d) %9.0f stories/s",
+           label, set->len, mb, stories, failures, rate, spread, rounds, stories / ours);
     if (xml) {
-        lib /= lib_rounds;
-        printf(" | libxml2 %8.1f MB/s | ours/libxml2 %5.2fx", mb / lib, ours / lib);
+        nw_bench_stats(lib_r, rounds, &lib, &lib_spread);
+        printf(" | libxml2 %8.1f +- %.1f MB/s | ours/libxml2 %5.2fx", lib, lib_spread, lib / rate);
         double lint = xmllint_mean(set, floor_s);
         if (lint > 0) {
             double net = lint - xmllint_startup(floor_s);
@@ -307,8 +320,9 @@ int main(int argc, char **argv)
     };
     xmlInitParser();
     xmlSetGenericErrorFunc(NULL, quiet_generic); /* encoding errors of broken samples */
-    printf("bench_parse: shared=%s, each figure the mean of >= %.1f s of repetitions\n", shared,
-           min_seconds());
+    printf(
+        "bench_parse: shared=%s, each figure the median (+- spread) of >= 5 rounds and >= %.1f s\n",
+        shared, min_seconds());
     if (argc > 1) {
         for (int i = 1; i < argc; i++) {
             input_set set = {0};
