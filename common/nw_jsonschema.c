@@ -591,6 +591,11 @@ static const js_doc *doc_find(const nw_jsonschema *s, const char *uri, size_t le
     return NULL;
 }
 
+bool nw_jsonschema_has(const nw_jsonschema *s, const char *uri)
+{
+    return s && uri && doc_find(s, uri, strcspn(uri, "#")) != NULL;
+}
+
 static int schema_is_legacy(const json_t *schema)
 {
     const char *v = json_string_value(json_object_get(schema, "$schema"));

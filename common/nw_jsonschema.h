@@ -11,6 +11,7 @@
 #define NW_JSONSCHEMA_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "nw_err.h"
 
@@ -64,6 +65,9 @@ int nw_jsonschema_add(nw_jsonschema *s, const char *uri, json_t *schema, nw_err 
  * file:line:column) or an error from nw_jsonschema_add.
  */
 int nw_jsonschema_load_file(nw_jsonschema *s, const char *path, const char **uri_out, nw_err *err);
+
+/* True when a schema document is registered under `uri` (fragment ignored). */
+bool nw_jsonschema_has(const nw_jsonschema *s, const char *uri);
 
 /*
  * Validates `instance` against the schema at `schema_uri`, which may carry a

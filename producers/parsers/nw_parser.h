@@ -149,15 +149,20 @@ int nw_parse_file(const char *path, const char *format, const nw_parse_opts *opt
  * leave *out NULL. Free with nw_jsonschema_free. */
 int nw_ninjs_schema_open(const char *path, nw_jsonschema **out, nw_err *err);
 
-/* The registry the ninjs parser checks every story of ninjs input against,
- * as it will be written (nw_ninjs_encode), before the file is accepted: the
+/* The registry the ninjs parser checks stories of ninjs input against, as
+ * they will be written (nw_ninjs_encode), before the file is accepted: the
  * first violation fails the file with the schema's message ("story 2
- * (urn:x): not valid ninjs 3.1: /plannedCoverage/0/urgency: ..."). The
- * decoder's documented conversions (nw_ninjs.h: renames, number versions to
- * strings, pubStatus and type aliases, timestamps to UTC) are the only
- * repairs; anything else invalid is refused, never published. NULL (the
- * default) checks nothing: for tests and tools that only read. Set once,
- * before any parse runs; borrowed (must outlive every parse). */
+ * (urn:x): not valid ninjs 3.1: /plannedCoverage/0/uri: ..."). Checked are
+ * the stories that carry JSON of the input as it came (extras of the story,
+ * its texts or entities; associations): the rest is written from typed
+ * fields the decoder checked, valid by construction like every other
+ * format's stories. The decoder's documented conversions (nw_ninjs.h:
+ * renames, number versions to strings, pubStatus and type aliases,
+ * timestamps to UTC) are the only repairs; anything else invalid is
+ * refused, never published. A registry without the schema (no file) refuses
+ * every ninjs input. NULL (the default) checks nothing: for tests and tools
+ * that only read. Set once, before any parse runs; borrowed (must outlive
+ * every parse). */
 void nw_parser_set_ninjs_schema(const nw_jsonschema *schema);
 
 #endif
