@@ -5,7 +5,7 @@
  * the embedded broker (librdkafka's mock cluster) used by the demo and the
  * tests.
  *
- * Header contract (ARCHITECTURE.md "The message contract"): every message
+ * Header contract (docs/architecture.md "The message"): every message
  * the producer writes carries these headers; consumers keep them and add
  * their own on what they forward.
  */

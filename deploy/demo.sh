@@ -11,6 +11,11 @@ BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN="$ROOT/$BUILD"
 SHARED=${NW_SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}
+# the ninjs 3.1 schema ninjs input is checked against (docs/architecture.md)
+schema="$SHARED/datasets/ninjs/iptc-newsinjson/schemas/ninjs-schema_3.1.json"
+if [[ -z "${NW_NINJS_SCHEMA:-}" && -f "$schema" ]]; then
+  export NW_NINJS_SCHEMA="$schema"
+fi
 OUT=${NW_DEMO_OUT:-$ROOT/out/demo}
 BBC_PER_CATEGORY=${NW_DEMO_BBC_PER_CATEGORY:-40}
 

@@ -2,7 +2,7 @@
  * nw_publish — the producer's publishing core: one nw_story in, one ninjs
  * JSON message per category topic out, counted until Kafka acknowledges it.
  *
- * Contract (ARCHITECTURE.md "Delivery"): an idempotent producer (acks=all);
+ * Contract (docs/architecture.md "Delivery"): an idempotent producer (acks=all);
  * a full local queue means poll and retry, never drop; a message counts as
  * done only when its delivery report says so. The serialized story is made
  * once and reused for every topic. Used by `newswire-producer --once` and by

@@ -13,7 +13,7 @@
  *     file identically and removes stale ones, so no line is doubled);
  *   - news.dlq holds every planted poison message and nothing else. A dead
  *     letter is at-least-once, like every Kafka output of the consumer
- *     (ARCHITECTURE.md): the consumer acknowledges it and then commits the
+ *     (docs/architecture.md "Delivery"): the consumer acknowledges it and then commits the
  *     job's offset, so a SIGKILL between the two replays it. A poison may
  *     therefore be there twice, but never more often than the kills allow.
  * The seed is printed; NW_CRASH_SEED=<n> replays a run's kill schedule.
