@@ -15,6 +15,7 @@
 #include "nw_jsonschema.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
+#include "nw_storycheck.h"
 #include "nw_testutil.h"
 
 static nw_jsonschema *schema;
@@ -49,17 +50,8 @@ static size_t check_file(const char *path, const char *format, const char *categ
     nw_story_list stories = {0};
     nw_err err;
     cr_assert_eq(nw_parse_file(path, format, &opts, &stories, &err), 0, "%s", err.msg);
-    for (size_t i = 0; i < stories.len; i++) {
-        char *text = nw_ninjs_dumps(stories.items[i], &err);
-        cr_assert_not_null(text, "%s: %s", path, err.msg);
-        json_error_t jerr;
-        json_t *msg = json_loads(text, 0, &jerr);
-        cr_assert_not_null(msg, "%s: we wrote invalid JSON: %s", path, jerr.text);
-        int rc = nw_jsonschema_validate(schema, NW_JSONSCHEMA_NINJS_31_URI, msg, &err);
-        cr_assert_eq(rc, 0, "%s: message fails ninjs 3.1: %s\n%s", path, err.msg, text);
-        json_decref(msg);
-        free(text);
-    }
+    for (size_t i = 0; i < stories.len; i++)
+        nw_test_assert_valid_ninjs(schema, stories.items[i], path);
     size_t n = stories.len;
     nw_story_list_free(&stories);
     return n;
