@@ -189,7 +189,7 @@ typedef struct batch_cfg {
 static const nw_cfg_field batch_fields[] = {
     {"max_messages", NW_CFG_T_INT, "500", offsetof(batch_cfg, max_messages), 1, 1000000,
      "stories per batch"},
-    {"max_ms", NW_CFG_T_DURATION, "1000", offsetof(batch_cfg, max_ms), 0, 0,
+    {"max_ms", NW_CFG_T_DURATION, "1s", offsetof(batch_cfg, max_ms), 0, 0,
      "longest a story waits in a batch"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
