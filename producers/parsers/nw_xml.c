@@ -23,12 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "nw_buf.h"
 #include "nw_encoding.h"
 #include "nw_text.h"
 
 #define NW_XML_DEFAULT_MAX ((size_t)16 << 20)
+/* Text that entity references may add to a document, beyond its own size
+ * (libxml2's amplification guard refuses a billion laughs before this). */
+#define NW_XML_MAX_EXPANSION ((size_t)1 << 20)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -48,6 +52,8 @@ typedef struct err_state {
     int have; /* an error (level >= XML_ERR_ERROR) was captured */
     int code; /* libxml2's error code */
     int line;
+    bool line_pending; /* raised inside an entity: line from `main` */
+    const void *main;  /* the document's parser context */
     char msg[NW_ERR_MSG_MAX];
 } err_state;
 
@@ -76,7 +82,44 @@ static void on_xml_error(void *data, xmlErrorPtr e)
 static void on_ctxt_error(void *data, xmlErrorPtr e)
 {
     xmlParserCtxtPtr ctxt = data;
-    on_xml_error(ctxt ? ctxt->_private : NULL, e);
+    err_state *st = ctxt ? ctxt->_private : NULL;
+    bool first = st && !st->have;
+    on_xml_error(st, e);
+    if (!st || !e || e->level < XML_ERR_ERROR)
+        return;
+    /* libxml2 parses an entity's text in a context of its own, which counts
+     * lines from the entity's start (a billion laughs said "line 1"): the
+     * line is taken from the document's context, which reports the error
+     * again as it unwinds */
+    if (ctxt != st->main) {
+        if (first)
+            st->line_pending = true;
+    } else if (st->line_pending) {
+        st->line = e->line;
+        st->line_pending = false;
+    }
+}
+
+/* An entity the document uses but does not declare. With a DOCTYPE, the
+ * HTML 4 / ISO entity sets a news DTD (NITF, NewsML) includes are known
+ * (&eacute; &mdash; &nbsp;...): the external DTD itself is never read, so
+ * without this their text was silently dropped. Each one met is declared
+ * in the document's internal subset as an internal entity. Without a
+ * DOCTYPE an undeclared entity stays an error, as XML wants. */
+static xmlEntityPtr get_entity(void *data, const xmlChar *name)
+{
+    xmlParserCtxtPtr ctxt = data;
+    xmlEntityPtr ent = xmlSAX2GetEntity(ctxt, name);
+    if (ent || !ctxt->myDoc || !ctxt->myDoc->intSubset || ctxt->inSubset)
+        return ent;
+    const htmlEntityDesc *h = htmlEntityLookup(name);
+    if (!h)
+        return NULL;
+    char utf8[8];
+    utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)h->value, (utf8proc_uint8_t *)utf8);
+    utf8[n > 0 ? n : 0] = '\0';
+    return xmlAddDocEntity(ctxt->myDoc, name, XML_INTERNAL_GENERAL_ENTITY, NULL, NULL,
+                           (const xmlChar *)utf8);
 }
 
 /* Handler for the unstructured channel: silence. */
@@ -184,6 +227,82 @@ static int too_deep(xmlNodePtr root, long *line)
     }
 }
 
+/* ---------------------------------------------------------- entities --- */
+
+/* The text of every entity reference, in element content and attribute
+ * values, replaces the reference (parsers read text nodes, and an
+ * unexpanded reference's text was silently lost). A reference to an entity
+ * the document does not define (it would be in the external DTD, which is
+ * never loaded) or to an external entity fails the document: text is never
+ * dropped. `budget` bounds the text added. Walks iteratively. */
+static int expand_one(xmlNodePtr ref, size_t *budget, const char *where, nw_err *err)
+{
+    xmlEntityPtr ent = ref->children && ref->children->type == XML_ENTITY_DECL
+                           ? (xmlEntityPtr)ref->children
+                           : NULL;
+    long line = xmlGetLineNo(ref->parent ? ref->parent : ref);
+    if (!ent ||
+        (ent->etype != XML_INTERNAL_GENERAL_ENTITY && ent->etype != XML_INTERNAL_PREDEFINED_ENTITY))
+        return nw_err_set(err, NW_EINVAL,
+                          "%s%ld: entity '&%s;' %s: refused rather than dropping its text", where,
+                          line > 0 ? line : 0, (const char *)ref->name,
+                          ent ? "is external, and external entities are never read"
+                              : "is not declared in the document nor an HTML/ISO entity (the "
+                                "external DTD is never read)");
+    xmlChar *text = xmlNodeGetContent(ref);
+    size_t len = text ? strlen((const char *)text) : 0;
+    if (len > *budget) {
+        xmlFree(text);
+        return nw_err_set(err, NW_ELIMIT,
+                          "%s%ld: entity expansion too large (refused: possible \"billion "
+                          "laughs\")",
+                          where, line > 0 ? line : 0);
+    }
+    *budget -= len;
+    xmlNodePtr t = xmlNewDocText(ref->doc, text ? text : BAD_CAST "");
+    xmlFree(text);
+    if (!t)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    xmlReplaceNode(ref, t);
+    xmlFreeNode(ref);
+    return 0;
+}
+
+/* Expand the references among the siblings from `first` on. */
+static int expand_list(xmlNodePtr first, size_t *budget, const char *where, nw_err *err)
+{
+    for (xmlNodePtr n = first, next; n; n = next) {
+        next = n->next;
+        if (n->type == XML_ENTITY_REF_NODE && expand_one(n, budget, where, err) < 0)
+            return err ? err->code : NW_EINVAL;
+    }
+    return 0;
+}
+
+/* `where` starts messages: "<origin>:" or "line ". */
+static int expand_entities(xmlNodePtr root, size_t budget, const char *where, nw_err *err)
+{
+    xmlNodePtr n = root;
+    for (;;) {
+        if (n->type == XML_ELEMENT_NODE) {
+            for (xmlAttrPtr a = n->properties; a; a = a->next)
+                if (expand_list(a->children, &budget, where, err) < 0)
+                    return err ? err->code : NW_EINVAL;
+            if (expand_list(n->children, &budget, where, err) < 0)
+                return err ? err->code : NW_EINVAL;
+        }
+        if (n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            continue;
+        }
+        while (n != root && !n->next)
+            n = n->parent;
+        if (n == root)
+            return 0;
+        n = n->next;
+    }
+}
+
 /* -------------------------------------------------------------- read --- */
 
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
@@ -231,9 +350,11 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     }
     err_state st = {0};
     ctxt->_private = &st;
+    st.main = ctxt;
     ctxt->sax->serror = on_ctxt_error;
     ctxt->sax->resolveEntity = deny_entity;
     ctxt->sax->externalSubset = NULL; /* never load an external DTD */
+    ctxt->sax->getEntity = get_entity;
 
     /* errors raised without a context go to this thread's global handlers:
      * route them to us for the duration of the parse, then restore */
@@ -280,6 +401,12 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
         xmlFreeDoc(doc);
         return nw_err_set(err, NW_ELIMIT, "%s%s%ld: elements nested deeper than %d", where, sep,
                           line, NW_XML_MAX_DEPTH);
+    }
+    char where_sep[NW_ERR_MSG_MAX / 2];
+    snprintf(where_sep, sizeof where_sep, "%s%s", where, sep);
+    if (expand_entities(root, NW_XML_MAX_EXPANSION + len, where_sep, err) < 0) {
+        xmlFreeDoc(doc);
+        return err ? err->code : NW_EINVAL;
     }
     /* what naming "UTF-8" would have recorded: the serializer escapes
      * non-ASCII attribute text as character references without it */
