@@ -2020,6 +2020,31 @@ static const nw_cfg_field spool_table[] = {
     {NULL},
 };
 
+/* The spool root as start (and a reload, and --check-config) will find it:
+ * a folder, or missing under a folder that exists (start creates it). */
+static int check_root(const nw_cfg_node *node, const char *path, nw_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0
+                                   : nw_cfg_error(node, err, NW_EINVAL, "%s is not a folder", path);
+    if (errno != ENOENT)
+        return nw_cfg_error(node, err, NW_EINVAL, "%s: %s", path, strerror(errno));
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t len = strlen(parent);
+    while (len > 1 && parent[len - 1] == '/')
+        parent[--len] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *(slash == parent ? slash + 1 : slash) = '\0';
+    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
+        return nw_cfg_error(node, err, NW_EINVAL,
+                            "%s does not exist and cannot be created: %s is not a folder", path,
+                            parent);
+    return 0;
+}
+
 int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t *n, nw_err *err)
 {
     if (!list || nw_cfg_kind_of(list) == NW_CFG_NULL)
@@ -2046,6 +2071,8 @@ int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t
         if (f.scan_ms < 100)
             return nw_cfg_error(nw_cfg_get(item, "scan_interval"), err, NW_EINVAL,
                                 "expected at least 100ms");
+        if (check_root(nw_cfg_get(item, "path"), f.path, err) < 0)
+            return err ? err->code : NW_EINVAL;
         nw_spool_opts o = {.name = f.name,
                            .path = f.path,
                            .format = f.format,
