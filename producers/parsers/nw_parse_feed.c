@@ -1483,9 +1483,7 @@ static int xml_feed_parse(const char *buf, size_t len, const nw_parse_opts *opts
     int rc = nw_xml_read(buf, len, NULL, NULL, opts->max_input_bytes, &doc, err);
     if (rc < 0)
         return rc;
-    if (doc.declared_wrong)
-        nw_parse_warn(opts, "the encoding declaration does not match the bytes: read as %s",
-                      doc.charset);
+    nw_xml_warn_decoding(&doc, opts);
     feed f;
     rc = feed_open(&f, &doc, opts, err);
     size_t items = 0, before = out->len;

@@ -856,7 +856,7 @@ static int reuters_parse(const char *buf, size_t len, const nw_parse_opts *opts,
             free(owned);
             return nw_err_set(err, NW_ENOMEM, "out of memory");
         }
-        nw_parse_warn(opts, "line %d: invalid UTF-8: %zu byte(s) decoded as windows-1252/Latin-1",
+        nw_parse_warn(opts, "line %d: invalid UTF-8: %zu byte(s) decoded as windows-1252",
                       line_of(buf, buf + bad), count);
         free(owned);
         owned = rep;

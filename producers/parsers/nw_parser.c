@@ -301,8 +301,8 @@ static int parse_text(const nw_parser *parser, const char *buf, size_t len,
             goto done;
         }
         nw_parse_warn(opts,
-                      "invalid UTF-8 at offset %zu: %zu byte(s) decoded as windows-1252/Latin-1 "
-                      "(a guess; check those characters)",
+                      "invalid UTF-8 at offset %zu: %zu byte(s) decoded as windows-1252 (a "
+                      "guess; check those characters)",
                       skip + bad, count);
         text = repaired;
         text_len = strlen(repaired);

@@ -14,6 +14,9 @@
  */
 #include "nw_xml.h"
 
+#include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/entities.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
@@ -27,6 +30,7 @@
 
 #include "nw_buf.h"
 #include "nw_encoding.h"
+#include "nw_parser.h"
 #include "nw_text.h"
 
 #define NW_XML_DEFAULT_MAX ((size_t)16 << 20)
@@ -331,6 +335,7 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     char *text = prepare(dec.text, dec.len, &text_len);
     snprintf(out->charset, sizeof out->charset, "%s", dec.charset);
     out->declared_wrong = dec.declared_wrong;
+    out->repaired = dec.repaired;
     nw_decoded_free(&dec);
     if (!text)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
@@ -416,6 +421,21 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     }
     out->doc = doc;
     return 0;
+}
+
+void nw_xml_warn_decoding(const nw_xml_doc *d, const nw_parse_opts *opts)
+{
+    if (d->declared_wrong)
+        nw_parse_warn(opts, "the encoding declaration does not match the bytes; read as %s",
+                      d->charset);
+    if (d->repaired && !strcmp(d->charset, "utf-8"))
+        nw_parse_warn(opts,
+                      "invalid UTF-8: %zu byte(s) decoded as windows-1252 (a guess; check "
+                      "those characters)",
+                      d->repaired);
+    else if (d->repaired)
+        nw_parse_warn(opts, "%zu undecodable byte(s) in %s input replaced by U+FFFD", d->repaired,
+                      d->charset);
 }
 
 void nw_xml_doc_free(nw_xml_doc *d)

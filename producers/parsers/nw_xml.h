@@ -40,6 +40,7 @@ typedef struct nw_xml_doc {
     xmlDocPtr doc;       /* owned */
     char charset[40];    /* charset the bytes were decoded from */
     bool declared_wrong; /* the declaration lied about the bytes */
+    size_t repaired;     /* invalid UTF-8 bytes decoded as windows-1252 */
 } nw_xml_doc;
 
 /* Initialize libxml2 once per process (any thread; later calls return at
@@ -52,6 +53,12 @@ void nw_xml_init(void);
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
                 size_t max_bytes, nw_xml_doc *out, nw_err *err);
 void nw_xml_doc_free(nw_xml_doc *d);
+
+struct nw_parse_opts;
+/* The parse warning a document's decoding deserves (none, a declaration the
+ * bytes contradict, invalid UTF-8 repaired), one wording for every XML
+ * parser. */
+void nw_xml_warn_decoding(const nw_xml_doc *d, const struct nw_parse_opts *opts);
 
 /* Root element, or NULL. Borrowed. */
 xmlNodePtr nw_xml_root(const nw_xml_doc *d);

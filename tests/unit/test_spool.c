@@ -301,23 +301,29 @@ static int spools_from(const char *yaml, nw_err *err)
 Test(spool_config, validates_every_field)
 {
     nw_err err = {0};
-    cr_expect_eq(spools_from("spools:\n  - {path: /a/wire}\n  - {path: /b, format: ninjs, "
+    cr_expect_eq(spools_from("spools:\n  - {path: /tmp/wire}\n  - {path: /var/tmp, format: ninjs, "
                              "timezone: Europe/Paris}\n",
                              &err),
                  2, "%s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {path: relative}\n", &err), 0);
     cr_expect(strstr(err.msg, "absolute"), "%s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, format: nosuch}\n", &err), 0);
+    cr_expect_lt(spools_from("spools:\n  - {path: /tmp/a, format: nosuch}\n", &err), 0);
     cr_expect(strstr(err.msg, "nosuch"), "%s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, timezone: Mars/Olympus}\n", &err), 0);
+    cr_expect_lt(spools_from("spools:\n  - {path: /tmp/a, timezone: Mars/Olympus}\n", &err), 0);
     cr_expect(strstr(err.msg, "timezone"), "%s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a/x}\n  - {path: /b/x}\n", &err), 0);
+    cr_expect_lt(spools_from("spools:\n  - {path: /tmp/x}\n  - {path: /var/tmp/x}\n", &err), 0);
     cr_expect(strstr(err.msg, "twice"), "same default name: %s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, name: p}\n  - {path: /a/, name: q}\n", &err),
-                 0);
+    cr_expect_lt(
+        spools_from("spools:\n  - {path: /tmp/a, name: p}\n  - {path: /tmp/a/, name: q}\n", &err),
+        0);
     cr_expect(strstr(err.msg, "already"), "same path: %s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {paht: /a}\n", &err), 0);
     cr_expect(strstr(err.msg, "paht"), "%s", err.msg);
+    /* the root as start finds it: a folder, or creatable in one */
+    cr_expect_lt(spools_from("spools:\n  - {path: /etc/hostname}\n", &err), 0);
+    cr_expect(strstr(err.msg, "spools[0].path") && strstr(err.msg, "not a folder"), "%s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: /nonexistent-nw/x/spool}\n", &err), 0);
+    cr_expect(strstr(err.msg, "cannot be created"), "%s", err.msg);
 }
 
 /* A ticket holds its first failure's text only when there is one, keeps
