@@ -162,11 +162,14 @@ static int is_xml_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* The UTF-8 text libxml2 gets: junk before the first '<' dropped, and an
- * XML declaration rewritten to `<?xml version="1.0"?>` (its encoding no
- * longer applies), with the newlines of both kept after it so line numbers
- * in messages still match the input. */
-static char *prepare(const char *text, size_t len, size_t *out_len)
+/* The UTF-8 text libxml2 gets, in two parts so that the document itself is
+ * never copied (a 16 MiB feed is read from the decoded view): `head`, junk
+ * before the first '<' dropped and an XML declaration rewritten to
+ * `<?xml version="1.0"?>` (its encoding no longer applies), with the
+ * newlines of both kept after it so line numbers in messages still match
+ * the input; then the body, text[*body_at..len). Returns head (malloc'd),
+ * NULL when out of memory. */
+static char *prepare(const char *text, size_t len, size_t *head_len, size_t *body_at)
 {
     const char *lt = memchr(text, '<', len);
     size_t start = lt ? (size_t)(lt - text) : len;
@@ -177,7 +180,7 @@ static char *prepare(const char *text, size_t len, size_t *out_len)
     size_t rest = len - start;
 
     nw_buf b = NW_BUF_INIT;
-    nw_buf_reserve(&b, newlines + rest + 32); /* one allocation, not a doubling series */
+    nw_buf_reserve(&b, newlines + 32);
     if (rest >= 6 && !memcmp(p, "<?xml", 5) && is_xml_space(p[5])) {
         const char *end = NULL;
         for (size_t i = 5; i + 1 < rest; i++) {
@@ -196,13 +199,36 @@ static char *prepare(const char *text, size_t len, size_t *out_len)
     }
     for (size_t i = 0; i < newlines; i++)
         nw_buf_putc(&b, '\n');
-    nw_buf_append(&b, p, rest);
-    if (nw_buf_failed(&b)) {
-        nw_buf_free(&b);
-        return NULL;
-    }
-    *out_len = b.len;
+    *head_len = b.len;
+    *body_at = (size_t)(p - text);
     return nw_buf_take(&b);
+}
+
+/* libxml2 reads the document through this (xmlCtxtReadIO) in chunks, from
+ * head then body, rather than copying it whole first. */
+typedef struct xml_source {
+    const char *part[2];
+    size_t left[2];
+} xml_source;
+
+static int source_read(void *ctx, char *buf, int len)
+{
+    xml_source *s = ctx;
+    int got = 0;
+    for (int i = 0; i < 2 && got < len; i++) {
+        size_t n = s->left[i] < (size_t)(len - got) ? s->left[i] : (size_t)(len - got);
+        memcpy(buf + got, s->part[i], n);
+        s->part[i] += n;
+        s->left[i] -= n;
+        got += (int)n;
+    }
+    return got;
+}
+
+static int source_close(void *ctx)
+{
+    (void)ctx;
+    return 0;
 }
 
 /* True when elements nest deeper than NW_XML_MAX_DEPTH below and including
@@ -331,26 +357,32 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     if (rc < 0)
         return rc;
 
-    size_t text_len = 0;
-    char *text = prepare(dec.text, dec.len, &text_len);
+    size_t head_len = 0, body_at = 0;
+    char *text = prepare(dec.text, dec.len, &head_len, &body_at);
     snprintf(out->charset, sizeof out->charset, "%s", dec.charset);
     out->declared_wrong = dec.declared_wrong;
     out->repaired = dec.repaired;
-    nw_decoded_free(&dec);
-    if (!text)
+    const char *body = dec.text + body_at;
+    size_t body_len = dec.len - body_at, text_len = head_len + body_len;
+    if (!text) {
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
-    if (text_len == 0 || !memchr(text, '<', text_len)) {
+    }
+    if (body_len == 0) {
         free(text);
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_EINVAL, "not XML: no element found");
     }
     if (text_len > INT32_MAX) {
         free(text);
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_ELIMIT, "input is too large for the XML parser");
     }
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         free(text);
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
     err_state st = {0};
@@ -375,14 +407,20 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
      * every byte through its UTF-8 to UTF-8 converter). Its sniffing of the
      * first four bytes can only see "<?xm" (UTF-8) or a newline here, except
      * for a NUL right after the '<' ("<\0?\0" reads as UTF-16): then say it. */
-    int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES;
-    const char *enc = text_len > 1 && text[1] == '\0' ? "UTF-8" : NULL;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, text, (int)text_len, NULL, enc, options);
+    int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES |
+                  XML_PARSE_COMPACT;
+    const char *enc =
+        (head_len > 1 && text[1] == '\0') || (head_len == 0 && body_len > 1 && body[1] == '\0')
+            ? "UTF-8"
+            : NULL;
+    xml_source src = {{text, body}, {head_len, body_len}};
+    xmlDocPtr doc = xmlCtxtReadIO(ctxt, source_read, source_close, &src, NULL, enc, options);
 
     xmlSetStructuredErrorFunc(old_sctx, old_serror);
     xmlSetGenericErrorFunc(old_gctx, old_generic);
     xmlFreeParserCtxt(ctxt);
     free(text);
+    nw_decoded_free(&dec);
 
     const char *where = origin ? origin : "line";
     const char *sep = origin ? ":" : " ";
