@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -254,6 +255,8 @@ typedef struct svc {
     pthread_t probe;
     bool probe_started;
     bool notified_ready;
+    bool trimmed;          /* memory given back since the inputs were last busy */
+    int64_t idle_since_ms; /* -1 while busy */
 
     /* what needs a restart, as it was at start (a reload says what of it
      * changed and was not applied): kafka.* as "key=value" lines, and
@@ -707,6 +710,30 @@ static int handle_signals(svc *s, bool *draining, int64_t *deadline)
     return 0;
 }
 
+/* Once the work of a burst is done (nothing in flight, nothing pending),
+ * the memory its files took goes back to the system: glibc keeps freed heap
+ * (in every thread's arena) otherwise, and a producer that parsed a few
+ * large files stayed at gigabytes while idle. Once per idle period. */
+static void give_back_when_idle(svc *s)
+{
+    bool idle = total_in_flight(s) == 0 && (!s->pub || nw_publisher_pending(s->pub) == 0);
+    int64_t now = mono_ms();
+    if (!idle) {
+        s->idle_since_ms = -1;
+        return;
+    }
+    if (s->idle_since_ms < 0)
+        s->idle_since_ms = now;
+    /* a second later: the loader threads free the last stories they get
+     * back after the loop saw the work done */
+    if (now - s->idle_since_ms >= 1000 && !s->trimmed) {
+        malloc_trim(0);
+        s->trimmed = true;
+    } else if (now - s->idle_since_ms < 1000) {
+        s->trimmed = false;
+    }
+}
+
 static void loop(svc *s)
 {
     bool draining = false;
@@ -749,6 +776,7 @@ static void loop(svc *s)
             handle_signals(s, &draining, &deadline);
         run_inputs(s, mono_ms());
         update_state(s, draining);
+        give_back_when_idle(s);
 
         if (draining) {
             size_t left = total_in_flight(s), pending = nw_publisher_pending(s->pub);
@@ -796,7 +824,7 @@ static void svc_cleanup(svc *s)
 
 int nw_service_run(const nw_service_opts *opts, nw_err *err)
 {
-    svc s = {.opts = opts, .sig_fd = -1, .kq_fd = {-1, -1}};
+    svc s = {.opts = opts, .sig_fd = -1, .kq_fd = {-1, -1}, .idle_since_ms = -1};
     atomic_init(&s.kafka_up, false);
     atomic_init(&s.not_ready, NR_STARTING);
     atomic_init(&s.stop_probe, false);
