@@ -160,48 +160,12 @@ static bool wait_done(int want, int timeout_s)
     return false;
 }
 
+/* The HTTP port the producer logged ("http_port=N"), waiting for it. */
 static int http_port(void)
 {
-    double end = now_s() + 15;
-    while (now_s() < end) {
-        char *log = nw_test_read_file(logpath, NULL);
-        const char *p = log ? strstr(log, "http_port=") : NULL;
-        int port = p ? atoi(p + 10) : 0;
-        free(log);
-        if (port > 0)
-            return port;
-        usleep(50000);
-    }
-    cr_assert_fail("the producer never logged its http port");
-    return 0;
-}
-
-static char *http_get(int port, const char *path)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        close(fd);
-        return NULL;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)r;
-        if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    close(fd);
-    return buf;
+    int port = nw_test_logged_http_port(logpath, 15);
+    cr_assert_gt(port, 0, "the producer never logged its http port");
+    return port;
 }
 
 /* Waits until /readyz answers with `status` (" 200 " or " 503 "). */
@@ -209,7 +173,7 @@ static bool wait_ready(int port, const char *status, int timeout_s)
 {
     double end = now_s() + timeout_s;
     while (now_s() < end) {
-        char *r = http_get(port, "/readyz");
+        char *r = nw_test_http_get(port, "/readyz");
         bool ok = r && strstr(r, status) != NULL;
         free(r);
         if (ok)
@@ -341,7 +305,7 @@ Test(spool_hostile, odd_files_are_logged_once_and_counted)
     cr_expect_eq(count_in_log("file=a-fifo"), 1, "the FIFO is logged once");
     cr_expect_eq(count_in_log("file=a-folder"), 1, "the folder is logged once");
     cr_expect_eq(count_in_log("file=link.json"), 1, "the link is logged once");
-    char *m = http_get(port, "/metrics");
+    char *m = nw_test_http_get(port, "/metrics");
     cr_assert_not_null(m);
     cr_expect(strstr(m, "newswire_producer_spool_ignored_files{input=\"wire\"} 3") != NULL,
               "three names counted: %s", m);
