@@ -1002,7 +1002,7 @@ int nw_cfg_as_duration_ms(const nw_cfg_node *node, int64_t *out, nw_err *err)
     static const struct {
         const char *unit;
         uint64_t ms;
-    } units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
     const char *what = "a duration such as 250ms, 5s, 2m, 72h or 3d";
     const char *s = "";
     int rc = scalar_or_fail(node, what, &s, err);
@@ -1012,6 +1012,16 @@ int nw_cfg_as_duration_ms(const nw_cfg_node *node, int64_t *out, nw_err *err)
     uint64_t v;
     if (!parse_u64(s, n, &v))
         return expected(node, err, what);
+    /* a bare number is refused (0 aside): "shutdown_timeout: 30" read as
+     * milliseconds once cut a 30 s drain to 30 ms */
+    if (!s[n] && v != 0)
+        return nw_cfg_error(node, err, NW_EINVAL,
+                            "duration '%s' has no unit: write %sms, %ss, %sm, %sh or %sd", s, s, s,
+                            s, s, s);
+    if (!s[n]) {
+        *out = 0;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(s + n, units[i].unit))
             continue;

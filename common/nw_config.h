@@ -105,8 +105,9 @@ int nw_cfg_as_string(const nw_cfg_node *node, const char **out, nw_err *err);
 int nw_cfg_as_int(const nw_cfg_node *node, int64_t min, int64_t max, int64_t *out, nw_err *err);
 /* true/false/yes/no/on/off, any case. */
 int nw_cfg_as_bool(const nw_cfg_node *node, bool *out, nw_err *err);
-/* Durations "250ms", "5s", "2m", "72h", "3d" or a bare number of milliseconds;
- * whole numbers only, never negative. */
+/* Durations "250ms", "5s", "2m", "72h", "3d"; whole numbers only, never
+ * negative. A unit is required: a bare number other than 0 is refused with
+ * a message naming file, line and key ("has no unit: write 30ms, 30s..."). */
 int nw_cfg_as_duration_ms(const nw_cfg_node *node, int64_t *out, nw_err *err);
 /* Sizes "512" (bytes), "64KiB", "5MB", "1GiB": B; KB MB GB TB = powers of
  * 1000; KiB MiB GiB TiB = powers of 1024; unit in any case, optional space. */

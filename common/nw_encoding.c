@@ -642,13 +642,17 @@ static int decode_as(const char *body, size_t len, const charset_info *info, boo
         char *rep = nw_utf8_repair(body, len, &count);
         if (!rep)
             return nw_err_set(err, NW_ENOMEM, "out of memory");
+        /* the declaration is right, the bytes are broken: repaired, not
+         * "declared wrong" (which said "read as utf-8" of bytes that are not) */
         out->repaired = count;
-        out->declared_wrong = declared;
         return finish(out, rep, strlen(rep), err);
     }
 
-    if (info->single_byte && valid && has_high_byte(body, len)) {
-        /* the Spiegel/pa4 trap: declared Latin-1, written in UTF-8 */
+    if (valid && has_high_byte(body, len)) {
+        /* the Spiegel/pa4 trap: declared Latin-1 (or Shift_JIS, GB2312...),
+         * written in UTF-8; legacy text that is also valid UTF-8 with bytes
+         * over 0x7F is rare enough, and UTF-8 read as Shift_JIS decodes to
+         * mojibake without an error */
         snprintf(out->charset, sizeof out->charset, "utf-8");
         out->declared_wrong = declared;
         return finish_copy(out, body, len, borrow, err);

@@ -108,6 +108,12 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, nw_err *err)
     return 0;
 }
 
+int nw_http_check_listen(const char *listen, nw_err *err)
+{
+    struct sockaddr_in sa;
+    return parse_listen(listen, &sa, err);
+}
+
 nw_http *nw_http_start(const char *listen, nw_metrics *metrics, nw_http_ready_fn ready,
                        void *ready_ctx, nw_err *err)
 {

@@ -38,6 +38,9 @@ typedef struct nw_http nw_http;
  * (a bad address, or the address in use or not permitted). */
 nw_http *nw_http_start(const char *listen, nw_metrics *metrics, nw_http_ready_fn ready,
                        void *ready_ctx, nw_err *err);
+/* 0 when `listen` is an address nw_http_start accepts (the form only: it
+ * binds nothing), else NW_EINVAL saying what is wrong ("bad port"). */
+int nw_http_check_listen(const char *listen, nw_err *err);
 /* The port actually bound (useful with port 0). */
 int nw_http_port(const nw_http *http);
 /* Stop serving and free. NULL is accepted. */

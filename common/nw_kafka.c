@@ -15,6 +15,8 @@
  */
 #include "nw_kafka.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -222,13 +224,14 @@ bool nw_kafka_skip_sasl_plugins(const rd_kafka_conf_t *conf)
 }
 
 /* Where a config node came from, for messages: "line 12" or "environment". */
+/* "<file>:<line>" of a node, or the environment variable it came from. */
 static void node_where(const nw_cfg_node *node, char *buf, size_t len)
 {
     int line = nw_cfg_line(node);
     if (line > 0)
-        snprintf(buf, len, "line %d", line);
+        snprintf(buf, len, "%s:%d", nw_cfg_origin(node), line);
     else
-        snprintf(buf, len, "environment");
+        snprintf(buf, len, "%s", nw_cfg_origin(node));
 }
 
 /* Join a sequence of scalars with ',' (bootstrap.servers as a YAML list). */
@@ -238,7 +241,7 @@ static char *join_seq(const nw_cfg_node *seq, nw_err *err, const char *name)
     for (size_t i = 0; i < n; i++) {
         const char *s = nw_cfg_scalar(nw_cfg_item(seq, i));
         if (!s) {
-            char where[32];
+            char where[PATH_MAX + 32];
             node_where(nw_cfg_item(seq, i), where, sizeof where);
             nw_err_set(err, NW_EINVAL, "%s: kafka.%s[%zu]: expected a scalar in the list", where,
                        name, i);
@@ -268,7 +271,7 @@ static int conf_apply_map(rd_kafka_conf_t *conf, const nw_cfg_node *map, const c
     for (size_t i = 0; i < n; i++) {
         const char *key = nw_cfg_key_at(map, i);
         const nw_cfg_node *val = nw_cfg_value_at(map, i);
-        char name[512], where[32];
+        char name[512], where[PATH_MAX + 32];
         int w = snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", key);
         node_where(val, where, sizeof where);
         if (w < 0 || (size_t)w >= sizeof name)
@@ -317,7 +320,7 @@ rd_kafka_conf_t *nw_kafka_conf_new(const nw_cfg_node *kafka_map, const char *bro
             if (conf_apply_map(conf, kafka_map, "", err) < 0)
                 goto fail;
         } else if (kind != NW_CFG_NULL) {
-            char where[32];
+            char where[PATH_MAX + 32];
             node_where(kafka_map, where, sizeof where);
             nw_err_set(err, NW_EINVAL,
                        "%s: kafka: expected a map of librdkafka properties (acks: all, ...)",

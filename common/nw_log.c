@@ -327,6 +327,18 @@ typedef struct field {
     bool quoted;
 } field;
 
+/* True when the spaces at p are followed by "key=" with a key that is not
+ * reserved: where a bare value ends. */
+static bool starts_pair(const char *p)
+{
+    while (*p == ' ')
+        p++;
+    const char *k = p;
+    while (key_char(*p))
+        p++;
+    return p > k && *p == '=' && !reserved_key(k, (size_t)(p - k));
+}
+
 /* Parse s as a run of key=value items to its end. Returns the count, or -1. */
 static int parse_pairs(const char *s, field *out)
 {
@@ -351,9 +363,14 @@ static int parse_pairs(const char *s, field *out)
             f.val_len = (size_t)(p - f.val);
             p++;
         } else {
-            while (*p && *p != ' ' && *p != '"' && (unsigned char)*p >= 0x20)
+            /* a bare value runs to the next " key=" or the end, spaces,
+             * quotes and control characters included (a file name with a
+             * space stays one field, written quoted and escaped) */
+            while (*p && !(*p == ' ' && starts_pair(p)))
                 p++;
             f.val_len = (size_t)(p - f.val);
+            while (f.val_len && f.val[f.val_len - 1] == ' ')
+                f.val_len--;
         }
         if (*p && *p != ' ')
             return -1;

@@ -5,16 +5,19 @@
 #define _XOPEN_SOURCE 700
 #include "nw_testutil.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -394,4 +397,55 @@ pid_t nw_test_start_broker(const char *const extra_args[], char **bootstrap)
     *bootstrap = strdup(line + 10);
     free(line);
     return pid;
+}
+
+char *nw_test_http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while (buf && (r = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 >= cap) {
+            char *g = realloc(buf, cap *= 2);
+            if (!g)
+                free(buf);
+            buf = g;
+        }
+    }
+    if (buf)
+        buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+int nw_test_logged_http_port(const char *logpath, int timeout_s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    time_t end = ts.tv_sec + timeout_s;
+    for (;;) {
+        char *log = nw_test_read_file(logpath, NULL);
+        const char *p = log ? strstr(log, "http_port=") : NULL;
+        int port = p ? atoi(p + 10) : 0;
+        free(log);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if (port > 0 || ts.tv_sec > end)
+            return port;
+        usleep(50000);
+    }
 }

@@ -53,6 +53,13 @@ char *nw_test_read_line(int fd, int timeout_s);
  * bootstrap servers in *bootstrap (caller frees), or -1 with *bootstrap NULL. */
 pid_t nw_test_start_broker(const char *const extra_args[], char **bootstrap);
 
+/* GET `path` from 127.0.0.1:port over HTTP/1.0; the whole response (status
+ * line first), malloc'd, or NULL when the connection failed. */
+char *nw_test_http_get(int port, const char *path);
+/* The port a service logged as "http_port=N" in the log file at `logpath`,
+ * waiting up to timeout_s for the line; 0 when it never came. */
+int nw_test_logged_http_port(const char *logpath, int timeout_s);
+
 /* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
 int nw_test_stop(pid_t pid, int timeout_s);
 

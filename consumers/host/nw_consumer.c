@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,7 @@ typedef struct batch_cfg {
 static const nw_cfg_field batch_fields[] = {
     {"max_messages", NW_CFG_T_INT, "500", offsetof(batch_cfg, max_messages), 1, 1000000,
      "stories per batch"},
-    {"max_ms", NW_CFG_T_DURATION, "1000", offsetof(batch_cfg, max_ms), 0, 0,
+    {"max_ms", NW_CFG_T_DURATION, "1s", offsetof(batch_cfg, max_ms), 0, 0,
      "longest a story waits in a batch"},
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
@@ -226,6 +227,18 @@ static int add_topic(nw_consumer *c, const nw_cfg_node *n, nw_err *err)
     if (!*t)
         return nw_err_set(err, NW_EINVAL, "%s:%d: %s: empty topic name", nw_config_origin(c->cfg),
                           nw_cfg_line(n), nw_cfg_path(n));
+    /* a subscription starting with '^' is a regular expression: a bad one
+     * is an error here, with its key and line, not a bare Kafka error later */
+    regex_t re;
+    int rc = t[0] == '^' ? regcomp(&re, t, REG_EXTENDED | REG_NOSUB) : 0;
+    if (rc != 0) {
+        char why[128];
+        regerror(rc, &re, why, sizeof why);
+        return nw_err_set(err, NW_EINVAL, "%s:%d: %s: bad regular expression '%s': %s",
+                          nw_cfg_origin(n), nw_cfg_line(n), nw_cfg_path(n), t, why);
+    }
+    if (t[0] == '^')
+        regfree(&re);
     rd_kafka_topic_partition_list_add(c->subscription, t, RD_KAFKA_PARTITION_UA);
     return 0;
 }
@@ -1223,6 +1236,13 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
         nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms, &c->workers[i].abort);
     }
 
+    if (*hc.listen && nw_http_check_listen(hc.listen, err) < 0) {
+        const nw_cfg_node *ln = cc.http ? nw_cfg_get(cc.http, "listen") : NULL;
+        if (ln)
+            nw_err_prefix(err, "%s:%d: http.listen: ", nw_cfg_origin(ln), nw_cfg_line(ln));
+        nw_consumer_free(c);
+        return NW_EINVAL;
+    }
     rd_kafka_conf_t *conf = nw_kafka_conf_new(cc.kafka, c->brokers, err);
     if (!conf) {
         nw_consumer_free(c);
@@ -1259,6 +1279,13 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
             nw_consumer_free(c);
             return NW_EINVAL;
         }
+    }
+    if (opts && opts->check_only) {
+        /* validated (each property was set and checked): no client, no
+         * endpoint, no worker */
+        rd_kafka_conf_destroy(conf);
+        *out = c;
+        return 0;
     }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);

@@ -18,6 +18,7 @@
 #ifndef NW_CONSUMER_H
 #define NW_CONSUMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nw_config.h"
@@ -33,6 +34,9 @@ typedef struct nw_consumer_opts {
     int64_t from_time_ms;      /* > 0: a partition the group has no committed offset
                                   for starts at the first message at or after this
                                   time (ms since the epoch); <= 0: auto.offset.reset */
+    bool check_only;           /* --check-config: validate everything the service would
+                                  (config, chain, Kafka client), start nothing (no
+                                  endpoint, no worker); the result is only freed */
 } nw_consumer_opts;
 
 /* Validate the config and build the chain and the Kafka consumer (nothing is

@@ -5,7 +5,9 @@
  * others are still printed. Exit 0, 64 (usage), 65 (a file failed) or 74
  * (stdout could not be written).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,38 +62,66 @@ static int zone_known(const char *zone, nw_err *err)
     return nw_time_from_civil(&c, zone, &epoch, err);
 }
 
-/* Parse one file and print its stories; 0 ok, -1 the file failed. */
+/* The JSON lines of one file, made as the parser hands each story on and
+ * kept in a temporary file until the whole file has parsed: neither the
+ * stories nor their JSON are ever all in memory. */
+typedef struct lines_sink {
+    FILE *out; /* tmpfile(); NULL when it could not be made */
+    bool write_failed;
+    size_t n;
+    char failed[NW_ERR_MSG_MAX + 64]; /* the first story that could not be encoded */
+} lines_sink;
+
+static int sink_story(void *ctx, nw_story *story, nw_err *err)
+{
+    (void)err;
+    lines_sink *ls = ctx;
+    nw_err jerr = {0};
+    char *line = ls->failed[0] ? NULL : nw_ninjs_dumps(story, &jerr);
+    nw_story_free(story);
+    ls->n++;
+    if (!line && !ls->failed[0])
+        snprintf(ls->failed, sizeof ls->failed, "story %zu: cannot encode as ninjs: %s", ls->n,
+                 jerr.msg);
+    if (line) {
+        if (!ls->out || fputs(line, ls->out) < 0 || fputc('\n', ls->out) == EOF)
+            ls->write_failed = true;
+        free(line);
+    }
+    return 0;
+}
+
+/* Parse one file and print its stories; 0 ok, -1 the file failed. A file
+ * prints all its stories or none. */
 static int parse_one(const char *path, const char *format, const nw_parse_opts *opts)
 {
     nw_story_list stories = {0};
     nw_err err = {0};
-    if (nw_parse_file(path, format, opts, &stories, &err) < 0) {
-        fprintf(stderr, "newswire: %s\n", err.msg);
-        return -1;
-    }
-    /* encode everything first: a file prints all its stories or none */
+    lines_sink ls = {.out = tmpfile()};
+    nw_parse_opts o = *opts;
+    o.sink = sink_story;
+    o.sink_ctx = &ls;
     const char *name = strcmp(path, "-") ? path : "<stdin>";
-    char **lines = calloc(stories.len, sizeof *lines);
-    int rc = lines ? 0 : -1;
-    if (!lines)
-        fprintf(stderr, "newswire: %s: out of memory\n", name);
-    for (size_t i = 0; lines && i < stories.len; i++) {
-        lines[i] = nw_ninjs_dumps(stories.items[i], &err);
-        if (!lines[i]) {
-            fprintf(stderr, "newswire: %s: story %zu: cannot encode as ninjs: %s\n", name, i + 1,
-                    err.msg);
-            rc = -1;
-            break;
-        }
+    int rc = 0;
+    if (nw_parse_file(path, format, &o, &stories, &err) < 0) {
+        fprintf(stderr, "newswire: %s\n", err.msg);
+        rc = -1;
+    } else if (ls.failed[0]) {
+        fprintf(stderr, "newswire: %s: %s\n", name, ls.failed);
+        rc = -1;
+    } else if (ls.write_failed || fflush(ls.out) != 0) {
+        fprintf(stderr, "newswire: %s: cannot keep the output in a temporary file: %s\n", name,
+                strerror(errno));
+        rc = -1;
+    } else {
+        rewind(ls.out);
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, ls.out)) > 0)
+            fwrite(buf, 1, n, stdout);
     }
-    for (size_t i = 0; lines && i < stories.len; i++) {
-        if (rc == 0) {
-            fputs(lines[i], stdout);
-            fputc('\n', stdout);
-        }
-        free(lines[i]);
-    }
-    free(lines);
+    if (ls.out)
+        fclose(ls.out);
     nw_story_list_free(&stories);
     return rc;
 }

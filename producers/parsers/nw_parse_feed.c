@@ -1483,12 +1483,10 @@ static int xml_feed_parse(const char *buf, size_t len, const nw_parse_opts *opts
     int rc = nw_xml_read(buf, len, NULL, NULL, opts->max_input_bytes, &doc, err);
     if (rc < 0)
         return rc;
-    if (doc.declared_wrong)
-        nw_parse_warn(opts, "the encoding declaration does not match the bytes: read as %s",
-                      doc.charset);
+    nw_xml_warn_decoding(&doc, opts);
     feed f;
     rc = feed_open(&f, &doc, opts, err);
-    size_t items = 0, before = out->len;
+    size_t items = 0, before = nw_story_list_count(out);
     if (rc == 0) {
         if (f.kind == DIALECT_ATOM && !f.channel) { /* a lone <entry> document */
             items = 1;
@@ -1501,18 +1499,24 @@ static int xml_feed_parse(const char *buf, size_t len, const nw_parse_opts *opts
         for (int p = 0; p < 2 && rc == 0; p++) {
             if (!parents[p])
                 continue;
-            for (xmlNodePtr c = parents[p]->children; c && rc == 0; c = c->next) {
+            for (xmlNodePtr c = parents[p]->children, next; c && rc == 0; c = next) {
+                next = c->next;
                 if (!local_is(c, want) || c == f.channel)
                     continue;
                 items++;
                 rc = feed_item(&f, c, out, err);
+                /* the item's part of the tree is not read again: freed now,
+                 * so a feed of 400,000 items never holds its whole tree and
+                 * all its stories at once (bounded memory per file) */
+                xmlUnlinkNode(c);
+                xmlFreeNode(c);
             }
         }
         if (rc == 0 && items == 0)
             rc = nw_err_set(err, NW_EINVAL, "line %ld: %s has no <%s> elements: no story to make",
                             nw_xml_line(f.channel ? f.channel : f.root),
                             f.kind == DIALECT_ATOM ? "the Atom <feed>" : "the RSS <channel>", want);
-        else if (rc == 0 && out->len == before)
+        else if (rc == 0 && nw_story_list_count(out) == before)
             rc = nw_err_set(err, NW_EINVAL,
                             "none of the %zu <%s> elements holds a story (no title and no "
                             "text, or not a post)",

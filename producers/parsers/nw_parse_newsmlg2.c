@@ -1315,9 +1315,7 @@ static int g2_parse(const char *buf, size_t len, const nw_parse_opts *opts, nw_s
     int rc = nw_xml_read(buf, len, NULL, NULL, opts->max_input_bytes, &doc, err);
     if (rc < 0)
         return rc;
-    if (doc.declared_wrong)
-        nw_parse_warn(opts, "the XML declaration names the wrong encoding; read as %s",
-                      doc.charset);
+    nw_xml_warn_decoding(&doc, opts);
     xmlNodePtr root = nw_xml_root(&doc);
     if (!root) {
         rc = nw_err_set(err, NW_EINVAL,

@@ -1325,9 +1325,7 @@ static int nitf_parse(const char *buf, size_t len, const nw_parse_opts *opts, nw
     int rc = nw_xml_read(buf, len, NULL, NULL, opts->max_input_bytes, &doc, err);
     if (rc < 0)
         return rc;
-    if (doc.declared_wrong)
-        nw_parse_warn(opts, "the encoding declaration does not match the bytes; read as %s",
-                      doc.charset);
+    nw_xml_warn_decoding(&doc, opts);
     xmlNodePtr root = nw_xml_root(&doc);
     if (!root || !nw_xml_is(root, "nitf")) {
         rc = nw_err_set(err, NW_EINVAL, "line %ld: expected root element <nitf>, found <%s>",

@@ -791,7 +791,7 @@ static int reuters_parse_text(const char *buf, size_t len, const nw_parse_opts *
                               nw_story_list *out, nw_err *err)
 {
     const char *end = buf + len, *p = buf;
-    size_t before = out->len;
+    size_t before = nw_story_list_count(out);
     line_counter lc = {buf, buf, 1};
     tag t;
     while (next_tag(p, end, &t)) {
@@ -818,7 +818,7 @@ static int reuters_parse_text(const char *buf, size_t len, const nw_parse_opts *
             return rc;
         p = next;
     }
-    if (out->len == before)
+    if (nw_story_list_count(out) == before)
         return nw_err_set(err, NW_EINVAL,
                           "no <REUTERS NEWID=...> element found (expected Reuters-21578 SGML)");
     return 0;
@@ -856,7 +856,7 @@ static int reuters_parse(const char *buf, size_t len, const nw_parse_opts *opts,
             free(owned);
             return nw_err_set(err, NW_ENOMEM, "out of memory");
         }
-        nw_parse_warn(opts, "line %d: invalid UTF-8: %zu byte(s) decoded as windows-1252/Latin-1",
+        nw_parse_warn(opts, "line %d: invalid UTF-8: %zu byte(s) decoded as windows-1252",
                       line_of(buf, buf + bad), count);
         free(owned);
         owned = rep;

@@ -85,6 +85,13 @@ static void known_formats(char *out, size_t size)
 
 int nw_story_list_add(nw_story_list *list, nw_story *story)
 {
+    if (list->sink) {
+        nw_err err = {0};
+        int rc = list->sink(list->sink_ctx, story, &err);
+        if (rc == 0)
+            list->handed++;
+        return rc < 0 ? rc : 0;
+    }
     if (list->len == list->cap) {
         size_t ncap = list->cap ? list->cap * 2 : 4;
         nw_story **n = realloc(list->items, ncap * sizeof *n);
@@ -99,12 +106,17 @@ int nw_story_list_add(nw_story_list *list, nw_story *story)
     return 0;
 }
 
+size_t nw_story_list_count(const nw_story_list *list)
+{
+    return list->len + list->handed;
+}
+
 void nw_story_list_free(nw_story_list *list)
 {
     if (!list)
         return;
     for (size_t i = 0; i < list->len; i++)
-        nw_story_free(list->items[i]);
+        nw_story_free(list->items[i]); /* NULL: taken already */
     free(list->items);
     list->items = NULL;
     list->len = list->cap = 0;
@@ -240,9 +252,9 @@ static char *sniff_view(const char *buf, size_t len, size_t *out_len)
 static int run_parser(const nw_parser *parser, const char *text, size_t len,
                       const nw_parse_opts *opts, nw_story_list *out, nw_err *err)
 {
-    nw_story_list got = {0};
+    nw_story_list got = {.sink = opts->sink, .sink_ctx = opts->sink_ctx};
     int rc = parser->parse(text, len, opts, &got, err);
-    if (rc >= 0 && got.len == 0)
+    if (rc >= 0 && nw_story_list_count(&got) == 0)
         rc = nw_err_set(err, NW_EINVAL, "%s: no story found", parser->name);
     if (rc < 0) {
         nw_story_list_free(&got);
@@ -301,8 +313,8 @@ static int parse_text(const nw_parser *parser, const char *buf, size_t len,
             goto done;
         }
         nw_parse_warn(opts,
-                      "invalid UTF-8 at offset %zu: %zu byte(s) decoded as windows-1252/Latin-1 "
-                      "(a guess; check those characters)",
+                      "invalid UTF-8 at offset %zu: %zu byte(s) decoded as windows-1252 (a "
+                      "guess; check those characters)",
                       skip + bad, count);
         text = repaired;
         text_len = strlen(repaired);

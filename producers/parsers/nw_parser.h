@@ -24,6 +24,10 @@
 /* Default input size limit: larger inputs are refused with NW_ELIMIT. */
 #define NW_PARSE_MAX_INPUT ((size_t)16 << 20)
 
+/* Takes a story as soon as a parser made it (ownership moves in every case);
+ * 0, or negative with err to stop the parse. */
+typedef int (*nw_story_sink_fn)(void *ctx, nw_story *story, nw_err *err);
+
 /* Called for every non-fatal problem (a repaired encoding, a skipped
  * category...). `msg` starts with the origin when one is known
  * ("feed.txt: invalid UTF-8 ..."); it is borrowed for the call only. */
@@ -37,20 +41,33 @@ typedef struct nw_parse_opts {
     size_t max_input_bytes;       /* 0 = NW_PARSE_MAX_INPUT */
     nw_parse_warn_fn warn;        /* NULL = nw_log_warn(mod "parser") */
     void *warn_ctx;               /* passed to warn */
+    /* Streaming: when set, each story goes to sink(sink_ctx, ...) as soon as
+     * it is parsed and `out` stays empty. If the parse then fails, the
+     * caller discards what its sink got (a file is still all or nothing). */
+    nw_story_sink_fn sink;
+    void *sink_ctx;
 } nw_parse_opts;
 /* Every field borrowed for the duration of the call; an all-zero struct (or a
  * NULL opts pointer) means the defaults. */
 
 /* The stories one input produced. The list owns its stories. Zero-initialise
- * it ({0}) before first use. */
+ * it ({0}) before first use. With a sink, stories are handed to it as they
+ * are added instead of being kept (a large input is never held whole:
+ * see nw_parse_opts.sink); `handed` counts them. */
 typedef struct nw_story_list {
     nw_story **items;
     size_t len, cap;
+    nw_story_sink_fn sink; /* NULL = keep them in items */
+    void *sink_ctx;
+    size_t handed;
 } nw_story_list;
 
-/* Append a story; the list takes ownership of `story` in every case (on
- * allocation failure the story is freed and NW_ENOMEM returned). */
+/* Append a story (or hand it to the list's sink); the list takes ownership
+ * of `story` in every case (on allocation failure the story is freed and
+ * NW_ENOMEM returned). */
 int nw_story_list_add(nw_story_list *list, nw_story *story);
+/* Stories added so far: kept plus handed to the sink. */
+size_t nw_story_list_count(const nw_story_list *list);
 /* Free every story and the array; the list is left empty and reusable. */
 void nw_story_list_free(nw_story_list *list);
 

@@ -14,6 +14,9 @@
  */
 #include "nw_xml.h"
 
+#include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/entities.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
@@ -23,12 +26,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "nw_buf.h"
 #include "nw_encoding.h"
+#include "nw_parser.h"
 #include "nw_text.h"
 
 #define NW_XML_DEFAULT_MAX ((size_t)16 << 20)
+/* Text that entity references may add to a document, beyond its own size
+ * (libxml2's amplification guard refuses a billion laughs before this). */
+#define NW_XML_MAX_EXPANSION ((size_t)1 << 20)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -48,6 +56,8 @@ typedef struct err_state {
     int have; /* an error (level >= XML_ERR_ERROR) was captured */
     int code; /* libxml2's error code */
     int line;
+    bool line_pending; /* raised inside an entity: line from `main` */
+    const void *main;  /* the document's parser context */
     char msg[NW_ERR_MSG_MAX];
 } err_state;
 
@@ -76,7 +86,44 @@ static void on_xml_error(void *data, xmlErrorPtr e)
 static void on_ctxt_error(void *data, xmlErrorPtr e)
 {
     xmlParserCtxtPtr ctxt = data;
-    on_xml_error(ctxt ? ctxt->_private : NULL, e);
+    err_state *st = ctxt ? ctxt->_private : NULL;
+    bool first = st && !st->have;
+    on_xml_error(st, e);
+    if (!st || !e || e->level < XML_ERR_ERROR)
+        return;
+    /* libxml2 parses an entity's text in a context of its own, which counts
+     * lines from the entity's start (a billion laughs said "line 1"): the
+     * line is taken from the document's context, which reports the error
+     * again as it unwinds */
+    if (ctxt != st->main) {
+        if (first)
+            st->line_pending = true;
+    } else if (st->line_pending) {
+        st->line = e->line;
+        st->line_pending = false;
+    }
+}
+
+/* An entity the document uses but does not declare. With a DOCTYPE, the
+ * HTML 4 / ISO entity sets a news DTD (NITF, NewsML) includes are known
+ * (&eacute; &mdash; &nbsp;...): the external DTD itself is never read, so
+ * without this their text was silently dropped. Each one met is declared
+ * in the document's internal subset as an internal entity. Without a
+ * DOCTYPE an undeclared entity stays an error, as XML wants. */
+static xmlEntityPtr get_entity(void *data, const xmlChar *name)
+{
+    xmlParserCtxtPtr ctxt = data;
+    xmlEntityPtr ent = xmlSAX2GetEntity(ctxt, name);
+    if (ent || !ctxt->myDoc || !ctxt->myDoc->intSubset || ctxt->inSubset)
+        return ent;
+    const htmlEntityDesc *h = htmlEntityLookup(name);
+    if (!h)
+        return NULL;
+    char utf8[8];
+    utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)h->value, (utf8proc_uint8_t *)utf8);
+    utf8[n > 0 ? n : 0] = '\0';
+    return xmlAddDocEntity(ctxt->myDoc, name, XML_INTERNAL_GENERAL_ENTITY, NULL, NULL,
+                           (const xmlChar *)utf8);
 }
 
 /* Handler for the unstructured channel: silence. */
@@ -115,11 +162,14 @@ static int is_xml_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* The UTF-8 text libxml2 gets: junk before the first '<' dropped, and an
- * XML declaration rewritten to `<?xml version="1.0"?>` (its encoding no
- * longer applies), with the newlines of both kept after it so line numbers
- * in messages still match the input. */
-static char *prepare(const char *text, size_t len, size_t *out_len)
+/* The UTF-8 text libxml2 gets, in two parts so that the document itself is
+ * never copied (a 16 MiB feed is read from the decoded view): `head`, junk
+ * before the first '<' dropped and an XML declaration rewritten to
+ * `<?xml version="1.0"?>` (its encoding no longer applies), with the
+ * newlines of both kept after it so line numbers in messages still match
+ * the input; then the body, text[*body_at..len). Returns head (malloc'd),
+ * NULL when out of memory. */
+static char *prepare(const char *text, size_t len, size_t *head_len, size_t *body_at)
 {
     const char *lt = memchr(text, '<', len);
     size_t start = lt ? (size_t)(lt - text) : len;
@@ -130,7 +180,7 @@ static char *prepare(const char *text, size_t len, size_t *out_len)
     size_t rest = len - start;
 
     nw_buf b = NW_BUF_INIT;
-    nw_buf_reserve(&b, newlines + rest + 32); /* one allocation, not a doubling series */
+    nw_buf_reserve(&b, newlines + 32);
     if (rest >= 6 && !memcmp(p, "<?xml", 5) && is_xml_space(p[5])) {
         const char *end = NULL;
         for (size_t i = 5; i + 1 < rest; i++) {
@@ -149,13 +199,36 @@ static char *prepare(const char *text, size_t len, size_t *out_len)
     }
     for (size_t i = 0; i < newlines; i++)
         nw_buf_putc(&b, '\n');
-    nw_buf_append(&b, p, rest);
-    if (nw_buf_failed(&b)) {
-        nw_buf_free(&b);
-        return NULL;
-    }
-    *out_len = b.len;
+    *head_len = b.len;
+    *body_at = (size_t)(p - text);
     return nw_buf_take(&b);
+}
+
+/* libxml2 reads the document through this (xmlCtxtReadIO) in chunks, from
+ * head then body, rather than copying it whole first. */
+typedef struct xml_source {
+    const char *part[2];
+    size_t left[2];
+} xml_source;
+
+static int source_read(void *ctx, char *buf, int len)
+{
+    xml_source *s = ctx;
+    int got = 0;
+    for (int i = 0; i < 2 && got < len; i++) {
+        size_t n = s->left[i] < (size_t)(len - got) ? s->left[i] : (size_t)(len - got);
+        memcpy(buf + got, s->part[i], n);
+        s->part[i] += n;
+        s->left[i] -= n;
+        got += (int)n;
+    }
+    return got;
+}
+
+static int source_close(void *ctx)
+{
+    (void)ctx;
+    return 0;
 }
 
 /* True when elements nest deeper than NW_XML_MAX_DEPTH below and including
@@ -184,6 +257,82 @@ static int too_deep(xmlNodePtr root, long *line)
     }
 }
 
+/* ---------------------------------------------------------- entities --- */
+
+/* The text of every entity reference, in element content and attribute
+ * values, replaces the reference (parsers read text nodes, and an
+ * unexpanded reference's text was silently lost). A reference to an entity
+ * the document does not define (it would be in the external DTD, which is
+ * never loaded) or to an external entity fails the document: text is never
+ * dropped. `budget` bounds the text added. Walks iteratively. */
+static int expand_one(xmlNodePtr ref, size_t *budget, const char *where, nw_err *err)
+{
+    xmlEntityPtr ent = ref->children && ref->children->type == XML_ENTITY_DECL
+                           ? (xmlEntityPtr)ref->children
+                           : NULL;
+    long line = xmlGetLineNo(ref->parent ? ref->parent : ref);
+    if (!ent ||
+        (ent->etype != XML_INTERNAL_GENERAL_ENTITY && ent->etype != XML_INTERNAL_PREDEFINED_ENTITY))
+        return nw_err_set(err, NW_EINVAL,
+                          "%s%ld: entity '&%s;' %s: refused rather than dropping its text", where,
+                          line > 0 ? line : 0, (const char *)ref->name,
+                          ent ? "is external, and external entities are never read"
+                              : "is not declared in the document nor an HTML/ISO entity (the "
+                                "external DTD is never read)");
+    xmlChar *text = xmlNodeGetContent(ref);
+    size_t len = text ? strlen((const char *)text) : 0;
+    if (len > *budget) {
+        xmlFree(text);
+        return nw_err_set(err, NW_ELIMIT,
+                          "%s%ld: entity expansion too large (refused: possible \"billion "
+                          "laughs\")",
+                          where, line > 0 ? line : 0);
+    }
+    *budget -= len;
+    xmlNodePtr t = xmlNewDocText(ref->doc, text ? text : BAD_CAST "");
+    xmlFree(text);
+    if (!t)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    xmlReplaceNode(ref, t);
+    xmlFreeNode(ref);
+    return 0;
+}
+
+/* Expand the references among the siblings from `first` on. */
+static int expand_list(xmlNodePtr first, size_t *budget, const char *where, nw_err *err)
+{
+    for (xmlNodePtr n = first, next; n; n = next) {
+        next = n->next;
+        if (n->type == XML_ENTITY_REF_NODE && expand_one(n, budget, where, err) < 0)
+            return err ? err->code : NW_EINVAL;
+    }
+    return 0;
+}
+
+/* `where` starts messages: "<origin>:" or "line ". */
+static int expand_entities(xmlNodePtr root, size_t budget, const char *where, nw_err *err)
+{
+    xmlNodePtr n = root;
+    for (;;) {
+        if (n->type == XML_ELEMENT_NODE) {
+            for (xmlAttrPtr a = n->properties; a; a = a->next)
+                if (expand_list(a->children, &budget, where, err) < 0)
+                    return err ? err->code : NW_EINVAL;
+            if (expand_list(n->children, &budget, where, err) < 0)
+                return err ? err->code : NW_EINVAL;
+        }
+        if (n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            continue;
+        }
+        while (n != root && !n->next)
+            n = n->parent;
+        if (n == root)
+            return 0;
+        n = n->next;
+    }
+}
+
 /* -------------------------------------------------------------- read --- */
 
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
@@ -208,32 +357,41 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     if (rc < 0)
         return rc;
 
-    size_t text_len = 0;
-    char *text = prepare(dec.text, dec.len, &text_len);
+    size_t head_len = 0, body_at = 0;
+    char *text = prepare(dec.text, dec.len, &head_len, &body_at);
     snprintf(out->charset, sizeof out->charset, "%s", dec.charset);
     out->declared_wrong = dec.declared_wrong;
-    nw_decoded_free(&dec);
-    if (!text)
+    out->repaired = dec.repaired;
+    const char *body = dec.text + body_at;
+    size_t body_len = dec.len - body_at, text_len = head_len + body_len;
+    if (!text) {
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
-    if (text_len == 0 || !memchr(text, '<', text_len)) {
+    }
+    if (body_len == 0) {
         free(text);
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_EINVAL, "not XML: no element found");
     }
     if (text_len > INT32_MAX) {
         free(text);
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_ELIMIT, "input is too large for the XML parser");
     }
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         free(text);
+        nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
     err_state st = {0};
     ctxt->_private = &st;
+    st.main = ctxt;
     ctxt->sax->serror = on_ctxt_error;
     ctxt->sax->resolveEntity = deny_entity;
     ctxt->sax->externalSubset = NULL; /* never load an external DTD */
+    ctxt->sax->getEntity = get_entity;
 
     /* errors raised without a context go to this thread's global handlers:
      * route them to us for the duration of the parse, then restore */
@@ -249,14 +407,20 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
      * every byte through its UTF-8 to UTF-8 converter). Its sniffing of the
      * first four bytes can only see "<?xm" (UTF-8) or a newline here, except
      * for a NUL right after the '<' ("<\0?\0" reads as UTF-16): then say it. */
-    int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES;
-    const char *enc = text_len > 1 && text[1] == '\0' ? "UTF-8" : NULL;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, text, (int)text_len, NULL, enc, options);
+    int options = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC | XML_PARSE_BIG_LINES |
+                  XML_PARSE_COMPACT;
+    const char *enc =
+        (head_len > 1 && text[1] == '\0') || (head_len == 0 && body_len > 1 && body[1] == '\0')
+            ? "UTF-8"
+            : NULL;
+    xml_source src = {{text, body}, {head_len, body_len}};
+    xmlDocPtr doc = xmlCtxtReadIO(ctxt, source_read, source_close, &src, NULL, enc, options);
 
     xmlSetStructuredErrorFunc(old_sctx, old_serror);
     xmlSetGenericErrorFunc(old_gctx, old_generic);
     xmlFreeParserCtxt(ctxt);
     free(text);
+    nw_decoded_free(&dec);
 
     const char *where = origin ? origin : "line";
     const char *sep = origin ? ":" : " ";
@@ -281,6 +445,12 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
         return nw_err_set(err, NW_ELIMIT, "%s%s%ld: elements nested deeper than %d", where, sep,
                           line, NW_XML_MAX_DEPTH);
     }
+    char where_sep[NW_ERR_MSG_MAX / 2];
+    snprintf(where_sep, sizeof where_sep, "%s%s", where, sep);
+    if (expand_entities(root, NW_XML_MAX_EXPANSION + len, where_sep, err) < 0) {
+        xmlFreeDoc(doc);
+        return err ? err->code : NW_EINVAL;
+    }
     /* what naming "UTF-8" would have recorded: the serializer escapes
      * non-ASCII attribute text as character references without it */
     if (!doc->encoding && !(doc->encoding = xmlStrdup(BAD_CAST "UTF-8"))) {
@@ -289,6 +459,21 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     }
     out->doc = doc;
     return 0;
+}
+
+void nw_xml_warn_decoding(const nw_xml_doc *d, const nw_parse_opts *opts)
+{
+    if (d->declared_wrong)
+        nw_parse_warn(opts, "the encoding declaration does not match the bytes; read as %s",
+                      d->charset);
+    if (d->repaired && !strcmp(d->charset, "utf-8"))
+        nw_parse_warn(opts,
+                      "invalid UTF-8: %zu byte(s) decoded as windows-1252 (a guess; check "
+                      "those characters)",
+                      d->repaired);
+    else if (d->repaired)
+        nw_parse_warn(opts, "%zu undecodable byte(s) in %s input replaced by U+FFFD", d->repaired,
+                      d->charset);
 }
 
 void nw_xml_doc_free(nw_xml_doc *d)

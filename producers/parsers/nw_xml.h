@@ -6,9 +6,13 @@
  * declaration cannot produce mojibake), drops prolog junk before the first '<'
  * (leading blank lines before <?xml), and hands UTF-8 to libxml2 with network
  * access off (XML_PARSE_NONET), no external DTD or entity loading (no
- * XML_PARSE_DTDLOAD / NOENT: an XXE reference stays an unexpanded reference),
- * libxml2's entity-amplification guard on (no XML_PARSE_HUGE: billion-laughs
- * fails fast), a depth limit and an input size limit. Errors name the origin
+ * XML_PARSE_DTDLOAD / NOENT), libxml2's entity-amplification guard on (no
+ * XML_PARSE_HUGE: billion-laughs fails fast, naming the line of the
+ * reference), a depth limit and an input size limit. Entities: with a
+ * DOCTYPE, the HTML/ISO entity sets news DTDs include (&eacute; &mdash;) are
+ * known; every reference to an internal entity is replaced by its text in
+ * the tree (bounded); a reference to an external or undefined entity fails
+ * the document: text is never silently dropped. Errors name the origin
  * and line: "feed.xml:12: Opening and ending tag mismatch: item and channel".
  *
  * Helpers match elements by LOCAL name, ignoring namespaces, because real
@@ -36,6 +40,7 @@ typedef struct nw_xml_doc {
     xmlDocPtr doc;       /* owned */
     char charset[40];    /* charset the bytes were decoded from */
     bool declared_wrong; /* the declaration lied about the bytes */
+    size_t repaired;     /* invalid UTF-8 bytes decoded as windows-1252 */
 } nw_xml_doc;
 
 /* Initialize libxml2 once per process (any thread; later calls return at
@@ -48,6 +53,12 @@ void nw_xml_init(void);
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
                 size_t max_bytes, nw_xml_doc *out, nw_err *err);
 void nw_xml_doc_free(nw_xml_doc *d);
+
+struct nw_parse_opts;
+/* The parse warning a document's decoding deserves (none, a declaration the
+ * bytes contradict, invalid UTF-8 repaired), one wording for every XML
+ * parser. */
+void nw_xml_warn_decoding(const nw_xml_doc *d, const struct nw_parse_opts *opts);
 
 /* Root element, or NULL. Borrowed. */
 xmlNodePtr nw_xml_root(const nw_xml_doc *d);

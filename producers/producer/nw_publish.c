@@ -135,22 +135,28 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 /* Life cycle                                                               */
 /* ------------------------------------------------------------------------ */
 
+int nw_publisher_check_conf(const rd_kafka_conf_t *conf, nw_err *err)
+{
+    char acks[32];
+    size_t acks_len = sizeof acks;
+    if (rd_kafka_conf_get(conf, "acks", acks, &acks_len) == RD_KAFKA_CONF_OK &&
+        strcmp(acks, "-1") != 0 && strcmp(acks, "all") != 0)
+        return nw_err_set(err, NW_EINVAL,
+                          "kafka.acks is '%s': the producer needs acks=all (every in-sync "
+                          "replica) so that an acknowledged story is never lost",
+                          acks);
+    return 0;
+}
+
 nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opts, nw_err *err)
 {
-    char errstr[512], acks[32];
-    size_t acks_len = sizeof acks;
+    char errstr[512];
     if (!conf) {
         nw_err_set(err, NW_EINVAL, "publisher: no Kafka configuration");
         return NULL;
     }
-    if (rd_kafka_conf_get(conf, "acks", acks, &acks_len) == RD_KAFKA_CONF_OK &&
-        strcmp(acks, "-1") != 0 && strcmp(acks, "all") != 0) {
-        nw_err_set(err, NW_EINVAL,
-                   "kafka.acks is '%s': the producer needs acks=all (every in-sync replica) "
-                   "so that an acknowledged story is never lost",
-                   acks);
+    if (nw_publisher_check_conf(conf, err) < 0)
         return NULL;
-    }
     if (nw_kafka_conf_set(conf, "enable.idempotence", "true", err) < 0)
         return NULL;
 

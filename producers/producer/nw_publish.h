@@ -88,6 +88,9 @@ typedef struct nw_outmsg nw_outmsg;
  * delivery report callback on it (a conf that contradicts them is refused).
  * Takes ownership of conf on success only. opts may be NULL. */
 nw_publisher *nw_publisher_new(rd_kafka_conf_t *conf, const nw_publish_opts *opts, nw_err *err);
+/* What nw_publisher_new refuses in a configuration (acks weaker than all),
+ * for a config check before anything starts. 0 or NW_EINVAL. */
+int nw_publisher_check_conf(const rd_kafka_conf_t *conf, nw_err *err);
 /* Destroys the producer without waiting: drain first. NULL accepted. */
 void nw_publisher_free(nw_publisher *pub);
 

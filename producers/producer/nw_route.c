@@ -9,8 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nw_log.h"
 #include "nw_publish.h"
 #include "nw_text.h"
+
+/* Topics input must never reach (see nw_route.h): the dead-letter topic
+ * consumers never read, the dedup fingerprint topic, and Kafka's and
+ * tools' internal topics ("__consumer_offsets", "_schemas"). */
+#define ROUTE_RESERVED_SLUG     "dlq"
+#define ROUTE_SAFE_PREFIX       "category-"
+#define ROUTE_FINGERPRINT_TOPIC "newswire.dedup.fingerprints"
+
+bool nw_route_reserved_topic(const char *topic)
+{
+    size_t len = strlen(topic);
+    size_t slug = sizeof ROUTE_RESERVED_SLUG - 1;
+    if (topic[0] == '_' || !strcmp(topic, NW_TOPIC_DLQ) || !strcmp(topic, ROUTE_FINGERPRINT_TOPIC))
+        return true;
+    /* any "<prefix>dlq": consumers may name their dead-letter topic so */
+    return len >= slug && !strcmp(topic + len - slug, ROUTE_RESERVED_SLUG) &&
+           (len == slug || topic[len - slug - 1] == '.');
+}
 
 typedef struct route_entry {
     char *slug;  /* nw_text_slug of the configured category */
@@ -64,6 +83,11 @@ static int check_topic(const nw_cfg_node *node, const char *topic, nw_err *err)
     nw_err terr = {0};
     if (nw_kafka_topic_name(NULL, topic, out, sizeof out, &terr) < 0)
         return nw_cfg_error(node, err, NW_EINVAL, "not a valid topic name: %s", terr.msg);
+    if (nw_route_reserved_topic(topic))
+        return nw_cfg_error(node, err, NW_EINVAL,
+                            "topic %s is reserved (dead letters, dedup fingerprints or Kafka's "
+                            "internal topics): stories must not go there",
+                            topic);
     return 0;
 }
 
@@ -94,6 +118,11 @@ nw_route *nw_route_from_config(const nw_cfg_node *routing, nw_err *err)
     if (nw_kafka_topic_name(f.topic_prefix, NW_PUBLISH_UNCATEGORIZED, probe, sizeof probe, err) <
         0) {
         nw_err_prefix(err, "routing.topic_prefix: ");
+        goto fail;
+    }
+    if (nw_route_reserved_topic(probe)) {
+        nw_cfg_error(nw_cfg_get(routing, "topic_prefix"), err, NW_EINVAL,
+                     "a prefix starting with '_' makes Kafka-internal topic names");
         goto fail;
     }
     if (!(r->prefix = strdup(f.topic_prefix)))
@@ -178,10 +207,12 @@ static int add_unique(char (*buf)[NW_TOPIC_NAME_MAX + 1], size_t *n, size_t max,
     return 0;
 }
 
-/* The topic of one category slug: mapped, or <prefix><slug> made in `made`.
- * NULL with err when the slug makes no valid topic name. */
-static const char *slug_topic(const nw_route *r, const char *slug, char made[NW_TOPIC_NAME_MAX + 1],
-                              nw_err *err)
+/* The topic of one category slug: mapped, or <prefix><slug> made in `made`
+ * (<prefix>category-<slug> when that would be a reserved topic, with a
+ * warning naming `uri`). NULL with err when the slug makes no valid topic
+ * name. */
+static const char *slug_topic(const nw_route *r, const char *slug, const char *uri,
+                              char made[NW_TOPIC_NAME_MAX + 1], nw_err *err)
 {
     const char *topic = mapped_topic(r, slug);
     if (topic)
@@ -190,6 +221,20 @@ static const char *slug_topic(const nw_route *r, const char *slug, char made[NW_
         nw_err_prefix(err, "category '%s': ", slug);
         return NULL;
     }
+    if (!nw_route_reserved_topic(made))
+        return made;
+    char safe[NW_TOPIC_NAME_MAX + 1];
+    snprintf(safe, sizeof safe, "%s%s", ROUTE_SAFE_PREFIX, slug);
+    char reserved[NW_TOPIC_NAME_MAX + 1];
+    memcpy(reserved, made, sizeof reserved);
+    if (nw_kafka_topic_name(r->prefix, safe, made, NW_TOPIC_NAME_MAX + 1, err) < 0) {
+        nw_err_prefix(err, "category '%s': ", slug);
+        return NULL;
+    }
+    nw_log_warn("route",
+                "category would route to a reserved topic, sent to a safe name instead uri=%s "
+                "category=%s reserved=%s topic=%s",
+                uri ? uri : "", slug, reserved, made);
     return made;
 }
 
@@ -205,7 +250,7 @@ int nw_route_topics(const nw_route *route, const nw_story *story,
     size_t n = 0;
     for (size_t i = 0; i < ncat; i++) {
         char made[NW_TOPIC_NAME_MAX + 1];
-        const char *topic = slug_topic(route, slugs[i], made, err);
+        const char *topic = slug_topic(route, slugs[i], story->uri, made, err);
         if (!topic)
             return err ? err->code : NW_EINVAL;
         if (add_unique(buf, &n, max, topic, err) < 0)
@@ -225,7 +270,7 @@ int nw_route_category_topic(const nw_route *route, const char *category,
     if (category && category[0]) {
         if (!(slug = nw_text_slug(category)))
             return nw_err_set(err, NW_ENOMEM, "out of memory");
-        if (slug[0] && !(topic = slug_topic(route, slug, made, err))) {
+        if (slug[0] && !(topic = slug_topic(route, slug, NULL, made, err))) {
             free(slug);
             return err ? err->code : NW_EINVAL;
         }

@@ -12,6 +12,7 @@
 #ifndef NW_ROUTE_H
 #define NW_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "nw_config.h"
@@ -47,6 +48,13 @@ int nw_route_topics(const nw_route *route, const nw_story *story,
  * empty: one without a category) into out. 0, or negative with err. */
 int nw_route_category_topic(const nw_route *route, const char *category,
                             char out[NW_TOPIC_NAME_MAX + 1], nw_err *err);
+
+/* True for a topic no story may be published to: news.dlq (and any
+ * "<prefix>dlq"), the dedup fingerprint topic, names starting with '_'
+ * (Kafka's and tools' internal topics). A category whose slug would make
+ * one is routed to <prefix>category-<slug> with a warning; a configured
+ * topic that is one is a config error. */
+bool nw_route_reserved_topic(const char *topic);
 
 /* The configured prefix (borrowed). */
 const char *nw_route_prefix(const nw_route *route);

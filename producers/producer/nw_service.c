@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nw_buf.h"
 #include "nw_config.h"
 #include "nw_http.h"
 #include "nw_input.h"
@@ -135,6 +137,19 @@ static rd_kafka_conf_t *make_kafka_conf(const svc_conf *c, const char *brokers, 
     return conf;
 }
 
+/* Prefix err with where `key` of `map` is in the file ("<file>:<line>:
+ * http.listen: "), or with the file alone when the key is not written. */
+static void where_is(const svc_conf *c, const nw_cfg_node *map, const char *key, nw_err *err)
+{
+    const nw_cfg_node *n = map ? nw_cfg_get(map, key) : NULL;
+    if (n && nw_cfg_line(n) > 0)
+        nw_err_prefix(err, "%s:%d: %s: ", nw_cfg_origin(n), nw_cfg_line(n), nw_cfg_path(n));
+    else if (n)
+        nw_err_prefix(err, "%s: %s: ", nw_cfg_origin(n), nw_cfg_path(n));
+    else
+        nw_err_prefix(err, "%s: ", nw_config_origin(c->cfg));
+}
+
 static svc_conf *load_conf(const nw_service_opts *opts, nw_err *err)
 {
     svc_conf *c = calloc(1, sizeof *c);
@@ -178,6 +193,10 @@ static svc_conf *load_conf(const nw_service_opts *opts, nw_err *err)
         goto fail;
     if (!(c->listen = strdup(hf.listen)))
         goto oom;
+    if (nw_http_check_listen(c->listen, err) < 0) {
+        where_is(c, c->f.http, "listen", err);
+        goto fail;
+    }
     if (!(c->route = nw_route_from_config(c->f.routing, err)))
         goto fail;
     for (size_t i = 0; i < nkinds && i < MAX_KINDS; i++)
@@ -188,6 +207,10 @@ static svc_conf *load_conf(const nw_service_opts *opts, nw_err *err)
                     opts->config_path);
     if (!(c->kconf = make_kafka_conf(c, opts->brokers, err)))
         goto fail;
+    if (nw_publisher_check_conf(c->kconf, err) < 0) {
+        where_is(c, c->f.kafka, "acks", err);
+        goto fail;
+    }
     return c;
 
 oom:
@@ -232,6 +255,13 @@ typedef struct svc {
     pthread_t probe;
     bool probe_started;
     bool notified_ready;
+    bool trimmed;          /* memory given back since the inputs were last busy */
+    int64_t idle_since_ms; /* -1 while busy */
+
+    /* what needs a restart, as it was at start (a reload says what of it
+     * changed and was not applied): kafka.* as "key=value" lines, and
+     * http.listen. Owned; values are never logged. */
+    char *restart_kafka, *restart_listen;
 
     nw_counter *acked, *failed, *reloads_ok, *reloads_err;
     nw_histogram *latency;
@@ -428,6 +458,90 @@ static int append_input(nw_input ***arr, size_t *n, nw_input *in)
     return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Settings a reload cannot apply                                           */
+/* ------------------------------------------------------------------------ */
+
+/* kafka.* of a config as "key=value\n" lines (nested maps dotted, lists
+ * joined with ','), so that two configs compare key by key. */
+static void kafka_lines(const nw_cfg_node *map, const char *prefix, nw_buf *out)
+{
+    for (size_t i = 0; map && nw_cfg_kind_of(map) == NW_CFG_MAP && i < nw_cfg_len(map); i++) {
+        const nw_cfg_node *v = nw_cfg_value_at(map, i);
+        char key[512];
+        snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", nw_cfg_key_at(map, i));
+        if (nw_cfg_kind_of(v) == NW_CFG_MAP) {
+            kafka_lines(v, key, out);
+            continue;
+        }
+        nw_buf_printf(out, "%s=", key);
+        size_t n = nw_cfg_kind_of(v) == NW_CFG_SEQ ? nw_cfg_len(v) : 1;
+        for (size_t k = 0; k < n; k++) {
+            const char *val =
+                nw_cfg_scalar(nw_cfg_kind_of(v) == NW_CFG_SEQ ? nw_cfg_item(v, k) : v);
+            nw_buf_printf(out, "%s%s", k ? "," : "", val ? val : "");
+        }
+        nw_buf_putc(out, '\n');
+    }
+}
+
+static char *kafka_text(const nw_cfg_node *kafka)
+{
+    nw_buf b = NW_BUF_INIT;
+    kafka_lines(kafka, "", &b);
+    return nw_buf_take(&b);
+}
+
+/* The value of `key` in kafka_text lines (a pointer to it, its length in
+ * *len), or NULL. */
+static const char *kafka_value(const char *text, const char *key, size_t klen, size_t *len)
+{
+    for (const char *p = text; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        if (!strncmp(p, key, klen) && p[klen] == '=') {
+            *len = (size_t)(eol - p) - klen - 1;
+            return p + klen + 1;
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* The keys of `a` whose value is not the same in `b` (or missing there),
+ * appended to out as ", kafka.<key>". */
+static void kafka_changed(const char *a, const char *b, nw_buf *out, bool missing_only)
+{
+    for (const char *p = a; p && *p;) {
+        const char *eq = strchr(p, '='), *eol = strchr(p, '\n');
+        size_t klen = (size_t)(eq - p), blen = 0;
+        const char *bv = kafka_value(b, p, klen, &blen);
+        size_t alen = (size_t)(eol - eq) - 1;
+        if (!bv || (!missing_only && (blen != alen || memcmp(bv, eq + 1, alen))))
+            nw_buf_printf(out, ", kafka.%.*s", (int)klen, p);
+        p = eol + 1;
+    }
+}
+
+/* Log what of a reloaded config needs a restart and was not applied. */
+static void tell_not_applied(const svc *s, const svc_conf *c)
+{
+    char *now = kafka_text(c->f.kafka);
+    nw_buf changed = NW_BUF_INIT;
+    if (now && s->restart_kafka) {
+        kafka_changed(now, s->restart_kafka, &changed, false);
+        kafka_changed(s->restart_kafka, now, &changed, true);
+    }
+    if (s->restart_listen && strcmp(s->restart_listen, c->listen))
+        nw_buf_puts(&changed, ", http.listen");
+    if (changed.len)
+        nw_log_warn("producer",
+                    "reload: settings that need a restart changed and were NOT applied "
+                    "not_applied=\"%s\"",
+                    nw_buf_str(&changed) + 2);
+    nw_buf_free(&changed);
+    free(now);
+}
+
 /* SIGHUP: validate, then swap routing and reconcile inputs. */
 static void reload(svc *s)
 {
@@ -510,6 +624,7 @@ static void reload(svc *s)
     free(kept);
     nw_log_info("producer", "reloaded config=%s inputs=%zu retiring=%zu", s->opts->config_path,
                 s->nactive, s->nretiring);
+    tell_not_applied(s, c);
     nw_counter_inc(s->reloads_ok);
     svc_conf_free(c);
     nw_sd_notify("READY=1\nSTATUS=publishing");
@@ -595,6 +710,30 @@ static int handle_signals(svc *s, bool *draining, int64_t *deadline)
     return 0;
 }
 
+/* Once the work of a burst is done (nothing in flight, nothing pending),
+ * the memory its files took goes back to the system: glibc keeps freed heap
+ * (in every thread's arena) otherwise, and a producer that parsed a few
+ * large files stayed at gigabytes while idle. Once per idle period. */
+static void give_back_when_idle(svc *s)
+{
+    bool idle = total_in_flight(s) == 0 && (!s->pub || nw_publisher_pending(s->pub) == 0);
+    int64_t now = mono_ms();
+    if (!idle) {
+        s->idle_since_ms = -1;
+        return;
+    }
+    if (s->idle_since_ms < 0)
+        s->idle_since_ms = now;
+    /* a second later: the loader threads free the last stories they get
+     * back after the loop saw the work done */
+    if (now - s->idle_since_ms >= 1000 && !s->trimmed) {
+        malloc_trim(0);
+        s->trimmed = true;
+    } else if (now - s->idle_since_ms < 1000) {
+        s->trimmed = false;
+    }
+}
+
 static void loop(svc *s)
 {
     bool draining = false;
@@ -637,6 +776,7 @@ static void loop(svc *s)
             handle_signals(s, &draining, &deadline);
         run_inputs(s, mono_ms());
         update_state(s, draining);
+        give_back_when_idle(s);
 
         if (draining) {
             size_t left = total_in_flight(s), pending = nw_publisher_pending(s->pub);
@@ -673,6 +813,8 @@ static void svc_cleanup(svc *s)
     nw_input_list_free(s->retiring, s->nretiring);
     nw_route_free((nw_route *)s->env.route);
     nw_metrics_free(s->metrics);
+    free(s->restart_kafka);
+    free(s->restart_listen);
     for (int i = 0; i < 2; i++)
         if (s->kq_fd[i] >= 0)
             close(s->kq_fd[i]);
@@ -682,7 +824,7 @@ static void svc_cleanup(svc *s)
 
 int nw_service_run(const nw_service_opts *opts, nw_err *err)
 {
-    svc s = {.opts = opts, .sig_fd = -1, .kq_fd = {-1, -1}};
+    svc s = {.opts = opts, .sig_fd = -1, .kq_fd = {-1, -1}, .idle_since_ms = -1};
     atomic_init(&s.kafka_up, false);
     atomic_init(&s.not_ready, NR_STARTING);
     atomic_init(&s.stop_probe, false);
@@ -711,6 +853,8 @@ int nw_service_run(const nw_service_opts *opts, nw_err *err)
         goto out;
     }
     register_metrics(&s);
+    s.restart_kafka = kafka_text(c->f.kafka);
+    s.restart_listen = strdup(c->listen);
     /* no thread of ours runs yet: the setenv in there is safe */
     if (nw_kafka_skip_sasl_plugins(c->kconf))
         nw_log_debug("producer", "Cyrus SASL plugins not loaded (no SASL login configured)");

@@ -63,6 +63,11 @@
 #define SP_SCAN_BATCH  512           /* and per loop turn after that */
 #define SP_READ_FIRST  65536         /* first read of a file, without fstat (see read_file) */
 #define SP_SUMMARY_MS  10000         /* a progress line at info level at most this often */
+#define SP_IGNORED_MAX 1024          /* odd names (FIFOs, folders, links) remembered */
+/* A file inotify saw created is being written in place: it is taken at its
+ * IN_CLOSE_WRITE, or (a writer that never closes, a hard link) once its
+ * mtime is this old. */
+#define SP_WRITER_GRACE_MS 60000LL
 /* Directory fsyncs, by the mover, at most once per interval and once more
  * when the spool stops. They are not needed for correctness: a file is moved
  * only after all its messages were acknowledged, so a rename that a power
@@ -91,7 +96,8 @@ typedef enum sp_load_result {
     SP_LOADED,
     SP_VANISHED,
     SP_NOT_REGULAR,
-    SP_UNPARSEABLE
+    SP_UNPARSEABLE,
+    SP_CHANGED /* its size is not what was read: still being written */
 } sp_load_result;
 
 /* Parse settings, shared by reference with the loader (replaced on reload). */
@@ -116,8 +122,10 @@ typedef struct sp_job {
     char **json;            /* LOAD: list.len ninjs serializations, NULL where it failed
                                (owned; the loop serializes those again, for the error) */
     size_t *json_len;
-    char *reason; /* why the file fails (owned): LOAD result, PLACE input */
-    char *note;   /* PLACE: the name in failed/, or why the move failed (owned) */
+    off_t read_size;       /* LOAD: the bytes read, and the file's mtime after */
+    int64_t read_mtime_ns; /* (the loop checks both again before done/) */
+    char *reason;          /* why the file fails (owned): LOAD result, PLACE input */
+    char *note;            /* PLACE: the name in failed/, or why the move failed (owned) */
 } sp_job;
 
 /* What a taken entry needs (allocated when the entry is first handed to the
@@ -135,6 +143,7 @@ typedef struct sp_entry {
     bool regular;     /* the scan's directory entry said regular file */
     bool renoted;     /* inotify named it again while SETTLING */
     bool move_failed; /* the last move failed: retried at the next scan */
+    bool writing;     /* inotify saw it created and no IN_CLOSE_WRITE yet */
     int64_t mtime_ns; /* at the last check (candidates) */
     off_t size;
     sp_work *w; /* NULL until taken; never NULL from LOADING on */
@@ -213,6 +222,11 @@ struct nw_spool {
     int incoming_fd, done_fd, failed_fd;
     int ino_fd, wd, res_fd, ep_fd;
     bool started, watching;
+    bool incoming_gone; /* <path>/incoming is missing or not a folder (not ready) */
+    /* names in incoming/ that are not regular files (logged once each) */
+    char **ignored;
+    size_t n_ignored;
+    nw_gauge *ignored_gauge;
     sp_entry *buckets[SP_BUCKETS];
     sp_list lists[SP_NSTATES];
     int64_t next_scan_ms;
@@ -409,12 +423,29 @@ static sp_entry *note_name(nw_spool *sp, const char *name, bool complete)
         /* with no settle time a file counts as complete when first seen */
         return entry_add(sp, name, complete || sp->settle_ms == 0 ? SP_READY : SP_CANDIDATE);
     } else if (e->state == SP_CANDIDATE && complete) {
+        e->writing = false;
         entry_move(sp, e, SP_READY);
     } else if (e->state == SP_SETTLING) {
         /* a new file of that name may have arrived after the move */
         e->renoted = true;
     }
     return NULL;
+}
+
+/* inotify saw `name` created in incoming/: a writer has it open, so it is
+ * taken at its IN_CLOSE_WRITE rather than when its mtime settles (a writer
+ * pausing longer than settle_time was published truncated). */
+static void note_created(nw_spool *sp, const char *name)
+{
+    if (name[0] == '.' || !name[0])
+        return;
+    sp_entry *e = entry_find(sp, name);
+    if (!e && (e = entry_add(sp, name, SP_CANDIDATE)))
+        e->writing = true;
+    else if (e && e->state == SP_CANDIDATE)
+        e->writing = true;
+    else if (e && e->state == SP_SETTLING)
+        e->renoted = true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -736,7 +767,7 @@ static sp_entry *worker_wait(sp_worker *w, size_t max, int64_t wake_ms, bool *ti
 }
 
 /* How files in incoming/ are opened (plus O_NOATIME while it works). */
-#define SP_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+#define SP_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)
 
 /* "<spool>/incoming/<name>" into out (cut at PATH_MAX - 1 bytes, like
  * snprintf, which costs ten times as much for this once or twice per file). */
@@ -803,6 +834,8 @@ static sp_load_result read_file(nw_spool *sp, sp_thread *t, const char *name, bo
     if (fd < 0) {
         if (errno == ENOENT)
             return SP_VANISHED;
+        if (errno == ELOOP)
+            return SP_NOT_REGULAR; /* a symbolic link: never followed */
         nw_err_set(err, NW_EIO, "cannot open: %s", strerror(errno));
         return SP_UNPARSEABLE;
     }
@@ -883,6 +916,24 @@ static void serialize_stories(sp_job *j)
     }
 }
 
+static int64_t mtime_ns_of(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* After the read: the file's size and mtime by name, kept in the job (the
+ * loop looks again before the file goes to done/: file_changed_after_read).
+ * SP_CHANGED when the size is not what was read: a writer is still at it. */
+static int check_after_read(nw_spool *sp, const char *name, size_t len, sp_job *j)
+{
+    struct stat st;
+    if (fstatat(sp->incoming_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return SP_LOADED; /* gone already: its move says so */
+    j->read_size = (off_t)len;
+    j->read_mtime_ns = mtime_ns_of(&st);
+    return (uint64_t)st.st_size != (uint64_t)len ? SP_CHANGED : SP_LOADED;
+}
+
 /* Loader: read, parse and serialize one entry's file into e->w->job. */
 static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
 {
@@ -893,6 +944,8 @@ static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
     size_t len = 0;
     j->loader = (int)(t - sp->loaders);
     j->result = read_file(sp, t, e->name, j->regular, &len, &err);
+    if (j->result == SP_LOADED)
+        j->result = check_after_read(sp, e->name, len, j);
     if (j->result == SP_LOADED) {
         nw_parse_opts opts = {0};
         opts.timezone = j->popts->timezone;
@@ -1126,6 +1179,79 @@ static void log_progress(nw_spool *sp, int64_t now, bool force)
     sp->summary_ms = now;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Names that are not files: FIFOs, folders, links                          */
+/* ------------------------------------------------------------------------ */
+
+static bool is_ignored(const nw_spool *sp, const char *name)
+{
+    for (size_t i = 0; i < sp->n_ignored; i++)
+        if (!strcmp(sp->ignored[i], name))
+            return true;
+    return false;
+}
+
+/* A name in incoming/ that is no regular file is left there: logged once
+ * (while it stays) and counted in newswire_producer_spool_ignored_files. */
+static void note_ignored(nw_spool *sp, const char *name, const char *what)
+{
+    if (is_ignored(sp, name))
+        return;
+    nw_log_warn("spool", "left in incoming, not taken input=%s file=%s type=\"%s\"", sp->base.name,
+                name, what);
+    char *copy;
+    if (sp->n_ignored < SP_IGNORED_MAX && (copy = strdup(name))) {
+        char **grown = realloc(sp->ignored, (sp->n_ignored + 1) * sizeof *grown);
+        if (grown) {
+            sp->ignored = grown;
+            sp->ignored[sp->n_ignored++] = copy;
+        } else {
+            free(copy);
+        }
+    }
+    nw_gauge_set(sp->ignored_gauge, (double)sp->n_ignored);
+}
+
+/* A scan found `name` again: it moves from the last scan's odd names (was)
+ * to the current ones without a new log line. False when it was not one. */
+static bool ignored_keep(nw_spool *sp, char **was, size_t n_was, const char *name)
+{
+    for (size_t i = 0; i < n_was; i++) {
+        if (!was[i] || strcmp(was[i], name))
+            continue;
+        char **grown = realloc(sp->ignored, (sp->n_ignored + 1) * sizeof *grown);
+        if (!grown)
+            return true; /* forgotten: logged again at the next scan */
+        sp->ignored = grown;
+        sp->ignored[sp->n_ignored++] = was[i];
+        was[i] = NULL;
+        return true;
+    }
+    return false;
+}
+
+static void ignored_free(nw_spool *sp)
+{
+    for (size_t i = 0; i < sp->n_ignored; i++)
+        free(sp->ignored[i]);
+    free(sp->ignored);
+    sp->ignored = NULL;
+    sp->n_ignored = 0;
+}
+
+static const char *dirent_type_name(unsigned char type)
+{
+    switch (type) {
+    case DT_DIR: return "directory";
+    case DT_LNK: return "symbolic link";
+    case DT_FIFO: return "FIFO";
+    case DT_SOCK: return "socket";
+    case DT_CHR: return "character device";
+    case DT_BLK: return "block device";
+    default: return "not a regular file";
+    }
+}
+
 /* The loader is done with e, the head of the LOADING list (see
  * release_loaded). */
 static void loaded(nw_spool *sp, sp_entry *e)
@@ -1134,12 +1260,20 @@ static void loaded(nw_spool *sp, sp_entry *e)
     switch ((sp_load_result)j->result) {
     case SP_VANISHED: entry_remove(sp, e); break;
     case SP_NOT_REGULAR:
-        nw_log_warn("spool", "not a regular file, left alone input=%s file=%s", sp->base.name,
-                    e->name);
+        note_ignored(sp, e->name, "not a regular file");
         entry_remove(sp, e);
         break;
     case SP_UNPARSEABLE: settle(sp, e, true, j->reason); break;
     case SP_LOADED: entry_move(sp, e, SP_PARSED); break;
+    case SP_CHANGED:
+        /* read again once it has settled (or its writer closed it) */
+        nw_log_info("spool", "file changed while it was read, taken again later input=%s file=%s",
+                    sp->base.name, e->name);
+        job_drop_stories(j);
+        e->mtime_ns = -1;
+        e->size = -1;
+        entry_move(sp, e, SP_CANDIDATE);
+        break;
     }
 }
 
@@ -1294,6 +1428,9 @@ static void check_candidates(nw_spool *sp)
         bool unchanged = mt == e->mtime_ns && st.st_size == e->size;
         e->mtime_ns = mt;
         e->size = st.st_size;
+        /* a writer still has it open (see note_created) */
+        if (e->writing && sp->watching && now - mt < SP_WRITER_GRACE_MS * 1000000)
+            continue;
         if (now - mt >= sp->settle_ms * 1000000 &&
             (unchanged || sp->settle_ms == 0 || now - mt >= 2 * sp->settle_ms * 1000000))
             entry_move(sp, e, SP_READY);
@@ -1370,9 +1507,20 @@ static void scan(nw_spool *sp)
     }
     sp_scanned *sc = &sp->scanned;
     struct dirent *de;
+    /* the odd names still there are logged no more; the others are forgotten */
+    char **was = sp->ignored;
+    size_t n_was = sp->n_ignored;
+    sp->ignored = NULL;
+    sp->n_ignored = 0;
     while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
-            entry_find(sp, de->d_name))
+        if (de->d_name[0] == '.')
+            continue;
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN) {
+            if (!ignored_keep(sp, was, n_was, de->d_name))
+                note_ignored(sp, de->d_name, dirent_type_name(de->d_type));
+            continue;
+        }
+        if (entry_find(sp, de->d_name))
             continue;
         if (scanned_add(sc, de->d_name, de->d_type) < 0) {
             nw_log_error("spool", "out of memory scanning input=%s", sp->base.name);
@@ -1380,6 +1528,10 @@ static void scan(nw_spool *sp)
         }
     }
     closedir(d);
+    for (size_t i = 0; i < n_was; i++)
+        free(was[i]);
+    free(was);
+    nw_gauge_set(sp->ignored_gauge, (double)sp->n_ignored);
     if (sc->n)
         nw_log_debug("spool", "scan found files input=%s count=%zu", sp->base.name, sc->n);
     scanned_sort(sc);
@@ -1393,12 +1545,68 @@ static int add_watch(nw_spool *sp, nw_err *err)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/incoming", sp->path);
     sp->wd = inotify_add_watch(sp->ino_fd, path,
-                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
-                                   IN_ONLYDIR);
+                               IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF |
+                                   IN_MOVE_SELF | IN_ONLYDIR);
     if (sp->wd < 0)
         return nw_err_set(err, NW_EIO, "%s: inotify: %s", path, strerror(errno));
     sp->watching = true;
     return 0;
+}
+
+/* Watch the path, not the folder: incoming/ may have been renamed away
+ * ("mv incoming incoming.old; mkdir incoming") or deleted and made again
+ * (inotify says nothing while our descriptor holds the deleted folder).
+ * Run at every scan and whenever the watch reports its folder moved or
+ * gone. A new incoming/ replaces the old one (dup2 onto incoming_fd, so the
+ * helpers see it at their next call) and is scanned at once; a missing one
+ * makes the spool not ready until it is back. */
+static void check_incoming(nw_spool *sp)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/incoming", sp->path);
+    struct stat now, held;
+    int gone = stat(path, &now) < 0 ? errno : S_ISDIR(now.st_mode) ? 0 : ENOTDIR;
+    if (gone) {
+        if (!sp->incoming_gone)
+            nw_log_error("spool",
+                         "incoming folder is gone, not ready until it is back input=%s path=%s "
+                         "error=\"%s\"",
+                         sp->base.name, path, strerror(gone));
+        sp->incoming_gone = true;
+        return;
+    }
+    if (fstat(sp->incoming_fd, &held) == 0 && held.st_dev == now.st_dev &&
+        held.st_ino == now.st_ino && held.st_nlink > 0) {
+        if (sp->incoming_gone)
+            nw_log_info("spool", "incoming folder is back input=%s path=%s", sp->base.name, path);
+        sp->incoming_gone = false;
+        if (!sp->watching) {
+            nw_err err = {0};
+            if (add_watch(sp, &err) < 0)
+                nw_log_error("spool", "cannot watch input=%s error=\"%s\"", sp->base.name, err.msg);
+        }
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, sp->incoming_fd) < 0) {
+        nw_log_error("spool", "cannot open the new incoming folder input=%s path=%s error=\"%s\"",
+                     sp->base.name, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        sp->incoming_gone = true;
+        return;
+    }
+    close(fd);
+    if (sp->wd >= 0)
+        inotify_rm_watch(sp->ino_fd, sp->wd); /* gone already when its folder was */
+    sp->watching = false;
+    nw_err err = {0};
+    if (add_watch(sp, &err) < 0)
+        nw_log_error("spool", "cannot watch input=%s error=\"%s\"", sp->base.name, err.msg);
+    nw_log_warn("spool", "incoming folder was replaced, reading the new one input=%s path=%s",
+                sp->base.name, path);
+    sp->incoming_gone = false;
+    sp->next_scan_ms = 0;
 }
 
 static void read_events(nw_spool *sp)
@@ -1416,17 +1624,40 @@ static void read_events(nw_spool *sp)
             if (ev->mask & IN_Q_OVERFLOW) {
                 nw_log_warn("spool", "inotify queue overflow, scanning input=%s", sp->base.name);
                 sp->next_scan_ms = 0;
+            } else if (ev->wd != sp->wd) {
+                /* the watch of a replaced incoming/ (see check_incoming) */
             } else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-                if (sp->watching)
-                    nw_log_error("spool", "incoming folder went away input=%s path=%s",
-                                 sp->base.name, sp->path);
-                sp->watching = false;
+                sp->watching = false; /* check_incoming says what became of it */
+            } else if (ev->len > 0 && (ev->mask & IN_ISDIR)) {
+                note_ignored(sp, ev->name, "directory");
+            } else if (ev->len > 0 && (ev->mask & IN_CREATE)) {
+                note_created(sp, ev->name);
             } else if (ev->len > 0) {
-                note_name(sp, ev->name, (ev->mask & IN_MOVED_TO) != 0);
+                note_name(sp, ev->name, (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) != 0);
             }
             p += sizeof *ev + ev->len;
         }
     }
+}
+
+/* A file written in place that changed after it was read was published from
+ * what it held then: it fails (with a reason saying so) rather than going to
+ * done/ as if whole. NULL when it is unchanged (or gone). */
+static char *file_changed_after_read(nw_spool *sp, const sp_entry *e)
+{
+    const sp_job *j = &e->w->job;
+    struct stat st;
+    if (!j->read_mtime_ns || fstatat(sp->incoming_fd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return NULL;
+    if (st.st_size == j->read_size && mtime_ns_of(&st) == j->read_mtime_ns)
+        return NULL;
+    char reason[512];
+    snprintf(reason, sizeof reason,
+             "file changed after it was read: %lld bytes were read and published, it now has "
+             "%lld bytes; a writer was still writing it in place (write elsewhere or under a "
+             "dot-name and rename it into incoming/)",
+             (long long)j->read_size, (long long)st.st_size);
+    return dup_reason(reason);
 }
 
 /* Files finish roughly in the order they were sent, so the walk stops after
@@ -1450,7 +1681,8 @@ static void settle_finished(nw_spool *sp, bool full)
             if (full)
                 settle(sp, e, e->w->job.failed, e->w->job.reason);
         } else if (e->w->ticket.failed == 0) {
-            settle(sp, e, false, NULL);
+            char *changed = file_changed_after_read(sp, e);
+            settle(sp, e, changed != NULL, changed);
         } else {
             char reason[512];
             snprintf(reason, sizeof reason,
@@ -1479,6 +1711,17 @@ static int spool_start(nw_input *in, nw_input_env *env, nw_err *err)
         (sp->done_fd = open_subdir(sp->path, "done", err)) < 0 ||
         (sp->failed_fd = open_subdir(sp->path, "failed", err)) < 0)
         return nw_err_prefix(err, "spool %s: ", in->name);
+    if (env->metrics) {
+        nw_buf labels = {0};
+        nw_buf_puts(&labels, "input=\"");
+        nw_metrics_label_escape(&labels, in->name);
+        nw_buf_puts(&labels, "\"");
+        sp->ignored_gauge = nw_metrics_gauge(env->metrics, "newswire_producer_spool_ignored_files",
+                                             "Names in incoming/ that are not regular files "
+                                             "(FIFOs, folders, links): left there, never taken",
+                                             nw_buf_str(&labels));
+        nw_buf_free(&labels);
+    }
     sp->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (sp->ino_fd < 0)
         return nw_err_set(err, NW_EIO, "spool %s: inotify: %s", in->name, strerror(errno));
@@ -1541,6 +1784,8 @@ static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_
     int64_t wait = sp->next_scan_ms - now;
     if (wait < 0)
         wait = 0;
+    if ((!sp->watching || sp->incoming_gone) && wait > 1000)
+        wait = 1000; /* check_incoming looks for it every second */
     if (sp->lists[SP_CANDIDATE].len) {
         int64_t c = sp->settle_ms / 4 < 100 ? sp->settle_ms / 4 : 100;
         if (c < 10)
@@ -1568,13 +1813,8 @@ static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
     }
     if (inotified)
         read_events(sp);
-    if (!sp->watching) {
-        nw_err err = {0};
-        if (add_watch(sp, &err) == 0) {
-            nw_log_info("spool", "watching again input=%s", in->name);
-            sp->next_scan_ms = 0;
-        }
-    }
+    if (!sp->watching || now >= sp->next_scan_ms)
+        check_incoming(sp);
     bool full = false;
     if (now >= sp->next_scan_ms) {
         scan(sp);
@@ -1611,7 +1851,7 @@ static size_t spool_in_flight(const nw_input *in)
 static bool spool_ready(const nw_input *in)
 {
     const nw_spool *sp = (const nw_spool *)in;
-    return sp->started && sp->watching;
+    return sp->started && sp->watching && !sp->incoming_gone;
 }
 
 static int set_str(char **dst, const char *src)
@@ -1683,6 +1923,7 @@ static void spool_free(nw_input *in)
     }
     popts_unref(sp->popts);
     scanned_reset(&sp->scanned);
+    ignored_free(sp);
     int fds[] = {sp->ep_fd, sp->res_fd, sp->ino_fd, sp->incoming_fd, sp->done_fd, sp->failed_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
@@ -1779,6 +2020,31 @@ static const nw_cfg_field spool_table[] = {
     {NULL},
 };
 
+/* The spool root as start (and a reload, and --check-config) will find it:
+ * a folder, or missing under a folder that exists (start creates it). */
+static int check_root(const nw_cfg_node *node, const char *path, nw_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0
+                                   : nw_cfg_error(node, err, NW_EINVAL, "%s is not a folder", path);
+    if (errno != ENOENT)
+        return nw_cfg_error(node, err, NW_EINVAL, "%s: %s", path, strerror(errno));
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t len = strlen(parent);
+    while (len > 1 && parent[len - 1] == '/')
+        parent[--len] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *(slash == parent ? slash + 1 : slash) = '\0';
+    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
+        return nw_cfg_error(node, err, NW_EINVAL,
+                            "%s does not exist and cannot be created: %s is not a folder", path,
+                            parent);
+    return 0;
+}
+
 int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t *n, nw_err *err)
 {
     if (!list || nw_cfg_kind_of(list) == NW_CFG_NULL)
@@ -1805,6 +2071,8 @@ int nw_spool_inputs_from_config(const nw_cfg_node *list, nw_input ***out, size_t
         if (f.scan_ms < 100)
             return nw_cfg_error(nw_cfg_get(item, "scan_interval"), err, NW_EINVAL,
                                 "expected at least 100ms");
+        if (check_root(nw_cfg_get(item, "path"), f.path, err) < 0)
+            return err ? err->code : NW_EINVAL;
         nw_spool_opts o = {.name = f.name,
                            .path = f.path,
                            .format = f.format,

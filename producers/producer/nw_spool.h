@@ -7,10 +7,16 @@
  * why (parse error naming file and line, a story over the max message size,
  * delivery failure after retries).
  *
- * Discovery: inotify (IN_CLOSE_WRITE, IN_MOVED_TO) plus a periodic scan as a
- * safety net (and after an inotify queue overflow); dot-files are ignored; a
- * file is taken only once its mtime is settle_time old (a file renamed in is
- * complete at once). At start everything left in incoming/ is taken again:
+ * Discovery: inotify (IN_CREATE, IN_CLOSE_WRITE, IN_MOVED_TO) plus a
+ * periodic scan as a safety net (and after an inotify queue overflow);
+ * dot-files are ignored. A file renamed in is complete at once; one inotify
+ * saw created is taken at its IN_CLOSE_WRITE; one found otherwise once its
+ * mtime is settle_time old. A file whose size is not what was read is read
+ * again later; one that changed after it was published fails (never done/
+ * as if whole). FIFOs, folders and links are left in incoming/ (logged once,
+ * counted; a link is never followed). The spool watches the path
+ * <path>/incoming, not the folder: a replaced incoming/ is read from then on,
+ * a missing one makes the spool not ready. At start everything left in incoming/ is taken again:
  * a file leaves incoming/ only after all its messages were acknowledged, so
  * a crash re-sends it (at-least-once; the idempotent producer and stable uri
  * keys make that harmless) and never loses it.

@@ -208,7 +208,7 @@ static void write_config(const char *bs, const char *archive)
              "  topic.metadata.refresh.interval.ms: 2000\n"
              "group: nwtest-crash\n"
              "topics: \"^news\\\\..*\"\n"
-             "batch: {max_messages: 200, max_ms: 100}\n"
+             "batch: {max_messages: 200, max_ms: 100ms}\n"
              "retry: {initial: 50ms, max: 1s}\n"
              "http: {listen: \"\"}\n"
              "chain:\n"

@@ -121,7 +121,7 @@ static void write_config(const char *bs)
              "  heartbeat.interval.ms: 300\n"
              "group: nwtest-scale\n"
              "topics: " TOPIC "\n"
-             "batch: {max_messages: 100, max_ms: 100}\n"
+             "batch: {max_messages: 100, max_ms: 100ms}\n"
              "retry: {initial: 50ms, max: 1s}\n"
              "http: {listen: \"\"}\n"
              "chain:\n"

@@ -97,7 +97,7 @@ static char *write_config_chain(const char *brokers, const char *archive, const 
              "  heartbeat.interval.ms: 500\n"
              "group: set-by-the-command-line\n"
              "topics: \"^news\\\\..*\"\n"
-             "batch: {max_messages: 500, max_ms: 500}\n"
+             "batch: {max_messages: 500, max_ms: 500ms}\n"
              "workers: 2\n" /* one chain instance per worker; drain waits for both */
              "http: {listen: \"127.0.0.1:0\"}\n"
              "chain:\n"

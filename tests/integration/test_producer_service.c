@@ -189,47 +189,9 @@ static char *read_spool_file(const char *rel)
 /* The HTTP port the producer logged ("http_port=N"), waiting for it. */
 static int http_port(void)
 {
-    double end = now_s() + 15;
-    while (now_s() < end) {
-        char *log = nw_test_read_file(logpath, NULL);
-        const char *p = log ? strstr(log, "http_port=") : NULL;
-        int port = p ? atoi(p + 10) : 0;
-        free(log);
-        if (port > 0)
-            return port;
-        usleep(50000);
-    }
-    cr_assert_fail("the producer never logged its http port");
-    return 0;
-}
-
-/* GET path on 127.0.0.1:port; returns the whole response (status line first). */
-static char *http_get(int port, const char *path)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        close(fd);
-        return NULL;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)r;
-        if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    close(fd);
-    return buf;
+    int port = nw_test_logged_http_port(logpath, 15);
+    cr_assert_gt(port, 0, "the producer never logged its http port");
+    return port;
 }
 
 /* Value of the metric line starting with `series` ("name{labels}"), or -1. */
@@ -388,7 +350,7 @@ Test(producer_service, picks_up_moves_and_reports)
     cr_expect_eq(count_files("incoming", false), 0);
 
     /* /metrics and /readyz */
-    char *m = http_get(port, "/metrics");
+    char *m = nw_test_http_get(port, "/metrics");
     cr_assert_not_null(m);
     cr_expect_eq(metric(m, "newswire_producer_stories_published_total{input=\"wire\","
                            "format=\"auto\"}"),
@@ -400,7 +362,7 @@ Test(producer_service, picks_up_moves_and_reports)
     cr_expect_eq(metric(m, "newswire_producer_delivery_latency_seconds_count"), 5);
     cr_expect_eq(metric(m, "newswire_producer_files_in_flight"), 0);
     free(m);
-    char *r = http_get(port, "/readyz");
+    char *r = nw_test_http_get(port, "/readyz");
     cr_assert_not_null(r);
     cr_expect(strstr(r, " 200 ") != NULL, "readyz: %s", r);
     free(r);
@@ -644,15 +606,18 @@ Test(producer_service, start_failures_are_refused_cleanly)
     cr_expect_eq(count_files("incoming", false), 1, "the waiting file is left in incoming/");
     cr_expect_eq(count_files("done", false), 0);
 
-    /* a spool that cannot start (its path is under a regular file) while the
-     * Kafka client comes up */
+    /* a spool that cannot start (its incoming/ is a regular file: the root
+     * itself passes the config check) while the Kafka client comes up */
     char blocker[2048];
-    snprintf(blocker, sizeof blocker, "%s/not-a-dir", tmp);
-    cr_assert_eq(nw_test_write_file(blocker, "x", 1), 0);
+    snprintf(blocker, sizeof blocker, "%s/blocked", tmp);
+    cr_assert_eq(mkdir(blocker, 0755), 0);
+    char in_file[2100];
+    snprintf(in_file, sizeof in_file, "%s/incoming", blocker);
+    cr_assert_eq(nw_test_write_file(in_file, "x", 1), 0);
     snprintf(text, sizeof text,
              "kafka:\n  bootstrap.servers: \"%s\"\n"
              "http: {listen: \"127.0.0.1:0\"}\n"
-             "spools:\n  - {name: blocked, path: %s/spool, format: ninjs}\n",
+             "spools:\n  - {name: blocked, path: %s, format: ninjs}\n",
              nw_broker_bootstrap(broker), blocker);
     expect_start_refused(text, "blocked");
 }
@@ -813,7 +778,7 @@ Test(producer_service, broker_outage_loses_nothing_and_resumes, .timeout = 200)
         long kb = vm_rss_kb(pid);
         if (kb > rss_max)
             rss_max = kb;
-        char *r = http_get(port, "/readyz");
+        char *r = nw_test_http_get(port, "/readyz");
         if (r && strstr(r, " 503 "))
             saw_not_ready = true;
         free(r);

@@ -411,9 +411,9 @@ Test(config, typed_reads)
     cr_assert_eq(nw_cfg_as_bool(nw_cfg_get(r, "f"), &b, &err), 0);
     cr_assert(!b);
 
-    const char *dk[] = {"d1", "d2", "d3", "d4", "d5", "d6"};
-    int64_t dv[] = {250, 5000, 120000, 72 * 3600000LL, 3 * 86400000LL, 1500};
-    for (size_t k = 0; k < 6; k++) {
+    const char *dk[] = {"d1", "d2", "d3", "d4", "d5"};
+    int64_t dv[] = {250, 5000, 120000, 72 * 3600000LL, 3 * 86400000LL};
+    for (size_t k = 0; k < 5; k++) {
         cr_assert_eq(nw_cfg_as_duration_ms(nw_cfg_get(r, dk[k]), &i, &err), 0, "%s", err.msg);
         cr_assert_eq(i, dv[k], "%s", dk[k]);
     }
@@ -452,6 +452,10 @@ Test(config, typed_read_errors)
     cr_assert_eq(nw_cfg_as_duration_ms(nw_cfg_get(r, "dbad"), &i, &err), NW_EINVAL);
     cr_assert_str_eq(err.msg, "consumer.yaml:15: dbad: expected a duration such as 250ms, 5s, "
                               "2m, 72h or 3d, got '5 sec'");
+    /* a bare number was read as milliseconds ("shutdown_timeout: 30" = 30 ms) */
+    cr_assert_eq(nw_cfg_as_duration_ms(nw_cfg_get(r, "d6"), &i, &err), NW_EINVAL);
+    cr_assert_str_eq(err.msg, "consumer.yaml:14: d6: duration '1500' has no unit: write 1500ms, "
+                              "1500s, 1500m, 1500h or 1500d");
     cr_assert_eq(nw_cfg_as_duration_ms(nw_cfg_get(r, "dhuge"), &i, &err), NW_EINVAL);
     cr_assert_str_eq(err.msg, "consumer.yaml:24: dhuge: duration '99999999999999999d' is too long");
     cr_assert_eq(nw_cfg_as_size(nw_cfg_get(r, "zbad"), &z, &err), NW_EINVAL);
@@ -466,6 +470,19 @@ Test(config, typed_read_errors)
 
     cr_assert_eq(nw_cfg_error(nw_cfg_get(r, "s"), &err, NW_ELIMIT, "too %s", "long"), NW_ELIMIT);
     cr_assert_str_eq(err.msg, "consumer.yaml:1: s: too long");
+    nw_config_free(cfg);
+}
+
+Test(config, duration_zero_needs_no_unit)
+{
+    nw_config *cfg = load_ok("a: 0\nb: 0ms\n");
+    const nw_cfg_node *r = nw_config_root(cfg);
+    nw_err err = {0};
+    int64_t v = -1;
+    cr_assert_eq(nw_cfg_as_duration_ms(nw_cfg_get(r, "a"), &v, &err), 0, "%s", err.msg);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(nw_cfg_as_duration_ms(nw_cfg_get(r, "b"), &v, &err), 0, "%s", err.msg);
+    cr_assert_eq(v, 0);
     nw_config_free(cfg);
 }
 

@@ -110,6 +110,33 @@ Test(encoding, declared_latin1_but_utf8_is_utf8)
     nw_decoded_free(&d);
 }
 
+/* UTF-8 bytes under a Shift_JIS declaration decoded without an error into
+ * mojibake ("東京" became "譚ｱ莠ｬ"), with no warning. */
+Test(encoding, declared_shift_jis_but_utf8_is_utf8)
+{
+    nw_decoded d = DECODE("<t>\xE6\x9D\xB1\xE4\xBA\xAC</t>", NULL, "Shift_JIS");
+    cr_assert_str_eq(d.text, "<t>\xE6\x9D\xB1\xE4\xBA\xAC</t>");
+    cr_assert_str_eq(d.charset, "utf-8");
+    cr_assert(d.declared_wrong);
+    nw_decoded_free(&d);
+    /* real Shift_JIS still decodes as declared */
+    d = DECODE("<t>\x93\x8C\x8B\x9E</t>", NULL, "Shift_JIS");
+    cr_assert_str_eq(d.text, "<t>\xE6\x9D\xB1\xE4\xBA\xAC</t>");
+    cr_assert_not(d.declared_wrong);
+    nw_decoded_free(&d);
+}
+
+/* Invalid UTF-8 under a UTF-8 declaration: the bytes are repaired, the
+ * declaration was right (the warning said "does not match; read as utf-8"). */
+Test(encoding, invalid_utf8_declared_utf8_is_repaired_not_declared_wrong)
+{
+    nw_decoded d = DECODE("<t>Caf\xE9</t>", NULL, "UTF-8");
+    cr_assert_str_eq(d.text, "<t>Caf\xC3\xA9</t>");
+    cr_assert_eq(d.repaired, 1);
+    cr_assert_not(d.declared_wrong);
+    nw_decoded_free(&d);
+}
+
 Test(encoding, undeclared_fallbacks)
 {
     nw_decoded d = DECODE("caf\xC3\xA9", NULL, NULL);

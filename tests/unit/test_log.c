@@ -87,7 +87,7 @@ Test(log, trailing_pairs_become_fields)
     nw_log_set_format(NW_LOG_LOGFMT);
     capture c = capture_start();
     nw_log_warn("archive", "stored story uri=%s version=%d path=\"%s\"", "urn:x:1", 2, "a b");
-    nw_log_warn("archive", "a=b c");                   /* not a clean tail: all msg */
+    nw_log_warn("archive", "a=b c");                   /* a bare value with a space */
     nw_log_warn("archive", "level=bad");               /* reserved key: all msg */
     nw_log_warn("archive", "error: got 'a=b' x=1 y="); /* later candidate wins */
     char *out = capture_end(c);
@@ -98,9 +98,27 @@ Test(log, trailing_pairs_become_fields)
     l2[-1] = l3[-1] = l4[-1] = '\0';
     cr_assert_str_eq(after_ts(out), "level=warn mod=archive msg=\"stored story\" uri=urn:x:1 "
                                     "version=2 path=\"a b\"");
-    cr_assert_str_eq(after_ts(l2), "level=warn mod=archive msg=\"a=b c\"");
+    cr_assert_str_eq(after_ts(l2), "level=warn mod=archive msg=\"\" a=\"b c\"");
     cr_assert_str_eq(after_ts(l3), "level=warn mod=archive msg=\"level=bad\"");
     cr_assert_str_eq(after_ts(l4), "level=warn mod=archive msg=\"error: got 'a=b'\" x=1 y=\"\"\n");
+    free(out);
+}
+
+/* A file name with a space collapsed every field into msg. */
+Test(log, a_value_needing_escapes_keeps_its_field)
+{
+    nw_log_set_format(NW_LOG_LOGFMT);
+    capture c = capture_start();
+    nw_log_error("spool", "file failed input=%s file=%s reason=\"%s\"", "wire", "my file \"1\".txt",
+                 "bad");
+    nw_log_error("spool", "file done file=%s level=%s stories=%d", "x level=error", "y", 2);
+    char *out = capture_end(c);
+    char *l2 = strchr(out, '\n') + 1;
+    l2[-1] = '\0';
+    cr_assert_str_eq(after_ts(out), "level=error mod=spool msg=\"file failed\" input=wire "
+                                    "file=\"my file \\\"1\\\".txt\" reason=\"bad\"");
+    cr_assert_str_eq(after_ts(l2), "level=error mod=spool msg=\"file done\" "
+                                   "file=\"x level=error level=y\" stories=2\n");
     free(out);
 }
 
@@ -116,7 +134,7 @@ Test(log, escaping_keeps_one_line)
     l2[-1] = '\0';
     cr_assert_str_eq(after_ts(out), "level=error mod=parser msg=\"say \\\"hi\\\"\\nlevel=error "
                                     "fake\\tline\\\\ \\u0001\\u007f caf\xc3\xa9 bad\\ufffd\"");
-    cr_assert_str_eq(after_ts(l2), "level=error mod=parser msg=\"uri=a\\nts=forged\"\n");
+    cr_assert_str_eq(after_ts(l2), "level=error mod=parser msg=\"\" uri=\"a\\nts=forged\"\n");
     free(out);
 }
 

@@ -221,6 +221,52 @@ Test(route, topic_of_a_default_category)
     nw_route_free(r);
 }
 
+/* An RSS item with <category>DLQ</category> went to news.dlq, which no
+ * consumer reads: the story was never archived. */
+Test(route, a_category_never_makes_a_reserved_topic)
+{
+    nw_err err = {0};
+    nw_route *r = route_from("other: 1\n", &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    char t[4][NW_TOPIC_NAME_MAX + 1];
+    nw_story *s = story_with("DLQ", "Sport");
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 2, "%s", err.msg);
+    cr_expect_str_eq(t[0], "news.category-dlq");
+    cr_expect_str_eq(t[1], "news.sport");
+    nw_story_free(s);
+    char one[NW_TOPIC_NAME_MAX + 1];
+    cr_assert_eq(nw_route_category_topic(r, "dlq", one, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(one, "news.category-dlq");
+    nw_route_free(r);
+
+    r = route_from("routing:\n  topic_prefix: \"\"\n", &err);
+    cr_assert_not_null(r, "%s", err.msg);
+    s = story_with("dlq", "__consumer_offsets");
+    cr_assert_eq(nw_route_topics(r, s, t, 4, &err), 2, "%s", err.msg);
+    cr_expect_str_eq(t[0], "category-dlq");
+    cr_expect_neq(t[1][0], '_', "%s", t[1]);
+    nw_story_free(s);
+    nw_route_free(r);
+
+    cr_expect(nw_route_reserved_topic("news.dlq"));
+    cr_expect(nw_route_reserved_topic("wire.dlq"));
+    cr_expect(nw_route_reserved_topic("newswire.dedup.fingerprints"));
+    cr_expect(nw_route_reserved_topic("__consumer_offsets"));
+    cr_expect(!nw_route_reserved_topic("news.dlq-watch"));
+    cr_expect(!nw_route_reserved_topic("news.sport"));
+}
+
+Test(route, a_configured_reserved_topic_is_refused)
+{
+    nw_err err = {0};
+    cr_expect_null(route_from("routing:\n  categories: {alerts: news.dlq}\n", &err));
+    cr_expect(strstr(err.msg, "categories.alerts") && strstr(err.msg, "reserved"), "%s", err.msg);
+    cr_expect_null(route_from("routing:\n  default_topic: __consumer_offsets\n", &err));
+    cr_expect(strstr(err.msg, "default_topic") && strstr(err.msg, "reserved"), "%s", err.msg);
+    cr_expect_null(route_from("routing:\n  topic_prefix: _x.\n", &err));
+    cr_expect(strstr(err.msg, "topic_prefix"), "%s", err.msg);
+}
+
 Test(route, config_errors_name_the_key)
 {
     nw_err err = {0};
@@ -255,23 +301,29 @@ static int spools_from(const char *yaml, nw_err *err)
 Test(spool_config, validates_every_field)
 {
     nw_err err = {0};
-    cr_expect_eq(spools_from("spools:\n  - {path: /a/wire}\n  - {path: /b, format: ninjs, "
+    cr_expect_eq(spools_from("spools:\n  - {path: /tmp/wire}\n  - {path: /var/tmp, format: ninjs, "
                              "timezone: Europe/Paris}\n",
                              &err),
                  2, "%s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {path: relative}\n", &err), 0);
     cr_expect(strstr(err.msg, "absolute"), "%s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, format: nosuch}\n", &err), 0);
+    cr_expect_lt(spools_from("spools:\n  - {path: /tmp/a, format: nosuch}\n", &err), 0);
     cr_expect(strstr(err.msg, "nosuch"), "%s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, timezone: Mars/Olympus}\n", &err), 0);
+    cr_expect_lt(spools_from("spools:\n  - {path: /tmp/a, timezone: Mars/Olympus}\n", &err), 0);
     cr_expect(strstr(err.msg, "timezone"), "%s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a/x}\n  - {path: /b/x}\n", &err), 0);
+    cr_expect_lt(spools_from("spools:\n  - {path: /tmp/x}\n  - {path: /var/tmp/x}\n", &err), 0);
     cr_expect(strstr(err.msg, "twice"), "same default name: %s", err.msg);
-    cr_expect_lt(spools_from("spools:\n  - {path: /a, name: p}\n  - {path: /a/, name: q}\n", &err),
-                 0);
+    cr_expect_lt(
+        spools_from("spools:\n  - {path: /tmp/a, name: p}\n  - {path: /tmp/a/, name: q}\n", &err),
+        0);
     cr_expect(strstr(err.msg, "already"), "same path: %s", err.msg);
     cr_expect_lt(spools_from("spools:\n  - {paht: /a}\n", &err), 0);
     cr_expect(strstr(err.msg, "paht"), "%s", err.msg);
+    /* the root as start finds it: a folder, or creatable in one */
+    cr_expect_lt(spools_from("spools:\n  - {path: /etc/hostname}\n", &err), 0);
+    cr_expect(strstr(err.msg, "spools[0].path") && strstr(err.msg, "not a folder"), "%s", err.msg);
+    cr_expect_lt(spools_from("spools:\n  - {path: /nonexistent-nw/x/spool}\n", &err), 0);
+    cr_expect(strstr(err.msg, "cannot be created"), "%s", err.msg);
 }
 
 /* A ticket holds its first failure's text only when there is one, keeps

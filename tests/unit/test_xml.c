@@ -278,11 +278,65 @@ Test(xml_security, billion_laughs)
         cr_assert_fail("billion laughs accepted");
     }
     cr_assert_lt(rc, 0);
-    cr_assert(strstr(err.msg, "lol.xml:"), "%s", err.msg);
+    /* the line of the reference, not "line 1" of the entity's own text */
+    cr_assert(strstr(err.msg, "lol.xml:15:"), "%s", err.msg);
     cr_assert(strstr(err.msg, "entit"), "%s", err.msg);
     cr_assert_lt(took, 3.0, "took %.2fs", took);
     cr_assert_lt(after.ru_maxrss - before.ru_maxrss, 200 * 1024, "grew %ld KiB",
                  after.ru_maxrss - before.ru_maxrss);
+}
+
+/* With <!DOCTYPE nitf SYSTEM "nitf-3-2.dtd"> "Caf&eacute; said &mdash;" came
+ * out as "Caf said", and an internal <!ENTITY co "Example Corp"> was deleted
+ * the same way, exit 0. */
+Test(xml_entities, news_dtd_entities_are_resolved)
+{
+    char *t = root_text("<?xml version=\"1.0\"?>\n<!DOCTYPE nitf SYSTEM \"nitf-3-2.dtd\">\n"
+                        "<nitf><p a=\"T&eacute;l&eacute;\">Caf&eacute; said &mdash; "
+                        "&ldquo;fine&rdquo; &amp; &#233;</p></nitf>",
+                        "p");
+    cr_assert_str_eq(t, "Café said — “fine” & é");
+    free(t);
+    nw_xml_doc d;
+    nw_err err = {0};
+    const char *attr = "<!DOCTYPE nitf SYSTEM \"n.dtd\"><nitf><p a=\"T&eacute;l&eacute;\"/></nitf>";
+    cr_assert_eq(read_str(attr, &d, &err), 0, "%s", err.msg);
+    char *a = nw_xml_attr(nw_xml_find(nw_xml_root(&d), "p"), "a");
+    cr_assert_str_eq(a, "Télé");
+    free(a);
+    nw_xml_doc_free(&d);
+
+    t = root_text("<?xml version=\"1.0\"?>\n<!DOCTYPE nitf [\n<!ENTITY co \"Example Corp\">\n"
+                  "<!ENTITY both \"&co; and &eacute;\">\n]>\n"
+                  "<nitf><p>Shares of &co; rose; &both;.</p></nitf>",
+                  "p");
+    cr_assert_str_eq(t, "Shares of Example Corp rose; Example Corp and é.");
+    free(t);
+    char *m = NULL;
+    cr_assert_eq(
+        read_str("<!DOCTYPE r [<!ENTITY co \"Example Corp\">]><r><p>A &co; B</p></r>", &d, &err), 0,
+        "%s", err.msg);
+    m = nw_xml_inner_markup(nw_xml_root(&d));
+    cr_assert_str_eq(m, "<p>A Example Corp B</p>", "markup carries the text too");
+    free(m);
+    nw_xml_doc_free(&d);
+}
+
+Test(xml_entities, an_unknown_entity_fails_the_file_never_dropped)
+{
+    nw_xml_doc d;
+    nw_err err = {0};
+    int rc = read_str("<?xml version=\"1.0\"?>\n<!DOCTYPE nitf SYSTEM \"nitf.dtd\">\n<nitf>\n"
+                      "<p>An &madeup; word.</p></nitf>",
+                      &d, &err);
+    cr_assert_eq(rc, NW_EINVAL, "an entity only the external DTD could define: %s", err.msg);
+    cr_assert(strstr(err.msg, "t.xml:4:") && strstr(err.msg, "&madeup;") &&
+                  strstr(err.msg, "refused"),
+              "%s", err.msg);
+    /* no DOCTYPE: refused as before (XML has no &eacute;) */
+    rc = read_str("<nitf><p>Caf&eacute;</p></nitf>", &d, &err);
+    cr_assert_eq(rc, NW_EINVAL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "eacute"), "%s", err.msg);
 }
 
 /* A listening TCP socket on 127.0.0.1; *port gets its port. */
