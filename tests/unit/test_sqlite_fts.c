@@ -259,11 +259,19 @@ Test(sqlite_fts, natural_queries_and_errors)
     cr_assert_eq(hits("kerr*"), 1);
     cr_assert_eq(hits("U.S. kerry's"), 0, "punctuation is not syntax");
     cr_assert_eq(hits("kerry OR russia"), 2);
+    cr_assert_eq(hits("(kerry OR russia) syria"), 2, "a group then a word: AND");
+    cr_assert_eq(hits("syria (backs OR talks) -moscow"), 1);
     nw_fts_reader *r = NULL;
     nw_err err = {0};
     cr_assert_eq(nw_fts_reader_open(db, &r, &err), 0);
-    const char *bad[] = {"\"civil war", "-russia", "kerry OR", "(kerry"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *bad[] = {"\"civil war",
+                         "-russia",
+                         "kerry OR",
+                         "(kerry",
+                         "OR kerry",
+                         "kerry )",
+                         "syria -(kerry OR moscow)"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         nw_fts_query q = {.text = bad[i], .since_ms = NW_FTS_NO_TIME, .until_ms = NW_FTS_NO_TIME};
         int n = 0;
         memset(&err, 0, sizeof err);
@@ -364,7 +372,7 @@ static int64_t wall_ms(void)
 Test(sqlite_fts, plugin_workers_share_one_writer_and_release_embargoes)
 {
     const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
-    nw_plugin_setting set[1] = {{"path", db, 1}};
+    nw_plugin_setting set[1] = {{"db", db, 1}};
     nw_plugin_config cfg = {"search", "test.yaml", set, 1, NULL, NULL};
     char err[256] = "";
     void *w1 = d->init(&cfg, err, sizeof err);
@@ -405,8 +413,8 @@ Test(sqlite_fts, plugin_workers_share_one_writer_and_release_embargoes)
     d->destroy(w1);
     d->destroy(w2);
 
-    nw_plugin_setting unknown[2] = {{"path", db, 1}, {"pth", "x", 2}};
+    nw_plugin_setting unknown[2] = {{"db", db, 1}, {"dbx", "x", 2}};
     nw_plugin_config cfg2 = {"search", "test.yaml", unknown, 2, NULL, NULL};
     cr_assert_null(d->init(&cfg2, err, sizeof err));
-    cr_assert(strstr(err, "pth"), "%s", err);
+    cr_assert(strstr(err, "dbx"), "%s", err);
 }

@@ -83,6 +83,35 @@ typedef struct term {
     char *expr; /* FTS5 text of the term */
 } term;
 
+/* Operators and parentheses where FTS5 would only say "syntax error". */
+static int check_shape(const term *t, size_t n, nw_err *err)
+{
+    int depth = 0;
+    const char *prev = NULL; /* the previous term's text, NULL at the start */
+    for (size_t i = 0; i < n; i++) {
+        const char *e = t[i].expr;
+        bool op = is_operator(e, strlen(e)) && !t[i].negated;
+        bool prev_op = prev && is_operator(prev, strlen(prev));
+        if (op && (!prev || prev_op || !strcmp(prev, "(")))
+            return nw_err_set(err, NW_EINVAL, "query: %s needs something to search for before it",
+                              e);
+        if (!strcmp(e, ")")) {
+            if (prev_op)
+                return nw_err_set(err, NW_EINVAL, "query: %s needs something after it", prev);
+            if (--depth < 0)
+                return nw_err_set(err, NW_EINVAL, "query: a ')' closes nothing");
+        }
+        if (!strcmp(e, "("))
+            depth++;
+        prev = e;
+    }
+    if (prev && is_operator(prev, strlen(prev)))
+        return nw_err_set(err, NW_EINVAL, "query: %s needs something after it", prev);
+    if (depth > 0)
+        return nw_err_set(err, NW_EINVAL, "query: a '(' is not closed");
+    return 0;
+}
+
 static int translate(const char *text, nw_buf *out, nw_err *err)
 {
     term *terms = NULL;
@@ -98,6 +127,13 @@ static int translate(const char *text, nw_buf *out, nw_err *err)
         if (*p == '-' && p[1] && !isspace((unsigned char)p[1])) {
             neg = true;
             p++;
+        }
+        if (neg && *p == '(') {
+            rc = nw_err_set(err, NW_EINVAL,
+                            "query: -( ) cannot exclude a group; exclude words one by one "
+                            "(-a -b)");
+            nw_buf_free(&t);
+            break;
         }
         if (*p == '(' || *p == ')') {
             nw_buf_putc(&t, *p++);
@@ -141,19 +177,28 @@ static int translate(const char *text, nw_buf *out, nw_err *err)
         positives += !neg;
         n++;
     }
+    if (rc == 0)
+        rc = check_shape(terms, n, err);
     if (rc == 0 && n && !positives)
         rc = nw_err_set(err, NW_EINVAL,
                         "query: only excluded words (-word); say what to look for too");
-    /* FTS5's NOT is binary: the excluded terms go after the others */
+    /* FTS5's NOT is binary: the excluded terms go after the others. Its
+     * implicit AND joins phrases only: an explicit AND goes between two
+     * operands when either is a group. */
+    bool after_operand = false;
     for (int pass = 0; pass < 2 && rc == 0; pass++)
         for (size_t i = 0; i < n; i++) {
             if (terms[i].negated != (pass == 1))
                 continue;
+            const char *e = terms[i].expr;
+            bool op = is_operator(e, strlen(e)) && !terms[i].negated;
+            bool closes = !strcmp(e, ")"), opens = !strcmp(e, "(");
             if (out->len)
-                nw_buf_putc(out, ' ');
+                nw_buf_puts(out, after_operand && !op && !closes && pass == 0 ? " AND " : " ");
             if (pass == 1)
                 nw_buf_puts(out, "NOT ");
-            nw_buf_puts(out, terms[i].expr);
+            nw_buf_puts(out, e);
+            after_operand = !op && !opens;
         }
     for (size_t i = 0; i < n; i++)
         free(terms[i].expr);

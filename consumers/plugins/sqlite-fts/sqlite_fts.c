@@ -217,10 +217,10 @@ static void *fts_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     const char *path = NULL;
     for (size_t i = 0; i < cfg->setting_count; i++) {
         const nw_plugin_setting *s = &cfg->settings[i];
-        if (!strcmp(s->key, "path")) {
+        if (!strcmp(s->key, "db")) {
             path = s->value;
         } else {
-            snprintf(err, errlen, "unknown key '%s' (sqlite-fts accepts: path)", s->key);
+            snprintf(err, errlen, "unknown key '%s' (sqlite-fts accepts: db)", s->key);
             return NULL;
         }
     }
@@ -237,7 +237,7 @@ static void *fts_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     }
     nw_err e = {0};
     if (!(p->sh = shared_acquire(path, &e))) {
-        snprintf(err, errlen, "path: %s", e.msg);
+        snprintf(err, errlen, "db: %s", e.msg);
         free(p);
         return NULL;
     }

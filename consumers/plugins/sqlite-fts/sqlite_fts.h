@@ -5,8 +5,10 @@
  * and buffers them; flush() applies the buffer in one transaction and
  * commits it durably (nothing counts as indexed before flush() is OK).
  *
- * Settings: path (required: the database file; created with its schema, or
- * migrated). Unknown keys are refused.
+ * Settings: db (required: the database file; created with its schema, or
+ * migrated; `newswire search --db` reads the same file). Not `path`: in a
+ * chain entry that key loads a plugin from a shared object. Unknown keys
+ * are refused.
  *
  * The story-state contract (docs/story-state.md): versions ordered by the
  * story's data, kills final and stripped, withheld hidden, embargoed stories
