@@ -12,12 +12,14 @@
  * and 1 place. Queries pair two words of middling frequency (ranks 100 to
  * 2,000). The database lives in $TMPDIR (default /tmp).
  *
+ * NW_BENCH_FTS_KEEP=DIR keeps the search indexes in DIR and reuses them.
  * Usage: bench_sqlite_fts [rounds (5)] [stories per round (20000)]
  *                         [search sizes, e.g. 100000,1000000 (100000)]
  */
 #include <jansson.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,13 +271,19 @@ static void search_at(long size)
 {
     char path[512];
     db_path(path, sizeof path, "search");
-    remove_db(path);
-    printf("search at %ld stories: building the index...\n", size);
+    /* NW_BENCH_FTS_KEEP=DIR keeps the index of each size in DIR and reuses it */
+    const char *keep = getenv("NW_BENCH_FTS_KEEP");
+    if (keep)
+        snprintf(path, sizeof path, "%s/bench_sqlite_fts_%ld.db", keep, size);
+    bool reuse = keep && access(path, F_OK) == 0;
+    if (!reuse)
+        remove_db(path);
+    printf("search at %ld stories: %s the index...\n", size, reuse ? "reusing" : "building");
     fflush(stdout);
     const long chunk = 20000;
     story *s = calloc((size_t)chunk, sizeof *s);
     double build = 0;
-    for (long done = 0; done < size; done += chunk) {
+    for (long done = 0; done < size && !reuse; done += chunk) {
         long m = size - done < chunk ? size - done : chunk;
         for (long k = 0; k < m; k++)
             make_story(&s[k], done + k, 1);
@@ -284,7 +292,8 @@ static void search_at(long size)
             free_story(&s[k]);
     }
     free(s);
-    printf("  built in %.1f s (%.0f stories/s)\n", build, (double)size / build);
+    if (!reuse)
+        printf("  built in %.1f s (%.0f stories/s)\n", build, (double)size / build);
     nw_fts_reader *r = NULL;
     nw_err err = {0};
     if (nw_fts_reader_open(path, &r, &err) < 0) {
