@@ -38,6 +38,7 @@ seeds_for() {
     fuzz_json) echo "$ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
     fuzz_enrich) echo "$SHARED/examples $D/corpora/bbc-fulltext/bbc/politics" ;;
+    fuzz_fts_query) echo "$ROOT/tests/fuzz/seeds/fts_query" ;;
   esac
 }
 
