@@ -165,6 +165,14 @@ static void check(int rc, sqlite3 *db, const char *what)
     }
 }
 
+/* headline, body, people, places as parameters 2..5 (both statements). */
+static void bind_texts(sqlite3_stmt *q, const story *st)
+{
+    const char *t[4] = {st->headline, st->body, st->people, st->places};
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_text(q, 2 + i, t[i], -1, SQLITE_STATIC);
+}
+
 /* The raw baseline: stories/s. */
 static double raw_rate(const story *s, long n)
 {
@@ -195,18 +203,12 @@ static double raw_rate(const story *s, long n)
         check(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), db, "begin");
         for (long k = i; k < i + BATCH && k < n; k++) {
             sqlite3_bind_text(ins, 1, s[k].uri, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, s[k].headline, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 3, s[k].body, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 4, s[k].people, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 5, s[k].places, -1, SQLITE_STATIC);
+            bind_texts(ins, &s[k]);
             sqlite3_bind_text(ins, 6, s[k].raw, -1, SQLITE_STATIC);
             check(sqlite3_step(ins), db, "insert");
             sqlite3_reset(ins);
             sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(db));
-            sqlite3_bind_text(fts, 2, s[k].headline, -1, SQLITE_STATIC);
-            sqlite3_bind_text(fts, 3, s[k].body, -1, SQLITE_STATIC);
-            sqlite3_bind_text(fts, 4, s[k].people, -1, SQLITE_STATIC);
-            sqlite3_bind_text(fts, 5, s[k].places, -1, SQLITE_STATIC);
+            bind_texts(fts, &s[k]);
             check(sqlite3_step(fts), db, "fts insert");
             sqlite3_reset(fts);
         }
