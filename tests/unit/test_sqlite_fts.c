@@ -341,6 +341,26 @@ Test(sqlite_fts, corrupt_file_is_a_start_up_error_naming_it)
     cr_assert(strstr(err.msg, db), "%s", err.msg);
 }
 
+Test(sqlite_fts, schema_is_versioned_and_a_newer_one_refused)
+{
+    nw_fts_store *s = open_store();
+    nw_fts_store_close(s);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &q, NULL);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(q, 0), NW_FTS_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    s = open_store(); /* a second open migrates nothing */
+    nw_fts_store_close(s);
+    sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(h);
+    nw_err err = {0};
+    cr_assert_eq(nw_fts_store_open(db, &s, &err), NW_EINVAL);
+    cr_assert(strstr(err.msg, db) && strstr(err.msg, "99"), "%s", err.msg);
+}
+
 Test(sqlite_fts, read_only_database_is_retryable)
 {
     if (geteuid() == 0) /* root writes through file modes */
