@@ -237,7 +237,7 @@ static double store_into(const char *path, const story *s, long n)
         long m = 0;
         for (long k = i; k < i + BATCH && k < n; k++, m++)
             in[m] = (nw_fts_story){s[k].json, s[k].raw, strlen(s[k].raw), "world"};
-        if (nw_fts_store_write(st, in, (size_t)m, 0, &err) < 0) {
+        if (nw_fts_store_write(st, in, (size_t)m, 0, NULL, &err) < 0) {
             fprintf(stderr, "bench_sqlite_fts: %s\n", err.msg);
             exit(1);
         }

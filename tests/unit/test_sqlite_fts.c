@@ -67,7 +67,7 @@ static void put(nw_fts_store *s, json_t *story, int64_t now)
 {
     nw_fts_story in = {story, NULL, 0, "world"};
     nw_err err = {0};
-    cr_assert_eq(nw_fts_store_write(s, &in, 1, now, &err), 0, "%s", err.msg);
+    cr_assert_eq(nw_fts_store_write(s, &in, 1, now, NULL, &err), 0, "%s", err.msg);
     json_decref(story);
 }
 
@@ -220,7 +220,19 @@ Test(sqlite_fts, replay_is_idempotent)
     nw_err err = {0};
     char *dumps[2];
     for (int round = 0; round < 2; round++) {
-        cr_assert_eq(nw_fts_store_write(s, in, 6, NOW, &err), 0, "%s", err.msg);
+        nw_fts_stats done;
+        cr_assert_eq(nw_fts_store_write(s, in, 6, NOW, &done, &err), 0, "%s", err.msg);
+        cr_assert_eq(done.transactions, 1);
+        if (round == 0)
+            cr_assert(done.indexed == 4 && done.killed == 1 && done.withheld == 1 &&
+                          done.skipped_same == 0,
+                      "first round: %llu indexed", (unsigned long long)done.indexed);
+        else
+            cr_assert(done.skipped_same == 3 && done.skipped_killed == 2 &&
+                          done.skipped_older == 1 && done.indexed == 0 && done.killed == 0,
+                      "a replay changes nothing: %llu same, %llu after the kill",
+                      (unsigned long long)done.skipped_same,
+                      (unsigned long long)done.skipped_killed);
         sqlite3 *h;
         sqlite3_open(db, &h);
         sqlite3_stmt *q;
@@ -372,12 +384,12 @@ Test(sqlite_fts, read_only_database_is_retryable)
     json_t *j = mk("urn:ro", 1, 1, NULL, NULL, "x", "y");
     nw_fts_story in = {j, NULL, 0, NULL};
     nw_err err = {0};
-    int rc = nw_fts_store_write(s, &in, 1, NOW, &err);
+    int rc = nw_fts_store_write(s, &in, 1, NOW, NULL, &err);
     chmod(dir, 0755);
     chmod(db, 0644);
     cr_assert_eq(rc, NW_ERETRY, "%s", err.msg);
     memset(&err, 0, sizeof err);
-    cr_assert_eq(nw_fts_store_write(s, &in, 1, NOW, &err), 0, "retry succeeds: %s", err.msg);
+    cr_assert_eq(nw_fts_store_write(s, &in, 1, NOW, NULL, &err), 0, "retry succeeds: %s", err.msg);
     json_decref(j);
     nw_fts_store_close(s);
 }

@@ -479,14 +479,33 @@ static int write_body(nw_fts_store *s, void *ctx, nw_err *err)
     return 0;
 }
 
-int nw_fts_store_write(nw_fts_store *s, const nw_fts_story *stories, size_t n, int64_t now_ms,
-                       nw_err *err)
+/* after - before, field by field. */
+static nw_fts_stats stats_delta(const nw_fts_stats *after, const nw_fts_stats *before)
 {
+    enum { N = sizeof(nw_fts_stats) / sizeof(uint64_t) };
+    uint64_t a[N], b[N], d[N];
+    memcpy(a, after, sizeof a);
+    memcpy(b, before, sizeof b);
+    for (size_t i = 0; i < N; i++)
+        d[i] = a[i] - b[i];
+    nw_fts_stats out;
+    memcpy(&out, d, sizeof out);
+    return out;
+}
+
+int nw_fts_store_write(nw_fts_store *s, const nw_fts_story *stories, size_t n, int64_t now_ms,
+                       nw_fts_stats *delta, nw_err *err)
+{
+    if (delta)
+        memset(delta, 0, sizeof *delta);
     if (n == 0)
         return 0;
     batch b = {stories, n, now_ms};
     pthread_mutex_lock(&s->lock);
+    nw_fts_stats before = s->stats;
     int rc = in_transaction(s, write_body, &b, err);
+    if (rc >= 0 && delta)
+        *delta = stats_delta(&s->stats, &before);
     pthread_mutex_unlock(&s->lock);
     return rc < 0 ? rc : 0;
 }

@@ -69,10 +69,12 @@ int nw_fts_story_check(const json_t *story, nw_err *err);
 
 /* Apply n stories, in order, in one transaction, and commit it durably.
  * now_ms decides embargoes. Stories failing nw_fts_story_check are skipped
- * (counted as refused). 0, or NW_ERETRY (disk full, read-only, I/O, busy:
- * nothing of the batch is committed; call again with the same stories). */
+ * (counted as refused). 0 and, when `batch` is not NULL, what this batch did
+ * in *batch (transactions = 1); or NW_ERETRY (disk full, read-only, I/O,
+ * busy: nothing of the batch is committed; call again with the same
+ * stories). */
 int nw_fts_store_write(nw_fts_store *s, const nw_fts_story *stories, size_t n, int64_t now_ms,
-                       nw_err *err);
+                       nw_fts_stats *batch, nw_err *err);
 
 /* Make every embargoed story due at now_ms searchable, in one transaction.
  * Returns the number released (>= 0) or NW_ERETRY. *next_due_ms (may be

@@ -184,11 +184,48 @@ typedef struct pending {
     char *category;
 } pending;
 
+/* What happened to each version, as the series
+ * newswire_sqlite_fts_versions_total{outcome="..."}. */
+static const char *const outcomes[] = {"indexed",       "killed",        "withheld",
+                                       "embargoed",     "skipped_older", "skipped_same",
+                                       "skipped_killed"};
+#define NOUTCOMES (sizeof outcomes / sizeof outcomes[0])
+
 typedef struct sqlite_fts {
     shared *sh;
     pending *buf;
     size_t n, cap;
+    const nw_plugin_api *api;
+    nw_plugin_metric *m_outcome[NOUTCOMES]; /* NULL without metrics */
 } sqlite_fts;
+
+static void metrics_init(sqlite_fts *p)
+{
+    const nw_plugin_api *a = p->api;
+    if (!a || !a->metric || !a->metric_add)
+        return;
+    for (size_t i = 0; i < NOUTCOMES; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "outcome=\"%s\"", outcomes[i]);
+        p->m_outcome[i] =
+            a->metric(a->host, NW_PLUGIN_COUNTER, "newswire_sqlite_fts_versions_total",
+                      "Story versions the index received, by what became of them "
+                      "(docs/story-state.md)",
+                      labels, NULL, 0);
+    }
+}
+
+static void metrics_add(sqlite_fts *p, const nw_fts_stats *b)
+{
+    if (!p->api || !p->api->metric_add)
+        return;
+    const uint64_t v[NOUTCOMES] = {b->indexed,       b->killed,        b->withheld,
+                                   b->embargoed,     b->skipped_older, b->skipped_same,
+                                   b->skipped_killed};
+    for (size_t i = 0; i < NOUTCOMES; i++)
+        if (v[i])
+            p->api->metric_add(p->m_outcome[i], (double)v[i]);
+}
 
 static void pending_clear(sqlite_fts *p)
 {
@@ -241,6 +278,8 @@ static void *fts_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         free(p);
         return NULL;
     }
+    p->api = cfg->api;
+    metrics_init(p);
     return p;
 }
 
@@ -315,12 +354,14 @@ static nw_plugin_status fts_flush(void *state, char *err, size_t errlen)
         in[i] =
             (nw_fts_story){p->buf[i].story, p->buf[i].raw, p->buf[i].raw_len, p->buf[i].category};
     nw_err e = {0};
-    int rc = nw_fts_store_write(p->sh->store, in, p->n, now_ms(), &e);
+    nw_fts_stats done;
+    int rc = nw_fts_store_write(p->sh->store, in, p->n, now_ms(), &done, &e);
     free(in);
     if (rc < 0) { /* nothing committed: the buffer stays for the retry */
         snprintf(err, errlen, "%s", e.msg);
         return NW_PLUGIN_RETRY;
     }
+    metrics_add(p, &done);
     pending_clear(p);
     /* an embargo may now be due sooner than the release thread expects */
     pthread_mutex_lock(&p->sh->lock);

@@ -23,6 +23,11 @@
  * read-only or busy databases are retryable (partitions pause, nothing
  * committed); a file that is not a database or is corrupt fails init with
  * its name.
+ *
+ * Metrics (when the host serves them): newswire_sqlite_fts_versions_total
+ * {outcome="indexed|killed|withheld|embargoed|skipped_older|skipped_same|
+ * skipped_killed"}, added per committed batch. Releases of embargoes are
+ * logged ("embargoes released count=N").
  */
 #ifndef NW_SQLITE_FTS_H
 #define NW_SQLITE_FTS_H
