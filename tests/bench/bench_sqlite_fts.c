@@ -325,7 +325,8 @@ static void search_at(long size)
     printf("  %d two-word queries, top 20 by bm25: p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max "
            "%.2f ms (%.1f hits per query)\n",
            Q, lat[Q / 2], lat[Q * 95 / 100], lat[Q * 99 / 100], lat[Q - 1], (double)total_hits / Q);
-    remove_db(path);
+    if (!keep)
+        remove_db(path);
 }
 
 int main(int argc, char **argv)
