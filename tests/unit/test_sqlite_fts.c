@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +92,8 @@ static int hits(const char *text)
     nw_fts_reader *r = NULL;
     nw_err err = {0};
     cr_assert_eq(nw_fts_reader_open(db, &r, &err), 0, "%s", err.msg);
-    nw_fts_query q = {.text = text, .since_ms = NW_FTS_NO_TIME, .until_ms = NW_FTS_NO_TIME};
+    nw_fts_query q = {
+        .text = text, .since_ms = NW_FTS_NO_TIME, .until_ms = NW_FTS_NO_TIME, .limit = 1000};
     int n = 0;
     int rc = nw_fts_search(r, &q, count_hit, &n, &err);
     cr_assert_geq(rc, 0, "%s", err.msg);
@@ -449,4 +451,69 @@ Test(sqlite_fts, plugin_workers_share_one_writer_and_release_embargoes)
     nw_plugin_config cfg2 = {"search", "test.yaml", unknown, 2, NULL, NULL};
     cr_assert_null(d->init(&cfg2, err, sizeof err));
     cr_assert(strstr(err, "dbx"), "%s", err);
+}
+
+/* Two worker instances writing the same uris from two threads at once. */
+typedef struct worker {
+    void *state;
+    int first_version;
+} worker;
+
+static void *run_worker(void *arg)
+{
+    const worker *w = arg;
+    const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
+    for (int round = 0; round < 20; round++) {
+        char json[50][256];
+        nw_plugin_msg m[50];
+        nw_plugin_msg *batch[50];
+        for (int i = 0; i < 50; i++) {
+            int v = w->first_version + round * 2; /* one worker odd versions, the other even */
+            snprintf(json[i], sizeof json[i],
+                     "{\"uri\":\"urn:w:%d\",\"version\":\"%d\",\"headlines\":[{\"value\":"
+                     "\"Worker story v%d\"}]}",
+                     i, v, v);
+            m[i] = (nw_plugin_msg){json[i],        strlen(json[i]),
+                                   "urn:w",        "news.world",
+                                   "world",        0,
+                                   round * 50 + i, -1,
+                                   NULL,           0,
+                                   NULL,           NULL};
+            batch[i] = &m[i];
+        }
+        size_t failed;
+        char err[256];
+        if (d->write(w->state, batch, 50, &failed, err, sizeof err) != NW_PLUGIN_OK ||
+            d->flush(w->state, err, sizeof err) != NW_PLUGIN_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+Test(sqlite_fts, workers_write_concurrently_through_one_writer)
+{
+    const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
+    nw_plugin_setting set[1] = {{"db", db, 1}};
+    nw_plugin_config cfg = {"search", "test.yaml", set, 1, NULL, NULL};
+    char err[256] = "";
+    worker w[2] = {{d->init(&cfg, err, sizeof err), 1}, {d->init(&cfg, err, sizeof err), 2}};
+    cr_assert(w[0].state && w[1].state, "%s", err);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, run_worker, &w[i]);
+    for (int i = 0; i < 2; i++) {
+        void *rc;
+        pthread_join(t[i], &rc);
+        cr_assert_null(rc, "worker %d failed", i);
+    }
+    d->destroy(w[0].state);
+    d->destroy(w[1].state);
+    /* every uri at the newest version written (40, by the even worker), once */
+    for (int i = 0; i < 50; i += 7) {
+        char uri[32];
+        snprintf(uri, sizeof uri, "urn:w:%d", i);
+        cr_assert_eq(stored_version(uri, NULL), 40, "%s", uri);
+    }
+    cr_assert_eq(hits("worker"), 50);
+    cr_assert_eq(hits("v40"), 50, "only the newest text is searchable");
 }
