@@ -90,14 +90,10 @@ int nw_story_classify(const json_t *story, int64_t now_ms, int64_t *embargo_ms, 
 const char *nw_story_class_name(nw_story_class c)
 {
     switch (c) {
-    case NW_STORY_USABLE:
-        return "usable";
-    case NW_STORY_CANCELED:
-        return "canceled";
-    case NW_STORY_WITHHELD:
-        return "withheld";
-    case NW_STORY_EMBARGOED:
-        return "embargoed";
+    case NW_STORY_USABLE: return "usable";
+    case NW_STORY_CANCELED: return "canceled";
+    case NW_STORY_WITHHELD: return "withheld";
+    case NW_STORY_EMBARGOED: return "embargoed";
     }
     return "unknown";
 }

@@ -21,10 +21,10 @@
 /* What orders the versions of one uri. NW_STORY_NO_NUMBER / NW_STORY_NO_TIME
  * mark a missing or unreadable part. */
 #define NW_STORY_NO_NUMBER INT64_MIN
-#define NW_STORY_NO_TIME INT64_MIN
+#define NW_STORY_NO_TIME   INT64_MIN
 
 typedef struct nw_story_key {
-    int64_t version;    /* `version` as a non-negative integer ("3" or 3), else NW_STORY_NO_NUMBER */
+    int64_t version; /* `version` as a non-negative integer ("3" or 3), else NW_STORY_NO_NUMBER */
     int64_t created_ms; /* `versionCreated` in ms since the epoch (UTC), else NW_STORY_NO_TIME */
 } nw_story_key;
 

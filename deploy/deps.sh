@@ -13,7 +13,7 @@ BUILD_PKGS=(
   libcurl4-openssl-dev libicu-dev
   # enrich plugin: language detection, and the gazetteer's sources (generated at build time)
   libexttextcat-dev libexttextcat-data iso-codes libgeonames0 libglib2.0-bin python3-gi wamerican
-  libpq-dev
+  libpq-dev libsqlite3-dev
 )
 TEST_PKGS=(
   libcriterion-dev libxml2-utils python3 clang libclang-rt-14-dev

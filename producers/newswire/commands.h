@@ -8,5 +8,7 @@
 
 int nw_cmd_parse(int argc, char **argv);  /* cmd_parse.c: files -> ninjs JSON lines */
 int nw_cmd_broker(int argc, char **argv); /* cmd_broker.c: the embedded Kafka broker */
+int nw_cmd_search(int argc, char **argv); /* cmd_search.c: query the sqlite-fts index */
+int nw_cmd_show(int argc, char **argv);   /* cmd_search.c: a story's stored current version */
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
 } commands[] = {
     {"parse", nw_cmd_parse, "parse wire files and print one ninjs JSON object per story"},
     {"broker", nw_cmd_broker, "run the embedded Kafka broker (librdkafka mock cluster)"},
+    {"search", nw_cmd_search, "search the index kept by the sqlite-fts sink"},
+    {"show", nw_cmd_show, "print a story's current version from the sqlite-fts index"},
 };
 
 static void usage(FILE *out)

@@ -364,3 +364,37 @@ Test(archive_fs, multi_line_json_becomes_one_line)
     nw_chain_msg_deinit(&m);
     af->destroy(st);
 }
+
+/* The story-state contract (docs/story-state.md): the archive keeps every
+ * version that arrived, a kill included, as a record of its own. */
+Test(archive_fs, kills_and_embargoed_versions_are_archived_as_records)
+{
+    void *st = must_open("false");
+    const char *json[3] = {
+        "{\"uri\":\"urn:k\",\"version\":\"1\",\"versionCreated\":\"2015-12-16T00:43:03Z\"}",
+        "{\"uri\":\"urn:k\",\"version\":\"2\",\"versionCreated\":\"2015-12-16T01:00:00Z\","
+        "\"pubStatus\":\"canceled\"}",
+        "{\"uri\":\"urn:e\",\"version\":\"1\",\"versionCreated\":\"2015-12-16T02:00:00Z\","
+        "\"embargoedUntil\":\"2099-01-01T00:00:00Z\"}"};
+    nw_chain_msg m[3];
+    nw_plugin_msg *p[3];
+    for (int i = 0; i < 3; i++) {
+        story(&m[i], "world", 0, i, json[i], -1);
+        p[i] = &m[i].pub;
+    }
+    size_t failed = 99;
+    char err[512] = "";
+    cr_assert_eq(af->write(st, p, 3, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(af->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    char *path = path_in(FILE0);
+    char *text = nw_test_read_file(path, NULL);
+    cr_assert_not_null(text);
+    cr_assert_eq(count_lines(FILE0), 3);
+    cr_assert(strstr(text, "\"pubStatus\":\"canceled\""), "the kill is a record:\n%s", text);
+    cr_assert(strstr(text, "\"embargoedUntil\""), "%s", text);
+    free(text);
+    free(path);
+    for (int i = 0; i < 3; i++)
+        nw_chain_msg_deinit(&m[i]);
+    af->destroy(st);
+}

@@ -74,9 +74,9 @@ Test(story_state, classification)
     cr_assert_eq(classify(emb, jan1, &until), NW_STORY_EMBARGOED);
     cr_assert_eq(until, jan1 + 5000);
     cr_assert_eq(classify(emb, jan1 + 5000, &until), NW_STORY_USABLE, "released at the time");
-    cr_assert_eq(classify("{\"pubStatus\":\"canceled\",\"embargoedUntil\":\"2030-01-01\"}", jan1,
-                          NULL),
-                 NW_STORY_CANCELED, "a kill is never embargoed");
+    cr_assert_eq(
+        classify("{\"pubStatus\":\"canceled\",\"embargoedUntil\":\"2030-01-01\"}", jan1, NULL),
+        NW_STORY_CANCELED, "a kill is never embargoed");
     cr_assert_lt(classify("{\"embargoedUntil\":\"tomorrow\"}", jan1, NULL), 0,
                  "an unreadable embargo is refused, not ignored");
 }
