@@ -965,6 +965,34 @@ static int check_schema(const nw_story_list *out, size_t from, nw_err *err)
     return 0;
 }
 
+/* ninjs stories go on only after the schema check of the whole input: with
+ * a streaming list (a sink) they are decoded into a list of their own first,
+ * checked, and only then handed on, so an invalid document never reaches the
+ * sink (a ninjs file is small; the streaming is for large feeds). */
+static int decode_checked(json_t *root, const shape_keys *root_keys, const nw_parse_opts *opts,
+                          nw_story_list *out, nw_err *err)
+{
+    nw_story_list held = {0};
+    nw_story_list *dst = out->sink ? &held : out;
+    size_t from = dst->len;
+    int rc = each_object(root, root_keys, decode_ninjs, opts, dst, err);
+    if (rc == 0)
+        rc = check_schema(dst, from, err);
+    if (dst == &held) {
+        for (size_t i = 0; i < held.len; i++) {
+            nw_story *story = held.items[i];
+            held.items[i] = NULL;
+            if (rc == 0)
+                rc = nw_story_list_add(out, story); /* takes the story in every case */
+            else
+                nw_story_free(story);
+        }
+        held.len = 0;
+        nw_story_list_free(&held);
+    }
+    return rc;
+}
+
 static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts *opts,
                     nw_story_list *out, nw_err *err)
 {
@@ -982,13 +1010,10 @@ static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts
     } else if (want != got && want != SHAPE_NINJS) {
         rc = nw_err_set(err, NW_EINVAL, "not %s JSON (this looks like %s)", shape_format(want),
                         shape_format(got));
+    } else if (got == SHAPE_NINJS) {
+        rc = decode_checked(root, &root_keys, opts, out, err);
     } else {
-        size_t from = out->len;
-        rc = each_object(root, &root_keys,
-                         got == SHAPE_DIGITALWIRES ? decode_digitalwires : decode_ninjs, opts, out,
-                         err);
-        if (rc == 0 && got == SHAPE_NINJS)
-            rc = check_schema(out, from, err);
+        rc = each_object(root, &root_keys, decode_digitalwires, opts, out, err);
     }
     json_decref(root);
     return rc;
