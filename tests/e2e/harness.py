@@ -256,13 +256,21 @@ chain:
         """First time each uri is forwarded (kcat as a plain reader)."""
         if "forward-kafka" not in self.plugins or not shutil.which("kcat"):
             return
-        topics = [f"enriched.{c}" for c in loadgen.CATEGORIES + ["general", "uncategorized"]]
-        self.kcat = subprocess.Popen(
-            ["kcat", "-b", self.brokers, "-G", "e2e-forward-reader", "-o", "beginning",
-             "-X", "topic.metadata.refresh.interval.ms=2000", "-f", "%k\n", "-u", "-q"] + topics,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        for line in self.kcat.stdout:
-            self.forwarded.setdefault(line.decode(errors="replace").strip(), time.time())
+        topics = self.forward_topics()
+        while not self.stop_sampling.is_set():
+            # kcat gives up when every broker is down: start it again (the
+            # group's committed offsets say where it was)
+            self.kcat = subprocess.Popen(
+                ["kcat", "-b", self.brokers, "-G", "e2e-forward-reader", "-o", "beginning",
+                 "-X", "topic.metadata.refresh.interval.ms=2000", "-f", "%k\n", "-u", "-q"] + topics,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            for line in self.kcat.stdout:
+                self.forwarded.setdefault(line.decode(errors="replace").strip(), time.time())
+            self.kcat.wait()
+            time.sleep(0.5)
+
+    def forward_topics(self):
+        return [f"enriched.{c}" for c in loadgen.CATEGORIES + ["general", "uncategorized"]]
 
     # --- the run -------------------------------------------------------
     def faults(self, duration):
@@ -433,7 +441,9 @@ chain:
                 if n != 1:
                     pairs_bad += 1
                     if pairs_bad <= 5:
-                        failures.append(f"syndicated pair {a_uri} / {b_uri}: {n} marked as the other's duplicate, want 1")
+                        t = [self._when(u) for u in (a_uri, b_uri)]
+                        failures.append(f"syndicated pair {a_uri} / {b_uri}: {n} marked as the other's"
+                                        f" duplicate, want 1 (landed/searchable at {t[0]} and {t[1]})")
         # files: every input in done/ or failed/, poison in failed/ with .error
         done = set(os.listdir(os.path.join(self.spool, "done"))) if os.path.isdir(os.path.join(self.spool, "done")) else set()
         failed_dir = os.path.join(self.spool, "failed")
@@ -461,16 +471,21 @@ chain:
             failures.append(f"{len(dlq_bad)} stories of the plan dead-lettered (first: {dlq_bad[:3]})")
         # forwards: every searchable uri forwarded
         if "forward-kafka" in self.plugins and shutil.which("kcat"):
-            time.sleep(2)
-            if getattr(self, "kcat", None):
-                self.kcat.terminate()
-            not_fwd = [u for u, r in rows.items() if r[1] == "usable" and r[2] and u not in self.forwarded]
+            forwarded = set()
+            for t in self.forward_topics():
+                forwarded.update(self._topic_keys(t))
+            not_fwd = [u for u, r in rows.items() if r[1] == "usable" and r[2] and u not in forwarded]
             if not_fwd:
                 failures.append(f"{len(not_fwd)} searchable stories never forwarded (first: {not_fwd[:3]})")
         for name, rc in self.term_failures:
             failures.append(f"{name} exited {rc} on SIGTERM (want 0)")
         self.plan.save(os.path.join(self.out, "plan.json"))
         return self.report(failures, lost, regressions, resurrections, embargo_early, pairs_bad, dlq)
+
+    def _when(self, uri):
+        """'+landed/+searchable' seconds since the start, for messages."""
+        f = lambda t: f"{t - self.t0:.1f}" if t else "-"
+        return f"{f(self.landed.get(uri))}/{f(self.searchable.get(uri))}"
 
     def _duplicate_marks(self, uris):
         """uri -> the uri its stored version is marked a duplicate of."""
@@ -543,6 +558,7 @@ chain:
 
     def shutdown(self):
         self.stop_sampling.set()
+        time.sleep(0.2)
         if getattr(self, "kcat", None) and self.kcat.poll() is None:
             self.kcat.kill()
         for name in ("producer", "consumer0", "consumer1", "broker"):
