@@ -21,8 +21,8 @@ state against what the generator sent:
   - every forwarded uri known, and every searchable one forwarded;
   - each process's peak RSS (printed).
 
-Latency: the harness samples the index every 100 ms and the forwarded topics
-continuously, and prints p50/p95/p99/max from a file landing in incoming/ to
+Latency: the harness samples the index every 100 ms and reads the forwarded
+messages' own timestamps at the end, and prints p50/p95/p99/max from a file landing in incoming/ to
 its story being searchable, and to its being forwarded.
 
 Exit status 0 when every check holds, 1 otherwise, 2 on a setup error.
@@ -106,6 +106,50 @@ class Proc:
         return self.signal(signal.SIGTERM)
 
 
+class Postgres:
+    """A throw-away PostgreSQL server: initdb in the run's folder, pg_ctl on
+    127.0.0.1 and a free port (as the postgres user when run as root)."""
+
+    def __init__(self, out_dir):
+        import glob
+        import socket
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise FileNotFoundError("no /usr/lib/postgresql/*/bin/initdb")
+        self.bin = os.path.dirname(found[-1])
+        self.data = os.path.join(out_dir, "pgdata")
+        self.log = os.path.join(out_dir, "postgres.log")
+        with socket.socket() as sk:
+            sk.bind(("127.0.0.1", 0))
+            self.port = sk.getsockname()[1]
+        self.as_user = ["/usr/sbin/runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        os.makedirs(self.data)
+        if self.as_user:
+            shutil.chown(self.data, "postgres")
+            open(self.log, "a").close()
+            shutil.chown(self.log, "postgres")
+        self._run("initdb", "-D", self.data, "-A", "trust", "-U", "newswire", "--no-sync")
+        self.conninfo = f"host=127.0.0.1 port={self.port} dbname=postgres user=newswire"
+
+    def _run(self, tool, *args):
+        subprocess.run(self.as_user + [os.path.join(self.bin, tool)] + list(args), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    def start(self):
+        self._run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-o",
+                  f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self):
+        self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def query(self, sql):
+        out = subprocess.run([os.path.join(self.bin, "psql"), self.conninfo, "-At", "-F", "\t", "-c", sql],
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql: {out.stderr.strip()}")
+        return [l.split("\t") for l in out.stdout.splitlines() if l]
+
+
 class Pipeline:
     def __init__(self, args):
         self.args = args
@@ -127,6 +171,17 @@ class Pipeline:
         self.db = os.path.join(self.out, "search.db")
         self.procs = {}
         self.plugins = self._plugins()
+        self.pg = None
+        if "postgres" in self.plugins and args.postgres != "off":
+            try:
+                self.pg = Postgres(self.out)
+                self.pg.start()
+                log(f"PostgreSQL on port {self.pg.port}")
+            except (FileNotFoundError, subprocess.CalledProcessError) as e:
+                if args.postgres == "on":
+                    raise SystemExit(f"e2e: cannot start PostgreSQL: {e}")
+                log(f"PostgreSQL left out: {e}")
+                self.pg = None
         self.landed = {}  # uri -> first landing time
         self.searchable = {}  # uri -> first time seen searchable
         self.forwarded = {}  # uri -> first time seen forwarded
@@ -197,6 +252,8 @@ spools:
         chain += ["  - plugin: archive-fs", f"    root: {self.archive}"]
         if "sqlite-fts" in self.plugins:
             chain += ["  - plugin: sqlite-fts", f"    {self.args.db_key}: {self.db}"]
+        if self.pg:
+            chain += ["  - plugin: postgres", f'    conninfo: "{self.pg.conninfo}"']
         if "forward-kafka" in self.plugins:
             chain += ["  - plugin: forward-kafka", f"    brokers: {self.brokers}",
                       '    topic_prefix: "enriched."']
@@ -239,35 +296,30 @@ chain:
         while not self.stop_sampling.is_set():
             for p in list(self.procs.values()):
                 p.sample_rss()
-            if os.path.exists(self.db):
-                try:
-                    con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
-                    rows = con.execute(
-                        "SELECT uri FROM stories WHERE state = 'usable' AND indexed = 1").fetchall()
-                    con.close()
-                    now = time.time()
-                    for (uri,) in rows:
-                        self.searchable.setdefault(uri, now)
-                except sqlite3.Error:
-                    pass
+            now = time.time()
+            for uri in self._searchable_now():
+                self.searchable.setdefault(uri, now)
             time.sleep(0.1)
 
-    def sample_forwards(self):
-        """First time each uri is forwarded (kcat as a plain reader)."""
-        if "forward-kafka" not in self.plugins or not shutil.which("kcat"):
-            return
-        topics = self.forward_topics()
-        while not self.stop_sampling.is_set():
-            # kcat gives up when every broker is down: start it again (the
-            # group's committed offsets say where it was)
-            self.kcat = subprocess.Popen(
-                ["kcat", "-b", self.brokers, "-G", "e2e-forward-reader", "-o", "beginning",
-                 "-X", "topic.metadata.refresh.interval.ms=2000", "-f", "%k\n", "-u", "-q"] + topics,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            for line in self.kcat.stdout:
-                self.forwarded.setdefault(line.decode(errors="replace").strip(), time.time())
-            self.kcat.wait()
-            time.sleep(0.5)
+    def _searchable_now(self):
+        """The uris a search finds now: the SQLite index when the chain has
+        it, else the PostgreSQL current view."""
+        if "sqlite-fts" in self.plugins:
+            if not os.path.exists(self.db):
+                return []
+            try:
+                con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
+                rows = con.execute("SELECT uri FROM stories WHERE state = 'usable' AND indexed = 1").fetchall()
+                con.close()
+                return [r[0] for r in rows]
+            except sqlite3.Error:
+                return []
+        if self.pg:
+            try:
+                return [r[0] for r in self.pg.query("SELECT uri FROM stories_current")]
+            except (RuntimeError, subprocess.TimeoutExpired):
+                return []
+        return []
 
     def forward_topics(self):
         return [f"enriched.{c}" for c in loadgen.CATEGORIES + ["general", "uncategorized"]]
@@ -288,6 +340,8 @@ chain:
             acts.append((duration * (i + 0.7) / kc, "kill consumer1"))
         acts.append((duration * 0.45, "term consumer1"))
         acts.append((duration * 0.6, f"broker down {outage}"))
+        if self.pg:
+            acts.append((duration * 0.25, f"postgres down {outage}"))
         return sorted(acts)
 
     def apply(self, action):
@@ -306,6 +360,13 @@ chain:
                 self.term_failures.append((words[1], rc))
             time.sleep(2)
             self.procs[words[1]].start()
+        elif words[0] == "postgres":
+            secs = float(words[2])
+            log(f"fault: PostgreSQL stopped for {secs:.0f} s")
+            self.pg.stop()
+            time.sleep(secs)
+            self.pg.start()
+            log("PostgreSQL started again")
         elif words[0] == "broker":
             secs = float(words[2])
             log(f"fault: broker down for {secs:.0f} s")
@@ -328,7 +389,6 @@ chain:
         self.start_consumer(0)
         self.start_consumer(1)
         threading.Thread(target=self.sample_index, daemon=True).start()
-        threading.Thread(target=self.sample_forwards, daemon=True).start()
         time.sleep(2)
 
         schedule = self.faults(a.duration)
@@ -405,6 +465,8 @@ chain:
             for u in pair:
                 plan.expect.setdefault(u, {"version": 1, "state": "usable", "until": None})
         for uri, e in plan.expect.items():
+            if "sqlite-fts" not in self.plugins:
+                break  # the postgres check below covers the stories
             r = rows.get(uri)
             searchable = bool(r and r[1] == "usable" and r[2])
             if e["state"] == "canceled":
@@ -426,6 +488,8 @@ chain:
                 lost += 1
                 if lost <= 10:
                     failures.append(f"not searchable: {uri} {r}")
+        if self.pg:
+            lost += self._check_postgres(failures)
         # embargo: nothing searchable before its release time
         for uri, e in plan.expect.items():
             if e["state"] == "embargoed" and e["until"] and uri in self.searchable:
@@ -434,7 +498,7 @@ chain:
                     failures.append(f"embargoed story searchable {e['until'] - self.searchable[uri]:.1f} s early: {uri}")
         # dedup: of each syndicated pair, exactly one marked a duplicate of the other
         pairs_bad = 0
-        if "dedup" in self.plugins and os.path.exists(self.db):
+        if "dedup" in self.plugins and (os.path.exists(self.db) or self.pg):
             marks = self._duplicate_marks({u for pair in plan.copies for u in pair})
             for a_uri, b_uri in plan.copies:
                 n = (marks.get(a_uri) == b_uri) + (marks.get(b_uri) == a_uri)
@@ -471,16 +535,46 @@ chain:
             failures.append(f"{len(dlq_bad)} stories of the plan dead-lettered (first: {dlq_bad[:3]})")
         # forwards: every searchable uri forwarded
         if "forward-kafka" in self.plugins and shutil.which("kcat"):
+            # when each story was forwarded: the forwarded message's own
+            # timestamp (set by forward-kafka's producer when it sent it)
             forwarded = set()
             for t in self.forward_topics():
-                forwarded.update(self._topic_keys(t))
-            not_fwd = [u for u, r in rows.items() if r[1] == "usable" and r[2] and u not in forwarded]
+                for line in self._topic_keys(t, "%k %T"):
+                    k, _, ts = line.rpartition(" ")
+                    forwarded.add(k)
+                    if ts.isdigit():
+                        self.forwarded[k] = min(self.forwarded.get(k, 1e18), int(ts) / 1000.0)
+            not_fwd = [u for u in self._searchable_now() if u not in forwarded]
             if not_fwd:
                 failures.append(f"{len(not_fwd)} searchable stories never forwarded (first: {not_fwd[:3]})")
         for name, rc in self.term_failures:
             failures.append(f"{name} exited {rc} on SIGTERM (want 0)")
         self.plan.save(os.path.join(self.out, "plan.json"))
         return self.report(failures, lost, regressions, resurrections, embargo_early, pairs_bad, dlq)
+
+    def _check_postgres(self, failures):
+        """The archive table: one row per uri at its newest version; kills
+        kept as canceled records and out of the current view."""
+        # a story without a numeric version is stored with none: it counts
+        # as 1, as in the plan (loadgen.version_number)
+        rows = {r[0]: (int(r[1]) if r[1] else 1, r[2]) for r in
+                self.pg.query("SELECT uri, version, state FROM stories")}
+        current = {r[0] for r in self.pg.query("SELECT uri FROM stories_current")}
+        lost = 0
+        for uri, e in self.plan.expect.items():
+            r = rows.get(uri)
+            if not r:
+                lost += 1
+                if lost <= 10:
+                    failures.append(f"postgres: lost {uri}")
+                continue
+            if r[0] < e["version"]:
+                failures.append(f"postgres: version regression {uri}: {r[0]}, want {e['version']}")
+            if e["state"] == "canceled" and (r[1] != "canceled" or uri in current):
+                failures.append(f"postgres: killed story not a canceled record or still current: {uri} {r}")
+            if e["state"] == "usable" and uri not in current:
+                failures.append(f"postgres: {uri} not in the current view {r}")
+        return lost
 
     def _when(self, uri):
         """'+landed/+searchable' seconds since the start, for messages."""
@@ -489,15 +583,19 @@ chain:
 
     def _duplicate_marks(self, uris):
         """uri -> the uri its stored version is marked a duplicate of."""
-        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        if os.path.exists(self.db):
+            con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+            docs = con.execute("SELECT uri, ninjs FROM stories").fetchall()
+            con.close()
+        else:
+            docs = self.pg.query("SELECT uri, doc::text FROM stories")
         marks = {}
-        for uri, text in con.execute("SELECT uri, ninjs FROM stories"):
+        for uri, text in docs:
             if uri not in uris or not text:
                 continue
             for a in json.loads(text).get("associations", []):
                 if a.get("rel") == "duplicateOf":
                     marks[uri] = a.get("uri")
-        con.close()
         return marks
 
     def _archived(self):
@@ -516,10 +614,10 @@ chain:
                         best[d.get("uri")] = max(best.get(d.get("uri"), 0), v)
         return best
 
-    def _topic_keys(self, topic):
+    def _topic_keys(self, topic, fmt="%k"):
         if not shutil.which("kcat"):
             return []
-        out = subprocess.run(["kcat", "-b", self.brokers, "-C", "-t", topic, "-e", "-q", "-f", "%k\n"],
+        out = subprocess.run(["kcat", "-b", self.brokers, "-C", "-t", topic, "-e", "-q", "-f", fmt + "\n"],
                              capture_output=True, text=True, timeout=60)
         return [l for l in out.stdout.splitlines() if l]
 
@@ -559,13 +657,16 @@ chain:
     def shutdown(self):
         self.stop_sampling.set()
         time.sleep(0.2)
-        if getattr(self, "kcat", None) and self.kcat.poll() is None:
-            self.kcat.kill()
         for name in ("producer", "consumer0", "consumer1", "broker"):
             p = self.procs.get(name)
             if p and p.alive():
                 p.sample_rss()
                 p.stop()
+        if self.pg:
+            try:
+                self.pg.stop()
+            except subprocess.CalledProcessError:
+                pass
 
 
 def main():
@@ -579,9 +680,14 @@ def main():
     ap.add_argument("--batch-ms", type=int, default=200, help="consumer batch.max_ms")
     ap.add_argument("--db-key", default="db", help="the sqlite-fts setting naming the file")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--postgres", choices=["auto", "on", "off"], default="auto",
+                    help="add the postgres sink (auto: when the build has it and PostgreSQL is installed)")
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "nw-e2e"))
     ap.add_argument("--run-id", default=time.strftime("r%H%M%S"))
     a = ap.parse_args()
+    schema = os.path.join(a.shared, "datasets/ninjs/iptc-newsinjson/schemas/ninjs-schema_3.1.json")
+    if not os.environ.get("NW_NINJS_SCHEMA") and os.path.exists(schema):
+        os.environ["NW_NINJS_SCHEMA"] = os.path.abspath(schema)  # the producer checks ninjs input with it
     pipe = Pipeline(a)
     try:
         rc = pipe.run()
