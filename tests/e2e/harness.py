@@ -168,6 +168,16 @@ class Pipeline:
         self.spool = os.path.join(self.out, "spool")
         os.makedirs(os.path.join(self.spool, "incoming"))
         self.archive = os.path.join(self.out, "archive")
+        os.makedirs(self.archive)
+        # The archive on a small tmpfs of its own, so the run can fill the
+        # disk under a sink for a while (needs root and mount; left out otherwise)
+        self.archive_tmpfs = False
+        if args.disk_full and os.geteuid() == 0:
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", self.archive],
+                               capture_output=True, text=True)
+            self.archive_tmpfs = r.returncode == 0
+            if not self.archive_tmpfs:
+                log(f"disk-full fault left out: mount tmpfs failed: {r.stderr.strip()}")
         self.db = os.path.join(self.out, "search.db")
         self.procs = {}
         self.plugins = self._plugins()
@@ -342,6 +352,8 @@ chain:
         acts.append((duration * 0.6, f"broker down {outage}"))
         if self.pg:
             acts.append((duration * 0.25, f"postgres down {outage}"))
+        if self.archive_tmpfs:
+            acts.append((duration * 0.8, f"disk full {outage}"))
         return sorted(acts)
 
     def apply(self, action):
@@ -367,6 +379,21 @@ chain:
             time.sleep(secs)
             self.pg.start()
             log("PostgreSQL started again")
+        elif words[0] == "disk":
+            secs = float(words[2])
+            filler = os.path.join(self.archive, ".filler")
+            log(f"fault: the archive's file system full for {secs:.0f} s")
+            with open(filler, "wb") as f:
+                chunk = b"\0" * (1 << 20)
+                try:
+                    while True:
+                        f.write(chunk)
+                        f.flush()
+                except OSError:
+                    pass  # ENOSPC: full
+            time.sleep(secs)
+            os.unlink(filler)
+            log("the archive's file system has room again")
         elif words[0] == "broker":
             secs = float(words[2])
             log(f"fault: broker down for {secs:.0f} s")
@@ -671,6 +698,13 @@ chain:
                 self.pg.stop()
             except subprocess.CalledProcessError:
                 pass
+        if self.archive_tmpfs:
+            # keep what was archived for a person to read: copy it out first
+            keep = self.archive + ".kept"
+            shutil.copytree(self.archive, keep, dirs_exist_ok=True)
+            subprocess.run(["umount", self.archive], check=False)
+            os.rmdir(self.archive)
+            os.rename(keep, self.archive)
 
 
 def main():
@@ -684,6 +718,8 @@ def main():
     ap.add_argument("--batch-ms", type=int, default=200, help="consumer batch.max_ms")
     ap.add_argument("--db-key", default="db", help="the sqlite-fts setting naming the file")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--no-disk-full", dest="disk_full", action="store_false",
+                    help="leave out the disk-full fault (it needs root to mount a small tmpfs)")
     ap.add_argument("--postgres", choices=["auto", "on", "off"], default="auto",
                     help="add the postgres sink (auto: when the build has it and PostgreSQL is installed)")
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "nw-e2e"))
