@@ -6,7 +6,7 @@ TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SHARED     ?= $(or $(NW_SHARED_DIR),$(abspath ../shared))
 
-.PHONY: all deps deps-test build demo test check bench fuzz format install clean
+.PHONY: all deps deps-test build demo test check bench e2e fuzz format install clean
 
 all: build
 
@@ -40,6 +40,12 @@ bench: deps-test
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DNW_SHARED_DIR=$(SHARED) >/dev/null
 	cmake --build build-bench -j$(JOBS)
 	@for b in build-bench/tests/bench/bench_*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done; true
+
+# The whole pipeline under load and faults (tests/e2e/harness.py; docs/benchmarks.md).
+# E2E_ARGS passes options through, e.g. make e2e E2E_ARGS="--rate 1000 --faults none".
+E2E_ARGS ?= --rate 200 --duration 120 --faults full
+e2e: build
+	python3 tests/e2e/harness.py --build $(BUILD) --shared $(SHARED) --out out/e2e $(E2E_ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
