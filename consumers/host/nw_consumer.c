@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -65,8 +66,13 @@ typedef struct part {
     worker *holder;
     bool paused;   /* as last told to librdkafka */
     bool revoking; /* being revoked: never rewound */
+    bool stalled;  /* its batch has been retrying for longer than revoke_timeout */
+    bool lag_known;
+    int64_t next_off;    /* oldest offset not yet committed by us; -1 = not seen */
+    int64_t head_ts_ms;  /* timestamp (ms since the epoch) of that story; 0 = none */
+    int64_t assigned_ms; /* when it was assigned (monotonic) */
     nw_counter *consumed;
-    nw_gauge *lag;
+    nw_gauge *lag, *lag_seconds, *stalled_g;
 } part;
 
 /* A batch handed to a worker: messages of one or more partitions, each
@@ -81,6 +87,8 @@ typedef struct job {
     nw_err err;
     size_t dead;
     size_t dlq_acked;
+    size_t dlq_refs; /* of those, sent as a reference (the story did not fit) */
+    int64_t started_ms;
 } job;
 
 struct worker {
@@ -92,6 +100,8 @@ struct worker {
     bool done;                   /* under c->mu */
     bool quit;                   /* under c->mu */
     volatile sig_atomic_t abort; /* chain and DLQ retries give up when set */
+    _Atomic int dlq_backing_off; /* the job's dead letters are being retried */
+    char last_error[256];        /* under c->mu: why its job is retrying */
 };
 
 struct nw_consumer {
@@ -127,11 +137,15 @@ struct nw_consumer {
     nw_err fail_err;
     nw_consumer_stats stats; /* under mu */
     _Atomic int ready;
+    _Atomic int stalled;      /* partitions stalled now (see update_health) */
+    char stalled_reason[512]; /* under mu */
+    int64_t health_ms;        /* last update_health */
 
     nw_metrics *metrics;
     nw_http *http;
-    nw_counter *m_batches, *m_dlq, *m_consumed_total;
-    nw_gauge *m_buffered, *m_paused, *m_busy;
+    nw_counter *m_batches, *m_dlq, *m_consumed_total, *m_dlq_refs, *m_lag_failures;
+    nw_counter *m_resets, *m_skipped;
+    nw_gauge *m_buffered, *m_paused, *m_busy, *m_stalled;
 };
 
 static int64_t now_ms(void)
@@ -139,6 +153,18 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When a story was written to Kafka (ms since the epoch), or now when the
+ * message carries no timestamp. */
+static int64_t story_time_ms(const rd_kafka_message_t *m)
+{
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (ts > 0)
+        return ts;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 static void notify(const char *state)
@@ -347,9 +373,22 @@ static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
                                      "Messages polled from Kafka, by topic", tl);
     free(tl);
     char *pl = part_labels(topic, partition);
-    p->lag = nw_metrics_gauge(c->metrics, "newswire_consumer_lag",
-                              "Consumer lag per partition (librdkafka statistics)", pl);
+    p->lag = nw_metrics_gauge(c->metrics, "newswire_consumer_lag_messages",
+                              "Stories in the partition not yet committed by this group (NaN "
+                              "while unknown)",
+                              pl);
+    p->lag_seconds = nw_metrics_gauge(c->metrics, "newswire_consumer_lag_seconds",
+                                      "Age of the oldest story of the partition not yet "
+                                      "committed (0 when caught up)",
+                                      pl);
+    p->stalled_g = nw_metrics_gauge(c->metrics, "newswire_consumer_partition_stalled",
+                                    "1 while the partition's batch has been retrying for longer "
+                                    "than revoke_timeout",
+                                    pl);
     free(pl);
+    p->next_off = -1;
+    p->assigned_ms = now_ms();
+    nw_gauge_set(p->lag, NAN);
     c->parts[c->nparts++] = p;
     return p;
 }
@@ -383,6 +422,8 @@ static void part_remove(nw_consumer *c, part *p)
         pthread_mutex_unlock(&c->mu);
     }
     nw_gauge_set(p->lag, 0);
+    nw_gauge_set(p->lag_seconds, 0);
+    nw_gauge_set(p->stalled_g, 0);
     free(p->q);
     free(p->topic);
     free(p);
@@ -440,6 +481,8 @@ static uint64_t buffered(nw_consumer *c)
 /* One dead letter in flight: its delivery report lands here. */
 typedef struct dlq_slot {
     _Atomic int state; /* 0 pending, 1 delivered, -1 failed */
+    _Atomic int err;   /* rd_kafka_resp_err_t of the last failure */
+    bool reference;    /* send a reference record instead of the story */
 } dlq_slot;
 
 static void dlq_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -447,11 +490,18 @@ static void dlq_delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     (void)rk;
     (void)opaque;
     dlq_slot *slot = m->_private;
-    if (m->err)
-        nw_log_error(MOD, "dead letter not delivered topic=%s error=\"%s\"",
-                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
-    if (slot)
+    if (slot) {
+        atomic_store(&slot->err, (int)m->err);
         atomic_store(&slot->state, m->err ? -1 : 1);
+    }
+}
+
+/* Errors that say this record can never be written to the DLQ topic as it
+ * is, however often it is retried: only a smaller record can go. */
+static bool dlq_too_large(rd_kafka_resp_err_t e)
+{
+    return e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || e == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
+           e == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
 static int dlq_open(nw_consumer *c, nw_err *err)
@@ -492,15 +542,46 @@ static int dlq_open(nw_consumer *c, nw_err *err)
     return rc;
 }
 
+/* The value of a dead letter whose story does not fit the DLQ topic: where
+ * the story is, how large, and why it failed (docs/operations.md "Dead
+ * letters"). Caller frees. */
+static char *dlq_reference(const rd_kafka_message_t *rkm, const nw_chain_msg *m,
+                           rd_kafka_resp_err_t why)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "nw_dead_letter", json_string("reference"));
+    json_object_set_new(o, "topic", json_string(rd_kafka_topic_name(rkm->rkt)));
+    json_object_set_new(o, "partition", json_integer(rkm->partition));
+    json_object_set_new(o, "offset", json_integer(rkm->offset));
+    json_object_set_new(o, "size", json_integer((json_int_t)rkm->len));
+    if (rkm->key && rkm->key_len <= 1024)
+        json_object_set_new(o, "key", json_stringn(rkm->key, rkm->key_len));
+    json_object_set_new(o, "error", json_string(m->dead_reason));
+    json_object_set_new(o, "plugin", json_string(m->dead_plugin ? m->dead_plugin : ""));
+    json_object_set_new(o, "dlq_error", json_string(rd_kafka_err2str(why)));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+}
+
 static int dlq_produce(nw_consumer *c, const rd_kafka_message_t *rkm, const nw_chain_msg *m,
                        dlq_slot *slot, nw_err *err)
 {
     rd_kafka_headers_t *hdrs;
     rd_kafka_headers_t *orig = NULL;
-    if (rd_kafka_message_headers(rkm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-        hdrs = rd_kafka_headers_copy(orig);
-    else
+    char *ref = NULL;
+    if (slot->reference) {
+        /* only our own headers: the original ones may be what is too large */
+        ref = dlq_reference(rkm, m, (rd_kafka_resp_err_t)atomic_load(&slot->err));
+        if (!ref)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
         hdrs = rd_kafka_headers_new(8);
+        rd_kafka_header_add(hdrs, "nw-body-omitted", -1, "true", -1);
+    } else if (rd_kafka_message_headers(rkm, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
+        hdrs = rd_kafka_headers_copy(orig);
+    } else {
+        hdrs = rd_kafka_headers_new(8);
+    }
     char part_s[16], off[24];
     snprintf(part_s, sizeof part_s, "%d", (int)rkm->partition);
     snprintf(off, sizeof off, "%lld", (long long)rkm->offset);
@@ -510,17 +591,30 @@ static int dlq_produce(nw_consumer *c, const rd_kafka_message_t *rkm, const nw_c
     rd_kafka_header_add(hdrs, "nw-origin-partition", -1, part_s, -1);
     rd_kafka_header_add(hdrs, "nw-origin-offset", -1, off, -1);
     atomic_store(&slot->state, 0);
+    size_t key_len = ref && rkm->key_len > 1024 ? 0 : rkm->key_len;
     rd_kafka_resp_err_t e = rd_kafka_producev(
         c->dlq, RD_KAFKA_V_RKT(c->dlq_rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(rkm->key, rkm->key_len), RD_KAFKA_V_VALUE(rkm->payload, rkm->len),
+        RD_KAFKA_V_KEY(key_len ? rkm->key : NULL, key_len),
+        RD_KAFKA_V_VALUE(ref ? ref : rkm->payload, ref ? strlen(ref) : rkm->len),
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+    free(ref);
     if (e) {
+        atomic_store(&slot->err, (int)e);
         atomic_store(&slot->state, -1);
         rd_kafka_headers_destroy(hdrs); /* ownership passes only on success */
         return nw_err_set(err, NW_ERETRY, "dead letter to %s: %s", c->dlq_topic,
                           rd_kafka_err2str(e));
     }
     return 0;
+}
+
+/* Set the worker's reason for retrying, shown by the stalled-partition log
+ * and /readyz ("" = not retrying). */
+static void set_last_error(worker *w, const char *why)
+{
+    pthread_mutex_lock(&w->c->mu);
+    snprintf(w->last_error, sizeof w->last_error, "%s", why);
+    pthread_mutex_unlock(&w->c->mu);
 }
 
 static void sleep_ms(int64_t ms)
@@ -570,11 +664,36 @@ static int dead_letter(worker *w, job *j, nw_chain_msg *msgs, nw_err *err)
             }
             rd_kafka_flush(c->dlq, 100);
         }
-        size_t failed = 0;
-        for (size_t i = 0; i < n; i++)
-            failed += atomic_load(&slots[i].state) == -1;
+        /* a story the DLQ topic can never take goes as a reference to it,
+         * at once: no back-off can make it fit */
+        size_t failed = 0, resized = 0;
+        rd_kafka_resp_err_t why = RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (size_t i = 0; i < n; i++) {
+            if (atomic_load(&slots[i].state) != -1)
+                continue;
+            rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)atomic_load(&slots[i].err);
+            if (dlq_too_large(e) && !slots[i].reference) {
+                const rd_kafka_message_t *rkm = j->msgs[i];
+                nw_log_error(MOD,
+                             "story too large for the dead-letter topic: sending a reference "
+                             "to it instead topic=%s partition=%d offset=%lld size=%zu "
+                             "uri=\"%s\" error=\"%s\" dlq_error=\"%s\"",
+                             rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
+                             (long long)rkm->offset, rkm->len, msgs[i].uri ? msgs[i].uri : "",
+                             msgs[i].dead_reason, rd_kafka_err2str(e));
+                slots[i].reference = true;
+                resized++;
+                continue;
+            }
+            if (!failed++)
+                why = e;
+        }
+        if (!failed && resized)
+            continue;
         if (!failed) {
             j->dlq_acked = dead;
+            for (size_t i = 0; i < n; i++)
+                j->dlq_refs += slots[i].reference;
             rc = 0;
             break;
         }
@@ -582,14 +701,21 @@ static int dead_letter(worker *w, job *j, nw_chain_msg *msgs, nw_err *err)
             rc = nw_err_set(err, NW_ERETRY, "stopped while dead-lettering");
             break;
         }
+        char reason[256];
+        snprintf(reason, sizeof reason, "dead letter to %s not delivered: %s", c->dlq_topic,
+                 rd_kafka_err2str(why));
+        set_last_error(w, reason);
+        atomic_store(&w->dlq_backing_off, 1);
         nw_log_warn(MOD,
-                    "dead-letter topic unavailable, backing off wait_ms=%lld "
-                    "failed=%zu topic=%s",
-                    (long long)wait, failed, c->dlq_topic);
+                    "dead letters not delivered, backing off wait_ms=%lld failed=%zu "
+                    "topic=%s error=\"%s\"",
+                    (long long)wait, failed, c->dlq_topic, rd_kafka_err2str(why));
         for (int64_t t = 0; t < wait && !w->abort; t += 50)
             sleep_ms(50);
         wait = wait * 2 > c->retry_max_ms ? c->retry_max_ms : wait * 2;
     }
+    atomic_store(&w->dlq_backing_off, 0);
+    set_last_error(w, "");
     free(slots);
     return rc;
 }
@@ -706,6 +832,12 @@ static void finish_job(nw_consumer *c, worker *w, job *j)
                         rd_kafka_err2str(e));
         nw_counter_inc(c->m_batches);
         nw_counter_add(c->m_dlq, j->dlq_acked);
+        nw_counter_add(c->m_dlq_refs, j->dlq_refs);
+        for (int i = 0; i < offs->cnt; i++) {
+            part *p = find_part(c, offs->elems[i].topic, offs->elems[i].partition);
+            if (p && offs->elems[i].offset > p->next_off)
+                p->next_off = offs->elems[i].offset;
+        }
         nw_log_debug(MOD, "batch committed stories=%zu partitions=%zu", j->n, j->nparts);
     } else if (w->abort && !c->stop) {
         /* abandoned on revoke: partitions we keep must be read again from the
@@ -746,8 +878,10 @@ static void finish_job(nw_consumer *c, worker *w, job *j)
     rd_kafka_topic_partition_list_destroy(offs);
 
     for (size_t i = 0; i < j->nparts; i++) {
-        j->parts[i]->busy = false;
-        j->parts[i]->holder = NULL;
+        part *p = j->parts[i];
+        p->busy = false;
+        p->holder = NULL;
+        p->head_ts_ms = p->qlen ? story_time_ms(p->q[p->qhead]) : 0;
     }
     for (size_t i = 0; i < j->n; i++)
         rd_kafka_message_destroy(j->msgs[i]);
@@ -893,6 +1027,7 @@ static void dispatch(nw_consumer *c, int64_t now)
                 p->first_ms = 0;
         }
         c->rr++;
+        j->started_ms = now;
         pthread_mutex_lock(&c->mu);
         w->job = j;
         w->done = false;
@@ -1110,33 +1245,131 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t e,
                         rd_kafka_err2str(offsets->elems[i].err));
 }
 
-/* librdkafka statistics (served by the main thread's poll): consumer_lag of
- * every assigned partition into newswire_consumer_lag. */
+/* How long a partition may go without a known lag before that counts as a
+ * failed lag query: the first fetch after an assignment brings the high
+ * watermark. */
+#define LAG_GRACE_MS 15000
+
+/* Lag of p from librdkafka's statistics object of the partition: the high
+ * watermark (last stable offset under read_committed) minus the oldest
+ * offset this group has not committed. librdkafka's own consumer_lag is -1
+ * until the group has committed once, and counts from the committed offset,
+ * which a partition stuck on one story never moves; so the base is ours when
+ * we have seen a message, else the committed offset, else the log start.
+ * Returns -1 when it cannot be known. */
+static int64_t partition_lag(const part *p, json_t *pj)
+{
+    json_t *ls = json_object_get(pj, "ls_offset");
+    json_t *hi = json_object_get(pj, "hi_offset");
+    int64_t end = json_is_integer(ls) && json_integer_value(ls) >= 0 ? json_integer_value(ls)
+                  : json_is_integer(hi)                              ? json_integer_value(hi)
+                                                                     : -1;
+    int64_t base = p->next_off;
+    if (base < 0) {
+        json_t *co = json_object_get(pj, "committed_offset");
+        json_t *lo = json_object_get(pj, "lo_offset");
+        base = json_is_integer(co) && json_integer_value(co) >= 0 ? json_integer_value(co)
+               : json_is_integer(lo)                              ? json_integer_value(lo)
+                                                                  : -1;
+    }
+    if (end < 0 || base < 0)
+        return -1;
+    return end > base ? end - base : 0;
+}
+
+static void lag_unknown(nw_consumer *c, part *p, const char *why, int64_t now)
+{
+    if (now - p->assigned_ms < LAG_GRACE_MS)
+        return;
+    nw_counter_inc(c->m_lag_failures);
+    nw_gauge_set(p->lag, NAN);
+    if (p->lag_known || now - p->assigned_ms < LAG_GRACE_MS + 6000)
+        nw_log_warn(MOD, "consumer lag unknown topic=%s partition=%d reason=\"%s\"", p->topic,
+                    (int)p->partition, why);
+    p->lag_known = false;
+}
+
+/* librdkafka statistics (served by the main thread's poll): the lag of every
+ * assigned partition into newswire_consumer_lag_messages. A lag that cannot
+ * be read counts in newswire_consumer_lag_query_failures_total and shows as
+ * NaN, never as 0. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
     nw_consumer *c = opaque;
+    int64_t now = now_ms();
     json_t *root = nw_json_loadb(json, len, 0, NULL);
     json_t *topics = json_object_get(root, "topics");
-    const char *tname;
-    json_t *t;
-    json_object_foreach(topics, tname, t)
-    {
-        const char *pname;
-        json_t *pj;
-        json_object_foreach(json_object_get(t, "partitions"), pname, pj)
-        {
-            long pid = strtol(pname, NULL, 10);
-            if (pid < 0)
-                continue;
-            part *p = find_part(c, tname, (int32_t)pid);
-            json_t *lag = json_object_get(pj, "consumer_lag");
-            if (p && json_is_integer(lag) && json_integer_value(lag) >= 0)
-                nw_gauge_set(p->lag, (double)json_integer_value(lag));
+    for (size_t i = 0; i < c->nparts; i++) {
+        part *p = c->parts[i];
+        json_t *pj = NULL;
+        char pid[16];
+        snprintf(pid, sizeof pid, "%d", (int)p->partition);
+        pj = json_object_get(json_object_get(json_object_get(topics, p->topic), "partitions"), pid);
+        int64_t lag = pj ? partition_lag(p, pj) : -1;
+        if (lag < 0) {
+            lag_unknown(c, p, !root ? "statistics not readable" : "no watermark yet", now);
+            continue;
         }
+        if (!p->lag_known)
+            nw_log_debug(MOD, "consumer lag known topic=%s partition=%d lag=%lld", p->topic,
+                         (int)p->partition, (long long)lag);
+        p->lag_known = true;
+        nw_gauge_set(p->lag, (double)lag);
     }
     json_decref(root);
     return 0; /* librdkafka frees json */
+}
+
+/* Main thread, twice a second: lag in seconds and stalled partitions. A
+ * partition is stalled while its batch has been in flight for longer than
+ * revoke_timeout and is backing off (a sink or the DLQ topic keeps failing):
+ * /readyz then says which one and why. */
+static void update_health(nw_consumer *c, int64_t now)
+{
+    if (now - c->health_ms < 500)
+        return;
+    c->health_ms = now;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    int stalled = 0;
+    char reason[512] = "";
+    for (size_t i = 0; i < c->nparts; i++) {
+        part *p = c->parts[i];
+        double age = p->head_ts_ms > 0 && wall_ms > p->head_ts_ms
+                         ? (double)(wall_ms - p->head_ts_ms) / 1000.0
+                         : 0.0;
+        nw_gauge_set(p->lag_seconds, age);
+        worker *w = p->busy ? p->holder : NULL;
+        bool now_stalled = w && w->job && now - w->job->started_ms >= c->revoke_timeout_ms &&
+                           (atomic_load(&w->dlq_backing_off) || nw_chain_backing_off(w->chain));
+        char why[256] = "";
+        if (w) {
+            pthread_mutex_lock(&c->mu);
+            snprintf(why, sizeof why, "%s", w->last_error[0] ? w->last_error : "a sink retrying");
+            pthread_mutex_unlock(&c->mu);
+        }
+        if (now_stalled && !p->stalled)
+            nw_log_error(MOD,
+                         "partition stalled: its batch is retrying elapsed_ms=%lld "
+                         "topic=%s partition=%d offset=%lld error=\"%s\"",
+                         (long long)(now - w->job->started_ms), p->topic, (int)p->partition,
+                         (long long)p->next_off, why);
+        else if (!now_stalled && p->stalled)
+            nw_log_info(MOD, "partition moving again topic=%s partition=%d", p->topic,
+                        (int)p->partition);
+        p->stalled = now_stalled;
+        nw_gauge_set(p->stalled_g, now_stalled ? 1 : 0);
+        if (now_stalled && !stalled++)
+            snprintf(reason, sizeof reason, "partition %s/%d stalled: %s", p->topic,
+                     (int)p->partition, why);
+    }
+    pthread_mutex_lock(&c->mu);
+    snprintf(c->stalled_reason, sizeof c->stalled_reason, "%s", reason);
+    pthread_mutex_unlock(&c->mu);
+    atomic_store(&c->stalled, stalled);
+    nw_gauge_set(c->m_stalled, stalled);
 }
 
 static bool is_ready(void *ctx, char *reason, size_t reason_len)
@@ -1148,6 +1381,12 @@ static bool is_ready(void *ctx, char *reason, size_t reason_len)
     }
     if (!atomic_load(&c->ready)) {
         snprintf(reason, reason_len, "not yet joined the consumer group");
+        return false;
+    }
+    if (atomic_load(&c->stalled)) {
+        pthread_mutex_lock(&c->mu);
+        snprintf(reason, reason_len, "%s", c->stalled_reason);
+        pthread_mutex_unlock(&c->mu);
         return false;
     }
     return true;
@@ -1220,6 +1459,26 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
                                       "Batches finished and committed", NULL);
     c->m_dlq = nw_metrics_counter(c->metrics, "newswire_consumer_dlq_produced_total",
                                   "Dead letters acknowledged by the DLQ topic", NULL);
+    c->m_dlq_refs = nw_metrics_counter(
+        c->metrics, "newswire_consumer_dlq_references_total",
+        "Dead letters sent as a reference (topic, partition, offset, size, error) because the "
+        "story did not fit the DLQ topic",
+        NULL);
+    c->m_lag_failures = nw_metrics_counter(
+        c->metrics, "newswire_consumer_lag_query_failures_total",
+        "Times the lag of an assigned partition could not be read (its gauge shows NaN)", NULL);
+    c->m_stalled = nw_metrics_gauge(c->metrics, "newswire_consumer_stalled_partitions",
+                                    "Partitions whose batch has been retrying for longer than "
+                                    "revoke_timeout",
+                                    NULL);
+    c->m_resets = nw_metrics_counter(c->metrics, "newswire_consumer_offset_resets_total",
+                                     "Partitions whose committed offset was no longer on the "
+                                     "broker (stories expired before they were consumed)",
+                                     NULL);
+    c->m_skipped = nw_metrics_counter(c->metrics, "newswire_consumer_skipped_messages_total",
+                                      "Stories never consumed because they expired from the "
+                                      "broker first (offset out of range)",
+                                      NULL);
     c->m_buffered = nw_metrics_gauge(c->metrics, "newswire_consumer_buffered_bytes",
                                      "Story bytes polled and not yet committed", NULL);
     c->m_paused = nw_metrics_gauge(c->metrics, "newswire_consumer_paused_partitions",
@@ -1418,6 +1677,10 @@ static void on_message(nw_consumer *c, rd_kafka_message_t *m, int64_t now)
         return;
     }
     p->eof = false;
+    if (!p->qlen && !p->busy)
+        p->head_ts_ms = story_time_ms(m); /* the oldest unfinished story now */
+    if (p->next_off < 0)
+        p->next_off = m->offset;
     if (part_push(p, m, now) < 0) {
         /* cannot queue it: rewind the partition to it and try again later */
         nw_log_error(MOD, "out of memory queueing a message; rewinding");
@@ -1481,6 +1744,7 @@ int nw_consumer_run(nw_consumer *c, nw_err *err)
         reap(c);
         dispatch(c, now);
         apply_pauses(c);
+        update_health(c, now);
         if (c->reload && !jobs_in_flight(c)) {
             do_reload(c);
             c->reload = 0;

@@ -186,8 +186,8 @@ Test(ops, metrics_health_and_reload, .timeout = 120)
         "newswire_consumer_processed_total{plugin=\"recorder\",topic=\"news.ops\"} 20",
         "newswire_consumer_plugin_seconds_count{plugin=\"recorder\",op=\"write\"}",
         "newswire_consumer_plugin_seconds_count{plugin=\"recorder\",op=\"flush\"}",
-        "newswire_consumer_lag{topic=\"news.ops\",partition=\"0\"} 0",
-        "newswire_consumer_lag{topic=\"news.ops\",partition=\"1\"} 0",
+        "newswire_consumer_lag_messages{topic=\"news.ops\",partition=\"0\"} 0",
+        "newswire_consumer_lag_messages{topic=\"news.ops\",partition=\"1\"} 0",
         "newswire_consumer_buffered_bytes 0",
         "newswire_consumer_paused_partitions 0",
     };

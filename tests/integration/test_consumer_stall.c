@@ -1,0 +1,335 @@
+/*
+ * test_consumer_stall — a story that can never be delivered must not hold
+ * the consumer (issue 15 item 1), and a partition that is stuck anyway must
+ * show: in-process consumer on the embedded broker, one worker.
+ *
+ * oversized_story_is_referenced: a 2 MB story that a sink fails permanently
+ * does not fit the dead-letter topic (librdkafka's message.max.bytes); the
+ * DLQ gets a small reference record (topic, partition, offset, size, error)
+ * and the stories after it, on its partition and on another topic, reach the
+ * sink. Before the fix the dead letter was retried forever.
+ *
+ * undeliverable_dead_letter_is_visible: while the broker refuses the
+ * produce requests, a dead letter cannot go anywhere; the partition is then
+ * reported stalled (metric, /readyz 503 naming it) with a true lag, and
+ * everything flows again once the broker takes writes.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nw_config.h"
+#include "nw_consumer.h"
+#include "nw_kafka.h"
+#include "nw_testkafka.h"
+#include "nw_testutil.h"
+
+static nw_broker *broker;
+static char *tmp;
+
+static void teardown(void)
+{
+    nw_broker_free(broker);
+    broker = NULL;
+    if (tmp)
+        nw_test_rm_rf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(stall, .fini = teardown);
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void produce_story(rd_kafka_t *p, const char *topic, const char *uri, size_t body_len)
+{
+    size_t cap = body_len + 256;
+    char *value = malloc(cap);
+    int n =
+        snprintf(value, cap, "{\"uri\":\"%s\",\"type\":\"text\",\"bodies\":[{\"value\":\"", uri);
+    memset(value + n, 'x', body_len);
+    snprintf(value + n + body_len, cap - (size_t)n - body_len, "\"}]}");
+    cr_assert_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                   RD_KAFKA_V_KEY(uri, strlen(uri)),
+                                   RD_KAFKA_V_VALUE(value, strlen(value)), RD_KAFKA_V_END),
+                 0);
+    free(value);
+}
+
+static rd_kafka_t *test_producer(void)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", nw_broker_bootstrap(broker), errstr,
+                      sizeof errstr);
+    cr_assert_eq(rd_kafka_conf_set(conf, "message.max.bytes", "5000000", errstr, sizeof errstr),
+                 RD_KAFKA_CONF_OK, "%s", errstr);
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(p, "%s", errstr);
+    return p;
+}
+
+/* GET path on 127.0.0.1:port; returns the status, body in *body. */
+static int http_get(int port, const char *path, char **body)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[256];
+    int l = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+    cr_assert_eq(write(fd, req, (size_t)l), l);
+    size_t len = 0, cap = 65536;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(fd);
+    int status = 0;
+    sscanf(buf, "HTTP/1.%*d %d", &status);
+    char *b = strstr(buf, "\r\n\r\n");
+    *body = strdup(b ? b + 4 : "");
+    free(buf);
+    return status;
+}
+
+static int count_lines(const char *path)
+{
+    char *t = nw_test_read_file(path, NULL);
+    int n = 0;
+    for (char *p = t; p && *p; p++)
+        n += *p == '\n';
+    free(t);
+    return n;
+}
+
+static void wait_lines(const char *path, int want, int timeout_ms)
+{
+    for (int i = 0; i < timeout_ms / 50 && count_lines(path) < want; i++)
+        sleep_ms(50);
+    cr_assert_eq(count_lines(path), want, "%s", path);
+}
+
+typedef struct runner {
+    nw_consumer *c;
+    nw_config *cfg;
+    pthread_t th;
+    int rc;
+    nw_err err;
+    int port;
+} runner;
+
+static void *run_thread(void *arg)
+{
+    runner *r = arg;
+    r->rc = nw_consumer_run(r->c, &r->err);
+    return NULL;
+}
+
+/* One worker, batches of one story, a recorder sink that fails `fatal_uri`
+ * permanently. */
+static void start_consumer(runner *r, const char *record, const char *fatal_uri)
+{
+    char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
+    char yaml[8192], path[4096];
+    snprintf(yaml, sizeof yaml,
+             "kafka:\n"
+             "  bootstrap.servers: \"%s\"\n"
+             "  session.timeout.ms: 6000\n"
+             "  heartbeat.interval.ms: 300\n"
+             "  statistics.interval.ms: 200\n"
+             "  message.timeout.ms: 1000\n"
+             "group: stall\n"
+             "topics: [news.big, news.small]\n"
+             "workers: 1\n"
+             "batch: {max_messages: 1, max_ms: 10ms}\n"
+             "retry: {initial: 50ms, max: 200ms}\n"
+             "revoke_timeout: 500ms\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "chain:\n"
+             "  - path: %s\n"
+             "    name: recorder\n"
+             "    record: %s\n"
+             "    fatal_uri: %s\n",
+             nw_broker_bootstrap(broker), so, record, fatal_uri);
+    free(so);
+    snprintf(path, sizeof path, "%s/consumer.yaml", tmp);
+    cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
+    nw_err err = {0};
+    cr_assert_eq(nw_config_load_file(path, &r->cfg, &err), 0, "%s", err.msg);
+    nw_consumer_opts opts = {.exit_when_idle_ms = -1};
+    cr_assert_eq(nw_consumer_new(r->cfg, &opts, &r->c, &err), 0, "%s", err.msg);
+    r->port = nw_consumer_http_port(r->c);
+    cr_assert_gt(r->port, 0);
+    cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
+}
+
+static void stop_consumer(runner *r)
+{
+    nw_consumer_stop(r->c);
+    pthread_join(r->th, NULL);
+    nw_consumer_free(r->c);
+    nw_config_free(r->cfg);
+}
+
+static void setup_broker(void)
+{
+    tmp = nw_test_mkdtemp("stall");
+    nw_err err = {0};
+    broker = nw_broker_new(1, 1, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    cr_assert_eq(nw_broker_create_topic(broker, "news.big", 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(nw_broker_create_topic(broker, "news.small", 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(nw_broker_create_topic(broker, "news.dlq", 1, &err), 0, "%s", err.msg);
+}
+
+Test(stall, oversized_story_is_referenced, .timeout = 120)
+{
+    setup_broker();
+    rd_kafka_t *p = test_producer();
+    produce_story(p, "news.big", "urn:big", 2 * 1024 * 1024);
+    for (int i = 0; i < 3; i++) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "urn:after:%d", i);
+        produce_story(p, "news.big", uri, 100);
+        snprintf(uri, sizeof uri, "urn:other:%d", i);
+        produce_story(p, "news.small", uri, 100);
+    }
+    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+    rd_kafka_destroy(p);
+
+    char record[4096];
+    snprintf(record, sizeof record, "%s/record.txt", tmp);
+    runner r = {0};
+    start_consumer(&r, record, "urn:big");
+    /* every story after the big one reaches the sink */
+    wait_lines(record, 6, 60000);
+
+    nw_test_topic dlq = {0};
+    char err[512];
+    cr_assert_eq(nw_test_read_topic(nw_broker_bootstrap(broker), "news.dlq", 1, 20000, &dlq, err,
+                                    sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(dlq.n, 1, "one dead letter, got %d", dlq.n);
+    rd_kafka_message_t *m = dlq.m[0];
+    cr_assert_lt(m->len, 4096, "a reference, not the story: %zu bytes", m->len);
+    char *v = strndup(m->payload, m->len);
+    cr_assert(strstr(v, "\"nw_dead_letter\":\"reference\""), "%s", v);
+    cr_assert(strstr(v, "\"topic\":\"news.big\""), "%s", v);
+    cr_assert(strstr(v, "\"partition\":0"), "%s", v);
+    cr_assert(strstr(v, "\"offset\":0"), "%s", v);
+    cr_assert(strstr(v, "\"size\":2097"), "%s", v);
+    cr_assert(strstr(v, "\"key\":\"urn:big\""), "%s", v);
+    cr_assert(strstr(v, "too large"), "the DLQ's refusal is named: %s", v);
+    free(v);
+    char h[256];
+    cr_assert_str_eq(nw_test_header(m, "nw-body-omitted", h, sizeof h), "true");
+    cr_assert_str_eq(nw_test_header(m, "nw-origin-topic", h, sizeof h), "news.big");
+    cr_assert_str_eq(nw_test_header(m, "nw-origin-offset", h, sizeof h), "0");
+    nw_test_topic_free(&dlq);
+
+    char *body = NULL;
+    sleep_ms(1000); /* a health update and a statistics interval or two */
+    cr_assert_eq(http_get(r.port, "/metrics", &body), 200);
+    const char *want[] = {
+        "newswire_consumer_dlq_produced_total 1",
+        "newswire_consumer_dlq_references_total 1",
+        "newswire_consumer_stalled_partitions 0",
+        "newswire_consumer_lag_messages{topic=\"news.big\",partition=\"0\"} 0",
+        "newswire_consumer_lag_messages{topic=\"news.small\",partition=\"0\"} 0",
+        "newswire_consumer_lag_seconds{topic=\"news.big\",partition=\"0\"} 0",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
+    free(body);
+    cr_assert_eq(http_get(r.port, "/readyz", &body), 200, "%s", body);
+    free(body);
+    stop_consumer(&r);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+}
+
+Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
+{
+    setup_broker();
+    rd_kafka_t *p = test_producer();
+    produce_story(p, "news.big", "urn:poison", 100);
+    produce_story(p, "news.big", "urn:after:0", 100);
+    produce_story(p, "news.big", "urn:after:1", 100);
+    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+    rd_kafka_destroy(p);
+    /* the broker refuses the next 100 writes: no dead letter can go for a
+     * while (about 20 s at the 200 ms back-off) */
+    rd_kafka_mock_cluster_t *mc = nw_broker_cluster(broker);
+    rd_kafka_resp_err_t refusals[100];
+    for (size_t i = 0; i < 100; i++)
+        refusals[i] = RD_KAFKA_RESP_ERR_POLICY_VIOLATION;
+    rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */, 100, refusals);
+
+    char record[4096];
+    snprintf(record, sizeof record, "%s/record.txt", tmp);
+    runner r = {0};
+    start_consumer(&r, record, "urn:poison");
+
+    /* the partition is reported stalled, with its lag, and /readyz says so */
+    char *body = NULL;
+    int status = 0;
+    for (int i = 0; i < 400; i++) {
+        status = http_get(r.port, "/readyz", &body);
+        if (status == 503 && strstr(body, "stalled"))
+            break;
+        free(body);
+        body = NULL;
+        sleep_ms(50);
+    }
+    cr_assert_eq(status, 503, "%s", body ? body : "");
+    cr_assert(strstr(body, "news.big/0 stalled"), "%s", body);
+    cr_assert(strstr(body, "dead letter"), "the cause is named: %s", body);
+    cr_assert(strstr(body, "Policy violation"), "the broker's error is named: %s", body);
+    free(body);
+    sleep_ms(600); /* a statistics interval or two */
+    cr_assert_eq(http_get(r.port, "/metrics", &body), 200);
+    const char *want[] = {
+        "newswire_consumer_stalled_partitions 1",
+        "newswire_consumer_partition_stalled{topic=\"news.big\",partition=\"0\"} 1",
+        "newswire_consumer_lag_messages{topic=\"news.big\",partition=\"0\"} 3",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
+    cr_assert_null(
+        strstr(body, "newswire_consumer_lag_seconds{topic=\"news.big\",partition=\"0\"} 0\n"),
+        "the lag in seconds grows while stalled:\n%s", body);
+    free(body);
+    cr_assert_eq(count_lines(record), 0);
+
+    /* the broker takes writes again: the dead letter goes, the rest follows */
+    wait_lines(record, 2, 60000);
+    for (int i = 0; i < 100; i++) {
+        status = http_get(r.port, "/readyz", &body);
+        if (status == 200)
+            break;
+        free(body);
+        body = NULL;
+        sleep_ms(100);
+    }
+    cr_assert_eq(status, 200, "%s", body ? body : "");
+    free(body);
+    stop_consumer(&r);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+}
