@@ -144,8 +144,7 @@ struct nw_consumer {
     nw_metrics *metrics;
     nw_http *http;
     nw_counter *m_batches, *m_dlq, *m_consumed_total, *m_dlq_refs, *m_lag_failures;
-    nw_counter *m_resets, *m_skipped;
-    nw_gauge *m_buffered, *m_paused, *m_busy, *m_stalled;
+    nw_gauge *m_buffered, *m_paused, *m_busy, *m_stalled, *m_ready;
 };
 
 static int64_t now_ms(void)
@@ -1321,6 +1320,8 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
+static bool is_ready(void *ctx, char *reason, size_t reason_len);
+
 /* Main thread, twice a second: lag in seconds and stalled partitions. A
  * partition is stalled while its batch has been in flight for longer than
  * revoke_timeout and is backing off (a sink or the DLQ topic keeps failing):
@@ -1370,6 +1371,8 @@ static void update_health(nw_consumer *c, int64_t now)
     pthread_mutex_unlock(&c->mu);
     atomic_store(&c->stalled, stalled);
     nw_gauge_set(c->m_stalled, stalled);
+    char ignored[8];
+    nw_gauge_set(c->m_ready, is_ready(c, ignored, sizeof ignored) ? 1 : 0);
 }
 
 static bool is_ready(void *ctx, char *reason, size_t reason_len)
@@ -1471,14 +1474,9 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
                                     "Partitions whose batch has been retrying for longer than "
                                     "revoke_timeout",
                                     NULL);
-    c->m_resets = nw_metrics_counter(c->metrics, "newswire_consumer_offset_resets_total",
-                                     "Partitions whose committed offset was no longer on the "
-                                     "broker (stories expired before they were consumed)",
-                                     NULL);
-    c->m_skipped = nw_metrics_counter(c->metrics, "newswire_consumer_skipped_messages_total",
-                                      "Stories never consumed because they expired from the "
-                                      "broker first (offset out of range)",
-                                      NULL);
+    c->m_ready =
+        nw_metrics_gauge(c->metrics, "newswire_consumer_ready",
+                         "1 when /readyz answers 200 (joined, no stalled partition)", NULL);
     c->m_buffered = nw_metrics_gauge(c->metrics, "newswire_consumer_buffered_bytes",
                                      "Story bytes polled and not yet committed", NULL);
     c->m_paused = nw_metrics_gauge(c->metrics, "newswire_consumer_paused_partitions",

@@ -1,0 +1,236 @@
+/*
+ * test_metrics_format — both services' /metrics pass `promtool check metrics`
+ * (Prometheus naming and exposition conventions: newswire_ prefix, _total,
+ * _seconds, _bytes, help text) after real traffic: the producer binary
+ * publishes a spool file to the embedded broker and an in-process consumer
+ * archives it, so labelled series exist. Skips when promtool is missing
+ * (deploy/deps.sh --test installs it: Debian package prometheus).
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nw_config.h"
+#include "nw_consumer.h"
+#include "nw_kafka.h"
+#include "nw_testutil.h"
+
+static nw_broker *broker;
+static char *tmp;
+static pid_t producer = -1;
+
+static void teardown(void)
+{
+    if (producer > 0)
+        nw_test_stop(producer, 20);
+    producer = -1;
+    nw_broker_free(broker);
+    broker = NULL;
+    if (tmp)
+        nw_test_rm_rf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(metrics_format, .fini = teardown);
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static char *find_promtool(void)
+{
+    const char *path = getenv("PATH");
+    char *copy = strdup(path ? path : "/usr/bin:/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/promtool", d);
+        if (access(p, X_OK) == 0) {
+            free(copy);
+            return strdup(p);
+        }
+    }
+    free(copy);
+    return NULL;
+}
+
+/* GET path on 127.0.0.1:port; returns the body of a 200 answer or NULL. */
+static char *http_get(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(fd);
+        return NULL;
+    }
+    char req[256];
+    int l = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+    cr_assert_eq(write(fd, req, (size_t)l), l);
+    size_t len = 0, cap = 65536;
+    char *buf = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (len + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(fd);
+    int status = 0;
+    sscanf(buf, "HTTP/1.%*d %d", &status);
+    char *b = strstr(buf, "\r\n\r\n");
+    char *body = status == 200 && b ? strdup(b + 4) : NULL;
+    free(buf);
+    return body;
+}
+
+static void check_metrics(const char *promtool, const char *service, const char *text)
+{
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {(char *)promtool, "check", "metrics", NULL};
+    int rc = nw_test_run(argv, text, 60, &out, &errout);
+    cr_assert_eq(rc, 0, "promtool check metrics on the %s:\n%s%s\n--- metrics:\n%s", service,
+                 out ? out : "", errout ? errout : "", text);
+    free(out);
+    free(errout);
+}
+
+typedef struct runner {
+    nw_consumer *c;
+    int rc;
+    nw_err err;
+} runner;
+
+static void *run_thread(void *arg)
+{
+    runner *r = arg;
+    r->rc = nw_consumer_run(r->c, &r->err);
+    return NULL;
+}
+
+static int producer_port(const char *logpath)
+{
+    for (int i = 0; i < 300; i++) {
+        char *log = nw_test_read_file(logpath, NULL);
+        const char *p = log ? strstr(log, "http_port=") : NULL;
+        int port = p ? atoi(p + 10) : 0;
+        free(log);
+        if (port > 0)
+            return port;
+        sleep_ms(50);
+    }
+    cr_assert_fail("the producer never logged its http port");
+    return 0;
+}
+
+Test(metrics_format, both_services_pass_promtool, .timeout = 180)
+{
+    char *promtool = find_promtool();
+    if (!promtool)
+        cr_skip_test("promtool not installed (deploy/deps.sh --test)");
+    tmp = nw_test_mkdtemp("metricsfmt");
+    nw_err err = {0};
+    broker = nw_broker_new(1, 2, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    cr_assert_eq(nw_broker_create_topic(broker, "news.general", 2, &err), 0, "%s", err.msg);
+
+    /* the producer binary, one spool, one story */
+    char spool[4096], config[4096], logpath[4096], incoming[4200], story[4400];
+    snprintf(spool, sizeof spool, "%s/spool", tmp);
+    snprintf(config, sizeof config, "%s/producer.yaml", tmp);
+    snprintf(logpath, sizeof logpath, "%s/producer.log", tmp);
+    char text[16384];
+    snprintf(text, sizeof text,
+             "kafka:\n  bootstrap.servers: \"%s\"\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "spools:\n"
+             "  - name: wire\n    path: %s\n    format: headline-text\n    category: General\n"
+             "    settle_time: 100ms\n    scan_interval: 1s\n",
+             nw_broker_bootstrap(broker), spool);
+    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
+    mkdir(spool, 0755);
+    snprintf(incoming, sizeof incoming, "%s/incoming", spool);
+    mkdir(incoming, 0755);
+    char *bin = nw_test_bin_path("producers/newswire-producer");
+    producer = fork();
+    cr_assert(producer >= 0);
+    if (producer == 0) {
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(bin, bin, "--config", config, (char *)NULL);
+        _exit(127);
+    }
+    free(bin);
+    int pport = producer_port(logpath);
+    snprintf(story, sizeof story, "%s/story.txt", incoming);
+    const char *copy = "Metrics check\n\nA story to make the counters count.\n";
+    cr_assert_eq(nw_test_write_file(story, copy, strlen(copy)), 0);
+
+    /* an in-process consumer that archives it */
+    char cconfig[4096], archive[4096];
+    snprintf(cconfig, sizeof cconfig, "%s/consumer.yaml", tmp);
+    snprintf(archive, sizeof archive, "%s/archive", tmp);
+    snprintf(text, sizeof text,
+             "kafka:\n  bootstrap.servers: \"%s\"\n  statistics.interval.ms: 200\n"
+             "topics: news.general\n"
+             "batch: {max_messages: 10, max_ms: 20ms}\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "chain:\n  - plugin: archive-fs\n    root: %s\n",
+             nw_broker_bootstrap(broker), archive);
+    cr_assert_eq(nw_test_write_file(cconfig, text, strlen(text)), 0);
+    nw_config *cfg = NULL;
+    cr_assert_eq(nw_config_load_file(cconfig, &cfg, &err), 0, "%s", err.msg);
+    runner r = {0};
+    nw_consumer_opts opts = {.group = "metrics-format", .exit_when_idle_ms = -1};
+    cr_assert_eq(nw_consumer_new(cfg, &opts, &r.c, &err), 0, "%s", err.msg);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_thread, &r), 0);
+    int cport = nw_consumer_http_port(r.c);
+
+    /* wait for the story to be archived (processed by archive-fs) */
+    char *cm = NULL;
+    for (int i = 0; i < 600; i++) {
+        free(cm);
+        cm = http_get(cport, "/metrics");
+        if (cm && strstr(cm, "newswire_consumer_processed_total{") &&
+            strstr(cm, "newswire_consumer_lag_messages{"))
+            break;
+        sleep_ms(50);
+    }
+    cr_assert(cm && strstr(cm, "newswire_consumer_processed_total{"), "%s", cm ? cm : "");
+    sleep_ms(600); /* lag series known */
+    free(cm);
+    cm = http_get(cport, "/metrics");
+    char *pm = http_get(pport, "/metrics");
+    cr_assert_not_null(cm);
+    cr_assert_not_null(pm);
+    cr_assert(strstr(pm, "newswire_producer_stories_published_total"), "%s", pm);
+    check_metrics(promtool, "consumer", cm);
+    check_metrics(promtool, "producer", pm);
+    free(cm);
+    free(pm);
+    free(promtool);
+
+    nw_consumer_stop(r.c);
+    pthread_join(th, NULL);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    nw_consumer_free(r.c);
+    nw_config_free(cfg);
+}
