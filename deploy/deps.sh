@@ -15,16 +15,34 @@ BUILD_PKGS=(
   libexttextcat-dev libexttextcat-data iso-codes libgeonames0 libglib2.0-bin python3-gi wamerican
   libpq-dev libsqlite3-dev
 )
+# prometheus: promtool (metrics and rules checks); docker-compose: compose
+# config check; nodejs + npm: the offline Kubernetes schema check
+# (tests/deploy); npm and kubernetes-client (kubectl kustomize) are skipped
+# when another npm or kubectl is installed already (nodesource's nodejs
+# ships npm and conflicts with Debian's)
 TEST_PKGS=(
   libcriterion-dev libxml2-utils python3 clang libclang-rt-14-dev
   kafkacat
   postgresql-15
+  prometheus docker-compose nodejs
 )
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${TEST_PKGS[@]}")
+  command -v kubectl >/dev/null || want+=(kubernetes-client)
+  command -v npm >/dev/null || want+=(npm)
 fi
+
+# the Kubernetes and KEDA API schemas of tests/deploy (npm registry)
+npm_test_modules() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/deploy"
+  if [[ "${1:-}" == "--test" && ! -d "$dir/node_modules/kubernetes-models" ]]; then
+    echo "deps: npm install in $dir" >&2
+    npm install --prefix "$dir" --no-audit --no-fund --silent >/dev/null
+  fi
+}
 
 missing=()
 for pkg in "${want[@]}"; do
@@ -34,6 +52,7 @@ for pkg in "${want[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
+  npm_test_modules "${1:-}"
   exit 0
 fi
 
@@ -45,4 +64,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_test_modules "${1:-}"
 echo "deps: done" >&2
