@@ -13,6 +13,11 @@
  * produce requests, a dead letter cannot go anywhere; the partition is then
  * reported stalled (metric, /readyz 503 naming it) with a true lag, and
  * everything flows again once the broker takes writes.
+ *
+ * expired_stories_are_counted (issue 23): the group's committed offset is no
+ * longer on the broker (the embedded broker keeps about 5 MB per partition);
+ * librdkafka resets it with a warning of its own, the consumer counts the
+ * reset and the stories skipped, and logs an error.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -145,7 +150,8 @@ static void *run_thread(void *arg)
 
 /* One worker, batches of one story, a recorder sink that fails `fatal_uri`
  * permanently. */
-static void start_consumer(runner *r, const char *record, const char *fatal_uri)
+static void start_consumer_on(runner *r, const char *topics, const char *record,
+                              const char *fatal_uri)
 {
     char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
     char yaml[8192], path[4096];
@@ -157,7 +163,7 @@ static void start_consumer(runner *r, const char *record, const char *fatal_uri)
              "  statistics.interval.ms: 200\n"
              "  message.timeout.ms: 1000\n"
              "group: stall\n"
-             "topics: [news.big, news.small]\n"
+             "topics: %s\n"
              "workers: 1\n"
              "batch: {max_messages: 1, max_ms: 10ms}\n"
              "retry: {initial: 50ms, max: 200ms}\n"
@@ -168,7 +174,7 @@ static void start_consumer(runner *r, const char *record, const char *fatal_uri)
              "    name: recorder\n"
              "    record: %s\n"
              "    fatal_uri: %s\n",
-             nw_broker_bootstrap(broker), so, record, fatal_uri);
+             nw_broker_bootstrap(broker), topics, so, record, fatal_uri);
     free(so);
     snprintf(path, sizeof path, "%s/consumer.yaml", tmp);
     cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
@@ -179,6 +185,11 @@ static void start_consumer(runner *r, const char *record, const char *fatal_uri)
     r->port = nw_consumer_http_port(r->c);
     cr_assert_gt(r->port, 0);
     cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
+}
+
+static void start_consumer(runner *r, const char *record, const char *fatal_uri)
+{
+    start_consumer_on(r, "[news.big, news.small]", record, fatal_uri);
 }
 
 static void stop_consumer(runner *r)
@@ -329,6 +340,64 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
         sleep_ms(100);
     }
     cr_assert_eq(status, 200, "%s", body ? body : "");
+    free(body);
+    stop_consumer(&r);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+}
+
+/* Commit `offset` of news.old/0 for the group "stall", as an earlier run of
+ * the consumer would have. */
+static void commit_offset(int64_t offset)
+{
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", nw_broker_bootstrap(broker), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", "stall", errstr, sizeof errstr);
+    rd_kafka_t *k = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    cr_assert_not_null(k, "%s", errstr);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, "news.old", 0)->offset = offset;
+    cr_assert_eq(rd_kafka_commit(k, l, 0), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_consumer_close(k);
+    rd_kafka_destroy(k);
+}
+
+Test(stall, expired_stories_are_counted, .timeout = 120)
+{
+    setup_broker();
+    nw_err err = {0};
+    cr_assert_eq(nw_broker_create_topic(broker, "news.old", 1, &err), 0, "%s", err.msg);
+    commit_offset(0);
+    rd_kafka_t *p = test_producer();
+    for (int i = 0; i < 80; i++) { /* 8 MB: more than the broker keeps */
+        char uri[64];
+        snprintf(uri, sizeof uri, "urn:old:%d", i);
+        produce_story(p, "news.old", uri, 100 * 1024);
+        cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+    }
+    int64_t lo = -1, hi = -1;
+    cr_assert_eq(rd_kafka_query_watermark_offsets(p, "news.old", 0, &lo, &hi, 10000), 0);
+    rd_kafka_destroy(p);
+    cr_assert_gt(lo, 0, "the broker dropped the oldest stories (log start %lld)", (long long)lo);
+    cr_assert_eq(hi, 80);
+
+    char record[4096];
+    snprintf(record, sizeof record, "%s/record.txt", tmp);
+    runner r = {0};
+    start_consumer_on(&r, "[news.old]", record, "urn:none");
+    wait_lines(record, (int)(hi - lo), 60000);
+    char *body = NULL;
+    cr_assert_eq(http_get(r.port, "/metrics", &body), 200);
+    char want[256];
+    snprintf(want, sizeof want,
+             "newswire_consumer_skipped_messages_total{topic=\"news.old\",partition=\"0\"} %lld",
+             (long long)lo);
+    cr_assert(strstr(body, want), "missing %s in:\n%s", want, body);
+    cr_assert(
+        strstr(body, "newswire_consumer_offset_resets_total{topic=\"news.old\",partition=\"0\"} 1"),
+        "%s", body);
     free(body);
     stop_consumer(&r);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);
