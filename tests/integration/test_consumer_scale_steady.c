@@ -367,7 +367,7 @@ static void run_scale(bool statically)
     stop_instance(B);
     stop_instance(C);
     int64_t stopped_at = now_ms();
-    sleep_ms(SESSION_MS + 6000);
+    sleep_ms(2 * SESSION_MS + 8000); /* on the mock, up to two rebalances */
     int64_t in_all, in_pause = longest_pause(in_at, now_ms(), &in_all);
 
     atomic_store(&producing, false);

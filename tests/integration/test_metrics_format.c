@@ -70,31 +70,13 @@ static char *find_promtool(void)
 /* GET path on 127.0.0.1:port; returns the body of a 200 answer or NULL. */
 static char *http_get(int port, const char *path)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        close(fd);
-        return NULL;
-    }
-    char req[256];
-    int l = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-    cr_assert_eq(write(fd, req, (size_t)l), l);
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)r;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    close(fd);
+    char *resp = nw_test_http_get(port, path);
     int status = 0;
-    sscanf(buf, "HTTP/1.%*d %d", &status);
-    char *b = strstr(buf, "\r\n\r\n");
+    if (resp)
+        sscanf(resp, "HTTP/1.%*d %d", &status);
+    const char *b = resp ? strstr(resp, "\r\n\r\n") : NULL;
     char *body = status == 200 && b ? strdup(b + 4) : NULL;
-    free(buf);
+    free(resp);
     return body;
 }
 
@@ -120,21 +102,6 @@ static void *run_thread(void *arg)
     runner *r = arg;
     r->rc = nw_consumer_run(r->c, &r->err);
     return NULL;
-}
-
-static int producer_port(const char *logpath)
-{
-    for (int i = 0; i < 300; i++) {
-        char *log = nw_test_read_file(logpath, NULL);
-        const char *p = log ? strstr(log, "http_port=") : NULL;
-        int port = p ? atoi(p + 10) : 0;
-        free(log);
-        if (port > 0)
-            return port;
-        sleep_ms(50);
-    }
-    cr_assert_fail("the producer never logged its http port");
-    return 0;
 }
 
 Test(metrics_format, both_services_pass_promtool, .timeout = 180)
@@ -178,7 +145,8 @@ Test(metrics_format, both_services_pass_promtool, .timeout = 180)
         _exit(127);
     }
     free(bin);
-    int pport = producer_port(logpath);
+    int pport = nw_test_logged_http_port(logpath, 15);
+    cr_assert_gt(pport, 0, "the producer never logged its http port");
     snprintf(story, sizeof story, "%s/story.txt", incoming);
     const char *copy = "Metrics check\n\nA story to make the counters count.\n";
     cr_assert_eq(nw_test_write_file(story, copy, strlen(copy)), 0);
