@@ -6,7 +6,10 @@
 #
 #   tests/deploy/smoke_image.sh [IMAGE]      (default localhost/newswire:dev)
 #
-# Where containers can run, each process is a `podman run --network host`.
+# The broker is started with news.general, the topic the story goes to: a
+# consumer subscribed by pattern sees a topic created later only at its next
+# metadata refresh. Where containers can run, each process is a
+# `podman run --network host`.
 # Where they cannot (this script found crun refusing setrlimit and cgroups
 # in some sandboxes), it says so and runs the same binaries in the image's
 # file system with chroot --userspec=10001:10001 instead: the libraries,
@@ -68,7 +71,7 @@ fi
 mkdir -p "$spool/wire/incoming" "$lib"
 chown -R 10001:10001 "$spool" "$lib"
 
-run broker -- /usr/local/bin/newswire broker --partitions 2
+run broker -- /usr/local/bin/newswire broker --partitions 2 --topic news.general
 for _ in $(seq 100); do grep -q bootstrap= "$work/broker.out" 2>/dev/null && break; sleep 0.1; done
 bootstrap=$(sed -n 's/^bootstrap=//p' "$work/broker.out")
 [[ -n $bootstrap ]] || { echo "FAIL: broker did not start"; cat "$work/broker.log"; exit 1; }
@@ -90,7 +93,7 @@ for _ in $(seq 300); do
 done
 if ! grep -rqs "The image publishes and archives" "$lib/archive"; then
   echo "FAIL: the story never reached the archive"
-  tail -20 "$work/producer.log" "$work/consumer.log"
+  tail -n 20 "$work/producer.log" "$work/consumer.log"
   exit 1
 fi
 echo "archived: $(grep -rls "The image publishes" "$lib/archive")"
