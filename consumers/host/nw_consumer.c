@@ -23,6 +23,13 @@
  * revoke and at shutdown. Rebalancing uses cooperative-sticky by default
  * (incremental assign/unassign); an eager strategy under
  * kafka.partition.assignment.strategy works too.
+ *
+ * Health (main thread): per partition, next_off is the oldest offset not yet
+ * committed (lag = high watermark - next_off, from librdkafka's statistics),
+ * head_ts_ms the time of that story (lag in seconds), expect_off the offset
+ * the next message should carry (a jump past the log start = expired
+ * stories). update_health marks a partition stalled while its job is backing
+ * off past revoke_timeout; is_ready reads the count.
  */
 #include "nw_consumer.h"
 
