@@ -7,7 +7,10 @@
 #      the policy of validate-k8s.mjs (when kubectl's kustomize is too old to
 #      build them, the base manifests are validated file by file);
 #   4. the Grafana dashboard is JSON, and every newswire_* metric the rules
-#      and the dashboard use is one the code exports.
+#      and the dashboard use is one the code exports;
+#   5. every chain config of compose and Kubernetes loads: the built
+#      newswire-consumer (NW_BIN_DIR) runs it over an empty replay input, so a
+#      plugin name or setting the code does not know fails here.
 # deploy/deps.sh --test installs what it needs (prometheus, docker-compose,
 # kubernetes-client, nodejs + npm and this folder's node_modules).
 set -euo pipefail
@@ -60,6 +63,23 @@ used=$(grep -hoE 'newswire_[a-z_]+' "$deploy/grafana/dashboards/newswire.json" "
 for m in $used; do
   grep -qx "$m" <<<"$exported" || bad "$m is used by a rule or the dashboard but no code exports it"
 done
+
+step "chain configs load"
+consumer=${NW_BIN_DIR:-$src/build}/consumers/newswire-consumer
+if [[ -x $consumer ]]; then
+  scratch=$(mktemp -d)
+  : >"$scratch/empty.jsonl"
+  for f in "$deploy"/k8s/base/config/consumer-*.yaml; do
+    envs=()
+    # the archive's root, writable here
+    [[ $(basename "$f") == consumer-archive.yaml ]] && envs=(NEWSWIRE_CHAIN__0__ROOT="$scratch/archive")
+    out=$(env ${envs[@]+"${envs[@]}"} "$consumer" --config "$f" --from-file "$scratch/empty.jsonl" \
+      --to-file /dev/null 2>&1) || bad "$(basename "$f") does not load: $(tail -n 1 <<<"$out")"
+  done
+  rm -rf "$scratch"
+else
+  bad "no newswire-consumer at $consumer (set NW_BIN_DIR to the build directory)"
+fi
 
 if ((fail)); then
   echo "test_deploy: FAILED"
