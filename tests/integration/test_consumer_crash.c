@@ -417,7 +417,7 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
         cr_log_info("kill %d after %ld ms (%s): fed %d stories, %ld archived (%ld lines)", kills,
                     wait, joined ? "had partitions" : "still joining", atomic_load(&f.produced),
                     ty.distinct, ty.lines);
-        cr_assert_lt(now_s() - t0, 200, "kill loop too slow");
+        cr_assert_lt(now_s() - t0, 330, "kill loop too slow"); /* a hang, not a speed goal */
     }
     pthread_join(feeder_thread, NULL);
     cr_assert_str_eq(f.error, "", "feeder: %s", f.error);
