@@ -509,8 +509,8 @@ void nw_plugin_conf_describe(const nw_plugin_descriptor *d, FILE *out)
     for (size_t i = 0; i < n; i++) {
         nw_plugin_config_entry e = entry_at(d, i);
         const char *def = (e.flags & NW_PLUGIN_REQUIRED) ? "(required)"
-                          : e.default_value                ? e.default_value
-                                                           : "-";
+                          : e.default_value              ? e.default_value
+                                                         : "-";
         fprintf(out, "  %-24s %-10s %-16s %s", e.key, type_name(e.type) ? type_name(e.type) : "?",
                 def, e.description ? e.description : "");
         if (e.type == NW_PLUGIN_T_ENUM)
@@ -593,8 +593,8 @@ static int pairs_yaml(const nw_plugin_descriptor *d, const char *const *pairs, n
 }
 
 void *nw_plugin_conf_init_pairs(const nw_plugin_descriptor *d, const char *const *pairs,
-                                const nw_plugin_api *api, const char *brokers,
-                                nw_plugin_conf **conf_out, char *err, size_t errlen)
+                                const nw_plugin_config *base, nw_plugin_conf **conf_out, char *err,
+                                size_t errlen)
 {
     *conf_out = NULL;
     nw_buf y = {0};
@@ -610,14 +610,15 @@ void *nw_plugin_conf_init_pairs(const nw_plugin_descriptor *d, const char *const
         snprintf(err, errlen, "%s", e.msg);
         goto out;
     }
-    nw_plugin_config pc = {
-        .struct_size = sizeof pc,
-        .instance_name = d->name,
-        .config_path = "<settings>",
-        .conf = nw_plugin_conf_struct(*conf_out),
-        .api = api,
-        .brokers = brokers,
-    };
+    nw_plugin_config pc = {0};
+    if (base)
+        pc = *base;
+    pc.struct_size = sizeof pc;
+    pc.conf = nw_plugin_conf_struct(*conf_out);
+    if (!pc.instance_name)
+        pc.instance_name = d->name;
+    if (!pc.config_path)
+        pc.config_path = "<settings>";
     state = d->init(&pc, err, errlen);
     if (!state) {
         nw_plugin_conf_free(*conf_out);

@@ -44,12 +44,14 @@ void nw_plugin_conf_describe(const nw_plugin_descriptor *d, FILE *out);
  * NULL-terminated "key", "value" pairs, each value as it would be written in
  * YAML after "key: " (a list as "[a, b]"; "kafka.acks" is the entry "acks"
  * of the map setting "kafka"). Settings are checked exactly like a chain
- * entry's, then d->init runs with api (borrowed, may be NULL) and brokers.
- * Returns the plugin's state, or NULL with the message in err (a config
- * error or the plugin's init error); *conf_out receives the settings, which
- * must outlive the state (nw_plugin_conf_free after destroy). */
+ * entry's, then d->init runs with `base` (instance name, api, brokers,
+ * subscription; NULL members get defaults; conf and struct_size are set
+ * here). Returns the plugin's state, or NULL with the message in err (a
+ * config error or the plugin's init error); *conf_out receives the
+ * settings, which must outlive the state (nw_plugin_conf_free after
+ * destroy). */
 void *nw_plugin_conf_init_pairs(const nw_plugin_descriptor *d, const char *const *pairs,
-                                const nw_plugin_api *api, const char *brokers,
-                                nw_plugin_conf **conf_out, char *err, size_t errlen);
+                                const nw_plugin_config *base, nw_plugin_conf **conf_out, char *err,
+                                size_t errlen);
 
 #endif
