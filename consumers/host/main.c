@@ -89,6 +89,8 @@ static int list_plugins(void)
         printf("%-16s %-6s %-8s %s\n", d->name, d->kind == NW_PLUGIN_SINK ? "sink" : "filter",
                d->version ? d->version : "?", d->description ? d->description : "");
     }
+    printf("\nOut-of-tree plugins load by `path:`; a bare file name is looked up in %s.\n",
+           NW_PLUGIN_DIR);
     return 0;
 }
 

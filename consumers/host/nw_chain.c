@@ -465,7 +465,7 @@ static int read_string_key(const nw_cfg_node *item, const char *key, const char 
 }
 
 /* "/etc/newswire/consumer.yaml" + "plugins/x.so" -> "/etc/newswire/plugins/x.so". */
-static char *resolve_path(const char *config_path, const char *path)
+static char *resolve_against_config(const char *config_path, const char *path)
 {
     if (path[0] == '/' || !config_path || !strchr(config_path, '/'))
         return strdup(path);
@@ -474,6 +474,25 @@ static char *resolve_path(const char *config_path, const char *path)
     char *full = malloc(n);
     if (full)
         snprintf(full, n, "%.*s/%s", (int)dir, config_path, path);
+    return full;
+}
+
+/* A bare file name ("myplugin.so") not beside the config is looked up in
+ * the installed plugin directory (NW_PLUGIN_DIR). */
+static char *resolve_path(const char *config_path, const char *path)
+{
+    char *full = resolve_against_config(config_path, path);
+    if (!full || strchr(path, '/') || access(full, F_OK) == 0)
+        return full;
+    size_t n = strlen(NW_PLUGIN_DIR) + strlen(path) + 2;
+    char *installed = malloc(n);
+    if (installed)
+        snprintf(installed, n, "%s/%s", NW_PLUGIN_DIR, path);
+    if (installed && access(installed, F_OK) == 0) {
+        free(full);
+        return installed;
+    }
+    free(installed);
     return full;
 }
 

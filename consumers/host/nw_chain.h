@@ -109,11 +109,11 @@ typedef struct nw_chain_opts {
 
 /* Build the chain from the `chain` sequence node. `config_path` is shown in
  * messages and passed to plugins; relative `path:` plugins are resolved
- * against its directory. Each item is a map with `plugin: <built-in name>` or
- * `path: <file.so>` (optionally both, names must agree), optional `name:`
- * (unique instance name) and the plugin's settings, checked against its
- * config map (nw_plugin_conf) before any plugin's init() runs. Caller frees
- * with nw_chain_free. */
+ * against its directory, and a bare file name not found there is looked up
+ * in the installed plugin directory (NW_PLUGIN_DIR). Each item is a map with `plugin: <built-in
+ * name>` or `path: <file.so>` (optionally both, names must agree), optional `name:` (unique
+ * instance name) and the plugin's settings, checked against its config map (nw_plugin_conf) before
+ * any plugin's init() runs. Caller frees with nw_chain_free. */
 int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out,
                  nw_err *err);
 /* The same with options; opts may be NULL. */

@@ -728,3 +728,36 @@ Test(chain, settings_are_checked_before_any_init)
                  "consumer.yaml:5: chain[1].fsync", NULL);
     cr_assert_eq(rec_inits, 0, "the recorder before the bad entry was never created");
 }
+
+/* The two examples of docs/plugin-guide.md, loaded by path as written. */
+Test(chain, the_plugin_guide_examples_load_and_run)
+{
+    tmpdir = nw_test_mkdtemp("guide");
+    char *filter = nw_test_bin_path("tests/plugins/guide_filter.so");
+    char *sink = nw_test_bin_path("tests/plugins/guide_sink.so");
+    char yaml[12800], out[4200];
+    snprintf(out, sizeof out, "%s/stories.jsonl", tmpdir);
+    snprintf(yaml, sizeof yaml,
+             "chain:\n  - path: %s\n    language: fr\n  - path: %s\n    file: %s\n", filter, sink,
+             out);
+    nw_chain *chain = build_ex(yaml, NULL);
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+    make_msgs(msgs, ptrs, 1);
+    const char *has = "{\"uri\":\"urn:b\",\"language\":\"de\"}";
+    cr_assert_eq(nw_chain_msg_init(&msgs[1], "news.world", "news.", 1, 1, "urn:b", 5, has,
+                                   strlen(has), -1, NULL),
+                 0);
+    ptrs[1] = &msgs[1];
+    nw_err err = {0};
+    cr_assert_eq(nw_chain_note_partition(chain, "news.world", 0, true), 0);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, &err), 0, "%s", err.msg);
+    char *text = nw_test_read_file(out, NULL);
+    cr_assert_str_eq(text, "{\"uri\":\"urn:a\",\"language\":\"fr\"}\n" /* changed: serialized */
+                           "{\"uri\":\"urn:b\",\"language\":\"de\"}\n" /* as it arrived */);
+    free(text);
+    free_msgs(msgs, 2);
+    nw_chain_free(chain);
+    free(filter);
+    free(sink);
+}
