@@ -117,14 +117,15 @@ static void decode_story(nw_chain_msg *m)
     m->dead_plugin = NW_CHAIN_HOST_NAME;
 }
 
-int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
-                      int32_t partition, int64_t offset, const void *key, size_t key_len,
-                      const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+static int msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix, int32_t partition,
+                    int64_t offset, const void *key, size_t key_len, const void *json,
+                    size_t json_len, bool borrow, int64_t timestamp_ms, nw_err *err)
 {
     memset(m, 0, sizeof *m);
     m->topic = strdup(topic ? topic : "");
     m->uri = dup_n(key ? key : "", key ? key_len : 0);
-    m->json = dup_n(json ? json : "", json ? json_len : 0);
+    m->json_borrowed = borrow && json;
+    m->json = m->json_borrowed ? (char *)json : dup_n(json ? json : "", json ? json_len : 0);
     if (!m->topic || !m->uri || !m->json) {
         nw_chain_msg_deinit(m);
         return nw_err_set(err, NW_ENOMEM, "out of memory copying a message");
@@ -149,16 +150,40 @@ int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_pref
     return 0;
 }
 
+int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                      int32_t partition, int64_t offset, const void *key, size_t key_len,
+                      const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+{
+    return msg_init(m, topic, topic_prefix, partition, offset, key, key_len, json, json_len, false,
+                    timestamp_ms, err);
+}
+
+int nw_chain_msg_init_borrowed(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                               int32_t partition, int64_t offset, const void *key, size_t key_len,
+                               const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+{
+    return msg_init(m, topic, topic_prefix, partition, offset, key, key_len, json, json_len, true,
+                    timestamp_ms, err);
+}
+
+static int header_room(nw_chain_msg *m)
+{
+    if (m->pub.header_count < m->header_cap)
+        return 0;
+    size_t cap = m->header_cap ? m->header_cap * 2 : 8;
+    nw_plugin_header *h = realloc(m->headers, cap * sizeof *h);
+    if (!h)
+        return NW_ENOMEM;
+    m->headers = h;
+    m->header_cap = cap;
+    m->pub.headers = h;
+    return 0;
+}
+
 int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value, size_t len)
 {
-    if (m->pub.header_count == m->header_cap) {
-        size_t cap = m->header_cap ? m->header_cap * 2 : 8;
-        nw_plugin_header *h = realloc(m->headers, cap * sizeof *h);
-        if (!h)
-            return NW_ENOMEM;
-        m->headers = h;
-        m->header_cap = cap;
-    }
+    if (header_room(m) < 0)
+        return NW_ENOMEM;
     char *n = strdup(name);
     char *v = dup_n(value ? value : "", value ? len : 0);
     if (!n || !v) {
@@ -167,23 +192,56 @@ int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value
         return NW_ENOMEM;
     }
     m->headers[m->pub.header_count++] = (nw_plugin_header){n, v, value ? len : 0};
-    m->pub.headers = m->headers;
+    return 0;
+}
+
+int nw_chain_msg_add_header_borrowed(nw_chain_msg *m, const char *name, const void *value,
+                                     size_t len)
+{
+    if (m->borrowed_headers != m->pub.header_count)
+        return nw_chain_msg_add_header(m, name, value, len); /* after a copied one: copy */
+    if (header_room(m) < 0)
+        return NW_ENOMEM;
+    m->headers[m->pub.header_count++] =
+        (nw_plugin_header){name, value ? value : "", value ? len : 0};
+    m->borrowed_headers++;
+    return 0;
+}
+
+static int append_text(const char *buffer, size_t size, void *data)
+{
+    nw_buf_append(data, buffer, size);
     return 0;
 }
 
 const char *nw_chain_msg_text(nw_chain_msg *m, size_t *len)
 {
     if (!m->changed || !m->pub.doc) {
+        if (m->json_borrowed) { /* a Kafka value has no NUL: copy it, once, when asked */
+            char *copy = dup_n(m->json, m->json_len);
+            if (!copy)
+                return NULL;
+            m->json = copy;
+            m->json_borrowed = false;
+        }
         if (len)
             *len = m->json_len;
         return m->json;
     }
     if (!m->text) {
         atomic_fetch_add_explicit(&doc_serializations, 1, memory_order_relaxed);
-        m->text = json_dumps(m->pub.doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!m->text)
+        /* into one buffer the size of the original (plus a margin): a
+         * changed story is about as long, so it seldom grows */
+        nw_buf b = NW_BUF_INIT;
+        nw_buf_reserve(&b, m->json_len + m->json_len / 4 + 64);
+        if (json_dump_callback(m->pub.doc, append_text, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) <
+                0 ||
+            nw_buf_failed(&b)) {
+            nw_buf_free(&b);
             return NULL;
-        m->text_len = strlen(m->text);
+        }
+        m->text_len = b.len;
+        m->text = nw_buf_take(&b);
     }
     if (len)
         *len = m->text_len;
@@ -192,13 +250,14 @@ const char *nw_chain_msg_text(nw_chain_msg *m, size_t *len)
 
 void nw_chain_msg_deinit(nw_chain_msg *m)
 {
-    for (size_t i = 0; i < m->pub.header_count; i++) {
+    for (size_t i = m->borrowed_headers; i < m->pub.header_count; i++) {
         free((char *)m->headers[i].name);
         free((void *)m->headers[i].value);
     }
     json_decref(m->pub.doc);
     free(m->headers);
-    free(m->json);
+    if (!m->json_borrowed)
+        free(m->json);
     free(m->text);
     free(m->uri);
     free(m->topic);

@@ -37,9 +37,11 @@ typedef enum nw_chain_msg_state {
 typedef struct nw_chain_msg {
     nw_plugin_msg pub;
     nw_chain_msg_state state;
-    char *json; /* owned: the value as it arrived */
+    char *json; /* the value as it arrived: owned, or borrowed (json_borrowed) */
     size_t json_len;
-    char *text; /* owned: the changed document serialized, NULL until asked for */
+    bool json_borrowed;
+    size_t borrowed_headers; /* headers[0..borrowed_headers) point into the caller's message */
+    char *text;              /* owned: the changed document serialized, NULL until asked for */
     size_t text_len;
     bool changed;              /* pub.doc differs from json */
     char *uri, *topic, *route; /* owned */
@@ -58,8 +60,20 @@ typedef struct nw_chain_msg {
 int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
                       int32_t partition, int64_t offset, const void *key, size_t key_len,
                       const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err);
+/* The same without copying the value (it need not end with a NUL): it must
+ * stay unchanged until nw_chain_msg_deinit (the consumer keeps the Kafka
+ * message that long). It is copied only if a plugin asks for the text of
+ * the unchanged story. */
+int nw_chain_msg_init_borrowed(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                               int32_t partition, int64_t offset, const void *key, size_t key_len,
+                               const void *json, size_t json_len, int64_t timestamp_ms,
+                               nw_err *err);
 /* Append a header (copied). Returns 0 or NW_ENOMEM. */
 int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value, size_t len);
+/* Append a header without copying name and value, which must outlive m;
+ * only before any copied header (the message's own headers come first). */
+int nw_chain_msg_add_header_borrowed(nw_chain_msg *m, const char *name, const void *value,
+                                     size_t len);
 /* The story's current text (nw_plugin_api.text): the value as it arrived
  * while no filter changed the document, else the document serialized once
  * (compact, member order kept) and kept until the next change. NULL on

@@ -645,9 +645,10 @@ static void run_job(worker *w, job *j)
         const char *topic = rd_kafka_topic_name(m->rkt);
         nw_chain_msg *cm = &msgs[inited];
         ptrs[inited] = cm;
-        rc = nw_chain_msg_init(cm, topic, c->topic_prefix, m->partition, m->offset, m->key,
-                               m->key_len, m->payload, m->len, rd_kafka_message_timestamp(m, NULL),
-                               err);
+        /* value and headers are borrowed from m, which outlives the job's chain run */
+        rc = nw_chain_msg_init_borrowed(cm, topic, c->topic_prefix, m->partition, m->offset, m->key,
+                                        m->key_len, m->payload, m->len,
+                                        rd_kafka_message_timestamp(m, NULL), err);
         if (rc < 0)
             goto out;
         rd_kafka_headers_t *hdrs = NULL;
@@ -656,7 +657,7 @@ static void run_job(worker *w, job *j)
             const void *val;
             size_t len;
             for (size_t h = 0; !rd_kafka_header_get_all(hdrs, h, &name, &val, &len); h++)
-                if (nw_chain_msg_add_header(cm, name, val, len) < 0) {
+                if (nw_chain_msg_add_header_borrowed(cm, name, val, len) < 0) {
                     rc = nw_err_set(err, NW_ENOMEM, "out of memory copying headers");
                     inited++;
                     goto out;

@@ -761,3 +761,30 @@ Test(chain, the_plugin_guide_examples_load_and_run)
     free(filter);
     free(sink);
 }
+
+/* A borrowed value (a Kafka payload has no NUL) is decoded in place and
+ * copied only when a plugin asks for the unchanged story's text, which is
+ * then NUL-terminated; borrowed headers are not freed by the chain. */
+Test(chain, borrowed_values_and_headers)
+{
+    char value[] = "{\"uri\":\"urn:a\"}XXXX"; /* bytes after the value: no NUL at its end */
+    size_t len = strlen("{\"uri\":\"urn:a\"}");
+    static char hname[] = "nw-trace-id", hval[] = "abc";
+    nw_chain_msg m;
+    cr_assert_eq(nw_chain_msg_init_borrowed(&m, "news.world", "news.", 0, 0, "urn:a", 5, value, len,
+                                            -1, NULL),
+                 0);
+    cr_assert_eq(m.state, NW_MSG_LIVE, "%s", m.dead_reason);
+    cr_assert_eq(nw_chain_msg_add_header_borrowed(&m, hname, hval, 3), 0);
+    cr_assert_eq(nw_chain_msg_add_header(&m, "nw-dedup", "new", 3), 0);
+    cr_assert_eq(nw_chain_msg_add_header_borrowed(&m, "late", "x", 1), 0, "copied after a copy");
+    cr_assert_eq(m.borrowed_headers, 1);
+    cr_assert_eq(m.pub.headers[0].name, hname);
+    size_t tl = 0;
+    const char *t = nw_chain_msg_text(&m, &tl);
+    cr_assert_eq(tl, len);
+    cr_assert_str_eq(t, "{\"uri\":\"urn:a\"}");
+    cr_assert_neq(t, value, "a NUL-terminated copy");
+    nw_chain_msg_deinit(&m);
+    cr_assert_str_eq(hname, "nw-trace-id", "the caller's header is untouched");
+}
