@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nw_chain.h"
 #include "nw_metrics.h"
@@ -787,4 +790,61 @@ Test(chain, borrowed_values_and_headers)
     cr_assert_neq(t, value, "a NUL-terminated copy");
     nw_chain_msg_deinit(&m);
     cr_assert_str_eq(hname, "nw-trace-id", "the caller's header is untouched");
+}
+
+/* ------------------------------------------- misbehaving init, by name */
+
+static void *garbage_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)pc;
+    memset(err, 'x', errlen); /* no NUL anywhere */
+    return NULL;
+}
+
+static void *crash_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)pc, (void)err, (void)errlen;
+    raise(SIGSEGV);
+    return NULL;
+}
+
+static const nw_plugin_descriptor garbage_plugin = {
+    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "garbage",          .kind = NW_PLUGIN_FILTER,
+    .init = garbage_init,      .process = noflush_process, .destroy = noflush_destroy};
+static const nw_plugin_descriptor crash_plugin = {
+    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "crashy",           .kind = NW_PLUGIN_FILTER,
+    .init = crash_init,        .process = noflush_process, .destroy = noflush_destroy};
+
+Test(chain, a_plugin_whose_init_misbehaves_is_named)
+{
+    nw_err err = {0};
+    if (!nw_plugin_registry_find("garbage"))
+        cr_assert_eq(nw_plugin_registry_add(&garbage_plugin, &err), 0, "%s", err.msg);
+    if (!nw_plugin_registry_find("crashy"))
+        cr_assert_eq(nw_plugin_registry_add(&crash_plugin, &err), 0, "%s", err.msg);
+    expect_error("chain:\n  - plugin: recorder\n  - plugin: garbage\n",
+                 "consumer.yaml:3: chain[1]: plugin garbage: xxxx", NULL);
+
+    /* a crash cannot be survived, but the report names the plugin */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        nw_chain *chain = NULL;
+        build("chain:\n  - plugin: crashy\n", &chain, &err);
+        _exit(0);
+    }
+    close(fds[1]);
+    char out[4096] = "";
+    size_t used = 0;
+    ssize_t r;
+    while (used < sizeof out - 1 && (r = read(fds[0], out + used, sizeof out - 1 - used)) > 0)
+        used += (size_t)r;
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %d", status);
+    cr_assert(strstr(out, "plugin crashy crashed in init()"), "%s", out);
 }
