@@ -47,6 +47,7 @@ typedef struct chain_instance {
     const nw_plugin_descriptor *desc;
     nw_plugin_module *module; /* NULL for built-ins */
     nw_plugin_conf *conf;     /* its settings; outlives state */
+    nw_plugin_config config;  /* what init() received: valid until destroy() (plugin.h) */
     void *state;              /* from desc->init; NULL until created */
     nw_plugin_api api;        /* api.host points to this instance */
     nw_chain *chain;
@@ -704,8 +705,8 @@ static int init_instance(nw_chain *c, size_t idx, const nw_cfg_node *item, const
 {
     const char *origin = config_path ? config_path : "<config>";
     chain_instance *in = &c->inst[idx];
-    nw_plugin_config pc = {
-        .struct_size = sizeof pc,
+    in->config = (nw_plugin_config){
+        .struct_size = sizeof in->config,
         .instance_name = in->name,
         .config_path = origin,
         .conf = nw_plugin_conf_struct(in->conf),
@@ -715,7 +716,7 @@ static int init_instance(nw_chain *c, size_t idx, const nw_cfg_node *item, const
         .subscription_count = c->opts.subscription_count,
     };
     char perr[NW_ERR_MSG_MAX] = "";
-    in->state = guarded_init(in->desc, &pc, perr, sizeof perr);
+    in->state = guarded_init(in->desc, &in->config, perr, sizeof perr);
     if (!in->state)
         return where(err, NW_EINVAL, origin, blamed_node(item, perr), "plugin %s: %s",
                      in->desc->name, perr[0] ? perr : "init failed (no reason given)");

@@ -15,7 +15,8 @@
 #include "nw_buf.h"
 
 struct nw_plugin_conf {
-    void *data; /* config_size bytes */
+    nw_plugin_config config; /* nw_plugin_conf_init_pairs: what init() received */
+    void *data;              /* config_size bytes */
     void **owned;
     size_t nowned, cap;
 };
@@ -610,16 +611,16 @@ void *nw_plugin_conf_init_pairs(const nw_plugin_descriptor *d, const char *const
         snprintf(err, errlen, "%s", e.msg);
         goto out;
     }
-    nw_plugin_config pc = {0};
+    nw_plugin_config *pc = &(*conf_out)->config; /* valid until destroy (plugin.h) */
     if (base)
-        pc = *base;
-    pc.struct_size = sizeof pc;
-    pc.conf = nw_plugin_conf_struct(*conf_out);
-    if (!pc.instance_name)
-        pc.instance_name = d->name;
-    if (!pc.config_path)
-        pc.config_path = "<settings>";
-    state = d->init(&pc, err, errlen);
+        *pc = *base;
+    pc->struct_size = sizeof *pc;
+    pc->conf = nw_plugin_conf_struct(*conf_out);
+    if (!pc->instance_name)
+        pc->instance_name = d->name;
+    if (!pc->config_path)
+        pc->config_path = "<settings>";
+    state = d->init(pc, err, errlen);
     if (!state) {
         nw_plugin_conf_free(*conf_out);
         *conf_out = NULL;
