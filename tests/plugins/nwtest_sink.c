@@ -10,6 +10,8 @@
  *   delay_ms: N              sleep this long in every write()
  *   emit: true               forward every story through nw_plugin_api.emit
  *                            (replay mode) to "enriched.<category>"
+ *   partitions: true         record "+topic partition" / "-topic partition"
+ *                            lines when partitions are assigned / revoked
  * Unknown keys are refused (by the host, from the config map). Built
  * against <newswire/plugin.h> alone.
  */
@@ -25,7 +27,7 @@
 typedef struct conf {
     const char *record, *fail_while_exists, *fatal_uri;
     int64_t retries, delay_ms;
-    bool emit;
+    bool emit, partitions;
 } conf;
 
 static const nw_plugin_config_entry config_map[] = {
@@ -60,6 +62,12 @@ static const nw_plugin_config_entry config_map[] = {
      .default_value = "false",
      .offset = offsetof(conf, emit),
      .description = "forward every story through emit() (replay mode)"},
+    {.key = "partitions",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "false",
+     .offset = offsetof(conf, partitions),
+     .description = "append \"+topic partition\" / \"-topic partition\" lines to record when "
+                    "a partition is assigned / revoked"},
     {.key = NULL},
 };
 
@@ -175,6 +183,37 @@ static nw_plugin_status sink_flush(void *st, char *err, size_t errlen)
     return NW_PLUGIN_OK;
 }
 
+/* One line straight to the record file (assigned/revoked come between batches). */
+static nw_plugin_status record_event(state *s, char sign, const char *topic, int32_t partition,
+                                     char *err, size_t errlen)
+{
+    if (!s->c->partitions || !s->c->record)
+        return NW_PLUGIN_OK;
+    char line[512];
+    int n = snprintf(line, sizeof line, "%c%s %d\n", sign, topic, (int)partition);
+    int fd = open(s->c->record, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    ssize_t w = fd >= 0 && n > 0 ? write(fd, line, (size_t)n) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (w != n) {
+        snprintf(err, errlen, "%s: cannot record a partition event", s->c->record);
+        return NW_PLUGIN_FATAL;
+    }
+    return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status sink_assigned(void *st, const char *topic, int32_t partition, char *err,
+                                      size_t errlen)
+{
+    return record_event(st, '+', topic, partition, err, errlen);
+}
+
+static nw_plugin_status sink_revoked(void *st, const char *topic, int32_t partition, char *err,
+                                     size_t errlen)
+{
+    return record_event(st, '-', topic, partition, err, errlen);
+}
+
 static void sink_destroy(void *st)
 {
     state *s = st;
@@ -193,4 +232,6 @@ const nw_plugin_descriptor nw_plugin_entry = {
     .write = sink_write,
     .flush = sink_flush,
     .destroy = sink_destroy,
+    .assigned = sink_assigned,
+    .revoked = sink_revoked,
 };
