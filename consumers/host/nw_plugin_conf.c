@@ -285,14 +285,14 @@ static int store(nw_plugin_conf *c, const nw_plugin_config_entry *e, const nw_cf
     char *at = (char *)c->data + e->offset;
     switch (e->type) {
     case NW_PLUGIN_T_BOOL: {
-        bool b;
+        bool b = false;
         if (nw_cfg_as_bool(n, &b, err) < 0)
             return NW_EINVAL;
         memcpy(at, &b, sizeof b);
         return 0;
     }
     case NW_PLUGIN_T_INT: {
-        int64_t v;
+        int64_t v = 0;
         int64_t lo = bounded(e) ? (int64_t)e->min : INT64_MIN;
         int64_t hi = bounded(e) ? (int64_t)e->max : INT64_MAX;
         if (nw_cfg_as_int(n, lo, hi, &v, err) < 0)
@@ -301,7 +301,7 @@ static int store(nw_plugin_conf *c, const nw_plugin_config_entry *e, const nw_cf
         return 0;
     }
     case NW_PLUGIN_T_SIZE: {
-        uint64_t v;
+        uint64_t v = 0;
         if (nw_cfg_as_size(n, &v, err) < 0)
             return NW_EINVAL;
         if (bounded(e) && ((double)v < e->min || (double)v > e->max))
@@ -310,7 +310,7 @@ static int store(nw_plugin_conf *c, const nw_plugin_config_entry *e, const nw_cf
         return 0;
     }
     case NW_PLUGIN_T_DURATION: {
-        int64_t v;
+        int64_t v = 0;
         if (nw_cfg_as_duration_ms(n, &v, err) < 0)
             return NW_EINVAL;
         if (bounded(e) && ((double)v < e->min || (double)v > e->max))
@@ -319,7 +319,7 @@ static int store(nw_plugin_conf *c, const nw_plugin_config_entry *e, const nw_cf
         return 0;
     }
     case NW_PLUGIN_T_NUMBER: {
-        double v;
+        double v = 0;
         if (parse_number(n, &v, err) < 0)
             return NW_EINVAL;
         if (bounded(e) && (v < e->min || v > e->max))
@@ -340,21 +340,21 @@ static int store(nw_plugin_conf *c, const nw_plugin_config_entry *e, const nw_cf
         return 0;
     }
     case NW_PLUGIN_T_ENUM: {
-        int v;
+        int v = 0;
         if (parse_enum(n, e, &v, err) < 0)
             return NW_EINVAL;
         memcpy(at, &v, sizeof v);
         return 0;
     }
     case NW_PLUGIN_T_LIST: {
-        nw_plugin_list v;
+        nw_plugin_list v = {0};
         if (parse_list(c, n, e, &v, err) < 0)
             return err->code ? err->code : NW_EINVAL;
         memcpy(at, &v, sizeof v);
         return 0;
     }
     case NW_PLUGIN_T_MAP: {
-        nw_plugin_map v;
+        nw_plugin_map v = {0};
         if (parse_map(c, n, e, &v, err) < 0)
             return err->code ? err->code : NW_EINVAL;
         memcpy(at, &v, sizeof v);
