@@ -5,8 +5,6 @@
  *   floor          decode + encode every story (nw_json_loadb, json_dumps):
  *                  the least any chain that changes a story and stores its
  *                  text must do
- *   floor/jansson  the same with jansson's own json_loadb (what the fast
- *                  loader in nw_json.c is worth end to end)
  *   host           a chain [noop-filter, noop-sink] doing what a worker does
  *                  with a polled batch minus Kafka: copy each message and its
  *                  headers, decode once (the same loader as the floor), run
@@ -15,19 +13,14 @@
  *                  is the host's own cost (goal: at most 10% of the floor)
  *   archive-fs     a chain [archive-fs, fsync off]: the same plus file writes
  *
- * Prints the median and the spread (max - min, as % of the median) of every
- * measurement over the rounds, and the host overhead per round. Never fails
- * on timing.
+ * Prints the median and the spread (half the range, nw_bench.h) of every
+ * measurement over the rounds, and of the host overhead per round. Never
+ * fails on timing. The chain side also counts decodes and serializations
+ * per story (1 and 1 here). For instruction counts, which do not swing with
+ * the machine's load: valgrind --tool=callgrind --toggle-collect=bench_floor
+ * (then bench_host) bench_consumer 2000 7.
  *
  *   bench_consumer [STORIES] [ROUNDS]    (default 20000 stories, 9 rounds; at least 7)
- *
- * Measured on the 2-core build VM shared with other jobs (load ~10), release
- * build, 20000 stories, 15 rounds: floor 19.5 us/story, host 21.6 us/story,
- * overhead +11.6% (rounds from -32% to +78%: wall time cannot tell 10% from
- * 12% there). Instructions, which do not swing with load (callgrind
- * --toggle-collect=bench_floor / bench_host, 2000 stories x 7 rounds): floor
- * 138.1k per story, host 151.0k, overhead +9.4%. jansson's json_loadb in
- * place of nw_json_loadb: 40.2 us/story against 19.5 for the floor.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -38,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nw_bench.h"
 #include "nw_chain.h"
 #include "nw_config.h"
 #include "nw_json.h"
@@ -102,14 +96,13 @@ static void make_story(story *s, int i, int64_t *next_offset)
 }
 
 /* The floor: parse and re-serialize every story. Returns seconds. */
-static double run_floor(const story *st, int n, bool fast_loader, size_t *bytes_out)
+static double run_floor(const story *st, int n, size_t *bytes_out)
 {
     size_t bytes = 0;
     double t0 = now_s();
     for (int i = 0; i < n; i++) {
         json_error_t jerr;
-        json_t *root = fast_loader ? nw_json_loadb(st[i].json, st[i].len, 0, &jerr)
-                                   : json_loadb(st[i].json, st[i].len, 0, &jerr);
+        json_t *root = nw_json_loadb(st[i].json, st[i].len, 0, &jerr); /* the host's loader */
         if (!root)
             abort();
         char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -239,7 +232,7 @@ static nw_chain *make_chain(const char *root, int round, bool archive, nw_config
  * instruction counts do not swing with the machine's load. */
 __attribute__((noinline)) static double bench_floor(const story *st, int n, size_t *bytes)
 {
-    return run_floor(st, n, true, bytes);
+    return run_floor(st, n, bytes);
 }
 
 __attribute__((noinline)) static double bench_host(nw_chain *chain, const story *st, int n)
@@ -247,26 +240,12 @@ __attribute__((noinline)) static double bench_host(nw_chain *chain, const story 
     return run_chain(chain, st, n, 0);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median and spread ((max - min) / median, %) of v[0..n). Sorts v. */
-static double median_spread(double *v, int n, double *spread)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    *spread = (v[n - 1] - v[0]) / med * 100.0;
-    return med;
-}
-
 static void report(const char *what, double *secs, int rounds, int n, size_t in_bytes)
 {
-    double spread, med = median_spread(secs, rounds, &spread);
-    printf("  %-22s %10.0f stories/s  %7.1f MB/s  %8.2f us/story  spread %4.1f%%\n", what, n / med,
-           in_bytes / med / 1e6, med / n * 1e6, spread);
+    double med, spread;
+    nw_bench_stats(secs, rounds, &med, &spread);
+    printf("  %-22s %10.0f stories/s  %7.1f MB/s  %8.2f us/story  spread +-%.1f%%\n", what, n / med,
+           in_bytes / med / 1e6, med / n * 1e6, spread / med * 100);
 }
 
 int main(int argc, char **argv)
@@ -301,14 +280,13 @@ int main(int argc, char **argv)
     size_t out_bytes = 0;
     nw_config *cfg = NULL;
     nw_chain *chain = make_chain(root, 0, true, &cfg);
-    run_floor(st, n < 2000 ? n : 2000, true, &out_bytes);
+    run_floor(st, n < 2000 ? n : 2000, &out_bytes);
     if (run_chain(chain, st, n < 2000 ? n : 2000, 0) < 0)
         return 1;
     nw_chain_free(chain);
     nw_config_free(cfg);
 
     double *floor = calloc((size_t)rounds, sizeof *floor);
-    double *floor_j = calloc((size_t)rounds, sizeof *floor_j);
     double *host = calloc((size_t)rounds, sizeof *host);
     double *archive = calloc((size_t)rounds, sizeof *archive);
     double *overhead = calloc((size_t)rounds, sizeof *overhead);
@@ -321,7 +299,6 @@ int main(int argc, char **argv)
         dc1 = nw_chain_get_doc_counts();
         nw_chain_free(chain);
         nw_config_free(cfg);
-        floor_j[r] = run_floor(st, n, false, &out_bytes);
         chain = make_chain(root, r + 1, true, &cfg);
         archive[r] = run_chain(chain, st, n, 0);
         nw_chain_free(chain);
@@ -332,22 +309,25 @@ int main(int argc, char **argv)
     }
 
     printf("bench_consumer: %d stories, %.0f bytes average, batches of %d, %d rounds "
-           "(median, spread = max - min)\n",
+           "(median, spread = half the range)\n",
            n, (double)in_bytes / n, BATCH, rounds);
-    report("floor (nw_json):", floor, rounds, n, in_bytes);
-    report("floor (json_loadb):", floor_j, rounds, n, in_bytes);
+    report("floor:", floor, rounds, n, in_bytes);
     report("host [noop, noop]:", host, rounds, n, in_bytes);
     report("chain [archive-fs]:", archive, rounds, n, in_bytes);
-    double spread, med = median_spread(overhead, rounds, &spread);
-    printf("  host overhead: %+.1f%% of the floor (median of rounds, min %+.1f%%, max %+.1f%%; "
+    /* overheads may be negative: shifted for nw_bench_stats, which skips values <= 0 */
+    for (int r = 0; r < rounds; r++)
+        overhead[r] += 1000;
+    double med, spread;
+    nw_bench_stats(overhead, rounds, &med, &spread);
+    med -= 1000;
+    printf("  host overhead: %+.1f%% of the floor (median of the rounds, spread +-%.1f points; "
            "goal <= 10%%): %s\n",
-           med, overhead[0], overhead[rounds - 1], med <= 10.0 ? "met" : "NOT met");
+           med, spread, med <= 10.0 ? "met" : "NOT met");
     printf("  per story in the host chain: %.2f decodes, %.2f serializations\n",
            (double)(dc1.decodes - dc0.decodes) / n,
            (double)(dc1.serializations - dc0.serializations) / n);
 
     free(floor);
-    free(floor_j);
     free(host);
     free(archive);
     free(overhead);
