@@ -21,6 +21,13 @@
  * (then bench_host) bench_consumer 2000 7.
  *
  *   bench_consumer [STORIES] [ROUNDS]    (default 20000 stories, 9 rounds; at least 7)
+ *
+ * Measured (release build, 2-core VM shared with other jobs, load ~6):
+ * 20000 stories x 9 rounds: floor 20.71 us/story (+-3.8%), host 22.94
+ * (+-5.2%), overhead +10.8% (+-2.2 points). Instructions (callgrind, 2000
+ * stories x 7 rounds): floor 310.6k per story, host 323.3k, +4.1%; what
+ * time adds beyond that is the batch (500 decoded stories alive at once
+ * instead of one).
  */
 #include <jansson.h>
 #include <limits.h>
