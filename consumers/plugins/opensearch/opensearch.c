@@ -7,10 +7,10 @@
  * "news"; {category} and {date} are substituted), username with
  * password_env or password_file, or api_key_env / api_key_file; ca (CA
  * bundle path), tls_verify (default true), gzip (default false), timeout
- * (ms, default 30000), max_bytes (largest request body, default 5 MiB),
- * retry_initial and retry_max (ms, the items' back-off, default 100 and
- * 5000), retry_budget (ms a write keeps retrying items before it answers
- * RETRY, default 60000), template (a JSON file installed as the index template
+ * (default 30s), max_bytes (largest request body, default 5MiB),
+ * retry_initial and retry_max (the items' back-off, default 100ms and 5s),
+ * retry_budget (how long a write keeps retrying items before it answers
+ * RETRY, default 60s), template (a JSON file installed as the index template
  * "newswire" at start, e.g. deploy/opensearch-template.json).
  *
  * The outcomes of the last batch are kept with the host's references: when
