@@ -5,6 +5,10 @@
 #include "nw_chain.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,8 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "nw_json.h"
 #include "nw_log.h"
 #include "nw_metrics.h"
+#include "nw_plugin_conf.h"
 #include "nw_plugin_registry.h"
 
 /* Counters of one (instance, topic) pair, cached so the hot path takes no
@@ -40,6 +46,8 @@ typedef struct chain_instance {
     struct nw_plugin_metric *plugin_metrics; /* owned */
     const nw_plugin_descriptor *desc;
     nw_plugin_module *module; /* NULL for built-ins */
+    nw_plugin_conf *conf;     /* its settings; outlives state */
+    nw_plugin_config config;  /* what init() received: valid until destroy() (plugin.h) */
     void *state;              /* from desc->init; NULL until created */
     nw_plugin_api api;        /* api.host points to this instance */
     nw_chain *chain;
@@ -48,9 +56,19 @@ typedef struct chain_instance {
     size_t ntopics;
 } chain_instance;
 
+/* A noted partition assignment or revocation, not yet delivered. */
+typedef struct partition_event {
+    char *topic;
+    int32_t partition;
+    bool assigned;
+} partition_event;
+
 struct nw_chain {
     chain_instance *inst;
     size_t len;
+    pthread_mutex_t events_mu;
+    partition_event *events; /* under events_mu */
+    size_t nevents, events_cap;
     int64_t retry_initial_ms, retry_max_ms;
     volatile sig_atomic_t *stop;
     nw_chain_stats stats;
@@ -71,26 +89,56 @@ static char *dup_n(const void *s, size_t n)
     return d;
 }
 
-int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
-                      int32_t partition, int64_t offset, const void *key, size_t key_len,
-                      const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+static _Atomic uint64_t doc_decodes, doc_serializations;
+
+nw_chain_doc_counts nw_chain_get_doc_counts(void)
+{
+    return (nw_chain_doc_counts){atomic_load(&doc_decodes), atomic_load(&doc_serializations)};
+}
+
+/* The one decode of a story: a JSON object, or m dead with the reason. */
+static void decode_story(nw_chain_msg *m)
+{
+    json_error_t jerr;
+    atomic_fetch_add_explicit(&doc_decodes, 1, memory_order_relaxed);
+    json_t *doc = nw_json_loadb(m->json, m->json_len, 0, &jerr);
+    if (json_is_object(doc)) {
+        m->pub.doc = doc;
+        return;
+    }
+    if (doc)
+        snprintf(m->dead_reason, sizeof m->dead_reason,
+                 "not a ninjs story: the message is JSON but not an object");
+    else
+        snprintf(m->dead_reason, sizeof m->dead_reason,
+                 "not a JSON object: invalid JSON at line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+    json_decref(doc);
+    m->state = NW_MSG_DEAD;
+    m->dead_plugin = NW_CHAIN_HOST_NAME;
+}
+
+static int msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix, int32_t partition,
+                    int64_t offset, const void *key, size_t key_len, const void *json,
+                    size_t json_len, bool borrow, int64_t timestamp_ms, nw_err *err)
 {
     memset(m, 0, sizeof *m);
     m->topic = strdup(topic ? topic : "");
     m->uri = dup_n(key ? key : "", key ? key_len : 0);
-    m->json = dup_n(json ? json : "", json ? json_len : 0);
+    m->json_borrowed = borrow && json;
+    m->json = m->json_borrowed ? (char *)json : dup_n(json ? json : "", json ? json_len : 0);
     if (!m->topic || !m->uri || !m->json) {
         nw_chain_msg_deinit(m);
         return nw_err_set(err, NW_ENOMEM, "out of memory copying a message");
     }
+    m->json_len = json ? json_len : 0;
     const char *category = NULL;
     if (topic_prefix && *topic_prefix) {
         size_t pl = strlen(topic_prefix);
         if (!strncmp(m->topic, topic_prefix, pl) && m->topic[pl])
             category = m->topic + pl;
     }
-    m->pub.json = m->json;
-    m->pub.json_len = json ? json_len : 0;
+    m->pub.struct_size = sizeof m->pub;
     m->pub.uri = m->uri;
     m->pub.topic = m->topic;
     m->pub.category = category ? category : m->topic;
@@ -99,19 +147,44 @@ int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_pref
     m->pub.timestamp_ms = timestamp_ms;
     m->pub.host_ref = m;
     m->state = NW_MSG_LIVE;
+    decode_story(m);
+    return 0;
+}
+
+int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                      int32_t partition, int64_t offset, const void *key, size_t key_len,
+                      const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+{
+    return msg_init(m, topic, topic_prefix, partition, offset, key, key_len, json, json_len, false,
+                    timestamp_ms, err);
+}
+
+int nw_chain_msg_init_borrowed(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                               int32_t partition, int64_t offset, const void *key, size_t key_len,
+                               const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err)
+{
+    return msg_init(m, topic, topic_prefix, partition, offset, key, key_len, json, json_len, true,
+                    timestamp_ms, err);
+}
+
+static int header_room(nw_chain_msg *m)
+{
+    if (m->pub.header_count < m->header_cap)
+        return 0;
+    size_t cap = m->header_cap ? m->header_cap * 2 : 8;
+    nw_plugin_header *h = realloc(m->headers, cap * sizeof *h);
+    if (!h)
+        return NW_ENOMEM;
+    m->headers = h;
+    m->header_cap = cap;
+    m->pub.headers = h;
     return 0;
 }
 
 int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value, size_t len)
 {
-    if (m->pub.header_count == m->header_cap) {
-        size_t cap = m->header_cap ? m->header_cap * 2 : 8;
-        nw_plugin_header *h = realloc(m->headers, cap * sizeof *h);
-        if (!h)
-            return NW_ENOMEM;
-        m->headers = h;
-        m->header_cap = cap;
-    }
+    if (header_room(m) < 0)
+        return NW_ENOMEM;
     char *n = strdup(name);
     char *v = dup_n(value ? value : "", value ? len : 0);
     if (!n || !v) {
@@ -120,18 +193,73 @@ int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value
         return NW_ENOMEM;
     }
     m->headers[m->pub.header_count++] = (nw_plugin_header){n, v, value ? len : 0};
-    m->pub.headers = m->headers;
     return 0;
+}
+
+int nw_chain_msg_add_header_borrowed(nw_chain_msg *m, const char *name, const void *value,
+                                     size_t len)
+{
+    if (m->borrowed_headers != m->pub.header_count)
+        return nw_chain_msg_add_header(m, name, value, len); /* after a copied one: copy */
+    if (header_room(m) < 0)
+        return NW_ENOMEM;
+    m->headers[m->pub.header_count++] =
+        (nw_plugin_header){name, value ? value : "", value ? len : 0};
+    m->borrowed_headers++;
+    return 0;
+}
+
+static int append_text(const char *buffer, size_t size, void *data)
+{
+    nw_buf_append(data, buffer, size);
+    return 0;
+}
+
+const char *nw_chain_msg_text(nw_chain_msg *m, size_t *len)
+{
+    if (!m->changed || !m->pub.doc) {
+        if (m->json_borrowed) { /* a Kafka value has no NUL: copy it, once, when asked */
+            char *copy = dup_n(m->json, m->json_len);
+            if (!copy)
+                return NULL;
+            m->json = copy;
+            m->json_borrowed = false;
+        }
+        if (len)
+            *len = m->json_len;
+        return m->json;
+    }
+    if (!m->text) {
+        atomic_fetch_add_explicit(&doc_serializations, 1, memory_order_relaxed);
+        /* into one buffer the size of the original (plus a margin): a
+         * changed story is about as long, so it seldom grows */
+        nw_buf b = NW_BUF_INIT;
+        nw_buf_reserve(&b, m->json_len + m->json_len / 4 + 64);
+        if (json_dump_callback(m->pub.doc, append_text, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) <
+                0 ||
+            nw_buf_failed(&b)) {
+            nw_buf_free(&b);
+            return NULL;
+        }
+        m->text_len = b.len;
+        m->text = nw_buf_take(&b);
+    }
+    if (len)
+        *len = m->text_len;
+    return m->text;
 }
 
 void nw_chain_msg_deinit(nw_chain_msg *m)
 {
-    for (size_t i = 0; i < m->pub.header_count; i++) {
+    for (size_t i = m->borrowed_headers; i < m->pub.header_count; i++) {
         free((char *)m->headers[i].name);
         free((void *)m->headers[i].value);
     }
+    json_decref(m->pub.doc);
     free(m->headers);
-    free(m->json);
+    if (!m->json_borrowed)
+        free(m->json);
+    free(m->text);
     free(m->uri);
     free(m->topic);
     free(m->route);
@@ -155,19 +283,34 @@ static void api_log(void *host, int level, const char *fmt, ...)
     nw_log((nw_log_level)level, "plugin", "%s plugin=%s", buf, in ? in->name : "?");
 }
 
-static int api_set_json(void *host_ref, const char *json, size_t len)
+static const char *api_text(void *host_ref, size_t *len)
+{
+    return host_ref ? nw_chain_msg_text(host_ref, len) : NULL;
+}
+
+static int api_doc_changed(void *host_ref)
 {
     nw_chain_msg *m = host_ref;
-    char *copy = dup_n(json, len);
-    if (!m || !copy) {
-        free(copy);
+    if (!m)
+        return -1;
+    m->changed = true;
+    free(m->text);
+    m->text = NULL;
+    return 0;
+}
+
+static int api_set_doc(void *host_ref, json_t *doc)
+{
+    nw_chain_msg *m = host_ref;
+    if (!m || !json_is_object(doc)) {
+        json_decref(doc);
         return -1;
     }
-    free(m->json);
-    m->json = copy;
-    m->pub.json = copy;
-    m->pub.json_len = len;
-    return 0;
+    if (doc != m->pub.doc) { /* msg->doc itself: the same as doc_changed */
+        json_decref(m->pub.doc);
+        m->pub.doc = doc;
+    }
+    return api_doc_changed(m);
 }
 
 static int api_add_header(void *host_ref, const char *name, const void *value, size_t len)
@@ -188,6 +331,16 @@ static int api_set_route(void *host_ref, const char *topic)
     m->route = copy;
     m->pub.route = copy; /* what later plugins read */
     return 0;
+}
+
+void nw_chain_story_api(nw_plugin_api *api)
+{
+    api->struct_size = sizeof *api;
+    api->text = api_text;
+    api->doc_changed = api_doc_changed;
+    api->set_doc = api_set_doc;
+    api->add_header = api_add_header;
+    api->set_route = api_set_route;
 }
 
 static int api_emit(void *host, const char *topic, const char *key, const void *value,
@@ -348,41 +501,6 @@ static double mono_s(void)
 
 /* ------------------------------------------------------------ construction */
 
-typedef struct settings {
-    nw_plugin_setting *items;
-    size_t len, cap;
-} settings;
-
-static void settings_free(settings *s)
-{
-    for (size_t i = 0; i < s->len; i++) {
-        free((char *)s->items[i].key);
-        free((char *)s->items[i].value);
-    }
-    free(s->items);
-    memset(s, 0, sizeof *s);
-}
-
-static int settings_add(settings *s, const char *key, const char *value, int line)
-{
-    if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        nw_plugin_setting *it = realloc(s->items, cap * sizeof *it);
-        if (!it)
-            return NW_ENOMEM;
-        s->items = it;
-        s->cap = cap;
-    }
-    char *k = strdup(key), *v = strdup(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return NW_ENOMEM;
-    }
-    s->items[s->len++] = (nw_plugin_setting){k, v, line};
-    return 0;
-}
-
 static int where(nw_err *err, int code, const char *origin, const nw_cfg_node *node,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static int where(nw_err *err, int code, const char *origin, const nw_cfg_node *node,
@@ -397,52 +515,6 @@ static int where(nw_err *err, int code, const char *origin, const nw_cfg_node *n
                       node ? nw_cfg_path(node) : "chain", msg);
 }
 
-/* Flatten one setting value into s under `key`. */
-static int flatten(settings *s, const char *key, const nw_cfg_node *v, const char *origin,
-                   nw_err *err)
-{
-    switch (nw_cfg_kind_of(v)) {
-    case NW_CFG_NULL: return settings_add(s, key, "", nw_cfg_line(v));
-    case NW_CFG_SCALAR: return settings_add(s, key, nw_cfg_scalar(v), nw_cfg_line(v));
-    case NW_CFG_MAP:
-        for (size_t i = 0; i < nw_cfg_len(v); i++) {
-            const char *k = nw_cfg_key_at(v, i);
-            size_t n = strlen(key) + strlen(k) + 2;
-            char *full = malloc(n);
-            if (!full)
-                return nw_err_set(err, NW_ENOMEM, "out of memory");
-            snprintf(full, n, "%s.%s", key, k);
-            int rc = flatten(s, full, nw_cfg_value_at(v, i), origin, err);
-            free(full);
-            if (rc < 0)
-                return rc;
-        }
-        return 0;
-    case NW_CFG_SEQ: {
-        size_t total = 1;
-        for (size_t i = 0; i < nw_cfg_len(v); i++) {
-            const nw_cfg_node *it = nw_cfg_item(v, i);
-            if (nw_cfg_kind_of(it) != NW_CFG_SCALAR)
-                return where(err, NW_EINVAL, origin, it, "expected a list of scalars");
-            total += strlen(nw_cfg_scalar(it)) + 1;
-        }
-        char *joined = malloc(total);
-        if (!joined)
-            return nw_err_set(err, NW_ENOMEM, "out of memory");
-        joined[0] = '\0';
-        for (size_t i = 0; i < nw_cfg_len(v); i++) {
-            if (i)
-                strcat(joined, ",");
-            strcat(joined, nw_cfg_scalar(nw_cfg_item(v, i)));
-        }
-        int rc = settings_add(s, key, joined, nw_cfg_line(v));
-        free(joined);
-        return rc;
-    }
-    }
-    return 0;
-}
-
 static int read_string_key(const nw_cfg_node *item, const char *key, const char **out, nw_err *err)
 {
     *out = NULL;
@@ -453,7 +525,7 @@ static int read_string_key(const nw_cfg_node *item, const char *key, const char 
 }
 
 /* "/etc/newswire/consumer.yaml" + "plugins/x.so" -> "/etc/newswire/plugins/x.so". */
-static char *resolve_path(const char *config_path, const char *path)
+static char *resolve_against_config(const char *config_path, const char *path)
 {
     if (path[0] == '/' || !config_path || !strchr(config_path, '/'))
         return strdup(path);
@@ -462,6 +534,25 @@ static char *resolve_path(const char *config_path, const char *path)
     char *full = malloc(n);
     if (full)
         snprintf(full, n, "%.*s/%s", (int)dir, config_path, path);
+    return full;
+}
+
+/* A bare file name ("myplugin.so") not beside the config is looked up in
+ * the installed plugin directory (NW_PLUGIN_DIR). */
+static char *resolve_path(const char *config_path, const char *path)
+{
+    char *full = resolve_against_config(config_path, path);
+    if (!full || strchr(path, '/') || access(full, F_OK) == 0)
+        return full;
+    size_t n = strlen(NW_PLUGIN_DIR) + strlen(path) + 2;
+    char *installed = malloc(n);
+    if (installed)
+        snprintf(installed, n, "%s/%s", NW_PLUGIN_DIR, path);
+    if (installed && access(installed, F_OK) == 0) {
+        free(full);
+        return installed;
+    }
+    free(installed);
     return full;
 }
 
@@ -548,44 +639,84 @@ static int build_instance(nw_chain *c, size_t idx, const nw_cfg_node *item, cons
     if (!(in->name = strdup(buf)))
         return nw_err_set(err, NW_ENOMEM, "out of memory");
 
-    settings s = {0};
-    for (size_t i = 0; i < nw_cfg_len(item); i++) {
-        const char *k = nw_cfg_key_at(item, i);
-        if (!strcmp(k, "plugin") || !strcmp(k, "path") || !strcmp(k, "name"))
-            continue;
-        int rc = flatten(&s, k, nw_cfg_value_at(item, i), origin, err);
-        if (rc < 0) {
-            if (rc == NW_ENOMEM)
-                nw_err_set(err, NW_ENOMEM, "out of memory");
-            settings_free(&s);
-            return rc;
-        }
-    }
-
+    static const char *const host_keys[] = {"plugin", "path", "name", NULL};
+    nw_err cerr = {0};
+    if (nw_plugin_conf_new(in->desc, item, host_keys, &in->conf, &cerr) < 0)
+        return nw_err_set(err, cerr.code ? cerr.code : NW_EINVAL, "%s", cerr.msg);
     in->api = (nw_plugin_api){
+        .struct_size = sizeof in->api,
         .log = api_log,
-        .set_json = api_set_json,
-        .add_header = api_add_header,
-        .set_route = api_set_route,
         .host = in,
         .emit = c->opts.emit ? api_emit : NULL,
         .metric = c->opts.metrics ? api_metric : NULL,
         .metric_add = c->opts.metrics ? api_metric_add : NULL,
         .metric_set = c->opts.metrics ? api_metric_set : NULL,
     };
+    nw_chain_story_api(&in->api);
     if (c->opts.metrics)
         instance_metrics_init(in, c->opts.metrics);
-    nw_plugin_config pc = {
+    return 0;
+}
+
+/* ------------------------------------------------- plugin init, guarded */
+
+/* The plugin whose init() runs (main thread), for the crash report. */
+static const char *volatile init_running;
+static struct sigaction init_saved[3];
+static const int init_signals[3] = {SIGSEGV, SIGBUS, SIGABRT};
+
+static void on_init_crash(int sig)
+{
+    const char *name = init_running;
+    static const char pre[] = "newswire-consumer: plugin ", post[] = " crashed in init()\n";
+    if (write(2, pre, sizeof pre - 1) < 0 ||
+        write(2, name ? name : "?", strlen(name ? name : "?")) < 0 ||
+        write(2, post, sizeof post - 1) < 0) {
+        /* nothing more to say */
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* d->init with a crash report naming the plugin (the process still dies:
+ * a plugin that crashes cannot be trusted with the rest of it). */
+static void *guarded_init(const nw_plugin_descriptor *d, const nw_plugin_config *pc, char *err,
+                          size_t errlen)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_init_crash;
+    sigemptyset(&sa.sa_mask);
+    init_running = d->name;
+    for (int i = 0; i < 3; i++)
+        sigaction(init_signals[i], &sa, &init_saved[i]);
+    void *state = d->init(pc, err, errlen);
+    for (int i = 0; i < 3; i++)
+        sigaction(init_signals[i], &init_saved[i], NULL);
+    init_running = NULL;
+    err[errlen - 1] = '\0'; /* a plugin that forgot the NUL */
+    return state;
+}
+
+/* Call init() of a built instance (every instance's settings were checked
+ * first, so a config error never leaves a half-initialised chain). */
+static int init_instance(nw_chain *c, size_t idx, const nw_cfg_node *item, const char *config_path,
+                         nw_err *err)
+{
+    const char *origin = config_path ? config_path : "<config>";
+    chain_instance *in = &c->inst[idx];
+    in->config = (nw_plugin_config){
+        .struct_size = sizeof in->config,
         .instance_name = in->name,
         .config_path = origin,
-        .settings = s.items,
-        .setting_count = s.len,
+        .conf = nw_plugin_conf_struct(in->conf),
         .api = &in->api,
         .brokers = c->opts.brokers,
+        .subscription = c->opts.subscription,
+        .subscription_count = c->opts.subscription_count,
     };
     char perr[NW_ERR_MSG_MAX] = "";
-    in->state = in->desc->init(&pc, perr, sizeof perr);
-    settings_free(&s);
+    in->state = guarded_init(in->desc, &in->config, perr, sizeof perr);
     if (!in->state)
         return where(err, NW_EINVAL, origin, blamed_node(item, perr), "plugin %s: %s",
                      in->desc->name, perr[0] ? perr : "init failed (no reason given)");
@@ -613,11 +744,21 @@ int nw_chain_new_ex(const nw_cfg_node *chain_seq, const char *config_path,
     }
     c->retry_initial_ms = 100;
     c->retry_max_ms = 30000;
+    pthread_mutex_init(&c->events_mu, NULL);
     if (opts)
         c->opts = *opts;
+    /* every entry's plugin and settings first, then the init()s: a config
+     * error never starts a half-built chain */
     for (size_t i = 0; i < nw_cfg_len(chain_seq); i++) {
         c->len = i + 1; /* so nw_chain_free cleans a partial instance */
         if (build_instance(c, i, nw_cfg_item(chain_seq, i), config_path, err) < 0) {
+            int code = err && err->code ? err->code : NW_EINVAL;
+            nw_chain_free(c);
+            return code;
+        }
+    }
+    for (size_t i = 0; i < c->len; i++) {
+        if (init_instance(c, i, nw_cfg_item(chain_seq, i), config_path, err) < 0) {
             int code = err && err->code ? err->code : NW_EINVAL;
             nw_chain_free(c);
             return code;
@@ -641,13 +782,17 @@ void nw_chain_free(nw_chain *c)
         return;
     for (size_t i = 0; i < c->len; i++) {
         chain_instance *in = &c->inst[i];
-        if (in->state) {
-            char e[NW_ERR_MSG_MAX] = "";
-            /* flush is optional for filters (plugin.h) */
-            if (in->desc->flush && in->desc->flush(in->state, e, sizeof e) != NW_PLUGIN_OK)
-                nw_log_warn("chain", "final flush failed plugin=%s error=\"%s\"", in->name, e);
+        char e[NW_ERR_MSG_MAX] = "";
+        /* flush is optional for filters (plugin.h) */
+        if (in->state && in->desc->flush && in->desc->flush(in->state, e, sizeof e) != NW_PLUGIN_OK)
+            nw_log_warn("chain", "final flush failed plugin=%s error=\"%s\"", in->name, e);
+    }
+    nw_chain_deliver_events(c); /* revokes come after the final flush */
+    for (size_t i = 0; i < c->len; i++) {
+        chain_instance *in = &c->inst[i];
+        if (in->state)
             in->desc->destroy(in->state);
-        }
+        nw_plugin_conf_free(in->conf);
         nw_plugin_module_close(in->module);
         while (in->plugin_metrics) {
             struct nw_plugin_metric *next = in->plugin_metrics->next;
@@ -658,6 +803,10 @@ void nw_chain_free(nw_chain *c)
             free(in->topics[t].topic);
         free(in->name);
     }
+    for (size_t i = 0; i < c->nevents; i++)
+        free(c->events[i].topic);
+    free(c->events);
+    pthread_mutex_destroy(&c->events_mu);
     free(c->inst);
     free(c);
 }
@@ -867,9 +1016,83 @@ out:
     return rc;
 }
 
+/* -------------------------------------------------------- partition events */
+
+int nw_chain_note_partition(nw_chain *c, const char *topic, int32_t partition, bool assigned)
+{
+    char *t = strdup(topic ? topic : "");
+    if (!t)
+        return NW_ENOMEM;
+    pthread_mutex_lock(&c->events_mu);
+    int rc = 0;
+    if (c->nevents == c->events_cap) {
+        size_t cap = c->events_cap ? c->events_cap * 2 : 16;
+        partition_event *ev = realloc(c->events, cap * sizeof *ev);
+        if (ev) {
+            c->events = ev;
+            c->events_cap = cap;
+        } else {
+            rc = NW_ENOMEM;
+        }
+    }
+    if (rc == 0)
+        c->events[c->nevents++] = (partition_event){t, partition, assigned};
+    else
+        free(t);
+    pthread_mutex_unlock(&c->events_mu);
+    return rc;
+}
+
+static bool wants_partitions(const nw_plugin_descriptor *d)
+{
+    return NW_PLUGIN_HAS(d, nw_plugin_descriptor, revoked) && (d->assigned || d->revoked);
+}
+
+void nw_chain_deliver_events(nw_chain *c)
+{
+    pthread_mutex_lock(&c->events_mu);
+    partition_event *ev = c->events;
+    size_t n = c->nevents;
+    c->events = NULL;
+    c->nevents = c->events_cap = 0;
+    pthread_mutex_unlock(&c->events_mu);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t s = 0; s < c->len; s++) {
+            chain_instance *in = &c->inst[s];
+            if (!in->state || !wants_partitions(in->desc))
+                continue;
+            nw_plugin_status (*cb)(void *, const char *, int32_t, char *, size_t) =
+                ev[i].assigned ? in->desc->assigned : in->desc->revoked;
+            char e[NW_ERR_MSG_MAX] = "";
+            if (cb && cb(in->state, ev[i].topic, ev[i].partition, e, sizeof e) != NW_PLUGIN_OK)
+                nw_log_warn("chain",
+                            "partition %s failed plugin=%s topic=%s partition=%d error=\"%s\"",
+                            ev[i].assigned ? "assigned" : "revoked", in->name, ev[i].topic,
+                            (int)ev[i].partition, e);
+        }
+        free(ev[i].topic);
+    }
+    free(ev);
+}
+
+/* ------------------------------------------------------------------ running */
+
 int nw_chain_run(nw_chain *c, nw_chain_msg *const *msgs, size_t n, nw_err *err)
 {
+    nw_chain_deliver_events(c);
     c->stats.stories += n;
+    for (size_t i = 0; i < n; i++) {
+        nw_chain_msg *m = msgs[i];
+        if (m->state == NW_MSG_DEAD && m->dead_plugin &&
+            !strcmp(m->dead_plugin, NW_CHAIN_HOST_NAME)) {
+            c->stats.dead++;
+            nw_log_error("chain",
+                         "permanent failure plugin=%s uri=\"%s\" topic=%s partition=%d "
+                         "offset=%lld error=\"%s\"",
+                         NW_CHAIN_HOST_NAME, m->uri, m->topic, (int)m->pub.partition,
+                         (long long)m->pub.offset, m->dead_reason);
+        }
+    }
     int rc = 0;
     for (size_t s = 0; s < c->len && rc == 0; s++) {
         chain_instance *in = &c->inst[s];

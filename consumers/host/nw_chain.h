@@ -27,27 +27,73 @@ typedef enum nw_chain_msg_state {
     NW_MSG_DEAD,     /* a plugin failed permanently on it: the host dead-letters it */
 } nw_chain_msg_state;
 
-/* One story in a batch. Owns copies of everything `pub` points to;
- * pub.host_ref points back to this struct. Embed it or allocate it, then
- * nw_chain_msg_init / nw_chain_msg_deinit. */
+/* Who NW_MSG_DEAD names when the host itself refused a story (its value is
+ * not a JSON object, so no plugin saw it). */
+#define NW_CHAIN_HOST_NAME "newswire-consumer"
+
+/* One story in a batch. Owns copies of everything `pub` points to and the
+ * decoded document (pub.doc); pub.host_ref points back to this struct.
+ * Embed it or allocate it, then nw_chain_msg_init / nw_chain_msg_deinit. */
 typedef struct nw_chain_msg {
     nw_plugin_msg pub;
     nw_chain_msg_state state;
-    char *json, *uri, *topic, *route; /* owned */
-    nw_plugin_header *headers;        /* owned names and values */
+    char *json; /* the value as it arrived: owned, or borrowed (json_borrowed) */
+    size_t json_len;
+    bool json_borrowed;
+    size_t borrowed_headers; /* headers[0..borrowed_headers) point into the caller's message */
+    char *text;              /* owned: the changed document serialized, NULL until asked for */
+    size_t text_len;
+    bool changed;              /* pub.doc differs from json */
+    char *uri, *topic, *route; /* owned */
+    nw_plugin_header *headers; /* owned names and values */
     size_t header_cap;
     const char *dead_plugin; /* NW_MSG_DEAD: instance name (borrowed from the chain) */
     char dead_reason[256];   /* NW_MSG_DEAD: the plugin's message */
 } nw_chain_msg;
 
-/* Copy a Kafka message's fields. category = topic minus `topic_prefix`
- * (or the whole topic when it lacks the prefix). key may be NULL (uri ""). */
+/* Copy a Kafka message's fields and decode its value (the one decode of the
+ * story for the whole chain). category = topic minus `topic_prefix` (or the
+ * whole topic when it lacks the prefix). key may be NULL (uri ""). A value
+ * that is not a JSON object leaves the message NW_MSG_DEAD (dead_plugin
+ * NW_CHAIN_HOST_NAME, the reason naming line and column) with pub.doc NULL:
+ * no plugin sees it. Returns 0, or NW_ENOMEM. */
 int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix,
                       int32_t partition, int64_t offset, const void *key, size_t key_len,
                       const void *json, size_t json_len, int64_t timestamp_ms, nw_err *err);
+/* The same without copying the value (it need not end with a NUL): it must
+ * stay unchanged until nw_chain_msg_deinit (the consumer keeps the Kafka
+ * message that long). It is copied only if a plugin asks for the text of
+ * the unchanged story. */
+int nw_chain_msg_init_borrowed(nw_chain_msg *m, const char *topic, const char *topic_prefix,
+                               int32_t partition, int64_t offset, const void *key, size_t key_len,
+                               const void *json, size_t json_len, int64_t timestamp_ms,
+                               nw_err *err);
 /* Append a header (copied). Returns 0 or NW_ENOMEM. */
 int nw_chain_msg_add_header(nw_chain_msg *m, const char *name, const void *value, size_t len);
+/* Append a header without copying name and value, which must outlive m;
+ * only before any copied header (the message's own headers come first). */
+int nw_chain_msg_add_header_borrowed(nw_chain_msg *m, const char *name, const void *value,
+                                     size_t len);
+/* The story's current text (nw_plugin_api.text): the value as it arrived
+ * while no filter changed the document, else the document serialized once
+ * (compact, member order kept) and kept until the next change. NULL on
+ * out of memory. Borrowed from m. */
+const char *nw_chain_msg_text(nw_chain_msg *m, size_t *len);
 void nw_chain_msg_deinit(nw_chain_msg *m);
+
+/* Process-wide counts of story decodes (nw_chain_msg_init) and
+ * serializations (nw_chain_msg_text of a changed document), for tests and
+ * benchmarks. */
+typedef struct nw_chain_doc_counts {
+    uint64_t decodes, serializations;
+} nw_chain_doc_counts;
+nw_chain_doc_counts nw_chain_get_doc_counts(void);
+
+/* The story callbacks of nw_plugin_api (text, doc_changed, set_doc,
+ * add_header, set_route) as the chain offers them, for tests and embedders
+ * that call a plugin with nw_chain_msg stories outside a chain: sets those
+ * members and struct_size, leaves the others (log, emit, metrics) alone. */
+void nw_chain_story_api(nw_plugin_api *api);
 
 typedef struct nw_chain nw_chain;
 
@@ -70,14 +116,18 @@ typedef struct nw_chain_opts {
     struct nw_metrics *metrics;
     /* the consumer's bootstrap servers, offered to plugins (nw_plugin_config.brokers) */
     const char *brokers;
+    /* the consumer's subscription (nw_plugin_config.subscription) */
+    const char *const *subscription;
+    size_t subscription_count;
 } nw_chain_opts;
 
 /* Build the chain from the `chain` sequence node. `config_path` is shown in
  * messages and passed to plugins; relative `path:` plugins are resolved
- * against its directory. Each item is a map with `plugin: <built-in name>` or
- * `path: <file.so>` (optionally both, names must agree), optional `name:`
- * (unique instance name) and the plugin's settings (nested maps flatten with
- * dots, lists join with commas). Caller frees with nw_chain_free. */
+ * against its directory, and a bare file name not found there is looked up
+ * in the installed plugin directory (NW_PLUGIN_DIR). Each item is a map with `plugin: <built-in
+ * name>` or `path: <file.so>` (optionally both, names must agree), optional `name:` (unique
+ * instance name) and the plugin's settings, checked against its config map (nw_plugin_conf) before
+ * any plugin's init() runs. Caller frees with nw_chain_free. */
 int nw_chain_new(const nw_cfg_node *chain_seq, const char *config_path, nw_chain **out,
                  nw_err *err);
 /* The same with options; opts may be NULL. */
@@ -109,6 +159,16 @@ bool nw_chain_backing_off(const nw_chain *chain);
 
 /* Flush every sink (used on revoke and at shutdown); retries like run. */
 int nw_chain_flush(nw_chain *chain, nw_err *err);
+
+/* Partition callbacks (nw_plugin_descriptor.assigned / revoked). Any thread
+ * may note an event; the events are delivered, in order, by
+ * nw_chain_deliver_events on the thread that runs the chain, which
+ * nw_chain_run does first thing, and nw_chain_free after its final flush.
+ * A revoke must be noted only after the partition's last batch finished
+ * (its final flush). Returns 0 or NW_ENOMEM. */
+int nw_chain_note_partition(nw_chain *chain, const char *topic, int32_t partition, bool assigned);
+/* Deliver the noted events now. Call only where no batch runs on the chain. */
+void nw_chain_deliver_events(nw_chain *chain);
 
 typedef struct nw_chain_stats {
     uint64_t stories; /* messages run */

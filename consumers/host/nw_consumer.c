@@ -126,6 +126,7 @@ struct nw_consumer {
     char *dlq_topic; /* "" = dead letters are only logged */
     char *topic_prefix;
     rd_kafka_topic_partition_list_t *subscription;
+    const char **subscription_names; /* its topics, for the plugins (nw_plugin_config) */
     int64_t max_messages, max_ms, idle_ms, from_time_ms;
     int64_t retry_initial_ms, retry_max_ms, revoke_timeout_ms;
     uint64_t max_buffered;
@@ -314,7 +315,16 @@ static bool kafka_key_set(const nw_cfg_node *kafka, const char *key)
 static int build_chains(nw_consumer *c, const nw_cfg_node *chain_node, const char *origin,
                         nw_chain **out, nw_err *err)
 {
-    nw_chain_opts copts = {.metrics = c->metrics, .brokers = c->brokers};
+    if (!c->subscription_names && c->subscription) {
+        c->subscription_names = calloc((size_t)c->subscription->cnt + 1, sizeof(char *));
+        for (int i = 0; c->subscription_names && i < c->subscription->cnt; i++)
+            c->subscription_names[i] = c->subscription->elems[i].topic;
+    }
+    nw_chain_opts copts = {.metrics = c->metrics,
+                           .brokers = c->brokers,
+                           .subscription = c->subscription_names,
+                           .subscription_count =
+                               c->subscription_names ? (size_t)c->subscription->cnt : 0};
     if (!copts.brokers && c->kafka_node && nw_cfg_kind_of(c->kafka_node) == NW_CFG_MAP)
         copts.brokers = nw_cfg_scalar(nw_cfg_get(c->kafka_node, "bootstrap.servers"));
     for (int i = 0; i < c->nworkers; i++) {
@@ -328,6 +338,24 @@ static int build_chains(nw_consumer *c, const nw_cfg_node *chain_node, const cha
 }
 
 /* ---------------------------------------------------------- partition state */
+
+/* Tell every worker's chain (nw_plugin_descriptor.assigned / revoked). A
+ * revoke is noted after the partition's last batch finished; chains of idle
+ * workers get the events now (only the main thread hands out jobs, so an
+ * idle worker stays idle meanwhile), busy ones before their next batch. */
+static void note_partition(nw_consumer *c, const char *topic, int32_t partition, bool assigned)
+{
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
+        if (w->chain && nw_chain_note_partition(w->chain, topic, partition, assigned) < 0)
+            nw_log_error(MOD, "out of memory noting a partition event");
+        pthread_mutex_lock(&c->mu);
+        bool idle = !w->job;
+        pthread_mutex_unlock(&c->mu);
+        if (idle && w->chain)
+            nw_chain_deliver_events(w->chain);
+    }
+}
 
 static part *find_part(nw_consumer *c, const char *topic, int32_t partition)
 {
@@ -407,6 +435,7 @@ static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
     p->assigned_ms = now_ms();
     nw_gauge_set(p->lag, NAN);
     c->parts[c->nparts++] = p;
+    note_partition(c, topic, partition, true);
     return p;
 }
 
@@ -428,6 +457,7 @@ static void part_drop_queue(nw_consumer *c, part *p)
 static void part_remove(nw_consumer *c, part *p)
 {
     part_drop_queue(c, p);
+    note_partition(c, p->topic, p->partition, false);
     for (size_t i = 0; i < c->nparts; i++)
         if (c->parts[i] == p) {
             c->parts[i] = c->parts[--c->nparts];
@@ -758,9 +788,10 @@ static void run_job(worker *w, job *j)
         const char *topic = rd_kafka_topic_name(m->rkt);
         nw_chain_msg *cm = &msgs[inited];
         ptrs[inited] = cm;
-        rc = nw_chain_msg_init(cm, topic, c->topic_prefix, m->partition, m->offset, m->key,
-                               m->key_len, m->payload, m->len, rd_kafka_message_timestamp(m, NULL),
-                               err);
+        /* value and headers are borrowed from m, which outlives the job's chain run */
+        rc = nw_chain_msg_init_borrowed(cm, topic, c->topic_prefix, m->partition, m->offset, m->key,
+                                        m->key_len, m->payload, m->len,
+                                        rd_kafka_message_timestamp(m, NULL), err);
         if (rc < 0)
             goto out;
         rd_kafka_headers_t *hdrs = NULL;
@@ -769,7 +800,7 @@ static void run_job(worker *w, job *j)
             const void *val;
             size_t len;
             for (size_t h = 0; !rd_kafka_header_get_all(hdrs, h, &name, &val, &len); h++)
-                if (nw_chain_msg_add_header(cm, name, val, len) < 0) {
+                if (nw_chain_msg_add_header_borrowed(cm, name, val, len) < 0) {
                     rc = nw_err_set(err, NW_ENOMEM, "out of memory copying headers");
                     inited++;
                     goto out;
@@ -1673,6 +1704,10 @@ static void do_reload(nw_consumer *c)
         worker *w = &c->workers[i];
         nw_chain *old = w->chain;
         nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms, &w->abort);
+        for (size_t k = 0; k < c->nparts; k++) { /* the new chain owns what the old one had */
+            nw_chain_note_partition(old, c->parts[k]->topic, c->parts[k]->partition, false);
+            nw_chain_note_partition(chains[i], c->parts[k]->topic, c->parts[k]->partition, true);
+        }
         pthread_mutex_lock(&c->mu);
         w->chain = chains[i];
         pthread_mutex_unlock(&c->mu);
@@ -1889,6 +1924,7 @@ void nw_consumer_free(nw_consumer *c)
             free(w->job);
         }
         nw_chain_free(w->chain);
+        w->chain = NULL;
     }
     while (c->nparts)
         part_remove(c, c->parts[0]);
@@ -1899,6 +1935,7 @@ void nw_consumer_free(nw_consumer *c)
         rd_kafka_topic_destroy(c->dlq_rkt);
         rd_kafka_destroy(c->dlq);
     }
+    free(c->subscription_names);
     if (c->subscription)
         rd_kafka_topic_partition_list_destroy(c->subscription);
     nw_metrics_free(c->metrics);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nw_builtin_plugins.h"
+#include "nw_plugin_conf.h"
 
 static const nw_plugin_descriptor *extra_plugins[NW_PLUGIN_REGISTRY_MAX_EXTRA];
 static size_t extra_count;
@@ -48,8 +49,16 @@ int nw_plugin_descriptor_check(const nw_plugin_descriptor *d, const char *origin
         return nw_err_set(err, NW_EINVAL,
                           "%s: plugin was built for plugin ABI version %u but this "
                           "newswire-consumer speaks ABI version %d; rebuild the plugin "
-                          "against this release's <newswire/plugin.h>",
+                          "against this release's <newswire/plugin.h> "
+                          "(docs/plugin-guide.md)",
                           origin, (unsigned)d->abi_version, NW_PLUGIN_ABI_VERSION);
+    /* ABI 2 minor 0 is the least a version-2 descriptor holds (plugin.h rule 3) */
+    size_t least = offsetof(nw_plugin_descriptor, revoked) + sizeof d->revoked;
+    if (d->struct_size < least)
+        return nw_err_set(err, NW_EINVAL,
+                          "%s: plugin descriptor is %u bytes, less than ABI version %d's %zu; "
+                          "start it with NW_PLUGIN_DESCRIPTOR_HEAD",
+                          origin, (unsigned)d->struct_size, NW_PLUGIN_ABI_VERSION, least);
     if (!d->name || !*d->name)
         return nw_err_set(err, NW_EINVAL, "%s: plugin descriptor has no name", origin);
     if (d->kind != NW_PLUGIN_FILTER && d->kind != NW_PLUGIN_SINK)
@@ -64,7 +73,7 @@ int nw_plugin_descriptor_check(const nw_plugin_descriptor *d, const char *origin
         return nw_err_set(err, NW_EINVAL, "%s: sink plugin '%s' has no %s callback", origin,
                           d->name, !d->write ? "write" : "flush");
     /* a filter may leave flush NULL (plugin.h): the host checks before calling it */
-    return 0;
+    return nw_plugin_conf_check_map(d, origin, err) < 0 ? NW_EINVAL : 0;
 }
 
 int nw_plugin_registry_add(const nw_plugin_descriptor *desc, nw_err *err)

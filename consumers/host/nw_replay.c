@@ -185,7 +185,7 @@ static int run_batch(replay *r, nw_chain *chain, pending *b, size_t n, nw_err *e
         nw_chain_msg *m = &b[i].msg;
         if (m->state == NW_MSG_DEAD) {
             r->stats->dead++;
-            dead_line(r, b[i].line, m->dead_plugin, m->dead_reason, m->pub.json, m->pub.json_len);
+            dead_line(r, b[i].line, m->dead_plugin, m->dead_reason, m->json, m->json_len);
         } else if (m->state == NW_MSG_DROPPED) {
             r->stats->dropped++;
         }

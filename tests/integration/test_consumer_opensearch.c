@@ -125,8 +125,8 @@ Test(consumer_opensearch, chaos_429s_and_sigkills_newest_wins_no_kill_resurrecte
              "    url: %s\n"
              "    index: news-{category}\n"
              "    gzip: true\n"
-             "    retry_initial: 5\n"
-             "    retry_max: 50\n"
+             "    retry_initial: 5ms\n"
+             "    retry_max: 50ms\n"
              "    template: %s/deploy/opensearch-template.json\n",
              base, src ? src : ".");
     cr_assert_eq(nw_test_write_file(config, yaml, strlen(yaml)), 0);

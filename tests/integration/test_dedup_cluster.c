@@ -8,6 +8,7 @@
  * verdicts on replay.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "dedup.h"
 #include "nw_kafka.h"
+#include "nw_testplugin.h"
 
 typedef struct fake_msg {
     char header[1024];
@@ -24,9 +26,9 @@ static void fake_log(void *host, int level, const char *fmt, ...)
 {
     (void)host, (void)level, (void)fmt;
 }
-static int fake_set_json(void *ref, const char *json, size_t len)
+static int fake_doc_changed(void *ref)
 {
-    (void)ref, (void)json, (void)len;
+    (void)ref;
     return 0;
 }
 static int fake_add_header(void *ref, const char *name, const void *value, size_t len)
@@ -40,8 +42,9 @@ static int fake_set_route(void *ref, const char *topic)
     (void)ref, (void)topic;
     return 0;
 }
-static nw_plugin_api api = {.log = fake_log,
-                            .set_json = fake_set_json,
+static nw_plugin_api api = {.struct_size = sizeof(nw_plugin_api),
+                            .log = fake_log,
+                            .doc_changed = fake_doc_changed,
                             .add_header = fake_add_header,
                             .set_route = fake_set_route};
 
@@ -49,16 +52,21 @@ static nw_broker *broker;
 
 static void *instance(const char *name)
 {
-    nw_plugin_setting s[] = {
-        {"policy", "mark", 1},
-        {"kafka.bootstrap.servers", nw_broker_bootstrap(broker), 2},
-        {"fingerprint_topic", "test.dedup.fingerprints", 3},
-        {"bootstrap_timeout", "20s", 4},
-        {"max_stories", "10000", 5},
-    };
-    nw_plugin_config cfg = {name, "test.yaml", s, 5, &api, NULL};
+    const char *s[] = {"policy",
+                       "mark",
+                       "kafka.bootstrap.servers",
+                       nw_broker_bootstrap(broker),
+                       "fingerprint_topic",
+                       "test.dedup.fingerprints",
+                       "bootstrap_timeout",
+                       "20s",
+                       "max_stories",
+                       "10000",
+                       NULL};
     char err[512] = "";
-    void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
+    void *st = nw_test_plugin_openv(&nw_plugin_dedup,
+                                    (nw_plugin_config){.instance_name = name, .api = &api}, err,
+                                    sizeof err, s);
     cr_assert_not_null(st, "%s", err);
     cr_assert(nw_dedup_get_stats(st).shared);
     return st;
@@ -83,8 +91,10 @@ static const char *run(void *st, const char *uri, int32_t partition, const char 
              "\"bodies\":[{\"value\":\"%s%s\"}]}",
              uri, headline, extra ? extra : "", BODY);
     memset(f, 0, sizeof *f);
-    nw_plugin_msg m = {.json = json,
-                       .json_len = strlen(json),
+    json_t *doc = json_loads(json, 0, NULL);
+    cr_assert_not_null(doc);
+    nw_plugin_msg m = {.struct_size = sizeof m,
+                       .doc = doc,
                        .uri = uri,
                        .topic = "news.x",
                        .category = "x",
@@ -93,6 +103,7 @@ static const char *run(void *st, const char *uri, int32_t partition, const char 
                        .host_ref = f};
     char err[512] = "";
     nw_plugin_status s = nw_plugin_dedup.process(st, &m, err, sizeof err);
+    json_decref(doc);
     cr_assert_eq(s, NW_PLUGIN_OK, "%s", err);
     return f->header;
 }

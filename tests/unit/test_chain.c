@@ -6,10 +6,14 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nw_chain.h"
 #include "nw_metrics.h"
@@ -22,24 +26,44 @@ typedef struct recorder {
     char seen[1024]; /* "uri[tag];" of every story written */
     int flushes;
     int64_t fail_offset; /* write() fails permanently at this offset, -1 = never */
+    bool text;
+    const nw_plugin_api *api;
+    char events[1024]; /* "+topic/partition;" assigned, "-..." revoked, "F;" flushes */
 } recorder;
 
 static recorder *last_recorder;
 
+typedef struct rec_conf {
+    int64_t fail_offset;
+    bool text; /* keep the text of every story (api->text) */
+} rec_conf;
+
+static const nw_plugin_config_entry rec_map[] = {
+    {.key = "fail_offset",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "-1",
+     .offset = offsetof(rec_conf, fail_offset),
+     .description = "write() fails permanently at this offset"},
+    {.key = "text",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "false",
+     .offset = offsetof(rec_conf, text),
+     .description = "read every story's text"},
+    {.key = NULL},
+};
+
+static int rec_inits;
+static char rec_texts[4096]; /* the texts the last recorder read */
+
 static void *rec_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
+    const rec_conf *c = cfg->conf;
     recorder *r = calloc(1, sizeof *r);
-    r->fail_offset = -1;
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        if (!strcmp(cfg->settings[i].key, "fail_offset")) {
-            r->fail_offset = atoll(cfg->settings[i].value);
-        } else {
-            snprintf(err, errlen, "unknown key '%s'", cfg->settings[i].key);
-            free(r);
-            return NULL;
-        }
-    }
+    r->fail_offset = c->fail_offset;
+    r->text = c->text;
+    r->api = cfg->api;
     last_recorder = r;
+    rec_inits++;
     return r;
 }
 
@@ -59,32 +83,74 @@ static nw_plugin_status rec_write(void *st, nw_plugin_msg *const *batch, size_t 
                 tag = batch[i]->headers[h].value;
         size_t l = strlen(r->seen);
         snprintf(r->seen + l, sizeof r->seen - l, "%s%s%s;", batch[i]->uri, *tag ? "#" : "", tag);
+        if (r->text) {
+            size_t len = 0;
+            const char *t = r->api->text(batch[i]->host_ref, &len);
+            cr_assert_not_null(t);
+            cr_assert_eq(strlen(t), len);
+            l = strlen(rec_texts);
+            snprintf(rec_texts + l, sizeof rec_texts - l, "%s\n", t);
+        }
     }
     return NW_PLUGIN_OK;
+}
+
+static void rec_event(recorder *r, const char *what)
+{
+    size_t l = strlen(r->events);
+    snprintf(r->events + l, sizeof r->events - l, "%s;", what);
 }
 
 static nw_plugin_status rec_flush(void *st, char *err, size_t errlen)
 {
     ((recorder *)st)->flushes++;
+    rec_event(st, "F");
     return NW_PLUGIN_OK;
 }
 
+static nw_plugin_status rec_partition(recorder *r, char sign, const char *topic, int32_t p)
+{
+    char ev[128];
+    snprintf(ev, sizeof ev, "%c%s/%d", sign, topic, (int)p);
+    rec_event(r, ev);
+    return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status rec_assigned(void *st, const char *topic, int32_t p, char *err,
+                                     size_t errlen)
+{
+    return rec_partition(st, '+', topic, p);
+}
+
+static nw_plugin_status rec_revoked(void *st, const char *topic, int32_t p, char *err,
+                                    size_t errlen)
+{
+    return rec_partition(st, '-', topic, p);
+}
+
+static char recorder_events_at_destroy[1024];
+
 static void rec_destroy(void *st)
 {
+    snprintf(recorder_events_at_destroy, sizeof recorder_events_at_destroy, "%s",
+             ((recorder *)st)->events);
     if (last_recorder == st)
         last_recorder = NULL;
     free(st);
 }
 
-static const nw_plugin_descriptor recorder_plugin = {NW_PLUGIN_ABI_VERSION,
-                                                     "recorder",
-                                                     NW_PLUGIN_SINK,
-                                                     "records uris",
-                                                     rec_init,
-                                                     NULL,
-                                                     rec_write,
-                                                     rec_flush,
-                                                     rec_destroy};
+static const nw_plugin_descriptor recorder_plugin = {NW_PLUGIN_DESCRIPTOR_HEAD,
+                                                     .name = "recorder",
+                                                     .version = "1",
+                                                     .kind = NW_PLUGIN_SINK,
+                                                     .description = "records uris",
+                                                     NW_PLUGIN_CONFIG_MAP(rec_map, rec_conf),
+                                                     .init = rec_init,
+                                                     .write = rec_write,
+                                                     .flush = rec_flush,
+                                                     .destroy = rec_destroy,
+                                                     .assigned = rec_assigned,
+                                                     .revoked = rec_revoked};
 
 static void setup(void)
 {
@@ -204,20 +270,21 @@ Test(chain, duplicate_plugins_get_unique_names)
 Test(chain, validation_errors_name_key_line_and_plugin)
 {
     expect_error("chain:\n  - plugin: archive-fs\n    root: /tmp/x\n    colour: red\n",
-                 "consumer.yaml:4: chain[0].colour: ", "plugin archive-fs: unknown key 'colour'");
-    expect_error("chain:\n  - plugin: archive-fs\n    fsync: false\n", "root: required",
-                 "chain[0]");
+                 "consumer.yaml:4: chain[0].colour: ",
+                 "unknown key 'colour' (archive-fs accepts: root, fsync)");
+    expect_error("chain:\n  - plugin: archive-fs\n    fsync: false\n",
+                 "consumer.yaml:2: chain[0]: missing required key 'root'", NULL);
     expect_error("chain:\n  - plugin: archive-fs\n    root: /tmp/x\n    fsync: maybe\n",
-                 "consumer.yaml:4: chain[0].fsync: plugin archive-fs: fsync: expected true or "
-                 "false",
-                 "'maybe'");
+                 "consumer.yaml:4: chain[0].fsync: expected true or false", "'maybe'");
+    expect_error("chain:\n  - plugin: recorder\n    fail_offset: 1.5\n",
+                 "consumer.yaml:3: chain[0].fail_offset: expected an integer", NULL);
     expect_error("chain:\n  - plugin: [a, b]\n", "chain[0].plugin", NULL);
     expect_error("chain:\n  - archive-fs\n", "consumer.yaml:2", "expected a map");
     expect_error("chain:\n  - root: /tmp/x\n", "missing 'plugin'", "'path'");
     expect_error("chain: {plugin: archive-fs}\n", "non-empty list", NULL);
     expect_error("chain: []\n", "non-empty list", NULL);
     expect_error("chain:\n  - plugin: recorder\n    fail_offset: {a: [{b: c}]}\n",
-                 "expected a list of scalars", NULL);
+                 "chain[0].fail_offset: expected an integer", "got a map");
 }
 
 Test(chain, plugin_and_path_must_agree)
@@ -511,15 +578,11 @@ static void noflush_destroy(void *st)
     free(st);
 }
 
-static const nw_plugin_descriptor noflush_plugin = {NW_PLUGIN_ABI_VERSION,
-                                                    "noflush",
-                                                    NW_PLUGIN_FILTER,
-                                                    "a filter with flush NULL",
-                                                    noflush_init,
-                                                    noflush_process,
-                                                    NULL,
-                                                    NULL,
-                                                    noflush_destroy};
+static const nw_plugin_descriptor noflush_plugin = {
+    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "noflush",
+    .kind = NW_PLUGIN_FILTER,  .description = "a filter with flush NULL",
+    .init = noflush_init,      .process = noflush_process,
+    .destroy = noflush_destroy};
 
 Test(chain, filter_without_flush_runs_and_is_freed)
 {
@@ -543,16 +606,245 @@ Test(chain, filter_without_flush_runs_and_is_freed)
 
 Test(chain, sink_without_flush_is_refused)
 {
-    static const nw_plugin_descriptor bad = {NW_PLUGIN_ABI_VERSION,
-                                             "noflush-sink",
-                                             NW_PLUGIN_SINK,
-                                             "a sink must make its writes durable",
-                                             rec_init,
-                                             NULL,
-                                             rec_write,
-                                             NULL,
-                                             rec_destroy};
+    static const nw_plugin_descriptor bad = {
+        NW_PLUGIN_DESCRIPTOR_HEAD, .name = "noflush-sink",
+        .kind = NW_PLUGIN_SINK,    .description = "a sink must make its writes durable",
+        .init = rec_init,          .write = rec_write,
+        .destroy = rec_destroy};
     nw_err err = {0};
     cr_assert_lt(nw_plugin_registry_add(&bad, &err), 0);
     cr_assert(strstr(err.msg, "no flush callback"), "%s", err.msg);
+}
+
+/* ------------------------------------------------------------ parse once */
+
+/* Four plugins: a filter that changes every story (nwtest-filter touch),
+ * a filter that reads it (noflush), and two sinks that ask for its text
+ * (recorder, nwtest-sink emitting). Each story is decoded once, and the
+ * change is serialized once, for both sinks. */
+Test(chain, a_story_is_decoded_once_and_serialized_at_most_once)
+{
+    nw_err err = {0};
+    if (!nw_plugin_registry_find("noflush"))
+        cr_assert_eq(nw_plugin_registry_add(&noflush_plugin, &err), 0, "%s", err.msg);
+    char *filter = filter_so();
+    char *sink = nw_test_bin_path("tests/plugins/nwtest_sink.so");
+    char yaml[4096];
+    for (int touch = 0; touch < 2; touch++) {
+        snprintf(yaml, sizeof yaml,
+                 "chain:\n  - path: %s\n    touch: %s\n  - plugin: noflush\n"
+                 "  - plugin: recorder\n    text: true\n  - path: %s\n    emit: true\n",
+                 filter, touch ? "true" : "false", sink);
+        emitted = 0;
+        rec_texts[0] = '\0';
+        nw_chain_opts opts = {.emit = count_emit};
+        nw_chain *chain = build_ex(yaml, &opts);
+        enum { N = 5 };
+        nw_chain_msg msgs[N];
+        nw_chain_msg *ptrs[N];
+        nw_chain_doc_counts before = nw_chain_get_doc_counts();
+        make_msgs(msgs, ptrs, N);
+        cr_assert_eq(nw_chain_run(chain, ptrs, N, &err), 0, "%s", err.msg);
+        nw_chain_doc_counts after = nw_chain_get_doc_counts();
+        cr_assert_eq(after.decodes - before.decodes, N, "one decode per story");
+        cr_assert_eq(after.serializations - before.serializations, touch ? N : 0,
+                     "touch=%d: %llu serializations for %d stories", touch,
+                     (unsigned long long)(after.serializations - before.serializations), N);
+        cr_assert_eq(emitted, N);
+        /* the sink saw the filter's change without any text in between */
+        cr_assert_eq(strstr(rec_texts, "\"nwtest\":true") != NULL, touch == 1, "%s", rec_texts);
+        if (!touch)
+            cr_assert(strstr(rec_texts, "{\"uri\":\"urn:a\"}\n"), "unchanged: the bytes as sent");
+        free_msgs(msgs, N);
+        nw_chain_free(chain);
+    }
+    free(filter);
+    free(sink);
+}
+
+/* A value that is not a JSON object never reaches a plugin: the host marks
+ * it dead (the consumer dead-letters it) with the position of the error. */
+Test(chain, a_story_that_is_not_a_json_object_is_dead_before_any_plugin)
+{
+    nw_chain *chain = filter_then_recorder("    tag: t1\n", "");
+    const char *bad[] = {"{\"uri\": ", "[1, 2]"};
+    const char *why[] = {"invalid JSON at line 1", "not an object"};
+    nw_chain_msg msgs[3];
+    nw_chain_msg *ptrs[3];
+    make_msgs(msgs, ptrs, 1);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(nw_chain_msg_init(&msgs[i + 1], "news.world", "news.", 0, i + 1, "urn:bad", 7,
+                                       bad[i], strlen(bad[i]), -1, NULL),
+                     0);
+        ptrs[i + 1] = &msgs[i + 1];
+        cr_assert_eq(msgs[i + 1].state, NW_MSG_DEAD);
+        cr_assert_null(msgs[i + 1].pub.doc);
+    }
+    cr_assert_eq(nw_chain_run(chain, ptrs, 3, NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(msgs[i + 1].state, NW_MSG_DEAD);
+        cr_assert_str_eq(msgs[i + 1].dead_plugin, NW_CHAIN_HOST_NAME);
+        cr_assert(strstr(msgs[i + 1].dead_reason, why[i]), "%s", msgs[i + 1].dead_reason);
+    }
+    cr_assert_str_eq(last_recorder->seen, "urn:a#t1;", "only the good story went through");
+    cr_assert_eq(nw_chain_get_stats(chain).dead, 2);
+    free_msgs(msgs, 3);
+    nw_chain_free(chain);
+}
+
+/* ------------------------------------------------- partition callbacks */
+
+Test(chain, partition_callbacks_come_in_order_revoke_after_the_final_flush)
+{
+    nw_err err = {0};
+    nw_chain *chain;
+    cr_assert_eq(build("chain:\n  - plugin: recorder\n", &chain, &err), 0, "%s", err.msg);
+    recorder *r = last_recorder;
+    cr_assert_eq(nw_chain_note_partition(chain, "news.world", 0, true), 0);
+    cr_assert_str_eq(r->events, "", "nothing is delivered before the chain's thread runs it");
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+    make_msgs(msgs, ptrs, 2);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(r->events, "+news.world/0;F;", "assigned before the first story");
+    /* the host notes a revoke once the partition's batches are done */
+    cr_assert_eq(nw_chain_note_partition(chain, "news.world", 0, false), 0);
+    nw_chain_deliver_events(chain);
+    cr_assert_str_eq(r->events, "+news.world/0;F;-news.world/0;");
+    /* a revoke noted and never delivered comes after the final flush */
+    cr_assert_eq(nw_chain_note_partition(chain, "news.world", 1, true), 0);
+    nw_chain_deliver_events(chain);
+    cr_assert_eq(nw_chain_note_partition(chain, "news.world", 1, false), 0);
+    free_msgs(msgs, 2);
+    recorder_events_at_destroy[0] = '\0';
+    nw_chain_free(chain);
+    cr_assert_str_eq(recorder_events_at_destroy,
+                     "+news.world/0;F;-news.world/0;+news.world/1;F;-news.world/1;");
+}
+
+/* A config error anywhere in the chain means no plugin's init ran. */
+Test(chain, settings_are_checked_before_any_init)
+{
+    rec_inits = 0;
+    expect_error("chain:\n  - plugin: recorder\n  - plugin: archive-fs\n    root: /tmp/x\n"
+                 "    fsync: sometimes\n",
+                 "consumer.yaml:5: chain[1].fsync", NULL);
+    cr_assert_eq(rec_inits, 0, "the recorder before the bad entry was never created");
+}
+
+/* The two examples of docs/plugin-guide.md, loaded by path as written. */
+Test(chain, the_plugin_guide_examples_load_and_run)
+{
+    tmpdir = nw_test_mkdtemp("guide");
+    char *filter = nw_test_bin_path("tests/plugins/guide_filter.so");
+    char *sink = nw_test_bin_path("tests/plugins/guide_sink.so");
+    char yaml[12800], out[4200];
+    snprintf(out, sizeof out, "%s/stories.jsonl", tmpdir);
+    snprintf(yaml, sizeof yaml,
+             "chain:\n  - path: %s\n    language: fr\n  - path: %s\n    file: %s\n", filter, sink,
+             out);
+    nw_chain *chain = build_ex(yaml, NULL);
+    nw_chain_msg msgs[2];
+    nw_chain_msg *ptrs[2];
+    make_msgs(msgs, ptrs, 1);
+    const char *has = "{\"uri\":\"urn:b\",\"language\":\"de\"}";
+    cr_assert_eq(nw_chain_msg_init(&msgs[1], "news.world", "news.", 1, 1, "urn:b", 5, has,
+                                   strlen(has), -1, NULL),
+                 0);
+    ptrs[1] = &msgs[1];
+    nw_err err = {0};
+    cr_assert_eq(nw_chain_note_partition(chain, "news.world", 0, true), 0);
+    cr_assert_eq(nw_chain_run(chain, ptrs, 2, &err), 0, "%s", err.msg);
+    char *text = nw_test_read_file(out, NULL);
+    cr_assert_str_eq(text, "{\"uri\":\"urn:a\",\"language\":\"fr\"}\n" /* changed: serialized */
+                           "{\"uri\":\"urn:b\",\"language\":\"de\"}\n" /* as it arrived */);
+    free(text);
+    free_msgs(msgs, 2);
+    nw_chain_free(chain);
+    free(filter);
+    free(sink);
+}
+
+/* A borrowed value (a Kafka payload has no NUL) is decoded in place and
+ * copied only when a plugin asks for the unchanged story's text, which is
+ * then NUL-terminated; borrowed headers are not freed by the chain. */
+Test(chain, borrowed_values_and_headers)
+{
+    char value[] = "{\"uri\":\"urn:a\"}XXXX"; /* bytes after the value: no NUL at its end */
+    size_t len = strlen("{\"uri\":\"urn:a\"}");
+    static char hname[] = "nw-trace-id", hval[] = "abc";
+    nw_chain_msg m;
+    cr_assert_eq(nw_chain_msg_init_borrowed(&m, "news.world", "news.", 0, 0, "urn:a", 5, value, len,
+                                            -1, NULL),
+                 0);
+    cr_assert_eq(m.state, NW_MSG_LIVE, "%s", m.dead_reason);
+    cr_assert_eq(nw_chain_msg_add_header_borrowed(&m, hname, hval, 3), 0);
+    cr_assert_eq(nw_chain_msg_add_header(&m, "nw-dedup", "new", 3), 0);
+    cr_assert_eq(nw_chain_msg_add_header_borrowed(&m, "late", "x", 1), 0, "copied after a copy");
+    cr_assert_eq(m.borrowed_headers, 1);
+    cr_assert_eq(m.pub.headers[0].name, hname);
+    size_t tl = 0;
+    const char *t = nw_chain_msg_text(&m, &tl);
+    cr_assert_eq(tl, len);
+    cr_assert_str_eq(t, "{\"uri\":\"urn:a\"}");
+    cr_assert_neq(t, value, "a NUL-terminated copy");
+    nw_chain_msg_deinit(&m);
+    cr_assert_str_eq(hname, "nw-trace-id", "the caller's header is untouched");
+}
+
+/* ------------------------------------------- misbehaving init, by name */
+
+static void *garbage_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)pc;
+    memset(err, 'x', errlen); /* no NUL anywhere */
+    return NULL;
+}
+
+static void *crash_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)pc, (void)err, (void)errlen;
+    raise(SIGSEGV);
+    return NULL;
+}
+
+static const nw_plugin_descriptor garbage_plugin = {
+    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "garbage",          .kind = NW_PLUGIN_FILTER,
+    .init = garbage_init,      .process = noflush_process, .destroy = noflush_destroy};
+static const nw_plugin_descriptor crash_plugin = {
+    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "crashy",           .kind = NW_PLUGIN_FILTER,
+    .init = crash_init,        .process = noflush_process, .destroy = noflush_destroy};
+
+Test(chain, a_plugin_whose_init_misbehaves_is_named)
+{
+    nw_err err = {0};
+    if (!nw_plugin_registry_find("garbage"))
+        cr_assert_eq(nw_plugin_registry_add(&garbage_plugin, &err), 0, "%s", err.msg);
+    if (!nw_plugin_registry_find("crashy"))
+        cr_assert_eq(nw_plugin_registry_add(&crash_plugin, &err), 0, "%s", err.msg);
+    expect_error("chain:\n  - plugin: recorder\n  - plugin: garbage\n",
+                 "consumer.yaml:3: chain[1]: plugin garbage: xxxx", NULL);
+
+    /* a crash cannot be survived, but the report names the plugin */
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        nw_chain *chain = NULL;
+        build("chain:\n  - plugin: crashy\n", &chain, &err);
+        _exit(0);
+    }
+    close(fds[1]);
+    char out[4096] = "";
+    size_t used = 0;
+    ssize_t r;
+    while (used < sizeof out - 1 && (r = read(fds[0], out + used, sizeof out - 1 - used)) > 0)
+        used += (size_t)r;
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %d", status);
+    cr_assert(strstr(out, "plugin crashy crashed in init()"), "%s", out);
 }

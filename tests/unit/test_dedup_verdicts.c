@@ -6,17 +6,20 @@
  * passing untouched, short items exact-only, replay mode and config errors.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dedup.h"
+#include "nw_testplugin.h"
 
 /* ------------------------------------------------------------ fake host */
 
 typedef struct fake_msg {
     char header[1024];
-    char *json;
+    char *json;  /* the document as text after a change */
+    json_t *doc; /* the story being processed */
     char route[256];
     int headers;
 } fake_msg;
@@ -26,11 +29,11 @@ static void fake_log(void *host, int level, const char *fmt, ...)
     (void)host, (void)level, (void)fmt;
 }
 
-static int fake_set_json(void *ref, const char *json, size_t len)
+static int fake_doc_changed(void *ref)
 {
     fake_msg *f = ref;
     free(f->json);
-    f->json = strndup(json, len);
+    f->json = json_dumps(f->doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     return 0;
 }
 
@@ -57,20 +60,17 @@ static int fake_emit(void *host, const char *topic, const char *key, const void 
     return 0;
 }
 
-static nw_plugin_api api = {.log = fake_log,
-                            .set_json = fake_set_json,
+static nw_plugin_api api = {.struct_size = sizeof(nw_plugin_api),
+                            .log = fake_log,
+                            .doc_changed = fake_doc_changed,
                             .add_header = fake_add_header,
                             .set_route = fake_set_route};
 
 static void *open_dedup(const char *policy, const char *extra_key, const char *extra_value)
 {
-    nw_plugin_setting s[3] = {{"policy", policy, 1}, {"max_stories", "1000", 2}};
-    size_t n = 2;
-    if (extra_key)
-        s[n++] = (nw_plugin_setting){extra_key, extra_value, 3};
-    nw_plugin_config cfg = {"dedup", "test.yaml", s, n, &api, NULL};
     char err[512] = "";
-    void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
+    void *st = nw_test_plugin_open(&nw_plugin_dedup, &api, err, sizeof err, "policy", policy,
+                                   "max_stories", "1000", extra_key, extra_value, NULL);
     cr_assert_not_null(st, "%s", err);
     return st;
 }
@@ -113,8 +113,10 @@ static char *story(const char *uri, const char *version, const char *headline, c
 static nw_plugin_status run(void *st, const char *uri, char *json, fake_msg *f)
 {
     memset(f, 0, sizeof *f);
-    nw_plugin_msg m = {.json = json,
-                       .json_len = strlen(json),
+    f->doc = json_loads(json, 0, NULL);
+    cr_assert_not_null(f->doc);
+    nw_plugin_msg m = {.struct_size = sizeof m,
+                       .doc = f->doc,
                        .uri = uri,
                        .topic = "news.x",
                        .category = "x",
@@ -122,6 +124,8 @@ static nw_plugin_status run(void *st, const char *uri, char *json, fake_msg *f)
                        .host_ref = f};
     char err[512] = "";
     nw_plugin_status s = nw_plugin_dedup.process(st, &m, err, sizeof err);
+    json_decref(f->doc);
+    f->doc = NULL;
     cr_assert(s == NW_PLUGIN_OK || s == NW_PLUGIN_DROP, "process: %d %s", s, err);
     return s;
 }
@@ -319,10 +323,9 @@ Test(dedup_verdicts, replay_mode_stays_local)
 {
     nw_plugin_api rapi = api;
     rapi.emit = fake_emit;
-    nw_plugin_setting s[2] = {{"policy", "drop", 1}, {"kafka.bootstrap.servers", "127.0.0.1:1", 2}};
-    nw_plugin_config cfg = {"dedup", "test.yaml", s, 2, &rapi, NULL};
     char err[512] = "";
-    void *st = nw_plugin_dedup.init(&cfg, err, sizeof err);
+    void *st = nw_test_plugin_open(&nw_plugin_dedup, &rapi, err, sizeof err, "policy", "drop",
+                                   "kafka.bootstrap.servers", "127.0.0.1:1", NULL);
     cr_assert_not_null(st, "%s", err);
     cr_assert(!nw_dedup_get_stats(st).shared);
     nw_plugin_dedup.destroy(st);
@@ -338,15 +341,14 @@ Test(dedup_verdicts, config_errors_name_the_key)
         {"containment", "1.5", "containment:"}, {"colour", "red", "unknown key 'colour'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nw_plugin_setting s[1] = {{cases[i].k, cases[i].v, 1}};
-        nw_plugin_config cfg = {"dedup", "test.yaml", s, 1, &api, NULL};
         char err[512] = "";
-        cr_assert_null(nw_plugin_dedup.init(&cfg, err, sizeof err), "%s", cases[i].k);
+        cr_assert_null(nw_test_plugin_open(&nw_plugin_dedup, &api, err, sizeof err, cases[i].k,
+                                           cases[i].v, NULL),
+                       "%s", cases[i].k);
         cr_assert(strstr(err, cases[i].want), "%s -> %s", cases[i].k, err);
     }
-    nw_plugin_setting s[1] = {{"policy", "route", 1}};
-    nw_plugin_config cfg = {"dedup", "test.yaml", s, 1, &api, NULL};
     char err[512] = "";
-    cr_assert_null(nw_plugin_dedup.init(&cfg, err, sizeof err));
+    cr_assert_null(
+        nw_test_plugin_open(&nw_plugin_dedup, &api, err, sizeof err, "policy", "route", NULL));
     cr_assert(strstr(err, "route_topic:"), "%s", err);
 }

@@ -17,6 +17,7 @@
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
 #include "nw_jsonschema.h"
+#include "nw_testplugin.h"
 #include "nw_testutil.h"
 
 static char *data_dir;
@@ -478,12 +479,13 @@ Test(enrich, trained_topic_model_loads_and_decides)
 static char headers[4][64];
 static size_t nheaders;
 static char *out_json;
+static json_t *cur_doc; /* the story being processed */
 
-static int set_json(void *ref, const char *json, size_t len)
+static int doc_changed(void *ref)
 {
     (void)ref;
     free(out_json);
-    out_json = strndup(json, len);
+    out_json = json_dumps(cur_doc, JSON_COMPACT);
     return 0;
 }
 
@@ -497,47 +499,40 @@ static int add_header(void *ref, const char *name, const void *value, size_t len
 
 Test(enrich, plugin_defaults_settings_and_headers)
 {
-    nw_plugin_api api = {.set_json = set_json, .add_header = add_header};
+    static nw_plugin_api api = {
+        .struct_size = sizeof(nw_plugin_api), .doc_changed = doc_changed, .add_header = add_header};
     char err[512];
-    nw_plugin_setting bad[] = {{"colour", "x", 2}};
-    nw_plugin_config cfg = {
-        .instance_name = "enrich", .settings = bad, .setting_count = 1, .api = &api};
-    cr_expect_null(nw_plugin_enrich.init(&cfg, err, sizeof err));
+    cr_expect_null(
+        nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "colour", "x", NULL));
     cr_expect(strstr(err, "unknown key 'colour'"), "%s", err);
-    nw_plugin_setting badx[] = {{"extractors", "people,moods", 2}};
-    cfg.settings = badx;
-    cr_expect_null(nw_plugin_enrich.init(&cfg, err, sizeof err));
+    cr_expect_null(nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "extractors",
+                                       "people,moods", NULL));
     cr_expect(strstr(err, "moods"), "%s", err);
-    nw_plugin_setting missing[] = {{"data_dir", "/nonexistent-enrich", 2}};
-    cfg.settings = missing;
-    cr_expect_null(nw_plugin_enrich.init(&cfg, err, sizeof err));
+    cr_expect_null(nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "data_dir",
+                                       "/nonexistent-enrich", NULL));
     cr_expect(strstr(err, "/nonexistent-enrich/gazetteer.tsv"), "%s", err);
 
-    nw_plugin_setting dir[] = {{"data_dir", data_dir, 2}};
-    cfg.settings = dir;
-    void *st = nw_plugin_enrich.init(&cfg, err, sizeof err);
+    void *st =
+        nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "data_dir", data_dir, NULL);
     cr_assert_not_null(st, "%s", err);
     const char *json =
         "{\"uri\":\"u\",\"type\":\"text\",\"bodies\":[{\"contentType\":\"text/plain\","
         "\"value\":\"MOSCOW (AFP) - John Kerry met Sergei Lavrov.\"}]}";
-    nw_plugin_msg msg = {.json = json, .json_len = strlen(json), .uri = "u"};
+    cur_doc = json_loads(json, 0, NULL);
+    nw_plugin_msg msg = {.struct_size = sizeof msg, .doc = cur_doc, .uri = "u"};
     cr_assert_eq(nw_plugin_enrich.process(st, &msg, err, sizeof err), NW_PLUGIN_OK);
-    cr_assert_not_null(out_json);
+    cr_assert_not_null(out_json, "the change was announced (doc_changed)");
     cr_expect(strstr(out_json, "John Kerry"), "%s", out_json);
     cr_expect_str_eq(headers[0], "nw-enrich=" NW_ENRICH_VERSION);
     cr_expect_str_eq(headers[1], "nw-enrich-text-start=15");
-    /* not JSON: passes unchanged */
+    json_decref(cur_doc);
+    cur_doc = NULL;
     free(out_json);
     out_json = NULL;
-    msg.json = "not json";
-    msg.json_len = 8;
-    cr_expect_eq(nw_plugin_enrich.process(st, &msg, err, sizeof err), NW_PLUGIN_OK);
-    cr_expect_null(out_json);
     nw_plugin_enrich.destroy(st);
     /* no settings: the build tree's data */
-    cfg.settings = NULL;
-    cfg.setting_count = 0;
-    st = nw_plugin_enrich.init(&cfg, err, sizeof err);
+    st = nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, NULL);
     cr_expect_not_null(st, "%s", err);
     nw_plugin_enrich.destroy(st);
+    nw_test_plugin_free_all();
 }

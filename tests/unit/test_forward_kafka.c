@@ -17,6 +17,7 @@
 #include "nw_chain.h"
 #include "nw_kafka.h"
 #include "nw_testkafka.h"
+#include "nw_testplugin.h"
 
 static const nw_plugin_descriptor *fk = &nw_plugin_forward_kafka;
 static nw_broker *broker;
@@ -36,6 +37,7 @@ static nw_plugin_api api = {.log = test_log};
 
 static void teardown(void)
 {
+    nw_test_plugin_free_all();
     nw_broker_free(broker);
     broker = NULL;
 }
@@ -50,20 +52,46 @@ static const char *start_broker(void)
     return nw_broker_bootstrap(broker);
 }
 
-/* init with `settings` (NULL-terminated key, value pairs). */
-static void *open_sink(const nw_plugin_api *a, char *err, size_t errlen, ...)
+/* init with `settings` (NULL-terminated key, value pairs); a (static) gets
+ * the chain's story callbacks. */
+static void *open_sink_ex(nw_plugin_api *a, const char *const *subscription, char *err,
+                          size_t errlen, va_list ap)
 {
-    nw_plugin_setting s[16];
+    const char *pairs[34];
     size_t n = 0;
+    for (const char *k; n < 32 && (k = va_arg(ap, const char *));) {
+        pairs[n++] = k;
+        pairs[n++] = va_arg(ap, const char *);
+    }
+    pairs[n] = NULL;
+    nw_chain_story_api(a);
+    size_t nsub = 0;
+    while (subscription && subscription[nsub])
+        nsub++;
+    nw_plugin_config base = {.instance_name = "fwd-test",
+                             .api = a,
+                             .subscription = subscription,
+                             .subscription_count = nsub};
+    return nw_test_plugin_openv(fk, base, err, errlen, pairs);
+}
+
+static void *open_sink(nw_plugin_api *a, char *err, size_t errlen, ...)
+{
     va_list ap;
     va_start(ap, errlen);
-    for (const char *k; n < 16 && (k = va_arg(ap, const char *));) {
-        s[n] = (nw_plugin_setting){k, va_arg(ap, const char *), (int)n + 1};
-        n++;
-    }
+    void *st = open_sink_ex(a, NULL, err, errlen, ap);
     va_end(ap);
-    nw_plugin_config cfg = {"fwd-test", "test.yaml", s, n, a, NULL};
-    return fk->init(&cfg, err, errlen);
+    return st;
+}
+
+static void *open_sink_reading(nw_plugin_api *a, const char *const *subscription, char *err,
+                               size_t errlen, ...)
+{
+    va_list ap;
+    va_start(ap, errlen);
+    void *st = open_sink_ex(a, subscription, err, errlen, ap);
+    va_end(ap);
+    return st;
 }
 
 static void story(nw_chain_msg *m, const char *topic, int32_t p, int64_t o, const char *uri,
@@ -310,7 +338,7 @@ Test(forward_kafka, permanent_refusals_are_named_by_index, .timeout = 60)
     story(&m[0], "news.world", 0, 1, "urn:ok1", ok1);
     story(&m[1], "news.world", 0, 2, "urn:big", big);
     story(&m[2], "news.world", 0, 3, "urn:ok2", ok2);
-    story(&m[3], "news.world", 0, 4, "urn:junk", "not json at all");
+    story(&m[3], "news.world", 0, 4, "", "{\"type\":\"text\"}");
     nw_plugin_msg *ptrs[4] = {&m[0].pub, &m[1].pub, &m[2].pub, &m[3].pub};
     size_t failed = SIZE_MAX;
     cr_assert_eq(fk->write(st, ptrs, 4, &failed, err, sizeof err), NW_PLUGIN_FATAL);
@@ -319,8 +347,8 @@ Test(forward_kafka, permanent_refusals_are_named_by_index, .timeout = 60)
     /* the host dead-letters ptrs[1] and resubmits the rest */
     failed = SIZE_MAX;
     cr_assert_eq(fk->write(st, ptrs + 2, 2, &failed, err, sizeof err), NW_PLUGIN_FATAL);
-    cr_assert_eq(failed, 1, "the non-JSON story: failed_index %zu", failed);
-    cr_assert(strstr(err, "not a JSON object"), "%s", err);
+    cr_assert_eq(failed, 1, "the story without a uri: failed_index %zu", failed);
+    cr_assert(strstr(err, "has no uri"), "%s", err);
     cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
     nw_test_topic g;
     read_topic(bs, "enriched.world", 2, 8000, &g);
@@ -433,6 +461,7 @@ static void assert_init_fails(const char *needle, const char *k1, const char *v1
 Test(forward_kafka, config_is_validated)
 {
     assert_init_fails("brokers: required", NULL, NULL, NULL, NULL);
+    assert_init_fails("brokers: expected a string", "brokers", "[a, b]", NULL, NULL);
     assert_init_fails("unknown key 'colour'", "brokers", "127.0.0.1:1", "colour", "blue");
     assert_init_fails("kafka.acks", "brokers", "127.0.0.1:1", "kafka.acks", "1");
     assert_init_fails("kafka.enable.idempotence", "brokers", "127.0.0.1:1",
@@ -452,19 +481,49 @@ Test(forward_kafka, config_is_validated)
 Test(forward_kafka, brokers_default_to_the_consumers_own)
 {
     char err[512];
-    nw_plugin_setting none[1];
     /* no brokers setting and none from the host: refused, naming the key */
-    nw_plugin_config alone = {.instance_name = "fwd",
-                              .config_path = "t.yaml",
-                              .settings = none,
-                              .setting_count = 0,
-                              .api = &api};
-    cr_assert_null(fk->init(&alone, err, sizeof err));
+    nw_chain_story_api(&api);
+    nw_plugin_config alone = {.instance_name = "fwd", .api = &api};
+    const char *none[] = {NULL};
+    cr_assert_null(nw_test_plugin_openv(fk, alone, err, sizeof err, none));
     cr_assert(strstr(err, "brokers: required"), "%s", err);
     /* the host's bootstrap servers are used when the settings name none */
     nw_plugin_config hosted = alone;
     hosted.brokers = start_broker();
-    void *st = fk->init(&hosted, err, sizeof err);
+    void *st = nw_test_plugin_openv(fk, hosted, err, sizeof err, none);
     cr_assert_not_null(st, "%s", err);
+    fk->destroy(st);
+}
+
+/* issue 15: `topic_prefix: news.` republishes into the topics the consumer
+ * reads; such a config is refused, and a routed story bound there is
+ * dead-lettered rather than sent round again. */
+Test(forward_kafka, forwarding_into_the_consumers_own_topics_is_refused)
+{
+    char err[512] = "";
+    const char *pattern[] = {"^news\\..*", NULL};
+    cr_assert_null(open_sink_reading(&api, pattern, err, sizeof err, "brokers", "127.0.0.1:1",
+                                     "topic_prefix", "news.", NULL));
+    cr_assert(strstr(err, "topic_prefix") && strstr(err, "loop"), "%s", err);
+    const char *names[] = {"news.world", "news.sport", NULL};
+    cr_assert_null(open_sink_reading(&api, names, err, sizeof err, "brokers", "127.0.0.1:1",
+                                     "topic_prefix", "news.", NULL));
+    cr_assert(strstr(err, "news.world") && strstr(err, "loop"), "%s", err);
+
+    /* the default prefix does not loop; a route into a read topic is refused */
+    nw_plugin_api rapi = {.log = test_log, .emit = test_emit};
+    void *st = open_sink_reading(&rapi, pattern, err, sizeof err, NULL);
+    cr_assert_not_null(st, "%s", err);
+    char *j = story_json("urn:loop", "usable");
+    nw_chain_msg m;
+    story(&m, "news.world", 0, 7, "urn:loop", j);
+    cr_assert_eq(rapi.set_route(m.pub.host_ref, "news.sport"), 0);
+    nw_plugin_msg *p = &m.pub;
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, &p, 1, &failed, err, sizeof err), NW_PLUGIN_FATAL);
+    cr_assert_eq(failed, 0);
+    cr_assert(strstr(err, "news.sport") && strstr(err, "loop"), "%s", err);
+    nw_chain_msg_deinit(&m);
+    free(j);
     fk->destroy(st);
 }

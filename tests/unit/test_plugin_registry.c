@@ -141,28 +141,72 @@ static nw_plugin_status noop_write(void *s, nw_plugin_msg *const *b, size_t n, s
 
 Test(plugin_registry, add_checks_descriptor_and_name)
 {
-    static const nw_plugin_descriptor bad = {NW_PLUGIN_ABI_VERSION,
-                                             "reg-bad",
-                                             NW_PLUGIN_FILTER,
-                                             "no process",
-                                             noop_init,
-                                             NULL,
-                                             NULL,
-                                             noop_flush,
-                                             noop_destroy};
-    static const nw_plugin_descriptor dup = {NW_PLUGIN_ABI_VERSION,
-                                             "archive-fs",
-                                             NW_PLUGIN_SINK,
-                                             "",
-                                             noop_init,
-                                             NULL,
-                                             noop_write,
-                                             noop_flush,
-                                             noop_destroy};
+    static const nw_plugin_descriptor bad = {NW_PLUGIN_DESCRIPTOR_HEAD, .name = "reg-bad",
+                                             .kind = NW_PLUGIN_FILTER,  .description = "no process",
+                                             .init = noop_init,         .flush = noop_flush,
+                                             .destroy = noop_destroy};
+    static const nw_plugin_descriptor dup = {
+        NW_PLUGIN_DESCRIPTOR_HEAD, .name = "archive-fs", .kind = NW_PLUGIN_SINK, .init = noop_init,
+        .write = noop_write,       .flush = noop_flush,  .destroy = noop_destroy};
     nw_err err = {0};
     cr_assert_lt(nw_plugin_registry_add(&bad, &err), 0);
     cr_assert(strstr(err.msg, "no process callback"), "%s", err.msg);
     cr_assert_lt(nw_plugin_registry_add(&dup, &err), 0);
     cr_assert(strstr(err.msg, "already registered"), "%s", err.msg);
     cr_assert_null(nw_plugin_registry_find("reg-bad"));
+}
+
+Test(plugin_registry, refuses_an_abi_1_plugin_naming_file_and_both_versions)
+{
+    char *path = plugin_path("nwtest_abi1");
+    nw_plugin_module *mod = NULL;
+    nw_err err = {0};
+    cr_assert_lt(nw_plugin_module_open(path, &mod, &err), 0);
+    cr_assert_null(mod);
+    cr_assert(strstr(err.msg, path), "names the file: %s", err.msg);
+    char want[128];
+    snprintf(want, sizeof want, "ABI version 1 but this newswire-consumer speaks ABI version %d",
+             NW_PLUGIN_ABI_VERSION);
+    cr_assert(strstr(err.msg, want), "%s", err.msg);
+    free(path);
+}
+
+/* The consumer exports none of its internals: a plugin that calls one does
+ * not load, and the error names the file and the symbol. */
+Test(plugin_registry, a_plugin_using_a_host_internal_does_not_load)
+{
+    char *path = plugin_path("nwtest_internal");
+    nw_plugin_module *mod = NULL;
+    nw_err err = {0};
+    cr_assert_lt(nw_plugin_module_open(path, &mod, &err), 0);
+    cr_assert_null(mod);
+    cr_assert(strstr(err.msg, path) && strstr(err.msg, "nw_chain_len"), "%s", err.msg);
+    free(path);
+}
+
+typedef struct bad_conf {
+    int64_t n;
+} bad_conf;
+
+Test(plugin_registry, config_maps_are_checked_when_registered)
+{
+    static const nw_plugin_config_entry outside[] = {
+        {.key = "n", .type = NW_PLUGIN_T_INT, .offset = sizeof(bad_conf)}, {.key = NULL}};
+    static const nw_plugin_config_entry bad_default[] = {
+        {.key = "n", .type = NW_PLUGIN_T_INT, .default_value = "ten"}, {.key = NULL}};
+    static const nw_plugin_config_entry no_choices[] = {{.key = "n", .type = NW_PLUGIN_T_ENUM},
+                                                        {.key = NULL}};
+    const nw_plugin_config_entry *maps[] = {outside, bad_default, no_choices};
+    const char *want[] = {"outside its config struct", "default of 'n' does not parse",
+                          "has no choices"};
+    for (size_t i = 0; i < 3; i++) {
+        nw_plugin_descriptor d = {
+            NW_PLUGIN_DESCRIPTOR_HEAD, .name = "reg-map",
+            .kind = NW_PLUGIN_SINK,    NW_PLUGIN_CONFIG_MAP(maps[i], bad_conf),
+            .init = noop_init,         .write = noop_write,
+            .flush = noop_flush,       .destroy = noop_destroy};
+        nw_err err = {0};
+        cr_assert_lt(nw_plugin_descriptor_check(&d, "test", &err), 0);
+        cr_assert(strstr(err.msg, want[i]), "%s", err.msg);
+    }
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "nw_fts_search.h"
 #include "nw_fts_store.h"
 #include "nw_testutil.h"
+#include "nw_testplugin.h"
 #include "sqlite_fts.h"
 
 static char *dir, *db;
@@ -406,11 +408,9 @@ static int64_t wall_ms(void)
 Test(sqlite_fts, plugin_workers_share_one_writer_and_release_embargoes)
 {
     const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
-    nw_plugin_setting set[1] = {{"db", db, 1}};
-    nw_plugin_config cfg = {"search", "test.yaml", set, 1, NULL, NULL};
     char err[256] = "";
-    void *w1 = d->init(&cfg, err, sizeof err);
-    void *w2 = d->init(&cfg, err, sizeof err);
+    void *w1 = nw_test_plugin_open(d, NULL, err, sizeof err, "db", db, NULL);
+    void *w2 = nw_test_plugin_open(d, NULL, err, sizeof err, "db", db, NULL);
     cr_assert(w1 && w2, "%s", err);
     cr_assert_eq(nw_sqlite_fts_store(w1), nw_sqlite_fts_store(w2), "one store per file");
 
@@ -422,9 +422,11 @@ Test(sqlite_fts, plugin_workers_share_one_writer_and_release_embargoes)
              "{\"uri\":\"urn:emb\",\"version\":\"1\",\"embargoedUntil\":\"%s\","
              "\"headlines\":[{\"value\":\"Quarterly results\"}]}",
              embargo);
-    nw_plugin_msg m = {json, strlen(json), "urn:emb", "news.business", "business", 0, 1, -1, NULL,
-                       0,    NULL,         NULL};
-    nw_plugin_msg *batch[1] = {&m};
+    nw_chain_msg cm;
+    cr_assert_eq(nw_chain_msg_init(&cm, "news.business", "news.", 0, 1, "urn:emb", 7, json,
+                                   strlen(json), -1, NULL),
+                 0);
+    nw_plugin_msg *batch[1] = {&cm.pub};
     size_t failed = 99;
     cr_assert_eq(d->write(w1, batch, 1, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
     cr_assert_eq(d->flush(w1, err, sizeof err), NW_PLUGIN_OK, "%s", err);
@@ -439,18 +441,21 @@ Test(sqlite_fts, plugin_workers_share_one_writer_and_release_embargoes)
     cr_assert_geq(wall_ms(), (int64_t)due * 1000, "not before its time");
 
     const char *bad = "{\"headlines\":[]}";
-    nw_plugin_msg b = {bad, strlen(bad), "", "news.x", "x", 0, 2, -1, NULL, 0, NULL, NULL};
-    nw_plugin_msg *bb[1] = {&b};
+    nw_chain_msg b;
+    cr_assert_eq(nw_chain_msg_init(&b, "news.x", "news.", 0, 2, "", 0, bad, strlen(bad), -1, NULL),
+                 0);
+    nw_plugin_msg *bb[1] = {&b.pub};
     cr_assert_eq(d->write(w2, bb, 1, &failed, err, sizeof err), NW_PLUGIN_FATAL);
     cr_assert_eq(failed, 0);
     cr_assert(strstr(err, "no uri"), "%s", err);
     d->destroy(w1);
     d->destroy(w2);
+    nw_chain_msg_deinit(&cm);
+    nw_chain_msg_deinit(&b);
 
-    nw_plugin_setting unknown[2] = {{"db", db, 1}, {"dbx", "x", 2}};
-    nw_plugin_config cfg2 = {"search", "test.yaml", unknown, 2, NULL, NULL};
-    cr_assert_null(d->init(&cfg2, err, sizeof err));
+    cr_assert_null(nw_test_plugin_open(d, NULL, err, sizeof err, "db", db, "dbx", "x", NULL));
     cr_assert(strstr(err, "dbx"), "%s", err);
+    nw_test_plugin_free_all();
 }
 
 /* Two worker instances writing the same uris from two threads at once. */
@@ -465,7 +470,7 @@ static void *run_worker(void *arg)
     const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
     for (int round = 0; round < 20; round++) {
         char json[50][256];
-        nw_plugin_msg m[50];
+        nw_chain_msg m[50];
         nw_plugin_msg *batch[50];
         for (int i = 0; i < 50; i++) {
             int v = w->first_version + round * 2; /* one worker odd versions, the other even */
@@ -473,18 +478,18 @@ static void *run_worker(void *arg)
                      "{\"uri\":\"urn:w:%d\",\"version\":\"%d\",\"headlines\":[{\"value\":"
                      "\"Worker story v%d\"}]}",
                      i, v, v);
-            m[i] = (nw_plugin_msg){json[i],        strlen(json[i]),
-                                   "urn:w",        "news.world",
-                                   "world",        0,
-                                   round * 50 + i, -1,
-                                   NULL,           0,
-                                   NULL,           NULL};
-            batch[i] = &m[i];
+            if (nw_chain_msg_init(&m[i], "news.world", "news.", 0, round * 50 + i, "urn:w", 5,
+                                  json[i], strlen(json[i]), -1, NULL) < 0)
+                return (void *)1;
+            batch[i] = &m[i].pub;
         }
         size_t failed;
         char err[256];
-        if (d->write(w->state, batch, 50, &failed, err, sizeof err) != NW_PLUGIN_OK ||
-            d->flush(w->state, err, sizeof err) != NW_PLUGIN_OK)
+        bool ok = d->write(w->state, batch, 50, &failed, err, sizeof err) == NW_PLUGIN_OK &&
+                  d->flush(w->state, err, sizeof err) == NW_PLUGIN_OK;
+        for (int i = 0; i < 50; i++)
+            nw_chain_msg_deinit(&m[i]);
+        if (!ok)
             return (void *)1;
     }
     return NULL;
@@ -493,10 +498,9 @@ static void *run_worker(void *arg)
 Test(sqlite_fts, workers_write_concurrently_through_one_writer)
 {
     const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
-    nw_plugin_setting set[1] = {{"db", db, 1}};
-    nw_plugin_config cfg = {"search", "test.yaml", set, 1, NULL, NULL};
     char err[256] = "";
-    worker w[2] = {{d->init(&cfg, err, sizeof err), 1}, {d->init(&cfg, err, sizeof err), 2}};
+    worker w[2] = {{nw_test_plugin_open(d, NULL, err, sizeof err, "db", db, NULL), 1},
+                   {nw_test_plugin_open(d, NULL, err, sizeof err, "db", db, NULL), 2}};
     cr_assert(w[0].state && w[1].state, "%s", err);
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
@@ -516,4 +520,5 @@ Test(sqlite_fts, workers_write_concurrently_through_one_writer)
     }
     cr_assert_eq(hits("worker"), 50);
     cr_assert_eq(hits("v40"), 50, "only the newest text is searchable");
+    nw_test_plugin_free_all();
 }

@@ -18,8 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nw_json.h"
-
 /* One output file being assembled: the stories of one topic-partition that
  * fall in one directory, in offset order. */
 typedef struct af_file {
@@ -42,17 +40,24 @@ typedef struct archive_fs {
 
 /* ------------------------------------------------------------------ config */
 
-static int parse_bool(const char *s, bool *out)
-{
-    static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (!strcmp(s, yes[i]))
-            return *out = true, 0;
-        if (!strcmp(s, no[i]))
-            return *out = false, 0;
-    }
-    return -1;
-}
+typedef struct af_conf {
+    const char *root;
+    bool fsync;
+} af_conf;
+
+static const nw_plugin_config_entry af_config_map[] = {
+    {.key = "root",
+     .type = NW_PLUGIN_T_STRING,
+     .flags = NW_PLUGIN_REQUIRED,
+     .offset = offsetof(af_conf, root),
+     .description = "the archive directory, created if missing (e.g. /var/lib/newswire/archive)"},
+    {.key = "fsync",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "true",
+     .offset = offsetof(af_conf, fsync),
+     .description = "fsync files and directories (false: for tests and throwaway archives)"},
+    {.key = NULL},
+};
 
 static void af_destroy(void *state);
 
@@ -102,25 +107,10 @@ static int make_dirs(archive_fs *af, const char *path, bool do_sync)
 
 static void *af_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
-    const char *root = NULL;
-    bool do_fsync = true;
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const nw_plugin_setting *s = &cfg->settings[i];
-        if (!strcmp(s->key, "root")) {
-            root = s->value;
-        } else if (!strcmp(s->key, "fsync")) {
-            if (parse_bool(s->value, &do_fsync) < 0) {
-                snprintf(err, errlen, "fsync: expected true or false, got '%s'", s->value);
-                return NULL;
-            }
-        } else {
-            snprintf(err, errlen, "unknown key '%s' (archive-fs accepts: root, fsync)", s->key);
-            return NULL;
-        }
-    }
-    if (!root || !*root) {
-        snprintf(err, errlen,
-                 "root: required (the archive directory, e.g. /var/lib/newswire/archive)");
+    const af_conf *conf = cfg->conf;
+    const char *root = conf->root;
+    if (!*root) {
+        snprintf(err, errlen, "root: must not be empty (the archive directory)");
         return NULL;
     }
     archive_fs *af = calloc(1, sizeof *af);
@@ -132,7 +122,7 @@ static void *af_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     size_t rl = strlen(af->root);
     while (rl > 1 && af->root[rl - 1] == '/')
         af->root[--rl] = '\0';
-    af->fsync = do_fsync;
+    af->fsync = conf->fsync;
     af->api = cfg->api;
     if (make_dirs(af, af->root, af->fsync) < 0) {
         snprintf(err, errlen, "root: cannot create directory %s: %s", af->root, strerror(errno));
@@ -261,17 +251,9 @@ static int append(af_file *f, const char *s, size_t n)
 /* Buffer one story. Returns NW_PLUGIN_OK, FATAL (bad story) or RETRY (memory). */
 static nw_plugin_status add_story(archive_fs *af, const nw_plugin_msg *m, char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *root = nw_json_loadb(m->json, m->json_len, 0, &jerr);
-    if (!root || !json_is_object(root)) {
-        snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
-                 (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);
-        json_decref(root);
-        return NW_PLUGIN_FATAL;
-    }
+    const json_t *root = m->doc;
     if (!safe_dir_name(m->category)) {
         snprintf(err, errlen, "category '%s' cannot be a directory name", m->category);
-        json_decref(root);
         return NW_PLUGIN_FATAL;
     }
     time_t t = 0;
@@ -300,22 +282,19 @@ static nw_plugin_status add_story(archive_fs *af, const nw_plugin_msg *m, char *
     for (size_t i = 0; i < af->nfiles; i++) {
         const af_file *f = &af->files[i];
         if (f->partition == m->partition && m->offset >= f->first && m->offset <= f->last &&
-            !strcmp(f->topic, m->topic) && !strcmp(f->dir, dir)) {
-            json_decref(root);
+            !strcmp(f->topic, m->topic) && !strcmp(f->dir, dir))
             return NW_PLUGIN_OK;
-        }
     }
 
     /* One story per line: keep the producer's bytes unless they span lines. */
     char *compact = NULL;
-    const char *line = m->json;
-    size_t len = m->json_len;
-    if (memchr(line, '\n', len) || memchr(line, '\r', len)) {
+    size_t len = 0;
+    const char *line = af->api->text(m->host_ref, &len);
+    if (line && (memchr(line, '\n', len) || memchr(line, '\r', len))) {
         compact = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
         line = compact;
         len = compact ? strlen(compact) : 0;
     }
-    json_decref(root);
     af_file *f = line ? file_for(af, dir, m) : NULL;
     if (!f || append(f, line, len) < 0 || append(f, "\n", 1) < 0) {
         free(compact);
@@ -516,8 +495,10 @@ static nw_plugin_status af_flush(void *state, char *err, size_t errlen)
 }
 
 const nw_plugin_descriptor nw_plugin_archive_fs = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "archive-fs",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(af_config_map, af_conf),
     .kind = NW_PLUGIN_SINK,
     .description = "archive stories as JSON lines under <root>/<category>/<YYYY>/<MM>/<DD>/",
     .init = af_init,

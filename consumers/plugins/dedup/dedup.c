@@ -18,7 +18,6 @@
 
 #include "nw_dedup_norm.h"
 #include "nw_dedup_sketch.h"
-#include "nw_json.h"
 #include "nw_time.h"
 
 typedef enum { POLICY_DROP, POLICY_MARK, POLICY_ROUTE } policy;
@@ -50,35 +49,94 @@ typedef struct dedup {
 
 /* ------------------------------------------------------------ settings */
 
-static int parse_duration_s(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v <= 0)
-        return -1;
-    double mult = !*end || !strcmp(end, "s") ? 1
-                  : !strcmp(end, "ms")       ? 0.001
-                  : !strcmp(end, "m")        ? 60
-                  : !strcmp(end, "h")        ? 3600
-                  : !strcmp(end, "d")        ? 86400
-                                             : -1;
-    if (mult < 0)
-        return -1;
-    *out = (int64_t)(v * mult + 0.5);
-    return *out > 0 || mult < 1 ? 0 : -1;
-}
+typedef struct dedup_conf {
+    int policy; /* POLICY_* */
+    const char *route_topic, *fingerprint_topic, *header;
+    double threshold, containment;
+    int64_t window_ms, bootstrap_timeout_ms, short_words, max_stories, fingerprint_partitions;
+    nw_plugin_map kafka;
+} dedup_conf;
 
-static int parse_size(const char *s, size_t min, size_t max, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max || s[0] == '-')
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
+static const nw_plugin_config_entry dedup_config_map[] = {
+    {.key = "policy",
+     .type = NW_PLUGIN_T_ENUM,
+     .default_value = "mark",
+     .choices = "drop|mark|route",
+     .offset = offsetof(dedup_conf, policy),
+     .description = "what happens to duplicates: dropped, marked (header + association) or routed"},
+    {.key = "route_topic",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(dedup_conf, route_topic),
+     .description = "where policy route sends duplicates (e.g. news.duplicates)"},
+    {.key = "threshold",
+     .type = NW_PLUGIN_T_NUMBER,
+     .default_value = "0.55",
+     .min = 0,
+     .max = 1,
+     .offset = offsetof(dedup_conf, threshold),
+     .description = "estimated Jaccard similarity from which a story is a near-duplicate, (0, 1]"},
+    {.key = "containment",
+     .type = NW_PLUGIN_T_NUMBER,
+     .default_value = "0.70", /* NW_DEDUP_CONTAINMENT */
+     .min = 0,
+     .max = 1,
+     .offset = offsetof(dedup_conf, containment),
+     .description = "share of a story's shingles found in an earlier one from which it is a "
+                    "near-duplicate (contained copy), [0, 1]"},
+    {.key = "window",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "72h",
+     .min = 1,
+     .max = 1e15,
+     .offset = offsetof(dedup_conf, window_ms),
+     .description = "stories older than the newest seen minus this are forgotten"},
+    {.key = "short_words",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "20",
+     .min = 0,
+     .max = 100000,
+     .offset = offsetof(dedup_conf, short_words),
+     .description = "bodies with fewer words are short items: headline + body, exact matches only"},
+    {.key = "max_stories",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "1000000",
+     .min = 1,
+     .max = (double)NW_DEDUP_INDEX_MAX,
+     .offset = offsetof(dedup_conf, max_stories),
+     .description = "index capacity in story versions (the oldest go first)"},
+    {.key = "header",
+     .type = NW_PLUGIN_T_STRING,
+     .default_value = "nw-dedup",
+     .flags = NW_PLUGIN_NONEMPTY,
+     .offset = offsetof(dedup_conf, header),
+     .description = "name of the verdict header"},
+    {.key = "fingerprint_topic",
+     .type = NW_PLUGIN_T_STRING,
+     .default_value = NW_DEDUP_DEFAULT_TOPIC,
+     .flags = NW_PLUGIN_NONEMPTY,
+     .offset = offsetof(dedup_conf, fingerprint_topic),
+     .description = "compacted topic the instances share fingerprints through"},
+    {.key = "fingerprint_partitions",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "1",
+     .min = 1,
+     .max = 1024,
+     .offset = offsetof(dedup_conf, fingerprint_partitions),
+     .description = "partitions of the fingerprint topic when dedup creates it"},
+    {.key = "bootstrap_timeout",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "60s",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(dedup_conf, bootstrap_timeout_ms),
+     .description = "how long init may read the fingerprint topic"},
+    {.key = "kafka",
+     .type = NW_PLUGIN_T_MAP,
+     .offset = offsetof(dedup_conf, kafka),
+     .description = "librdkafka properties of the fingerprint clients (bootstrap.servers: the "
+                    "consumer's brokers by default)"},
+    {.key = NULL},
+};
 
 /* Fingerprint records read from the topic go into the index. */
 static void on_fingerprint(void *ctx, const nw_dedup_fp *fp)
@@ -95,107 +153,39 @@ static void metrics_sync(dedup *d);
 
 static void *dd_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
+    const dedup_conf *conf = cfg->conf;
     dedup *d = calloc(1, sizeof *d);
-    const char **kv = calloc(2 * cfg->setting_count + 3, sizeof *kv);
+    const char **kv = calloc(2 * conf->kafka.count + 3, sizeof *kv);
     if (!d || !kv) {
         free(d);
         free(kv);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    size_t nkv = 0, max_stories = 1000000, partitions = 1;
-    int64_t window_s = 72 * 3600, boot_s = 60;
-    const char *topic = NW_DEDUP_DEFAULT_TOPIC, *route = NULL, *header = "nw-dedup";
+    size_t nkv = 0, max_stories = (size_t)conf->max_stories,
+           partitions = (size_t)conf->fingerprint_partitions;
+    int64_t window_s = (conf->window_ms + 999) / 1000,
+            boot_s = (conf->bootstrap_timeout_ms + 999) / 1000;
+    const char *topic = conf->fingerprint_topic, *route = conf->route_topic, *header = conf->header;
     bool has_brokers = false;
-    d->pol = POLICY_MARK;
-    d->threshold = 0.55;
-    d->containment = NW_DEDUP_CONTAINMENT;
-    d->short_words = 20;
+    d->pol = (policy)conf->policy;
+    d->threshold = conf->threshold;
+    d->containment = conf->containment;
+    d->short_words = (size_t)conf->short_words;
     d->api = cfg->api;
     nw_dedup_norm_init(&d->norm);
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const char *k = cfg->settings[i].key, *v = cfg->settings[i].value;
-        if (!strcmp(k, "policy")) {
-            if (!strcmp(v, "drop"))
-                d->pol = POLICY_DROP;
-            else if (!strcmp(v, "mark"))
-                d->pol = POLICY_MARK;
-            else if (!strcmp(v, "route"))
-                d->pol = POLICY_ROUTE;
-            else {
-                snprintf(err, errlen, "policy: expected drop, mark or route, got '%s'", v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "route_topic")) {
-            route = v;
-        } else if (!strcmp(k, "threshold")) {
-            char *end;
-            d->threshold = strtod(v, &end);
-            if (end == v || *end || !(d->threshold > 0 && d->threshold <= 1)) {
-                snprintf(err, errlen, "threshold: expected a number in (0, 1], got '%s'", v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "containment")) {
-            char *end;
-            d->containment = strtod(v, &end);
-            if (end == v || *end || !(d->containment >= 0 && d->containment <= 1)) {
-                snprintf(err, errlen, "containment: expected a number in [0, 1], got '%s'", v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "window")) {
-            if (parse_duration_s(v, &window_s) < 0) {
-                snprintf(err, errlen,
-                         "window: expected a duration like 72h, 3d or 3600s, "
-                         "got '%s'",
-                         v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "bootstrap_timeout")) {
-            if (parse_duration_s(v, &boot_s) < 0) {
-                snprintf(err, errlen, "bootstrap_timeout: expected a duration like 60s, got '%s'",
-                         v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "short_words")) {
-            if (parse_size(v, 0, 100000, &d->short_words) < 0) {
-                snprintf(err, errlen, "short_words: expected a word count 0..100000, got '%s'", v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "max_stories")) {
-            if (parse_size(v, 1, NW_DEDUP_INDEX_MAX, &max_stories) < 0) {
-                snprintf(err, errlen, "max_stories: expected 1..%zu, got '%s'", NW_DEDUP_INDEX_MAX,
-                         v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "fingerprint_partitions")) {
-            if (parse_size(v, 1, 1024, &partitions) < 0) {
-                snprintf(err, errlen, "fingerprint_partitions: expected 1..1024, got '%s'", v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "fingerprint_topic")) {
-            topic = v;
-        } else if (!strcmp(k, "header")) {
-            header = v;
-        } else if (!strncmp(k, "kafka.", 6) && k[6]) {
-            kv[nkv++] = k + 6;
-            kv[nkv++] = v;
-            has_brokers |= !strcmp(k + 6, "bootstrap.servers") && *v;
-        } else {
-            snprintf(err, errlen,
-                     "unknown key '%s' (dedup accepts: policy, route_topic, threshold, "
-                     "containment, window, "
-                     "short_words, max_stories, header, fingerprint_topic, "
-                     "fingerprint_partitions, bootstrap_timeout, kafka.*)",
-                     k);
-            goto fail;
-        }
+    if (!(d->threshold > 0)) {
+        snprintf(err, errlen, "threshold: expected a number in (0, 1], got %g", d->threshold);
+        goto fail;
+    }
+    for (size_t i = 0; i < conf->kafka.count; i++) {
+        kv[nkv++] = conf->kafka.items[i].key;
+        kv[nkv++] = conf->kafka.items[i].value;
+        has_brokers |=
+            !strcmp(conf->kafka.items[i].key, "bootstrap.servers") && *conf->kafka.items[i].value;
     }
     if (d->pol == POLICY_ROUTE && (!route || !*route)) {
         snprintf(err, errlen, "route_topic: required with policy route (e.g. news.duplicates)");
-        goto fail;
-    }
-    if (!*header || !*topic) {
-        snprintf(err, errlen, "%s: must not be empty", !*header ? "header" : "fingerprint_topic");
         goto fail;
     }
     d->route_topic = route ? strdup(route) : NULL;
@@ -445,12 +435,10 @@ static int add_association(dedup *d, json_t *root, nw_plugin_msg *m, const char 
         if (rel && uri && !strcmp(rel, "duplicateOf") && !strcmp(uri, of))
             return 0; /* already there (a replayed, already marked story) */
     }
-    json_array_append_new(assoc, json_pack("{s:s, s:s, s:s}", "name", "duplicateOf", "rel",
-                                           "duplicateOf", "uri", of));
-    char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int rc = s ? d->api->set_json(m->host_ref, s, strlen(s)) : -1;
-    free(s);
-    return rc;
+    if (json_array_append_new(assoc, json_pack("{s:s, s:s, s:s}", "name", "duplicateOf", "rel",
+                                               "duplicateOf", "uri", of)) < 0)
+        return -1;
+    return d->api->doc_changed(m->host_ref);
 }
 
 static nw_plugin_status apply(dedup *d, json_t *root, nw_plugin_msg *m, const nw_dedup_hit *v,
@@ -495,19 +483,11 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
     dedup *d = state;
     if (d->sync)
         nw_dedup_sync_poll(d->sync, 0);
-    json_error_t jerr;
-    json_t *root = nw_json_loadb(m->json, m->json_len, 0, &jerr);
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
-                 (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);
-        json_decref(root);
-        return NW_PLUGIN_FATAL;
-    }
+    json_t *root = m->doc;
     const char *uri = m->uri && *m->uri ? m->uri : json_string_value(json_object_get(root, "uri"));
     const char *status = json_string_value(json_object_get(root, "pubStatus"));
     if (!uri || (status && (!strcmp(status, "canceled") || !strcmp(status, "withheld")))) {
         d->st.passed++;
-        json_decref(root);
         return NW_PLUGIN_OK;
     }
     char version[64] = "";
@@ -528,7 +508,6 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
     } else {
         nw_dedup_norm_reset(&d->norm);
         if (normalize_body(d, root) < 0) {
-            json_decref(root);
             snprintf(err, errlen, "out of memory normalizing %s", uri);
             return NW_PLUGIN_RETRY;
         }
@@ -536,7 +515,6 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
         if (fp.short_text) {
             nw_dedup_norm_reset(&d->norm);
             if (normalize_headline(d, root) < 0 || normalize_body(d, root) < 0) {
-                json_decref(root);
                 snprintf(err, errlen, "out of memory normalizing %s", uri);
                 return NW_PLUGIN_RETRY;
             }
@@ -560,7 +538,6 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
         nw_err e = {0};
         int rc = nw_dedup_index_add(d->idx, &fp, &e);
         if (rc < 0) {
-            json_decref(root);
             snprintf(err, errlen, "%s: %s", uri, e.msg);
             return rc == NW_ENOMEM ? NW_PLUGIN_RETRY : NW_PLUGIN_FATAL;
         }
@@ -574,9 +551,7 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
     d->st.verdicts[v.kind]++;
     if (d->mapi)
         d->mapi->metric_add(d->m_verdict[v.kind], 1);
-    nw_plugin_status st = apply(d, root, m, &v, err, errlen);
-    json_decref(root);
-    return st;
+    return apply(d, root, m, &v, err, errlen);
 }
 
 static nw_plugin_status dd_flush(void *state, char *err, size_t errlen)
@@ -593,8 +568,10 @@ static nw_plugin_status dd_flush(void *state, char *err, size_t errlen)
 }
 
 const nw_plugin_descriptor nw_plugin_dedup = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "dedup",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(dedup_config_map, dedup_conf),
     .kind = NW_PLUGIN_FILTER,
     .description = "flag exact and near-duplicate stories (drop, mark or route them); "
                    "state shared through a Kafka topic",

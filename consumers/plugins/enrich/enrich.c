@@ -4,13 +4,13 @@
 #include "enrich.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
-#include "nw_json.h"
 
 typedef struct enrich_plugin {
     nw_enrich_data *data; /* shared by every instance of the process */
@@ -28,78 +28,85 @@ static void enrich_destroy(void *state)
     free(p);
 }
 
-static int parse_extractors(const char *list, nw_enrich_opts *o, char *err, size_t errlen)
+typedef struct enrich_conf {
+    const char *data_dir;
+    nw_plugin_list extractors;
+    uint64_t max_text_bytes;
+    int64_t min_topic_confidence;
+} enrich_conf;
+
+static const nw_plugin_config_entry enrich_config_map[] = {
+    {.key = "data_dir",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(enrich_conf, data_dir),
+     .description = "directory of the gazetteer and topic data (default: the installed one)"},
+    {.key = "extractors",
+     .type = NW_PLUGIN_T_LIST,
+     .default_value = "[language, dateline, places, people, organisations, subjects]",
+     .offset = offsetof(enrich_conf, extractors),
+     .description = "which fields to fill: language, dateline, places, people, organisations, "
+                    "subjects"},
+    {.key = "max_text_bytes",
+     .type = NW_PLUGIN_T_SIZE,
+     .default_value = "65536",
+     .min = 256,
+     .max = 16 << 20,
+     .offset = offsetof(enrich_conf, max_text_bytes),
+     .description = "bytes of a story's text the extractors read"},
+    {.key = "min_topic_confidence",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "20",
+     .min = 0,
+     .max = 100,
+     .offset = offsetof(enrich_conf, min_topic_confidence),
+     .description = "least confidence (0-100) of a subject to be added"},
+    {.key = NULL},
+};
+
+/* The extractors named in the list (an item may itself be a comma list, as
+ * "language, dateline" written on one line). */
+static int set_extractors(const nw_plugin_list *list, nw_enrich_opts *o, char *err, size_t errlen)
 {
     o->language = o->dateline = o->places = o->people = o->organisations = o->subjects = false;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-        if (!strcmp(w, "language"))
-            o->language = true;
-        else if (!strcmp(w, "dateline"))
-            o->dateline = true;
-        else if (!strcmp(w, "places"))
-            o->places = true;
-        else if (!strcmp(w, "people"))
-            o->people = true;
-        else if (!strcmp(w, "organisations") || !strcmp(w, "organizations"))
-            o->organisations = true;
-        else if (!strcmp(w, "subjects"))
-            o->subjects = true;
-        else {
-            snprintf(err, errlen,
-                     "extractors: unknown extractor '%s' (known: language, dateline, places, "
-                     "people, organisations, subjects)",
-                     w);
-            return -1;
+    for (size_t i = 0; i < list->count; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", list->items[i]);
+        for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
+             w = strtok_r(NULL, ", ", &save)) {
+            if (!strcmp(w, "language"))
+                o->language = true;
+            else if (!strcmp(w, "dateline"))
+                o->dateline = true;
+            else if (!strcmp(w, "places"))
+                o->places = true;
+            else if (!strcmp(w, "people"))
+                o->people = true;
+            else if (!strcmp(w, "organisations") || !strcmp(w, "organizations"))
+                o->organisations = true;
+            else if (!strcmp(w, "subjects"))
+                o->subjects = true;
+            else {
+                snprintf(err, errlen,
+                         "extractors: unknown extractor '%s' (known: language, dateline, places, "
+                         "people, organisations, subjects)",
+                         w);
+                return -1;
+            }
         }
     }
-    return 0;
-}
-
-static int parse_uint(const char *key, const char *s, long lo, long hi, long *out, char *err,
-                      size_t errlen)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) {
-        snprintf(err, errlen, "%s: expected a whole number from %ld to %ld, got '%s'", key, lo, hi,
-                 s);
-        return -1;
-    }
-    *out = v;
     return 0;
 }
 
 static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
+    const enrich_conf *conf = cfg->conf;
     nw_enrich_opts opts;
     nw_enrich_opts_default(&opts);
-    const char *dir = NULL;
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const char *k = cfg->settings[i].key, *v = cfg->settings[i].value;
-        long n;
-        if (!strcmp(k, "data_dir")) {
-            dir = v;
-        } else if (!strcmp(k, "extractors")) {
-            if (parse_extractors(v, &opts, err, errlen) != 0)
-                return NULL;
-        } else if (!strcmp(k, "max_text_bytes")) {
-            if (parse_uint(k, v, 256, 16 << 20, &n, err, errlen) != 0)
-                return NULL;
-            opts.max_text_bytes = (size_t)n;
-        } else if (!strcmp(k, "min_topic_confidence")) {
-            if (parse_uint(k, v, 0, 100, &n, err, errlen) != 0)
-                return NULL;
-            opts.min_topic_confidence = (int)n;
-        } else {
-            snprintf(err, errlen,
-                     "unknown key '%s' (enrich accepts: data_dir, extractors, max_text_bytes, "
-                     "min_topic_confidence)",
-                     k);
-            return NULL;
-        }
-    }
+    if (set_extractors(&conf->extractors, &opts, err, errlen) != 0)
+        return NULL;
+    opts.max_text_bytes = (size_t)conf->max_text_bytes;
+    opts.min_topic_confidence = (int)conf->min_topic_confidence;
+    const char *dir = conf->data_dir;
     char dir_buf[4200];
     if (!dir || !*dir)
         dir = nw_enrich_data_default_dir(dir_buf, sizeof dir_buf);
@@ -123,27 +130,12 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 static nw_plugin_status enrich_process(void *state, nw_plugin_msg *msg, char *err, size_t errlen)
 {
     enrich_plugin *p = state;
-    json_error_t jerr;
-    json_t *doc = nw_json_loadb(msg->json, msg->json_len, 0, &jerr);
-    if (!json_is_object(doc)) {
-        /* not ours to judge: validate or the sinks say what is wrong with it */
-        json_decref(doc);
-        return NW_PLUGIN_OK;
-    }
     nw_enrich_result r;
-    if (nw_enrich_story(p->core, doc, &r) != 0) {
-        json_decref(doc);
+    /* the host's document, changed in place (plugin.h: parse once) */
+    if (nw_enrich_story(p->core, msg->doc, &r) != 0 || p->api->doc_changed(msg->host_ref) != 0) {
         snprintf(err, errlen, "out of memory");
         return NW_PLUGIN_RETRY;
     }
-    char *out = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!out || p->api->set_json(msg->host_ref, out, strlen(out)) != 0) {
-        free(out);
-        snprintf(err, errlen, "out of memory");
-        return NW_PLUGIN_RETRY;
-    }
-    free(out);
     p->api->add_header(msg->host_ref, NW_ENRICH_HEADER, NW_ENRICH_VERSION,
                        strlen(NW_ENRICH_VERSION));
     if (r.body_text_start) {
@@ -155,8 +147,10 @@ static nw_plugin_status enrich_process(void *state, nw_plugin_msg *msg, char *er
 }
 
 const nw_plugin_descriptor nw_plugin_enrich = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "enrich",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(enrich_config_map, enrich_conf),
     .kind = NW_PLUGIN_FILTER,
     .description = "add language, located, places, people, organisations and Media Topics",
     .init = enrich_init,

@@ -17,10 +17,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <regex.h>
 #include <string.h>
 #include <time.h>
 
-#include "nw_json.h"
 #include "nw_kafka.h"
 
 #define HDR_FORWARDED_BY     "nw-forwarded-by"
@@ -29,7 +29,42 @@
 #define HDR_ORIGIN_OFFSET    "nw-origin-offset"
 #define HDR_PUB_STATUS       "nw-pub-status"
 
-#define SETTING_NAMES "brokers, topic_prefix, flush_timeout, queue_full_timeout, kafka.*"
+typedef struct fk_conf {
+    const char *brokers, *topic_prefix;
+    int64_t flush_timeout_ms, queue_full_timeout_ms;
+    nw_plugin_map kafka;
+} fk_conf;
+
+static const nw_plugin_config_entry fk_config_map[] = {
+    {.key = "brokers",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(fk_conf, brokers),
+     .description = "bootstrap servers of the cluster to forward to (default: the consumer's)"},
+    {.key = "topic_prefix",
+     .type = NW_PLUGIN_T_STRING,
+     .default_value = NW_TOPIC_PREFIX_ENRICHED,
+     .offset = offsetof(fk_conf, topic_prefix),
+     .description = "stories go to <topic_prefix><category>; never one the consumer reads"},
+    {.key = "flush_timeout",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "10s",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(fk_conf, flush_timeout_ms),
+     .description = "how long write() and flush() wait for delivery reports"},
+    {.key = "queue_full_timeout",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "5s",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(fk_conf, queue_full_timeout_ms),
+     .description = "how long a full local producer queue is waited for before a retry"},
+    {.key = "kafka",
+     .type = NW_PLUGIN_T_MAP,
+     .offset = offsetof(fk_conf, kafka),
+     .description = "librdkafka producer properties (enable.idempotence and acks=all enforced)"},
+    {.key = NULL},
+};
 
 typedef enum rec_state {
     REC_UNSENT = 0, /* not handed to librdkafka yet (or the producer was rebuilt) */
@@ -60,6 +95,9 @@ typedef struct forward_kafka {
     char *name; /* instance name, the nw-forwarded-by header */
     char *prefix;
     int64_t flush_timeout_ms, queue_full_timeout_ms;
+    regex_t *subs;    /* the consumer's subscription: "^regex" entries compiled */
+    char **sub_names; /* ... and exact topic names */
+    size_t nsubs, nsub_names;
     const nw_plugin_api *api;
     rd_kafka_conf_t *conf;   /* template, duplicated for every producer built */
     rd_kafka_t *rk;          /* NULL in replay mode */
@@ -105,29 +143,6 @@ static char *dup_n(const void *s, size_t n)
         d[n] = '\0';
     }
     return d;
-}
-
-/* "250ms", "10s", "2m" or a bare number of milliseconds. */
-static int parse_duration_ms(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || v < 0)
-        return -1;
-    int64_t mul = 1;
-    if (!strcmp(end, "") || !strcmp(end, "ms"))
-        mul = 1;
-    else if (!strcmp(end, "s"))
-        mul = 1000;
-    else if (!strcmp(end, "m"))
-        mul = 60000;
-    else
-        return -1;
-    if (v > INT64_MAX / mul)
-        return -1;
-    *out = v * mul;
-    return 0;
 }
 
 /* Errors no retry can fix: the story is dead-lettered. */
@@ -293,24 +308,87 @@ static int record_headers(const forward_kafka *fk, fk_record *r, const nw_plugin
     return 0;
 }
 
+/* --------------------------------------------------------- forward loops */
+
+/* Keep the consumer's subscription: a record going to a topic it reads
+ * would come back as input (a loop). Returns 0, or -1 with err. */
+static int subscription_keep(forward_kafka *fk, const nw_plugin_config *cfg, char *err,
+                             size_t errlen)
+{
+    size_t n = cfg->subscription_count;
+    if (!n)
+        return 0;
+    fk->subs = calloc(n, sizeof *fk->subs);
+    fk->sub_names = calloc(n, sizeof *fk->sub_names);
+    if (!fk->subs || !fk->sub_names) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *t = cfg->subscription[i];
+        if (t[0] != '^') {
+            if (!(fk->sub_names[fk->nsub_names] = strdup(t))) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            fk->nsub_names++;
+        } else if (regcomp(&fk->subs[fk->nsubs], t, REG_EXTENDED | REG_NOSUB) == 0) {
+            fk->nsubs++;
+        }
+    }
+    return 0;
+}
+
+/* Does the consumer read `topic`? */
+static bool subscribed(const forward_kafka *fk, const char *topic)
+{
+    for (size_t i = 0; i < fk->nsub_names; i++)
+        if (!strcmp(fk->sub_names[i], topic))
+            return true;
+    for (size_t i = 0; i < fk->nsubs; i++)
+        if (regexec(&fk->subs[i], topic, 0, NULL, 0) == 0)
+            return true;
+    return false;
+}
+
+/* Refuse a topic_prefix whose topics the consumer reads: a subscribed name
+ * that starts with it, or a pattern that matches it followed by a category. */
+static int check_loop(const forward_kafka *fk, char *err, size_t errlen)
+{
+    size_t pl = strlen(fk->prefix);
+    for (size_t i = 0; i < fk->nsub_names; i++)
+        if (!strncmp(fk->sub_names[i], fk->prefix, pl)) {
+            snprintf(err, errlen,
+                     "topic_prefix: '%s' forwards into '%s', a topic this consumer reads (a "
+                     "loop); choose another prefix, e.g. enriched.",
+                     fk->prefix, fk->sub_names[i]);
+            return -1;
+        }
+    static const char *const probes[] = {"world", "sport", "x"};
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        char t[NW_TOPIC_NAME_MAX + 1];
+        snprintf(t, sizeof t, "%s%s", fk->prefix, probes[i]);
+        if (subscribed(fk, t)) {
+            snprintf(err, errlen,
+                     "topic_prefix: '%s' forwards into topics this consumer's subscription "
+                     "matches (e.g. '%s': a loop); choose another prefix, e.g. enriched.",
+                     fk->prefix, t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Build the record for story m and index it as recs[*out]. FATAL for a story
  * that can never be forwarded (not a JSON object, no uri, no valid topic). */
 static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, size_t *out,
                                    char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *root = nw_json_loadb(m->json, m->json_len, 0, &jerr);
-    if (!root || !json_is_object(root)) {
-        snprintf(err, errlen, "story at %s/%d/%" PRId64 " is not a JSON object: %s", m->topic,
-                 (int)m->partition, m->offset, root ? "other JSON type" : jerr.text);
-        json_decref(root);
-        return NW_PLUGIN_FATAL;
-    }
+    const json_t *root = m->doc;
     const char *uri = m->uri && *m->uri ? m->uri : json_string_value(json_object_get(root, "uri"));
     if (!uri || !*uri) {
         snprintf(err, errlen, "story at %s/%d/%" PRId64 " has no uri (neither key nor field)",
                  m->topic, (int)m->partition, m->offset);
-        json_decref(root);
         return NW_PLUGIN_FATAL;
     }
     char topic[NW_TOPIC_NAME_MAX + 1];
@@ -321,8 +399,18 @@ static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, si
     if (trc < 0) {
         snprintf(err, errlen, "uri %s: no valid topic to forward to (%s '%s'): %s", uri,
                  route ? "route" : "category", route ? route : m->category, terr.msg);
-        json_decref(root);
         return NW_PLUGIN_FATAL;
+    }
+    if (subscribed(fk, topic)) {
+        snprintf(err, errlen, "uri %s: not forwarded to %s, a topic this consumer reads (a loop)",
+                 uri, topic);
+        return NW_PLUGIN_FATAL;
+    }
+    size_t text_len = 0;
+    const char *text = fk->api->text(m->host_ref, &text_len);
+    if (!text) {
+        snprintf(err, errlen, "out of memory serializing %s", uri);
+        return NW_PLUGIN_RETRY;
     }
 
     if (fk->nrec == fk->cap) {
@@ -342,20 +430,18 @@ static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, si
     r->origin_offset = m->offset;
     r->topic = strdup(topic);
     r->key = strdup(uri);
-    r->value = dup_n(m->json, m->json_len);
-    r->value_len = m->json_len;
+    r->value = dup_n(text, text_len);
+    r->value_len = text_len;
     const char *pub_status = json_string_value(json_object_get(root, "pubStatus"));
     if (!r->origin_topic || !r->topic || !r->key || !r->value ||
         record_headers(fk, r, m, pub_status) < 0) {
         record_free(r);
         goto oom;
     }
-    json_decref(root);
     *out = fk->nrec++;
     index_put(fk, *out);
     return NW_PLUGIN_OK;
 oom:
-    json_decref(root);
     snprintf(err, errlen, "out of memory building a record");
     return NW_PLUGIN_RETRY;
 }
@@ -540,7 +626,7 @@ static void wait_reports(forward_kafka *fk, int64_t deadline)
 
 static void fk_destroy(void *state);
 
-static int set_kafka(forward_kafka *fk, const char *key, const char *value, int line, char *err,
+static int set_kafka(forward_kafka *fk, const char *key, const char *value, char *err,
                      size_t errlen)
 {
     nw_err e = {0};
@@ -559,10 +645,7 @@ static int set_kafka(forward_kafka *fk, const char *key, const char *value, int 
         return -1;
     }
     if (nw_kafka_conf_set(fk->conf, key, value, &e) < 0) {
-        if (line > 0)
-            snprintf(err, errlen, "%s (line %d)", e.msg, line);
-        else
-            snprintf(err, errlen, "%s", e.msg);
+        snprintf(err, errlen, "kafka.%s: %s", key, e.msg);
         return -1;
     }
     return 0;
@@ -579,10 +662,11 @@ static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    const fk_conf *conf = cfg->conf;
     fk->api = cfg->api;
-    fk->flush_timeout_ms = 10000;
-    fk->queue_full_timeout_ms = 5000;
-    const char *brokers = NULL, *prefix = NW_TOPIC_PREFIX_ENRICHED;
+    fk->flush_timeout_ms = conf->flush_timeout_ms;
+    fk->queue_full_timeout_ms = conf->queue_full_timeout_ms;
+    const char *brokers = conf->brokers, *prefix = conf->topic_prefix;
     bool bootstrap_in_kafka = false;
     nw_err e = {0};
     fk->name = strdup(cfg->instance_name ? cfg->instance_name : "forward-kafka");
@@ -591,29 +675,12 @@ static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "%s", fk->conf ? "out of memory" : e.msg);
         goto fail;
     }
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const nw_plugin_setting *s = &cfg->settings[i];
-        if (!strcmp(s->key, "brokers")) {
-            brokers = s->value;
-        } else if (!strcmp(s->key, "topic_prefix")) {
-            prefix = s->value;
-        } else if (!strcmp(s->key, "flush_timeout") || !strcmp(s->key, "queue_full_timeout")) {
-            int64_t *dst = s->key[0] == 'f' ? &fk->flush_timeout_ms : &fk->queue_full_timeout_ms;
-            if (parse_duration_ms(s->value, dst) < 0 || *dst < 1) {
-                snprintf(err, errlen, "%s: expected a duration such as 500ms or 10s, got '%s'",
-                         s->key, s->value);
-                goto fail;
-            }
-        } else if (!strncmp(s->key, "kafka.", 6) && s->key[6]) {
-            bootstrap_in_kafka |= !strcmp(s->key + 6, "bootstrap.servers") ||
-                                  !strcmp(s->key + 6, "metadata.broker.list");
-            if (set_kafka(fk, s->key + 6, s->value, s->line, err, errlen) < 0)
-                goto fail;
-        } else {
-            snprintf(err, errlen, "unknown key '%s' (forward-kafka accepts: " SETTING_NAMES ")",
-                     s->key);
+    for (size_t i = 0; i < conf->kafka.count; i++) {
+        const nw_plugin_kv *kv = &conf->kafka.items[i];
+        bootstrap_in_kafka |=
+            !strcmp(kv->key, "bootstrap.servers") || !strcmp(kv->key, "metadata.broker.list");
+        if (set_kafka(fk, kv->key, kv->value, err, errlen) < 0)
             goto fail;
-        }
     }
     char probe[NW_TOPIC_NAME_MAX + 1];
     if (nw_kafka_topic_name(prefix, "x", probe, sizeof probe, &e) < 0) {
@@ -624,11 +691,13 @@ static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (subscription_keep(fk, cfg, err, errlen) < 0 || check_loop(fk, err, errlen) < 0)
+        goto fail;
     if (!brokers && !bootstrap_in_kafka && cfg->brokers && *cfg->brokers)
         brokers = cfg->brokers; /* default: the cluster the consumer reads from */
-    if ((brokers && set_kafka(fk, "bootstrap.servers", brokers, 0, err, errlen) < 0) ||
-        set_kafka(fk, "enable.idempotence", "true", 0, err, errlen) < 0 ||
-        set_kafka(fk, "acks", "all", 0, err, errlen) < 0)
+    if ((brokers && set_kafka(fk, "bootstrap.servers", brokers, err, errlen) < 0) ||
+        set_kafka(fk, "enable.idempotence", "true", err, errlen) < 0 ||
+        set_kafka(fk, "acks", "all", err, errlen) < 0)
         goto fail;
 
     if (fk->api && fk->api->emit) {
@@ -666,6 +735,12 @@ static void fk_destroy(void *state)
     free(fk->index);
     if (fk->conf)
         rd_kafka_conf_destroy(fk->conf);
+    for (size_t i = 0; i < fk->nsubs; i++)
+        regfree(&fk->subs[i]);
+    for (size_t i = 0; i < fk->nsub_names; i++)
+        free(fk->sub_names[i]);
+    free(fk->subs);
+    free(fk->sub_names);
     free(fk->prefix);
     free(fk->name);
     free(fk);
@@ -806,8 +881,10 @@ static nw_plugin_status fk_flush(void *state, char *err, size_t errlen)
 }
 
 const nw_plugin_descriptor nw_plugin_forward_kafka = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "forward-kafka",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(fk_config_map, fk_conf),
     .kind = NW_PLUGIN_SINK,
     .description = "republish stories to enriched.<category> (idempotent producer, acked)",
     .init = fk_init,

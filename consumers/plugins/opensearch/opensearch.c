@@ -7,10 +7,10 @@
  * "news"; {category} and {date} are substituted), username with
  * password_env or password_file, or api_key_env / api_key_file; ca (CA
  * bundle path), tls_verify (default true), gzip (default false), timeout
- * (ms, default 30000), max_bytes (largest request body, default 5 MiB),
- * retry_initial and retry_max (ms, the items' back-off, default 100 and
- * 5000), retry_budget (ms a write keeps retrying items before it answers
- * RETRY, default 60000), template (a JSON file installed as the index template
+ * (default 30s), max_bytes (largest request body, default 5MiB),
+ * retry_initial and retry_max (the items' back-off, default 100ms and 5s),
+ * retry_budget (how long a write keeps retrying items before it answers
+ * RETRY, default 60s), template (a JSON file installed as the index template
  * "newswire" at start, e.g. deploy/opensearch-template.json).
  *
  * The outcomes of the last batch are kept with the host's references: when
@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,75 +91,156 @@ static char *read_secret(const char *key, const char *value, bool from_env, char
     return strdup(line);
 }
 
-static int parse_bool(const char *s, int *out)
+typedef struct os_conf {
+    nw_plugin_list url;
+    const char *index, *username, *password_env, *password_file, *api_key_env, *api_key_file, *ca,
+        *template_path;
+    bool tls_verify, gzip;
+    int64_t timeout_ms, retry_initial_ms, retry_max_ms, retry_budget_ms;
+    uint64_t max_bytes;
+} os_conf;
+
+static const nw_plugin_config_entry os_config_map[] = {
+    {.key = "url",
+     .type = NW_PLUGIN_T_LIST,
+     .flags = NW_PLUGIN_REQUIRED,
+     .offset = offsetof(os_conf, url),
+     .description = "base URL(s) of the engine, tried in turn"},
+    {.key = "index",
+     .type = NW_PLUGIN_T_STRING,
+     .default_value = "news",
+     .flags = NW_PLUGIN_NONEMPTY,
+     .offset = offsetof(os_conf, index),
+     .description = "index name; {category} and {date} are substituted"},
+    {.key = "username",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, username),
+     .description = "basic-auth user (with password_env or password_file)"},
+    {.key = "password_env",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, password_env),
+     .description = "environment variable holding the password"},
+    {.key = "password_file",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, password_file),
+     .description = "file whose first line is the password"},
+    {.key = "api_key_env",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, api_key_env),
+     .description = "environment variable holding an API key"},
+    {.key = "api_key_file",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, api_key_file),
+     .description = "file whose first line is an API key"},
+    {.key = "ca",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, ca),
+     .description = "CA bundle to verify the engine with"},
+    {.key = "tls_verify",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "true",
+     .offset = offsetof(os_conf, tls_verify),
+     .description = "verify the engine's TLS certificate (false: tests only)"},
+    {.key = "gzip",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "false",
+     .offset = offsetof(os_conf, gzip),
+     .description = "compress request bodies"},
+    {.key = "timeout",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "30s",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(os_conf, timeout_ms),
+     .description = "per request"},
+    {.key = "max_bytes",
+     .type = NW_PLUGIN_T_SIZE,
+     .default_value = "5MiB",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(os_conf, max_bytes),
+     .description = "largest request body"},
+    {.key = "retry_initial",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "100ms",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(os_conf, retry_initial_ms),
+     .description = "first back-off of an item the engine refused for now"},
+    {.key = "retry_max",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "5s",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(os_conf, retry_max_ms),
+     .description = "longest back-off of an item"},
+    {.key = "retry_budget",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "60s",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(os_conf, retry_budget_ms),
+     .description = "how long a write keeps retrying items before it answers RETRY"},
+    {.key = "template",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(os_conf, template_path),
+     .description = "JSON file installed as the index template \"newswire\" at start"},
+    {.key = NULL},
+};
+
+/* A secret named by key=value, NULL when value is unset (no error). */
+static int secret(const char *key, const char *value, bool from_env, char **out, char *err,
+                  size_t errlen)
 {
-    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
-        return *out = 1, 0;
-    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
-        return *out = 0, 0;
-    return -1;
+    *out = NULL;
+    if (!value)
+        return 0;
+    return (*out = read_secret(key, value, from_env, err, errlen)) ? 0 : -1;
 }
 
 static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
+    const os_conf *c = cfg->conf;
     os_plugin *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     nw_os_options *o = &p->opts;
-    int verify = 1;
-    const char *template_path = NULL;
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const char *k = cfg->settings[i].key, *v = cfg->settings[i].value;
-        char *end = NULL;
-        if (!strcmp(k, "url")) {
-            o->urls = p->strings[0] = strdup(v);
-        } else if (!strcmp(k, "index")) {
-            o->index = p->strings[1] = strdup(v);
-        } else if (!strcmp(k, "username")) {
-            o->username = p->strings[2] = strdup(v);
-        } else if (!strcmp(k, "password_env") || !strcmp(k, "password_file")) {
-            if (!(o->password = p->strings[3] = read_secret(k, v, k[9] == 'e', err, errlen)))
-                goto fail;
-        } else if (!strcmp(k, "api_key_env") || !strcmp(k, "api_key_file")) {
-            if (!(o->api_key = p->strings[4] = read_secret(k, v, k[8] == 'e', err, errlen)))
-                goto fail;
-        } else if (!strcmp(k, "ca")) {
-            o->ca_path = p->strings[5] = strdup(v);
-        } else if (!strcmp(k, "tls_verify") || !strcmp(k, "gzip")) {
-            if (parse_bool(v, k[0] == 't' ? &verify : &o->gzip) < 0) {
-                snprintf(err, errlen, "%s: expected true or false, got '%s'", k, v);
-                goto fail;
-            }
-        } else if (!strcmp(k, "timeout") || !strcmp(k, "max_bytes") || !strcmp(k, "retry_budget") ||
-                   !strcmp(k, "retry_initial") || !strcmp(k, "retry_max")) {
-            long n = strtol(v, &end, 10);
-            if (!*v || *end || n <= 0) {
-                snprintf(err, errlen, "%s: expected a positive number, got '%s'", k, v);
-                goto fail;
-            }
-            if (k[0] == 't')
-                o->timeout_ms = n;
-            else if (k[0] == 'm')
-                o->max_bytes = (size_t)n;
-            else if (!strcmp(k, "retry_budget"))
-                o->retry_budget_ms = n;
-            else if (!strcmp(k, "retry_initial"))
-                o->retry_initial_ms = n;
-            else
-                o->retry_max_ms = n;
-        } else if (!strcmp(k, "template")) {
-            template_path = v;
-        } else {
-            snprintf(err, errlen,
-                     "unknown key '%s' (opensearch accepts: url, index, username, password_env, "
-                     "password_file, api_key_env, api_key_file, ca, tls_verify, gzip, timeout, "
-                     "max_bytes, retry_initial, retry_max, retry_budget, template)",
-                     k);
-            goto fail;
-        }
+    /* url: a list, or one comma-separated string as before */
+    size_t ulen = 1;
+    for (size_t i = 0; i < c->url.count; i++)
+        ulen += strlen(c->url.items[i]) + 1;
+    if (!(p->strings[0] = calloc(1, ulen))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
+    for (size_t i = 0; i < c->url.count; i++) {
+        if (i)
+            strcat(p->strings[0], ",");
+        strcat(p->strings[0], c->url.items[i]);
+    }
+    o->urls = p->strings[0];
+    o->index = c->index;
+    o->username = c->username;
+    o->ca_path = c->ca;
+    if (secret("password_env", c->password_env, true, &p->strings[3], err, errlen) < 0 ||
+        (!p->strings[3] &&
+         secret("password_file", c->password_file, false, &p->strings[3], err, errlen) < 0) ||
+        secret("api_key_env", c->api_key_env, true, &p->strings[4], err, errlen) < 0 ||
+        (!p->strings[4] &&
+         secret("api_key_file", c->api_key_file, false, &p->strings[4], err, errlen) < 0))
+        goto fail;
+    o->password = p->strings[3];
+    o->api_key = p->strings[4];
+    o->gzip = c->gzip;
+    o->timeout_ms = (long)c->timeout_ms;
+    o->max_bytes = (size_t)c->max_bytes;
+    o->retry_initial_ms = (long)c->retry_initial_ms;
+    o->retry_max_ms = (long)c->retry_max_ms;
+    o->retry_budget_ms = (long)c->retry_budget_ms;
+    const char *template_path = c->template_path;
+    int verify = c->tls_verify;
     o->insecure = !verify;
     nw_err e = {0};
     int rc = nw_os_sink_open(o, &p->sink, &e);
@@ -174,9 +256,9 @@ static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         size_t len = 0;
         if (f) {
             FILE *m = open_memstream(&text, &len);
-            int c;
-            while (m && (c = fgetc(f)) != EOF)
-                fputc(c, m);
+            int ch;
+            while (m && (ch = fgetc(f)) != EOF)
+                fputc(ch, m);
             if (m)
                 fclose(m);
             fclose(f);
@@ -249,10 +331,9 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
     os_plugin *p = state;
     nw_os_item *items = calloc(count ? count : 1, sizeof *items);
     nw_os_outcome *out = calloc(count ? count : 1, sizeof *out);
-    json_t **docs = calloc(count ? count : 1, sizeof *docs);
     nw_plugin_status st = NW_PLUGIN_RETRY;
     nw_err e = {0};
-    if (!items || !out || !docs || recall(p, batch, count, out) < 0) {
+    if (!items || !out || recall(p, batch, count, out) < 0) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -263,8 +344,8 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
     for (size_t i = 0; i < count; i++) {
         if (out[i].result != NW_OS_PENDING)
             continue;
-        docs[i] = json_loadb(batch[i]->json, batch[i]->json_len, 0, NULL);
-        items[i] = (nw_os_item){docs[i], batch[i]->uri, batch[i]->category};
+        /* the host's document (plugin.h: parse once) */
+        items[i] = (nw_os_item){batch[i]->doc, batch[i]->uri, batch[i]->category};
     }
     int rc = nw_os_sink_write(p->sink, items, count, out, &e);
     if (rc < 0) {
@@ -284,9 +365,6 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
     /* FATAL: the host hands back the stories after the refused one */
     remember(p, out, count, st == NW_PLUGIN_FATAL);
 done:
-    for (size_t i = 0; docs && i < count; i++)
-        json_decref(docs[i]);
-    free(docs);
     free(items);
     free(out);
     return st;
@@ -308,8 +386,10 @@ nw_os_stats nw_opensearch_plugin_stats(const void *state)
 }
 
 const nw_plugin_descriptor nw_plugin_opensearch = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "opensearch",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(os_config_map, os_conf),
     .kind = NW_PLUGIN_SINK,
     .description = "index the newest version of every story in OpenSearch / Elasticsearch "
                    "(_bulk, external versions)",

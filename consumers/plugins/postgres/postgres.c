@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,27 +82,30 @@ static nw_plugin_metric *counter(const nw_plugin_config *cfg, const char *outcom
                             "stories the postgres sink handled, by outcome", labels, NULL, 0);
 }
 
+typedef struct pg_conf {
+    const char *conninfo, *table;
+} pg_conf;
+
+static const nw_plugin_config_entry pg_config_map[] = {
+    {.key = "conninfo",
+     .type = NW_PLUGIN_T_STRING,
+     .flags = NW_PLUGIN_REQUIRED,
+     .offset = offsetof(pg_conf, conninfo),
+     .description = "libpq connection string, e.g. \"host=db dbname=news user=newswire\" (the "
+                    "password from PGPASSWORD or a passfile)"},
+    {.key = "table",
+     .type = NW_PLUGIN_T_STRING,
+     .default_value = "stories",
+     .flags = NW_PLUGIN_NONEMPTY,
+     .offset = offsetof(pg_conf, table),
+     .description = "table of the stories (created if missing)"},
+    {.key = NULL},
+};
+
 static void *pg_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
-    const char *conninfo = NULL, *table = "stories";
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const nw_plugin_setting *s = &cfg->settings[i];
-        if (!strcmp(s->key, "conninfo")) {
-            conninfo = s->value;
-        } else if (!strcmp(s->key, "table")) {
-            table = s->value;
-        } else {
-            snprintf(err, errlen, "unknown key '%s' (postgres accepts: conninfo, table)", s->key);
-            return NULL;
-        }
-    }
-    if (!conninfo || !*conninfo) {
-        snprintf(err, errlen,
-                 "conninfo: required (a libpq connection string, e.g. "
-                 "\"host=db dbname=news user=newswire\"; the password from PGPASSWORD or a "
-                 "passfile)");
-        return NULL;
-    }
+    const pg_conf *conf = cfg->conf;
+    const char *conninfo = conf->conninfo, *table = conf->table;
     pg_plugin *p = calloc(1, sizeof *p);
     if (!p || !(p->conninfo = strdup(conninfo)) || !(p->table = strdup(table))) {
         pg_destroy(p);
@@ -196,16 +200,13 @@ static nw_plugin_status pg_write(void *state, nw_plugin_msg *const *batch, size_
     }
     nw_pg_item *items = calloc(count ? count : 1, sizeof *items);
     nw_pg_outcome *out = calloc(count ? count : 1, sizeof *out);
-    json_t **docs = calloc(count ? count : 1, sizeof *docs);
     nw_plugin_status st = NW_PLUGIN_RETRY;
-    if (!items || !out || !docs) {
+    if (!items || !out) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < count; i++) {
-        /* NULs allowed: PostgreSQL's refusal then names the value */
-        docs[i] = json_loadb(batch[i]->json, batch[i]->json_len, JSON_ALLOW_NUL, NULL);
-        items[i].story = docs[i];
+        items[i].story = batch[i]->doc; /* the host's document (plugin.h: parse once) */
         items[i].uri = batch[i]->uri;
         items[i].category = batch[i]->category;
     }
@@ -214,14 +215,8 @@ static nw_plugin_status pg_write(void *state, nw_plugin_msg *const *batch, size_
         snprintf(err, errlen, "%s", e.msg);
         goto done;
     }
-    for (size_t i = 0; i < count; i++)
-        if (!docs[i])
-            snprintf(out[i].reason, sizeof out[i].reason, "the story is not JSON");
     st = answer(p, batch, out, count, failed_index, err, errlen);
 done:
-    for (size_t i = 0; docs && i < count; i++)
-        json_decref(docs[i]);
-    free(docs);
     free(items);
     free(out);
     return st;
@@ -248,8 +243,10 @@ nw_pg_stats nw_postgres_plugin_stats(const void *state)
 }
 
 const nw_plugin_descriptor nw_plugin_postgres = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "postgres",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(pg_config_map, pg_conf),
     .kind = NW_PLUGIN_SINK,
     .description = "keep the newest version of every story in a PostgreSQL table (jsonb, "
                    "full-text search)",

@@ -12,12 +12,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "nw_json.h"
 #include "nw_log.h"
 
 #define MOD "sqlite-fts"
@@ -249,24 +249,22 @@ static void fts_destroy(void *state)
     free(p);
 }
 
+typedef struct fts_conf {
+    const char *db;
+} fts_conf;
+
+static const nw_plugin_config_entry fts_config_map[] = {
+    {.key = "db",
+     .type = NW_PLUGIN_T_STRING,
+     .flags = NW_PLUGIN_REQUIRED,
+     .offset = offsetof(fts_conf, db),
+     .description = "the index database file, e.g. /var/lib/newswire/search.db"},
+    {.key = NULL},
+};
+
 static void *fts_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
-    const char *path = NULL;
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        const nw_plugin_setting *s = &cfg->settings[i];
-        if (!strcmp(s->key, "db")) {
-            path = s->value;
-        } else {
-            snprintf(err, errlen, "unknown key '%s' (sqlite-fts accepts: db)", s->key);
-            return NULL;
-        }
-    }
-    if (!path || !*path) {
-        snprintf(err, errlen,
-                 "path: required (the index database file, e.g. "
-                 "/var/lib/newswire/search.db)");
-        return NULL;
-    }
+    const char *path = ((const fts_conf *)cfg->conf)->db;
     sqlite_fts *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "out of memory");
@@ -291,15 +289,19 @@ nw_fts_store *nw_sqlite_fts_store(const void *state)
 /* Decode, check and buffer one story. */
 static nw_plugin_status add_story(sqlite_fts *p, const nw_plugin_msg *m, char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *story = nw_json_loadb(m->json, m->json_len, 0, &jerr);
+    /* The host's document, kept until flush(): a sink's flush comes before any
+     * later plugin of the chain runs, so the tree does not change meanwhile. */
+    json_t *story = m->doc;
     nw_err e = {0};
-    if (!story || nw_fts_story_check(story, &e) < 0) {
+    if (nw_fts_story_check(story, &e) < 0) {
         snprintf(err, errlen, "story at %s/%d/%" PRId64 " cannot be indexed: %s", m->topic,
-                 (int)m->partition, m->offset, story ? e.msg : jerr.text);
-        json_decref(story);
+                 (int)m->partition, m->offset, e.msg);
         return NW_PLUGIN_FATAL;
     }
+    size_t text_len = 0;
+    const char *text = p->api->text(m->host_ref, &text_len);
+    if (!text)
+        goto oom;
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 64;
         pending *nb = realloc(p->buf, cap * sizeof *nb);
@@ -309,11 +311,12 @@ static nw_plugin_status add_story(sqlite_fts *p, const nw_plugin_msg *m, char *e
         p->cap = cap;
     }
     pending *slot = &p->buf[p->n];
-    slot->story = story;
-    slot->raw = strndup(m->json, m->json_len);
-    slot->raw_len = m->json_len;
+    slot->story = json_incref(story);
+    slot->raw = strndup(text, text_len);
+    slot->raw_len = text_len;
     slot->category = m->category ? strdup(m->category) : NULL;
     if (!slot->raw || (m->category && !slot->category)) {
+        json_decref(slot->story);
         free(slot->raw);
         free(slot->category);
         goto oom;
@@ -321,7 +324,6 @@ static nw_plugin_status add_story(sqlite_fts *p, const nw_plugin_msg *m, char *e
     p->n++;
     return NW_PLUGIN_OK;
 oom:
-    json_decref(story);
     snprintf(err, errlen, "out of memory buffering a story");
     return NW_PLUGIN_RETRY;
 }
@@ -371,8 +373,10 @@ static nw_plugin_status fts_flush(void *state, char *err, size_t errlen)
 }
 
 const nw_plugin_descriptor nw_plugin_sqlite_fts = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "sqlite-fts",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(fts_config_map, fts_conf),
     .kind = NW_PLUGIN_SINK,
     .description = "keep a searchable SQLite FTS5 index of the current version of every story",
     .init = fts_init,

@@ -5,11 +5,11 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nw_json.h"
 #include "nw_jsonschema.h"
 
 typedef struct validate {
@@ -18,13 +18,28 @@ typedef struct validate {
     const nw_plugin_api *api;
 } validate;
 
-static const char *setting(const nw_plugin_config *cfg, const char *key)
-{
-    for (size_t i = 0; i < cfg->setting_count; i++)
-        if (!strcmp(cfg->settings[i].key, key))
-            return cfg->settings[i].value;
-    return NULL;
-}
+typedef struct validate_conf {
+    const char *schema, *geojson_schema;
+    bool check_formats;
+} validate_conf;
+
+static const nw_plugin_config_entry validate_config_map[] = {
+    {.key = "schema",
+     .type = NW_PLUGIN_T_STRING,
+     .flags = NW_PLUGIN_REQUIRED,
+     .offset = offsetof(validate_conf, schema),
+     .description = "path of the IPTC ninjs JSON schema (ninjs-schema_3.1.json)"},
+    {.key = "geojson_schema",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(validate_conf, geojson_schema),
+     .description = "path of the GeoJSON schema ninjs refers to (unset: geoJSON not checked)"},
+    {.key = "check_formats",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "true",
+     .offset = offsetof(validate_conf, check_formats),
+     .description = "check the date-time and uri formats the schema names"},
+    {.key = NULL},
+};
 
 static void validate_destroy(void *state)
 {
@@ -36,41 +51,11 @@ static void validate_destroy(void *state)
     free(v);
 }
 
-static bool parse_bool(const char *s, bool *out)
-{
-    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
-        return *out = true, true;
-    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
-        return *out = false, true;
-    return false;
-}
-
 static void *validate_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
-    static const char *const known[] = {"schema", "geojson_schema", "check_formats"};
-    for (size_t i = 0; i < cfg->setting_count; i++) {
-        bool ok = false;
-        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            ok |= !strcmp(cfg->settings[i].key, known[k]);
-        if (!ok) {
-            snprintf(err, errlen,
-                     "unknown key '%s' (validate accepts: schema, geojson_schema, check_formats)",
-                     cfg->settings[i].key);
-            return NULL;
-        }
-    }
-    const char *schema = setting(cfg, "schema");
-    if (!schema || !*schema) {
-        snprintf(err, errlen, "missing key 'schema': the path of ninjs-schema_3.1.json");
-        return NULL;
-    }
-    bool formats = true;
-    const char *f = setting(cfg, "check_formats");
-    if (f && !parse_bool(f, &formats)) {
-        snprintf(err, errlen, "check_formats: expected true or false, got '%s'", f);
-        return NULL;
-    }
-
+    const validate_conf *conf = cfg->conf;
+    const char *schema = conf->schema;
+    bool formats = conf->check_formats;
     validate *v = calloc(1, sizeof *v);
     if (!v || !(v->schemas = nw_jsonschema_new())) {
         free(v);
@@ -93,7 +78,7 @@ static void *validate_init(const nw_plugin_config *cfg, char *err, size_t errlen
         validate_destroy(v);
         return NULL;
     }
-    const char *geo = setting(cfg, "geojson_schema");
+    const char *geo = conf->geojson_schema;
     int rc;
     if (geo && *geo) {
         rc = nw_jsonschema_load_file(v->schemas, geo, NULL, &e);
@@ -118,30 +103,17 @@ static void *validate_init(const nw_plugin_config *cfg, char *err, size_t errlen
 static nw_plugin_status validate_process(void *state, nw_plugin_msg *msg, char *err, size_t errlen)
 {
     validate *v = state;
-    json_error_t jerr;
-    json_t *doc = nw_json_loadb(msg->json, msg->json_len, 0, &jerr);
-    if (!doc) {
-        snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
+    nw_err e;
+    int rc = nw_jsonschema_validate(v->schemas, v->schema_uri, msg->doc, &e);
+    if (rc == NW_ENOMEM) {
+        snprintf(err, errlen, "out of memory");
+        return NW_PLUGIN_RETRY;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "schema violation (%s): %s", v->schema_uri, e.msg);
         return NW_PLUGIN_FATAL;
     }
-    nw_plugin_status st = NW_PLUGIN_OK;
-    nw_err e;
-    if (!json_is_object(doc)) {
-        snprintf(err, errlen, "not a ninjs story: the message is JSON but not an object");
-        st = NW_PLUGIN_FATAL;
-    } else {
-        int rc = nw_jsonschema_validate(v->schemas, v->schema_uri, doc, &e);
-        if (rc == NW_ENOMEM) {
-            snprintf(err, errlen, "out of memory");
-            st = NW_PLUGIN_RETRY;
-        } else if (rc != 0) {
-            snprintf(err, errlen, "schema violation (%s): %s", v->schema_uri, e.msg);
-            st = NW_PLUGIN_FATAL;
-        }
-    }
-    json_decref(doc);
-    return st;
+    return NW_PLUGIN_OK;
 }
 
 static nw_plugin_status validate_flush(void *state, char *err, size_t errlen)
@@ -153,8 +125,10 @@ static nw_plugin_status validate_flush(void *state, char *err, size_t errlen)
 }
 
 const nw_plugin_descriptor nw_plugin_validate = {
-    .abi_version = NW_PLUGIN_ABI_VERSION,
+    NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "validate",
+    .version = NW_VERSION,
+    NW_PLUGIN_CONFIG_MAP(validate_config_map, validate_conf),
     .kind = NW_PLUGIN_FILTER,
     .description = "pass only ninjs stories valid against the IPTC schema; dead-letter the rest",
     .init = validate_init,
