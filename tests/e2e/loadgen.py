@@ -278,8 +278,10 @@ class Plan:
                 self._add("update", ".json", ninjs(s[0], s[1], created, s[2], s[3], s[4]), [s[0]])
                 self._record(s[0], s[1], "usable")
                 n += 1
-        for _, b, data in deferred:
-            self._add("copy", ".json", data, [b])
+        # copies that would fall after the end are not sent: written in the
+        # last moments they would race their originals (see copy_lag)
+        late = {b for _, b, _ in deferred}
+        self.copies = [(a, b) for a, b in self.copies if b not in late]
         self._learn_uris()
 
     def _learn_uris(self):

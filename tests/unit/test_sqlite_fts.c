@@ -377,6 +377,35 @@ Test(sqlite_fts, schema_is_versioned_and_a_newer_one_refused)
     cr_assert(strstr(err.msg, db) && strstr(err.msg, "99"), "%s", err.msg);
 }
 
+/* Consumer instances starting together on a new file: every open succeeds
+ * (the schema is created once, under the write lock), none fails with
+ * "table stories already exists". */
+static void *open_concurrently(void *arg)
+{
+    (void)arg;
+    nw_fts_store *s = NULL;
+    nw_err err = {0};
+    int rc = nw_fts_store_open(db, &s, &err);
+    if (s)
+        nw_fts_store_close(s);
+    return rc == 0 ? NULL : strdup(err.msg);
+}
+
+Test(sqlite_fts, concurrent_first_opens_create_the_schema_once)
+{
+    for (int round = 0; round < 20; round++) {
+        unlink(db);
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++)
+            cr_assert_eq(pthread_create(&t[i], NULL, open_concurrently, NULL), 0);
+        for (int i = 0; i < 4; i++) {
+            char *failed = NULL;
+            pthread_join(t[i], (void **)&failed);
+            cr_assert_null(failed, "round %d: %s", round, failed);
+        }
+    }
+}
+
 Test(sqlite_fts, read_only_database_is_retryable)
 {
     if (geteuid() == 0) /* root writes through file modes */

@@ -144,16 +144,27 @@ static int migrate(nw_fts_store *s, nw_err *err)
                           "sqlite-fts: %s has schema version %d, newer than this newswire "
                           "understands (%d)",
                           s->path, v, NW_FTS_SCHEMA_VERSION);
-    for (; v < NW_FTS_SCHEMA_VERSION; v++) {
+    while (v < NW_FTS_SCHEMA_VERSION) {
         char setv[64];
-        snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
         if (exec(s, "BEGIN IMMEDIATE", err) < 0)
             return err ? err->code : NW_ERETRY;
+        /* read again under the write lock: another process opening the same
+         * file at the same moment may have migrated it meanwhile */
+        if (user_version(s, &v, err) < 0) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return err ? err->code : NW_ERETRY;
+        }
+        if (v >= NW_FTS_SCHEMA_VERSION) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            break;
+        }
+        snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
         if (exec(s, migrations[v], err) < 0 || exec(s, setv, err) < 0 ||
             exec(s, "COMMIT", err) < 0) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return err ? err->code : NW_ERETRY;
         }
+        v++;
     }
     return 0;
 }
