@@ -546,28 +546,6 @@ static json_t *encode_entity(const nw_entity *e, const entity_kind *kind, const 
     return o;
 }
 
-/* out = "<base>/<key>/<i>", the pointer of item i of an array (cut at cap,
- * like snprintf): this runs for every headline, body and entity written. */
-static void item_path(char *out, size_t cap, const char *base, const char *key, size_t i)
-{
-    char digits[24];
-    size_t nd = sizeof digits;
-    do
-        digits[--nd] = (char)('0' + i % 10);
-    while ((i /= 10) && nd);
-    size_t lb = strlen(base), lk = strlen(key), used = 0;
-    const struct {
-        const char *p;
-        size_t n;
-    } parts[] = {{base, lb}, {"/", 1}, {key, lk}, {"/", 1}, {digits + nd, sizeof digits - nd}};
-    for (size_t k = 0; k < sizeof parts / sizeof parts[0] && used + 1 < cap; k++) {
-        size_t n = parts[k].n < cap - 1 - used ? parts[k].n : cap - 1 - used;
-        memcpy(out + used, parts[k].p, n);
-        used += n;
-    }
-    out[used] = '\0';
-}
-
 static json_t *encode_texts(const nw_text_list *list, const text_kind *kind, const char *uri,
                             const char *base, nw_ninjs_stats *st, nw_err *err)
 {
@@ -578,7 +556,7 @@ static json_t *encode_texts(const nw_text_list *list, const text_kind *kind, con
     }
     for (size_t i = 0; i < list->len; i++) {
         char path[PATH_MAX_LEN];
-        item_path(path, sizeof path, base, kind->key, i);
+        snprintf(path, sizeof path, "%s/%s/%zu", base, kind->key, i);
         json_t *o = encode_text(&list->items[i], kind, uri, path, st, err);
         if (!o || json_array_append_new(arr, o)) {
             if (o)
@@ -600,7 +578,7 @@ static json_t *encode_entities(const nw_entity_list *list, const entity_kind *ki
     }
     for (size_t i = 0; i < list->len; i++) {
         char path[PATH_MAX_LEN];
-        item_path(path, sizeof path, base, kind->key, i);
+        snprintf(path, sizeof path, "%s/%s/%zu", base, kind->key, i);
         json_t *o = encode_entity(&list->items[i], kind, uri, path, st, err);
         if (!o || json_array_append_new(arr, o)) {
             if (o)
@@ -891,31 +869,16 @@ json_t *nw_ninjs_encode(const nw_story *story, nw_err *err)
 
 /* ================================================================ dumps */
 
-/* json_dump_callback's sink: appends to the nw_buf `data`. */
-static int append_json(const char *text, size_t len, void *data)
-{
-    nw_buf *b = data;
-    nw_buf_append(b, text, len);
-    return nw_buf_failed(b) ? -1 : 0;
-}
-
 char *nw_ninjs_dumps_ex(const nw_story *story, nw_ninjs_stats *stats, nw_err *err)
 {
     json_t *tree = nw_ninjs_encode_ex(story, stats, err);
     if (!tree)
         return NULL;
-    /* json_dumps' text, written straight into a buffer sized for a typical
-     * story (json_dumps grows its own from 16 bytes, then copies it) */
-    nw_buf out = NW_BUF_INIT;
-    nw_buf_reserve(&out, 2048);
-    int rc = json_dump_callback(tree, append_json, &out, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = json_dumps(tree, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(tree);
-    if (rc || nw_buf_failed(&out)) {
-        nw_buf_free(&out);
+    if (!text)
         nw_err_set(err, NW_ENOMEM, "out of memory");
-        return NULL;
-    }
-    return nw_buf_take(&out);
+    return text;
 }
 
 char *nw_ninjs_dumps(const nw_story *story, nw_err *err)
