@@ -488,9 +488,12 @@ static int put_string(json_t *obj, const char *key, const char *value, const cha
 {
     if (!value)
         return 0;
-    if (!nw_utf8_valid(value, strlen(value), NULL))
+    size_t len = strlen(value);
+    if (!nw_utf8_valid(value, len, NULL))
         return bad_utf8(err, uri, path, key);
-    return set_new(obj, key, json_string_nocheck(value)) ? oom(err) : 0;
+    /* both checked: value just now, key a name of ours */
+    json_t *v = json_stringn_nocheck(value, len);
+    return !v || json_object_set_new_nocheck(obj, key, v) ? oom(err) : 0;
 }
 
 /* One headline/body/description as a JSON object; `path` is its pointer. */
@@ -832,6 +835,8 @@ static json_t *encode_story(const nw_story *s, int depth, const char *path, nw_n
             }
         }
     }
+    if (!json_object_size(s->extra)) /* no extras: nothing to prune or add */
+        return o;
     json_t *extras = encode_top_extras(s, path, st, err);
     if (!extras || json_object_update(o, extras)) {
         if (extras)

@@ -89,16 +89,6 @@
 
 /* ----------------------------------------------------------- detection --- */
 
-/* Case-insensitive search of needle in s[0..n). */
-static const char *find_ci(const char *s, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (!strncasecmp(s + i, needle, k))
-            return s + i;
-    return NULL;
-}
-
 /* The first element's start ("<name"), skipping the prolog: declarations,
  * PIs, comments and DOCTYPE. NULL when none in the window. */
 static const char *first_element(const char *buf, size_t len)
@@ -160,10 +150,10 @@ static int rss_detect(const char *buf, size_t len)
     if (name_is(loc, end, "rss"))
         return 90;
     if (name_is(loc, end, "rdf")) {
-        if (find_ci(el, (size_t)(end - el), "purl.org/rss/1.0") ||
-            find_ci(el, (size_t)(end - el), "netscape.com/rdf/simple/0.9"))
+        if (nw_find_ci(el, (size_t)(end - el), "purl.org/rss/1.0") ||
+            nw_find_ci(el, (size_t)(end - el), "netscape.com/rdf/simple/0.9"))
             return 90;
-        if (find_ci(el, (size_t)(end - el), "<item>")) /* a bare <rdf> of items */
+        if (nw_find_ci(el, (size_t)(end - el), "<item>")) /* a bare <rdf> of items */
             return 40;
     }
     return 0;
@@ -179,7 +169,8 @@ static int atom_detect(const char *buf, size_t len)
     const char *loc = local_start(el, end);
     if (!name_is(loc, end, "feed") && !name_is(loc, end, "entry"))
         return 0;
-    if (find_ci(el, (size_t)(end - el), NS_ATOM) || find_ci(el, (size_t)(end - el), NS_ATOM03))
+    if (nw_find_ci(el, (size_t)(end - el), NS_ATOM) ||
+        nw_find_ci(el, (size_t)(end - el), NS_ATOM03))
         return 90;
     return name_is(loc, end, "feed") ? 30 : 0;
 }
@@ -192,7 +183,7 @@ static int jsonfeed_detect(const char *buf, size_t len)
         i++;
     if (i == n || buf[i] != '{')
         return 0;
-    return find_ci(buf + i, n - i, "jsonfeed.org/version") ? 95 : 0;
+    return nw_find_ci(buf + i, n - i, "jsonfeed.org/version") ? 95 : 0;
 }
 
 /* ------------------------------------------------------------- strings --- */

@@ -1021,13 +1021,16 @@ static int parse_as(shape want, const char *buf, size_t len, const nw_parse_opts
 
 /* ---------------------------------------------------------- detection --- */
 
+/* Does `quoted` ("\"name\"", or a prefix of one; two bytes at least)
+ * occur in buf[0..len)? The byte after each quote is compared before the
+ * rest: most quotes start another name. */
 static bool has_key(const char *buf, size_t len, const char *quoted)
 {
     size_t n = strlen(quoted);
     for (const char *p = buf; (p = memchr(p, '"', (size_t)(buf + len - p))) != NULL; p++) {
         if ((size_t)(buf + len - p) < n)
             return false;
-        if (!memcmp(p, quoted, n))
+        if (p[1] == quoted[1] && !memcmp(p, quoted, n))
             return true;
     }
     return false;

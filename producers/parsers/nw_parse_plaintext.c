@@ -221,23 +221,13 @@ static bool starts_with_ci(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Case-insensitive search of needle in s[0..n). */
-static const char *find_ci(const char *s, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (!strncasecmp(s + i, needle, k))
-            return s + i;
-    return NULL;
-}
-
 static bool is_source_line(const char *s, size_t n)
 {
     while (n && (*s == ' ' || *s == '\t')) {
         s++;
         n--;
     }
-    return n >= 7 && !strncasecmp(s, "Source:", 7) && find_ci(s, n, "Published:");
+    return n >= 7 && !strncasecmp(s, "Source:", 7) && nw_find_ci(s, n, "Published:");
 }
 
 /* ------------------------------------------------------------- captions --- */
@@ -555,7 +545,7 @@ static int webcopy_build(const para_list *paras, const nw_parse_opts *opts, nw_s
     while (*s == ' ')
         s++;
     s += 7;
-    const char *pub = find_ci(s, strlen(s), "Published:");
+    const char *pub = nw_find_ci(s, strlen(s), "Published:");
     char *provider = nw_text_squeeze(s, (size_t)(pub - s));
     if (!provider)
         return nw_err_set(err, NW_ENOMEM, "out of memory");

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,22 @@ void nw_story_list_free(nw_story_list *list)
     free(list->items);
     list->items = NULL;
     list->len = list->cap = 0;
+}
+
+/* ------------------------------------------------------------ matching --- */
+
+const char *nw_find_ci(const char *s, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    if (k == 0)
+        return s;
+    /* ASCII letters differ from their other case in bit 0x20 alone: a byte
+     * that differs elsewhere cannot start a match */
+    char first = (char)(needle[0] | 0x20);
+    for (size_t i = 0; i + k <= n; i++)
+        if ((char)(s[i] | 0x20) == first && !strncasecmp(s + i, needle, k))
+            return s + i;
+    return NULL;
 }
 
 /* ------------------------------------------------------------ warnings --- */

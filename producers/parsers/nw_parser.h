@@ -141,6 +141,11 @@ int nw_parse_buffer(const char *format, const char *buf, size_t len, const nw_pa
 void nw_parse_warn(const nw_parse_opts *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The first case-insensitive (ASCII, as strncasecmp) occurrence of needle
+ * in s[0..n), or NULL. For detectors and parsers: a byte compare first, so a
+ * sniff of a few kilobytes costs a pass, not a strncasecmp per byte. */
+const char *nw_find_ci(const char *s, size_t n, const char *needle);
+
 /* Read `path` ("-" = standard input, named "<stdin>") and nw_parse_buffer it
  * with origin = the path. The size limit is checked before the content is
  * read: a regular file over the limit is refused from its size alone, a pipe

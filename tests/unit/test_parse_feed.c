@@ -282,6 +282,23 @@ Test(feed_fixtures, detection)
     cr_assert_eq(nw_parser_find("atom")->flags & NW_PARSER_RAW_BYTES, NW_PARSER_RAW_BYTES);
 }
 
+/* nw_find_ci, the detectors' case-insensitive search: any case, any offset,
+ * never past n, and a first byte that only matches with bit 0x20 flipped
+ * ('@' vs '`') is not a match. */
+Test(feed_fixtures, find_ci)
+{
+    const char *s = "{\"version\": \"https://JSONFeed.ORG/Version/1\"}";
+    const char *at = nw_find_ci(s, strlen(s), "jsonfeed.org/version");
+    cr_assert_not_null(at);
+    cr_assert_eq(at - s, 21);
+    cr_assert_eq(nw_find_ci(s, 21 + 19, "jsonfeed.org/version"), NULL, "cut one byte short");
+    cr_assert_eq(nw_find_ci(s, 21 + 20, "jsonfeed.org/version"), at);
+    cr_assert_eq(nw_find_ci("abc", 3, "ABC") - "abc", 0);
+    cr_assert_null(nw_find_ci("@bc", 3, "`bc"));
+    cr_assert_null(nw_find_ci("ab", 2, "abc"));
+    cr_assert_null(nw_find_ci("", 0, "a"));
+}
+
 /* Parse hostile XML: it must fail, or parse without the payload showing up
  * (an external entity's content, or an exponential expansion). */
 static void expect_safe(const char *name, const char *xml, const char *payload)
