@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nw_buf.h"
 #include "nw_fts_text.h"
@@ -117,6 +118,22 @@ static int exec(nw_fts_store *s, const char *sql, nw_err *err)
     return err ? err->code : NW_ERETRY;
 }
 
+/* WAL mode, durable commits. Switching a file to WAL needs it to itself for
+ * a moment, and SQLite answers "database is locked" at once, without its busy
+ * handler, while another connection (a second consumer starting on the same
+ * new file) holds it: try again for about as long as the busy timeout. */
+static int enter_wal(nw_fts_store *s, nw_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err);
+        int code = sqlite3_errcode(s->db);
+        if (rc == 0 || (code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt == 100)
+            return rc;
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static int user_version(nw_fts_store *s, int *v, nw_err *err)
 {
     sqlite3_stmt *q = NULL;
@@ -189,9 +206,7 @@ int nw_fts_store_open(const char *path, nw_fts_store **out, nw_err *err)
     sqlite3_busy_timeout(s->db, 5000);
     /* the schema check first: a file that is not a database fails here */
     int v = 0;
-    if (user_version(s, &v, err) < 0 ||
-        exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", err) < 0 ||
-        migrate(s, err) < 0) {
+    if (user_version(s, &v, err) < 0 || enter_wal(s, err) < 0 || migrate(s, err) < 0) {
         int code = err ? err->code : NW_ERETRY;
         nw_fts_store_close(s);
         return code;
