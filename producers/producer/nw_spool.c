@@ -77,6 +77,15 @@
  * rename: it is in one directory or the other. The fsyncs only bound how
  * many files a power loss sends twice. */
 #define SP_SYNC_INTERVAL_MS 1000
+/* Large files are streamed (see "Streaming large files" below): a file over
+ * SP_STREAM_MIN bytes is parsed twice, once to check it whole, then again
+ * handing its stories to the loop in chunks of SP_CHUNK_STORIES stories or
+ * SP_CHUNK_BYTES bytes of JSON, with at most SP_STREAM_BUDGET bytes of JSON
+ * of the file waiting for the loop. */
+#define SP_STREAM_MIN    ((size_t)1 << 20)
+#define SP_CHUNK_STORIES 1024
+#define SP_CHUNK_BYTES   ((size_t)1 << 20)
+#define SP_STREAM_BUDGET ((size_t)8 << 20)
 
 /* The lists, in the order a file goes through them. LOADING and SETTLING
  * entries are with a helper thread; PARSED ones hold their stories until
@@ -97,7 +106,8 @@ typedef enum sp_load_result {
     SP_VANISHED,
     SP_NOT_REGULAR,
     SP_UNPARSEABLE,
-    SP_CHANGED /* its size is not what was read: still being written */
+    SP_CHANGED,  /* its size is not what was read: still being written */
+    SP_STREAMING /* checked whole; its stories follow in chunks (job.stream) */
 } sp_load_result;
 
 /* Parse settings, shared by reference with the loader (replaced on reload). */
@@ -108,6 +118,7 @@ typedef struct sp_popts {
 } sp_popts;
 
 struct sp_entry;
+typedef struct sp_stream sp_stream;
 
 /* The part of an entry a helper thread owns while the entry is LOADING or
  * SETTLING (see the top comment). */
@@ -126,6 +137,7 @@ typedef struct sp_job {
     int64_t read_mtime_ns; /* (the loop checks both again before done/) */
     char *reason;          /* why the file fails (owned): LOAD result, PLACE input */
     char *note;            /* PLACE: the name in failed/, or why the move failed (owned) */
+    sp_stream *stream;     /* LOAD: SP_STREAMING: the chunks to come (a reference) */
 } sp_job;
 
 /* What a taken entry needs (allocated when the entry is first handed to the
@@ -135,6 +147,11 @@ typedef struct sp_work {
     nw_publish_ticket ticket;
     size_t stories;
     sp_job job;
+    /* a streamed file (job.stream) while the loop still takes its chunks */
+    bool streaming;
+    bool abandoned;         /* intake stopped mid-file: it stays in incoming/ */
+    size_t stream_sent;     /* stories of it sent so far */
+    struct sp_entry *snext; /* in nw_spool.streams */
 } sp_work;
 
 typedef struct sp_entry {
@@ -239,14 +256,86 @@ struct nw_spool {
     sp_spent_vec spent[SP_LOADERS]; /* sent during a run, per loader (handed at its end) */
     sp_scanned scanned;             /* names of the last scan not yet entries (see scan) */
     bool workers_init;
-    atomic_bool noatime;    /* O_NOATIME still worth trying (EPERM turns it off) */
+    atomic_bool noatime; /* O_NOATIME still worth trying (EPERM turns it off) */
     /* since the last progress line (SP_SUMMARY_MS) */
     int64_t summary_ms;
     size_t sum_done, sum_failed, sum_stories;
     /* helpers' finished entries, linked through job.qnext */
     pthread_mutex_t res_mu;
     sp_entry *res_head, *res_tail;
+    /* entries whose chunks the loop still takes (linked through w->snext) */
+    sp_entry *streams;
+    /* env->max_message_bytes, for the loaders' check of a streamed file */
+    atomic_size_t max_message_bytes;
 };
+
+/* ------------------------------------------------------------------------ */
+/* Streamed files: the shared part                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Stories of a streamed file on their way from its loader to the loop. */
+typedef struct sp_chunk {
+    struct sp_chunk *next;
+    nw_story_list list;
+    char **json; /* list.len serializations (owned) */
+    size_t *json_len;
+    size_t bytes; /* JSON bytes of the chunk (counted in the budget) */
+} sp_chunk;
+
+/* One streamed file, shared by its loader (which fills it) and its entry
+ * (whose loop side empties it). Everything below `mu` is guarded by the
+ * spool's loader mutex, and waits use the loader's condition variable, so
+ * that stopping the loaders also wakes a loader waiting for room. */
+struct sp_stream {
+    int refs;              /* the loader's and the entry's */
+    sp_chunk *head, *tail; /* waiting for the loop */
+    size_t queued_bytes;   /* JSON bytes in them: at most SP_STREAM_BUDGET + a chunk */
+    bool ended;            /* the loader is done (error set when the second pass failed) */
+    bool cancel;           /* the loop wants no more (a send failed, intake stopped) */
+    char *error;           /* why the second pass failed (owned) */
+    size_t expected;       /* stories the first pass counted */
+    /* the loader's alone */
+    sp_chunk *filling;
+    sp_popts *popts; /* a reference */
+    size_t len;      /* bytes of the file, in the loader's read buffer */
+};
+
+static void chunk_free(sp_chunk *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; c->json && i < c->list.len; i++)
+        free(c->json[i]);
+    free(c->json);
+    free(c->json_len);
+    nw_story_list_free(&c->list);
+    free(c);
+}
+
+static void popts_unref(sp_popts *p);
+
+/* Drop one reference (under the loader mutex `mu`); the last frees it.
+ * `cancel`: the entry's reference, the loader is to stop. */
+static void stream_unref(pthread_mutex_t *mu, sp_stream *st, bool cancel)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(mu);
+    bool last = --st->refs == 0;
+    if (cancel)
+        st->cancel = true;
+    pthread_mutex_unlock(mu);
+    if (!last)
+        return;
+    for (sp_chunk *c = st->head, *next; c; c = next) {
+        next = c->next;
+        chunk_free(c);
+    }
+    chunk_free(st->filling);
+    popts_unref(st->popts);
+    free(st->error);
+    free(st);
+}
 
 static const nw_input_ops spool_ops;
 
@@ -396,9 +485,29 @@ static void job_spend(nw_spool *sp, sp_job *j)
     j->json_len = NULL;
 }
 
+/* The loop is done with e's stream: off the streams list, reference
+ * dropped (its loader, if still at it, is told to stop). */
+static void stream_detach(nw_spool *sp, sp_entry *e)
+{
+    if (!e->w || !e->w->job.stream)
+        return;
+    if (e->w->streaming) {
+        sp_entry **pp = &sp->streams;
+        while (*pp && *pp != e)
+            pp = &(*pp)->w->snext;
+        if (*pp)
+            *pp = e->w->snext;
+        e->w->streaming = false;
+    }
+    stream_unref(&sp->loader.mu, e->w->job.stream, true);
+    e->w->job.stream = NULL;
+    pthread_cond_broadcast(&sp->loader.cv);
+}
+
 /* Forget an entry (never one a helper holds). */
 static void entry_remove(nw_spool *sp, sp_entry *e)
 {
+    stream_detach(sp, e);
     list_unlink(&sp->lists[e->state], e);
     sp_entry **pp = &sp->buckets[name_hash(e->name)];
     while (*pp != e)
@@ -934,6 +1043,250 @@ static int check_after_read(nw_spool *sp, const char *name, size_t len, sp_job *
     return (uint64_t)st.st_size != (uint64_t)len ? SP_CHANGED : SP_LOADED;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Streaming large files (loader side)                                      */
+/* ------------------------------------------------------------------------ */
+/*
+ * A file is all or nothing: none of its stories may be sent when any of them
+ * fails. A small file is parsed whole and every story prepared before the
+ * first is sent. Held whole, a large file of tiny items costs ~40 times its
+ * size (stories, their JSON, the messages), so a file over SP_STREAM_MIN
+ * bytes goes another way, at the cost of a second parse:
+ *   1. check: it is parsed with every story serialized, size-checked and
+ *      dropped at once (parse errors, stories that do not serialize, have no
+ *      uri or are over the max message size fail the file here, with
+ *      nothing sent);
+ *   2. stream: the entry goes back to the loop (SP_STREAMING) and the same
+ *      bytes are parsed again, the stories handed over in chunks; the loader
+ *      waits while SP_STREAM_BUDGET bytes of them wait for the loop, and the
+ *      loop sends them as back-pressure (max_inflight_messages) allows.
+ * The file settles as any other, once every message has its report. Only
+ * one large file is parsed at a time in the whole service (big_busy), so the
+ * memory of large files is bounded by one parse plus the budget, however
+ * many loaders and spools take one at once. What pass 1 cannot check (the
+ * routing rules are the loop's; a reload may change them between the
+ * passes) may still fail a story in pass 2: the file then fails with the
+ * number of its stories already sent in its .error (those were published;
+ * at-least-once, never silent).
+ */
+static pthread_mutex_t big_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t big_cv = PTHREAD_COND_INITIALIZER;
+static bool big_busy;
+
+/* Wait for the service's one large-file slot; false when the loaders are
+ * told to stop meanwhile. */
+static bool big_acquire(sp_worker *w)
+{
+    pthread_mutex_lock(&big_mu);
+    while (big_busy) {
+        pthread_mutex_lock(&w->mu);
+        bool stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+        if (stop) {
+            pthread_mutex_unlock(&big_mu);
+            return false;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000; /* a stopping spool's loader looks again soon */
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&big_cv, &big_mu, &ts);
+    }
+    big_busy = true;
+    pthread_mutex_unlock(&big_mu);
+    return true;
+}
+
+static void big_release(void)
+{
+    pthread_mutex_lock(&big_mu);
+    big_busy = false;
+    pthread_cond_broadcast(&big_cv);
+    pthread_mutex_unlock(&big_mu);
+}
+
+/* Pass 1's sink: what would fail the file when sent, found before any is. */
+typedef struct sp_check {
+    size_t count, max_bytes;
+    char error[NW_ERR_MSG_MAX + 256];
+} sp_check;
+
+static int check_sink(void *ctx, nw_story *story, nw_err *err)
+{
+    sp_check *c = ctx;
+    nw_err jerr = {0};
+    char *json = story->uri ? nw_ninjs_dumps(story, &jerr) : NULL;
+    size_t len = json ? strlen(json) : 0;
+    if (!story->uri)
+        snprintf(c->error, sizeof c->error, "story %zu: no uri", c->count + 1);
+    else if (!json)
+        snprintf(c->error, sizeof c->error, "story %.200s: %s", story->uri, jerr.msg);
+    else if (c->max_bytes && len > c->max_bytes)
+        snprintf(c->error, sizeof c->error,
+                 "story %s: message is over %zu bytes, over the max message size of %zu bytes "
+                 "(max_message_bytes); not sent, never truncated",
+                 story->uri, len, c->max_bytes);
+    free(json);
+    nw_story_free(story);
+    if (c->error[0])
+        return nw_err_set(err, NW_EINVAL, "%s", c->error);
+    c->count++;
+    return 0;
+}
+
+/* Hand the filling chunk to the loop, after waiting for room. 0, or
+ * NW_ECANCELED-like negative when the loop wants no more. */
+typedef struct sp_feed {
+    nw_spool *sp;
+    sp_stream *st;
+} sp_feed;
+
+static int stream_push(sp_feed *f)
+{
+    sp_stream *st = f->st;
+    sp_worker *w = &f->sp->loader;
+    sp_chunk *c = st->filling;
+    if (!c)
+        return 0;
+    st->filling = NULL;
+    pthread_mutex_lock(&w->mu);
+    while (st->queued_bytes > SP_STREAM_BUDGET && !st->cancel && !w->stop)
+        pthread_cond_wait(&w->cv, &w->mu);
+    bool stop = st->cancel || w->stop;
+    if (!stop) {
+        c->next = NULL;
+        if (st->tail)
+            st->tail->next = c;
+        else
+            st->head = c;
+        st->tail = c;
+        st->queued_bytes += c->bytes;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (stop) {
+        chunk_free(c);
+        return NW_EINVAL;
+    }
+    uint64_t one = 1;
+    if (write(f->sp->res_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        nw_log_error("spool", "eventfd write failed path=%s error=\"%s\"", f->sp->path,
+                     strerror(errno));
+    return 0;
+}
+
+/* Pass 2's sink: serialize the story and add it to the filling chunk. */
+static int stream_sink(void *ctx, nw_story *story, nw_err *err)
+{
+    sp_feed *f = ctx;
+    sp_stream *st = f->st;
+    sp_chunk *c = st->filling;
+    if (!c) {
+        if (!(c = calloc(1, sizeof *c)) || !(c->json = calloc(SP_CHUNK_STORIES, sizeof *c->json)) ||
+            !(c->json_len = calloc(SP_CHUNK_STORIES, sizeof *c->json_len))) {
+            chunk_free(c);
+            nw_story_free(story);
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        }
+        st->filling = c;
+    }
+    size_t i = c->list.len;
+    if (nw_story_list_add(&c->list, story) < 0)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    nw_err jerr = {0};
+    c->json[i] = nw_ninjs_dumps(story, &jerr); /* NULL: the loop serializes it */
+    c->json_len[i] = c->json[i] ? strlen(c->json[i]) : 0;
+    c->bytes += c->json_len[i] + 256; /* and the story: roughly as large */
+    if (c->list.len == SP_CHUNK_STORIES || c->bytes >= SP_CHUNK_BYTES)
+        return stream_push(f);
+    return 0;
+}
+
+static void warn_nothing(void *ctx, const char *msg)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+/* Pass 2, after the entry went back to the loop: parse the bytes still in
+ * the thread's read buffer again, into chunks. Ends the stream either way
+ * and drops the loader's reference and the large-file slot. */
+static void stream_run(nw_spool *sp, sp_thread *t, sp_stream *st, const char *name)
+{
+    char path[PATH_MAX];
+    incoming_path(sp, name, path);
+    sp_feed f = {sp, st};
+    nw_parse_opts opts = {0};
+    opts.timezone = st->popts->timezone;
+    opts.default_category = st->popts->category;
+    opts.origin = path;
+    opts.sink = stream_sink;
+    opts.sink_ctx = &f;
+    opts.warn = warn_nothing; /* pass 1 warned already: the log says it once */
+    nw_story_list none = {0};
+    nw_err err = {0};
+    int rc = nw_parse_buffer(st->popts->format, t->rbuf, st->len, &opts, &none, &err);
+    if (rc == 0)
+        rc = stream_push(&f);
+    pthread_mutex_lock(&sp->loader.mu);
+    if (rc < 0 && !st->cancel && !st->error)
+        st->error = strdup(err.msg[0] ? err.msg : "the second parse failed");
+    st->ended = true;
+    pthread_mutex_unlock(&sp->loader.mu);
+    uint64_t one = 1;
+    if (write(sp->res_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        nw_log_error("spool", "eventfd write failed path=%s error=\"%s\"", sp->path,
+                     strerror(errno));
+    stream_unref(&sp->loader.mu, st, false);
+    big_release();
+}
+
+/* A big file's buffer is not kept for the small ones that follow. */
+static void drop_big_buffer(sp_thread *t)
+{
+    if (t->rcap > SP_KEEP_BUFFER) {
+        free(t->rbuf);
+        t->rbuf = NULL;
+        t->rcap = 0;
+    }
+}
+
+/* Pass 1 of a large file (see above): SP_STREAMING with j->stream set when
+ * the whole file is good, SP_UNPARSEABLE with err otherwise, SP_CHANGED when
+ * the loaders stop while it waits for its turn. Holds the large-file slot on
+ * SP_STREAMING (stream_run gives it back). */
+static int check_large(nw_spool *sp, sp_thread *t, sp_job *j, size_t len, nw_parse_opts *opts,
+                       nw_err *err)
+{
+    if (!big_acquire(&sp->loader))
+        return SP_CHANGED;
+    sp_check check = {.max_bytes = atomic_load(&sp->max_message_bytes)};
+    opts->sink = check_sink;
+    opts->sink_ctx = &check;
+    nw_story_list none = {0};
+    if (nw_parse_buffer(j->popts->format, t->rbuf, len, opts, &none, err) < 0) {
+        if (check.error[0]) /* the sink's own words, not the parser's summary */
+            nw_err_set(err, NW_EINVAL, "%s: %s", opts->origin, check.error);
+        big_release();
+        return SP_UNPARSEABLE;
+    }
+    sp_stream *st = calloc(1, sizeof *st);
+    if (!st) {
+        big_release();
+        nw_err_set(err, NW_ENOMEM, "%s: out of memory", opts->origin);
+        return SP_UNPARSEABLE;
+    }
+    st->refs = 2;
+    st->expected = check.count;
+    st->len = len;
+    st->popts = j->popts;
+    atomic_fetch_add(&j->popts->refs, 1);
+    j->stream = st;
+    return SP_STREAMING;
+}
+
 /* Loader: read, parse and serialize one entry's file into e->w->job. */
 static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
 {
@@ -951,7 +1304,9 @@ static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
         opts.timezone = j->popts->timezone;
         opts.default_category = j->popts->category;
         opts.origin = path;
-        if (nw_parse_buffer(j->popts->format, t->rbuf, len, &opts, &j->list, &err) < 0) {
+        if (len > SP_STREAM_MIN) {
+            j->result = check_large(sp, t, j, len, &opts, &err);
+        } else if (nw_parse_buffer(j->popts->format, t->rbuf, len, &opts, &j->list, &err) < 0) {
             nw_story_list_free(&j->list);
             j->result = SP_UNPARSEABLE;
         } else {
@@ -965,12 +1320,8 @@ static void load_one(nw_spool *sp, sp_thread *t, sp_entry *e)
         if ((j->reason = malloc(n)))
             snprintf(j->reason, n, "parse error: %s", err.msg);
     }
-    /* a big file's buffer is not kept for the small ones that follow */
-    if (t->rcap > SP_KEEP_BUFFER) {
-        free(t->rbuf);
-        t->rbuf = NULL;
-        t->rcap = 0;
-    }
+    if (j->result != SP_STREAMING)
+        drop_big_buffer(t);
 }
 
 static void *loader_main(void *arg)
@@ -991,11 +1342,21 @@ static void *loader_main(void *arg)
         for (sp_entry *e = batch, *next; e; e = next) {
             next = e->w->job.qnext;
             load_one(w->sp, t, e);
+            /* a streamed file goes back at once; its second pass follows
+             * (the entry is the loop's from then on, the stream shared) */
+            sp_stream *st = e->w->job.result == SP_STREAMING ? e->w->job.stream : NULL;
+            char name[NAME_MAX + 1];
+            if (st)
+                snprintf(name, sizeof name, "%s", e->name);
             chain_add(&done, e);
             /* the first file of a batch goes at once, so the loop has work
              * while the loader parses the next ones */
-            if (done.len >= SP_POST_BATCH || e == batch)
+            if (st || done.len >= SP_POST_BATCH || e == batch)
                 post_results(w->sp, &done);
+            if (st) {
+                stream_run(w->sp, t, st, name);
+                drop_big_buffer(t);
+            }
         }
         post_results(w->sp, &done);
     }
@@ -1265,6 +1626,18 @@ static void loaded(nw_spool *sp, sp_entry *e)
         break;
     case SP_UNPARSEABLE: settle(sp, e, true, j->reason); break;
     case SP_LOADED: entry_move(sp, e, SP_PARSED); break;
+    case SP_STREAMING:
+        /* in flight at once: pump_streams sends its chunks as they come */
+        nw_counter_add(sp->base.m.parsed, j->stream->expected);
+        e->w->stories = j->stream->expected;
+        e->w->stream_sent = 0;
+        e->w->abandoned = false;
+        e->w->streaming = true;
+        e->w->snext = sp->streams;
+        sp->streams = e;
+        nw_publish_ticket_clear(&e->w->ticket);
+        entry_move(sp, e, SP_INFLIGHT);
+        break;
     case SP_CHANGED:
         /* read again once it has settled (or its writer closed it) */
         nw_log_info("spool", "file changed while it was read, taken again later input=%s file=%s",
@@ -1371,6 +1744,88 @@ static void send_parsed(nw_spool *sp, nw_input_env *env, sp_entry *e)
      * at the next turn (reports trigger the others) */
     if (nw_publish_ticket_outstanding(&e->w->ticket) == 0)
         sp->need_settle = true;
+}
+
+/* Send what a streamed file's loader handed over while there is room. A
+ * story that fails here (routing) stops the stream and fails the file, its
+ * .error saying how many of its stories went out before. Without intake the
+ * stream stops and the file stays in incoming/ (sent again next time). */
+static void pump_stream(nw_spool *sp, nw_input_env *env, sp_entry *e)
+{
+    sp_work *w = e->w;
+    sp_stream *st = w->job.stream;
+    char path[PATH_MAX];
+    incoming_path(sp, e->name, path);
+    bool ended = false;
+    for (;;) {
+        sp_chunk *c = NULL;
+        pthread_mutex_lock(&sp->loader.mu);
+        if (!env->intake || w->job.reason)
+            st->cancel = true;
+        if (!st->cancel && nw_input_room(env) > 0 && (c = st->head)) {
+            st->head = c->next;
+            if (!st->head)
+                st->tail = NULL;
+            st->queued_bytes -= c->bytes;
+        }
+        ended = st->ended && !st->head;
+        if (st->cancel)
+            ended = st->ended;
+        pthread_mutex_unlock(&sp->loader.mu);
+        if (!c)
+            break;
+        pthread_cond_broadcast(&sp->loader.cv); /* room for the loader */
+        for (size_t i = 0; i < c->list.len && !w->job.reason; i++) {
+            nw_err err = {0};
+            char *json = c->json[i];
+            c->json[i] = NULL;
+            nw_outmsg *msg =
+                nw_input_prepare_json(env, c->list.items[i], json, c->json_len[i], path, &err);
+            if (!msg) {
+                char reason[PATH_MAX + NW_ERR_MSG_MAX + 128];
+                snprintf(reason, sizeof reason,
+                         "%s: %s (%zu of the file's %zu stories were sent before)", path, err.msg,
+                         w->stream_sent, w->stories);
+                w->job.reason = dup_reason(reason);
+                if (!w->job.reason)
+                    w->job.reason = dup_reason("a story could not be sent");
+                break;
+            }
+            if (nw_input_send(env, msg, &w->ticket, &err) < 0)
+                nw_log_error("spool", "send refused input=%s file=%s uri=%s error=\"%s\"",
+                             sp->base.name, e->name, c->list.items[i]->uri, err.msg);
+            nw_outmsg_free(msg);
+            w->stream_sent++;
+        }
+        chunk_free(c);
+    }
+    if (!env->intake && !w->job.reason)
+        w->abandoned = true;
+    if (!ended)
+        return;
+    /* the loader is done and every chunk taken: settle as any file */
+    if (st->error && !w->job.reason) {
+        char reason[PATH_MAX + NW_ERR_MSG_MAX + 128];
+        snprintf(reason, sizeof reason,
+                 "parse error: %s (second pass; %zu of the file's %zu stories were sent before)",
+                 st->error, w->stream_sent, w->stories);
+        w->job.reason = dup_reason(reason);
+    } else if (!w->job.reason && !w->abandoned && w->stream_sent != w->stories) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "the second pass made %zu stories where the first made %zu",
+                 w->stream_sent, w->stories);
+        w->job.reason = dup_reason(reason);
+    }
+    stream_detach(sp, e);
+    sp->need_settle = true;
+}
+
+static void pump_streams(nw_spool *sp, nw_input_env *env)
+{
+    for (sp_entry *e = sp->streams, *next; e; e = next) {
+        next = e->w->snext;
+        pump_stream(sp, env, e);
+    }
 }
 
 /* Parsed entries go out while there is room; ready ones go to the loader so
@@ -1676,10 +2131,17 @@ static void settle_finished(nw_spool *sp, bool full)
                 break;
             continue;
         }
-        if (e->move_failed) {
+        if (e->w->streaming)
+            continue; /* its loader is still at it */
+        if (e->w->abandoned) {
+            /* intake stopped mid-file: it stays in incoming/ */
+            entry_remove(sp, e);
+        } else if (e->move_failed) {
             /* its move failed before: same decision, another try at scans */
             if (full)
                 settle(sp, e, e->w->job.failed, e->w->job.reason);
+        } else if (e->w->job.reason && !e->w->job.failed) {
+            settle(sp, e, true, e->w->job.reason); /* a streamed file that failed */
         } else if (e->w->ticket.failed == 0) {
             char *changed = file_changed_after_read(sp, e);
             settle(sp, e, changed != NULL, changed);
@@ -1777,6 +2239,9 @@ static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_
     if (sp->need_settle || env->reports != sp->seen_reports || sp->scanned.n ||
         (parsed->len && !env->intake))
         return 0;
+    for (const sp_entry *e = sp->streams; e; e = e->w->snext)
+        if (!env->intake && !e->w->abandoned)
+            return 0; /* pump_stream stops it */
     if (env->intake && nw_input_room(env) > 0 &&
         (parsed->len ||
          (sp->lists[SP_READY].len && sp->lists[SP_LOADING].len + parsed->len < SP_LOAD_AHEAD)))
@@ -1834,6 +2299,8 @@ static int spool_run(nw_input *in, nw_input_env *env, int64_t now)
     }
     worker_push_chain(&sp->mover, &sp->to_mover);
     collect_results(sp, signalled);
+    atomic_store(&sp->max_message_bytes, env->max_message_bytes);
+    pump_streams(sp, env);
     intake(sp, env);
     worker_push_chain(&sp->mover, &sp->to_mover);
     hand_spent(sp);

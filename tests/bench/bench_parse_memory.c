@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nw_bench.h"
 #include "nw_testutil.h"
 
 #define TARGET_BYTES 15800000
@@ -38,23 +39,6 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The feed: returns the number of items written. */
-static long write_feed(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    long size = fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">"
-                           "<channel><title>Big</title><link>http://x/</link>"
-                           "<description>d</description>\n");
-    long n = 0;
-    while (size < TARGET_BYTES)
-        size += fprintf(f, "<item><title>t%ld</title></item>\n", n++);
-    fputs("</channel></rss>\n", f);
-    fclose(f);
-    return n;
-}
-
 int main(void)
 {
     const char *r = getenv("NW_BENCH_ROUNDS");
@@ -64,7 +48,7 @@ int main(void)
     char *dir = nw_test_mkdtemp("bench-parse-memory");
     char path[1024];
     snprintf(path, sizeof path, "%s/big.rss", dir);
-    long items = write_feed(path);
+    long items = nw_bench_write_tiny_feed(path, TARGET_BYTES);
     char *bin = nw_test_bin_path("producers/newswire");
     double rss_mb[50], secs[50];
     int ok = 0;

@@ -8,6 +8,7 @@
 #ifndef NW_BENCH_H
 #define NW_BENCH_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int nw_bench_cmp(const void *a, const void *b)
@@ -32,6 +33,24 @@ static inline int nw_bench_stats(double *v, int n, double *median, double *sprea
     *median = m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
     *spread = (v[m - 1] - v[0]) / 2;
     return m;
+}
+
+/* The worst input shape for memory within the size limit: an RSS feed of
+ * tiny items, about target_bytes long, written to `path`. Returns the number
+ * of items, or -1. */
+static inline long nw_bench_write_tiny_feed(const char *path, long target_bytes)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    long size = fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">"
+                           "<channel><title>Big</title><link>http://x/</link>"
+                           "<description>d</description>\n");
+    long n = 0;
+    while (size < target_bytes)
+        size += fprintf(f, "<item><title>t%ld</title></item>\n", n++);
+    fputs("</channel></rss>\n", f);
+    return fclose(f) == 0 ? n : -1;
 }
 
 #endif

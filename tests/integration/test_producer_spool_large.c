@@ -1,0 +1,236 @@
+/*
+ * test_producer_spool_large — the contract for files the spool streams
+ * (over 1 MiB: checked whole by a first parse, then sent in chunks by a
+ * second, see nw_spool.c "Streaming large files"), against
+ * `newswire-producer --config FILE` as a child process and an in-process
+ * embedded broker: a large file whose last item is broken publishes nothing
+ * and lands in failed/ with its .error; a large good file publishes every
+ * story exactly once and lands in done/, also with two of them taken at
+ * once. Back-pressure is kept small (max_inflight_messages: 500) so that the
+ * loader waits for the loop many times per file.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nw_buf.h"
+#include "nw_kafka.h"
+#include "nw_testkafka.h"
+#include "nw_testutil.h"
+
+#define ITEMS 40000 /* ~1.4 MB of RSS: over the streaming threshold */
+
+static nw_broker *broker;
+static pid_t producer = -1;
+static char *tmp;
+static char spool[1024], config[1024], logpath[1024], in_dir[1100];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void setup(void)
+{
+    nw_err err = {0};
+    broker = nw_broker_new(1, 3, &err);
+    cr_assert_not_null(broker, "%s", err.msg);
+    tmp = nw_test_mkdtemp("spool-large");
+    cr_assert_not_null(tmp);
+    snprintf(spool, sizeof spool, "%s/spool", tmp);
+    snprintf(in_dir, sizeof in_dir, "%s/incoming", spool);
+    snprintf(config, sizeof config, "%s/producer.yaml", tmp);
+    snprintf(logpath, sizeof logpath, "%s/producer.log", tmp);
+    mkdir(spool, 0755);
+    mkdir(in_dir, 0755);
+}
+
+static void teardown(void)
+{
+    if (producer > 0) {
+        kill(producer, SIGKILL);
+        waitpid(producer, NULL, 0);
+        producer = -1;
+    }
+    nw_broker_free(broker);
+    broker = NULL;
+    nw_test_rm_rf(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(spool_large, .init = setup, .fini = teardown, .timeout = 600);
+
+static void start_producer(void)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "kafka:\n  bootstrap.servers: \"%s\"\n"
+             "http: {listen: \"127.0.0.1:0\"}\n"
+             "shutdown_timeout: 20s\n"
+             "max_inflight_messages: 500\n"
+             "spools:\n"
+             "  - name: wire\n    path: %s\n    format: rss\n    category: General\n"
+             "    settle_time: 0s\n    scan_interval: 200ms\n",
+             nw_broker_bootstrap(broker), spool);
+    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
+    char *bin = nw_test_bin_path("producers/newswire-producer");
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(bin, bin, "--config", config, (char *)NULL);
+        _exit(127);
+    }
+    free(bin);
+    producer = pid;
+}
+
+static int stop_producer(void)
+{
+    int rc = nw_test_stop(producer, 60);
+    producer = -1;
+    return rc;
+}
+
+/* An RSS feed of ITEMS items with uris <tag>-<n>, renamed into incoming/;
+ * with `broken`, its last item is not well-formed. */
+static void drop_feed(const char *name, const char *tag, bool broken)
+{
+    nw_buf b = {0};
+    nw_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>"
+                    "<title>Big</title><link>http://x/</link><description>d</description>\n");
+    char item[256];
+    for (int i = 0; i < ITEMS; i++) {
+        bool last = i == ITEMS - 1;
+        snprintf(item, sizeof item, "<item><guid>urn:%s-%d</guid><title>t%d</title>%s\n", tag, i, i,
+                 last && broken ? "<item>" : "</item>");
+        nw_buf_puts(&b, item);
+    }
+    nw_buf_puts(&b, "</channel></rss>\n");
+    cr_assert(!nw_buf_failed(&b));
+    char part[2048], final[2048];
+    snprintf(part, sizeof part, "%s/.%s.part", in_dir, name);
+    snprintf(final, sizeof final, "%s/%s", in_dir, name);
+    cr_assert_eq(nw_test_write_file(part, b.data, b.len), 0);
+    cr_assert_gt(b.len, (size_t)1 << 20, "the feed must be over the streaming threshold");
+    nw_buf_free(&b);
+    cr_assert_eq(rename(part, final), 0, "rename %s: %s", final, strerror(errno));
+}
+
+static bool exists(const char *sub, const char *name)
+{
+    char p[2048];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s/%s", spool, sub, name);
+    return stat(p, &st) == 0;
+}
+
+static bool wait_file(const char *sub, const char *name, int timeout_s)
+{
+    double end = now_s() + timeout_s;
+    while (now_s() < end) {
+        if (exists(sub, name))
+            return true;
+        usleep(100000);
+    }
+    return false;
+}
+
+/* How often each uri of a tag was published. */
+typedef struct seen {
+    const char *tag;
+    unsigned char counts[ITEMS];
+    long other;
+} seen;
+
+static void count_uri(const rd_kafka_message_t *m, void *ctx)
+{
+    seen *s = ctx;
+    char key[128];
+    size_t n = m->key_len < sizeof key - 1 ? m->key_len : sizeof key - 1;
+    memcpy(key, m->key, n);
+    key[n] = '\0';
+    char prefix[64];
+    int plen = snprintf(prefix, sizeof prefix, "urn:%s-", s->tag);
+    if (strncmp(key, prefix, (size_t)plen)) {
+        s->other++;
+        return;
+    }
+    long i = strtol(key + plen, NULL, 10);
+    if (i >= 0 && i < ITEMS && s->counts[i] < 255)
+        s->counts[i]++;
+}
+
+static seen *read_published(const char *tag)
+{
+    seen *s = calloc(1, sizeof *s);
+    s->tag = tag;
+    char err[512];
+    long n = nw_test_read_to_end(nw_broker_bootstrap(broker), "news.", true, 60000, count_uri, s,
+                                 err, sizeof err);
+    cr_assert_geq(n, 0, "%s", err);
+    return s;
+}
+
+static void assert_each_once(const seen *s)
+{
+    for (int i = 0; i < ITEMS; i++)
+        cr_assert_eq(s->counts[i], 1, "urn:%s-%d published %d times", s->tag, i, s->counts[i]);
+}
+
+/* A large file whose very last item is broken: the first pass finds it,
+ * nothing of the file is sent, it goes to failed/ with the parser's error;
+ * a good large file after it goes through whole. */
+Test(spool_large, broken_last_item_publishes_nothing)
+{
+    start_producer();
+    drop_feed("bad.xml", "bad", true);
+    cr_assert(wait_file("failed", "bad.xml", 300), "bad.xml never reached failed/");
+    cr_assert(exists("failed", "bad.xml.error"));
+    cr_assert(!exists("done", "bad.xml"));
+    drop_feed("good.xml", "good", false);
+    cr_assert(wait_file("done", "good.xml", 300), "good.xml never reached done/");
+    cr_assert_eq(stop_producer(), 0);
+    seen *bad = read_published("bad");
+    for (int i = 0; i < ITEMS; i++)
+        cr_assert_eq(bad->counts[i], 0, "urn:bad-%d of the broken file was published", i);
+    free(bad);
+    seen *good = read_published("good");
+    assert_each_once(good);
+    free(good);
+}
+
+/* Two large files taken at once (two loaders): each is published whole,
+ * every story exactly once, and both land in done/. */
+Test(spool_large, two_good_files_publish_every_story_once)
+{
+    drop_feed("one.xml", "one", false);
+    drop_feed("two.xml", "two", false);
+    start_producer();
+    cr_assert(wait_file("done", "one.xml", 300), "one.xml never reached done/");
+    cr_assert(wait_file("done", "two.xml", 300), "two.xml never reached done/");
+    cr_assert(!exists("incoming", "one.xml") && !exists("incoming", "two.xml"));
+    cr_assert_eq(stop_producer(), 0);
+    seen *one = read_published("one");
+    assert_each_once(one);
+    free(one);
+    seen *two = read_published("two");
+    assert_each_once(two);
+    free(two);
+}
