@@ -46,6 +46,9 @@ static void setup(void)
     nw_err err = {0};
     broker = nw_broker_new(1, 3, &err);
     cr_assert_not_null(broker, "%s", err.msg);
+    /* the mock broker keeps about 5 MB per partition (older messages are
+     * dropped): 16 partitions hold two files of stories */
+    cr_assert_eq(nw_broker_create_topic(broker, "news.general", 16, &err), 0, "%s", err.msg);
     tmp = nw_test_mkdtemp("spool-large");
     cr_assert_not_null(tmp);
     snprintf(spool, sizeof spool, "%s/spool", tmp);
@@ -188,10 +191,17 @@ static seen *read_published(const char *tag)
     return s;
 }
 
-static void assert_each_once(const seen *s)
+static void assert_each_once(seen *s)
 {
-    for (int i = 0; i < ITEMS; i++)
-        cr_assert_eq(s->counts[i], 1, "urn:%s-%d published %d times", s->tag, i, s->counts[i]);
+    int bad = -1;
+    for (int i = 0; i < ITEMS && bad < 0; i++)
+        if (s->counts[i] != 1)
+            bad = i;
+    int times = bad >= 0 ? s->counts[bad] : 1;
+    long other = s->other;
+    free(s);
+    cr_assert_eq(bad, -1, "urn:<tag>-%d published %d times (%ld messages of other files)", bad,
+                 times, other);
 }
 
 /* A large file whose very last item is broken: the first pass finds it,
@@ -213,7 +223,6 @@ Test(spool_large, broken_last_item_publishes_nothing)
     free(bad);
     seen *good = read_published("good");
     assert_each_once(good);
-    free(good);
 }
 
 /* Two large files taken at once (two loaders): each is published whole,
@@ -229,8 +238,6 @@ Test(spool_large, two_good_files_publish_every_story_once)
     cr_assert_eq(stop_producer(), 0);
     seen *one = read_published("one");
     assert_each_once(one);
-    free(one);
     seen *two = read_published("two");
     assert_each_once(two);
-    free(two);
 }
