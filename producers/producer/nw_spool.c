@@ -1820,6 +1820,15 @@ static void pump_stream(nw_spool *sp, nw_input_env *env, sp_entry *e)
     sp->need_settle = true;
 }
 
+static bool stream_has_chunks(const nw_spool *sp, sp_stream *st)
+{
+    pthread_mutex_t *mu = (pthread_mutex_t *)&sp->loader.mu;
+    pthread_mutex_lock(mu);
+    bool any = st->head != NULL;
+    pthread_mutex_unlock(mu);
+    return any;
+}
+
 static void pump_streams(nw_spool *sp, nw_input_env *env)
 {
     for (sp_entry *e = sp->streams, *next; e; e = next) {
@@ -2239,9 +2248,12 @@ static int64_t spool_wait_ms(const nw_input *in, const nw_input_env *env, int64_
     if (sp->need_settle || env->reports != sp->seen_reports || sp->scanned.n ||
         (parsed->len && !env->intake))
         return 0;
-    for (const sp_entry *e = sp->streams; e; e = e->w->snext)
+    for (const sp_entry *e = sp->streams; e; e = e->w->snext) {
         if (!env->intake && !e->w->abandoned)
             return 0; /* pump_stream stops it */
+        if (env->intake && nw_input_room(env) > 0 && stream_has_chunks(sp, e->w->job.stream))
+            return 0; /* chunks that came while there was no room */
+    }
     if (env->intake && nw_input_room(env) > 0 &&
         (parsed->len ||
          (sp->lists[SP_READY].len && sp->lists[SP_LOADING].len + parsed->len < SP_LOAD_AHEAD)))
