@@ -31,6 +31,11 @@
  * parsing and serializing files; one moving them), so that it overlaps with
  * publishing; stories still leave in file order, and every decision stays on
  * the service's loop thread (see nw_spool.c).
+ *
+ * A file over 1 MiB is never held whole: it is parsed once to check it (a
+ * file with any bad story sends nothing), then again with its stories sent
+ * in chunks under a fixed budget, one such file at a time in the process
+ * (nw_spool.c "Streaming large files"; docs/operations.md "Sizing").
  */
 #ifndef NW_SPOOL_H
 #define NW_SPOOL_H
