@@ -23,7 +23,8 @@
  * with the inotify descriptor through one epoll descriptor). A helper touches
  * only `job` and the entry's name, which never changes. Loaders finish out of
  * order; the LOADING list keeps file order and an entry leaves it only when
- * every entry before it is back, so stories are sent in file order. Whether
+ * every entry before it is back, so stories are sent in file order (a
+ * streamed large file excepted, see collect_results). Whether
  * a file moves, and where, is decided by the loop alone, when every message
  * made from the file has its delivery report; the mover only carries it out.
  */
@@ -1681,6 +1682,14 @@ static void collect_results(nw_spool *sp, bool signalled)
         if (e->state == SP_LOADING) {
             popts_unref(e->w->job.popts);
             e->w->job.popts = NULL;
+            /* A streamed file goes on at once, ahead of files before it
+             * still with a loader: its loader holds the service's one
+             * large-file slot until the loop has taken its stories, and a
+             * file before it may be waiting for that very slot. */
+            if (e->w->job.result == SP_STREAMING) {
+                loaded(sp, e);
+                continue;
+            }
             e->back = true;
             any_loaded = true;
         } else {

@@ -29,7 +29,8 @@
  *
  * Each spool runs helper threads for its file system work (two reading,
  * parsing and serializing files; one moving them), so that it overlaps with
- * publishing; stories still leave in file order, and every decision stays on
+ * publishing; stories still leave in file order (a large file may overtake
+ * files still being read before it), and every decision stays on
  * the service's loop thread (see nw_spool.c).
  *
  * A file over 1 MiB is never held whole: it is parsed once to check it (a
