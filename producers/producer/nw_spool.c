@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1101,8 +1102,12 @@ static bool big_acquire(sp_worker *w)
     return true;
 }
 
+/* Give the slot back, and the memory of the parse to the system first: the
+ * next large file may be parsed by another thread, in another malloc arena,
+ * and the peak would then be one parse per arena. */
 static void big_release(void)
 {
+    malloc_trim(0);
     pthread_mutex_lock(&big_mu);
     big_busy = false;
     pthread_cond_broadcast(&big_cv);
