@@ -1443,8 +1443,7 @@ static void update_health(nw_consumer *c, int64_t now)
     pthread_mutex_unlock(&c->mu);
     atomic_store(&c->stalled, stalled);
     nw_gauge_set(c->m_stalled, stalled);
-    char ignored[8];
-    nw_gauge_set(c->m_ready, is_ready(c, ignored, sizeof ignored) ? 1 : 0);
+    nw_gauge_set(c->m_ready, is_ready(c, NULL, 0) ? 1 : 0); /* snprintf(NULL, 0): no reason */
 }
 
 static bool is_ready(void *ctx, char *reason, size_t reason_len)

@@ -98,7 +98,7 @@ static int run_round(nw_broker *broker, const char *feed, int nfiles, round_resu
     for (int i = 0; i < nfiles; i++) {
         snprintf(staged[i], sizeof staged[i], "%s/feed%d.xml", dir, i);
         snprintf(final[i], sizeof final[i], "%s/feed%d.xml", in_dir, i);
-        char cmd[4096];
+        char cmd[8192];
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", feed, staged[i]);
         if (system(cmd) != 0)
             return -1;

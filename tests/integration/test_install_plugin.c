@@ -102,7 +102,7 @@ Test(install, a_plugin_built_against_the_installed_header_loads, .timeout = 240)
     rc = nw_test_run(pc, NULL, 60, &out, &err);
     cr_assert_eq(rc, 0, "pkg-config failed (%d): %s%s", rc, out, err);
     /* its -I names the installed include directory: compile with it */
-    char inc[4200] = "", header_dir[4200];
+    char inc[4200] = "", header_dir[4200 + sizeof "/newswire/plugin.h"];
     sscanf(out, "%4199s", inc);
     snprintf(header_dir, sizeof header_dir, "%s/newswire/plugin.h", inc + 2);
     cr_assert(!strncmp(inc, "-I", 2) && exists(header_dir) && strstr(out, "-ljansson"), "flags: %s",
