@@ -316,6 +316,36 @@ Test(enrich, bad_input_never_fails_the_story)
     json_decref(enrich(hs));
 }
 
+/* A document a filter built by hand may hold bytes that are not UTF-8
+ * (jansson's _nocheck setters): a name cut from them is left out, never added
+ * without a name (fuzz_enrich found one). */
+Test(enrich, names_cut_from_invalid_utf8_are_left_out)
+{
+    static const char body[] = "A spokeswoman for the Harbour Board told Acme Wire"
+                               "\xe0\xb0\x91\x94ine that John Kerry\x94 met Sergei Lavrov in "
+                               "Moscow. Acme Wire\x94ine said the Harbour Board agreed.";
+    json_t *s = json_pack("{s:s, s:s, s:s}", "uri", "u", "type", "text", "version", "1");
+    json_t *b = json_object();
+    json_object_set_new(b, "role", json_string("main"));
+    json_object_set_new(b, "contentType", json_string("text/plain"));
+    json_object_set_new(b, "value", json_stringn_nocheck(body, sizeof body - 1));
+    json_object_set_new(s, "bodies", json_pack("[o]", b));
+    nw_enrich_result r;
+    cr_assert_eq(nw_enrich_story(core, s, &r), 0);
+    const char *keys[] = {"people", "places", "organisations", "subjects"};
+    for (size_t k = 0; k < 4; k++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(s, keys[k]), i, v)
+        {
+            cr_assert(json_is_object(v) && json_is_string(json_object_get(v, "name")),
+                      "%s[%zu] has no name", keys[k], i);
+        }
+    }
+    cr_expect_not_null(json_object_get(s, "places"), "valid names are still found");
+    json_decref(s);
+}
+
 typedef struct token_log {
     const char *text;
     size_t n;

@@ -1154,10 +1154,15 @@ static unsigned write_entities(nw_enrich *e, json_t *story, ent_type type, const
         if (array_has(arr, "name", x->name) ||
             (x->gaz && x->gaz->uri[0] && array_has(arr, "uri", x->gaz->uri)))
             continue;
-        json_t *o = json_object();
-        if (!o)
-            return added;
-        json_object_set_new(o, "name", json_string(x->name));
+        /* a name cut from text that is not valid UTF-8 (a document a filter
+         * before us built by hand) is no name: leave the entity out */
+        json_t *name = json_string(x->name);
+        json_t *o = name ? json_object() : NULL;
+        if (!o) {
+            json_decref(name);
+            continue;
+        }
+        json_object_set_new(o, "name", name);
         json_object_set_new(o, "rel", json_string(x->rel ? x->rel : "enrich:mentioned"));
         if (x->gaz && x->gaz->uri[0])
             json_object_set_new(o, "uri", json_string(x->gaz->uri));
