@@ -199,7 +199,7 @@ typedef struct walker {
     int pre_depth;
     open_inline stack[INLINE_MAX];
     size_t depth;
-    size_t links; /* IN_A entries on the stack */
+    size_t links;                 /* IN_A entries on the stack */
     const struct tree_view *view; /* a mapped tree (nw_html_add_bodies_mapped), or NULL */
 } walker;
 
@@ -383,9 +383,7 @@ static void before_word(walker *w, const void *where)
     if (w->pending_br >= 2 && w->pplain.len)
         flush(w);
     if (!w->pplain.len) {
-        w->kind = w->pre_depth ? K_PRE
-                  : w->view    ? kind_of_view(w, where)
-                               : kind_of(where);
+        w->kind = w->pre_depth ? K_PRE : w->view ? kind_of_view(w, where) : kind_of(where);
         w->pending_space = w->pending_cell = false;
     } else if (w->pending_br == 1) {
         nw_buf_putc(&w->pplain, '\n');
