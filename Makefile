@@ -6,7 +6,7 @@ TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SHARED     ?= $(or $(NW_SHARED_DIR),$(abspath ../shared))
 
-.PHONY: all deps deps-test build demo test check bench e2e fuzz format install clean
+.PHONY: all deps deps-test build demo test check bench e2e e2e-short fuzz format install clean
 
 all: build
 
@@ -28,13 +28,17 @@ test: deps-test
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNW_WERROR=ON -DNW_SANITIZE=ON \
 	      -DNW_SHARED_DIR=$(SHARED) >/dev/null
 	cmake --build $(TEST_BUILD) -j$(JOBS)
-	cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS) -LE e2e
+
+# The end-to-end harness's short form on the test build (ctest label e2e).
+e2e-short: test
+	cd $(TEST_BUILD) && ctest --output-on-failure -L e2e
 
 # The same tests on an optimised build without sanitizers.
 check: deps-test
 	cmake -S . -B build-check -DNW_WERROR=ON -DNW_SHARED_DIR=$(SHARED) >/dev/null
 	cmake --build build-check -j$(JOBS)
-	cd build-check && ctest --output-on-failure -j$(JOBS)
+	cd build-check && ctest --output-on-failure -j$(JOBS) -LE e2e
 
 bench: deps-test
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DNW_SHARED_DIR=$(SHARED) >/dev/null
