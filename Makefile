@@ -6,7 +6,7 @@ TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 SHARED     ?= $(or $(NW_SHARED_DIR),$(abspath ../shared))
 
-.PHONY: all deps deps-test build demo test check bench e2e e2e-short fuzz format install clean
+.PHONY: all deps deps-test build demo test check bench e2e e2e-short e2e-sweep fuzz format install clean
 
 all: build
 
@@ -50,6 +50,11 @@ bench: deps-test
 E2E_ARGS ?= --rate 200 --duration 120 --faults full
 e2e: build
 	python3 tests/e2e/harness.py --build $(BUILD) --shared $(SHARED) --out out/e2e $(E2E_ARGS)
+
+# The highest rate the pipeline sustains on this machine (tests/e2e/sweep.py).
+# SWEEP_ARGS passes options through, e.g. make e2e-sweep SWEEP_ARGS="--rates 300,600".
+e2e-sweep: build
+	python3 tests/e2e/sweep.py --build $(BUILD) --shared $(SHARED) --out out/e2e-sweep $(SWEEP_ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

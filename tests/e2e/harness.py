@@ -669,6 +669,7 @@ chain:
                  if u in self.searchable and self.plan.expect.get(u, {}).get("state") == "usable"]
         lat_f = [self.forwarded[u] - t for u, t in self.landed.items()
                  if u in self.forwarded and self.plan.expect.get(u, {}).get("state") == "usable"]
+        trend = self.lag_trend()
         res = {
             "rate": self.args.rate, "duration_s": self.args.duration, "faults": self.args.faults,
             "plan": self.plan.summary(),
@@ -683,6 +684,7 @@ chain:
             "landing_to_forwarded_s": {
                 "n": len(lat_f), "p50": percentile(lat_f, 50), "p95": percentile(lat_f, 95),
                 "p99": percentile(lat_f, 99), "max": max(lat_f) if lat_f else float("nan")},
+            "lag_trend": trend,
             "failures": failures,
         }
         with open(os.path.join(self.out, "result.json"), "w") as f:
@@ -695,9 +697,30 @@ chain:
               f" dedup_pairs_raced={self.raced_pairs}")
         print(f"E2E landing->searchable p50={ls['p50']:.3f}s p95={ls['p95']:.3f}s p99={ls['p99']:.3f}s max={ls['max']:.3f}s (n={ls['n']})")
         print(f"E2E landing->forwarded  p50={lf['p50']:.3f}s p95={lf['p95']:.3f}s p99={lf['p99']:.3f}s max={lf['max']:.3f}s (n={lf['n']})")
+        print(f"E2E sustained={'yes' if trend['sustained'] else 'no'}: landing->searchable p95"
+              f" first third={trend['first_p95']:.3f}s last third={trend['last_p95']:.3f}s")
         print("E2E peak RSS MB: " + ", ".join(f"{k}={v}" for k, v in res["peak_rss_mb"].items()))
         print(("E2E FAILED:\n  " + "\n  ".join(failures)) if failures else "E2E OK: every check held")
         return 0 if not failures else 1
+
+    def lag_trend(self):
+        """Did the pipeline keep up? Compare landing -> searchable p95 of the
+        stories written in the first and in the last third of the run: a rate is
+        sustained when the last third's p95 is at most 2 s and at most 1 s above
+        the first third's (a backlog that grows shows up as a rising latency)."""
+        span = max(self.args.duration, 1e-3)
+        thirds = ([], [])
+        for u, t in self.landed.items():
+            if u not in self.searchable or self.plan.expect.get(u, {}).get("state") != "usable":
+                continue
+            at = (t - self.t0) / span
+            if at < 1 / 3:
+                thirds[0].append(self.searchable[u] - t)
+            elif at >= 2 / 3:
+                thirds[1].append(self.searchable[u] - t)
+        first, last = percentile(thirds[0], 95), percentile(thirds[1], 95)
+        ok = bool(thirds[0] and thirds[1]) and last <= 2.0 and last <= first + 1.0
+        return {"first_p95": first, "last_p95": last, "sustained": ok}
 
     def shutdown(self):
         self.stop_sampling.set()
