@@ -10,5 +10,7 @@ int nw_cmd_parse(int argc, char **argv);  /* cmd_parse.c: files -> ninjs JSON li
 int nw_cmd_broker(int argc, char **argv); /* cmd_broker.c: the embedded Kafka broker */
 int nw_cmd_search(int argc, char **argv); /* cmd_search.c: query the sqlite-fts index */
 int nw_cmd_show(int argc, char **argv);   /* cmd_search.c: a story's stored current version */
+/* cmd_train_topics.c: the enrich plugin's topic model from tagged ninjs */
+int nw_cmd_train_topics(int argc, char **argv);
 
 #endif

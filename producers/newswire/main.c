@@ -16,13 +16,14 @@ static const struct {
     {"broker", nw_cmd_broker, "run the embedded Kafka broker (librdkafka mock cluster)"},
     {"search", nw_cmd_search, "search the index kept by the sqlite-fts sink"},
     {"show", nw_cmd_show, "print a story's current version from the sqlite-fts index"},
+    {"train-topics", nw_cmd_train_topics, "train the enrich plugin's topic model on tagged ninjs"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: newswire <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'newswire <command> --help' describes a command.\n");
 }
 

@@ -30,7 +30,9 @@ static void enrich_destroy(void *state)
 
 typedef struct enrich_conf {
     const char *data_dir;
+    const char *topic_model;
     nw_plugin_list extractors;
+    nw_plugin_list languages;
     uint64_t max_text_bytes;
     int64_t min_topic_confidence;
 } enrich_conf;
@@ -40,12 +42,22 @@ static const nw_plugin_config_entry enrich_config_map[] = {
      .type = NW_PLUGIN_T_STRING,
      .offset = offsetof(enrich_conf, data_dir),
      .description = "directory of the gazetteer and topic data (default: the installed one)"},
+    {.key = "topic_model",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(enrich_conf, topic_model),
+     .description = "topic keyword file to use instead of the data directory's "
+                    "topic_keywords.tsv (e.g. one `newswire train-topics` wrote)"},
     {.key = "extractors",
      .type = NW_PLUGIN_T_LIST,
      .default_value = "[language, dateline, places, people, organisations, subjects]",
      .offset = offsetof(enrich_conf, extractors),
      .description = "which fields to fill: language, dateline, places, people, organisations, "
                     "subjects"},
+    {.key = "languages",
+     .type = NW_PLUGIN_T_LIST,
+     .offset = offsetof(enrich_conf, languages),
+     .description = "languages to tell apart (tags of textcat.conf: en, de, zh-Hans; \"zh\" "
+                    "keeps both Chinese scripts); empty: all of textcat.conf. Fewer is faster"},
     {.key = "max_text_bytes",
      .type = NW_PLUGIN_T_SIZE,
      .default_value = "65536",
@@ -104,6 +116,8 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     nw_enrich_opts_default(&opts);
     if (set_extractors(&conf->extractors, &opts, err, errlen) != 0)
         return NULL;
+    opts.languages = conf->languages.items;
+    opts.nlanguages = conf->languages.count;
     opts.max_text_bytes = (size_t)conf->max_text_bytes;
     opts.min_topic_confidence = (int)conf->min_topic_confidence;
     const char *dir = conf->data_dir;
@@ -118,7 +132,8 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     p->api = cfg->api;
     nw_err e;
     nw_err_clear(&e);
-    if (!(p->data = nw_enrich_data_acquire(dir, &e)) ||
+    const char *model = conf->topic_model && *conf->topic_model ? conf->topic_model : NULL;
+    if (!(p->data = nw_enrich_data_acquire_model(dir, model, &e)) ||
         !(p->core = nw_enrich_new(p->data, &opts, &e))) {
         snprintf(err, errlen, "data: %s", e.msg);
         enrich_destroy(p);

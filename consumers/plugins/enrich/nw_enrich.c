@@ -4,19 +4,20 @@
 #include "nw_enrich.h"
 
 #include <ctype.h>
-#include <libexttextcat/textcat.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+
+#include "nw_enrich_lang.h"
 
 #define MAX_TOKENS 20000
 #define MAX_SPAN   12
 #define MAX_ENTS   256
 #define MAX_HITS   16
-#define LANG_BYTES 600
 
 typedef struct token {
     uint32_t off, len;
@@ -53,7 +54,7 @@ typedef struct ent {
 struct nw_enrich {
     const nw_enrich_data *data;
     nw_enrich_opts opts;
-    void *textcat;
+    nw_enrich_lang *lang; /* NULL when language detection is off */
     /* per-story scratch, reused */
     char *text;
     size_t cap;
@@ -71,7 +72,7 @@ struct nw_enrich {
 
 void nw_enrich_opts_default(nw_enrich_opts *o)
 {
-    *o = (nw_enrich_opts){true, true, true, true, true, true, 65536, 20, NULL};
+    *o = (nw_enrich_opts){true, true, true, true, true, true, 65536, 20, NULL, NULL, 0};
 }
 
 /* ---- word lists (English newswire; docs/enrich.md) ------------------------ */
@@ -355,14 +356,14 @@ nw_enrich *nw_enrich_new(const nw_enrich_data *data, const nw_enrich_opts *opts,
         return nw_err_set(err, NW_ENOMEM, "out of memory"), NULL;
     }
     if (opts->language) {
-        const char *conf =
-            opts->textcat_conf ? opts->textcat_conf : "/usr/share/libexttextcat/fpdb.conf";
-        e->textcat = special_textcat_Init(conf, "/usr/share/libexttextcat/");
-        if (!e->textcat) {
-            nw_err_set(err, NW_EINVAL,
-                       "%s: cannot load the libexttextcat language fingerprints (package "
-                       "libexttextcat-data)",
-                       conf);
+        char conf[4200];
+        if (opts->textcat_conf)
+            snprintf(conf, sizeof conf, "%s", opts->textcat_conf);
+        else
+            snprintf(conf, sizeof conf, "%s/textcat.conf", nw_enrich_data_dir(data));
+        e->lang = nw_enrich_lang_new(conf, "/usr/share/libexttextcat/", opts->languages,
+                                     opts->nlanguages, err);
+        if (!e->lang) {
             nw_enrich_free(e);
             return NULL;
         }
@@ -374,8 +375,7 @@ void nw_enrich_free(nw_enrich *e)
 {
     if (!e)
         return;
-    if (e->textcat)
-        textcat_Done(e->textcat);
+    nw_enrich_lang_free(e->lang);
     free(e->text);
     free(e->toks);
     free(e->deep_score);
@@ -1247,24 +1247,56 @@ static unsigned write_subjects(nw_enrich *e, json_t *story)
     return added;
 }
 
-static bool detect_language(nw_enrich *e, const char *text, size_t len, char out[16])
+/* ---- words, for training the topic model ----------------------------------- */
+
+typedef struct word_sink {
+    const char *text;
+    nw_enrich_word_fn fn;
+    void *ctx;
+    char buf[96];
+} word_sink;
+
+static void lower_word(void *ctx, size_t off, size_t len, unsigned flags)
 {
-    if (!e->textcat || len < 20)
-        return false;
-    len = utf8_floor(text, len > LANG_BYTES ? LANG_BYTES : len);
-    const char *r = textcat_Classify(e->textcat, text, len);
-    if (!r || r[0] != '[')
-        return false; /* "SHORT" or "UNKNOWN" */
-    const char *end = strstr(r + 1, "--");
-    const char *close = strchr(r + 1, ']');
-    if (!end || (close && close < end))
-        end = close;
-    size_t n = end ? (size_t)(end - (r + 1)) : 0;
-    if (n == 0 || n >= 16)
-        return false;
-    memcpy(out, r + 1, n);
-    out[n] = '\0';
-    return true;
+    (void)flags;
+    word_sink *w = ctx;
+    if (len >= sizeof w->buf)
+        return;
+    for (size_t i = 0; i < len; i++)
+        w->buf[i] = (char)tolower((unsigned char)w->text[off + i]);
+    w->buf[len] = '\0';
+    w->fn(w->ctx, w->buf, len);
+}
+
+int nw_enrich_story_words(json_t *story, size_t max_text_bytes, nw_enrich_word_fn fn, void *ctx)
+{
+    if (!json_is_object(story))
+        return 0;
+    const char *headline = story_headline(story);
+    bool html = false;
+    const char *body = story_body(story, &html);
+    size_t hl_len = headline ? strlen(headline) : 0, body_len = body ? strlen(body) : 0;
+    if (hl_len > max_text_bytes / 4)
+        hl_len = utf8_floor(headline, max_text_bytes / 4);
+    if (body_len > max_text_bytes - hl_len)
+        body_len = utf8_floor(body, max_text_bytes - hl_len);
+    char *text = malloc(hl_len + 2 * body_len + 8);
+    if (!text)
+        return NW_ENOMEM;
+    size_t n = 0;
+    if (headline) {
+        memcpy(text, headline, hl_len);
+        n = hl_len;
+        text[n++] = '\n';
+        text[n++] = '\n';
+    }
+    if (body)
+        n += append_text(text + n, body, body_len, html);
+    text[n] = '\0';
+    word_sink w = {.text = text, .fn = fn, .ctx = ctx};
+    size_t words = nw_enrich_tokenize(text, n, lower_word, &w);
+    free(text);
+    return words > INT32_MAX ? INT32_MAX : (int)words;
 }
 
 /* ---- the story ------------------------------------------------------------ */
@@ -1334,7 +1366,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
 
     if (e->opts.language && !json_object_get(story, "language")) {
         char lang[16];
-        if (detect_language(e, e->text, n, lang) &&
+        size_t sample = n > NW_ENRICH_LANG_SAMPLE ? utf8_floor(e->text, NW_ENRICH_LANG_SAMPLE) : n;
+        if (e->lang && nw_enrich_lang_detect(e->lang, e->text, sample, lang) &&
             json_object_set_new(story, "language", json_string(lang)) == 0)
             res->language_added = true;
     }

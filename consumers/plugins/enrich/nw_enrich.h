@@ -5,7 +5,7 @@
  *
  * It owns the text heuristics (tokenizer, dateline, capitalised spans,
  * titles, organisation suffixes, acronyms, alias merging, place ambiguity,
- * topic scoring) and one language classifier per instance. It never removes
+ * topic scoring) and one language detector (nw_enrich_lang) per instance. It never removes
  * or overwrites what the provider gave, never fails a story for its text
  * (empty, binary, huge or odd text gets what can be found), and never loads
  * data itself: the tables come from nw_enrich_data. What it adds is marked
@@ -32,9 +32,11 @@
 
 typedef struct nw_enrich_opts {
     bool language, dateline, places, people, organisations, subjects;
-    size_t max_text_bytes;    /* text looked at per story (headline + body prefix) */
-    int min_topic_confidence; /* 0..100: top-level topics below it are left out */
-    const char *textcat_conf; /* libexttextcat config, NULL = textcat.conf of the data dir */
+    size_t max_text_bytes;        /* text looked at per story (headline + body prefix) */
+    int min_topic_confidence;     /* 0..100: top-level topics below it are left out */
+    const char *textcat_conf;     /* libexttextcat config, NULL = textcat.conf of the data dir */
+    const char *const *languages; /* tags to keep of those (nw_enrich_lang.h); borrowed */
+    size_t nlanguages;            /* 0 = every language of textcat_conf */
 } nw_enrich_opts;
 
 /* Every extractor on, 64 KiB of text, confidence 20. */
@@ -67,5 +69,13 @@ enum {
 };
 typedef void (*nw_enrich_token_fn)(void *ctx, size_t off, size_t len, unsigned flags);
 size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, void *ctx);
+
+/* The words the subjects extractor scores `story` on (its first headline and
+ * first body, HTML tags removed, at most max_text_bytes), each lower-cased as
+ * the extractor looks it up: fn(ctx, word, len) per word (NUL-terminated,
+ * borrowed for the call). For training the topic model (nw_enrich_train.h).
+ * Returns the number of words, or NW_ENOMEM. A non-object has none. */
+typedef void (*nw_enrich_word_fn)(void *ctx, const char *word, size_t len);
+int nw_enrich_story_words(json_t *story, size_t max_text_bytes, nw_enrich_word_fn fn, void *ctx);
 
 #endif

@@ -50,6 +50,7 @@ struct nw_enrich_data {
     size_t file_bytes;
     struct stat stats[NW_ENRICH_FILES];
     char *dir;
+    char *topic_model; /* the keyword file, when not the directory's; else NULL */
     nw_gaz_entry *entries;
     size_t nentries, capentries;
     nw_topic *topics;
@@ -434,10 +435,26 @@ static int parse_keywords(nw_enrich_data *d, char *buf, const char *path, nw_err
 
 static void data_free(nw_enrich_data *d);
 
+/* Path of data file i: the directory's, or the topic model given instead. */
+static void file_path(char *out, size_t n, const char *dir, const char *topic_model, int i)
+{
+    if (i == NW_ENRICH_FILES - 1 && topic_model)
+        snprintf(out, n, "%s", topic_model);
+    else
+        snprintf(out, n, "%s/%s", dir, file_names[i]);
+}
+
 nw_enrich_data *nw_enrich_data_load(const char *dir, nw_err *err)
 {
+    return nw_enrich_data_load_model(dir, NULL, err);
+}
+
+nw_enrich_data *nw_enrich_data_load_model(const char *dir, const char *topic_model, nw_err *err)
+{
     nw_enrich_data *d = calloc(1, sizeof *d);
-    if (!d || !(d->dir = strdup(dir))) {
+    if (!d || !(d->dir = strdup(dir)) || (topic_model && !(d->topic_model = strdup(topic_model)))) {
+        if (d)
+            free(d->dir);
         free(d);
         nw_err_set(err, NW_ENOMEM, "out of memory");
         return NULL;
@@ -445,13 +462,13 @@ nw_enrich_data *nw_enrich_data_load(const char *dir, nw_err *err)
     d->refs = 1;
     char path[4096];
     for (int i = 0; i < NW_ENRICH_FILES; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, file_names[i]);
+        file_path(path, sizeof path, dir, topic_model, i);
         if (read_file(path, &d->files[i], &d->stats[i], err) != 0)
             goto fail;
         d->file_bytes += (size_t)d->stats[i].st_size;
     }
     for (int i = 0; i < NW_ENRICH_FILES; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, file_names[i]);
+        file_path(path, sizeof path, dir, topic_model, i);
         int rc = i < 2    ? parse_entities(d, d->files[i], path, err)
                  : i == 2 ? parse_topics(d, d->files[i], path, err)
                           : parse_keywords(d, d->files[i], path, err);
@@ -473,14 +490,15 @@ fail:
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static nw_enrich_data *shared; /* the newest set, holding one reference */
 
-static bool unchanged(const nw_enrich_data *d, const char *dir)
+static bool unchanged(const nw_enrich_data *d, const char *dir, const char *topic_model)
 {
-    if (strcmp(d->dir, dir))
+    if (strcmp(d->dir, dir) || !d->topic_model != !topic_model ||
+        (topic_model && strcmp(d->topic_model, topic_model)))
         return false;
     char path[4096];
     for (int i = 0; i < NW_ENRICH_FILES; i++) {
         struct stat st;
-        snprintf(path, sizeof path, "%s/%s", dir, file_names[i]);
+        file_path(path, sizeof path, dir, topic_model, i);
         if (stat(path, &st) != 0 || st.st_size != d->stats[i].st_size ||
             st.st_mtim.tv_sec != d->stats[i].st_mtim.tv_sec ||
             st.st_mtim.tv_nsec != d->stats[i].st_mtim.tv_nsec || st.st_ino != d->stats[i].st_ino)
@@ -491,15 +509,20 @@ static bool unchanged(const nw_enrich_data *d, const char *dir)
 
 nw_enrich_data *nw_enrich_data_acquire(const char *dir, nw_err *err)
 {
+    return nw_enrich_data_acquire_model(dir, NULL, err);
+}
+
+nw_enrich_data *nw_enrich_data_acquire_model(const char *dir, const char *topic_model, nw_err *err)
+{
     pthread_mutex_lock(&shared_lock);
-    if (shared && unchanged(shared, dir)) {
+    if (shared && unchanged(shared, dir, topic_model)) {
         shared->refs++;
         pthread_mutex_unlock(&shared_lock);
         return shared;
     }
     pthread_mutex_unlock(&shared_lock);
     /* load outside the lock; a racing loader of the same files wastes work only */
-    nw_enrich_data *d = nw_enrich_data_load(dir, err);
+    nw_enrich_data *d = nw_enrich_data_load_model(dir, topic_model, err);
     if (!d)
         return NULL;
     pthread_mutex_lock(&shared_lock);
@@ -522,6 +545,7 @@ static void data_free(nw_enrich_data *d)
     free(d->entries);
     free(d->topics);
     free(d->dir);
+    free(d->topic_model);
     free(d);
 }
 
@@ -578,6 +602,12 @@ bool nw_enrich_data_topic_head(const nw_enrich_data *d, const char *word, size_t
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)
 {
     return index < d->ntopics ? &d->topics[index] : NULL;
+}
+
+const nw_topic *nw_enrich_data_topic_code(const nw_enrich_data *d, const char *code)
+{
+    int i = find_topic(d, code);
+    return i < 0 ? NULL : &d->topics[i];
 }
 
 uint32_t nw_enrich_data_top_topic(const nw_enrich_data *d, unsigned top)

@@ -57,8 +57,17 @@ typedef struct nw_enrich_data nw_enrich_data;
 nw_enrich_data *nw_enrich_data_acquire(const char *dir, nw_err *err);
 void nw_enrich_data_release(nw_enrich_data *d);
 
+/* The same with the topic keyword model read from `topic_model` (a file in
+ * topic_keywords.tsv's format, e.g. written by `newswire train-topics`)
+ * instead of the directory's topic_keywords.tsv; NULL = the directory's. */
+nw_enrich_data *nw_enrich_data_acquire_model(const char *dir, const char *topic_model, nw_err *err);
+
 /* Load without sharing (tests, tools); free with nw_enrich_data_release. */
 nw_enrich_data *nw_enrich_data_load(const char *dir, nw_err *err);
+nw_enrich_data *nw_enrich_data_load_model(const char *dir, const char *topic_model, nw_err *err);
+
+/* The Media Topic of `code` ("15054000"), or NULL. */
+const nw_topic *nw_enrich_data_topic_code(const nw_enrich_data *d, const char *code);
 
 /* Entries whose name or variant equals `key` (ASCII case-insensitive, `len`
  * bytes). Returns the number found (at most `max`), their indexes in `out`. */
