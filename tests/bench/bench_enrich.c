@@ -27,9 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
+#include "nw_enrich_train.h"
 #include "nw_json.h"
 #include "nw_ninjs.h"
 #include "nw_parser.h"
@@ -370,7 +372,7 @@ static int top_of(json_t *s)
     return uri ? atoi(strrchr(uri, '/') + 1) / 1000000 - 1 : -1;
 }
 
-static void eval_bbc(nw_enrich *core)
+static void eval_bbc(nw_enrich *core, const char *model)
 {
     bbc_story *v;
     size_t n = load_bbc(&v, true);
@@ -387,8 +389,8 @@ static void eval_bbc(nw_enrich *core)
         json_decref(s);
         free(v[i].json);
     }
-    printf("BBC %s (%zu articles): top-level Media Topic right %.1f%% (none given %zu)\n",
-           dev_split ? "training part (number % 5 != 0)" : "test part (number % 5 == 0)", n,
+    printf("BBC %s (%zu articles), %s: top-level Media Topic right %.1f%% (none given %zu)\n",
+           dev_split ? "training part (number % 5 != 0)" : "test part (number % 5 == 0)", n, model,
            n ? 100.0 * (double)right / (double)n : 0, none);
     for (int c = 0; show_misses && c < NW_TOPIC_TOP_COUNT; c++) {
         bool any = false;
@@ -403,6 +405,56 @@ static void eval_bbc(nw_enrich *core)
         printf("\n");
     }
     free(v);
+}
+
+/* The topic model `newswire train-topics` would make of the BBC training
+ * part (nw_topic_trainer), measured on the test part. */
+static void eval_bbc_trained(const char *dir)
+{
+    nw_err err;
+    nw_enrich_data *base = nw_enrich_data_load(dir, &err);
+    nw_topic_trainer *t = base ? nw_topic_trainer_new(base, &err) : NULL;
+    if (!t) {
+        printf("BBC trained model: %s\n", err.msg);
+        nw_enrich_data_release(base);
+        return;
+    }
+    bool saved = dev_split;
+    dev_split = true; /* the training part */
+    bbc_story *v;
+    size_t n = load_bbc(&v, true);
+    dev_split = saved;
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = nw_json_loadb(v[i].json, v[i].len, 0, NULL);
+        char uri[96];
+        snprintf(uri, sizeof uri, NW_MEDIATOPIC_URI "%02d000000", v[i].expect_top + 1);
+        json_t *subject = json_pack("{ss}", "uri", uri);
+        json_object_set_new(s, "subjects", json_pack("[o]", subject));
+        nw_topic_trainer_add(t, s);
+        json_decref(s);
+        free(v[i].json);
+    }
+    free(v);
+    char path[] = "/tmp/bench_enrich_model.XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int written = f ? nw_topic_trainer_write(t, f, 5, &err) : -1;
+    if (f)
+        fclose(f);
+    nw_enrich_data *d = written > 0 ? nw_enrich_data_load_model(dir, path, &err) : NULL;
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    o.language = false;
+    nw_enrich *core = d ? nw_enrich_new(d, &o, &err) : NULL;
+    if (core)
+        eval_bbc(core, "model trained on the BBC training part (nw_topic_trainer)");
+    else
+        printf("BBC trained model: %s\n", err.msg);
+    nw_enrich_free(core);
+    nw_enrich_data_release(d);
+    nw_topic_trainer_free(t);
+    nw_enrich_data_release(base);
+    unlink(path);
 }
 
 /* ---- language ------------------------------------------------------------ */
@@ -661,7 +713,8 @@ int main(int argc, char **argv)
     char *dir = other && *other ? strdup(other) : nw_test_bin_path("share/newswire/enrich");
     nw_err err;
     long rss0 = rss_kb();
-    nw_enrich_data *data = nw_enrich_data_acquire(dir, &err);
+    /* NW_ENRICH_TOPIC_MODEL: a topic model file, e.g. from `newswire train-topics` */
+    nw_enrich_data *data = nw_enrich_data_acquire_model(dir, getenv("NW_ENRICH_TOPIC_MODEL"), &err);
     if (!data) {
         fprintf(stderr, "bench_enrich: %s\n", err.msg);
         return 1;
@@ -683,7 +736,8 @@ int main(int argc, char **argv)
     } else {
         fclose(pf);
         eval_reuters(core);
-        eval_bbc(core);
+        eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
+        eval_bbc_trained(dir);
         eval_language(core);
         bench_speed(core, rounds, "every extractor");
         nw_enrich_free(core);

@@ -3,7 +3,8 @@
  * organisations and topic; datelines; the provider's data kept; demonyms and
  * place ambiguity; bad input never fails a story and stays schema-valid;
  * missing or corrupt data files are errors naming the file; the plugin's
- * settings and headers. Data comes from the build tree (the enrich-data
+ * settings and headers; language candidates by script; training the topic
+ * model (nw_enrich_train) and loading it. Data comes from the build tree (the enrich-data
  * target); schema checks and the seed story skip without NW_SHARED_DIR.
  */
 #include <criterion/criterion.h>
@@ -16,6 +17,7 @@
 #include "enrich.h"
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
+#include "nw_enrich_train.h"
 #include "nw_jsonschema.h"
 #include "nw_testplugin.h"
 #include "nw_testutil.h"
@@ -459,34 +461,57 @@ Test(enrich, data_shared_until_a_file_changes)
     free(dir);
 }
 
+/* Tagged stories for training: "weather" words under 17000000, "religion"
+ * words under 12000000, every story also naming a shared word. */
+static void add_tagged(nw_topic_trainer *t, int count)
+{
+    for (int i = 0; i < count; i++) {
+        char body[160], uri[96];
+        snprintf(body, sizeof body, "%s story number %d",
+                 i % 2 ? "Drizzle, fog and gusts as the isobars tighten"
+                       : "The synod in the cathedral: liturgy and clergy",
+                 i);
+        snprintf(uri, sizeof uri, NW_MEDIATOPIC_URI "%s", i % 2 ? "17000000" : "12000000");
+        json_t *s = json_pack("{ss s[{ss}]}", "body_text", body, "subjects", "uri", uri);
+        cr_assert_eq(nw_topic_trainer_add(t, s), 1);
+        json_decref(s);
+    }
+}
+
+/* Train, write to `path`; returns the keyword count or the error. */
+static int train_to(nw_topic_trainer *t, const char *path, nw_err *err)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    int n = nw_topic_trainer_write(t, f, 5, err);
+    fclose(f);
+    return n;
+}
+
 Test(enrich, trained_topic_model_loads_and_decides)
 {
-    const char *src = getenv("NW_SOURCE_DIR");
-    if (!src || access("/usr/bin/python3", X_OK) != 0)
-        cr_skip_test("NW_SOURCE_DIR or /usr/bin/python3 missing");
     nw_err err;
-    char *dir = copy_data("enrich-train", "topic_keywords.tsv");
-    char path[4096];
-    /* 30 tagged stories: "weather" words for 17000000, "religion" words for 12000000 */
-    char jsonl[4096], *w = jsonl;
-    for (int i = 0; i < 30; i++)
-        w += sprintf(w,
-                     "{\"body_text\":\"%s story %d\",\"subjects\":[{\"uri\":"
-                     "\"http://cv.iptc.org/newscodes/mediatopic/%s\"}]}\n",
-                     i % 2 ? "drizzle fog gusts isobars" : "synod cathedral liturgy clergy", i,
-                     i % 2 ? "17000000" : "12000000");
-    snprintf(path, sizeof path, "%s/tagged.jsonl", dir);
-    cr_assert_eq(nw_test_write_file(path, jsonl, (size_t)(w - jsonl)), 0);
-    char script[4096], out[4096], mt[4096];
-    snprintf(script, sizeof script, "%s/tools/enrich/train_topics.py", src);
-    snprintf(out, sizeof out, "%s/topic_keywords.tsv", dir);
-    snprintf(mt, sizeof mt, "%s/mediatopics.tsv", dir);
-    char *argv[] = {"/usr/bin/python3", script, "--mediatopics", mt, out, path, NULL};
-    char *so = NULL, *se = NULL;
-    cr_assert_eq(nw_test_run(argv, NULL, 60, &so, &se), 0, "%s", se ? se : "");
-    free(so);
-    free(se);
-    nw_enrich_data *d = nw_enrich_data_load(dir, &err);
+    char *dir = nw_test_mkdtemp("enrich-train");
+    char model[4096];
+    snprintf(model, sizeof model, "%s/model.tsv", dir);
+    nw_topic_trainer *t = nw_topic_trainer_new(data, &err);
+    cr_assert_not_null(t);
+    /* a story without a Media Topic (or with an unknown code) is not counted */
+    json_t *untagged = json_pack("{ss s[{ss}]}", "body_text", "fog fog fog", "subjects", "uri",
+                                 NW_MEDIATOPIC_URI "99999999");
+    cr_expect_eq(nw_topic_trainer_add(t, untagged), 0);
+    json_decref(untagged);
+    add_tagged(t, 30);
+    cr_expect_eq(nw_topic_trainer_stories(t), 30);
+    cr_assert_gt(train_to(t, model, &err), 0, "%s", err.msg);
+    nw_topic_trainer_free(t);
+    size_t len;
+    char *text = nw_test_read_file(model, &len);
+    cr_expect(strstr(text, "17000000\t") && strstr(text, "drizzle"), "%s", text);
+    cr_expect(!strstr(text, "story") && !strstr(text, "number"), "shared words are no keywords");
+    free(text);
+
+    nw_enrich_data *d = nw_enrich_data_load_model(data_dir, model, &err);
     cr_assert_not_null(d, "%s", err.msg);
     nw_enrich_opts o;
     nw_enrich_opts_default(&o);
@@ -498,10 +523,93 @@ Test(enrich, trained_topic_model_loads_and_decides)
     nw_enrich_story(c, s, &r);
     cr_expect(has_subject(s, "17000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
     json_decref(s);
+    s = story("Synod", "The clergy met in the cathedral to discuss the liturgy.");
+    nw_enrich_story(c, s, &r);
+    cr_expect(has_subject(s, "12000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
+    json_decref(s);
     nw_enrich_free(c);
     nw_enrich_data_release(d);
+
+    /* a model file that is not one names the file and line */
+    cr_assert_eq(nw_test_write_file(model, "15000000\tx\tgoal\n", 16), 0);
+    cr_expect_null(nw_enrich_data_load_model(data_dir, model, &err));
+    cr_expect(strstr(err.msg, "model.tsv:1"), "%s", err.msg);
     nw_test_rm_rf(dir);
     free(dir);
+}
+
+Test(enrich, training_needs_tagged_stories_of_two_topics)
+{
+    nw_err err;
+    char *dir = nw_test_mkdtemp("enrich-train-bad");
+    char model[4096];
+    snprintf(model, sizeof model, "%s/model.tsv", dir);
+    nw_topic_trainer *t = nw_topic_trainer_new(data, &err);
+    cr_expect_eq(train_to(t, model, &err), NW_EINVAL);
+    cr_expect(strstr(err.msg, "no story has a known Media Topic"), "%s", err.msg);
+    json_t *s = json_pack("{ss s[{ss}]}", "body_text", "goal goal", "subjects", "uri",
+                          NW_MEDIATOPIC_URI "15000000");
+    cr_expect_eq(nw_topic_trainer_add(t, s), 1);
+    json_decref(s);
+    cr_expect_eq(train_to(t, model, &err), NW_EINVAL);
+    cr_expect(strstr(err.msg, "one top-level topic"), "%s", err.msg);
+    nw_topic_trainer_free(t);
+    /* two topics, but too few stories for any word to count */
+    t = nw_topic_trainer_new(data, &err);
+    add_tagged(t, 4);
+    cr_expect_eq(train_to(t, model, &err), NW_EINVAL);
+    cr_expect(strstr(err.msg, "train on more stories"), "%s", err.msg);
+    nw_topic_trainer_free(t);
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
+Test(enrich, language_candidates_follow_the_script)
+{
+    static const struct {
+        const char *text, *lang;
+    } cases[] = {
+        {"The government said on Tuesday that it would raise taxes on fuel and tobacco next year "
+         "to pay for the new hospitals.",
+         "en"},
+        {"Die Bundesregierung hat am Dienstag beschlossen, die Steuern auf Kraftstoff und Tabak im "
+         "kommenden Jahr zu erhöhen.",
+         "de"},
+        {"Правительство во вторник заявило, что в следующем году повысит налоги на топливо и "
+         "табак.",
+         "ru"},
+        {"Η κυβέρνηση ανακοίνωσε την Τρίτη ότι θα αυξήσει τους φόρους στα καύσιμα και τον καπνό.",
+         "el"},
+        {"政府は火曜日、来年から燃料とたばこの税金を引き上げると発表した。", "ja"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *s = story("", cases[i].text);
+        nw_enrich_result r;
+        nw_enrich_story(core, s, &r);
+        const char *got = json_string_value(json_object_get(s, "language"));
+        cr_expect(got && !strcmp(got, cases[i].lang), "%s: %s", cases[i].lang, got ? got : "none");
+        json_decref(s);
+    }
+    /* a text in a script no configured language uses gets none */
+    nw_err err;
+    static const char *const latin_only[] = {"en", "de"};
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    o.languages = latin_only;
+    o.nlanguages = 2;
+    nw_enrich *c = nw_enrich_new(data, &o, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    json_t *s = story("", cases[2].text);
+    nw_enrich_result r;
+    nw_enrich_story(c, s, &r);
+    cr_expect_null(json_object_get(s, "language"));
+    json_decref(s);
+    nw_enrich_free(c);
+    /* a language the fingerprint list lacks is a start-up error naming it */
+    static const char *const unknown[] = {"en", "xx"};
+    o.languages = unknown;
+    cr_expect_null(nw_enrich_new(data, &o, &err));
+    cr_expect(strstr(err.msg, "'xx'") && strstr(err.msg, "textcat.conf"), "%s", err.msg);
 }
 
 /* ---- the plugin ---- */
@@ -559,6 +667,16 @@ Test(enrich, plugin_defaults_settings_and_headers)
     cur_doc = NULL;
     free(out_json);
     out_json = NULL;
+    nw_plugin_enrich.destroy(st);
+    cr_expect_null(nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "data_dir",
+                                       data_dir, "topic_model", "/nonexistent-model.tsv", NULL));
+    cr_expect(strstr(err, "/nonexistent-model.tsv"), "%s", err);
+    cr_expect_null(nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "data_dir",
+                                       data_dir, "languages", "en, klingon", NULL));
+    cr_expect(strstr(err, "'klingon'"), "%s", err);
+    st = nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "data_dir", data_dir,
+                             "languages", "en, de", NULL);
+    cr_expect_not_null(st, "%s", err);
     nw_plugin_enrich.destroy(st);
     /* no settings: the build tree's data */
     st = nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, NULL);

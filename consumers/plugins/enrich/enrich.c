@@ -116,8 +116,23 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     nw_enrich_opts_default(&opts);
     if (set_extractors(&conf->extractors, &opts, err, errlen) != 0)
         return NULL;
-    opts.languages = conf->languages.items;
-    opts.nlanguages = conf->languages.count;
+    /* languages: items may themselves be comma lists ("en, de") */
+    char lang_buf[1024] = "";
+    const char *langs[64];
+    size_t nlangs = 0, used = 0;
+    for (size_t i = 0; i < conf->languages.count; i++) {
+        int n = snprintf(lang_buf + used, sizeof lang_buf - used, "%s,", conf->languages.items[i]);
+        if (n < 0 || (size_t)n >= sizeof lang_buf - used) {
+            snprintf(err, errlen, "languages: too long a list");
+            return NULL;
+        }
+        used += (size_t)n;
+    }
+    for (char *save = NULL, *w = strtok_r(lang_buf, ", ", &save); w && nlangs < 64;
+         w = strtok_r(NULL, ", ", &save))
+        langs[nlangs++] = w;
+    opts.languages = langs;
+    opts.nlanguages = nlangs;
     opts.max_text_bytes = (size_t)conf->max_text_bytes;
     opts.min_topic_confidence = (int)conf->min_topic_confidence;
     const char *dir = conf->data_dir;
