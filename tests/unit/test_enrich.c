@@ -183,6 +183,18 @@ Test(enrich, datelines_give_located_and_text_start)
     cr_expect_str_eq(json_string_value(json_object_get(h, "located")), "Beirut");
     cr_expect_eq(hr.body_text_start, 0);
     json_decref(h);
+    /* a town the gazetteer lacks, in a state as agencies abbreviate it */
+    const char *towns[] = {"MARTINSVILLE, Va., Feb 26 - Quarterly dividend eight cents.",
+                           "MARTINSVILLE, VA, March 19 - Quarterly dividend eight cents."};
+    for (size_t i = 0; i < 2; i++) {
+        h = story("x", towns[i]);
+        cr_assert_eq(nw_enrich_story(core, h, &hr), 0);
+        assert_valid(h);
+        cr_expect_str_eq(json_string_value(json_object_get(h, "located")), "Martinsville");
+        cr_expect_not_null(find(h, "places", "Virginia"), "town %zu", i);
+        cr_expect_not_null(find(h, "places", "United States"), "town %zu", i);
+        json_decref(h);
+    }
     /* ordinary first sentences are not datelines */
     json_t *s = story("x", "The NATO summit ended - without a deal, officials said.");
     nw_enrich_result r;
@@ -228,6 +240,19 @@ Test(enrich, demonym_only_when_country_not_named)
     ru = find(s, "places", "Russia");
     cr_assert_not_null(ru);
     cr_expect_str_eq(json_string_value(json_object_get(ru, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
+Test(enrich, the_longest_place_name_wins)
+{
+    json_t *s = story("Port closed", "A tanker crash closed the port in New Jersey on Tuesday. "
+                                     "New York and New Zealand were not affected.");
+    nw_enrich_result r;
+    nw_enrich_story(core, s, &r);
+    cr_expect_not_null(find(s, "places", "New Jersey"));
+    cr_expect_not_null(find(s, "places", "New Zealand"));
+    cr_expect_null(find(s, "places", "Jersey"), "New Jersey holds no Jersey");
+    cr_expect_null(find(s, "places", "York"));
     json_decref(s);
 }
 

@@ -500,8 +500,10 @@ static size_t utf8_floor(const char *s, size_t len)
 
 /* Recognise "MOSCOW (AFP) -", "LONDON, March 3 (Reuters) -", "NEW YORK (AP) —",
  * "BEIRUT, Lebanon -" at the head of `b`. Returns the bytes it takes (0 if
- * none) and the place part in place/place_len. */
-static size_t find_dateline(const char *b, size_t len, const char **place, size_t *place_len)
+ * none), the place part in place/place_len and what follows its comma, if
+ * anything, in qual/qual_len ("Lebanon", "Va.", "March 3"). */
+static size_t find_dateline(const char *b, size_t len, const char **place, size_t *place_len,
+                            const char **qual, size_t *qual_len)
 {
     size_t i = 0;
     while (i < len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
@@ -541,7 +543,93 @@ static size_t find_dateline(const char *b, size_t len, const char **place, size_
         j++;
     *place = b + start;
     *place_len = pend - start;
+    *qual = NULL;
+    *qual_len = 0;
+    if (pend + 2 < len && b[pend] == ',' && b[pend + 1] == ' ') {
+        size_t q = pend + 2, qe = q;
+        while (qe < j && b[qe] != ',' && b[qe] != '(' && b[qe] != '-' && b[qe] != '\n')
+            qe++;
+        while (qe > q && b[qe - 1] == ' ')
+            qe--;
+        *qual = b + q;
+        *qual_len = qe - q;
+    }
     return j;
+}
+
+/* The place a dateline's qualifier names: a country or region of the
+ * gazetteer ("Lebanon", "Texas"), or a US state as news agencies abbreviate
+ * it ("Va.", "Calif.", "N.Y.", "VA"). NULL if none. */
+static const nw_gaz_entry *dateline_qualifier(const nw_enrich *e, const char *q, size_t len)
+{
+    static const char *const states[][3] = {
+        {"Ala.", "AL", "Alabama"},
+        {"Ariz.", "AZ", "Arizona"},
+        {"Ark.", "AR", "Arkansas"},
+        {"Calif.", "CA", "California"},
+        {"Colo.", "CO", "Colorado"},
+        {"Conn.", "CT", "Connecticut"},
+        {"Del.", "DE", "Delaware"},
+        {"Fla.", "FL", "Florida"},
+        {"Ga.", "GA", "Georgia"},
+        {"Ill.", "IL", "Illinois"},
+        {"Ind.", "IN", "Indiana"},
+        {"Kan.", "KS", "Kansas"},
+        {"Ky.", "KY", "Kentucky"},
+        {"La.", "LA", "Louisiana"},
+        {"Md.", "MD", "Maryland"},
+        {"Mass.", "MA", "Massachusetts"},
+        {"Mich.", "MI", "Michigan"},
+        {"Minn.", "MN", "Minnesota"},
+        {"Miss.", "MS", "Mississippi"},
+        {"Mo.", "MO", "Missouri"},
+        {"Mont.", "MT", "Montana"},
+        {"Neb.", "NE", "Nebraska"},
+        {"Nev.", "NV", "Nevada"},
+        {"N.H.", "NH", "New Hampshire"},
+        {"N.J.", "NJ", "New Jersey"},
+        {"N.M.", "NM", "New Mexico"},
+        {"N.Y.", "NY", "New York"},
+        {"N.C.", "NC", "North Carolina"},
+        {"N.D.", "ND", "North Dakota"},
+        {"Okla.", "OK", "Oklahoma"},
+        {"Ore.", "OR", "Oregon"},
+        {"Pa.", "PA", "Pennsylvania"},
+        {"R.I.", "RI", "Rhode Island"},
+        {"S.C.", "SC", "South Carolina"},
+        {"S.D.", "SD", "South Dakota"},
+        {"Tenn.", "TN", "Tennessee"},
+        {"Vt.", "VT", "Vermont"},
+        {"Va.", "VA", "Virginia"},
+        {"Wash.", "WA", "Washington"},
+        {"W.Va.", "WV", "West Virginia"},
+        {"Wis.", "WI", "Wisconsin"},
+        {"Wyo.", "WY", "Wyoming"},
+        {"Tex.", "TX", "Texas"},
+        {"Ohio", "OH", "Ohio"},
+        {"Iowa", "IA", "Iowa"},
+        {"Utah", "UT", "Utah"},
+        {"Idaho", "ID", "Idaho"},
+        {"Maine", "ME", "Maine"},
+        {"Alaska", "AK", "Alaska"},
+        {"Hawaii", "HI", "Hawaii"},
+        {"D.C.", "DC", "District of Columbia"},
+    };
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        if ((strlen(states[i][0]) == len && !strncasecmp(q, states[i][0], len)) ||
+            (len == 2 && !strncmp(q, states[i][1], 2))) {
+            q = states[i][2];
+            len = strlen(q);
+            break;
+        }
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, q, len, hits, MAX_HITS);
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        if (g->kind == NW_GAZ_COUNTRY || g->kind == NW_GAZ_REGION)
+            return g;
+    }
+    return NULL;
 }
 
 /* ---- entities ----------------------------------------------------------- */
@@ -813,9 +901,22 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
-    /* drop leading stop words ("The", "But", "In") */
-    while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE))
+    /* drop leading stop words ("The", "But", "In"), unless one starts a
+     * place's name: "New Jersey" is not Jersey, "New York" not York */
+    while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE)) {
+        if (b - a >= 2 &&
+            nw_enrich_data_name_head(e->data, e->text + e->toks[a].off, e->toks[a].len)) {
+            size_t w = b - a < 3 ? b - a : 3;
+            while (w >= 2 && !place_span(e, a, a + w, pass2))
+                w--;
+            if (w >= 2) {
+                if (a + w < b)
+                    classify_span(e, a + w, b, pass2);
+                return;
+            }
+        }
         a++;
+    }
     while (b > a && !(e->toks[b - 1].flags & NW_TOK_CAP))
         b--;
     if (a >= b)
@@ -1057,6 +1158,10 @@ static void find_entities(nw_enrich *e)
                 if (!had)
                     add_place(e, c, (uint32_t)t, "enrich:mentioned");
                 t += w - 1;
+                break;
+            }
+            if (n > 0 && w > 1) {
+                t += w - 1; /* the longest name wins: "New Jersey" holds no Jersey */
                 break;
             }
         }
@@ -1322,8 +1427,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     size_t body_from = 0;
     e->dateline_cc[0] = '\0';
     e->nents = e->ncontext = e->ntoks = 0;
-    const char *dl_place = NULL;
-    size_t dl_len = 0;
+    const char *dl_place = NULL, *dl_qual = NULL;
+    size_t dl_len = 0, dl_qual_len = 0;
     size_t n = 0;
     if (headline) {
         memcpy(e->text, headline, hl_len);
@@ -1337,17 +1442,22 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     e->text[n] = '\0';
     /* on the text, so HTML bodies ("<p>MOSCOW (AFP) - ...") have theirs too */
     if (body && e->opts.dateline)
-        body_from = find_dateline(e->text + body_at, n - body_at, &dl_place, &dl_len);
-    const nw_gaz_entry *dl_gaz = NULL;
+        body_from = find_dateline(e->text + body_at, n - body_at, &dl_place, &dl_len, &dl_qual,
+                                  &dl_qual_len);
+    const nw_gaz_entry *dl_gaz = NULL, *qual_gaz = NULL;
     char dl_name[64] = "";
     if (body_from) {
         /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
         uint32_t hits[MAX_HITS];
         size_t k = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);
         dl_gaz = best_place(e, hits, k, true);
-        if (dl_gaz) {
-            memcpy(e->dateline_cc, dl_gaz->cc, 3);
-            add_context(e, dl_gaz->cc);
+        /* "MARTINSVILLE, Va.": a town the gazetteer lacks, in a known state */
+        if (!dl_gaz && dl_qual_len)
+            qual_gaz = dateline_qualifier(e, dl_qual, dl_qual_len);
+        const nw_gaz_entry *where = dl_gaz ? dl_gaz : qual_gaz;
+        if (where) {
+            memcpy(e->dateline_cc, where->cc, 3);
+            add_context(e, where->cc);
         }
         /* an unknown place keeps the dateline's words, title-cased */
         size_t m = dl_len < sizeof dl_name - 1 ? dl_len : sizeof dl_name - 1;
@@ -1383,8 +1493,14 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_gaz->name)) == 0)
             res->located_added = true;
-    } else if (dl_name[0] && !json_object_get(story, "located")) {
-        if (json_object_set_new(story, "located", json_string(dl_name)) == 0)
+    } else if (dl_name[0]) {
+        if (qual_gaz && e->opts.places) {
+            add_place(e, qual_gaz, 0, "enrich:dateline");
+            if (qual_gaz->kind != NW_GAZ_COUNTRY)
+                add_dateline_country(e, qual_gaz->cc);
+        }
+        if (!json_object_get(story, "located") &&
+            json_object_set_new(story, "located", json_string(dl_name)) == 0)
             res->located_added = true;
     }
 
