@@ -1352,6 +1352,53 @@ static unsigned write_subjects(nw_enrich *e, json_t *story)
     return added;
 }
 
+/* ---- the analysed text ------------------------------------------------------ */
+
+/* What of a story is analysed: its first headline and first body, at most
+ * max bytes together (the headline a quarter of them), cut at characters. */
+typedef struct story_text {
+    const char *headline, *body;
+    size_t hl_len, body_len;
+    bool html;
+} story_text;
+
+static story_text story_parts(json_t *story, size_t max)
+{
+    story_text t = {.headline = story_headline(story)};
+    t.body = story_body(story, &t.html);
+    t.hl_len = t.headline ? strlen(t.headline) : 0;
+    t.body_len = t.body ? strlen(t.body) : 0;
+    if (t.hl_len > max / 4)
+        t.hl_len = utf8_floor(t.headline, max / 4);
+    if (t.body_len > max - t.hl_len)
+        t.body_len = utf8_floor(t.body, max - t.hl_len);
+    return t;
+}
+
+/* Bytes `out` needs for the text of t. */
+static size_t text_room(const story_text *t)
+{
+    return t->hl_len + 2 * t->body_len + 8;
+}
+
+/* The headline, a blank line and the body (tags removed) into `out`;
+ * returns the length and where the body starts in *body_at. */
+static size_t write_text(const story_text *t, char *out, size_t *body_at)
+{
+    size_t n = 0;
+    if (t->headline) {
+        memcpy(out, t->headline, t->hl_len);
+        n = t->hl_len;
+        out[n++] = '\n';
+        out[n++] = '\n';
+    }
+    *body_at = n;
+    if (t->body)
+        n += append_text(out + n, t->body, t->body_len, t->html);
+    out[n] = '\0';
+    return n;
+}
+
 /* ---- words, for training the topic model ----------------------------------- */
 
 typedef struct word_sink {
@@ -1377,27 +1424,11 @@ int nw_enrich_story_words(json_t *story, size_t max_text_bytes, nw_enrich_word_f
 {
     if (!json_is_object(story))
         return 0;
-    const char *headline = story_headline(story);
-    bool html = false;
-    const char *body = story_body(story, &html);
-    size_t hl_len = headline ? strlen(headline) : 0, body_len = body ? strlen(body) : 0;
-    if (hl_len > max_text_bytes / 4)
-        hl_len = utf8_floor(headline, max_text_bytes / 4);
-    if (body_len > max_text_bytes - hl_len)
-        body_len = utf8_floor(body, max_text_bytes - hl_len);
-    char *text = malloc(hl_len + 2 * body_len + 8);
+    story_text t = story_parts(story, max_text_bytes);
+    char *text = malloc(text_room(&t));
     if (!text)
         return NW_ENOMEM;
-    size_t n = 0;
-    if (headline) {
-        memcpy(text, headline, hl_len);
-        n = hl_len;
-        text[n++] = '\n';
-        text[n++] = '\n';
-    }
-    if (body)
-        n += append_text(text + n, body, body_len, html);
-    text[n] = '\0';
+    size_t body_at, n = write_text(&t, text, &body_at);
     word_sink w = {.text = text, .fn = fn, .ctx = ctx};
     size_t words = nw_enrich_tokenize(text, n, lower_word, &w);
     free(text);
@@ -1411,16 +1442,9 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     memset(res, 0, sizeof *res);
     if (!json_is_object(story))
         return 0;
-    const char *headline = story_headline(story);
-    bool html = false;
-    const char *body = story_body(story, &html);
-    size_t hl_len = headline ? strlen(headline) : 0, body_len = body ? strlen(body) : 0;
-    size_t max = e->opts.max_text_bytes;
-    if (hl_len > max / 4)
-        hl_len = utf8_floor(headline, max / 4);
-    if (body_len > max - hl_len)
-        body_len = utf8_floor(body, max - hl_len);
-    if (reserve(e, hl_len + 2 * body_len + 8) != 0)
+    story_text st = story_parts(story, e->opts.max_text_bytes);
+    bool html = st.html;
+    if (reserve(e, text_room(&st)) != 0)
         return NW_ENOMEM;
 
     /* dateline: located + a place, and where the indexed text starts */
@@ -1429,19 +1453,9 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     e->nents = e->ncontext = e->ntoks = 0;
     const char *dl_place = NULL, *dl_qual = NULL;
     size_t dl_len = 0, dl_qual_len = 0;
-    size_t n = 0;
-    if (headline) {
-        memcpy(e->text, headline, hl_len);
-        n = hl_len;
-        e->text[n++] = '\n';
-        e->text[n++] = '\n';
-    }
-    size_t body_at = n;
-    if (body)
-        n += append_text(e->text + n, body, body_len, html);
-    e->text[n] = '\0';
+    size_t body_at, n = write_text(&st, e->text, &body_at);
     /* on the text, so HTML bodies ("<p>MOSCOW (AFP) - ...") have theirs too */
-    if (body && e->opts.dateline)
+    if (st.body && e->opts.dateline)
         body_from = find_dateline(e->text + body_at, n - body_at, &dl_place, &dl_len, &dl_qual,
                                   &dl_qual_len);
     const nw_gaz_entry *dl_gaz = NULL, *qual_gaz = NULL;
