@@ -145,10 +145,12 @@ static int compare_names(const void *a, const void *b)
 static int train_path(train_run *r, const char *path, bool given)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
+    if ((given ? stat(path, &st) : lstat(path, &st)) != 0) {
         fprintf(stderr, "newswire train-topics: %s: no such file or directory\n", path);
         return r->status = 66;
     }
+    if (S_ISLNK(st.st_mode))
+        return 0; /* inside a directory: links are not followed (no loops) */
     if (!S_ISDIR(st.st_mode))
         return given || json_name(path) ? train_file(r, path) : 0;
     DIR *d = opendir(path);

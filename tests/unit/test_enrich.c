@@ -555,6 +555,22 @@ Test(enrich, trained_topic_model_loads_and_decides)
     nw_enrich_free(c);
     nw_enrich_data_release(d);
 
+    /* shared while unchanged; a changed model (SIGHUP) is loaded anew */
+    nw_enrich_data *a = nw_enrich_data_acquire_model(data_dir, model, &err);
+    nw_enrich_data *b = nw_enrich_data_acquire_model(data_dir, model, &err);
+    cr_assert_not_null(a, "%s", err.msg);
+    cr_expect_eq(a, b);
+    cr_assert_eq(nw_test_write_file(model, "15000000\t2\tgoal\n", 16), 0);
+    nw_enrich_data *c2 = nw_enrich_data_acquire_model(data_dir, model, &err);
+    cr_assert_not_null(c2, "%s", err.msg);
+    cr_expect_neq(c2, a);
+    nw_enrich_data *plain = nw_enrich_data_acquire(data_dir, &err);
+    cr_expect_neq(plain, c2, "the directory's own model is another set");
+    nw_enrich_data_release(plain);
+    nw_enrich_data_release(c2);
+    nw_enrich_data_release(b);
+    nw_enrich_data_release(a);
+
     /* a model file that is not one names the file and line */
     cr_assert_eq(nw_test_write_file(model, "15000000\tx\tgoal\n", 16), 0);
     cr_expect_null(nw_enrich_data_load_model(data_dir, model, &err));

@@ -128,9 +128,14 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         }
         used += (size_t)n;
     }
-    for (char *save = NULL, *w = strtok_r(lang_buf, ", ", &save); w && nlangs < 64;
-         w = strtok_r(NULL, ", ", &save))
+    for (char *save = NULL, *w = strtok_r(lang_buf, ", ", &save); w;
+         w = strtok_r(NULL, ", ", &save)) {
+        if (nlangs == sizeof langs / sizeof langs[0]) {
+            snprintf(err, errlen, "languages: more than %zu", nlangs);
+            return NULL;
+        }
         langs[nlangs++] = w;
+    }
     opts.languages = langs;
     opts.nlanguages = nlangs;
     opts.max_text_bytes = (size_t)conf->max_text_bytes;

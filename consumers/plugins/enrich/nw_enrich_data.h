@@ -2,14 +2,14 @@
  * nw_enrich_data — the read-only tables behind the enrich plugin: the
  * gazetteer (countries, regions, cities, demonyms), the known-entity table,
  * the IPTC Media Topics and the topic keyword model, loaded from one data
- * directory (docs/enrich.md lists the files).
+ * directory (docs/enrich.md lists the files), the keyword model optionally
+ * from a file of its own (a trained one: `topic_model`).
  *
  * A loaded set is immutable and reference counted: nw_enrich_data_acquire()
  * hands every plugin instance of a process the same copy, and loads a new one
- * only when a file changed (size or mtime), which is how SIGHUP (the host
- * re-creates the chain) picks up new data. It never downloads anything and
- * never guesses: a missing or malformed file is an error naming the file and
- * line.
+ * only when a file (or the model's path) changed (size, mtime, inode), which is how SIGHUP (the
+ * host re-creates the chain) picks up new data. It never downloads anything and never guesses: a
+ * missing or malformed file is an error naming the file and line.
  */
 #ifndef NW_ENRICH_DATA_H
 #define NW_ENRICH_DATA_H

@@ -229,11 +229,6 @@ void nw_enrich_lang_free(nw_enrich_lang *l)
     free(l);
 }
 
-size_t nw_enrich_lang_count(const nw_enrich_lang *l)
-{
-    return l->n;
-}
-
 bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char out[16])
 {
     if (len < MIN_BYTES)

@@ -40,7 +40,4 @@ void nw_enrich_lang_free(nw_enrich_lang *l);
  * no candidate is written in. */
 bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char out[16]);
 
-/* Number of candidate languages loaded. */
-size_t nw_enrich_lang_count(const nw_enrich_lang *l);
-
 #endif
