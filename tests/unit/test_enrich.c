@@ -579,6 +579,42 @@ Test(enrich, trained_topic_model_loads_and_decides)
     free(dir);
 }
 
+Test(enrich, known_entities_carry_their_table_uri)
+{
+    char *dir = copy_data("enrich-uri", NULL);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/entities.tsv", dir);
+    size_t len;
+    char *buf = nw_test_read_file(path, &len);
+    const char *row = "org\t\tAcme Widgets Corporation\turn:test:acme\t\t0\tAcme Widgets\t\n";
+    char *more = malloc(len + strlen(row) + 1);
+    memcpy(more, buf, len);
+    memcpy(more + len, row, strlen(row) + 1);
+    cr_assert_eq(nw_test_write_file(path, more, len + strlen(row)), 0);
+    free(buf);
+    free(more);
+    nw_err err;
+    nw_enrich_data *d = nw_enrich_data_load(dir, &err);
+    cr_assert_not_null(d, "%s", err.msg);
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    o.language = false;
+    nw_enrich *c = nw_enrich_new(d, &o, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    json_t *s = story("Results", "Acme Widgets said on Monday that profits rose.");
+    nw_enrich_result r;
+    nw_enrich_story(c, s, &r);
+    json_t *org = find(s, "organisations", "Acme Widgets Corporation");
+    cr_assert_not_null(org, "%s", json_dumps(json_object_get(s, "organisations"), 0));
+    cr_expect_str_eq(json_string_value(json_object_get(org, "uri")), "urn:test:acme");
+    assert_valid(s);
+    json_decref(s);
+    nw_enrich_free(c);
+    nw_enrich_data_release(d);
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
 Test(enrich, training_needs_tagged_stories_of_two_topics)
 {
     nw_err err;
