@@ -1,32 +1,48 @@
 /*
  * bench_producer — stories per second from spool to acknowledged, per input
- * format, beside `kcat -P` sending the same pre-serialized messages to the
- * same (embedded) broker in the same run, with the same producer settings
- * (acks=all, idempotence; everything else librdkafka's defaults for both:
- * linger 5 ms, no compression). Prints both rates and their ratio; the goal
- * is a ratio of at least 0.5. Never fails on timing.
+ * workload, beside `kcat -P` sending the same pre-serialized messages, with
+ * the same headers, to the same (embedded) broker in the same run, with the
+ * same producer settings (acks=all, idempotence; everything else
+ * librdkafka's defaults for both: linger 5 ms, no compression, the same
+ * partitioner and partition count). Never fails on timing.
  *
- * kcat's clock: start to exit (its last message acknowledged). The
- * producer's, from the moves of its files to done/ (each file's ctime,
- * stamped by the rename that follows the file's last delivery report, so
- * the polling loop's granularity is not counted):
+ * Workloads: ninjs and headline-text with one story a file (the producer's
+ * per-file work, open/read/rename, is in every story), and ninjs with 100
+ * stories a file (that work spread over 100 stories: what is left is the
+ * per-story work, parse, serialize, send).
+ *
+ * kcat's clock: start to exit (its last message acknowledged). Each round
+ * also sends one message alone, so kcat's start-up (process, connection,
+ * metadata) is known and its steady rate is (n - 1) / (t(n) - t(1)). The
+ * producer's clock, from the moves of its files to done/ (each file's
+ * ctime, stamped by the rename that follows the file's last delivery
+ * report, so the polling loop's granularity is not counted):
  *   start-up   process start to its first file done (libraries, config,
  *              Kafka, the scan of incoming/), in ms;
  *   steady     stories/s from the first file done to the last;
  *   total      stories/s from process start to the last file done.
- * The goal is steady >= 0.5x kcat (kcat's own start-up, a few tens of ms,
- * is in its figure: that only understates the ratio).
+ * The goal (issue 17) is steady >= 0.5x kcat. Two ratios are printed:
+ * steady/kcat, against kcat's whole run (its start-up, a few tens of ms of
+ * a ~100 ms run, counted: this overstates the producer), and steady/kcat-ss,
+ * steady state against steady state (the fair one).
  *
- * Each format runs ROUNDS times, kcat and the producer alternating; the
+ * CPU: user + system time of each process (wait4), per story, with the
+ * start-up taken out the same way on both sides (each round also runs the
+ * producer on one file and kcat on one message): (cpu(n) - cpu(1)) / (n - 1)
+ * in microseconds. On a shared machine, wall-clock rates follow the share of
+ * the cores the process gets; CPU per story moves much less with the load:
+ * read an optimisation's effect there first.
+ *
+ * Each workload runs ROUNDS times, kcat and the producer alternating; the
  * last lines give the median and spread (half the range) of every column
  * over the rounds. On a shared 2-core machine one pair of runs swings by 2x
  * either way: read a difference against the spread, and give 15 or more
  * rounds for a verdict on the goal. ninjs input is checked against the
  * ninjs 3.1 schema (NW_NINJS_SCHEMA; taken from NW_SHARED_DIR when unset,
- * else the ninjs format is skipped).
+ * else the ninjs workloads are skipped).
  *
- *   bench_producer [STORIES_PER_FORMAT [ROUNDS]]   (default 10000, one file
- *                                                   each; 9 rounds)
+ *   bench_producer [STORIES_PER_WORKLOAD [ROUNDS]]   (default 10000, one
+ *                                                    file each; 9 rounds)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -166,60 +183,146 @@ static const char *find_kcat(void)
     return NULL;
 }
 
-/* kcat -P: every line of `lines` is "key\tvalue". Returns messages/s or -1. */
+/* wait4: the child's exit status and its CPU time (user + system, all its
+ * threads) in seconds. */
+static int wait_cpu(pid_t pid, double *cpu_s)
+{
+    int status = 0;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0) {
+        *cpu_s = -1;
+        return -1;
+    }
+    *cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+             ru.ru_stime.tv_usec / 1e6;
+    return status;
+}
+
+/* The headers the producer puts on every message (nw_publish.c), with
+ * values of the same length, for kcat to send too. */
+typedef struct kcat_headers {
+    char arg[5][PATH_MAX + 32];
+} kcat_headers;
+
+static void make_kcat_headers(kcat_headers *h, const char *origin)
+{
+    snprintf(h->arg[0], sizeof h->arg[0], "%s=%s", NW_HDR_SCHEMA, NW_SCHEMA_VERSION);
+    snprintf(h->arg[1], sizeof h->arg[1], "%s=%s", NW_HDR_CONTENT_TYPE, NW_CONTENT_TYPE_JSON);
+    snprintf(h->arg[2], sizeof h->arg[2], "%s=2026-01-01T00:00:00.000Z", NW_HDR_INGEST_TIME);
+    snprintf(h->arg[3], sizeof h->arg[3], "%s=0123456789abcdef0123456789abcdef", NW_HDR_TRACE_ID);
+    snprintf(h->arg[4], sizeof h->arg[4], "%s=%s", NW_HDR_ORIGIN, origin);
+}
+
+/* kcat -P: every line of `lines` is "key\tvalue". Returns the seconds from
+ * start to exit, or -1; *cpu_s: its CPU time. */
 static double run_kcat(const char *kcat, const char *bootstrap, const char *topic,
-                       const char *lines, int n, const char *tmp)
+                       const char *lines, const kcat_headers *h, const char *tmp, double *cpu_s)
 {
     char logp[PATH_MAX];
     snprintf(logp, sizeof logp, "%s/kcat.log", tmp);
-    char *argv[] = {
-        (char *)kcat, "-P",       "-b", (char *)bootstrap,         "-t", (char *)topic, "-K", "\t",
-        "-X",         "acks=all", "-X", "enable.idempotence=true", "-l", (char *)lines, NULL};
+    char *argv[] = {(char *)kcat, "-P",
+                    "-b",         (char *)bootstrap,
+                    "-t",         (char *)topic,
+                    "-K",         "\t",
+                    "-X",         "acks=all",
+                    "-X",         "enable.idempotence=true",
+                    "-H",         (char *)h->arg[0],
+                    "-H",         (char *)h->arg[1],
+                    "-H",         (char *)h->arg[2],
+                    "-H",         (char *)h->arg[3],
+                    "-H",         (char *)h->arg[4],
+                    "-l",         (char *)lines,
+                    NULL};
     double t0 = now_s();
     pid_t pid = spawn(argv, logp);
-    int status;
-    waitpid(pid, &status, 0);
+    int status = wait_cpu(pid, cpu_s);
     double dt = now_s() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "bench: kcat failed (status %d), see %s\n", status, logp);
         return -1;
     }
-    return n / dt;
+    return dt;
 }
 
-/* Stories/s from the producer's start to the move of its last file to
- * done/; *startup_s: start to the first file done; *steady: stories/s from
- * the first file done to the last. */
-static double run_producer(const char *bin, const char *bootstrap, const char *format, int n,
-                           const char *tmp, double *startup_s, double *steady)
+/* What the producer is given: the spool's format and how many stories each
+ * file holds (a JSON array when more than one). */
+typedef struct workload {
+    const char *name;
+    const char *format;
+    int per_file;
+} workload;
+
+static const workload workloads[] = {
+    {"ninjs", "ninjs", 1},
+    {"headline-text", "headline-text", 1},
+    {"ninjs x100", "ninjs", 100},
+};
+
+/* incoming/'s path, and the name of file number i in it. */
+static void spool_file(const char *tmp, size_t w, int i, char *out, size_t len)
 {
+    snprintf(out, len, "%s/spool-%zu/incoming/%06d.%s", tmp, w, i,
+             strcmp(workloads[w].format, "ninjs") ? "txt" : "json");
+}
+
+/* Write the n stories of workload w into incoming/ (n a multiple of its
+ * stories per file). */
+static int write_spool_files(const char *tmp, size_t w, int n)
+{
+    const workload *wl = &workloads[w];
+    for (int f = 0; f < n / wl->per_file; f++) {
+        char p[PATH_MAX];
+        spool_file(tmp, w, f, p, sizeof p);
+        FILE *out = fopen(p, "w");
+        if (!out)
+            return -1;
+        for (int k = 0; k < wl->per_file; k++) {
+            char story[2048];
+            make_story(wl->format, f * wl->per_file + k, story, sizeof story);
+            if (wl->per_file > 1)
+                fputs(k == 0 ? "[" : ",", out);
+            fputs(story, out);
+        }
+        if (wl->per_file > 1)
+            fputs("]\n", out);
+        if (fclose(out) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One run of the producer over the n stories of workload w. Returns the
+ * stories/s from its start to the move of its last file to done/, or -1;
+ * *startup_s: start to the first file done; *steady: stories/s from the
+ * first file done to the last (-1 with one file); *cpu_s: its CPU time. */
+static double run_producer(const char *bin, const char *bootstrap, size_t w, int n, const char *tmp,
+                           double *startup_s, double *steady, double *cpu_s)
+{
+    const workload *wl = &workloads[w];
     char spool[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX], logp[PATH_MAX];
-    snprintf(spool, sizeof spool, "%s/spool-%s", tmp, format);
+    snprintf(spool, sizeof spool, "%s/spool-%zu", tmp, w);
     snprintf(incoming, sizeof incoming, "%s/incoming", spool);
     snprintf(done, sizeof done, "%s/done", spool);
-    snprintf(cfg, sizeof cfg, "%s/producer-%s.yaml", tmp, format);
-    snprintf(logp, sizeof logp, "%s/producer-%s.log", tmp, format);
+    snprintf(cfg, sizeof cfg, "%s/producer-%zu.yaml", tmp, w);
+    snprintf(logp, sizeof logp, "%s/producer-%zu.log", tmp, w);
     rm_rf(spool); /* an earlier round's */
     mkdir(spool, 0755);
     char text[8192];
     snprintf(text, sizeof text,
              "kafka: {bootstrap.servers: \"%s\"}\nhttp: {listen: \"127.0.0.1:0\"}\n"
              "log_level: warn\nspools:\n  - {name: bench, path: %s, format: %s, "
-             "category: bench-%s, settle_time: 0ms}\n",
-             bootstrap, spool, format, format);
+             "category: bench-%zu, settle_time: 0ms}\n",
+             bootstrap, spool, wl->format, w);
     write_file(cfg, text);
     /* The files wait in incoming/ before the producer starts (the recovery
      * path of a restart), so the clock measures the producer alone: moving
      * thousands of files in from this process while timing would make the
-     * benchmark measure its own rename loop on a 2-core machine. The
-     * producer's start-up (config, Kafka connection, first scan) is inside
-     * the measured time, which only understates its rate. */
+     * benchmark measure its own rename loop on a 2-core machine. */
     mkdir(incoming, 0755);
-    for (int i = 0; i < n; i++) {
-        char p[PATH_MAX + 32], story[2048];
-        snprintf(p, sizeof p, "%s/%06d.%s", incoming, i, strcmp(format, "ninjs") ? "txt" : "json");
-        make_story(format, i, story, sizeof story);
-        write_file(p, story);
+    int files = n / wl->per_file;
+    if (write_spool_files(tmp, w, n) < 0) {
+        fprintf(stderr, "bench: cannot write the spool files in %s\n", incoming);
+        return -1;
     }
     char *argv[] = {(char *)bin, "--config", cfg, NULL};
     /* the ctimes below come from the kernel's coarse real-time clock */
@@ -229,28 +332,28 @@ static double run_producer(const char *bin, const char *bootstrap, const char *f
      * of the last file moved to done/, not at this loop's wake-up (listing
      * a directory of thousands of files often steals a core from the
      * producer on a 2-core machine). */
-    while (count_dir(done) < (size_t)n && now_s() < limit)
-        usleep(100000);
+    while (count_dir(done) < (size_t)files && now_s() < limit)
+        usleep(files > 1 ? 100000 : 10000);
     size_t got = count_dir(done);
     kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    wait_cpu(pid, cpu_s);
     double first, last;
-    if (got < (size_t)n || ctime_range(done, &first, &last) < 0) {
-        fprintf(stderr, "bench: only %zu of %d files done, see %s\n", got, n, logp);
+    if (got < (size_t)files || ctime_range(done, &first, &last) < 0) {
+        fprintf(stderr, "bench: only %zu of %d files done, see %s\n", got, files, logp);
         return -1;
     }
     *startup_s = first - t0;
-    *steady = last > first ? (n - 1) / (last - first) : -1;
+    *steady = last > first ? (double)(files - 1) * wl->per_file / (last - first) : -1;
     return n / (last - t0);
 }
 
-/* The same messages, pre-serialized, as "key\tvalue" lines. */
-static int serialize(const char *format, int n, const char *path)
+/* The same messages, pre-serialized, as "key\tvalue" lines: all n of them
+ * into `path`, the first alone into `one`. */
+static int serialize(const char *format, int n, const char *path, const char *one)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    for (int i = 0; i < n; i++) {
+    FILE *f = fopen(path, "w"), *f1 = fopen(one, "w");
+    int rc = f && f1 ? 0 : -1;
+    for (int i = 0; rc == 0 && i < n; i++) {
         char story[2048];
         make_story(format, i, story, sizeof story);
         nw_story_list list = {0};
@@ -258,23 +361,29 @@ static int serialize(const char *format, int n, const char *path)
         nw_parse_opts o = {.default_category = "bench"};
         if (nw_parse_buffer(format, story, strlen(story), &o, &list, &err) < 0 || !list.len) {
             fprintf(stderr, "bench: %s\n", err.msg);
-            fclose(f);
-            return -1;
+            rc = -1;
+            break;
         }
         char *json = nw_ninjs_dumps(list.items[0], &err);
         fprintf(f, "%s\t%s\n", list.items[0]->uri, json ? json : "{}");
+        if (i == 0)
+            fprintf(f1, "%s\t%s\n", list.items[0]->uri, json ? json : "{}");
         free(json);
         nw_story_list_free(&list);
     }
-    return fclose(f);
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (f1 && fclose(f1) != 0)
+        rc = -1;
+    return rc;
 }
 
 /* "median +- spread" of v[0..k) into out (failed rounds, <= 0, left out). */
-static const char *summary(double *v, int k, char *out, size_t len)
+static const char *summary(double *v, int k, const char *fmt, char *out, size_t len)
 {
     double m, sp;
     if (nw_bench_stats(v, k, &m, &sp))
-        snprintf(out, len, "%.0f +- %.0f", m, sp);
+        snprintf(out, len, fmt, m, sp);
     else
         snprintf(out, len, "-");
     return out;
@@ -295,6 +404,66 @@ static bool ninjs_schema_available(void)
         return false;
     setenv("NW_NINJS_SCHEMA", path, 1);
     return true;
+}
+
+/* The figures of one workload, a value per round (-1: failed). */
+typedef struct figures {
+    double startup_ms[64], steady[64], total[64], kcat[64], kcat_ss[64];
+    double ratio[64], ratio_ss[64], cpu_us[64], kcat_cpu_us[64];
+} figures;
+
+/* Round r of workload w: kcat (n messages, then one), then the producer (n
+ * stories, then one file), into fig. */
+static void run_round(const char *bin, const char *kcat, const char *bootstrap, size_t w, int n,
+                      const char *tmp, const char *lines, const char *one, const kcat_headers *hdr,
+                      int r, figures *fig)
+{
+    char topic[64];
+    snprintf(topic, sizeof topic, "news.kcat-%zu", w);
+    double kc_cpu = -1, kc1_cpu = -1;
+    double kc_t = kcat ? run_kcat(kcat, bootstrap, topic, lines, hdr, tmp, &kc_cpu) : -1;
+    double kc1_t = kcat ? run_kcat(kcat, bootstrap, topic, one, hdr, tmp, &kc1_cpu) : -1;
+    double startup = 0, steady = -1, cpu = -1, s1 = 0, st1 = 0, cpu1 = -1;
+    int small = workloads[w].per_file;
+    double pr = run_producer(bin, bootstrap, w, n, tmp, &startup, &steady, &cpu);
+    double pr1 = run_producer(bin, bootstrap, w, small, tmp, &s1, &st1, &cpu1);
+    fig->kcat[r] = kc_t > 0 ? n / kc_t : -1;
+    fig->kcat_ss[r] = kc_t > 0 && kc1_t > 0 && kc_t > kc1_t ? (n - 1) / (kc_t - kc1_t) : -1;
+    fig->kcat_cpu_us[r] =
+        kc_t > 0 && kc1_t > 0 && kc_cpu > kc1_cpu ? (kc_cpu - kc1_cpu) / (n - 1) * 1e6 : -1;
+    fig->total[r] = pr;
+    fig->steady[r] = pr > 0 ? steady : -1;
+    fig->startup_ms[r] = pr > 0 ? startup * 1000 : -1;
+    fig->cpu_us[r] = pr > 0 && pr1 > 0 && cpu > cpu1 ? (cpu - cpu1) / (n - small) * 1e6 : -1;
+    fig->ratio[r] = fig->kcat[r] > 0 && fig->steady[r] > 0 ? fig->steady[r] / fig->kcat[r] : -1;
+    fig->ratio_ss[r] =
+        fig->kcat_ss[r] > 0 && fig->steady[r] > 0 ? fig->steady[r] / fig->kcat_ss[r] : -1;
+    printf("%-14s %8.0f %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f %8.1f %8.1f\n", workloads[w].name,
+           fig->startup_ms[r], fig->steady[r], fig->total[r], fig->kcat[r], fig->kcat_ss[r],
+           fig->ratio[r], fig->ratio_ss[r], fig->cpu_us[r], fig->kcat_cpu_us[r]);
+    fflush(stdout);
+}
+
+static void print_summary(const char *name, figures *fig, int rounds)
+{
+    char a[9][64];
+    printf("%-14s start-up %s ms | steady %s st/s | total %s st/s | kcat %s msg/s | kcat steady "
+           "%s msg/s (median +- spread of %d rounds)\n",
+           name, summary(fig->startup_ms, rounds, "%.0f +- %.0f", a[0], 64),
+           summary(fig->steady, rounds, "%.0f +- %.0f", a[1], 64),
+           summary(fig->total, rounds, "%.0f +- %.0f", a[2], 64),
+           summary(fig->kcat, rounds, "%.0f +- %.0f", a[3], 64),
+           summary(fig->kcat_ss, rounds, "%.0f +- %.0f", a[4], 64), rounds);
+    printf("%-14s CPU per story: producer %s us, kcat %s us per message (start-up taken out)\n",
+           name, summary(fig->cpu_us, rounds, "%.1f +- %.1f", a[5], 64),
+           summary(fig->kcat_cpu_us, rounds, "%.1f +- %.1f", a[6], 64));
+    double rm, rsp;
+    if (nw_bench_stats(fig->ratio_ss, rounds, &rm, &rsp))
+        printf("%-14s steady/kcat-steady %.2f +- %.2f%s; steady/kcat %s (kcat's start-up "
+               "counted)\n",
+               name, rm, rsp, rm >= 0.5 ? "" : "  (below the 0.5 goal)",
+               summary(fig->ratio, rounds, "%.2f +- %.2f", a[7], 64));
+    fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -328,49 +497,37 @@ int main(int argc, char **argv)
     if (snprintf(tmp, sizeof tmp, "%s/nw-bench-producer-XXXXXX", tmpdir) >= (int)sizeof tmp ||
         !mkdtemp(tmp))
         return 1;
-    const char *formats[] = {"ninjs", "headline-text"};
-    printf("bench_producer: %d stories per format, one file each, %d rounds, embedded broker %s\n",
-           n, rounds, nw_broker_bootstrap(broker));
+    printf("bench_producer: %d stories per workload, %d rounds, embedded broker %s\n", n, rounds,
+           nw_broker_bootstrap(broker));
     bool have_schema = ninjs_schema_available();
-    printf("%-14s %12s %12s %12s %12s %8s\n", "format", "start-up ms", "steady st/s", "total st/s",
-           "kcat msg/s", "steady/kcat");
-    for (size_t i = 0; i < 2; i++) {
-        if (!strcmp(formats[i], "ninjs") && !have_schema) {
+    printf("%-14s %8s %9s %9s %9s %9s %7s %7s %8s %8s\n", "workload", "start ms", "steady/s",
+           "total/s", "kcat/s", "kcat ss/s", "st/kcat", "st/k ss", "cpu us", "kcat us");
+    static figures fig;
+    for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++) {
+        const workload *wl = &workloads[w];
+        int stories = n - n % wl->per_file;
+        if (!strcmp(wl->format, "ninjs") && !have_schema) {
             printf("%-14s skipped: no ninjs 3.1 schema (set NW_NINJS_SCHEMA or NW_SHARED_DIR)\n",
-                   formats[i]);
+                   wl->name);
             continue;
         }
-        char lines[PATH_MAX], topic[64];
-        snprintf(lines, sizeof lines, "%s/%s.lines", tmp, formats[i]);
-        snprintf(topic, sizeof topic, "news.kcat-%s", formats[i]);
-        if (serialize(formats[i], n, lines) < 0)
+        if (stories < 2 * wl->per_file) {
+            printf("%-14s skipped: needs at least %d stories\n", wl->name, 2 * wl->per_file);
             continue;
-        double kcs[64], prs[64], ups[64], sts[64], ratios[64];
-        for (int r = 0; r < rounds; r++) {
-            double kc =
-                kcat ? run_kcat(kcat, nw_broker_bootstrap(broker), topic, lines, n, tmp) : -1;
-            double startup = 0, steady = -1;
-            double pr = run_producer(bin, nw_broker_bootstrap(broker), formats[i], n, tmp, &startup,
-                                     &steady);
-            kcs[r] = kc;
-            prs[r] = pr;
-            sts[r] = pr > 0 ? steady : -1;
-            ups[r] = pr > 0 ? startup * 1000 : -1;
-            ratios[r] = kc > 0 && sts[r] > 0 ? sts[r] / kc : -1;
-            printf("%-14s %12.0f %12.0f %12.0f %12.0f %8.2f\n", formats[i], ups[r], sts[r], pr, kc,
-                   ratios[r]);
-            fflush(stdout);
         }
-        char a[4][64];
-        printf("%-14s start-up %s ms | steady %s st/s | total %s st/s | kcat %s msg/s "
-               "(median +- spread of %d rounds)\n",
-               formats[i], summary(ups, rounds, a[0], 64), summary(sts, rounds, a[1], 64),
-               summary(prs, rounds, a[2], 64), summary(kcs, rounds, a[3], 64), rounds);
-        double rm, rsp;
-        if (nw_bench_stats(ratios, rounds, &rm, &rsp))
-            printf("%-14s steady/kcat %.2f +- %.2f%s\n", formats[i], rm, rsp,
-                   rm >= 0.5 ? "" : "  (below the 0.5 goal)");
-        fflush(stdout);
+        char lines[PATH_MAX], one[PATH_MAX], origin[PATH_MAX];
+        snprintf(lines, sizeof lines, "%s/%zu.lines", tmp, w);
+        snprintf(one, sizeof one, "%s/%zu.one", tmp, w);
+        if (serialize(wl->format, stories, lines, one) < 0)
+            continue;
+        kcat_headers hdr;
+        spool_file(tmp, w, 0, origin, sizeof origin);
+        make_kcat_headers(&hdr, origin);
+        memset(&fig, 0, sizeof fig);
+        for (int r = 0; r < rounds; r++)
+            run_round(bin, kcat, nw_broker_bootstrap(broker), w, stories, tmp, lines, one, &hdr, r,
+                      &fig);
+        print_summary(wl->name, &fig, rounds);
     }
     rm_rf(tmp);
     nw_broker_free(broker);
