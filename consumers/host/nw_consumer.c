@@ -184,13 +184,13 @@ static void notify(const char *state)
 
 /* The settings are read and checked by nw_consumer_conf (the same tables
  * and parsers as plugin settings); here they become the subscription. */
-static int read_topics(nw_consumer *c, const nw_consumer_settings *cs)
+static void read_topics(nw_consumer *c, const nw_consumer_settings *cs)
 {
     c->subscription = rd_kafka_topic_partition_list_new(4);
     for (size_t i = 0; i < cs->ntopics; i++)
         rd_kafka_topic_partition_list_add(c->subscription, cs->topics[i], RD_KAFKA_PARTITION_UA);
     if (cs->ntopics)
-        return 0;
+        return;
     /* "^news\..*": the prefix with regex metacharacters escaped */
     char re[600] = "^";
     size_t o = 1;
@@ -201,7 +201,6 @@ static int read_topics(nw_consumer *c, const nw_consumer_settings *cs)
     }
     snprintf(re + o, sizeof re - o, ".*");
     rd_kafka_topic_partition_list_add(c->subscription, re, RD_KAFKA_PARTITION_UA);
-    return 0;
 }
 
 static bool kafka_key_set(const nw_cfg_node *kafka, const char *key)
@@ -1442,7 +1441,8 @@ static int consumer_new(const nw_config *cfg, const nw_consumer_settings *cs,
     c->m_busy = nw_metrics_gauge(c->metrics, "newswire_consumer_busy_workers",
                                  "Workers running a batch", NULL);
     nw_chain *chains[MAX_WORKERS];
-    if (read_topics(c, cs) < 0 || build_chains(c, cs->chain, origin, chains, err) < 0) {
+    read_topics(c, cs);
+    if (build_chains(c, cs->chain, origin, chains, err) < 0) {
         nw_consumer_free(c);
         return NW_EINVAL;
     }
