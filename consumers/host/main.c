@@ -18,6 +18,7 @@
 
 #include "nw_config.h"
 #include "nw_consumer.h"
+#include "nw_consumer_conf.h"
 #include "nw_log.h"
 #include "nw_plugin_conf.h"
 #include "nw_plugin_registry.h"
@@ -52,10 +53,11 @@ static void usage(FILE *out)
         "                         [--dlq-file BAD.jsonl] [--topic TOPIC]\n"
         "       newswire-consumer --config FILE --check-config\n"
         "       newswire-consumer --list-plugins\n"
-        "       newswire-consumer --describe PLUGIN|FILE.so\n"
+        "       newswire-consumer --describe consumer|PLUGIN|FILE.so\n"
         "\n"
         "  --config FILE        consumer config (YAML): kafka, group, topics, batch, chain,\n"
-        "                       workers, max_buffered_bytes, retry, http\n"
+        "                       workers, max_buffered_bytes, retry, http, ... (see\n"
+        "                       --describe consumer)\n"
         "  --brokers LIST       bootstrap servers, overriding kafka.bootstrap.servers\n"
         "  --group ID           consumer group, overriding `group`\n"
         "  --exit-when-idle MS  exit 0 once every assigned partition is at its end and\n"
@@ -75,7 +77,8 @@ static void usage(FILE *out)
         "                       \"FILE: ok\" and exit 0, or the error and exit 78\n"
         "  --list-plugins       print the built-in plugins (name, kind, version) and exit\n"
         "  --describe PLUGIN    print a plugin's settings (key, type, default, description);\n"
-        "                       PLUGIN is a built-in name or the path of a plugin .so\n"
+        "                       PLUGIN is a built-in name or the path of a plugin .so;\n"
+        "                       `--describe consumer` prints the consumer's own settings\n"
         "\n"
         "SIGTERM/SIGINT finish the batches in flight, commit and exit 0.\n"
         "SIGHUP rebuilds the plugin chain from the config file between batches.\n");
@@ -94,9 +97,14 @@ static int list_plugins(void)
     return 0;
 }
 
-/* --describe: a built-in by name, or a plugin file by path. */
+/* --describe: the consumer's own settings ("consumer"), a built-in by name,
+ * or a plugin file by path. */
 static int describe_plugin(const char *what)
 {
+    if (!strcmp(what, "consumer")) { /* the host's own settings (no plugin takes this name) */
+        nw_consumer_settings_describe(stdout);
+        return 0;
+    }
     const nw_plugin_descriptor *d = nw_plugin_registry_find(what);
     nw_plugin_module *mod = NULL;
     if (!d && strchr(what, '/')) {

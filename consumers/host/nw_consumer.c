@@ -40,13 +40,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "nw_chain.h"
+#include "nw_consumer_conf.h"
 #include "nw_http.h"
 #include "nw_json.h"
 #include "nw_kafka.h"
@@ -55,7 +55,7 @@
 #include "nw_sdnotify.h"
 
 #define MOD         "consumer"
-#define MAX_WORKERS 64
+#define MAX_WORKERS NW_CONSUMER_MAX_WORKERS
 
 extern char **environ;
 
@@ -182,127 +182,25 @@ static void notify(const char *state)
 
 /* ------------------------------------------------------------------ config */
 
-typedef struct consumer_cfg {
-    const nw_cfg_node *kafka, *topics, *batch, *chain, *retry, *http;
-    const char *group, *dlq_topic, *topic_prefix;
-    int64_t workers, revoke_timeout;
-    uint64_t max_buffered;
-} consumer_cfg;
-
-static const nw_cfg_field consumer_fields[] = {
-    {"kafka", NW_CFG_T_NODE, "", offsetof(consumer_cfg, kafka), 0, 0,
-     "librdkafka properties, passed through (bootstrap.servers, security.protocol, ...)"},
-    {"group", NW_CFG_T_STRING, "newswire-consumer", offsetof(consumer_cfg, group), 0, 0,
-     "consumer group id"},
-    {"topics", NW_CFG_T_NODE, "", offsetof(consumer_cfg, topics), 0, 0,
-     "topic name or ^regex, or a list of them (default: every <topic_prefix> topic)"},
-    {"batch", NW_CFG_T_NODE, "", offsetof(consumer_cfg, batch), 0, 0,
-     "max_messages and max_ms of a batch"},
-    {"chain", NW_CFG_T_NODE, NULL, offsetof(consumer_cfg, chain), 0, 0,
-     "the plugin chain: a list of {plugin: name | path: file.so, settings...}"},
-    {"workers", NW_CFG_T_INT, "1", offsetof(consumer_cfg, workers), 1, MAX_WORKERS,
-     "worker threads, each with its own instance of the chain"},
-    {"max_buffered_bytes", NW_CFG_T_SIZE, "64MiB", offsetof(consumer_cfg, max_buffered), 0, 0,
-     "polled but unfinished story bytes above which every partition is paused"},
-    {"retry", NW_CFG_T_NODE, "", offsetof(consumer_cfg, retry), 0, 0,
-     "back-off of retryable plugin failures: initial, max"},
-    {"revoke_timeout", NW_CFG_T_DURATION, "10s", offsetof(consumer_cfg, revoke_timeout), 0, 0,
-     "how long a revoke waits for a batch that is retrying before abandoning it"},
-    {"http", NW_CFG_T_NODE, "", offsetof(consumer_cfg, http), 0, 0,
-     "listen: HOST:PORT of /metrics, /healthz, /readyz (\"\" = off)"},
-    {"dlq_topic", NW_CFG_T_STRING, NW_TOPIC_DLQ, offsetof(consumer_cfg, dlq_topic), 0, 0,
-     "topic for stories that failed permanently (\"\" = log only)"},
-    {"topic_prefix", NW_CFG_T_STRING, NW_TOPIC_PREFIX_NEWS, offsetof(consumer_cfg, topic_prefix), 0,
-     0, "prefix stripped from a topic to get the story's category"},
-    {NULL, 0, NULL, 0, 0, 0, NULL},
-};
-
-typedef struct batch_cfg {
-    int64_t max_messages, max_ms;
-} batch_cfg;
-
-static const nw_cfg_field batch_fields[] = {
-    {"max_messages", NW_CFG_T_INT, "500", offsetof(batch_cfg, max_messages), 1, 1000000,
-     "stories per batch"},
-    {"max_ms", NW_CFG_T_DURATION, "1s", offsetof(batch_cfg, max_ms), 0, 0,
-     "longest a story waits in a batch"},
-    {NULL, 0, NULL, 0, 0, 0, NULL},
-};
-
-typedef struct retry_cfg {
-    int64_t initial, max;
-} retry_cfg;
-
-static const nw_cfg_field retry_fields[] = {
-    {"initial", NW_CFG_T_DURATION, "100ms", offsetof(retry_cfg, initial), 0, 0,
-     "first back-off after a retryable failure (doubles each time)"},
-    {"max", NW_CFG_T_DURATION, "30s", offsetof(retry_cfg, max), 0, 0, "back-off cap"},
-    {NULL, 0, NULL, 0, 0, 0, NULL},
-};
-
-#define NW_CONSUMER_HTTP_DEFAULT "127.0.0.1:9465"
-
-typedef struct http_cfg {
-    const char *listen;
-} http_cfg;
-
-static const nw_cfg_field http_fields[] = {
-    {"listen", NW_CFG_T_STRING, NW_CONSUMER_HTTP_DEFAULT, offsetof(http_cfg, listen), 0, 0,
-     "HOST:PORT of the metrics and health endpoint (\"\" = off)"},
-    {NULL, 0, NULL, 0, 0, 0, NULL},
-};
-
-/* Add one subscription entry from a scalar node. */
-static int add_topic(nw_consumer *c, const nw_cfg_node *n, nw_err *err)
-{
-    const char *t;
-    if (nw_cfg_as_string(n, &t, err) < 0)
-        return NW_EINVAL;
-    if (!*t)
-        return nw_err_set(err, NW_EINVAL, "%s:%d: %s: empty topic name", nw_config_origin(c->cfg),
-                          nw_cfg_line(n), nw_cfg_path(n));
-    /* a subscription starting with '^' is a regular expression: a bad one
-     * is an error here, with its key and line, not a bare Kafka error later */
-    regex_t re;
-    int rc = t[0] == '^' ? regcomp(&re, t, REG_EXTENDED | REG_NOSUB) : 0;
-    if (rc != 0) {
-        char why[128];
-        regerror(rc, &re, why, sizeof why);
-        return nw_err_set(err, NW_EINVAL, "%s:%d: %s: bad regular expression '%s': %s",
-                          nw_cfg_origin(n), nw_cfg_line(n), nw_cfg_path(n), t, why);
-    }
-    if (t[0] == '^')
-        regfree(&re);
-    rd_kafka_topic_partition_list_add(c->subscription, t, RD_KAFKA_PARTITION_UA);
-    return 0;
-}
-
-static int read_topics(nw_consumer *c, const nw_cfg_node *topics, nw_err *err)
+/* The settings are read and checked by nw_consumer_conf (the same tables
+ * and parsers as plugin settings); here they become the subscription. */
+static void read_topics(nw_consumer *c, const nw_consumer_settings *cs)
 {
     c->subscription = rd_kafka_topic_partition_list_new(4);
-    if (!topics) {
-        /* "^news\..*": the prefix with regex metacharacters escaped */
-        char re[600] = "^";
-        size_t o = 1;
-        for (const char *p = c->topic_prefix; *p && o < sizeof re - 8; p++) {
-            if (strchr(".^$*+?()[]{}|\\", *p))
-                re[o++] = '\\';
-            re[o++] = *p;
-        }
-        snprintf(re + o, sizeof re - o, ".*");
-        rd_kafka_topic_partition_list_add(c->subscription, re, RD_KAFKA_PARTITION_UA);
-        return 0;
+    for (size_t i = 0; i < cs->ntopics; i++)
+        rd_kafka_topic_partition_list_add(c->subscription, cs->topics[i], RD_KAFKA_PARTITION_UA);
+    if (cs->ntopics)
+        return;
+    /* "^news\..*": the prefix with regex metacharacters escaped */
+    char re[600] = "^";
+    size_t o = 1;
+    for (const char *p = c->topic_prefix; *p && o < sizeof re - 8; p++) {
+        if (strchr(".^$*+?()[]{}|\\", *p))
+            re[o++] = '\\';
+        re[o++] = *p;
     }
-    if (nw_cfg_kind_of(topics) == NW_CFG_SEQ) {
-        if (nw_cfg_len(topics) == 0)
-            return nw_err_set(err, NW_EINVAL, "%s:%d: topics: empty list", nw_config_origin(c->cfg),
-                              nw_cfg_line(topics));
-        for (size_t i = 0; i < nw_cfg_len(topics); i++)
-            if (add_topic(c, nw_cfg_item(topics, i), err) < 0)
-                return NW_EINVAL;
-        return 0;
-    }
-    return add_topic(c, topics, err);
+    snprintf(re + o, sizeof re - o, ".*");
+    rd_kafka_topic_partition_list_add(c->subscription, re, RD_KAFKA_PARTITION_UA);
 }
 
 static bool kafka_key_set(const nw_cfg_node *kafka, const char *key)
@@ -1479,44 +1377,32 @@ static int start_workers(nw_consumer *c, nw_err *err)
     return 0;
 }
 
-int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consumer **out,
-                    nw_err *err)
+/* nw_consumer_new with the checked settings (borrowed: copied what is kept). */
+static int consumer_new(const nw_config *cfg, const nw_consumer_settings *cs,
+                        const nw_consumer_opts *opts, nw_consumer **out, nw_err *err)
 {
-    *out = NULL;
     const char *origin = nw_config_origin(cfg);
-    consumer_cfg cc;
-    batch_cfg bc;
-    retry_cfg rc;
-    http_cfg hc;
-    if (nw_cfg_read(nw_config_root(cfg), consumer_fields, &cc, err) < 0 ||
-        nw_cfg_read(cc.batch, batch_fields, &bc, err) < 0 ||
-        nw_cfg_read(cc.retry, retry_fields, &rc, err) < 0 ||
-        nw_cfg_read(cc.http, http_fields, &hc, err) < 0)
-        return NW_EINVAL;
-    if (rc.initial < 1 || rc.max < rc.initial)
-        return nw_err_set(err, NW_EINVAL, "%s: retry: need 0 < initial <= max", origin);
-
     nw_consumer *c = calloc(1, sizeof *c);
     if (!c)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->cfg = cfg;
-    c->kafka_node = cc.kafka;
-    c->max_messages = bc.max_messages;
-    c->max_ms = bc.max_ms;
-    c->nworkers = (int)cc.workers;
-    c->max_buffered = cc.max_buffered;
-    c->retry_initial_ms = rc.initial;
-    c->retry_max_ms = rc.max;
-    c->revoke_timeout_ms = cc.revoke_timeout;
+    c->kafka_node = cs->kafka;
+    c->max_messages = cs->batch_max_messages;
+    c->max_ms = cs->batch_max_ms;
+    c->nworkers = (int)cs->workers;
+    c->max_buffered = cs->max_buffered_bytes;
+    c->retry_initial_ms = cs->retry_initial_ms;
+    c->retry_max_ms = cs->retry_max_ms;
+    c->revoke_timeout_ms = cs->revoke_timeout_ms;
     c->idle_ms = opts ? opts->exit_when_idle_ms : -1;
     c->from_time_ms = opts ? opts->from_time_ms : 0;
-    const char *group = opts && opts->group ? opts->group : cc.group;
+    const char *group = opts && opts->group ? opts->group : cs->group;
     c->group = strdup(group);
     c->brokers = opts && opts->brokers ? strdup(opts->brokers) : NULL;
-    c->dlq_topic = strdup(cc.dlq_topic);
-    c->topic_prefix = strdup(cc.topic_prefix);
+    c->dlq_topic = strdup(cs->dlq_topic);
+    c->topic_prefix = strdup(cs->topic_prefix);
     c->metrics = nw_metrics_new();
     for (int i = 0; i < c->nworkers; i++)
         c->workers[i].c = c;
@@ -1555,7 +1441,8 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     c->m_busy = nw_metrics_gauge(c->metrics, "newswire_consumer_busy_workers",
                                  "Workers running a batch", NULL);
     nw_chain *chains[MAX_WORKERS];
-    if (read_topics(c, cc.topics, err) < 0 || build_chains(c, cc.chain, origin, chains, err) < 0) {
+    read_topics(c, cs);
+    if (build_chains(c, cs->chain, origin, chains, err) < 0) {
         nw_consumer_free(c);
         return NW_EINVAL;
     }
@@ -1564,14 +1451,14 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
         nw_chain_set_retry(chains[i], c->retry_initial_ms, c->retry_max_ms, &c->workers[i].abort);
     }
 
-    if (*hc.listen && nw_http_check_listen(hc.listen, err) < 0) {
-        const nw_cfg_node *ln = cc.http ? nw_cfg_get(cc.http, "listen") : NULL;
+    if (*cs->http_listen_addr && nw_http_check_listen(cs->http_listen_addr, err) < 0) {
+        const nw_cfg_node *ln = cs->http_listen;
         if (ln)
             nw_err_prefix(err, "%s:%d: http.listen: ", nw_cfg_origin(ln), nw_cfg_line(ln));
         nw_consumer_free(c);
         return NW_EINVAL;
     }
-    rd_kafka_conf_t *conf = nw_kafka_conf_new(cc.kafka, c->brokers, err);
+    rd_kafka_conf_t *conf = nw_kafka_conf_new(cs->kafka, c->brokers, err);
     if (!conf) {
         nw_consumer_free(c);
         return NW_EINVAL;
@@ -1597,9 +1484,9 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
         {"queued.max.messages.kbytes", qkb, false},
     };
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-        if (!props[i].forced && kafka_key_set(cc.kafka, props[i].key))
+        if (!props[i].forced && kafka_key_set(cs->kafka, props[i].key))
             continue;
-        if (props[i].forced && kafka_key_set(cc.kafka, props[i].key) &&
+        if (props[i].forced && kafka_key_set(cs->kafka, props[i].key) &&
             strcmp(props[i].key, "group.id"))
             nw_log_warn(MOD, "kafka.%s is managed by newswire-consumer and ignored", props[i].key);
         if (nw_kafka_conf_set(conf, props[i].key, props[i].value, err) < 0) {
@@ -1629,19 +1516,18 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     /* rd_kafka_new() succeeded: conf is owned by c->rk */
     rd_kafka_poll_set_consumer(c->rk);
 
-    if (*hc.listen) {
+    if (*cs->http_listen_addr) {
         nw_err herr = {0};
-        c->http = nw_http_start(hc.listen, c->metrics, is_ready, c, &herr);
+        c->http = nw_http_start(cs->http_listen_addr, c->metrics, is_ready, c, &herr);
         if (!c->http) {
-            bool explicit_listen = cc.http && nw_cfg_get(cc.http, "listen");
-            if (explicit_listen) {
+            if (cs->http_listen) { /* written in the file: an error, not a warning */
                 nw_consumer_free(c);
                 return nw_err_set(err, NW_EIO, "%s: http.listen: %s", origin, herr.msg);
             }
             nw_log_warn(MOD,
                         "metrics endpoint not started (set http.listen to choose "
                         "another address) listen=%s error=\"%s\"",
-                        hc.listen, herr.msg);
+                        cs->http_listen_addr, herr.msg);
         }
     }
     if (start_workers(c, err) < 0) {
@@ -1650,6 +1536,18 @@ int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consu
     }
     *out = c;
     return 0;
+}
+
+int nw_consumer_new(const nw_config *cfg, const nw_consumer_opts *opts, nw_consumer **out,
+                    nw_err *err)
+{
+    *out = NULL;
+    nw_consumer_settings cs;
+    if (nw_consumer_settings_read(cfg, &cs, err) < 0)
+        return NW_EINVAL;
+    int rc = consumer_new(cfg, &cs, opts, out, err);
+    nw_consumer_settings_free(&cs);
+    return rc;
 }
 
 void nw_consumer_stop(nw_consumer *c)
@@ -1687,18 +1585,20 @@ static void do_reload(nw_consumer *c)
     const char *path = nw_config_origin(c->reloaded_cfg ? c->reloaded_cfg : c->cfg);
     nw_err err = {0};
     nw_config *cfg = NULL;
-    consumer_cfg cc;
+    nw_consumer_settings cs = {0};
     nw_chain *chains[MAX_WORKERS];
     notify("RELOADING=1");
     nw_log_info(MOD, "reloading the chain config=%s", path);
     if (nw_config_load_file(path, &cfg, &err) < 0 || nw_config_apply_env(cfg, environ, &err) < 0 ||
-        nw_cfg_read(nw_config_root(cfg), consumer_fields, &cc, &err) < 0 ||
-        build_chains(c, cc.chain, nw_config_origin(cfg), chains, &err) < 0) {
+        nw_consumer_settings_read(cfg, &cs, &err) < 0 ||
+        build_chains(c, cs.chain, nw_config_origin(cfg), chains, &err) < 0) {
         nw_log_error(MOD, "reload failed; the running chain stays error=\"%s\"", err.msg);
+        nw_consumer_settings_free(&cs);
         nw_config_free(cfg);
         notify("READY=1");
         return;
     }
+    nw_consumer_settings_free(&cs); /* the chains keep what they need */
     for (int i = 0; i < c->nworkers; i++) {
         worker *w = &c->workers[i];
         nw_chain *old = w->chain;

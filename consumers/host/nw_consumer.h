@@ -1,7 +1,8 @@
 /*
- * nw_consumer — the consumer service's Kafka loop. Reads the consumer config
- * (kafka, group, topics, batch, chain, workers, max_buffered_bytes, retry,
- * http, dlq_topic, topic_prefix), joins the group and queues what it polls
+ * nw_consumer — the consumer service's Kafka loop. Takes the consumer's
+ * settings as nw_consumer_conf checked them (kafka, group, topics, batch,
+ * chain, workers, max_buffered_bytes, retry, http, dlq_topic, topic_prefix),
+ * joins the group and queues what it polls
  * per partition. A pool of `workers` threads, each owning one instance of the
  * whole plugin chain, takes batches from those queues (a partition belongs to
  * at most one batch at a time, so its stories stay in order) and runs them;

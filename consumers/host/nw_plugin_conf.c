@@ -140,6 +140,9 @@ static bool bounded(const nw_plugin_config_entry *e)
 static int range_error(const nw_cfg_node *n, const nw_plugin_config_entry *e, const char *unit,
                        nw_err *err)
 {
+    if (e->max >= 1e12) /* "at least": as --describe shows it */
+        return nw_cfg_error(n, err, NW_EINVAL, "expected %s of at least %g%s, got '%s'",
+                            type_name(e->type), e->min, unit, nw_cfg_scalar(n));
     return nw_cfg_error(n, err, NW_EINVAL, "expected %s between %g and %g%s, got '%s'",
                         type_name(e->type), e->min, e->max, unit, nw_cfg_scalar(n));
 }
@@ -390,10 +393,10 @@ static int store_default(nw_plugin_conf *c, const nw_plugin_descriptor *d,
 
 /* --------------------------------------------------------------- reading */
 
-static bool is_host_key(const char *k, const char *const *host_keys)
+static bool listed(const char *k, const char *const *keys)
 {
-    for (; host_keys && *host_keys; host_keys++)
-        if (!strcmp(k, *host_keys))
+    for (; keys && *keys; keys++)
+        if (!strcmp(k, *keys))
             return true;
     return false;
 }
@@ -408,10 +411,17 @@ static nw_plugin_conf *conf_alloc(const nw_plugin_descriptor *d)
     return c;
 }
 
-int nw_plugin_conf_new(const nw_plugin_descriptor *d, const nw_cfg_node *item,
-                       const char *const *host_keys, nw_plugin_conf **out, nw_err *err)
+/* Read `item` (a map, or NULL: every setting takes its default) against d's
+ * table. Keys in `skip` are left alone: the chain's own keys, or a section
+ * another reader takes (then it is also a table entry, for describe and the
+ * "accepts" list). */
+static int conf_read(const nw_plugin_descriptor *d, const nw_cfg_node *item,
+                     const char *const *skip, nw_plugin_conf **out, nw_err *err)
 {
     *out = NULL;
+    if (item && nw_cfg_kind_of(item) != NW_CFG_MAP && nw_cfg_kind_of(item) != NW_CFG_NULL)
+        return nw_cfg_error(item, err, NW_EINVAL, "expected a map of settings, got %s",
+                            nw_cfg_kind_of(item) == NW_CFG_SEQ ? "a list" : "a plain value");
     nw_plugin_conf *c = conf_alloc(d);
     if (!c)
         return oom(err);
@@ -420,7 +430,7 @@ int nw_plugin_conf_new(const nw_plugin_descriptor *d, const nw_cfg_node *item,
     /* unknown keys first: a typo is the likeliest mistake */
     for (size_t i = 0; i < nw_cfg_len(item) && rc == 0; i++) {
         const char *k = nw_cfg_key_at(item, i);
-        if (is_host_key(k, host_keys))
+        if (listed(k, skip))
             continue;
         bool known = false;
         for (size_t j = 0; j < n && !known; j++)
@@ -436,6 +446,8 @@ int nw_plugin_conf_new(const nw_plugin_descriptor *d, const nw_cfg_node *item,
     for (size_t j = 0; j < n && rc == 0; j++) {
         nw_plugin_config_entry e = entry_at(d, j);
         const nw_cfg_node *v = nw_cfg_get(item, e.key);
+        if (listed(e.key, skip) && (v || !(e.flags & NW_PLUGIN_REQUIRED)))
+            continue; /* its own reader takes the value */
         bool empty = !v || nw_cfg_kind_of(v) == NW_CFG_NULL ||
                      (nw_cfg_kind_of(v) == NW_CFG_SCALAR && !*nw_cfg_scalar(v) &&
                       (e.type != NW_PLUGIN_T_STRING || (e.flags & NW_PLUGIN_REQUIRED)));
@@ -453,6 +465,19 @@ int nw_plugin_conf_new(const nw_plugin_descriptor *d, const nw_cfg_node *item,
     }
     *out = c;
     return 0;
+}
+
+int nw_plugin_conf_new(const nw_plugin_descriptor *d, const nw_cfg_node *item,
+                       const char *const *host_keys, nw_plugin_conf **out, nw_err *err)
+{
+    return conf_read(d, item, host_keys, out, err);
+}
+
+int nw_plugin_conf_read_section(const nw_plugin_descriptor *d, const nw_cfg_node *map,
+                                const char *const *read_elsewhere, nw_plugin_conf **out,
+                                nw_err *err)
+{
+    return conf_read(d, map, read_elsewhere, out, err);
 }
 
 /* ------------------------------------------------------------ describing */
@@ -497,22 +522,19 @@ int nw_plugin_conf_check_map(const nw_plugin_descriptor *d, const char *origin, 
     return rc;
 }
 
-void nw_plugin_conf_describe(const nw_plugin_descriptor *d, FILE *out)
+void nw_plugin_conf_describe_table(const nw_plugin_descriptor *d, const char *prefix, bool header,
+                                   FILE *out)
 {
-    fprintf(out, "%s %s (%s): %s\n", d->name, d->version ? d->version : "?",
-            d->kind == NW_PLUGIN_SINK ? "sink" : "filter", d->description ? d->description : "");
-    size_t n = entry_count(d);
-    if (!n) {
-        fprintf(out, "  (no settings)\n");
-        return;
-    }
-    fprintf(out, "\n  %-24s %-10s %-16s %s\n", "KEY", "TYPE", "DEFAULT", "DESCRIPTION");
-    for (size_t i = 0; i < n; i++) {
+    if (header)
+        fprintf(out, "\n  %-24s %-10s %-16s %s\n", "KEY", "TYPE", "DEFAULT", "DESCRIPTION");
+    for (size_t i = 0, n = entry_count(d); i < n; i++) {
         nw_plugin_config_entry e = entry_at(d, i);
         const char *def = (e.flags & NW_PLUGIN_REQUIRED) ? "(required)"
                           : e.default_value              ? e.default_value
                                                          : "-";
-        fprintf(out, "  %-24s %-10s %-16s %s", e.key, type_name(e.type) ? type_name(e.type) : "?",
+        char key[128];
+        snprintf(key, sizeof key, "%s%s", prefix ? prefix : "", e.key);
+        fprintf(out, "  %-24s %-10s %-16s %s", key, type_name(e.type) ? type_name(e.type) : "?",
                 def, e.description ? e.description : "");
         if (e.type == NW_PLUGIN_T_ENUM)
             fprintf(out, " (one of %s)", e.choices);
@@ -525,6 +547,17 @@ void nw_plugin_conf_describe(const nw_plugin_descriptor *d, FILE *out)
             fprintf(out, " [%g..%g%s]", e.min, e.max, unit);
         fputc('\n', out);
     }
+}
+
+void nw_plugin_conf_describe(const nw_plugin_descriptor *d, FILE *out)
+{
+    fprintf(out, "%s %s (%s): %s\n", d->name, d->version ? d->version : "?",
+            d->kind == NW_PLUGIN_SINK ? "sink" : "filter", d->description ? d->description : "");
+    if (!entry_count(d)) {
+        fprintf(out, "  (no settings)\n");
+        return;
+    }
+    nw_plugin_conf_describe_table(d, NULL, true, out);
 }
 
 /* ------------------------------------------------------------ from pairs */

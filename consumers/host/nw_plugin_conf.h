@@ -13,6 +13,7 @@
 #define NW_PLUGIN_CONF_H
 
 #include <newswire/plugin.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "nw_config.h"
@@ -27,6 +28,18 @@ typedef struct nw_plugin_conf nw_plugin_conf;
  * nw_plugin_conf_free after the instance's destroy(). */
 int nw_plugin_conf_new(const nw_plugin_descriptor *d, const nw_cfg_node *item,
                        const char *const *host_keys, nw_plugin_conf **out, nw_err *err);
+/* The host's own settings use the same tables and parsers: a section of
+ * the consumer's file (the top level, `batch`, ...) is read against an
+ * nw_plugin_descriptor that carries only a name, a config map and its
+ * struct size (nw_consumer_conf). `map` may be NULL (every setting takes its
+ * default); anything else but a map is an error. Keys in `read_elsewhere`
+ * (NULL-terminated: a sub-table, the kafka properties, the chain) are table
+ * entries, so they are accepted and described, but their values are left
+ * to their own reader. */
+int nw_plugin_conf_read_section(const nw_plugin_descriptor *d, const nw_cfg_node *map,
+                                const char *const *read_elsewhere, nw_plugin_conf **out,
+                                nw_err *err);
+
 /* The struct to pass as nw_plugin_config.conf (config_size bytes, or NULL
  * when the plugin has no config map). */
 const void *nw_plugin_conf_struct(const nw_plugin_conf *conf);
@@ -37,8 +50,13 @@ void nw_plugin_conf_free(nw_plugin_conf *conf);
  * the plugin in messages. */
 int nw_plugin_conf_check_map(const nw_plugin_descriptor *d, const char *origin, nw_err *err);
 
-/* Print d's table (key, type, default, description) for --describe. */
+/* Print d's name, version, kind and table (key, type, default,
+ * description) for --describe. */
 void nw_plugin_conf_describe(const nw_plugin_descriptor *d, FILE *out);
+/* Print only the table's rows, each key after `prefix` ("batch."), with the
+ * column titles first when `header`. */
+void nw_plugin_conf_describe_table(const nw_plugin_descriptor *d, const char *prefix, bool header,
+                                   FILE *out);
 
 /* Tests and embedders: create an instance of `d` outside a chain from
  * NULL-terminated "key", "value" pairs, each value as it would be written in

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nw_chain.h"
+#include "nw_consumer_conf.h"
 #include "nw_json.h"
 #include "nw_kafka.h"
 #include "nw_log.h"
@@ -225,27 +226,21 @@ int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts, volatile sig
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
-    const nw_cfg_node *root = nw_config_root(cfg);
-    replay r = {.opts = opts, .stats = stats, .topic_prefix = NW_TOPIC_PREFIX_NEWS};
-    const nw_cfg_node *n;
-    if ((n = nw_cfg_get(root, "topic_prefix")) && nw_cfg_as_string(n, &r.topic_prefix, err) < 0)
+    /* the same settings tables as the service (nw_consumer_conf): a file
+     * replay accepts is one the service accepts */
+    nw_consumer_settings cs;
+    if (nw_consumer_settings_read(cfg, &cs, err) < 0)
         return NW_EINVAL;
-    int64_t max_messages = 500, retry_initial = 100, retry_max = 30000;
-    const nw_cfg_node *batch = nw_cfg_get(root, "batch"), *retry = nw_cfg_get(root, "retry");
-    if (batch && (n = nw_cfg_get(batch, "max_messages")) &&
-        nw_cfg_as_int(n, 1, 1000000, &max_messages, err) < 0)
-        return NW_EINVAL;
-    if (retry &&
-        (((n = nw_cfg_get(retry, "initial")) &&
-          nw_cfg_as_duration_ms(n, &retry_initial, err) < 0) ||
-         ((n = nw_cfg_get(retry, "max")) && nw_cfg_as_duration_ms(n, &retry_max, err) < 0)))
-        return NW_EINVAL;
+    replay r = {.opts = opts, .stats = stats, .topic_prefix = cs.topic_prefix};
+    int64_t max_messages = cs.batch_max_messages;
 
     nw_chain *chain = NULL;
     nw_chain_opts copts = {.emit = on_emit, .emit_ctx = &r};
-    if (nw_chain_new_ex(nw_cfg_get(root, "chain"), nw_config_origin(cfg), &copts, &chain, err) < 0)
+    if (nw_chain_new_ex(cs.chain, nw_config_origin(cfg), &copts, &chain, err) < 0) {
+        nw_consumer_settings_free(&cs);
         return NW_EINVAL;
-    nw_chain_set_retry(chain, retry_initial, retry_max, stop);
+    }
+    nw_chain_set_retry(chain, cs.retry_initial_ms, cs.retry_max_ms, stop);
 
     FILE *in = NULL;
     pending *b = calloc((size_t)max_messages, sizeof *b);
@@ -305,6 +300,7 @@ int nw_replay_run(const nw_config *cfg, const nw_replay_opts *opts, volatile sig
         fclose(in);
     free(line);
     free(b);
+    nw_consumer_settings_free(&cs);
     nw_log_info(MOD,
                 "replay finished lines=%llu stories=%llu emitted=%llu bad_lines=%llu "
                 "dead=%llu dropped=%llu",

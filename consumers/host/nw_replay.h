@@ -12,7 +12,9 @@
  * written to the dead-letter file ({"line","error","plugin","raw"}) or, with
  * none, reported on stderr with its line number — never dropped silently.
  * Retryable failures back off like in Kafka mode. OUT is flushed and synced
- * after every batch. It never calls exit().
+ * after every batch. The file's settings are checked as the service checks
+ * them (nw_consumer_conf); replay uses chain, batch.max_messages, retry and
+ * topic_prefix. It never calls exit().
  */
 #ifndef NW_REPLAY_H
 #define NW_REPLAY_H

@@ -4,9 +4,11 @@
  * it passes is not refused by the service, and every refusal names file,
  * line and key (listen port 99999, kafka.acks: 1 for the producer, a spool
  * path that is a file or cannot be created, a bare number as a duration, a
- * bad `topics` regular expression, a bad librdkafka property). A SIGHUP that
- * changes settings needing a restart says which were not applied, and a
- * reload to a spool root that cannot be created is refused like a start.
+ * bad `topics` regular expression, a bad librdkafka property, the
+ * consumer's own settings checked by their table; `--describe consumer`
+ * prints that table). A SIGHUP that changes settings needing a restart says
+ * which were not applied, and a reload to a spool root that cannot be
+ * created is refused like a start.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -153,10 +155,36 @@ Test(check_config, consumer_has_a_check_that_refuses_what_the_service_refuses)
     expect_refused(CONSUMER, text,
                    (const char *const[]){"service.yaml:2:", "revoke_timeout", "no unit", NULL});
 
+    /* the host's own settings: the same table errors as a plugin's */
+    snprintf(text, sizeof text, "%sbatch:\n  max_message: 5\n%s", head, chain);
+    expect_refused(CONSUMER, text,
+                   (const char *const[]){"service.yaml:3:", "batch.max_message", "unknown key",
+                                         "max_messages", NULL});
+    snprintf(text, sizeof text, "%sworkers: 0\n%s", head, chain);
+    expect_refused(CONSUMER, text,
+                   (const char *const[]){"service.yaml:2:", "workers", "between 1 and 64", NULL});
+
     snprintf(text, sizeof text, "%shttp: {listen: \"127.0.0.1:0\"}\n%s", head, chain);
     char *err = NULL;
     cr_expect_eq(check(CONSUMER, text, &err), 0, "%s", err);
     free(err);
+}
+
+/* --describe consumer prints the host's own table like a plugin's */
+Test(check_config, consumer_describes_its_own_settings)
+{
+    char *bin = nw_test_bin_path(CONSUMER);
+    char *argv[] = {bin, "--describe", "consumer", NULL};
+    char *out = NULL, *err = NULL;
+    cr_expect_eq(nw_test_run(argv, NULL, 30, &out, &err), 0, "%s", err ? err : "");
+    const char *rows[] = {
+        "KEY",          "TYPE",     "DEFAULT", "DESCRIPTION",        "group", "newswire-consumer",
+        "batch.max_ms", "duration", "1s",      "max_buffered_bytes", "64MiB", "http.listen"};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cr_expect(out && strstr(out, rows[i]), "'%s' not in:\n%s", rows[i], out ? out : "");
+    free(out);
+    free(err);
+    free(bin);
 }
 
 static double now_s(void)

@@ -56,7 +56,7 @@ static char *write_config(const char *name, const char *db)
 {
     char yaml[1024];
     snprintf(yaml, sizeof yaml,
-             "batch: {max_messages: 200, max_ms: 100}\n"
+             "batch: {max_messages: 200, max_ms: 100ms}\n"
              "chain:\n"
              "  - plugin: sqlite-fts\n"
              "    db: %s\n",
