@@ -275,20 +275,6 @@ static void index_name(const nw_os_sink *s, const nw_os_item *it, nw_buf *b)
     }
 }
 
-/* The content-free document a kill is indexed as. Caller decrefs. */
-static json_t *kill_doc(const json_t *story, const char *uri)
-{
-    static const char *keep[] = {"type", "version", "versionCreated", "firstCreated", "pubStatus"};
-    json_t *o = json_object();
-    json_object_set_new(o, "uri", json_string(uri));
-    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
-        json_t *v = json_object_get(story, keep[i]);
-        if (v)
-            json_object_set(o, keep[i], v);
-    }
-    return o;
-}
-
 /* The action and document lines of one item; NULL when refused (o set). */
 static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
 {
@@ -316,9 +302,10 @@ static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
                                "_id", uri, "version", (json_int_t)(nw_os_external_version(st) + 1),
                                "version_type", "external");
     nw_buf_free(&idx);
-    json_t *killed = cls == NW_STORY_CANCELED ? kill_doc(st, uri) : NULL;
+    json_t *killed = cls == NW_STORY_CANCELED ? nw_story_kill_record(st, uri) : NULL;
     char *a = action ? json_dumps(action, JSON_COMPACT) : NULL;
-    char *d = json_dumps(killed ? killed : st, JSON_COMPACT);
+    char *d = cls == NW_STORY_CANCELED && !killed ? NULL /* out of memory */
+                                                  : json_dumps(killed ? killed : st, JSON_COMPACT);
     json_decref(action);
     json_decref(killed);
     char *lines = NULL;

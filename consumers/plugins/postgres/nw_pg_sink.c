@@ -427,22 +427,6 @@ static void copy_names(nw_buf *b, const json_t *story, const char *key)
     nw_buf_puts(b, any ? "}" : "\\N");
 }
 
-/* The content-free record a kill is stored as. Caller decrefs. */
-static json_t *kill_record(const json_t *story, const char *uri)
-{
-    static const char *keep[] = {"type", "version", "versionCreated", "firstCreated", "pubStatus"};
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "uri", json_string(uri));
-    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
-        json_t *v = json_object_get(story, keep[i]);
-        if (v)
-            json_object_set(o, keep[i], v);
-    }
-    return o;
-}
-
 static void refuse(nw_pg_outcome *o, const char *sqlstate, const char *reason)
 {
     o->result = NW_PG_REFUSED;
@@ -470,7 +454,7 @@ static int make_row(const nw_pg_item *it, int64_t now_ms, pg_row *row, nw_pg_out
     const json_t *doc = st;
     json_t *stripped = NULL;
     if (cls == NW_STORY_CANCELED) {
-        if (!(stripped = kill_record(st, uri)))
+        if (!(stripped = nw_story_kill_record(st, uri)))
             return -1;
         doc = stripped;
     }
