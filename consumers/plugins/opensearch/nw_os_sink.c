@@ -319,6 +319,25 @@ static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
     return lines;
 }
 
+/* The number after `label` ("current version [N]") in a 409 reason, or 0. */
+static uint64_t reason_number(const char *reason, const char *label)
+{
+    const char *p = reason ? strstr(reason, label) : NULL;
+    return p ? strtoull(p + strlen(label), NULL, 10) : 0;
+}
+
+/* Why the engine refused a version with 409: the stored external version
+ * (current, minus the 1 this sink adds) is a kill, the same as the one
+ * provided, or newer. */
+static nw_story_skip stale_reason(const char *reason)
+{
+    uint64_t cur = reason_number(reason, "current version [");
+    uint64_t got = reason_number(reason, "provided [");
+    if (cur && ((cur - 1) & KILL_BIT))
+        return NW_STORY_SKIP_KILLED;
+    return cur && cur == got ? NW_STORY_SKIP_SAME : NW_STORY_SKIP_OLDER;
+}
+
 static void settle(nw_os_sink *s, nw_os_outcome *o, const json_t *item)
 {
     const json_t *op = json_object_iter_value(json_object_iter((json_t *)item));
@@ -329,7 +348,12 @@ static void settle(nw_os_sink *s, nw_os_outcome *o, const json_t *item)
         s->stats.written++;
     } else if (status == 409) {
         o->result = NW_OS_STALE;
+        o->skip = stale_reason(
+            json_string_value(json_object_get(json_object_get(op, "error"), "reason")));
         s->stats.stale++;
+        s->stats.skipped_older += o->skip == NW_STORY_SKIP_OLDER;
+        s->stats.skipped_same += o->skip == NW_STORY_SKIP_SAME;
+        s->stats.skipped_killed += o->skip == NW_STORY_SKIP_KILLED;
     } else if (status == 429 || status >= 500 || status == 0) {
         s->stats.item_retries++; /* stays pending: sent again alone */
     } else {
