@@ -51,7 +51,6 @@ typedef struct entry {
     nw_plugin_header *hdrs; /* owned names and values, nw-hold-* excluded */
     size_t nhdrs;
     const void *owner; /* the instance whose unflushed batch wrote it, or NULL: durable */
-    int ack;           /* release: 0 pending, 1 acknowledged, -1 failed */
     struct entry *next;
 } entry;
 
@@ -78,7 +77,10 @@ struct nw_fk_hold {
     pthread_mutex_t lock; /* the table, the stats and the producer */
     entry **buckets;
     size_t nbuckets, nentries;
-    bool pending; /* some entry has an owner (not yet flushed) */
+    bool pending;  /* some entry has an owner (not yet flushed) */
+    uint64_t pass; /* release passes so far; acks: the current one's reports */
+    int *acks;
+    size_t nacks;
     nw_fk_hold_stats stats;
 
     pthread_mutex_t assign_lock; /* assignments and the reader */
@@ -382,34 +384,47 @@ static void drop_unflushed(nw_fk_hold *h, const void *owner)
 
 /* ---------------------------------------------------------------- release */
 
+/* Delivery reports of the release producer. The opaque of a message is
+ * (pass << 24 | slot + 1): a report of the current pass sets its slot in
+ * h->acks (1 acknowledged, -1 failed); a late one, of a pass that gave up
+ * waiting, is only logged. Reports run on the release thread (inside its
+ * flush and poll calls). */
+#define SLOT_BITS 24
+#define MAX_DUE   ((1u << SLOT_BITS) - 2)
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    (void)opaque;
-    int *ack = m->_private;
-    if (ack)
-        *ack = m->err ? -1 : 1;
+    nw_fk_hold *h = opaque;
+    uint64_t id = (uint64_t)(uintptr_t)m->_private;
+    uint64_t slot = id & ((1u << SLOT_BITS) - 1);
+    if (h->acks && id >> SLOT_BITS == (h->pass & ((UINT64_C(1) << (64 - SLOT_BITS)) - 1)) &&
+        slot >= 1 && slot <= h->nacks)
+        h->acks[slot - 1] = m->err ? -1 : 1;
     if (m->err)
         nw_log_warn(MOD, "embargo release not acknowledged topic=%s error=\"%s\"",
                     rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 }
 
+/* Produce one record of the current pass into slot `slot`; false when
+ * librdkafka refused it at once (the slot says -1). */
 static bool produce(nw_fk_hold *h, rd_kafka_topic_t *rkt, int32_t partition, const char *key,
                     const char *value, size_t len, const nw_plugin_header *hdrs, size_t nhdrs,
-                    int *ack)
+                    size_t slot)
 {
     rd_kafka_headers_t *hh = rd_kafka_headers_new(nhdrs ? nhdrs : 1);
     for (size_t i = 0; i < nhdrs; i++)
         rd_kafka_header_add(hh, hdrs[i].name, -1, hdrs[i].value, (ssize_t)hdrs[i].value_len);
-    *ack = 0;
+    h->acks[slot] = 0;
+    uintptr_t id = (uintptr_t)((h->pass << SLOT_BITS) | (slot + 1));
     rd_kafka_resp_err_t e = rd_kafka_producev(
         h->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE((void *)value, value ? len : 0),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hh), RD_KAFKA_V_OPAQUE(ack),
-        RD_KAFKA_V_END);
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hh),
+        RD_KAFKA_V_OPAQUE((void *)id), RD_KAFKA_V_END);
     if (e) {
         rd_kafka_headers_destroy(hh);
-        *ack = -1;
+        h->acks[slot] = -1;
         nw_log_warn(MOD, "embargo release: producing to %s failed error=\"%s\"",
                     rd_kafka_topic_name(rkt), rd_kafka_err2str(e));
         return false;
@@ -425,62 +440,87 @@ static const char *key_uri(const char *key)
     return s ? s + 1 : key;
 }
 
+/* Wait for the reports of the slots [0, n) of this pass. */
+static void wait_acks(nw_fk_hold *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (h->acks[i] == 0) {
+            rd_kafka_flush(h->producer, RELEASE_ACK_MS);
+            return;
+        }
+}
+
 void nw_fk_hold_release_due(nw_fk_hold *h)
 {
     pthread_mutex_lock(&h->lock);
     int64_t now = wall_ms();
-    size_t due = 0;
-    /* 1. every due, flushed entry to its destination */
+    /* the due, flushed entries (pointers stay valid: the lock is held) */
+    size_t n = 0, cap = 0;
+    entry **due = NULL;
     for (size_t i = 0; i < h->nbuckets; i++)
         for (entry *e = h->buckets[i]; e; e = e->next) {
-            e->ack = 0;
-            if (e->kind != ENTRY_EMBARGO || e->owner || e->until_ms > now)
+            if (e->kind != ENTRY_EMBARGO || e->owner || e->until_ms > now || n == MAX_DUE)
                 continue;
-            rd_kafka_resp_err_t te = RD_KAFKA_RESP_ERR_NO_ERROR;
-            rd_kafka_topic_t *rkt = nw_kafka_topics_get(h->topics, h->producer, e->dest_topic, &te);
-            if (!rkt) {
-                e->ack = -1;
-                continue;
+            if (n == cap) {
+                entry **d = realloc(due, (cap = cap ? cap * 2 : 16) * sizeof *d);
+                if (!d)
+                    break;
+                due = d;
             }
-            due += produce(h, rkt, RD_KAFKA_PARTITION_UA, key_uri(e->key), e->value, e->value_len,
-                           e->hdrs, e->nhdrs, &e->ack);
+            due[n++] = e;
         }
-    if (due)
-        rd_kafka_flush(h->producer, RELEASE_ACK_MS);
-    /* 2. a "seen" record in place of every one acknowledged there */
-    size_t tombs = 0;
-    for (size_t i = 0; i < h->nbuckets; i++)
-        for (entry *e = h->buckets[i]; e; e = e->next) {
-            if (e->kind != ENTRY_EMBARGO || e->owner || e->until_ms > now)
-                continue;
-            if (e->ack != 1) {
+    int *acks = n ? calloc(n, sizeof *acks) : NULL;
+    size_t released = 0;
+    if (acks) {
+        h->pass++;
+        h->acks = acks;
+        h->nacks = n;
+        /* 1. every one to its destination */
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t te = RD_KAFKA_RESP_ERR_NO_ERROR;
+            rd_kafka_topic_t *rkt =
+                nw_kafka_topics_get(h->topics, h->producer, due[i]->dest_topic, &te);
+            if (!rkt)
+                acks[i] = -1;
+            else
+                produce(h, rkt, RD_KAFKA_PARTITION_UA, key_uri(due[i]->key), due[i]->value,
+                        due[i]->value_len, due[i]->hdrs, due[i]->nhdrs, i);
+        }
+        wait_acks(h, n);
+        /* 2. a "seen" record in place of every one acknowledged there (a new
+         * pass: a late report of step 1 must not count for step 2) */
+        bool *sent = calloc(n, sizeof *sent);
+        h->pass++;
+        for (size_t i = 0; sent && i < n; i++) {
+            sent[i] = acks[i] == 1;
+            acks[i] = -1;
+            if (!sent[i]) {
                 h->stats.release_failures++;
-                e->ack = -1;
                 continue;
             }
-            e->ack = 0;
             char buf[NW_FK_HOLD_NHDRS][32];
             nw_plugin_header hh[NW_FK_HOLD_NHDRS];
-            nw_fk_story seen = {.key = e->skey};
+            nw_fk_story seen = {.key = due[i]->skey};
             size_t nh = nw_fk_hold_headers(&seen, NW_FK_HOLD_SEEN, buf, hh);
-            tombs += produce(h, h->hold_rkt, e->hold_partition, e->key, SEEN_VALUE,
-                             strlen(SEEN_VALUE), hh, nh, &e->ack);
-            e->ack = e->ack == 0 ? 2 : -1; /* 2: released, "seen" record pending */
+            produce(h, h->hold_rkt, due[i]->hold_partition, due[i]->key, SEEN_VALUE,
+                    strlen(SEEN_VALUE), hh, nh, i);
         }
-    if (tombs)
-        rd_kafka_flush(h->producer, RELEASE_ACK_MS);
-    /* 3. what is released is "seen" now (a missing "seen" record only means
-     * the entry is released again after a restart: at least once) */
-    size_t released = 0;
-    for (size_t i = 0; i < h->nbuckets; i++)
-        for (entry *e = h->buckets[i]; e; e = e->next)
-            if (e->kind == ENTRY_EMBARGO && !e->owner && e->until_ms <= now && e->ack != -1 &&
-                e->ack != 0) {
+        wait_acks(h, n);
+        /* 3. what is released and recorded is "seen" now; the rest is
+         * released again next time (at least once) */
+        for (size_t i = 0; sent && i < n; i++)
+            if (sent[i] && acks[i] == 1) {
                 released++;
-                entry_clear_forward(e);
-                e->kind = ENTRY_SEEN;
+                entry_clear_forward(due[i]);
+                due[i]->kind = ENTRY_SEEN;
                 h->stats.waiting--;
             }
+        free(sent);
+        h->acks = NULL;
+        h->nacks = 0;
+        free(acks);
+    }
+    free(due);
     h->stats.released += released;
     pthread_mutex_unlock(&h->lock);
     if (released)
