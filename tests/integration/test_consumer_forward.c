@@ -205,34 +205,6 @@ Test(consumer_forward, deploy_example_archives_and_forwards_with_keys_and_header
 
 /* ------------------------------------------------------------- embargo */
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A ninjs version of uri, embargoed until until_ms when it is not 0. */
-static char *version_json(const char *uri, const char *status, int version, int64_t until_ms)
-{
-    char until[64] = "";
-    if (until_ms) {
-        time_t t = (time_t)(until_ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(until, sizeof until, ",\"embargoedUntil\":\"%s.%03dZ\"", stamp,
-                 (int)(until_ms % 1000));
-    }
-    char *buf = malloc(512);
-    snprintf(buf, 512,
-             "{\"uri\":\"%s\",\"type\":\"text\",\"pubStatus\":\"%s\",\"version\":\"%d\"%s,"
-             "\"headlines\":[{\"value\":\"Headline of %s v%d\"}]}",
-             uri, status, version, until, uri, version);
-    return buf;
-}
-
 /* Publish (uri, json) pairs to topic, in order, and wait for the acks. */
 static void publish(const char *bs, const char *topic, const char *const *kv, size_t n)
 {
@@ -314,14 +286,14 @@ Test(consumer_forward, embargoed_stories_wait_for_release_across_a_sigkill, .tim
     char *bs = start_broker();
     /* far enough ahead for the first consumer to start, forward the rest
      * and be killed before the release */
-    int64_t until = wall_ms() + 25000;
-    char *a = version_json("urn:a", "usable", 1, 0),
-         *e2 = version_json("urn:e", "usable", 2, until),
-         *e1 = version_json("urn:e", "usable", 1, until),
-         *k1 = version_json("urn:k", "usable", 1, until),
-         *kjson = version_json("urn:k", "canceled", 1, 0),
-         *k0 = version_json("urn:k", "usable", 0, until),
-         *b = version_json("urn:b", "usable", 1, 0);
+    int64_t until = nw_test_wall_ms() + 25000;
+    char *a = nw_test_story_version("urn:a", "usable", 1, 0),
+         *e2 = nw_test_story_version("urn:e", "usable", 2, until),
+         *e1 = nw_test_story_version("urn:e", "usable", 1, until),
+         *k1 = nw_test_story_version("urn:k", "usable", 1, until),
+         *kjson = nw_test_story_version("urn:k", "canceled", 1, 0),
+         *k0 = nw_test_story_version("urn:k", "usable", 0, until),
+         *b = nw_test_story_version("urn:b", "usable", 1, 0);
     const char *kv[] = {"urn:a", a,       "urn:e", e2,      "urn:e", e1,      "urn:k",
                         k1,      "urn:k", kjson,   "urn:k", k0,      "urn:b", b};
     publish(bs, "news.world", kv, 7);
@@ -345,7 +317,7 @@ Test(consumer_forward, embargoed_stories_wait_for_release_across_a_sigkill, .tim
     char err[512];
     cr_assert_eq(nw_test_read_topic(bs, "enriched.world", 3, 60000, &g, err, sizeof err), 0, "%s",
                  err);
-    cr_assert_lt(wall_ms(), until, "too slow to check the hold (raise the embargo)");
+    cr_assert_lt(nw_test_wall_ms(), until, "too slow to check the hold (raise the embargo)");
     rd_kafka_message_t *m = NULL;
     cr_assert_eq(with_key(&g, "urn:a", NULL), 1);
     cr_assert_eq(with_key(&g, "urn:b", NULL), 1, "not held back by the embargoed stories");
@@ -379,7 +351,7 @@ Test(consumer_forward, embargoed_stories_wait_for_release_across_a_sigkill, .tim
     kill(consumer_pid, SIGKILL);
     waitpid(consumer_pid, NULL, 0);
     consumer_pid = -1;
-    cr_assert_lt(wall_ms(), until, "too slow to check the hold (raise the embargo)");
+    cr_assert_lt(nw_test_wall_ms(), until, "too slow to check the hold (raise the embargo)");
     spawn_consumer(config, log2);
     int have = 0;
     while (!have) {

@@ -20,6 +20,7 @@
 #include "nw_kafka.h"
 #include "nw_testkafka.h"
 #include "nw_testplugin.h"
+#include "nw_testutil.h"
 
 static const nw_plugin_descriptor *fk = &nw_plugin_forward_kafka;
 static nw_broker *broker;
@@ -532,34 +533,6 @@ Test(forward_kafka, forwarding_into_the_consumers_own_topics_is_refused)
 
 /* ------------------------------------------------------------- embargo */
 
-static int64_t wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A version of `uri` (pubStatus, version) embargoed until until_ms (0: none). */
-static char *version_json(const char *uri, const char *status, int version, int64_t until_ms)
-{
-    char until[64] = "";
-    if (until_ms) {
-        time_t t = (time_t)(until_ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(until, sizeof until, ",\"embargoedUntil\":\"%s.%03dZ\"", stamp,
-                 (int)(until_ms % 1000));
-    }
-    char *buf = malloc(512);
-    snprintf(buf, 512,
-             "{\"uri\":\"%s\",\"type\":\"text\",\"pubStatus\":\"%s\",\"version\":\"%d\"%s,"
-             "\"headlines\":[{\"value\":\"Headline of %s v%d\"}]}",
-             uri, status, version, until, uri, version);
-    return buf;
-}
-
 /* Write and flush one story of news.world partition 0 at `offset`. */
 static void send_one(void *st, int64_t offset, const char *uri, const char *json)
 {
@@ -595,9 +568,11 @@ Test(forward_kafka, an_embargoed_story_waits_for_its_release_and_holds_nothing_e
     void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
     cr_assert_not_null(st, "%s", err);
     cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
-    int64_t far = wall_now_ms() + 3600 * 1000, soon = wall_now_ms() + 2000;
-    char *a = version_json("urn:a", "usable", 1, 0), *e = version_json("urn:e", "usable", 1, far),
-         *s = version_json("urn:s", "usable", 1, soon), *b = version_json("urn:b", "usable", 1, 0);
+    int64_t far = nw_test_wall_ms() + 3600 * 1000, soon = nw_test_wall_ms() + 2000;
+    char *a = nw_test_story_version("urn:a", "usable", 1, 0),
+         *e = nw_test_story_version("urn:e", "usable", 1, far),
+         *s = nw_test_story_version("urn:s", "usable", 1, soon),
+         *b = nw_test_story_version("urn:b", "usable", 1, 0);
     nw_chain_msg m[4];
     story(&m[0], "news.world", 0, 1, "urn:a", a);
     story(&m[1], "news.world", 0, 2, "urn:e", e);
@@ -643,13 +618,13 @@ Test(forward_kafka, a_kill_or_a_newer_version_before_the_release_wins, .timeout 
     char err[512] = "";
     void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
     cr_assert_not_null(st, "%s", err);
-    int64_t soon = wall_now_ms() + 1500;
-    char *k1 = version_json("urn:k", "usable", 1, soon),
-         *kill = version_json("urn:k", "canceled", 1, 0),
-         *k0 = version_json("urn:k", "usable", 0, soon),
-         *n1 = version_json("urn:n", "usable", 1, soon),
-         *n2 = version_json("urn:n", "usable", 2, 0),
-         *n1again = version_json("urn:n", "usable", 1, soon);
+    int64_t soon = nw_test_wall_ms() + 1500;
+    char *k1 = nw_test_story_version("urn:k", "usable", 1, soon),
+         *kill = nw_test_story_version("urn:k", "canceled", 1, 0),
+         *k0 = nw_test_story_version("urn:k", "usable", 0, soon),
+         *n1 = nw_test_story_version("urn:n", "usable", 1, soon),
+         *n2 = nw_test_story_version("urn:n", "usable", 2, 0),
+         *n1again = nw_test_story_version("urn:n", "usable", 1, soon);
     send_one(st, 1, "urn:k", k1);
     send_one(st, 2, "urn:n", n1);
     send_one(st, 3, "urn:k", kill);    /* the kill wins over the held version */
@@ -661,7 +636,7 @@ Test(forward_kafka, a_kill_or_a_newer_version_before_the_release_wins, .timeout 
     cr_assert_eq(hs.waiting, 0);
 
     /* past the release time nothing is released */
-    while (wall_now_ms() < soon + 1500) {
+    while (nw_test_wall_ms() < soon + 1500) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -686,10 +661,10 @@ Test(forward_kafka, held_stories_survive_a_restart_and_follow_their_partition, .
     void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
     cr_assert_not_null(st, "%s", err);
     cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
-    int64_t soon = wall_now_ms() + 5000;
-    char *r = version_json("urn:r", "usable", 1, soon),
-         *x = version_json("urn:x", "usable", 1, soon),
-         *xkill = version_json("urn:x", "canceled", 2, 0);
+    int64_t soon = nw_test_wall_ms() + 5000;
+    char *r = nw_test_story_version("urn:r", "usable", 1, soon),
+         *x = nw_test_story_version("urn:x", "usable", 1, soon),
+         *xkill = nw_test_story_version("urn:x", "canceled", 2, 0);
     send_one(st, 1, "urn:r", r);
     send_one(st, 2, "urn:x", x);
     /* the instance goes away before the release (its memory is lost as in a

@@ -169,17 +169,6 @@ static void fk_log(const forward_kafka *fk, int level, const char *fmt, ...)
     fk->api->log(fk->api->host, level, "%s", buf);
 }
 
-static char *dup_n(const void *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        if (n)
-            memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Errors no retry can fix: the story is dead-lettered. */
 static bool is_permanent(rd_kafka_resp_err_t e)
 {
@@ -302,7 +291,7 @@ static int record_add_header(fk_record *r, size_t *cap, const char *name, const 
         *cap = c;
     }
     char *n = strdup(name);
-    char *v = dup_n(value ? value : "", value ? len : 0);
+    char *v = nw_fk_memdup(value ? value : "", value ? len : 0);
     if (!n || !v) {
         free(n);
         free(v);
@@ -457,7 +446,7 @@ static nw_plugin_status record_build(forward_kafka *fk, const nw_plugin_msg *m, 
     r->topic = strdup(topic);
     r->partition = RD_KAFKA_PARTITION_UA;
     r->key = strdup(uri);
-    r->value = dup_n(text, text_len);
+    r->value = nw_fk_memdup(text, text_len);
     r->value_len = text_len;
     const char *pub_status = json_string_value(json_object_get(root, "pubStatus"));
     if (!r->origin_topic || !r->topic || !r->key || !r->value ||

@@ -113,7 +113,7 @@ static uint64_t fnv(const char *s, size_t n)
     return h;
 }
 
-static char *dup_n(const void *s, size_t n)
+char *nw_fk_memdup(const void *s, size_t n)
 {
     char *d = malloc(n + 1);
     if (d) {
@@ -277,7 +277,7 @@ static entry *entry_new(const nw_fk_hold *h, const nw_fk_story *s, entry_kind ki
     if (ok && kind == ENTRY_EMBARGO) {
         e->until_ms = s->until_ms;
         e->dest_topic = strdup(s->dest_topic);
-        e->value = dup_n(s->value, s->value_len);
+        e->value = nw_fk_memdup(s->value, s->value_len);
         e->value_len = s->value_len;
         e->hdrs = calloc(s->nhdrs ? s->nhdrs : 1, sizeof *e->hdrs);
         ok = e->dest_topic && e->value && e->hdrs;
@@ -285,7 +285,7 @@ static entry *entry_new(const nw_fk_hold *h, const nw_fk_story *s, entry_kind ki
             if (is_hold_header(s->hdrs[i].name))
                 continue;
             char *n = strdup(s->hdrs[i].name);
-            char *v = dup_n(s->hdrs[i].value ? s->hdrs[i].value : "", s->hdrs[i].value_len);
+            char *v = nw_fk_memdup(s->hdrs[i].value ? s->hdrs[i].value : "", s->hdrs[i].value_len);
             e->hdrs[e->nhdrs++] = (nw_plugin_header){n, v, s->hdrs[i].value_len};
             ok = n && v;
         }
@@ -581,7 +581,7 @@ static void apply_loaded(nw_fk_hold *h, const rd_kafka_message_t *m, const char 
     size_t pl = strlen(prefix);
     if (!m->key || m->key_len <= pl || memcmp(m->key, prefix, pl))
         return;
-    char *key = dup_n(m->key, m->key_len);
+    char *key = nw_fk_memdup(m->key, m->key_len);
     if (!key)
         return;
     entry **p = slot_of(h, key);
@@ -611,7 +611,7 @@ static void apply_loaded(nw_fk_hold *h, const rd_kafka_message_t *m, const char 
                      .value = m->payload,
                      .value_len = m->len};
     /* origin topic and partition from the prefix "<topic>/<partition>/" */
-    char *origin = dup_n(prefix, pl - 1);
+    char *origin = nw_fk_memdup(prefix, pl - 1);
     char *slash = origin ? strrchr(origin, '/') : NULL;
     if (slash) {
         *slash = '\0';

@@ -143,6 +143,9 @@ typedef struct nw_fk_hold_stats {
 
 nw_fk_hold_stats nw_fk_hold_get_stats(nw_fk_hold *h);
 
+/* A NUL-terminated copy of n bytes at s (binary-safe; NULL: no memory). */
+char *nw_fk_memdup(const void *s, size_t n);
+
 /* Run one release pass now (tests; the thread does it every second). */
 void nw_fk_hold_release_due(nw_fk_hold *h);
 
