@@ -719,3 +719,36 @@ Test(forward_kafka, an_unreadable_embargo_is_refused)
     nw_chain_msg_deinit(&m);
     fk->destroy(st);
 }
+
+/* e2e found it: a batch of several hundred stories grows the batch's index
+ * (room for a story's two records at a time); every story forwarded once. */
+Test(forward_kafka, a_large_batch_grows_its_index, .timeout = 90)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    enum { N = 600 };
+    static nw_chain_msg m[N];
+    static nw_plugin_msg *ptrs[N];
+    char *json[N];
+    for (int i = 0; i < N; i++) {
+        char uri[32];
+        snprintf(uri, sizeof uri, "urn:big:%d", i);
+        json[i] = nw_test_story_version(uri, i % 50 ? "usable" : "canceled", 1, 0);
+        story(&m[i], "news.world", i % 2, i, uri, json[i]);
+        ptrs[i] = &m[i].pub;
+    }
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, ptrs, N, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    /* a retried write of the same batch finds every story already sent */
+    cr_assert_eq(fk->write(st, ptrs, N, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
+    cr_assert_eq(s.produced, N + N / 50, "every story once, and the kills' hold records");
+    for (int i = 0; i < N; i++) {
+        nw_chain_msg_deinit(&m[i]);
+        free(json[i]);
+    }
+    fk->destroy(st);
+}

@@ -236,12 +236,14 @@ static void index_put(forward_kafka *fk, size_t idx)
     fk->index[s] = idx + 1;
 }
 
-/* Room for one more record (load factor <= 1/2). Returns 0 or -1. */
-static int index_reserve(forward_kafka *fk)
+/* Room for `more` records beyond nrec (load factor <= 1/2). Returns 0 or -1. */
+static int index_reserve(forward_kafka *fk, size_t more)
 {
-    if ((fk->nrec + 1) * 2 <= fk->index_cap)
+    if ((fk->nrec + more) * 2 <= fk->index_cap)
         return 0;
     size_t cap = fk->index_cap ? fk->index_cap * 2 : 256;
+    while ((fk->nrec + more) * 2 > cap)
+        cap *= 2;
     size_t *ix = calloc(cap, sizeof *ix);
     if (!ix)
         return -1;
@@ -469,14 +471,7 @@ static int records_reserve(forward_kafka *fk, size_t n)
         fk->recs = recs;
         fk->cap = cap;
     }
-    for (size_t i = 0; i < n; i++) {
-        fk->nrec += i; /* index_reserve() looks at nrec + 1 */
-        int rc = index_reserve(fk);
-        fk->nrec -= i;
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
+    return index_reserve(fk, n);
 }
 
 /* Append *r (moved; room reserved) to the batch as recs[*out]. */
