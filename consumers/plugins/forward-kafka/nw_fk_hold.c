@@ -22,7 +22,7 @@
 /* How long a release waits for Kafka's acknowledgements. */
 #define RELEASE_ACK_MS 10000
 /* How long reading a hold partition back may take. */
-#define LOAD_TIMEOUT_MS 30000
+#define LOAD_TIMEOUT_MS 10000
 /* The value of a "seen" record (the headers say which version). */
 #define SEEN_VALUE "{}"
 
