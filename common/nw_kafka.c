@@ -452,3 +452,51 @@ void nw_broker_free(nw_broker *broker)
     free(broker->bootstrap);
     free(broker);
 }
+
+/* ------------------------------------------------------------ topics */
+
+int nw_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, nw_err *err)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
+    rd_kafka_topic_destroy(t);
+    if (e) {
+        return nw_err_set(err, NW_EKAFKA, "metadata for %s: %s", topic, rd_kafka_err2str(e));
+    }
+    int n = 0;
+    if (md->topic_cnt == 1 && !md->topics[0].err)
+        n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+int nw_kafka_create_compacted_topic(rd_kafka_t *rk, const char *topic, int partitions, nw_err *err)
+{
+    char es[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, es, sizeof es);
+    if (!nt)
+        return nw_err_set(err, NW_EINVAL, "topic %s: %s", topic, es);
+    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
+    int rc = 0;
+    if (!ev) {
+        rc = nw_err_set(err, NW_EKAFKA, "creating %s: no answer from the broker", topic);
+    } else {
+        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+        size_t cnt = 0;
+        const rd_kafka_topic_result_t **tr =
+            res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
+        rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+        if (!e && cnt == 1)
+            e = rd_kafka_topic_result_error(tr[0]);
+        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            rc = nw_err_set(err, NW_EKAFKA, "creating %s: %s", topic, rd_kafka_err2str(e));
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}

@@ -39,6 +39,17 @@
 /* Kafka's limit on the length of a topic name. */
 #define NW_TOPIC_NAME_MAX 249
 
+/* Partition count of `topic` as the cluster rk talks to sees it: > 0, 0
+ * when the topic does not exist, or NW_EKAFKA (negative) with err when the
+ * metadata request failed (timeout_ms). */
+int nw_kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, nw_err *err);
+
+/* Create `topic` with `partitions` partitions and cleanup.policy=compact
+ * (a topic that keeps the latest record per key: shared state such as the
+ * dedup fingerprints or the forward hold). An existing topic is fine.
+ * 0, or NW_EINVAL / NW_EKAFKA with err. */
+int nw_kafka_create_compacted_topic(rd_kafka_t *rk, const char *topic, int partitions, nw_err *err);
+
 /* Write "<prefix><slug>" into out (size outlen); NW_ELIMIT if it does not fit
  * or exceeds Kafka's 249-character topic limit; NW_EINVAL for an empty slug or
  * a character Kafka refuses (only ASCII letters, digits, '.', '_', '-'). prefix

@@ -110,3 +110,40 @@ bool nw_story_supersedes(bool has_stored, nw_story_class sc, nw_story_key sk, nw
         return true;
     return c > 0;
 }
+
+json_t *nw_story_kill_record(const json_t *story, const char *uri)
+{
+    static const char *const keep[] = {"type", "version", "versionCreated", "firstCreated",
+                                       "pubStatus"};
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int rc = uri ? json_object_set_new(o, "uri", json_string(uri)) : 0;
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
+        json_t *v = json_object_get(story, keep[i]);
+        if (v)
+            rc |= json_object_set(o, keep[i], v);
+    }
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+nw_story_skip nw_story_skip_reason(nw_story_class sc, nw_story_key sk, nw_story_key ik)
+{
+    if (sc == NW_STORY_CANCELED)
+        return NW_STORY_SKIP_KILLED;
+    return nw_story_key_cmp(ik, sk) < 0 ? NW_STORY_SKIP_OLDER : NW_STORY_SKIP_SAME;
+}
+
+const char *nw_story_skip_name(nw_story_skip why)
+{
+    switch (why) {
+    case NW_STORY_SKIP_OLDER: return "skipped_older";
+    case NW_STORY_SKIP_SAME: return "skipped_same";
+    case NW_STORY_SKIP_KILLED: return "skipped_killed";
+    }
+    return "skipped";
+}

@@ -6,8 +6,9 @@
  * compare incoming versions with nw_story_key_cmp, never by Kafka offset or
  * arrival order.
  *
- * Pure functions over a decoded story (a borrowed jansson object): no I/O,
- * no clock (callers pass "now"), no allocation. Thread-safe.
+ * Functions over a decoded story (a borrowed jansson object): no I/O, no
+ * clock (callers pass "now"); only nw_story_kill_record allocates (the
+ * record it returns). Thread-safe.
  */
 #ifndef NW_STORY_STATE_H
 #define NW_STORY_STATE_H
@@ -75,5 +76,30 @@ const char *nw_story_class_name(nw_story_class c);
  * version: it never depends on arrival order. */
 bool nw_story_supersedes(bool has_stored, nw_story_class sc, nw_story_key sk, nw_story_class ic,
                          nw_story_key ik);
+
+/* Why a version was skipped (nw_story_supersedes said false), for the
+ * sinks' separate counters (docs/story-state.md, "Counters"). */
+typedef enum nw_story_skip {
+    NW_STORY_SKIP_OLDER = 0,  /* older than the stored version */
+    NW_STORY_SKIP_SAME = 1,   /* the same version again (a replay) */
+    NW_STORY_SKIP_KILLED = 2, /* the uri was killed: nothing after a kill counts */
+} nw_story_skip;
+
+/* The reason for skipping incoming (ic, ik) against the stored (sc, sk):
+ * KILLED when the stored version is a kill, else OLDER or SAME by key. */
+nw_story_skip nw_story_skip_reason(nw_story_class sc, nw_story_key sk, nw_story_key ik);
+
+/* "skipped_older", "skipped_same" or "skipped_killed": the counter names. */
+const char *nw_story_skip_name(nw_story_skip why);
+
+/* The content-free record a kill is kept as (docs/story-state.md, "Kill"):
+ * a new object holding `uri` (the identity the sink resolved: the story's
+ * uri, or the message key when it has none; omitted when NULL) and, when
+ * the story has them,
+ * type, version, versionCreated, firstCreated and pubStatus; headlines,
+ * bodies, entities and everything else are left out. Every sink that stores
+ * or indexes a kill builds it here. Returns a new reference (the caller
+ * decrefs), or NULL when out of memory. */
+json_t *nw_story_kill_record(const json_t *story, const char *uri);
 
 #endif

@@ -449,3 +449,31 @@ int nw_test_logged_http_port(const char *logpath, int timeout_s)
         usleep(50000);
     }
 }
+
+int64_t nw_test_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *nw_test_story_version(const char *uri, const char *status, int version, int64_t until_ms)
+{
+    char until[64] = "";
+    if (until_ms) {
+        time_t t = (time_t)(until_ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(until, sizeof until, ",\"embargoedUntil\":\"%s.%03dZ\"", stamp,
+                 (int)(until_ms % 1000));
+    }
+    char *buf = malloc(512);
+    if (buf)
+        snprintf(buf, 512,
+                 "{\"uri\":\"%s\",\"type\":\"text\",\"pubStatus\":\"%s\",\"version\":\"%d\"%s,"
+                 "\"headlines\":[{\"value\":\"Headline of %s v%d\"}]}",
+                 uri, status, version, until, uri, version);
+    return buf;
+}

@@ -8,6 +8,7 @@
 #define NW_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Root of ../shared (env NW_SHARED_DIR, default "../shared"), or NULL when it
@@ -59,6 +60,13 @@ char *nw_test_http_get(int port, const char *path);
 /* The port a service logged as "http_port=N" in the log file at `logpath`,
  * waiting up to timeout_s for the line; 0 when it never came. */
 int nw_test_logged_http_port(const char *logpath, int timeout_s);
+
+/* The wall clock in ms since the epoch. */
+int64_t nw_test_wall_ms(void);
+/* A small ninjs story: uri, pubStatus `status`, version "<version>", a
+ * headline, and embargoedUntil (RFC 3339 UTC, ms) when until_ms is not 0.
+ * Caller frees. */
+char *nw_test_story_version(const char *uri, const char *status, int version, int64_t until_ms);
 
 /* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
 int nw_test_stop(pid_t pid, int timeout_s);

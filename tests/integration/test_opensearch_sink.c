@@ -140,10 +140,17 @@ Test(opensearch_sink, newest_wins_and_kills_stay_final)
     cr_assert_eq(write_all(s, b2, 2, out), 0);
     cr_assert_eq(out[0].result, NW_OS_STALE);
     cr_assert_eq(out[1].result, NW_OS_STALE); /* a replay */
+    cr_assert_eq(out[0].skip, NW_STORY_SKIP_OLDER);
+    cr_assert_eq(out[1].skip, NW_STORY_SKIP_SAME);
     json_t *b3[] = {story("urn:a", 2, 20, "canceled"), story("urn:a", 9, 59, "usable")};
     cr_assert_eq(write_all(s, b3, 2, out), 0);
     cr_assert_eq(out[0].result, NW_OS_WRITTEN); /* an older kill still kills */
     cr_assert_eq(out[1].result, NW_OS_STALE);   /* and nothing brings it back */
+    cr_assert_eq(out[1].skip, NW_STORY_SKIP_KILLED);
+    nw_os_stats st = nw_os_sink_stats(s);
+    cr_assert_eq(st.skipped_older, 1);
+    cr_assert_eq(st.skipped_same, 1);
+    cr_assert_eq(st.skipped_killed, 1);
     json_t *all = NULL;
     json_t *doc = stored(&all, "urn:a");
     cr_assert_not_null(doc);

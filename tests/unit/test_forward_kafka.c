@@ -7,17 +7,20 @@
  * index, replay mode (emit) and config validation.
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "forward_kafka.h"
 #include "nw_chain.h"
 #include "nw_kafka.h"
 #include "nw_testkafka.h"
 #include "nw_testplugin.h"
+#include "nw_testutil.h"
 
 static const nw_plugin_descriptor *fk = &nw_plugin_forward_kafka;
 static nw_broker *broker;
@@ -180,8 +183,8 @@ Test(forward_kafka, forwards_to_enriched_topics_with_key_and_headers, .timeout =
     m[3].pub.route = m[3].route; /* as api_set_route does */
     write_flush_ok(st, m, 4);
     nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
-    cr_assert_eq(s.produced, 4);
-    cr_assert_eq(s.acked, 4);
+    cr_assert_eq(s.produced, 5, "4 forwards and the kill's record in the hold topic");
+    cr_assert_eq(s.acked, 5);
     cr_assert_eq(s.failed, 0);
 
     nw_test_topic g;
@@ -525,5 +528,227 @@ Test(forward_kafka, forwarding_into_the_consumers_own_topics_is_refused)
     cr_assert(strstr(err, "news.sport") && strstr(err, "loop"), "%s", err);
     nw_chain_msg_deinit(&m);
     free(j);
+    fk->destroy(st);
+}
+
+/* ------------------------------------------------------------- embargo */
+
+/* Write and flush one story of news.world partition 0 at `offset`. */
+static void send_one(void *st, int64_t offset, const char *uri, const char *json)
+{
+    nw_chain_msg m;
+    story(&m, "news.world", 0, offset, uri, json);
+    write_flush_ok(st, &m, 1);
+    nw_chain_msg_deinit(&m);
+}
+
+/* The messages of enriched.world with key `uri`. */
+static int count_key(const nw_test_topic *g, const char *uri)
+{
+    int n = 0;
+    for (int i = 0; i < g->n; i++)
+        n += g->m[i]->key_len == strlen(uri) && !memcmp(g->m[i]->key, uri, g->m[i]->key_len);
+    return n;
+}
+
+/* Wait (test timeout bound) until the hold released `n` stories. */
+static void wait_released(void *st, uint64_t n)
+{
+    while (nw_forward_kafka_hold_stats(st).released < n) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+Test(forward_kafka, an_embargoed_story_waits_for_its_release_and_holds_nothing_else_back,
+     .timeout = 90)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    int64_t far = nw_test_wall_ms() + 3600 * 1000, soon = nw_test_wall_ms() + 2000;
+    char *a = nw_test_story_version("urn:a", "usable", 1, 0),
+         *e = nw_test_story_version("urn:e", "usable", 1, far),
+         *s = nw_test_story_version("urn:s", "usable", 1, soon),
+         *b = nw_test_story_version("urn:b", "usable", 1, 0);
+    nw_chain_msg m[4];
+    story(&m[0], "news.world", 0, 1, "urn:a", a);
+    story(&m[1], "news.world", 0, 2, "urn:e", e);
+    story(&m[2], "news.world", 0, 3, "urn:s", s);
+    story(&m[3], "news.world", 0, 4, "urn:b", b);
+    write_flush_ok(st, m, 4);
+
+    /* the stories around the embargoed ones are forwarded at once */
+    nw_test_topic g;
+    read_topic(bs, "enriched.world", 2, 8000, &g);
+    cr_assert_eq(count_key(&g, "urn:a"), 1);
+    cr_assert_eq(count_key(&g, "urn:b"), 1, "a story after an embargoed one is not held back");
+    nw_test_topic_free(&g);
+
+    /* urn:s is released once its time has come, not before */
+    wait_released(st, 1);
+    read_topic(bs, "enriched.world", 3, 8000, &g);
+    cr_assert_eq(count_key(&g, "urn:s"), 1, "released once");
+    cr_assert_eq(count_key(&g, "urn:e"), 0, "an hour early: not forwarded");
+    char b2[64];
+    rd_kafka_message_t *rs = by_key(&g, "urn:s");
+    rd_kafka_timestamp_type_t tt;
+    int64_t at = rd_kafka_message_timestamp(rs, &tt);
+    cr_assert_geq(at, soon, "released %" PRId64 " ms before its embargo", soon - at);
+    fprintf(stderr, "urn:s released %" PRId64 " ms after its embargoedUntil\n", at - soon);
+    cr_assert_str_eq(nw_test_header(rs, "nw-origin-offset", b2, sizeof b2), "3");
+    cr_assert_null(nw_test_header(rs, NW_FK_HOLD_HDR_KIND, b2, sizeof b2),
+                   "the hold's own headers are not forwarded");
+    nw_test_topic_free(&g);
+    nw_fk_hold_stats hs = nw_forward_kafka_hold_stats(st);
+    cr_assert_eq(hs.held, 2);
+    cr_assert_eq(hs.waiting, 1, "urn:e still waits");
+
+    for (int i = 0; i < 4; i++)
+        nw_chain_msg_deinit(&m[i]);
+    free(a), free(e), free(s), free(b);
+    fk->destroy(st);
+}
+
+Test(forward_kafka, a_kill_or_a_newer_version_before_the_release_wins, .timeout = 90)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    int64_t soon = nw_test_wall_ms() + 1500;
+    char *k1 = nw_test_story_version("urn:k", "usable", 1, soon),
+         *kill = nw_test_story_version("urn:k", "canceled", 1, 0),
+         *k0 = nw_test_story_version("urn:k", "usable", 0, soon),
+         *n1 = nw_test_story_version("urn:n", "usable", 1, soon),
+         *n2 = nw_test_story_version("urn:n", "usable", 2, 0),
+         *n1again = nw_test_story_version("urn:n", "usable", 1, soon);
+    send_one(st, 1, "urn:k", k1);
+    send_one(st, 2, "urn:n", n1);
+    send_one(st, 3, "urn:k", kill);    /* the kill wins over the held version */
+    send_one(st, 4, "urn:k", k0);      /* an older version after the kill: skipped */
+    send_one(st, 5, "urn:n", n2);      /* a newer version without embargo: at once */
+    send_one(st, 6, "urn:n", n1again); /* the held version replayed: older, skipped */
+    nw_fk_hold_stats hs = nw_forward_kafka_hold_stats(st);
+    cr_assert_eq(hs.canceled, 2);
+    cr_assert_eq(hs.waiting, 0);
+
+    /* past the release time nothing is released */
+    while (nw_test_wall_ms() < soon + 1500) {
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    nw_fk_hold_release_due(nw_forward_kafka_hold(st));
+    cr_assert_eq(nw_forward_kafka_hold_stats(st).released, 0);
+    nw_test_topic g;
+    read_topic(bs, "enriched.world", 2, 8000, &g);
+    cr_assert_eq(count_key(&g, "urn:k"), 1, "only the kill of urn:k");
+    char b[64];
+    cr_assert_str_eq(nw_test_header(by_key(&g, "urn:k"), "nw-pub-status", b, sizeof b), "canceled");
+    cr_assert_eq(count_key(&g, "urn:n"), 1, "only v2 of urn:n");
+    cr_assert_str_eq(nw_test_header(by_key(&g, "urn:n"), "nw-origin-offset", b, sizeof b), "5");
+    nw_test_topic_free(&g);
+    free(k1), free(kill), free(k0), free(n1), free(n2), free(n1again);
+    fk->destroy(st);
+}
+
+Test(forward_kafka, held_stories_survive_a_restart_and_follow_their_partition, .timeout = 90)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    int64_t soon = nw_test_wall_ms() + 5000;
+    char *r = nw_test_story_version("urn:r", "usable", 1, soon),
+         *x = nw_test_story_version("urn:x", "usable", 1, soon),
+         *xkill = nw_test_story_version("urn:x", "canceled", 2, 0);
+    send_one(st, 1, "urn:r", r);
+    send_one(st, 2, "urn:x", x);
+    /* the instance goes away before the release (its memory is lost as in a
+     * crash: held stories live in the hold topic) */
+    fk->destroy(st);
+
+    /* the partition comes back to a new instance; a kill of urn:x arrives */
+    st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    nw_fk_hold_stats hs = nw_forward_kafka_hold_stats(st);
+    cr_assert_eq(hs.loaded, 2, "both held stories read back from the hold topic");
+    cr_assert_eq(hs.waiting, 2);
+    send_one(st, 3, "urn:x", xkill);
+    wait_released(st, 1);
+    nw_test_topic g;
+    read_topic(bs, "enriched.world", 2, 8000, &g);
+    cr_assert_eq(count_key(&g, "urn:r"), 1, "released once, by the new instance");
+    cr_assert_eq(count_key(&g, "urn:x"), 1, "only the kill of urn:x");
+    nw_test_topic_free(&g);
+
+    /* revoked: the partition's entries leave this instance's memory */
+    cr_assert_eq(fk->revoked(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK);
+    cr_assert_eq(nw_forward_kafka_hold_stats(st).waiting, 0);
+    fk->destroy(st);
+
+    /* a third instance finds nothing left to release (tombstones) and the kill */
+    st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    hs = nw_forward_kafka_hold_stats(st);
+    cr_assert_eq(hs.waiting, 0, "nothing held any more");
+    send_one(st, 4, "urn:x", x); /* the old version replayed after the kill */
+    cr_assert_eq(nw_forward_kafka_get_stats(st).produced, 0, "skipped: the kill was read back too");
+    free(r), free(x), free(xkill);
+    fk->destroy(st);
+}
+
+Test(forward_kafka, an_unreadable_embargo_is_refused)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    const char *j = "{\"uri\":\"urn:bad\",\"embargoedUntil\":\"tomorrow\"}";
+    nw_chain_msg m;
+    story(&m, "news.world", 0, 1, "urn:bad", j);
+    nw_plugin_msg *p = &m.pub;
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, &p, 1, &failed, err, sizeof err), NW_PLUGIN_FATAL);
+    cr_assert_eq(failed, 0);
+    cr_assert(strstr(err, "embargoedUntil"), "%s", err);
+    nw_chain_msg_deinit(&m);
+    fk->destroy(st);
+}
+
+/* e2e found it: a batch of several hundred stories grows the batch's index
+ * (room for a story's two records at a time); every story forwarded once. */
+Test(forward_kafka, a_large_batch_grows_its_index, .timeout = 90)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    void *st = open_sink(&api, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    enum { N = 600 };
+    static nw_chain_msg m[N];
+    static nw_plugin_msg *ptrs[N];
+    char *json[N];
+    for (int i = 0; i < N; i++) {
+        char uri[32];
+        snprintf(uri, sizeof uri, "urn:big:%d", i);
+        json[i] = nw_test_story_version(uri, i % 50 ? "usable" : "canceled", 1, 0);
+        story(&m[i], "news.world", i % 2, i, uri, json[i]);
+        ptrs[i] = &m[i].pub;
+    }
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(fk->write(st, ptrs, N, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    /* a retried write of the same batch finds every story already sent */
+    cr_assert_eq(fk->write(st, ptrs, N, &failed, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    cr_assert_eq(fk->flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    nw_forward_kafka_stats s = nw_forward_kafka_get_stats(st);
+    cr_assert_eq(s.produced, N + N / 50, "every story once, and the kills' hold records");
+    for (int i = 0; i < N; i++) {
+        nw_chain_msg_deinit(&m[i]);
+        free(json[i]);
+    }
     fk->destroy(st);
 }

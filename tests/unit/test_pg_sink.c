@@ -115,7 +115,13 @@ Test(pg_sink, newest_version_wins_whatever_the_order)
     write_commit(s, b2, 2, out);
     cr_assert_eq(out[0].result, NW_PG_STALE);
     cr_assert_eq(out[1].result, NW_PG_STALE);
+    cr_assert_eq(out[0].skip, NW_STORY_SKIP_OLDER);
+    cr_assert_eq(out[1].skip, NW_STORY_SKIP_OLDER);
     expect_one("SELECT version || ' ' || headline FROM stories", "3 Third version");
+    json_t *again[] = {story("urn:a", 3, 30, "usable", "Third version")};
+    write_commit(s, again, 1, out);
+    cr_assert_eq(out[0].result, NW_PG_STALE);
+    cr_assert_eq(out[0].skip, NW_STORY_SKIP_SAME, "a replay is the same version");
 
     /* inside one batch, in any order: the newest goes in, the rest are stale */
     json_t *b3[] = {story("urn:b", 2, 20, "usable", "B two"),
@@ -128,7 +134,10 @@ Test(pg_sink, newest_version_wins_whatever_the_order)
     expect_one("SELECT version || ' ' || headline FROM stories WHERE uri = 'urn:b'", "5 B five");
     nw_pg_stats st = nw_pg_sink_stats(s);
     cr_expect_eq(st.written, 2);
-    cr_expect_eq(st.stale, 4);
+    cr_expect_eq(st.stale, 5);
+    cr_expect_eq(st.skipped_older, 4, "two older than stored, two older than the batch's newest");
+    cr_expect_eq(st.skipped_same, 1);
+    cr_expect_eq(st.skipped_killed, 0);
     nw_pg_sink_close(s);
 }
 
@@ -152,6 +161,9 @@ Test(pg_sink, kill_is_final_and_stripped)
     write_commit(s, b3, 2, out);
     cr_assert_eq(out[0].result, NW_PG_STALE);
     cr_assert_eq(out[1].result, NW_PG_STALE);
+    cr_assert_eq(out[0].skip, NW_STORY_SKIP_KILLED, "newer, but after a kill");
+    cr_assert_eq(out[1].skip, NW_STORY_SKIP_KILLED);
+    cr_expect_eq(nw_pg_sink_stats(s).skipped_killed, 2);
     /* a newer kill record replaces the kill (still content-free) */
     json_t *b4[] = {story("urn:k", 4, 40, "canceled", "x")};
     write_commit(s, b4, 1, out);

@@ -159,3 +159,51 @@ Test(story_state, same_version_again_is_skipped_but_a_kill_is_not)
     cr_assert(nw_story_supersedes(false, NW_STORY_USABLE, k, NW_STORY_USABLE, older));
     cr_assert_str_eq(nw_story_class_name(NW_STORY_EMBARGOED), "embargoed");
 }
+
+Test(story_state, kill_record_keeps_the_version_and_strips_the_content)
+{
+    json_t *story = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s}], s:[{s:s}], s:[{s:s}], s:s}", "uri", "urn:k",
+        "type", "text", "version", "3", "versionCreated", "2026-01-02T03:04:05Z", "firstCreated",
+        "2026-01-01T00:00:00Z", "pubStatus", "canceled", "headlines", "value", "Secret", "bodies",
+        "value", "Body text", "people", "name", "Someone", "language", "en");
+    cr_assert_not_null(story);
+    json_t *k = nw_story_kill_record(story, "urn:k");
+    cr_assert_not_null(k);
+    cr_assert_eq(json_object_size(k), 6,
+                 "uri, type, version, versionCreated, firstCreated, "
+                 "pubStatus and nothing else");
+    cr_assert_str_eq(json_string_value(json_object_get(k, "uri")), "urn:k");
+    cr_assert_str_eq(json_string_value(json_object_get(k, "version")), "3");
+    cr_assert_str_eq(json_string_value(json_object_get(k, "versionCreated")),
+                     "2026-01-02T03:04:05Z");
+    cr_assert_str_eq(json_string_value(json_object_get(k, "pubStatus")), "canceled");
+    cr_assert_null(json_object_get(k, "headlines"));
+    cr_assert_null(json_object_get(k, "bodies"));
+    cr_assert_null(json_object_get(k, "people"));
+    cr_assert_eq(nw_story_classify(k, 0, NULL, NULL), NW_STORY_CANCELED, "still a kill");
+    cr_assert_eq(nw_story_key_cmp(nw_story_key_of(k), nw_story_key_of(story)), 0,
+                 "same version as the kill");
+    json_decref(k);
+
+    /* the uri the sink resolved (the message key) when the story has none;
+     * missing fields stay missing */
+    json_t *bare = json_pack("{s:s}", "pubStatus", "canceled");
+    k = nw_story_kill_record(bare, "urn:key");
+    cr_assert_eq(json_object_size(k), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(k, "uri")), "urn:key");
+    json_decref(k);
+    json_decref(bare);
+    json_decref(story);
+}
+
+Test(story_state, skip_reasons_are_told_apart)
+{
+    nw_story_key stored = {3, 3000}, older = {2, 2000}, newer = {4, 4000};
+    cr_assert_eq(nw_story_skip_reason(NW_STORY_USABLE, stored, older), NW_STORY_SKIP_OLDER);
+    cr_assert_eq(nw_story_skip_reason(NW_STORY_USABLE, stored, stored), NW_STORY_SKIP_SAME);
+    cr_assert_eq(nw_story_skip_reason(NW_STORY_CANCELED, stored, newer), NW_STORY_SKIP_KILLED);
+    cr_assert_eq(nw_story_skip_reason(NW_STORY_CANCELED, stored, older), NW_STORY_SKIP_KILLED);
+    cr_assert_str_eq(nw_story_skip_name(NW_STORY_SKIP_OLDER), "skipped_older");
+    cr_assert_str_eq(nw_story_skip_name(NW_STORY_SKIP_KILLED), "skipped_killed");
+}

@@ -5,6 +5,8 @@
  */
 #include "nw_dedup_sync.h"
 
+#include "nw_kafka.h"
+
 #include <inttypes.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -182,53 +184,6 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, nw_err *err)
     return 0;
 }
 
-/* Partition count of topic, 0 when it does not exist, < 0 on error. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic, nw_err *err)
-{
-    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, 10000);
-    rd_kafka_topic_destroy(t);
-    if (e) {
-        return nw_err_set(err, NW_EKAFKA, "metadata for %s: %s", topic, rd_kafka_err2str(e));
-    }
-    int n = 0;
-    if (md->topic_cnt == 1 && !md->topics[0].err)
-        n = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
-    return n;
-}
-
-static int create_topic(rd_kafka_t *rk, const char *topic, int partitions, nw_err *err)
-{
-    char es[512];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, -1, es, sizeof es);
-    if (!nt)
-        return nw_err_set(err, NW_EINVAL, "fingerprint topic %s: %s", topic, es);
-    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
-    int rc = 0;
-    if (!ev) {
-        rc = nw_err_set(err, NW_EKAFKA, "creating %s: no answer from the broker", topic);
-    } else {
-        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
-        size_t cnt = 0;
-        const rd_kafka_topic_result_t **tr =
-            res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
-        rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
-        if (!e && cnt == 1)
-            e = rd_kafka_topic_result_error(tr[0]);
-        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-            rc = nw_err_set(err, NW_EKAFKA, "creating %s: %s", topic, rd_kafka_err2str(e));
-        rd_kafka_event_destroy(ev);
-    }
-    rd_kafka_queue_destroy(q);
-    rd_kafka_NewTopic_destroy(nt);
-    return rc;
-}
-
 int nw_dedup_sync_new(const char *const *kv, size_t n, const char *topic, int partitions,
                       nw_dedup_sync_fn fn, void *ctx, nw_dedup_sync **out, nw_err *err)
 {
@@ -253,14 +208,14 @@ int nw_dedup_sync_new(const char *const *kv, size_t n, const char *topic, int pa
     }
     pc = NULL; /* rd_kafka_new() succeeded: conf ownership transferred to the producer */
 
-    int np = topic_partitions(s->producer, topic, err);
+    int np = nw_kafka_topic_partitions(s->producer, topic, 10000, err);
     if (np == 0) {
-        if (create_topic(s->producer, topic, s->partitions, err) < 0)
+        if (nw_kafka_create_compacted_topic(s->producer, topic, s->partitions, err) < 0)
             goto fail;
         for (int i = 0; i < 50 && np <= 0; i++) {
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
-            np = topic_partitions(s->producer, topic, err);
+            np = nw_kafka_topic_partitions(s->producer, topic, 10000, err);
         }
         if (np <= 0) {
             nw_err_set(err, NW_EKAFKA, "fingerprint topic %s did not appear", topic);

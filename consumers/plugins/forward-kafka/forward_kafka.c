@@ -21,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "nw_fk_hold.h"
 #include "nw_kafka.h"
+#include "nw_story_state.h"
 
 #define HDR_FORWARDED_BY     "nw-forwarded-by"
 #define HDR_ORIGIN_TOPIC     "nw-origin-topic"
@@ -30,8 +32,8 @@
 #define HDR_PUB_STATUS       "nw-pub-status"
 
 typedef struct fk_conf {
-    const char *brokers, *topic_prefix;
-    int64_t flush_timeout_ms, queue_full_timeout_ms;
+    const char *brokers, *topic_prefix, *hold_topic;
+    int64_t flush_timeout_ms, queue_full_timeout_ms, hold_partitions;
     nw_plugin_map kafka;
 } fk_conf;
 
@@ -59,6 +61,19 @@ static const nw_plugin_config_entry fk_config_map[] = {
      .max = 1e12,
      .offset = offsetof(fk_conf, queue_full_timeout_ms),
      .description = "how long a full local producer queue is waited for before a retry"},
+    {.key = "hold_topic",
+     .type = NW_PLUGIN_T_STRING,
+     .offset = offsetof(fk_conf, hold_topic),
+     .description = "compacted topic holding embargoed stories until their release "
+                    "(default newswire.hold.<instance>; one per forwarding chain)"},
+    {.key = "hold_partitions",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "6",
+     .min = 1,
+     .max = 1024,
+     .offset = offsetof(fk_conf, hold_partitions),
+     .description = "partitions of the hold topic when the sink creates it (never change "
+                    "them afterwards)"},
     {.key = "kafka",
      .type = NW_PLUGIN_T_MAP,
      .offset = offsetof(fk_conf, kafka),
@@ -75,14 +90,18 @@ typedef enum rec_state {
     REC_DEAD,       /* reported FATAL to the host, which dead-letters it: settled */
 } rec_state;
 
-/* One forwarded record: everything needed to produce it again. */
+/* One record a story gives (part 0: the forward, or its hold record; part
+ * 1: the hold-topic record that goes with a kill, or names the version
+ * forwarded of a uri with a hold entry): everything needed to produce it again. */
 typedef struct fk_record {
-    char *origin_topic; /* identity of the input story, with partition and offset */
+    char *origin_topic; /* identity of the input story, with partition, offset and part */
     int32_t origin_partition;
     int64_t origin_offset;
+    int part;
     char *topic;
+    int32_t partition; /* RD_KAFKA_PARTITION_UA: by key */
     char *key;
-    char *value;
+    char *value; /* NULL: a tombstone */
     size_t value_len;
     nw_plugin_header *hdrs; /* owned names and values */
     size_t nhdrs;
@@ -90,6 +109,20 @@ typedef struct fk_record {
     bool sent_once;
     rd_kafka_resp_err_t err; /* last delivery error */
 } fk_record;
+
+/* What happened to each story, as newswire_forward_kafka_versions_total
+ * {outcome="..."} (docs/story-state.md, "Counters"). */
+enum {
+    FK_FORWARDED,
+    FK_HELD,
+    FK_HELD_REPLACED,
+    FK_SKIPPED_OLDER,
+    FK_SKIPPED_SAME,
+    FK_SKIPPED_KILLED,
+    FK_NOUTCOMES
+};
+static const char *const fk_outcomes[FK_NOUTCOMES] = {
+    "forwarded", "held", "held_replaced", "skipped_older", "skipped_same", "skipped_killed"};
 
 typedef struct forward_kafka {
     char *name; /* instance name, the nw-forwarded-by header */
@@ -108,7 +141,9 @@ typedef struct forward_kafka {
     size_t nrec, cap;
     size_t *index; /* open addressing over recs by origin: slot = idx + 1 */
     size_t index_cap;
+    nw_fk_hold *hold; /* the embargo hold (NULL in replay mode) */
     nw_forward_kafka_stats stats;
+    nw_plugin_metric *m_outcome[FK_NOUTCOMES]; /* NULL without metrics */
 } forward_kafka;
 
 /* ------------------------------------------------------------------ helpers */
@@ -132,17 +167,6 @@ static void fk_log(const forward_kafka *fk, int level, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     fk->api->log(fk->api->host, level, "%s", buf);
-}
-
-static char *dup_n(const void *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        if (n)
-            memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
 }
 
 /* Errors no retry can fix: the story is dead-lettered. */
@@ -172,28 +196,30 @@ static const char *story_route(const nw_plugin_msg *m)
 
 /* -------------------------------------------------------------------- index */
 
-static size_t origin_hash(const char *topic, int32_t partition, int64_t offset)
+static size_t origin_hash(const char *topic, int32_t partition, int64_t offset, int part)
 {
     uint64_t h = 1469598103934665603ULL;
     for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
         h = (h ^ *p) * 1099511628211ULL;
     h = (h ^ (uint32_t)partition) * 1099511628211ULL;
     h = (h ^ (uint64_t)offset) * 1099511628211ULL;
+    h = (h ^ (uint64_t)part) * 1099511628211ULL;
     return (size_t)(h ^ (h >> 29));
 }
 
-static bool index_find(const forward_kafka *fk, const nw_plugin_msg *m, size_t *out)
+static bool index_find(const forward_kafka *fk, const nw_plugin_msg *m, int part, size_t *out)
 {
     if (!fk->index_cap)
         return false;
     size_t mask = fk->index_cap - 1;
-    for (size_t s = origin_hash(m->topic, m->partition, m->offset) & mask;; s = (s + 1) & mask) {
+    for (size_t s = origin_hash(m->topic, m->partition, m->offset, part) & mask;;
+         s = (s + 1) & mask) {
         size_t slot = fk->index[s];
         if (!slot)
             return false;
         const fk_record *r = &fk->recs[slot - 1];
         if (r->origin_offset == m->offset && r->origin_partition == m->partition &&
-            !strcmp(r->origin_topic, m->topic)) {
+            r->part == part && !strcmp(r->origin_topic, m->topic)) {
             *out = slot - 1;
             return true;
         }
@@ -204,18 +230,20 @@ static void index_put(forward_kafka *fk, size_t idx)
 {
     const fk_record *r = &fk->recs[idx];
     size_t mask = fk->index_cap - 1;
-    size_t s = origin_hash(r->origin_topic, r->origin_partition, r->origin_offset) & mask;
+    size_t s = origin_hash(r->origin_topic, r->origin_partition, r->origin_offset, r->part) & mask;
     while (fk->index[s])
         s = (s + 1) & mask;
     fk->index[s] = idx + 1;
 }
 
-/* Room for one more record (load factor <= 1/2). Returns 0 or -1. */
-static int index_reserve(forward_kafka *fk)
+/* Room for `more` records beyond nrec (load factor <= 1/2). Returns 0 or -1. */
+static int index_reserve(forward_kafka *fk, size_t more)
 {
-    if ((fk->nrec + 1) * 2 <= fk->index_cap)
+    if ((fk->nrec + more) * 2 <= fk->index_cap)
         return 0;
     size_t cap = fk->index_cap ? fk->index_cap * 2 : 256;
+    while ((fk->nrec + more) * 2 > cap)
+        cap *= 2;
     size_t *ix = calloc(cap, sizeof *ix);
     if (!ix)
         return -1;
@@ -265,7 +293,7 @@ static int record_add_header(fk_record *r, size_t *cap, const char *name, const 
         *cap = c;
     }
     char *n = strdup(name);
-    char *v = dup_n(value ? value : "", value ? len : 0);
+    char *v = nw_fk_memdup(value ? value : "", value ? len : 0);
     if (!n || !v) {
         free(n);
         free(v);
@@ -379,10 +407,11 @@ static int check_loop(const forward_kafka *fk, char *err, size_t errlen)
     return 0;
 }
 
-/* Build the record for story m and index it as recs[*out]. FATAL for a story
- * that can never be forwarded (not a JSON object, no uri, no valid topic). */
-static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, size_t *out,
-                                   char *err, size_t errlen)
+/* Build the forward of story m into *r (not in the batch yet). FATAL for a
+ * story that can never be forwarded (not a JSON object, no uri, no valid
+ * topic). */
+static nw_plugin_status record_build(forward_kafka *fk, const nw_plugin_msg *m, fk_record *r,
+                                     char *err, size_t errlen)
 {
     const json_t *root = m->doc;
     const char *uri = m->uri && *m->uri ? m->uri : json_string_value(json_object_get(root, "uri"));
@@ -401,7 +430,7 @@ static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, si
                  route ? "route" : "category", route ? route : m->category, terr.msg);
         return NW_PLUGIN_FATAL;
     }
-    if (subscribed(fk, topic)) {
+    if (subscribed(fk, topic) || (fk->hold && !strcmp(topic, nw_fk_hold_topic(fk->hold)))) {
         snprintf(err, errlen, "uri %s: not forwarded to %s, a topic this consumer reads (a loop)",
                  uri, topic);
         return NW_PLUGIN_FATAL;
@@ -412,36 +441,193 @@ static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, si
         snprintf(err, errlen, "out of memory serializing %s", uri);
         return NW_PLUGIN_RETRY;
     }
-
-    if (fk->nrec == fk->cap) {
-        size_t cap = fk->cap ? fk->cap * 2 : 64;
-        fk_record *recs = realloc(fk->recs, cap * sizeof *recs);
-        if (!recs)
-            goto oom;
-        fk->recs = recs;
-        fk->cap = cap;
-    }
-    if (index_reserve(fk) < 0)
-        goto oom;
-    fk_record *r = &fk->recs[fk->nrec];
     memset(r, 0, sizeof *r);
     r->origin_topic = strdup(m->topic);
     r->origin_partition = m->partition;
     r->origin_offset = m->offset;
     r->topic = strdup(topic);
+    r->partition = RD_KAFKA_PARTITION_UA;
     r->key = strdup(uri);
-    r->value = dup_n(text, text_len);
+    r->value = nw_fk_memdup(text, text_len);
     r->value_len = text_len;
     const char *pub_status = json_string_value(json_object_get(root, "pubStatus"));
     if (!r->origin_topic || !r->topic || !r->key || !r->value ||
         record_headers(fk, r, m, pub_status) < 0) {
         record_free(r);
-        goto oom;
+        snprintf(err, errlen, "out of memory building a record");
+        return NW_PLUGIN_RETRY;
     }
+    return NW_PLUGIN_OK;
+}
+
+/* Room for n more records in the batch and its index. 0 or -1. */
+static int records_reserve(forward_kafka *fk, size_t n)
+{
+    while (fk->nrec + n > fk->cap) {
+        size_t cap = fk->cap ? fk->cap * 2 : 64;
+        fk_record *recs = realloc(fk->recs, cap * sizeof *recs);
+        if (!recs)
+            return -1;
+        fk->recs = recs;
+        fk->cap = cap;
+    }
+    return index_reserve(fk, n);
+}
+
+/* Append *r (moved; room reserved) to the batch as recs[*out]. */
+static void record_push(forward_kafka *fk, fk_record *r, size_t *out)
+{
+    fk->recs[fk->nrec] = *r;
+    memset(r, 0, sizeof *r);
     *out = fk->nrec++;
     index_put(fk, *out);
+}
+
+/* Point r at the hold topic: the hold record of `kind` for s, with the
+ * nw-hold-* headers. */
+static int record_to_hold(forward_kafka *fk, fk_record *r, const nw_fk_story *s,
+                          nw_fk_hold_kind kind)
+{
+    int32_t hp;
+    char *key = nw_fk_hold_locate(fk->hold, s->origin_topic, s->origin_partition, s->uri, &hp);
+    char *topic = strdup(nw_fk_hold_topic(fk->hold));
+    if (!key || !topic) {
+        free(key);
+        free(topic);
+        return -1;
+    }
+    char buf[NW_FK_HOLD_NHDRS][32];
+    nw_plugin_header h[NW_FK_HOLD_NHDRS];
+    size_t nh = nw_fk_hold_headers(s, kind, buf, h);
+    size_t cap = r->nhdrs; /* record_add_header grows it when full */
+    for (size_t i = 0; i < nh; i++)
+        if (record_add_header(r, &cap, h[i].name, h[i].value, h[i].value_len) < 0) {
+            free(key);
+            free(topic);
+            return -1;
+        }
+    free(r->topic);
+    free(r->key);
+    r->topic = topic;
+    r->key = key;
+    r->partition = hp;
+    return 0;
+}
+
+/* The hold-topic record that goes with a kill (its content-free record) or
+ * with a version sent at once for a uri that had a hold entry (a "seen"
+ * record), as part 1 of the story. */
+static int record_hold_companion(forward_kafka *fk, const nw_plugin_msg *m, const nw_fk_story *s,
+                                 bool kill, fk_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->origin_topic = strdup(m->topic);
+    r->origin_partition = m->partition;
+    r->origin_offset = m->offset;
+    r->part = 1;
+    if (!r->origin_topic)
+        return -1;
+    json_t *k = kill ? nw_story_kill_record(m->doc, s->uri) : json_object();
+    r->value = k ? json_dumps(k, JSON_COMPACT) : NULL;
+    json_decref(k);
+    if (!r->value)
+        return -1;
+    r->value_len = strlen(r->value);
+    return record_to_hold(fk, r, s, kill ? NW_FK_HOLD_KILL : NW_FK_HOLD_SEEN);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void count(forward_kafka *fk, int outcome)
+{
+    if (fk->api && fk->api->metric_add)
+        fk->api->metric_add(fk->m_outcome[outcome], 1);
+}
+
+/* Decide what story m gives (docs/story-state.md: embargoed stories are held
+ * until their release, nothing after a kill is forwarded) and add its
+ * records to the batch; recs[*out] is part 0. FATAL for a story that can
+ * never be forwarded (see record_build; an unreadable embargoedUntil). */
+static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, size_t *out,
+                                   char *err, size_t errlen)
+{
+    fk_record f, extra = {0};
+    nw_plugin_status st = record_build(fk, m, &f, err, errlen);
+    if (st != NW_PLUGIN_OK)
+        return st;
+    if (records_reserve(fk, 2) < 0)
+        goto oom;
+    if (!fk->hold) { /* replay mode: the output file is not a live downstream */
+        record_push(fk, &f, out);
+        count(fk, FK_FORWARDED);
+        return NW_PLUGIN_OK;
+    }
+    nw_err e = {0};
+    int64_t until = NW_STORY_NO_TIME;
+    int cls = nw_story_classify(m->doc, wall_ms(), &until, &e);
+    if (cls < 0) {
+        snprintf(err, errlen, "uri %s refused: %s", f.key, e.msg);
+        record_free(&f);
+        return NW_PLUGIN_FATAL;
+    }
+    if (nw_fk_hold_ready(fk->hold, m->topic, m->partition, &e) < 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        record_free(&f);
+        return NW_PLUGIN_RETRY;
+    }
+    nw_fk_story s = {.origin_topic = m->topic,
+                     .origin_partition = m->partition,
+                     .uri = f.key,
+                     .cls = (nw_story_class)cls,
+                     .key = nw_story_key_of(m->doc),
+                     .until_ms = until,
+                     .dest_topic = f.topic,
+                     .value = f.value,
+                     .value_len = f.value_len,
+                     .hdrs = f.hdrs,
+                     .nhdrs = f.nhdrs};
+    bool replaced = false;
+    int action = nw_fk_hold_decide(fk->hold, fk, &s, &replaced);
+    int rc = 0;
+    switch (action) {
+    case NW_FK_HOLD: rc = record_to_hold(fk, &f, &s, NW_FK_HOLD_EMBARGO); break;
+    case NW_FK_FORWARD_SEEN:
+    case NW_FK_FORWARD_KILL:
+        rc = record_hold_companion(fk, m, &s, action == NW_FK_FORWARD_KILL, &extra);
+        break;
+    case NW_FK_SKIP_OLDER:
+    case NW_FK_SKIP_SAME:
+    case NW_FK_SKIP_KILLED:
+        f.state = REC_ACKED; /* settled: nothing to send */
+        break;
+    case NW_FK_FORWARD: break;
+    default: rc = -1;
+    }
+    if (rc < 0) { /* out of memory after the decision: the retried write decides again */
+        record_free(&extra);
+        goto oom;
+    }
+    if (replaced)
+        count(fk, FK_HELD_REPLACED);
+    static const int outcome[] = {
+        [NW_FK_FORWARD] = FK_FORWARDED,         [NW_FK_FORWARD_SEEN] = FK_FORWARDED,
+        [NW_FK_FORWARD_KILL] = FK_FORWARDED,    [NW_FK_HOLD] = FK_HELD,
+        [NW_FK_SKIP_OLDER] = FK_SKIPPED_OLDER,  [NW_FK_SKIP_SAME] = FK_SKIPPED_SAME,
+        [NW_FK_SKIP_KILLED] = FK_SKIPPED_KILLED};
+    count(fk, outcome[action]);
+    record_push(fk, &f, out);
+    if (extra.origin_topic) {
+        size_t x;
+        record_push(fk, &extra, &x);
+    }
     return NW_PLUGIN_OK;
 oom:
+    record_free(&f);
     snprintf(err, errlen, "out of memory building a record");
     return NW_PLUGIN_RETRY;
 }
@@ -560,12 +746,14 @@ static nw_plugin_status produce_record(forward_kafka *fk, size_t idx, char *err,
     int64_t deadline = now_ms() + fk->queue_full_timeout_ms;
     for (;;) {
         rd_kafka_resp_err_t e =
-            !rkt ? topic_err
-                 : rd_kafka_producev(
-                       fk->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(r->key, strlen(r->key)),
-                       RD_KAFKA_V_VALUE(r->value, r->value_len),
-                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                       RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)), RD_KAFKA_V_END);
+            !rkt
+                ? topic_err
+                : rd_kafka_producev(fk->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(r->partition),
+                                    RD_KAFKA_V_KEY(r->key, strlen(r->key)),
+                                    RD_KAFKA_V_VALUE(r->value, r->value ? r->value_len : 0),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+                                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(idx + 1)),
+                                    RD_KAFKA_V_END);
         if (!e) { /* the headers now belong to the message */
             if (r->sent_once)
                 fk->stats.resent++;
@@ -651,6 +839,46 @@ static int set_kafka(forward_kafka *fk, const char *key, const char *value, char
     return 0;
 }
 
+/* The embargo hold on the hold topic (refused when the consumer reads it). */
+static int hold_open(forward_kafka *fk, const nw_plugin_config *cfg, char *err, size_t errlen)
+{
+    const fk_conf *conf = cfg->conf;
+    char topic[NW_TOPIC_NAME_MAX + 1];
+    nw_err e = {0};
+    int rc = conf->hold_topic
+                 ? nw_kafka_topic_name(NULL, conf->hold_topic, topic, sizeof topic, &e)
+                 : nw_kafka_topic_name("newswire.hold.", fk->name, topic, sizeof topic, &e);
+    if (rc < 0) {
+        snprintf(err, errlen, "hold_topic: '%s' is not a topic name: %s",
+                 conf->hold_topic ? conf->hold_topic : fk->name, e.msg);
+        return -1;
+    }
+    if (subscribed(fk, topic)) {
+        snprintf(err, errlen, "hold_topic: '%s' is a topic this consumer reads; choose another",
+                 topic);
+        return -1;
+    }
+    if (nw_fk_hold_open(fk->conf, topic, (int)conf->hold_partitions, &fk->hold, &e) < 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void metrics_init(forward_kafka *fk, const nw_plugin_config *cfg)
+{
+    const nw_plugin_api *a = cfg->api;
+    if (!a || !a->metric || !a->metric_add)
+        return;
+    for (int i = 0; i < FK_NOUTCOMES; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "outcome=\"%s\"", fk_outcomes[i]);
+        fk->m_outcome[i] =
+            a->metric(a->host, NW_PLUGIN_COUNTER, "newswire_forward_kafka_versions_total",
+                      "story versions the forward sink handled, by outcome", labels, NULL, 0);
+    }
+}
+
 static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
     forward_kafka *fk = calloc(1, sizeof *fk);
@@ -710,8 +938,9 @@ static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)
                  "to, e.g. localhost:9092; or set kafka.bootstrap.servers)");
         goto fail;
     }
-    if (!(fk->rk = producer_new(fk, err, errlen)))
+    if (!(fk->rk = producer_new(fk, err, errlen)) || hold_open(fk, cfg, err, errlen) < 0)
         goto fail;
+    metrics_init(fk, cfg);
     return fk;
 fail:
     fk_destroy(fk);
@@ -728,6 +957,7 @@ static void fk_destroy(void *state)
                "destroyed with %zu records not acknowledged (they are redelivered "
                "from the uncommitted input)",
                fk->inflight);
+    nw_fk_hold_close(fk->hold, fk);
     producer_drop(fk);
     nw_kafka_topics_free(fk->topics);
     records_clear(fk);
@@ -751,6 +981,24 @@ nw_forward_kafka_stats nw_forward_kafka_get_stats(const void *state)
     return ((const forward_kafka *)state)->stats;
 }
 
+/* Send recs[r] unless it is settled; FATAL when Kafka refused it for good. */
+static nw_plugin_status settle_or_send(forward_kafka *fk, size_t r, char *err, size_t errlen)
+{
+    rec_state rs = fk->recs[r].state;
+    if (rs == REC_PERMANENT || rs == REC_DEAD) {
+        snprintf(err, errlen, "uri %s to %s refused: %s", fk->recs[r].key, fk->recs[r].topic,
+                 rd_kafka_err2str(fk->recs[r].err));
+        fk->recs[r].state = REC_DEAD;
+        return NW_PLUGIN_FATAL;
+    }
+    if (rs != REC_UNSENT && rs != REC_FAILED)
+        return NW_PLUGIN_OK;
+    nw_plugin_status st = send_record(fk, r, err, errlen);
+    if (st == NW_PLUGIN_FATAL)
+        fk->recs[r].state = REC_DEAD;
+    return st;
+}
+
 static nw_plugin_status fk_write(void *state, nw_plugin_msg *const *batch, size_t count,
                                  size_t *failed_index, char *err, size_t errlen)
 {
@@ -770,28 +1018,20 @@ static nw_plugin_status fk_write(void *state, nw_plugin_msg *const *batch, size_
     size_t i;
     for (i = 0; i < count; i++) {
         size_t r;
-        if (index_find(fk, batch[i], &r)) {
+        if (index_find(fk, batch[i], 0, &r)) {
             fk->stats.skipped +=
                 fk->recs[r].state == REC_ACKED || fk->recs[r].state == REC_INFLIGHT;
         } else if ((st = record_add(fk, batch[i], &r, err, errlen)) != NW_PLUGIN_OK) {
             break;
         }
         ids[i] = r;
-        rec_state rs = fk->recs[r].state;
-        if (rs == REC_PERMANENT || rs == REC_DEAD) {
-            snprintf(err, errlen, "uri %s to %s refused: %s", fk->recs[r].key, fk->recs[r].topic,
-                     rd_kafka_err2str(fk->recs[r].err));
-            fk->recs[r].state = REC_DEAD;
-            st = NW_PLUGIN_FATAL;
+        size_t parts[2] = {r, SIZE_MAX};
+        if (!index_find(fk, batch[i], 1, &parts[1]))
+            parts[1] = SIZE_MAX;
+        for (int k = 0; k < 2 && st == NW_PLUGIN_OK && parts[k] != SIZE_MAX; k++)
+            st = settle_or_send(fk, parts[k], err, errlen);
+        if (st != NW_PLUGIN_OK)
             break;
-        }
-        if (rs == REC_UNSENT || rs == REC_FAILED) {
-            st = send_record(fk, r, err, errlen);
-            if (st == NW_PLUGIN_FATAL)
-                fk->recs[r].state = REC_DEAD;
-            if (st != NW_PLUGIN_OK)
-                break;
-        }
         if (!replay)
             rd_kafka_poll(fk->rk, 0);
     }
@@ -800,15 +1040,19 @@ static nw_plugin_status fk_write(void *state, nw_plugin_msg *const *batch, size_
          * named by index (dead-lettered alone); transient failures and
          * reports still missing are flush()'s business. */
         wait_reports(fk, now_ms() + fk->flush_timeout_ms);
-        for (i = 0; i < count; i++)
-            if (fk->recs[ids[i]].state == REC_PERMANENT) {
-                fk_record *r = &fk->recs[ids[i]];
+        for (i = 0; i < count; i++) {
+            size_t x = ids[i];
+            if (fk->recs[x].state != REC_PERMANENT && !index_find(fk, batch[i], 1, &x))
+                continue;
+            if (fk->recs[x].state == REC_PERMANENT) {
+                fk_record *r = &fk->recs[x];
                 snprintf(err, errlen, "uri %s to %s refused by Kafka: %s", r->key, r->topic,
                          rd_kafka_err2str(r->err));
                 r->state = REC_DEAD;
                 st = NW_PLUGIN_FATAL;
                 break;
             }
+        }
     }
     if (st == NW_PLUGIN_FATAL)
         *failed_index = i;
@@ -874,10 +1118,50 @@ static nw_plugin_status fk_flush(void *state, char *err, size_t errlen)
         snprintf(err, errlen, "%zu forwarded stories refused by Kafka, first uri %s to %s: %s",
                  permanent, first_bad->key, first_bad->topic, rd_kafka_err2str(first_bad->err));
         records_clear(fk);
+        if (fk->hold)
+            nw_fk_hold_flushed(fk->hold, fk);
         return NW_PLUGIN_FATAL;
     }
     records_clear(fk);
+    if (fk->hold) /* every hold record of the batch is acknowledged: releasable */
+        nw_fk_hold_flushed(fk->hold, fk);
     return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status fk_assigned(void *state, const char *topic, int32_t partition, char *err,
+                                    size_t errlen)
+{
+    forward_kafka *fk = state;
+    nw_err e = {0};
+    if (fk->hold && nw_fk_hold_assign(fk->hold, fk, topic, partition, &e) < 0) {
+        /* logged by the host; the partition's first story retries the read */
+        snprintf(err, errlen, "%s", e.msg);
+        return NW_PLUGIN_RETRY;
+    }
+    return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status fk_revoked(void *state, const char *topic, int32_t partition, char *err,
+                                   size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    forward_kafka *fk = state;
+    if (fk->hold)
+        nw_fk_hold_revoke(fk->hold, fk, topic, partition);
+    return NW_PLUGIN_OK;
+}
+
+nw_fk_hold_stats nw_forward_kafka_hold_stats(const void *state)
+{
+    const forward_kafka *fk = state;
+    nw_fk_hold_stats none = {0};
+    return fk->hold ? nw_fk_hold_get_stats(fk->hold) : none;
+}
+
+nw_fk_hold *nw_forward_kafka_hold(const void *state)
+{
+    return ((const forward_kafka *)state)->hold;
 }
 
 const nw_plugin_descriptor nw_plugin_forward_kafka = {
@@ -892,4 +1176,6 @@ const nw_plugin_descriptor nw_plugin_forward_kafka = {
     .write = fk_write,
     .flush = fk_flush,
     .destroy = fk_destroy,
+    .assigned = fk_assigned,
+    .revoked = fk_revoked,
 };

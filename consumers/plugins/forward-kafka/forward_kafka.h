@@ -21,19 +21,41 @@
  * A write() retried by the host skips stories already sent or in flight
  * (identified by origin topic, partition and offset).
  *
+ * Embargo (docs/story-state.md, "Embargo in forwards"; nw_fk_hold.h). A
+ * story whose embargoedUntil is in the future is not forwarded: its forward
+ * is written to the hold topic (compacted, hold_topic) as part of the batch,
+ * so it is durable before the input offset is committed, and a thread sends
+ * it to its destination within about a second of its release time. A kill
+ * or a newer version before the release replaces it (the kill itself is
+ * forwarded at once); nothing after a kill is forwarded. The held stories
+ * of an input partition are read back from the hold topic when the
+ * partition is assigned (assigned()), so they follow the partition to
+ * whichever instance owns it and survive restarts; the partition's other
+ * stories are never held back. An unreadable embargoedUntil is refused
+ * (dead letter).
+ *
  * Replay mode (nw_plugin_api.emit set, `newswire-consumer --from-file`):
- * no producer and no broker; each record goes to emit() instead.
+ * no producer and no broker; each record goes to emit() instead, embargoed
+ * ones included (with their embargoedUntil: the output is a file, not a
+ * live downstream).
  *
  * Settings: brokers (bootstrap servers; or kafka.bootstrap.servers; required
  * outside replay mode), topic_prefix ("enriched."), flush_timeout (10s),
- * queue_full_timeout (5s), kafka.* (librdkafka producer properties, passed
- * through). Unknown keys are refused.
+ * queue_full_timeout (5s), hold_topic ("newswire.hold.<instance>"),
+ * hold_partitions (6, used when the sink creates the hold topic), kafka.*
+ * (librdkafka producer properties, passed through). Unknown keys are
+ * refused.
+ *
+ * Metrics: newswire_forward_kafka_versions_total{outcome="forwarded|held|
+ * held_replaced|skipped_older|skipped_same|skipped_killed"}.
  */
 #ifndef NW_FORWARD_KAFKA_H
 #define NW_FORWARD_KAFKA_H
 
 #include <newswire/plugin.h>
 #include <stdint.h>
+
+#include "nw_fk_hold.h"
 
 extern const nw_plugin_descriptor nw_plugin_forward_kafka;
 
@@ -51,5 +73,11 @@ typedef struct nw_forward_kafka_stats {
 
 /* `state` is what nw_plugin_forward_kafka.init returned. */
 nw_forward_kafka_stats nw_forward_kafka_get_stats(const void *state);
+
+/* The embargo hold's counters (shared by the process's instances on the
+ * same hold topic; zero in replay mode). */
+nw_fk_hold_stats nw_forward_kafka_hold_stats(const void *state);
+/* The hold itself (tests: nw_fk_hold_release_due), NULL in replay mode. */
+nw_fk_hold *nw_forward_kafka_hold(const void *state);
 
 #endif

@@ -275,20 +275,6 @@ static void index_name(const nw_os_sink *s, const nw_os_item *it, nw_buf *b)
     }
 }
 
-/* The content-free document a kill is indexed as. Caller decrefs. */
-static json_t *kill_doc(const json_t *story, const char *uri)
-{
-    static const char *keep[] = {"type", "version", "versionCreated", "firstCreated", "pubStatus"};
-    json_t *o = json_object();
-    json_object_set_new(o, "uri", json_string(uri));
-    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
-        json_t *v = json_object_get(story, keep[i]);
-        if (v)
-            json_object_set(o, keep[i], v);
-    }
-    return o;
-}
-
 /* The action and document lines of one item; NULL when refused (o set). */
 static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
 {
@@ -316,9 +302,10 @@ static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
                                "_id", uri, "version", (json_int_t)(nw_os_external_version(st) + 1),
                                "version_type", "external");
     nw_buf_free(&idx);
-    json_t *killed = cls == NW_STORY_CANCELED ? kill_doc(st, uri) : NULL;
+    json_t *killed = cls == NW_STORY_CANCELED ? nw_story_kill_record(st, uri) : NULL;
     char *a = action ? json_dumps(action, JSON_COMPACT) : NULL;
-    char *d = json_dumps(killed ? killed : st, JSON_COMPACT);
+    char *d = cls == NW_STORY_CANCELED && !killed ? NULL /* out of memory */
+                                                  : json_dumps(killed ? killed : st, JSON_COMPACT);
     json_decref(action);
     json_decref(killed);
     char *lines = NULL;
@@ -332,6 +319,25 @@ static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
     return lines;
 }
 
+/* The number after `label` ("current version [N]") in a 409 reason, or 0. */
+static uint64_t reason_number(const char *reason, const char *label)
+{
+    const char *p = reason ? strstr(reason, label) : NULL;
+    return p ? strtoull(p + strlen(label), NULL, 10) : 0;
+}
+
+/* Why the engine refused a version with 409: the stored external version
+ * (current, minus the 1 this sink adds) is a kill, the same as the one
+ * provided, or newer. */
+static nw_story_skip stale_reason(const char *reason)
+{
+    uint64_t cur = reason_number(reason, "current version [");
+    uint64_t got = reason_number(reason, "provided [");
+    if (cur && ((cur - 1) & KILL_BIT))
+        return NW_STORY_SKIP_KILLED;
+    return cur && cur == got ? NW_STORY_SKIP_SAME : NW_STORY_SKIP_OLDER;
+}
+
 static void settle(nw_os_sink *s, nw_os_outcome *o, const json_t *item)
 {
     const json_t *op = json_object_iter_value(json_object_iter((json_t *)item));
@@ -342,7 +348,12 @@ static void settle(nw_os_sink *s, nw_os_outcome *o, const json_t *item)
         s->stats.written++;
     } else if (status == 409) {
         o->result = NW_OS_STALE;
+        o->skip = stale_reason(
+            json_string_value(json_object_get(json_object_get(op, "error"), "reason")));
         s->stats.stale++;
+        s->stats.skipped_older += o->skip == NW_STORY_SKIP_OLDER;
+        s->stats.skipped_same += o->skip == NW_STORY_SKIP_SAME;
+        s->stats.skipped_killed += o->skip == NW_STORY_SKIP_KILLED;
     } else if (status == 429 || status >= 500 || status == 0) {
         s->stats.item_retries++; /* stays pending: sent again alone */
     } else {

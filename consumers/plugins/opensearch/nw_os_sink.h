@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "nw_err.h"
+#include "nw_story_state.h"
 
 typedef struct nw_os_sink nw_os_sink;
 
@@ -57,13 +58,15 @@ typedef enum nw_os_result {
 
 typedef struct nw_os_outcome {
     nw_os_result result;
-    int status;       /* the item's HTTP status, 0 when refused before sending */
-    char reason[256]; /* NW_OS_REFUSED: the engine's error type and reason */
+    nw_story_skip skip; /* NW_OS_STALE: older, the same version, or after a kill */
+    int status;         /* the item's HTTP status, 0 when refused before sending */
+    char reason[256];   /* NW_OS_REFUSED: the engine's error type and reason */
 } nw_os_outcome;
 
 typedef struct nw_os_stats {
     uint64_t written, stale, refused;
-    uint64_t requests;      /* _bulk requests answered */
+    uint64_t skipped_older, skipped_same, skipped_killed; /* the stale ones, by reason */
+    uint64_t requests;                                    /* _bulk requests answered */
     uint64_t request_fails; /* requests that failed whole (sent again) */
     uint64_t item_retries;  /* items sent again after a 429 or 5xx */
 } nw_os_stats;

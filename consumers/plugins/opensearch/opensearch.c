@@ -13,6 +13,9 @@
  * RETRY, default 60s), template (a JSON file installed as the index template
  * "newswire" at start, e.g. deploy/opensearch-template.json).
  *
+ * Metrics: newswire_opensearch_stories_total{outcome="written|skipped_older|
+ * skipped_same|skipped_killed|refused"} (docs/story-state.md, "Counters").
+ *
  * The outcomes of the last batch are kept with the host's references: when
  * the host hands back the same stories (after RETRY, or the rest after a
  * FATAL answer), settled ones are not sent again.
@@ -38,8 +41,16 @@ typedef struct os_done {
     nw_os_outcome out;
 } os_done;
 
+/* newswire_opensearch_stories_total{outcome=...}, from the sink's counters. */
+enum { OS_WRITTEN, OS_SKIPPED_OLDER, OS_SKIPPED_SAME, OS_SKIPPED_KILLED, OS_REFUSED, OS_NOUTCOMES };
+static const char *const os_outcomes[OS_NOUTCOMES] = {"written", "skipped_older", "skipped_same",
+                                                      "skipped_killed", "refused"};
+
 typedef struct os_plugin {
     nw_os_sink *sink;
+    const nw_plugin_api *api;
+    nw_plugin_metric *m_outcome[OS_NOUTCOMES]; /* NULL without metrics */
+    uint64_t reported[OS_NOUTCOMES];           /* what the metrics were given so far */
     nw_os_options opts;
     char *strings[8]; /* owned copies behind opts */
     os_done *done;    /* the last batch, kept while the host may hand it back */
@@ -198,6 +209,36 @@ static int secret(const char *key, const char *value, bool from_env, char **out,
     return (*out = read_secret(key, value, from_env, err, errlen)) ? 0 : -1;
 }
 
+static void metrics_init(os_plugin *p, const nw_plugin_config *cfg)
+{
+    const nw_plugin_api *a = cfg->api;
+    p->api = a;
+    if (!a || !a->metric || !a->metric_add)
+        return;
+    for (int i = 0; i < OS_NOUTCOMES; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "outcome=\"%s\"", os_outcomes[i]);
+        p->m_outcome[i] =
+            a->metric(a->host, NW_PLUGIN_COUNTER, "newswire_opensearch_stories_total",
+                      "stories the opensearch sink handled, by outcome", labels, NULL, 0);
+    }
+}
+
+/* Add what the sink counted since the last call to the metrics. */
+static void metrics_report(os_plugin *p)
+{
+    if (!p->sink || !p->api || !p->api->metric_add)
+        return;
+    nw_os_stats s = nw_os_sink_stats(p->sink);
+    uint64_t now[OS_NOUTCOMES] = {s.written, s.skipped_older, s.skipped_same, s.skipped_killed,
+                                  s.refused};
+    for (int i = 0; i < OS_NOUTCOMES; i++) {
+        if (now[i] > p->reported[i])
+            p->api->metric_add(p->m_outcome[i], (double)(now[i] - p->reported[i]));
+        p->reported[i] = now[i];
+    }
+}
+
 static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
 {
     const os_conf *c = cfg->conf;
@@ -270,6 +311,7 @@ static void *os_init(const nw_plugin_config *cfg, char *err, size_t errlen)
         }
         free(text);
     }
+    metrics_init(p, cfg);
     return p;
 fail:
     os_destroy(p);
@@ -348,6 +390,7 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
         items[i] = (nw_os_item){batch[i]->doc, batch[i]->uri, batch[i]->category};
     }
     int rc = nw_os_sink_write(p->sink, items, count, out, &e);
+    metrics_report(p);
     if (rc < 0) {
         remember(p, out, count, true); /* RETRY: the host hands the same stories back */
         snprintf(err, errlen, "%s", e.msg);

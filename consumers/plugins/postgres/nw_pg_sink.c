@@ -427,22 +427,6 @@ static void copy_names(nw_buf *b, const json_t *story, const char *key)
     nw_buf_puts(b, any ? "}" : "\\N");
 }
 
-/* The content-free record a kill is stored as. Caller decrefs. */
-static json_t *kill_record(const json_t *story, const char *uri)
-{
-    static const char *keep[] = {"type", "version", "versionCreated", "firstCreated", "pubStatus"};
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "uri", json_string(uri));
-    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
-        json_t *v = json_object_get(story, keep[i]);
-        if (v)
-            json_object_set(o, keep[i], v);
-    }
-    return o;
-}
-
 static void refuse(nw_pg_outcome *o, const char *sqlstate, const char *reason)
 {
     o->result = NW_PG_REFUSED;
@@ -470,7 +454,7 @@ static int make_row(const nw_pg_item *it, int64_t now_ms, pg_row *row, nw_pg_out
     const json_t *doc = st;
     json_t *stripped = NULL;
     if (cls == NW_STORY_CANCELED) {
-        if (!(stripped = kill_record(st, uri)))
+        if (!(stripped = nw_story_kill_record(st, uri)))
             return -1;
         doc = stripped;
     }
@@ -620,6 +604,69 @@ static void mark_written(pg_row *const *rows, size_t n, PGresult *r, nw_pg_outco
             out[rows[i]->item].result = was_written[i] ? NW_PG_WRITTEN : NW_PG_STALE;
 }
 
+/* Why each row the upsert skipped was skipped: its key against the row the
+ * table holds now (the stored version, or the batch's winner written over
+ * it). 0, or -1 with f. */
+static int stale_reasons(nw_pg_sink *s, const pg_row *rows, size_t n, nw_pg_outcome *out,
+                         pg_fail *f)
+{
+    nw_buf arr = NW_BUF_INIT;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out[rows[i].item].result != NW_PG_STALE)
+            continue;
+        nw_buf_puts(&arr, k++ ? ",\"" : "{\"");
+        for (const char *c = rows[i].uri; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                nw_buf_putc(&arr, '\\');
+            nw_buf_putc(&arr, *c);
+        }
+        nw_buf_putc(&arr, '"');
+    }
+    if (!k) {
+        nw_buf_free(&arr);
+        return 0;
+    }
+    nw_buf_putc(&arr, '}');
+    nw_buf sql = NW_BUF_INIT;
+    nw_buf_printf(
+        &sql,
+        "SELECT uri, state, version, (extract(epoch FROM version_created) * 1000)::bigint "
+        "FROM %s WHERE uri = ANY($1::text[])",
+        s->table);
+    const char *param = nw_buf_str(&arr);
+    PGresult *r = nw_buf_failed(&arr) || nw_buf_failed(&sql)
+                      ? NULL
+                      : PQexecParams(s->conn, nw_buf_str(&sql), 1, NULL, &param, NULL, NULL, 0);
+    nw_buf_free(&sql);
+    nw_buf_free(&arr);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fail_from(f, s->conn, r);
+        PQclear(r);
+        return -1;
+    }
+    int nt = PQntuples(r);
+    for (size_t i = 0; i < n; i++) {
+        nw_pg_outcome *o = &out[rows[i].item];
+        if (o->result != NW_PG_STALE)
+            continue;
+        o->skip = NW_STORY_SKIP_SAME;
+        for (int t = 0; t < nt; t++) {
+            if (strcmp(PQgetvalue(r, t, 0), rows[i].uri))
+                continue;
+            nw_story_key sk = {
+                PQgetisnull(r, t, 2) ? NW_STORY_NO_NUMBER : strtoll(PQgetvalue(r, t, 2), NULL, 10),
+                PQgetisnull(r, t, 3) ? NW_STORY_NO_TIME : strtoll(PQgetvalue(r, t, 3), NULL, 10)};
+            nw_story_class sc =
+                !strcmp(PQgetvalue(r, t, 1), "canceled") ? NW_STORY_CANCELED : NW_STORY_USABLE;
+            o->skip = nw_story_skip_reason(sc, sk, rows[i].key);
+            break;
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
 /* A statement failed with f inside the transaction: roll back what can be
  * rolled back and say what the caller does. The transaction is lost. */
 static int lost(nw_pg_sink *s, const pg_fail *f, nw_err *err)
@@ -763,7 +810,8 @@ int nw_pg_sink_write(nw_pg_sink *s, const nw_pg_item *items, size_t n, int64_t n
             PQclear(PQexec(s->conn, "ROLLBACK"));
             s->in_tx = false;
             s->need_replay = s->pending.n > 0;
-            if (ready(s, &f, err) < 0 || write_each(s, rows, nr, out, &f) < 0)
+            if (ready(s, &f, err) < 0 || write_each(s, rows, nr, out, &f) < 0 ||
+                stale_reasons(s, rows, nr, out, &f) < 0)
                 rc = lost(s, &f, err);
             else
                 for (size_t i = 0; i < nr; i++)
@@ -775,6 +823,8 @@ int nw_pg_sink_write(nw_pg_sink *s, const nw_pg_item *items, size_t n, int64_t n
         for (long i = 0; i < nw && rc == 0; i++)
             if (was[i] && keep_pending(s, win[i]) < 0)
                 rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+        if (rc == 0 && stale_reasons(s, rows, nr, out, &f) < 0)
+            rc = lost(s, &f, err);
     }
     PQclear(r);
     free(was);
@@ -782,9 +832,12 @@ int nw_pg_sink_write(nw_pg_sink *s, const nw_pg_item *items, size_t n, int64_t n
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (out[i].result == NW_PG_WRITTEN)
             s->stats.written++;
-        else if (out[i].result == NW_PG_STALE)
+        else if (out[i].result == NW_PG_STALE) {
             s->stats.stale++;
-        else
+            s->stats.skipped_older += out[i].skip == NW_STORY_SKIP_OLDER;
+            s->stats.skipped_same += out[i].skip == NW_STORY_SKIP_SAME;
+            s->stats.skipped_killed += out[i].skip == NW_STORY_SKIP_KILLED;
+        } else
             s->stats.refused++;
     }
 out:

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "nw_err.h"
+#include "nw_story_state.h"
 
 /* The schema version this build creates and migrates to. */
 #define NW_PG_SCHEMA_VERSION 1
@@ -57,16 +58,18 @@ typedef enum nw_pg_result {
 
 typedef struct nw_pg_outcome {
     nw_pg_result result;
-    char sqlstate[6]; /* NW_PG_REFUSED by PostgreSQL: its SQLSTATE, else "" */
-    char reason[256]; /* NW_PG_REFUSED: what was wrong */
+    nw_story_skip skip; /* NW_PG_STALE: older, the same version, or after a kill */
+    char sqlstate[6];   /* NW_PG_REFUSED by PostgreSQL: its SQLSTATE, else "" */
+    char reason[256];   /* NW_PG_REFUSED: what was wrong */
 } nw_pg_outcome;
 
 typedef struct nw_pg_stats {
-    uint64_t written, stale, refused; /* outcomes handed out */
-    uint64_t commits;                 /* COMMITs that succeeded */
-    uint64_t connects;                /* successful connections (1 + reconnects) */
-    uint64_t transient;               /* calls answered NW_ERETRY */
-    uint64_t replayed;                /* rows replayed after a lost transaction */
+    uint64_t written, stale, refused;                     /* outcomes handed out */
+    uint64_t skipped_older, skipped_same, skipped_killed; /* the stale ones, by reason */
+    uint64_t commits;                                     /* COMMITs that succeeded */
+    uint64_t connects;  /* successful connections (1 + reconnects) */
+    uint64_t transient; /* calls answered NW_ERETRY */
+    uint64_t replayed;  /* rows replayed after a lost transaction */
 } nw_pg_stats;
 
 /* Connect, create or migrate the schema, prepare the session. On failure

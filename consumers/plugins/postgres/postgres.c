@@ -8,6 +8,9 @@
  * password in a passfile or PGPASSWORD, never here), table (default
  * "stories").
  *
+ * Metrics: newswire_postgres_stories_total{outcome="written|skipped_older|
+ * skipped_same|skipped_killed|refused"} (docs/story-state.md, "Counters").
+ *
  * Outcomes. A refused story is answered NW_PLUGIN_FATAL with its index (the
  * host dead-letters it with the SQLSTATE and message) after the core wrote
  * the rest of the batch; the host then hands back the stories after it,
@@ -37,7 +40,8 @@ typedef struct pg_plugin {
     char *conninfo, *table;
     nw_pg_sink *sink; /* NULL until connected */
     const nw_plugin_api *api;
-    nw_plugin_metric *m_written, *m_stale, *m_refused;
+    nw_plugin_metric *m_written, *m_refused;
+    nw_plugin_metric *m_skipped[3]; /* by nw_story_skip: older, same, killed */
     /* outcomes of stories the host will hand back after a FATAL answer */
     pg_done *done_ref; /* which stories: the host reuses its message structs */
     nw_pg_outcome *done;
@@ -125,7 +129,8 @@ static void *pg_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     if (rc < 0 && cfg->api && cfg->api->log) /* unreachable: writes retry until it is back */
         cfg->api->log(cfg->api->host, 1, "postgres not reachable yet, will retry: %s", e.msg);
     p->m_written = counter(cfg, "written");
-    p->m_stale = counter(cfg, "stale");
+    for (int i = 0; i < 3; i++)
+        p->m_skipped[i] = counter(cfg, nw_story_skip_name((nw_story_skip)i));
     p->m_refused = counter(cfg, "refused");
     return p;
 }
@@ -135,7 +140,7 @@ static void count(pg_plugin *p, const nw_pg_outcome *o)
     if (!p->api || !p->api->metric_add)
         return;
     p->api->metric_add(o->result == NW_PG_WRITTEN ? p->m_written
-                       : o->result == NW_PG_STALE ? p->m_stale
+                       : o->result == NW_PG_STALE ? p->m_skipped[o->skip]
                                                   : p->m_refused,
                        1);
 }

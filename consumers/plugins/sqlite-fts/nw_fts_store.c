@@ -275,11 +275,7 @@ static int record_of(const nw_fts_story *in, int64_t now_ms, record *r, nw_err *
     r->category = nw_fts_text_categories(j, in->category);
     r->provider = nw_fts_text_provider(j);
     if (r->cls == NW_STORY_CANCELED) { /* content stripped, version kept */
-        json_t *kill = json_pack("{s:s}", "uri", r->uri);
-        const char *keep[] = {"type", "version", "versionCreated", "pubStatus"};
-        for (size_t i = 0; kill && i < 4; i++)
-            if (json_object_get(j, keep[i]))
-                json_object_set(kill, keep[i], json_object_get(j, keep[i]));
+        json_t *kill = nw_story_kill_record(j, r->uri);
         r->ninjs = kill ? json_dumps(kill, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(kill);
         if (!r->ninjs)
@@ -396,12 +392,11 @@ static void stored_free(stored *st)
 /* Count a skipped version by why it was skipped. */
 static void count_skip(nw_fts_store *s, const stored *st, const record *r)
 {
-    if (st->cls == NW_STORY_CANCELED)
-        s->stats.skipped_killed++;
-    else if (nw_story_key_cmp(r->key, st->key) < 0)
-        s->stats.skipped_older++;
-    else
-        s->stats.skipped_same++;
+    switch (nw_story_skip_reason(st->cls, st->key, r->key)) {
+    case NW_STORY_SKIP_KILLED: s->stats.skipped_killed++; break;
+    case NW_STORY_SKIP_OLDER: s->stats.skipped_older++; break;
+    case NW_STORY_SKIP_SAME: s->stats.skipped_same++; break;
+    }
 }
 
 static int apply(nw_fts_store *s, const nw_fts_story *in, const record *r, nw_err *err)
