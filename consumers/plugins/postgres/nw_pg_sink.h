@@ -85,6 +85,13 @@ int nw_pg_sink_write(nw_pg_sink *s, const nw_pg_item *items, size_t n, int64_t n
  * again (it reconnects and replays the uncommitted rows first). */
 int nw_pg_sink_commit(nw_pg_sink *s, nw_err *err);
 
+/* Is the server reachable and the session usable? Between batches (no
+ * transaction open) a `SELECT 1` on the sink's connection; a lost
+ * connection is reconnected (uncommitted rows are still replayed by the
+ * next write). 0, or NW_ERETRY / NW_EINVAL with err naming the server
+ * (host and port, never the conninfo). Quick: bounded by connect_timeout. */
+int nw_pg_sink_check(nw_pg_sink *s, nw_err *err);
+
 /* Roll back anything uncommitted and disconnect. NULL is accepted. */
 void nw_pg_sink_close(nw_pg_sink *s);
 
