@@ -830,3 +830,8 @@ int nw_pg_sink_commit(nw_pg_sink *s, nw_err *err)
     s->stats.commits++;
     return 0;
 }
+
+bool nw_pg_table_name_ok(const char *t)
+{
+    return valid_table(t);
+}

@@ -28,6 +28,7 @@
 #define NW_PG_SINK_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nw_err.h"
@@ -102,6 +103,9 @@ nw_pg_stats nw_pg_sink_stats(const nw_pg_sink *s);
  * upsert from nw_stage into the sink's table. Borrowed strings. */
 const char *nw_pg_sink_stage_columns(void);
 const char *nw_pg_sink_upsert_sql(const nw_pg_sink *s);
+
+/* True when t is a table name the sink accepts ([a-z_][a-z0-9_]*, at most 40). */
+bool nw_pg_table_name_ok(const char *t);
 
 /* How a SQLSTATE is handled: 1 transient (retry with back-off), 0 the value
  * was refused (that story to the dead letters), -1 anything else (retried
