@@ -470,3 +470,27 @@ done:
     free(idx);
     return rc;
 }
+
+char *nw_os_sink_bulk_body(nw_os_sink *s, const nw_os_item *items, size_t n, size_t *len)
+{
+    nw_buf body = NW_BUF_INIT;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        nw_os_outcome o = {.result = NW_OS_PENDING};
+        char *l = bulk_lines(s, &items[i], &o);
+        ok = l != NULL;
+        nw_buf_puts(&body, l ? l : "");
+        free(l);
+    }
+    if (!ok || nw_buf_failed(&body)) {
+        nw_buf_free(&body);
+        return NULL;
+    }
+    *len = body.len;
+    return nw_buf_take(&body);
+}
+
+const char *nw_os_sink_bulk_path(void)
+{
+    return "/_bulk?" FILTER_PATH;
+}

@@ -88,6 +88,13 @@ int nw_os_sink_check(nw_os_sink *s, nw_err *err);
 /* Install an index template (a JSON text) as _index_template/<name>. */
 int nw_os_sink_put_template(nw_os_sink *s, const char *name, const char *json, nw_err *err);
 
+/* For the benchmark's ceiling: the NDJSON `_bulk` body a write of these n
+ * stories sends (all in one request), malloc'd with its length in *len, and
+ * the request's path (static). NULL when out of memory or a story is
+ * refused before sending. */
+char *nw_os_sink_bulk_body(nw_os_sink *s, const nw_os_item *items, size_t n, size_t *len);
+const char *nw_os_sink_bulk_path(void);
+
 void nw_os_sink_close(nw_os_sink *s);
 nw_os_stats nw_os_sink_stats(const nw_os_sink *s);
 
