@@ -11,15 +11,12 @@
  *     consumer resumes by itself (no restart, no operator).
  * Skipped when the PostgreSQL binaries are absent.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <librdkafka/rdkafka.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,11 +32,7 @@ static char *tmp;
 
 static void setup(void)
 {
-    char why[1024] = "";
-    int rc = nw_test_pg_start(&pg, why, sizeof why);
-    if (rc == 1)
-        cr_skip_test("%s", why);
-    cr_assert_eq(rc, 0, "%s", why);
+    nw_test_pg_start_or_skip(&pg);
     tmp = nw_test_mkdtemp("consumer-pg-live");
     nw_err err = {0};
     broker = nw_broker_new(1, 2, &err);
@@ -98,28 +91,13 @@ static void produce_story(rd_kafka_t *p, int uri, int version)
 /* GET path on 127.0.0.1:port; returns the status, body in *body. */
 static int http_get(int port, const char *path, char **body)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    char req[256];
-    int l = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-    cr_assert_eq(write(fd, req, (size_t)l), l);
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)r;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    close(fd);
+    char *raw = nw_test_http_get(port, path);
+    cr_assert_not_null(raw, "GET %s", path);
     int status = 0;
-    sscanf(buf, "HTTP/1.%*d %d", &status);
-    char *b = strstr(buf, "\r\n\r\n");
+    sscanf(raw, "HTTP/1.%*d %d", &status);
+    char *b = strstr(raw, "\r\n\r\n");
     *body = strdup(b ? b + 4 : "");
-    free(buf);
+    free(raw);
     return status;
 }
 

@@ -26,11 +26,7 @@ static char *tmp;
 
 static void setup(void)
 {
-    char why[1024] = "";
-    int rc = nw_test_pg_start(&pg, why, sizeof why);
-    if (rc == 1)
-        cr_skip_test("%s", why);
-    cr_assert_eq(rc, 0, "%s", why);
+    nw_test_pg_start_or_skip(&pg);
     tmp = nw_test_mkdtemp("pg-search");
 }
 
@@ -45,25 +41,8 @@ static void teardown(void)
 
 TestSuite(pg_search, .init = setup, .fini = teardown, .timeout = 300);
 
+/* After tests/fixtures/search/stories.jsonl (the SQLite search test's stories). */
 static const char *const lines[] = {
-    "{\"uri\":\"urn:t:1\",\"version\":\"2\",\"versionCreated\":\"2026-03-02T10:00:00Z\","
-    "\"headlines\":[{\"value\":\"Kerry lands in Moscow for talks\"}],\"bodies\":[{\"contentType\":"
-    "\"text/plain\",\"value\":\"The talks on the civil war in Syria begin on Tuesday.\"}],"
-    "\"people\":[{\"name\":\"John Kerry\"}],\"places\":[{\"name\":\"Moscow\"}],"
-    "\"subjects\":[{\"rel\":\"category\",\"literal\":\"world\",\"name\":\"World\"}]}",
-    "{\"uri\":\"urn:t:1\",\"version\":\"1\",\"versionCreated\":\"2026-03-02T09:00:00Z\","
-    "\"headlines\":[{\"value\":\"Kerry to fly to Moscow\"}]}",
-    "{\"uri\":\"urn:t:2\",\"version\":\"1\",\"versionCreated\":\"2026-03-02T09:30:00Z\","
-    "\"headlines\":[{\"value\":\"Russia and Syria sign deal\"}],\"bodies\":[{\"contentType\":"
-    "\"text/plain\",\"value\":\"Russia backs Syria.\"}]}",
-    "{\"uri\":\"urn:t:3\",\"version\":\"1\",\"pubStatus\":\"usable\","
-    "\"headlines\":[{\"value\":\"Syria ceasefire story that was killed\"}]}",
-    "{\"uri\":\"urn:t:3\",\"version\":\"2\",\"pubStatus\":\"canceled\"}",
-    "{\"uri\":\"urn:t:4\",\"version\":\"1\",\"embargoedUntil\":\"2099-01-01T00:00:00Z\","
-    "\"headlines\":[{\"value\":\"Syria report under embargo\"}]}",
-    "{\"uri\":\"urn:t:5\",\"version\":\"1\",\"pubStatus\":\"withheld\","
-    "\"headlines\":[{\"value\":\"Syria withheld item\"}]}",
-    "{\"uri\":\"urn:t:6\",\"version\":\"1\"}",
     /* released already: found */
     "{\"uri\":\"urn:t:7\",\"version\":\"1\",\"embargoedUntil\":\"2020-01-01T00:00:00Z\","
     "\"versionCreated\":\"2019-12-31T00:00:00Z\","
@@ -86,8 +65,14 @@ static void fill(void)
     char in[1024], cfg[1024], yaml[1024];
     snprintf(in, sizeof in, "%s/in.jsonl", tmp);
     snprintf(cfg, sizeof cfg, "%s/pg.yaml", tmp);
-    size_t cap = 1 << 14, len = 0;
+    char *fixture = nw_test_fixture_path("search/stories.jsonl");
+    size_t len = 0, cap = 1 << 14;
+    char *shared = nw_test_read_file(fixture, &len);
+    cr_assert(shared && len < cap / 2, "%s", fixture);
+    free(fixture);
     char *buf = malloc(cap);
+    memcpy(buf, shared, len);
+    free(shared);
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%s\n", lines[i]);
     cr_assert_eq(nw_test_write_file(in, buf, len), 0);
