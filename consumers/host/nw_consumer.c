@@ -832,6 +832,12 @@ out:
     j->rc = rc;
 }
 
+/* Whether the worker runs ready checks now (not while draining). */
+static bool checks_on(const worker *w)
+{
+    return w->c->ready_interval_ms && !w->quit && !w->c->stop; /* never delay a drain */
+}
+
 /* Worker thread, c->mu held, between jobs: once per ready_interval, run
  * its chain's ready checks (nw_chain_check_ready) without the lock and keep
  * the answer for /readyz. While `checking`, the main thread neither
@@ -839,7 +845,7 @@ out:
 static void check_ready_when_due(worker *w)
 {
     nw_consumer *c = w->c;
-    if (!c->ready_interval_ms || now_ms() - w->ready_checked_ms < c->ready_interval_ms)
+    if (!checks_on(w) || now_ms() - w->ready_checked_ms < c->ready_interval_ms)
         return;
     w->checking = true;
     nw_chain *chain = w->chain;
@@ -853,11 +859,13 @@ static void check_ready_when_due(worker *w)
     pthread_cond_broadcast(&c->cv);
 }
 
-/* Wait on c->cv (c->mu held) until signalled, or until the next ready check is due. */
+/* Wait on c->cv (c->mu held) until signalled, or until the next ready
+ * check is due. Returns at once only when a check is due and will run, so
+ * the caller's loop never spins holding c->mu. */
 static void wait_for_work(worker *w)
 {
     nw_consumer *c = w->c;
-    if (!c->ready_interval_ms) {
+    if (!checks_on(w)) {
         pthread_cond_wait(&c->cv, &c->mu);
         return;
     }
