@@ -111,6 +111,7 @@ struct worker {
     _Atomic int dlq_backing_off; /* the job's dead letters are being retried */
     char last_error[256];        /* under c->mu: why its job is retrying */
     bool checking;               /* under c->mu: running its chain's ready checks */
+    bool delivering;             /* under c->mu: main hands its chain partition events */
     char not_ready[256];         /* under c->mu: the last check's reason ("" = ready) */
     int64_t ready_checked_ms;    /* worker thread: when it last checked */
 };
@@ -358,9 +359,14 @@ static void note_partition(nw_consumer *c, const char *topic, int32_t partition,
             nw_log_error(MOD, "out of memory noting a partition event");
         pthread_mutex_lock(&c->mu);
         bool idle = !w->job && !w->checking; /* a checking worker delivers them itself */
+        w->delivering = idle;                /* and starts no check meanwhile */
         pthread_mutex_unlock(&c->mu);
         if (idle && w->chain)
             nw_chain_deliver_events(w->chain);
+        pthread_mutex_lock(&c->mu);
+        w->delivering = false;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
     }
 }
 
@@ -835,7 +841,8 @@ out:
 /* Whether the worker runs ready checks now (not while draining). */
 static bool checks_on(const worker *w)
 {
-    return w->c->ready_interval_ms && !w->quit && !w->c->stop; /* never delay a drain */
+    /* never delay a drain; never while main hands the chain partition events */
+    return w->c->ready_interval_ms && !w->quit && !w->c->stop && !w->delivering;
 }
 
 /* Worker thread, c->mu held, between jobs: once per ready_interval, run
