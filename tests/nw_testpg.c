@@ -4,6 +4,7 @@
 #include "nw_testpg.h"
 
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <glob.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -182,4 +183,13 @@ char *nw_test_pg_query(const nw_test_pg *pg, const char *sql)
         return NULL;
     }
     return out;
+}
+
+void nw_test_pg_start_or_skip(nw_test_pg *pg)
+{
+    char why[1024] = "";
+    int rc = nw_test_pg_start(pg, why, sizeof why);
+    if (rc == 1)
+        cr_skip_test("%s", why);
+    cr_assert_eq(rc, 0, "%s", why);
 }

@@ -25,6 +25,9 @@ typedef struct nw_test_pg {
 /* initdb and start. 0 started; 1 no PostgreSQL binaries (why says so: skip);
  * -1 failed (why holds the error and the server log's tail). */
 int nw_test_pg_start(nw_test_pg *pg, char *why, size_t whylen);
+/* For a Criterion test's init: start, skip the test when there are no
+ * PostgreSQL binaries, fail it when the server does not start. */
+void nw_test_pg_start_or_skip(nw_test_pg *pg);
 /* pg_ctl stop -m fast (clients are cut off). 0 or -1. */
 int nw_test_pg_stop(nw_test_pg *pg);
 /* Start again on the same port and data after a stop. 0 or -1. */

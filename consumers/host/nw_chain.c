@@ -52,6 +52,7 @@ typedef struct chain_instance {
     nw_plugin_api api;        /* api.host points to this instance */
     nw_chain *chain;
     nw_histogram *lat[3]; /* process|write, flush; NULL without metrics */
+    nw_gauge *ready;      /* newswire_plugin_ready{plugin}; NULL without metrics */
     topic_counters topics[TOPIC_CACHE];
     size_t ntopics;
 } chain_instance;
@@ -74,6 +75,7 @@ struct nw_chain {
     nw_chain_stats stats;
     nw_chain_opts opts;
     _Atomic int backing_off;
+    char retry_reason[256]; /* under events_mu: why it is backing off */
 };
 
 /* ---------------------------------------------------------------- messages */
@@ -383,6 +385,13 @@ static void instance_metrics_init(chain_instance *in, nw_metrics *m)
                                  "Time spent in a plugin call, by plugin and call", l, NULL, 0);
         free(l);
     }
+    char *l = label_pair("plugin", in->name, NULL, NULL);
+    in->ready = nw_metrics_gauge(m, "newswire_plugin_ready",
+                                 "1 when the plugin can do its work (its ready() check, no retry "
+                                 "pending), 0 when not: /readyz names it",
+                                 l);
+    free(l);
+    nw_gauge_set(in->ready, 1);
 }
 
 static bool metric_name_ok(const char *n)
@@ -868,6 +877,10 @@ static bool backoff(nw_chain *c, const chain_instance *in, unsigned attempt, con
                 "wait_ms=%lld error=\"%s\"",
                 in->name, what, attempt + 1, (long long)wait, reason);
     atomic_store(&c->backing_off, 1);
+    pthread_mutex_lock(&c->events_mu);
+    snprintf(c->retry_reason, sizeof c->retry_reason, "plugin %s retrying: %s", in->name, reason);
+    pthread_mutex_unlock(&c->events_mu);
+    nw_gauge_set(in->ready, 0);
     for (int64_t slept = 0; slept < wait; slept += 50) {
         if (c->stop && *c->stop)
             return false;
@@ -1073,6 +1086,31 @@ void nw_chain_deliver_events(nw_chain *c)
         free(ev[i].topic);
     }
     free(ev);
+}
+
+void nw_chain_retry_reason(nw_chain *c, char *reason, size_t reason_len)
+{
+    pthread_mutex_lock(&c->events_mu);
+    snprintf(reason, reason_len, "%s", atomic_load(&c->backing_off) ? c->retry_reason : "");
+    pthread_mutex_unlock(&c->events_mu);
+}
+
+bool nw_chain_check_ready(nw_chain *c, char *reason, size_t reason_len)
+{
+    nw_chain_deliver_events(c);
+    bool all = true;
+    for (size_t s = 0; s < c->len; s++) {
+        chain_instance *in = &c->inst[s];
+        const nw_plugin_descriptor *d = in->desc;
+        char e[NW_ERR_MSG_MAX] = "";
+        bool ok = !in->state || !NW_PLUGIN_HAS(d, nw_plugin_descriptor, ready) || !d->ready ||
+                  d->ready(in->state, e, sizeof e) == NW_PLUGIN_OK;
+        nw_gauge_set(in->ready, ok ? 1 : 0);
+        if (!ok && all)
+            snprintf(reason, reason_len, "plugin %s: %s", in->name, e[0] ? e : "(no reason given)");
+        all = all && ok;
+    }
+    return all;
 }
 
 /* ------------------------------------------------------------------ running */

@@ -157,6 +157,18 @@ int nw_chain_run(nw_chain *chain, nw_chain_msg *const *msgs, size_t n, nw_err *e
  * the partitions of the batch while this holds. */
 bool nw_chain_backing_off(const nw_chain *chain);
 
+/* Why the chain is backing off ("plugin <name> retrying: <its message>"),
+ * into reason; "" when it is not. Safe to call from another thread. */
+void nw_chain_retry_reason(nw_chain *chain, char *reason, size_t reason_len);
+
+/* Ask every instance that has a ready() callback (nw_plugin_descriptor.ready)
+ * whether it can work now, after delivering the noted partition events, and
+ * set the gauge newswire_plugin_ready{plugin} of every instance (when the
+ * chain has metrics). Call only on the thread that runs the chain, where no
+ * batch runs. True when every instance is ready; else false with
+ * "plugin <name>: <its reason>" of the first that is not. */
+bool nw_chain_check_ready(nw_chain *chain, char *reason, size_t reason_len);
+
 /* Flush every sink (used on revoke and at shutdown); retries like run. */
 int nw_chain_flush(nw_chain *chain, nw_err *err);
 

@@ -110,6 +110,10 @@ struct worker {
     volatile sig_atomic_t abort; /* chain and DLQ retries give up when set */
     _Atomic int dlq_backing_off; /* the job's dead letters are being retried */
     char last_error[256];        /* under c->mu: why its job is retrying */
+    bool checking;               /* under c->mu: running its chain's ready checks */
+    bool delivering;             /* under c->mu: main hands its chain partition events */
+    char not_ready[256];         /* under c->mu: the last check's reason ("" = ready) */
+    int64_t ready_checked_ms;    /* worker thread: when it last checked */
 };
 
 struct nw_consumer {
@@ -129,6 +133,7 @@ struct nw_consumer {
     const char **subscription_names; /* its topics, for the plugins (nw_plugin_config) */
     int64_t max_messages, max_ms, idle_ms, from_time_ms;
     int64_t retry_initial_ms, retry_max_ms, revoke_timeout_ms;
+    int64_t ready_interval_ms; /* how often workers run the ready checks; 0 = never */
     uint64_t max_buffered;
     bool cap_paused; /* every partition is paused for the memory cap */
 
@@ -248,10 +253,15 @@ static void note_partition(nw_consumer *c, const char *topic, int32_t partition,
         if (w->chain && nw_chain_note_partition(w->chain, topic, partition, assigned) < 0)
             nw_log_error(MOD, "out of memory noting a partition event");
         pthread_mutex_lock(&c->mu);
-        bool idle = !w->job;
+        bool idle = !w->job && !w->checking; /* a checking worker delivers them itself */
+        w->delivering = idle;                /* and starts no check meanwhile */
         pthread_mutex_unlock(&c->mu);
         if (idle && w->chain)
             nw_chain_deliver_events(w->chain);
+        pthread_mutex_lock(&c->mu);
+        w->delivering = false;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
     }
 }
 
@@ -723,14 +733,69 @@ out:
     j->rc = rc;
 }
 
+/* Whether the worker runs ready checks now (not while draining). */
+static bool checks_on(const worker *w)
+{
+    /* never delay a drain; never while main hands the chain partition events */
+    return w->c->ready_interval_ms && !w->quit && !w->c->stop && !w->delivering;
+}
+
+/* Worker thread, c->mu held, between jobs: once per ready_interval, run
+ * its chain's ready checks (nw_chain_check_ready) without the lock and keep
+ * the answer for /readyz. While `checking`, the main thread neither
+ * delivers partition events to the chain nor replaces it. */
+static void check_ready_when_due(worker *w)
+{
+    nw_consumer *c = w->c;
+    if (!checks_on(w) || now_ms() - w->ready_checked_ms < c->ready_interval_ms)
+        return;
+    w->checking = true;
+    nw_chain *chain = w->chain;
+    pthread_mutex_unlock(&c->mu);
+    char why[256] = "";
+    bool ok = nw_chain_check_ready(chain, why, sizeof why);
+    w->ready_checked_ms = now_ms();
+    pthread_mutex_lock(&c->mu);
+    snprintf(w->not_ready, sizeof w->not_ready, "%s", ok ? "" : why);
+    w->checking = false;
+    pthread_cond_broadcast(&c->cv);
+}
+
+/* Wait on c->cv (c->mu held) until signalled, or until the next ready
+ * check is due. Returns at once only when a check is due and will run, so
+ * the caller's loop never spins holding c->mu. */
+static void wait_for_work(worker *w)
+{
+    nw_consumer *c = w->c;
+    if (!checks_on(w)) {
+        pthread_cond_wait(&c->cv, &c->mu);
+        return;
+    }
+    int64_t left = w->ready_checked_ms + c->ready_interval_ms - now_ms();
+    if (left <= 0)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until); /* c->cv waits on the default clock */
+    until.tv_sec += left / 1000;
+    until.tv_nsec += (left % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c->cv, &c->mu, &until);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     nw_consumer *c = w->c;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (!(w->job && !w->done) && !w->quit)
-            pthread_cond_wait(&c->cv, &c->mu);
+        check_ready_when_due(w);
+        while (!(w->job && !w->done) && !w->quit) {
+            wait_for_work(w);
+            check_ready_when_due(w);
+        }
         if (!(w->job && !w->done))
             break;
         job *j = w->job;
@@ -1344,6 +1409,27 @@ static void update_health(nw_consumer *c, int64_t now)
     nw_gauge_set(c->m_ready, is_ready(c, NULL, 0) ? 1 : 0); /* snprintf(NULL, 0): no reason */
 }
 
+/* Every worker's plugins can work: none is retrying a batch (a sink's
+ * retry path is active) and the last ready checks said yes. */
+static bool plugins_ready(nw_consumer *c, char *reason, size_t reason_len)
+{
+    for (int i = 0; i < c->nworkers; i++) {
+        worker *w = &c->workers[i];
+        char why[256] = "";
+        pthread_mutex_lock(&c->mu);
+        if (w->chain)
+            nw_chain_retry_reason(w->chain, why, sizeof why);
+        if (!why[0])
+            snprintf(why, sizeof why, "%s", w->not_ready);
+        pthread_mutex_unlock(&c->mu);
+        if (why[0]) {
+            snprintf(reason, reason_len, "%s", why);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool is_ready(void *ctx, char *reason, size_t reason_len)
 {
     nw_consumer *c = ctx;
@@ -1361,7 +1447,7 @@ static bool is_ready(void *ctx, char *reason, size_t reason_len)
         pthread_mutex_unlock(&c->mu);
         return false;
     }
-    return true;
+    return plugins_ready(c, reason, reason_len);
 }
 
 /* ------------------------------------------------------------ construction */
@@ -1396,6 +1482,10 @@ static int consumer_new(const nw_config *cfg, const nw_consumer_settings *cs,
     c->retry_initial_ms = cs->retry_initial_ms;
     c->retry_max_ms = cs->retry_max_ms;
     c->revoke_timeout_ms = cs->revoke_timeout_ms;
+    /* the checks serve /readyz only */
+    c->ready_interval_ms = !*cs->http_listen_addr             ? 0
+                           : cs->http_ready_interval_ms > 100 ? cs->http_ready_interval_ms
+                                                              : 100;
     c->idle_ms = opts ? opts->exit_when_idle_ms : -1;
     c->from_time_ms = opts ? opts->from_time_ms : 0;
     const char *group = opts && opts->group ? opts->group : cs->group;
@@ -1608,7 +1698,11 @@ static void do_reload(nw_consumer *c)
             nw_chain_note_partition(chains[i], c->parts[k]->topic, c->parts[k]->partition, true);
         }
         pthread_mutex_lock(&c->mu);
+        while (w->checking) /* its ready checks run on the old chain */
+            pthread_cond_wait(&c->cv, &c->mu);
         w->chain = chains[i];
+        w->not_ready[0] = '\0';
+        w->ready_checked_ms = 0; /* the new chain is checked at once */
         pthread_mutex_unlock(&c->mu);
         nw_chain_free(old); /* flushes */
     }

@@ -138,6 +138,7 @@ static const nw_plugin_config_entry retry_map[] = {
 
 typedef struct http_conf {
     const char *listen;
+    int64_t ready_interval;
 } http_conf;
 
 static const nw_plugin_config_entry http_map[] = {
@@ -146,6 +147,14 @@ static const nw_plugin_config_entry http_map[] = {
      .default_value = NW_CONSUMER_HTTP_DEFAULT,
      .offset = offsetof(http_conf, listen),
      .description = "HOST:PORT of /metrics, /healthz and /readyz (\"\" = off)"},
+    {.key = "ready_interval",
+     .type = NW_PLUGIN_T_DURATION,
+     .default_value = "5s",
+     .min = 0,
+     .max = 1e12,
+     .offset = offsetof(http_conf, ready_interval),
+     .description = "how often each worker asks its plugins whether they can work (ready(), "
+                    "for /readyz; at least 100ms)"},
     {.key = NULL},
 };
 
@@ -231,6 +240,7 @@ int nw_consumer_settings_read(const nw_config *cfg, nw_consumer_settings *out, n
     out->retry_initial_ms = rc->initial;
     out->retry_max_ms = rc->max;
     out->http_listen_addr = hc->listen;
+    out->http_ready_interval_ms = hc->ready_interval;
     return 0;
 fail:
     nw_consumer_settings_free(out);

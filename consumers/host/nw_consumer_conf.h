@@ -46,7 +46,8 @@ typedef struct nw_consumer_settings {
     int64_t batch_max_messages, batch_max_ms;
     int64_t retry_initial_ms, retry_max_ms;
     const char *http_listen_addr; /* "" = off */
-    nw_plugin_conf *sections[4];  /* private: own what the members point to */
+    int64_t http_ready_interval_ms;
+    nw_plugin_conf *sections[4]; /* private: own what the members point to */
 } nw_consumer_settings;
 
 /* Read and check the whole file's settings (the chain only for presence).

@@ -1,9 +1,10 @@
 /*
  * cmd_search — `newswire search` and `newswire show`: query the SQLite FTS5
- * index the sqlite-fts sink keeps (nw_fts_search), print hits for people
- * (time, category, headline, marked snippet, uri) or as JSON lines for
- * scripts, and print a story's stored current version. Read-only: it never
- * writes the index and never blocks its writer.
+ * index the sqlite-fts sink keeps (nw_fts_search, --db) or the postgres
+ * sink's table (nw_pg_search, --postgres), print hits for people (time,
+ * category, headline, marked snippet, uri) or as JSON lines for scripts,
+ * the same whichever index answered, and print a story's stored current
+ * version. Read-only: it never writes an index and never blocks its writer.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -14,21 +15,28 @@
 #include "commands.h"
 #include "nw_buf.h"
 #include "nw_fts_search.h"
+#include "nw_pg_search.h"
 #include "nw_time.h"
 
 static const char search_usage[] =
-    "usage: newswire search --db FILE [--category C] [--since T] [--until T] [--lang L]\n"
-    "                       [--person P] [--place P] [--org O] [--limit N] [--json] QUERY...\n"
+    "usage: newswire search (--db FILE | --postgres CONNINFO [--table T]) [--category C]\n"
+    "                       [--since T] [--until T] [--lang L] [--person P] [--place P]\n"
+    "                       [--org O] [--limit N] [--json] QUERY...\n"
     "\n"
-    "Searches the index kept by the sqlite-fts consumer sink, best match first.\n"
+    "Searches the index kept by the sqlite-fts consumer sink (--db) or the table of the\n"
+    "postgres sink (--postgres, a libpq conninfo; the password from PGPASSWORD or a\n"
+    "passfile), best match first.\n"
     "QUERY: words (all must match), \"a phrase\", -excluded, word*, OR, ( ).\n"
+    "With --postgres: words, \"a phrase\", -excluded and OR (no word*, no groups).\n"
     "T: a date or RFC 3339 time (2026-03-02, 2026-03-02T09:00:00Z) or an age (90m, 12h, 7d).\n"
     "--json prints one object per hit (uri, version, versionCreated, headline, snippet,\n"
-    "score, category, people, places, organisations, subjects).\n"
-    "Exit status: 0 hits found, 1 none, 64 usage, 65 bad query, 66 no index.\n";
+    "score, category, people, places, organisations, subjects; a lower score is better).\n"
+    "Exit status: 0 hits found, 1 none, 64 usage, 65 bad query, 66 no index,\n"
+    "69 server unreachable or login refused.\n";
 
-static const char show_usage[] = "usage: newswire show --db FILE URI\n"
-                                 "Prints the stored current version of the story as ninjs.\n";
+static const char show_usage[] =
+    "usage: newswire show (--db FILE | --postgres CONNINFO [--table T]) URI\n"
+    "Prints the stored current version of the story as ninjs.\n";
 
 /* "7d", "12h", "90m" before now, or a timestamp. ms since the epoch, or -1. */
 static int parse_when(const char *s, int64_t *out)
@@ -66,7 +74,7 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static void print_json(const nw_fts_hit *h, void *ctx)
+static void print_json(const nw_search_hit *h, void *ctx)
 {
     (void)ctx;
     json_t *o = json_object();
@@ -95,7 +103,7 @@ static void put_flat(const char *s)
         putchar(*s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
 }
 
-static void print_text(const nw_fts_hit *h, void *ctx)
+static void print_text(const nw_search_hit *h, void *ctx)
 {
     (void)ctx;
     printf("%-20s  %-12s  ", h->version_created ? h->version_created : "(undated)",
@@ -115,20 +123,115 @@ static const char *arg_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* Where the stories are: the SQLite index (--db) or the postgres sink's
+ * table (--postgres, --table). */
+typedef struct story_index {
+    const char *db, *postgres, *table;
+    nw_fts_reader *fts;
+    nw_pg_reader *pg;
+} story_index;
+
+/* Take --db, --postgres or --table at argv[*i]. 1 taken, 0 not one of
+ * them, -1 its value is missing. */
+static int index_option(story_index *ix, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    const char **dest = !strcmp(a, "--db")         ? &ix->db
+                        : !strcmp(a, "--postgres") ? &ix->postgres
+                        : !strcmp(a, "--table")    ? &ix->table
+                                                   : NULL;
+    if (!dest)
+        return 0;
+    return (*dest = arg_value(argc, argv, i)) ? 1 : -1;
+}
+
+/* 0 when exactly one index is named, else a usage message and 64. */
+static int index_named(const story_index *ix, const char *cmd, const char *usage)
+{
+    if (!ix->db == !ix->postgres) {
+        fprintf(stderr, "newswire %s: %s\n%s", cmd,
+                ix->db ? "--db and --postgres: one index at a time"
+                       : "--db FILE or --postgres CONNINFO is required",
+                usage);
+        return 64;
+    }
+    if (ix->table && !ix->postgres) {
+        fprintf(stderr, "newswire %s: --table goes with --postgres\n%s", cmd, usage);
+        return 64;
+    }
+    return 0;
+}
+
+/* Open the named index. 0, or the exit status after printing why: 66 no
+ * index there, 69 the server unreachable or the login refused, 74 else. */
+static int index_open(story_index *ix, const char *cmd)
+{
+    nw_err err = {0};
+    int rc = ix->db ? nw_fts_reader_open(ix->db, &ix->fts, &err)
+                    : nw_pg_reader_open(ix->postgres, ix->table, &ix->pg, &err);
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "newswire %s: %s\n", cmd, err.msg);
+    if (err.code == NW_ENOTFOUND || err.code == NW_EINVAL)
+        return 66;
+    return ix->postgres && err.code == NW_EIO ? 69 : 74;
+}
+
+static void index_close(story_index *ix)
+{
+    nw_fts_reader_close(ix->fts);
+    nw_pg_reader_close(ix->pg);
+}
+
+/* The query's shape, checked the same for both indexes (nw_fts_match_expr:
+ * quotes closed, operators with operands, something not excluded); the
+ * postgres table (websearch_to_tsquery) takes no ( ) groups and no word*. */
+static int check_query(const story_index *ix, const nw_search_query *q, nw_err *err)
+{
+    char *expr = NULL;
+    if (nw_fts_match_expr(q, &expr, err) < 0)
+        return NW_EINVAL;
+    free(expr);
+    if (!ix->postgres || !q->text)
+        return 0;
+    bool quoted = false;
+    for (const char *p = q->text; *p; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && (*p == '(' || *p == ')'))
+            return nw_err_set(err, NW_EINVAL,
+                              "query: ( ) groups are not supported with --postgres (words, "
+                              "\"phrases\", -word and OR are)");
+        else if (!quoted && *p == '*' && p > q->text && p[-1] != ' ')
+            return nw_err_set(err, NW_EINVAL,
+                              "query: word* (a prefix) is not supported with --postgres (words "
+                              "are matched by their stem)");
+    }
+    return 0;
+}
+
 int nw_cmd_search(int argc, char **argv)
 {
-    const char *db = NULL;
+    story_index ix = {0};
     bool json = false;
-    nw_fts_query q = {.since_ms = NW_FTS_NO_TIME, .until_ms = NW_FTS_NO_TIME};
+    nw_search_query q = {.since_ms = NW_SEARCH_NO_TIME, .until_ms = NW_SEARCH_NO_TIME};
     nw_buf text = NW_BUF_INIT;
     struct {
         const char *flag;
         const char **dest;
-    } strings[] = {{"--db", &db},           {"--category", &q.category}, {"--lang", &q.lang},
-                   {"--person", &q.person}, {"--place", &q.place},       {"--org", &q.org}};
+    } strings[] = {{"--category", &q.category},
+                   {"--lang", &q.lang},
+                   {"--person", &q.person},
+                   {"--place", &q.place},
+                   {"--org", &q.org}};
     int status = 0;
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];
+        int taken = index_option(&ix, argc, argv, &i);
+        if (taken < 0)
+            status = 64;
+        if (taken)
+            continue;
         bool matched = false;
         for (size_t k = 0; k < sizeof strings / sizeof strings[0] && !matched; k++)
             if (!strcmp(a, strings[k].flag)) {
@@ -177,30 +280,30 @@ int nw_cmd_search(int argc, char **argv)
                 nw_buf_putc(&text, '"');
         }
     }
-    if (!status && !db) {
-        fprintf(stderr, "newswire search: --db FILE is required\n%s", search_usage);
-        status = 64;
-    }
+    if (!status)
+        status = index_named(&ix, "search", search_usage);
     if (!status && !text.len && !q.person && !q.place && !q.org && !q.category && !q.lang &&
-        q.since_ms == NW_FTS_NO_TIME && q.until_ms == NW_FTS_NO_TIME) {
+        q.since_ms == NW_SEARCH_NO_TIME && q.until_ms == NW_SEARCH_NO_TIME) {
         fprintf(stderr, "newswire search: what to look for? (a QUERY or a filter)\n%s",
                 search_usage);
         status = 64;
     }
+    q.text = nw_buf_str(&text);
+    nw_err err = {0};
+    if (!status && check_query(&ix, &q, &err) < 0) {
+        fprintf(stderr, "newswire search: %s\n", err.msg);
+        status = 65;
+    }
+    if (!status)
+        status = index_open(&ix, "search");
     if (status) {
         nw_buf_free(&text);
         return status;
     }
-    q.text = nw_buf_str(&text);
-    nw_fts_reader *r = NULL;
-    nw_err err = {0};
-    if (nw_fts_reader_open(db, &r, &err) < 0) {
-        fprintf(stderr, "newswire search: %s\n", err.msg);
-        nw_buf_free(&text);
-        return err.code == NW_ENOTFOUND || err.code == NW_EINVAL ? 66 : 74;
-    }
-    int n = nw_fts_search(r, &q, json ? print_json : print_text, NULL, &err);
-    nw_fts_reader_close(r);
+    nw_search_hit_fn print = json ? print_json : print_text;
+    int n = ix.fts ? nw_fts_search(ix.fts, &q, print, NULL, &err)
+                   : nw_pg_search(ix.pg, &q, print, NULL, &err);
+    index_close(&ix);
     nw_buf_free(&text);
     if (n < 0) {
         fprintf(stderr, "newswire search: %s\n", err.msg);
@@ -213,14 +316,17 @@ int nw_cmd_search(int argc, char **argv)
 
 int nw_cmd_show(int argc, char **argv)
 {
-    const char *db = NULL, *uri = NULL;
+    story_index ix = {0};
+    const char *uri = NULL;
     for (int i = 1; i < argc; i++) {
+        int taken = index_option(&ix, argc, argv, &i);
+        if (taken < 0)
+            return 64;
+        if (taken)
+            continue;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(show_usage, stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--db")) {
-            if (!(db = arg_value(argc, argv, &i)))
-                return 64;
         } else if (!uri && argv[i][0] != '-') {
             uri = argv[i];
         } else {
@@ -228,20 +334,21 @@ int nw_cmd_show(int argc, char **argv)
             return 64;
         }
     }
-    if (!db || !uri) {
+    int status = index_named(&ix, "show", show_usage);
+    if (status)
+        return status;
+    if (!uri) {
         fputs(show_usage, stderr);
         return 64;
     }
-    nw_fts_reader *r = NULL;
-    nw_err err = {0};
-    if (nw_fts_reader_open(db, &r, &err) < 0) {
-        fprintf(stderr, "newswire show: %s\n", err.msg);
-        return 66;
-    }
+    if ((status = index_open(&ix, "show")))
+        return status;
     char *ninjs = NULL;
     const char *state = NULL;
-    int rc = nw_fts_show(r, uri, &ninjs, &state, &err);
-    nw_fts_reader_close(r);
+    nw_err err = {0};
+    int rc = ix.fts ? nw_fts_show(ix.fts, uri, &ninjs, &state, &err)
+                    : nw_pg_show(ix.pg, uri, &ninjs, &state, &err);
+    index_close(&ix);
     if (rc < 0) {
         fprintf(stderr, "newswire show: %s\n", err.msg);
         return rc == NW_ENOTFOUND ? 1 : 74;

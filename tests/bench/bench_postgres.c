@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nw_bench.h"
 #include "nw_buf.h"
 #include "nw_pg_sink.h"
 #include "nw_testpg.h"
@@ -32,53 +33,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static unsigned long rng = 88172645463325252ul;
-static unsigned long next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-/* An English-looking word from syllables (a vocabulary of a few thousand). */
-static void word(nw_buf *b)
-{
-    static const char *syl[] = {"har", "bour",  "storm", "gov", "ern",  "ment",  "min",  "is",
-                                "ter", "elect", "ion",   "mar", "ket",  "trade", "port", "coun",
-                                "cil", "pol",   "ice",   "re",  "port", "ed",    "ing",  "al"};
-    unsigned long r = next() % 4096;
-    int n = 1 + (int)(r % 3);
-    for (int i = 0; i < n; i++)
-        nw_buf_puts(b, syl[(r >> (2 + 4 * i)) % 24]);
-}
-
-static json_t *make_story(int round, int i)
-{
-    char uri[64];
-    snprintf(uri, sizeof uri, "urn:bench:%d:%06d", round, i);
-    nw_buf head = NW_BUF_INIT, body = NW_BUF_INIT;
-    for (int w = 0; w < 8; w++) {
-        word(&head);
-        nw_buf_putc(&head, ' ');
-    }
-    for (int w = 0; w < 300; w++) {
-        word(&body);
-        nw_buf_puts(&body, w % 15 == 14 ? ". " : " ");
-    }
-    json_t *s =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s}], s:[{s:s, s:s}], s:[{s:s}, {s:s}], "
-                  "s:[{s:s}], s:[{s:s}]}",
-                  "uri", uri, "type", "text", "version", "1", "versionCreated",
-                  "2024-05-01T10:00:00Z", "pubStatus", "usable", "language", "en", "headlines",
-                  "value", nw_buf_str(&head), "bodies", "contentType", "text/plain", "value",
-                  nw_buf_str(&body), "people", "name", "Ada Lovelace", "name", "Charles Babbage",
-                  "organisations", "name", "Royal Society", "places", "name", "London");
-    nw_buf_free(&head);
-    nw_buf_free(&body);
-    return s;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -211,7 +165,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds; r++) {
         json_t **docs = calloc((size_t)n, sizeof *docs);
         for (int i = 0; i < n; i++) {
-            docs[i] = make_story(r, i);
+            docs[i] = nw_bench_story(r, i);
             char *t = json_dumps(docs[i], JSON_COMPACT);
             bytes += strlen(t);
             free(t);

@@ -8,8 +8,11 @@
 #ifndef NW_BENCH_H
 #define NW_BENCH_H
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "nw_buf.h"
 
 static int nw_bench_cmp(const void *a, const void *b)
 {
@@ -51,6 +54,56 @@ static inline long nw_bench_write_tiny_feed(const char *path, long target_bytes)
         size += fprintf(f, "<item><title>t%ld</title></item>\n", n++);
     fputs("</channel></rss>\n", f);
     return fclose(f) == 0 ? n : -1;
+}
+
+/* Deterministic pseudo-random numbers (xorshift) for generated stories. */
+static inline unsigned long nw_bench_next(void)
+{
+    static unsigned long rng = 88172645463325252ul;
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* An English-looking word from syllables (a vocabulary of a few thousand). */
+static inline void nw_bench_word(nw_buf *b)
+{
+    static const char *syl[] = {"har", "bour",  "storm", "gov", "ern",  "ment",  "min",  "is",
+                                "ter", "elect", "ion",   "mar", "ket",  "trade", "port", "coun",
+                                "cil", "pol",   "ice",   "re",  "port", "ed",    "ing",  "al"};
+    unsigned long r = nw_bench_next() % 4096;
+    int n = 1 + (int)(r % 3);
+    for (int i = 0; i < n; i++)
+        nw_buf_puts(b, syl[(r >> (2 + 4 * i)) % 24]);
+}
+
+/* A ~2 KB English-like ninjs story (headline, body of ~300 words, people,
+ * organisations, places), uri "urn:bench:<round>:<i>". Caller decrefs. */
+static inline json_t *nw_bench_story(int round, int i)
+{
+    char uri[64];
+    snprintf(uri, sizeof uri, "urn:bench:%d:%06d", round, i);
+    nw_buf head = NW_BUF_INIT, body = NW_BUF_INIT;
+    for (int w = 0; w < 8; w++) {
+        nw_bench_word(&head);
+        nw_buf_putc(&head, ' ');
+    }
+    for (int w = 0; w < 300; w++) {
+        nw_bench_word(&body);
+        nw_buf_puts(&body, w % 15 == 14 ? ". " : " ");
+    }
+    json_t *s =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s}], s:[{s:s, s:s}], s:[{s:s}, {s:s}], "
+                  "s:[{s:s}], s:[{s:s}]}",
+                  "uri", uri, "type", "text", "version", "1", "versionCreated",
+                  "2024-05-01T10:00:00Z", "pubStatus", "usable", "language", "en", "headlines",
+                  "value", nw_buf_str(&head), "bodies", "contentType", "text/plain", "value",
+                  nw_buf_str(&body), "people", "name", "Ada Lovelace", "name", "Charles Babbage",
+                  "organisations", "name", "Royal Society", "places", "name", "London");
+    nw_buf_free(&head);
+    nw_buf_free(&body);
+    return s;
 }
 
 #endif

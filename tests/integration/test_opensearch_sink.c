@@ -270,3 +270,29 @@ Test(opensearch_sink, wrong_credentials_clear_error)
     nw_os_options off = {.urls = "http://127.0.0.1:1", .timeout_ms = 500};
     cr_assert_eq(nw_os_sink_open(&off, &s, &e), NW_ERETRY);
 }
+
+/* The plugin's ready() check (nw_os_sink_check): the cluster answers, then
+ * it is gone (the node named), then credentials refused (no password). */
+Test(opensearch_sink, check_follows_the_cluster)
+{
+    const char *args[] = {"--auth", "writer:right", NULL};
+    start_server(args);
+    nw_os_options o = {.username = "writer", .password = "right", .timeout_ms = 2000};
+    nw_os_sink *s = must_open(&o);
+    nw_err e = {0};
+    cr_assert_eq(nw_os_sink_check(s, &e), 0, "%s", e.msg);
+    nw_test_stop(server, 5);
+    server = -1;
+    cr_assert_eq(nw_os_sink_check(s, &e), NW_ERETRY);
+    cr_assert(strstr(e.msg, "not reachable") && strstr(e.msg, base), "%s", e.msg);
+
+    /* back on the same port, but the password changed meanwhile */
+    char port[16];
+    snprintf(port, sizeof port, "%s", strrchr(base, ':') + 1);
+    const char *rotated[] = {"--auth", "writer:rotated", "--port", port, NULL};
+    start_server(rotated);
+    memset(&e, 0, sizeof e);
+    cr_assert_eq(nw_os_sink_check(s, &e), NW_EINVAL, "%s", e.msg);
+    cr_assert(strstr(e.msg, "401") && !strstr(e.msg, "right"), "%s", e.msg);
+    nw_os_sink_close(s);
+}

@@ -109,41 +109,29 @@ static char *dump(const char *db)
     return out;
 }
 
-static const char *small_lines[] = {
-    "{\"uri\":\"urn:t:1\",\"version\":\"2\",\"versionCreated\":\"2026-03-02T10:00:00Z\","
-    "\"headlines\":[{\"value\":\"Kerry lands in Moscow for talks\"}],\"bodies\":[{\"contentType\":"
-    "\"text/plain\",\"value\":\"The talks on the civil war in Syria begin on Tuesday.\"}],"
-    "\"people\":[{\"name\":\"John Kerry\"}],\"places\":[{\"name\":\"Moscow\"}],"
-    "\"subjects\":[{\"rel\":\"category\",\"literal\":\"world\",\"name\":\"World\"}]}",
-    "{\"uri\":\"urn:t:1\",\"version\":\"1\",\"versionCreated\":\"2026-03-02T09:00:00Z\","
-    "\"headlines\":[{\"value\":\"Kerry to fly to Moscow\"}]}",
-    "{\"uri\":\"urn:t:2\",\"version\":\"1\",\"versionCreated\":\"2026-03-02T09:30:00Z\","
-    "\"headlines\":[{\"value\":\"Russia and Syria sign deal\"}],\"bodies\":[{\"contentType\":"
-    "\"text/plain\",\"value\":\"Russia backs Syria.\"}]}",
-    "{\"uri\":\"urn:t:3\",\"version\":\"1\",\"pubStatus\":\"usable\","
-    "\"headlines\":[{\"value\":\"Syria ceasefire story that was killed\"}]}",
-    "{\"uri\":\"urn:t:3\",\"version\":\"2\",\"pubStatus\":\"canceled\"}",
-    "{\"uri\":\"urn:t:4\",\"version\":\"1\",\"embargoedUntil\":\"2099-01-01T00:00:00Z\","
-    "\"headlines\":[{\"value\":\"Syria report under embargo\"}]}",
-    "{\"uri\":\"urn:t:5\",\"version\":\"1\",\"pubStatus\":\"withheld\","
-    "\"headlines\":[{\"value\":\"Syria withheld item\"}]}",
-    "{\"uri\":\"urn:t:6\",\"version\":\"1\"}",
-};
-#define NSMALL (sizeof small_lines / sizeof small_lines[0])
-
+/* tests/fixtures/search/stories.jsonl (also read by test_pg_search): two
+ * versions of urn:t:1 (the older after), urn:t:2, a kill of urn:t:3 after
+ * its story, an embargo until 2099, a withheld story, a story with nothing
+ * but a uri. Written in file order or reversed. */
 static char *write_lines(const char *name, bool reversed)
 {
+    char *fixture = nw_test_fixture_path("search/stories.jsonl");
     size_t total = 0;
-    for (size_t i = 0; i < NSMALL; i++)
-        total += strlen(small_lines[i]) + 1;
-    char *buf = malloc(total + 1), *p = buf;
-    for (size_t k = 0; k < NSMALL; k++) {
-        const char *l = small_lines[reversed ? NSMALL - 1 - k : k];
-        p += sprintf(p, "%s\n", l);
-    }
+    char *text = nw_test_read_file(fixture, &total);
+    cr_assert_not_null(text, "%s", fixture);
+    free(fixture);
+    char *lines[64];
+    size_t n = 0;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && n < 64;
+         l = strtok_r(NULL, "\n", &save))
+        lines[n++] = l;
+    char *buf = malloc(total + n + 1), *p = buf;
+    for (size_t k = 0; k < n; k++)
+        p += sprintf(p, "%s\n", lines[reversed ? n - 1 - k : k]);
     char *path = in_tmp(name);
     cr_assert_eq(nw_test_write_file(path, buf, (size_t)(p - buf)), 0);
     free(buf);
+    free(text);
     return path;
 }
 

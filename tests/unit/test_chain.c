@@ -515,14 +515,17 @@ typedef struct bo_probe {
     nw_chain *chain;
     volatile int saw;
     volatile int done;
+    char reason[256]; /* nw_chain_retry_reason while backing off */
 } bo_probe;
 
 static void *watch_backoff(void *arg)
 {
     bo_probe *p = arg;
     while (!p->done) {
-        if (nw_chain_backing_off(p->chain))
+        if (nw_chain_backing_off(p->chain)) {
             p->saw = 1;
+            nw_chain_retry_reason(p->chain, p->reason, sizeof p->reason);
+        }
         struct timespec ts = {0, 2000000L};
         nanosleep(&ts, NULL);
     }
@@ -548,6 +551,10 @@ Test(chain, backing_off_is_visible_while_retrying_and_cleared_after)
     p.done = 1;
     pthread_join(th, NULL);
     cr_assert(p.saw, "the back-off was never visible to another thread");
+    cr_assert(strstr(p.reason, "plugin nwtest-sink retrying: "), "%s", p.reason);
+    char after[64] = "x";
+    nw_chain_retry_reason(chain, after, sizeof after);
+    cr_assert_str_eq(after, "", "no reason once the run finished");
     cr_assert_eq(nw_chain_get_stats(chain).retries, 3);
     free_msgs(msgs, 1);
     nw_chain_free(chain);
@@ -847,4 +854,79 @@ Test(chain, a_plugin_whose_init_misbehaves_is_named)
     waitpid(pid, &status, 0);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status %d", status);
     cr_assert(strstr(out, "plugin crashy crashed in init()"), "%s", out);
+}
+
+/* ------------------------------------------------------------ readiness */
+
+/* A sink with a ready() callback that says what `gate_ok` says, and one
+ * built before ready() existed (struct_size ends at revoked): its ready
+ * member is never read, even when something sits there. */
+static int gate_ok = 1;
+
+static nw_plugin_status gate_ready(void *st, char *err, size_t errlen)
+{
+    (void)st;
+    if (gate_ok)
+        return NW_PLUGIN_OK;
+    snprintf(err, errlen, "disk gone");
+    return NW_PLUGIN_RETRY;
+}
+
+static nw_plugin_status never_called(void *st, char *err, size_t errlen)
+{
+    (void)st, (void)err, (void)errlen;
+    cr_assert_fail("ready() read beyond the plugin's struct_size");
+    return NW_PLUGIN_FATAL;
+}
+
+Test(chain, ready_checks_name_the_plugin_and_skip_older_descriptors)
+{
+    static nw_plugin_descriptor gate = {NW_PLUGIN_DESCRIPTOR_HEAD,
+                                        .name = "gate",
+                                        .version = "1",
+                                        .kind = NW_PLUGIN_SINK,
+                                        .description = "ready when gate_ok",
+                                        NW_PLUGIN_CONFIG_MAP(rec_map, rec_conf),
+                                        .init = rec_init,
+                                        .write = rec_write,
+                                        .flush = rec_flush,
+                                        .destroy = rec_destroy,
+                                        .ready = gate_ready};
+    static nw_plugin_descriptor older = {NW_PLUGIN_DESCRIPTOR_HEAD,
+                                         .name = "older",
+                                         .version = "1",
+                                         .kind = NW_PLUGIN_SINK,
+                                         .description = "built against ABI 2 minor 0",
+                                         NW_PLUGIN_CONFIG_MAP(rec_map, rec_conf),
+                                         .init = rec_init,
+                                         .write = rec_write,
+                                         .flush = rec_flush,
+                                         .destroy = rec_destroy,
+                                         .ready = never_called};
+    older.struct_size = offsetof(nw_plugin_descriptor, revoked) + sizeof older.revoked;
+    nw_err err = {0};
+    if (!nw_plugin_registry_find("gate")) {
+        cr_assert_eq(nw_plugin_registry_add(&gate, &err), 0, "%s", err.msg);
+        cr_assert_eq(nw_plugin_registry_add(&older, &err), 0, "%s", err.msg);
+    }
+    nw_metrics *m = nw_metrics_new();
+    nw_chain_opts opts = {.metrics = m};
+    nw_chain *chain = build_ex("chain:\n  - plugin: older\n  - plugin: gate\n", &opts);
+    char why[256] = "";
+    gate_ok = 1;
+    cr_assert(nw_chain_check_ready(chain, why, sizeof why), "%s", why);
+    nw_gauge *g = nw_metrics_gauge(m, "newswire_plugin_ready", "", "plugin=\"gate\"");
+    cr_assert_eq(nw_gauge_value(g), 1);
+    gate_ok = 0;
+    cr_assert_not(nw_chain_check_ready(chain, why, sizeof why));
+    cr_assert_str_eq(why, "plugin gate: disk gone");
+    cr_assert_eq(nw_gauge_value(g), 0);
+    cr_assert_eq(
+        nw_gauge_value(nw_metrics_gauge(m, "newswire_plugin_ready", "", "plugin=\"older\"")), 1,
+        "a plugin without ready() counts as ready");
+    gate_ok = 1;
+    cr_assert(nw_chain_check_ready(chain, why, sizeof why), "%s", why);
+    cr_assert_eq(nw_gauge_value(g), 1);
+    nw_chain_free(chain);
+    nw_metrics_free(m);
 }

@@ -551,3 +551,27 @@ Test(sqlite_fts, workers_write_concurrently_through_one_writer)
     cr_assert_eq(hits("v40"), 50, "only the newest text is searchable");
     nw_test_plugin_free_all();
 }
+
+/* ready(): the database file and its directory writable; a directory gone
+ * (moved away) is not ready, naming the path; back in place, ready again. */
+Test(sqlite_fts, ready_while_the_file_is_writable)
+{
+    const nw_plugin_descriptor *d = &nw_plugin_sqlite_fts;
+    char err[256] = "";
+    void *p = nw_test_plugin_open(d, NULL, err, sizeof err, "db", db, NULL);
+    cr_assert_not_null(p, "%s", err);
+    cr_assert_not_null(d->ready);
+    cr_assert_eq(d->ready(p, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    size_t n = strlen(dir) + 8;
+    char *moved = malloc(n);
+    snprintf(moved, n, "%s.away", dir);
+    cr_assert_eq(rename(dir, moved), 0);
+    nw_plugin_status st = d->ready(p, err, sizeof err);
+    cr_assert_eq(rename(moved, dir), 0);
+    free(moved);
+    cr_assert_eq(st, NW_PLUGIN_RETRY);
+    cr_assert(strstr(err, db) && strstr(err, "not writable"), "%s", err);
+    cr_assert_eq(d->ready(p, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    d->destroy(p);
+    nw_test_plugin_free_all();
+}

@@ -58,7 +58,8 @@ extern "C" {
 /* Bumped on any incompatible change; the host refuses other versions. */
 #define NW_PLUGIN_ABI_VERSION 2
 /* Bumped when members are appended within ABI version 2 (rule 2). */
-#define NW_PLUGIN_ABI_MINOR 0
+/* 1: nw_plugin_descriptor.ready */
+#define NW_PLUGIN_ABI_MINOR 1
 
 /* The symbol name the host looks up in a shared object. */
 #define NW_PLUGIN_ENTRY_SYMBOL "nw_plugin_entry"
@@ -350,6 +351,17 @@ typedef struct nw_plugin_descriptor {
                                  size_t errlen);
     nw_plugin_status (*revoked)(void *state, const char *topic, int32_t partition, char *err,
                                 size_t errlen);
+
+    /* Optional (minor 1): can the instance do its work now (its server
+     * reachable, its file writable, no retry pending)? NW_PLUGIN_OK = ready;
+     * any other status = not ready, with a one-line reason in err (never a
+     * secret). While the consumer serves /readyz the host calls it on the
+     * instance's own thread, between batches, at most once per
+     * http.ready_interval, and keeps the answer: /readyz answers 503 naming
+     * the instance while it is not ready, and the gauge
+     * newswire_plugin_ready{plugin} says 0. It must answer within a few
+     * seconds (bound it with the server's timeouts): the worker waits. */
+    nw_plugin_status (*ready)(void *state, char *err, size_t errlen);
 } nw_plugin_descriptor;
 
 #ifdef __cplusplus

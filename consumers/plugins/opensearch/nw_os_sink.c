@@ -156,6 +156,31 @@ static int split_urls(nw_os_sink *s, const char *urls)
     return 0;
 }
 
+/* Reach the cluster: GET / on each node in turn until one answers; that
+ * node becomes the current one. Requests time out after timeout_ms. */
+static int reach(nw_os_sink *s, long timeout_ms, nw_err *err)
+{
+    long keep = s->timeout_ms;
+    s->timeout_ms = timeout_ms;
+    char why[512] = "";
+    long st = 0;
+    size_t first = s->cur;
+    for (size_t i = 0; i < s->nurls && st == 0; i++) {
+        s->cur = (first + i) % s->nurls;
+        nw_buf resp = NW_BUF_INIT;
+        st = request(s, "GET", "/", NULL, 0, NULL, &resp, why, sizeof why);
+        nw_buf_free(&resp);
+    }
+    s->timeout_ms = keep;
+    if (st == 401 || st == 403)
+        return nw_err_set(err, NW_EINVAL, "search engine %s refused the credentials (HTTP %ld)",
+                          s->urls[s->cur], st);
+    if (st < 200 || st >= 300)
+        return nw_err_set(err, NW_ERETRY, "search engine not reachable: %s",
+                          st ? "unexpected HTTP status" : why);
+    return 0;
+}
+
 int nw_os_sink_open(const nw_os_options *o, nw_os_sink **out, nw_err *err)
 {
     *out = NULL;
@@ -190,26 +215,18 @@ int nw_os_sink_open(const nw_os_options *o, nw_os_sink **out, nw_err *err)
         nw_os_sink_close(s);
         return nw_err_set(err, NW_EINVAL, "url: no usable URL in '%s' (or out of memory)", o->urls);
     }
-    /* reach the cluster: the first node that answers */
-    char why[512] = "";
-    long st = 0;
-    for (size_t i = 0; i < s->nurls && st == 0; i++) {
-        s->cur = i;
-        nw_buf resp = NW_BUF_INIT;
-        st = request(s, "GET", "/", NULL, 0, NULL, &resp, why, sizeof why);
-        nw_buf_free(&resp);
-    }
-    if (st == 401 || st == 403) {
+    int rc = reach(s, s->timeout_ms, err);
+    if (rc < 0) {
         nw_os_sink_close(s);
-        return nw_err_set(err, NW_EINVAL, "search engine refused the credentials (HTTP %ld)", st);
-    }
-    if (st < 200 || st >= 300) {
-        nw_os_sink_close(s);
-        return nw_err_set(err, NW_ERETRY, "search engine not reachable: %s",
-                          st ? "unexpected HTTP status" : why);
+        return rc;
     }
     *out = s;
     return 0;
+}
+
+int nw_os_sink_check(nw_os_sink *s, nw_err *err)
+{
+    return reach(s, s->timeout_ms < 5000 ? s->timeout_ms : 5000, err);
 }
 
 void nw_os_sink_close(nw_os_sink *s)
@@ -463,4 +480,28 @@ done:
     free(lines);
     free(idx);
     return rc;
+}
+
+char *nw_os_sink_bulk_body(nw_os_sink *s, const nw_os_item *items, size_t n, size_t *len)
+{
+    nw_buf body = NW_BUF_INIT;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        nw_os_outcome o = {.result = NW_OS_PENDING};
+        char *l = bulk_lines(s, &items[i], &o);
+        ok = l != NULL;
+        nw_buf_puts(&body, l ? l : "");
+        free(l);
+    }
+    if (!ok || nw_buf_failed(&body)) {
+        nw_buf_free(&body);
+        return NULL;
+    }
+    *len = body.len;
+    return nw_buf_take(&body);
+}
+
+const char *nw_os_sink_bulk_path(void)
+{
+    return "/_bulk?" FILTER_PATH;
 }

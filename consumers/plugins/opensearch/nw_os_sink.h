@@ -83,8 +83,20 @@ int nw_os_sink_open(const nw_os_options *opts, nw_os_sink **out, nw_err *err);
 int nw_os_sink_write(nw_os_sink *s, const nw_os_item *items, size_t n, nw_os_outcome *out,
                      nw_err *err);
 
+/* Does the cluster answer (GET / on the nodes in turn, at most 5 s each)?
+ * 0; NW_EINVAL when the credentials are refused (401/403); NW_ERETRY with
+ * err naming the node and what failed. */
+int nw_os_sink_check(nw_os_sink *s, nw_err *err);
+
 /* Install an index template (a JSON text) as _index_template/<name>. */
 int nw_os_sink_put_template(nw_os_sink *s, const char *name, const char *json, nw_err *err);
+
+/* For the benchmark's ceiling: the NDJSON `_bulk` body a write of these n
+ * stories sends (all in one request), malloc'd with its length in *len, and
+ * the request's path (static). NULL when out of memory or a story is
+ * refused before sending. */
+char *nw_os_sink_bulk_body(nw_os_sink *s, const nw_os_item *items, size_t n, size_t *len);
+const char *nw_os_sink_bulk_path(void);
 
 void nw_os_sink_close(nw_os_sink *s);
 nw_os_stats nw_os_sink_stats(const nw_os_sink *s);

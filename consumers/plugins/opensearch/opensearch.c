@@ -421,6 +421,19 @@ static nw_plugin_status os_flush(void *state, char *err, size_t errlen)
     return NW_PLUGIN_OK; /* write() returns only when the engine acknowledged every item */
 }
 
+/* Ready: the cluster answers (the sink opened now if it could not be at start). */
+static nw_plugin_status os_ready(void *state, char *err, size_t errlen)
+{
+    os_plugin *p = state;
+    nw_err e = {0};
+    int rc = p->sink ? nw_os_sink_check(p->sink, &e) : nw_os_sink_open(&p->opts, &p->sink, &e);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return NW_PLUGIN_RETRY;
+    }
+    return NW_PLUGIN_OK;
+}
+
 nw_os_stats nw_opensearch_plugin_stats(const void *state)
 {
     const os_plugin *p = state;
@@ -441,4 +454,5 @@ const nw_plugin_descriptor nw_plugin_opensearch = {
     .write = os_write,
     .flush = os_flush,
     .destroy = os_destroy,
+    .ready = os_ready,
 };

@@ -849,6 +849,28 @@ out:
     return rc;
 }
 
+int nw_pg_sink_check(nw_pg_sink *s, nw_err *err)
+{
+    if (s->conn && PQstatus(s->conn) != CONNECTION_OK)
+        disconnect(s);
+    if (!s->conn) {
+        int rc = connect_db(s, err);
+        if (rc == 0)
+            s->need_replay = s->pending.n > 0;
+        return rc;
+    }
+    if (s->in_tx)
+        return 0; /* a batch is open: its next statement tells */
+    char where[160];
+    snprintf(where, sizeof where, "host=%s port=%s", PQhost(s->conn), PQport(s->conn));
+    pg_fail f = {"", ""};
+    if (run(s, "SELECT 1", PGRES_TUPLES_OK, NULL, &f) == 0)
+        return 0;
+    disconnect(s);
+    return nw_err_set(err, NW_ERETRY, "PostgreSQL %s: %s%s%s%s", where,
+                      f.state[0] ? "SQLSTATE " : "", f.state, f.state[0] ? " " : "", f.msg);
+}
+
 int nw_pg_sink_commit(nw_pg_sink *s, nw_err *err)
 {
     if (!s->in_tx && !s->need_replay)
@@ -860,4 +882,9 @@ int nw_pg_sink_commit(nw_pg_sink *s, nw_err *err)
     rows_clear(&s->pending);
     s->stats.commits++;
     return 0;
+}
+
+bool nw_pg_table_name_ok(const char *t)
+{
+    return valid_table(t);
 }

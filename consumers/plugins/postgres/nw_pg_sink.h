@@ -28,6 +28,7 @@
 #define NW_PG_SINK_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nw_err.h"
@@ -88,6 +89,13 @@ int nw_pg_sink_write(nw_pg_sink *s, const nw_pg_item *items, size_t n, int64_t n
  * again (it reconnects and replays the uncommitted rows first). */
 int nw_pg_sink_commit(nw_pg_sink *s, nw_err *err);
 
+/* Is the server reachable and the session usable? Between batches (no
+ * transaction open) a `SELECT 1` on the sink's connection; a lost
+ * connection is reconnected (uncommitted rows are still replayed by the
+ * next write). 0, or NW_ERETRY / NW_EINVAL with err naming the server
+ * (host and port, never the conninfo). Quick: bounded by connect_timeout. */
+int nw_pg_sink_check(nw_pg_sink *s, nw_err *err);
+
 /* Roll back anything uncommitted and disconnect. NULL is accepted. */
 void nw_pg_sink_close(nw_pg_sink *s);
 
@@ -98,6 +106,9 @@ nw_pg_stats nw_pg_sink_stats(const nw_pg_sink *s);
  * upsert from nw_stage into the sink's table. Borrowed strings. */
 const char *nw_pg_sink_stage_columns(void);
 const char *nw_pg_sink_upsert_sql(const nw_pg_sink *s);
+
+/* True when t is a table name the sink accepts ([a-z_][a-z0-9_]*, at most 40). */
+bool nw_pg_table_name_ok(const char *t);
 
 /* How a SQLSTATE is handled: 1 transient (retry with back-off), 0 the value
  * was refused (that story to the dead letters), -1 anything else (retried

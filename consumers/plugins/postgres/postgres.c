@@ -240,6 +240,18 @@ static nw_plugin_status pg_flush(void *state, char *err, size_t errlen)
     return NW_PLUGIN_OK;
 }
 
+/* Ready: connected (or connecting now) and the server answers. */
+static nw_plugin_status pg_ready(void *state, char *err, size_t errlen)
+{
+    pg_plugin *p = state;
+    nw_err e = {0};
+    if (connect_sink(p, &e) < 0 || nw_pg_sink_check(p->sink, &e) < 0) {
+        snprintf(err, errlen, "%s", e.msg);
+        return NW_PLUGIN_RETRY;
+    }
+    return NW_PLUGIN_OK;
+}
+
 nw_pg_stats nw_postgres_plugin_stats(const void *state)
 {
     const pg_plugin *p = state;
@@ -260,4 +272,5 @@ const nw_plugin_descriptor nw_plugin_postgres = {
     .write = pg_write,
     .flush = pg_flush,
     .destroy = pg_destroy,
+    .ready = pg_ready,
 };

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "nw_err.h"
+#include "nw_search.h"
 
 typedef struct nw_fts_reader nw_fts_reader;
 
@@ -21,23 +22,12 @@ typedef struct nw_fts_reader nw_fts_reader;
 int nw_fts_reader_open(const char *path, nw_fts_reader **out, nw_err *err);
 void nw_fts_reader_close(nw_fts_reader *r);
 
-#define NW_FTS_NO_TIME INT64_MIN
-
-typedef struct nw_fts_query {
-    const char *text; /* the natural query, or NULL/"" (then the newest first) */
-    const char *category, *lang, *person, *place, *org; /* NULL = any */
-    int64_t since_ms, until_ms;                         /* NW_FTS_NO_TIME = open */
-    int limit;                                          /* <= 0: 20 */
-} nw_fts_query;
-
-/* One hit, borrowed for the callback. Entity fields are one name per line or NULL. */
-typedef struct nw_fts_hit {
-    const char *uri, *version, *version_created, *category, *headline, *snippet;
-    const char *people, *places, *organisations, *subjects;
-    double score; /* bm25: lower is better (0 when listing without a query) */
-} nw_fts_hit;
-
-typedef void (*nw_fts_hit_fn)(const nw_fts_hit *hit, void *ctx);
+/* The query and hit types are the shared ones (nw_search.h); score is
+ * bm25: lower is better. */
+#define NW_FTS_NO_TIME NW_SEARCH_NO_TIME
+typedef nw_search_query nw_fts_query;
+typedef nw_search_hit nw_fts_hit;
+typedef nw_search_hit_fn nw_fts_hit_fn;
 
 /* The FTS5 expression for a natural query plus the entity filters, into a
  * malloc'd *out (NULL when there is nothing to match). NW_EINVAL with a

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nw_log.h"
 
@@ -372,6 +373,22 @@ static nw_plugin_status fts_flush(void *state, char *err, size_t errlen)
     return NW_PLUGIN_OK;
 }
 
+/* Ready: the database file and its directory (journal, WAL) are writable. */
+static nw_plugin_status fts_ready(void *state, char *err, size_t errlen)
+{
+    const char *path = ((sqlite_fts *)state)->sh->key;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    const char *bad = access(path, W_OK) != 0 ? path : access(dir, W_OK) != 0 ? dir : NULL;
+    if (!bad)
+        return NW_PLUGIN_OK;
+    snprintf(err, errlen, "%s is not writable: %s", bad, strerror(errno));
+    return NW_PLUGIN_RETRY;
+}
+
 const nw_plugin_descriptor nw_plugin_sqlite_fts = {
     NW_PLUGIN_DESCRIPTOR_HEAD,
     .name = "sqlite-fts",
@@ -384,4 +401,5 @@ const nw_plugin_descriptor nw_plugin_sqlite_fts = {
     .write = fts_write,
     .flush = fts_flush,
     .destroy = fts_destroy,
+    .ready = fts_ready,
 };
