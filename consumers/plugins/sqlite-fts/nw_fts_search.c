@@ -254,32 +254,31 @@ int nw_fts_match_expr(const nw_fts_query *q, char **out, nw_err *err)
 /* bm25 weights, in column order: headline, body, people, places,
  * organisations, subjects. */
 #define BM25_WEIGHTS "10.0, 1.0, 4.0, 4.0, 4.0, 2.0"
+#define BM25         "bm25(stories_fts, " BM25_WEIGHTS ")"
 
-/* A search with words, in two steps in one statement (docs/search.md,
- * "Measured"). The inner query ranks every match by bm25 on the FTS table
- * alone and keeps the best ?6: it joins the stories table only when a
- * filter on its columns is asked for. The outer query reads the stories
- * rows and computes snippets for those ?6 only, each through a MATCH on the
- * one rowid (FTS5's rowid= plan; CROSS JOIN fixes that order: otherwise the
- * planner scans every match a second time). The FTS table holds exactly the
- * usable stories (docs/story-state.md); the outer query checks indexed = 1
- * all the same. */
+/* A search with words (docs/search.md, "Measured"). The subquery ranks
+ * every match by bm25 on the FTS table alone and keeps the ids of the best
+ * ?6: it joins the stories table only when a filter on its columns is asked
+ * for. The outer query walks the matches again (rowids only, cheap) and
+ * reads the stories row, bm25 and the snippet for those ids only. The unary
+ * + keeps the IN out of FTS5's rowid= plan, which would parse and seek the
+ * expression once per id. The FTS table holds exactly the usable stories
+ * (docs/story-state.md); the outer query checks indexed = 1 all the same. */
 static void match_sql(nw_buf *sql, bool filtered)
 {
     nw_buf_puts(sql, "SELECT ");
-    nw_buf_printf(sql, HIT_COLUMNS, "snippet(stories_fts, -1, '[', ']', '...', 16)", "top.score");
-    nw_buf_puts(sql, " FROM (SELECT i.rowid AS id, bm25(i.stories_fts, " BM25_WEIGHTS ") AS score"
-                     " FROM stories_fts AS i");
+    nw_buf_printf(sql, HIT_COLUMNS, "snippet(stories_fts, -1, '[', ']', '...', 16)",
+                  BM25 " AS score");
+    nw_buf_puts(sql, " FROM stories_fts JOIN stories s ON s.id = stories_fts.rowid"
+                     " WHERE stories_fts MATCH ?1 AND s.indexed = 1 AND +stories_fts.rowid IN"
+                     " (SELECT i.rowid FROM stories_fts AS i");
     if (filtered)
         nw_buf_printf(sql,
                       " JOIN stories s ON s.id = i.rowid WHERE i.stories_fts MATCH ?1 AND" FILTERS);
     else
         nw_buf_puts(sql, " WHERE i.stories_fts MATCH ?1");
-    nw_buf_puts(sql, " ORDER BY score, id LIMIT ?6) AS top"
-                     " CROSS JOIN stories_fts CROSS JOIN stories s"
-                     " WHERE stories_fts.rowid = top.id AND stories_fts MATCH ?1"
-                     " AND s.id = top.id AND s.indexed = 1"
-                     " ORDER BY top.score, top.id");
+    nw_buf_puts(sql, " ORDER BY bm25(i.stories_fts, " BM25_WEIGHTS "), i.rowid LIMIT ?6)"
+                     " ORDER BY score, stories_fts.rowid");
 }
 
 static const char *column_text(sqlite3_stmt *q, int i)
