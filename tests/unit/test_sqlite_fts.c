@@ -575,3 +575,98 @@ Test(sqlite_fts, ready_while_the_file_is_writable)
     d->destroy(p);
     nw_test_plugin_free_all();
 }
+
+/* The uris of the hits, in order, appended to a buffer of 64 slots. */
+typedef struct uris {
+    char *uri[64];
+    int n;
+} uris;
+
+static void collect_uri(const nw_fts_hit *h, void *ctx)
+{
+    uris *u = ctx;
+    if (u->n < 64)
+        u->uri[u->n++] = strdup(h->uri);
+}
+
+static void uris_free(uris *u)
+{
+    for (int i = 0; i < u->n; i++)
+        free(u->uri[i]);
+    u->n = 0;
+}
+
+static uris search_top(const char *text, const char *category, int limit)
+{
+    nw_fts_reader *r = NULL;
+    nw_err err = {0};
+    cr_assert_eq(nw_fts_reader_open(db, &r, &err), 0, "%s", err.msg);
+    nw_fts_query q = {.text = text,
+                      .category = category,
+                      .since_ms = NW_FTS_NO_TIME,
+                      .until_ms = NW_FTS_NO_TIME,
+                      .limit = limit};
+    uris u = {0};
+    cr_assert_geq(nw_fts_search(r, &q, collect_uri, &u, &err), 0, "%s", err.msg);
+    nw_fts_reader_close(r);
+    return u;
+}
+
+/* The top N is picked among the matches before the stories rows are read
+ * (docs/search.md): it is the first N of the whole ranking, and a killed,
+ * withheld or embargoed story that would rank first is never among them. */
+Test(sqlite_fts, top_hits_are_the_best_of_all_matches_and_never_hidden_stories)
+{
+    nw_fts_store *s = open_store();
+    for (int i = 0; i < 30; i++) {
+        char uri[32], body[128];
+        snprintf(uri, sizeof uri, "urn:f%02d", i);
+        /* more mentions of "harbour", a better bm25 score, for higher i */
+        snprintf(body, sizeof body, "ferry%.*s", 8 * (i % 10),
+                 " harbour harbour harbour harbour harbour harbour harbour harbour harbour");
+        nw_fts_story in = {mk(uri, 1, i, NULL, NULL, "Ferry news", body), NULL, 0,
+                           i < 10 ? "sport" : "world"};
+        nw_err err = {0};
+        cr_assert_eq(nw_fts_store_write(s, &in, 1, NOW, NULL, &err), 0, "%s", err.msg);
+        json_decref((json_t *)in.story);
+    }
+    /* would rank first: "harbour ferry" in the headline */
+    put(s, mk("urn:killed", 1, 1, NULL, NULL, "Harbour ferry harbour", "harbour ferry"), NOW);
+    put(s, mk("urn:killed", 2, 2, "canceled", NULL, NULL, NULL), NOW);
+    put(s, mk("urn:held", 1, 1, "withheld", NULL, "Harbour ferry harbour", "harbour ferry"), NOW);
+    put(s,
+        mk("urn:emb", 1, 1, NULL, "2026-01-01T00:01:00Z", "Harbour ferry harbour", "harbour ferry"),
+        NOW);
+
+    uris all = search_top("harbour ferry", NULL, 64);
+    cr_assert_eq(all.n, 27, "30 stories, 3 without harbour, the hidden three not found");
+    for (int i = 0; i < all.n; i++)
+        cr_assert(strcmp(all.uri[i], "urn:killed") && strcmp(all.uri[i], "urn:held") &&
+                      strcmp(all.uri[i], "urn:emb"),
+                  "%s", all.uri[i]);
+    uris top = search_top("harbour ferry", NULL, 5);
+    cr_assert_eq(top.n, 5);
+    for (int i = 0; i < top.n; i++)
+        cr_assert_str_eq(top.uri[i], all.uri[i], "hit %d of the top 5 is hit %d of all", i, i);
+    uris_free(&top);
+
+    /* a filter on the stories table applies before the top N is cut */
+    uris world = search_top("harbour ferry", "world", 64);
+    uris world3 = search_top("harbour ferry", "world", 3);
+    cr_assert_eq(world3.n, 3, "the best sport stories do not use up the limit");
+    for (int i = 0; i < 3; i++)
+        cr_assert_str_eq(world3.uri[i], world.uri[i]);
+    uris_free(&world);
+    uris_free(&world3);
+
+    nw_err err = {0};
+    cr_assert_eq(nw_fts_store_release_due(s, NOW + 60000, NULL, &err), 1, "%s", err.msg);
+    top = search_top("harbour ferry", NULL, 5);
+    cr_assert_eq(top.n, 5);
+    cr_assert_str_eq(top.uri[0], "urn:emb", "released: now the best hit");
+    for (int i = 1; i < top.n; i++)
+        cr_assert_str_eq(top.uri[i], all.uri[i - 1]);
+    uris_free(&top);
+    uris_free(&all);
+    nw_fts_store_close(s);
+}
