@@ -654,8 +654,10 @@ Test(sqlite_fts, top_hits_are_the_best_of_all_matches_and_never_hidden_stories)
     uris world = search_top("harbour ferry", "world", 64);
     uris world3 = search_top("harbour ferry", "world", 3);
     cr_assert_eq(world3.n, 3, "the best sport stories do not use up the limit");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         cr_assert_str_eq(world3.uri[i], world.uri[i]);
+        cr_assert_geq(atoi(world3.uri[i] + strlen("urn:f")), 10, "%s is in sport", world3.uri[i]);
+    }
     uris_free(&world);
     uris_free(&world3);
 
