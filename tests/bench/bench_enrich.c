@@ -15,7 +15,9 @@
  * data size (tables) and the process's RSS growth when loading them.
  *
  * usage: bench_enrich [--dev] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
- *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model)
+ *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model;
+ *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler;
+ *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round)
  * --dev evaluates the training parts instead: the only data to tune rules on.
  */
 #include <ctype.h>
@@ -670,6 +672,10 @@ static void bench_speed(nw_enrich *core, int rounds, const char *label)
         bytes += v[i].len;
     double *lat = malloc(n * sizeof *lat), *rate = malloc((size_t)rounds * sizeof *rate);
     double *cpu_rate = malloc((size_t)rounds * sizeof *cpu_rate);
+    /* NW_BENCH_DUMP=file: the enriched stories of the first round, one a line,
+     * to check that a change to the code keeps every output */
+    const char *dump_path = getenv("NW_BENCH_DUMP");
+    FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
     for (int r = 0; r < rounds; r++) {
         double t0 = now(), c0 = cpu_now();
         for (size_t i = 0; i < n; i++) {
@@ -678,6 +684,8 @@ static void bench_speed(nw_enrich *core, int rounds, const char *label)
             nw_enrich_result res;
             nw_enrich_story(core, s, &res);
             char *out = json_dumps(s, JSON_COMPACT);
+            if (dump && r == 0)
+                fprintf(dump, "%s\n", out ? out : "null");
             free(out);
             json_decref(s);
             lat[i] = cpu_now() - a;
@@ -685,6 +693,8 @@ static void bench_speed(nw_enrich *core, int rounds, const char *label)
         rate[r] = (double)n / (now() - t0);
         cpu_rate[r] = (double)n / (cpu_now() - c0);
     }
+    if (dump)
+        fclose(dump);
     qsort(lat, n, sizeof *lat, cmp_double);
     qsort(rate, (size_t)rounds, sizeof *rate, cmp_double);
     qsort(cpu_rate, (size_t)rounds, sizeof *cpu_rate, cmp_double);
@@ -743,6 +753,15 @@ int main(int argc, char **argv)
         printf("shared datasets not found (NW_SHARED_DIR): skipped\n");
     } else {
         fclose(pf);
+    }
+    if (pf && getenv("NW_BENCH_SPEED_ONLY")) {
+        /* for a profiler: only the path without language detection */
+        nw_enrich_free(core);
+        o.language = false;
+        core = nw_enrich_new(data, &o, &err);
+        if (core)
+            bench_speed(core, rounds, "without language detection");
+    } else if (pf) {
         eval_reuters(core);
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
         eval_bbc_trained(dir);
