@@ -66,7 +66,9 @@ struct nw_enrich {
     size_t ncontext;
     char dateline_cc[3];
     float top_score[NW_TOPIC_TOP_COUNT];
-    float *deep_score; /* per topic index */
+    float *deep_score;  /* per topic index */
+    uint32_t *deep_hit; /* the topic indexes deep_score holds a hit of */
+    size_t ndeep_hit;
     size_t ntopics;
 };
 
@@ -351,7 +353,8 @@ nw_enrich *nw_enrich_new(const nw_enrich_data *data, const nw_enrich_opts *opts,
     for (e->ntopics = 0; nw_enrich_data_topic(data, (uint32_t)e->ntopics); e->ntopics++)
         ;
     e->deep_score = calloc(e->ntopics + 1, sizeof *e->deep_score);
-    if (!e->toks || !e->deep_score) {
+    e->deep_hit = malloc((e->ntopics + 1) * sizeof *e->deep_hit);
+    if (!e->toks || !e->deep_score || !e->deep_hit) {
         nw_enrich_free(e);
         return nw_err_set(err, NW_ENOMEM, "out of memory"), NULL;
     }
@@ -379,6 +382,7 @@ void nw_enrich_free(nw_enrich *e)
     free(e->text);
     free(e->toks);
     free(e->deep_score);
+    free(e->deep_hit);
     free(e);
 }
 
@@ -1178,30 +1182,40 @@ static void topic_hit(void *ctx, uint32_t topic, float weight)
     if (!t)
         return;
     e->top_score[t->top] += weight;
-    if (t->level > 1)
+    if (t->level > 1) {
+        if (e->deep_score[topic] == 0 && e->ndeep_hit < e->ntopics)
+            e->deep_hit[e->ndeep_hit++] = topic;
         e->deep_score[topic] += weight;
+    }
 }
 
 static void score_topics(nw_enrich *e)
 {
     memset(e->top_score, 0, sizeof e->top_score);
-    memset(e->deep_score, 0, e->ntopics * sizeof *e->deep_score);
+    for (size_t i = 0; i < e->ndeep_hit; i++)
+        e->deep_score[e->deep_hit[i]] = 0;
+    e->ndeep_hit = 0;
+    /* keys compare ASCII case-insensitively: a word is looked up in the
+     * text; a phrase is its words joined by single spaces */
     char buf[96];
     for (size_t t = 0; t < e->ntoks; t++) {
-        size_t len = 0;
-        for (size_t w = 0; w < 3 && t + w < e->ntoks; w++) {
+        const token *first = &e->toks[t];
+        bool head = false;
+        if (first->len + 1 >= sizeof buf)
+            continue;
+        nw_enrich_data_topic_hits(e->data, e->text + first->off, first->len, topic_hit, e, &head);
+        if (!head)
+            continue; /* no keyword phrase starts with this word */
+        memcpy(buf, e->text + first->off, first->len);
+        size_t len = first->len;
+        for (size_t w = 1; w < 3 && t + w < e->ntoks; w++) {
             const token *k = &e->toks[t + w];
-            if (w > 0 && (k->flags & NW_TOK_BREAK))
+            if ((k->flags & NW_TOK_BREAK) || len + k->len + 1 >= sizeof buf)
                 break;
-            if (len + k->len + 1 >= sizeof buf)
-                break;
-            if (w > 0)
-                buf[len++] = ' ';
-            for (size_t i = 0; i < k->len; i++)
-                buf[len++] = (char)tolower((unsigned char)e->text[k->off + i]);
-            nw_enrich_data_topic_hits(e->data, buf, len, topic_hit, e);
-            if (w == 0 && !nw_enrich_data_topic_head(e->data, buf, len))
-                break; /* no keyword phrase starts with this word */
+            buf[len++] = ' ';
+            memcpy(buf + len, e->text + k->off, k->len);
+            len += k->len;
+            nw_enrich_data_topic_hits(e->data, buf, len, topic_hit, e, NULL);
         }
     }
 }
@@ -1329,13 +1343,16 @@ static unsigned write_subjects(nw_enrich *e, json_t *story)
         if (add_subject(arr, t, conf > 99 ? 99 : conf, rel) > 0)
             added++;
     }
-    /* deeper topics whose label occurs at least twice, under a chosen top */
+    /* deeper topics whose label occurs at least twice, under a chosen top;
+     * of equal scores the first in the vocabulary */
     for (int k = 0; k < 3; k++) {
         size_t pick = SIZE_MAX;
-        for (size_t i = 0; i < e->ntopics; i++) {
+        for (size_t h = 0; h < e->ndeep_hit; h++) {
+            size_t i = e->deep_hit[h];
             const nw_topic *t = nw_enrich_data_topic(e->data, (uint32_t)i);
             if (e->deep_score[i] >= 4 && chosen[t->top] &&
-                (pick == SIZE_MAX || e->deep_score[i] > e->deep_score[pick]))
+                (pick == SIZE_MAX || e->deep_score[i] > e->deep_score[pick] ||
+                 (e->deep_score[i] == e->deep_score[pick] && i < pick)))
                 pick = i;
         }
         if (pick == SIZE_MAX)

@@ -26,9 +26,15 @@ static const char *const file_names[NW_ENRICH_FILES] = {"gazetteer.tsv", "entiti
 /* A name -> postings hash (open addressing); postings chain through `next`. */
 typedef struct name_slot {
     const char *key; /* NULL = empty */
-    uint32_t len;
-    uint32_t head; /* first posting + 1; 0 = none */
+    uint32_t head;   /* first posting + 1; 0 = none */
+    uint16_t len;    /* longer keys are not indexed: no text span is that long */
+    uint16_t tag;    /* top bits of the key's hash: most misses never read the key */
 } name_slot;
+
+static inline uint16_t hash_tag(uint64_t h)
+{
+    return (uint16_t)(h >> 48);
+}
 
 typedef struct posting {
     uint32_t value; /* entry index, or topic index */
@@ -151,22 +157,23 @@ static int index_grow(name_index *ix)
     return 0;
 }
 
-static name_slot *index_find(const name_index *ix, const char *key, size_t len)
+/* The slot of `key` whose hash_key is `h`, or NULL. */
+static name_slot *index_find(const name_index *ix, uint64_t h, const char *key, size_t len)
 {
     if (!ix->cap)
         return NULL;
-    size_t j = hash_key(key, len) & (ix->cap - 1);
-    while (ix->slots[j].key) {
-        if (key_eq(ix->slots[j].key, ix->slots[j].len, key, len))
+    uint16_t tag = hash_tag(h);
+    for (size_t j = h & (ix->cap - 1); ix->slots[j].key; j = (j + 1) & (ix->cap - 1)) {
+        const name_slot *s = &ix->slots[j];
+        if (s->tag == tag && key_eq(s->key, s->len, key, len))
             return &ix->slots[j];
-        j = (j + 1) & (ix->cap - 1);
     }
     return NULL;
 }
 
 static int index_add(name_index *ix, const char *key, size_t len, uint32_t value, float weight)
 {
-    if (len == 0)
+    if (len == 0 || len > UINT16_MAX)
         return 0;
     if (heads_add(ix, key, len) != 0)
         return -1;
@@ -180,13 +187,14 @@ static int index_add(name_index *ix, const char *key, size_t len, uint32_t value
         ix->posts = np;
         ix->capposts = nc;
     }
-    size_t j = hash_key(key, len) & (ix->cap - 1);
-    while (ix->slots[j].key && !key_eq(ix->slots[j].key, ix->slots[j].len, key, len))
-        j = (j + 1) & (ix->cap - 1);
-    name_slot *s = &ix->slots[j];
-    if (!s->key) {
-        s->key = key;
-        s->len = (uint32_t)len;
+    uint64_t h = hash_key(key, len);
+    name_slot *s = index_find(ix, h, key, len);
+    if (!s) {
+        size_t j = h & (ix->cap - 1);
+        while (ix->slots[j].key)
+            j = (j + 1) & (ix->cap - 1);
+        s = &ix->slots[j];
+        *s = (name_slot){.key = key, .len = (uint16_t)len, .tag = hash_tag(h)};
     }
     /* keep a value once per key */
     for (uint32_t p = s->head; p; p = ix->posts[p - 1].next)
@@ -567,7 +575,7 @@ void nw_enrich_data_release(nw_enrich_data *d)
 size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t len, uint32_t *out,
                              size_t max)
 {
-    const name_slot *s = index_find(&d->names, key, len);
+    const name_slot *s = index_find(&d->names, hash_key(key, len), key, len);
     size_t n = 0;
     for (uint32_t p = s ? s->head : 0; p && n < max; p = d->names.posts[p - 1].next)
         out[n++] = d->names.posts[p - 1].value;
@@ -580,9 +588,12 @@ const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index
 }
 
 size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
-                                 nw_topic_hit_fn fn, void *ctx)
+                                 nw_topic_hit_fn fn, void *ctx, bool *head)
 {
-    const name_slot *s = index_find(&d->topicw, key, len);
+    uint64_t h = hash_key(key, len);
+    if (head)
+        *head = heads_has(&d->topicw, h);
+    const name_slot *s = index_find(&d->topicw, h, key, len);
     size_t n = 0;
     for (uint32_t p = s ? s->head : 0; p; p = d->topicw.posts[p - 1].next, n++)
         fn(ctx, d->topicw.posts[p - 1].value, d->topicw.posts[p - 1].weight);
@@ -592,11 +603,6 @@ size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_
 bool nw_enrich_data_name_head(const nw_enrich_data *d, const char *word, size_t len)
 {
     return heads_has(&d->names, hash_key(word, len));
-}
-
-bool nw_enrich_data_topic_head(const nw_enrich_data *d, const char *word, size_t len)
-{
-    return heads_has(&d->topicw, hash_key(word, len));
 }
 
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)

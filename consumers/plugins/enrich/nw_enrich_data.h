@@ -75,17 +75,17 @@ size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t le
                              size_t max);
 const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index);
 
-/* Topic keyword hits of a lower-case word or phrase: callback per (topic,
- * weight). Returns the number of hits. */
+/* Topic keyword hits of a word or phrase (ASCII case-insensitive): callback
+ * per (topic, weight). Returns the number of hits; *head (when not NULL) says
+ * whether a multi-word keyword starts with `key`. */
 typedef void (*nw_topic_hit_fn)(void *ctx, uint32_t topic, float weight);
 size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
-                                 nw_topic_hit_fn fn, void *ctx);
+                                 nw_topic_hit_fn fn, void *ctx, bool *head);
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index);
 
-/* Whether `word` starts a multi-word name (gazetteer, entities) or topic
- * keyword: callers look longer phrases up only after such a word. */
+/* Whether `word` starts a multi-word name (gazetteer, entities): callers
+ * look longer phrases up only after such a word. */
 bool nw_enrich_data_name_head(const nw_enrich_data *d, const char *word, size_t len);
-bool nw_enrich_data_topic_head(const nw_enrich_data *d, const char *word, size_t len);
 /* Index of the top-level topic number `top` (0..16). */
 uint32_t nw_enrich_data_top_topic(const nw_enrich_data *d, unsigned top);
 
