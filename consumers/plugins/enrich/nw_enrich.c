@@ -454,14 +454,14 @@ static int reserve(nw_enrich *e, size_t need)
 /* Append `len` bytes of `s` to the work text, tags removed when html. */
 static size_t append_text(char *out, const char *s, size_t len, bool html)
 {
+    if (!html) { /* no NUL within len: s is a C string (story_parts) */
+        memcpy(out, s, len);
+        return len;
+    }
     size_t n = 0;
     bool in_tag = false;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (!html) {
-            out[n++] = c ? c : ' ';
-            continue;
-        }
         if (in_tag) {
             if (c == '>') {
                 in_tag = false;
