@@ -749,19 +749,19 @@ int main(int argc, char **argv)
     char *probe = nw_test_shared_path("datasets/corpora/bbc-fulltext/bbc/README.TXT");
     FILE *pf = fopen(probe, "r");
     free(probe);
-    if (!pf) {
+    bool shared = pf != NULL;
+    if (!shared)
         printf("shared datasets not found (NW_SHARED_DIR): skipped\n");
-    } else {
+    else
         fclose(pf);
-    }
-    if (pf && getenv("NW_BENCH_SPEED_ONLY")) {
+    if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
         /* for a profiler: only the path without language detection */
         nw_enrich_free(core);
         o.language = false;
         core = nw_enrich_new(data, &o, &err);
         if (core)
             bench_speed(core, rounds, "without language detection");
-    } else if (pf) {
+    } else if (shared) {
         eval_reuters(core);
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
         eval_bbc_trained(dir);
