@@ -7,6 +7,7 @@
 #ifndef NW_TESTUTIL_H
 #define NW_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,5 +71,61 @@ char *nw_test_story_version(const char *uri, const char *status, int version, in
 
 /* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
 int nw_test_stop(pid_t pid, int timeout_s);
+
+/* Seconds on the monotonic clock; sleep ms milliseconds (whole, even when
+ * a signal interrupts). */
+double nw_test_now_s(void);
+void nw_test_sleep_ms(long ms);
+
+/* Wait up to timeout_s for pid to exit, then SIGKILL it. Returns its exit
+ * status (0..255), 128+signal when a signal ended it, -1 when it had to be
+ * killed at the timeout. nw_test_term: SIGTERM first. */
+int nw_test_exit_within(pid_t pid, int timeout_s);
+int nw_test_term(pid_t pid, int timeout_s);
+
+/* Flags of nw_test_start_logged. */
+enum {
+    NW_TEST_LOG_TRUNCATE = 1, /* empty the log first (else appended to) */
+    NW_TEST_LOG_STDOUT = 2,   /* stdout goes to the log too */
+    NW_TEST_DIE_WITH_TEST = 4 /* SIGKILL when the test process ends */
+};
+/* Start the project's binary `rel` (as for nw_test_bin_path, e.g.
+ * "consumers/newswire-consumer") with args (NULL-terminated, after argv[0])
+ * in the background, its stderr appended to logpath; env: "NAME=value"
+ * strings (NULL-terminated, may be NULL) added to its environment. Returns
+ * the pid, or -1. */
+pid_t nw_test_start_logged(const char *rel, const char *const args[], const char *logpath,
+                           int flags, const char *const env[]);
+
+/* Write data to dir/name the way a careful writer does: as dir/.name.part,
+ * then renamed. Returns 0, or -1 with errno set. */
+int nw_test_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+/* A producer test's spool: a new temporary directory `dir` holding spool/
+ * (path of the spool, with incoming/) and the paths of the producer's
+ * config and log; the producer started on it, if any. */
+typedef struct nw_test_spool {
+    char *dir;
+    char spool[1024], incoming[1100], config[1100], log[1100];
+    pid_t producer; /* -1: none running */
+} nw_test_spool;
+
+/* Make the directory (tag as for nw_test_mkdtemp) and the paths; with
+ * make_dirs, spool/ and spool/incoming/ are created too. Returns 0 or -1. */
+int nw_test_spool_init(nw_test_spool *sp, const char *tag, bool make_dirs);
+/* The usual config of one spool "wire" (category General) on `bootstrap`:
+ * http on a free port, shutdown_timeout 20s, the format, settle_time and
+ * scan_interval given, then `extra` (top-level YAML lines, may be NULL).
+ * Written to sp->config; returns 0 or -1. */
+int nw_test_spool_config(nw_test_spool *sp, const char *bootstrap, const char *format,
+                         const char *settle, const char *scan, const char *extra);
+/* Start newswire-producer --config sp->config (flags and env as for
+ * nw_test_start_logged, the log is sp->log); the pid (kept in
+ * sp->producer) or -1. */
+pid_t nw_test_spool_start(nw_test_spool *sp, int flags, const char *const env[]);
+/* SIGTERM the producer and wait up to timeout_s (nw_test_term). */
+int nw_test_spool_stop(nw_test_spool *sp, int timeout_s);
+/* SIGKILL a producer still running, remove the directory. */
+void nw_test_spool_cleanup(nw_test_spool *sp);
 
 #endif
