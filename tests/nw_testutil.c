@@ -615,3 +615,54 @@ void nw_test_spool_cleanup(nw_test_spool *sp)
     free(sp->dir);
     sp->dir = NULL;
 }
+
+void nw_test_rm_tmp(char **dir)
+{
+    if (*dir)
+        nw_test_rm_rf(*dir);
+    free(*dir);
+    *dir = NULL;
+}
+
+char *nw_test_write_in(const char *dir, const char *name, const char *text)
+{
+    char *path = join(dir, name);
+    if (path && nw_test_write_file(path, text, strlen(text)) != 0) {
+        free(path);
+        path = NULL;
+    }
+    return path;
+}
+
+void nw_test_end_child(pid_t *pid, int timeout_s)
+{
+    if (*pid > 0 && timeout_s > 0) {
+        nw_test_stop(*pid, timeout_s);
+    } else if (*pid > 0) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+    }
+    *pid = -1;
+}
+
+int nw_test_http_status(int port, const char *path, char **body)
+{
+    char *resp = nw_test_http_get(port, path);
+    int status = 0;
+    if (resp)
+        sscanf(resp, "HTTP/1.%*d %d", &status);
+    const char *b = resp ? strstr(resp, "\r\n\r\n") : NULL;
+    *body = strdup(b ? b + 4 : "");
+    free(resp);
+    return status;
+}
+
+int nw_test_count_lines(const char *path)
+{
+    char *t = nw_test_read_file(path, NULL);
+    int n = 0;
+    for (char *p = t; p && *p; p++)
+        n += *p == '\n';
+    free(t);
+    return n;
+}

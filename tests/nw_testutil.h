@@ -22,6 +22,8 @@ char *nw_test_fixture_path(const char *rel);
 /* "<NW_BIN_DIR>/<rel>", e.g. "producers/newswire". Caller frees. */
 char *nw_test_bin_path(const char *rel);
 
+/* Lines (newlines) in the file at path; 0 when it cannot be read. */
+int nw_test_count_lines(const char *path);
 /* Whole file into a NUL-terminated buffer; NULL on error. */
 char *nw_test_read_file(const char *path, size_t *len);
 int nw_test_write_file(const char *path, const void *data, size_t len);
@@ -29,6 +31,11 @@ int nw_test_write_file(const char *path, const void *data, size_t len);
  * may remove the tree with nw_test_rm_rf. */
 char *nw_test_mkdtemp(const char *tag);
 void nw_test_rm_rf(const char *path);
+/* Teardown of a nw_test_mkdtemp directory: the tree removed, *dir freed
+ * and set to NULL (nothing when it is NULL). */
+void nw_test_rm_tmp(char **dir);
+/* Write text to <dir>/<name>; the path (caller frees), or NULL. */
+char *nw_test_write_in(const char *dir, const char *name, const char *text);
 
 /* fn(path, size, ctx) for every regular file under dir, recursively, whose
  * name does not start with '.' and which is at most max_size bytes (0 = any
@@ -58,6 +65,9 @@ pid_t nw_test_start_broker(const char *const extra_args[], char **bootstrap);
 /* GET `path` from 127.0.0.1:port over HTTP/1.0; the whole response (status
  * line first), malloc'd, or NULL when the connection failed. */
 char *nw_test_http_get(int port, const char *path);
+/* The same GET split: the status (0 when the connection failed) and the
+ * body after the headers into *body (malloc'd, "" when there is none). */
+int nw_test_http_status(int port, const char *path, char **body);
 /* The port a service logged as "http_port=N" in the log file at `logpath`,
  * waiting up to timeout_s for the line; 0 when it never came. */
 int nw_test_logged_http_port(const char *logpath, int timeout_s);
@@ -71,6 +81,9 @@ char *nw_test_story_version(const char *uri, const char *status, int version, in
 
 /* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
 int nw_test_stop(pid_t pid, int timeout_s);
+/* Teardown of a child: nw_test_stop (with SIGKILL right away when
+ * timeout_s is 0) when *pid > 0, then *pid = -1. */
+void nw_test_end_child(pid_t *pid, int timeout_s);
 
 /* Seconds on the monotonic clock; sleep ms milliseconds (whole, even when
  * a signal interrupts). */
