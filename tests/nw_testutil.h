@@ -7,6 +7,7 @@
 #ifndef NW_TESTUTIL_H
 #define NW_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,6 +22,8 @@ char *nw_test_fixture_path(const char *rel);
 /* "<NW_BIN_DIR>/<rel>", e.g. "producers/newswire". Caller frees. */
 char *nw_test_bin_path(const char *rel);
 
+/* Lines (newlines) in the file at path; 0 when it cannot be read. */
+int nw_test_count_lines(const char *path);
 /* Whole file into a NUL-terminated buffer; NULL on error. */
 char *nw_test_read_file(const char *path, size_t *len);
 int nw_test_write_file(const char *path, const void *data, size_t len);
@@ -28,6 +31,11 @@ int nw_test_write_file(const char *path, const void *data, size_t len);
  * may remove the tree with nw_test_rm_rf. */
 char *nw_test_mkdtemp(const char *tag);
 void nw_test_rm_rf(const char *path);
+/* Teardown of a nw_test_mkdtemp directory: the tree removed, *dir freed
+ * and set to NULL (nothing when it is NULL). */
+void nw_test_rm_tmp(char **dir);
+/* Write text to <dir>/<name>; the path (caller frees), or NULL. */
+char *nw_test_write_in(const char *dir, const char *name, const char *text);
 
 /* fn(path, size, ctx) for every regular file under dir, recursively, whose
  * name does not start with '.' and which is at most max_size bytes (0 = any
@@ -57,6 +65,9 @@ pid_t nw_test_start_broker(const char *const extra_args[], char **bootstrap);
 /* GET `path` from 127.0.0.1:port over HTTP/1.0; the whole response (status
  * line first), malloc'd, or NULL when the connection failed. */
 char *nw_test_http_get(int port, const char *path);
+/* The same GET split: the status (0 when the connection failed) and the
+ * body after the headers into *body (malloc'd, "" when there is none). */
+int nw_test_http_status(int port, const char *path, char **body);
 /* The port a service logged as "http_port=N" in the log file at `logpath`,
  * waiting up to timeout_s for the line; 0 when it never came. */
 int nw_test_logged_http_port(const char *logpath, int timeout_s);
@@ -70,5 +81,64 @@ char *nw_test_story_version(const char *uri, const char *status, int version, in
 
 /* SIGTERM, wait up to timeout_s, then SIGKILL. Returns the wait status. */
 int nw_test_stop(pid_t pid, int timeout_s);
+/* Teardown of a child: nw_test_stop (with SIGKILL right away when
+ * timeout_s is 0) when *pid > 0, then *pid = -1. */
+void nw_test_end_child(pid_t *pid, int timeout_s);
+
+/* Seconds on the monotonic clock; sleep ms milliseconds (whole, even when
+ * a signal interrupts). */
+double nw_test_now_s(void);
+void nw_test_sleep_ms(long ms);
+
+/* Wait up to timeout_s for pid to exit, then SIGKILL it. Returns its exit
+ * status (0..255), 128+signal when a signal ended it, -1 when it had to be
+ * killed at the timeout. nw_test_term: SIGTERM first. */
+int nw_test_exit_within(pid_t pid, int timeout_s);
+int nw_test_term(pid_t pid, int timeout_s);
+
+/* Flags of nw_test_start_logged. */
+enum {
+    NW_TEST_LOG_TRUNCATE = 1, /* empty the log first (else appended to) */
+    NW_TEST_LOG_STDOUT = 2,   /* stdout goes to the log too */
+    NW_TEST_DIE_WITH_TEST = 4 /* SIGKILL when the test process ends */
+};
+/* Start the project's binary `rel` (as for nw_test_bin_path, e.g.
+ * "consumers/newswire-consumer") with args (NULL-terminated, after argv[0])
+ * in the background, its stderr appended to logpath; env: "NAME=value"
+ * strings (NULL-terminated, may be NULL) added to its environment. Returns
+ * the pid, or -1. */
+pid_t nw_test_start_logged(const char *rel, const char *const args[], const char *logpath,
+                           int flags, const char *const env[]);
+
+/* Write data to dir/name the way a careful writer does: as dir/.name.part,
+ * then renamed. Returns 0, or -1 with errno set. */
+int nw_test_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+/* A producer test's spool: a new temporary directory `dir` holding spool/
+ * (path of the spool, with incoming/) and the paths of the producer's
+ * config and log; the producer started on it, if any. */
+typedef struct nw_test_spool {
+    char *dir;
+    char spool[1024], incoming[1100], config[1100], log[1100];
+    pid_t producer; /* -1: none running */
+} nw_test_spool;
+
+/* Make the directory (tag as for nw_test_mkdtemp) and the paths; with
+ * make_dirs, spool/ and spool/incoming/ are created too. Returns 0 or -1. */
+int nw_test_spool_init(nw_test_spool *sp, const char *tag, bool make_dirs);
+/* The usual config of one spool "wire" (category General) on `bootstrap`:
+ * http on a free port, shutdown_timeout 20s, the format, settle_time and
+ * scan_interval given, then `extra` (top-level YAML lines, may be NULL).
+ * Written to sp->config; returns 0 or -1. */
+int nw_test_spool_config(nw_test_spool *sp, const char *bootstrap, const char *format,
+                         const char *settle, const char *scan, const char *extra);
+/* Start newswire-producer --config sp->config (flags and env as for
+ * nw_test_start_logged, the log is sp->log); the pid (kept in
+ * sp->producer) or -1. */
+pid_t nw_test_spool_start(nw_test_spool *sp, int flags, const char *const env[]);
+/* SIGTERM the producer and wait up to timeout_s (nw_test_term). */
+int nw_test_spool_stop(nw_test_spool *sp, int timeout_s);
+/* SIGKILL a producer still running, remove the directory. */
+void nw_test_spool_cleanup(nw_test_spool *sp);
 
 #endif

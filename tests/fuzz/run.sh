@@ -41,6 +41,7 @@ seeds_for() {
     fuzz_enrich) echo "$SHARED/examples $D/corpora/bbc-fulltext/bbc/politics" ;;
     fuzz_jsonschema) echo "$ROOT/tests/fuzz/seeds/jsonschema $ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs/iptc-newsinjson/test_suite/3.1" ;;
     fuzz_fts_query) echo "$ROOT/tests/fuzz/seeds/fts_query" ;;
+    fuzz_dedup) echo "$F/producer/bbc $D/corpora/bbc-fulltext/bbc/entertainment" ;;
   esac
 }
 

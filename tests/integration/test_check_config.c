@@ -36,8 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(check_config, .init = setup, .fini = teardown, .timeout = 120);
@@ -187,17 +186,10 @@ Test(check_config, consumer_describes_its_own_settings)
     free(bin);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static bool wait_log(const char *path, const char *needle, int timeout_s)
 {
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
+    double end = nw_test_now_s() + timeout_s;
+    while (nw_test_now_s() < end) {
         char *log = nw_test_read_file(path, NULL);
         bool found = log && strstr(log, needle);
         free(log);

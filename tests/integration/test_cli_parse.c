@@ -211,8 +211,7 @@ Test(cli_parse, huge_file_refused_fast)
              "newswire: %s: file is 50000000 bytes, over the limit of 16777216 bytes\n", path);
     cr_assert_str_eq(r.err, want);
     run_free(&r);
-    nw_test_rm_rf(dir);
-    free(dir);
+    nw_test_rm_tmp(&dir);
 }
 
 Test(cli_parse, usage_errors)

@@ -32,19 +32,10 @@ static void teardown(void)
 {
     nw_broker_free(broker);
     broker = NULL;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(backpressure, .fini = teardown);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void setup_broker(const char *topic, int partitions)
 {
@@ -230,13 +221,13 @@ Test(backpressure, failing_sink_pauses_partitions_bounds_memory_and_loses_nothin
     /* the sink is down: partitions get paused, the buffer stays capped */
     nw_consumer_stats s = {0};
     for (int i = 0; i < 200 && !(s.pauses && s.paused_partitions); i++) {
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
     cr_assert_gt(s.pauses, 0, "no partition was paused");
     /* stay down past max.poll.interval.ms (3 s): still a member afterwards */
     for (int i = 0; i < 40; i++) {
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
         s = nw_consumer_get_stats(r.c);
         cr_assert_leq(s.buffered_bytes, cap + size + 64, "buffered %llu above the cap",
                       (unsigned long long)s.buffered_bytes);
@@ -363,7 +354,7 @@ Test(backpressure, stop_with_busy_workers_commits_only_what_was_flushed, .timeou
     start(&r, yaml, "stop-1", -1);
     nw_consumer_stats s = {0};
     for (int i = 0; i < 200 && s.batches < 10; i++) {
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
     cr_assert_geq(s.batches, 10);
@@ -417,7 +408,7 @@ Test(backpressure, retrying_batch_pauses_its_partitions_below_the_cap, .timeout 
     start(&r, yaml, "retry-1", 1500);
     nw_consumer_stats s = {0};
     for (int i = 0; i < 600 && s.paused_partitions < 2; i++) {
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
     cr_assert_eq(s.paused_partitions, 2, "the failing batch's partitions are paused");

@@ -46,35 +46,12 @@ static char *tmp;
 
 static void teardown(void)
 {
-    if (consumer_pid > 0) {
-        kill(consumer_pid, SIGKILL);
-        waitpid(consumer_pid, NULL, 0);
-    }
-    consumer_pid = -1;
-    if (broker_pid > 0)
-        nw_test_stop(broker_pid, 5);
-    broker_pid = -1;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_end_child(&consumer_pid, 0);
+    nw_test_end_child(&broker_pid, 5);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(consumer_crash, .fini = teardown);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0)
-        ;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ------------------------------------------------------------------ broker */
 
@@ -165,7 +142,7 @@ static void *feed(void *arg)
     }
     char value[512], key[64], topic[32];
     size_t next_poison = 0;
-    double start = now_s();
+    double start = nw_test_now_s();
     for (int i = 0; i < STORIES; i++) {
         if (next_poison < NPOISON && poison[next_poison].at == i) {
             snprintf(topic, sizeof topic, "news.t%d", (int)next_poison % TOPICS);
@@ -183,8 +160,8 @@ static void *feed(void *arg)
         atomic_store(&f->produced, i + 1);
         rd_kafka_poll(rk, 0);
         double due = start + (double)(i + 1) / f->per_s;
-        if (now_s() < due)
-            sleep_ms((long)((due - now_s()) * 1000) + 1);
+        if (nw_test_now_s() < due)
+            nw_test_sleep_ms((long)((due - nw_test_now_s()) * 1000) + 1);
     }
     if (rd_kafka_flush(rk, 60000))
         snprintf(f->error, sizeof f->error, "flush: messages left unacknowledged");
@@ -195,7 +172,7 @@ static void *feed(void *arg)
 
 /* ---------------------------------------------------------------- consumer */
 
-static char *config_path, *log_path, *consumer_bin;
+static char *config_path, *log_path;
 
 static void write_config(const char *bs, const char *archive)
 {
@@ -216,10 +193,9 @@ static void write_config(const char *bs, const char *archive)
              "    root: %s\n"
              "    fsync: false\n",
              bs, archive);
+    config_path = nw_test_write_in(tmp, "consumer.yaml", yaml);
+    cr_assert_not_null(config_path);
     size_t n = strlen(tmp) + 32;
-    config_path = malloc(n);
-    snprintf(config_path, n, "%s/consumer.yaml", tmp);
-    cr_assert_eq(nw_test_write_file(config_path, yaml, strlen(yaml)), 0);
     log_path = malloc(n);
     snprintf(log_path, n, "%s/consumer.log", tmp);
 }
@@ -227,21 +203,11 @@ static void write_config(const char *bs, const char *archive)
 /* newswire-consumer in the background, stdout+stderr appended to the log. */
 static pid_t spawn_consumer(const char *exit_when_idle)
 {
-    pid_t pid = fork();
+    const char *args[] = {"--config", config_path, exit_when_idle ? "--exit-when-idle" : NULL,
+                          exit_when_idle, NULL};
+    pid_t pid = nw_test_start_logged("consumers/newswire-consumer", args, log_path,
+                                     NW_TEST_LOG_STDOUT | NW_TEST_DIE_WITH_TEST, NULL);
     cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        if (exit_when_idle)
-            execl(consumer_bin, consumer_bin, "--config", config_path, "--exit-when-idle",
-                  exit_when_idle, (char *)NULL);
-        else
-            execl(consumer_bin, consumer_bin, "--config", config_path, (char *)NULL);
-        _exit(127);
-    }
     return pid;
 }
 
@@ -360,13 +326,12 @@ static int read_dlq(const char *bs, char keys[][64], int max)
 
 Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400)
 {
-    double t0 = now_s();
+    double t0 = nw_test_now_s();
     tmp = nw_test_mkdtemp("consumer-crash");
     char *bs = start_broker();
     char archive[4096];
     snprintf(archive, sizeof archive, "%s/archive", tmp);
     write_config(bs, archive);
-    consumer_bin = nw_test_bin_path("consumers/newswire-consumer");
 
     const char *seed_env = getenv("NW_CRASH_SEED");
     unsigned seed = seed_env ? (unsigned)strtoul(seed_env, NULL, 10)
@@ -393,12 +358,12 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
         bool early = rand() % 4 == 0;
         if (early) {
             wait = 300 + rand() % 4000;
-            sleep_ms(wait);
+            nw_test_sleep_ms(wait);
         } else {
             for (wait = 0; assignments() == assigned_before && wait < 20000; wait += 50)
-                sleep_ms(50);
+                nw_test_sleep_ms(50);
             long extra = rand() % 1500;
-            sleep_ms(extra);
+            nw_test_sleep_ms(extra);
             wait += extra;
         }
         int status;
@@ -417,7 +382,8 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
         cr_log_info("kill %d after %ld ms (%s): fed %d stories, %ld archived (%ld lines)", kills,
                     wait, joined ? "had partitions" : "still joining", atomic_load(&f.produced),
                     ty.distinct, ty.lines);
-        cr_assert_lt(now_s() - t0, 330, "kill loop too slow"); /* a hang, not a speed goal */
+        cr_assert_lt(nw_test_now_s() - t0, 330,
+                     "kill loop too slow"); /* a hang, not a speed goal */
     }
     pthread_join(feeder_thread, NULL);
     cr_assert_str_eq(f.error, "", "feeder: %s", f.error);
@@ -429,7 +395,7 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
     consumer_pid = spawn_consumer("4000");
     int status = 0, waited = 0;
     while (waitpid(consumer_pid, &status, WNOHANG) == 0 && waited < 150000) {
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
         waited += 100;
     }
     if (waited >= 150000) {
@@ -451,7 +417,7 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
             first_doubled = i;
     }
     cr_log_info("%d kills, %ld archive files, %ld lines, %ld distinct uris, %.1f s", kills,
-                ty.files, ty.lines, ty.distinct, now_s() - t0);
+                ty.files, ty.lines, ty.distinct, nw_test_now_s() - t0);
     cr_assert_eq(ty.foreign, 0, "%ld archived lines are not planted stories (poison?)", ty.foreign);
     cr_assert_eq(missing, 0, "%d stories lost, first %d", missing, first_missing);
     cr_assert_eq(doubled, 0, "%d stories doubled, first %d", doubled, first_doubled);
@@ -479,7 +445,6 @@ Test(consumer_crash, sigkill_ten_times_loses_and_doubles_nothing, .timeout = 400
     cr_assert_geq(kills, MIN_KILLS);
     cr_assert_geq(at_work, MIN_KILLS, "only %d kills hit a consumer holding partitions", at_work);
 
-    free(consumer_bin);
     free(config_path);
     free(log_path);
     free(bs);

@@ -34,16 +34,9 @@ static char *tmp;
 
 static void teardown(void)
 {
-    if (consumer_pid > 0)
-        nw_test_stop(consumer_pid, 5);
-    consumer_pid = -1;
-    if (broker_pid > 0)
-        nw_test_stop(broker_pid, 5);
-    broker_pid = -1;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_end_child(&consumer_pid, 5);
+    nw_test_end_child(&broker_pid, 5);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(consumer_forward, .fini = teardown);

@@ -38,18 +38,10 @@ static void teardown(void)
     }
     if (server > 0)
         nw_test_stop(server, 5);
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(consumer_opensearch, .fini = teardown, .timeout = 600);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static int kill_version(int u)
 {
@@ -146,9 +138,9 @@ Test(consumer_opensearch, chaos_429s_and_sigkills_newest_wins_no_kill_resurrecte
             json_decref(st);
             if (now > before + 1)
                 break;
-            sleep_ms(10);
+            nw_test_sleep_ms(10);
         }
-        sleep_ms(rand() % 400);
+        nw_test_sleep_ms(rand() % 400);
         kill(consumer, SIGKILL);
         if (nw_test_wait_exit(consumer) == 128 + SIGKILL)
             kills++;

@@ -30,19 +30,10 @@ static void teardown(void)
 {
     nw_broker_free(broker);
     broker = NULL;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(ops, .fini = teardown);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void produce(const char *topic, int from, int n)
 {
@@ -63,44 +54,6 @@ static void produce(const char *topic, int from, int n)
     }
     cr_assert_eq(rd_kafka_flush(p, 30000), 0);
     rd_kafka_destroy(p);
-}
-
-/* GET path on 127.0.0.1:port; returns the status, body in *body. */
-static int http_get(int port, const char *path, char **body)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    char req[256];
-    int l = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-    cr_assert_eq(write(fd, req, (size_t)l), l);
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t)r;
-        if (len + 1 == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    close(fd);
-    int status = 0;
-    sscanf(buf, "HTTP/1.%*d %d", &status);
-    char *b = strstr(buf, "\r\n\r\n");
-    *body = strdup(b ? b + 4 : "");
-    free(buf);
-    return status;
-}
-
-static int count_lines(const char *path)
-{
-    char *t = nw_test_read_file(path, NULL);
-    int n = 0;
-    for (char *p = t; p && *p; p++)
-        n += *p == '\n';
-    free(t);
-    return n;
 }
 
 static void write_config(const char *path, const char *record, const char *extra_setting)
@@ -142,9 +95,9 @@ static void *run_thread(void *arg)
 
 static void wait_lines(const char *path, int want)
 {
-    for (int i = 0; i < 300 && count_lines(path) < want; i++)
-        sleep_ms(50);
-    cr_assert_eq(count_lines(path), want, "%s", path);
+    for (int i = 0; i < 300 && nw_test_count_lines(path) < want; i++)
+        nw_test_sleep_ms(50);
+    cr_assert_eq(nw_test_count_lines(path), want, "%s", path);
 }
 
 Test(ops, metrics_health_and_reload, .timeout = 120)
@@ -169,18 +122,18 @@ Test(ops, metrics_health_and_reload, .timeout = 120)
     int port = nw_consumer_http_port(r.c);
     cr_assert_gt(port, 0);
     char *body = NULL;
-    cr_assert_eq(http_get(port, "/healthz", &body), 200);
+    cr_assert_eq(nw_test_http_status(port, "/healthz", &body), 200);
     free(body);
-    cr_assert_eq(http_get(port, "/readyz", &body), 503, "not ready before joining");
+    cr_assert_eq(nw_test_http_status(port, "/readyz", &body), 503, "not ready before joining");
     free(body);
 
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_thread, &r), 0);
     wait_lines(rec1, 20);
-    cr_assert_eq(http_get(port, "/readyz", &body), 200, "%s", body);
+    cr_assert_eq(nw_test_http_status(port, "/readyz", &body), 200, "%s", body);
     free(body);
-    sleep_ms(600); /* a statistics interval or two */
-    cr_assert_eq(http_get(port, "/metrics", &body), 200);
+    nw_test_sleep_ms(600); /* a statistics interval or two */
+    cr_assert_eq(nw_test_http_status(port, "/metrics", &body), 200);
     const char *want[] = {
         "newswire_consumer_consumed_total{topic=\"news.ops\"} 20",
         "newswire_consumer_processed_total{plugin=\"recorder\",topic=\"news.ops\"} 20",
@@ -200,23 +153,23 @@ Test(ops, metrics_health_and_reload, .timeout = 120)
     nw_consumer_reload(r.c);
     nw_consumer_stats s = {0};
     for (int i = 0; i < 100 && s.reloads < 1; i++) {
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
     cr_assert_eq(s.reloads, 1);
     produce("news.ops", 20, 10);
     wait_lines(rec2, 10);
-    cr_assert_eq(count_lines(rec1), 20);
+    cr_assert_eq(nw_test_count_lines(rec1), 20);
 
     /* a bad reload keeps the running chain */
     write_config(cfgpath, rec1, "    colour: blue\n");
     nw_consumer_reload(r.c);
-    sleep_ms(500);
+    nw_test_sleep_ms(500);
     s = nw_consumer_get_stats(r.c);
     cr_assert_eq(s.reloads, 1, "the bad config was not taken");
     produce("news.ops", 30, 5);
     wait_lines(rec2, 15);
-    cr_assert_eq(count_lines(rec1), 20);
+    cr_assert_eq(nw_test_count_lines(rec1), 20);
 
     nw_consumer_stop(r.c);
     pthread_join(th, NULL);
@@ -307,5 +260,5 @@ Test(ops, from_time_applies_only_to_partitions_without_a_committed_offset, .time
                  "a committed offset wins over --from-time");
     cr_assert_eq(run_from_time(cfgpath, "time-new", future), 0,
                  "a new group starts at the time (here: after the last message)");
-    cr_assert_eq(count_lines(rec), 15);
+    cr_assert_eq(nw_test_count_lines(rec), 15);
 }

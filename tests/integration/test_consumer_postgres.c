@@ -51,18 +51,10 @@ static void teardown(void)
         waitpid(consumer, NULL, 0);
     }
     nw_test_pg_destroy(&pg);
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(consumer_postgres, .init = setup, .fini = teardown, .timeout = 600);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* The stream: every uri in VERSIONS versions, every 7th uri killed at a
  * version of its own, lines shuffled; one story PostgreSQL refuses. Returns the
@@ -118,7 +110,7 @@ static char *write_stream(const char *path, unsigned seed, int uris)
 
 static char *write_config(void)
 {
-    char yaml[2048], path[1024];
+    char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "group: pg\n"
              "kafka: {bootstrap.servers: \"127.0.0.1:1\"}\n"
@@ -128,9 +120,9 @@ static char *write_config(void)
              "  - plugin: postgres\n"
              "    conninfo: \"%s connect_timeout=2\"\n",
              pg.conninfo);
-    snprintf(path, sizeof path, "%s/consumer.yaml", tmp);
-    cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
-    return strdup(path);
+    char *path = nw_test_write_in(tmp, "consumer.yaml", yaml);
+    cr_assert_not_null(path);
+    return path;
 }
 
 static pid_t start_consumer(const char *config, const char *in, const char *dlq)
@@ -172,7 +164,7 @@ Test(consumer_postgres, ten_sigkills_one_row_per_uri_at_its_newest)
     for (int runs = 0; kills < 10; runs++) {
         cr_assert_lt(runs, 40, "the consumer finishes before the kills land");
         consumer = start_consumer(config, in, dlq);
-        sleep_ms(150 + rand() % 700);
+        nw_test_sleep_ms(150 + rand() % 700);
         kill(consumer, SIGKILL);
         if (nw_test_wait_exit(consumer) == 128 + SIGKILL) /* killed, not finished */
             kills++;
@@ -209,7 +201,7 @@ Test(consumer_postgres, server_stopped_mid_stream_resumes_by_itself)
     consumer = start_consumer(config, in, dlq);
     long n = -1;
     for (int i = 0; i < 600 && n <= 0; i++) {
-        sleep_ms(20);
+        nw_test_sleep_ms(20);
         n = row_count();
     }
     cr_assert_gt(n, 0, "nothing written");

@@ -53,12 +53,6 @@ static void teardown(void)
 
 TestSuite(consumer_postgres_live, .init = setup, .fini = teardown, .timeout = 300);
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static rd_kafka_t *producer(void)
 {
     char errstr[512];
@@ -115,7 +109,7 @@ static int wait_readyz(int port, int want, const char *const *words, size_t nwor
             all = strstr(*body, words[k]) != NULL;
         if (all)
             break;
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
     }
     return status;
 }
@@ -132,7 +126,7 @@ static void wait_rows(const char *sql, long want, int seconds)
 {
     long n = -1;
     for (int i = 0; i < seconds * 10 && n != want; i++) {
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
         n = pg_long(sql);
     }
     cr_assert_eq(n, want, "%s", sql);
@@ -252,7 +246,7 @@ static void *feed_thread(void *arg)
         for (int u = 0; u < LIVE_URIS; u++) {
             produce_story(p, u, v);
             __atomic_add_fetch(&f->sent, 1, __ATOMIC_SEQ_CST);
-            sleep_ms(15);
+            nw_test_sleep_ms(15);
         }
     cr_assert_eq(rd_kafka_flush(p, 60000), 0);
     rd_kafka_destroy(p);

@@ -19,10 +19,7 @@ static char *tmp;
 
 static void teardown(void)
 {
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(replay, .fini = teardown);
@@ -30,7 +27,7 @@ TestSuite(replay, .fini = teardown);
 static char *write_config(const char *sink_settings)
 {
     char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
-    char yaml[4096], path[4096];
+    char yaml[4096];
     snprintf(yaml, sizeof yaml,
              "group: replay\n"
              "kafka: {bootstrap.servers: \"127.0.0.1:1\"}\n"
@@ -40,10 +37,10 @@ static char *write_config(const char *sink_settings)
              "    emit: true\n"
              "%s",
              so, sink_settings);
-    snprintf(path, sizeof path, "%s/consumer.yaml", tmp);
-    cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
     free(so);
-    return strdup(path);
+    char *path = nw_test_write_in(tmp, "consumer.yaml", yaml);
+    cr_assert_not_null(path);
+    return path;
 }
 
 /* The JSON lines of a file as an array. */

@@ -39,7 +39,7 @@ enum { A, B, C, NINST };
 static const char *inst_name[NINST] = {"A", "B", "C"};
 static pid_t inst_pid[NINST] = {-1, -1, -1};
 static pid_t broker_pid = -1;
-static char *tmp, *config_path, *consumer_bin, *shared_root;
+static char *tmp, *config_path, *shared_root;
 static char inst_root[NINST][4096], inst_log[NINST][4096];
 
 static void teardown(void)
@@ -50,23 +50,11 @@ static void teardown(void)
             waitpid(inst_pid[i], NULL, 0);
             inst_pid[i] = -1;
         }
-    if (broker_pid > 0)
-        nw_test_stop(broker_pid, 5);
-    broker_pid = -1;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_end_child(&broker_pid, 5);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(consumer_scale, .fini = teardown);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0)
-        ;
-}
 
 static char *start_broker(void)
 {
@@ -104,7 +92,7 @@ static void produce(const char *bs, int from, int to, int spread_ms)
         cr_assert_eq(e, 0, "produce: %s", rd_kafka_err2str(e));
         if (step > 0 && (i - from) % step == step - 1) {
             rd_kafka_poll(rk, 0);
-            sleep_ms(10);
+            nw_test_sleep_ms(10);
         }
     }
     cr_assert_eq(rd_kafka_flush(rk, 30000), 0, "stories not acknowledged");
@@ -134,26 +122,19 @@ static void write_config(const char *bs)
              "    root: set-per-instance-by-NEWSWIRE_CHAIN__1__ROOT\n"
              "    fsync: false\n",
              bs, shared_root);
-    size_t n = strlen(tmp) + 32;
-    config_path = malloc(n);
-    snprintf(config_path, n, "%s/consumer.yaml", tmp);
-    cr_assert_eq(nw_test_write_file(config_path, yaml, strlen(yaml)), 0);
+    config_path = nw_test_write_in(tmp, "consumer.yaml", yaml);
+    cr_assert_not_null(config_path);
 }
 
 static void spawn(int i)
 {
-    pid_t pid = fork();
+    char root[4200];
+    snprintf(root, sizeof root, "NEWSWIRE_CHAIN__1__ROOT=%s", inst_root[i]);
+    const char *env[] = {root, NULL};
+    const char *args[] = {"--config", config_path, NULL};
+    pid_t pid = nw_test_start_logged("consumers/newswire-consumer", args, inst_log[i],
+                                     NW_TEST_LOG_STDOUT | NW_TEST_DIE_WITH_TEST, env);
     cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(inst_log[i], O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        setenv("NEWSWIRE_CHAIN__1__ROOT", inst_root[i], 1);
-        execl(consumer_bin, consumer_bin, "--config", config_path, (char *)NULL);
-        _exit(127);
-    }
     inst_pid[i] = pid;
 }
 
@@ -184,7 +165,7 @@ static void wait_assigned(int i, int timeout_ms)
         if (waitpid(inst_pid[i], &st, WNOHANG) == inst_pid[i])
             cr_assert_fail("instance %s exited (%d)\n%s", inst_name[i], st, log);
         free(log);
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
     }
 }
 
@@ -272,7 +253,7 @@ static void wait_shared(long want, int timeout_ms, tally *t)
                            "\n--- C:\n%.3000s",
                            t->distinct, want, timeout_ms, la, lc);
         }
-        sleep_ms(200);
+        nw_test_sleep_ms(200);
     }
 }
 
@@ -298,7 +279,6 @@ Test(consumer_scale, two_then_three_instances_share_and_take_over, .timeout = 30
         snprintf(inst_log[i], sizeof inst_log[i], "%s/%s.log", tmp, inst_name[i]);
     }
     write_config(bs);
-    consumer_bin = nw_test_bin_path("consumers/newswire-consumer");
     static tally t;
 
     /* 1. two instances share the six partitions */
@@ -306,7 +286,7 @@ Test(consumer_scale, two_then_three_instances_share_and_take_over, .timeout = 30
     spawn(B);
     wait_assigned(A, 30000);
     wait_assigned(B, 30000);
-    sleep_ms(1000); /* let the cooperative rebalance settle */
+    nw_test_sleep_ms(1000); /* let the cooperative rebalance settle */
     produce(bs, 0, PHASE, 0);
     wait_shared(PHASE, 30000, &t);
     char *names[NINST] = {NULL, NULL, NULL};
@@ -320,7 +300,7 @@ Test(consumer_scale, two_then_three_instances_share_and_take_over, .timeout = 30
     /* 2. a third instance joins */
     spawn(C);
     wait_assigned(C, 30000);
-    sleep_ms(1500);
+    nw_test_sleep_ms(1500);
     produce(bs, PHASE, 2 * PHASE, 0);
     wait_shared(2 * PHASE, 30000, &t);
     char *names2[NINST];
@@ -342,7 +322,7 @@ Test(consumer_scale, two_then_three_instances_share_and_take_over, .timeout = 30
     pid_t killer = fork();
     cr_assert_geq(killer, 0);
     if (killer == 0) {
-        sleep_ms(700);
+        nw_test_sleep_ms(700);
         kill(inst_pid[B], SIGKILL);
         _exit(0);
     }
@@ -383,7 +363,6 @@ Test(consumer_scale, two_then_three_instances_share_and_take_over, .timeout = 30
     cr_assert_eq(t.lines, STORIES);
     cr_assert_eq(t.distinct, STORIES);
 
-    free(consumer_bin);
     free(config_path);
     free(shared_root);
     free(bs);

@@ -47,7 +47,6 @@ static pid_t inst_pid[NINST] = {-1, -1, -1};
 static pid_t broker_pid = -1;
 static char *tmp, *bs;
 static char config_path[4096], shared_root[4096], inst_log[NINST][4096];
-static char *consumer_bin;
 static bool static_members;
 
 static void teardown(void)
@@ -58,17 +57,10 @@ static void teardown(void)
             waitpid(inst_pid[i], NULL, 0);
             inst_pid[i] = -1;
         }
-    if (broker_pid > 0)
-        nw_test_stop(broker_pid, 5);
-    broker_pid = -1;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_end_child(&broker_pid, 5);
+    nw_test_rm_tmp(&tmp);
     free(bs);
     bs = NULL;
-    free(consumer_bin);
-    consumer_bin = NULL;
 }
 
 TestSuite(scale_steady, .fini = teardown);
@@ -78,13 +70,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0)
-        ;
 }
 
 /* ---------------------------------------------------------------- producer */
@@ -122,7 +107,7 @@ static void *produce_steadily(void *arg)
         int64_t due = start + (int64_t)(i + 1) * 1000 / RATE;
         int64_t wait = due - now_ms();
         if (wait > 0)
-            sleep_ms((long)wait);
+            nw_test_sleep_ms((long)wait);
     }
     rd_kafka_flush(rk, 30000);
     rd_kafka_destroy(rk);
@@ -174,7 +159,7 @@ static void *monitor(void *arg)
                 atomic_store(&ngrew[p], n + 1);
             }
         }
-        sleep_ms(20);
+        nw_test_sleep_ms(20);
     }
     return NULL;
 }
@@ -236,22 +221,13 @@ static void write_config(void)
 
 static void spawn(int i)
 {
-    pid_t pid = fork();
+    char id[128];
+    snprintf(id, sizeof id, "NEWSWIRE_KAFKA__GROUP__INSTANCE__ID=steady-%s", inst_name[i]);
+    const char *env[] = {static_members ? id : NULL, NULL};
+    const char *args[] = {"--config", config_path, NULL};
+    pid_t pid = nw_test_start_logged("consumers/newswire-consumer", args, inst_log[i],
+                                     NW_TEST_LOG_STDOUT | NW_TEST_DIE_WITH_TEST, env);
     cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(inst_log[i], O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-        if (static_members) {
-            char id[64];
-            snprintf(id, sizeof id, "steady-%s", inst_name[i]);
-            setenv("NEWSWIRE_KAFKA__GROUP__INSTANCE__ID", id, 1);
-        }
-        execl(consumer_bin, consumer_bin, "--config", config_path, (char *)NULL);
-        _exit(127);
-    }
     inst_pid[i] = pid;
 }
 
@@ -271,7 +247,7 @@ static void wait_logged(int i, const char *what, int timeout_ms)
             cr_assert_fail("instance %s never logged \"%s\"\n%.4000s", inst_name[i], what,
                            log ? log : "");
         }
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
     }
 }
 
@@ -337,7 +313,6 @@ static void run_scale(bool statically)
     for (int i = 0; i < NINST; i++)
         snprintf(inst_log[i], sizeof inst_log[i], "%s/%s.log", tmp, inst_name[i]);
     write_config();
-    consumer_bin = nw_test_bin_path("consumers/newswire-consumer");
     for (int p = 0; p <= ALL; p++)
         atomic_store(&ngrew[p], 0);
     atomic_store(&produced, 0);
@@ -349,7 +324,7 @@ static void run_scale(bool statically)
     atomic_store(&monitoring, true);
     cr_assert_eq(pthread_create(&prod, NULL, produce_steadily, NULL), 0);
     cr_assert_eq(pthread_create(&mon, NULL, monitor, NULL), 0);
-    sleep_ms(5000); /* steady state with one instance */
+    nw_test_sleep_ms(5000); /* steady state with one instance */
     int64_t base_from = now_ms() - 4000;
     int64_t base_all, base_pause = longest_pause(base_from, now_ms(), &base_all);
 
@@ -359,7 +334,7 @@ static void run_scale(bool statically)
     spawn(C);
     wait_logged(B, "partitions assigned\" count=", 60000);
     wait_logged(C, "partitions assigned\" count=", 60000);
-    sleep_ms(SESSION_MS + 4000);
+    nw_test_sleep_ms(SESSION_MS + 4000);
     int64_t out_all, out_pause = longest_pause(out_at, now_ms(), &out_all);
 
     /* scale-in 3 -> 1: SIGTERM drains and leaves */
@@ -367,7 +342,7 @@ static void run_scale(bool statically)
     stop_instance(B);
     stop_instance(C);
     int64_t stopped_at = now_ms();
-    sleep_ms(2 * SESSION_MS + 8000); /* on the mock, up to two rebalances */
+    nw_test_sleep_ms(2 * SESSION_MS + 8000); /* on the mock, up to two rebalances */
     int64_t in_all, in_pause = longest_pause(in_at, now_ms(), &in_all);
 
     atomic_store(&producing, false);
@@ -378,7 +353,7 @@ static void run_scale(bool statically)
     for (int waited = 0; waited < 60000 && lost; waited += 500) {
         tally(n, &lost, &doubled);
         if (lost)
-            sleep_ms(500);
+            nw_test_sleep_ms(500);
     }
     atomic_store(&monitoring, false);
     pthread_join(mon, NULL);

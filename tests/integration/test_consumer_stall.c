@@ -44,19 +44,10 @@ static void teardown(void)
 {
     nw_broker_free(broker);
     broker = NULL;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(stall, .fini = teardown);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void produce_story(rd_kafka_t *p, const char *topic, const char *uri, size_t body_len)
 {
@@ -87,34 +78,11 @@ static rd_kafka_t *test_producer(void)
     return p;
 }
 
-/* GET path on 127.0.0.1:port; returns the status, body in *body. */
-static int http_get(int port, const char *path, char **body)
-{
-    char *resp = nw_test_http_get(port, path);
-    cr_assert_not_null(resp, "cannot connect to port %d", port);
-    int status = 0;
-    sscanf(resp, "HTTP/1.%*d %d", &status);
-    const char *b = strstr(resp, "\r\n\r\n");
-    *body = strdup(b ? b + 4 : "");
-    free(resp);
-    return status;
-}
-
-static int count_lines(const char *path)
-{
-    char *t = nw_test_read_file(path, NULL);
-    int n = 0;
-    for (char *p = t; p && *p; p++)
-        n += *p == '\n';
-    free(t);
-    return n;
-}
-
 static void wait_lines(const char *path, int want, int timeout_ms)
 {
-    for (int i = 0; i < timeout_ms / 50 && count_lines(path) < want; i++)
-        sleep_ms(50);
-    cr_assert_eq(count_lines(path), want, "%s", path);
+    for (int i = 0; i < timeout_ms / 50 && nw_test_count_lines(path) < want; i++)
+        nw_test_sleep_ms(50);
+    cr_assert_eq(nw_test_count_lines(path), want, "%s", path);
 }
 
 typedef struct runner {
@@ -242,8 +210,8 @@ Test(stall, oversized_story_is_referenced, .timeout = 120)
     nw_test_topic_free(&dlq);
 
     char *body = NULL;
-    sleep_ms(1000); /* a health update and a statistics interval or two */
-    cr_assert_eq(http_get(r.port, "/metrics", &body), 200);
+    nw_test_sleep_ms(1000); /* a health update and a statistics interval or two */
+    cr_assert_eq(nw_test_http_status(r.port, "/metrics", &body), 200);
     const char *want[] = {
         "newswire_consumer_dlq_produced_total 1",
         "newswire_consumer_dlq_references_total 1",
@@ -255,7 +223,7 @@ Test(stall, oversized_story_is_referenced, .timeout = 120)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
     free(body);
-    cr_assert_eq(http_get(r.port, "/readyz", &body), 200, "%s", body);
+    cr_assert_eq(nw_test_http_status(r.port, "/readyz", &body), 200, "%s", body);
     free(body);
     stop_consumer(&r);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);
@@ -287,20 +255,20 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
     char *body = NULL;
     int status = 0;
     for (int i = 0; i < 400; i++) {
-        status = http_get(r.port, "/readyz", &body);
+        status = nw_test_http_status(r.port, "/readyz", &body);
         if (status == 503 && strstr(body, "stalled"))
             break;
         free(body);
         body = NULL;
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
     }
     cr_assert_eq(status, 503, "%s", body ? body : "");
     cr_assert(strstr(body, "news.big/0 stalled"), "%s", body);
     cr_assert(strstr(body, "dead letter"), "the cause is named: %s", body);
     cr_assert(strstr(body, "Policy violation"), "the broker's error is named: %s", body);
     free(body);
-    sleep_ms(600); /* a statistics interval or two */
-    cr_assert_eq(http_get(r.port, "/metrics", &body), 200);
+    nw_test_sleep_ms(600); /* a statistics interval or two */
+    cr_assert_eq(nw_test_http_status(r.port, "/metrics", &body), 200);
     const char *want[] = {
         "newswire_consumer_stalled_partitions 1",
         "newswire_consumer_partition_stalled{topic=\"news.big\",partition=\"0\"} 1",
@@ -312,17 +280,17 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
         strstr(body, "newswire_consumer_lag_seconds{topic=\"news.big\",partition=\"0\"} 0\n"),
         "the lag in seconds grows while stalled:\n%s", body);
     free(body);
-    cr_assert_eq(count_lines(record), 0);
+    cr_assert_eq(nw_test_count_lines(record), 0);
 
     /* the broker takes writes again: the dead letter goes, the rest follows */
     wait_lines(record, 2, 60000);
     for (int i = 0; i < 100; i++) {
-        status = http_get(r.port, "/readyz", &body);
+        status = nw_test_http_status(r.port, "/readyz", &body);
         if (status == 200)
             break;
         free(body);
         body = NULL;
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
     }
     cr_assert_eq(status, 200, "%s", body ? body : "");
     free(body);
@@ -374,7 +342,7 @@ Test(stall, expired_stories_are_counted, .timeout = 120)
     start_consumer_on(&r, "[news.old]", record, "urn:none");
     wait_lines(record, (int)(hi - lo), 60000);
     char *body = NULL;
-    cr_assert_eq(http_get(r.port, "/metrics", &body), 200);
+    cr_assert_eq(nw_test_http_status(r.port, "/metrics", &body), 200);
     char want[256];
     snprintf(want, sizeof want,
              "newswire_consumer_skipped_messages_total{topic=\"news.old\",partition=\"0\"} %lld",

@@ -143,6 +143,5 @@ Test(install, a_plugin_built_against_the_installed_header_loads, .timeout = 240)
     cr_assert_eq(d->abi_version, NW_PLUGIN_ABI_VERSION);
     cr_assert_eq(d->kind, NW_PLUGIN_FILTER);
     nw_plugin_module_close(mod);
-    nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }

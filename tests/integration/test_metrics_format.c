@@ -31,24 +31,13 @@ static pid_t producer = -1;
 
 static void teardown(void)
 {
-    if (producer > 0)
-        nw_test_stop(producer, 20);
-    producer = -1;
+    nw_test_end_child(&producer, 20);
     nw_broker_free(broker);
     broker = NULL;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(metrics_format, .fini = teardown);
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static char *find_promtool(void)
 {
@@ -70,13 +59,11 @@ static char *find_promtool(void)
 /* GET path on 127.0.0.1:port; returns the body of a 200 answer or NULL. */
 static char *http_get(int port, const char *path)
 {
-    char *resp = nw_test_http_get(port, path);
-    int status = 0;
-    if (resp)
-        sscanf(resp, "HTTP/1.%*d %d", &status);
-    const char *b = resp ? strstr(resp, "\r\n\r\n") : NULL;
-    char *body = status == 200 && b ? strdup(b + 4) : NULL;
-    free(resp);
+    char *body = NULL;
+    if (nw_test_http_status(port, path, &body) != 200) {
+        free(body);
+        body = NULL;
+    }
     return body;
 }
 
@@ -132,19 +119,9 @@ Test(metrics_format, both_services_pass_promtool, .timeout = 180)
     mkdir(spool, 0755);
     snprintf(incoming, sizeof incoming, "%s/incoming", spool);
     mkdir(incoming, 0755);
-    char *bin = nw_test_bin_path("producers/newswire-producer");
-    producer = fork();
+    const char *args[] = {"--config", config, NULL};
+    producer = nw_test_start_logged("producers/newswire-producer", args, logpath, 0, NULL);
     cr_assert(producer >= 0);
-    if (producer == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, bin, "--config", config, (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
     int pport = nw_test_logged_http_port(logpath, 15);
     cr_assert_gt(pport, 0, "the producer never logged its http port");
     snprintf(story, sizeof story, "%s/story.txt", incoming);
@@ -180,10 +157,10 @@ Test(metrics_format, both_services_pass_promtool, .timeout = 180)
         if (cm && strstr(cm, "newswire_consumer_processed_total{") &&
             strstr(cm, "newswire_consumer_lag_messages{"))
             break;
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
     }
     cr_assert(cm && strstr(cm, "newswire_consumer_processed_total{"), "%s", cm ? cm : "");
-    sleep_ms(600); /* lag series known */
+    nw_test_sleep_ms(600); /* lag series known */
     free(cm);
     cm = http_get(cport, "/metrics");
     char *pm = http_get(pport, "/metrics");

@@ -30,9 +30,7 @@ static char base[64];
 
 static void teardown(void)
 {
-    if (server > 0)
-        nw_test_stop(server, 5);
-    server = -1;
+    nw_test_end_child(&server, 5);
 }
 
 TestSuite(opensearch_sink, .fini = teardown, .timeout = 300);

@@ -30,13 +30,8 @@ static char *tmp;
 
 static void teardown(void)
 {
-    if (broker_pid > 0)
-        nw_test_stop(broker_pid, 5);
-    broker_pid = -1;
-    if (tmp)
-        nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_end_child(&broker_pid, 5);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(pipeline, .fini = teardown);
@@ -105,10 +100,8 @@ static char *write_config_chain(const char *brokers, const char *archive, const 
              "  - plugin: archive-fs\n"
              "    root: %s\n",
              brokers, extra_chain, archive);
-    size_t n = strlen(tmp) + 32;
-    char *path = malloc(n);
-    snprintf(path, n, "%s/consumer.yaml", tmp);
-    cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
+    char *path = nw_test_write_in(tmp, "consumer.yaml", yaml);
+    cr_assert_not_null(path);
     return path;
 }
 

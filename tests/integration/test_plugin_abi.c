@@ -103,8 +103,7 @@ Test(plugin_abi, a_bad_setting_stops_the_consumer_before_it_starts)
     /* no plugin's init ran: archive-fs never created its root */
     snprintf(cfg, sizeof cfg, "%s/archive", tmp);
     cr_assert_neq(access(cfg, F_OK), 0, "%s exists: archive-fs was initialised", cfg);
-    nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }
 
 /* The real consumer on the embedded broker: every partition is announced
@@ -175,6 +174,5 @@ Test(plugin_abi, partitions_are_assigned_before_and_revoked_after_their_stories,
     free(text);
     free(sink);
     nw_broker_free(broker);
-    nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }

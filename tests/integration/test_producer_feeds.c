@@ -230,16 +230,9 @@ static nw_publisher *pub;
 static nw_metrics *metrics;
 static nw_input_env env;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int64_t mono_ms(void)
 {
-    return (int64_t)(now_s() * 1000);
+    return (int64_t)(nw_test_now_s() * 1000);
 }
 
 static void on_delivery(void *ctx, nw_publish_ticket *t, const char *topic, int kerr,
@@ -284,8 +277,7 @@ static void teardown(void)
     nw_metrics_free(metrics);
     MHD_stop_daemon(mhd);
     nw_broker_free(broker);
-    nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
     free(wire_body);
     wire_body = NULL;
 }
@@ -337,7 +329,7 @@ static void turn(nw_input **ins, size_t n)
 /* Run until every input completed `fetches` requests and settled its items. */
 static void run_fetches(nw_input **ins, size_t n, uint64_t fetches, double timeout_s)
 {
-    double end = now_s() + timeout_s;
+    double end = nw_test_now_s() + timeout_s;
     for (;;) {
         bool done = true;
         for (size_t i = 0; i < n; i++)
@@ -345,15 +337,16 @@ static void run_fetches(nw_input **ins, size_t n, uint64_t fetches, double timeo
                 done = false;
         if (done)
             return;
-        cr_assert(now_s() < end, "timed out waiting for %llu fetches", (unsigned long long)fetches);
+        cr_assert(nw_test_now_s() < end, "timed out waiting for %llu fetches",
+                  (unsigned long long)fetches);
         turn(ins, n);
     }
 }
 
 static void run_for(nw_input **ins, size_t n, double seconds)
 {
-    double end = now_s() + seconds;
-    while (now_s() < end)
+    double end = nw_test_now_s() + seconds;
+    while (nw_test_now_s() < end)
         turn(ins, n);
 }
 
@@ -590,9 +583,9 @@ Test(producer_feeds, timeout)
     slow_ms = 1500;
     nw_input *in = feed("slow", "/slow", 5000, 300);
     nw_input *ins[] = {in};
-    double t0 = now_s();
+    double t0 = nw_test_now_s();
     run_fetches(ins, 1, 1, 10);
-    double took = now_s() - t0;
+    double took = nw_test_now_s() - t0;
     nw_feed_stats s = stats(in);
     cr_expect_eq(s.errors, 1);
     cr_expect_lt(took, 1.2, "the request was cut at its timeout (took %.2fs)", took);
@@ -682,8 +675,8 @@ Test(producer_feeds, recorded_only_after_ack)
     nw_input *in = feed("wire", "/wire", 150, 5000);
     nw_input *ins[] = {in};
     /* fetched and sent, but the broker is down: no acks */
-    double end = now_s() + 10;
-    while (stats(in).fetches < 1 && now_s() < end)
+    double end = nw_test_now_s() + 10;
+    while (stats(in).fetches < 1 && nw_test_now_s() < end)
         turn(ins, 1);
     run_for(ins, 1, 0.8);
     cr_expect_eq(stats(in).fetches, 1, "no new poll while items are in flight");
@@ -805,41 +798,21 @@ Test(producer_feeds, config_forms_and_errors)
 
 static pid_t start_producer(const char *config, const char *log)
 {
-    char *bin = nw_test_bin_path("producers/newswire-producer");
-    pid_t pid = fork();
+    const char *args[] = {"--config", config, NULL};
+    pid_t pid = nw_test_start_logged("producers/newswire-producer", args, log, 0, NULL);
     cr_assert(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, bin, "--config", config, (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
     return pid;
 }
 
 static int stop_producer(pid_t pid)
 {
-    kill(pid, SIGTERM);
-    int status = 0;
-    double end = now_s() + 20;
-    while (now_s() < end) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        usleep(20000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
+    return nw_test_term(pid, 20);
 }
 
 static bool wait_messages(size_t want, double timeout_s)
 {
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
+    double end = nw_test_now_s() + timeout_s;
+    while (nw_test_now_s() < end) {
         msgs ms = consume_all();
         size_t n = ms.len;
         msgs_free(&ms);

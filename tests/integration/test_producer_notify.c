@@ -24,24 +24,16 @@
 #include "nw_testutil.h"
 
 static nw_broker *broker;
-static char *tmp;
+static nw_test_spool sp;
 static int sock = -1;
 static char sock_path[108];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void setup(void)
 {
     nw_err err = {0};
     broker = nw_broker_new(1, 1, &err);
     cr_assert_not_null(broker, "%s", err.msg);
-    tmp = nw_test_mkdtemp("producer-notify");
-    cr_assert_not_null(tmp);
+    cr_assert_eq(nw_test_spool_init(&sp, "producer-notify", false), 0);
     /* sun_path is short: the socket gets a short name of its own */
     int n = snprintf(sock_path, sizeof sock_path, "/tmp/nwtest-notify-%ld.sock", (long)getpid());
     cr_assert(n > 0 && (size_t)n < sizeof sock_path);
@@ -62,9 +54,7 @@ static void teardown(void)
     unlink(sock_path);
     nw_broker_free(broker);
     broker = NULL;
-    nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_spool_cleanup(&sp);
 }
 
 TestSuite(producer_notify, .init = setup, .fini = teardown, .timeout = 120);
@@ -73,8 +63,8 @@ TestSuite(producer_notify, .init = setup, .fini = teardown, .timeout = 120);
  * "READY=1"); every datagram seen is appended to `seen`. */
 static bool wait_notify(const char *want, int timeout_s, char *seen, size_t seen_len)
 {
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
+    double end = nw_test_now_s() + timeout_s;
+    while (nw_test_now_s() < end) {
         struct pollfd p = {.fd = sock, .events = POLLIN};
         if (poll(&p, 1, 200) <= 0)
             continue;
@@ -99,56 +89,35 @@ static bool wait_notify(const char *want, int timeout_s, char *seen, size_t seen
 
 Test(producer_notify, ready_then_stopping_reach_the_notify_socket)
 {
-    char spool[1024], config[1024], logpath[1024];
-    snprintf(spool, sizeof spool, "%s/spool", tmp);
-    snprintf(config, sizeof config, "%s/producer.yaml", tmp);
-    snprintf(logpath, sizeof logpath, "%s/producer.log", tmp);
     char text[4096];
     snprintf(text, sizeof text,
              "kafka:\n  bootstrap.servers: \"%s\"\n"
              "http: {listen: \"127.0.0.1:0\"}\n"
              "shutdown_timeout: 10s\n"
              "spools:\n  - name: wire\n    path: %s\n    format: ninjs\n",
-             nw_broker_bootstrap(broker), spool);
-    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
-
-    char *bin = nw_test_bin_path("producers/newswire-producer");
-    pid_t pid = fork();
+             nw_broker_bootstrap(broker), sp.spool);
+    cr_assert_eq(nw_test_write_file(sp.config, text, strlen(text)), 0);
+    char notify_env[160];
+    snprintf(notify_env, sizeof notify_env, "NOTIFY_SOCKET=%s", sock_path);
+    const char *env[] = {notify_env, NULL};
+    const char *args[] = {"--config", sp.config, NULL};
+    pid_t pid = nw_test_start_logged("producers/newswire-producer", args, sp.log,
+                                     NW_TEST_LOG_TRUNCATE, env);
     cr_assert(pid >= 0);
-    if (pid == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-        }
-        setenv("NOTIFY_SOCKET", sock_path, 1);
-        execl(bin, bin, "--config", config, (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
 
     char seen[8192] = "";
     bool ready = wait_notify("READY=1", 60, seen, sizeof seen);
     if (!ready) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        char *log = nw_test_read_file(logpath, NULL);
+        char *log = nw_test_read_file(sp.log, NULL);
         cr_assert_fail("no READY=1 on NOTIFY_SOCKET; got %s; log:\n%s", seen, log ? log : "");
     }
 
     seen[0] = '\0';
     cr_assert_eq(kill(pid, SIGTERM), 0);
     bool stopping = wait_notify("STOPPING=1", 30, seen, sizeof seen);
-    int status = 0;
-    double end = now_s() + 30;
-    pid_t r = 0;
-    while (now_s() < end && (r = waitpid(pid, &status, WNOHANG)) == 0)
-        usleep(20000);
-    if (r != pid) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
+    int rc = nw_test_exit_within(pid, 30);
     cr_expect(stopping, "no STOPPING=1 after SIGTERM; got %s", seen);
-    cr_expect(r == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "the producer did not exit 0 after SIGTERM (status %d)", status);
+    cr_expect_eq(rc, 0, "the producer did not exit 0 after SIGTERM (exit %d)", rc);
 }

@@ -50,9 +50,7 @@ static void stop_broker(void)
         /* SIGTERM is a clean stop */
         cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "broker status %d", status);
     }
-    nw_test_rm_rf(tmpdir);
-    free(tmpdir);
-    tmpdir = NULL;
+    nw_test_rm_tmp(&tmpdir);
 }
 
 TestSuite(producer_once, .init = start_broker, .fini = stop_broker, .timeout = 120);

@@ -28,37 +28,21 @@
 #include "nw_testutil.h"
 
 static nw_broker *broker;
-static char *tmp;
-static char spool[1024];
-static char config[1024];
-static char logpath[1024];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static nw_test_spool sp;
 
 static void setup(void)
 {
     nw_err err = {0};
     broker = nw_broker_new(1, 4, &err);
     cr_assert_not_null(broker, "%s", err.msg);
-    tmp = nw_test_mkdtemp("producer-service");
-    cr_assert_not_null(tmp);
-    snprintf(spool, sizeof spool, "%s/spool", tmp);
-    snprintf(config, sizeof config, "%s/producer.yaml", tmp);
-    snprintf(logpath, sizeof logpath, "%s/producer.log", tmp);
+    cr_assert_eq(nw_test_spool_init(&sp, "producer-service", false), 0);
 }
 
 static void teardown(void)
 {
     nw_broker_free(broker);
     broker = NULL;
-    nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
+    nw_test_spool_cleanup(&sp);
 }
 
 TestSuite(producer_service, .init = setup, .fini = teardown, .timeout = 240);
@@ -67,66 +51,28 @@ TestSuite(producer_service, .init = setup, .fini = teardown, .timeout = 240);
 /* Helpers                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Write the config: one spool at `spool` plus `extra` YAML (may be ""). */
+/* Write the config: one spool at sp.spool plus `extra` YAML (may be ""). */
 static void write_config(const char *format, const char *extra)
 {
-    char text[4096];
-    snprintf(text, sizeof text,
-             "kafka:\n  bootstrap.servers: \"%s\"\n"
-             "http: {listen: \"127.0.0.1:0\"}\n"
-             "shutdown_timeout: 20s\n"
-             "spools:\n"
-             "  - name: wire\n    path: %s\n    format: %s\n    category: General\n"
-             "    settle_time: 300ms\n    scan_interval: 1s\n"
-             "%s",
-             nw_broker_bootstrap(broker), spool, format, extra);
-    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
+    cr_assert_eq(
+        nw_test_spool_config(&sp, nw_broker_bootstrap(broker), format, "300ms", "1s", extra), 0);
 }
 
+/* The producer on sp.config; each run logs afresh, so http_port() finds
+ * this run's line. The test waits for its exit itself. */
 static pid_t start_producer(void)
 {
-    char *bin = nw_test_bin_path("producers/newswire-producer");
-    /* each run logs afresh, so http_port() finds this run's line */
-    int lf = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (lf >= 0)
-        close(lf);
-    pid_t pid = fork();
+    const char *args[] = {"--config", sp.config, NULL};
+    pid_t pid = nw_test_start_logged("producers/newswire-producer", args, sp.log,
+                                     NW_TEST_LOG_TRUNCATE, NULL);
     cr_assert(pid >= 0);
-    if (pid == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, bin, "--config", config, (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
     return pid;
-}
-
-static int wait_exit(pid_t pid, int timeout_s)
-{
-    int status = 0;
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        usleep(20000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
 }
 
 static void write_atomic(const char *dir, const char *name, const char *text)
 {
-    char tmpf[4096], final[4096];
-    snprintf(tmpf, sizeof tmpf, "%s/.%s.part", dir, name);
-    snprintf(final, sizeof final, "%s/%s", dir, name);
-    cr_assert_eq(nw_test_write_file(tmpf, text, strlen(text)), 0);
-    cr_assert_eq(rename(tmpf, final), 0, "rename %s: %s", final, strerror(errno));
+    cr_assert_eq(nw_test_write_atomic(dir, name, text, strlen(text)), 0, "rename %s/%s: %s", dir,
+                 name, strerror(errno));
 }
 
 static char *story_json(const char *uri, const char *headline, size_t body_len)
@@ -150,7 +96,7 @@ static char *story_json(const char *uri, const char *headline, size_t body_len)
 static int count_files(const char *sub, bool with_errors)
 {
     char dir[2048];
-    snprintf(dir, sizeof dir, "%s/%s", spool, sub);
+    snprintf(dir, sizeof dir, "%s/%s", sp.spool, sub);
     DIR *d = opendir(dir);
     if (!d)
         return 0;
@@ -170,8 +116,8 @@ static int count_files(const char *sub, bool with_errors)
 
 static bool wait_count(const char *sub, int want, int timeout_s)
 {
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
+    double end = nw_test_now_s() + timeout_s;
+    while (nw_test_now_s() < end) {
         if (count_files(sub, false) >= want)
             return true;
         usleep(50000);
@@ -182,14 +128,14 @@ static bool wait_count(const char *sub, int want, int timeout_s)
 static char *read_spool_file(const char *rel)
 {
     char path[2048];
-    snprintf(path, sizeof path, "%s/%s", spool, rel);
+    snprintf(path, sizeof path, "%s/%s", sp.spool, rel);
     return nw_test_read_file(path, NULL);
 }
 
 /* The HTTP port the producer logged ("http_port=N"), waiting for it. */
 static int http_port(void)
 {
-    int port = nw_test_logged_http_port(logpath, 15);
+    int port = nw_test_logged_http_port(sp.log, 15);
     cr_assert_gt(port, 0, "the producer never logged its http port");
     return port;
 }
@@ -271,14 +217,12 @@ static keyset consume_keys(const char *prefix, size_t *total)
 
 static char *incoming(void)
 {
-    static char dir[2048];
-    snprintf(dir, sizeof dir, "%s/incoming", spool);
-    return dir;
+    return sp.incoming;
 }
 
 static void mkdirs(void)
 {
-    mkdir(spool, 0755);
+    mkdir(sp.spool, 0755);
     mkdir(incoming(), 0755);
 }
 
@@ -368,7 +312,7 @@ Test(producer_service, picks_up_moves_and_reports)
     free(r);
 
     kill(pid, SIGTERM);
-    cr_expect_eq(wait_exit(pid, 30), 0, "SIGTERM is a clean stop");
+    cr_expect_eq(nw_test_exit_within(pid, 30), 0, "SIGTERM is a clean stop");
 
     /* in Kafka: the four good stories (001 twice), on news.general */
     size_t total = 0;
@@ -419,10 +363,10 @@ Test(producer_service, files_of_every_size_and_kind)
     struct stat st;
     cr_expect(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO stays in incoming/");
     kill(pid, SIGTERM);
-    cr_expect_eq(wait_exit(pid, 30), 0);
+    cr_expect_eq(nw_test_exit_within(pid, 30), 0);
 
     /* info level: no line per file done, one summary; a failure has its own */
-    char *log = nw_test_read_file(logpath, NULL);
+    char *log = nw_test_read_file(sp.log, NULL);
     cr_assert_not_null(log);
     cr_expect(!strstr(log, "file done"), "per-file success lines are debug: %s", log);
     cr_expect(strstr(log, "msg=\"files settled\" input=wire done=2 failed=1 stories=2"), "log: %s",
@@ -514,7 +458,7 @@ Test(producer_service, files_go_out_in_name_order)
     pid_t pid = start_producer();
     cr_assert(wait_count("done", N, 60), "done/ has %d files", count_files("done", false));
     kill(pid, SIGTERM);
-    cr_expect_eq(wait_exit(pid, 30), 0);
+    cr_expect_eq(nw_test_exit_within(pid, 30), 0);
     char *got = headlines_of_key("news.general", "urn:test:svc:order");
     cr_expect_str_eq(got, want);
     free(got);
@@ -536,13 +480,13 @@ Test(producer_service, sighup_reloads_and_bad_config_is_refused)
     snprintf(extra, sizeof extra,
              "  - name: second\n    path: %s/second\n    format: ninjs\n"
              "routing:\n  categories: {General: news.renamed}\n",
-             tmp);
+             sp.dir);
     write_config("ninjs", extra);
     kill(pid, SIGHUP);
     char second_in[2048];
-    snprintf(second_in, sizeof second_in, "%s/second/incoming", tmp);
-    double end = now_s() + 15;
-    while (access(second_in, F_OK) != 0 && now_s() < end)
+    snprintf(second_in, sizeof second_in, "%s/second/incoming", sp.dir);
+    double end = nw_test_now_s() + 15;
+    while (access(second_in, F_OK) != 0 && nw_test_now_s() < end)
         usleep(50000);
     cr_assert_eq(access(second_in, F_OK), 0, "the new spool was started");
     s = story_json("urn:test:reload:2", "After", 50);
@@ -551,7 +495,7 @@ Test(producer_service, sighup_reloads_and_bad_config_is_refused)
     cr_assert(wait_count("done", 2, 30));
 
     /* a broken config is refused and the running one kept */
-    cr_assert_eq(nw_test_write_file(config, "spools: [ {path: relative} ]\n", 29), 0);
+    cr_assert_eq(nw_test_write_file(sp.config, "spools: [ {path: relative} ]\n", 29), 0);
     kill(pid, SIGHUP);
     usleep(500000);
     s = story_json("urn:test:reload:3", "Still running", 50);
@@ -559,8 +503,8 @@ Test(producer_service, sighup_reloads_and_bad_config_is_refused)
     free(s);
     cr_assert(wait_count("done", 3, 30), "the old config keeps working");
     kill(pid, SIGTERM);
-    cr_expect_eq(wait_exit(pid, 30), 0);
-    char *log = nw_test_read_file(logpath, NULL);
+    cr_expect_eq(nw_test_exit_within(pid, 30), 0);
+    char *log = nw_test_read_file(sp.log, NULL);
     cr_expect(log && strstr(log, "reload refused"), "the refusal is logged");
     free(log);
 
@@ -579,10 +523,10 @@ Test(producer_service, sighup_reloads_and_bad_config_is_refused)
  * alongside the inputs: both failures must join it and free everything). */
 static void expect_start_refused(const char *text, const char *why)
 {
-    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
+    cr_assert_eq(nw_test_write_file(sp.config, text, strlen(text)), 0);
     pid_t pid = start_producer();
-    int rc = wait_exit(pid, 30);
-    char *log = nw_test_read_file(logpath, NULL);
+    int rc = nw_test_exit_within(pid, 30);
+    char *log = nw_test_read_file(sp.log, NULL);
     cr_expect(rc > 0 && rc < 127, "refused with an exit code, got %d; log: %s", rc, log ? log : "");
     cr_expect(log && strstr(log, why), "the log names the cause (%s): %s", why, log ? log : "");
     cr_expect(log && !strstr(log, "Sanitizer"), "no sanitizer report: %s", log ? log : "");
@@ -601,7 +545,7 @@ Test(producer_service, start_failures_are_refused_cleanly)
              "kafka:\n  bootstrap.servers: \"%s\"\n  acks: \"1\"\n"
              "http: {listen: \"127.0.0.1:0\"}\n"
              "spools:\n  - {name: wire, path: %s, format: ninjs, settle_time: 0ms}\n",
-             nw_broker_bootstrap(broker), spool);
+             nw_broker_bootstrap(broker), sp.spool);
     expect_start_refused(text, "acks");
     cr_expect_eq(count_files("incoming", false), 1, "the waiting file is left in incoming/");
     cr_expect_eq(count_files("done", false), 0);
@@ -609,7 +553,7 @@ Test(producer_service, start_failures_are_refused_cleanly)
     /* a spool that cannot start (its incoming/ is a regular file: the root
      * itself passes the config check) while the Kafka client comes up */
     char blocker[2048];
-    snprintf(blocker, sizeof blocker, "%s/blocked", tmp);
+    snprintf(blocker, sizeof blocker, "%s/blocked", sp.dir);
     cr_assert_eq(mkdir(blocker, 0755), 0);
     char in_file[2100];
     snprintf(in_file, sizeof in_file, "%s/incoming", blocker);
@@ -639,13 +583,13 @@ Test(producer_service, sigterm_drains_outstanding_reports)
     }
     usleep(300000);
     kill(pid, SIGTERM);
-    cr_assert_eq(wait_exit(pid, 30), 0);
+    cr_assert_eq(nw_test_exit_within(pid, 30), 0);
     int done = count_files("done", false), left = count_files("incoming", false);
     cr_expect_eq(done + left, 300, "done %d + incoming %d", done, left);
     keyset ks = consume_keys("news.", NULL);
     cr_expect_geq((int)ks.len, done, "every file in done/ is in Kafka");
     keyset_free(&ks);
-    char *log = nw_test_read_file(logpath, NULL);
+    char *log = nw_test_read_file(sp.log, NULL);
     cr_expect(log && strstr(log, "stopped cleanly"), "%s", log ? log : "");
     free(log);
 }
@@ -703,11 +647,11 @@ Test(producer_service, crash_test_sigkill_loses_nothing, .timeout = 300)
     /* the last run finishes everything */
     pid_t pid = start_producer();
     http_port(); /* started: signals are handled from here on */
-    double end = now_s() + 90;
-    while (now_s() < end && count_files("incoming", false) > 0)
+    double end = nw_test_now_s() + 90;
+    while (nw_test_now_s() < end && count_files("incoming", false) > 0)
         usleep(100000);
     kill(pid, SIGTERM);
-    cr_assert_eq(wait_exit(pid, 30), 0);
+    cr_assert_eq(nw_test_exit_within(pid, 30), 0);
 
     int done = count_files("done", false), failed = count_files("failed", false);
     cr_expect_eq(count_files("incoming", false), 0, "seed %u", seed);
@@ -773,8 +717,8 @@ Test(producer_service, broker_outage_loses_nothing_and_resumes, .timeout = 200)
     drop_outage_files(200, 1200);
     long rss_max = 0;
     bool saw_not_ready = false;
-    double end = now_s() + 20;
-    while (now_s() < end) {
+    double end = nw_test_now_s() + 20;
+    while (nw_test_now_s() < end) {
         long kb = vm_rss_kb(pid);
         if (kb > rss_max)
             rss_max = kb;
@@ -796,7 +740,7 @@ Test(producer_service, broker_outage_loses_nothing_and_resumes, .timeout = 200)
     cr_expect_lt(rss_max, rss_before + 64 * 1024, "memory bounded: %ld kB before, %ld max",
                  rss_before, rss_max);
     kill(pid, SIGTERM);
-    cr_assert_eq(wait_exit(pid, 30), 0);
+    cr_assert_eq(nw_test_exit_within(pid, 30), 0);
     keyset ks = consume_keys("news.", NULL);
     cr_expect_eq(ks.len, 1200, "distinct uris %zu", ks.len);
     keyset_free(&ks);

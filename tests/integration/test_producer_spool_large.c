@@ -30,16 +30,7 @@
 #define ITEMS 40000 /* ~1.4 MB of RSS: over the streaming threshold */
 
 static nw_broker *broker;
-static pid_t producer = -1;
-static char *tmp;
-static char spool[1024], config[1024], logpath[1024], in_dir[1100];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static nw_test_spool sp;
 
 static void setup(void)
 {
@@ -49,66 +40,24 @@ static void setup(void)
     /* the mock broker keeps about 5 MB per partition (older messages are
      * dropped): 16 partitions hold two files of stories */
     cr_assert_eq(nw_broker_create_topic(broker, "news.general", 16, &err), 0, "%s", err.msg);
-    tmp = nw_test_mkdtemp("spool-large");
-    cr_assert_not_null(tmp);
-    snprintf(spool, sizeof spool, "%s/spool", tmp);
-    snprintf(in_dir, sizeof in_dir, "%s/incoming", spool);
-    snprintf(config, sizeof config, "%s/producer.yaml", tmp);
-    snprintf(logpath, sizeof logpath, "%s/producer.log", tmp);
-    mkdir(spool, 0755);
-    mkdir(in_dir, 0755);
+    cr_assert_eq(nw_test_spool_init(&sp, "spool-large", true), 0);
 }
 
 static void teardown(void)
 {
-    if (producer > 0) {
-        kill(producer, SIGKILL);
-        waitpid(producer, NULL, 0);
-        producer = -1;
-    }
+    nw_test_spool_cleanup(&sp);
     nw_broker_free(broker);
     broker = NULL;
-    nw_test_rm_rf(tmp);
-    free(tmp);
-    tmp = NULL;
 }
 
 TestSuite(spool_large, .init = setup, .fini = teardown, .timeout = 600);
 
 static void start_producer(void)
 {
-    char text[4096];
-    snprintf(text, sizeof text,
-             "kafka:\n  bootstrap.servers: \"%s\"\n"
-             "http: {listen: \"127.0.0.1:0\"}\n"
-             "shutdown_timeout: 20s\n"
-             "max_inflight_messages: 500\n"
-             "spools:\n"
-             "  - name: wire\n    path: %s\n    format: rss\n    category: General\n"
-             "    settle_time: 0s\n    scan_interval: 200ms\n",
-             nw_broker_bootstrap(broker), spool);
-    cr_assert_eq(nw_test_write_file(config, text, strlen(text)), 0);
-    char *bin = nw_test_bin_path("producers/newswire-producer");
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, bin, "--config", config, (char *)NULL);
-        _exit(127);
-    }
-    free(bin);
-    producer = pid;
-}
-
-static int stop_producer(void)
-{
-    int rc = nw_test_stop(producer, 60);
-    producer = -1;
-    return rc;
+    cr_assert_eq(nw_test_spool_config(&sp, nw_broker_bootstrap(broker), "rss", "0s", "200ms",
+                                      "max_inflight_messages: 500\n"),
+                 0);
+    cr_assert_gt(nw_test_spool_start(&sp, NW_TEST_LOG_TRUNCATE, NULL), 0);
 }
 
 /* An RSS feed of ITEMS items with uris <tag>-<n>, renamed into incoming/;
@@ -127,27 +76,24 @@ static void drop_feed(const char *name, const char *tag, bool broken)
     }
     nw_buf_puts(&b, "</channel></rss>\n");
     cr_assert(!nw_buf_failed(&b));
-    char part[2048], final[2048];
-    snprintf(part, sizeof part, "%s/.%s.part", in_dir, name);
-    snprintf(final, sizeof final, "%s/%s", in_dir, name);
-    cr_assert_eq(nw_test_write_file(part, b.data, b.len), 0);
     cr_assert_gt(b.len, (size_t)1 << 20, "the feed must be over the streaming threshold");
+    cr_assert_eq(nw_test_write_atomic(sp.incoming, name, b.data, b.len), 0, "%s: %s", name,
+                 strerror(errno));
     nw_buf_free(&b);
-    cr_assert_eq(rename(part, final), 0, "rename %s: %s", final, strerror(errno));
 }
 
 static bool exists(const char *sub, const char *name)
 {
     char p[2048];
     struct stat st;
-    snprintf(p, sizeof p, "%s/%s/%s", spool, sub, name);
+    snprintf(p, sizeof p, "%s/%s/%s", sp.spool, sub, name);
     return stat(p, &st) == 0;
 }
 
 static bool wait_file(const char *sub, const char *name, int timeout_s)
 {
-    double end = now_s() + timeout_s;
-    while (now_s() < end) {
+    double end = nw_test_now_s() + timeout_s;
+    while (nw_test_now_s() < end) {
         if (exists(sub, name))
             return true;
         usleep(100000);
@@ -216,7 +162,7 @@ Test(spool_large, broken_last_item_publishes_nothing)
     cr_assert(!exists("done", "bad.xml"));
     drop_feed("good.xml", "good", false);
     cr_assert(wait_file("done", "good.xml", 300), "good.xml never reached done/");
-    cr_assert_eq(stop_producer(), 0);
+    cr_assert_eq(nw_test_spool_stop(&sp, 60), 0);
     seen *bad = read_published("bad");
     for (int i = 0; i < ITEMS; i++)
         cr_assert_eq(bad->counts[i], 0, "urn:bad-%d of the broken file was published", i);
@@ -235,7 +181,7 @@ Test(spool_large, two_good_files_publish_every_story_once)
     cr_assert(wait_file("done", "one.xml", 300), "one.xml never reached done/");
     cr_assert(wait_file("done", "two.xml", 300), "two.xml never reached done/");
     cr_assert(!exists("incoming", "one.xml") && !exists("incoming", "two.xml"));
-    cr_assert_eq(stop_producer(), 0);
+    cr_assert_eq(nw_test_spool_stop(&sp, 60), 0);
     seen *one = read_published("one");
     assert_each_once(one);
     seen *two = read_published("two");

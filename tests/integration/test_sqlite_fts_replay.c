@@ -37,8 +37,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    nw_test_rm_rf(tmp);
-    free(tmp);
+    nw_test_rm_tmp(&tmp);
 }
 
 TestSuite(sqlite_fts_replay, .init = setup, .fini = teardown);

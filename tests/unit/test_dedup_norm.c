@@ -48,6 +48,13 @@ Test(dedup_norm, nfc_and_casefold)
             false, "we will 5m");
     /* invalid bytes are dropped, not fatal */
     NORM_EQ("sport \xa3 5m", false, "sport 5m");
+    /* only the pieces around non-ASCII characters go through NFC: the
+     * ASCII letter before a combining mark still composes with it, at the
+     * start, the middle and the end of a line, after an invalid byte too */
+    NORM_EQ("E\xcc\x81t\xc3\xa9 COTE\xcc\x81 caf\xc3\xa9, NAI\xcc\x88VE Stra\xc3\x9f"
+            "e CAFE\xcc\x81",
+            false, "\xc3\xa9t\xc3\xa9 cot\xc3\xa9 caf\xc3\xa9 na\xc3\xafve strasse caf\xc3\xa9");
+    NORM_EQ("cafe\xa3\xcc\x81 abc", false, "caf\xc3\xa9 abc");
 }
 
 Test(dedup_norm, boilerplate_lines_are_removed)

@@ -12,6 +12,7 @@
 
 #include "nw_config.h"
 #include "nw_kafka.h"
+#include "nw_testutil.h"
 
 /* ------------------------------------------------------------------------ */
 /* Topic names                                                              */
@@ -207,13 +208,6 @@ Test(kafka_sasl_plugins, kept_for_a_sasl_login_or_an_operators_path)
 /* Embedded broker                                                          */
 /* ------------------------------------------------------------------------ */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static rd_kafka_t *client(rd_kafka_type_t type, const char *bootstrap, const char **kv)
 {
     nw_err err = {0};
@@ -311,8 +305,8 @@ Test(kafka_broker, message_with_headers_round_trips)
     rd_kafka_topic_partition_list_destroy(parts);
 
     rd_kafka_message_t *m = NULL;
-    double deadline = now_s() + 10;
-    while (now_s() < deadline) {
+    double deadline = nw_test_now_s() + 10;
+    while (nw_test_now_s() < deadline) {
         m = rd_kafka_consumer_poll(c, 200);
         if (m && !m->err)
             break;
@@ -369,8 +363,8 @@ Test(kafka_broker, regex_subscriber_sees_auto_created_topic)
     cr_assert_eq(rd_kafka_flush(p, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
 
     int got = 0;
-    double deadline = now_s() + 20;
-    while (!got && now_s() < deadline) {
+    double deadline = nw_test_now_s() + 20;
+    while (!got && nw_test_now_s() < deadline) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
         if (!m)
             continue;

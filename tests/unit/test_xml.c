@@ -38,13 +38,6 @@ static char *shared_ds(const char *rel)
     return p;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int read_str(const char *s, nw_xml_doc *d, nw_err *err)
 {
     return nw_xml_read(s, strlen(s), "t.xml", NULL, 0, d, err);
@@ -241,8 +234,7 @@ Test(xml, nothing_reaches_stderr)
     char *out = nw_test_read_file(path, &len);
     cr_assert_eq(len, 0, "libxml2 wrote to stderr: %s", out);
     free(out);
-    nw_test_rm_rf(dir);
-    free(dir);
+    nw_test_rm_tmp(&dir);
 }
 
 /* ----------------------------------------------------------- security --- */
@@ -262,11 +254,11 @@ Test(xml_security, billion_laughs)
 
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
-    double t0 = now_s();
+    double t0 = nw_test_now_s();
     nw_xml_doc d;
     nw_err err = {0};
     int rc = nw_xml_read(b.data, b.len, "lol.xml", NULL, 0, &d, &err);
-    double took = now_s() - t0;
+    double took = nw_test_now_s() - t0;
     getrusage(RUSAGE_SELF, &after);
     nw_buf_free(&b);
     if (rc == 0) {
@@ -398,8 +390,7 @@ Test(xml_security, xxe_never_loads)
     int c = accept(ls, NULL, NULL);
     cr_assert_lt(c, 0, "the parser fetched a URL");
     close(ls);
-    nw_test_rm_rf(dir);
-    free(dir);
+    nw_test_rm_tmp(&dir);
 }
 
 Test(xml_security, external_dtd_not_loaded_doc_parses)
@@ -440,10 +431,10 @@ static int nested(int depth, nw_err *err)
 Test(xml_security, depth_bomb)
 {
     nw_err err = {0};
-    double t0 = now_s();
+    double t0 = nw_test_now_s();
     cr_assert_eq(nested(100000, &err), NW_ELIMIT);
     cr_assert(strstr(err.msg, "deep.xml:1: elements nested deeper than 256"), "%s", err.msg);
-    cr_assert_lt(now_s() - t0, 3.0);
+    cr_assert_lt(nw_test_now_s() - t0, 3.0);
     cr_assert_eq(nested(NW_XML_MAX_DEPTH + 1, &err), NW_ELIMIT, "%s", err.msg);
     cr_assert_eq(nested(NW_XML_MAX_DEPTH, &err), 0, "%s", err.msg);
     cr_assert_eq(nested(200, &err), 0, "%s", err.msg);
@@ -467,17 +458,16 @@ Test(xml_security, size_limits)
     close(fd);
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
-    double t0 = now_s();
+    double t0 = nw_test_now_s();
     nw_story_list list = {0};
     int rc = nw_parse_file(path, "auto", NULL, &list, &err);
     getrusage(RUSAGE_SELF, &after);
     cr_assert_eq(rc, NW_ELIMIT, "%s", err.msg);
     cr_assert(strstr(err.msg, "file is 1073741824 bytes, over the limit of 16777216 bytes"), "%s",
               err.msg);
-    cr_assert_lt(now_s() - t0, 1.0);
+    cr_assert_lt(nw_test_now_s() - t0, 1.0);
     cr_assert_lt(after.ru_maxrss - before.ru_maxrss, 64 * 1024);
-    nw_test_rm_rf(dir);
-    free(dir);
+    nw_test_rm_tmp(&dir);
 }
 
 /* --------------------------------------------- raw input in nw_parse_buffer --- */

@@ -406,8 +406,9 @@ static int normalize_body(dedup *d, json_t *root)
     json_t *bodies = json_object_get(root, "bodies");
     for (size_t i = 0; i < json_array_size(bodies); i++) {
         json_t *b = json_array_get(bodies, i);
-        const char *v = json_string_value(json_object_get(b, "value"));
-        if (v && nw_dedup_norm_add(&d->norm, v, strlen(v), is_html(b)) < 0)
+        json_t *v = json_object_get(b, "value");
+        if (json_is_string(v) && nw_dedup_norm_add(&d->norm, json_string_value(v),
+                                                   json_string_length(v), is_html(b)) < 0)
             return -1;
     }
     return 0;
@@ -416,8 +417,18 @@ static int normalize_body(dedup *d, json_t *root)
 static int normalize_headline(dedup *d, json_t *root)
 {
     json_t *h = json_array_get(json_object_get(root, "headlines"), 0);
-    const char *v = json_string_value(json_object_get(h, "value"));
-    return v ? nw_dedup_norm_add(&d->norm, v, strlen(v), false) : 0;
+    json_t *v = json_object_get(h, "value");
+    return json_is_string(v)
+               ? nw_dedup_norm_add(&d->norm, json_string_value(v), json_string_length(v), false)
+               : 0;
+}
+
+/* s into dst[0..size), cut to fit, NUL-terminated. */
+static void copy_cut(char *dst, size_t size, const char *s)
+{
+    size_t n = strnlen(s, size - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
 }
 
 /* Add the ninjs association naming the original to the story JSON. */
@@ -447,18 +458,18 @@ static nw_plugin_status apply(dedup *d, json_t *root, nw_plugin_msg *m, const nw
     bool dup = v->kind >= NW_DEDUP_DUPLICATE;
     d->last.kind = v->kind;
     d->last.score = v->score;
-    snprintf(d->last.of, sizeof d->last.of, "%s", dup && v->of ? v->of : "");
+    copy_cut(d->last.of, sizeof d->last.of, dup && v->of ? v->of : "");
     if (dup && d->pol == POLICY_DROP) {
         d->st.dropped++;
         return NW_PLUGIN_DROP;
     }
     char hv[1024];
-    if (dup)
-        snprintf(hv, sizeof hv, "%s; of=%s; score=%.2f", nw_dedup_kind_name(v->kind), v->of,
-                 v->score);
-    else
-        snprintf(hv, sizeof hv, "%s", nw_dedup_kind_name(v->kind));
-    if (d->api->add_header(m->host_ref, d->header, hv, strlen(hv)) < 0) {
+    const char *value = nw_dedup_kind_name(v->kind);
+    if (dup) {
+        snprintf(hv, sizeof hv, "%s; of=%s; score=%.2f", value, v->of, v->score);
+        value = hv;
+    }
+    if (d->api->add_header(m->host_ref, d->header, value, strlen(value)) < 0) {
         snprintf(err, errlen, "out of memory adding the %s header", d->header);
         return NW_PLUGIN_RETRY;
     }
@@ -493,7 +504,7 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
     char version[64] = "";
     json_t *jv = json_object_get(root, "version");
     if (json_is_string(jv))
-        snprintf(version, sizeof version, "%s", json_string_value(jv));
+        copy_cut(version, sizeof version, json_string_value(jv));
     else if (json_is_integer(jv))
         snprintf(version, sizeof version, "%" JSON_INTEGER_FORMAT, json_integer_value(jv));
 
@@ -533,7 +544,7 @@ static nw_plugin_status dd_process(void *state, nw_plugin_msg *m, char *err, siz
         /* v.of points into the index: keep a copy across the insert */
         char of[1024] = "";
         if (v.kind >= NW_DEDUP_DUPLICATE && v.of)
-            snprintf(of, sizeof of, "%s", v.of);
+            copy_cut(of, sizeof of, v.of);
         fp.of = of;
         nw_err e = {0};
         int rc = nw_dedup_index_add(d->idx, &fp, &e);

@@ -52,11 +52,13 @@ static bool starts_with(const char *s, size_t len, const char *prefix)
     return len >= pl && !strncasecmp(s, prefix, pl);
 }
 
+/* needle: lower case; its first byte is checked before the whole of it */
 static bool contains(const char *s, size_t len, const char *needle)
 {
     size_t nl = strlen(needle);
     for (size_t i = 0; i + nl <= len; i++)
-        if (!strncasecmp(s + i, needle, nl))
+        if (((unsigned char)s[i] | 0x20) == (unsigned char)needle[0] &&
+            !strncasecmp(s + i, needle, nl))
             return true;
     return false;
 }
@@ -237,33 +239,48 @@ static utf8proc_ssize_t nfc_casefold(const char *s, size_t len, utf8proc_uint8_t
     return ml;
 }
 
-/* Fold one line (valid or not) into words appended to n. The output is
- * written through a local cursor (n is updated once at the end); ASCII
- * bytes are classified inline, only other characters go to utf8proc. */
-static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
+/* ASCII byte -> itself lower-cased when it is a letter or a digit, else 0. */
+static const unsigned char ascii_fold[128] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
+    ['7'] = '7', ['8'] = '8', ['9'] = '9', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd',
+    ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k',
+    ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r',
+    ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+    ['z'] = 'z', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
+    ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm',
+    ['N'] = 'n', ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
+
+/* Every byte of s[0..len) is ASCII (8 at a time). */
+static bool all_ascii(const char *s, size_t len)
 {
-    /* Pure ASCII, the common case, needs no NFC or case folding tables. */
-    bool ascii = true;
-    for (size_t i = 0; i < len && ascii; i++)
-        ascii = !((unsigned char)s[i] & 0x80);
-    utf8proc_uint8_t *mapped = NULL;
-    const unsigned char *src = (const unsigned char *)s;
-    size_t slen = len;
-    if (!ascii) {
-        utf8proc_ssize_t ml = nfc_casefold(s, len, &mapped);
-        if (ml < 0)
-            return -1;
-        src = mapped;
-        slen = (size_t)ml;
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
     }
-    if (reserve(n, slen + 1) < 0) {
-        free(mapped);
+    for (; i < len; i++)
+        acc |= (unsigned char)s[i];
+    return !(acc & 0x8080808080808080ull);
+}
+
+/* Fold src[0..slen) (ASCII bytes, or the NFC + case-folded UTF-8 of a
+ * piece of a line) into words appended to n, continuing what the pieces
+ * before it wrote: *in_word says whether the last one ended inside a word.
+ * The output is written through a local cursor (n is updated once at the
+ * end); ASCII bytes are classified inline, only other characters go to
+ * utf8proc. */
+static int fold_piece(nw_dedup_norm *n, const unsigned char *src, size_t slen, unsigned *in_word_p)
+{
+    if (reserve(n, slen + 1) < 0)
         return -1;
-    }
     char *const base = n->text;
     char *o = base + n->len;
     size_t words = 0;
-    unsigned in_word = 0;
+    unsigned in_word = *in_word_p;
     for (size_t i = 0; i < slen;) {
         unsigned char c = src[i];
         if (c < 0x80) {
@@ -271,13 +288,12 @@ static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
              * something precedes it, the byte (lower-cased) is written and
              * kept only when it belongs to a word. Never writes past
              * base + len + slen + 1 (reserved above). */
-            unsigned char lower = c | 0x20;
-            unsigned letter = (unsigned)(lower - 'a') < 26u;
-            unsigned word = letter | ((unsigned)(c - '0') < 10u);
+            unsigned char f = ascii_fold[c];
+            unsigned word = f != 0;
             unsigned starts = word & ~in_word;
             *o = ' ';
             o += starts & (o != base);
-            *o = (char)(letter ? lower : c);
+            *o = (char)f;
             o += word;
             words += starts;
             in_word = word;
@@ -308,7 +324,57 @@ static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
     *o = '\0';
     n->len = (size_t)(o - base);
     n->words += words;
-    free(mapped);
+    *in_word_p = in_word;
+    return 0;
+}
+
+/* Where the piece of s[0..len) that starts at `from` with a non-ASCII byte
+ * ends: at the first ASCII byte followed by another ASCII byte or by the
+ * end. NFC and case folding of the line are those of its pieces put
+ * together, cut there: an ASCII character is a starter that composes with
+ * nothing before it, and with nothing after it when an ASCII byte
+ * follows. */
+static size_t unicode_piece_end(const char *s, size_t len, size_t from)
+{
+    size_t i = from;
+    while (i < len &&
+           !(!((unsigned char)s[i] & 0x80) && (i + 1 == len || !((unsigned char)s[i + 1] & 0x80))))
+        i++;
+    return i;
+}
+
+/* Fold one line (valid or not) into words appended to n. Runs of ASCII,
+ * the common case, need no NFC or case folding tables: only the pieces
+ * around other characters (with the ASCII byte before them, which may
+ * compose with a combining mark) go through utf8proc. */
+static int fold_line(nw_dedup_norm *n, const char *s, size_t len)
+{
+    unsigned in_word = 0;
+    if (all_ascii(s, len))
+        return fold_piece(n, (const unsigned char *)s, len, &in_word);
+    size_t saved_len = n->len, saved_words = n->words;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && !((unsigned char)s[j] & 0x80))
+            j++;
+        if (j < len && j > i)
+            j--; /* the ASCII byte before a non-ASCII one goes with it */
+        int rc = j > i ? fold_piece(n, (const unsigned char *)s + i, j - i, &in_word) : 0;
+        if (rc == 0 && j < len) {
+            size_t end = unicode_piece_end(s, len, j);
+            utf8proc_uint8_t *mapped = NULL;
+            utf8proc_ssize_t ml = nfc_casefold(s + j, end - j, &mapped);
+            rc = ml < 0 ? -1 : fold_piece(n, mapped, (size_t)ml, &in_word);
+            free(mapped);
+            j = end;
+        }
+        if (rc < 0) {
+            n->len = saved_len;
+            n->words = saved_words;
+            return -1;
+        }
+        i = j;
+    }
     return 0;
 }
 

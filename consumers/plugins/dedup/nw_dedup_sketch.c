@@ -81,8 +81,43 @@ typedef struct scan_counts {
     size_t words, digit_words;
 } scan_counts;
 
+/* Up to 8 bytes of p as one 64-bit lane, byte k in bits 8k..8k+7, the
+ * rest 0. */
+static inline uint64_t load_lane(const char *p, size_t n)
+{
+    uint64_t v = 0;
+    if (n == 8)
+        memcpy(&v, p, 8); /* one load, no call */
+    else
+        for (size_t k = 0; k < n; k++)
+            v |= (uint64_t)(unsigned char)p[k] << (8 * k);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (n == 8)
+        v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_80 0x8080808080808080ull
+
+/* High bit set in the lowest byte of x that is a space (bytes above it
+ * may be marked too), 0 when none is. */
+static inline uint64_t space_bytes(uint64_t x)
+{
+    uint64_t v = x ^ (BYTES_01 * ' ');
+    return (v - BYTES_01) & ~v & BYTES_80;
+}
+
+/* Nonzero when a byte of x is an ASCII digit. */
+static inline uint64_t digit_bytes(uint64_t x)
+{
+    uint64_t t = x ^ (BYTES_01 * '0'); /* a digit: a byte below 10 */
+    return ~((t | BYTES_80) - BYTES_01 * 10) & ~t & BYTES_80;
+}
+
 /* The one pass: splits norm[0..len) at spaces, hashes every word as it
- * goes (its bytes packed 8 at a time into a 64-bit lane, lanes folded by
+ * goes (its bytes read 8 at a time as a 64-bit lane, lanes folded by
  * multiply-rotate, the length mixed in, no copy), and calls fn(h, ctx) for
  * every shingle: h = fmix64 of the polynomial sum_k word_k *
  * SHING_MUL^(SHINGLE-1-k) over the last NW_DEDUP_SHINGLE word hashes, kept
@@ -96,40 +131,44 @@ static inline __attribute__((always_inline)) void scan_shingles(const char *norm
 {
     const uint64_t top = shing_top();
     uint64_t ring[NW_DEDUP_SHINGLE];
-    uint64_t poly = 0, lane = 0, wh = 0;
-    size_t n = 0, wlen = 0, words = 0, digit_words = 0;
-    unsigned shift = 0;
-    bool digit = false;
-    for (size_t i = 0; i <= len; i++) {
-        unsigned char c = i < len ? (unsigned char)norm[i] : ' ';
-        if (c != ' ') {
-            lane |= (uint64_t)c << shift;
-            shift += 8;
-            wlen++;
-            digit |= (unsigned)(c - '0') < 10u;
-            if (shift == 64) {
-                wh = (wh ^ lane) * WORD_MUL;
-                wh = wh << 27 | wh >> 37;
-                lane = 0;
-                shift = 0;
+    uint64_t poly = 0;
+    size_t n = 0, slot = 0, words = 0, digit_words = 0;
+    for (size_t i = 0; i <= len;) {
+        /* the word at i: whole lanes, then the last (partial) one */
+        uint64_t wh = 0, lane, digits = 0;
+        size_t e = i;
+        for (;;) {
+            size_t take = len - e < 8 ? len - e : 8;
+            uint64_t x = load_lane(norm + e, take), sp = space_bytes(x);
+            if (sp) {
+                size_t k = (size_t)__builtin_ctzll(sp) / 8;
+                lane = k ? x & (~0ull >> (64 - 8 * k)) : 0;
+                e += k;
+                break;
             }
-            continue;
+            if (take < 8) {
+                lane = x;
+                e += take;
+                break;
+            }
+            digits |= digit_bytes(x);
+            wh = (wh ^ x) * WORD_MUL;
+            wh = wh << 27 | wh >> 37;
+            e += 8;
         }
+        size_t wlen = e - i;
+        i = e + 1;
         words++;
-        digit_words += digit;
-        digit = false;
+        digit_words += (digits | digit_bytes(lane)) != 0;
         if (!wlen)
             continue;
         uint64_t w = ((wh ^ lane) + wlen) * WORD_MUL;
         w ^= w >> 32;
-        wh = lane = 0;
-        shift = 0;
-        wlen = 0;
-        size_t slot = n % NW_DEDUP_SHINGLE;
         if (n >= NW_DEDUP_SHINGLE)
             poly -= ring[slot] * top;
         poly = poly * SHING_MUL + w;
         ring[slot] = w;
+        slot = slot + 1 == NW_DEDUP_SHINGLE ? 0 : slot + 1;
         n++;
         if (n >= NW_DEDUP_SHINGLE)
             fn(fmix64(poly), ctx);
@@ -150,11 +189,17 @@ static void for_each_shingle(const char *norm, size_t len, void (*fn)(uint64_t, 
 /* Hash i of a shingle: multiply-add-shift, (h*m_i + c_i) >> 32. (A
  * multilinear variant over 32-bit halves vectorizes better but measured
  * worse precision/recall on the quality corpus, so it was not kept.)
- * Shingle hashes are buffered and folded in blocks by one loop the compiler
- * vectorizes; on x86-64 it is built for AVX-512 (vpmullq), AVX2 and the
- * baseline and the best one is picked at load time. All variants compute
- * the same integers. */
-#define MH_BLOCK 64
+ * Shingle hashes are buffered and folded by one loop the compiler
+ * vectorizes: for each group of MH_GROUP functions, every buffered shingle,
+ * the group's minima held in registers; on x86-64 it is built for AVX-512
+ * (vpmullq), AVX2 and the baseline and the best one is picked at load time.
+ * All variants compute the same integers. */
+#define MH_BUF   512 /* shingle hashes buffered before a fold */
+#define MH_GROUP 16  /* functions folded together */
+
+_Static_assert(MH_BUF >= NW_DEDUP_LEAD, "the lead is folded from the first buffer");
+_Static_assert(ALL_PERMS % MH_GROUP == 0 && NW_DEDUP_LEAD_PERMS % MH_GROUP == 0,
+               "whole groups of functions");
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
     !defined(__SANITIZE_ADDRESS__)
@@ -163,40 +208,49 @@ static void for_each_shingle(const char *norm, size_t len, void (*fn)(uint64_t, 
 #define MH_CLONES
 #endif
 
+/* min[i] = min(min[i], hash i of hs[j] for every j), for nperms functions
+ * (a multiple of MH_GROUP). */
 MH_CLONES static void mh_fold(const uint64_t *hs, size_t n, const uint64_t *restrict m,
-                              const uint64_t *restrict a, uint32_t *restrict min)
+                              const uint64_t *restrict a, uint32_t *restrict min, int nperms)
 {
-    for (size_t j = 0; j < n; j++) {
-        uint64_t h = hs[j];
-        for (int i = 0; i < ALL_PERMS; i++) {
-            uint32_t v = (uint32_t)((h * m[i] + a[i]) >> 32);
-            min[i] = v < min[i] ? v : min[i];
+    for (int g = 0; g < nperms; g += MH_GROUP) {
+        uint32_t lo[MH_GROUP];
+        memcpy(lo, min + g, sizeof lo);
+        for (size_t j = 0; j < n; j++) {
+            uint64_t h = hs[j];
+            for (int i = 0; i < MH_GROUP; i++) {
+                uint32_t v = (uint32_t)((h * m[g + i] + a[g + i]) >> 32);
+                lo[i] = v < lo[i] ? v : lo[i];
+            }
         }
+        memcpy(min + g, lo, sizeof lo);
     }
 }
 
 typedef struct mh_ctx {
     uint32_t min[ALL_PERMS];
     uint32_t lmin[NW_DEDUP_LEAD_PERMS]; /* over the first NW_DEDUP_LEAD shingles */
-    uint64_t buf[MH_BLOCK];
+    uint64_t buf[MH_BUF];
     size_t nbuf;
-    size_t count;
+    size_t count; /* shingles folded before the buffered ones */
 } mh_ctx;
+
+static void mh_flush(mh_ctx *c)
+{
+    if (!c->count) /* the first buffer holds the lead */
+        mh_fold(c->buf, c->nbuf < NW_DEDUP_LEAD ? c->nbuf : NW_DEDUP_LEAD, lmul, ladd, c->lmin,
+                NW_DEDUP_LEAD_PERMS);
+    mh_fold(c->buf, c->nbuf, mul, add, c->min, ALL_PERMS);
+    c->count += c->nbuf;
+    c->nbuf = 0;
+}
 
 static void mh_add(uint64_t h, void *p)
 {
     mh_ctx *c = p;
-    if (c->count < NW_DEDUP_LEAD)
-        for (int i = 0; i < NW_DEDUP_LEAD_PERMS; i++) {
-            uint32_t v = (uint32_t)((h * lmul[i] + ladd[i]) >> 32);
-            c->lmin[i] = v < c->lmin[i] ? v : c->lmin[i];
-        }
     c->buf[c->nbuf++] = h;
-    if (c->nbuf == MH_BLOCK) {
-        mh_fold(c->buf, c->nbuf, mul, add, c->min);
-        c->nbuf = 0;
-    }
-    c->count++;
+    if (c->nbuf == MH_BUF)
+        mh_flush(c);
 }
 
 void nw_dedup_sketch_compute(const char *norm, size_t len, nw_dedup_sketch *out)
@@ -214,7 +268,7 @@ void nw_dedup_sketch_compute(const char *norm, size_t len, nw_dedup_sketch *out)
     scan_counts cnt;
     scan_shingles(norm, len, mh_add, &c, &cnt);
     if (c.nbuf)
-        mh_fold(c.buf, c.nbuf, mul, add, c.min);
+        mh_flush(&c);
     out->words = (uint32_t)cnt.words;
     out->numeric = len && cnt.digit_words * 5 >= cnt.words;
     if (!c.count)
