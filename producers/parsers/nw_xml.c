@@ -397,6 +397,10 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         }
         for (xmlAttrPtr a = n->properties; a; a = a->next)
             check_refs(ps, a->children);
+        /* what naming "UTF-8" would have recorded (see nw_xml_read_stream):
+         * a streamed subtree may be serialized before the parse ends */
+        if (d == 0 && ps->ops && ctxt->myDoc && !ctxt->myDoc->encoding)
+            ctxt->myDoc->encoding = xmlStrdup(BAD_CAST "UTF-8");
         if (ps->ops && ps->whole_depth >= 0) {
             mode = MODE_INSIDE;
         } else if (ps->ops) {
@@ -457,8 +461,10 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
     int mode = ps->mode[d], keep = 0;
     if (mode == MODE_WHOLE)
         ps->whole_depth = -1;
-    /* a document that fails anyway gets no more calls */
-    bool failing = ps->err.have || ps->deep || ps->entity_bad;
+    /* a document that fails anyway gets no more calls (after a fatal
+     * libxml2 error there are none: the parser stops; a namespace error is
+     * not fatal) */
+    bool failing = ps->deep || ps->entity_bad;
     if (mode != MODE_SKIP && !failing) {
         if (mode == MODE_WHOLE && replace_all_refs(node) < 0) {
             keep = nw_err_set(&ps->end_err, NW_ENOMEM, "out of memory");

@@ -70,7 +70,8 @@ typedef struct nw_xml_stream_ops {
      * node->parent and up are in the tree (with their attributes). Returns
      * 1 to keep the element in the tree, 0 to free it now, negative with
      * err set to stop the parse with that error. Not called once the
-     * document is known to fail (a libxml2 error, depth, a bad entity). */
+     * document is known to fail (depth, a bad entity; a fatal libxml2
+     * error stops the parse). */
     int (*end)(void *ctx, xmlNodePtr node, int depth, nw_err *err);
     void *ctx;
 } nw_xml_stream_ops;
