@@ -61,6 +61,9 @@
  * Items with neither a title nor any text (nothing to read, even if they
  * have an id or a link) are skipped with a warning. A feed without any
  * story is an error naming what was expected.
+ * Memory: an RSS/Atom feed over nw_parse_opts.stream_above (1 MiB) is read
+ * streaming, one item in memory at a time, with the same result as a whole
+ * read (see "large feeds" below; docs/operations.md, Sizing).
  */
 #include <ctype.h>
 #include <jansson.h>

@@ -11,6 +11,13 @@
  * go to a per-context structured handler (never to stderr); the first one
  * is kept with its line. xmlInitParser() runs once (pthread_once), after
  * which parses in different threads are independent.
+ *
+ * The tree is libxml2's own SAX2 builder's; thin wrappers around its
+ * element and reference callbacks check each entity reference as it is
+ * read, apply the depth limit, keep the real line of elements past line
+ * 65535 (psvi), and, when streaming, free what the caller does not keep as
+ * each element ends (never a node the parser still refers to: only
+ * elements that ended and the nodes before them).
  */
 #include "nw_xml.h"
 

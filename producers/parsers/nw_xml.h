@@ -12,8 +12,12 @@
  * DOCTYPE, the HTML/ISO entity sets news DTDs include (&eacute; &mdash;) are
  * known; every reference to an internal entity is replaced by its text in
  * the tree (bounded); a reference to an external or undefined entity fails
- * the document: text is never silently dropped. Errors name the origin
- * and line: "feed.xml:12: Opening and ending tag mismatch: item and channel".
+ * the document: text is never silently dropped (references are checked as
+ * they are read, so the first bad one in the document is the one named).
+ * Errors name the origin and line: "feed.xml:12: Opening and ending tag
+ * mismatch: item and channel". nw_xml_read_stream reads the same way but
+ * frees what its caller does not keep as it goes (large feeds: one item in
+ * memory at a time).
  *
  * Helpers match elements by LOCAL name, ignoring namespaces, because real
  * feeds use no namespace, the default one, or odd prefixes (ns0:) for the
