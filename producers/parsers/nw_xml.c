@@ -414,10 +414,15 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
             mode = (int)ps->ops->start(ps->ops->ctx, n, d);
             if (mode == MODE_WHOLE)
                 ps->whole_depth = d;
-            if (mode == MODE_SHELL && !ps->entity_bad)
-                for (xmlAttrPtr a = n->properties; a; a = a->next)
-                    if (replace_refs(a->children) < 0)
-                        xmlStopParser(ctxt); /* out of memory: reported as malformed */
+            for (xmlAttrPtr a = n->properties; mode == MODE_SHELL && !ps->entity_bad && a;
+                 a = a->next) {
+                if (replace_refs(a->children) < 0) {
+                    nw_err_set(&ps->end_err, NW_ENOMEM, "out of memory");
+                    ps->stopped = true;
+                    xmlStopParser(ctxt);
+                    break;
+                }
+            }
         }
     }
     if (d < (int)sizeof ps->mode)
