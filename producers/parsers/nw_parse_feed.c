@@ -61,6 +61,9 @@
  * Items with neither a title nor any text (nothing to read, even if they
  * have an id or a link) are skipped with a warning. A feed without any
  * story is an error naming what was expected.
+ * Memory: an RSS/Atom feed over nw_parse_opts.stream_above (1 MiB) is read
+ * streaming, one item in memory at a time, with the same result as a whole
+ * read (see "large feeds" below; docs/operations.md, Sizing).
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -1467,8 +1470,43 @@ static int feed_item(const feed *f, xmlNodePtr node, nw_story_list *out, nw_err 
     return rc;
 }
 
-static int xml_feed_parse(const char *buf, size_t len, const nw_parse_opts *opts,
-                          nw_story_list *out, nw_err *err)
+/* The <item>/<entry> children of parent, in order, each one a story; each
+ * freed once read (the tree is not read again). *items counts them. */
+static int feed_children(const feed *f, xmlNodePtr parent, const char *want, size_t *items,
+                         nw_story_list *out, nw_err *err)
+{
+    int rc = 0;
+    for (xmlNodePtr c = parent->children, next; c && rc == 0; c = next) {
+        next = c->next;
+        if (!local_is(c, want) || c == f->channel)
+            continue;
+        (*items)++;
+        rc = feed_item(f, c, out, err);
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+    }
+    return rc;
+}
+
+/* What a feed with `items` <want> elements and `made` stories ends with. */
+static int feed_outcome(const feed *f, size_t items, size_t made, nw_err *err)
+{
+    const char *want = f->kind == DIALECT_ATOM ? "entry" : "item";
+    if (items == 0)
+        return nw_err_set(err, NW_EINVAL, "line %ld: %s has no <%s> elements: no story to make",
+                          nw_xml_line(f->channel ? f->channel : f->root),
+                          f->kind == DIALECT_ATOM ? "the Atom <feed>" : "the RSS <channel>", want);
+    if (made == 0)
+        return nw_err_set(err, NW_EINVAL,
+                          "none of the %zu <%s> elements holds a story (no title and no "
+                          "text, or not a post)",
+                          items, want);
+    return 0;
+}
+
+/* The whole document in memory: for inputs up to stream_above bytes. */
+static int xml_feed_parse_whole(const char *buf, size_t len, const nw_parse_opts *opts,
+                                nw_story_list *out, nw_err *err)
 {
     nw_xml_doc doc = {0};
     int rc = nw_xml_read(buf, len, NULL, NULL, opts->max_input_bytes, &doc, err);
@@ -1479,43 +1517,211 @@ static int xml_feed_parse(const char *buf, size_t len, const nw_parse_opts *opts
     rc = feed_open(&f, &doc, opts, err);
     size_t items = 0, before = nw_story_list_count(out);
     if (rc == 0) {
+        const char *want = f.kind == DIALECT_ATOM ? "entry" : "item";
         if (f.kind == DIALECT_ATOM && !f.channel) { /* a lone <entry> document */
             items = 1;
             rc = feed_item(&f, f.root, out, err);
         }
-        const char *want = f.kind == DIALECT_ATOM ? "entry" : "item";
         /* RSS 2.0 items live in <channel>, RSS 1.0 items beside it (and a
          * few broken RSS 0.9x feeds put them there too) */
-        xmlNodePtr parents[2] = {f.channel, f.channel != f.root ? f.root : NULL};
-        for (int p = 0; p < 2 && rc == 0; p++) {
-            if (!parents[p])
-                continue;
-            for (xmlNodePtr c = parents[p]->children, next; c && rc == 0; c = next) {
-                next = c->next;
-                if (!local_is(c, want) || c == f.channel)
-                    continue;
-                items++;
-                rc = feed_item(&f, c, out, err);
-                /* the item's part of the tree is not read again: freed now,
-                 * so a feed of 400,000 items never holds its whole tree and
-                 * all its stories at once (bounded memory per file) */
-                xmlUnlinkNode(c);
-                xmlFreeNode(c);
-            }
-        }
-        if (rc == 0 && items == 0)
-            rc = nw_err_set(err, NW_EINVAL, "line %ld: %s has no <%s> elements: no story to make",
-                            nw_xml_line(f.channel ? f.channel : f.root),
-                            f.kind == DIALECT_ATOM ? "the Atom <feed>" : "the RSS <channel>", want);
-        else if (rc == 0 && nw_story_list_count(out) == before)
-            rc = nw_err_set(err, NW_EINVAL,
-                            "none of the %zu <%s> elements holds a story (no title and no "
-                            "text, or not a post)",
-                            items, want);
+        if (rc == 0 && f.channel)
+            rc = feed_children(&f, f.channel, want, &items, out, err);
+        if (rc == 0 && f.channel != f.root)
+            rc = feed_children(&f, f.root, want, &items, out, err);
+        if (rc == 0)
+            rc = feed_outcome(&f, items, nw_story_list_count(out) - before, err);
     }
     feed_free(&f);
     nw_xml_doc_free(&doc);
     return rc;
+}
+
+/* ------------------------------------------------------- large feeds --- */
+/*
+ * A feed over opts->stream_above bytes is never held whole: read whole, a
+ * feed of 470,000 tiny items took 270 MB and more in libxml2's tree alone.
+ * It is read twice by nw_xml_read_stream, with the same settings, checks and
+ * messages as xml_feed_parse_whole, and the same stories in the same order:
+ *   1. survey: the whole document is read and checked (well-formed, depth,
+ *      entities) and only what feed_open looks at is kept: the root, the
+ *      root's <channel> elements, and their (and the root's) title, link,
+ *      id, author and language children, at most SURVEY_META_MAX of them.
+ *      feed_open runs on that. Nothing is made yet, so metadata that comes
+ *      after the items, and any error anywhere, count as for a whole read.
+ *   2. items: the document is read again and each <item>/<entry> of the
+ *      chosen channel (or the root) is built whole, made into a story,
+ *      handed on (opts->sink) and freed. Memory: one item at a time.
+ * Items beside the channel that come before it (a broken RSS 0.9x feed)
+ * are made after the channel's, as a whole read does: a third read then
+ * takes them. A lone Atom <entry> document is one item: built whole.
+ */
+#define SURVEY_META_MAX 1000
+#define SURVEY_CHANNELS 64
+
+typedef struct survey {
+    int ord;                     /* root's child elements seen */
+    int meta;                    /* metadata elements kept */
+    bool item_kept;              /* the first root-level <item> (nw_xml_child) */
+    int first_item, first_entry; /* ordinal of the first root-level one, -1 */
+    int channels;
+    xmlNodePtr channel[SURVEY_CHANNELS];
+    int channel_ord[SURVEY_CHANNELS];
+} survey;
+
+static bool is_meta(const xmlNode *n)
+{
+    return nw_xml_is(n, "title") || nw_xml_is(n, "link") || nw_xml_is(n, "id") ||
+           nw_xml_is(n, "author") || nw_xml_is(n, "language");
+}
+
+static nw_xml_keep survey_start(void *ctx, xmlNodePtr node, int depth)
+{
+    survey *s = ctx;
+    if (depth == 0)
+        return NW_XML_SHELL;
+    if (depth == 1) {
+        int ord = s->ord++;
+        if (local_is(node, "item") && s->first_item < 0)
+            s->first_item = ord;
+        if (local_is(node, "entry") && s->first_entry < 0)
+            s->first_entry = ord;
+        if (nw_xml_is(node, "channel") && s->channels < SURVEY_CHANNELS) {
+            s->channel[s->channels] = node;
+            s->channel_ord[s->channels++] = ord;
+            return NW_XML_SHELL;
+        }
+        if (nw_xml_is(node, "item") && !s->item_kept) {
+            s->item_kept = true;
+            return NW_XML_SHELL;
+        }
+    }
+    if (depth == 1 || (depth == 2 && nw_xml_is(node->parent, "channel"))) {
+        if (is_meta(node) && s->meta < SURVEY_META_MAX) {
+            s->meta++;
+            return NW_XML_WHOLE;
+        }
+    }
+    return NW_XML_SKIP;
+}
+
+static int survey_end(void *ctx, xmlNodePtr node, int depth, nw_err *err)
+{
+    (void)ctx;
+    (void)node;
+    (void)depth;
+    (void)err;
+    return 1; /* all it asked for is kept */
+}
+
+/* Pass 2 (and 3): the items. */
+typedef struct harvest {
+    const feed *f;
+    nw_story_list *out;
+    const char *want;
+    int channel_ord; /* the channel's ordinal among the root's children; -1 the
+                      * root itself; -2 none (a lone entry) */
+    bool channel_items, root_items;
+    int ord;
+    xmlNodePtr channel; /* this read's channel element while it is open */
+    size_t items;
+} harvest;
+
+static nw_xml_keep harvest_start(void *ctx, xmlNodePtr node, int depth)
+{
+    harvest *h = ctx;
+    if (depth == 0)
+        return h->channel_ord == -2 ? NW_XML_WHOLE : NW_XML_SHELL;
+    if (depth == 1) {
+        int ord = h->ord++;
+        if (ord == h->channel_ord) {
+            h->channel = node;
+            return NW_XML_SHELL;
+        }
+        bool wanted = h->channel_ord == -1 ? h->channel_items : h->root_items;
+        return wanted && local_is(node, h->want) ? NW_XML_WHOLE : NW_XML_SKIP;
+    }
+    if (depth == 2 && h->channel_items && node->parent == h->channel && local_is(node, h->want))
+        return NW_XML_WHOLE;
+    return NW_XML_SKIP;
+}
+
+static int harvest_end(void *ctx, xmlNodePtr node, int depth, nw_err *err)
+{
+    harvest *h = ctx;
+    if (depth == 0 && h->channel_ord == -2) { /* a lone <entry> document */
+        h->items++;
+        int rc = feed_item(h->f, node, h->out, err);
+        if (rc == 0)
+            rc = feed_children(h->f, node, h->want, &h->items, h->out, err);
+        return rc < 0 ? rc : 1;
+    }
+    if (depth == 0)
+        return 1;
+    if (node == h->channel) {
+        h->channel = NULL;
+        return 0;
+    }
+    h->items++;
+    int rc = feed_item(h->f, node, h->out, err);
+    return rc < 0 ? rc : 0;
+}
+
+static int harvest_read(const char *buf, size_t len, const nw_parse_opts *opts, harvest *h,
+                        nw_err *err)
+{
+    nw_xml_stream_ops ops = {harvest_start, harvest_end, h};
+    nw_xml_doc doc = {0};
+    h->ord = 0;
+    h->channel = NULL;
+    int rc = nw_xml_read_stream(buf, len, NULL, NULL, opts->max_input_bytes, &ops, &doc, err);
+    nw_xml_doc_free(&doc);
+    return rc;
+}
+
+static int xml_feed_parse_stream(const char *buf, size_t len, const nw_parse_opts *opts,
+                                 nw_story_list *out, nw_err *err)
+{
+    survey s = {.first_item = -1, .first_entry = -1};
+    nw_xml_stream_ops ops = {survey_start, survey_end, &s};
+    nw_xml_doc doc = {0};
+    int rc = nw_xml_read_stream(buf, len, NULL, NULL, opts->max_input_bytes, &ops, &doc, err);
+    if (rc < 0)
+        return rc;
+    nw_xml_warn_decoding(&doc, opts);
+    feed f;
+    rc = feed_open(&f, &doc, opts, err);
+    size_t before = nw_story_list_count(out);
+    harvest h = {.f = &f, .out = out};
+    if (rc == 0) {
+        h.want = f.kind == DIALECT_ATOM ? "entry" : "item";
+        int first = f.kind == DIALECT_ATOM ? s.first_entry : s.first_item;
+        h.channel_ord = !f.channel ? -2 : f.channel == f.root ? -1 : 0;
+        for (int i = 0; i < s.channels; i++)
+            if (s.channel[i] == f.channel)
+                h.channel_ord = s.channel_ord[i];
+        h.channel_items = true;
+        h.root_items = h.channel_ord >= 0 && !(first >= 0 && first < h.channel_ord);
+        rc = harvest_read(buf, len, opts, &h, err);
+        if (rc == 0 && h.channel_ord >= 0 && !h.root_items && first >= 0) {
+            /* items beside the channel, before it: after the channel's */
+            h.channel_items = false;
+            h.root_items = true;
+            rc = harvest_read(buf, len, opts, &h, err);
+        }
+        if (rc == 0)
+            rc = feed_outcome(&f, h.items, nw_story_list_count(out) - before, err);
+    }
+    feed_free(&f);
+    nw_xml_doc_free(&doc);
+    return rc;
+}
+
+static int xml_feed_parse(const char *buf, size_t len, const nw_parse_opts *opts,
+                          nw_story_list *out, nw_err *err)
+{
+    size_t above = opts->stream_above ? opts->stream_above : NW_PARSE_STREAM_ABOVE;
+    return len > above ? xml_feed_parse_stream(buf, len, opts, out, err)
+                       : xml_feed_parse_whole(buf, len, opts, out, err);
 }
 
 /* ----------------------------------------------------------- JSON Feed --- */

@@ -23,6 +23,8 @@
 
 /* Default input size limit: larger inputs are refused with NW_ELIMIT. */
 #define NW_PARSE_MAX_INPUT ((size_t)16 << 20)
+/* Default nw_parse_opts.stream_above. */
+#define NW_PARSE_STREAM_ABOVE ((size_t)1 << 20)
 
 /* Takes a story as soon as a parser made it (ownership moves in every case);
  * 0, or negative with err to stop the parse. */
@@ -46,6 +48,10 @@ typedef struct nw_parse_opts {
      * caller discards what its sink got (a file is still all or nothing). */
     nw_story_sink_fn sink;
     void *sink_ctx;
+    /* XML feeds (rss, atom) larger than this many bytes are read streaming,
+     * one item at a time in memory (nw_parse_feed.c, "large feeds"), the
+     * same stories either way; 0 = NW_PARSE_STREAM_ABOVE. Tests set 1. */
+    size_t stream_above;
 } nw_parse_opts;
 /* Every field borrowed for the duration of the call; an all-zero struct (or a
  * NULL opts pointer) means the defaults. */

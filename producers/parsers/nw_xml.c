@@ -11,6 +11,13 @@
  * go to a per-context structured handler (never to stderr); the first one
  * is kept with its line. xmlInitParser() runs once (pthread_once), after
  * which parses in different threads are independent.
+ *
+ * The tree is libxml2's own SAX2 builder's; thin wrappers around its
+ * element and reference callbacks check each entity reference as it is
+ * read, apply the depth limit, keep the real line of elements past line
+ * 65535 (psvi), and, when streaming, free what the caller does not keep as
+ * each element ends (never a node the parser still refers to: only
+ * elements that ended and the nodes before them).
  */
 #include "nw_xml.h"
 
@@ -21,7 +28,9 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,95 +240,121 @@ static int source_close(void *ctx)
     return 0;
 }
 
-/* True when elements nest deeper than NW_XML_MAX_DEPTH below and including
- * root; walks iteratively (no recursion on hostile input). */
-static int too_deep(xmlNodePtr root, long *line)
-{
-    int depth = 1;
-    xmlNodePtr n = root;
-    for (;;) {
-        if (n->type == XML_ELEMENT_NODE && n->children) {
-            n = n->children;
-            depth++;
-        } else {
-            while (n != root && !n->next) {
-                n = n->parent;
-                depth--;
-            }
-            if (n == root)
-                return 0;
-            n = n->next;
-        }
-        if (n->type == XML_ELEMENT_NODE && depth > NW_XML_MAX_DEPTH) {
-            *line = xmlGetLineNo(n);
-            return 1;
-        }
-    }
-}
+/* ------------------------------------------------------ parse state --- */
+
+/* Marks a node the streaming reader keeps (nw_xml_stream_ops.end said so):
+ * the unkept siblings before it are freed, it is not. */
+static char keep_mark;
+
+/* Element modes on the stack of open elements (nw_xml_keep, and inside a
+ * WHOLE subtree). */
+enum { MODE_SKIP = NW_XML_SKIP, MODE_SHELL = NW_XML_SHELL, MODE_WHOLE = NW_XML_WHOLE, MODE_INSIDE };
+
+/* One parse: ctxt->_private (the error state first, for on_ctxt_error). The
+ * first problem of each kind is kept, in document order; which one the
+ * caller sees is decided at the end (a libxml2 error first, as in a parse
+ * that stops there, then depth, then entities). */
+typedef struct parse_state {
+    err_state err;
+    const nw_xml_stream_ops *ops; /* NULL: the whole tree is kept */
+    const char *where;            /* starts messages: "<origin>:" or "line " */
+    size_t budget;                /* entity text still allowed */
+    int depth;                    /* open elements */
+    int whole_depth;              /* depth of the WHOLE element being built, -1 none */
+    unsigned char mode[NW_XML_MAX_DEPTH + 8];
+    long deep_line; /* first element nested deeper than NW_XML_MAX_DEPTH */
+    bool deep;
+    bool entity_bad; /* entity_err holds the first bad reference */
+    nw_err entity_err;
+    bool stopped; /* ops->end failed: end_err */
+    nw_err end_err;
+    /* the caller's handlers, back in place while ops->end runs */
+    xmlStructuredErrorFunc old_serror;
+    void *old_sctx;
+    xmlGenericErrorFunc old_generic;
+    void *old_gctx;
+} parse_state;
 
 /* ---------------------------------------------------------- entities --- */
 
-/* The text of every entity reference, in element content and attribute
- * values, replaces the reference (parsers read text nodes, and an
- * unexpanded reference's text was silently lost). A reference to an entity
- * the document does not define (it would be in the external DTD, which is
- * never loaded) or to an external entity fails the document: text is never
- * dropped. `budget` bounds the text added. Walks iteratively. */
-static int expand_one(xmlNodePtr ref, size_t *budget, const char *where, nw_err *err)
+/* A reference's problem, if any, kept as the parse's first entity problem:
+ * every reference to an internal entity is replaced by its text in the
+ * tree (parsers read text nodes, and an unexpanded reference's text was
+ * silently lost); a reference to an entity the document does not define
+ * (it would be in the external DTD, which is never loaded) or to an external
+ * entity fails the document: text is never dropped. ps->budget bounds the
+ * text added. Called for each reference as it is read (document order). */
+static void check_ref(parse_state *ps, xmlNodePtr ref)
 {
+    if (ps->entity_bad)
+        return;
     xmlEntityPtr ent = ref->children && ref->children->type == XML_ENTITY_DECL
                            ? (xmlEntityPtr)ref->children
                            : NULL;
-    long line = xmlGetLineNo(ref->parent ? ref->parent : ref);
-    if (!ent ||
-        (ent->etype != XML_INTERNAL_GENERAL_ENTITY && ent->etype != XML_INTERNAL_PREDEFINED_ENTITY))
-        return nw_err_set(err, NW_EINVAL,
-                          "%s%ld: entity '&%s;' %s: refused rather than dropping its text", where,
-                          line > 0 ? line : 0, (const char *)ref->name,
-                          ent ? "is external, and external entities are never read"
-                              : "is not declared in the document nor an HTML/ISO entity (the "
-                                "external DTD is never read)");
+    long line = nw_xml_line(ref->parent ? ref->parent : ref);
+    if (!ent || (ent->etype != XML_INTERNAL_GENERAL_ENTITY &&
+                 ent->etype != XML_INTERNAL_PREDEFINED_ENTITY)) {
+        ps->entity_bad = true;
+        nw_err_set(&ps->entity_err, NW_EINVAL,
+                   "%s%ld: entity '&%s;' %s: refused rather than dropping its text", ps->where,
+                   line, (const char *)ref->name,
+                   ent ? "is external, and external entities are never read"
+                       : "is not declared in the document nor an HTML/ISO entity (the "
+                         "external DTD is never read)");
+        return;
+    }
     xmlChar *text = xmlNodeGetContent(ref);
     size_t len = text ? strlen((const char *)text) : 0;
-    if (len > *budget) {
-        xmlFree(text);
-        return nw_err_set(err, NW_ELIMIT,
-                          "%s%ld: entity expansion too large (refused: possible \"billion "
-                          "laughs\")",
-                          where, line > 0 ? line : 0);
-    }
-    *budget -= len;
-    xmlNodePtr t = xmlNewDocText(ref->doc, text ? text : BAD_CAST "");
     xmlFree(text);
-    if (!t)
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
-    xmlReplaceNode(ref, t);
-    xmlFreeNode(ref);
-    return 0;
+    if (len > ps->budget) {
+        ps->entity_bad = true;
+        nw_err_set(&ps->entity_err, NW_ELIMIT,
+                   "%s%ld: entity expansion too large (refused: possible \"billion laughs\")",
+                   ps->where, line);
+        return;
+    }
+    ps->budget -= len;
 }
 
-/* Expand the references among the siblings from `first` on. */
-static int expand_list(xmlNodePtr first, size_t *budget, const char *where, nw_err *err)
+/* Check the references among the siblings from `first` on. */
+static void check_refs(parse_state *ps, xmlNodePtr first)
+{
+    for (xmlNodePtr n = first; n; n = n->next)
+        if (n->type == XML_ENTITY_REF_NODE)
+            check_ref(ps, n);
+}
+
+/* Replace the (checked) references among the siblings from `first` on by
+ * their text. */
+static int replace_refs(xmlNodePtr first)
 {
     for (xmlNodePtr n = first, next; n; n = next) {
         next = n->next;
-        if (n->type == XML_ENTITY_REF_NODE && expand_one(n, budget, where, err) < 0)
-            return err ? err->code : NW_EINVAL;
+        if (n->type != XML_ENTITY_REF_NODE)
+            continue;
+        xmlChar *text = xmlNodeGetContent(n);
+        xmlNodePtr t = xmlNewDocText(n->doc, text ? text : BAD_CAST "");
+        xmlFree(text);
+        if (!t)
+            return NW_ENOMEM;
+        xmlReplaceNode(n, t);
+        xmlFreeNode(n);
     }
     return 0;
 }
 
-/* `where` starts messages: "<origin>:" or "line ". */
-static int expand_entities(xmlNodePtr root, size_t budget, const char *where, nw_err *err)
+/* Replace every reference in root's subtree, attributes included. Walks
+ * iteratively (no recursion on hostile input). */
+static int replace_all_refs(xmlNodePtr root)
 {
     xmlNodePtr n = root;
     for (;;) {
         if (n->type == XML_ELEMENT_NODE) {
             for (xmlAttrPtr a = n->properties; a; a = a->next)
-                if (expand_list(a->children, &budget, where, err) < 0)
-                    return err ? err->code : NW_EINVAL;
-            if (expand_list(n->children, &budget, where, err) < 0)
-                return err ? err->code : NW_EINVAL;
+                if (replace_refs(a->children) < 0)
+                    return NW_ENOMEM;
+            if (replace_refs(n->children) < 0)
+                return NW_ENOMEM;
         }
         if (n->type == XML_ELEMENT_NODE && n->children) {
             n = n->children;
@@ -333,10 +368,180 @@ static int expand_entities(xmlNodePtr root, size_t budget, const char *where, nw
     }
 }
 
+/* ---------------------------------------------------- SAX callbacks --- */
+/* libxml2's own tree builder (xmlSAX2*) does the work; these add, for the
+ * document's own context (not the one an entity's text is parsed in): the
+ * real line of elements past line 65535 (libxml2 keeps 65535 and guesses
+ * from neighbours, which streaming frees), the depth limit, the check of
+ * each entity reference as it is read, and streaming's pruning. */
+
+static parse_state *state_of(xmlParserCtxtPtr ctxt)
+{
+    parse_state *ps = ctxt ? ctxt->_private : NULL;
+    return ps && ps->err.main == ctxt ? ps : NULL;
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attributes)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node;
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                          nb_defaulted, attributes);
+    parse_state *ps = state_of(ctxt);
+    if (!ps)
+        return;
+    int d = ps->depth++;
+    xmlNodePtr n = ctxt->node != parent ? ctxt->node : NULL;
+    int mode = MODE_SKIP;
+    if (n) {
+        if (n->line == USHRT_MAX && ctxt->input)
+            n->psvi = (void *)(ptrdiff_t)ctxt->input->line;
+        if (d + 1 > NW_XML_MAX_DEPTH && !ps->deep) {
+            ps->deep = true;
+            ps->deep_line = nw_xml_line(n);
+        }
+        for (xmlAttrPtr a = n->properties; a; a = a->next)
+            check_refs(ps, a->children);
+        /* what naming "UTF-8" would have recorded (see nw_xml_read_stream):
+         * a streamed subtree may be serialized before the parse ends */
+        if (d == 0 && ps->ops && ctxt->myDoc && !ctxt->myDoc->encoding)
+            ctxt->myDoc->encoding = xmlStrdup(BAD_CAST "UTF-8");
+        if (ps->ops && ps->whole_depth >= 0) {
+            mode = MODE_INSIDE;
+        } else if (ps->ops) {
+            mode = (int)ps->ops->start(ps->ops->ctx, n, d);
+            if (mode == MODE_WHOLE)
+                ps->whole_depth = d;
+            for (xmlAttrPtr a = n->properties; mode == MODE_SHELL && !ps->entity_bad && a;
+                 a = a->next) {
+                if (replace_refs(a->children) < 0) {
+                    nw_err_set(&ps->end_err, NW_ENOMEM, "out of memory");
+                    ps->stopped = true;
+                    xmlStopParser(ctxt);
+                    break;
+                }
+            }
+        }
+    }
+    if (d < (int)sizeof ps->mode)
+        ps->mode[d] = (unsigned char)mode;
+}
+
+/* Free node and the siblings before it up to the last kept one. */
+static void prune(xmlNodePtr node, bool keep)
+{
+    xmlNodePtr prev = node->prev;
+    if (keep) {
+        node->_private = &keep_mark;
+    } else {
+        xmlUnlinkNode(node);
+        xmlFreeNode(node);
+    }
+    while (prev && prev->_private != &keep_mark) {
+        xmlNodePtr p = prev->prev;
+        xmlUnlinkNode(prev);
+        xmlFreeNode(prev);
+        prev = p;
+    }
+}
+
+/* ops->end with the caller's error handlers in place (a parser it runs, such
+ * as the HTML cleaner's, must not report into this parse). */
+static int call_end(parse_state *ps, xmlNodePtr node, int depth)
+{
+    xmlSetStructuredErrorFunc(ps->old_sctx, ps->old_serror);
+    xmlSetGenericErrorFunc(ps->old_gctx, ps->old_generic);
+    int rc = ps->ops->end(ps->ops->ctx, node, depth, &ps->end_err);
+    xmlSetStructuredErrorFunc(&ps->err, on_xml_error);
+    xmlSetGenericErrorFunc(NULL, on_generic_error);
+    return rc;
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr node = ctxt->node;
+    xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+    parse_state *ps = state_of(ctxt);
+    if (!ps || ps->depth == 0)
+        return;
+    int d = --ps->depth;
+    if (!ps->ops || !node || d >= (int)sizeof ps->mode || ps->mode[d] == MODE_INSIDE || ps->stopped)
+        return;
+    int mode = ps->mode[d], keep = 0;
+    if (mode == MODE_WHOLE)
+        ps->whole_depth = -1;
+    /* a document that fails anyway gets no more calls (after a fatal
+     * libxml2 error there are none: the parser stops; a namespace error is
+     * not fatal) */
+    bool failing = ps->deep || ps->entity_bad;
+    if (mode != MODE_SKIP && !failing) {
+        if (mode == MODE_WHOLE && replace_all_refs(node) < 0) {
+            keep = nw_err_set(&ps->end_err, NW_ENOMEM, "out of memory");
+        } else {
+            keep = call_end(ps, node, d);
+        }
+        if (keep < 0) {
+            ps->stopped = true;
+            xmlStopParser(ctxt);
+            return;
+        }
+    }
+    if (d > 0)
+        prune(node, keep > 0);
+}
+
+static void on_reference(void *ctx, const xmlChar *name)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node, before = parent ? parent->last : NULL;
+    xmlSAX2Reference(ctx, name);
+    parse_state *ps = state_of(ctxt);
+    if (ps && parent && parent->last != before && parent->last->type == XML_ENTITY_REF_NODE)
+        check_ref(ps, parent->last);
+}
+
 /* -------------------------------------------------------------- read --- */
 
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
                 size_t max_bytes, nw_xml_doc *out, nw_err *err)
+{
+    return nw_xml_read_stream(buf, len, origin, override, max_bytes, NULL, out, err);
+}
+
+/* The error a finished parse ends with, in the order a whole-tree reader
+ * meets them; 0 when none. */
+static int parse_outcome(parse_state *ps, xmlDocPtr doc, nw_err *err)
+{
+    const char *where = ps->where;
+    const err_state *st = &ps->err;
+    if (ps->stopped)
+        return nw_err_set(err, ps->end_err.code ? ps->end_err.code : NW_EINVAL, "%s",
+                          ps->end_err.msg);
+    if (!doc) {
+        if (!st->have)
+            return nw_err_set(err, NW_EINVAL, "%s%d: malformed XML", where, st->line);
+        const char *m = explain(st);
+        if (!m)
+            return nw_err_set(err, NW_ELIMIT, "%s%d: elements nested deeper than %d", where,
+                              st->line, NW_XML_MAX_DEPTH);
+        return nw_err_set(err, st->code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL, "%s%d: %s",
+                          where, st->line, m);
+    }
+    if (!xmlDocGetRootElement(doc))
+        return nw_err_set(err, NW_EINVAL, "%s%d: no root element", where, st->line);
+    if (ps->deep)
+        return nw_err_set(err, NW_ELIMIT, "%s%ld: elements nested deeper than %d", where,
+                          ps->deep_line, NW_XML_MAX_DEPTH);
+    if (ps->entity_bad)
+        return nw_err_set(err, ps->entity_err.code, "%s", ps->entity_err.msg);
+    return 0;
+}
+
+int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const char *override,
+                       size_t max_bytes, const nw_xml_stream_ops *ops, nw_xml_doc *out, nw_err *err)
 {
     memset(out, 0, sizeof *out);
     if (max_bytes == 0)
@@ -385,21 +590,37 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
-    err_state st = {0};
-    ctxt->_private = &st;
-    st.main = ctxt;
+    const char *sep = origin ? ":" : " ";
+    char where[NW_ERR_MSG_MAX / 2];
+    snprintf(where, sizeof where, "%s%s", origin ? origin : "line", sep);
+    parse_state *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        xmlFreeParserCtxt(ctxt);
+        free(text);
+        nw_decoded_free(&dec);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    ps->ops = ops;
+    ps->where = where;
+    ps->budget = NW_XML_MAX_EXPANSION + len;
+    ps->whole_depth = -1;
+    ctxt->_private = ps;
+    ps->err.main = ctxt;
     ctxt->sax->serror = on_ctxt_error;
     ctxt->sax->resolveEntity = deny_entity;
     ctxt->sax->externalSubset = NULL; /* never load an external DTD */
     ctxt->sax->getEntity = get_entity;
+    ctxt->sax->startElementNs = on_start;
+    ctxt->sax->endElementNs = on_end;
+    ctxt->sax->reference = on_reference;
 
     /* errors raised without a context go to this thread's global handlers:
      * route them to us for the duration of the parse, then restore */
-    xmlStructuredErrorFunc old_serror = xmlStructuredError;
-    void *old_sctx = xmlStructuredErrorContext;
-    xmlGenericErrorFunc old_generic = xmlGenericError;
-    void *old_gctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(&st, on_xml_error);
+    ps->old_serror = xmlStructuredError;
+    ps->old_sctx = xmlStructuredErrorContext;
+    ps->old_generic = xmlGenericError;
+    ps->old_gctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(&ps->err, on_xml_error);
     xmlSetGenericErrorFunc(NULL, on_generic_error);
 
     /* No encoding argument: the text is UTF-8 with a declaration that names
@@ -416,46 +637,25 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
     xml_source src = {{text, body}, {head_len, body_len}};
     xmlDocPtr doc = xmlCtxtReadIO(ctxt, source_read, source_close, &src, NULL, enc, options);
 
-    xmlSetStructuredErrorFunc(old_sctx, old_serror);
-    xmlSetGenericErrorFunc(old_gctx, old_generic);
+    xmlSetStructuredErrorFunc(ps->old_sctx, ps->old_serror);
+    xmlSetGenericErrorFunc(ps->old_gctx, ps->old_generic);
     xmlFreeParserCtxt(ctxt);
     free(text);
     nw_decoded_free(&dec);
 
-    const char *where = origin ? origin : "line";
-    const char *sep = origin ? ":" : " ";
-    if (!doc) {
-        if (!st.have)
-            return nw_err_set(err, NW_EINVAL, "%s%s%d: malformed XML", where, sep, st.line);
-        const char *m = explain(&st);
-        if (!m)
-            return nw_err_set(err, NW_ELIMIT, "%s%s%d: elements nested deeper than %d", where, sep,
-                              st.line, NW_XML_MAX_DEPTH);
-        return nw_err_set(err, st.code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL, "%s%s%d: %s",
-                          where, sep, st.line, m);
-    }
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    long line = 0;
-    if (!root) {
-        xmlFreeDoc(doc);
-        return nw_err_set(err, NW_EINVAL, "%s%s%d: no root element", where, sep, st.line);
-    }
-    if (too_deep(root, &line)) {
-        xmlFreeDoc(doc);
-        return nw_err_set(err, NW_ELIMIT, "%s%s%ld: elements nested deeper than %d", where, sep,
-                          line, NW_XML_MAX_DEPTH);
-    }
-    char where_sep[NW_ERR_MSG_MAX / 2];
-    snprintf(where_sep, sizeof where_sep, "%s%s", where, sep);
-    if (expand_entities(root, NW_XML_MAX_EXPANSION + len, where_sep, err) < 0) {
-        xmlFreeDoc(doc);
-        return err ? err->code : NW_EINVAL;
-    }
+    rc = parse_outcome(ps, doc, err);
+    free(ps);
+    /* references in what streaming kept are replaced already */
+    if (rc == 0 && !ops && replace_all_refs(xmlDocGetRootElement(doc)) < 0)
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
     /* what naming "UTF-8" would have recorded: the serializer escapes
      * non-ASCII attribute text as character references without it */
-    if (!doc->encoding && !(doc->encoding = xmlStrdup(BAD_CAST "UTF-8"))) {
-        xmlFreeDoc(doc);
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    if (rc == 0 && !doc->encoding && !(doc->encoding = xmlStrdup(BAD_CAST "UTF-8")))
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+    if (rc < 0) {
+        if (doc)
+            xmlFreeDoc(doc);
+        return rc;
     }
     out->doc = doc;
     return 0;
@@ -656,6 +856,9 @@ long nw_xml_line(const xmlNode *node)
 {
     if (!node)
         return 0;
+    /* past line 65535 an element's own line is kept in psvi (on_start) */
+    if (node->type == XML_ELEMENT_NODE && node->line == USHRT_MAX && node->psvi)
+        return (long)(ptrdiff_t)node->psvi;
     long l = xmlGetLineNo(node);
     return l > 0 ? l : 0;
 }

@@ -12,8 +12,12 @@
  * DOCTYPE, the HTML/ISO entity sets news DTDs include (&eacute; &mdash;) are
  * known; every reference to an internal entity is replaced by its text in
  * the tree (bounded); a reference to an external or undefined entity fails
- * the document: text is never silently dropped. Errors name the origin
- * and line: "feed.xml:12: Opening and ending tag mismatch: item and channel".
+ * the document: text is never silently dropped (references are checked as
+ * they are read, so the first bad one in the document is the one named).
+ * Errors name the origin and line: "feed.xml:12: Opening and ending tag
+ * mismatch: item and channel". nw_xml_read_stream reads the same way but
+ * frees what its caller does not keep as it goes (large feeds: one item in
+ * memory at a time).
  *
  * Helpers match elements by LOCAL name, ignoring namespaces, because real
  * feeds use no namespace, the default one, or odd prefixes (ns0:) for the
@@ -53,6 +57,41 @@ void nw_xml_init(void);
 int nw_xml_read(const char *buf, size_t len, const char *origin, const char *override,
                 size_t max_bytes, nw_xml_doc *out, nw_err *err);
 void nw_xml_doc_free(nw_xml_doc *d);
+
+/* Streaming: what happens to an element when it ends, asked when it starts
+ * (its attributes read, its ancestors in the tree, not its content). */
+typedef enum nw_xml_keep {
+    NW_XML_SKIP,  /* freed when it ends; its children are asked in turn */
+    NW_XML_SHELL, /* kept while open, its children asked in turn; `end` is called */
+    NW_XML_WHOLE, /* its whole subtree is built; `end` gets it complete */
+} nw_xml_keep;
+
+typedef struct nw_xml_stream_ops {
+    /* depth 0 is the root element */
+    nw_xml_keep (*start)(void *ctx, xmlNodePtr node, int depth);
+    /* A SHELL or WHOLE element ended; entity references in a WHOLE subtree
+     * (and a SHELL's attributes) are replaced by their text already, and
+     * node->parent and up are in the tree (with their attributes). Returns
+     * 1 to keep the element in the tree, 0 to free it now, negative with
+     * err set to stop the parse with that error. Not called once the
+     * document is known to fail (depth, a bad entity; a fatal libxml2
+     * error stops the parse). */
+    int (*end)(void *ctx, xmlNodePtr node, int depth, nw_err *err);
+    void *ctx;
+} nw_xml_stream_ops;
+
+/* nw_xml_read, with the tree pruned as it is read, so that memory is bounded
+ * by what `ops` keeps (one item at a time, say) rather than the document:
+ * every element not kept is freed as it ends, with the text, comments and
+ * references before it. Security settings, limits, checks and error
+ * messages are nw_xml_read's: the document must still be well formed to
+ * its end, and its first error wins over what `end` returned before it
+ * (but `end` has run: a caller handing results on must discard them on
+ * failure). On success out->doc holds what was kept (the root at least).
+ * ops NULL: nw_xml_read. */
+int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const char *override,
+                       size_t max_bytes, const nw_xml_stream_ops *ops, nw_xml_doc *out,
+                       nw_err *err);
 
 struct nw_parse_opts;
 /* The parse warning a document's decoding deserves (none, a declaration the

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,6 +414,13 @@ static int run_service(const char *config, const char *brokers, bool check_only,
         printf("%s: ok\n", config);
         return 0;
     }
+    /* Buffers of 1 MiB and more (a large file's bytes) are mapped and
+     * unmapped on their own: glibc otherwise raises its mmap threshold
+     * after the first one is freed and serves the next from a thread's
+     * heap, whose top malloc_trim never gives back (an idle service kept
+     * 17 MB of a 16 MB read buffer). A fixed threshold also keeps the heap
+     * trim threshold low. docs/operations.md, Sizing. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     int rc = nw_service_run(&o, &err);
     if (rc < 0) {
         nw_log_error("producer", "cannot run: %s", err.msg);

@@ -647,3 +647,69 @@ Test(xml_shared, real_text_comes_out_right)
         free(path);
     }
 }
+
+/* ---------------------------------------------------------- streaming --- */
+
+/* Keeps <a> whole (entities replaced when it ends), frees everything else;
+ * an <a> holding "stop" stops the read with an error. */
+typedef struct keep_a {
+    int ended;
+    char seen[256];
+} keep_a;
+
+static nw_xml_keep keep_a_start(void *ctx, xmlNodePtr node, int depth)
+{
+    (void)ctx;
+    return depth == 0 ? NW_XML_SHELL : nw_xml_is(node, "a") ? NW_XML_WHOLE : NW_XML_SKIP;
+}
+
+static int keep_a_end(void *ctx, xmlNodePtr node, int depth, nw_err *err)
+{
+    keep_a *k = ctx;
+    if (depth == 0)
+        return 1;
+    k->ended++;
+    char *t = nw_xml_text(node);
+    size_t n = strlen(k->seen);
+    snprintf(k->seen + n, sizeof k->seen - n, "[%s]", t ? t : "");
+    int rc = t && !strcmp(t, "stop")
+                 ? nw_err_set(err, NW_EINVAL, "stopped at line %ld", nw_xml_line(node))
+                 : 1;
+    free(t);
+    return rc;
+}
+
+Test(xml_stream, keeps_what_it_is_told_and_frees_the_rest)
+{
+    const char *x = "<!DOCTYPE r [<!ENTITY co \"Example Corp\">]>\n<r><a>1 &co;</a>x<b><a>in b"
+                    "</a></b>\n<a>3</a><c/></r>";
+    keep_a k = {0};
+    nw_xml_stream_ops ops = {keep_a_start, keep_a_end, &k};
+    nw_xml_doc d;
+    nw_err err = {0};
+    cr_assert_eq(nw_xml_read_stream(x, strlen(x), "s.xml", NULL, 0, &ops, &d, &err), 0, "%s",
+                 err.msg);
+    /* the <a> inside the skipped <b> is asked for too, and freed with <b> */
+    cr_assert_str_eq(k.seen, "[1 Example Corp][in b][3]");
+    xmlNodePtr root = nw_xml_root(&d);
+    int kids = 0;
+    for (xmlNodePtr c = root->children; c; c = c->next)
+        kids++;
+    /* the two top-level <a>; the text, <b> and <c> between and after them freed */
+    cr_assert_eq(kids, 2);
+    nw_xml_doc_free(&d);
+
+    /* an error from `end` stops the read with it */
+    const char *y = "<r><a>go</a>\n<a>stop</a><a>never</a></r>";
+    memset(&k, 0, sizeof k);
+    cr_assert_lt(nw_xml_read_stream(y, strlen(y), "s.xml", NULL, 0, &ops, &d, &err), 0);
+    cr_assert_str_eq(err.msg, "stopped at line 2");
+    cr_assert_str_eq(k.seen, "[go][stop]");
+
+    /* a malformed document fails as nw_xml_read does, whatever `end` said */
+    const char *z = "<r><a>1</a>\n<a>2</b></r>";
+    memset(&k, 0, sizeof k);
+    cr_assert_lt(nw_xml_read_stream(z, strlen(z), "s.xml", NULL, 0, &ops, &d, &err), 0);
+    cr_assert(strstr(err.msg, "s.xml:2: Opening and ending tag mismatch"), "%s", err.msg);
+    cr_assert_str_eq(k.seen, "[1]");
+}
