@@ -1189,6 +1189,62 @@ static void expect_committed(nw_consumer *c, const rd_kafka_topic_partition_list
     rd_kafka_topic_partition_list_destroy(q);
 }
 
+/* librdkafka keeps a partition's pause (the application's) across unassign
+ * and assign, while the host tracks pauses per assignment (part.paused, reset
+ * on every assign). These two keep the states equal: a partition leaves
+ * paused by nobody, and one that arrives starts unpaused, whatever an earlier
+ * assignment in this process left behind. Without them a partition paused
+ * when it was revoked (a batch retrying on a down sink, the memory cap) is
+ * never fetched again once reassigned (docs/benchmarks.md). */
+
+/* Resume, while still assigned, the partitions of `gone` (every one when
+ * NULL) that the host paused; called before they are removed. */
+static void resume_leaving(nw_consumer *c, const rd_kafka_topic_partition_list_t *gone)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    for (size_t i = 0; i < c->nparts; i++) {
+        part *p = c->parts[i];
+        if (p->paused &&
+            (!gone || rd_kafka_topic_partition_list_find(gone, p->topic, p->partition)))
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    }
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = rd_kafka_resume_partitions(c->rk, l);
+        if (e)
+            nw_log_warn(MOD, "resuming revoked partitions failed error=\"%s\"",
+                        rd_kafka_err2str(e));
+        nw_log_info(MOD, "resumed partitions before their revoke count=%d", l->cnt);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* After (incremental_)assign: resume every newly assigned partition the host
+ * has not paused itself, clearing a pause an earlier assignment left in
+ * librdkafka (apply_pauses pauses again what must be). */
+static void resume_arrived(nw_consumer *c, const rd_kafka_topic_partition_list_t *arrived)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(arrived->cnt + 1);
+    for (int i = 0; i < arrived->cnt; i++) {
+        part *p = find_part(c, arrived->elems[i].topic, arrived->elems[i].partition);
+        if (p && !p->paused)
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    }
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = rd_kafka_resume_partitions(c->rk, l);
+        if (e)
+            nw_log_error(MOD, "resuming assigned partitions failed error=\"%s\"",
+                         rd_kafka_err2str(e));
+        for (int i = 0; !e && i < l->cnt; i++)
+            if (l->elems[i].err)
+                nw_log_error(MOD,
+                             "resuming an assigned partition failed topic=%s partition=%d "
+                             "error=\"%s\"",
+                             l->elems[i].topic, (int)l->elems[i].partition,
+                             rd_kafka_err2str(l->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void revoke(nw_consumer *c, rd_kafka_topic_partition_list_t *parts)
 {
     /* drop what never started, then finish what did */
@@ -1207,6 +1263,7 @@ static void revoke(nw_consumer *c, rd_kafka_topic_partition_list_t *parts)
     if (!parts)
         wait_jobs(c, NULL, c->revoke_timeout_ms);
     commit_sync(c, "revoke");
+    resume_leaving(c, parts);
     if (parts) {
         for (int i = 0; i < parts->cnt; i++) {
             part *p = find_part(c, parts->elems[i].topic, parts->elems[i].partition);
@@ -1240,6 +1297,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
             error = rd_kafka_incremental_assign(rk, parts);
         else
             ret = rd_kafka_assign(rk, parts);
+        if (!error && !ret)
+            resume_arrived(c, parts);
         c->assigned_once = true;
         c->last_activity_ms = now_ms();
         atomic_store(&c->ready, 1);

@@ -9,7 +9,10 @@
  * - with several workers every partition's stories stay in order;
  * - a retryable failure is retried and then succeeds; a permanent one goes
  *   to the DLQ with its origin headers while the rest is committed;
- * - stop (SIGTERM) while workers are busy commits only what was flushed.
+ * - stop (SIGTERM) while workers are busy commits only what was flushed;
+ * - partitions paused by a retrying batch and then lost in a rebalance (the
+ *   coordinator forgets the member) are fetched again once reassigned, with
+ *   the cooperative and with an eager assignor (docs/benchmarks.md).
  */
 #include <criterion/criterion.h>
 #include <librdkafka/rdkafka.h>
@@ -24,6 +27,8 @@
 #include "nw_consumer.h"
 #include "nw_kafka.h"
 #include "nw_testutil.h"
+
+#include <librdkafka/rdkafka_mock.h>
 
 static nw_broker *broker;
 static char *tmp;
@@ -113,8 +118,10 @@ static void release(runner *r)
     nw_config_free(r->cfg);
 }
 
-/* Consumer config with the nwtest-sink chain. */
-static char *config(const char *topic, const char *extra, const char *sink_settings)
+/* Consumer config with the nwtest-sink chain; kafka_extra goes into the
+ * kafka map (indented lines). */
+static char *config_kafka(const char *topic, const char *kafka_extra, const char *extra,
+                          const char *sink_settings)
 {
     char *so = nw_test_bin_path("tests/plugins/nwtest_sink.so");
     char *yaml = malloc(8192);
@@ -124,6 +131,7 @@ static char *config(const char *topic, const char *extra, const char *sink_setti
              "  session.timeout.ms: 3000\n"
              "  heartbeat.interval.ms: 300\n"
              "  max.poll.interval.ms: 3000\n"
+             "%s"
              "topics: %s\n"
              "retry: {initial: 20ms, max: 100ms}\n"
              "http: {listen: \"127.0.0.1:0\"}\n"
@@ -132,9 +140,15 @@ static char *config(const char *topic, const char *extra, const char *sink_setti
              "  - path: %s\n"
              "    record: %s/record.txt\n"
              "%s",
-             nw_broker_bootstrap(broker), topic, extra, so, tmp, sink_settings);
+             nw_broker_bootstrap(broker), kafka_extra, topic, extra, so, tmp, sink_settings);
     free(so);
     return yaml;
+}
+
+/* Consumer config with the nwtest-sink chain. */
+static char *config(const char *topic, const char *extra, const char *sink_settings)
+{
+    return config_kafka(topic, "", extra, sink_settings);
 }
 
 typedef struct rec {
@@ -423,4 +437,80 @@ Test(backpressure, retrying_batch_pauses_its_partitions_below_the_cap, .timeout 
     assert_complete_in_order(recs, n, 2, total);
     free(recs);
     free(yaml);
+}
+
+/* The stall behind docs/benchmarks.md's former "Known problem": a batch
+ * retrying on a down sink pauses its partitions; the assignment is then lost
+ * (the coordinator no longer knows the member: its heartbeat answers
+ * UNKNOWN_MEMBER_ID), the batch is abandoned on revoke and the same
+ * partitions come back. librdkafka keeps a partition's pause across unassign
+ * and assign, so unless the host resumes what it is newly assigned, those
+ * partitions are never fetched again: nothing after the rebalance arrives. */
+static void lost_assignment_case(const char *name, const char *kafka_extra)
+{
+    tmp = nw_test_mkdtemp(name);
+    setup_broker("news.lost", 2);
+    const int first = 40, total = 80;
+    produce("news.lost", first, 100);
+    char ctl[4096];
+    snprintf(ctl, sizeof ctl, "%s/sink-down", tmp);
+    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
+    char settings[4200];
+    snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
+    /* one batch holds both partitions (see the test above); a short
+     * revoke_timeout abandons it quickly on revoke */
+    char *yaml =
+        config_kafka("news.lost", kafka_extra,
+                     "revoke_timeout: 300ms\nbatch: {max_messages: 100, max_ms: 1s}\n", settings);
+    runner r;
+    start(&r, yaml, name, -1);
+    nw_consumer_stats s = {0};
+    for (int i = 0; i < 600 && s.paused_partitions < 2; i++) {
+        sleep_ms(50);
+        s = nw_consumer_get_stats(r.c);
+    }
+    cr_assert_eq(s.paused_partitions, 2, "the failing batch's partitions are paused");
+
+    /* 12 = Heartbeat: the member is unknown, its assignment is lost */
+    rd_kafka_mock_push_request_errors(nw_broker_cluster(broker), 12, 1,
+                                      RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID);
+    for (int i = 0; i < 600 && !s.abandoned_batches; i++) {
+        sleep_ms(50);
+        s = nw_consumer_get_stats(r.c);
+    }
+    cr_assert_eq(s.abandoned_batches, 1, "the retrying batch is abandoned on revoke");
+
+    /* the sink recovers; more stories arrive after the rebalance */
+    unlink(ctl);
+    produce("news.lost", total - first, 100);
+    rec *recs = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 400 && n < (size_t)total; i++) {
+        free(recs);
+        sleep_ms(100);
+        n = read_records(&recs);
+    }
+    nw_consumer_stop(r.c);
+    finish(&r);
+    s = nw_consumer_get_stats(r.c);
+    release(&r);
+    cr_assert_eq(n, (size_t)total,
+                 "%zu of %d stories stored: the reassigned partitions stayed paused", n, total);
+    assert_complete_in_order(recs, n, 2, total);
+    cr_assert_eq(s.paused_partitions, 0);
+    long long off[2];
+    committed(name, "news.lost", 2, off);
+    cr_assert_eq(off[0] + off[1], total);
+    free(recs);
+    free(yaml);
+}
+
+Test(backpressure, paused_partitions_fetch_again_after_a_lost_assignment, .timeout = 180)
+{
+    lost_assignment_case("lost-coop", "");
+}
+
+Test(backpressure, paused_partitions_fetch_again_after_a_lost_eager_assignment, .timeout = 180)
+{
+    lost_assignment_case("lost-eager", "  partition.assignment.strategy: range\n");
 }
