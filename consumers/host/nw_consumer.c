@@ -22,7 +22,10 @@
  * stores are committed asynchronously after each job and synchronously on
  * revoke and at shutdown. Rebalancing uses cooperative-sticky by default
  * (incremental assign/unassign); an eager strategy under
- * kafka.partition.assignment.strategy works too.
+ * kafka.partition.assignment.strategy works too. Pauses belong to one
+ * assignment: a paused partition is resumed before it is revoked, and a newly
+ * assigned one is resumed, because librdkafka keeps a pause across
+ * unassign/assign (resume_leaving, resume_arrived).
  *
  * Health (main thread): per partition, next_off is the oldest offset not yet
  * committed (lag = high watermark - next_off, from librdkafka's statistics),
@@ -1197,6 +1200,25 @@ static void expect_committed(nw_consumer *c, const rd_kafka_topic_partition_list
  * when it was revoked (a batch retrying on a down sink, the memory cap) is
  * never fetched again once reassigned (docs/benchmarks.md). */
 
+/* Resume the partitions of l (taken and freed): logs what failed and why. */
+static void resume_list(nw_consumer *c, rd_kafka_topic_partition_list_t *l, const char *when)
+{
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = rd_kafka_resume_partitions(c->rk, l);
+        if (e)
+            nw_log_error(MOD, "resuming partitions failed when=%s error=\"%s\"", when,
+                         rd_kafka_err2str(e));
+        for (int i = 0; !e && i < l->cnt; i++)
+            if (l->elems[i].err)
+                nw_log_error(MOD,
+                             "resuming a partition failed when=%s topic=%s partition=%d "
+                             "error=\"%s\"",
+                             when, l->elems[i].topic, (int)l->elems[i].partition,
+                             rd_kafka_err2str(l->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* Resume, while still assigned, the partitions of `gone` (every one when
  * NULL) that the host paused; called before they are removed. */
 static void resume_leaving(nw_consumer *c, const rd_kafka_topic_partition_list_t *gone)
@@ -1208,14 +1230,9 @@ static void resume_leaving(nw_consumer *c, const rd_kafka_topic_partition_list_t
             (!gone || rd_kafka_topic_partition_list_find(gone, p->topic, p->partition)))
             rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
     }
-    if (l->cnt) {
-        rd_kafka_resp_err_t e = rd_kafka_resume_partitions(c->rk, l);
-        if (e)
-            nw_log_warn(MOD, "resuming revoked partitions failed error=\"%s\"",
-                        rd_kafka_err2str(e));
-        nw_log_info(MOD, "resumed partitions before their revoke count=%d", l->cnt);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
+    if (l->cnt)
+        nw_log_info(MOD, "resuming paused partitions before their revoke count=%d", l->cnt);
+    resume_list(c, l, "revoke");
 }
 
 /* After (incremental_)assign: resume every newly assigned partition the host
@@ -1229,20 +1246,7 @@ static void resume_arrived(nw_consumer *c, const rd_kafka_topic_partition_list_t
         if (p && !p->paused)
             rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
     }
-    if (l->cnt) {
-        rd_kafka_resp_err_t e = rd_kafka_resume_partitions(c->rk, l);
-        if (e)
-            nw_log_error(MOD, "resuming assigned partitions failed error=\"%s\"",
-                         rd_kafka_err2str(e));
-        for (int i = 0; !e && i < l->cnt; i++)
-            if (l->elems[i].err)
-                nw_log_error(MOD,
-                             "resuming an assigned partition failed topic=%s partition=%d "
-                             "error=\"%s\"",
-                             l->elems[i].topic, (int)l->elems[i].partition,
-                             rd_kafka_err2str(l->elems[i].err));
-    }
-    rd_kafka_topic_partition_list_destroy(l);
+    resume_list(c, l, "assign");
 }
 
 static void revoke(nw_consumer *c, rd_kafka_topic_partition_list_t *parts)

@@ -151,6 +151,15 @@ static char *config(const char *topic, const char *extra, const char *sink_setti
     return config_kafka(topic, "", extra, sink_settings);
 }
 
+/* The sink is down while `ctl` (a file in tmp, created here) exists: its
+ * nwtest-sink settings into `settings`. */
+static void sink_down(char ctl[4096], char settings[4200])
+{
+    snprintf(ctl, 4096, "%s/sink-down", tmp);
+    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
+    snprintf(settings, 4200, "    fail_while_exists: %s\n", ctl);
+}
+
 typedef struct rec {
     int partition;
     long long offset;
@@ -219,11 +228,8 @@ Test(backpressure, failing_sink_pauses_partitions_bounds_memory_and_loses_nothin
     const int total = 600;
     const size_t size = 2048;
     produce("news.bp", total, size);
-    char ctl[4096];
-    snprintf(ctl, sizeof ctl, "%s/sink-down", tmp);
-    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
-    char settings[4200];
-    snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
+    char ctl[4096], settings[4200];
+    sink_down(ctl, settings);
     const uint64_t cap = 64 * 1024;
     char *yaml = config("news.bp",
                         "workers: 2\nmax_buffered_bytes: 64KiB\n"
@@ -409,11 +415,8 @@ Test(backpressure, retrying_batch_pauses_its_partitions_below_the_cap, .timeout 
     setup_broker("news.retry", 2);
     const int total = 40;
     produce("news.retry", total, 100);
-    char ctl[4096];
-    snprintf(ctl, sizeof ctl, "%s/sink-down", tmp);
-    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
-    char settings[4200];
-    snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
+    char ctl[4096], settings[4200];
+    sink_down(ctl, settings);
     /* one batch takes everything: both partitions are in the failing batch
      * (a whole second to gather it, so a slow fetch under ASan on a busy
      * machine cannot split the partitions into two batches) */
@@ -452,11 +455,8 @@ static void lost_assignment_case(const char *name, const char *kafka_extra)
     setup_broker("news.lost", 2);
     const int first = 40, total = 80;
     produce("news.lost", first, 100);
-    char ctl[4096];
-    snprintf(ctl, sizeof ctl, "%s/sink-down", tmp);
-    cr_assert_eq(nw_test_write_file(ctl, "", 0), 0);
-    char settings[4200];
-    snprintf(settings, sizeof settings, "    fail_while_exists: %s\n", ctl);
+    char ctl[4096], settings[4200];
+    sink_down(ctl, settings);
     /* one batch holds both partitions (see the test above); a short
      * revoke_timeout abandons it quickly on revoke */
     char *yaml =
