@@ -12,7 +12,8 @@
  * - stop (SIGTERM) while workers are busy commits only what was flushed;
  * - partitions paused by a retrying batch and then lost in a rebalance (the
  *   coordinator forgets the member) are fetched again once reassigned, with
- *   the cooperative and with an eager assignor (docs/benchmarks.md).
+ *   the cooperative and with an eager assignor, and with static membership
+ *   (docs/benchmarks.md).
  */
 #include <criterion/criterion.h>
 #include <librdkafka/rdkafka.h>
@@ -513,4 +514,9 @@ Test(backpressure, paused_partitions_fetch_again_after_a_lost_assignment, .timeo
 Test(backpressure, paused_partitions_fetch_again_after_a_lost_eager_assignment, .timeout = 180)
 {
     lost_assignment_case("lost-eager", "  partition.assignment.strategy: range\n");
+}
+
+Test(backpressure, paused_partitions_fetch_again_after_a_lost_static_assignment, .timeout = 180)
+{
+    lost_assignment_case("lost-static", "  group.instance.id: lost-static-1\n");
 }
