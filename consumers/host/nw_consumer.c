@@ -23,9 +23,9 @@
  * revoke and at shutdown. Rebalancing uses cooperative-sticky by default
  * (incremental assign/unassign); an eager strategy under
  * kafka.partition.assignment.strategy works too. Pauses belong to one
- * assignment: a paused partition is resumed before it is revoked, and a newly
- * assigned one is resumed, because librdkafka keeps a pause across
- * unassign/assign (resume_leaving, resume_arrived).
+ * assignment: a paused partition is resumed before it is revoked, and again
+ * if it comes back, because librdkafka keeps a pause across unassign/assign
+ * (resume_leaving, resume_arrived).
  *
  * Health (main thread): per partition, next_off is the oldest offset not yet
  * committed (lag = high watermark - next_off, from librdkafka's statistics),
@@ -142,6 +142,7 @@ struct nw_consumer {
 
     part **parts;
     size_t nparts, parts_cap, rr;
+    rd_kafka_topic_partition_list_t *left_paused; /* owned: revoked while paused (resume_leaving) */
     bool assigned_once;
     int64_t last_activity_ms;
 
@@ -1195,10 +1196,12 @@ static void expect_committed(nw_consumer *c, const rd_kafka_topic_partition_list
 /* librdkafka keeps a partition's pause (the application's) across unassign
  * and assign, while the host tracks pauses per assignment (part.paused, reset
  * on every assign). These two keep the states equal: a partition leaves
- * paused by nobody, and one that arrives starts unpaused, whatever an earlier
- * assignment in this process left behind. Without them a partition paused
- * when it was revoked (a batch retrying on a down sink, the memory cap) is
- * never fetched again once reassigned (docs/benchmarks.md). */
+ * paused by nobody, and one that comes back after it left paused is resumed
+ * again on arrival (in case the first resume did not take). Without them a
+ * partition paused when it was revoked (a batch retrying on a down sink, the
+ * memory cap) is never fetched again once reassigned (docs/benchmarks.md).
+ * Only such partitions are resumed: librdkafka 2.0.2 may restart a partition
+ * that was not paused from an older offset when it is told to resume. */
 
 /* Resume the partitions of l (taken and freed): logs what failed and why. */
 static void resume_list(nw_consumer *c, rd_kafka_topic_partition_list_t *l, const char *when)
@@ -1232,19 +1235,29 @@ static void resume_leaving(nw_consumer *c, const rd_kafka_topic_partition_list_t
     }
     if (l->cnt)
         nw_log_info(MOD, "resuming paused partitions before their revoke count=%d", l->cnt);
+    for (int i = 0; i < l->cnt; i++)
+        if (!rd_kafka_topic_partition_list_find(c->left_paused, l->elems[i].topic,
+                                                l->elems[i].partition))
+            rd_kafka_topic_partition_list_add(c->left_paused, l->elems[i].topic,
+                                              l->elems[i].partition);
     resume_list(c, l, "revoke");
 }
 
-/* After (incremental_)assign: resume every newly assigned partition the host
- * has not paused itself, clearing a pause an earlier assignment left in
- * librdkafka (apply_pauses pauses again what must be). */
+/* After (incremental_)assign: resume the newly assigned partitions that left
+ * an earlier assignment paused and that the host has not paused again,
+ * clearing a pause librdkafka may still hold (apply_pauses pauses again what
+ * must be). */
 static void resume_arrived(nw_consumer *c, const rd_kafka_topic_partition_list_t *arrived)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(arrived->cnt + 1);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
     for (int i = 0; i < arrived->cnt; i++) {
-        part *p = find_part(c, arrived->elems[i].topic, arrived->elems[i].partition);
+        const char *topic = arrived->elems[i].topic;
+        int32_t partition = arrived->elems[i].partition;
+        if (!rd_kafka_topic_partition_list_del(c->left_paused, topic, partition))
+            continue;
+        part *p = find_part(c, topic, partition);
         if (p && !p->paused)
-            rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+            rd_kafka_topic_partition_list_add(l, topic, partition);
     }
     resume_list(c, l, "assign");
 }
@@ -1536,6 +1549,7 @@ static int consumer_new(const nw_config *cfg, const nw_consumer_settings *cs,
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
+    c->left_paused = rd_kafka_topic_partition_list_new(4);
     c->cfg = cfg;
     c->kafka_node = cs->kafka;
     c->max_messages = cs->batch_max_messages;
@@ -1994,6 +2008,7 @@ void nw_consumer_free(nw_consumer *c)
     free(c->subscription_names);
     if (c->subscription)
         rd_kafka_topic_partition_list_destroy(c->subscription);
+    rd_kafka_topic_partition_list_destroy(c->left_paused);
     nw_metrics_free(c->metrics);
     nw_config_free(c->reloaded_cfg);
     free(c->parts);
