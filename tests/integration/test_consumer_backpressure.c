@@ -448,8 +448,9 @@ Test(backpressure, retrying_batch_pauses_its_partitions_below_the_cap, .timeout 
  * (the coordinator no longer knows the member: its heartbeat answers
  * UNKNOWN_MEMBER_ID), the batch is abandoned on revoke and the same
  * partitions come back. librdkafka keeps a partition's pause across unassign
- * and assign, so unless the host resumes what it is newly assigned, those
- * partitions are never fetched again: nothing after the rebalance arrives. */
+ * and assign, so unless the host resumes them (before they go, or when they
+ * come back) they are never fetched again: nothing after the rebalance
+ * arrives. */
 static void lost_assignment_case(const char *name, const char *kafka_extra)
 {
     tmp = nw_test_mkdtemp(name);
