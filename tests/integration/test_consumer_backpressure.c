@@ -468,7 +468,7 @@ static void lost_assignment_case(const char *name, const char *kafka_extra)
     start(&r, yaml, name, -1);
     nw_consumer_stats s = {0};
     for (int i = 0; i < 600 && s.paused_partitions < 2; i++) {
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
     cr_assert_eq(s.paused_partitions, 2, "the failing batch's partitions are paused");
@@ -477,7 +477,7 @@ static void lost_assignment_case(const char *name, const char *kafka_extra)
     rd_kafka_mock_push_request_errors(nw_broker_cluster(broker), 12, 1,
                                       RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID);
     for (int i = 0; i < 600 && !s.abandoned_batches; i++) {
-        sleep_ms(50);
+        nw_test_sleep_ms(50);
         s = nw_consumer_get_stats(r.c);
     }
     cr_assert_eq(s.abandoned_batches, 1, "the retrying batch is abandoned on revoke");
@@ -489,7 +489,7 @@ static void lost_assignment_case(const char *name, const char *kafka_extra)
     size_t n = 0;
     for (int i = 0; i < 400 && n < (size_t)total; i++) {
         free(recs);
-        sleep_ms(100);
+        nw_test_sleep_ms(100);
         n = read_records(&recs);
     }
     nw_consumer_stop(r.c);
