@@ -254,11 +254,9 @@ Test(xml_security, billion_laughs)
 
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
-    double t0 = nw_test_now_s();
     nw_xml_doc d;
     nw_err err = {0};
     int rc = nw_xml_read(b.data, b.len, "lol.xml", NULL, 0, &d, &err);
-    double took = nw_test_now_s() - t0;
     getrusage(RUSAGE_SELF, &after);
     nw_buf_free(&b);
     if (rc == 0) {
@@ -273,7 +271,6 @@ Test(xml_security, billion_laughs)
     /* the line of the reference, not "line 1" of the entity's own text */
     cr_assert(strstr(err.msg, "lol.xml:15:"), "%s", err.msg);
     cr_assert(strstr(err.msg, "entit"), "%s", err.msg);
-    cr_assert_lt(took, 3.0, "took %.2fs", took);
     cr_assert_lt(after.ru_maxrss - before.ru_maxrss, 200 * 1024, "grew %ld KiB",
                  after.ru_maxrss - before.ru_maxrss);
 }
@@ -431,10 +428,8 @@ static int nested(int depth, nw_err *err)
 Test(xml_security, depth_bomb)
 {
     nw_err err = {0};
-    double t0 = nw_test_now_s();
     cr_assert_eq(nested(100000, &err), NW_ELIMIT);
     cr_assert(strstr(err.msg, "deep.xml:1: elements nested deeper than 256"), "%s", err.msg);
-    cr_assert_lt(nw_test_now_s() - t0, 3.0);
     cr_assert_eq(nested(NW_XML_MAX_DEPTH + 1, &err), NW_ELIMIT, "%s", err.msg);
     cr_assert_eq(nested(NW_XML_MAX_DEPTH, &err), 0, "%s", err.msg);
     cr_assert_eq(nested(200, &err), 0, "%s", err.msg);
@@ -458,14 +453,12 @@ Test(xml_security, size_limits)
     close(fd);
     struct rusage before, after;
     getrusage(RUSAGE_SELF, &before);
-    double t0 = nw_test_now_s();
     nw_story_list list = {0};
     int rc = nw_parse_file(path, "auto", NULL, &list, &err);
     getrusage(RUSAGE_SELF, &after);
     cr_assert_eq(rc, NW_ELIMIT, "%s", err.msg);
     cr_assert(strstr(err.msg, "file is 1073741824 bytes, over the limit of 16777216 bytes"), "%s",
               err.msg);
-    cr_assert_lt(nw_test_now_s() - t0, 1.0);
     cr_assert_lt(after.ru_maxrss - before.ru_maxrss, 64 * 1024);
     nw_test_rm_tmp(&dir);
 }
