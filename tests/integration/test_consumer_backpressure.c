@@ -27,6 +27,7 @@
 #include "nw_config.h"
 #include "nw_consumer.h"
 #include "nw_kafka.h"
+#include "nw_testconsumer.h"
 #include "nw_testutil.h"
 
 #include <librdkafka/rdkafka_mock.h>
@@ -81,42 +82,28 @@ static void produce(const char *topic, int n, size_t size)
     rd_kafka_destroy(p);
 }
 
-typedef struct runner {
-    nw_config *cfg;
-    nw_consumer *c;
-    pthread_t th;
-    int rc;
-    nw_err err;
-} runner;
-
-static void *run_thread(void *arg)
-{
-    runner *r = arg;
-    r->rc = nw_consumer_run(r->c, &r->err);
-    return NULL;
-}
+typedef nw_test_consumer runner;
 
 static void start(runner *r, const char *yaml, const char *group, int64_t idle_ms)
 {
-    memset(r, 0, sizeof *r);
+    nw_config *cfg = NULL;
     nw_err err = {0};
-    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "test.yaml", &r->cfg, &err), 0, "%s",
+    cr_assert_eq(nw_config_load_string(yaml, strlen(yaml), "test.yaml", &cfg, &err), 0, "%s",
                  err.msg);
     nw_consumer_opts opts = {.group = group, .exit_when_idle_ms = idle_ms};
-    cr_assert_eq(nw_consumer_new(r->cfg, &opts, &r->c, &err), 0, "%s", err.msg);
-    cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
+    nw_test_consumer_new(r, cfg, &opts);
+    nw_test_consumer_run(r);
 }
 
 static void finish(runner *r)
 {
-    pthread_join(r->th, NULL);
+    nw_test_consumer_join(r);
     cr_assert_eq(r->rc, 0, "consumer failed: %s", r->err.msg);
 }
 
 static void release(runner *r)
 {
-    nw_consumer_free(r->c);
-    nw_config_free(r->cfg);
+    nw_test_consumer_free(r);
 }
 
 /* Consumer config with the nwtest-sink chain; kafka_extra goes into the

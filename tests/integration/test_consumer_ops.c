@@ -21,6 +21,7 @@
 #include "nw_config.h"
 #include "nw_consumer.h"
 #include "nw_kafka.h"
+#include "nw_testconsumer.h"
 #include "nw_testutil.h"
 
 static nw_broker *broker;
@@ -80,19 +81,6 @@ static void write_config(const char *path, const char *record, const char *extra
     free(so);
 }
 
-typedef struct runner {
-    nw_consumer *c;
-    int rc;
-    nw_err err;
-} runner;
-
-static void *run_thread(void *arg)
-{
-    runner *r = arg;
-    r->rc = nw_consumer_run(r->c, &r->err);
-    return NULL;
-}
-
 static void wait_lines(const char *path, int want)
 {
     for (int i = 0; i < 300 && nw_test_count_lines(path) < want; i++)
@@ -114,11 +102,9 @@ Test(ops, metrics_health_and_reload, .timeout = 120)
     snprintf(rec1, sizeof rec1, "%s/record1.txt", tmp);
     snprintf(rec2, sizeof rec2, "%s/record2.txt", tmp);
     write_config(cfgpath, rec1, "");
-    nw_config *cfg = NULL;
-    cr_assert_eq(nw_config_load_file(cfgpath, &cfg, &err), 0, "%s", err.msg);
-    runner r = {0};
+    nw_test_consumer r;
     nw_consumer_opts opts = {.group = "ops-1", .exit_when_idle_ms = -1};
-    cr_assert_eq(nw_consumer_new(cfg, &opts, &r.c, &err), 0, "%s", err.msg);
+    nw_test_consumer_new_file(&r, cfgpath, &opts);
     int port = nw_consumer_http_port(r.c);
     cr_assert_gt(port, 0);
     char *body = NULL;
@@ -127,8 +113,7 @@ Test(ops, metrics_health_and_reload, .timeout = 120)
     cr_assert_eq(nw_test_http_status(port, "/readyz", &body), 503, "not ready before joining");
     free(body);
 
-    pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, run_thread, &r), 0);
+    nw_test_consumer_run(&r);
     wait_lines(rec1, 20);
     cr_assert_eq(nw_test_http_status(port, "/readyz", &body), 200, "%s", body);
     free(body);
@@ -171,11 +156,9 @@ Test(ops, metrics_health_and_reload, .timeout = 120)
     wait_lines(rec2, 15);
     cr_assert_eq(nw_test_count_lines(rec1), 20);
 
-    nw_consumer_stop(r.c);
-    pthread_join(th, NULL);
+    nw_test_consumer_stop(&r);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);
-    nw_consumer_free(r.c);
-    nw_config_free(cfg);
+    nw_test_consumer_free(&r);
 }
 
 Test(ops, explicit_http_listen_that_cannot_bind_is_a_config_error)
@@ -225,18 +208,15 @@ Test(ops, systemd_unit_is_type_notify_and_reloads_with_sighup)
  * case is checkable here: a new group starts at the end, an old one resumes. */
 static int run_from_time(const char *cfgpath, const char *group, int64_t from_time_ms)
 {
-    nw_err err = {0};
-    nw_config *cfg = NULL;
-    cr_assert_eq(nw_config_load_file(cfgpath, &cfg, &err), 0, "%s", err.msg);
-    runner r = {0};
+    nw_test_consumer r;
     nw_consumer_opts opts = {
         .group = group, .exit_when_idle_ms = 1000, .from_time_ms = from_time_ms};
-    cr_assert_eq(nw_consumer_new(cfg, &opts, &r.c, &err), 0, "%s", err.msg);
-    run_thread(&r);
+    nw_test_consumer_new_file(&r, cfgpath, &opts);
+    nw_test_consumer_run(&r);
+    nw_test_consumer_join(&r);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);
     int n = (int)nw_consumer_get_stats(r.c).messages;
-    nw_consumer_free(r.c);
-    nw_config_free(cfg);
+    nw_test_consumer_free(&r);
     return n;
 }
 

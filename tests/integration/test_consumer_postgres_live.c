@@ -24,6 +24,7 @@
 #include "nw_consumer.h"
 #include "nw_kafka.h"
 #include "nw_testpg.h"
+#include "nw_testconsumer.h"
 #include "nw_testutil.h"
 
 static nw_test_pg pg;
@@ -132,20 +133,7 @@ static void wait_rows(const char *sql, long want, int seconds)
     cr_assert_eq(n, want, "%s", sql);
 }
 
-typedef struct runner {
-    nw_consumer *c;
-    nw_config *cfg;
-    pthread_t th;
-    int rc;
-    nw_err err;
-} runner;
-
-static void *run_thread(void *arg)
-{
-    runner *r = arg;
-    r->rc = nw_consumer_run(r->c, &r->err);
-    return NULL;
-}
+typedef nw_test_consumer runner;
 
 static void start_consumer(runner *r)
 {
@@ -166,20 +154,16 @@ static void start_consumer(runner *r)
              nw_broker_bootstrap(broker), pg.conninfo);
     snprintf(path, sizeof path, "%s/consumer.yaml", tmp);
     cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
-    nw_err err = {0};
-    cr_assert_eq(nw_config_load_file(path, &r->cfg, &err), 0, "%s", err.msg);
     nw_consumer_opts opts = {.group = "pg-live", .exit_when_idle_ms = -1};
-    cr_assert_eq(nw_consumer_new(r->cfg, &opts, &r->c, &err), 0, "%s", err.msg);
-    cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
+    nw_test_consumer_new_file(r, path, &opts);
+    nw_test_consumer_run(r);
 }
 
 static void stop_consumer(runner *r)
 {
-    nw_consumer_stop(r->c);
-    pthread_join(r->th, NULL);
+    nw_test_consumer_stop(r);
     cr_assert_eq(r->rc, 0, "%s", r->err.msg);
-    nw_consumer_free(r->c);
-    nw_config_free(r->cfg);
+    nw_test_consumer_free(r);
 }
 
 static const char count_sql[] = "SELECT count(*) FROM stories";

@@ -35,6 +35,7 @@
 #include "nw_consumer.h"
 #include "nw_kafka.h"
 #include "nw_testkafka.h"
+#include "nw_testconsumer.h"
 #include "nw_testutil.h"
 
 static nw_broker *broker;
@@ -86,20 +87,10 @@ static void wait_lines(const char *path, int want, int timeout_ms)
 }
 
 typedef struct runner {
-    nw_consumer *c;
-    nw_config *cfg;
-    pthread_t th;
-    int rc;
-    nw_err err;
+    nw_test_consumer tc;
+    nw_consumer *c; /* tc.c */
     int port;
 } runner;
-
-static void *run_thread(void *arg)
-{
-    runner *r = arg;
-    r->rc = nw_consumer_run(r->c, &r->err);
-    return NULL;
-}
 
 /* One worker, batches of one story, a recorder sink that fails `fatal_uri`
  * permanently. */
@@ -131,13 +122,12 @@ static void start_consumer_on(runner *r, const char *topics, const char *record,
     free(so);
     snprintf(path, sizeof path, "%s/consumer.yaml", tmp);
     cr_assert_eq(nw_test_write_file(path, yaml, strlen(yaml)), 0);
-    nw_err err = {0};
-    cr_assert_eq(nw_config_load_file(path, &r->cfg, &err), 0, "%s", err.msg);
     nw_consumer_opts opts = {.exit_when_idle_ms = -1};
-    cr_assert_eq(nw_consumer_new(r->cfg, &opts, &r->c, &err), 0, "%s", err.msg);
+    nw_test_consumer_new_file(&r->tc, path, &opts);
+    r->c = r->tc.c;
     r->port = nw_consumer_http_port(r->c);
     cr_assert_gt(r->port, 0);
-    cr_assert_eq(pthread_create(&r->th, NULL, run_thread, r), 0);
+    nw_test_consumer_run(&r->tc);
 }
 
 static void start_consumer(runner *r, const char *record, const char *fatal_uri)
@@ -147,10 +137,7 @@ static void start_consumer(runner *r, const char *record, const char *fatal_uri)
 
 static void stop_consumer(runner *r)
 {
-    nw_consumer_stop(r->c);
-    pthread_join(r->th, NULL);
-    nw_consumer_free(r->c);
-    nw_config_free(r->cfg);
+    nw_test_consumer_free(&r->tc);
 }
 
 static void setup_broker(void)
@@ -226,7 +213,7 @@ Test(stall, oversized_story_is_referenced, .timeout = 120)
     cr_assert_eq(nw_test_http_status(r.port, "/readyz", &body), 200, "%s", body);
     free(body);
     stop_consumer(&r);
-    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
 }
 
 Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
@@ -295,7 +282,7 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
     cr_assert_eq(status, 200, "%s", body ? body : "");
     free(body);
     stop_consumer(&r);
-    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
 }
 
 /* Commit `offset` of news.old/0 for the group "stall", as an earlier run of
@@ -353,5 +340,5 @@ Test(stall, expired_stories_are_counted, .timeout = 120)
         "%s", body);
     free(body);
     stop_consumer(&r);
-    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
 }

@@ -23,6 +23,7 @@
 #include "nw_config.h"
 #include "nw_consumer.h"
 #include "nw_kafka.h"
+#include "nw_testconsumer.h"
 #include "nw_testutil.h"
 
 static nw_broker *broker;
@@ -78,19 +79,6 @@ static void check_metrics(const char *promtool, const char *service, const char 
     free(errout);
 }
 
-typedef struct runner {
-    nw_consumer *c;
-    int rc;
-    nw_err err;
-} runner;
-
-static void *run_thread(void *arg)
-{
-    runner *r = arg;
-    r->rc = nw_consumer_run(r->c, &r->err);
-    return NULL;
-}
-
 Test(metrics_format, both_services_pass_promtool, .timeout = 180)
 {
     char *promtool = find_promtool();
@@ -140,13 +128,10 @@ Test(metrics_format, both_services_pass_promtool, .timeout = 180)
              "chain:\n  - plugin: archive-fs\n    root: %s\n",
              nw_broker_bootstrap(broker), archive);
     cr_assert_eq(nw_test_write_file(cconfig, text, strlen(text)), 0);
-    nw_config *cfg = NULL;
-    cr_assert_eq(nw_config_load_file(cconfig, &cfg, &err), 0, "%s", err.msg);
-    runner r = {0};
+    nw_test_consumer r;
     nw_consumer_opts opts = {.group = "metrics-format", .exit_when_idle_ms = -1};
-    cr_assert_eq(nw_consumer_new(cfg, &opts, &r.c, &err), 0, "%s", err.msg);
-    pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, run_thread, &r), 0);
+    nw_test_consumer_new_file(&r, cconfig, &opts);
+    nw_test_consumer_run(&r);
     int cport = nw_consumer_http_port(r.c);
 
     /* wait for the story to be archived (processed by archive-fs) */
@@ -173,9 +158,7 @@ Test(metrics_format, both_services_pass_promtool, .timeout = 180)
     free(pm);
     free(promtool);
 
-    nw_consumer_stop(r.c);
-    pthread_join(th, NULL);
+    nw_test_consumer_stop(&r);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);
-    nw_consumer_free(r.c);
-    nw_config_free(cfg);
+    nw_test_consumer_free(&r);
 }
