@@ -421,7 +421,7 @@ chain:
         self.start_consumer(0)
         self.start_consumer(1)
         threading.Thread(target=self.sample_index, daemon=True).start()
-        time.sleep(2)
+        self.wait_assigned()
 
         schedule = self.faults(a.duration)
         fault_thread = threading.Thread(target=self._fault_loop, args=(schedule,), daemon=True)
@@ -442,6 +442,31 @@ chain:
         log(f"generated {len(plan.files)} files in {gen_s:.1f} s")
         fault_thread.join()
         return self.drain()
+
+    def wait_assigned(self, timeout=45.0, quiet=2.0):
+        """Start the clock on a warm pipeline: wait until both consumers hold
+        partitions and no rebalance line has been logged for `quiet` seconds
+        (the group's first rebalances are start-up, not latency)."""
+        pat = re.compile(r"total=(\d+)")
+        deadline, last_change, seen = time.time() + timeout, time.time(), -1
+        while time.time() < deadline:
+            events, holding = 0, 0
+            for i in (0, 1):
+                try:
+                    with open(os.path.join(self.out, f"consumer{i}.log"), errors="replace") as f:
+                        lines = [l for l in f if "partitions assigned" in l or "partitions revoked" in l]
+                except OSError:
+                    lines = []
+                events += len(lines)
+                totals = [int(m.group(1)) for m in map(pat.search, lines) if m]
+                holding += 1 if totals and totals[-1] > 0 else 0
+            if events != seen:
+                seen, last_change = events, time.time()
+            elif holding == 2 and time.time() - last_change >= quiet:
+                log(f"group settled: {events} rebalance lines")
+                return
+            time.sleep(0.2)
+        log("group did not settle before the run; starting anyway")
 
     def _fault_loop(self, schedule):
         for at, action in schedule:
