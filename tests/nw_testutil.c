@@ -3,6 +3,7 @@
  * child processes with captured output and timeouts. See nw_testutil.h.
  */
 #define _XOPEN_SOURCE 700
+#include <criterion/criterion.h>
 #include "nw_testutil.h"
 
 #include <arpa/inet.h>
@@ -665,4 +666,30 @@ int nw_test_count_lines(const char *path)
         n += *p == '\n';
     free(t);
     return n;
+}
+
+nw_test_cli nw_test_newswire(const char *input, int timeout_s, const char *const lead[],
+                             const char *first, va_list rest)
+{
+    char *bin = nw_test_bin_path("producers/newswire");
+    char *argv[40] = {bin};
+    int argc = 1;
+    for (; lead && *lead && argc < 39; lead++)
+        argv[argc++] = (char *)*lead;
+    for (const char *a = first; a && argc < 39; a = va_arg(rest, const char *))
+        argv[argc++] = (char *)a;
+    argv[argc] = NULL;
+    nw_test_cli r = {0};
+    r.status = nw_test_run(argv, input, timeout_s, &r.out, &r.err);
+    cr_assert_neq(r.status, -1, "cannot run %s", bin);
+    cr_assert_neq(r.status, 127, "exec failed: %s", r.err ? r.err : "");
+    free(bin);
+    return r;
+}
+
+void nw_test_cli_free(nw_test_cli *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
 }

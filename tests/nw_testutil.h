@@ -7,6 +7,7 @@
 #ifndef NW_TESTUTIL_H
 #define NW_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,18 @@ long nw_test_walk(const char *dir, size_t max_size, nw_test_file_fn fn, void *ct
  * strings when out/errout are non-NULL. Returns the exit status (0..255),
  * 128+signal when killed, -1 on failure to start. */
 int nw_test_run(char *const argv[], const char *input, int timeout_s, char **out, char **errout);
+
+/* The result of running the built `newswire`; free with nw_test_cli_free. */
+typedef struct nw_test_cli {
+    int status;
+    char *out, *err;
+} nw_test_cli;
+/* Run the built `newswire` with the NULL-terminated `lead` arguments, then
+ * `first` and the NULL-terminated rest after it (none when first is NULL),
+ * stdin from `input` (NULL: none); asserts it ran. */
+nw_test_cli nw_test_newswire(const char *input, int timeout_s, const char *const lead[],
+                             const char *first, va_list rest);
+void nw_test_cli_free(nw_test_cli *r);
 
 /* Start argv in the background with stdout to a pipe; returns pid and the
  * read end of the pipe in *stdout_fd (-1 if not wanted). */

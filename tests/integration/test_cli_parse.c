@@ -15,35 +15,22 @@
 #include "nw_parser.h"
 #include "nw_testutil.h"
 
-typedef struct run {
-    int status;
-    char *out, *err;
-} run;
+typedef nw_test_cli run;
 
 /* Run `newswire parse <args...>` (NULL-terminated), stdin from `input`. */
 static run parse_cmd(const char *input, const char *first, ...)
 {
-    char *bin = nw_test_bin_path("producers/newswire");
-    char *argv[32] = {bin, "parse"};
-    int argc = 2;
+    static const char *const lead[] = {"parse", NULL};
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    run r = nw_test_newswire(input, 30, lead, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    run r = {0};
-    r.status = nw_test_run(argv, input, 30, &r.out, &r.err);
-    cr_assert_neq(r.status, -1, "cannot run %s", bin);
-    cr_assert_neq(r.status, 127, "exec failed: %s", r.err);
-    free(bin);
     return r;
 }
 
 static void run_free(run *r)
 {
-    free(r->out);
-    free(r->err);
+    nw_test_cli_free(r);
 }
 
 /* Split stdout into lines; each must be one JSON object. Returns the count

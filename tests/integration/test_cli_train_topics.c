@@ -17,35 +17,23 @@
 #include "nw_testplugin.h"
 #include "nw_testutil.h"
 
-typedef struct run {
-    int status;
-    char *out, *err;
-} run;
+typedef nw_test_cli run;
 
 static run train_cmd(const char *first, ...)
 {
-    char *bin = nw_test_bin_path("producers/newswire");
     char *data = nw_test_bin_path("share/newswire/enrich");
-    char *argv[32] = {bin, "train-topics", "--data-dir", data};
-    int argc = 4;
+    const char *const lead[] = {"train-topics", "--data-dir", data, NULL};
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    run r = nw_test_newswire(NULL, 60, lead, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    run r = {0};
-    r.status = nw_test_run(argv, NULL, 60, &r.out, &r.err);
-    cr_assert_neq(r.status, -1, "cannot run %s", bin);
-    free(bin);
     free(data);
     return r;
 }
 
 static void run_free(run *r)
 {
-    free(r->out);
-    free(r->err);
+    nw_test_cli_free(r);
 }
 
 /* One tagged story as a JSON line: weather words or sport words. */
