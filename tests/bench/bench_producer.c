@@ -33,6 +33,14 @@
  * the cores the process gets; CPU per story moves much less with the load:
  * read an optimisation's effect there first.
  *
+ * The file system's part: each round after the first puts the files back
+ * into incoming/ by reading each (open, read, close) and renaming it back
+ * from done/, timed (CPU): the same calls on the same files and folders as
+ * the producer's, alone, so the floor of the spool's per-file cost is
+ * printed beside the producer's whole cost (not written afresh: creating
+ * 10,000 files on ext4 just after deleting as many was most of this
+ * benchmark's own system time).
+ *
  * Each workload runs ROUNDS times, kcat and the producer alternating; the
  * last lines give the median and spread (half the range) of every column
  * over the rounds. On a shared 2-core machine one pair of runs swings by 2x
@@ -44,6 +52,7 @@
  *   bench_producer [STORIES_PER_WORKLOAD [ROUNDS]]   (default 10000, one
  *                                                    file each; 9 rounds)
  */
+#define _GNU_SOURCE /* O_NOATIME */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -258,21 +267,28 @@ static const workload workloads[] = {
     {"ninjs x100", "ninjs", 100},
 };
 
-/* incoming/'s path, and the name of file number i in it. */
-static void spool_file(const char *tmp, size_t w, int i, char *out, size_t len)
+/* The spool of a producer run of workload w over `files` files (the run of
+ * one file has its own, so that the big one's files stay between rounds). */
+static void spool_dir(const char *tmp, size_t w, int files, char *out, size_t len)
 {
-    snprintf(out, len, "%s/spool-%zu/incoming/%06d.%s", tmp, w, i,
-             strcmp(workloads[w].format, "ninjs") ? "txt" : "json");
+    snprintf(out, len, "%s/spool-%zu-%d", tmp, w, files);
 }
 
-/* Write the n stories of workload w into incoming/ (n a multiple of its
+/* The name of file number i of workload w. */
+static void spool_name(size_t w, int i, char *out, size_t len)
+{
+    snprintf(out, len, "%06d.%s", i, strcmp(workloads[w].format, "ninjs") ? "txt" : "json");
+}
+
+/* Write the n stories of workload w into `incoming` (n a multiple of its
  * stories per file). */
-static int write_spool_files(const char *tmp, size_t w, int n)
+static int write_spool_files(const char *incoming, size_t w, int n)
 {
     const workload *wl = &workloads[w];
     for (int f = 0; f < n / wl->per_file; f++) {
-        char p[PATH_MAX];
-        spool_file(tmp, w, f, p, sizeof p);
+        char name[32], p[PATH_MAX + 40];
+        spool_name(w, f, name, sizeof name);
+        snprintf(p, sizeof p, "%s/%s", incoming, name);
         FILE *out = fopen(p, "w");
         if (!out)
             return -1;
@@ -291,22 +307,103 @@ static int write_spool_files(const char *tmp, size_t w, int n)
     return 0;
 }
 
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The file system's part of the producer's work on one file, done by this
+ * process on the same files and folders: CPU time (us) of an open, a read
+ * and a close, and of a rename between done/ and incoming/ (the producer's
+ * move the other way). -1 where not measured. */
+typedef struct fs_floor {
+    double read_us, rename_us;
+} fs_floor;
+
+/* Move the last round's files of the spool back from done/ to incoming/,
+ * reading each first (fl: what that cost); -1 unless done/ holds exactly
+ * them and incoming/ and failed/ nothing. Both folders are made anew (an
+ * ext4 folder keeps the blocks it grew to, and inserting into a grown one
+ * costs less than into one that grows, as done/ does in service): the
+ * producer meets a new incoming/ filled with its files and makes a new
+ * done/, as with files written afresh. */
+static int move_back(const char *spool, size_t w, int files, fs_floor *fl)
+{
+    char incoming[PATH_MAX], done[PATH_MAX], failed[PATH_MAX];
+    snprintf(incoming, sizeof incoming, "%s/incoming", spool);
+    snprintf(done, sizeof done, "%s/done", spool);
+    snprintf(failed, sizeof failed, "%s/failed", spool);
+    if (count_dir(done) != (size_t)files || count_dir(incoming) || count_dir(failed) ||
+        rmdir(incoming) < 0 || mkdir(incoming, 0755) < 0)
+        return -1;
+    int in_fd = open(incoming, O_RDONLY | O_DIRECTORY),
+        done_fd = open(done, O_RDONLY | O_DIRECTORY);
+    int rc = in_fd >= 0 && done_fd >= 0 ? 0 : -1;
+    static char buf[1 << 16];
+    double t0 = thread_cpu_s();
+    for (int f = 0; rc == 0 && f < files; f++) {
+        char name[32];
+        spool_name(w, f, name, sizeof name);
+        int fd = openat(done_fd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
+        rc = fd >= 0 && read(fd, buf, sizeof buf) > 0 ? 0 : -1;
+        if (fd >= 0)
+            close(fd);
+    }
+    double t1 = thread_cpu_s();
+    for (int f = 0; rc == 0 && f < files; f++) {
+        char name[32];
+        spool_name(w, f, name, sizeof name);
+        rc = renameat(done_fd, name, in_fd, name);
+    }
+    if (rc == 0) {
+        fl->read_us = (t1 - t0) / files * 1e6;
+        fl->rename_us = (thread_cpu_s() - t1) / files * 1e6;
+    }
+    if (in_fd >= 0)
+        close(in_fd);
+    if (done_fd >= 0)
+        close(done_fd);
+    return rc == 0 ? rmdir(done) : rc;
+}
+
+/* Put the n stories of workload w into the spool's incoming/: the files of
+ * the last round moved back from done/, else written afresh. Not rewritten
+ * each round: on ext4, creating 10,000 files just after deleting as many
+ * costs the kernel several times the producer's whole run
+ * (__ext4_new_inode skipping the recently deleted inodes), and that was
+ * most of this benchmark's own system time. */
+static int fill_spool(const char *spool, size_t w, int n, fs_floor *fl)
+{
+    int files = n / workloads[w].per_file;
+    fl->read_us = fl->rename_us = -1;
+    if (move_back(spool, w, files, fl) == 0)
+        return 0;
+    char incoming[PATH_MAX];
+    snprintf(incoming, sizeof incoming, "%s/incoming", spool);
+    rm_rf(spool); /* an earlier run's, left as it was */
+    mkdir(spool, 0755);
+    mkdir(incoming, 0755);
+    return write_spool_files(incoming, w, n);
+}
+
 /* One run of the producer over the n stories of workload w. Returns the
  * stories/s from its start to the move of its last file to done/, or -1;
  * *startup_s: start to the first file done; *steady: stories/s from the
- * first file done to the last (-1 with one file); *cpu_s: its CPU time. */
+ * first file done to the last (-1 with one file); *cpu_s: its CPU time;
+ * *fl: see fs_floor (-1s when the files were written afresh). */
 static double run_producer(const char *bin, const char *bootstrap, size_t w, int n, const char *tmp,
-                           double *startup_s, double *steady, double *cpu_s)
+                           double *startup_s, double *steady, double *cpu_s, fs_floor *fl)
 {
     const workload *wl = &workloads[w];
+    int files = n / wl->per_file;
     char spool[1024], incoming[PATH_MAX], done[PATH_MAX], cfg[PATH_MAX], logp[PATH_MAX];
-    snprintf(spool, sizeof spool, "%s/spool-%zu", tmp, w);
+    spool_dir(tmp, w, files, spool, sizeof spool);
     snprintf(incoming, sizeof incoming, "%s/incoming", spool);
     snprintf(done, sizeof done, "%s/done", spool);
     snprintf(cfg, sizeof cfg, "%s/producer-%zu.yaml", tmp, w);
     snprintf(logp, sizeof logp, "%s/producer-%zu.log", tmp, w);
-    rm_rf(spool); /* an earlier round's */
-    mkdir(spool, 0755);
     char text[8192];
     snprintf(text, sizeof text,
              "kafka: {bootstrap.servers: \"%s\"}\nhttp: {listen: \"127.0.0.1:0\"}\n"
@@ -318,9 +415,7 @@ static double run_producer(const char *bin, const char *bootstrap, size_t w, int
      * path of a restart), so the clock measures the producer alone: moving
      * thousands of files in from this process while timing would make the
      * benchmark measure its own rename loop on a 2-core machine. */
-    mkdir(incoming, 0755);
-    int files = n / wl->per_file;
-    if (write_spool_files(tmp, w, n) < 0) {
+    if (fill_spool(spool, w, n, fl) < 0) {
         fprintf(stderr, "bench: cannot write the spool files in %s\n", incoming);
         return -1;
     }
@@ -410,6 +505,7 @@ static bool ninjs_schema_available(void)
 typedef struct figures {
     double startup_ms[64], steady[64], total[64], kcat[64], kcat_ss[64];
     double ratio[64], ratio_ss[64], cpu_us[64], kcat_cpu_us[64];
+    double read_us[64], rename_us[64];
 } figures;
 
 /* Round r of workload w: kcat (n messages, then one), then the producer (n
@@ -424,9 +520,12 @@ static void run_round(const char *bin, const char *kcat, const char *bootstrap, 
     double kc_t = kcat ? run_kcat(kcat, bootstrap, topic, lines, hdr, tmp, &kc_cpu) : -1;
     double kc1_t = kcat ? run_kcat(kcat, bootstrap, topic, one, hdr, tmp, &kc1_cpu) : -1;
     double startup = 0, steady = -1, cpu = -1, s1 = 0, st1 = 0, cpu1 = -1;
+    fs_floor fl, fl1;
     int small = workloads[w].per_file;
-    double pr = run_producer(bin, bootstrap, w, n, tmp, &startup, &steady, &cpu);
-    double pr1 = run_producer(bin, bootstrap, w, small, tmp, &s1, &st1, &cpu1);
+    double pr = run_producer(bin, bootstrap, w, n, tmp, &startup, &steady, &cpu, &fl);
+    double pr1 = run_producer(bin, bootstrap, w, small, tmp, &s1, &st1, &cpu1, &fl1);
+    fig->read_us[r] = fl.read_us;
+    fig->rename_us[r] = fl.rename_us;
     fig->kcat[r] = kc_t > 0 ? n / kc_t : -1;
     fig->kcat_ss[r] = kc_t > 0 && kc1_t > 0 && kc_t > kc1_t ? (n - 1) / (kc_t - kc1_t) : -1;
     fig->kcat_cpu_us[r] =
@@ -438,15 +537,16 @@ static void run_round(const char *bin, const char *kcat, const char *bootstrap, 
     fig->ratio[r] = fig->kcat[r] > 0 && fig->steady[r] > 0 ? fig->steady[r] / fig->kcat[r] : -1;
     fig->ratio_ss[r] =
         fig->kcat_ss[r] > 0 && fig->steady[r] > 0 ? fig->steady[r] / fig->kcat_ss[r] : -1;
-    printf("%-14s %8.0f %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f %8.1f %8.1f\n", workloads[w].name,
-           fig->startup_ms[r], fig->steady[r], fig->total[r], fig->kcat[r], fig->kcat_ss[r],
-           fig->ratio[r], fig->ratio_ss[r], fig->cpu_us[r], fig->kcat_cpu_us[r]);
+    printf("%-14s %8.0f %9.0f %9.0f %9.0f %9.0f %7.2f %7.2f %8.1f %8.1f %7.1f %7.1f\n",
+           workloads[w].name, fig->startup_ms[r], fig->steady[r], fig->total[r], fig->kcat[r],
+           fig->kcat_ss[r], fig->ratio[r], fig->ratio_ss[r], fig->cpu_us[r], fig->kcat_cpu_us[r],
+           fig->read_us[r], fig->rename_us[r]);
     fflush(stdout);
 }
 
 static void print_summary(const char *name, figures *fig, int rounds)
 {
-    char a[9][64];
+    char a[11][64];
     printf("%-14s start-up %s ms | steady %s st/s | total %s st/s | kcat %s msg/s | kcat steady "
            "%s msg/s (median +- spread of %d rounds)\n",
            name, summary(fig->startup_ms, rounds, "%.0f +- %.0f", a[0], 64),
@@ -457,6 +557,10 @@ static void print_summary(const char *name, figures *fig, int rounds)
     printf("%-14s CPU per story: producer %s us, kcat %s us per message (start-up taken out)\n",
            name, summary(fig->cpu_us, rounds, "%.1f +- %.1f", a[5], 64),
            summary(fig->kcat_cpu_us, rounds, "%.1f +- %.1f", a[6], 64));
+    printf("%-14s the file system's part of a file, done alone on the same files: open + read + "
+           "close %s us, the rename between incoming/ and done/ %s us (CPU)\n",
+           name, summary(fig->read_us, rounds, "%.1f +- %.1f", a[9], 64),
+           summary(fig->rename_us, rounds, "%.1f +- %.1f", a[10], 64));
     double rm, rsp;
     if (nw_bench_stats(fig->ratio_ss, rounds, &rm, &rsp))
         printf("%-14s steady/kcat-steady %.2f +- %.2f%s; steady/kcat %s (kcat's start-up "
@@ -500,8 +604,9 @@ int main(int argc, char **argv)
     printf("bench_producer: %d stories per workload, %d rounds, embedded broker %s\n", n, rounds,
            nw_broker_bootstrap(broker));
     bool have_schema = ninjs_schema_available();
-    printf("%-14s %8s %9s %9s %9s %9s %7s %7s %8s %8s\n", "workload", "start ms", "steady/s",
-           "total/s", "kcat/s", "kcat ss/s", "st/kcat", "st/k ss", "cpu us", "kcat us");
+    printf("%-14s %8s %9s %9s %9s %9s %7s %7s %8s %8s %7s %7s\n", "workload", "start ms",
+           "steady/s", "total/s", "kcat/s", "kcat ss/s", "st/kcat", "st/k ss", "cpu us", "kcat us",
+           "read us", "mv us");
     static figures fig;
     for (size_t w = 0; w < sizeof workloads / sizeof workloads[0]; w++) {
         const workload *wl = &workloads[w];
@@ -521,7 +626,10 @@ int main(int argc, char **argv)
         if (serialize(wl->format, stories, lines, one) < 0)
             continue;
         kcat_headers hdr;
-        spool_file(tmp, w, 0, origin, sizeof origin);
+        char spool[1024], name[32];
+        spool_dir(tmp, w, stories / wl->per_file, spool, sizeof spool);
+        spool_name(w, 0, name, sizeof name);
+        snprintf(origin, sizeof origin, "%s/incoming/%s", spool, name);
         make_kcat_headers(&hdr, origin);
         memset(&fig, 0, sizeof fig);
         for (int r = 0; r < rounds; r++)
