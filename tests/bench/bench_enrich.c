@@ -761,6 +761,8 @@ int main(int argc, char **argv)
         core = nw_enrich_new(data, &o, &err);
         if (core)
             bench_speed(core, rounds, "without language detection");
+    } else if (shared && getenv("NW_BENCH_LANG_ONLY")) {
+        eval_language(core);
     } else if (shared) {
         eval_reuters(core);
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");

@@ -2,8 +2,12 @@
 # the gazetteer is generated from Debian packages (iso-codes, libgeonames0
 # via python3-gi, wamerican) by tools/enrich/gen_gazetteer.py, all into
 # <build>/share/newswire/enrich and installed to <datadir>/newswire/enrich.
-pkg_check_modules(EXTTEXTCAT REQUIRED IMPORTED_TARGET libexttextcat)
-target_link_libraries(nwconsumer PUBLIC PkgConfig::EXTTEXTCAT)
+# Language detection reads libexttextcat's fingerprints (package
+# libexttextcat-data); it scores them itself (docs/enrich.md, "Language").
+if(NOT EXISTS /usr/share/libexttextcat/fpdb.conf)
+  message(FATAL_ERROR "enrich: /usr/share/libexttextcat missing (deploy/deps.sh installs "
+                      "libexttextcat-data)")
+endif()
 
 set(NW_ENRICH_SRC ${CMAKE_CURRENT_SOURCE_DIR}/plugins/enrich)
 set(NW_ENRICH_BUILD_DATA ${CMAKE_BINARY_DIR}/share/newswire/enrich)

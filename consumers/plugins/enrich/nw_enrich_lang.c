@@ -1,19 +1,30 @@
 /*
- * nw_enrich_lang — see nw_enrich_lang.h.
+ * nw_enrich_lang — see nw_enrich_lang.h. The method and its measurements:
+ * docs/enrich.md, "Language".
  */
 #include "nw_enrich_lang.h"
 
-#include <libexttextcat/fingerprint.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <utf8proc.h>
 
-/* n-grams per fingerprint: libexttextcat's own choice (textcat_Classify
- * ranks 400 of the text's against 400 of each language's). */
+/* n-grams per profile: the fingerprints' size (libexttextcat ranks 400 of
+ * the text's against 400 of each language's). */
 #define LANG_NGRAMS 400
+#define MAX_NGRAM   5 /* characters */
 #define MIN_BYTES   20
+
+/* The text's profile: at most SAMPLE + 2 characters after collapsing
+ * separators, so at most MAX_NGRAM n-grams start at each. */
+#define SAMPLE_CHARS  (NW_ENRICH_LANG_SAMPLE + 2)
+#define PROFILE_MAX   (MAX_NGRAM * SAMPLE_CHARS)
+#define PROFILE_SLOTS 8192 /* open addressing, at most 3,010 of them used */
+_Static_assert(PROFILE_SLOTS >= 2 * PROFILE_MAX, "profile table too small");
+_Static_assert(PROFILE_MAX < UINT16_MAX, "profile slots hold 16-bit indexes");
 
 /* Writing systems, as far as telling the candidate languages apart needs. */
 typedef enum script {
@@ -41,47 +52,59 @@ static script script_of(int32_t c)
         int32_t lo, hi;
         script s;
     } blocks[] = {
-        {0x0041, 0x005A, S_LATIN},      {0x0061, 0x007A, S_LATIN},    {0x00C0, 0x024F, S_LATIN},
-        {0x0370, 0x03FF, S_GREEK},      {0x0400, 0x052F, S_CYRILLIC}, {0x0530, 0x058F, S_ARMENIAN},
-        {0x0590, 0x05FF, S_HEBREW},     {0x0600, 0x06FF, S_ARABIC},   {0x0750, 0x077F, S_ARABIC},
-        {0x0900, 0x097F, S_DEVANAGARI}, {0x0980, 0x09FF, S_BENGALI},  {0x0E00, 0x0E7F, S_THAI},
-        {0x10A0, 0x10FF, S_GEORGIAN},   {0x1100, 0x11FF, S_HANGUL},   {0x1E00, 0x1EFF, S_LATIN},
-        {0x1F00, 0x1FFF, S_GREEK},      {0x3040, 0x30FF, S_KANA},     {0x3130, 0x318F, S_HANGUL},
-        {0x3400, 0x4DBF, S_HAN},        {0x4E00, 0x9FFF, S_HAN},      {0xAC00, 0xD7AF, S_HANGUL},
-        {0xF900, 0xFAFF, S_HAN},        {0xFB1D, 0xFB4F, S_HEBREW},   {0xFB50, 0xFDFF, S_ARABIC},
-        {0xFE70, 0xFEFF, S_ARABIC},
+        {0x00C0, 0x024F, S_LATIN},    {0x0370, 0x03FF, S_GREEK},      {0x0400, 0x052F, S_CYRILLIC},
+        {0x0530, 0x058F, S_ARMENIAN}, {0x0590, 0x05FF, S_HEBREW},     {0x0600, 0x06FF, S_ARABIC},
+        {0x0750, 0x077F, S_ARABIC},   {0x0900, 0x097F, S_DEVANAGARI}, {0x0980, 0x09FF, S_BENGALI},
+        {0x0E00, 0x0E7F, S_THAI},     {0x10A0, 0x10FF, S_GEORGIAN},   {0x1100, 0x11FF, S_HANGUL},
+        {0x1E00, 0x1EFF, S_LATIN},    {0x1F00, 0x1FFF, S_GREEK},      {0x3040, 0x30FF, S_KANA},
+        {0x3130, 0x318F, S_HANGUL},   {0x3400, 0x4DBF, S_HAN},        {0x4E00, 0x9FFF, S_HAN},
+        {0xAC00, 0xD7AF, S_HANGUL},   {0xF900, 0xFAFF, S_HAN},        {0xFB1D, 0xFB4F, S_HEBREW},
+        {0xFB50, 0xFDFF, S_ARABIC},   {0xFE70, 0xFEFF, S_ARABIC},
     };
-    if (c < 0x41)
-        return S_NONE;
+    if (c < 0x80)
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? S_LATIN : S_NONE;
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         if (c >= blocks[i].lo && c <= blocks[i].hi)
             return blocks[i].s;
-    return c < 0x80 ? S_NONE : S_OTHER;
+    return S_OTHER;
 }
 
-/* Add `weight` per byte of each letter of s[0..len) to counts[script]. */
-static void count_scripts(const char *s, size_t len, unsigned long weight,
-                          unsigned long counts[S_COUNT])
+/* The character at s[0..len) (len > 0): its code point in *cp (-1 when the
+ * bytes are not UTF-8) and its length in bytes (1 for an invalid byte). */
+static size_t next_char(const unsigned char *s, size_t len, int32_t *cp)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    size_t i = 0;
-    while (i < len) {
-        utf8proc_int32_t c;
-        utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
-        if (n <= 0) {
-            i++;
-            continue;
-        }
-        i += (size_t)n;
-        script sc = script_of(c);
-        /* by bytes: a Han character says as much as a few Latin letters */
-        if (sc != S_NONE && (sc != S_OTHER || utf8proc_category(c) <= UTF8PROC_CATEGORY_LO))
-            counts[sc] += weight * (unsigned long)n;
+    unsigned char b = s[0];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
     }
+    size_t n = b >= 0xF5 ? 0 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0;
+    if (n == 0 || n > len) {
+        *cp = -1;
+        return 1;
+    }
+    int32_t c = b & (0x3F >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = -1;
+            return 1;
+        }
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    *cp = c;
+    return n;
 }
 
-/* The script with the most letters; Han and kana count as one, which is
- * Japanese (kana) when a tenth or more of it is kana, else Chinese (Han). */
+static bool is_letter(int32_t c, script sc)
+{
+    if (sc == S_NONE)
+        return false;
+    return sc != S_OTHER || utf8proc_category(c) <= UTF8PROC_CATEGORY_LO;
+}
+
+/* The script with the most letter bytes (a Han character says as much as a
+ * few Latin letters); Han and kana count as one, which is Japanese (kana)
+ * when a tenth or more of it is kana, else Chinese (Han). */
 static script dominant(const unsigned long counts[S_COUNT])
 {
     unsigned long c[S_COUNT];
@@ -96,33 +119,349 @@ static script dominant(const unsigned long counts[S_COUNT])
     return best;
 }
 
-typedef struct lang_fp {
-    void *fp; /* libexttextcat fingerprint */
+/* ---- the shared model ---------------------------------------------------- */
+
+#define MAX_ACCENTED 48
+
+typedef struct lang_info {
     char tag[16];
     script sc;
-} lang_fp;
+    uint8_t naccented;
+    int32_t accented[MAX_ACCENTED]; /* the non-ASCII Latin letters of its n-grams */
+} lang_info;
 
-struct nw_enrich_lang {
-    lang_fp *langs;
-    size_t n;
-    size_t last; /* index of the last story's language: compared first */
-};
+typedef struct model_slot {
+    uint64_t key;      /* the n-gram's hash; 0 = empty */
+    uint32_t first, n; /* its postings */
+} model_slot;
 
-/* The script most of a fingerprint's n-grams are in (some files carry no
- * counts: every n-gram weighs the same). */
-static script fingerprint_script(const char *path)
+typedef struct model_posting {
+    uint16_t lang, rank;
+} model_posting;
+
+typedef struct model_file {
+    char *path;
+    struct stat st;
+} model_file;
+
+/* Every language's fingerprint in one table: n-gram -> (language, rank). */
+typedef struct lang_model {
+    char *conf, *dir;
+    model_file *files; /* conf, then every fingerprint */
+    size_t nfiles;
+    lang_info *langs;
+    size_t nlangs;
+    model_slot *slots;
+    size_t mask;
+    model_posting *posts;
+    int refs; /* guarded by model_lock */
+} lang_model;
+
+static uint64_t fnv_step(uint64_t h, const unsigned char *s, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ull;
+    return h;
+}
+#define FNV_OFFSET 1469598103934665603ull
+
+static uint64_t key_of(uint64_t h)
+{
+    return h ? h : 1;
+}
+
+static size_t slot_of(uint64_t key, size_t mask)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+static void model_free(lang_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nfiles; i++)
+        free(m->files[i].path);
+    free(m->files);
+    free(m->langs);
+    free(m->slots);
+    free(m->posts);
+    free(m->conf);
+    free(m->dir);
+    free(m);
+}
+
+typedef struct raw_gram {
+    uint64_t key;
+    uint16_t lang, rank;
+} raw_gram;
+
+static int cmp_raw(const void *a, const void *b)
+{
+    const raw_gram *x = a, *y = b;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+static bool has_letter(const lang_info *li, int32_t c)
+{
+    for (size_t i = 0; i < li->naccented; i++)
+        if (li->accented[i] == c)
+            return true;
+    return false;
+}
+
+typedef struct loader {
+    lang_model *m;
+    raw_gram *raw;
+    size_t nraw, capraw, capfiles, caplangs;
+} loader;
+
+/* Read one fingerprint file: n-grams in rank order, one a line, each
+ * optionally followed by white space and a count. */
+static int load_fingerprint(loader *ld, const char *path, const char *tag, const char *conf,
+                            int line, nw_err *err)
+{
+    lang_model *m = ld->m;
     FILE *f = fopen(path, "r");
     if (!f)
-        return S_NONE;
-    unsigned long counts[S_COUNT] = {0};
-    char line[512];
-    for (int k = 0; k < LANG_NGRAMS && fgets(line, sizeof line, f); k++) {
-        count_scripts(line, strcspn(line, "\t \r\n"), 1, counts);
+        return nw_err_set(err, NW_EINVAL,
+                          "%s:%d: cannot read the fingerprint %s (package libexttextcat-data)",
+                          conf, line, path);
+    model_file *mf = &m->files[m->nfiles];
+    mf->path = strdup(path);
+    if (!mf->path || fstat(fileno(f), &mf->st) != 0) {
+        free(mf->path);
+        fclose(f);
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    }
+    m->nfiles++;
+    lang_info *li = &m->langs[m->nlangs];
+    memset(li, 0, sizeof *li);
+    snprintf(li->tag, sizeof li->tag, "%s", tag);
+    unsigned long scripts[S_COUNT] = {0};
+    char buf[512];
+    int rank = 0;
+    while (rank < LANG_NGRAMS && fgets(buf, sizeof buf, f)) {
+        size_t n = strcspn(buf, "\t \r\n");
+        if (n == 0)
+            continue;
+        if (ld->nraw == ld->capraw) {
+            size_t cap = ld->capraw ? 2 * ld->capraw : 16384;
+            raw_gram *grown = realloc(ld->raw, cap * sizeof *grown);
+            if (!grown) {
+                fclose(f);
+                return nw_err_set(err, NW_ENOMEM, "out of memory");
+            }
+            ld->raw = grown;
+            ld->capraw = cap;
+        }
+        ld->raw[ld->nraw++] =
+            (raw_gram){key_of(fnv_step(FNV_OFFSET, (const unsigned char *)buf, n)),
+                       (uint16_t)m->nlangs, (uint16_t)rank};
+        /* the script most of its n-grams are in */
+        for (size_t i = 0; i < n;) {
+            int32_t c;
+            i += next_char((const unsigned char *)buf + i, n - i, &c);
+            script sc = script_of(c);
+            if (is_letter(c, sc))
+                scripts[sc]++;
+            if (sc == S_LATIN && c >= 0x80 && !has_letter(li, c) && li->naccented < MAX_ACCENTED)
+                li->accented[li->naccented++] = c;
+        }
+        rank++;
     }
     fclose(f);
-    return dominant(counts);
+    if (rank == 0)
+        return nw_err_set(err, NW_EINVAL, "%s:%d: the fingerprint %s has no n-grams", conf, line,
+                          path);
+    li->sc = dominant(scripts);
+    m->nlangs++;
+    return 0;
 }
+
+static int grow_lists(loader *ld, nw_err *err)
+{
+    lang_model *m = ld->m;
+    if (m->nlangs == ld->caplangs) {
+        size_t cap = ld->caplangs ? 2 * ld->caplangs : 64;
+        if (cap > UINT16_MAX)
+            return nw_err_set(err, NW_EINVAL, "%s: too many languages", m->conf);
+        lang_info *grown = realloc(m->langs, cap * sizeof *grown);
+        if (!grown)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        m->langs = grown;
+        ld->caplangs = cap;
+    }
+    if (m->nfiles == ld->capfiles) {
+        size_t cap = 2 * ld->capfiles;
+        model_file *grown = realloc(m->files, cap * sizeof *grown);
+        if (!grown)
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        m->files = grown;
+        ld->capfiles = cap;
+    }
+    return 0;
+}
+
+/* The table of every n-gram of every language (sorted by key, grouped). */
+static int build_table(loader *ld, nw_err *err)
+{
+    lang_model *m = ld->m;
+    qsort(ld->raw, ld->nraw, sizeof *ld->raw, cmp_raw);
+    size_t distinct = 0;
+    for (size_t i = 0; i < ld->nraw; i++)
+        distinct += i == 0 || ld->raw[i].key != ld->raw[i - 1].key;
+    size_t cap = 1024;
+    while (cap < 2 * distinct)
+        cap *= 2;
+    m->mask = cap - 1;
+    m->slots = calloc(cap, sizeof *m->slots);
+    m->posts = malloc((ld->nraw + 1) * sizeof *m->posts);
+    if (!m->slots || !m->posts)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ld->nraw;) {
+        size_t j = i;
+        while (j < ld->nraw && ld->raw[j].key == ld->raw[i].key) {
+            m->posts[j] = (model_posting){ld->raw[j].lang, ld->raw[j].rank};
+            j++;
+        }
+        size_t s = slot_of(ld->raw[i].key, m->mask);
+        while (m->slots[s].key)
+            s = (s + 1) & m->mask;
+        m->slots[s] = (model_slot){ld->raw[i].key, (uint32_t)i, (uint32_t)(j - i)};
+        i = j;
+    }
+    return 0;
+}
+
+static lang_model *model_load(const char *conf, const char *dir, nw_err *err)
+{
+    lang_model *m = calloc(1, sizeof *m);
+    loader ld = {.m = m, .capfiles = 64};
+    if (m) {
+        m->conf = strdup(conf);
+        m->dir = strdup(dir);
+        m->files = malloc(ld.capfiles * sizeof *m->files);
+    }
+    FILE *f = fopen(conf, "r");
+    if (!f) {
+        model_free(m);
+        return nw_err_set(err, NW_EINVAL, "%s: cannot open the language list", conf), NULL;
+    }
+    int rc = m && m->conf && m->dir && m->files ? 0 : nw_err_set(err, NW_ENOMEM, "out of memory");
+    if (rc == 0 && fstat(fileno(f), &m->files[0].st) == 0 && (m->files[0].path = strdup(conf)))
+        m->nfiles = 1;
+    else if (rc == 0)
+        rc = nw_err_set(err, NW_ENOMEM, "out of memory");
+    char line[1024];
+    int lineno = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *save = NULL, *file = strtok_r(line, " \t\r\n", &save);
+        if (!file || file[0] == '#')
+            continue;
+        size_t n = strlen(file);
+        if (n < 4 || strcmp(file + n - 3, ".lm") || n - 3 >= sizeof m->langs[0].tag) {
+            rc = nw_err_set(err, NW_EINVAL, "%s:%d: '%s' is not a <language>.lm file", conf, lineno,
+                            file);
+            break;
+        }
+        char path[4096], tag[16];
+        snprintf(path, sizeof path, "%s%s%s", dir, dir[0] && dir[strlen(dir) - 1] != '/' ? "/" : "",
+                 file);
+        snprintf(tag, sizeof tag, "%.*s", (int)(n - 3), file);
+        rc = grow_lists(&ld, err);
+        if (rc == 0)
+            rc = load_fingerprint(&ld, path, tag, conf, lineno, err);
+    }
+    fclose(f);
+    if (rc == 0 && m->nlangs == 0)
+        rc = nw_err_set(err, NW_EINVAL, "%s: lists no language", conf);
+    if (rc == 0)
+        rc = build_table(&ld, err);
+    free(ld.raw);
+    if (rc != 0) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
+static lang_model *shared_model; /* the newest model, holding one reference */
+
+static bool model_unchanged(const lang_model *m, const char *conf, const char *dir)
+{
+    if (strcmp(m->conf, conf) || strcmp(m->dir, dir))
+        return false;
+    for (size_t i = 0; i < m->nfiles; i++) {
+        struct stat st;
+        const struct stat *was = &m->files[i].st;
+        if (stat(m->files[i].path, &st) != 0 || st.st_size != was->st_size ||
+            st.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+            st.st_mtim.tv_nsec != was->st_mtim.tv_nsec || st.st_ino != was->st_ino)
+            return false;
+    }
+    return true;
+}
+
+static void model_release(lang_model *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&model_lock);
+    bool last = --m->refs == 0;
+    pthread_mutex_unlock(&model_lock);
+    if (last)
+        model_free(m);
+}
+
+/* The model of conf and dir: the shared one while its files are unchanged,
+ * else a new one (which becomes the shared one). */
+static lang_model *model_acquire(const char *conf, const char *dir, nw_err *err)
+{
+    pthread_mutex_lock(&model_lock);
+    if (shared_model && model_unchanged(shared_model, conf, dir)) {
+        shared_model->refs++;
+        pthread_mutex_unlock(&model_lock);
+        return shared_model;
+    }
+    pthread_mutex_unlock(&model_lock);
+    /* loaded outside the lock; a racing loader of the same files wastes work only */
+    lang_model *m = model_load(conf, dir, err);
+    if (!m)
+        return NULL;
+    pthread_mutex_lock(&model_lock);
+    lang_model *old = shared_model;
+    shared_model = m;
+    m->refs = 2; /* the caller's and the cache's */
+    bool free_old = old && --old->refs == 0;
+    pthread_mutex_unlock(&model_lock);
+    if (free_old)
+        model_free(old);
+    return m;
+}
+
+/* ---- a detector ---------------------------------------------------------- */
+
+typedef struct profile_gram {
+    uint64_t key;
+    uint32_t count;
+    uint32_t slot;
+} profile_gram;
+
+struct nw_enrich_lang {
+    lang_model *m;
+    bool *active;  /* per language: a configured candidate */
+    bool *cand;    /* per language: a candidate for this story */
+    int32_t *gain; /* per language: this story's closeness */
+    /* the text's profile */
+    unsigned char prep[4 * SAMPLE_CHARS]; /* separators collapsed to '_', maybe case-folded */
+    uint32_t chars[SAMPLE_CHARS + 1];     /* offsets of the characters of prep */
+    profile_gram grams[PROFILE_MAX];      /* distinct n-grams, in order of first occurrence */
+    uint16_t slots[PROFILE_SLOTS];        /* index + 1 into grams; 0 = empty */
+    uint32_t quota[PROFILE_MAX + 1];      /* per count: n-grams still to rank */
+    uint32_t rank2[PROFILE_MAX + 1];      /* per count: twice their (mean) rank */
+};
 
 static bool wanted(const char *tag, const char *const *only, size_t nonly, bool *used)
 {
@@ -139,77 +478,37 @@ static bool wanted(const char *tag, const char *const *only, size_t nonly, bool 
     return yes;
 }
 
-static int add_language(nw_enrich_lang *l, const char *dir, const char *file, const char *conf,
-                        int line, nw_err *err)
-{
-    char path[4096], tag[16];
-    snprintf(path, sizeof path, "%s%s%s", dir, dir[0] && dir[strlen(dir) - 1] != '/' ? "/" : "",
-             file);
-    size_t n = strlen(file);
-    if (n < 4 || strcmp(file + n - 3, ".lm") || n - 3 >= sizeof tag)
-        return nw_err_set(err, NW_EINVAL, "%s:%d: '%s' is not a <language>.lm file", conf, line,
-                          file);
-    memcpy(tag, file, n - 3);
-    tag[n - 3] = '\0';
-    lang_fp *lf = &l->langs[l->n];
-    snprintf(lf->tag, sizeof lf->tag, "%s", tag);
-    lf->fp = fp_Init(tag);
-    if (!lf->fp)
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
-    fp_SetProperty(lf->fp, TCPROP_UTF8AWARE, TC_TRUE);
-    if (fp_Read(lf->fp, path, LANG_NGRAMS) == 0) {
-        fp_Done(lf->fp);
-        return nw_err_set(err, NW_EINVAL,
-                          "%s:%d: cannot read the fingerprint %s (package libexttextcat-data)",
-                          conf, line, path);
-    }
-    lf->sc = fingerprint_script(path);
-    l->n++;
-    return 0;
-}
-
 nw_enrich_lang *nw_enrich_lang_new(const char *conf, const char *fp_dir, const char *const *only,
                                    size_t nonly, nw_err *err)
 {
-    FILE *f = fopen(conf, "r");
-    if (!f)
-        return nw_err_set(err, NW_EINVAL, "%s: cannot open the language list", conf), NULL;
+    lang_model *m = model_acquire(conf, fp_dir, err);
+    if (!m)
+        return NULL;
     nw_enrich_lang *l = calloc(1, sizeof *l);
     bool *used = calloc(nonly + 1, sizeof *used);
-    size_t cap = 0;
-    char line[1024];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && l && used && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *save = NULL, *file = strtok_r(line, " \t\r\n", &save);
-        if (!file || file[0] == '#')
-            continue;
-        char tag[16];
-        snprintf(tag, sizeof tag, "%.*s", (int)(strlen(file) > 3 ? strlen(file) - 3 : 0), file);
-        if (!wanted(tag, only, nonly, used))
-            continue;
-        if (l->n == cap) {
-            cap = cap ? 2 * cap : 64;
-            lang_fp *grown = realloc(l->langs, cap * sizeof *grown);
-            if (!grown) {
-                rc = nw_err_set(err, NW_ENOMEM, "out of memory");
-                break;
-            }
-            l->langs = grown;
-        }
-        rc = add_language(l, fp_dir, file, conf, lineno, err);
+    if (l) {
+        l->m = m;
+        l->active = calloc(m->nlangs, sizeof *l->active);
+        l->cand = calloc(m->nlangs, sizeof *l->cand);
+        l->gain = calloc(m->nlangs, sizeof *l->gain);
     }
-    fclose(f);
-    if (!l || !used) {
+    if (!l || !used || !l->active || !l->cand || !l->gain) {
         free(used);
-        nw_enrich_lang_free(l);
+        if (l)
+            nw_enrich_lang_free(l);
+        else
+            model_release(m);
         return nw_err_set(err, NW_ENOMEM, "out of memory"), NULL;
     }
+    size_t nactive = 0;
+    for (size_t i = 0; i < m->nlangs; i++)
+        nactive += l->active[i] = wanted(m->langs[i].tag, only, nonly, used);
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < nonly; i++)
         if (!used[i])
             rc = nw_err_set(err, NW_EINVAL, "languages: '%s' is not among the languages of %s",
                             only[i], conf);
-    if (rc == 0 && l->n == 0)
+    if (rc == 0 && nactive == 0)
         rc = nw_err_set(err, NW_EINVAL, "%s: lists no language", conf);
     free(used);
     if (rc != 0) {
@@ -223,55 +522,327 @@ void nw_enrich_lang_free(nw_enrich_lang *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n; i++)
-        fp_Done(l->langs[i].fp);
-    free(l->langs);
+    model_release(l->m);
+    free(l->active);
+    free(l->cand);
+    free(l->gain);
     free(l);
+}
+
+/* What the first pass over the text finds: letters per script and how its
+ * words begin. */
+typedef struct text_shape {
+    unsigned long scripts[S_COUNT];
+    /* per script, words that begin lower-case, capitalised, in all capitals */
+    unsigned lower[S_COUNT], capital[S_COUNT], caps[S_COUNT];
+} text_shape;
+
+typedef enum word_case { W_OUT, W_UNCASED, W_LOWER, W_CAPITAL, W_CAPS } word_case;
+
+static void count_word(text_shape *t, script sc, word_case w, size_t letters)
+{
+    t->lower[sc] += w == W_LOWER;
+    t->capital[sc] += w == W_CAPITAL;
+    t->caps[sc] += w == W_CAPS && letters > 1;
+}
+
+static text_shape shape_of(const unsigned char *s, size_t len)
+{
+    text_shape t = {0};
+    word_case word = W_OUT;
+    script word_sc = S_NONE; /* its first letter's */
+    size_t letters = 0;
+    for (size_t i = 0; i < len;) {
+        int32_t c;
+        size_t n = next_char(s + i, len - i, &c);
+        i += n;
+        script sc = script_of(c);
+        if (!is_letter(c, sc)) {
+            count_word(&t, word_sc, word, letters);
+            word = W_OUT;
+            continue;
+        }
+        t.scripts[sc] += n;
+        bool up = c < 0x80 ? c <= 'Z' : utf8proc_category(c) == UTF8PROC_CATEGORY_LU;
+        bool low = c < 0x80 ? c >= 'a' : utf8proc_category(c) == UTF8PROC_CATEGORY_LL;
+        if (word == W_OUT) {
+            word = up ? W_CAPS : low ? W_LOWER : W_UNCASED;
+            word_sc = sc;
+            letters = 0;
+        } else if (word == W_CAPS && low) {
+            word = W_CAPITAL;
+        }
+        letters++;
+    }
+    count_word(&t, word_sc, word, letters);
+    return t;
+}
+
+static bool is_separator(int32_t c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '0' && c <= '9');
+}
+
+/* libexttextcat's preparation of a text: digits and white space are word
+ * separators, a run of them one '_', the text framed by '_'. Lower-cased
+ * when `fold`. Returns the number of characters. */
+static size_t prepare(nw_enrich_lang *l, const unsigned char *s, size_t len, bool fold)
+{
+    size_t nc = 0, w = 0;
+    l->chars[nc++] = 0;
+    l->prep[w++] = '_';
+    for (size_t i = 0; i < len && nc < SAMPLE_CHARS - 1;) {
+        int32_t c;
+        size_t n = next_char(s + i, len - i, &c);
+        if (is_separator(c)) {
+            if (l->prep[w - 1] != '_') {
+                l->chars[nc++] = (uint32_t)w;
+                l->prep[w++] = '_';
+            }
+        } else {
+            l->chars[nc++] = (uint32_t)w;
+            if (fold && c >= 0) {
+                w += (size_t)utf8proc_encode_char(utf8proc_tolower(c), l->prep + w);
+            } else {
+                memcpy(l->prep + w, s + i, n);
+                w += n;
+            }
+        }
+        i += n;
+    }
+    if (l->prep[w - 1] != '_') {
+        l->chars[nc++] = (uint32_t)w;
+        l->prep[w++] = '_';
+    }
+    l->chars[nc] = (uint32_t)w;
+    return nc;
+}
+
+/* Count every n-gram of 1..5 characters of the prepared text, '_' only at
+ * their ends. Returns the number of distinct n-grams. */
+static size_t count_ngrams(nw_enrich_lang *l, size_t nchars)
+{
+    size_t ngrams = 0;
+    for (size_t i = 0; i < nchars; i++) {
+        uint64_t h = FNV_OFFSET;
+        for (size_t k = i; k < nchars && k < i + MAX_NGRAM; k++) {
+            const unsigned char *c = l->prep + l->chars[k];
+            h = fnv_step(h, c, l->chars[k + 1] - l->chars[k]);
+            uint64_t key = key_of(h);
+            size_t s = slot_of(key, PROFILE_SLOTS - 1);
+            while (l->slots[s] && l->grams[l->slots[s] - 1].key != key)
+                s = (s + 1) & (PROFILE_SLOTS - 1);
+            if (l->slots[s]) {
+                l->grams[l->slots[s] - 1].count++;
+            } else {
+                l->grams[ngrams] = (profile_gram){key, 1, (uint32_t)s};
+                l->slots[s] = (uint16_t)++ngrams;
+            }
+            if (k > i && *c == '_')
+                break;
+        }
+    }
+    return ngrams;
+}
+
+/* Rank the n-grams by count (most frequent first; n-grams of equal count
+ * share their mean rank: their order says nothing), keep the first
+ * LANG_NGRAMS, and add each kept n-gram's closeness to every candidate:
+ * LANG_NGRAMS minus how far apart its ranks are (libexttextcat's distance
+ * is LANG_NGRAMS per n-gram minus this). Ranks are doubled to stay whole. */
+static void score(nw_enrich_lang *l, size_t ngrams)
+{
+    const lang_model *m = l->m;
+    uint32_t maxc = 0;
+    for (size_t i = 0; i < ngrams; i++)
+        if (l->grams[i].count > maxc)
+            maxc = l->grams[i].count;
+    memset(l->quota, 0, (maxc + 1) * sizeof *l->quota);
+    for (size_t i = 0; i < ngrams; i++)
+        l->quota[l->grams[i].count]++;
+    uint32_t before = 0;
+    for (uint32_t c = maxc; c > 0; c--) {
+        uint32_t group = l->quota[c];
+        uint32_t taken = before >= LANG_NGRAMS          ? 0
+                         : group > LANG_NGRAMS - before ? LANG_NGRAMS - before
+                                                        : group;
+        l->rank2[c] = 2 * before + (taken ? taken - 1 : 0);
+        l->quota[c] = taken;
+        before += group;
+    }
+    for (size_t i = 0; i < ngrams; i++) {
+        const profile_gram *g = &l->grams[i];
+        l->slots[g->slot] = 0; /* the table is empty again for the next text */
+        if (l->quota[g->count] == 0)
+            continue;
+        l->quota[g->count]--;
+        int32_t r2 = (int32_t)l->rank2[g->count];
+        size_t s = slot_of(g->key, m->mask);
+        while (m->slots[s].key && m->slots[s].key != g->key)
+            s = (s + 1) & m->mask;
+        const model_slot *ms = &m->slots[s];
+        for (uint32_t p = ms->first; ms->key && p < ms->first + ms->n; p++) {
+            const model_posting *mp = &m->posts[p];
+            if (l->cand[mp->lang]) {
+                int32_t d = r2 - 2 * (int32_t)mp->rank;
+                l->gain[mp->lang] += 2 * LANG_NGRAMS - (d < 0 ? -d : d);
+            }
+        }
+    }
+}
+
+/* Letters that one of two languages written alike uses and the other never
+ * does (their orthographies, not the fingerprints): when the n-grams chose
+ * one of them and the text has two or more of the other's letters and none
+ * of its own, it is the other. */
+static const struct {
+    const char *a, *b, *a_letters, *b_letters;
+} close_pairs[] = {
+    {"cs", "sk", "ěřůĚŘŮ", "äĺľŕôÄĹĽŔÔ"},
+    {"sv", "nb", "äöÄÖ", "æøÆØ"},
+    {"sv", "da", "äöÄÖ", "æøÆØ"},
+};
+
+static size_t count_letters(const unsigned char *s, size_t len, const char *letters)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        int32_t c;
+        i += next_char(s + i, len - i, &c);
+        if (c < 0x80)
+            continue;
+        for (const unsigned char *p = (const unsigned char *)letters; *p;) {
+            int32_t d;
+            p += next_char(p, strlen((const char *)p), &d);
+            n += c == d;
+        }
+    }
+    return n;
+}
+
+/* Latin letters with diacritics a language never writes: a candidate whose
+ * fingerprint has accented letters, but not those that make up more than 3
+ * in 100 of the text's letters, is not the text's language ("pristáť",
+ * "ľudí" are not Slovenian, whatever the n-grams say), unless that leaves no
+ * candidate. */
+static void drop_by_alphabet(nw_enrich_lang *l, const unsigned char *s, size_t len)
+{
+    int32_t seen[MAX_ACCENTED];
+    unsigned count[MAX_ACCENTED];
+    size_t nseen = 0, letters = 0;
+    for (size_t i = 0; i < len;) {
+        int32_t c;
+        i += next_char(s + i, len - i, &c);
+        script sc = script_of(c);
+        letters += sc == S_LATIN;
+        if (sc != S_LATIN || c < 0x80)
+            continue;
+        size_t k = 0;
+        while (k < nseen && seen[k] != c)
+            k++;
+        if (k == nseen && nseen < MAX_ACCENTED) {
+            seen[nseen] = c;
+            count[nseen++] = 0;
+        }
+        if (k < nseen)
+            count[k]++;
+    }
+    if (nseen == 0)
+        return;
+    const lang_model *m = l->m;
+    size_t left = 0;
+    for (size_t i = 0; i < m->nlangs; i++) {
+        if (!l->cand[i])
+            continue;
+        size_t foreign = 0;
+        for (size_t k = 0; k < nseen; k++)
+            if (!has_letter(&m->langs[i], seen[k]))
+                foreign += count[k];
+        /* a fingerprint without accented letters is of a language written
+         * without them, in which foreign names keep theirs: it says nothing */
+        bool out = m->langs[i].naccented > 0 && 100 * foreign > 3 * letters;
+        l->gain[i] = out ? -1 : 0; /* -1: dropped */
+        left += l->gain[i] == 0;
+    }
+    for (size_t i = 0; i < m->nlangs; i++) {
+        if (left > 0 && l->gain[i] < 0)
+            l->cand[i] = false;
+        l->gain[i] = 0;
+    }
+}
+
+static size_t lang_index(const lang_model *m, const char *tag)
+{
+    for (size_t i = 0; i < m->nlangs; i++)
+        if (!strcmp(m->langs[i].tag, tag))
+            return i;
+    return SIZE_MAX;
+}
+
+static size_t by_letters(const nw_enrich_lang *l, size_t best, const unsigned char *s, size_t len)
+{
+    for (size_t k = 0; k < sizeof close_pairs / sizeof close_pairs[0]; k++) {
+        const char *win = l->m->langs[best].tag;
+        bool is_a = !strcmp(win, close_pairs[k].a), is_b = !strcmp(win, close_pairs[k].b);
+        if (!is_a && !is_b)
+            continue;
+        size_t other = lang_index(l->m, is_a ? close_pairs[k].b : close_pairs[k].a);
+        if (other == SIZE_MAX || !l->cand[other])
+            continue;
+        size_t own =
+            count_letters(s, len, is_a ? close_pairs[k].a_letters : close_pairs[k].b_letters);
+        size_t theirs =
+            count_letters(s, len, is_a ? close_pairs[k].b_letters : close_pairs[k].a_letters);
+        if (own == 0 && theirs >= 2)
+            return other;
+    }
+    return best;
 }
 
 bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char out[16])
 {
+    if (len > NW_ENRICH_LANG_SAMPLE) {
+        len = NW_ENRICH_LANG_SAMPLE;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+            len--;
+    }
     if (len < MIN_BYTES)
         return false;
-    unsigned long counts[S_COUNT] = {0};
-    count_scripts(text, len, 1, counts);
-    script sc = dominant(counts);
+    const unsigned char *s = (const unsigned char *)text;
+    const lang_model *m = l->m;
+    text_shape t = shape_of(s, len);
+    script sc = dominant(t.scripts);
     if (sc == S_NONE)
         return false;
-    size_t only = SIZE_MAX, candidates = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (l->langs[i].sc == sc) {
-            only = i;
+    size_t candidates = 0, only = 0;
+    for (size_t i = 0; i < m->nlangs; i++) {
+        l->cand[i] = l->active[i] && m->langs[i].sc == sc;
+        l->gain[i] = 0;
+        if (l->cand[i]) {
             candidates++;
+            only = i;
         }
+    }
     if (candidates == 0)
         return false;
     if (candidates > 1) {
-        void *fp = fp_Init(NULL);
-        if (!fp)
-            return false;
-        fp_SetProperty(fp, TCPROP_UTF8AWARE, TC_TRUE);
-        if (fp_Create(fp, text, (uint4)len, LANG_NGRAMS) == 0) {
-            fp_Done(fp);
-            return false;
-        }
-        /* the last story's language first: its score bounds the others'
-         * comparisons (fp_Compare stops once past the cutoff) */
-        size_t first = l->last < l->n && l->langs[l->last].sc == sc ? l->last : only;
-        sint4 best = fp_Compare(l->langs[first].fp, fp, INT32_MAX);
-        only = first;
-        for (size_t i = 0; i < l->n; i++) {
-            if (i == first || l->langs[i].sc != sc)
-                continue;
-            sint4 score = fp_Compare(l->langs[i].fp, fp, best);
-            if (score < best || (score == best && i < only)) {
-                best = score;
+        /* all capitals: fold (the fingerprints are of ordinary text) */
+        bool fold = t.caps[sc] > t.lower[sc] + t.capital[sc];
+        if (sc == S_LATIN)
+            drop_by_alphabet(l, s, len);
+        size_t ngrams = count_ngrams(l, prepare(l, s, len, fold));
+        score(l, ngrams);
+        int32_t best = 0;
+        for (size_t i = 0; i < m->nlangs; i++)
+            if (l->cand[i] && l->gain[i] > best) {
+                best = l->gain[i];
                 only = i;
             }
-        }
-        fp_Done(fp);
+
+        if (best == 0)
+            return false; /* not one n-gram of any candidate */
+        only = by_letters(l, only, s, len);
     }
-    l->last = only;
-    snprintf(out, 16, "%s", l->langs[only].tag);
+    snprintf(out, 16, "%s", m->langs[only].tag);
     return true;
 }
