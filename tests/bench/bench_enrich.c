@@ -16,7 +16,8 @@
  *
  * usage: bench_enrich [--dev] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
  *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model;
- *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler;
+ *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler
+ *        (=all: with every extractor); NW_BENCH_LANG_ONLY=1 only the language evaluation;
  *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round)
  * --dev evaluates the training parts instead: the only data to tune rules on.
  */
@@ -755,12 +756,14 @@ int main(int argc, char **argv)
     else
         fclose(pf);
     if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
-        /* for a profiler: only the path without language detection */
+        /* for a profiler: only the path without language detection, or
+         * (NW_BENCH_SPEED_ONLY=all) with every extractor */
+        bool all = !strcmp(getenv("NW_BENCH_SPEED_ONLY"), "all");
         nw_enrich_free(core);
-        o.language = false;
+        o.language = all;
         core = nw_enrich_new(data, &o, &err);
         if (core)
-            bench_speed(core, rounds, "without language detection");
+            bench_speed(core, rounds, all ? "every extractor" : "without language detection");
     } else if (shared && getenv("NW_BENCH_LANG_ONLY")) {
         eval_language(core);
     } else if (shared) {

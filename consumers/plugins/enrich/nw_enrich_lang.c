@@ -136,7 +136,7 @@ typedef struct model_slot {
 } model_slot;
 
 typedef struct model_posting {
-    uint16_t lang, rank;
+    uint16_t lang, rank2; /* twice the n-gram's rank in the language */
 } model_posting;
 
 typedef struct model_file {
@@ -144,7 +144,8 @@ typedef struct model_file {
     struct stat st;
 } model_file;
 
-/* Every language's fingerprint in one table: n-gram -> (language, rank). */
+/* Every language's fingerprint in one table: (n-gram, script) -> (language,
+ * rank), so that a text's n-gram finds only the languages of its script. */
 typedef struct lang_model {
     char *conf, *dir;
     model_file *files; /* conf, then every fingerprint */
@@ -165,9 +166,11 @@ static uint64_t fnv_step(uint64_t h, const unsigned char *s, size_t n)
 }
 #define FNV_OFFSET 1469598103934665603ull
 
-static uint64_t key_of(uint64_t h)
+/* The table key of an n-gram's hash h in a language of script sc. */
+static uint64_t key_of(uint64_t h, script sc)
 {
-    return h ? h : 1;
+    uint64_t k = h ^ ((uint64_t)sc * 0x9E3779B97F4A7C15ull);
+    return k ? k : 1;
 }
 
 static size_t slot_of(uint64_t key, size_t mask)
@@ -254,9 +257,8 @@ static int load_fingerprint(loader *ld, const char *path, const char *tag, const
             ld->raw = grown;
             ld->capraw = cap;
         }
-        ld->raw[ld->nraw++] =
-            (raw_gram){key_of(fnv_step(FNV_OFFSET, (const unsigned char *)buf, n)),
-                       (uint16_t)m->nlangs, (uint16_t)rank};
+        ld->raw[ld->nraw++] = (raw_gram){fnv_step(FNV_OFFSET, (const unsigned char *)buf, n),
+                                         (uint16_t)m->nlangs, (uint16_t)rank};
         /* the script most of its n-grams are in */
         for (size_t i = 0; i < n;) {
             int32_t c;
@@ -274,6 +276,8 @@ static int load_fingerprint(loader *ld, const char *path, const char *tag, const
         return nw_err_set(err, NW_EINVAL, "%s:%d: the fingerprint %s has no n-grams", conf, line,
                           path);
     li->sc = dominant(scripts);
+    for (size_t i = ld->nraw - (size_t)rank; i < ld->nraw; i++)
+        ld->raw[i].key = key_of(ld->raw[i].key, li->sc);
     m->nlangs++;
     return 0;
 }
@@ -321,7 +325,7 @@ static int build_table(loader *ld, nw_err *err)
     for (size_t i = 0; i < ld->nraw;) {
         size_t j = i;
         while (j < ld->nraw && ld->raw[j].key == ld->raw[i].key) {
-            m->posts[j] = (model_posting){ld->raw[j].lang, ld->raw[j].rank};
+            m->posts[j] = (model_posting){ld->raw[j].lang, (uint16_t)(2 * ld->raw[j].rank)};
             j++;
         }
         size_t s = slot_of(ld->raw[i].key, m->mask);
@@ -444,23 +448,35 @@ static lang_model *model_acquire(const char *conf, const char *dir, nw_err *err)
 /* ---- a detector ---------------------------------------------------------- */
 
 typedef struct profile_gram {
-    uint64_t key;
+    uint64_t hash;
     uint32_t count;
     uint32_t slot;
 } profile_gram;
+
+/* What one pass over the text finds. */
+typedef struct text_scan {
+    unsigned long scripts[S_COUNT]; /* letter bytes per script */
+    /* per script, words that begin lower-case, capitalised, in all capitals */
+    unsigned lower[S_COUNT], capital[S_COUNT], caps[S_COUNT];
+    size_t latin; /* Latin letters */
+    size_t naccented;
+    int32_t accented[MAX_ACCENTED]; /* its Latin letters with diacritics */
+    unsigned accented_count[MAX_ACCENTED];
+} text_scan;
 
 struct nw_enrich_lang {
     lang_model *m;
     bool *active;  /* per language: a configured candidate */
     bool *cand;    /* per language: a candidate for this story */
     int32_t *gain; /* per language: this story's closeness */
+    text_scan scan;
     /* the text's profile */
     unsigned char prep[4 * SAMPLE_CHARS]; /* separators collapsed to '_', maybe case-folded */
-    uint32_t chars[SAMPLE_CHARS + 1];     /* offsets of the characters of prep */
-    profile_gram grams[PROFILE_MAX];      /* distinct n-grams, in order of first occurrence */
-    uint16_t slots[PROFILE_SLOTS];        /* index + 1 into grams; 0 = empty */
-    uint32_t quota[PROFILE_MAX + 1];      /* per count: n-grams still to rank */
-    uint32_t rank2[PROFILE_MAX + 1];      /* per count: twice their (mean) rank */
+    size_t nprep;
+    profile_gram grams[PROFILE_MAX]; /* distinct n-grams, in order of first occurrence */
+    uint16_t slots[PROFILE_SLOTS];   /* index + 1 into grams; 0 = empty */
+    uint32_t quota[PROFILE_MAX + 1]; /* per count: n-grams still to rank */
+    uint32_t rank2[PROFILE_MAX + 1]; /* per count: twice their (mean) rank */
 };
 
 static bool wanted(const char *tag, const char *const *only, size_t nonly, bool *used)
@@ -529,42 +545,102 @@ void nw_enrich_lang_free(nw_enrich_lang *l)
     free(l);
 }
 
-/* What the first pass over the text finds: letters per script and how its
- * words begin. */
-typedef struct text_shape {
-    unsigned long scripts[S_COUNT];
-    /* per script, words that begin lower-case, capitalised, in all capitals */
-    unsigned lower[S_COUNT], capital[S_COUNT], caps[S_COUNT];
-} text_shape;
-
 typedef enum word_case { W_OUT, W_UNCASED, W_LOWER, W_CAPITAL, W_CAPS } word_case;
 
-static void count_word(text_shape *t, script sc, word_case w, size_t letters)
+static inline void count_word(text_scan *t, script sc, word_case w, size_t letters)
 {
     t->lower[sc] += w == W_LOWER;
     t->capital[sc] += w == W_CAPITAL;
     t->caps[sc] += w == W_CAPS && letters > 1;
 }
 
-static text_shape shape_of(const unsigned char *s, size_t len)
+static void count_accented(text_scan *t, int32_t c)
 {
-    text_shape t = {0};
+    size_t k = 0;
+    while (k < t->naccented && t->accented[k] != c)
+        k++;
+    if (k == t->naccented) {
+        if (k == MAX_ACCENTED)
+            return;
+        t->accented[t->naccented++] = c;
+        t->accented_count[k] = 0;
+    }
+    t->accented_count[k]++;
+}
+
+static bool isalpha_ascii(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+static bool is_separator(int32_t c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '0' && c <= '9');
+}
+
+/* Append character c (its n bytes at s) to the prepared text: digits and
+ * white space are word separators, a run of them one '_' (libexttextcat's
+ * preparation); lower-cased when `fold`. */
+static inline void prep_char(nw_enrich_lang *l, const unsigned char *s, size_t n, int32_t c,
+                             bool fold)
+{
+    if (is_separator(c)) {
+        if (l->prep[l->nprep - 1] != '_')
+            l->prep[l->nprep++] = '_';
+    } else if (fold && c >= 0) {
+        l->nprep += (size_t)utf8proc_encode_char(utf8proc_tolower(c), l->prep + l->nprep);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            l->prep[l->nprep++] = s[i];
+    }
+}
+
+/* One pass over the text: its scripts, how its words begin, its accented
+ * Latin letters, and its preparation for n-grams (framed by '_'). */
+static void scan_text(nw_enrich_lang *l, const unsigned char *s, size_t len)
+{
+    text_scan *t = &l->scan;
+    memset(t, 0, sizeof *t);
+    l->nprep = 0;
+    l->prep[l->nprep++] = '_';
     word_case word = W_OUT;
     script word_sc = S_NONE; /* its first letter's */
     size_t letters = 0;
     for (size_t i = 0; i < len;) {
-        int32_t c;
-        size_t n = next_char(s + i, len - i, &c);
-        i += n;
-        script sc = script_of(c);
-        if (!is_letter(c, sc)) {
-            count_word(&t, word_sc, word, letters);
-            word = W_OUT;
-            continue;
+        int32_t c = s[i];
+        size_t n = 1;
+        script sc = S_LATIN;
+        bool up, low;
+        if (c < 0x80) { /* ASCII, the common case, without decoding */
+            prep_char(l, s + i, 1, c, false);
+            i++;
+            if (!isalpha_ascii((unsigned char)c)) {
+                count_word(t, word_sc, word, letters);
+                word = W_OUT;
+                continue;
+            }
+            up = c <= 'Z';
+            low = !up;
+            t->latin++;
+        } else {
+            n = next_char(s + i, len - i, &c);
+            prep_char(l, s + i, n, c, false);
+            i += n;
+            sc = script_of(c);
+            if (!is_letter(c, sc)) {
+                count_word(t, word_sc, word, letters);
+                word = W_OUT;
+                continue;
+            }
+            utf8proc_category_t cat = utf8proc_category(c);
+            up = cat == UTF8PROC_CATEGORY_LU;
+            low = cat == UTF8PROC_CATEGORY_LL;
+            if (sc == S_LATIN) {
+                t->latin++;
+                count_accented(t, c);
+            }
         }
-        t.scripts[sc] += n;
-        bool up = c < 0x80 ? c <= 'Z' : utf8proc_category(c) == UTF8PROC_CATEGORY_LU;
-        bool low = c < 0x80 ? c >= 'a' : utf8proc_category(c) == UTF8PROC_CATEGORY_LL;
+        t->scripts[sc] += n;
         if (word == W_OUT) {
             word = up ? W_CAPS : low ? W_LOWER : W_UNCASED;
             word_sc = sc;
@@ -574,83 +650,66 @@ static text_shape shape_of(const unsigned char *s, size_t len)
         }
         letters++;
     }
-    count_word(&t, word_sc, word, letters);
-    return t;
+    count_word(t, word_sc, word, letters);
+    if (l->prep[l->nprep - 1] != '_')
+        l->prep[l->nprep++] = '_';
 }
 
-static bool is_separator(int32_t c)
+/* The text prepared again, lower-cased. */
+static void prep_folded(nw_enrich_lang *l, const unsigned char *s, size_t len)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '0' && c <= '9');
-}
-
-/* libexttextcat's preparation of a text: digits and white space are word
- * separators, a run of them one '_', the text framed by '_'. Lower-cased
- * when `fold`. Returns the number of characters. */
-static size_t prepare(nw_enrich_lang *l, const unsigned char *s, size_t len, bool fold)
-{
-    size_t nc = 0, w = 0;
-    l->chars[nc++] = 0;
-    l->prep[w++] = '_';
-    for (size_t i = 0; i < len && nc < SAMPLE_CHARS - 1;) {
+    l->nprep = 0;
+    l->prep[l->nprep++] = '_';
+    for (size_t i = 0; i < len;) {
         int32_t c;
         size_t n = next_char(s + i, len - i, &c);
-        if (is_separator(c)) {
-            if (l->prep[w - 1] != '_') {
-                l->chars[nc++] = (uint32_t)w;
-                l->prep[w++] = '_';
-            }
-        } else {
-            l->chars[nc++] = (uint32_t)w;
-            if (fold && c >= 0) {
-                w += (size_t)utf8proc_encode_char(utf8proc_tolower(c), l->prep + w);
-            } else {
-                memcpy(l->prep + w, s + i, n);
-                w += n;
-            }
-        }
+        prep_char(l, s + i, n, c, true);
         i += n;
     }
-    if (l->prep[w - 1] != '_') {
-        l->chars[nc++] = (uint32_t)w;
-        l->prep[w++] = '_';
-    }
-    l->chars[nc] = (uint32_t)w;
-    return nc;
+    if (l->prep[l->nprep - 1] != '_')
+        l->prep[l->nprep++] = '_';
 }
 
 /* Count every n-gram of 1..5 characters of the prepared text, '_' only at
  * their ends. Returns the number of distinct n-grams. */
-static size_t count_ngrams(nw_enrich_lang *l, size_t nchars)
+static size_t count_ngrams(nw_enrich_lang *l)
 {
-    size_t ngrams = 0;
-    for (size_t i = 0; i < nchars; i++) {
+    const unsigned char *p = l->prep;
+    size_t w = l->nprep, ngrams = 0;
+    for (size_t i = 0; i < w;) {
         uint64_t h = FNV_OFFSET;
-        for (size_t k = i; k < nchars && k < i + MAX_NGRAM; k++) {
-            const unsigned char *c = l->prep + l->chars[k];
-            h = fnv_step(h, c, l->chars[k + 1] - l->chars[k]);
-            uint64_t key = key_of(h);
-            size_t s = slot_of(key, PROFILE_SLOTS - 1);
-            while (l->slots[s] && l->grams[l->slots[s] - 1].key != key)
+        size_t k = i;
+        for (int n = 0; n < MAX_NGRAM && k < w; n++) {
+            unsigned char first = p[k];
+            do /* the character's bytes */
+                h = (h ^ p[k++]) * 1099511628211ull;
+            while (k < w && (p[k] & 0xC0) == 0x80);
+            size_t s = slot_of(h, PROFILE_SLOTS - 1);
+            while (l->slots[s] && l->grams[l->slots[s] - 1].hash != h)
                 s = (s + 1) & (PROFILE_SLOTS - 1);
             if (l->slots[s]) {
                 l->grams[l->slots[s] - 1].count++;
             } else {
-                l->grams[ngrams] = (profile_gram){key, 1, (uint32_t)s};
+                l->grams[ngrams] = (profile_gram){h, 1, (uint32_t)s};
                 l->slots[s] = (uint16_t)++ngrams;
             }
-            if (k > i && *c == '_')
+            if (n > 0 && first == '_')
                 break;
         }
+        do /* the next character */
+            i++;
+        while (i < w && (p[i] & 0xC0) == 0x80);
     }
     return ngrams;
 }
 
 /* Rank the n-grams by count (most frequent first; n-grams of equal count
  * share their mean rank: their order says nothing), keep the first
- * LANG_NGRAMS, and add each kept n-gram's closeness to every candidate:
- * LANG_NGRAMS minus how far apart its ranks are (libexttextcat's distance
- * is LANG_NGRAMS per n-gram minus this). Ranks are doubled to stay whole. */
-static void score(nw_enrich_lang *l, size_t ngrams)
+ * LANG_NGRAMS, and add each kept n-gram's closeness to every candidate of
+ * script sc: LANG_NGRAMS minus how far apart its ranks are (libexttextcat's
+ * distance is LANG_NGRAMS per n-gram minus this). Ranks are doubled to stay
+ * whole. */
+static void score(nw_enrich_lang *l, size_t ngrams, script sc)
 {
     const lang_model *m = l->m;
     uint32_t maxc = 0;
@@ -677,17 +736,50 @@ static void score(nw_enrich_lang *l, size_t ngrams)
             continue;
         l->quota[g->count]--;
         int32_t r2 = (int32_t)l->rank2[g->count];
-        size_t s = slot_of(g->key, m->mask);
-        while (m->slots[s].key && m->slots[s].key != g->key)
+        uint64_t key = key_of(g->hash, sc);
+        size_t s = slot_of(key, m->mask);
+        while (m->slots[s].key && m->slots[s].key != key)
             s = (s + 1) & m->mask;
         const model_slot *ms = &m->slots[s];
-        for (uint32_t p = ms->first; ms->key && p < ms->first + ms->n; p++) {
-            const model_posting *mp = &m->posts[p];
-            if (l->cand[mp->lang]) {
-                int32_t d = r2 - 2 * (int32_t)mp->rank;
-                l->gain[mp->lang] += 2 * LANG_NGRAMS - (d < 0 ? -d : d);
-            }
+        if (!ms->key)
+            continue;
+        const model_posting *mp = m->posts + ms->first, *end = mp + ms->n;
+        for (; mp < end; mp++) {
+            int32_t d = r2 - (int32_t)mp->rank2;
+            /* a language that is no candidate gains too: nobody reads it */
+            l->gain[mp->lang] += 2 * LANG_NGRAMS - (d < 0 ? -d : d);
         }
+    }
+}
+
+/* Latin letters with diacritics a language never writes: a candidate whose
+ * fingerprint has accented letters, but not those that make up more than 3
+ * in 100 of the text's letters, is not the text's language ("pristáť",
+ * "ľudí" are not Slovenian, whatever the n-grams say), unless that leaves no
+ * candidate. A fingerprint without accented letters is of a language written
+ * without them, in which foreign names keep theirs: it says nothing. */
+static void drop_by_alphabet(nw_enrich_lang *l)
+{
+    const text_scan *t = &l->scan;
+    const lang_model *m = l->m;
+    if (t->naccented == 0)
+        return;
+    size_t left = 0;
+    for (size_t i = 0; i < m->nlangs; i++) {
+        if (!l->cand[i])
+            continue;
+        size_t foreign = 0;
+        for (size_t k = 0; k < t->naccented; k++)
+            if (!has_letter(&m->langs[i], t->accented[k]))
+                foreign += t->accented_count[k];
+        bool out = m->langs[i].naccented > 0 && 100 * foreign > 3 * t->latin;
+        l->gain[i] = out ? -1 : 0; /* -1: dropped */
+        left += !out;
+    }
+    for (size_t i = 0; i < m->nlangs; i++) {
+        if (left > 0 && l->gain[i] < 0)
+            l->cand[i] = false;
+        l->gain[i] = 0;
     }
 }
 
@@ -703,72 +795,18 @@ static const struct {
     {"sv", "da", "äöÄÖ", "æøÆØ"},
 };
 
-static size_t count_letters(const unsigned char *s, size_t len, const char *letters)
+/* How many of the text's letters are among `letters` (UTF-8). */
+static size_t count_letters(const text_scan *t, const char *letters)
 {
-    size_t n = 0;
+    size_t n = 0, len = strlen(letters);
     for (size_t i = 0; i < len;) {
         int32_t c;
-        i += next_char(s + i, len - i, &c);
-        if (c < 0x80)
-            continue;
-        for (const unsigned char *p = (const unsigned char *)letters; *p;) {
-            int32_t d;
-            p += next_char(p, strlen((const char *)p), &d);
-            n += c == d;
-        }
+        i += next_char((const unsigned char *)letters + i, len - i, &c);
+        for (size_t k = 0; k < t->naccented; k++)
+            if (t->accented[k] == c)
+                n += t->accented_count[k];
     }
     return n;
-}
-
-/* Latin letters with diacritics a language never writes: a candidate whose
- * fingerprint has accented letters, but not those that make up more than 3
- * in 100 of the text's letters, is not the text's language ("pristáť",
- * "ľudí" are not Slovenian, whatever the n-grams say), unless that leaves no
- * candidate. */
-static void drop_by_alphabet(nw_enrich_lang *l, const unsigned char *s, size_t len)
-{
-    int32_t seen[MAX_ACCENTED];
-    unsigned count[MAX_ACCENTED];
-    size_t nseen = 0, letters = 0;
-    for (size_t i = 0; i < len;) {
-        int32_t c;
-        i += next_char(s + i, len - i, &c);
-        script sc = script_of(c);
-        letters += sc == S_LATIN;
-        if (sc != S_LATIN || c < 0x80)
-            continue;
-        size_t k = 0;
-        while (k < nseen && seen[k] != c)
-            k++;
-        if (k == nseen && nseen < MAX_ACCENTED) {
-            seen[nseen] = c;
-            count[nseen++] = 0;
-        }
-        if (k < nseen)
-            count[k]++;
-    }
-    if (nseen == 0)
-        return;
-    const lang_model *m = l->m;
-    size_t left = 0;
-    for (size_t i = 0; i < m->nlangs; i++) {
-        if (!l->cand[i])
-            continue;
-        size_t foreign = 0;
-        for (size_t k = 0; k < nseen; k++)
-            if (!has_letter(&m->langs[i], seen[k]))
-                foreign += count[k];
-        /* a fingerprint without accented letters is of a language written
-         * without them, in which foreign names keep theirs: it says nothing */
-        bool out = m->langs[i].naccented > 0 && 100 * foreign > 3 * letters;
-        l->gain[i] = out ? -1 : 0; /* -1: dropped */
-        left += l->gain[i] == 0;
-    }
-    for (size_t i = 0; i < m->nlangs; i++) {
-        if (left > 0 && l->gain[i] < 0)
-            l->cand[i] = false;
-        l->gain[i] = 0;
-    }
 }
 
 static size_t lang_index(const lang_model *m, const char *tag)
@@ -779,21 +817,19 @@ static size_t lang_index(const lang_model *m, const char *tag)
     return SIZE_MAX;
 }
 
-static size_t by_letters(const nw_enrich_lang *l, size_t best, const unsigned char *s, size_t len)
+static size_t by_letters(const nw_enrich_lang *l, size_t best)
 {
+    const char *win = l->m->langs[best].tag;
     for (size_t k = 0; k < sizeof close_pairs / sizeof close_pairs[0]; k++) {
-        const char *win = l->m->langs[best].tag;
         bool is_a = !strcmp(win, close_pairs[k].a), is_b = !strcmp(win, close_pairs[k].b);
         if (!is_a && !is_b)
             continue;
         size_t other = lang_index(l->m, is_a ? close_pairs[k].b : close_pairs[k].a);
         if (other == SIZE_MAX || !l->cand[other])
             continue;
-        size_t own =
-            count_letters(s, len, is_a ? close_pairs[k].a_letters : close_pairs[k].b_letters);
-        size_t theirs =
-            count_letters(s, len, is_a ? close_pairs[k].b_letters : close_pairs[k].a_letters);
-        if (own == 0 && theirs >= 2)
+        const char *own = is_a ? close_pairs[k].a_letters : close_pairs[k].b_letters;
+        const char *theirs = is_a ? close_pairs[k].b_letters : close_pairs[k].a_letters;
+        if (count_letters(&l->scan, own) == 0 && count_letters(&l->scan, theirs) >= 2)
             return other;
     }
     return best;
@@ -810,39 +846,39 @@ bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char
         return false;
     const unsigned char *s = (const unsigned char *)text;
     const lang_model *m = l->m;
-    text_shape t = shape_of(s, len);
-    script sc = dominant(t.scripts);
+    scan_text(l, s, len);
+    const text_scan *t = &l->scan;
+    script sc = dominant(t->scripts);
     if (sc == S_NONE)
         return false;
-    size_t candidates = 0, only = 0;
+    size_t candidates = 0, best = 0;
     for (size_t i = 0; i < m->nlangs; i++) {
         l->cand[i] = l->active[i] && m->langs[i].sc == sc;
         l->gain[i] = 0;
         if (l->cand[i]) {
             candidates++;
-            only = i;
+            best = i;
         }
     }
     if (candidates == 0)
         return false;
     if (candidates > 1) {
         /* all capitals: fold (the fingerprints are of ordinary text) */
-        bool fold = t.caps[sc] > t.lower[sc] + t.capital[sc];
+        if (t->caps[sc] > t->lower[sc] + t->capital[sc])
+            prep_folded(l, s, len);
         if (sc == S_LATIN)
-            drop_by_alphabet(l, s, len);
-        size_t ngrams = count_ngrams(l, prepare(l, s, len, fold));
-        score(l, ngrams);
-        int32_t best = 0;
+            drop_by_alphabet(l);
+        score(l, count_ngrams(l), sc);
+        int32_t top = 0;
         for (size_t i = 0; i < m->nlangs; i++)
-            if (l->cand[i] && l->gain[i] > best) {
-                best = l->gain[i];
-                only = i;
+            if (l->cand[i] && l->gain[i] > top) {
+                top = l->gain[i];
+                best = i;
             }
-
-        if (best == 0)
+        if (top == 0)
             return false; /* not one n-gram of any candidate */
-        only = by_letters(l, only, s, len);
+        best = by_letters(l, best);
     }
-    snprintf(out, 16, "%s", m->langs[only].tag);
+    snprintf(out, 16, "%s", m->langs[best].tag);
     return true;
 }

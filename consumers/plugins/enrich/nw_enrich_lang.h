@@ -39,7 +39,7 @@ void nw_enrich_lang_free(nw_enrich_lang *l);
 
 /* Bytes of a story's text the detector looks at (its start, cut at a
  * character boundary); more is ignored. */
-#define NW_ENRICH_LANG_SAMPLE 600
+#define NW_ENRICH_LANG_SAMPLE 400
 
 /* The language of `text` (len bytes, at most NW_ENRICH_LANG_SAMPLE of them
  * read; invalid UTF-8 is read byte by byte) into `out`; false when the text
