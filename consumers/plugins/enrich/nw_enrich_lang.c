@@ -785,26 +785,35 @@ static void drop_by_alphabet(nw_enrich_lang *l)
 
 /* Letters that one of two languages written alike uses and the other never
  * does (their orthographies, not the fingerprints): when the n-grams chose
- * one of them and the text has two or more of the other's letters and none
- * of its own, it is the other. */
+ * one of them and the text has none of its letters but some of the other's,
+ * it is the other. For Chinese: frequent characters that Simplified and
+ * Traditional write differently (the fingerprints tell them apart poorly:
+ * Traditional's is of text with spaces between words). */
 static const struct {
     const char *a, *b, *a_letters, *b_letters;
 } close_pairs[] = {
     {"cs", "sk", "ěřůĚŘŮ", "äĺľŕôÄĹĽŔÔ"},
     {"sv", "nb", "äöÄÖ", "æøÆØ"},
     {"sv", "da", "äöÄÖ", "æøÆØ"},
+    {"zh-Hans", "zh-Hant",
+     "这们国为将于经对说时会个来发还进过动业长开关与东门问间车电学实现产书场报区医费党认压涨价税",
+     "這們國為將於經對說時會個來發還進過動業長開關與東門問間車電學實現產書場報區醫費黨認壓漲價稅"},
 };
 
-/* How many of the text's letters are among `letters` (UTF-8). */
-static size_t count_letters(const text_scan *t, const char *letters)
+/* How many of the characters of s[0..len) are among `letters` (UTF-8). */
+static size_t count_letters(const unsigned char *s, size_t len, const char *letters)
 {
-    size_t n = 0, len = strlen(letters);
+    int32_t want[64];
+    size_t nwant = 0, nletters = strlen(letters), n = 0;
+    for (size_t i = 0; i < nletters && nwant < 64;)
+        i += next_char((const unsigned char *)letters + i, nletters - i, &want[nwant++]);
     for (size_t i = 0; i < len;) {
         int32_t c;
-        i += next_char((const unsigned char *)letters + i, len - i, &c);
-        for (size_t k = 0; k < t->naccented; k++)
-            if (t->accented[k] == c)
-                n += t->accented_count[k];
+        i += next_char(s + i, len - i, &c);
+        if (c < 0x80)
+            continue;
+        for (size_t k = 0; k < nwant; k++)
+            n += c == want[k];
     }
     return n;
 }
@@ -817,7 +826,7 @@ static size_t lang_index(const lang_model *m, const char *tag)
     return SIZE_MAX;
 }
 
-static size_t by_letters(const nw_enrich_lang *l, size_t best)
+static size_t by_letters(const nw_enrich_lang *l, size_t best, const unsigned char *s, size_t len)
 {
     const char *win = l->m->langs[best].tag;
     for (size_t k = 0; k < sizeof close_pairs / sizeof close_pairs[0]; k++) {
@@ -829,7 +838,7 @@ static size_t by_letters(const nw_enrich_lang *l, size_t best)
             continue;
         const char *own = is_a ? close_pairs[k].a_letters : close_pairs[k].b_letters;
         const char *theirs = is_a ? close_pairs[k].b_letters : close_pairs[k].a_letters;
-        if (count_letters(&l->scan, own) == 0 && count_letters(&l->scan, theirs) >= 2)
+        if (count_letters(s, len, own) == 0 && count_letters(s, len, theirs) > 0)
             return other;
     }
     return best;
@@ -877,7 +886,7 @@ bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char
             }
         if (top == 0)
             return false; /* not one n-gram of any candidate */
-        best = by_letters(l, best);
+        best = by_letters(l, best, s, len);
     }
     snprintf(out, 16, "%s", m->langs[best].tag);
     return true;
