@@ -4,7 +4,9 @@
  * also the headline), plain and as HTML, and run through nw_enrich_story
  * with the build tree's data. Must never crash, and the story must stay a
  * JSON object whose added arrays hold objects with string names. The
- * tokenizer's offsets must stay inside the input.
+ * tokenizer's offsets must stay inside the input. The language detector
+ * (nw_enrich_lang) also reads the raw bytes, invalid UTF-8 included, every
+ * candidate and only Latin ones: an answer is a tag of the list.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -15,10 +17,12 @@
 
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
+#include "nw_enrich_lang.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static nw_enrich *core;
+static nw_enrich_lang *langs[2]; /* every language; two Latin ones */
 static size_t input_len;
 
 static void check_token(void *ctx, size_t off, size_t len, unsigned flags)
@@ -51,6 +55,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_enrich: %s\n", err.msg);
             abort();
         }
+        static const char *const two[] = {"cs", "sk"};
+        const char *conf = NW_ENRICH_FUZZ_DATA_DIR "/textcat.conf";
+        langs[0] = nw_enrich_lang_new(conf, "/usr/share/libexttextcat/", NULL, 0, &err);
+        langs[1] =
+            langs[0] ? nw_enrich_lang_new(conf, "/usr/share/libexttextcat/", two, 2, &err) : NULL;
+        if (!langs[1]) {
+            fprintf(stderr, "fuzz_enrich: %s\n", err.msg);
+            abort();
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        char tag[16];
+        if (nw_enrich_lang_detect(langs[i], (const char *)data, size, tag) &&
+            (!memchr(tag, '\0', sizeof tag) || !tag[0]))
+            abort();
     }
     input_len = size;
     nw_enrich_tokenize((const char *)data, size, check_token, NULL);

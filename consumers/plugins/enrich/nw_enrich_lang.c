@@ -130,10 +130,16 @@ typedef struct lang_info {
     int32_t accented[MAX_ACCENTED]; /* the non-ASCII Latin letters of its n-grams */
 } lang_info;
 
+/* 8 bytes, so that the table of the 58 languages (11,000 n-grams) is 256 KB */
 typedef struct model_slot {
-    uint64_t key;      /* the n-gram's hash; 0 = empty */
-    uint32_t first, n; /* its postings */
+    uint32_t tag; /* the key's upper half, never 0; 0 = empty */
+    uint32_t ref; /* its postings: first << 8 | count */
 } model_slot;
+
+static uint32_t tag_of(uint64_t key)
+{
+    return (uint32_t)(key >> 32) | 1;
+}
 
 typedef struct model_posting {
     uint16_t lang, rank2; /* twice the n-gram's rank in the language */
@@ -328,10 +334,12 @@ static int build_table(loader *ld, nw_err *err)
             m->posts[j] = (model_posting){ld->raw[j].lang, (uint16_t)(2 * ld->raw[j].rank)};
             j++;
         }
+        if (j - i > 255 || i >= (1u << 24))
+            return nw_err_set(err, NW_EINVAL, "%s: too many languages", m->conf);
         size_t s = slot_of(ld->raw[i].key, m->mask);
-        while (m->slots[s].key)
+        while (m->slots[s].tag)
             s = (s + 1) & m->mask;
-        m->slots[s] = (model_slot){ld->raw[i].key, (uint32_t)i, (uint32_t)(j - i)};
+        m->slots[s] = (model_slot){tag_of(ld->raw[i].key), (uint32_t)(i << 8 | (j - i))};
         i = j;
     }
     return 0;
@@ -447,6 +455,10 @@ static lang_model *model_acquire(const char *conf, const char *dir, nw_err *err)
 
 /* ---- a detector ---------------------------------------------------------- */
 
+typedef struct selected {
+    uint32_t tag, slot, rank2;
+} selected;
+
 typedef struct profile_gram {
     uint64_t hash;
     uint32_t count;
@@ -477,6 +489,7 @@ struct nw_enrich_lang {
     uint16_t slots[PROFILE_SLOTS];   /* index + 1 into grams; 0 = empty */
     uint32_t quota[PROFILE_MAX + 1]; /* per count: n-grams still to rank */
     uint32_t rank2[PROFILE_MAX + 1]; /* per count: twice their (mean) rank */
+    selected sel[LANG_NGRAMS];       /* the n-grams ranked */
 };
 
 static bool wanted(const char *tag, const char *const *only, size_t nonly, bool *used)
@@ -670,12 +683,42 @@ static void prep_folded(nw_enrich_lang *l, const unsigned char *s, size_t len)
         l->prep[l->nprep++] = '_';
 }
 
+/* Count the n-gram of hash h; ngrams is the number of distinct ones. */
+static inline void count_ngram(nw_enrich_lang *l, uint64_t h, size_t *ngrams)
+{
+    size_t s = slot_of(h, PROFILE_SLOTS - 1);
+    while (l->slots[s] && l->grams[l->slots[s] - 1].hash != h)
+        s = (s + 1) & (PROFILE_SLOTS - 1);
+    if (l->slots[s]) {
+        l->grams[l->slots[s] - 1].count++;
+    } else {
+        l->grams[*ngrams] = (profile_gram){h, 1, (uint32_t)s};
+        l->slots[s] = (uint16_t)++ * ngrams;
+    }
+}
+
 /* Count every n-gram of 1..5 characters of the prepared text, '_' only at
  * their ends. Returns the number of distinct n-grams. */
 static size_t count_ngrams(nw_enrich_lang *l)
 {
     const unsigned char *p = l->prep;
     size_t w = l->nprep, ngrams = 0;
+    unsigned char any = 0;
+    for (size_t i = 0; i < w; i++)
+        any |= p[i];
+    if (any < 0x80) { /* ASCII: a character is a byte */
+        for (size_t i = 0; i < w; i++) {
+            uint64_t h = FNV_OFFSET;
+            size_t end = i + MAX_NGRAM < w ? i + MAX_NGRAM : w;
+            for (size_t k = i; k < end; k++) {
+                h = (h ^ p[k]) * 1099511628211ull;
+                count_ngram(l, h, &ngrams);
+                if (k > i && p[k] == '_')
+                    break;
+            }
+        }
+        return ngrams;
+    }
     for (size_t i = 0; i < w;) {
         uint64_t h = FNV_OFFSET;
         size_t k = i;
@@ -684,15 +727,7 @@ static size_t count_ngrams(nw_enrich_lang *l)
             do /* the character's bytes */
                 h = (h ^ p[k++]) * 1099511628211ull;
             while (k < w && (p[k] & 0xC0) == 0x80);
-            size_t s = slot_of(h, PROFILE_SLOTS - 1);
-            while (l->slots[s] && l->grams[l->slots[s] - 1].hash != h)
-                s = (s + 1) & (PROFILE_SLOTS - 1);
-            if (l->slots[s]) {
-                l->grams[l->slots[s] - 1].count++;
-            } else {
-                l->grams[ngrams] = (profile_gram){h, 1, (uint32_t)s};
-                l->slots[s] = (uint16_t)++ngrams;
-            }
+            count_ngram(l, h, &ngrams);
             if (n > 0 && first == '_')
                 break;
         }
@@ -729,21 +764,29 @@ static void score(nw_enrich_lang *l, size_t ngrams, script sc)
         l->quota[c] = taken;
         before += group;
     }
+    /* the kept n-grams, their table slots fetched ahead: the table is
+     * larger than a core's cache, and 400 lookups wait on memory otherwise */
+    size_t nsel = 0;
     for (size_t i = 0; i < ngrams; i++) {
         const profile_gram *g = &l->grams[i];
         l->slots[g->slot] = 0; /* the table is empty again for the next text */
         if (l->quota[g->count] == 0)
             continue;
         l->quota[g->count]--;
-        int32_t r2 = (int32_t)l->rank2[g->count];
         uint64_t key = key_of(g->hash, sc);
         size_t s = slot_of(key, m->mask);
-        while (m->slots[s].key && m->slots[s].key != key)
+        __builtin_prefetch(&m->slots[s]);
+        l->sel[nsel++] = (selected){tag_of(key), (uint32_t)s, l->rank2[g->count]};
+    }
+    for (size_t i = 0; i < nsel; i++) {
+        size_t s = l->sel[i].slot;
+        while (m->slots[s].tag && m->slots[s].tag != l->sel[i].tag)
             s = (s + 1) & m->mask;
-        const model_slot *ms = &m->slots[s];
-        if (!ms->key)
+        if (!m->slots[s].tag)
             continue;
-        const model_posting *mp = m->posts + ms->first, *end = mp + ms->n;
+        int32_t r2 = (int32_t)l->sel[i].rank2;
+        uint32_t ref = m->slots[s].ref;
+        const model_posting *mp = m->posts + (ref >> 8), *end = mp + (ref & 0xFF);
         for (; mp < end; mp++) {
             int32_t d = r2 - (int32_t)mp->rank2;
             /* a language that is no candidate gains too: nobody reads it */
