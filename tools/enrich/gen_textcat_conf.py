@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Write the enrich plugin's libexttextcat configuration (textcat.conf): the
 lines of Debian's /usr/share/libexttextcat/fpdb.conf for the languages news
-wires publish in. Fewer candidate languages make detection several times
-faster (each fingerprint is compared with the text's) and avoid confusing a
-major language with a rare neighbour (Norwegian Nynorsk, Scots, Latin ...).
+wires publish in. Fewer candidate languages avoid confusing a major language
+with a rare neighbour (Norwegian Nynorsk, Scots, Latin ...).
 Operators who need another language add it to LANGUAGES and rebuild.
 
 usage: gen_textcat_conf.py OUT.conf [FPDB.conf]

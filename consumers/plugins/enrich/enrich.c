@@ -57,7 +57,7 @@ static const nw_plugin_config_entry enrich_config_map[] = {
      .type = NW_PLUGIN_T_LIST,
      .offset = offsetof(enrich_conf, languages),
      .description = "languages to tell apart (tags of textcat.conf: en, de, zh-Hans; \"zh\" "
-                    "keeps both Chinese scripts); empty: all of textcat.conf. Fewer is faster"},
+                    "keeps both Chinese scripts); empty: all of textcat.conf"},
     {.key = "max_text_bytes",
      .type = NW_PLUGIN_T_SIZE,
      .default_value = "65536",
