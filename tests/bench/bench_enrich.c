@@ -673,8 +673,8 @@ static void bench_speed(nw_enrich *core, int rounds, const char *label)
     for (size_t i = 0; i < n; i++)
         bytes += v[i].len;
     /* per story: decode + enrich (what a filter costs under parse-once, where
-     * the host decodes once and encodes once for the whole chain), and the
-     * same with the encode */
+     * the host decodes once, encodes once and frees the tree for the whole
+     * chain), and the same with the encode and the free */
     double *lat = malloc(n * sizeof *lat), *lat_de = malloc(n * sizeof *lat_de);
     double *rate = malloc((size_t)rounds * sizeof *rate);
     double *cpu_rate = malloc((size_t)rounds * sizeof *cpu_rate);

@@ -22,7 +22,7 @@
  * separators, so at most MAX_NGRAM n-grams start at each. */
 #define SAMPLE_CHARS  (NW_ENRICH_LANG_SAMPLE + 2)
 #define PROFILE_MAX   (MAX_NGRAM * SAMPLE_CHARS)
-#define PROFILE_SLOTS 8192 /* open addressing, at most 3,010 of them used */
+#define PROFILE_SLOTS 8192 /* open addressing, at most PROFILE_MAX of them used */
 _Static_assert(PROFILE_SLOTS >= 2 * PROFILE_MAX, "profile table too small");
 _Static_assert(PROFILE_MAX < UINT16_MAX, "profile slots hold 16-bit indexes");
 
@@ -130,7 +130,9 @@ typedef struct lang_info {
     int32_t accented[MAX_ACCENTED]; /* the non-ASCII Latin letters of its n-grams */
 } lang_info;
 
-/* 8 bytes, so that the table of the 58 languages (11,000 n-grams) is 256 KB */
+/* 8 bytes, so that the table of the 58 languages (11,000 n-grams) is 256 KB;
+ * a text's n-gram that no language has matches another's tag once in
+ * billions of lookups, which moves a score by one n-gram's worth at most */
 typedef struct model_slot {
     uint32_t tag; /* the key's upper half, never 0; 0 = empty */
     uint32_t ref; /* its postings: first << 8 | count */
@@ -455,6 +457,7 @@ static lang_model *model_acquire(const char *conf, const char *dir, nw_err *err)
 
 /* ---- a detector ---------------------------------------------------------- */
 
+/* A kept n-gram of the text: its key's tag, its table slot, twice its rank. */
 typedef struct selected {
     uint32_t tag, slot, rank2;
 } selected;
