@@ -188,6 +188,27 @@ Test(enrich_lang, czech_and_slovak_by_their_letters)
     cr_expect(got && !strcmp(got, "cs"), "%s", got ? got : "none");
 }
 
+Test(enrich_lang, norwegian_and_danish_by_their_spelling)
+{
+    /* Bokmål that the n-grams alone read as Danish (same letters): its
+     * words "ble, etter, sier, fikk" are not Danish spelling */
+    const char *nb[] = {
+        "Styret i selskapet ble enige om en ny avtale etter et lengre møte mandag kveld, sier "
+        "daglig leder til NTB. Avtalen gjelder fra neste år.",
+        "Hun fikk prisen for sin innsats i mange år, og sier at hun ble svært overrasket. Det var "
+        "en stor dag for henne og familien.",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        const char *got = detect(det, nb[i]);
+        cr_expect(got && !strcmp(got, "nb"), "%zu: %s", i, got ? got : "none");
+    }
+    /* the same in Danish stays Danish */
+    const char *got = detect(det, "Bestyrelsen i selskabet blev enige om en ny aftale efter et "
+                                  "længere møde mandag aften, siger direktøren til Ritzau. "
+                                  "Aftalen gælder fra næste år.");
+    cr_expect(got && !strcmp(got, "da"), "%s", got ? got : "none");
+}
+
 Test(enrich_lang, languages_narrow_the_candidates)
 {
     nw_err err;

@@ -4,6 +4,7 @@
  */
 #include "nw_enrich_lang.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -846,6 +847,47 @@ static const struct {
      "這們國為將於經對說時會個來發還進過動業長開關與東門問間車電學實現產書場報區醫費黨認壓漲價稅"},
 };
 
+/* Norwegian (Bokmål) and Danish share their letters; they differ in the
+ * spelling of frequent words (their orthographies, not the fingerprints):
+ * "av, etter, hva, noe, mye, ble" against "af, efter, hvad, noget, meget,
+ * blev". When the n-grams chose one of them and the other's words are more
+ * frequent in the text, it is the other. Lower case, whole words. */
+static const struct {
+    const char *a, *b;
+    const char *const *a_words, *const *b_words;
+} close_word_pairs[] = {
+    {"nb", "da", (const char *const[]){"av",      "etter", "hva",   "noe",  "mye",  "ble", "blir",
+                                       "sier",    "nå",    "fikk",  "mot",  "uke",  "mer", "litt",
+                                       "gjennom", "enn",   "hadde", "fått", "vært", NULL},
+     (const char *const[]){"af",     "efter", "hvad",  "noget", "meget", "blev", "bliver",
+                           "siger",  "nu",    "fik",   "mod",   "uge",   "mere", "lidt",
+                           "gennem", "end",   "havde", "fået",  "været", NULL}},
+};
+
+/* How many words of s[0..len) are among `words` (ASCII letters folded). A
+ * word is a run of ASCII letters and non-ASCII bytes. */
+static size_t count_words(const unsigned char *s, size_t len, const char *const *words)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && s[i] < 0x80 && !isalpha(s[i]))
+            i++;
+        size_t start = i;
+        while (i < len && (s[i] >= 0x80 || isalpha(s[i])))
+            i++;
+        size_t wlen = i - start;
+        for (const char *const *w = words; *w && wlen > 0; w++) {
+            if (strlen(*w) != wlen)
+                continue;
+            size_t k = 0;
+            while (k < wlen && tolower(s[start + k]) == (unsigned char)(*w)[k])
+                k++;
+            n += k == wlen;
+        }
+    }
+    return n;
+}
+
 /* How many of the characters of s[0..len) are among `letters` (UTF-8). */
 static size_t count_letters(const unsigned char *s, size_t len, const char *letters)
 {
@@ -885,6 +927,20 @@ static size_t by_letters(const nw_enrich_lang *l, size_t best, const unsigned ch
         const char *own = is_a ? close_pairs[k].a_letters : close_pairs[k].b_letters;
         const char *theirs = is_a ? close_pairs[k].b_letters : close_pairs[k].a_letters;
         if (count_letters(s, len, own) == 0 && count_letters(s, len, theirs) > 0)
+            return other;
+    }
+    for (size_t k = 0; k < sizeof close_word_pairs / sizeof close_word_pairs[0]; k++) {
+        bool is_a = !strcmp(win, close_word_pairs[k].a);
+        if (!is_a && strcmp(win, close_word_pairs[k].b))
+            continue;
+        size_t other = lang_index(l->m, is_a ? close_word_pairs[k].b : close_word_pairs[k].a);
+        if (other == SIZE_MAX || !l->cand[other])
+            continue;
+        size_t own =
+            count_words(s, len, is_a ? close_word_pairs[k].a_words : close_word_pairs[k].b_words);
+        size_t theirs =
+            count_words(s, len, is_a ? close_word_pairs[k].b_words : close_word_pairs[k].a_words);
+        if (theirs > own)
             return other;
     }
     return best;
