@@ -17,7 +17,8 @@
  * usage: bench_enrich [--dev] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
  *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model;
  *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler;
- *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round)
+ *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round;
+ *        NW_BENCH_ENTITIES_ONLY=1 runs only the entity evaluation)
  * --dev evaluates the training parts instead: the only data to tune rules on.
  */
 #include <ctype.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
@@ -467,6 +469,300 @@ static void eval_bbc_trained(const char *dir)
     unlink(path);
 }
 
+/* ---- entities: every mention, hand-annotated ------------------------------ */
+
+/* tests/bench/enrich_entities_{test,dev}.tsv: every person, organisation and
+ * place a story mentions, at document level (docs/enrich.md, "Entity
+ * evaluation"). A system entry matches an annotated entity of its class when
+ * their normalised names are equal (the name or one of its aliases), or, for
+ * people, when the last words are equal and the first words agree where both
+ * names have two words or more ("Khodorkovsky" and "Mikhail Khodorkovsky",
+ * "T Parkes" and "Tom Parkes"). Each entity is matched once; a second entry
+ * for it is a false positive. */
+
+#define ENT_NAMES 8
+
+typedef struct gold_entity {
+    char story[32];
+    int cls;                   /* 0 person, 1 organisation, 2 place */
+    char names[ENT_NAMES][96]; /* normalised name and aliases */
+    size_t nnames;
+    bool matched;
+} gold_entity;
+
+static const char *const ent_class[] = {"person", "organisation", "place"};
+static const char *const ent_member[] = {"people", "organisations", "places"};
+
+/* Lower case without accents; "." and "'" dropped ("U.S." = "us"), "&" is
+ * "and", other punctuation a space; a leading "the", a person's title and an
+ * organisation's legal suffix ("Inc", "Co", "plc") are dropped. */
+static void ent_normalise(const char *name, int cls, char *out, size_t n)
+{
+    utf8proc_uint8_t *folded = NULL;
+    utf8proc_map((const utf8proc_uint8_t *)name, 0, &folded,
+                 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
+                     UTF8PROC_CASEFOLD);
+    const char *s = folded ? (const char *)folded : name;
+    size_t w = 0;
+    for (const char *p = s; *p && w + 5 < n; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '.' || c == '\'')
+            continue;
+        if (c == '&') {
+            w += (size_t)snprintf(out + w, n - w, " and ");
+        } else if (c >= 0x80 || isalnum(c)) {
+            out[w++] = (char)tolower(c);
+        } else if (w && out[w - 1] != ' ') {
+            out[w++] = ' ';
+        }
+    }
+    out[w] = '\0';
+    free(folded);
+    static const char *const lead[][8] = {
+        {"the ", "mr ", "mrs ", "ms ", "dr ", "sir ", "dame ", "president "},
+        {"the ", NULL},
+        {"the ", NULL}};
+    static const char *const tail[] = {" inc", " co", " corp", " corporation", " ltd", " plc",
+                                       " ag",  " sa", " nv",   " llc",         " and"};
+    char tmp[256];
+    bool again = true;
+    while (again) {
+        again = false;
+        size_t len = strlen(out);
+        while (len && out[len - 1] == ' ')
+            out[--len] = '\0';
+        for (size_t i = 0; i < 8 && lead[cls][i]; i++) {
+            size_t l = strlen(lead[cls][i]);
+            if (!strncmp(out, lead[cls][i], l) && out[l]) {
+                snprintf(tmp, sizeof tmp, "%s", out + l);
+                snprintf(out, n, "%s", tmp);
+                again = true;
+            }
+        }
+        for (size_t i = 0; cls == 1 && i < sizeof tail / sizeof tail[0]; i++) {
+            size_t l = strlen(tail[i]);
+            len = strlen(out);
+            if (len > l + 1 && !strcmp(out + len - l, tail[i])) {
+                out[len - l] = '\0';
+                again = true;
+            }
+        }
+    }
+}
+
+static size_t load_gold(const char *path, gold_entity **out)
+{
+    size_t len, n = 0, cap = 0;
+    char *text = nw_test_read_file(path, &len);
+    gold_entity *v = NULL;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char *f[4] = {line, NULL, NULL, NULL};
+        for (int k = 1; k < 4 && f[k - 1]; k++) {
+            char *tab = strchr(f[k - 1], '\t');
+            if (tab)
+                *tab = '\0';
+            f[k] = tab ? tab + 1 : NULL;
+        }
+        if (line[0] == '#' || !f[2])
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            v = realloc(v, cap * sizeof *v);
+        }
+        gold_entity *g = &v[n++];
+        memset(g, 0, sizeof *g);
+        snprintf(g->story, sizeof g->story, "%s", f[0]);
+        g->cls = !strcmp(f[1], "person") ? 0 : !strcmp(f[1], "organisation") ? 1 : 2;
+        ent_normalise(f[2], g->cls, g->names[g->nnames++], sizeof g->names[0]);
+        for (char *a = f[3]; a && *a && g->nnames < ENT_NAMES;) {
+            char *bar = strchr(a, '|');
+            if (bar)
+                *bar = '\0';
+            ent_normalise(a, g->cls, g->names[g->nnames++], sizeof g->names[0]);
+            a = bar ? bar + 1 : NULL;
+        }
+    }
+    free(text);
+    *out = v;
+    return n;
+}
+
+static const char *last_word(const char *s)
+{
+    const char *sp = strrchr(s, ' ');
+    return sp ? sp + 1 : s;
+}
+
+/* "T Parkes" and "Tom Parkes", "Khodorkovsky" and "Mikhail Khodorkovsky". */
+static bool same_person(const char *a, const char *b)
+{
+    if (strcmp(last_word(a), last_word(b)))
+        return false;
+    size_t fa = strcspn(a, " "), fb = strcspn(b, " ");
+    if (!a[fa] || !b[fb])
+        return true;
+    if (fa == 1 || fb == 1)
+        return a[0] == b[0];
+    return fa == fb && !strncmp(a, b, fa);
+}
+
+/* 2: the name or an alias; 1: the same person by the rule above; 0: no. */
+static int gold_match(const gold_entity *g, const char *norm)
+{
+    for (size_t k = 0; k < g->nnames; k++)
+        if (!strcmp(g->names[k], norm))
+            return 2;
+    for (size_t k = 0; g->cls == 0 && k < g->nnames; k++)
+        if (same_person(g->names[k], norm))
+            return 1;
+    return 0;
+}
+
+/* The story's text as eval_reuters and load_bbc give it to the plugin. */
+static json_t *entity_story(const char *id, char **reuters, size_t nreuters)
+{
+    char path[4096];
+    if (!strncmp(id, "bbc/", 4)) {
+        snprintf(path, sizeof path, "%s/datasets/corpora/bbc-fulltext/bbc/%s.txt",
+                 nw_test_shared_dir(), id + 4);
+        size_t len;
+        char *t = nw_test_read_file(path, &len);
+        char *nl = t ? strchr(t, '\n') : NULL;
+        json_t *s = nl ? (*nl = '\0', make_story(t, nl + 1)) : NULL;
+        free(t);
+        return s;
+    }
+    char want[48];
+    snprintf(want, sizeof want, "NEWID=\"%s\"", id + strlen("reuters/"));
+    for (size_t i = 0; i < nreuters; i++) {
+        if (!strstr(reuters[i], want))
+            continue;
+        char *title = between(reuters[i], "<TITLE>", "</TITLE>");
+        char *dl = between(reuters[i], "<DATELINE>", "</DATELINE>");
+        char *body = between(reuters[i], "<BODY>", "</BODY>");
+        size_t n = (body ? strlen(body) : 0) + (dl ? strlen(dl) : 0) + 2;
+        char *text = malloc(n);
+        snprintf(text, n, "%s%s", dl ? dl : "", body ? body : "");
+        unescape(text);
+        if (title)
+            unescape(title);
+        json_t *s = make_story(title ? title : "", text);
+        free(title);
+        free(dl);
+        free(body);
+        free(text);
+        return s;
+    }
+    return NULL;
+}
+
+/* The Reuters documents the annotations name, one string each. */
+static size_t reuters_docs(const gold_entity *gold, size_t ngold, char ***out)
+{
+    size_t n = 0;
+    char **v = calloc(ngold + 1, sizeof *v), cmd[4096];
+    for (int f = 0; f < 22; f++) {
+        snprintf(cmd, sizeof cmd, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
+                 nw_test_shared_dir(), f);
+        FILE *in = popen(cmd, "r");
+        if (!in)
+            continue;
+        size_t cap = 1 << 25;
+        char *all = malloc(cap);
+        size_t len = fread(all, 1, cap - 1, in);
+        all[len] = '\0';
+        pclose(in);
+        for (char *doc = strstr(all, "<REUTERS "); doc; doc = strstr(doc + 1, "<REUTERS ")) {
+            char *end = strstr(doc, "</REUTERS>");
+            if (!end)
+                break;
+            const char *id = strstr(doc, "NEWID=\"");
+            bool wanted = false;
+            for (size_t i = 0; id && i < ngold && !wanted; i++)
+                wanted = !strncmp(gold[i].story, "reuters/", 8) &&
+                         !strncmp(id + 7, gold[i].story + 8, strlen(gold[i].story + 8)) &&
+                         id[7 + strlen(gold[i].story + 8)] == '"';
+            if (wanted && n < ngold)
+                v[n++] = strndup(doc, (size_t)(end - doc));
+            doc = end;
+        }
+        free(all);
+    }
+    *out = v;
+    return n;
+}
+
+static void eval_entities(nw_enrich *core)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/bench/enrich_entities_%s.tsv", NW_BENCH_SOURCE_DIR,
+             dev_split ? "dev" : "test");
+    gold_entity *gold;
+    size_t ngold = load_gold(path, &gold);
+    char **reuters;
+    size_t nreuters = reuters_docs(gold, ngold, &reuters);
+    prf score[3] = {{0}};
+    size_t stories = 0;
+    for (size_t first = 0; first < ngold;) {
+        size_t last = first;
+        while (last < ngold && !strcmp(gold[last].story, gold[first].story))
+            last++;
+        json_t *s = entity_story(gold[first].story, reuters, nreuters);
+        if (!s) {
+            printf("entities: story %s not found\n", gold[first].story);
+            first = last;
+            continue;
+        }
+        stories++;
+        nw_enrich_result r;
+        nw_enrich_story(core, s, &r);
+        for (int c = 0; c < 3; c++) {
+            json_t *members = json_object_get(s, ent_member[c]);
+            size_t np = json_array_size(members);
+            /* exact names first, then the person rule, each entity once */
+            int *hit = calloc(np + 1, sizeof *hit);
+            for (int strength = 2; strength >= 1; strength--)
+                for (size_t i = 0; i < np; i++) {
+                    char norm[256];
+                    const char *name =
+                        json_string_value(json_object_get(json_array_get(members, i), "name"));
+                    ent_normalise(name ? name : "", c, norm, sizeof norm);
+                    for (size_t g = first; g < last && !hit[i]; g++)
+                        if (gold[g].cls == c && !gold[g].matched &&
+                            gold_match(&gold[g], norm) >= strength)
+                            gold[g].matched = true, hit[i] = 1;
+                }
+            for (size_t i = 0; i < np; i++) {
+                hit[i] ? score[c].tp++ : score[c].fp++;
+                if (!hit[i] && show_misses)
+                    printf("  extra %s %s: %s\n", ent_class[c], gold[first].story,
+                           json_string_value(json_object_get(json_array_get(members, i), "name")));
+            }
+            for (size_t g = first; g < last; g++)
+                if (gold[g].cls == c && !gold[g].matched) {
+                    score[c].fn++;
+                    if (show_misses)
+                        printf("  miss %s %s: %s\n", ent_class[c], gold[first].story,
+                               gold[g].names[0]);
+                }
+            free(hit);
+        }
+        json_decref(s);
+        first = last;
+    }
+    printf("entities, every mention, %s set (%zu stories, %zu annotated entities; %s):\n",
+           dev_split ? "dev" : "test", stories, ngold, path);
+    for (int c = 0; c < 3; c++)
+        prf_print(ent_member[c], &score[c]);
+    for (size_t i = 0; i < nreuters; i++)
+        free(reuters[i]);
+    free(reuters);
+    free(gold);
+}
+
 /* ---- language ------------------------------------------------------------ */
 
 #define LANG_MAX 32
@@ -754,7 +1050,9 @@ int main(int argc, char **argv)
         printf("shared datasets not found (NW_SHARED_DIR): skipped\n");
     else
         fclose(pf);
-    if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
+    if (shared && getenv("NW_BENCH_ENTITIES_ONLY")) {
+        eval_entities(core); /* the entity evaluation alone, to work on the rules */
+    } else if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
         /* for a profiler: only the path without language detection */
         nw_enrich_free(core);
         o.language = false;
@@ -762,6 +1060,7 @@ int main(int argc, char **argv)
         if (core)
             bench_speed(core, rounds, "without language detection");
     } else if (shared) {
+        eval_entities(core);
         eval_reuters(core);
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
         eval_bbc_trained(dir);
