@@ -1186,7 +1186,9 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     size_t head = a + 1;
     while (head < b && (e->toks[head].flags & NW_TOK_CAP))
         head++;
-    if (tok_is(e, b - 1, W_ORG_SUFFIX) || (has_connector && tok_is(e, head - 1, W_ORG_SUFFIX))) {
+    bool head_of = head < b && tok_is(e, head - 1, W_ORG_SUFFIX) &&
+                   strncasecmp(e->text + e->toks[head].off, "and", e->toks[head].len);
+    if (tok_is(e, b - 1, W_ORG_SUFFIX) || head_of) {
         if (pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
         return;
