@@ -183,20 +183,27 @@ static const char *const org_trailers[] = {"group",   "militia", "movement", "pa
 static const char *const connectors[] = {"of",  "and", "for", "the", "de",  "du", "da", "der",
                                          "von", "van", "al",  "bin", "ibn", "y",  "on", NULL};
 
-/* The lists as one hash of lower-case word -> class bits, built once. */
+/* The lists as one hash of lower-case word -> class bits, built once; a slot
+ * is 8 bytes (the table 32 KB) and holds the word's length and first letter,
+ * so that a miss rarely reads a word. */
 #define CLASS_SLOTS 4096
+#define CLASS_WORDS 2048
 static struct {
-    const char *word;
-    uint8_t len;
     uint16_t cls;
+    uint8_t len; /* 0: empty */
+    char c0;
+    uint32_t word; /* index in class_words */
 } class_table[CLASS_SLOTS];
+static const char *class_words[CLASS_WORDS];
+static uint32_t class_nwords;
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
+/* case-blind for ASCII letters; the lists hold no byte that | 0x20 changes */
 static size_t class_hash(const char *s, size_t len)
 {
     size_t h = 5381;
     for (size_t i = 0; i < len; i++)
-        h = h * 33 + (unsigned char)tolower((unsigned char)s[i]);
+        h = h * 33 + ((unsigned char)s[i] | 0x20);
     return h & (CLASS_SLOTS - 1);
 }
 
@@ -204,10 +211,16 @@ static void class_add(const char *const *list, uint16_t bit)
 {
     for (; *list; list++) {
         size_t len = strlen(*list), j = class_hash(*list, len);
-        while (class_table[j].word && strcmp(class_table[j].word, *list))
+        while (class_table[j].len && strcmp(class_words[class_table[j].word], *list))
             j = (j + 1) & (CLASS_SLOTS - 1);
-        class_table[j].word = *list;
-        class_table[j].len = (uint8_t)len;
+        if (!class_table[j].len) {
+            if (class_nwords == CLASS_WORDS)
+                return; /* the lists are constants: CLASS_WORDS covers them */
+            class_words[class_nwords] = *list;
+            class_table[j].word = class_nwords++;
+            class_table[j].len = (uint8_t)len;
+            class_table[j].c0 = (*list)[0];
+        }
         class_table[j].cls |= bit;
     }
 }
@@ -230,9 +243,17 @@ static uint16_t word_class(const char *s, size_t len)
 {
     if (len == 0 || len > 20)
         return 0;
-    for (size_t j = class_hash(s, len); class_table[j].word; j = (j + 1) & (CLASS_SLOTS - 1))
-        if (class_table[j].len == len && !strncasecmp(class_table[j].word, s, len))
+    char c0 = (char)(s[0] | 0x20);
+    for (size_t j = class_hash(s, len); class_table[j].len; j = (j + 1) & (CLASS_SLOTS - 1)) {
+        if (class_table[j].len != len || class_table[j].c0 != c0)
+            continue;
+        const char *w = class_words[class_table[j].word];
+        size_t i = 1;
+        while (i < len && (s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]) == w[i])
+            i++;
+        if (i == len)
             return class_table[j].cls;
+    }
     return 0;
 }
 
@@ -354,7 +375,8 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
     if (e->ntoks >= MAX_TOKENS)
         return;
     const char *w = e->text + off;
-    if (e->split_next && !(word_class(w, len) & W_ORG_SUFFIX)) /* "Standard and Poor's Corp" */
+    uint16_t cls = word_class(w, len);
+    if (e->split_next && !(cls & W_ORG_SUFFIX)) /* "Standard and Poor's Corp" */
         flags |= NW_TOK_BREAK;
     e->split_next = w[len] == '\'';
     if ((flags & NW_TOK_CAP) && e->ntoks) {
@@ -368,11 +390,11 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
         const char *h = memchr(w + 1, '-', len - 1);
         if (h && h + 1 < w + len && islower((unsigned char)h[1])) {
             len = (size_t)(h - w);
+            cls = word_class(w, len);
             e->split_next = true;
         }
     }
-    e->toks[e->ntoks++] =
-        (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, word_class(e->text + off, len)};
+    e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
 }
 
 /* ---- instance ----------------------------------------------------------- */
