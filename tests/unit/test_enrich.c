@@ -417,6 +417,20 @@ Test(enrich, dateline_states_and_towns)
     json_decref(s);
 }
 
+Test(enrich, a_dateline_country_named_in_the_text_is_mentioned)
+{
+    json_t *s = enrich_text("Exports", "HOUSTON, March 4 - Drilling rose, the company said.");
+    json_t *us = find(s, "places", "United States");
+    cr_assert_not_null(us);
+    cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), "enrich:dateline");
+    json_decref(s);
+    s = enrich_text("Exports", "HOUSTON, March 4 - U.S. drilling rose, the company said.");
+    us = find(s, "places", "United States");
+    cr_assert_not_null(us);
+    cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
 Test(enrich, world_regions_and_nations)
 {
     json_t *s = enrich_text("Sales", "Sales rose across Europe and North America, and in Wales.");

@@ -52,9 +52,10 @@ typedef struct ent {
     char last[64];  /* persons: last word without an al-/el- particle */
     char acro[16];  /* orgs: initials of the capitalised words */
     bool from_demonym;
-    bool titled;   /* named after a title: "President Reagan" */
-    bool guessed;  /* an organisation only because nothing else fits */
-    bool headline; /* a company named before its stock symbol in a capitals headline */
+    bool from_dateline; /* the country of the dateline's town */
+    bool titled;        /* named after a title: "President Reagan" */
+    bool guessed;       /* an organisation only because nothing else fits */
+    bool headline;      /* a company named before its stock symbol in a capitals headline */
     bool dropped;
 } ent;
 
@@ -874,6 +875,7 @@ static void add_dateline_country(nw_enrich *e, const char *cc)
     if ((x = add_ent(e, ENT_PLACE, c->name, strlen(c->name), 0))) {
         x->gaz = c;
         x->rel = "enrich:dateline";
+        x->from_dateline = true;
     }
 }
 
@@ -1485,8 +1487,9 @@ static void find_entities(nw_enrich *e)
                 for (size_t i = 0; i < e->nents; i++)
                     if (e->ents[i].gaz == c) {
                         had = true;
-                        if (e->ents[i].from_demonym) {
-                            e->ents[i].from_demonym = false;
+                        /* named in the text too: "U.S." after "WASHINGTON" */
+                        if (e->ents[i].from_demonym || e->ents[i].from_dateline) {
+                            e->ents[i].from_demonym = e->ents[i].from_dateline = false;
                             e->ents[i].rel = "enrich:mentioned";
                         }
                     }
