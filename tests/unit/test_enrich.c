@@ -379,6 +379,13 @@ Test(enrich, organisation_heads_and_known_names)
     cr_expect_not_null(find(s, "organisations", "European Commission"));
     cr_expect_not_null(find(s, "people", "Jacques Delmont"));
     json_decref(s);
+    /* a minister's portfolio is no organisation; a name broken over lines is one name */
+    s = enrich_text("Rubber", "Primary Industries Minister Karel Vostrak backed the Quorra\n"
+                              "Vantage proposal.");
+    cr_expect_not_null(find(s, "people", "Karel Vostrak"));
+    cr_expect_null(find(s, "organisations", "Primary Industries"));
+    cr_expect_not_null(find(s, "organisations", "Quorra Vantage"));
+    json_decref(s);
     s = enrich_text("Vote", "Is the plan working? The League Cup final and Trafalgar Square "
                             "were busy; League One clubs agreed.");
     cr_expect_null(find(s, "organisations", "Islamic State"));
@@ -447,6 +454,11 @@ Test(enrich, clubs_named_like_towns_only_in_sport_stories)
                                                          "the manager praised the fans.");
     cr_expect_not_null(find(s, "organisations", "Southampton"));
     cr_expect_null(find(s, "places", "Southampton"));
+    json_decref(s);
+    s = enrich_text("Wales win", "Wales beat England 11-9 in Cardiff, and the captain praised "
+                                 "the team and the fans after the match.");
+    cr_expect_not_null(find(s, "places", "Cardiff"));
+    cr_expect_null(find(s, "organisations", "Cardiff City"));
     json_decref(s);
     s = enrich_text("Factory", "The company said profits rose at its factory in Southampton "
                                "as sales grew and shares rose.");

@@ -70,7 +70,7 @@ struct nw_enrich {
     size_t ntoks;
     size_t body_at;     /* where the body starts in text (after the headline) */
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
-    bool split_next;    /* the next token starts a new name (after "Bush's") */
+    int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
     ent ents[MAX_ENTS];
     size_t nents;
@@ -377,7 +377,8 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
         return;
     const char *w = e->text + off;
     uint16_t cls = word_class(w, len);
-    if (e->split_next && !(cls & W_ORG_SUFFIX)) /* "Standard and Poor's Corp" */
+    /* "Standard and Poor's Corp" is one name */
+    if (e->split_next == 2 || (e->split_next == 1 && !(cls & W_ORG_SUFFIX)))
         flags |= NW_TOK_BREAK;
     e->split_next = w[len] == '\'';
     if ((flags & NW_TOK_CAP) && e->ntoks) {
@@ -392,7 +393,7 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
         if (h && h + 1 < w + len && islower((unsigned char)h[1])) {
             len = (size_t)(h - w);
             cls = word_class(w, len);
-            e->split_next = true;
+            e->split_next = 2;
         }
     }
     e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
@@ -706,8 +707,16 @@ static ent *add_ent(nw_enrich *e, ent_type type, const char *name, size_t len, u
     ent *x = &e->ents[e->nents++];
     memset(x, 0, sizeof *x);
     x->type = type;
-    memcpy(x->name, name, len);
-    x->name[len] = '\0';
+    /* a name broken over lines ("Rio\nTinto") is written with one space */
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        bool space = name[i] == ' ' || name[i] == '\n' || name[i] == '\r' || name[i] == '\t';
+        if (!space)
+            x->name[n++] = name[i];
+        else if (n && x->name[n - 1] != ' ')
+            x->name[n++] = ' ';
+    }
+    x->name[n] = '\0';
     x->first = first;
     return x;
 }
@@ -1159,6 +1168,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     const nw_gaz_entry *known = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS)
                                     ? known_entity(e, s, len, NW_GAZ_ORG)
                                     : NULL;
+    if (known && known->sport && a > 0 && e->toks[a - 1].len == 2 &&
+        (!strncmp(e->text + e->toks[a - 1].off, "in", 2) ||
+         !strncmp(e->text + e->toks[a - 1].off, "at", 2)))
+        known = NULL; /* "in Cardiff" is the town, even in a sport story */
     bool org_trailer = b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
                        tok_is(e, b, W_ORG_TRAILER);
     if (known || org_trailer) {
@@ -1235,8 +1248,12 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         size_t first_title = a;
         while (!tok_is(e, first_title, W_TITLE))
             first_title++;
-        if (first_title > a) /* "Russian", "European Commission" before the title */
-            classify_span(e, a, first_title, pass2);
+        /* "European Commission" before "President"; before "Minister" or
+         * "Secretary" a portfolio, of which only a first "Russian" or "US" */
+        const char *t = e->text + e->toks[first_title].off;
+        bool portfolio = !strncasecmp(t, "minister", 8) || !strncasecmp(t, "secretary", 9);
+        if (first_title > a)
+            classify_span(e, a, portfolio ? a + 1 : first_title, pass2);
         size_t p = last_title + 1;
         ent *x = p < b && pass2 ? add_person(e, p, b) : NULL;
         if (x)
@@ -1806,7 +1823,7 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     size_t dl_len = 0, dl_qual_len = 0;
     size_t body_at, n = write_text(&st, e->text, &body_at);
     e->body_at = body_at;
-    e->split_next = false;
+    e->split_next = 0;
     size_t upper = 0, lower = 0;
     for (size_t i = 0; i < st.hl_len; i++) {
         upper += isupper((unsigned char)e->text[i]) != 0;
