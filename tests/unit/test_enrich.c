@@ -362,6 +362,12 @@ Test(enrich, reuters_symbols_and_bracketed_companies)
     cr_expect_null(find(s, "organisations", "QBCO.L"));
     cr_expect_null(find(s, "organisations", "NET"));
     json_decref(s);
+    /* a town named like a company of the story is the company */
+    s = enrich_text("Deal", "HELSINKI, March 6 - Nokia Oy sold a unit; the buyer paid Nokia in "
+                            "shares.");
+    cr_expect_not_null(find(s, "organisations", "Nokia Oy"));
+    cr_expect_null(find(s, "places", "Nokia"));
+    json_decref(s);
     /* a headline name without its legal form gives way to the body's */
     s = enrich_text("QUORVEX ENERGY <QRV> CALLS PREFERRED", "HOUSTON, March 11 - Quorvex Energy "
                                                             "Co said it will redeem its shares.");

@@ -1169,8 +1169,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                                     ? known_entity(e, s, len, NW_GAZ_ORG)
                                     : NULL;
     if (known && known->sport && a > 0 && e->toks[a - 1].len == 2 &&
-        (!strncmp(e->text + e->toks[a - 1].off, "in", 2) ||
-         !strncmp(e->text + e->toks[a - 1].off, "at", 2)))
+        !strncmp(e->text + e->toks[a - 1].off, "in", 2))
         known = NULL; /* "in Cardiff" is the town, even in a sport story */
     bool org_trailer = b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
                        tok_is(e, b, W_ORG_TRAILER);
@@ -1409,6 +1408,18 @@ static void merge_entities(nw_enrich *e)
                     e->ents[j].first = e->ents[i].first;
                 break;
             }
+    /* a town named like a company of the story is the company: "Nokia" beside "Nokia Oy" */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *p = &e->ents[i];
+        if (p->type != ENT_PLACE || !p->gaz || p->gaz->kind == NW_GAZ_COUNTRY || !p->rel ||
+            strcmp(p->rel, "enrich:mentioned"))
+            continue;
+        size_t n = strlen(p->name);
+        for (size_t j = 0; j < e->nents && !p->dropped; j++)
+            p->dropped = e->ents[j].type == ENT_ORG && !e->ents[j].dropped &&
+                         !strncasecmp(e->ents[j].name, p->name, n) &&
+                         legal_forms_only(e->ents[j].name, n);
+    }
     /* a guessed organisation with a person's last name is that person:
      * "Iyad Allawi" beside "Mr Allawi" */
     for (size_t i = 0; i < e->nents; i++) {
