@@ -200,134 +200,171 @@ static json_t *make_story(const char *headline, const char *body)
 static const char *reuters_split = "LEWISSPLIT=\"TEST\"";
 static bool dev_split, show_misses;
 
-static void eval_reuters(nw_enrich *core)
+/* The text of Reuters-21578 file reut2-NNN.sgm.gz, or NULL. */
+static char *reuters_file(int f)
 {
-    prf places = {0}, people = {0}, orgs = {0};
-    long docs = 0;
-    char path[4096];
-    const char *shared = nw_test_shared_dir();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
+             nw_test_shared_dir(), f);
+    FILE *in = popen(cmd, "r");
+    if (!in)
+        return NULL;
+    size_t cap = 1 << 25;
+    char *all = malloc(cap);
+    size_t len = fread(all, 1, cap - 1, in);
+    all[len] = '\0';
+    pclose(in);
+    return all;
+}
+
+/* A Reuters document as the plugin sees it: the title as headline, the
+ * dateline and body as text; *title (if asked) the title, to free. */
+static json_t *reuters_story(const char *doc, char **title_out)
+{
+    char *title = between(doc, "<TITLE>", "</TITLE>");
+    char *dl = between(doc, "<DATELINE>", "</DATELINE>");
+    char *body = between(doc, "<BODY>", "</BODY>");
+    size_t n = (body ? strlen(body) : 0) + (dl ? strlen(dl) : 0) + 2;
+    char *text = malloc(n);
+    snprintf(text, n, "%s%s", dl ? dl : "", body ? body : "");
+    unescape(text);
+    if (title)
+        unescape(title);
+    json_t *s = make_story(title ? title : "", text);
+    free(dl);
+    free(body);
+    free(text);
+    if (title_out)
+        *title_out = title;
+    else
+        free(title);
+    return s;
+}
+
+/* Calls fn on every document of the 22 Reuters-21578 files (NUL-terminated
+ * while fn runs). */
+typedef void (*reuters_doc_fn)(char *doc, void *ctx);
+
+static void reuters_each(reuters_doc_fn fn, void *ctx)
+{
     for (int f = 0; f < 22; f++) {
-        snprintf(path, sizeof path, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
-                 shared, f);
-        FILE *in = popen(path, "r");
-        if (!in)
+        char *all = reuters_file(f);
+        if (!all)
             continue;
-        size_t cap = 1 << 25, len;
-        char *all = malloc(cap);
-        len = fread(all, 1, cap - 1, in);
-        all[len] = '\0';
-        pclose(in);
         for (char *doc = strstr(all, "<REUTERS "); doc; doc = strstr(doc + 1, "<REUTERS ")) {
             char *end = strstr(doc, "</REUTERS>");
             if (!end)
                 break;
             *end = '\0';
-            char *body = strstr(doc, reuters_split) && strstr(doc, "TOPICS=\"YES\"")
-                             ? between(doc, "<BODY>", "</BODY>")
-                             : NULL;
-            if (body) {
-                char *title = between(doc, "<TITLE>", "</TITLE>");
-                char *dl = between(doc, "<DATELINE>", "</DATELINE>");
-                size_t n = strlen(body) + (dl ? strlen(dl) : 0) + 2;
-                char *text = malloc(n);
-                snprintf(text, n, "%s%s", dl ? dl : "", body);
-                unescape(text);
-                if (title)
-                    unescape(title);
-                json_t *s = make_story(title ? title : "", text);
-                nw_enrich_result r;
-                nw_enrich_story(core, s, &r);
-                char gold[64][64], pred[64][64];
-                size_t ng, np = 0;
-                size_t i;
-                json_t *v;
-                /* places: countries only (the labels are countries) */
-                ng = d_list(doc, "PLACES", gold, 64);
-                json_array_foreach(json_object_get(s, "places"), i, v)
-                {
-                    const char *uri = json_string_value(json_object_get(v, "uri"));
-                    if (np < 64 && uri && strstr(uri, "3166:") &&
-                        !strchr(strstr(uri, "3166:"), '-'))
-                        reuters_place(json_string_value(json_object_get(v, "name")), pred[np++],
-                                      64);
-                }
-                score_sets(&places, pred, np, gold, ng);
-                for (size_t k = 0; show_misses && k < ng; k++)
-                    if (!in_set(pred, np, gold[k]))
-                        printf("miss place %s in %.60s\n", gold[k], title ? title : "");
-                for (size_t k = 0; show_misses && k < np; k++)
-                    if (!in_set(gold, ng, pred[k]))
-                        printf("extra place %s in %.60s\n", pred[k], title ? title : "");
-                /* people: by surname */
-                ng = d_list(doc, "PEOPLE", gold, 64);
-                for (size_t k = 0; k < ng; k++) {
-                    char *dash = strrchr(gold[k], '-');
-                    if (dash)
-                        memmove(gold[k], dash + 1, strlen(dash));
-                }
-                np = 0;
-                json_array_foreach(json_object_get(s, "people"), i, v)
-                {
-                    const char *name = json_string_value(json_object_get(v, "name"));
-                    const char *last = strrchr(name, ' ');
-                    last = last ? last + 1 : name;
-                    if (np < 64) {
-                        snprintf(pred[np], 64, "%s", last);
-                        for (char *c = pred[np]; *c; c++)
-                            *c = (char)tolower((unsigned char)*c);
-                        np++;
-                    }
-                }
-                score_sets(&people, pred, np, gold, ng);
-                for (size_t k = 0; show_misses && k < ng; k++)
-                    if (!in_set(pred, np, gold[k]))
-                        printf("miss person %s in %.60s\n", gold[k], title ? title : "");
-                /* organisations: by name without spaces, or initials */
-                ng = d_list(doc, "ORGS", gold, 64);
-                np = 0;
-                json_array_foreach(json_object_get(s, "organisations"), i, v)
-                {
-                    const char *name = json_string_value(json_object_get(v, "name"));
-                    char flat[64] = "", acro[16] = "";
-                    size_t fl = 0, al = 0;
-                    for (const char *c = name; *c && fl < 63; c++) {
-                        if (*c != ' ')
-                            flat[fl++] = (char)tolower((unsigned char)*c);
-                        if ((c == name || c[-1] == ' ') && isupper((unsigned char)*c) && al < 15)
-                            acro[al++] = (char)tolower((unsigned char)*c);
-                    }
-                    flat[fl] = acro[al] = '\0';
-                    /* "ico-coffee", "adb-asia": the corpus qualifies some acronyms */
-                    const char *hit = flat;
-                    for (size_t k = 0; k < ng && al >= 2; k++) {
-                        size_t gl = strcspn(gold[k], "-");
-                        if (gl == al && !strncmp(gold[k], acro, al))
-                            hit = gold[k];
-                    }
-                    if (np < 64)
-                        snprintf(pred[np++], 64, "%s", hit);
-                }
-                score_sets(&orgs, pred, np, gold, ng);
-                for (size_t k = 0; show_misses && k < ng; k++)
-                    if (!in_set(pred, np, gold[k]))
-                        printf("miss org %s in %.60s\n", gold[k], title ? title : "");
-                json_decref(s);
-                free(text);
-                free(title);
-                free(dl);
-                docs++;
-            }
-            free(body);
+            fn(doc, ctx);
             *end = '<';
             doc = end;
         }
         free(all);
     }
+}
+
+typedef struct reuters_eval {
+    nw_enrich *core;
+    prf places, people, orgs;
+    long docs;
+} reuters_eval;
+
+static void reuters_label_doc(char *doc, void *ctx)
+{
+    reuters_eval *x = ctx;
+    if (!strstr(doc, reuters_split) || !strstr(doc, "TOPICS=\"YES\"") || !strstr(doc, "<BODY>"))
+        return;
+    char *title;
+    json_t *s = reuters_story(doc, &title);
+    nw_enrich_result r;
+    nw_enrich_story(x->core, s, &r);
+    char gold[64][64], pred[64][64];
+    size_t ng, np = 0;
+    size_t i;
+    json_t *v;
+    /* places: countries only (the labels are countries) */
+    ng = d_list(doc, "PLACES", gold, 64);
+    json_array_foreach(json_object_get(s, "places"), i, v)
+    {
+        const char *uri = json_string_value(json_object_get(v, "uri"));
+        if (np < 64 && uri && strstr(uri, "3166:") && !strchr(strstr(uri, "3166:"), '-'))
+            reuters_place(json_string_value(json_object_get(v, "name")), pred[np++], 64);
+    }
+    score_sets(&x->places, pred, np, gold, ng);
+    for (size_t k = 0; show_misses && k < ng; k++)
+        if (!in_set(pred, np, gold[k]))
+            printf("miss place %s in %.60s\n", gold[k], title ? title : "");
+    for (size_t k = 0; show_misses && k < np; k++)
+        if (!in_set(gold, ng, pred[k]))
+            printf("extra place %s in %.60s\n", pred[k], title ? title : "");
+    /* people: by surname */
+    ng = d_list(doc, "PEOPLE", gold, 64);
+    for (size_t k = 0; k < ng; k++) {
+        char *dash = strrchr(gold[k], '-');
+        if (dash)
+            memmove(gold[k], dash + 1, strlen(dash));
+    }
+    np = 0;
+    json_array_foreach(json_object_get(s, "people"), i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *last = strrchr(name, ' ');
+        last = last ? last + 1 : name;
+        if (np < 64) {
+            snprintf(pred[np], 64, "%s", last);
+            for (char *c = pred[np]; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            np++;
+        }
+    }
+    score_sets(&x->people, pred, np, gold, ng);
+    for (size_t k = 0; show_misses && k < ng; k++)
+        if (!in_set(pred, np, gold[k]))
+            printf("miss person %s in %.60s\n", gold[k], title ? title : "");
+    /* organisations: by name without spaces, or initials */
+    ng = d_list(doc, "ORGS", gold, 64);
+    np = 0;
+    json_array_foreach(json_object_get(s, "organisations"), i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        char flat[64] = "", acro[16] = "";
+        size_t fl = 0, al = 0;
+        for (const char *c = name; *c && fl < 63; c++) {
+            if (*c != ' ')
+                flat[fl++] = (char)tolower((unsigned char)*c);
+            if ((c == name || c[-1] == ' ') && isupper((unsigned char)*c) && al < 15)
+                acro[al++] = (char)tolower((unsigned char)*c);
+        }
+        flat[fl] = acro[al] = '\0';
+        /* "ico-coffee", "adb-asia": the corpus qualifies some acronyms */
+        const char *hit = flat;
+        for (size_t k = 0; k < ng && al >= 2; k++) {
+            size_t gl = strcspn(gold[k], "-");
+            if (gl == al && !strncmp(gold[k], acro, al))
+                hit = gold[k];
+        }
+        if (np < 64)
+            snprintf(pred[np++], 64, "%s", hit);
+    }
+    score_sets(&x->orgs, pred, np, gold, ng);
+    for (size_t k = 0; show_misses && k < ng; k++)
+        if (!in_set(pred, np, gold[k]))
+            printf("miss org %s in %.60s\n", gold[k], title ? title : "");
+    json_decref(s);
+    free(title);
+    x->docs++;
+}
+
+static void eval_reuters(nw_enrich *core)
+{
+    reuters_eval x = {.core = core};
+    reuters_each(reuters_label_doc, &x);
     printf("Reuters-21578 %s (%ld stories with a body and topics):\n", dev_split ? "TRAIN" : "TEST",
-           docs);
-    prf_print("places", &places);
-    prf_print("people", &people);
-    prf_print("organisations", &orgs);
+           x.docs);
+    prf_print("places", &x.places);
+    prf_print("people", &x.people);
+    prf_print("organisations", &x.orgs);
 }
 
 /* ---- BBC ------------------------------------------------------------------- */
@@ -638,61 +675,38 @@ static json_t *entity_story(const char *id, char **reuters, size_t nreuters)
     char want[48];
     snprintf(want, sizeof want, "NEWID=\"%s\"", id + strlen("reuters/"));
     for (size_t i = 0; i < nreuters; i++) {
-        if (!strstr(reuters[i], want))
-            continue;
-        char *title = between(reuters[i], "<TITLE>", "</TITLE>");
-        char *dl = between(reuters[i], "<DATELINE>", "</DATELINE>");
-        char *body = between(reuters[i], "<BODY>", "</BODY>");
-        size_t n = (body ? strlen(body) : 0) + (dl ? strlen(dl) : 0) + 2;
-        char *text = malloc(n);
-        snprintf(text, n, "%s%s", dl ? dl : "", body ? body : "");
-        unescape(text);
-        if (title)
-            unescape(title);
-        json_t *s = make_story(title ? title : "", text);
-        free(title);
-        free(dl);
-        free(body);
-        free(text);
-        return s;
+        if (strstr(reuters[i], want))
+            return reuters_story(reuters[i], NULL);
     }
     return NULL;
 }
 
 /* The Reuters documents the annotations name, one string each. */
+typedef struct wanted_docs {
+    const gold_entity *gold;
+    size_t ngold, n;
+    char **v;
+} wanted_docs;
+
+static void keep_wanted_doc(char *doc, void *ctx)
+{
+    wanted_docs *w = ctx;
+    const char *id = strstr(doc, "NEWID=\"");
+    bool wanted = false;
+    for (size_t i = 0; id && i < w->ngold && !wanted; i++)
+        wanted = !strncmp(w->gold[i].story, "reuters/", 8) &&
+                 !strncmp(id + 7, w->gold[i].story + 8, strlen(w->gold[i].story + 8)) &&
+                 id[7 + strlen(w->gold[i].story + 8)] == '"';
+    if (wanted && w->n < w->ngold)
+        w->v[w->n++] = strdup(doc);
+}
+
 static size_t reuters_docs(const gold_entity *gold, size_t ngold, char ***out)
 {
-    size_t n = 0;
-    char **v = calloc(ngold + 1, sizeof *v), cmd[4096];
-    for (int f = 0; f < 22; f++) {
-        snprintf(cmd, sizeof cmd, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
-                 nw_test_shared_dir(), f);
-        FILE *in = popen(cmd, "r");
-        if (!in)
-            continue;
-        size_t cap = 1 << 25;
-        char *all = malloc(cap);
-        size_t len = fread(all, 1, cap - 1, in);
-        all[len] = '\0';
-        pclose(in);
-        for (char *doc = strstr(all, "<REUTERS "); doc; doc = strstr(doc + 1, "<REUTERS ")) {
-            char *end = strstr(doc, "</REUTERS>");
-            if (!end)
-                break;
-            const char *id = strstr(doc, "NEWID=\"");
-            bool wanted = false;
-            for (size_t i = 0; id && i < ngold && !wanted; i++)
-                wanted = !strncmp(gold[i].story, "reuters/", 8) &&
-                         !strncmp(id + 7, gold[i].story + 8, strlen(gold[i].story + 8)) &&
-                         id[7 + strlen(gold[i].story + 8)] == '"';
-            if (wanted && n < ngold)
-                v[n++] = strndup(doc, (size_t)(end - doc));
-            doc = end;
-        }
-        free(all);
-    }
-    *out = v;
-    return n;
+    wanted_docs w = {gold, ngold, 0, calloc(ngold + 1, sizeof(char *))};
+    reuters_each(keep_wanted_doc, &w);
+    *out = w.v;
+    return w.n;
 }
 
 /* A place enrich inferred rather than read: a country from a demonym, or the

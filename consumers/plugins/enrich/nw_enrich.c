@@ -1848,11 +1848,11 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     const nw_gaz_entry *dl_gaz = NULL, *qual_gaz = NULL;
     char dl_name[64] = "";
     if (body_from) {
-        /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
         /* "MARTINSVILLE, Va.", "SAN MATEO, Calif.": the state is named too,
          * and tells which Cambridge */
         if (dl_qual_len && (qual_gaz = dateline_qualifier(e, dl_qual, dl_qual_len)))
             add_context(e, qual_gaz->cc);
+        /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
         uint32_t hits[MAX_HITS];
         size_t k = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);
         dl_gaz = best_place(e, hits, k, true);
