@@ -400,6 +400,9 @@ Test(enrich, organisation_heads_and_known_names)
     cr_expect_null(find(s, "organisations", "Trafalgar Square"));
     cr_expect_null(find(s, "organisations", "League One"));
     json_decref(s);
+    s = enrich_text("TV", "The channel will show the series Harbour Lights Tonight in May.");
+    cr_expect_null(find(s, "organisations", "Harbour Lights Tonight"));
+    json_decref(s);
 }
 
 Test(enrich, a_titled_person_is_not_a_town)

@@ -37,6 +37,7 @@ enum word_class {
     W_ROLE = 64,     /* "singer", before a person's name */
     W_ORG_CUE = 128, /* "firm", before an organisation's name */
     W_NO_NAME = 256, /* "Cup", "Square": last word of no person or organisation */
+    W_WORK = 512,    /* "album", before the title of a work */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -238,6 +239,7 @@ static void class_build(void)
     class_add(nw_enrich_org_cue_words, W_ORG_CUE);
     class_add(nw_enrich_no_name_words, W_NO_NAME);
     class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
+    class_add(nw_enrich_work_words, W_WORK);
 }
 
 static uint16_t word_class(const char *s, size_t len)
@@ -1286,6 +1288,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
     }
+    if (cued_by(e, a, W_WORK))
+        return; /* "the show Advance Warning", "his album Some Cities" */
     if (cued_by(e, a, W_ROLE) || (tok_is(e, a, W_GIVEN) && b - a <= 4)) {
         ent *x = add_person(e, a, b);
         if (x && !tok_is(e, a, W_GIVEN))

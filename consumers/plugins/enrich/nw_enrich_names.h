@@ -25,6 +25,10 @@ extern const char *const nw_enrich_org_cue_words[];
  * "League Cup", "Trafalgar Square", "Academy Awards" */
 extern const char *const nw_enrich_no_name_words[];
 
+/* lower-case nouns that make the capitalised name after them a work, not an
+ * organisation or person: "the show Advance Warning", "his album Some Cities" */
+extern const char *const nw_enrich_work_words[];
+
 /* legal forms of companies outside the English-speaking world, last words
  * of their names: "Nokia Oy", "Schneider S.A." */
 extern const char *const nw_enrich_foreign_legal_forms[];
