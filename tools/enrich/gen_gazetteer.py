@@ -10,7 +10,9 @@ Sources (see consumers/plugins/enrich/NOTICE):
     code, country name, timezone, population, latitude, longitude)). Reading
     it needs python3-gi and libgeonames0; without them (--no-cities) the
     gazetteer has countries and subdivisions only.
-  * country aliases and demonyms: the tables below, written for this project.
+  * country aliases, demonyms, world regions (continents, "Middle East": regions
+    without a code or country) and the press name of a few cities: the tables
+    below, written for this project.
 
 Output, one entity per line, tab separated:
   kind  code  name  uri  country  population  variants (|-separated)  flags
