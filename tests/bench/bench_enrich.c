@@ -19,6 +19,7 @@
  *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model;
  *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler
  *        (=all: with every extractor); NW_BENCH_LANG_ONLY=1 only the language evaluation;
+ *        NW_BENCH_ENTITIES_ONLY=1 only the entity evaluation;
  *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round)
  * --dev evaluates the training parts instead: the only data to tune rules on.
  */
@@ -32,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "nw_enrich.h"
 #include "nw_enrich_data.h"
@@ -200,134 +202,171 @@ static json_t *make_story(const char *headline, const char *body)
 static const char *reuters_split = "LEWISSPLIT=\"TEST\"";
 static bool dev_split, show_misses;
 
-static void eval_reuters(nw_enrich *core)
+/* The text of Reuters-21578 file reut2-NNN.sgm.gz, or NULL. */
+static char *reuters_file(int f)
 {
-    prf places = {0}, people = {0}, orgs = {0};
-    long docs = 0;
-    char path[4096];
-    const char *shared = nw_test_shared_dir();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
+             nw_test_shared_dir(), f);
+    FILE *in = popen(cmd, "r");
+    if (!in)
+        return NULL;
+    size_t cap = 1 << 25;
+    char *all = malloc(cap);
+    size_t len = fread(all, 1, cap - 1, in);
+    all[len] = '\0';
+    pclose(in);
+    return all;
+}
+
+/* A Reuters document as the plugin sees it: the title as headline, the
+ * dateline and body as text; *title (if asked) the title, to free. */
+static json_t *reuters_story(const char *doc, char **title_out)
+{
+    char *title = between(doc, "<TITLE>", "</TITLE>");
+    char *dl = between(doc, "<DATELINE>", "</DATELINE>");
+    char *body = between(doc, "<BODY>", "</BODY>");
+    size_t n = (body ? strlen(body) : 0) + (dl ? strlen(dl) : 0) + 2;
+    char *text = malloc(n);
+    snprintf(text, n, "%s%s", dl ? dl : "", body ? body : "");
+    unescape(text);
+    if (title)
+        unescape(title);
+    json_t *s = make_story(title ? title : "", text);
+    free(dl);
+    free(body);
+    free(text);
+    if (title_out)
+        *title_out = title;
+    else
+        free(title);
+    return s;
+}
+
+/* Calls fn on every document of the 22 Reuters-21578 files (NUL-terminated
+ * while fn runs). */
+typedef void (*reuters_doc_fn)(char *doc, void *ctx);
+
+static void reuters_each(reuters_doc_fn fn, void *ctx)
+{
     for (int f = 0; f < 22; f++) {
-        snprintf(path, sizeof path, "zcat %s/datasets/corpora/reuters21578/reut2-%03d.sgm.gz",
-                 shared, f);
-        FILE *in = popen(path, "r");
-        if (!in)
+        char *all = reuters_file(f);
+        if (!all)
             continue;
-        size_t cap = 1 << 25, len;
-        char *all = malloc(cap);
-        len = fread(all, 1, cap - 1, in);
-        all[len] = '\0';
-        pclose(in);
         for (char *doc = strstr(all, "<REUTERS "); doc; doc = strstr(doc + 1, "<REUTERS ")) {
             char *end = strstr(doc, "</REUTERS>");
             if (!end)
                 break;
             *end = '\0';
-            char *body = strstr(doc, reuters_split) && strstr(doc, "TOPICS=\"YES\"")
-                             ? between(doc, "<BODY>", "</BODY>")
-                             : NULL;
-            if (body) {
-                char *title = between(doc, "<TITLE>", "</TITLE>");
-                char *dl = between(doc, "<DATELINE>", "</DATELINE>");
-                size_t n = strlen(body) + (dl ? strlen(dl) : 0) + 2;
-                char *text = malloc(n);
-                snprintf(text, n, "%s%s", dl ? dl : "", body);
-                unescape(text);
-                if (title)
-                    unescape(title);
-                json_t *s = make_story(title ? title : "", text);
-                nw_enrich_result r;
-                nw_enrich_story(core, s, &r);
-                char gold[64][64], pred[64][64];
-                size_t ng, np = 0;
-                size_t i;
-                json_t *v;
-                /* places: countries only (the labels are countries) */
-                ng = d_list(doc, "PLACES", gold, 64);
-                json_array_foreach(json_object_get(s, "places"), i, v)
-                {
-                    const char *uri = json_string_value(json_object_get(v, "uri"));
-                    if (np < 64 && uri && strstr(uri, "3166:") &&
-                        !strchr(strstr(uri, "3166:"), '-'))
-                        reuters_place(json_string_value(json_object_get(v, "name")), pred[np++],
-                                      64);
-                }
-                score_sets(&places, pred, np, gold, ng);
-                for (size_t k = 0; show_misses && k < ng; k++)
-                    if (!in_set(pred, np, gold[k]))
-                        printf("miss place %s in %.60s\n", gold[k], title ? title : "");
-                for (size_t k = 0; show_misses && k < np; k++)
-                    if (!in_set(gold, ng, pred[k]))
-                        printf("extra place %s in %.60s\n", pred[k], title ? title : "");
-                /* people: by surname */
-                ng = d_list(doc, "PEOPLE", gold, 64);
-                for (size_t k = 0; k < ng; k++) {
-                    char *dash = strrchr(gold[k], '-');
-                    if (dash)
-                        memmove(gold[k], dash + 1, strlen(dash));
-                }
-                np = 0;
-                json_array_foreach(json_object_get(s, "people"), i, v)
-                {
-                    const char *name = json_string_value(json_object_get(v, "name"));
-                    const char *last = strrchr(name, ' ');
-                    last = last ? last + 1 : name;
-                    if (np < 64) {
-                        snprintf(pred[np], 64, "%s", last);
-                        for (char *c = pred[np]; *c; c++)
-                            *c = (char)tolower((unsigned char)*c);
-                        np++;
-                    }
-                }
-                score_sets(&people, pred, np, gold, ng);
-                for (size_t k = 0; show_misses && k < ng; k++)
-                    if (!in_set(pred, np, gold[k]))
-                        printf("miss person %s in %.60s\n", gold[k], title ? title : "");
-                /* organisations: by name without spaces, or initials */
-                ng = d_list(doc, "ORGS", gold, 64);
-                np = 0;
-                json_array_foreach(json_object_get(s, "organisations"), i, v)
-                {
-                    const char *name = json_string_value(json_object_get(v, "name"));
-                    char flat[64] = "", acro[16] = "";
-                    size_t fl = 0, al = 0;
-                    for (const char *c = name; *c && fl < 63; c++) {
-                        if (*c != ' ')
-                            flat[fl++] = (char)tolower((unsigned char)*c);
-                        if ((c == name || c[-1] == ' ') && isupper((unsigned char)*c) && al < 15)
-                            acro[al++] = (char)tolower((unsigned char)*c);
-                    }
-                    flat[fl] = acro[al] = '\0';
-                    /* "ico-coffee", "adb-asia": the corpus qualifies some acronyms */
-                    const char *hit = flat;
-                    for (size_t k = 0; k < ng && al >= 2; k++) {
-                        size_t gl = strcspn(gold[k], "-");
-                        if (gl == al && !strncmp(gold[k], acro, al))
-                            hit = gold[k];
-                    }
-                    if (np < 64)
-                        snprintf(pred[np++], 64, "%s", hit);
-                }
-                score_sets(&orgs, pred, np, gold, ng);
-                for (size_t k = 0; show_misses && k < ng; k++)
-                    if (!in_set(pred, np, gold[k]))
-                        printf("miss org %s in %.60s\n", gold[k], title ? title : "");
-                json_decref(s);
-                free(text);
-                free(title);
-                free(dl);
-                docs++;
-            }
-            free(body);
+            fn(doc, ctx);
             *end = '<';
             doc = end;
         }
         free(all);
     }
+}
+
+typedef struct reuters_eval {
+    nw_enrich *core;
+    prf places, people, orgs;
+    long docs;
+} reuters_eval;
+
+static void reuters_label_doc(char *doc, void *ctx)
+{
+    reuters_eval *x = ctx;
+    if (!strstr(doc, reuters_split) || !strstr(doc, "TOPICS=\"YES\"") || !strstr(doc, "<BODY>"))
+        return;
+    char *title;
+    json_t *s = reuters_story(doc, &title);
+    nw_enrich_result r;
+    nw_enrich_story(x->core, s, &r);
+    char gold[64][64], pred[64][64];
+    size_t ng, np = 0;
+    size_t i;
+    json_t *v;
+    /* places: countries only (the labels are countries) */
+    ng = d_list(doc, "PLACES", gold, 64);
+    json_array_foreach(json_object_get(s, "places"), i, v)
+    {
+        const char *uri = json_string_value(json_object_get(v, "uri"));
+        if (np < 64 && uri && strstr(uri, "3166:") && !strchr(strstr(uri, "3166:"), '-'))
+            reuters_place(json_string_value(json_object_get(v, "name")), pred[np++], 64);
+    }
+    score_sets(&x->places, pred, np, gold, ng);
+    for (size_t k = 0; show_misses && k < ng; k++)
+        if (!in_set(pred, np, gold[k]))
+            printf("miss place %s in %.60s\n", gold[k], title ? title : "");
+    for (size_t k = 0; show_misses && k < np; k++)
+        if (!in_set(gold, ng, pred[k]))
+            printf("extra place %s in %.60s\n", pred[k], title ? title : "");
+    /* people: by surname */
+    ng = d_list(doc, "PEOPLE", gold, 64);
+    for (size_t k = 0; k < ng; k++) {
+        char *dash = strrchr(gold[k], '-');
+        if (dash)
+            memmove(gold[k], dash + 1, strlen(dash));
+    }
+    np = 0;
+    json_array_foreach(json_object_get(s, "people"), i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *last = strrchr(name, ' ');
+        last = last ? last + 1 : name;
+        if (np < 64) {
+            snprintf(pred[np], 64, "%s", last);
+            for (char *c = pred[np]; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+            np++;
+        }
+    }
+    score_sets(&x->people, pred, np, gold, ng);
+    for (size_t k = 0; show_misses && k < ng; k++)
+        if (!in_set(pred, np, gold[k]))
+            printf("miss person %s in %.60s\n", gold[k], title ? title : "");
+    /* organisations: by name without spaces, or initials */
+    ng = d_list(doc, "ORGS", gold, 64);
+    np = 0;
+    json_array_foreach(json_object_get(s, "organisations"), i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        char flat[64] = "", acro[16] = "";
+        size_t fl = 0, al = 0;
+        for (const char *c = name; *c && fl < 63; c++) {
+            if (*c != ' ')
+                flat[fl++] = (char)tolower((unsigned char)*c);
+            if ((c == name || c[-1] == ' ') && isupper((unsigned char)*c) && al < 15)
+                acro[al++] = (char)tolower((unsigned char)*c);
+        }
+        flat[fl] = acro[al] = '\0';
+        /* "ico-coffee", "adb-asia": the corpus qualifies some acronyms */
+        const char *hit = flat;
+        for (size_t k = 0; k < ng && al >= 2; k++) {
+            size_t gl = strcspn(gold[k], "-");
+            if (gl == al && !strncmp(gold[k], acro, al))
+                hit = gold[k];
+        }
+        if (np < 64)
+            snprintf(pred[np++], 64, "%s", hit);
+    }
+    score_sets(&x->orgs, pred, np, gold, ng);
+    for (size_t k = 0; show_misses && k < ng; k++)
+        if (!in_set(pred, np, gold[k]))
+            printf("miss org %s in %.60s\n", gold[k], title ? title : "");
+    json_decref(s);
+    free(title);
+    x->docs++;
+}
+
+static void eval_reuters(nw_enrich *core)
+{
+    reuters_eval x = {.core = core};
+    reuters_each(reuters_label_doc, &x);
     printf("Reuters-21578 %s (%ld stories with a body and topics):\n", dev_split ? "TRAIN" : "TEST",
-           docs);
-    prf_print("places", &places);
-    prf_print("people", &people);
-    prf_print("organisations", &orgs);
+           x.docs);
+    prf_print("places", &x.places);
+    prf_print("people", &x.people);
+    prf_print("organisations", &x.orgs);
 }
 
 /* ---- BBC ------------------------------------------------------------------- */
@@ -467,6 +506,307 @@ static void eval_bbc_trained(const char *dir)
     nw_topic_trainer_free(t);
     nw_enrich_data_release(base);
     unlink(path);
+}
+
+/* ---- entities: every mention, hand-annotated ------------------------------ */
+
+/* tests/bench/enrich_entities_{test,dev}.tsv: every person, organisation and
+ * place a story mentions, at document level (docs/enrich.md, "Entity
+ * evaluation"). A system entry matches an annotated entity of its class when
+ * their normalised names are equal (the name or one of its aliases), or, for
+ * people, when the last words are equal and the first words agree where both
+ * names have two words or more ("Khodorkovsky" and "Mikhail Khodorkovsky",
+ * "T Parkes" and "Tom Parkes"). Each entity is matched once; a second entry
+ * for it is a false positive. */
+
+#define ENT_NAMES 8
+
+typedef struct gold_entity {
+    char story[32];
+    int cls;                   /* 0 person, 1 organisation, 2 place */
+    char names[ENT_NAMES][96]; /* normalised name and aliases */
+    size_t nnames;
+    bool matched;
+} gold_entity;
+
+static const char *const ent_class[] = {"person", "organisation", "place"};
+static const char *const ent_member[] = {"people", "organisations", "places"};
+
+/* Lower case without accents; "." and "'" dropped ("U.S." = "us"), "&" is
+ * "and", other punctuation a space; a leading "the", a person's title and an
+ * organisation's legal suffix ("Inc", "Co", "plc") are dropped. */
+static void ent_normalise(const char *name, int cls, char *out, size_t n)
+{
+    utf8proc_uint8_t *folded = NULL;
+    utf8proc_map((const utf8proc_uint8_t *)name, 0, &folded,
+                 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
+                     UTF8PROC_CASEFOLD);
+    const char *s = folded ? (const char *)folded : name;
+    size_t w = 0;
+    for (const char *p = s; *p && w + 5 < n; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '.' || c == '\'')
+            continue;
+        if (c == '&') {
+            w += (size_t)snprintf(out + w, n - w, " and ");
+        } else if (c >= 0x80 || isalnum(c)) {
+            out[w++] = (char)tolower(c);
+        } else if (w && out[w - 1] != ' ') {
+            out[w++] = ' ';
+        }
+    }
+    out[w] = '\0';
+    free(folded);
+    static const char *const lead[][8] = {
+        {"the ", "mr ", "mrs ", "ms ", "dr ", "sir ", "dame ", "president "},
+        {"the ", NULL},
+        {"the ", NULL}};
+    static const char *const tail[] = {" inc", " co", " corp", " corporation", " ltd", " plc",
+                                       " ag",  " sa", " nv",   " llc",         " and"};
+    char tmp[256];
+    bool again = true;
+    while (again) {
+        again = false;
+        size_t len = strlen(out);
+        while (len && out[len - 1] == ' ')
+            out[--len] = '\0';
+        for (size_t i = 0; i < 8 && lead[cls][i]; i++) {
+            size_t l = strlen(lead[cls][i]);
+            if (!strncmp(out, lead[cls][i], l) && out[l]) {
+                snprintf(tmp, sizeof tmp, "%s", out + l);
+                snprintf(out, n, "%s", tmp);
+                again = true;
+            }
+        }
+        for (size_t i = 0; cls == 1 && i < sizeof tail / sizeof tail[0]; i++) {
+            size_t l = strlen(tail[i]);
+            len = strlen(out);
+            if (len > l + 1 && !strcmp(out + len - l, tail[i])) {
+                out[len - l] = '\0';
+                again = true;
+            }
+        }
+    }
+}
+
+static size_t load_gold(const char *path, gold_entity **out)
+{
+    size_t len, n = 0, cap = 0;
+    char *text = nw_test_read_file(path, &len);
+    gold_entity *v = NULL;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char *f[4] = {line, NULL, NULL, NULL};
+        for (int k = 1; k < 4 && f[k - 1]; k++) {
+            char *tab = strchr(f[k - 1], '\t');
+            if (tab)
+                *tab = '\0';
+            f[k] = tab ? tab + 1 : NULL;
+        }
+        if (line[0] == '#' || !f[2])
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            v = realloc(v, cap * sizeof *v);
+        }
+        gold_entity *g = &v[n++];
+        memset(g, 0, sizeof *g);
+        snprintf(g->story, sizeof g->story, "%s", f[0]);
+        g->cls = !strcmp(f[1], "person") ? 0 : !strcmp(f[1], "organisation") ? 1 : 2;
+        ent_normalise(f[2], g->cls, g->names[g->nnames++], sizeof g->names[0]);
+        for (char *a = f[3]; a && *a && g->nnames < ENT_NAMES;) {
+            char *bar = strchr(a, '|');
+            if (bar)
+                *bar = '\0';
+            ent_normalise(a, g->cls, g->names[g->nnames++], sizeof g->names[0]);
+            a = bar ? bar + 1 : NULL;
+        }
+    }
+    free(text);
+    *out = v;
+    return n;
+}
+
+static const char *last_word(const char *s)
+{
+    const char *sp = strrchr(s, ' ');
+    return sp ? sp + 1 : s;
+}
+
+/* "T Parkes" and "Tom Parkes", "Khodorkovsky" and "Mikhail Khodorkovsky". */
+static bool same_person(const char *a, const char *b)
+{
+    if (strcmp(last_word(a), last_word(b)))
+        return false;
+    size_t fa = strcspn(a, " "), fb = strcspn(b, " ");
+    if (!a[fa] || !b[fb])
+        return true;
+    if (fa == 1 || fb == 1)
+        return a[0] == b[0];
+    return fa == fb && !strncmp(a, b, fa);
+}
+
+/* 2: the name or an alias; 1: the same person by the rule above; 0: no. */
+static int gold_match(const gold_entity *g, const char *norm)
+{
+    for (size_t k = 0; k < g->nnames; k++)
+        if (!strcmp(g->names[k], norm))
+            return 2;
+    for (size_t k = 0; g->cls == 0 && k < g->nnames; k++)
+        if (same_person(g->names[k], norm))
+            return 1;
+    return 0;
+}
+
+/* The story's text as eval_reuters and load_bbc give it to the plugin. */
+static json_t *entity_story(const char *id, char **reuters, size_t nreuters)
+{
+    char path[4096];
+    if (!strncmp(id, "bbc/", 4)) {
+        snprintf(path, sizeof path, "%s/datasets/corpora/bbc-fulltext/bbc/%s.txt",
+                 nw_test_shared_dir(), id + 4);
+        size_t len;
+        char *t = nw_test_read_file(path, &len);
+        char *nl = t ? strchr(t, '\n') : NULL;
+        json_t *s = nl ? (*nl = '\0', make_story(t, nl + 1)) : NULL;
+        free(t);
+        return s;
+    }
+    char want[48];
+    snprintf(want, sizeof want, "NEWID=\"%s\"", id + strlen("reuters/"));
+    for (size_t i = 0; i < nreuters; i++) {
+        if (strstr(reuters[i], want))
+            return reuters_story(reuters[i], NULL);
+    }
+    return NULL;
+}
+
+/* The Reuters documents the annotations name, one string each. */
+typedef struct wanted_docs {
+    const gold_entity *gold;
+    size_t ngold, n;
+    char **v;
+} wanted_docs;
+
+static void keep_wanted_doc(char *doc, void *ctx)
+{
+    wanted_docs *w = ctx;
+    const char *id = strstr(doc, "NEWID=\"");
+    bool wanted = false;
+    for (size_t i = 0; id && i < w->ngold && !wanted; i++)
+        wanted = !strncmp(w->gold[i].story, "reuters/", 8) &&
+                 !strncmp(id + 7, w->gold[i].story + 8, strlen(w->gold[i].story + 8)) &&
+                 id[7 + strlen(w->gold[i].story + 8)] == '"';
+    if (wanted && w->n < w->ngold)
+        w->v[w->n++] = strdup(doc);
+}
+
+static size_t reuters_docs(const gold_entity *gold, size_t ngold, char ***out)
+{
+    wanted_docs w = {gold, ngold, 0, calloc(ngold + 1, sizeof(char *))};
+    reuters_each(keep_wanted_doc, &w);
+    *out = w.v;
+    return w.n;
+}
+
+/* A place enrich inferred rather than read: a country from a demonym, or the
+ * country of the dateline's town (rel enrich:dateline, not the `located`
+ * place, an ISO 3166-1 uri). */
+static bool inferred_place(json_t *place, const char *located)
+{
+    const char *rel = json_string_value(json_object_get(place, "rel"));
+    const char *uri = json_string_value(json_object_get(place, "uri"));
+    const char *name = json_string_value(json_object_get(place, "name"));
+    if (rel && !strcmp(rel, "enrich:demonym"))
+        return true;
+    return rel && !strcmp(rel, "enrich:dateline") && uri && strstr(uri, "3166:") &&
+           !strchr(strstr(uri, "3166:"), '-') && (!located || !name || strcmp(located, name));
+}
+
+/* Score one class of one story: the system's entries (those `skip` does not
+ * leave out) against the annotated entities gold[first..last). */
+static void score_class(gold_entity *gold, size_t first, size_t last, int c, json_t *story,
+                        bool mentioned_only, prf *score, bool show)
+{
+    json_t *members = json_object_get(story, ent_member[c]);
+    const char *located = json_string_value(json_object_get(story, "located"));
+    size_t np = json_array_size(members);
+    for (size_t g = first; g < last; g++)
+        gold[g].matched = false;
+    /* exact names first, then the person rule, each entity once */
+    int *hit = calloc(np + 1, sizeof *hit);
+    for (size_t i = 0; i < np; i++)
+        if (mentioned_only && inferred_place(json_array_get(members, i), located))
+            hit[i] = -1;
+    for (int strength = 2; strength >= 1; strength--)
+        for (size_t i = 0; i < np; i++) {
+            char norm[256];
+            const char *name =
+                json_string_value(json_object_get(json_array_get(members, i), "name"));
+            ent_normalise(name ? name : "", c, norm, sizeof norm);
+            for (size_t g = first; g < last && !hit[i]; g++)
+                if (gold[g].cls == c && !gold[g].matched && gold_match(&gold[g], norm) >= strength)
+                    gold[g].matched = true, hit[i] = 1;
+        }
+    for (size_t i = 0; i < np; i++) {
+        if (hit[i] < 0)
+            continue;
+        hit[i] ? score->tp++ : score->fp++;
+        if (!hit[i] && show)
+            printf("  extra %s %s: %s\n", ent_class[c], gold[first].story,
+                   json_string_value(json_object_get(json_array_get(members, i), "name")));
+    }
+    for (size_t g = first; g < last; g++)
+        if (gold[g].cls == c && !gold[g].matched) {
+            score->fn++;
+            if (show)
+                printf("  miss %s %s: %s\n", ent_class[c], gold[first].story, gold[g].names[0]);
+        }
+    free(hit);
+}
+
+static void eval_entities(nw_enrich *core)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/bench/enrich_entities_%s.tsv", NW_BENCH_SOURCE_DIR,
+             dev_split ? "dev" : "test");
+    gold_entity *gold;
+    size_t ngold = load_gold(path, &gold);
+    char **reuters;
+    size_t nreuters = reuters_docs(gold, ngold, &reuters);
+    prf score[3] = {{0}}, read_places = {0};
+    size_t stories = 0;
+    for (size_t first = 0; first < ngold;) {
+        size_t last = first;
+        while (last < ngold && !strcmp(gold[last].story, gold[first].story))
+            last++;
+        json_t *s = entity_story(gold[first].story, reuters, nreuters);
+        if (!s) {
+            printf("entities: story %s not found\n", gold[first].story);
+            first = last;
+            continue;
+        }
+        stories++;
+        nw_enrich_result r;
+        nw_enrich_story(core, s, &r);
+        for (int c = 0; c < 3; c++)
+            score_class(gold, first, last, c, s, false, &score[c], show_misses);
+        score_class(gold, first, last, 2, s, true, &read_places, false);
+        json_decref(s);
+        first = last;
+    }
+    printf("entities, every mention, %s set (%zu stories, %zu annotated entities; %s):\n",
+           dev_split ? "dev" : "test", stories, ngold, path);
+    for (int c = 0; c < 3; c++)
+        prf_print(ent_member[c], &score[c]);
+    /* what a consumer keeps when it drops the countries enrich inferred */
+    prf_print("places read", &read_places);
+    for (size_t i = 0; i < nreuters; i++)
+        free(reuters[i]);
+    free(reuters);
+    free(gold);
 }
 
 /* ---- language ------------------------------------------------------------ */
@@ -774,7 +1114,9 @@ int main(int argc, char **argv)
         printf("shared datasets not found (NW_SHARED_DIR): skipped\n");
     else
         fclose(pf);
-    if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
+    if (shared && getenv("NW_BENCH_ENTITIES_ONLY")) {
+        eval_entities(core); /* the entity evaluation alone, to work on the rules */
+    } else if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
         /* for a profiler: only the path without language detection, or
          * (NW_BENCH_SPEED_ONLY=all) with every extractor */
         bool all = !strcmp(getenv("NW_BENCH_SPEED_ONLY"), "all");
@@ -786,6 +1128,7 @@ int main(int argc, char **argv)
     } else if (shared && getenv("NW_BENCH_LANG_ONLY")) {
         eval_language(core);
     } else if (shared) {
+        eval_entities(core);
         eval_reuters(core);
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
         eval_bbc_trained(dir);

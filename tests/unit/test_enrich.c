@@ -302,6 +302,180 @@ Test(enrich, sport_and_business_topics)
     json_decref(s);
 }
 
+/* ---- entity rules (docs/enrich.md, "How it decides"): one sentence each -- */
+
+static json_t *enrich_text(const char *headline, const char *body)
+{
+    return enrich(story(headline, body));
+}
+
+Test(enrich, given_names_make_people_and_unknown_spans_organisations)
+{
+    json_t *s = enrich_text("Deal", "Margaret Quillan said Brackwater Holdings and Fennick Dale "
+                                    "would merge.");
+    cr_expect_not_null(find(s, "people", "Margaret Quillan"));
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    cr_expect_null(find(s, "people", "Fennick Dale"));
+    json_decref(s);
+    /* a guessed organisation with a person's last name is that person */
+    s = enrich_text("Talks", "Zubair Torrani arrived on Monday. Mr Torrani said he would stay.");
+    cr_expect_not_null(find(s, "people", "Zubair Torrani"));
+    cr_expect_null(find(s, "organisations", "Zubair Torrani"));
+    json_decref(s);
+}
+
+Test(enrich, cue_words_before_a_name)
+{
+    json_t *s = enrich_text("Chart", "R&B star Zorvo topped the chart. Keeper Tony Bullwer "
+                                     "stayed, and filtering firm Quillbox grew.");
+    cr_expect_not_null(find(s, "people", "Zorvo"));
+    cr_expect_not_null(find(s, "people", "Tony Bullwer"));
+    cr_expect_null(find(s, "people", "Keeper Tony Bullwer"));
+    cr_expect_not_null(find(s, "organisations", "Quillbox"));
+    json_decref(s);
+    s = enrich_text("Bank", "Brindleford, the country's largest mortgage lender, said profits "
+                            "rose.");
+    cr_expect_not_null(find(s, "organisations", "Brindleford"));
+    json_decref(s);
+}
+
+Test(enrich, possessive_hyphen_and_initial_end_or_keep_a_name)
+{
+    json_t *s = enrich_text("Album", "Jane Dorrow's Hounds of Glory entered the chart. The "
+                                     "Leeds-based band Marrowgate and John R. Smithers cheered.");
+    cr_expect_not_null(find(s, "people", "Jane Dorrow"));
+    cr_expect_not_null(find(s, "places", "Leeds"));
+    cr_expect_not_null(find(s, "organisations", "Marrowgate"));
+    cr_expect_not_null(find(s, "people", "John R. Smithers"));
+    json_decref(s);
+}
+
+Test(enrich, reuters_symbols_and_bracketed_companies)
+{
+    json_t *s = enrich_text("ACME TOOLS INC <ACT> 1ST QTR NET",
+                            "DALLAS, March 3 - Acme Tools Inc said it bought <Widget Works Inc> "
+                            "and a stake in (Qorbel Plc) (QBCO.L).");
+    cr_expect_not_null(find(s, "organisations", "Acme Tools Inc"));
+    cr_expect_not_null(find(s, "organisations", "Widget Works Inc"));
+    cr_expect_not_null(find(s, "organisations", "Qorbel Plc"));
+    cr_expect_null(find(s, "organisations", "ACT"));
+    cr_expect_null(find(s, "organisations", "QBCO.L"));
+    cr_expect_null(find(s, "organisations", "NET"));
+    json_decref(s);
+    /* a town named like a company of the story is the company */
+    s = enrich_text("Deal", "HELSINKI, March 6 - Nokia Oy sold a unit; the buyer paid Nokia in "
+                            "shares.");
+    cr_expect_not_null(find(s, "organisations", "Nokia Oy"));
+    cr_expect_null(find(s, "places", "Nokia"));
+    json_decref(s);
+    /* a headline name without its legal form gives way to the body's */
+    s = enrich_text("QUORVEX ENERGY <QRV> CALLS PREFERRED", "HOUSTON, March 11 - Quorvex Energy "
+                                                            "Co said it will redeem its shares.");
+    cr_expect_not_null(find(s, "organisations", "Quorvex Energy Co"));
+    cr_expect_null(find(s, "organisations", "Quorvex Energy"));
+    json_decref(s);
+}
+
+Test(enrich, organisation_heads_and_known_names)
+{
+    json_t *s = enrich_text("Chips", "The Widget Makers Association of Peru (WMAP) met the "
+                                     "European Commission President Jacques Delmont.");
+    cr_expect_not_null(find(s, "organisations", "Widget Makers Association of Peru"));
+    cr_expect_null(find(s, "organisations", "WMAP"));
+    cr_expect_not_null(find(s, "organisations", "European Commission"));
+    cr_expect_not_null(find(s, "people", "Jacques Delmont"));
+    json_decref(s);
+    /* a minister's portfolio is no organisation; a name broken over lines is one name */
+    s = enrich_text("Rubber", "Primary Industries Minister Karel Vostrak backed the Quorra\n"
+                              "Vantage proposal.");
+    cr_expect_not_null(find(s, "people", "Karel Vostrak"));
+    cr_expect_null(find(s, "organisations", "Primary Industries"));
+    cr_expect_not_null(find(s, "organisations", "Quorra Vantage"));
+    json_decref(s);
+    s = enrich_text("Vote", "Is the plan working? The League Cup final and Trafalgar Square "
+                            "were busy; League One clubs agreed.");
+    cr_expect_null(find(s, "organisations", "Islamic State"));
+    cr_expect_null(find(s, "organisations", "League Cup"));
+    cr_expect_null(find(s, "people", "Trafalgar Square"));
+    cr_expect_null(find(s, "organisations", "Trafalgar Square"));
+    cr_expect_null(find(s, "organisations", "League One"));
+    json_decref(s);
+    s = enrich_text("TV", "The channel will show the series Harbour Lights Tonight in May.");
+    cr_expect_null(find(s, "organisations", "Harbour Lights Tonight"));
+    json_decref(s);
+}
+
+Test(enrich, a_titled_person_is_not_a_town)
+{
+    json_t *s = enrich_text("Budget", "The Clinton administration sent the budget; President "
+                                      "Clinton signed it.");
+    cr_expect_not_null(find(s, "people", "Clinton"));
+    cr_expect_null(find(s, "places", "Clinton"));
+    json_decref(s);
+}
+
+Test(enrich, dateline_states_and_towns)
+{
+    json_t *s = enrich_text("Payout", "SAN MATEO, Calif., April 13 - The fund declared a "
+                                      "dividend.");
+    cr_expect_not_null(find(s, "places", "San Mateo"));
+    cr_expect_not_null(find(s, "places", "California"));
+    json_decref(s);
+    s = enrich_text("Merger", "EXTON, Pa., March 26 - The company, which has a refinery at "
+                              "Good Hope, La., agreed to merge.");
+    json_t *exton = find(s, "places", "Exton");
+    cr_assert_not_null(exton);
+    cr_expect_null(json_object_get(exton, "uri"));
+    cr_expect_not_null(find(s, "places", "Pennsylvania"));
+    cr_expect_not_null(find(s, "places", "Good Hope"));
+    cr_expect_not_null(find(s, "places", "Louisiana"));
+    cr_expect_null(find(s, "organisations", "Good Hope"));
+    json_decref(s);
+}
+
+Test(enrich, a_dateline_country_named_in_the_text_is_mentioned)
+{
+    json_t *s = enrich_text("Exports", "HOUSTON, March 4 - Drilling rose, the company said.");
+    json_t *us = find(s, "places", "United States");
+    cr_assert_not_null(us);
+    cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), "enrich:dateline");
+    json_decref(s);
+    s = enrich_text("Exports", "HOUSTON, March 4 - U.S. drilling rose, the company said.");
+    us = find(s, "places", "United States");
+    cr_assert_not_null(us);
+    cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
+Test(enrich, world_regions_and_nations)
+{
+    json_t *s = enrich_text("Sales", "Sales rose across Europe and North America, and in Wales.");
+    cr_expect_not_null(find(s, "places", "Europe"));
+    cr_expect_not_null(find(s, "places", "North America"));
+    cr_expect_not_null(find(s, "places", "Wales"));
+    json_decref(s);
+}
+
+Test(enrich, clubs_named_like_towns_only_in_sport_stories)
+{
+    json_t *s = enrich_text("Southampton beat Millwall", "Southampton beat Millwall 2-1 in the "
+                                                         "league, the striker scored twice and "
+                                                         "the manager praised the fans.");
+    cr_expect_not_null(find(s, "organisations", "Southampton"));
+    cr_expect_null(find(s, "places", "Southampton"));
+    json_decref(s);
+    s = enrich_text("Wales win", "Wales beat England 11-9 in Cardiff, and the captain praised "
+                                 "the team and the fans after the match.");
+    cr_expect_not_null(find(s, "places", "Cardiff"));
+    cr_expect_null(find(s, "organisations", "Cardiff City"));
+    json_decref(s);
+    s = enrich_text("Factory", "The company said profits rose at its factory in Southampton "
+                               "as sales grew and shares rose.");
+    cr_expect_not_null(find(s, "places", "Southampton"));
+    cr_expect_null(find(s, "organisations", "Southampton"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

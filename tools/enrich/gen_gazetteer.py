@@ -10,7 +10,9 @@ Sources (see consumers/plugins/enrich/NOTICE):
     code, country name, timezone, population, latitude, longitude)). Reading
     it needs python3-gi and libgeonames0; without them (--no-cities) the
     gazetteer has countries and subdivisions only.
-  * country aliases and demonyms: the tables below, written for this project.
+  * country aliases, demonyms, world regions (continents, "Middle East": regions
+    without a code or country) and the press name of a few cities: the tables
+    below, written for this project.
 
 Output, one entity per line, tab separated:
   kind  code  name  uri  country  population  variants (|-separated)  flags
@@ -78,6 +80,20 @@ DEMONYMS = {
     "YE": "Yemeni", "ZW": "Zimbabwean", "ZM": "Zambian",
 }
 
+# the name written to stories where GeoNames' name is not the one the press uses
+CITY_NAMES = {"4140963": "Washington"}
+
+# continents and world regions the press names (no ISO code, no country)
+WORLD_REGIONS = [
+    "Europe", "Africa", "Asia", "North America", "South America", "Latin America",
+    "Central America", "Middle East|Mideast", "Western Europe", "Eastern Europe",
+    "Central Europe", "Southern Europe", "Northern Europe", "Scandinavia", "Caribbean",
+    "Oceania", "Antarctica", "Southeast Asia|South-East Asia|South East Asia", "East Asia",
+    "South Asia", "Central Asia", "Asia-Pacific|Asia Pacific", "Far East", "West Africa",
+    "East Africa", "North Africa", "Southern Africa", "Central Africa",
+    "Sub-Saharan Africa", "Horn of Africa", "Balkans", "Baltics", "Gulf states",
+]
+
 # what the press calls some cities besides their GeoNames name (by GeoNames id)
 CITY_ALIASES = {
     "4140963": ["Washington", "Washington DC", "Washington, D.C."],
@@ -90,7 +106,11 @@ CITY_ALIASES = {
 REGION_TYPES = {"State", "Province", "Region", "Governorate", "Prefecture", "Republic",
                 "Autonomous region", "Autonomous community", "Land", "Country", "Nation",
                 "Emirate", "Territory", "Autonomous republic", "Oblast", "Federal district",
-                "Capital territory", "Autonomous province", "Voivodship"}
+                "Capital territory", "Autonomous province", "Voivodship", "Two-tier county",
+                "Unitary authority"}
+# region types that are the nations of a country: never flagged as a common
+# word ("Wales" is also "wales")
+NATION_TYPES = {"Country", "Nation"}
 
 
 def clean(s):
@@ -154,9 +174,14 @@ def main():
         if s["type"] not in REGION_TYPES:
             continue
         name = clean(s["name"].split("[")[0].split("(")[0])
-        if len(name) < 3:
+        if len(name) < 3 or "," in name:
             continue
-        rows.append(("region", s["code"], name, ISO_URI % s["code"], s["code"][:2], "0", name, "w" if name.lower() in words else ""))
+        common = name.lower() in words and s["type"] not in NATION_TYPES
+        rows.append(("region", s["code"], name, ISO_URI % s["code"], s["code"][:2], "0", name,
+                     "w" if common else ""))
+    for names_ in WORLD_REGIONS:
+        variants = names_.split("|")
+        rows.append(("region", "", variants[0], "", "", "0", names_, ""))
     for cc, dem in sorted(DEMONYMS.items()):
         rows.append(("demonym", cc, names.get(cc, cc), ISO_URI % cc, cc, "0", dem, ""))
     taken = set()
@@ -171,6 +196,7 @@ def main():
             if len(name) < 3:
                 continue
             variants = [name] + CITY_ALIASES.get(gid, [])
+            name = CITY_NAMES.get(gid, name)
             # "Mexico City" is also "Mexico"... unless that names a country or region
             if name.endswith(" City") and name[:-5].lower() not in taken and pop >= 100000:
                 variants.append(name[:-5])

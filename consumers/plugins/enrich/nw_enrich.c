@@ -13,6 +13,7 @@
 #include <utf8proc.h>
 
 #include "nw_enrich_lang.h"
+#include "nw_enrich_names.h"
 
 #define MAX_TOKENS 20000
 #define MAX_SPAN   12
@@ -22,7 +23,7 @@
 typedef struct token {
     uint32_t off, len;
     uint8_t flags;
-    uint8_t cls; /* word_class bits */
+    uint16_t cls; /* word_class bits */
 } token;
 
 /* What a word is to the span rules (the lists below). */
@@ -32,6 +33,11 @@ enum word_class {
     W_ORG_SUFFIX = 4,
     W_ORG_TRAILER = 8,
     W_CONNECTOR = 16,
+    W_GIVEN = 32,    /* a given name: "Tony" */
+    W_ROLE = 64,     /* "singer", before a person's name */
+    W_ORG_CUE = 128, /* "firm", before an organisation's name */
+    W_NO_NAME = 256, /* "Cup", "Square": last word of no person or organisation */
+    W_WORK = 512,    /* "album", before the title of a work */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -47,7 +53,10 @@ typedef struct ent {
     char last[64];  /* persons: last word without an al-/el- particle */
     char acro[16];  /* orgs: initials of the capitalised words */
     bool from_demonym;
-    bool titled; /* named after a title: "President Reagan" */
+    bool from_dateline; /* the country of the dateline's town */
+    bool titled;        /* named after a title: "President Reagan" */
+    bool guessed;       /* an organisation only because nothing else fits */
+    bool headline;      /* a company named before its stock symbol in a capitals headline */
     bool dropped;
 } ent;
 
@@ -60,6 +69,10 @@ struct nw_enrich {
     size_t cap;
     token *toks;
     size_t ntoks;
+    size_t body_at;     /* where the body starts in text (after the headline) */
+    bool caps_headline; /* the headline is in capitals: its acronyms are words */
+    int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
+    bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
     ent ents[MAX_ENTS];
     size_t nents;
     char context_cc[64][3]; /* countries named, demonyms, dateline */
@@ -172,30 +185,44 @@ static const char *const org_trailers[] = {"group",   "militia", "movement", "pa
 static const char *const connectors[] = {"of",  "and", "for", "the", "de",  "du", "da", "der",
                                          "von", "van", "al",  "bin", "ibn", "y",  "on", NULL};
 
-/* The lists as one hash of lower-case word -> class bits, built once. */
-#define CLASS_SLOTS 2048
+/* The lists as one hash of lower-case word -> class bits, built once; a slot
+ * is 8 bytes (the table 32 KB) and holds the word's length and first letter,
+ * so that a miss rarely reads a word. */
+#define CLASS_SLOTS 4096
+#define CLASS_WORDS 2048
 static struct {
-    const char *word;
-    uint8_t len, cls;
+    uint16_t cls;
+    uint8_t len; /* 0: empty */
+    char c0;
+    uint32_t word; /* index in class_words */
 } class_table[CLASS_SLOTS];
+static const char *class_words[CLASS_WORDS];
+static uint32_t class_nwords;
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
+/* case-blind for ASCII letters; the lists hold no byte that | 0x20 changes */
 static size_t class_hash(const char *s, size_t len)
 {
     size_t h = 5381;
     for (size_t i = 0; i < len; i++)
-        h = h * 33 + (unsigned char)tolower((unsigned char)s[i]);
+        h = h * 33 + ((unsigned char)s[i] | 0x20);
     return h & (CLASS_SLOTS - 1);
 }
 
-static void class_add(const char *const *list, uint8_t bit)
+static void class_add(const char *const *list, uint16_t bit)
 {
     for (; *list; list++) {
         size_t len = strlen(*list), j = class_hash(*list, len);
-        while (class_table[j].word && strcmp(class_table[j].word, *list))
+        while (class_table[j].len && strcmp(class_words[class_table[j].word], *list))
             j = (j + 1) & (CLASS_SLOTS - 1);
-        class_table[j].word = *list;
-        class_table[j].len = (uint8_t)len;
+        if (!class_table[j].len) {
+            if (class_nwords == CLASS_WORDS)
+                return; /* the lists are constants: CLASS_WORDS covers them */
+            class_words[class_nwords] = *list;
+            class_table[j].word = class_nwords++;
+            class_table[j].len = (uint8_t)len;
+            class_table[j].c0 = (*list)[0];
+        }
         class_table[j].cls |= bit;
     }
 }
@@ -207,15 +234,29 @@ static void class_build(void)
     class_add(org_suffixes, W_ORG_SUFFIX);
     class_add(org_trailers, W_ORG_TRAILER);
     class_add(connectors, W_CONNECTOR);
+    class_add(nw_enrich_given_names, W_GIVEN);
+    class_add(nw_enrich_role_words, W_ROLE);
+    class_add(nw_enrich_org_cue_words, W_ORG_CUE);
+    class_add(nw_enrich_no_name_words, W_NO_NAME);
+    class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
+    class_add(nw_enrich_work_words, W_WORK);
 }
 
-static uint8_t word_class(const char *s, size_t len)
+static uint16_t word_class(const char *s, size_t len)
 {
     if (len == 0 || len > 20)
         return 0;
-    for (size_t j = class_hash(s, len); class_table[j].word; j = (j + 1) & (CLASS_SLOTS - 1))
-        if (class_table[j].len == len && !strncasecmp(class_table[j].word, s, len))
+    char c0 = (char)(s[0] | 0x20);
+    for (size_t j = class_hash(s, len); class_table[j].len; j = (j + 1) & (CLASS_SLOTS - 1)) {
+        if (class_table[j].len != len || class_table[j].c0 != c0)
+            continue;
+        const char *w = class_words[class_table[j].word];
+        size_t i = 1;
+        while (i < len && (s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]) == w[i])
+            i++;
+        if (i == len)
             return class_table[j].cls;
+    }
     return 0;
 }
 
@@ -328,13 +369,36 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
     return count;
 }
 
+/* Where a name ends besides punctuation: after a possessive ("Kate Bush's
+ * Hounds of Love") and at "-based" ("San Francisco-based Balco"); a middle
+ * initial ("John R. Stanley") does not end one. */
 static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
 {
     nw_enrich *e = ctx;
     if (e->ntoks >= MAX_TOKENS)
         return;
-    e->toks[e->ntoks++] =
-        (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, word_class(e->text + off, len)};
+    const char *w = e->text + off;
+    uint16_t cls = word_class(w, len);
+    /* "Standard and Poor's Corp" is one name */
+    if (e->split_next == 2 || (e->split_next == 1 && !(cls & W_ORG_SUFFIX)))
+        flags |= NW_TOK_BREAK;
+    e->split_next = w[len] == '\'';
+    if ((flags & NW_TOK_CAP) && e->ntoks) {
+        const token *p = &e->toks[e->ntoks - 1];
+        if (p->len == 1 && (p->flags & NW_TOK_CAP) && off == p->off + 3 &&
+            e->text[p->off + 1] == '.' &&
+            (e->text[p->off + 2] == ' ' || e->text[p->off + 2] == '\n'))
+            flags &= ~(unsigned)NW_TOK_BREAK;
+    }
+    if ((flags & NW_TOK_CAP) && !(flags & NW_TOK_ALLCAPS)) {
+        const char *h = memchr(w + 1, '-', len - 1);
+        if (h && h + 1 < w + len && islower((unsigned char)h[1])) {
+            len = (size_t)(h - w);
+            cls = word_class(w, len);
+            e->split_next = 2;
+        }
+    }
+    e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
 }
 
 /* ---- instance ----------------------------------------------------------- */
@@ -645,8 +709,16 @@ static ent *add_ent(nw_enrich *e, ent_type type, const char *name, size_t len, u
     ent *x = &e->ents[e->nents++];
     memset(x, 0, sizeof *x);
     x->type = type;
-    memcpy(x->name, name, len);
-    x->name[len] = '\0';
+    /* a name broken over lines ("Rio\nTinto") is written with one space */
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        bool space = name[i] == ' ' || name[i] == '\n' || name[i] == '\r' || name[i] == '\t';
+        if (!space)
+            x->name[n++] = name[i];
+        else if (n && x->name[n - 1] != ' ')
+            x->name[n++] = ' ';
+    }
+    x->name[n] = '\0';
     x->first = first;
     return x;
 }
@@ -712,7 +784,7 @@ static const nw_gaz_entry *known_entity(const nw_enrich *e, const char *s, size_
     size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
-        if (g->kind == kind)
+        if (g->kind == kind && (!g->sport || e->sport_story))
             return g;
     }
     return NULL;
@@ -814,6 +886,7 @@ static void add_dateline_country(nw_enrich *e, const char *cc)
     if ((x = add_ent(e, ENT_PLACE, c->name, strlen(c->name), 0))) {
         x->gaz = c;
         x->rel = "enrich:dateline";
+        x->from_dateline = true;
     }
 }
 
@@ -890,6 +963,132 @@ static bool place_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 /* Deal with one span of capitalised tokens a..b-1 (connectors inside). */
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2);
 
+/* The lower-case word just before the name a.. is of class `cls`: "singer
+ * Bob Geldof", "filtering firm Ciphertrust". */
+static bool cued_by(const nw_enrich *e, size_t a, unsigned cls)
+{
+    return a > 0 && !(e->toks[a].flags & NW_TOK_BREAK) && !(e->toks[a - 1].flags & NW_TOK_CAP) &&
+           tok_is(e, a - 1, cls);
+}
+
+/* A stock symbol, not a name: Reuters' "<WAG>", "<ASTS.ST>", "(CAWL.L)". */
+static bool ticker(const nw_enrich *e, const token *t)
+{
+    const char *w = e->text + t->off;
+    char after = w[t->len];
+    return (t->off > 0 && (w[-1] == '<' || w[-1] == '.')) ||
+           (memchr(w, '.', t->len) && w[t->len - 1] != '.' && (after == '>' || after == ')'));
+}
+
+/* A name in angle brackets is a company in Reuters copy ("<Ferrado Oy>"),
+ * unless it is a stock symbol; true when a..b-1 was such a span. */
+static bool bracketed_company(nw_enrich *e, size_t a, size_t b, bool pass2)
+{
+    const token *first = &e->toks[a], *last = &e->toks[b - 1];
+    if (first->off == 0 || e->text[first->off - 1] != '<' || e->text[last->off + last->len] != '>')
+        return false;
+    if (pass2 && !(b - a == 1 && (first->flags & NW_TOK_ALLCAPS || first->len == 1)))
+        add_org(e, e->text + first->off, span_bytes(e, a, b), (uint32_t)a, NULL);
+    return true;
+}
+
+/* "TEXAS INSTRUMENTS INC <TXN>": the span ending at token b-1 is followed
+ * by a stock symbol in angle brackets. */
+static bool before_ticker(const nw_enrich *e, size_t b)
+{
+    const token *t = &e->toks[b - 1];
+    const char *p = e->text + t->off + t->len;
+    p += *p == ' ';
+    if (*p++ != '<')
+        return false;
+    const char *q = p;
+    while (isupper((unsigned char)*q) || *q == '.')
+        q++;
+    return q > p && *q == '>';
+}
+
+/* "Barclays, the UK's third-biggest bank, ...": the span before b is named
+ * by an appositive whose head noun is an organisation's. */
+static bool appositive_org(const nw_enrich *e, size_t b)
+{
+    if (b >= e->ntoks || e->text[e->toks[b].off - 2] != ',' || e->toks[b].len != 3 ||
+        strncasecmp(e->text + e->toks[b].off, "the", 3))
+        return false;
+    for (size_t k = b + 1; k < e->ntoks && k < b + 9; k++) {
+        const token *t = &e->toks[k];
+        if (t->flags & NW_TOK_SENT_START)
+            return false;
+        if (strchr(",.;:)", e->text[t->off + t->len]))
+            return !(t->flags & NW_TOK_CAP) && tok_is(e, k, W_ORG_CUE | W_ORG_SUFFIX);
+    }
+    return false;
+}
+
+/* An organisation's name as written in a capitals headline, title-cased:
+ * "M.A. HANNA CO" -> "M.A. Hanna Co". */
+static void add_headline_org(nw_enrich *e, size_t a, size_t b)
+{
+    char name[sizeof e->ents[0].name];
+    size_t len = span_bytes(e, a, b), n = 0;
+    const char *s = e->text + e->toks[a].off;
+    for (size_t i = 0; i < len && n + 1 < sizeof name; i++, n++) {
+        bool inner = i > 0 && (isalpha((unsigned char)s[i - 1]) || s[i - 1] == '\'');
+        name[n] = inner ? (char)tolower((unsigned char)s[i]) : s[i];
+    }
+    size_t before = e->nents;
+    add_org(e, name, n, (uint32_t)a, NULL);
+    if (e->nents > before)
+        e->ents[before].headline = true;
+}
+
+static const nw_gaz_entry *dateline_qualifier(const nw_enrich *e, const char *q, size_t len);
+
+/* "Good Hope, La.": the span before b is a town of the US state that token
+ * b abbreviates; the state, or NULL. */
+static const nw_gaz_entry *state_after(const nw_enrich *e, size_t b)
+{
+    if (b >= e->ntoks || strncmp(e->text + e->toks[b].off - 2, ", ", 2))
+        return NULL;
+    const token *t = &e->toks[b];
+    if (e->text[t->off + t->len] != '.' && !memchr(e->text + t->off, '.', t->len))
+        return NULL;
+    size_t len = t->len + (e->text[t->off + t->len] == '.');
+    const nw_gaz_entry *g = dateline_qualifier(e, e->text + t->off, len);
+    return g && g->kind == NW_GAZ_REGION && !strcmp(g->cc, "US") ? g : NULL;
+}
+
+/* The town of "Good Hope, La.": the gazetteer's if it knows one in that
+ * country, else the name as written (no uri). */
+static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state)
+{
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[a].off, span_bytes(e, a, b), hits,
+                                     MAX_HITS);
+    const nw_gaz_entry *g = best_place(e, hits, n, true);
+    if (g && !strcmp(g->cc, state->cc)) {
+        add_place(e, g, (uint32_t)a, "enrich:mentioned");
+    } else {
+        for (size_t i = 0; i < e->nents; i++)
+            if (e->ents[i].type == ENT_PLACE && !e->ents[i].gaz &&
+                strlen(e->ents[i].name) == span_bytes(e, a, b) &&
+                !strncmp(e->ents[i].name, e->text + e->toks[a].off, span_bytes(e, a, b)))
+                return;
+        add_ent(e, ENT_PLACE, e->text + e->toks[a].off, span_bytes(e, a, b), (uint32_t)a);
+    }
+    add_place(e, state, (uint32_t)b, "enrich:mentioned");
+}
+
+static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
+{
+    for (size_t t = a; t < b; t++)
+        if (tok_is(e, t, W_NO_NAME))
+            return; /* "Wake Me Up", "Family Guy Day" */
+    size_t n = e->nents;
+    add_org(e, e->text + e->toks[a].off, span_bytes(e, a, b), (uint32_t)a, NULL);
+    if (e->nents > n)
+        e->ents[n].guessed = true;
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
@@ -905,6 +1104,8 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
+    if (a < b && bracketed_company(e, a, b, pass2))
+        return;
     /* drop leading stop words ("The", "But", "In"), unless one starts a
      * place's name: "New Jersey" is not Jersey, "New York" not York */
     while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE)) {
@@ -921,7 +1122,11 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         }
         a++;
     }
-    while (b > a && !(e->toks[b - 1].flags & NW_TOK_CAP))
+    /* trailing lower-case words and stop words: "League One", "US TV" */
+    while (b > a &&
+           (!(e->toks[b - 1].flags & NW_TOK_CAP) ||
+            (b - a > 1 && tok_is(e, b - 1, W_STOP) && !tok_is(e, b - 1, W_TITLE | W_ORG_SUFFIX) &&
+             !known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b), NW_GAZ_ORG))))
         b--;
     if (a >= b)
         return;
@@ -929,7 +1134,13 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     size_t len = span_bytes(e, a, b);
     bool allcaps_seg =
         (e->toks[a].flags & NW_TOK_ALLCAPS) && b - a > 1 && (e->toks[b - 1].flags & NW_TOK_ALLCAPS);
-    if (allcaps_seg && b - a > 2) {
+    bool caps_headline = e->caps_headline && e->toks[a].off < e->body_at;
+    if (caps_headline && before_ticker(e, b)) {
+        if (pass2)
+            add_headline_org(e, a, b); /* "WALGREEN CO <WAG>" */
+        return;
+    }
+    if ((allcaps_seg && b - a > 2) || caps_headline) {
         /* capitals tell nothing here ("U.S. TRADE DEFICIT WIDENS"): names of
          * places only, the longest first */
         for (size_t t = a; t < b;) {
@@ -946,8 +1157,22 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         return;
     }
 
-    /* known organisation (entities.tsv) or a place, the whole span */
-    const nw_gaz_entry *known = known_entity(e, s, len, NW_GAZ_ORG);
+    const nw_gaz_entry *state = state_after(e, b);
+    if (state) {
+        if (pass2)
+            add_town(e, a, b, state);
+        else
+            add_context(e, state->cc);
+        return;
+    }
+    /* known organisation (entities.tsv) or a place, the whole span; a short
+     * form of two letters only in capitals ("IS", not "Is") */
+    const nw_gaz_entry *known = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS)
+                                    ? known_entity(e, s, len, NW_GAZ_ORG)
+                                    : NULL;
+    if (known && known->sport && a > 0 && e->toks[a - 1].len == 2 &&
+        !strncmp(e->text + e->toks[a - 1].off, "in", 2))
+        known = NULL; /* "in Cardiff" is the town, even in a sport story */
     bool org_trailer = b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
                        tok_is(e, b, W_ORG_TRAILER);
     if (known || org_trailer) {
@@ -957,6 +1182,11 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     if (place_span(e, a, b, pass2))
         return;
+    if (appositive_org(e, b)) {
+        if (pass2)
+            add_org(e, s, len, (uint32_t)a, NULL);
+        return;
+    }
     /* acronym defined in the text: "... Countries (OPEC)" */
     if (b - a == 1) {
         if (!pass2)
@@ -965,10 +1195,17 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         if ((t->flags & NW_TOK_ALLCAPS) && t->len >= 2 && t->len <= 6 && !tok_is(e, a, W_STOP) &&
             !allcaps_seg) {
             /* all-caps text (Reuters headlines) has no acronyms to trust */
-            bool upper_text = a > 0 && (e->toks[a - 1].flags & NW_TOK_ALLCAPS) &&
-                              a + 1 < e->ntoks && (e->toks[a + 1].flags & NW_TOK_ALLCAPS);
-            if (!upper_text)
+            bool upper_text = (a > 0 && (e->toks[a - 1].flags & NW_TOK_ALLCAPS) &&
+                               a + 1 < e->ntoks && (e->toks[a + 1].flags & NW_TOK_ALLCAPS)) ||
+                              (e->caps_headline && t->off < e->body_at);
+            if (!upper_text && !ticker(e, t))
                 add_org(e, s, len, (uint32_t)a, NULL);
+        } else if (cued_by(e, a, W_ORG_CUE)) {
+            add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
+        } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {
+            ent *x = add_person(e, a, b); /* "R&B star Nelly" */
+            if (x)
+                x->titled = true;
         }
         return;
     }
@@ -982,8 +1219,14 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             classify_span(e, t + 1, b, pass2);
             return;
         }
-    /* organisation: a suffix word, or "Bank of ..."-like heads */
-    if (tok_is(e, b - 1, W_ORG_SUFFIX)) {
+    /* organisation: a suffix word, also before "of" or "for" ("Commission
+     * for Africa", "Electronic Industries Association of Japan") */
+    size_t head = a + 1;
+    while (head < b && (e->toks[head].flags & NW_TOK_CAP))
+        head++;
+    bool head_of = head < b && tok_is(e, head - 1, W_ORG_SUFFIX) &&
+                   strncasecmp(e->text + e->toks[head].off, "and", e->toks[head].len);
+    if (tok_is(e, b - 1, W_ORG_SUFFIX) || head_of) {
         if (pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
         return;
@@ -1003,8 +1246,15 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         if (tok_is(e, t, W_TITLE))
             last_title = t;
     if (last_title != SIZE_MAX) {
-        if (last_title > a)
-            classify_span(e, a, a + 1, pass2); /* "Russian", "US" before the title */
+        size_t first_title = a;
+        while (!tok_is(e, first_title, W_TITLE))
+            first_title++;
+        /* "European Commission" before "President"; before "Minister" or
+         * "Secretary" a portfolio, of which only a first "Russian" or "US" */
+        const char *t = e->text + e->toks[first_title].off;
+        bool portfolio = !strncasecmp(t, "minister", 8) || !strncasecmp(t, "secretary", 9);
+        if (first_title > a)
+            classify_span(e, a, portfolio ? a + 1 : first_title, pass2);
         size_t p = last_title + 1;
         ent *x = p < b && pass2 ? add_person(e, p, b) : NULL;
         if (x)
@@ -1030,8 +1280,37 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             }
         }
     }
-    if (pass2 && b - a <= 4)
-        add_person(e, a, b);
+    if (!pass2)
+        return;
+    if (tok_is(e, b - 1, W_NO_NAME)) { /* "League Cup", "Trafalgar Square" */
+        known = b - a > 1 ? known_entity(e, s, span_bytes(e, a, b - 1), NW_GAZ_ORG) : NULL;
+        if (known) /* "U.N. Headquarters" */
+            add_org(e, s, len, (uint32_t)a, known);
+        return;
+    }
+    if (cued_by(e, a, W_WORK))
+        return; /* "the show Advance Warning", "his album Some Cities" */
+    if (cued_by(e, a, W_ROLE) || (tok_is(e, a, W_GIVEN) && b - a <= 4)) {
+        ent *x = add_person(e, a, b);
+        if (x && !tok_is(e, a, W_GIVEN))
+            x->titled = true;
+        return;
+    }
+    if (cued_by(e, a, W_ORG_CUE)) {
+        add_org(e, s, len, (uint32_t)a, NULL);
+        return;
+    }
+    /* "Sprinter Michelle Collins": the person starts at the given name */
+    for (size_t t = a + 1; t + 1 < b; t++)
+        if (tok_is(e, t, W_GIVEN)) {
+            classify_span(e, a, t, pass2);
+            add_person(e, t, b);
+            return;
+        }
+    /* no sign of a person: a name of that shape is most often an
+     * organisation's ("Fannie Mae", "Kaiser Chiefs") */
+    if (b - a <= 4)
+        add_guessed_org(e, a, b);
 }
 
 /* Walk the capitalised spans; pass 1 records context (countries, demonyms),
@@ -1082,9 +1361,85 @@ static void scan_spans(nw_enrich *e, bool pass2)
     }
 }
 
+/* The words of `name` after its first `n` bytes are only legal forms: "Co",
+ * "Inc", "Corp", "Ltd", "Plc", "AG", "Oy" ... */
+static bool legal_forms_only(const char *name, size_t n)
+{
+    static const char *const forms[] = {"inc",  "inc.", "co",   "co.", "corp", "corp.",
+                                        "ltd",  "ltd.", "plc",  "llc", "ag",   "sa",
+                                        "s.a.", "nv",   "n.v.", "oy",  "oyj",  "gmbh"};
+    const char *p = name + n;
+    if (*p != ' ')
+        return false;
+    while (*p == ' ') {
+        p++;
+        size_t w = strcspn(p, " "), k = 0;
+        while (k < sizeof forms / sizeof forms[0] &&
+               (strlen(forms[k]) != w || strncasecmp(forms[k], p, w)))
+            k++;
+        if (k == sizeof forms / sizeof forms[0])
+            return false;
+        p += w;
+    }
+    return true;
+}
+
+/* One organisation named twice: "Transco Energy" and "Transco Energy Co",
+ * "GHR" and "GHR Energy Corp", "BETHLEHEM STEEL <BS>" and "Bethlehem Steel
+ * Corp": x gives way to y. */
+static bool same_org(const ent *x, const ent *y)
+{
+    size_t n = strlen(x->name);
+    if (x->headline && !y->headline)
+        return strcspn(x->name, " ") == strcspn(y->name, " ") &&
+               !strncasecmp(x->name, y->name, strcspn(x->name, " "));
+    if (strncasecmp(x->name, y->name, n) || y->name[n] != ' ')
+        return false;
+    bool acronym =
+        !strchr(x->name, ' ') && n >= 2 && strspn(x->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+    return acronym || legal_forms_only(y->name, n);
+}
+
 /* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
 static void merge_entities(nw_enrich *e)
 {
+    for (size_t i = 0; i < e->nents; i++)
+        for (size_t j = 0; j < e->nents && e->ents[i].type == ENT_ORG; j++)
+            if (i != j && e->ents[j].type == ENT_ORG && !e->ents[j].dropped &&
+                same_org(&e->ents[i], &e->ents[j])) {
+                e->ents[i].dropped = true;
+                if (e->ents[i].first < e->ents[j].first)
+                    e->ents[j].first = e->ents[i].first;
+                break;
+            }
+    /* a town named like a company of the story is the company: "Nokia" beside "Nokia Oy" */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *p = &e->ents[i];
+        if (p->type != ENT_PLACE || !p->gaz || p->gaz->kind == NW_GAZ_COUNTRY || !p->rel ||
+            strcmp(p->rel, "enrich:mentioned"))
+            continue;
+        size_t n = strlen(p->name);
+        for (size_t j = 0; j < e->nents && !p->dropped; j++)
+            p->dropped = e->ents[j].type == ENT_ORG && !e->ents[j].dropped &&
+                         !strncasecmp(e->ents[j].name, p->name, n) &&
+                         legal_forms_only(e->ents[j].name, n);
+    }
+    /* a guessed organisation with a person's last name is that person:
+     * "Iyad Allawi" beside "Mr Allawi" */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        if (x->type != ENT_ORG || !x->guessed)
+            continue;
+        ent probe = *x;
+        fill_person_keys(&probe);
+        for (size_t j = 0; j < e->nents; j++)
+            if (e->ents[j].type == ENT_PERSON && !strcmp(e->ents[j].last, probe.last)) {
+                *x = probe;
+                x->type = ENT_PERSON;
+                x->guessed = false;
+                break;
+            }
+    }
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];
         if (x->dropped)
@@ -1099,24 +1454,34 @@ static void merge_entities(nw_enrich *e)
                 if (x->first < y->first)
                     y->first = x->first;
             }
-            if (x->type == ENT_ORG && !x->gaz && strlen(x->name) >= 2 && y->acro[0] &&
-                strlen(y->acro) >= 2 && !strcmp(x->name, y->acro)) {
-                x->dropped = true; /* "ISSG" for International Syria Support Group */
+            size_t xl = strlen(x->name), yl = strlen(y->acro);
+            if (x->type == ENT_ORG && !x->gaz && xl >= 2 && yl >= 2 &&
+                (!strcmp(x->name, y->acro) ||
+                 (xl >= 3 && yl > xl && !strcmp(y->acro + yl - xl, x->name)))) {
+                /* "ISSG" for International Syria Support Group; "CAS" for
+                 * North American Court of Arbitration for Sport */
+                x->dropped = true;
             }
         }
         /* a single word is a person only after a title ("President Reagan") */
         if (x->type == ENT_PERSON && x->ntok == 1 && !x->titled)
             x->dropped = true;
     }
-    /* people whose full name is a place are places */
+    /* people whose full name is a place are places; a town named like a
+     * person's last name is that person ("Clinton administration") */
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];
         if (x->type != ENT_PERSON || x->dropped)
             continue;
-        for (size_t j = 0; j < e->nents; j++)
-            if (e->ents[j].type != ENT_PERSON && !e->ents[j].dropped &&
-                !strcmp(e->ents[j].name, x->name))
+        for (size_t j = 0; j < e->nents; j++) {
+            ent *y = &e->ents[j];
+            if (y->type == ENT_PLACE && !y->dropped && y->gaz && y->gaz->kind != NW_GAZ_COUNTRY &&
+                !strcmp(y->name, x->last) && (x->ntok > 1 || x->titled) &&
+                (!y->rel || strcmp(y->rel, "enrich:dateline")))
+                y->dropped = true;
+            else if (y->type != ENT_PERSON && !y->dropped && !strcmp(y->name, x->name))
                 x->dropped = true;
+        }
     }
 }
 
@@ -1154,8 +1519,9 @@ static void find_entities(nw_enrich *e)
                 for (size_t i = 0; i < e->nents; i++)
                     if (e->ents[i].gaz == c) {
                         had = true;
-                        if (e->ents[i].from_demonym) {
-                            e->ents[i].from_demonym = false;
+                        /* named in the text too: "U.S." after "WASHINGTON" */
+                        if (e->ents[i].from_demonym || e->ents[i].from_dateline) {
+                            e->ents[i].from_demonym = e->ents[i].from_dateline = false;
                             e->ents[i].rel = "enrich:mentioned";
                         }
                     }
@@ -1471,6 +1837,14 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     const char *dl_place = NULL, *dl_qual = NULL;
     size_t dl_len = 0, dl_qual_len = 0;
     size_t body_at, n = write_text(&st, e->text, &body_at);
+    e->body_at = body_at;
+    e->split_next = 0;
+    size_t upper = 0, lower = 0;
+    for (size_t i = 0; i < st.hl_len; i++) {
+        upper += isupper((unsigned char)e->text[i]) != 0;
+        lower += islower((unsigned char)e->text[i]) != 0;
+    }
+    e->caps_headline = upper > 3 * lower;
     /* on the text, so HTML bodies ("<p>MOSCOW (AFP) - ...") have theirs too */
     if (st.body && e->opts.dateline)
         body_from = find_dateline(e->text + body_at, n - body_at, &dl_place, &dl_len, &dl_qual,
@@ -1478,13 +1852,14 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     const nw_gaz_entry *dl_gaz = NULL, *qual_gaz = NULL;
     char dl_name[64] = "";
     if (body_from) {
+        /* "MARTINSVILLE, Va.", "SAN MATEO, Calif.": the state is named too,
+         * and tells which Cambridge */
+        if (dl_qual_len && (qual_gaz = dateline_qualifier(e, dl_qual, dl_qual_len)))
+            add_context(e, qual_gaz->cc);
         /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
         uint32_t hits[MAX_HITS];
         size_t k = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);
         dl_gaz = best_place(e, hits, k, true);
-        /* "MARTINSVILLE, Va.": a town the gazetteer lacks, in a known state */
-        if (!dl_gaz && dl_qual_len)
-            qual_gaz = dateline_qualifier(e, dl_qual, dl_qual_len);
         const nw_gaz_entry *where = dl_gaz ? dl_gaz : qual_gaz;
         if (where) {
             memcpy(e->dateline_cc, where->cc, 3);
@@ -1518,6 +1893,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     if (dl_gaz) {
         if (e->opts.places) {
             add_place(e, dl_gaz, 0, "enrich:dateline");
+            if (qual_gaz && qual_gaz != dl_gaz)
+                add_place(e, qual_gaz, 0, "enrich:dateline");
             if (dl_gaz->kind != NW_GAZ_COUNTRY)
                 add_dateline_country(e, dl_gaz->cc);
         }
@@ -1526,6 +1903,10 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
             res->located_added = true;
     } else if (dl_name[0]) {
         if (qual_gaz && e->opts.places) {
+            /* the town itself, without a uri: "EXTON, Pa." */
+            ent *town = add_ent(e, ENT_PLACE, dl_name, strlen(dl_name), 0);
+            if (town)
+                town->rel = "enrich:dateline";
             add_place(e, qual_gaz, 0, "enrich:dateline");
             if (qual_gaz->kind != NW_GAZ_COUNTRY)
                 add_dateline_country(e, qual_gaz->cc);
@@ -1535,6 +1916,15 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
             res->located_added = true;
     }
 
+    /* topics first: a sport story's "Chelsea" is the club */
+    if (e->opts.subjects)
+        score_topics(e);
+    e->sport_story = false;
+    for (int t = 0, best = -1; e->opts.subjects && t < NW_TOPIC_TOP_COUNT; t++)
+        if (e->top_score[t] > 0 && (best < 0 || e->top_score[t] > e->top_score[best])) {
+            best = t;
+            e->sport_story = t == 14; /* 15000000, sport */
+        }
     if (e->opts.places || e->opts.people || e->opts.organisations) {
         find_entities(e);
         if (e->opts.people)
@@ -1544,9 +1934,7 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
         if (e->opts.organisations)
             res->organisations = write_entities(e, story, ENT_ORG, "organisations");
     }
-    if (e->opts.subjects) {
-        score_topics(e);
+    if (e->opts.subjects)
         res->subjects = write_subjects(e, story);
-    }
     return 0;
 }

@@ -339,6 +339,7 @@ static int parse_entity_line(nw_enrich_data *d, char *line, const char *path, in
     memcpy(e.cc, f[4], strlen(f[4]) + 1);
     e.population = (uint32_t)strtoul(f[5], NULL, 10);
     e.common_word = n >= 8 && strchr(f[7], 'w');
+    e.sport = n >= 8 && strchr(f[7], 's');
     uint32_t idx = (uint32_t)d->nentries;
     if (k == NW_GAZ_COUNTRY && f[1][0] >= 'A' && f[1][0] <= 'Z' && f[1][1] >= 'A' &&
         f[1][1] <= 'Z' && !f[1][2])

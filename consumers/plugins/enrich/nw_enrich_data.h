@@ -37,6 +37,7 @@ typedef struct nw_gaz_entry {
     char cc[3];       /* country (ISO 3166-1 alpha-2), "" if none */
     uint8_t kind;     /* nw_gaz_kind */
     bool common_word; /* the name is also an English word: needs context */
+    bool sport;       /* a club named like its town: only in sport stories */
     uint32_t population;
 } nw_gaz_entry;
 

@@ -1,0 +1,36 @@
+/*
+ * nw_enrich_names — the word lists the entity rules of nw_enrich read to tell
+ * a person's name from an organisation's (docs/enrich.md, "How it decides"):
+ * given names, the role nouns written before a person ("singer Bob Geldof"),
+ * the nouns written before an organisation ("filtering firm Ciphertrust") and
+ * the last words of names that are neither (events, buildings, works).
+ * Written for newswire (English newswire usage); lower case, NULL-terminated.
+ * Owns nothing at run time and never allocates: the lists are constants that
+ * nw_enrich hashes once.
+ */
+#ifndef NW_ENRICH_NAMES_H
+#define NW_ENRICH_NAMES_H
+
+/* first names common in international news: a capitalised span starting
+ * with one is a person ("Iyad Allawi" needs "Mr Allawi" instead) */
+extern const char *const nw_enrich_given_names[];
+
+/* lower-case nouns that make the capitalised name after them a person */
+extern const char *const nw_enrich_role_words[];
+
+/* lower-case nouns that make the capitalised name after them an organisation */
+extern const char *const nw_enrich_org_cue_words[];
+
+/* last words of capitalised spans that name no person or organisation:
+ * "League Cup", "Trafalgar Square", "Academy Awards" */
+extern const char *const nw_enrich_no_name_words[];
+
+/* lower-case nouns that make the capitalised name after them a work, not an
+ * organisation or person: "the show Advance Warning", "his album Some Cities" */
+extern const char *const nw_enrich_work_words[];
+
+/* legal forms of companies outside the English-speaking world, last words
+ * of their names: "Nokia Oy", "Schneider S.A." */
+extern const char *const nw_enrich_foreign_legal_forms[];
+
+#endif
