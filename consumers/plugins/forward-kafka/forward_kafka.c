@@ -593,6 +593,11 @@ static nw_plugin_status record_add(forward_kafka *fk, const nw_plugin_msg *m, si
                      .nhdrs = f.nhdrs};
     bool replaced = false;
     int action = nw_fk_hold_decide(fk->hold, fk, &s, &replaced);
+    if (action == NW_FK_BUSY) {
+        snprintf(err, errlen, "uri %s: the release of its held version is in flight", f.key);
+        record_free(&f);
+        return NW_PLUGIN_RETRY;
+    }
     int rc = 0;
     switch (action) {
     case NW_FK_HOLD: rc = record_to_hold(fk, &f, &s, NW_FK_HOLD_EMBARGO); break;

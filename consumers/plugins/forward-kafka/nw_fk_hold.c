@@ -34,6 +34,18 @@ typedef nw_fk_hold_kind entry_kind;
 static const char *const kind_names[] = {
     [ENTRY_EMBARGO] = "embargo", [ENTRY_KILL] = "kill", [ENTRY_SEEN] = "seen"};
 
+/* Where a release of an entry is (nw_fk_hold_release_due). While it is in
+ * flight, no decision replaces the entry (the story answers RETRY) and no
+ * read back overwrites it; a revoke drops an entry still being sent (its
+ * seen record is then never written) but waits for one whose seen record
+ * is in flight, so that no kill record of the next owner can land before
+ * it (docs/story-state.md, "Embargo in forwards"). */
+typedef enum release_step {
+    RELEASE_NONE = 0,
+    RELEASE_SENDING, /* produced to its destination, acknowledgement awaited */
+    RELEASE_SEEN,    /* acknowledged there; its seen record is in flight */
+} release_step;
+
 /* A held version, a kill or the newest version forwarded of a uri that had
  * one, by hold key "<topic>/<partition>/<uri>". */
 typedef struct entry {
@@ -51,6 +63,8 @@ typedef struct entry {
     nw_plugin_header *hdrs; /* owned names and values, nw-hold-* excluded */
     size_t nhdrs;
     const void *owner; /* the instance whose unflushed batch wrote it, or NULL: durable */
+    uint64_t serial;   /* which entry of its key this is (a release checks it is still held) */
+    release_step releasing;
     struct entry *next;
 } entry;
 
@@ -74,14 +88,18 @@ struct nw_fk_hold {
     nw_kafka_topics *topics; /* the producer's destination handles */
     rd_kafka_t *reader;      /* created at the first assignment */
 
-    pthread_mutex_t lock; /* the table, the stats and the producer */
+    pthread_mutex_t lock; /* the table and the stats; never held while waiting for Kafka */
     entry **buckets;
     size_t nbuckets, nentries;
-    bool pending;  /* some entry has an owner (not yet flushed) */
-    uint64_t pass; /* release passes so far; acks: the current one's reports */
+    bool pending;                /* some entry has an owner (not yet flushed) */
+    uint64_t serials;            /* the last entry serial given */
+    pthread_cond_t seen_settled; /* a release pass finished its seen records */
+    nw_fk_hold_stats stats;
+
+    pthread_mutex_t release_lock; /* one release pass at a time: the producer, pass, acks */
+    uint64_t pass;                /* release passes so far; acks: the current one's reports */
     int *acks;
     size_t nacks;
-    nw_fk_hold_stats stats;
 
     pthread_mutex_t assign_lock; /* assignments and the reader */
     assignment *assigned;
@@ -193,6 +211,7 @@ static void table_put(nw_fk_hold *h, entry *e)
         e->next = NULL;
         h->nentries++;
     }
+    e->serial = ++h->serials;
     *p = e;
     h->stats.waiting += e->kind == ENTRY_EMBARGO;
 }
@@ -328,6 +347,8 @@ int nw_fk_hold_decide(nw_fk_hold *h, const void *owner, const nw_fk_story *s, bo
                          : NW_FK_SKIP_SAME;
     } else if (!e && kind == ENTRY_SEEN) {
         action = NW_FK_FORWARD; /* nothing held: nothing to remember */
+    } else if (e && e->releasing) {
+        action = NW_FK_BUSY; /* decided again once the release is settled */
     } else {
         entry *n = table_grow(h) < 0 ? NULL : entry_new(h, s, kind);
         if (!n) {
@@ -450,28 +471,68 @@ static void wait_acks(nw_fk_hold *h, size_t n)
         }
 }
 
-void nw_fk_hold_release_due(nw_fk_hold *h)
+/* The table's entry that `copy` was taken from, or NULL when it was dropped
+ * (revoked) or replaced since. Under the lock. */
+static entry *still_held(nw_fk_hold *h, const entry *copy)
 {
-    pthread_mutex_lock(&h->lock);
+    entry *e = *slot_of(h, copy->key);
+    return e && e->serial == copy->serial ? e : NULL;
+}
+
+/* Private copies of the due, flushed entries (at most MAX_DUE), each marked
+ * RELEASE_SENDING in the table; *out is malloc'd. Under the lock. */
+static size_t collect_due(nw_fk_hold *h, entry ***out)
+{
     int64_t now = wall_ms();
-    /* the due, flushed entries (pointers stay valid: the lock is held) */
     size_t n = 0, cap = 0;
     entry **due = NULL;
     for (size_t i = 0; i < h->nbuckets; i++)
-        for (entry *e = h->buckets[i]; e; e = e->next) {
-            if (e->kind != ENTRY_EMBARGO || e->owner || e->until_ms > now || n == MAX_DUE)
+        for (entry *e = h->buckets[i]; e && n < MAX_DUE; e = e->next) {
+            if (e->kind != ENTRY_EMBARGO || e->owner || e->releasing || e->until_ms > now)
                 continue;
             if (n == cap) {
                 entry **d = realloc(due, (cap = cap ? cap * 2 : 16) * sizeof *d);
                 if (!d)
-                    break;
+                    goto out;
                 due = d;
             }
-            due[n++] = e;
+            nw_fk_story s = {.origin_topic = e->origin_topic,
+                             .origin_partition = e->origin_partition,
+                             .uri = key_uri(e->key),
+                             .key = e->skey,
+                             .until_ms = e->until_ms,
+                             .dest_topic = e->dest_topic,
+                             .value = e->value,
+                             .value_len = e->value_len,
+                             .hdrs = e->hdrs,
+                             .nhdrs = e->nhdrs};
+            entry *c = entry_new(h, &s, ENTRY_EMBARGO);
+            if (!c)
+                goto out;
+            c->serial = e->serial;
+            e->releasing = RELEASE_SENDING;
+            h->stats.releasing++;
+            due[n++] = c;
         }
+out:
+    *out = due;
+    return n;
+}
+
+/* Releases without holding the table's lock while Kafka acknowledges (a
+ * slow or unreachable Kafka must not stall the forward sinks deciding
+ * other stories): the due entries are copied and marked in flight, and
+ * whatever replaced or dropped one meanwhile wins over its release. */
+void nw_fk_hold_release_due(nw_fk_hold *h)
+{
+    pthread_mutex_lock(&h->release_lock);
+    entry **due = NULL;
+    pthread_mutex_lock(&h->lock);
+    size_t n = collect_due(h, &due);
+    pthread_mutex_unlock(&h->lock);
     int *acks = n ? calloc(n, sizeof *acks) : NULL;
-    size_t released = 0;
-    if (acks) {
+    bool *sent = n ? calloc(n, sizeof *sent) : NULL;
+    if (acks && sent) {
         h->pass++;
         h->acks = acks;
         h->nacks = n;
@@ -487,17 +548,23 @@ void nw_fk_hold_release_due(nw_fk_hold *h)
                         due[i]->value_len, due[i]->hdrs, due[i]->nhdrs, i);
         }
         wait_acks(h, n);
-        /* 2. a "seen" record in place of every one acknowledged there (a new
-         * pass: a late report of step 1 must not count for step 2) */
-        bool *sent = calloc(n, sizeof *sent);
+        /* 2. a "seen" record in place of every one acknowledged there and
+         * still held (a new pass: a late report of step 1 must not count
+         * for step 2) */
         h->pass++;
-        for (size_t i = 0; sent && i < n; i++) {
-            sent[i] = acks[i] == 1;
+        pthread_mutex_lock(&h->lock);
+        for (size_t i = 0; i < n; i++) {
+            entry *e = still_held(h, due[i]);
+            sent[i] = acks[i] == 1 && e;
             acks[i] = -1;
-            if (!sent[i]) {
-                h->stats.release_failures++;
+            h->stats.release_failures += !sent[i] && e;
+            if (sent[i])
+                e->releasing = RELEASE_SEEN;
+        }
+        pthread_mutex_unlock(&h->lock);
+        for (size_t i = 0; i < n; i++) {
+            if (!sent[i])
                 continue;
-            }
             char buf[NW_FK_HOLD_NHDRS][32];
             nw_plugin_header hh[NW_FK_HOLD_NHDRS];
             nw_fk_story seen = {.key = due[i]->skey};
@@ -506,23 +573,33 @@ void nw_fk_hold_release_due(nw_fk_hold *h)
                     strlen(SEEN_VALUE), hh, nh, i);
         }
         wait_acks(h, n);
-        /* 3. what is released and recorded is "seen" now; the rest is
-         * released again next time (at least once) */
-        for (size_t i = 0; sent && i < n; i++)
-            if (sent[i] && acks[i] == 1) {
-                released++;
-                entry_clear_forward(due[i]);
-                due[i]->kind = ENTRY_SEEN;
-                h->stats.waiting--;
-            }
-        free(sent);
-        h->acks = NULL;
-        h->nacks = 0;
-        free(acks);
     }
-    free(due);
+    /* 3. what is released and recorded is "seen" now; the rest is released
+     * again next time (at least once) */
+    size_t released = 0;
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < n; i++) {
+        entry *e = still_held(h, due[i]);
+        if (e && sent && sent[i] && acks[i] == 1) {
+            released++;
+            entry_clear_forward(e);
+            e->kind = ENTRY_SEEN;
+            h->stats.waiting--;
+        }
+        if (e)
+            e->releasing = RELEASE_NONE;
+        entry_free(due[i]);
+    }
     h->stats.released += released;
+    h->stats.releasing -= n;
+    pthread_cond_broadcast(&h->seen_settled);
     pthread_mutex_unlock(&h->lock);
+    h->acks = NULL;
+    h->nacks = 0;
+    free(sent);
+    free(acks);
+    free(due);
+    pthread_mutex_unlock(&h->release_lock);
     if (released)
         nw_log_info(MOD, "embargoes released count=%zu hold_topic=%s", released, h->topic);
 }
@@ -542,7 +619,9 @@ static void *release_loop(void *arg)
             nw_log_warn(MOD, "reading the hold topic back failed (retried) error=\"%s\"", err.msg);
         pthread_mutex_unlock(&h->assign_lock);
         nw_fk_hold_release_due(h);
+        pthread_mutex_lock(&h->release_lock); /* late reports read the pass */
         rd_kafka_poll(h->producer, 0);
+        pthread_mutex_unlock(&h->release_lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += RELEASE_POLL_MS / 1000;
@@ -585,6 +664,10 @@ static void apply_loaded(nw_fk_hold *h, const rd_kafka_message_t *m, const char 
     if (!key)
         return;
     entry **p = slot_of(h, key);
+    if (*p && (*p)->releasing) { /* its release decides; a read back is not newer */
+        free(key);
+        return;
+    }
     if (!m->payload) { /* a tombstone: released or superseded */
         if (*p && !(*p)->owner)
             table_remove(h, p);
@@ -766,13 +849,34 @@ out:
     return rc;
 }
 
-/* Forget the entries of (topic, partition): another instance owns them now. */
+static bool of_partition(const entry *e, const char *topic, int32_t partition)
+{
+    return e->origin_partition == partition && !strcmp(e->origin_topic, topic);
+}
+
+/* Some entry of (topic, partition) has its seen record in flight. */
+static bool seen_in_flight(const nw_fk_hold *h, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < h->nbuckets; i++)
+        for (const entry *e = h->buckets[i]; e; e = e->next)
+            if (e->releasing == RELEASE_SEEN && of_partition(e, topic, partition))
+                return true;
+    return false;
+}
+
+/* Forget the entries of (topic, partition): another instance owns them now.
+ * An entry whose seen record is in flight is waited for (the next owner
+ * must not read the hold partition before it); one still being sent is
+ * dropped, and the next owner releases it again (a duplicate, never a
+ * loss). */
 static void drop_partition(nw_fk_hold *h, const char *topic, int32_t partition)
 {
     pthread_mutex_lock(&h->lock);
+    while (seen_in_flight(h, topic, partition))
+        pthread_cond_wait(&h->seen_settled, &h->lock);
     for (size_t i = 0; i < h->nbuckets; i++)
         for (entry **p = &h->buckets[i]; *p;) {
-            if ((*p)->origin_partition == partition && !strcmp((*p)->origin_topic, topic))
+            if (of_partition(*p, topic, partition))
                 table_remove(h, p);
             else
                 p = &(*p)->next;
@@ -924,6 +1028,8 @@ static nw_fk_hold *hold_new(const rd_kafka_conf_t *conf, const char *id, const c
     }
     h->hold_rkt = rd_kafka_topic_new(h->producer, topic, NULL);
     pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->seen_settled, NULL);
+    pthread_mutex_init(&h->release_lock, NULL);
     pthread_mutex_init(&h->assign_lock, NULL);
     pthread_mutex_init(&h->stop_lock, NULL);
     pthread_cond_init(&h->wake, NULL);
@@ -932,6 +1038,8 @@ static nw_fk_hold *hold_new(const rd_kafka_conf_t *conf, const char *id, const c
         pthread_cond_destroy(&h->wake);
         pthread_mutex_destroy(&h->stop_lock);
         pthread_mutex_destroy(&h->assign_lock);
+        pthread_mutex_destroy(&h->release_lock);
+        pthread_cond_destroy(&h->seen_settled);
         pthread_mutex_destroy(&h->lock);
         hold_free(h);
         return NULL;
@@ -997,6 +1105,8 @@ void nw_fk_hold_close(nw_fk_hold *h, const void *owner)
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->stop_lock);
     pthread_mutex_destroy(&h->assign_lock);
+    pthread_mutex_destroy(&h->release_lock);
+    pthread_cond_destroy(&h->seen_settled);
     pthread_mutex_destroy(&h->lock);
     hold_free(h);
 }

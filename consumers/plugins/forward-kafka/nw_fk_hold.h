@@ -28,7 +28,9 @@
  * wait for the acknowledgement, then write the "seen" record; at most about a
  * second late). Never: releases an entry before the batch that held it was
  * flushed (acknowledged), or while a kill or newer version for its uri is
- * being decided (one lock), or forgets an entry it has not released.
+ * being decided (one lock), or forgets an entry it has not released; never
+ * holds that lock while waiting for Kafka (a release in flight makes a
+ * decision that would replace its entry answer NW_FK_BUSY instead).
  *
  * Thread-safe.
  */
@@ -77,6 +79,8 @@ typedef enum nw_fk_action {
     NW_FK_SKIP_OLDER,   /* embargoed, older than the version held: nothing to send */
     NW_FK_SKIP_SAME,    /* the version held, again (a replay): nothing to send */
     NW_FK_SKIP_KILLED,  /* the uri was killed: nothing after a kill is sent */
+    NW_FK_BUSY,         /* it would replace a held version whose release is in flight:
+                           nothing recorded; answer RETRY and decide again */
 } nw_fk_action;
 
 /* The shared hold state of `topic` (created with cleanup.policy=compact and
@@ -139,6 +143,7 @@ typedef struct nw_fk_hold_stats {
     uint64_t loaded;           /* entries read back from the hold topic at assignment */
     uint64_t release_failures; /* release attempts that failed (retried) */
     uint64_t waiting;          /* embargoed entries in memory now */
+    uint64_t releasing;        /* of those, being released now (awaiting Kafka) */
 } nw_fk_hold_stats;
 
 nw_fk_hold_stats nw_fk_hold_get_stats(nw_fk_hold *h);
