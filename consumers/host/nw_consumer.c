@@ -156,6 +156,7 @@ struct nw_consumer {
     nw_consumer_stats stats; /* under mu */
     _Atomic int ready;
     _Atomic int stalled;      /* partitions stalled now (see update_health) */
+    _Atomic int fail_revoke;  /* fault injection: the next revoke as this error */
     char stalled_reason[512]; /* under mu */
     int64_t health_ms;        /* last update_health */
 
@@ -1300,6 +1301,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t ret = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int injected =
+        e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? atomic_exchange(&c->fail_revoke, 0) : 0;
+    if (injected)
+        e = (rd_kafka_resp_err_t)injected;
 
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         if (c->from_time_ms > 0 && parts->cnt)
@@ -1319,17 +1324,19 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         c->assigned_once = true;
         c->last_activity_ms = now_ms();
         atomic_store(&c->ready, 1);
-    } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        nw_log_info(MOD, "partitions revoked: finishing their batches count=%d", parts->cnt);
+    } else {
+        /* a failed rebalance lets go of the partitions given as a revoke
+         * does: under the cooperative protocol only those, incrementally */
+        if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+            nw_log_info(MOD, "partitions revoked: finishing their batches count=%d", parts->cnt);
+        else
+            nw_log_error(MOD, "rebalance failed: letting the partitions go count=%d error=\"%s\"",
+                         parts ? parts->cnt : 0, rd_kafka_err2str(e));
         revoke(c, coop ? parts : NULL);
         if (coop)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
             ret = rd_kafka_assign(rk, NULL);
-    } else {
-        nw_log_error(MOD, "rebalance failed error=\"%s\"", rd_kafka_err2str(e));
-        revoke(c, NULL);
-        ret = rd_kafka_assign(rk, NULL);
     }
     if (error) {
         nw_log_error(MOD, "incremental (un)assign failed error=\"%s\"",
@@ -1721,6 +1728,11 @@ void nw_consumer_stop(nw_consumer *c)
 {
     if (c)
         c->stop = 1;
+}
+
+void nw_consumer_fail_next_revoke(nw_consumer *c, int err)
+{
+    atomic_store(&c->fail_revoke, err);
 }
 
 void nw_consumer_reload(nw_consumer *c)

@@ -82,6 +82,13 @@ typedef struct nw_consumer_stats {
 /* A consistent snapshot; safe from any thread while run() runs. */
 nw_consumer_stats nw_consumer_get_stats(const nw_consumer *c);
 
+/* Fault injection (tests): the next revoke librdkafka reports reaches the
+ * rebalance callback as the failed rebalance `err` (a librdkafka error
+ * code), with the same partitions. librdkafka 2.0.2 reports no failed
+ * rebalance by itself, but the callback must handle one. Safe from any
+ * thread. */
+void nw_consumer_fail_next_revoke(nw_consumer *c, int err);
+
 /* Port of the HTTP endpoint (useful with `http.listen: 127.0.0.1:0`), or -1
  * when it is not running. Valid after nw_consumer_new. */
 int nw_consumer_http_port(const nw_consumer *c);

@@ -13,7 +13,9 @@
  * - partitions paused by a retrying batch and then lost in a rebalance (the
  *   coordinator forgets the member) are fetched again once reassigned, with
  *   the cooperative and with an eager assignor, and with static membership
- *   (docs/benchmarks.md).
+ *   (docs/benchmarks.md);
+ * - a failed rebalance under the cooperative protocol lets the partitions go
+ *   incrementally and the group rebalances again.
  */
 #include <criterion/criterion.h>
 #include <librdkafka/rdkafka.h>
@@ -507,4 +509,52 @@ Test(backpressure, paused_partitions_fetch_again_after_a_lost_eager_assignment, 
 Test(backpressure, paused_partitions_fetch_again_after_a_lost_static_assignment, .timeout = 180)
 {
     lost_assignment_case("lost-static", "  group.instance.id: lost-static-1\n");
+}
+
+/* Found last session: a failed rebalance (an error other than assign or
+ * revoke) made the host forget every partition and call assign(NULL),
+ * which the cooperative protocol refuses: librdkafka kept waiting for an
+ * incremental unassign and the group never rebalanced again. Now the
+ * partitions given are let go as by a revoke, incrementally. librdkafka
+ * reports no failed rebalance by itself: the consumer's fault injection
+ * turns the revoke of a lost assignment into one. */
+Test(backpressure, a_failed_cooperative_rebalance_unassigns_incrementally, .timeout = 90)
+{
+    tmp = nw_test_mkdtemp("fail-coop");
+    setup_broker("news.fail", 2);
+    const int first = 20, total = 40;
+    produce("news.fail", first, 100);
+    char *yaml = config("news.fail", "batch: {max_messages: 10, max_ms: 50ms}\n", "");
+    runner r;
+    start(&r, yaml, "fail-coop", -1);
+    rec *recs = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 400 && n < (size_t)first; i++) {
+        free(recs);
+        nw_test_sleep_ms(50);
+        n = read_records(&recs);
+    }
+    cr_assert_eq(n, (size_t)first);
+
+    /* the member is lost (12 = Heartbeat); its revoke arrives as a failure */
+    nw_consumer_fail_next_revoke(r.c, RD_KAFKA_RESP_ERR__FAIL);
+    rd_kafka_mock_push_request_errors(nw_broker_cluster(broker), 12, 1,
+                                      RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID);
+    nw_test_sleep_ms(2000); /* a heartbeat or two: the group rebalances */
+    produce("news.fail", total - first, 100);
+    for (int i = 0; i < 400 && n < (size_t)total; i++) {
+        free(recs);
+        nw_test_sleep_ms(100);
+        n = read_records(&recs);
+    }
+    nw_consumer_stop(r.c);
+    finish(&r);
+    release(&r);
+    cr_assert_eq(n, (size_t)total, "%zu of %d stories stored after the failed rebalance", n, total);
+    assert_complete_in_order(recs, n, 2, total);
+    long long off[2];
+    committed("fail-coop", "news.fail", 2, off);
+    cr_assert_eq(off[0] + off[1], total);
+    free(recs);
+    free(yaml);
 }
