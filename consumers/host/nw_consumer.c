@@ -32,7 +32,8 @@
  * head_ts_ms the time of that story (lag in seconds), expect_off the offset
  * the next message should carry (a jump past the log start = expired
  * stories). update_health marks a partition stalled while its job is backing
- * off past revoke_timeout; is_ready reads the count.
+ * off past revoke_timeout, or when it was never fetched with a lag past
+ * revoke_timeout; is_ready reads the count.
  */
 #include "nw_consumer.h"
 
@@ -76,12 +77,13 @@ typedef struct part {
     worker *holder;
     bool paused;   /* as last told to librdkafka */
     bool revoking; /* being revoked: never rewound */
-    bool stalled;  /* its batch has been retrying for longer than revoke_timeout */
+    bool stalled;  /* its batch retrying, or never fetched, past revoke_timeout */
     bool lag_known, lag_warned;
     int64_t next_off;    /* oldest offset not yet committed by us; -1 = not seen */
     int64_t expect_off;  /* offset the next message should have; -1 = unknown */
     int64_t head_ts_ms;  /* timestamp (ms since the epoch) of that story; 0 = none */
     int64_t assigned_ms; /* when it was assigned (monotonic) */
+    int64_t lag_msgs;    /* the last lag read from the statistics; -1 = unknown */
     nw_counter *consumed, *resets, *skipped;
     nw_gauge *lag, *lag_seconds, *stalled_g;
 } part;
@@ -331,7 +333,7 @@ static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
                                       pl);
     p->stalled_g = nw_metrics_gauge(c->metrics, "newswire_consumer_partition_stalled",
                                     "1 while the partition's batch has been retrying for longer "
-                                    "than revoke_timeout",
+                                    "than revoke_timeout, or it was never fetched",
                                     pl);
     /* created at 0 so that an alert on their increase sees the first one */
     p->resets = nw_metrics_counter(c->metrics, "newswire_consumer_offset_resets_total",
@@ -345,6 +347,7 @@ static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
     free(pl);
     p->next_off = -1;
     p->expect_off = -1;
+    p->lag_msgs = -1;
     p->assigned_ms = now_ms();
     nw_gauge_set(p->lag, NAN);
     c->parts[c->nparts++] = p;
@@ -1424,6 +1427,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         snprintf(pid, sizeof pid, "%d", (int)p->partition);
         pj = json_object_get(json_object_get(json_object_get(topics, p->topic), "partitions"), pid);
         int64_t lag = pj ? partition_lag(p, pj) : -1;
+        p->lag_msgs = lag;
         if (lag < 0) {
             lag_unknown(c, p, !root ? "statistics not readable" : "no watermark yet", now);
             continue;
@@ -1440,10 +1444,24 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 static bool is_ready(void *ctx, char *reason, size_t reason_len);
 
+/* A partition assigned for longer than revoke_timeout, with stories
+ * waiting on the broker (lag > 0), of which not one was ever fetched (and
+ * not paused by the host): Kafka does not deliver it. Writes why. */
+static bool never_fetched(const nw_consumer *c, const part *p, int64_t now, char *why, size_t len)
+{
+    if (p->next_off >= 0 || p->eof || p->paused || p->lag_msgs <= 0 ||
+        now - p->assigned_ms < c->revoke_timeout_ms)
+        return false;
+    snprintf(why, len, "nothing fetched in %lld ms since its assignment, %lld stories waiting",
+             (long long)(now - p->assigned_ms), (long long)p->lag_msgs);
+    return true;
+}
+
 /* Main thread, twice a second: lag in seconds and stalled partitions. A
  * partition is stalled while its batch has been in flight for longer than
- * revoke_timeout and is backing off (a sink or the DLQ topic keeps failing):
- * /readyz then says which one and why. */
+ * revoke_timeout and is backing off (a sink or the DLQ topic keeps failing),
+ * or when it was never fetched (never_fetched): /readyz then says which one
+ * and why. */
 static void update_health(nw_consumer *c, int64_t now)
 {
     if (now - c->health_ms < 500)
@@ -1469,15 +1487,20 @@ static void update_health(nw_consumer *c, int64_t now)
             snprintf(why, sizeof why, "%s", w->last_error[0] ? w->last_error : "a sink retrying");
             pthread_mutex_unlock(&c->mu);
         }
-        if (now_stalled && !p->stalled)
+        bool unfetched = !now_stalled && never_fetched(c, p, now, why, sizeof why);
+        if (unfetched && !p->stalled)
+            nw_log_error(MOD, "partition stalled: never fetched topic=%s partition=%d error=\"%s\"",
+                         p->topic, (int)p->partition, why);
+        else if (now_stalled && !p->stalled)
             nw_log_error(MOD,
                          "partition stalled: its batch is retrying elapsed_ms=%lld "
                          "topic=%s partition=%d offset=%lld error=\"%s\"",
                          (long long)(now - w->job->started_ms), p->topic, (int)p->partition,
                          (long long)p->next_off, why);
-        else if (!now_stalled && p->stalled)
+        else if (!now_stalled && !unfetched && p->stalled)
             nw_log_info(MOD, "partition moving again topic=%s partition=%d", p->topic,
                         (int)p->partition);
+        now_stalled |= unfetched;
         p->stalled = now_stalled;
         nw_gauge_set(p->stalled_g, now_stalled ? 1 : 0);
         if (now_stalled && !stalled++)

@@ -16,8 +16,9 @@
  * the chains between batches; /metrics, /healthz and /readyz are served on
  * http.listen. A story the DLQ topic cannot take (too large) is dead-lettered
  * as a reference to its topic/partition/offset instead of being retried; a
- * partition whose batch keeps retrying longer than revoke_timeout is reported
- * stalled (metric, /readyz 503). Lag per partition (stories and seconds) is
+ * partition whose batch keeps retrying longer than revoke_timeout, or that
+ * is never fetched although stories wait on it, is reported stalled
+ * (metric, /readyz 503). Lag per partition (stories and seconds) is
  * the consumer's own, and stories that expired from the broker before they
  * were consumed are counted (docs/operations.md). It never calls exit().
  */

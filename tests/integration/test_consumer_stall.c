@@ -14,6 +14,9 @@
  * reported stalled (metric, /readyz 503 naming it) with a true lag, and
  * everything flows again once the broker takes writes.
  *
+ * a_partition_never_fetched_is_visible: while the broker refuses the fetch
+ * requests, a partition with stories waiting is reported stalled too.
+ *
  * expired_stories_are_counted (issue 23): the group's committed offset is no
  * longer on the broker (the embedded broker keeps about 5 MB per partition);
  * librdkafka resets it with a warning of its own, the consumer counts the
@@ -40,6 +43,10 @@
 
 static nw_broker *broker;
 static char *tmp;
+
+/* Fetch requests the broker answers with an error in
+ * a_partition_never_fetched_is_visible. */
+#define NW_TEST_FETCH_REFUSALS 30
 
 static void teardown(void)
 {
@@ -91,6 +98,24 @@ typedef struct runner {
     nw_consumer *c; /* tc.c */
     int port;
 } runner;
+
+/* Poll /readyz (up to 20 s) until it answers `want` with `text` in the
+ * body (any body when NULL); returns the body. */
+static char *wait_readyz(const runner *r, int want, const char *text)
+{
+    char *body = NULL;
+    int status = 0;
+    for (int i = 0; i < 400; i++) {
+        status = nw_test_http_status(r->port, "/readyz", &body);
+        if (status == want && (!text || strstr(body, text)))
+            break;
+        free(body);
+        body = NULL;
+        nw_test_sleep_ms(50);
+    }
+    cr_assert_eq(status, want, "%s", body ? body : "");
+    return body;
+}
 
 /* One worker, batches of one story, a recorder sink that fails `fatal_uri`
  * permanently. */
@@ -239,17 +264,7 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
     start_consumer(&r, record, "urn:poison");
 
     /* the partition is reported stalled, with its lag, and /readyz says so */
-    char *body = NULL;
-    int status = 0;
-    for (int i = 0; i < 400; i++) {
-        status = nw_test_http_status(r.port, "/readyz", &body);
-        if (status == 503 && strstr(body, "stalled"))
-            break;
-        free(body);
-        body = NULL;
-        nw_test_sleep_ms(50);
-    }
-    cr_assert_eq(status, 503, "%s", body ? body : "");
+    char *body = wait_readyz(&r, 503, "stalled");
     cr_assert(strstr(body, "news.big/0 stalled"), "%s", body);
     cr_assert(strstr(body, "dead letter"), "the cause is named: %s", body);
     cr_assert(strstr(body, "Policy violation"), "the broker's error is named: %s", body);
@@ -271,16 +286,56 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
 
     /* the broker takes writes again: the dead letter goes, the rest follows */
     wait_lines(record, 2, 60000);
-    for (int i = 0; i < 100; i++) {
-        status = nw_test_http_status(r.port, "/readyz", &body);
-        if (status == 200)
-            break;
-        free(body);
-        body = NULL;
-        nw_test_sleep_ms(100);
+    free(wait_readyz(&r, 200, NULL));
+    stop_consumer(&r);
+    cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
+}
+
+/* Found last session: a partition assigned with stories waiting, from which
+ * Kafka never delivers one, was not reported: no batch of it ever started,
+ * so none was seen retrying. Here the broker answers every fetch with an
+ * error for a while: the partition is stalled once revoke_timeout has
+ * passed (the empty one is not), and moves again when fetches do. */
+Test(stall, a_partition_never_fetched_is_visible, .timeout = 120)
+{
+    setup_broker();
+    rd_kafka_t *p = test_producer();
+    for (int i = 0; i < 3; i++) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "urn:waiting:%d", i);
+        produce_story(p, "news.big", uri, 100);
     }
-    cr_assert_eq(status, 200, "%s", body ? body : "");
+    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+    rd_kafka_destroy(p);
+    rd_kafka_resp_err_t refusals[NW_TEST_FETCH_REFUSALS];
+    for (size_t i = 0; i < NW_TEST_FETCH_REFUSALS; i++)
+        refusals[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+    rd_kafka_mock_push_request_errors_array(nw_broker_cluster(broker), 1 /* Fetch */,
+                                            NW_TEST_FETCH_REFUSALS, refusals);
+
+    char record[4096];
+    snprintf(record, sizeof record, "%s/record.txt", tmp);
+    runner r = {0};
+    start_consumer(&r, record, "urn:none");
+    char *body = wait_readyz(&r, 503, "stalled");
+    cr_assert(strstr(body, "news.big/0 stalled"), "%s", body);
+    cr_assert(strstr(body, "nothing fetched"), "the cause is named: %s", body);
     free(body);
+    cr_assert_eq(nw_test_http_status(r.port, "/metrics", &body), 200);
+    const char *want[] = {
+        "newswire_consumer_stalled_partitions 1",
+        "newswire_consumer_partition_stalled{topic=\"news.big\",partition=\"0\"} 1",
+        "newswire_consumer_partition_stalled{topic=\"news.small\",partition=\"0\"} 0",
+        "newswire_consumer_lag_messages{topic=\"news.big\",partition=\"0\"} 3",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
+    free(body);
+    cr_assert_eq(nw_test_count_lines(record), 0);
+
+    /* the broker serves fetches again: the stories arrive, the stall ends */
+    wait_lines(record, 3, 90000);
+    free(wait_readyz(&r, 200, NULL));
     stop_consumer(&r);
     cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
 }
