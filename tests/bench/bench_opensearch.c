@@ -150,7 +150,7 @@ int main(int argc, char **argv)
             char *t = json_dumps(docs[i], JSON_COMPACT);
             bytes += strlen(t);
             free(t);
-            items[i] = (nw_os_item){docs[i], NULL, "world"};
+            items[i] = (nw_os_item){.story = docs[i], .category = "world"};
         }
         for (int b = 0; b < nbodies; b++) {
             int k = n - b * batch < batch ? n - b * batch : batch;

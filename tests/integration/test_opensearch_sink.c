@@ -11,7 +11,9 @@
  *     rest indexed;
  *   - dropped connections and failed requests: sent again whole, nothing lost;
  *   - wrong credentials: a clear error at open;
- *   - the external version rule itself.
+ *   - the external version rule itself;
+ *   - through the plugin: the chain's shared text of each story is sent,
+ *     not a serialization of the sink's own.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -21,9 +23,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nw_chain.h"
 #include "nw_os_sink.h"
+#include "nw_testplugin.h"
 #include "nw_testsink.h"
 #include "nw_testutil.h"
+#include "opensearch.h"
 
 static pid_t server = -1;
 static char base[64];
@@ -31,6 +36,7 @@ static char base[64];
 static void teardown(void)
 {
     nw_test_end_child(&server, 5);
+    nw_test_plugin_free_all();
 }
 
 TestSuite(opensearch_sink, .fini = teardown, .timeout = 300);
@@ -98,7 +104,7 @@ static int write_all(nw_os_sink *s, json_t **docs, size_t n, nw_os_outcome *out)
 {
     nw_os_item *items = calloc(n, sizeof *items);
     for (size_t i = 0; i < n; i++) {
-        items[i] = (nw_os_item){docs[i], NULL, "world"};
+        items[i] = (nw_os_item){.story = docs[i], .category = "world"};
         out[i] = (nw_os_outcome){.result = NW_OS_PENDING};
     }
     nw_err e = {0};
@@ -293,4 +299,82 @@ Test(opensearch_sink, check_follows_the_cluster)
     cr_assert_eq(nw_os_sink_check(s, &e), NW_EINVAL, "%s", e.msg);
     cr_assert(strstr(e.msg, "401") && !strstr(e.msg, "right"), "%s", e.msg);
     nw_os_sink_close(s);
+}
+
+/* nw_plugin_api.text of the chain, counted. */
+static const char *(*chain_text)(void *host_ref, size_t *len);
+static int text_calls;
+
+static const char *counting_text(void *host_ref, size_t *len)
+{
+    text_calls++;
+    return chain_text(host_ref, len);
+}
+
+/* Found last session: the plugin serialized every story again instead of
+ * using the chain's shared text (ABI 2 "parse once", docs/plugin-guide.md).
+ * Now it asks the chain for each story's text: the value as it arrived, or
+ * the one serialization of a story a filter changed (0 serializations for
+ * an unchanged story, 1 for the changed one); a text of several lines is no
+ * line of a bulk body and is serialized by the sink. The documents stored
+ * are the stories, as before. */
+Test(opensearch_sink, the_chains_shared_text_is_sent)
+{
+    start_server(NULL);
+    nw_plugin_api api = {0};
+    nw_chain_story_api(&api);
+    chain_text = api.text;
+    api.text = counting_text;
+    char err[512] = "";
+    void *st = nw_test_plugin_open(&nw_plugin_opensearch, &api, err, sizeof err, "url", base,
+                                   "retry_initial", "5ms", NULL);
+    cr_assert_not_null(st, "%s", err);
+    const char *uris[] = {"urn:same", "urn:changed", "urn:pretty"};
+    const char *values[] = {
+        "{\"uri\":\"urn:same\",\"version\":\"1\",\"headlines\":[{\"value\":\"As it came\"}]}",
+        "{\"uri\":\"urn:changed\",\"version\":\"1\",\"headlines\":[{\"value\":\"Before\"}]}",
+        "{\n  \"uri\": \"urn:pretty\",\n  \"version\": \"1\"\n}"};
+    nw_chain_msg m[3];
+    nw_plugin_msg *ptrs[3];
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(nw_chain_msg_init(&m[i], "news.world", "news.", 0, i, uris[i], strlen(uris[i]),
+                                       values[i], strlen(values[i]), 0, NULL),
+                     0);
+        ptrs[i] = &m[i].pub;
+    }
+    /* a filter changed the second story */
+    json_object_set_new(m[1].pub.doc, "headlines",
+                        json_pack("[{s:s}]", "value", "After the filter"));
+    cr_assert_eq(api.doc_changed(m[1].pub.host_ref), 0);
+
+    nw_chain_doc_counts before = nw_chain_get_doc_counts();
+    size_t failed = SIZE_MAX;
+    cr_assert_eq(nw_plugin_opensearch.write(st, ptrs, 3, &failed, err, sizeof err), NW_PLUGIN_OK,
+                 "%s", err);
+    cr_assert_eq(nw_plugin_opensearch.flush(st, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    nw_chain_doc_counts after = nw_chain_get_doc_counts();
+    cr_assert_eq(text_calls, 3, "the sink asked the chain for %d texts of 3", text_calls);
+    cr_assert_eq(after.serializations - before.serializations, 1,
+                 "only the changed story is serialized, once, by the chain");
+
+    json_t *all = NULL;
+    json_t *doc = stored(&all, "urn:same");
+    cr_assert_not_null(doc);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(doc, "headlines"), 0), "value")),
+                     "As it came");
+    json_decref(all);
+    doc = stored(&all, "urn:changed");
+    cr_assert_not_null(doc);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(doc, "headlines"), 0), "value")),
+                     "After the filter");
+    json_decref(all);
+    doc = stored(&all, "urn:pretty");
+    cr_assert_not_null(doc, "a text of several lines is serialized by the sink");
+    cr_assert_str_eq(json_string_value(json_object_get(doc, "version")), "1");
+    json_decref(all);
+    for (int i = 0; i < 3; i++)
+        nw_chain_msg_deinit(&m[i]);
+    nw_plugin_opensearch.destroy(st);
 }

@@ -292,6 +292,16 @@ static void index_name(const nw_os_sink *s, const nw_os_item *it, nw_buf *b)
     }
 }
 
+/* The chain's text of the story fits one line of the bulk body: the
+ * document is sent as that text (its value as it arrived, or the one
+ * serialization every sink shares: docs/plugin-guide.md, "The story"),
+ * not serialized again. */
+static bool text_is_one_line(const nw_os_item *it)
+{
+    return it->text && !memchr(it->text, '\n', it->text_len) &&
+           !memchr(it->text, '\r', it->text_len);
+}
+
 /* The action and document lines of one item; NULL when refused (o set). */
 static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
 {
@@ -321,18 +331,27 @@ static char *bulk_lines(nw_os_sink *s, const nw_os_item *it, nw_os_outcome *o)
     nw_buf_free(&idx);
     json_t *killed = cls == NW_STORY_CANCELED ? nw_story_kill_record(st, uri) : NULL;
     char *a = action ? json_dumps(action, JSON_COMPACT) : NULL;
-    char *d = cls == NW_STORY_CANCELED && !killed ? NULL /* out of memory */
-                                                  : json_dumps(killed ? killed : st, JSON_COMPACT);
+    bool shared = cls != NW_STORY_CANCELED && text_is_one_line(it);
+    char *own = shared                     ? NULL
+                : cls != NW_STORY_CANCELED ? json_dumps(st, JSON_COMPACT)
+                : killed                   ? json_dumps(killed, JSON_COMPACT)
+                                           : NULL; /* out of memory */
+    const char *d = shared ? it->text : own;
+    size_t dl = shared ? it->text_len : own ? strlen(own) : 0;
     json_decref(action);
     json_decref(killed);
     char *lines = NULL;
     if (a && d) {
-        size_t l = strlen(a) + strlen(d) + 3;
-        if ((lines = malloc(l)))
-            snprintf(lines, l, "%s\n%s\n", a, d);
+        size_t al = strlen(a);
+        if ((lines = malloc(al + dl + 3))) {
+            memcpy(lines, a, al);
+            lines[al] = '\n';
+            memcpy(lines + al + 1, d, dl);
+            memcpy(lines + al + 1 + dl, "\n", 2);
+        }
     }
     free(a);
-    free(d);
+    free(own);
     return lines;
 }
 

@@ -47,6 +47,11 @@ typedef struct nw_os_item {
     const json_t *story;  /* borrowed for the call */
     const char *uri;      /* when the story has none (the message key), may be NULL */
     const char *category; /* for {category}, may be NULL */
+    /* the story's JSON text as the chain shares it (nw_plugin_api.text),
+     * borrowed for the call: sent as the document when it is one line;
+     * NULL, or more than one line: the sink serializes the story itself */
+    const char *text;
+    size_t text_len;
 } nw_os_item;
 
 typedef enum nw_os_result {

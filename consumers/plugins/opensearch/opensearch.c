@@ -386,8 +386,11 @@ static nw_plugin_status os_write(void *state, nw_plugin_msg *const *batch, size_
     for (size_t i = 0; i < count; i++) {
         if (out[i].result != NW_OS_PENDING)
             continue;
-        /* the host's document (plugin.h: parse once) */
-        items[i] = (nw_os_item){batch[i]->doc, batch[i]->uri, batch[i]->category};
+        /* the host's document and its shared text (plugin.h: parse once;
+         * NULL text, out of memory: the sink serializes the story) */
+        size_t tl = 0;
+        const char *t = p->api && p->api->text ? p->api->text(batch[i]->host_ref, &tl) : NULL;
+        items[i] = (nw_os_item){batch[i]->doc, batch[i]->uri, batch[i]->category, t, tl};
     }
     int rc = nw_os_sink_write(p->sink, items, count, out, &e);
     metrics_report(p);
