@@ -178,6 +178,19 @@ static size_t read_records(rec **out)
     return n;
 }
 
+/* Read record.txt until it holds `want` records (up to 40 s); *recs (freed
+ * first, NULL at the start) gets them. Returns the count. */
+static size_t wait_records(rec **recs, size_t want)
+{
+    size_t n = 0;
+    for (int i = 0; i < 400 && n < want; i++) {
+        free(*recs);
+        nw_test_sleep_ms(100);
+        n = read_records(recs);
+    }
+    return n;
+}
+
 /* Every partition's records are its offsets 0..end-1, each once, in order. */
 static void assert_complete_in_order(const rec *r, size_t n, int partitions, int total)
 {
@@ -475,12 +488,7 @@ static void lost_assignment_case(const char *name, const char *kafka_extra)
     unlink(ctl);
     produce("news.lost", total - first, 100);
     rec *recs = NULL;
-    size_t n = 0;
-    for (int i = 0; i < 400 && n < (size_t)total; i++) {
-        free(recs);
-        nw_test_sleep_ms(100);
-        n = read_records(&recs);
-    }
+    size_t n = wait_records(&recs, total);
     nw_consumer_stop(r.c);
     finish(&r);
     s = nw_consumer_get_stats(r.c);
@@ -528,13 +536,7 @@ Test(backpressure, a_failed_cooperative_rebalance_unassigns_incrementally, .time
     runner r;
     start(&r, yaml, "fail-coop", -1);
     rec *recs = NULL;
-    size_t n = 0;
-    for (int i = 0; i < 400 && n < (size_t)first; i++) {
-        free(recs);
-        nw_test_sleep_ms(50);
-        n = read_records(&recs);
-    }
-    cr_assert_eq(n, (size_t)first);
+    cr_assert_eq(wait_records(&recs, first), (size_t)first);
 
     /* the member is lost (12 = Heartbeat); its revoke arrives as a failure */
     nw_consumer_fail_next_revoke(r.c, RD_KAFKA_RESP_ERR__FAIL);
@@ -542,11 +544,7 @@ Test(backpressure, a_failed_cooperative_rebalance_unassigns_incrementally, .time
                                       RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID);
     nw_test_sleep_ms(2000); /* a heartbeat or two: the group rebalances */
     produce("news.fail", total - first, 100);
-    for (int i = 0; i < 400 && n < (size_t)total; i++) {
-        free(recs);
-        nw_test_sleep_ms(100);
-        n = read_records(&recs);
-    }
+    size_t n = wait_records(&recs, total);
     nw_consumer_stop(r.c);
     finish(&r);
     release(&r);

@@ -44,10 +44,6 @@
 static nw_broker *broker;
 static char *tmp;
 
-/* Fetch requests the broker answers with an error in
- * a_partition_never_fetched_is_visible. */
-#define NW_TEST_FETCH_REFUSALS 30
-
 static void teardown(void)
 {
     nw_broker_free(broker);
@@ -98,6 +94,26 @@ typedef struct runner {
     nw_consumer *c; /* tc.c */
     int port;
 } runner;
+
+/* The broker answers the next n requests of Kafka API `api` with `err`. */
+static void refuse_requests(int16_t api, size_t n, rd_kafka_resp_err_t err)
+{
+    rd_kafka_resp_err_t *errs = malloc(n * sizeof *errs);
+    for (size_t i = 0; i < n; i++)
+        errs[i] = err;
+    rd_kafka_mock_push_request_errors_array(nw_broker_cluster(broker), api, n, errs);
+    free(errs);
+}
+
+/* GET /metrics: every line of want[0..n) is in it. */
+static void assert_metrics(const runner *r, const char *const *want, size_t n)
+{
+    char *body = NULL;
+    cr_assert_eq(nw_test_http_status(r->port, "/metrics", &body), 200);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
+    free(body);
+}
 
 /* Poll /readyz (up to 20 s) until it answers `want` with `text` in the
  * body (any body when NULL); returns the body. */
@@ -221,9 +237,7 @@ Test(stall, oversized_story_is_referenced, .timeout = 120)
     cr_assert_str_eq(nw_test_header(m, "nw-origin-offset", h, sizeof h), "0");
     nw_test_topic_free(&dlq);
 
-    char *body = NULL;
     nw_test_sleep_ms(1000); /* a health update and a statistics interval or two */
-    cr_assert_eq(nw_test_http_status(r.port, "/metrics", &body), 200);
     const char *want[] = {
         "newswire_consumer_dlq_produced_total 1",
         "newswire_consumer_dlq_references_total 1",
@@ -232,9 +246,8 @@ Test(stall, oversized_story_is_referenced, .timeout = 120)
         "newswire_consumer_lag_messages{topic=\"news.small\",partition=\"0\"} 0",
         "newswire_consumer_lag_seconds{topic=\"news.big\",partition=\"0\"} 0",
     };
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
-    free(body);
+    assert_metrics(&r, want, sizeof want / sizeof want[0]);
+    char *body = NULL;
     cr_assert_eq(nw_test_http_status(r.port, "/readyz", &body), 200, "%s", body);
     free(body);
     stop_consumer(&r);
@@ -252,11 +265,7 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
     rd_kafka_destroy(p);
     /* the broker refuses the next 100 writes: no dead letter can go for a
      * while (about 20 s at the 200 ms back-off) */
-    rd_kafka_mock_cluster_t *mc = nw_broker_cluster(broker);
-    rd_kafka_resp_err_t refusals[100];
-    for (size_t i = 0; i < 100; i++)
-        refusals[i] = RD_KAFKA_RESP_ERR_POLICY_VIOLATION;
-    rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */, 100, refusals);
+    refuse_requests(0 /* Produce */, 100, RD_KAFKA_RESP_ERR_POLICY_VIOLATION);
 
     char record[4096];
     snprintf(record, sizeof record, "%s/record.txt", tmp);
@@ -307,11 +316,7 @@ Test(stall, a_partition_never_fetched_is_visible, .timeout = 120)
     }
     cr_assert_eq(rd_kafka_flush(p, 30000), 0);
     rd_kafka_destroy(p);
-    rd_kafka_resp_err_t refusals[NW_TEST_FETCH_REFUSALS];
-    for (size_t i = 0; i < NW_TEST_FETCH_REFUSALS; i++)
-        refusals[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
-    rd_kafka_mock_push_request_errors_array(nw_broker_cluster(broker), 1 /* Fetch */,
-                                            NW_TEST_FETCH_REFUSALS, refusals);
+    refuse_requests(1 /* Fetch */, 30, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
 
     char record[4096];
     snprintf(record, sizeof record, "%s/record.txt", tmp);
@@ -321,16 +326,13 @@ Test(stall, a_partition_never_fetched_is_visible, .timeout = 120)
     cr_assert(strstr(body, "news.big/0 stalled"), "%s", body);
     cr_assert(strstr(body, "nothing fetched"), "the cause is named: %s", body);
     free(body);
-    cr_assert_eq(nw_test_http_status(r.port, "/metrics", &body), 200);
     const char *want[] = {
         "newswire_consumer_stalled_partitions 1",
         "newswire_consumer_partition_stalled{topic=\"news.big\",partition=\"0\"} 1",
         "newswire_consumer_partition_stalled{topic=\"news.small\",partition=\"0\"} 0",
         "newswire_consumer_lag_messages{topic=\"news.big\",partition=\"0\"} 3",
     };
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        cr_assert(strstr(body, want[i]), "missing %s in:\n%s", want[i], body);
-    free(body);
+    assert_metrics(&r, want, sizeof want / sizeof want[0]);
     cr_assert_eq(nw_test_count_lines(record), 0);
 
     /* the broker serves fetches again: the stories arrive, the stall ends */
