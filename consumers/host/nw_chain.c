@@ -149,7 +149,10 @@ static int msg_init(nw_chain_msg *m, const char *topic, const char *topic_prefix
     m->pub.timestamp_ms = timestamp_ms;
     m->pub.host_ref = m;
     m->state = NW_MSG_LIVE;
-    decode_story(m);
+    if (borrow)
+        m->undecoded = true; /* nw_chain_run decodes it, part by part */
+    else
+        decode_story(m);
     return 0;
 }
 
@@ -219,7 +222,7 @@ static int append_text(const char *buffer, size_t size, void *data)
 
 const char *nw_chain_msg_text(nw_chain_msg *m, size_t *len)
 {
-    if (!m->changed || !m->pub.doc) {
+    if (!m->changed) {
         if (m->json_borrowed) { /* a Kafka value has no NUL: copy it, once, when asked */
             char *copy = dup_n(m->json, m->json_len);
             if (!copy)
@@ -231,6 +234,8 @@ const char *nw_chain_msg_text(nw_chain_msg *m, size_t *len)
             *len = m->json_len;
         return m->json;
     }
+    if (!m->text && !m->pub.doc)
+        return NULL; /* released after the chain's last write (release_story) */
     if (!m->text) {
         atomic_fetch_add_explicit(&doc_serializations, 1, memory_order_relaxed);
         /* into one buffer the size of the original (plus a margin): a
@@ -910,8 +915,9 @@ static int stopped(nw_err *err, const chain_instance *in)
     return nw_err_set(err, NW_ERETRY, "stopped while retrying plugin %s", in->name);
 }
 
-static int run_filter(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
-                      nw_err *err)
+/* A filter's process() over the live stories of msgs[0..n). */
+static int filter_process(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
+                          nw_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         nw_chain_msg *m = msgs[i];
@@ -937,10 +943,15 @@ static int run_filter(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs
             }
         }
     }
-    /* A filter may keep state that must be durable before the batch's
-     * offsets are stored (dedup publishes fingerprints): flush it too.
-     * Retryable failures back off like a sink's; a permanent one is logged
-     * and the batch goes on, since the stories themselves are fine. */
+    return 0;
+}
+
+/* A filter may keep state that must be durable before the batch's offsets
+ * are stored (dedup publishes fingerprints): flush it too. Retryable
+ * failures back off like a sink's; a permanent one is logged and the batch
+ * goes on, since the stories themselves are fine. */
+static int filter_flush(nw_chain *c, chain_instance *in, nw_err *err)
+{
     if (!in->desc->flush)
         return 0;
     for (unsigned attempt = 0;; attempt++) {
@@ -961,8 +972,9 @@ static int run_filter(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs
     }
 }
 
-static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
-                    nw_err *err)
+/* A sink's write() of the live stories of msgs[0..n). */
+static int sink_write(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
+                      nw_err *err)
 {
     nw_plugin_msg **live = malloc((n ? n : 1) * sizeof *live);
     if (!live)
@@ -988,7 +1000,7 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
         if (st == NW_PLUGIN_RETRY) {
             if (!backoff(c, in, attempt++, "write", e)) {
                 rc = stopped(err, in);
-                goto out;
+                break;
             }
             continue;
         }
@@ -1001,7 +1013,16 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
                 mark_dead(c, live[pos]->host_ref, in, e);
         }
     }
-    for (attempt = 0;; attempt++) {
+    free(live);
+    return rc;
+}
+
+/* A sink's flush() after every write of the batch: the stories still live
+ * in msgs[0..n) are the ones it accepted. */
+static int sink_flush(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, size_t n,
+                      nw_err *err)
+{
+    for (unsigned attempt = 0;; attempt++) {
         char e[NW_ERR_MSG_MAX] = "";
         double t0 = in->lat[2] ? mono_s() : 0;
         nw_plugin_status st = in->desc->flush(in->state, e, sizeof e);
@@ -1010,23 +1031,20 @@ static int run_sink(nw_chain *c, chain_instance *in, nw_chain_msg *const *msgs, 
         if (st == NW_PLUGIN_OK || st == NW_PLUGIN_DROP)
             break;
         if (st == NW_PLUGIN_RETRY) {
-            if (!backoff(c, in, attempt, "flush", e)) {
-                rc = stopped(err, in);
-                goto out;
-            }
+            if (!backoff(c, in, attempt, "flush", e))
+                return stopped(err, in);
             continue;
         }
-        for (size_t i = 0; i < count; i++)
-            mark_dead(c, live[i]->host_ref, in, e);
+        for (size_t i = 0; i < n; i++)
+            if (msgs[i]->state == NW_MSG_LIVE)
+                mark_dead(c, msgs[i], in, e);
         break;
     }
     if (c->opts.metrics)
-        for (size_t i = 0; i < count; i++)
-            if (((nw_chain_msg *)live[i]->host_ref)->state == NW_MSG_LIVE)
-                count_story(in, live[i]->host_ref, COUNT_PROCESSED);
-out:
-    free(live);
-    return rc;
+        for (size_t i = 0; i < n; i++)
+            if (msgs[i]->state == NW_MSG_LIVE)
+                count_story(in, msgs[i], COUNT_PROCESSED);
+    return 0;
 }
 
 /* -------------------------------------------------------- partition events */
@@ -1115,6 +1133,68 @@ bool nw_chain_check_ready(nw_chain *c, char *reason, size_t reason_len)
 
 /* ------------------------------------------------------------------ running */
 
+/* Stories a part-writing sink receives per write() (and every stage before
+ * it runs over per part): a few dozen decoded stories stay in the CPU's
+ * caches from decode to encode. 16, 32 and 64 measured alike
+ * (docs/benchmarks.md, bench_consumer). */
+#define PART_STORIES 32
+
+static void log_host_dead(nw_chain *c, const nw_chain_msg *m)
+{
+    c->stats.dead++;
+    nw_log_error("chain",
+                 "permanent failure plugin=%s uri=\"%s\" topic=%s partition=%d "
+                 "offset=%lld error=\"%s\"",
+                 NW_CHAIN_HOST_NAME, m->uri, m->topic, (int)m->pub.partition,
+                 (long long)m->pub.offset, m->dead_reason);
+}
+
+/* Decode the live stories of msgs[0..n) that were left for the run
+ * (nw_chain_msg_init_borrowed). */
+static void decode_part(nw_chain *c, nw_chain_msg *const *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        nw_chain_msg *m = msgs[i];
+        if (!m->undecoded)
+            continue;
+        m->undecoded = false;
+        if (m->state != NW_MSG_LIVE)
+            continue; /* dropped by the host (a tombstone): never decoded */
+        decode_story(m);
+        if (m->state == NW_MSG_DEAD)
+            log_host_dead(c, m);
+    }
+}
+
+/* After the chain's last write of a story its document and text are not
+ * needed any more (plugin.h: borrowed for the call): free them now rather
+ * than with the batch. */
+static void release_story(nw_chain_msg *m)
+{
+    json_decref(m->pub.doc);
+    m->pub.doc = NULL;
+    free(m->text);
+    m->text = NULL;
+}
+
+/* The stages [first, *last] of the segment starting at `first`: filters up
+ * to and including the next sink (or the chain's end). True when it runs in
+ * parts: its sink writes in parts (nw_plugin_descriptor.write_in_parts) or
+ * it has none. */
+static bool segment(const nw_chain *c, size_t first, size_t *last)
+{
+    size_t s = first;
+    while (s + 1 < c->len && c->inst[s].desc->kind != NW_PLUGIN_SINK)
+        s++;
+    *last = s;
+    const nw_plugin_descriptor *d = c->inst[s].desc;
+    return d->kind != NW_PLUGIN_SINK ||
+           (NW_PLUGIN_HAS(d, nw_plugin_descriptor, write_in_parts) && d->write_in_parts);
+}
+
+/* Segment by segment: its filters and its sink's write() over each part of
+ * the batch, then the flush()es of its stages in chain order, so a sink's
+ * flush() comes before any later plugin sees the batch (plugin-guide.md). */
 int nw_chain_run(nw_chain *c, nw_chain_msg *const *msgs, size_t n, nw_err *err)
 {
     nw_chain_deliver_events(c);
@@ -1122,20 +1202,31 @@ int nw_chain_run(nw_chain *c, nw_chain_msg *const *msgs, size_t n, nw_err *err)
     for (size_t i = 0; i < n; i++) {
         nw_chain_msg *m = msgs[i];
         if (m->state == NW_MSG_DEAD && m->dead_plugin &&
-            !strcmp(m->dead_plugin, NW_CHAIN_HOST_NAME)) {
-            c->stats.dead++;
-            nw_log_error("chain",
-                         "permanent failure plugin=%s uri=\"%s\" topic=%s partition=%d "
-                         "offset=%lld error=\"%s\"",
-                         NW_CHAIN_HOST_NAME, m->uri, m->topic, (int)m->pub.partition,
-                         (long long)m->pub.offset, m->dead_reason);
-        }
+            !strcmp(m->dead_plugin, NW_CHAIN_HOST_NAME))
+            log_host_dead(c, m);
     }
     int rc = 0;
-    for (size_t s = 0; s < c->len && rc == 0; s++) {
-        chain_instance *in = &c->inst[s];
-        rc = in->desc->kind == NW_PLUGIN_FILTER ? run_filter(c, in, msgs, n, err)
-                                                : run_sink(c, in, msgs, n, err);
+    for (size_t first = 0, last = 0; first < c->len && rc == 0; first = last + 1) {
+        bool parts = segment(c, first, &last);
+        size_t part = parts ? PART_STORIES : (n ? n : 1);
+        /* the chain's last segment in parts: release each part when written */
+        bool release = parts && last + 1 == c->len;
+        for (size_t k = 0; k < n && rc == 0; k += part) {
+            size_t np = n - k < part ? n - k : part;
+            decode_part(c, msgs + k, np);
+            for (size_t s = first; s <= last && rc == 0; s++) {
+                chain_instance *in = &c->inst[s];
+                rc = in->desc->kind == NW_PLUGIN_FILTER ? filter_process(c, in, msgs + k, np, err)
+                                                        : sink_write(c, in, msgs + k, np, err);
+            }
+            for (size_t i = k; release && rc == 0 && i < k + np; i++)
+                release_story(msgs[i]);
+        }
+        for (size_t s = first; s <= last && rc == 0; s++) {
+            chain_instance *in = &c->inst[s];
+            rc = in->desc->kind == NW_PLUGIN_FILTER ? filter_flush(c, in, err)
+                                                    : sink_flush(c, in, msgs, n, err);
+        }
     }
     atomic_store(&c->backing_off, 0);
     return rc;

@@ -4,7 +4,8 @@
  * plugin's own init errors, all naming file, line and key), then run over
  * batches. Stages run in config order: a filter sees each live story one at
  * a time (it may modify, drop, route or dead-letter it), a sink receives the
- * live stories as one batch and must make them durable in flush(). A batch is
+ * live stories as one batch (or in parts, when it asks for that) and must
+ * make them durable in flush(). A batch is
  * done only when every stage has returned OK for it; retryable failures are
  * retried here with capped exponential back-off. The chain knows nothing of
  * Kafka: the host (nw_consumer) turns finished batches into committed offsets
@@ -44,6 +45,7 @@ typedef struct nw_chain_msg {
     char *text;              /* owned: the changed document serialized, NULL until asked for */
     size_t text_len;
     bool changed;              /* pub.doc differs from json */
+    bool undecoded;            /* init_borrowed: nw_chain_run decodes it */
     char *uri, *topic, *route; /* owned */
     nw_plugin_header *headers; /* owned names and values */
     size_t header_cap;
@@ -63,7 +65,10 @@ int nw_chain_msg_init(nw_chain_msg *m, const char *topic, const char *topic_pref
 /* The same without copying the value (it need not end with a NUL): it must
  * stay unchanged until nw_chain_msg_deinit (the consumer keeps the Kafka
  * message that long). It is copied only if a plugin asks for the text of
- * the unchanged story. */
+ * the unchanged story. The value is not decoded here but by nw_chain_run,
+ * just before the story's part of the batch reaches the first stage (so a
+ * batch is not decoded all at once); until then pub.doc is NULL and the
+ * story LIVE. */
 int nw_chain_msg_init_borrowed(nw_chain_msg *m, const char *topic, const char *topic_prefix,
                                int32_t partition, int64_t offset, const void *key, size_t key_len,
                                const void *json, size_t json_len, int64_t timestamp_ms,
@@ -146,10 +151,17 @@ const nw_plugin_descriptor *nw_chain_descriptor(const nw_chain *chain, size_t i)
 void nw_chain_set_retry(nw_chain *chain, int64_t initial_ms, int64_t max_ms,
                         volatile sig_atomic_t *stop);
 
-/* Run msgs[0..n) through every stage. Returns 0 when every message ended
- * LIVE (delivered and flushed by every sink), DROPPED or DEAD; then the host
- * may dead-letter the DEAD ones and commit. Returns NW_ERETRY when stopped
- * during a retry (commit nothing; the stories will be redelivered). */
+/* Run msgs[0..n) through every stage. The chain runs in segments, each its
+ * filters up to and including the next sink: a segment whose sink writes in
+ * parts (nw_plugin_descriptor.write_in_parts), or that has no sink, runs
+ * its stages over parts of a few dozen stories, else over the whole batch;
+ * then its stages flush, in chain order. When the chain's last segment runs
+ * in parts, each story's document and text are freed once it was written
+ * (pub.doc NULL; nw_chain_msg_text of a changed story then NULL). Returns 0
+ * when every message ended LIVE (delivered and flushed by every sink),
+ * DROPPED or DEAD; then the host may dead-letter the DEAD ones and commit.
+ * Returns NW_ERETRY when stopped during a retry (commit nothing; the
+ * stories will be redelivered). */
 int nw_chain_run(nw_chain *chain, nw_chain_msg *const *msgs, size_t n, nw_err *err);
 
 /* True while nw_chain_run is backing off after a retryable failure (a sink

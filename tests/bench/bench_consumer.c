@@ -254,16 +254,24 @@ static void noop_destroy(void *st)
 static const nw_plugin_descriptor noop_filter = {
     NW_PLUGIN_DESCRIPTOR_HEAD, .name = "noop-filter",   .kind = NW_PLUGIN_FILTER,
     .init = noop_init,         .process = noop_process, .destroy = noop_destroy};
-static const nw_plugin_descriptor noop_sink = {
-    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "noop-sink", .kind = NW_PLUGIN_SINK, .init = noop_init,
-    .write = noop_write,       .flush = noop_flush, .destroy = noop_destroy};
+/* writes in parts (nw_plugin_descriptor.write_in_parts), as a buffering sink does */
+static const nw_plugin_descriptor noop_sink = {NW_PLUGIN_DESCRIPTOR_HEAD, .name = "noop-sink",
+                                               .kind = NW_PLUGIN_SINK,    .init = noop_init,
+                                               .write = noop_write,       .flush = noop_flush,
+                                               .destroy = noop_destroy,   .write_in_parts = true};
+/* the whole batch in one write(), as a sink whose write() is a round trip */
+static const nw_plugin_descriptor noop_sink_whole = {
+    NW_PLUGIN_DESCRIPTOR_HEAD, .name = "noop-sink-whole", .kind = NW_PLUGIN_SINK, .init = noop_init,
+    .write = noop_write,       .flush = noop_flush,       .destroy = noop_destroy};
+
+typedef enum { CHAIN_NOOP, CHAIN_NOOP_WHOLE, CHAIN_ARCHIVE } chain_kind;
 
 /* A chain [archive-fs] on <root>/archive-<round>: every round starts from an
  * empty archive, as a fresh day directory would. */
-static nw_chain *make_chain(const char *root, int round, bool archive, nw_config **cfg)
+static nw_chain *make_chain(const char *root, int round, chain_kind kind, nw_config **cfg)
 {
     char yaml[PATH_MAX + 256];
-    if (archive)
+    if (kind == CHAIN_ARCHIVE)
         snprintf(yaml, sizeof yaml,
                  "chain:\n"
                  "  - plugin: archive-fs\n"
@@ -271,7 +279,8 @@ static nw_chain *make_chain(const char *root, int round, bool archive, nw_config
                  "    fsync: false\n",
                  root, round);
     else
-        snprintf(yaml, sizeof yaml, "chain: [{plugin: noop-filter}, {plugin: noop-sink}]\n");
+        snprintf(yaml, sizeof yaml, "chain: [{plugin: noop-filter}, {plugin: %s}]\n",
+                 kind == CHAIN_NOOP ? "noop-sink" : "noop-sink-whole");
     nw_chain *chain = NULL;
     nw_err err = {0};
     if (nw_config_load_string(yaml, strlen(yaml), "<bench>", cfg, &err) < 0 ||
@@ -316,7 +325,8 @@ int main(int argc, char **argv)
         bench_clock = CLOCK_THREAD_CPUTIME_ID;
     nw_log_set_level(NW_LOG_WARN);
     if (nw_plugin_registry_add(&noop_filter, NULL) < 0 ||
-        nw_plugin_registry_add(&noop_sink, NULL) < 0)
+        nw_plugin_registry_add(&noop_sink, NULL) < 0 ||
+        nw_plugin_registry_add(&noop_sink_whole, NULL) < 0)
         return 1;
 
     const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -337,7 +347,7 @@ int main(int argc, char **argv)
     /* warm-up (page cache, allocator) */
     size_t out_bytes = 0;
     nw_config *cfg = NULL;
-    nw_chain *chain = make_chain(root, 0, true, &cfg);
+    nw_chain *chain = make_chain(root, 0, CHAIN_ARCHIVE, &cfg);
     run_floor(st, n < 2000 ? n : 2000, &out_bytes);
     if (run_chain(chain, st, n < 2000 ? n : 2000, 0) < 0)
         return 1;
@@ -348,25 +358,32 @@ int main(int argc, char **argv)
     double *floor_b = calloc((size_t)rounds, sizeof *floor_b);
     double *overhead_b = calloc((size_t)rounds, sizeof *overhead_b);
     double *host = calloc((size_t)rounds, sizeof *host);
+    double *host_w = calloc((size_t)rounds, sizeof *host_w);
+    double *overhead_w = calloc((size_t)rounds, sizeof *overhead_w);
     double *archive = calloc((size_t)rounds, sizeof *archive);
     double *overhead = calloc((size_t)rounds, sizeof *overhead);
     nw_chain_doc_counts dc0 = {0}, dc1 = {0};
     for (int r = 0; r < rounds; r++) {
         floor[r] = bench_floor(st, n, &out_bytes);
         floor_b[r] = run_floor_batched(st, n, &out_bytes);
-        chain = make_chain(root, r + 1, false, &cfg);
+        chain = make_chain(root, r + 1, CHAIN_NOOP_WHOLE, &cfg);
+        host_w[r] = run_chain(chain, st, n, 0);
+        nw_chain_free(chain);
+        nw_config_free(cfg);
+        chain = make_chain(root, r + 1, CHAIN_NOOP, &cfg);
         dc0 = nw_chain_get_doc_counts();
         host[r] = bench_host(chain, st, n);
         dc1 = nw_chain_get_doc_counts();
         nw_chain_free(chain);
         nw_config_free(cfg);
-        chain = make_chain(root, r + 1, true, &cfg);
+        chain = make_chain(root, r + 1, CHAIN_ARCHIVE, &cfg);
         archive[r] = run_chain(chain, st, n, 0);
         nw_chain_free(chain);
         nw_config_free(cfg);
-        if (host[r] < 0 || archive[r] < 0)
+        if (host[r] < 0 || host_w[r] < 0 || archive[r] < 0)
             return 1;
         overhead[r] = (host[r] - floor[r]) / floor[r] * 100.0;
+        overhead_w[r] = (host_w[r] - floor[r]) / floor[r] * 100.0;
         overhead_b[r] = (host[r] - floor_b[r]) / floor_b[r] * 100.0;
     }
 
@@ -376,6 +393,7 @@ int main(int argc, char **argv)
     report("floor:", floor, rounds, n, in_bytes);
     report("floor in batches:", floor_b, rounds, n, in_bytes);
     report("host [noop, noop]:", host, rounds, n, in_bytes);
+    report("host, whole-batch sink:", host_w, rounds, n, in_bytes);
     report("chain [archive-fs]:", archive, rounds, n, in_bytes);
     /* overheads may be negative: shifted for nw_bench_stats, which skips values <= 0 */
     for (int r = 0; r < rounds; r++)
@@ -386,6 +404,12 @@ int main(int argc, char **argv)
     printf("  host overhead: %+.1f%% of the floor (median of the rounds, spread +-%.1f points; "
            "goal <= 10%%): %s\n",
            med, spread, med <= 10.0 ? "met" : "NOT met");
+    for (int r = 0; r < rounds; r++)
+        overhead_w[r] += 1000;
+    nw_bench_stats(overhead_w, rounds, &med, &spread);
+    printf("  host with a whole-batch sink: %+.1f%% of the floor (spread +-%.1f points): a batch "
+           "of %d decoded stories held from decode to flush\n",
+           med - 1000, spread, BATCH);
     for (int r = 0; r < rounds; r++)
         overhead_b[r] += 1000;
     nw_bench_stats(overhead_b, rounds, &med, &spread);
@@ -400,6 +424,8 @@ int main(int argc, char **argv)
     free(floor_b);
     free(overhead_b);
     free(host);
+    free(host_w);
+    free(overhead_w);
     free(archive);
     free(overhead);
     for (int i = 0; i < n; i++)

@@ -58,8 +58,8 @@ extern "C" {
 /* Bumped on any incompatible change; the host refuses other versions. */
 #define NW_PLUGIN_ABI_VERSION 2
 /* Bumped when members are appended within ABI version 2 (rule 2). */
-/* 1: nw_plugin_descriptor.ready */
-#define NW_PLUGIN_ABI_MINOR 1
+/* 1: nw_plugin_descriptor.ready; 2: nw_plugin_descriptor.write_in_parts */
+#define NW_PLUGIN_ABI_MINOR 2
 
 /* The symbol name the host looks up in a shared object. */
 #define NW_PLUGIN_ENTRY_SYMBOL "nw_plugin_entry"
@@ -362,6 +362,18 @@ typedef struct nw_plugin_descriptor {
      * newswire_plugin_ready{plugin} says 0. It must answer within a few
      * seconds (bound it with the server's timeouts): the worker waits. */
     nw_plugin_status (*ready)(void *state, char *err, size_t errlen);
+
+    /* Optional (minor 2), sinks: true when write() is cheap per call (it
+     * buffers; the work is in flush()). The host then hands the batch over
+     * in parts of a few dozen stories, several write()s before the one
+     * flush(), running the filters before the sink part by part too, and may
+     * free a story's document and text once the chain's last write() of it
+     * returned: a batch is never all decoded at once. A sink that keeps a
+     * story until flush() holds it the usual way (json_incref the document:
+     * no later plugin runs before this sink's flush; copy the text). false
+     * (or a plugin built before minor 2): the whole batch in one write(),
+     * for sinks whose write() is a round trip (a bulk request). */
+    bool write_in_parts;
 } nw_plugin_descriptor;
 
 #ifdef __cplusplus

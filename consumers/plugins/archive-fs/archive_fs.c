@@ -506,4 +506,5 @@ const nw_plugin_descriptor nw_plugin_archive_fs = {
     .write = af_write,
     .flush = af_flush,
     .destroy = af_destroy,
+    .write_in_parts = true, /* write() only buffers lines; the files are written in flush() */
 };
