@@ -5,6 +5,7 @@
  * sees what survives, and its permanent failures are attributed per story.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -929,4 +930,297 @@ Test(chain, ready_checks_name_the_plugin_and_skip_older_descriptors)
     cr_assert_eq(nw_gauge_value(g), 1);
     nw_chain_free(chain);
     nw_metrics_free(m);
+}
+
+/* ------------------------------------------------------ writing in parts */
+
+/* Sinks that log their calls into parts_log ("<instance>:w<count>;" per
+ * write, "<instance>:F;" per flush) and keep every story until flush() the
+ * way the guide says (json_incref), checking there that each document is
+ * still the story they were given: "parts" writes in parts
+ * (nw_plugin_descriptor.write_in_parts), "whole" does not, and "parts-older"
+ * sets it beyond a struct_size from before minor 2, where the host must not
+ * read it. The filter "toucher" logs "t;" per story and adds "touched". */
+static char parts_log[8192];
+static int parts_bad; /* kept documents that changed or went away before flush() */
+
+static void parts_logf(const char *fmt, const char *inst, size_t n)
+{
+    size_t l = strlen(parts_log);
+    snprintf(parts_log + l, sizeof parts_log - l, fmt, inst, n);
+}
+
+typedef struct parts_conf {
+    int64_t fail_offset; /* write() fails permanently, naming no story, on a part with it */
+    bool expect_touched; /* the kept documents carry the toucher's change */
+} parts_conf;
+
+static const nw_plugin_config_entry parts_map[] = {
+    {.key = "fail_offset",
+     .type = NW_PLUGIN_T_INT,
+     .default_value = "-1",
+     .offset = offsetof(parts_conf, fail_offset),
+     .description = "write() fails (FATAL, no failed_index) on a part holding this offset"},
+    {.key = "expect_touched",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "false",
+     .offset = offsetof(parts_conf, expect_touched),
+     .description = "the stories kept until flush() carry the toucher's change"},
+    {.key = NULL},
+};
+
+typedef struct parts_sink {
+    const char *name;
+    const parts_conf *conf;
+    json_t *kept[256];
+    char uri[256][16];
+    size_t nkept;
+} parts_sink;
+
+static void *parts_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    parts_sink *p = calloc(1, sizeof *p);
+    p->name = pc->instance_name;
+    p->conf = pc->conf;
+    return p;
+}
+
+static nw_plugin_status parts_write(void *st, nw_plugin_msg *const *batch, size_t n, size_t *failed,
+                                    char *err, size_t errlen)
+{
+    (void)failed;
+    parts_sink *p = st;
+    parts_logf("%s:w%zu;", p->name, n);
+    for (size_t i = 0; i < n; i++)
+        if (batch[i]->offset == p->conf->fail_offset) {
+            snprintf(err, errlen, "cannot store this part");
+            return NW_PLUGIN_FATAL; /* *failed left alone: the whole write() */
+        }
+    for (size_t i = 0; i < n && p->nkept < 256; i++, p->nkept++) {
+        p->kept[p->nkept] = json_incref(batch[i]->doc);
+        snprintf(p->uri[p->nkept], sizeof p->uri[0], "%s", batch[i]->uri);
+    }
+    return NW_PLUGIN_OK;
+}
+
+static nw_plugin_status parts_flush(void *st, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    parts_sink *p = st;
+    parts_logf("%s:F;", p->name, 0);
+    for (size_t i = 0; i < p->nkept; i++) {
+        const char *uri = json_string_value(json_object_get(p->kept[i], "uri"));
+        bool touched = json_object_get(p->kept[i], "touched") != NULL;
+        parts_bad += !uri || strcmp(uri, p->uri[i]) || touched != p->conf->expect_touched;
+        json_decref(p->kept[i]);
+    }
+    p->nkept = 0;
+    return NW_PLUGIN_OK;
+}
+
+static void parts_destroy(void *st)
+{
+    free(st);
+}
+
+static void *toucher_init(const nw_plugin_config *pc, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return (void *)pc->api;
+}
+
+static nw_plugin_status toucher_process(void *st, nw_plugin_msg *m, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    const nw_plugin_api *api = st;
+    parts_logf("%st;", "", 0);
+    if (json_object_set_new(m->doc, "touched", json_true()) < 0 || api->doc_changed(m->host_ref))
+        return NW_PLUGIN_RETRY;
+    return NW_PLUGIN_OK;
+}
+
+static void toucher_destroy(void *st)
+{
+    (void)st;
+}
+
+#define PARTS_SINK(plugin_name, parts)                                                             \
+    {                                                                                              \
+        NW_PLUGIN_DESCRIPTOR_HEAD, .name = plugin_name, .version = "1", .kind = NW_PLUGIN_SINK,    \
+                                   .description = "keeps stories until flush",                     \
+                                   NW_PLUGIN_CONFIG_MAP(parts_map, parts_conf),                    \
+                                   .init = parts_init, .write = parts_write, .flush = parts_flush, \
+                                   .destroy = parts_destroy, .write_in_parts = parts               \
+    }
+
+static void parts_setup(void)
+{
+    static const nw_plugin_descriptor parts = PARTS_SINK("parts", true);
+    static const nw_plugin_descriptor whole = PARTS_SINK("whole", false);
+    static nw_plugin_descriptor older = PARTS_SINK("parts-older", true);
+    older.struct_size = offsetof(nw_plugin_descriptor, ready) + sizeof older.ready;
+    static const nw_plugin_descriptor toucher = {
+        NW_PLUGIN_DESCRIPTOR_HEAD,  .name = "toucher",         .version = "1",
+        .kind = NW_PLUGIN_FILTER,   .description = "touches",  .init = toucher_init,
+        .process = toucher_process, .destroy = toucher_destroy};
+    if (!nw_plugin_registry_find("parts"))
+        for (size_t i = 0; i < 4; i++)
+            cr_assert_eq(
+                nw_plugin_registry_add(
+                    (const nw_plugin_descriptor *[]){&parts, &whole, &older, &toucher}[i], NULL),
+                0);
+    parts_log[0] = '\0';
+    parts_bad = 0;
+}
+
+/* Borrowed messages, as the consumer makes them from Kafka (decoded by the
+ * run); the value of story `bad` is not JSON. */
+static char parts_values[128][48];
+
+static void make_borrowed(nw_chain_msg *msgs, nw_chain_msg **ptrs, size_t n, size_t bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        char uri[32];
+        snprintf(uri, sizeof uri, "urn:%zu", i);
+        snprintf(parts_values[i], sizeof parts_values[i],
+                 i == bad ? "{\"uri\":" : "{\"uri\":\"%s\"}", uri);
+        cr_assert_eq(nw_chain_msg_init_borrowed(&msgs[i], "news.world", "news.", 0, (int64_t)i, uri,
+                                                strlen(uri), parts_values[i],
+                                                strlen(parts_values[i]), -1, NULL),
+                     0);
+        cr_assert_eq(msgs[i].state, NW_MSG_LIVE, "decoded by the run, not before");
+        cr_assert_null(msgs[i].pub.doc);
+        ptrs[i] = &msgs[i];
+    }
+}
+
+/* "t;" n times */
+static const char *touches(size_t n)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strcat(buf, "t;");
+    return buf;
+}
+
+/* A sink that writes in parts gets the batch 32 stories at a time, each part
+ * after the filters ran over it, then one flush(); the stories it kept
+ * (json_incref) are intact until then, while the host freed its own
+ * references after the write (pub.doc NULL). A value that is not JSON is
+ * dead-lettered by the host when its part is decoded, and reaches no plugin. */
+Test(chain, a_sink_writing_in_parts_gets_parts_then_one_flush)
+{
+    parts_setup();
+    nw_chain *chain = build_ex("chain:\n  - plugin: toucher\n  - plugin: parts\n    name: A\n"
+                               "    expect_touched: true\n",
+                               NULL);
+    enum { N = 70 };
+    nw_chain_msg msgs[N];
+    nw_chain_msg *ptrs[N];
+    make_borrowed(msgs, ptrs, N, 5);
+    nw_chain_doc_counts before = nw_chain_get_doc_counts();
+    nw_err err = {0};
+    cr_assert_eq(nw_chain_run(chain, ptrs, N, &err), 0, "%s", err.msg);
+    cr_assert_eq(nw_chain_get_doc_counts().decodes - before.decodes, N, "one decode per story");
+    char want[2048];
+    snprintf(want, sizeof want, "%sA:w31;", touches(31));
+    size_t l = strlen(want);
+    snprintf(want + l, sizeof want - l, "%sA:w32;", touches(32));
+    l = strlen(want);
+    snprintf(want + l, sizeof want - l, "%sA:w6;A:F;", touches(6));
+    cr_assert_str_eq(parts_log, want);
+    cr_assert_eq(parts_bad, 0, "a kept document changed before flush()");
+    for (size_t i = 0; i < N; i++) {
+        if (i == 5) {
+            cr_assert_eq(msgs[i].state, NW_MSG_DEAD);
+            cr_assert_str_eq(msgs[i].dead_plugin, NW_CHAIN_HOST_NAME);
+            cr_assert(strstr(msgs[i].dead_reason, "invalid JSON at line 1"), "%s",
+                      msgs[i].dead_reason);
+            continue;
+        }
+        cr_assert_eq(msgs[i].state, NW_MSG_LIVE);
+        cr_assert_null(msgs[i].pub.doc, "released after the chain's last write");
+        cr_assert_null(nw_chain_msg_text(&msgs[i], NULL), "no stale text of a changed story");
+    }
+    cr_assert_eq(nw_chain_get_stats(chain).dead, 1);
+    free_msgs(msgs, N);
+    nw_chain_free(chain);
+}
+
+/* A sink that does not write in parts, or whose descriptor predates the
+ * member (its struct_size ends before it), gets the batch in one write(), and
+ * the documents stay with the batch. */
+Test(chain, a_whole_batch_sink_gets_one_write)
+{
+    parts_setup();
+    const char *sinks[] = {"whole", "parts-older"};
+    for (int k = 0; k < 2; k++) {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml,
+                 "chain:\n  - plugin: toucher\n  - plugin: %s\n    name: W\n"
+                 "    expect_touched: true\n",
+                 sinks[k]);
+        nw_chain *chain = build_ex(yaml, NULL);
+        enum { N = 40 };
+        nw_chain_msg msgs[N];
+        nw_chain_msg *ptrs[N];
+        make_borrowed(msgs, ptrs, N, SIZE_MAX);
+        parts_log[0] = '\0';
+        cr_assert_eq(nw_chain_run(chain, ptrs, N, NULL), 0);
+        char want[512];
+        snprintf(want, sizeof want, "%sW:w40;W:F;", touches(N));
+        cr_assert_str_eq(parts_log, want, "%s", sinks[k]);
+        cr_assert_eq(parts_bad, 0);
+        for (size_t i = 0; i < N; i++)
+            cr_assert_not_null(msgs[i].pub.doc, "%s: freed with the batch", sinks[k]);
+        free_msgs(msgs, N);
+        nw_chain_free(chain);
+    }
+}
+
+/* A sink's flush() comes before any later plugin sees the batch, also when
+ * it writes in parts (plugin-guide.md): the toucher after sink A changes
+ * nothing A kept before A's flush; sink B after it sees the change. */
+Test(chain, a_later_plugin_runs_after_a_part_writing_sink_flushed)
+{
+    parts_setup();
+    nw_chain *chain = build_ex("chain:\n  - plugin: parts\n    name: A\n  - plugin: toucher\n"
+                               "  - plugin: parts\n    name: B\n    expect_touched: true\n",
+                               NULL);
+    enum { N = 40 };
+    nw_chain_msg msgs[N];
+    nw_chain_msg *ptrs[N];
+    make_borrowed(msgs, ptrs, N, SIZE_MAX);
+    cr_assert_eq(nw_chain_run(chain, ptrs, N, NULL), 0);
+    char want[1024];
+    snprintf(want, sizeof want, "A:w32;A:w8;A:F;%sB:w32;", touches(32));
+    size_t l = strlen(want);
+    snprintf(want + l, sizeof want - l, "%sB:w8;B:F;", touches(8));
+    cr_assert_str_eq(parts_log, want);
+    cr_assert_eq(parts_bad, 0, "A's kept documents changed before A's flush");
+    for (size_t i = 0; i < N; i++)
+        cr_assert_null(msgs[i].pub.doc);
+    free_msgs(msgs, N);
+    nw_chain_free(chain);
+}
+
+/* A part-writing sink that fails permanently without naming a story
+ * dead-letters the stories of that write() (its part), not the batch. */
+Test(chain, a_failed_part_dead_letters_that_part)
+{
+    parts_setup();
+    nw_chain *chain = build_ex("chain:\n  - plugin: parts\n    fail_offset: 40\n", NULL);
+    enum { N = 70 };
+    nw_chain_msg msgs[N];
+    nw_chain_msg *ptrs[N];
+    make_borrowed(msgs, ptrs, N, SIZE_MAX);
+    cr_assert_eq(nw_chain_run(chain, ptrs, N, NULL), 0);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_eq(msgs[i].state, i >= 32 && i < 64 ? NW_MSG_DEAD : NW_MSG_LIVE, "story %zu", i);
+    cr_assert_str_eq(msgs[40].dead_reason, "cannot store this part");
+    cr_assert_eq(nw_chain_get_stats(chain).dead, 32);
+    free_msgs(msgs, N);
+    nw_chain_free(chain);
 }
