@@ -9,39 +9,30 @@
  *                  with a polled batch minus Kafka: copy each message and its
  *                  headers, decode once (the same loader as the floor), run
  *                  the filter (it marks the story changed), the sink (it asks
- *                  for the text: one encode), flush, release. host - floor
- *                  is the host's own cost (goal: at most 10% of the floor)
+ *                  for the text: one encode), flush, release. The sink writes
+ *                  in parts (nw_plugin_descriptor.write_in_parts), as a
+ *                  buffering sink does: the host decodes, filters, writes and
+ *                  frees 32 stories at a time. host - floor is the host's own
+ *                  cost (goal: at most 10% of the floor)
+ *   host, whole-   the same chain with a sink that takes the whole batch in
+ *   batch sink     one write() (as postgres and opensearch do): 500 decoded
+ *                  stories held from decode to flush
  *   archive-fs     a chain [archive-fs, fsync off]: the same plus file writes
- *   floor in       the floor done as the host must: decode a batch, encode
- *   batches        it, free it. host - floor in batches is the host's own
- *                  cost without that of holding a batch of decoded stories
+ *                  (its spread is the disk's, tens of percent)
+ *   floor in       the floor done a batch at a time: decode a batch, encode
+ *   batches        it, free it: what holding a batch costs the floor
  *
  * Prints the median and the spread (half the range, nw_bench.h) of every
- * measurement over the rounds, and of the host overhead per round. Never
+ * measurement over the rounds, and of the host overheads per round. Never
  * fails on timing. The chain side also counts decodes and serializations
  * per story (1 and 1 here). For instruction counts, which do not swing with
  * the machine's load: valgrind --tool=callgrind --toggle-collect=bench_floor
- * (then bench_host) bench_consumer 2000 7.
+ * (then bench_host) bench_consumer 2000 7. docs/benchmarks.md has the
+ * figures.
  *
  *   bench_consumer [STORIES] [ROUNDS] [wall|cpu]
  *   (default 20000 stories, 9 rounds, at least 7; wall time, or with "cpu"
  *   the thread's CPU time, steadier on a machine shared with other jobs)
- *
- * Measured (release build, 2-core VM shared with other jobs). Wall time,
- * load ~6, 20000 stories x 9 rounds: floor 20.71 us/story (+-3.8%), host
- * 22.94 (+-5.2%), overhead +10.8% (+-2.2 points). Thread CPU time, load
- * 11-13, two runs of 20000 x 9 in one window: floor 20.6 / 20.0 us, floor
- * in batches 25.2 / 25.7, host 24.7 / 24.2: overhead +17.9% (+-5.4) and
- * +20.3% (+-9.2) of the floor, but -0.5% (+-7.3) and -4.7% (+-4.6) of the
- * floor in batches. Callgrind (2000 stories x 7 rounds, --cache-sim=yes):
- * instructions floor 310.6k per story, host 323.3k (+4.1%), most of it
- * malloc and free taking their slower paths with 500 documents alive
- * (json_loadb +8.4k); simulated L1 data misses 22 per story for the floor,
- * 334 for the host: encoding the batch, freeing it, and malloc handing out
- * memory last touched a batch earlier. So the host's own work per story
- * (copies, headers, the plugin calls, the lazy text) is within the noise;
- * what the overhead measures is holding a batch of decoded stories, which
- * the sinks' batch contract (write a batch, then flush) requires.
  */
 #include <jansson.h>
 #include <limits.h>

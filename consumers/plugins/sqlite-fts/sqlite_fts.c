@@ -402,5 +402,4 @@ const nw_plugin_descriptor nw_plugin_sqlite_fts = {
     .flush = fts_flush,
     .destroy = fts_destroy,
     .ready = fts_ready,
-    .write_in_parts = true, /* write() only buffers; the transaction is flush()'s */
 };
