@@ -268,6 +268,7 @@ typedef struct parse_state {
     nw_err entity_err;
     bool stopped; /* ops->end failed: end_err */
     nw_err end_err;
+    nw_xml_budget nodes;
     /* the caller's handlers, back in place while ops->end runs */
     xmlStructuredErrorFunc old_serror;
     void *old_sctx;
@@ -368,6 +369,58 @@ static int replace_all_refs(xmlNodePtr root)
     }
 }
 
+/* ------------------------------------------------------ node budget --- */
+
+size_t nw_xml_count_nodes(const xmlNode *node)
+{
+    size_t n = 0;
+    const xmlNode *c = node;
+    for (;;) {
+        n++;
+        if (c->type == XML_ELEMENT_NODE) {
+            for (const xmlAttr *a = c->properties; a; a = a->next) {
+                n++;
+                for (const xmlNode *t = a->children; t; t = t->next)
+                    n++;
+            }
+            for (const xmlNs *ns = c->nsDef; ns; ns = ns->next)
+                n++;
+        }
+        /* an entity reference's children are the entity's, not its own */
+        if (c->type == XML_ELEMENT_NODE && c->children) {
+            c = c->children;
+            continue;
+        }
+        while (c != node && !c->next)
+            c = c->parent;
+        if (c == node)
+            return n;
+        c = c->next;
+    }
+}
+
+xmlNodePtr nw_xml_last_added(xmlParserCtxtPtr ctxt)
+{
+    if (ctxt->node)
+        return ctxt->node->last;
+    return ctxt->myDoc ? ctxt->myDoc->last : NULL;
+}
+
+void nw_xml_budget_add(nw_xml_budget *b, xmlParserCtxtPtr ctxt, size_t n)
+{
+    b->nodes += n;
+    if (b->nodes <= NW_XML_MAX_NODES || b->over)
+        return;
+    b->over = true;
+    b->line = ctxt->input ? ctxt->input->line : 0;
+    xmlStopParser(ctxt);
+}
+
+static void add_nodes(parse_state *ps, xmlParserCtxtPtr ctxt, size_t n)
+{
+    nw_xml_budget_add(&ps->nodes, ctxt, n);
+}
+
 /* ---------------------------------------------------- SAX callbacks --- */
 /* libxml2's own tree builder (xmlSAX2*) does the work; these add, for the
  * document's own context (not the one an entity's text is parsed in): the
@@ -398,6 +451,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     if (n) {
         if (n->line == USHRT_MAX && ctxt->input)
             n->psvi = (void *)(ptrdiff_t)ctxt->input->line;
+        add_nodes(ps, ctxt, nw_xml_count_nodes(n));
         if (d + 1 > NW_XML_MAX_DEPTH && !ps->deep) {
             ps->deep = true;
             ps->deep_line = nw_xml_line(n);
@@ -429,20 +483,25 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         ps->mode[d] = (unsigned char)mode;
 }
 
+/* Free node (its nodes leave the budget's count) */
+static void free_counted(parse_state *ps, xmlNodePtr node)
+{
+    ps->nodes.nodes -= nw_xml_count_nodes(node);
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+}
+
 /* Free node and the siblings before it up to the last kept one. */
-static void prune(xmlNodePtr node, bool keep)
+static void prune(parse_state *ps, xmlNodePtr node, bool keep)
 {
     xmlNodePtr prev = node->prev;
-    if (keep) {
+    if (keep)
         node->_private = &keep_mark;
-    } else {
-        xmlUnlinkNode(node);
-        xmlFreeNode(node);
-    }
+    else
+        free_counted(ps, node);
     while (prev && prev->_private != &keep_mark) {
         xmlNodePtr p = prev->prev;
-        xmlUnlinkNode(prev);
-        xmlFreeNode(prev);
+        free_counted(ps, prev);
         prev = p;
     }
 }
@@ -490,7 +549,7 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
         }
     }
     if (d > 0)
-        prune(node, keep > 0);
+        prune(ps, node, keep > 0);
 }
 
 static void on_reference(void *ctx, const xmlChar *name)
@@ -499,8 +558,77 @@ static void on_reference(void *ctx, const xmlChar *name)
     xmlNodePtr parent = ctxt->node, before = parent ? parent->last : NULL;
     xmlSAX2Reference(ctx, name);
     parse_state *ps = state_of(ctxt);
-    if (ps && parent && parent->last != before && parent->last->type == XML_ENTITY_REF_NODE)
+    if (!ps || !parent || parent->last == before)
+        return;
+    add_nodes(ps, ctxt, 1);
+    if (parent->last->type == XML_ENTITY_REF_NODE)
         check_ref(ps, parent->last);
+}
+
+/* Text, comments, processing instructions: counted when the builder added
+ * a node (text is appended to the text node before it when there is one). */
+static void count_added(xmlParserCtxtPtr ctxt, xmlNodePtr before)
+{
+    parse_state *ps = state_of(ctxt);
+    if (ps && nw_xml_last_added(ctxt) != before)
+        add_nodes(ps, ctxt, 1);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+    xmlNodePtr before = nw_xml_last_added(ctx);
+    xmlSAX2Characters(ctx, ch, len);
+    count_added(ctx, before);
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    xmlNodePtr before = nw_xml_last_added(ctx);
+    xmlSAX2Comment(ctx, value);
+    count_added(ctx, before);
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    xmlNodePtr before = nw_xml_last_added(ctx);
+    xmlSAX2ProcessingInstruction(ctx, target, data);
+    count_added(ctx, before);
+}
+
+/* Declarations in the internal subset (entities, elements, attributes,
+ * notations): each counted as a node (never freed before the document). */
+static void count_declaration(void *ctx)
+{
+    parse_state *ps = state_of(ctx);
+    if (ps)
+        add_nodes(ps, ctx, 1);
+}
+
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                           const xmlChar *system_id, xmlChar *content)
+{
+    xmlSAX2EntityDecl(ctx, name, type, public_id, system_id, content);
+    count_declaration(ctx);
+}
+
+static void on_element_decl(void *ctx, const xmlChar *name, int type, xmlElementContentPtr content)
+{
+    xmlSAX2ElementDecl(ctx, name, type, content);
+    count_declaration(ctx);
+}
+
+static void on_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type,
+                              int def, const xmlChar *default_value, xmlEnumerationPtr tree)
+{
+    xmlSAX2AttributeDecl(ctx, elem, fullname, type, def, default_value, tree);
+    count_declaration(ctx);
+}
+
+static void on_notation_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                             const xmlChar *system_id)
+{
+    xmlSAX2NotationDecl(ctx, name, public_id, system_id);
+    count_declaration(ctx);
 }
 
 /* -------------------------------------------------------------- read --- */
@@ -509,6 +637,12 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
                 size_t max_bytes, nw_xml_doc *out, nw_err *err)
 {
     return nw_xml_read_stream(buf, len, origin, override, max_bytes, NULL, out, err);
+}
+
+static int depth_error(const parse_state *ps, long line, nw_err *err)
+{
+    return nw_err_set(err, NW_ELIMIT, "%s%ld: elements nested deeper than %d", ps->where, line,
+                      NW_XML_MAX_DEPTH);
 }
 
 /* The error a finished parse ends with, in the order a whole-tree reader
@@ -520,21 +654,31 @@ static int parse_outcome(parse_state *ps, xmlDocPtr doc, nw_err *err)
     if (ps->stopped)
         return nw_err_set(err, ps->end_err.code ? ps->end_err.code : NW_EINVAL, "%s",
                           ps->end_err.msg);
+    /* the parse stopped there (what came before it is all there is), so
+     * only a problem met before counts */
+    if (ps->nodes.over && !ps->deep && !ps->entity_bad)
+        return nw_err_set(err, NW_ELIMIT,
+                          "%s%ld: over the limit of %d XML nodes (elements, attributes, text, "
+                          "comments) in one document%s: refused to bound memory",
+                          where, ps->nodes.line, NW_XML_MAX_NODES,
+                          ps->ops ? " or one streamed item" : "");
+    if (ps->nodes.over && !ps->deep)
+        return nw_err_set(err, ps->entity_err.code, "%s", ps->entity_err.msg);
+    if (ps->nodes.over)
+        return depth_error(ps, ps->deep_line, err);
     if (!doc) {
         if (!st->have)
             return nw_err_set(err, NW_EINVAL, "%s%d: malformed XML", where, st->line);
         const char *m = explain(st);
         if (!m)
-            return nw_err_set(err, NW_ELIMIT, "%s%d: elements nested deeper than %d", where,
-                              st->line, NW_XML_MAX_DEPTH);
+            return depth_error(ps, st->line, err);
         return nw_err_set(err, st->code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL, "%s%d: %s",
                           where, st->line, m);
     }
     if (!xmlDocGetRootElement(doc))
         return nw_err_set(err, NW_EINVAL, "%s%d: no root element", where, st->line);
     if (ps->deep)
-        return nw_err_set(err, NW_ELIMIT, "%s%ld: elements nested deeper than %d", where,
-                          ps->deep_line, NW_XML_MAX_DEPTH);
+        return depth_error(ps, ps->deep_line, err);
     if (ps->entity_bad)
         return nw_err_set(err, ps->entity_err.code, "%s", ps->entity_err.msg);
     return 0;
@@ -613,6 +757,14 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
     ctxt->sax->startElementNs = on_start;
     ctxt->sax->endElementNs = on_end;
     ctxt->sax->reference = on_reference;
+    ctxt->sax->characters = on_characters;
+    ctxt->sax->ignorableWhitespace = on_characters; /* xmlSAX2Characters too: blanks kept */
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_pi;
+    ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->elementDecl = on_element_decl;
+    ctxt->sax->attributeDecl = on_attribute_decl;
+    ctxt->sax->notationDecl = on_notation_decl;
 
     /* errors raised without a context go to this thread's global handlers:
      * route them to us for the duration of the parse, then restore */

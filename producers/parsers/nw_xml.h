@@ -39,6 +39,17 @@
 #include "nw_err.h"
 
 #define NW_XML_MAX_DEPTH 256
+/* The node budget: the most nodes (elements, attributes and their text,
+ * namespace declarations, text runs, comments, entity references, DTD
+ * declarations) one parse's tree may hold at once. A document past it is
+ * refused as soon as the count passes it ("doc.xml:123456: over the limit
+ * of N XML nodes..."), so that the tree of an input within the 16 MiB size
+ * limit stays near a hundred MB rather than several hundred (a node is
+ * about 130 bytes; a one-line paragraph is two or three). Streaming counts
+ * what is in memory: a feed's items are freed as they are read, so the
+ * budget is per item there. Real news documents hold a few thousand nodes
+ * (docs/operations.md, "Sizing", has the largest in the shared datasets). */
+#define NW_XML_MAX_NODES 300000
 
 typedef struct nw_xml_doc {
     xmlDocPtr doc;       /* owned */
@@ -121,6 +132,24 @@ char *nw_xml_text(const xmlNode *node);
 /* The children of node serialized as XML/XHTML markup (for inline bodies).
  * Malloc'd, "" when none. */
 char *nw_xml_inner_markup(const xmlNode *node);
+/* A parse's count against NW_XML_MAX_NODES (zero-initialise). */
+typedef struct nw_xml_budget {
+    size_t nodes; /* in the tree now */
+    bool over;    /* passed at `line`: the parse was stopped there */
+    long line;
+} nw_xml_budget;
+/* n more nodes in ctxt's tree: past the budget, the parse is stopped
+ * (xmlStopParser, once) and b->over set. For SAX wrappers around a tree
+ * builder; nw_xml_read and the HTML cleaner use it. */
+void nw_xml_budget_add(nw_xml_budget *b, xmlParserCtxtPtr ctxt, size_t n);
+/* Nodes in node's subtree as the budget counts them (itself, its attributes
+ * and their text, its namespace declarations, its descendants). */
+size_t nw_xml_count_nodes(const xmlNode *node);
+/* The node a libxml2 tree builder (XML or HTML) added last: the current
+ * element's last child, or the document's. A SAX wrapper compares it before
+ * and after the builder's callback to tell whether a node was added. */
+xmlNodePtr nw_xml_last_added(xmlParserCtxtPtr ctxt);
+
 /* 1-based source line of node (0 if unknown), for messages. */
 long nw_xml_line(const xmlNode *node);
 
