@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-#define NITF_HEAD                                                                                  \
-    XML_DECL "<nitf><head><title>Big</title><docdata><doc-id id-string=\"big-1\"/>"                \
-             "<date.issue norm=\"20240301T090000Z\"/></docdata></head><body><body.head>"           \
-             "<hedline><hl1>Big story</hl1></hedline></body.head><body.content>\n"
+#define XML_DECL  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define NITF_HEAD XML_DECL NITF_OPEN
+#define NITF_OPEN                                                                                  \
+    "<nitf><head><title>Big</title><docdata><doc-id id-string=\"big-1\"/>"                         \
+    "<date.issue norm=\"20240301T090000Z\"/></docdata></head><body><body.head>"                    \
+    "<hedline><hl1>Big story</hl1></hedline></body.head><body.content>\n"
 #define NITF_TAIL "</body.content></body></nitf>\n"
 #define G2_ITEM_HEAD                                                                               \
     XML_DECL "<newsItem xmlns=\"http://iptc.org/std/nar/2006-10-01/\" guid=\"urn:big:g2\" "        \
@@ -62,6 +63,9 @@
 static const nw_hostile shapes[] = {
     {"nitf-paragraphs", "nitf", NITF_HEAD, "<p>a b</p>\n", NULL, NITF_TAIL, 0},
     {"nitf-empty-elements", "nitf", NITF_HEAD, "<br/>", NULL, "<p>a</p>" NITF_TAIL, 0},
+    {"nitf-comments", "nitf", NITF_HEAD, "<!---->", NULL, "<p>a</p>" NITF_TAIL, 0},
+    {"nitf-entity-references", "nitf", XML_DECL "<!DOCTYPE nitf [<!ENTITY e \"x\">]>\n" NITF_OPEN,
+     "&e;", NULL, NITF_TAIL, 0},
     {"nitf-attributes", "nitf", NITF_HEAD "<p", " a%ld=\"\"", NULL, ">a</p>" NITF_TAIL, 0},
     {"nitf-deep", "nitf", NITF_HEAD "<p>", "<em>", "</em>", "</p>" NITF_TAIL, 0},
     {"newsmlg2-subjects", "newsml-g2", G2_ITEM_HEAD, "<subject qcode=\"x:%ld\"/>\n", NULL,
