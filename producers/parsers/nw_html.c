@@ -1093,6 +1093,12 @@ static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 static int parse_and_walk(const nw_buf *src, size_t len, walker *w, nw_err *err)
 {
     nw_xml_init();
+    long overfull = nw_xml_overfull_tag(src->data, src->len, true, NW_XML_MAX_ATTRIBUTES, 1);
+    if (overfull)
+        return nw_err_set(err, NW_ELIMIT,
+                          "HTML fragment (%zu bytes): a start tag with over %d attributes at its "
+                          "line %ld: refused (the parser checks each against every other)",
+                          len, NW_XML_MAX_ATTRIBUTES, overfull);
     int rc = 0;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     if (!ctxt)

@@ -421,6 +421,97 @@ static void add_nodes(parse_state *ps, xmlParserCtxtPtr ctxt, size_t n)
     nw_xml_budget_add(&ps->nodes, ctxt, n);
 }
 
+/* ------------------------------------------------ attributes per tag --- */
+
+static bool is_tag_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* Advance *i past the first `end` at or after it (to len when none),
+ * counting the newlines passed. */
+static void skip_past(const char *s, size_t len, size_t *i, const char *end, long *line)
+{
+    size_t n = strlen(end);
+    for (; *i < len; (*i)++) {
+        if (s[*i] == '\n')
+            (*line)++;
+        else if (s[*i] == end[0] && len - *i >= n && !memcmp(s + *i, end, n)) {
+            *i += n;
+            return;
+        }
+    }
+}
+
+/* The attributes of the start tag at s[*i] ('<' then a name), read the way
+ * libxml2 reads them: a name, then optionally '=' and a value, quoted (to
+ * its closing quote, '>' and newlines included) or not (to a space or
+ * '>'), up to '>' or "/>"; *i is left at the tag's end. */
+static size_t tag_attributes(const char *s, size_t len, size_t *i, long *line)
+{
+    size_t n = 0, k = *i + 1;
+    while (k < len && !is_tag_space(s[k]) && s[k] != '>')
+        k++;
+    for (;;) {
+        while (k < len && is_tag_space(s[k]))
+            *line += s[k++] == '\n';
+        if (k >= len || s[k] == '>' || (s[k] == '/' && k + 1 < len && s[k + 1] == '>'))
+            break;
+        n++;
+        while (k < len && !is_tag_space(s[k]) && s[k] != '>' && s[k] != '=')
+            k++;
+        while (k < len && is_tag_space(s[k]))
+            *line += s[k++] == '\n';
+        if (k >= len || s[k] != '=')
+            continue;
+        for (k++; k < len && is_tag_space(s[k]); k++)
+            *line += s[k] == '\n';
+        if (k < len && (s[k] == '"' || s[k] == '\'')) {
+            char q = s[k];
+            for (k++; k < len && s[k] != q; k++)
+                *line += s[k] == '\n';
+            k++;
+        } else {
+            while (k < len && !is_tag_space(s[k]) && s[k] != '>')
+                k++;
+        }
+    }
+    *i = k;
+    return n;
+}
+
+long nw_xml_overfull_tag(const char *s, size_t len, bool html, size_t max, long first_line)
+{
+    long line = first_line;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] != '<') {
+            line += s[i++] == '\n';
+            continue;
+        }
+        if (len - i >= 4 && !memcmp(s + i, "<!--", 4)) {
+            i += 4;
+            skip_past(s, len, &i, "-->", &line);
+        } else if (!html && len - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {
+            i += 9;
+            skip_past(s, len, &i, "]]>", &line);
+        } else if (i + 1 < len && s[i + 1] == '?') {
+            i += 2;
+            skip_past(s, len, &i, html ? ">" : "?>", &line);
+        } else if (i + 1 < len && (s[i + 1] == '!' || s[i + 1] == '/' || is_tag_space(s[i + 1]))) {
+            /* a declaration or an end tag: its text is read on as if it
+             * were content, so that a start tag inside an entity's value
+             * is counted too */
+            i++;
+        } else {
+            long at = line;
+            if (tag_attributes(s, len, &i, &line) > max)
+                return at;
+        }
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------- SAX callbacks --- */
 /* libxml2's own tree builder (xmlSAX2*) does the work; these add, for the
  * document's own context (not the one an entity's text is parsed in): the
@@ -726,6 +817,19 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
         free(text);
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ELIMIT, "input is too large for the XML parser");
+    }
+    long body_line = 1; /* head keeps the input's newlines before the body */
+    for (size_t i = 0; i < head_len; i++)
+        body_line += text[i] == '\n';
+    long overfull = nw_xml_overfull_tag(body, body_len, false, NW_XML_MAX_ATTRIBUTES, body_line);
+    if (overfull) {
+        free(text);
+        nw_decoded_free(&dec);
+        return nw_err_set(err, NW_ELIMIT,
+                          "%s%s%ld: a start tag with over %d attributes: refused (the parser "
+                          "checks each against every other)",
+                          origin ? origin : "line", origin ? ":" : " ", overfull,
+                          NW_XML_MAX_ATTRIBUTES);
     }
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();

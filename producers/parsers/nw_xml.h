@@ -132,6 +132,19 @@ char *nw_xml_text(const xmlNode *node);
 /* The children of node serialized as XML/XHTML markup (for inline bodies).
  * Malloc'd, "" when none. */
 char *nw_xml_inner_markup(const xmlNode *node);
+/* The most attributes one start tag may have. libxml2 (2.9) checks each
+ * attribute of a tag against every one before it, before any callback of
+ * ours can count them: 40,000 attributes in one tag took 12 s of CPU, and
+ * 16 MiB of them would take hours. Real tags have a handful; a document
+ * with a tag over the limit is refused before it is parsed. */
+#define NW_XML_MAX_ATTRIBUTES 1000
+/* The line of the first start tag in s[0..len) with more than max
+ * attributes, 0 when there is none; first_line is the line s starts on.
+ * Read as libxml2's XML parser (html false) or HTML parser (true) reads
+ * tags: comments, CDATA sections (XML) and processing instructions are
+ * skipped, quoted values may hold '>'; a start tag inside a declaration
+ * (an entity's value) is counted too. One pass, no allocation. */
+long nw_xml_overfull_tag(const char *s, size_t len, bool html, size_t max, long first_line);
 /* A parse's count against NW_XML_MAX_NODES (zero-initialise). */
 typedef struct nw_xml_budget {
     size_t nodes; /* in the tree now */

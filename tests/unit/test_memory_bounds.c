@@ -18,6 +18,7 @@
 
 #include "nw_buf.h"
 #include "nw_hostile.h"
+#include "nw_html.h"
 #include "nw_json.h"
 #include "nw_parser.h"
 #include "nw_testutil.h"
@@ -218,4 +219,77 @@ Test(bounds, text_past_the_paragraph_limit_is_refused)
     refused("webcopy-paragraphs", 200100, false,
             "over the limit of 200000 paragraphs in one text file");
     accepted("webcopy-paragraphs", 199000, false);
+}
+
+/* -------------------------------------------------- attributes per tag --- */
+
+/* "<p a0="" a1="" ...>" with n attributes, `between` before each. */
+static char *tag_with(size_t n, const char *between)
+{
+    nw_buf b = NW_BUF_INIT;
+    nw_buf_puts(&b, "<p");
+    for (size_t i = 0; i < n; i++)
+        nw_buf_printf(&b, "%sa%zu=\"\"", between, i);
+    nw_buf_puts(&b, ">x</p>");
+    return nw_buf_take(&b);
+}
+
+Test(bounds, a_tag_with_too_many_attributes_is_refused_before_parsing)
+{
+    /* libxml2 compares each attribute with every one before it: 40,000 in
+     * one tag took 12 s of CPU, a 16 MiB tag hours */
+    result r = parse_shape("nitf-attributes", NW_XML_MAX_ATTRIBUTES + 1, false);
+    cr_assert_eq(r.rc, NW_ELIMIT, "%s", r.err.msg);
+    cr_assert_str_eq(r.err.msg, "big: line 3: a start tag with over 1000 attributes: refused (the "
+                                "parser checks each against every other)");
+    r = parse_shape("nitf-attributes", NW_XML_MAX_ATTRIBUTES, false);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+    /* the whole 16 MiB shape is refused at once */
+    r = parse_shape("nitf-attributes", 1000000, false);
+    cr_assert_eq(r.rc, NW_ELIMIT, "%s", r.err.msg);
+}
+
+Test(bounds, attributes_are_counted_as_the_parser_reads_tags)
+{
+    char *t = tag_with(1001, " ");
+    cr_assert_eq(nw_xml_overfull_tag(t, strlen(t), false, 1000, 7), 7);
+    cr_assert_eq(nw_xml_overfull_tag(t, strlen(t), false, 1001, 1), 0);
+    free(t);
+    /* newlines between attributes move the line count, not the tag's line */
+    t = tag_with(3, "\n");
+    cr_assert_eq(nw_xml_overfull_tag(t, strlen(t), false, 2, 1), 1);
+    free(t);
+    /* quoted values may hold '>' and spaces; comments, CDATA and PIs are
+     * not tags; an end tag has no attributes to check */
+    const char *s = "<a x=\"> y z\" w='> v'/><!-- <b c d e> --><![CDATA[<f g h i>]]>"
+                    "<?pi <j k l m>?></a k l m n>";
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), false, 2, 1), 0);
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), false, 1, 1), 1);
+    /* a tag in an entity's value is counted: it is parsed where it is used */
+    s = "<!DOCTYPE d [<!ENTITY e \"<p a='' b='' c=''/>\">]>\n<d>&e;</d>";
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), false, 2, 1), 1);
+    /* HTML: values without quotes or without '=' are attributes too, and a
+     * CDATA section is not skipped (the HTML parser does not know it) */
+    s = "<p a b=1 c=\"x y\" d>";
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), true, 3, 1), 1);
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), true, 4, 1), 0);
+    s = "<![CDATA[ <p a b c> ]]>";
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), true, 2, 1), 1);
+    cr_assert_eq(nw_xml_overfull_tag(s, strlen(s), false, 2, 1), 0);
+}
+
+Test(bounds, an_html_body_with_a_tag_of_too_many_attributes_is_refused)
+{
+    char *t = tag_with(NW_XML_MAX_ATTRIBUTES + 1, " ");
+    nw_html_result out;
+    nw_err err = {0};
+    cr_assert_eq(nw_html_clean(t, strlen(t), &out, &err), NW_ELIMIT);
+    cr_assert(strstr(err.msg, "a start tag with over 1000 attributes at its line 1"), "%s",
+              err.msg);
+    free(t);
+    t = tag_with(NW_XML_MAX_ATTRIBUTES, " ");
+    cr_assert_eq(nw_html_clean(t, strlen(t), &out, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(out.plain, "x");
+    nw_html_result_free(&out);
+    free(t);
 }
