@@ -23,6 +23,9 @@ typedef struct nw_hostile {
     const char *tail;
     long max_units; /* 0, or the most units the format allows (libxml2 refuses
                      * a text node over 10 MB) */
+    long under;     /* units just under the budget that refuses this shape
+                     * (XML nodes, JSON values, paragraphs...), the largest
+                     * input of it that is accepted; 0 when none applies */
 } nw_hostile;
 
 /* Every shape, in a fixed order; returns the count. */

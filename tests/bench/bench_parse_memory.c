@@ -7,7 +7,9 @@
  * filled up to just under the 16 MiB limit. The goal is a peak RSS of at
  * most 256 MB for any input within the limit, whether the file is accepted
  * or refused (a file over a node or value budget is refused early: its
- * first stderr line is shown). Figures only: it never fails.
+ * first stderr line is shown), and the same shape again just under its
+ * budget (the largest such input that is accepted, parsed and encoded).
+ * Figures only: it never fails.
  *
  * Method: each input is written to a temporary folder; then `newswire
  * parse --format F` runs NW_BENCH_ROUNDS times (default 3) as a child per
@@ -155,25 +157,31 @@ int main(int argc, char **argv)
         }
     }
 
-    /* every hostile shape, as large as the limit allows (a little under it,
-     * so that no shape is refused for its size) */
+    /* every hostile shape, as large as the size limit allows (a little
+     * under it, so that no shape is refused for its size), then as large as
+     * its budget allows: the largest input of that shape that is accepted */
     const nw_hostile *all;
     size_t n = nw_hostile_all(&all);
     for (size_t i = 0; i < n; i++) {
         if (!wanted(argc, argv, all[i].name))
             continue;
-        nw_buf b = NW_BUF_INIT;
-        long units = nw_hostile_make(&all[i], NW_PARSE_MAX_INPUT - 4096, 0, &b);
-        snprintf(path, sizeof path, "%s/%s", dir, all[i].name);
-        if (units < 0 || nw_test_write_file(path, b.data, b.len) != 0) {
+        for (int under = 0; under < 2; under++) {
+            if (under && !all[i].under)
+                continue;
+            nw_buf b = NW_BUF_INIT;
+            long units =
+                nw_hostile_make(&all[i], NW_PARSE_MAX_INPUT - 4096, under ? all[i].under : 0, &b);
+            snprintf(path, sizeof path, "%s/%s", dir, all[i].name);
+            if (units < 0 || nw_test_write_file(path, b.data, b.len) != 0) {
+                nw_buf_free(&b);
+                continue;
+            }
+            snprintf(label, sizeof label, "newswire parse, %s%s: %ld units (%.1f MB)", all[i].name,
+                     under ? " just under its budget" : "", units, b.len / 1e6);
             nw_buf_free(&b);
-            continue;
+            measure(bin, label, all[i].format, path, 1, rounds);
+            unlink(path);
         }
-        snprintf(label, sizeof label, "newswire parse, %s: %ld units (%.1f MB)", all[i].name, units,
-                 b.len / 1e6);
-        nw_buf_free(&b);
-        measure(bin, label, all[i].format, path, 1, rounds);
-        unlink(path);
     }
     free(bin);
     nw_test_rm_rf(dir);
