@@ -67,6 +67,8 @@ static const nw_hostile shapes[] = {
     {"nitf-entity-references", "nitf", XML_DECL "<!DOCTYPE nitf [<!ENTITY e \"x\">]>\n" NITF_OPEN,
      "&e;", NULL, NITF_TAIL, 0, 299000},
     {"nitf-attributes", "nitf", NITF_HEAD "<p", " a%ld=\"\"", NULL, ">a</p>" NITF_TAIL, 0, 1000},
+    {"nitf-attribute-defaults", "nitf", XML_DECL "<!DOCTYPE nitf [<!ATTLIST p", " a%ld CDATA \"\"",
+     NULL, ">]>\n" NITF_OPEN "<p>a</p><p>b</p>" NITF_TAIL, 0, 100},
     {"nitf-deep", "nitf", NITF_HEAD "<p>", "<em>", "</em>", "</p>" NITF_TAIL, 0, 250},
     {"newsmlg2-subjects", "newsml-g2", G2_ITEM_HEAD, "<subject qcode=\"x:%ld\"/>\n", NULL,
      "</contentMeta>" G2_BODY_OPEN "<p>a</p>" G2_BODY_CLOSE, 0, 74000},

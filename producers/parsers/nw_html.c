@@ -1097,7 +1097,7 @@ static int parse_and_walk(const nw_buf *src, size_t len, walker *w, nw_err *err)
     if (overfull)
         return nw_err_set(err, NW_ELIMIT,
                           "HTML fragment (%zu bytes): a start tag with over %d attributes at its "
-                          "line %ld: refused (the parser checks each against every other)",
+                          "line %ld: " NW_XML_PAIRWISE,
                           len, NW_XML_MAX_ATTRIBUTES, overfull);
     int rc = 0;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();

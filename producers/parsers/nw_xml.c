@@ -269,6 +269,7 @@ typedef struct parse_state {
     bool stopped; /* ops->end failed: end_err */
     nw_err end_err;
     nw_xml_budget nodes;
+    int defaults; /* attribute defaults declared (NW_XML_MAX_ATTRIBUTE_DEFAULTS) */
     /* the caller's handlers, back in place while ops->end runs */
     xmlStructuredErrorFunc old_serror;
     void *old_sctx;
@@ -695,11 +696,36 @@ static void count_declaration(void *ctx)
         add_nodes(ps, ctx, 1);
 }
 
+/* The line the parser is at, for messages. */
+static int line_now(xmlParserCtxtPtr ctxt)
+{
+    return ctxt->input ? ctxt->input->line : 0;
+}
+
+/* Stop the parse with the error already in ps->end_err. */
+static void stop_parse(parse_state *ps, xmlParserCtxtPtr ctxt)
+{
+    ps->stopped = true;
+    xmlStopParser(ctxt);
+}
+
+/* An entity's replacement text (character references replaced: "&#60;p"
+ * is a tag there) is parsed as markup where the entity is used: its tags
+ * are held to the attribute limit too. */
 static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
                            const xmlChar *system_id, xmlChar *content)
 {
     xmlSAX2EntityDecl(ctx, name, type, public_id, system_id, content);
     count_declaration(ctx);
+    parse_state *ps = state_of(ctx);
+    const char *text = (const char *)content;
+    if (!ps || ps->stopped || !text ||
+        !nw_xml_overfull_tag(text, strlen(text), false, NW_XML_MAX_ATTRIBUTES, 1))
+        return;
+    nw_err_set(&ps->end_err, NW_ELIMIT,
+               "%s%d: an entity's text holds a start tag with over %d attributes: " NW_XML_PAIRWISE,
+               ps->where, line_now(ctx), NW_XML_MAX_ATTRIBUTES);
+    stop_parse(ps, ctx);
 }
 
 static void on_element_decl(void *ctx, const xmlChar *name, int type, xmlElementContentPtr content)
@@ -708,11 +734,23 @@ static void on_element_decl(void *ctx, const xmlChar *name, int type, xmlElement
     count_declaration(ctx);
 }
 
+/* An attribute declared with a default value: libxml2 adds every default
+ * of an element to each of its start tags, checking each against all the
+ * attributes there (then drops them: no XML_PARSE_DTDATTR), so defaults
+ * are bounded like attributes. */
 static void on_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type,
                               int def, const xmlChar *default_value, xmlEnumerationPtr tree)
 {
     xmlSAX2AttributeDecl(ctx, elem, fullname, type, def, default_value, tree);
     count_declaration(ctx);
+    parse_state *ps = state_of(ctx);
+    if (!ps || ps->stopped || !default_value || def == XML_ATTRIBUTE_IMPLIED ||
+        def == XML_ATTRIBUTE_REQUIRED || ++ps->defaults <= NW_XML_MAX_ATTRIBUTE_DEFAULTS)
+        return;
+    nw_err_set(&ps->end_err, NW_ELIMIT,
+               "%s%d: over %d attribute defaults declared (<!ATTLIST>): " NW_XML_PAIRWISE,
+               ps->where, line_now(ctx), NW_XML_MAX_ATTRIBUTE_DEFAULTS);
+    stop_parse(ps, ctx);
 }
 
 static void on_notation_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
@@ -818,6 +856,9 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ELIMIT, "input is too large for the XML parser");
     }
+    const char *sep = origin ? ":" : " ";
+    char where[NW_ERR_MSG_MAX / 2];
+    snprintf(where, sizeof where, "%s%s", origin ? origin : "line", sep);
     long body_line = 1; /* head keeps the input's newlines before the body */
     for (size_t i = 0; i < head_len; i++)
         body_line += text[i] == '\n';
@@ -826,10 +867,8 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
         free(text);
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ELIMIT,
-                          "%s%s%ld: a start tag with over %d attributes: refused (the parser "
-                          "checks each against every other)",
-                          origin ? origin : "line", origin ? ":" : " ", overfull,
-                          NW_XML_MAX_ATTRIBUTES);
+                          "%s%ld: a start tag with over %d attributes: " NW_XML_PAIRWISE, where,
+                          overfull, NW_XML_MAX_ATTRIBUTES);
     }
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
@@ -838,9 +877,6 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
-    const char *sep = origin ? ":" : " ";
-    char where[NW_ERR_MSG_MAX / 2];
-    snprintf(where, sizeof where, "%s%s", origin ? origin : "line", sep);
     parse_state *ps = calloc(1, sizeof *ps);
     if (!ps) {
         xmlFreeParserCtxt(ctxt);

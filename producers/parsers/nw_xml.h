@@ -138,6 +138,12 @@ char *nw_xml_inner_markup(const xmlNode *node);
  * 16 MiB of them would take hours. Real tags have a handful; a document
  * with a tag over the limit is refused before it is parsed. */
 #define NW_XML_MAX_ATTRIBUTES 1000
+/* The most attributes with a default value a document may declare in its
+ * internal subset (<!ATTLIST p a CDATA "x">): libxml2 adds an element's
+ * defaults to each of its tags with the same pairwise check. */
+#define NW_XML_MAX_ATTRIBUTE_DEFAULTS 100
+/* How messages about those two limits end. */
+#define NW_XML_PAIRWISE "refused (the parser compares each attribute with every other)"
 /* The line of the first start tag in s[0..len) with more than max
  * attributes, 0 when there is none; first_line is the line s starts on.
  * Read as libxml2's XML parser (html false) or HTML parser (true) reads

@@ -241,7 +241,7 @@ Test(bounds, a_tag_with_too_many_attributes_is_refused_before_parsing)
     result r = parse_shape("nitf-attributes", NW_XML_MAX_ATTRIBUTES + 1, false);
     cr_assert_eq(r.rc, NW_ELIMIT, "%s", r.err.msg);
     cr_assert_str_eq(r.err.msg, "big: line 3: a start tag with over 1000 attributes: refused (the "
-                                "parser checks each against every other)");
+                                "parser compares each attribute with every other)");
     r = parse_shape("nitf-attributes", NW_XML_MAX_ATTRIBUTES, false);
     cr_assert_eq(r.rc, 0, "%s", r.err.msg);
     /* the whole 16 MiB shape is refused at once */
@@ -292,4 +292,37 @@ Test(bounds, an_html_body_with_a_tag_of_too_many_attributes_is_refused)
     cr_assert_str_eq(out.plain, "x");
     nw_html_result_free(&out);
     free(t);
+}
+
+Test(bounds, too_many_attribute_defaults_are_refused)
+{
+    /* libxml2 adds every default of an element to each of its tags, each
+     * checked against all the attributes there: 200,000 defaults did not
+     * parse in 20 s */
+    result r = parse_shape("nitf-attribute-defaults", NW_XML_MAX_ATTRIBUTE_DEFAULTS + 1, false);
+    cr_assert_eq(r.rc, NW_ELIMIT, "%s", r.err.msg);
+    cr_assert(strstr(r.err.msg, "big: line 2: over 100 attribute defaults declared (<!ATTLIST>)"),
+              "%s", r.err.msg);
+    r = parse_shape("nitf-attribute-defaults", 200000, false);
+    cr_assert_eq(r.rc, NW_ELIMIT, "%s", r.err.msg);
+    r = parse_shape("nitf-attribute-defaults", NW_XML_MAX_ATTRIBUTE_DEFAULTS, false);
+    cr_assert_eq(r.rc, 0, "%s", r.err.msg);
+}
+
+Test(bounds, a_tag_in_an_entity_text_is_held_to_the_attribute_limit)
+{
+    /* "&#60;" is '<' in an entity's replacement text, parsed as markup
+     * where the entity is used */
+    nw_buf b = NW_BUF_INIT;
+    nw_buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE d [\n<!ENTITY e \"&#60;p");
+    for (int i = 0; i <= NW_XML_MAX_ATTRIBUTES; i++)
+        nw_buf_printf(&b, " a%d=''", i);
+    nw_buf_puts(&b, "/>\">\n]>\n<d>&e;</d>\n");
+    nw_xml_doc d;
+    nw_err err = {0};
+    cr_assert_eq(nw_xml_read(b.data, b.len, "e.xml", NULL, 0, &d, &err), NW_ELIMIT);
+    cr_assert(strstr(err.msg, "e.xml:3: an entity's text holds a start tag with over 1000 "
+                              "attributes: refused"),
+              "%s", err.msg);
+    nw_buf_free(&b);
 }
