@@ -424,9 +424,10 @@ static void add_nodes(parse_state *ps, xmlParserCtxtPtr ctxt, size_t n)
 
 /* ------------------------------------------------ attributes per tag --- */
 
+/* The blanks both libxml2 parsers skip in tags (IS_BLANK_CH). */
 static bool is_tag_space(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* Advance *i past the first `end` at or after it (to len when none),
@@ -444,23 +445,61 @@ static void skip_past(const char *s, size_t len, size_t *i, const char *end, lon
     }
 }
 
-/* The attributes of the start tag at s[*i] ('<' then a name), read the way
- * libxml2 reads them: a name, then optionally '=' and a value, quoted (to
- * its closing quote, '>' and newlines included) or not (to a space or
- * '>'), up to '>' or "/>"; *i is left at the tag's end. */
-static size_t tag_attributes(const char *s, size_t len, size_t *i, long *line)
+static bool is_ascii_letter(char c)
 {
-    size_t n = 0, k = *i + 1;
-    while (k < len && !is_tag_space(s[k]) && s[k] != '>')
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* libxml2's HTML parser reads a name (element or attribute) as at most 100
+ * of these, the first not a digit or '-': a longer run is several names. */
+static bool is_html_name_char(char c, bool first)
+{
+    return is_ascii_letter(c) || c == '_' || c == ':' || c == '.' ||
+           (!first && ((c >= '0' && c <= '9') || c == '-'));
+}
+
+/* Where a name starting at k ends: HTML as above (k itself when none
+ * starts there), XML at a blank, '>' or '='. */
+static size_t name_end(const char *s, size_t len, size_t k, bool html)
+{
+    size_t start = k;
+    if (html) {
+        while (k < len && k - start < 100 && is_html_name_char(s[k], k == start))
+            k++;
+        return k;
+    }
+    while (k < len && !is_tag_space(s[k]) && s[k] != '>' && s[k] != '=')
         k++;
+    return k;
+}
+
+static bool tag_ends_at(const char *s, size_t len, size_t k)
+{
+    return k >= len || s[k] == '>' || (s[k] == '/' && k + 1 < len && s[k + 1] == '>');
+}
+
+/* The attributes of the start tag at s[*i] ('<' then a name), read the way
+ * libxml2 reads them: names (see name_end), each optionally followed by
+ * '=' and a value, quoted (to its closing quote, '>' and newlines
+ * included) or not (to a blank or '>'), up to '>' or "/>"; in HTML what is
+ * not a name is skipped to the next blank. *i is left at the tag's end. */
+static size_t tag_attributes(const char *s, size_t len, size_t *i, long *line, bool html)
+{
+    size_t n = 0;
+    size_t k = name_end(s, len, *i + 1, html);
     for (;;) {
         while (k < len && is_tag_space(s[k]))
             *line += s[k++] == '\n';
-        if (k >= len || s[k] == '>' || (s[k] == '/' && k + 1 < len && s[k + 1] == '>'))
+        if (tag_ends_at(s, len, k))
             break;
+        size_t end = name_end(s, len, k, html);
+        if (end == k) { /* HTML: a bogus attribute, dropped to the next blank */
+            while (k < len && !is_tag_space(s[k]) && !tag_ends_at(s, len, k))
+                k++;
+            continue;
+        }
         n++;
-        while (k < len && !is_tag_space(s[k]) && s[k] != '>' && s[k] != '=')
-            k++;
+        k = end;
         while (k < len && is_tag_space(s[k]))
             *line += s[k++] == '\n';
         if (k >= len || s[k] != '=')
@@ -496,17 +535,18 @@ long nw_xml_overfull_tag(const char *s, size_t len, bool html, size_t max, long 
         } else if (!html && len - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {
             i += 9;
             skip_past(s, len, &i, "]]>", &line);
-        } else if (i + 1 < len && s[i + 1] == '?') {
+        } else if (!html && i + 1 < len && s[i + 1] == '?') {
             i += 2;
-            skip_past(s, len, &i, html ? ">" : "?>", &line);
-        } else if (i + 1 < len && (s[i + 1] == '!' || s[i + 1] == '/' || is_tag_space(s[i + 1]))) {
-            /* a declaration or an end tag: its text is read on as if it
-             * were content, so that a start tag inside an entity's value
-             * is counted too */
+            skip_past(s, len, &i, "?>", &line);
+        } else if (i + 1 >= len || s[i + 1] == '!' || s[i + 1] == '/' || is_tag_space(s[i + 1]) ||
+                   (html && !is_ascii_letter(s[i + 1]))) {
+            /* a declaration, an end tag, or (HTML) text: read on as
+             * content, so that a start tag in an entity's value is counted
+             * too */
             i++;
         } else {
             long at = line;
-            if (tag_attributes(s, len, &i, &line) > max)
+            if (tag_attributes(s, len, &i, &line, html) > max)
                 return at;
         }
     }

@@ -147,9 +147,13 @@ char *nw_xml_inner_markup(const xmlNode *node);
 /* The line of the first start tag in s[0..len) with more than max
  * attributes, 0 when there is none; first_line is the line s starts on.
  * Read as libxml2's XML parser (html false) or HTML parser (true) reads
- * tags: comments, CDATA sections (XML) and processing instructions are
- * skipped, quoted values may hold '>'; a start tag inside a declaration
- * (an entity's value) is counted too. One pass, no allocation. */
+ * tags: comments, and in XML CDATA sections and processing instructions,
+ * are skipped; quoted values may hold '>'; a start tag inside a declaration
+ * (an entity's value) is counted too. For XML the count is never below
+ * libxml2's (fuzz_budget checks it); for HTML it follows libxml2 2.9's
+ * tokenizer as far as known (names of at most 100 characters, bogus
+ * attributes dropped to a blank) and is a best effort. One pass, no
+ * allocation. */
 long nw_xml_overfull_tag(const char *s, size_t len, bool html, size_t max, long first_line);
 /* A parse's count against NW_XML_MAX_NODES (zero-initialise). */
 typedef struct nw_xml_budget {
