@@ -112,7 +112,7 @@ static const nw_hostile shapes[] = {
     {"ninjs-numbers", "ninjs", NINJS_HEAD "\"x-numbers\": [", "0,", NULL, "0]}", 0, 199000},
     {"ninjs-subjects", "ninjs", NINJS_HEAD "\"subjects\": [", "{\"name\": \"s%ld\"}, ", NULL,
      "{\"name\": \"s\"}]}", 0, 66000},
-    {"ninjs-deep", "ninjs", NINJS_HEAD "\"x-deep\": ", "[", "]", "0", 0, 2000},
+    {"ninjs-deep", "ninjs", NINJS_HEAD "\"x-deep\": ", "[", "]", "}", 0, 2000},
     {"ninjs-stories", "ninjs", "[", "{\"uri\": \"urn:x:%ld\"}, ", NULL, "{\"uri\": \"urn:x\"}]", 0,
      66000},
     {"jsonfeed-items", "jsonfeed", JSONFEED_HEAD "\"items\": [",
