@@ -345,29 +345,32 @@ static int replace_refs(xmlNodePtr first)
     return 0;
 }
 
-/* Replace every reference in root's subtree, attributes included. Walks
- * iteratively (no recursion on hostile input). */
+/* The node after n in document order within root's subtree, entering an
+ * element's children (never an entity reference's: they are the entity's);
+ * NULL after the last. For iterative walks (no recursion on hostile
+ * input). */
+static xmlNodePtr next_in(const xmlNode *n, const xmlNode *root)
+{
+    if (n->type == XML_ELEMENT_NODE && n->children)
+        return n->children;
+    while (n != root && !n->next)
+        n = n->parent;
+    return n == root ? NULL : n->next;
+}
+
+/* Replace every reference in root's subtree, attributes included. */
 static int replace_all_refs(xmlNodePtr root)
 {
-    xmlNodePtr n = root;
-    for (;;) {
-        if (n->type == XML_ELEMENT_NODE) {
-            for (xmlAttrPtr a = n->properties; a; a = a->next)
-                if (replace_refs(a->children) < 0)
-                    return NW_ENOMEM;
-            if (replace_refs(n->children) < 0)
-                return NW_ENOMEM;
-        }
-        if (n->type == XML_ELEMENT_NODE && n->children) {
-            n = n->children;
+    for (xmlNodePtr n = root; n; n = next_in(n, root)) {
+        if (n->type != XML_ELEMENT_NODE)
             continue;
-        }
-        while (n != root && !n->next)
-            n = n->parent;
-        if (n == root)
-            return 0;
-        n = n->next;
+        for (xmlAttrPtr a = n->properties; a; a = a->next)
+            if (replace_refs(a->children) < 0)
+                return NW_ENOMEM;
+        if (replace_refs(n->children) < 0)
+            return NW_ENOMEM;
     }
+    return 0;
 }
 
 /* ------------------------------------------------------ node budget --- */
@@ -375,29 +378,19 @@ static int replace_all_refs(xmlNodePtr root)
 size_t nw_xml_count_nodes(const xmlNode *node)
 {
     size_t n = 0;
-    const xmlNode *c = node;
-    for (;;) {
+    for (const xmlNode *c = node; c; c = next_in(c, node)) {
         n++;
-        if (c->type == XML_ELEMENT_NODE) {
-            for (const xmlAttr *a = c->properties; a; a = a->next) {
-                n++;
-                for (const xmlNode *t = a->children; t; t = t->next)
-                    n++;
-            }
-            for (const xmlNs *ns = c->nsDef; ns; ns = ns->next)
-                n++;
-        }
-        /* an entity reference's children are the entity's, not its own */
-        if (c->type == XML_ELEMENT_NODE && c->children) {
-            c = c->children;
+        if (c->type != XML_ELEMENT_NODE)
             continue;
+        for (const xmlAttr *a = c->properties; a; a = a->next) {
+            n++;
+            for (const xmlNode *t = a->children; t; t = t->next)
+                n++;
         }
-        while (c != node && !c->next)
-            c = c->parent;
-        if (c == node)
-            return n;
-        c = c->next;
+        for (const xmlNs *ns = c->nsDef; ns; ns = ns->next)
+            n++;
     }
+    return n;
 }
 
 xmlNodePtr nw_xml_last_added(xmlParserCtxtPtr ctxt)
