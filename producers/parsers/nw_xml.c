@@ -611,7 +611,8 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 /* Free node (its nodes leave the budget's count) */
 static void free_counted(parse_state *ps, xmlNodePtr node)
 {
-    ps->nodes.nodes -= nw_xml_count_nodes(node);
+    size_t n = nw_xml_count_nodes(node);
+    ps->nodes.nodes = n < ps->nodes.nodes ? ps->nodes.nodes - n : 0;
     xmlUnlinkNode(node);
     xmlFreeNode(node);
 }
