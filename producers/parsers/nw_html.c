@@ -1039,19 +1039,87 @@ static int clean_plain(const nw_buf *clean, nw_html_result *out, nw_err *err)
     return walker_result(&w, out, err);
 }
 
+/* The tree builder's callbacks, each node it adds counted against the node
+ * budget (nw_xml.h, NW_XML_MAX_NODES) in ctxt->_private. */
+static void count_added(xmlParserCtxtPtr ctxt, xmlNodePtr parent, xmlNodePtr before)
+{
+    if (ctxt->node != parent) /* an element was opened */
+        nw_xml_budget_add(ctxt->_private, ctxt, nw_xml_count_nodes(ctxt->node));
+    else if (nw_xml_last_added(ctxt) != before)
+        nw_xml_budget_add(ctxt->_private, ctxt, 1);
+}
+
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node, before = nw_xml_last_added(ctxt);
+    xmlSAX2StartElement(ctx, name, atts);
+    count_added(ctxt, parent, before);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node, before = nw_xml_last_added(ctxt);
+    xmlSAX2Characters(ctx, ch, len);
+    count_added(ctxt, parent, before);
+}
+
+static void on_cdata(void *ctx, const xmlChar *ch, int len)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node, before = nw_xml_last_added(ctxt);
+    xmlSAX2CDataBlock(ctx, ch, len);
+    count_added(ctxt, parent, before);
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node, before = nw_xml_last_added(ctxt);
+    xmlSAX2Comment(ctx, value);
+    count_added(ctxt, parent, before);
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    xmlNodePtr parent = ctxt->node, before = nw_xml_last_added(ctxt);
+    xmlSAX2ProcessingInstruction(ctx, target, data);
+    count_added(ctxt, parent, before);
+}
+
 /* Parse src with libxml2's HTML parser and walk the tree into w. */
 static int parse_and_walk(const nw_buf *src, size_t len, walker *w, nw_err *err)
 {
     nw_xml_init();
+    long overfull = nw_xml_overfull_tag(src->data, src->len, true, NW_XML_MAX_ATTRIBUTES, 1);
+    if (overfull)
+        return nw_err_set(err, NW_ELIMIT,
+                          "HTML fragment (%zu bytes): a start tag with over %d attributes at its "
+                          "line %ld: " NW_XML_PAIRWISE,
+                          len, NW_XML_MAX_ATTRIBUTES, overfull);
     int rc = 0;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     if (!ctxt)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
+    nw_xml_budget budget = {0};
+    ctxt->_private = &budget;
+    ctxt->sax->startElement = on_start;
+    ctxt->sax->characters = on_characters;
+    ctxt->sax->cdataBlock = on_cdata;
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_pi;
     htmlDocPtr doc =
         htmlCtxtReadMemory(ctxt, src->data, (int)src->len, NULL, "UTF-8",
                            HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                                HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC);
-    if (ctxt->instate == XML_PARSER_EOF) {
+    if (budget.over) {
+        rc = nw_err_set(err, NW_ELIMIT,
+                        "HTML fragment (%zu bytes): over the limit of %d nodes (elements, "
+                        "attributes, text, comments) at its line %ld: refused to bound memory",
+                        len, NW_XML_MAX_NODES, budget.line);
+    } else if (ctxt->instate == XML_PARSER_EOF) {
         /* the parser gave up part way (nesting deeper than libxml2's 256
          * levels): refuse rather than return a silently truncated body */
         const char *why = ctxt->lastError.message ? ctxt->lastError.message : "unknown error";

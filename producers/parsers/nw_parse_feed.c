@@ -1755,10 +1755,12 @@ static int jsonfeed_parse(const char *buf, size_t len, const nw_parse_opts *opts
                           nw_story_list *out, nw_err *err)
 {
     json_error_t jerr;
+    int rc = nw_json_check_values(buf, len, NW_JSON_MAX_VALUES, err);
+    if (rc < 0)
+        return rc;
     json_t *root = nw_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return nw_err_set(err, NW_EINVAL, "line %d: not valid JSON: %s", jerr.line, jerr.text);
-    int rc = 0;
     const char *version = jstr(root, "version");
     const json_t *items = json_object_get(root, "items");
     if (!json_is_object(root) || !version || !strstr(version, "jsonfeed.org/version/")) {

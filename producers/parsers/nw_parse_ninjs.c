@@ -154,6 +154,10 @@ static json_t *wrapper_items(const shape_keys *root_keys)
 static int load_json(const char *buf, size_t len, json_t **out, nw_err *err)
 {
     json_error_t je;
+    *out = NULL;
+    int rc = nw_json_check_values(buf, len, NW_JSON_MAX_VALUES, err);
+    if (rc < 0)
+        return rc;
     *out = nw_json_loadb(buf, len, JSON_DECODE_ANY, &je);
     if (!*out)
         return nw_err_set(err, NW_EINVAL, "line %d, column %d: invalid JSON: %s", je.line,

@@ -141,22 +141,36 @@ static void paras_free(para_list *l)
     memset(l, 0, sizeof *l);
 }
 
+/* The most paragraphs one text file may have. Each costs a list entry and a
+ * string of its own (about 50 bytes for a one-letter one) before the story
+ * is made of them: 16 MiB of "a\n\n" (5.6 million) took `newswire parse`
+ * to 555 MB. Real stories have tens; 200,000 keeps such a list near 10 MB.
+ * A file past it is refused (docs/operations.md, "Sizing"). */
+#define MAX_PARAGRAPHS 200000
+
 /* Squeeze buf[start..end) into a paragraph unless it is only whitespace. */
-static int paras_push(para_list *l, const char *start, const char *end, int line)
+static int paras_push(para_list *l, const char *start, const char *end, int line, nw_err *err)
 {
     char *text = nw_text_squeeze(start, (size_t)(end - start));
     if (!text)
-        return NW_ENOMEM;
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
     if (!text[0]) {
         free(text);
         return 0;
+    }
+    if (l->len == MAX_PARAGRAPHS) {
+        free(text);
+        return nw_err_set(err, NW_ELIMIT,
+                          "line %d: over the limit of %d paragraphs in one text file: refused to "
+                          "bound memory",
+                          line, MAX_PARAGRAPHS);
     }
     if (l->len == l->cap) {
         size_t ncap = l->cap ? l->cap * 2 : 16;
         para *n = realloc(l->items, ncap * sizeof *n);
         if (!n) {
             free(text);
-            return NW_ENOMEM;
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
         }
         l->items = n;
         l->cap = ncap;
@@ -173,9 +187,11 @@ static bool line_blank(const char *s, const char *end)
     return true;
 }
 
-/* Split into paragraphs; the first non-blank line is a paragraph of its own. */
-static int split_paragraphs(const char *buf, size_t len, para_list *out)
+/* Split into paragraphs; the first non-blank line is a paragraph of its own.
+ * 0, or negative with err set. */
+static int split_paragraphs(const char *buf, size_t len, para_list *out, nw_err *err)
 {
+    int rc = 0;
     const char *p = buf, *end = buf + len;
     const char *start = NULL; /* start of the current paragraph */
     int line = 1, start_line = 0;
@@ -184,8 +200,8 @@ static int split_paragraphs(const char *buf, size_t len, para_list *out)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
         if (line_blank(p, eol)) {
-            if (start && paras_push(out, start, p, start_line))
-                return NW_ENOMEM;
+            if (start && (rc = paras_push(out, start, p, start_line, err)) < 0)
+                return rc;
             start = NULL;
         } else {
             if (!start) {
@@ -194,16 +210,16 @@ static int split_paragraphs(const char *buf, size_t len, para_list *out)
             }
             if (!had_headline) {
                 had_headline = true;
-                if (paras_push(out, start, eol, start_line))
-                    return NW_ENOMEM;
+                if ((rc = paras_push(out, start, eol, start_line, err)) < 0)
+                    return rc;
                 start = NULL;
             }
         }
         p = nl ? nl + 1 : end;
         line++;
     }
-    if (start && paras_push(out, start, end, start_line))
-        return NW_ENOMEM;
+    if (start && (rc = paras_push(out, start, end, start_line, err)) < 0)
+        return rc;
     return 0;
 }
 
@@ -649,17 +665,18 @@ static int webcopy_parse(const char *buf, size_t len, const nw_parse_opts *opts,
                          nw_err *err)
 {
     para_list paras = {0};
-    if (split_paragraphs(buf, len, &paras)) {
+    int rc = split_paragraphs(buf, len, &paras, err);
+    if (rc < 0) {
         paras_free(&paras);
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
+        return rc;
     }
     if (paras.len == 0) {
         paras_free(&paras);
         return nw_err_set(err, NW_EINVAL, "no text");
     }
     nw_story *story = nw_story_new();
-    int rc = story ? webcopy_build(&paras, opts, story, err)
-                   : nw_err_set(err, NW_ENOMEM, "out of memory");
+    rc = story ? webcopy_build(&paras, opts, story, err)
+               : nw_err_set(err, NW_ENOMEM, "out of memory");
     paras_free(&paras);
     if (rc < 0) {
         nw_story_free(story);
@@ -703,9 +720,10 @@ static int headline_text_parse(const char *buf, size_t len, const nw_parse_opts 
                                nw_story_list *out, nw_err *err)
 {
     para_list paras = {0};
-    if (split_paragraphs(buf, len, &paras)) {
+    int rc = split_paragraphs(buf, len, &paras, err);
+    if (rc < 0) {
         paras_free(&paras);
-        return nw_err_set(err, NW_ENOMEM, "out of memory");
+        return rc;
     }
     if (paras.len < 2) {
         int line = paras.len ? paras.items[0].line : 1;
@@ -714,7 +732,7 @@ static int headline_text_parse(const char *buf, size_t len, const nw_parse_opts 
     }
     nw_story *story = nw_story_new();
     sbuf plain = {0}, hashed = {0}, uri = {0};
-    int rc = story ? 0 : NW_ENOMEM;
+    rc = story ? 0 : NW_ENOMEM;
     if (rc == 0)
         rc = story_common(story, paras.items[0].text, paras.items + 1, paras.len - 1, &plain);
     if (rc == 0) {

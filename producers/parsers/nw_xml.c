@@ -268,6 +268,8 @@ typedef struct parse_state {
     nw_err entity_err;
     bool stopped; /* ops->end failed: end_err */
     nw_err end_err;
+    nw_xml_budget nodes;
+    int defaults; /* attribute defaults declared (NW_XML_MAX_ATTRIBUTE_DEFAULTS) */
     /* the caller's handlers, back in place while ops->end runs */
     xmlStructuredErrorFunc old_serror;
     void *old_sctx;
@@ -343,29 +345,205 @@ static int replace_refs(xmlNodePtr first)
     return 0;
 }
 
-/* Replace every reference in root's subtree, attributes included. Walks
- * iteratively (no recursion on hostile input). */
+/* The node after n in document order within root's subtree, entering an
+ * element's children (never an entity reference's: they are the entity's);
+ * NULL after the last. For iterative walks (no recursion on hostile
+ * input). */
+static xmlNodePtr next_in(const xmlNode *n, const xmlNode *root)
+{
+    if (n->type == XML_ELEMENT_NODE && n->children)
+        return n->children;
+    while (n != root && !n->next)
+        n = n->parent;
+    return n == root ? NULL : n->next;
+}
+
+/* Replace every reference in root's subtree, attributes included. */
 static int replace_all_refs(xmlNodePtr root)
 {
-    xmlNodePtr n = root;
-    for (;;) {
-        if (n->type == XML_ELEMENT_NODE) {
-            for (xmlAttrPtr a = n->properties; a; a = a->next)
-                if (replace_refs(a->children) < 0)
-                    return NW_ENOMEM;
-            if (replace_refs(n->children) < 0)
+    for (xmlNodePtr n = root; n; n = next_in(n, root)) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        for (xmlAttrPtr a = n->properties; a; a = a->next)
+            if (replace_refs(a->children) < 0)
                 return NW_ENOMEM;
+        if (replace_refs(n->children) < 0)
+            return NW_ENOMEM;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------ node budget --- */
+
+size_t nw_xml_count_nodes(const xmlNode *node)
+{
+    size_t n = 0;
+    for (const xmlNode *c = node; c; c = next_in(c, node)) {
+        n++;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        for (const xmlAttr *a = c->properties; a; a = a->next) {
+            n++;
+            for (const xmlNode *t = a->children; t; t = t->next)
+                n++;
         }
-        if (n->type == XML_ELEMENT_NODE && n->children) {
-            n = n->children;
+        for (const xmlNs *ns = c->nsDef; ns; ns = ns->next)
+            n++;
+    }
+    return n;
+}
+
+xmlNodePtr nw_xml_last_added(xmlParserCtxtPtr ctxt)
+{
+    if (ctxt->node)
+        return ctxt->node->last;
+    return ctxt->myDoc ? ctxt->myDoc->last : NULL;
+}
+
+void nw_xml_budget_add(nw_xml_budget *b, xmlParserCtxtPtr ctxt, size_t n)
+{
+    b->nodes += n;
+    if (b->nodes <= NW_XML_MAX_NODES || b->over)
+        return;
+    b->over = true;
+    b->line = ctxt->input ? ctxt->input->line : 0;
+    xmlStopParser(ctxt);
+}
+
+static void add_nodes(parse_state *ps, xmlParserCtxtPtr ctxt, size_t n)
+{
+    nw_xml_budget_add(&ps->nodes, ctxt, n);
+}
+
+/* ------------------------------------------------ attributes per tag --- */
+
+/* The blanks both libxml2 parsers skip in tags (IS_BLANK_CH). */
+static bool is_tag_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Advance *i past the first `end` at or after it (to len when none),
+ * counting the newlines passed. */
+static void skip_past(const char *s, size_t len, size_t *i, const char *end, long *line)
+{
+    size_t n = strlen(end);
+    for (; *i < len; (*i)++) {
+        if (s[*i] == '\n')
+            (*line)++;
+        else if (s[*i] == end[0] && len - *i >= n && !memcmp(s + *i, end, n)) {
+            *i += n;
+            return;
+        }
+    }
+}
+
+static bool is_ascii_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* libxml2's HTML parser reads a name (element or attribute) as at most 100
+ * of these, the first not a digit or '-': a longer run is several names. */
+static bool is_html_name_char(char c, bool first)
+{
+    return is_ascii_letter(c) || c == '_' || c == ':' || c == '.' ||
+           (!first && ((c >= '0' && c <= '9') || c == '-'));
+}
+
+/* Where a name starting at k ends: HTML as above (k itself when none
+ * starts there), XML at a blank, '>' or '='. */
+static size_t name_end(const char *s, size_t len, size_t k, bool html)
+{
+    size_t start = k;
+    if (html) {
+        while (k < len && k - start < 100 && is_html_name_char(s[k], k == start))
+            k++;
+        return k;
+    }
+    while (k < len && !is_tag_space(s[k]) && s[k] != '>' && s[k] != '=')
+        k++;
+    return k;
+}
+
+static bool tag_ends_at(const char *s, size_t len, size_t k)
+{
+    return k >= len || s[k] == '>' || (s[k] == '/' && k + 1 < len && s[k + 1] == '>');
+}
+
+/* The attributes of the start tag at s[*i] ('<' then a name), read the way
+ * libxml2 reads them: names (see name_end), each optionally followed by
+ * '=' and a value, quoted (to its closing quote, '>' and newlines
+ * included) or not (to a blank or '>'), up to '>' or "/>"; in HTML what is
+ * not a name is skipped to the next blank. *i is left at the tag's end. */
+static size_t tag_attributes(const char *s, size_t len, size_t *i, long *line, bool html)
+{
+    size_t n = 0;
+    size_t k = name_end(s, len, *i + 1, html);
+    for (;;) {
+        while (k < len && is_tag_space(s[k]))
+            *line += s[k++] == '\n';
+        if (tag_ends_at(s, len, k))
+            break;
+        size_t end = name_end(s, len, k, html);
+        if (end == k) { /* HTML: a bogus attribute, dropped to the next blank */
+            while (k < len && !is_tag_space(s[k]) && !tag_ends_at(s, len, k))
+                k++;
             continue;
         }
-        while (n != root && !n->next)
-            n = n->parent;
-        if (n == root)
-            return 0;
-        n = n->next;
+        n++;
+        k = end;
+        while (k < len && is_tag_space(s[k]))
+            *line += s[k++] == '\n';
+        if (k >= len || s[k] != '=')
+            continue;
+        for (k++; k < len && is_tag_space(s[k]); k++)
+            *line += s[k] == '\n';
+        if (k < len && (s[k] == '"' || s[k] == '\'')) {
+            char q = s[k];
+            for (k++; k < len && s[k] != q; k++)
+                *line += s[k] == '\n';
+            k++;
+        } else {
+            while (k < len && !is_tag_space(s[k]) && s[k] != '>')
+                k++;
+        }
     }
+    *i = k;
+    return n;
+}
+
+long nw_xml_overfull_tag(const char *s, size_t len, bool html, size_t max, long first_line)
+{
+    long line = first_line;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] != '<') {
+            line += s[i++] == '\n';
+            continue;
+        }
+        if (len - i >= 4 && !memcmp(s + i, "<!--", 4)) {
+            i += 4;
+            skip_past(s, len, &i, "-->", &line);
+        } else if (!html && len - i >= 9 && !memcmp(s + i, "<![CDATA[", 9)) {
+            i += 9;
+            skip_past(s, len, &i, "]]>", &line);
+        } else if (!html && i + 1 < len && s[i + 1] == '?') {
+            i += 2;
+            skip_past(s, len, &i, "?>", &line);
+        } else if (i + 1 >= len || s[i + 1] == '!' || s[i + 1] == '/' || is_tag_space(s[i + 1]) ||
+                   (html && !is_ascii_letter(s[i + 1]))) {
+            /* a declaration, an end tag, or (HTML) text: read on as
+             * content, so that a start tag in an entity's value is counted
+             * too */
+            i++;
+        } else {
+            long at = line;
+            if (tag_attributes(s, len, &i, &line, html) > max)
+                return at;
+        }
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------- SAX callbacks --- */
@@ -398,6 +576,7 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     if (n) {
         if (n->line == USHRT_MAX && ctxt->input)
             n->psvi = (void *)(ptrdiff_t)ctxt->input->line;
+        add_nodes(ps, ctxt, nw_xml_count_nodes(n));
         if (d + 1 > NW_XML_MAX_DEPTH && !ps->deep) {
             ps->deep = true;
             ps->deep_line = nw_xml_line(n);
@@ -429,20 +608,26 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
         ps->mode[d] = (unsigned char)mode;
 }
 
+/* Free node (its nodes leave the budget's count) */
+static void free_counted(parse_state *ps, xmlNodePtr node)
+{
+    size_t n = nw_xml_count_nodes(node);
+    ps->nodes.nodes = n < ps->nodes.nodes ? ps->nodes.nodes - n : 0;
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+}
+
 /* Free node and the siblings before it up to the last kept one. */
-static void prune(xmlNodePtr node, bool keep)
+static void prune(parse_state *ps, xmlNodePtr node, bool keep)
 {
     xmlNodePtr prev = node->prev;
-    if (keep) {
+    if (keep)
         node->_private = &keep_mark;
-    } else {
-        xmlUnlinkNode(node);
-        xmlFreeNode(node);
-    }
+    else
+        free_counted(ps, node);
     while (prev && prev->_private != &keep_mark) {
         xmlNodePtr p = prev->prev;
-        xmlUnlinkNode(prev);
-        xmlFreeNode(prev);
+        free_counted(ps, prev);
         prev = p;
     }
 }
@@ -490,7 +675,7 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
         }
     }
     if (d > 0)
-        prune(node, keep > 0);
+        prune(ps, node, keep > 0);
 }
 
 static void on_reference(void *ctx, const xmlChar *name)
@@ -499,8 +684,114 @@ static void on_reference(void *ctx, const xmlChar *name)
     xmlNodePtr parent = ctxt->node, before = parent ? parent->last : NULL;
     xmlSAX2Reference(ctx, name);
     parse_state *ps = state_of(ctxt);
-    if (ps && parent && parent->last != before && parent->last->type == XML_ENTITY_REF_NODE)
+    if (!ps || !parent || parent->last == before)
+        return;
+    add_nodes(ps, ctxt, 1);
+    if (parent->last->type == XML_ENTITY_REF_NODE)
         check_ref(ps, parent->last);
+}
+
+/* Text, comments, processing instructions: counted when the builder added
+ * a node (text is appended to the text node before it when there is one). */
+static void count_added(xmlParserCtxtPtr ctxt, xmlNodePtr before)
+{
+    parse_state *ps = state_of(ctxt);
+    if (ps && nw_xml_last_added(ctxt) != before)
+        add_nodes(ps, ctxt, 1);
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+    xmlNodePtr before = nw_xml_last_added(ctx);
+    xmlSAX2Characters(ctx, ch, len);
+    count_added(ctx, before);
+}
+
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    xmlNodePtr before = nw_xml_last_added(ctx);
+    xmlSAX2Comment(ctx, value);
+    count_added(ctx, before);
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    xmlNodePtr before = nw_xml_last_added(ctx);
+    xmlSAX2ProcessingInstruction(ctx, target, data);
+    count_added(ctx, before);
+}
+
+/* Declarations in the internal subset (entities, elements, attributes,
+ * notations): each counted as a node (never freed before the document). */
+static void count_declaration(void *ctx)
+{
+    parse_state *ps = state_of(ctx);
+    if (ps)
+        add_nodes(ps, ctx, 1);
+}
+
+/* The line the parser is at, for messages. */
+static int line_now(xmlParserCtxtPtr ctxt)
+{
+    return ctxt->input ? ctxt->input->line : 0;
+}
+
+/* Stop the parse with the error already in ps->end_err. */
+static void stop_parse(parse_state *ps, xmlParserCtxtPtr ctxt)
+{
+    ps->stopped = true;
+    xmlStopParser(ctxt);
+}
+
+/* An entity's replacement text (character references replaced: "&#60;p"
+ * is a tag there) is parsed as markup where the entity is used: its tags
+ * are held to the attribute limit too. */
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                           const xmlChar *system_id, xmlChar *content)
+{
+    xmlSAX2EntityDecl(ctx, name, type, public_id, system_id, content);
+    count_declaration(ctx);
+    parse_state *ps = state_of(ctx);
+    const char *text = (const char *)content;
+    if (!ps || ps->stopped || !text ||
+        !nw_xml_overfull_tag(text, strlen(text), false, NW_XML_MAX_ATTRIBUTES, 1))
+        return;
+    nw_err_set(&ps->end_err, NW_ELIMIT,
+               "%s%d: an entity's text holds a start tag with over %d attributes: " NW_XML_PAIRWISE,
+               ps->where, line_now(ctx), NW_XML_MAX_ATTRIBUTES);
+    stop_parse(ps, ctx);
+}
+
+static void on_element_decl(void *ctx, const xmlChar *name, int type, xmlElementContentPtr content)
+{
+    xmlSAX2ElementDecl(ctx, name, type, content);
+    count_declaration(ctx);
+}
+
+/* An attribute declared with a default value: libxml2 adds every default
+ * of an element to each of its start tags, checking each against all the
+ * attributes there (then drops them: no XML_PARSE_DTDATTR), so defaults
+ * are bounded like attributes. */
+static void on_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type,
+                              int def, const xmlChar *default_value, xmlEnumerationPtr tree)
+{
+    xmlSAX2AttributeDecl(ctx, elem, fullname, type, def, default_value, tree);
+    count_declaration(ctx);
+    parse_state *ps = state_of(ctx);
+    if (!ps || ps->stopped || !default_value || def == XML_ATTRIBUTE_IMPLIED ||
+        def == XML_ATTRIBUTE_REQUIRED || ++ps->defaults <= NW_XML_MAX_ATTRIBUTE_DEFAULTS)
+        return;
+    nw_err_set(&ps->end_err, NW_ELIMIT,
+               "%s%d: over %d attribute defaults declared (<!ATTLIST>): " NW_XML_PAIRWISE,
+               ps->where, line_now(ctx), NW_XML_MAX_ATTRIBUTE_DEFAULTS);
+    stop_parse(ps, ctx);
+}
+
+static void on_notation_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                             const xmlChar *system_id)
+{
+    xmlSAX2NotationDecl(ctx, name, public_id, system_id);
+    count_declaration(ctx);
 }
 
 /* -------------------------------------------------------------- read --- */
@@ -509,6 +800,12 @@ int nw_xml_read(const char *buf, size_t len, const char *origin, const char *ove
                 size_t max_bytes, nw_xml_doc *out, nw_err *err)
 {
     return nw_xml_read_stream(buf, len, origin, override, max_bytes, NULL, out, err);
+}
+
+static int depth_error(const parse_state *ps, long line, nw_err *err)
+{
+    return nw_err_set(err, NW_ELIMIT, "%s%ld: elements nested deeper than %d", ps->where, line,
+                      NW_XML_MAX_DEPTH);
 }
 
 /* The error a finished parse ends with, in the order a whole-tree reader
@@ -520,21 +817,31 @@ static int parse_outcome(parse_state *ps, xmlDocPtr doc, nw_err *err)
     if (ps->stopped)
         return nw_err_set(err, ps->end_err.code ? ps->end_err.code : NW_EINVAL, "%s",
                           ps->end_err.msg);
+    /* the parse stopped there (what came before it is all there is), so
+     * only a problem met before counts */
+    if (ps->nodes.over && !ps->deep && !ps->entity_bad)
+        return nw_err_set(err, NW_ELIMIT,
+                          "%s%ld: over the limit of %d XML nodes (elements, attributes, text, "
+                          "comments) in one document%s: refused to bound memory",
+                          where, ps->nodes.line, NW_XML_MAX_NODES,
+                          ps->ops ? " or one streamed item" : "");
+    if (ps->nodes.over && !ps->deep)
+        return nw_err_set(err, ps->entity_err.code, "%s", ps->entity_err.msg);
+    if (ps->nodes.over)
+        return depth_error(ps, ps->deep_line, err);
     if (!doc) {
         if (!st->have)
             return nw_err_set(err, NW_EINVAL, "%s%d: malformed XML", where, st->line);
         const char *m = explain(st);
         if (!m)
-            return nw_err_set(err, NW_ELIMIT, "%s%d: elements nested deeper than %d", where,
-                              st->line, NW_XML_MAX_DEPTH);
+            return depth_error(ps, st->line, err);
         return nw_err_set(err, st->code == XML_ERR_ENTITY_LOOP ? NW_ELIMIT : NW_EINVAL, "%s%d: %s",
                           where, st->line, m);
     }
     if (!xmlDocGetRootElement(doc))
         return nw_err_set(err, NW_EINVAL, "%s%d: no root element", where, st->line);
     if (ps->deep)
-        return nw_err_set(err, NW_ELIMIT, "%s%ld: elements nested deeper than %d", where,
-                          ps->deep_line, NW_XML_MAX_DEPTH);
+        return depth_error(ps, ps->deep_line, err);
     if (ps->entity_bad)
         return nw_err_set(err, ps->entity_err.code, "%s", ps->entity_err.msg);
     return 0;
@@ -583,6 +890,20 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ELIMIT, "input is too large for the XML parser");
     }
+    const char *sep = origin ? ":" : " ";
+    char where[NW_ERR_MSG_MAX / 2];
+    snprintf(where, sizeof where, "%s%s", origin ? origin : "line", sep);
+    long body_line = 1; /* head keeps the input's newlines before the body */
+    for (size_t i = 0; i < head_len; i++)
+        body_line += text[i] == '\n';
+    long overfull = nw_xml_overfull_tag(body, body_len, false, NW_XML_MAX_ATTRIBUTES, body_line);
+    if (overfull) {
+        free(text);
+        nw_decoded_free(&dec);
+        return nw_err_set(err, NW_ELIMIT,
+                          "%s%ld: a start tag with over %d attributes: " NW_XML_PAIRWISE, where,
+                          overfull, NW_XML_MAX_ATTRIBUTES);
+    }
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
@@ -590,9 +911,6 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
         nw_decoded_free(&dec);
         return nw_err_set(err, NW_ENOMEM, "out of memory");
     }
-    const char *sep = origin ? ":" : " ";
-    char where[NW_ERR_MSG_MAX / 2];
-    snprintf(where, sizeof where, "%s%s", origin ? origin : "line", sep);
     parse_state *ps = calloc(1, sizeof *ps);
     if (!ps) {
         xmlFreeParserCtxt(ctxt);
@@ -613,6 +931,14 @@ int nw_xml_read_stream(const char *buf, size_t len, const char *origin, const ch
     ctxt->sax->startElementNs = on_start;
     ctxt->sax->endElementNs = on_end;
     ctxt->sax->reference = on_reference;
+    ctxt->sax->characters = on_characters;
+    ctxt->sax->ignorableWhitespace = on_characters; /* xmlSAX2Characters too: blanks kept */
+    ctxt->sax->comment = on_comment;
+    ctxt->sax->processingInstruction = on_pi;
+    ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->elementDecl = on_element_decl;
+    ctxt->sax->attributeDecl = on_attribute_decl;
+    ctxt->sax->notationDecl = on_notation_decl;
 
     /* errors raised without a context go to this thread's global handlers:
      * route them to us for the duration of the parse, then restore */

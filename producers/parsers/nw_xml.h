@@ -39,6 +39,17 @@
 #include "nw_err.h"
 
 #define NW_XML_MAX_DEPTH 256
+/* The node budget: the most nodes (elements, attributes and their text,
+ * namespace declarations, text runs, comments, entity references, DTD
+ * declarations) one parse's tree may hold at once. A document past it is
+ * refused as soon as the count passes it ("doc.xml:123456: over the limit
+ * of N XML nodes..."), so that the tree of an input within the 16 MiB size
+ * limit stays near a hundred MB rather than several hundred (a node is
+ * about 130 bytes; a one-line paragraph is two or three). Streaming counts
+ * what is in memory: a feed's items are freed as they are read, so the
+ * budget is per item there. Real news documents hold a few thousand nodes
+ * (docs/operations.md, "Sizing", has the largest in the shared datasets). */
+#define NW_XML_MAX_NODES 300000
 
 typedef struct nw_xml_doc {
     xmlDocPtr doc;       /* owned */
@@ -121,6 +132,47 @@ char *nw_xml_text(const xmlNode *node);
 /* The children of node serialized as XML/XHTML markup (for inline bodies).
  * Malloc'd, "" when none. */
 char *nw_xml_inner_markup(const xmlNode *node);
+/* The most attributes one start tag may have. libxml2 (2.9) checks each
+ * attribute of a tag against every one before it, before any callback of
+ * ours can count them: 40,000 attributes in one tag took 12 s of CPU, and
+ * 16 MiB of them would take hours. Real tags have a handful; a document
+ * with a tag over the limit is refused before it is parsed. */
+#define NW_XML_MAX_ATTRIBUTES 1000
+/* The most attributes with a default value a document may declare in its
+ * internal subset (<!ATTLIST p a CDATA "x">): libxml2 adds an element's
+ * defaults to each of its tags with the same pairwise check. */
+#define NW_XML_MAX_ATTRIBUTE_DEFAULTS 100
+/* How messages about those two limits end. */
+#define NW_XML_PAIRWISE "refused (the parser compares each attribute with every other)"
+/* The line of the first start tag in s[0..len) with more than max
+ * attributes, 0 when there is none; first_line is the line s starts on.
+ * Read as libxml2's XML parser (html false) or HTML parser (true) reads
+ * tags: comments, and in XML CDATA sections and processing instructions,
+ * are skipped; quoted values may hold '>'; a start tag inside a declaration
+ * (an entity's value) is counted too. For XML the count is never below
+ * libxml2's (fuzz_budget checks it); for HTML it follows libxml2 2.9's
+ * tokenizer as far as known (names of at most 100 characters, bogus
+ * attributes dropped to a blank) and is a best effort. One pass, no
+ * allocation. */
+long nw_xml_overfull_tag(const char *s, size_t len, bool html, size_t max, long first_line);
+/* A parse's count against NW_XML_MAX_NODES (zero-initialise). */
+typedef struct nw_xml_budget {
+    size_t nodes; /* in the tree now */
+    bool over;    /* passed at `line`: the parse was stopped there */
+    long line;
+} nw_xml_budget;
+/* n more nodes in ctxt's tree: past the budget, the parse is stopped
+ * (xmlStopParser, once) and b->over set. For SAX wrappers around a tree
+ * builder; nw_xml_read and the HTML cleaner use it. */
+void nw_xml_budget_add(nw_xml_budget *b, xmlParserCtxtPtr ctxt, size_t n);
+/* Nodes in node's subtree as the budget counts them (itself, its attributes
+ * and their text, its namespace declarations, its descendants). */
+size_t nw_xml_count_nodes(const xmlNode *node);
+/* The node a libxml2 tree builder (XML or HTML) added last: the current
+ * element's last child, or the document's. A SAX wrapper compares it before
+ * and after the builder's callback to tell whether a node was added. */
+xmlNodePtr nw_xml_last_added(xmlParserCtxtPtr ctxt);
+
 /* 1-based source line of node (0 if unknown), for messages. */
 long nw_xml_line(const xmlNode *node);
 

@@ -37,6 +37,7 @@ seeds_for() {
     fuzz_parse_reuters_sgml) echo "$F/reuters" ;;
     fuzz_parse_auto) echo "$F $ROOT/deploy/samples" ;;
     fuzz_html) echo "$ROOT/tests/fuzz/seeds/html" ;;
+    fuzz_budget) echo "$ROOT/tests/fuzz/seeds/html $ROOT/tests/fuzz/seeds/json $F/nitf $F/xml $F/ninjs" ;;
     fuzz_config) echo "$ROOT/deploy" ;;
     fuzz_enrich) echo "$SHARED/examples $D/corpora/bbc-fulltext/bbc/politics" ;;
     fuzz_jsonschema) echo "$ROOT/tests/fuzz/seeds/jsonschema $ROOT/tests/fuzz/seeds/json $F/ninjs $D/ninjs/iptc-newsinjson/test_suite/3.1" ;;
