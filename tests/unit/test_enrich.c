@@ -476,6 +476,36 @@ Test(enrich, clubs_named_like_towns_only_in_sport_stories)
     json_decref(s);
 }
 
+Test(enrich, sport_line_ups_name_people_by_surname)
+{
+    const char *body = "Dan Orrick scored twice as the striker led the league side to a win "
+                       "and the manager praised the fans after the match.\n\n"
+                       "Orrick, Quentley, Marlo Vask, Brennigan (Tulloch 73), Fairweather.\n\n"
+                       "Subs not used: Haddleston.\n\n"
+                       "Orrick 12, Quentley 80.";
+    json_t *s = enrich_text("Rovers win at home", body);
+    cr_expect_not_null(find(s, "people", "Dan Orrick")); /* "Orrick" is merged into him */
+    cr_expect_null(find(s, "people", "Orrick"));
+    const char *players[] = {"Quentley", "Marlo Vask",  "Brennigan",
+                             "Tulloch",  "Fairweather", "Haddleston"};
+    for (size_t i = 0; i < sizeof players / sizeof *players; i++)
+        cr_expect_not_null(find(s, "people", players[i]), "%s", players[i]);
+    cr_expect_null(find(s, "organisations", "Marlo Vask"));
+    json_decref(s);
+    /* a list in prose is no line-up, nor one outside a sport story */
+    s = enrich_text("Tour", "The company said profits rose and shares rose.\n\n"
+                            "Quentley, Brennigan, Fairweather, Tulloch.");
+    cr_expect_null(find(s, "people", "Quentley"));
+    json_decref(s);
+    /* an initial and a surname are the full name's: "G Poll" */
+    s = enrich_text("Rovers win", "The referee Graham Pollard sent the striker off and the "
+                                  "manager praised the fans after the league match.\n\n"
+                                  "G Pollard (Kent).");
+    cr_expect_not_null(find(s, "people", "Graham Pollard"));
+    cr_expect_null(find(s, "people", "G Pollard"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -38,6 +38,7 @@ enum word_class {
     W_ORG_CUE = 128, /* "firm", before an organisation's name */
     W_NO_NAME = 256, /* "Cup", "Square": last word of no person or organisation */
     W_WORK = 512,    /* "album", before the title of a work */
+    W_LINEUP = 1024, /* set per token: a word of a sports line-up, read by read_lineups */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -1319,7 +1320,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
 {
     size_t t = 0;
     while (t < e->ntoks) {
-        if (!(e->toks[t].flags & NW_TOK_CAP)) {
+        if (!(e->toks[t].flags & NW_TOK_CAP) || tok_is(e, t, W_LINEUP)) {
             t++;
             continue;
         }
@@ -1401,6 +1402,13 @@ static bool same_org(const ent *x, const ent *y)
 }
 
 /* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
+/* x is y's name with an initial for the first name: "G Poll", "Graham Poll". */
+static bool initial_of(const ent *x, const ent *y)
+{
+    return x->ntok == 2 && y->ntok == 2 && x->name[1] == ' ' && y->name[1] != ' ' &&
+           y->name[1] != '.' && x->name[0] == y->name[0];
+}
+
 static void merge_entities(nw_enrich *e)
 {
     for (size_t i = 0; i < e->nents; i++)
@@ -1448,8 +1456,8 @@ static void merge_entities(nw_enrich *e)
             ent *y = &e->ents[j];
             if (i == j || y->dropped || y->type != x->type)
                 continue;
-            if (x->type == ENT_PERSON && y->ntok > x->ntok && !strcmp(x->last, y->last) &&
-                (x->ntok == 1 || strstr(y->name, x->name))) {
+            if (x->type == ENT_PERSON && y->ntok >= x->ntok && !strcmp(x->last, y->last) &&
+                (x->ntok == 1 || strstr(y->name, x->name) || initial_of(x, y))) {
                 x->dropped = true;
                 if (x->first < y->first)
                     y->first = x->first;
@@ -1485,10 +1493,115 @@ static void merge_entities(nw_enrich *e)
     }
 }
 
+/* ---- line-ups ----------------------------------------------------------- */
+
+#define LINEUP_MIN_NAMES 3
+
+/* The text between tokens t-1 and t holds one of `chars`. */
+static bool gap_has(const nw_enrich *e, size_t t, const char *chars)
+{
+    const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
+    for (; g < e->text + e->toks[t].off; g++)
+        if (strchr(chars, *g))
+            return true;
+    return false;
+}
+
+static bool paragraph_starts(const nw_enrich *e, size_t t)
+{
+    if (t == 0)
+        return true;
+    if (!(e->toks[t].flags & NW_TOK_SENT_START))
+        return false;
+    const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
+    for (; g + 1 < e->text + e->toks[t].off; g++)
+        if (g[0] == '\n' && g[1] == '\n')
+            return true;
+    return false;
+}
+
+/* A minute or its note after a player's name: "Nunez 73", "Bramble 35 og". */
+static bool minute_word(const nw_enrich *e, size_t t)
+{
+    const char *w = e->text + e->toks[t].off;
+    size_t n = e->toks[t].len;
+    if (isdigit((unsigned char)w[0]))
+        return true;
+    return (n == 2 && !strncmp(w, "og", 2)) || (n == 3 && !strncmp(w, "pen", 3));
+}
+
+/* One item of a list, tokens a..b-1 between commas, brackets or stops: the
+ * length of the player's name it holds (0: none, as in "(77)"), or -1 when
+ * the item is no name (a lower-case word, more than three words). `*minute`
+ * tells whether a minute followed the name ("Mellor 38"). */
+static int lineup_item(const nw_enrich *e, size_t a, size_t b, bool *minute)
+{
+    size_t end = b;
+    while (b > a && minute_word(e, b - 1))
+        b--;
+    *minute = b < end;
+    if (b - a > 3)
+        return -1;
+    for (size_t t = a; t < b; t++)
+        if (!(e->toks[t].flags & NW_TOK_CAP) && (t == a || !tok_is(e, t, W_CONNECTOR)))
+            return -1;
+    return (int)(b - a);
+}
+
+/* Read the paragraph p..q-1 as a line-up: a list of players' names, one to
+ * three capitalised words each, between commas, brackets (substitutes:
+ * "Kewell (Traore 85)") and stops, a label before a colon ("Subs not used:",
+ * a team's name) aside; at least three names, or names after a "Subs" label,
+ * or names each with a minute (scorers: "Mellor 38, Baros 61."). Each name is
+ * a person, also a surname alone; its words are marked for the span rules to
+ * skip. Returns whether the paragraph is one. */
+static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
+{
+    int names = 0, minutes = 0;
+    bool subs = false;
+    for (size_t a = p; a < q;) {
+        size_t b = a + 1;
+        while (b < q && !gap_has(e, b, ",;:.()"))
+            b++;
+        bool minute = false;
+        bool label = b < q && gap_has(e, b, ":");
+        int n = label ? 0 : lineup_item(e, a, b, &minute);
+        if (n < 0)
+            return false;
+        subs |= label && !strncasecmp(e->text + e->toks[a].off, "subs", 4);
+        if (n > 0) {
+            names++;
+            minutes += minute;
+            for (size_t t = a; add && t < a + (size_t)n; t++)
+                e->toks[t].cls |= W_LINEUP;
+            ent *x = add ? add_person(e, a, a + (size_t)n) : NULL;
+            if (x)
+                x->titled = true; /* a surname alone stays */
+        }
+        a = b;
+    }
+    return names >= LINEUP_MIN_NAMES || (names > 0 && (subs || minutes == names));
+}
+
+/* Line-ups of a sport story ("Dudek, Finnan, Hyypia, Carragher ..."). */
+static void read_lineups(nw_enrich *e)
+{
+    for (size_t p = 0; p < e->ntoks;) {
+        size_t q = p + 1;
+        while (q < e->ntoks && !paragraph_starts(e, q))
+            q++;
+        if (e->toks[p].off >= e->body_at && read_lineup(e, p, q, false))
+            read_lineup(e, p, q, true);
+        p = q;
+    }
+}
+
 /* Pass 1 gathers context (countries, demonyms), pass 2 the entities; then the
  * countries named, and the merging of short forms into full names. */
 static void find_entities(nw_enrich *e)
 {
+    if (e->sport_story && e->opts.people)
+        read_lineups(e);
     scan_spans(e, false);
     scan_spans(e, true);
     /* countries named explicitly (pass 1 only recorded them): add as places */

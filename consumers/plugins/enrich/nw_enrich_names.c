@@ -112,20 +112,27 @@ const char *const nw_enrich_given_names[] = {
     "zhang",     "zhao",      "zhou",      "zoe",       NULL};
 
 const char *const nw_enrich_role_words[] = {
-    "actor",       "actress",    "analyst",      "artist",       "author",      "batsman",
-    "bishop",      "boss",       "bowler",       "boxer",        "captain",     "chairman",
-    "chairwoman",  "champion",   "chancellor",   "chef",         "coach",       "comedian",
-    "commentator", "composer",   "crooner",      "cricketer",    "dancer",      "defender",
-    "designer",    "diplomat",   "director",     "drummer",      "economist",   "editor",
-    "executive",   "footballer", "founder",      "frontbencher", "goalkeeper",  "golfer",
-    "guitarist",   "jockey",     "journalist",   "judge",        "keeper",      "lawyer",
-    "leader",      "manager",    "midfielder",   "minister",     "model",       "musician",
-    "novelist",    "performer",  "photographer", "pianist",      "pilot",       "player",
-    "playwright",  "poet",       "president",    "presenter",    "producer",    "professor",
-    "pundit",      "rapper",     "referee",      "reporter",     "scientist",   "secretary",
-    "senator",     "singer",     "songwriter",   "spokesman",    "spokeswoman", "sprinter",
-    "star",        "striker",    "trainer",      "umpire",       "veteran",     "winger",
-    "writer",      NULL};
+    "actor",      "actress",      "analyst",      "artist",
+    "author",     "batsman",      "bishop",       "boss",
+    "bowler",     "boxer",        "captain",      "chairman",
+    "chairwoman", "champion",     "chancellor",   "chef",
+    "coach",      "comedian",     "commentator",  "composer",
+    "crooner",    "cricketer",    "dancer",       "defender",
+    "designer",   "diplomat",     "director",     "drummer",
+    "economist",  "editor",       "executive",    "footballer",
+    "founder",    "frontbencher", "goalkeeper",   "golfer",
+    "guitarist",  "jockey",       "journalist",   "judge",
+    "keeper",     "lawyer",       "leader",       "manager",
+    "midfielder", "minister",     "model",        "musician",
+    "novelist",   "performer",    "photographer", "pianist",
+    "pilot",      "player",       "playwright",   "poet",
+    "president",  "presenter",    "producer",     "professor",
+    "pundit",     "rapper",       "referee",      "reporter",
+    "scientist",  "secretary",    "senator",      "singer",
+    "songwriter", "spokesman",    "spokeswoman",  "sprinter",
+    "star",       "striker",      "substitute",   "trainer",
+    "umpire",     "veteran",      "winger",       "writer",
+    NULL};
 
 const char *const nw_enrich_org_cue_words[] = {
     "act",         "airline",   "airlines", "bank",       "banks",        "band",      "bands",
