@@ -506,6 +506,21 @@ Test(enrich, sport_line_ups_name_people_by_surname)
     json_decref(s);
 }
 
+Test(enrich, seas_counties_and_constituencies_are_places)
+{
+    json_t *s = enrich_text("Vote", "The rigs in the North Sea stayed shut. The candidate for "
+                                    "Leeds West grew up in Kinrossshire, far from Derby.");
+    cr_expect_not_null(find(s, "places", "North Sea"));
+    cr_expect_not_null(find(s, "places", "Leeds West"));
+    cr_expect_null(find(s, "organisations", "Leeds West"));
+    cr_expect_not_null(find(s, "places", "Kinrossshire"));
+    json_decref(s);
+    /* a compass word after a name the gazetteer lacks makes no place */
+    s = enrich_text("Deal", "Brackwater North said profits rose.");
+    cr_expect_null(find(s, "places", "Brackwater North"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -92,6 +92,13 @@ WORLD_REGIONS = [
     "South Asia", "Central Asia", "Asia-Pacific|Asia Pacific", "Far East", "West Africa",
     "East Africa", "North Africa", "Southern Africa", "Central Africa",
     "Sub-Saharan Africa", "Horn of Africa", "Balkans", "Baltics", "Gulf states",
+    # seas and oceans
+    "Atlantic|Atlantic Ocean", "Pacific|Pacific Ocean", "Indian Ocean", "Arctic Ocean",
+    "Southern Ocean", "North Sea", "Irish Sea", "Baltic Sea", "Black Sea", "Caspian Sea",
+    "Red Sea", "Dead Sea", "Arabian Sea", "Mediterranean|Mediterranean Sea", "Aegean Sea",
+    "Adriatic Sea", "Caribbean Sea", "South China Sea", "East China Sea", "Yellow Sea",
+    "Sea of Japan", "Bering Sea", "Barents Sea", "Norwegian Sea", "English Channel",
+    "Persian Gulf", "Gulf of Mexico", "Gulf of Aden", "Bay of Bengal", "Bay of Biscay",
 ]
 
 # what the press calls some cities besides their GeoNames name (by GeoNames id)

@@ -1058,6 +1058,43 @@ static const nw_gaz_entry *state_after(const nw_enrich *e, size_t b)
     return g && g->kind == NW_GAZ_REGION && !strcmp(g->cc, "US") ? g : NULL;
 }
 
+/* A place the gazetteer lacks, the span a..b-1 as written (no uri), once. */
+static void add_unlisted_place(nw_enrich *e, size_t a, size_t b)
+{
+    const char *s = e->text + e->toks[a].off;
+    size_t len = span_bytes(e, a, b);
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].type == ENT_PLACE && !e->ents[i].gaz && strlen(e->ents[i].name) == len &&
+            !strncmp(e->ents[i].name, s, len))
+            return;
+    add_ent(e, ENT_PLACE, s, len, (uint32_t)a);
+}
+
+/* A county by its ending ("Perthshire", "Aberdeenshire"), or a constituency:
+ * a town of the gazetteer and a compass word ("Derby North", "Leeds West"). */
+static bool unlisted_place(const nw_enrich *e, size_t a, size_t b)
+{
+    const token *t = &e->toks[a];
+    if (b - a == 1)
+        return t->len > 6 && !(t->flags & NW_TOK_ALLCAPS) &&
+               !strncmp(e->text + t->off + t->len - 5, "shire", 5);
+    if (b - a != 2)
+        return false;
+    static const char *const compass[] = {"North", "South", "East", "West", "Central"};
+    const token *c = &e->toks[a + 1];
+    bool compass_word = false;
+    for (size_t i = 0; i < sizeof compass / sizeof *compass; i++)
+        compass_word |=
+            c->len == strlen(compass[i]) && !strncmp(e->text + c->off, compass[i], c->len);
+    uint32_t hits[MAX_HITS];
+    size_t n =
+        compass_word ? nw_enrich_data_lookup(e->data, e->text + t->off, t->len, hits, MAX_HITS) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_CITY)
+            return true;
+    return false;
+}
+
 /* The town of "Good Hope, La.": the gazetteer's if it knows one in that
  * country, else the name as written (no uri). */
 static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state)
@@ -1069,12 +1106,7 @@ static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state
     if (g && !strcmp(g->cc, state->cc)) {
         add_place(e, g, (uint32_t)a, "enrich:mentioned");
     } else {
-        for (size_t i = 0; i < e->nents; i++)
-            if (e->ents[i].type == ENT_PLACE && !e->ents[i].gaz &&
-                strlen(e->ents[i].name) == span_bytes(e, a, b) &&
-                !strncmp(e->ents[i].name, e->text + e->toks[a].off, span_bytes(e, a, b)))
-                return;
-        add_ent(e, ENT_PLACE, e->text + e->toks[a].off, span_bytes(e, a, b), (uint32_t)a);
+        add_unlisted_place(e, a, b);
     }
     add_place(e, state, (uint32_t)b, "enrich:mentioned");
 }
@@ -1203,6 +1235,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
+        } else if (unlisted_place(e, a, b)) {
+            add_unlisted_place(e, a, b);
         } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {
             ent *x = add_person(e, a, b); /* "R&B star Nelly" */
             if (x)
@@ -1308,6 +1342,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_person(e, t, b);
             return;
         }
+    if (unlisted_place(e, a, b)) {
+        add_unlisted_place(e, a, b);
+        return;
+    }
     /* no sign of a person: a name of that shape is most often an
      * organisation's ("Fannie Mae", "Kaiser Chiefs") */
     if (b - a <= 4)
