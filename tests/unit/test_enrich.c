@@ -521,6 +521,19 @@ Test(enrich, seas_counties_and_constituencies_are_places)
     json_decref(s);
 }
 
+Test(enrich, titles_of_games_and_numbered_stations)
+{
+    json_t *s = enrich_text("Awards", "Speaking on Brackwater Radio 4, he praised Fennick Dale "
+                                      "and the Quiet Harbour Game and the Velvet Morning "
+                                      "Collection.");
+    cr_expect_not_null(find(s, "organisations", "Brackwater Radio 4"));
+    cr_expect_null(find(s, "organisations", "Brackwater Radio"));
+    cr_expect_null(find(s, "organisations", "Quiet Harbour Game"));
+    cr_expect_null(find(s, "organisations", "Velvet Morning Collection"));
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

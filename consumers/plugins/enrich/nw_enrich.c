@@ -1122,11 +1122,24 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         e->ents[n].guessed = true;
 }
 
+/* Token t is the number of a radio station or channel: "BBC Radio 4",
+ * "Channel 5"; part of the name. */
+static bool broadcast_number(const nw_enrich *e, size_t t)
+{
+    if (t == 0 || t >= e->ntoks || e->toks[t].len > 2 || (e->toks[t].flags & NW_TOK_BREAK) ||
+        !isdigit((unsigned char)e->text[e->toks[t].off]))
+        return false;
+    const token *w = &e->toks[t - 1];
+    const char *s = e->text + w->off;
+    return (w->len == 5 && !strncmp(s, "Radio", 5)) || (w->len == 7 && !strncmp(s, "Channel", 7)) ||
+           (w->len == 2 && !strncmp(s, "TV", 2));
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
     for (size_t t = a; t < b; t++)
-        if (!(e->toks[t].flags & NW_TOK_CAP)) {
+        if (!(e->toks[t].flags & NW_TOK_CAP) && !broadcast_number(e, t)) {
             if (t > s)
                 classify_span(e, s, t, pass2);
             s = t + 1;
@@ -1156,7 +1169,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         a++;
     }
     /* trailing lower-case words and stop words: "League One", "US TV" */
-    while (b > a &&
+    while (b > a && !broadcast_number(e, b - 1) &&
            (!(e->toks[b - 1].flags & NW_TOK_CAP) ||
             (b - a > 1 && tok_is(e, b - 1, W_STOP) && !tok_is(e, b - 1, W_TITLE | W_ORG_SUFFIX) &&
              !known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b), NW_GAZ_ORG))))
@@ -1246,7 +1259,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     bool has_connector = false;
     for (size_t t = a; t < b; t++)
-        has_connector |= !(e->toks[t].flags & NW_TOK_CAP);
+        has_connector |= !(e->toks[t].flags & NW_TOK_CAP) && !broadcast_number(e, t);
     /* "Volcker and International Monetary Fund": two names, not one */
     for (size_t t = a + 1; t + 3 < b + 1 && has_connector; t++)
         if (e->toks[t].len == 3 && !strncmp(e->text + e->toks[t].off, "and", 3) && b - t > 3) {
@@ -1375,6 +1388,8 @@ static void scan_spans(nw_enrich *e, bool pass2)
             }
             break;
         }
+        if (broadcast_number(e, t))
+            t++;
         /* "US-Russian": a hyphenated pair of names is two names */
         if (t - a == 1 && memchr(e->text + e->toks[a].off, '-', e->toks[a].len) &&
             !(e->text[e->toks[a].off + 2] == '-')) {

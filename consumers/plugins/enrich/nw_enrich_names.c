@@ -145,16 +145,17 @@ const char *const nw_enrich_org_cue_words[] = {
     "watchdog",    NULL};
 
 const char *const nw_enrich_no_name_words[] = {
-    "award",    "awards",  "avenue",       "bay",
-    "bridge",   "castle",  "championship", "championships",
-    "cup",      "day",     "festival",     "film",
-    "games",    "prix",    "headquarters", "lane",
-    "olympics", "nations", "palace",       "park",
-    "prize",    "road",    "series",       "show",
-    "square",   "stadium", "street",       "summit",
-    "trophy",   "eastern", "western",      "northern",
-    "southern", "me",      "my",           "up",
-    "your",     "oh",      "week",         NULL};
+    "award",      "awards",  "avenue",       "bay",
+    "bridge",     "castle",  "championship", "championships",
+    "cup",        "day",     "festival",     "film",
+    "games",      "prix",    "headquarters", "lane",
+    "olympics",   "nations", "palace",       "park",
+    "prize",      "road",    "series",       "show",
+    "square",     "stadium", "street",       "summit",
+    "trophy",     "eastern", "western",      "northern",
+    "southern",   "me",      "my",           "up",
+    "your",       "oh",      "week",         "game",
+    "collection", "edition", "tour",         NULL};
 
 const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa",
                                                      "n.v.", "bv",  "asa",  NULL};
