@@ -534,6 +534,21 @@ Test(enrich, titles_of_games_and_numbered_stations)
     json_decref(s);
 }
 
+Test(enrich, an_appositive_role_makes_a_person)
+{
+    json_t *s = enrich_text("Rates", "\"It is a new start,\" Odalys Brevant, OFHEO director, said. "
+                                     "Quillon Marks, an analyst at Fennick Dale, agreed.");
+    cr_expect_not_null(find(s, "people", "Odalys Brevant"));
+    cr_expect_null(find(s, "organisations", "Odalys Brevant"));
+    cr_expect_not_null(find(s, "people", "Quillon Marks"));
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+    /* "whose": the role is another's */
+    s = enrich_text("Deal", "Brackwater Dale, whose director resigned, said profits rose.");
+    cr_expect_null(find(s, "people", "Brackwater Dale"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

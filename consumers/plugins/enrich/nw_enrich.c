@@ -39,6 +39,7 @@ enum word_class {
     W_NO_NAME = 256, /* "Cup", "Square": last word of no person or organisation */
     W_WORK = 512,    /* "album", before the title of a work */
     W_LINEUP = 1024, /* set per token: a word of a sports line-up, read by read_lineups */
+    W_SPEECH = 2048, /* "said", "told" */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -241,6 +242,7 @@ static void class_build(void)
     class_add(nw_enrich_no_name_words, W_NO_NAME);
     class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
     class_add(nw_enrich_work_words, W_WORK);
+    class_add(nw_enrich_speech_words, W_SPEECH);
 }
 
 static uint16_t word_class(const char *s, size_t len)
@@ -1008,6 +1010,29 @@ static bool before_ticker(const nw_enrich *e, size_t b)
     return q > p && *q == '>';
 }
 
+/* A name whose appositive ends in a role noun is a person's: "Armando
+ * Falcon, OFHEO director, said", "Rhoda Vane, the party's chairman". */
+static bool appositive_role(const nw_enrich *e, size_t b)
+{
+    if (b >= e->ntoks || e->toks[b].off < 2 || e->text[e->toks[b].off - 2] != ',' ||
+        (e->toks[b].flags & NW_TOK_SENT_START) || !strncasecmp(e->text + e->toks[b].off, "wh", 2))
+        return false;
+    for (size_t k = b; k < e->ntoks && k < b + 5; k++) {
+        const token *t = &e->toks[k];
+        if (k > b && (t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)))
+            return false;
+        if (!(t->flags & NW_TOK_CAP) && tok_is(e, k, W_ROLE)) {
+            if (k + 1 >= e->ntoks || (e->toks[k + 1].flags & NW_TOK_BREAK))
+                return true;
+            const token *n = &e->toks[k + 1];
+            const char *w = e->text + n->off;
+            return (n->len == 2 && (!strncmp(w, "of", 2) || !strncmp(w, "at", 2))) ||
+                   tok_is(e, k + 1, W_SPEECH);
+        }
+    }
+    return false;
+}
+
 /* "Barclays, the UK's third-biggest bank, ...": the span before b is named
  * by an appositive whose head noun is an organisation's. */
 static bool appositive_org(const nw_enrich *e, size_t b)
@@ -1346,6 +1371,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     if (cued_by(e, a, W_ORG_CUE)) {
         add_org(e, s, len, (uint32_t)a, NULL);
+        return;
+    }
+    if (b - a >= 2 && b - a <= 4 && appositive_role(e, b)) {
+        add_person(e, a, b);
         return;
     }
     /* "Sprinter Michelle Collins": the person starts at the given name */

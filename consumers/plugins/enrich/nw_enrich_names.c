@@ -164,3 +164,6 @@ const char *const nw_enrich_work_words[] = {
     "album",   "book",   "documentary", "drama", "film",      "game",    "hit",    "movie",
     "musical", "novel",  "opera",       "play",  "programme", "program", "series", "show",
     "single",  "sitcom", "song",        "title", "track",     NULL};
+
+const char *const nw_enrich_speech_words[] = {
+    "said", "says", "told", "added", "explained", "argued", "warned", "insisted", "admitted", NULL};
