@@ -521,7 +521,7 @@ Test(enrich, seas_counties_and_constituencies_are_places)
     json_decref(s);
 }
 
-Test(enrich, titles_of_games_and_numbered_stations)
+Test(enrich, titles_treaties_and_numbered_stations)
 {
     json_t *s = enrich_text("Awards", "Speaking on Brackwater Radio 4, he praised Fennick Dale "
                                       "and the Quiet Harbour Game and the Velvet Morning "
@@ -531,6 +531,12 @@ Test(enrich, titles_of_games_and_numbered_stations)
     cr_expect_null(find(s, "organisations", "Quiet Harbour Game"));
     cr_expect_null(find(s, "organisations", "Velvet Morning Collection"));
     cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+    /* treaties and laws are no organisations either */
+    s = enrich_text("Trade", "Talks on the Brackwater Pepper Agreement and the Quillon Data Act "
+                             "resumed.");
+    cr_expect_null(find(s, "organisations", "Brackwater Pepper Agreement"));
+    cr_expect_null(find(s, "organisations", "Quillon Data Act"));
     json_decref(s);
 }
 

@@ -155,7 +155,9 @@ const char *const nw_enrich_no_name_words[] = {
     "trophy",     "eastern", "western",      "northern",
     "southern",   "me",      "my",           "up",
     "your",       "oh",      "week",         "game",
-    "collection", "edition", "tour",         NULL};
+    "collection", "edition", "tour",         "agreement",
+    "treaty",     "accord",  "act",          "protocol",
+    NULL};
 
 const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa",
                                                      "n.v.", "bv",  "asa",  NULL};
