@@ -555,6 +555,19 @@ Test(enrich, an_appositive_role_makes_a_person)
     json_decref(s);
 }
 
+Test(enrich, a_company_noun_after_one_word_makes_an_organisation)
+{
+    json_t *s = enrich_text("Doping", "Tests at the Quillbrook laboratory and the Fennix "
+                                      "subsidiary Drammel were cleared. Analyst firm reports "
+                                      "rose; the London company grew.");
+    cr_expect_not_null(find(s, "organisations", "Quillbrook"));
+    cr_expect_not_null(find(s, "organisations", "Fennix"));
+    cr_expect_not_null(find(s, "organisations", "Drammel"));
+    cr_expect_null(find(s, "organisations", "Analyst"));
+    cr_expect_null(find(s, "organisations", "London"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -33,13 +33,14 @@ enum word_class {
     W_ORG_SUFFIX = 4,
     W_ORG_TRAILER = 8,
     W_CONNECTOR = 16,
-    W_GIVEN = 32,    /* a given name: "Tony" */
-    W_ROLE = 64,     /* "singer", before a person's name */
-    W_ORG_CUE = 128, /* "firm", before an organisation's name */
-    W_NO_NAME = 256, /* "Cup", "Square": last word of no person or organisation */
-    W_WORK = 512,    /* "album", before the title of a work */
-    W_LINEUP = 1024, /* set per token: a word of a sports line-up, read by read_lineups */
-    W_SPEECH = 2048, /* "said", "told" */
+    W_GIVEN = 32,       /* a given name: "Tony" */
+    W_ROLE = 64,        /* "singer", before a person's name */
+    W_ORG_CUE = 128,    /* "firm", before an organisation's name */
+    W_NO_NAME = 256,    /* "Cup", "Square": last word of no person or organisation */
+    W_WORK = 512,       /* "album", before the title of a work */
+    W_LINEUP = 1024,    /* set per token: a word of a sports line-up, read by read_lineups */
+    W_SPEECH = 2048,    /* "said", "told" */
+    W_ORG_AFTER = 4096, /* "laboratory", after a one-word company's name */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -243,6 +244,7 @@ static void class_build(void)
     class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
     class_add(nw_enrich_work_words, W_WORK);
     class_add(nw_enrich_speech_words, W_SPEECH);
+    class_add(nw_enrich_org_after_words, W_ORG_AFTER);
 }
 
 static uint16_t word_class(const char *s, size_t len)
@@ -1273,6 +1275,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
+        } else if (!(t->flags & NW_TOK_SENT_START) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME) && b < e->ntoks &&
+                   !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) && tok_is(e, b, W_ORG_AFTER)) {
+            add_org(e, s, len, (uint32_t)a, NULL); /* "the Balco laboratory" */
         } else if (unlisted_place(e, a, b)) {
             add_unlisted_place(e, a, b);
         } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {

@@ -169,3 +169,7 @@ const char *const nw_enrich_work_words[] = {
 
 const char *const nw_enrich_speech_words[] = {
     "said", "says", "told", "added", "explained", "argued", "warned", "insisted", "admitted", NULL};
+
+const char *const nw_enrich_org_after_words[] = {
+    "airline",    "bank",   "brokerage", "carmaker",   "company", "conglomerate", "firm", "insurer",
+    "laboratory", "lender", "retailer",  "subsidiary", NULL};

@@ -29,6 +29,10 @@ extern const char *const nw_enrich_no_name_words[];
  * organisation or person: "the show Advance Warning", "his album Some Cities" */
 extern const char *const nw_enrich_work_words[];
 
+/* lower-case nouns that make the single capitalised word before them a
+ * company: "the Balco laboratory", "Symantec subsidiary Brightmail" */
+extern const char *const nw_enrich_org_after_words[];
+
 /* verbs of speech: "Armando Falcon, OFHEO director, said" */
 extern const char *const nw_enrich_speech_words[];
 
