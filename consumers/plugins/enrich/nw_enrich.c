@@ -1648,9 +1648,13 @@ static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
     int names = 0, minutes = 0;
     bool subs = false;
     for (size_t a = p; a < q;) {
+        if (!(e->toks[a].flags & NW_TOK_CAP) && !minute_word(e, a))
+            return false; /* prose, most often at its first word */
         size_t b = a + 1;
-        while (b < q && !gap_has(e, b, ",;:.()"))
+        while (b < q && b - a <= 5 && !gap_has(e, b, ",;:.()"))
             b++;
+        if (b - a > 5)
+            return false;
         bool minute = false;
         bool label = b < q && gap_has(e, b, ":");
         int n = label ? 0 : lineup_item(e, a, b, &minute);
