@@ -492,10 +492,27 @@ Test(enrich, sport_line_ups_name_people_by_surname)
         cr_expect_not_null(find(s, "people", players[i]), "%s", players[i]);
     cr_expect_null(find(s, "organisations", "Marlo Vask"));
     json_decref(s);
-    /* a list in prose is no line-up, nor one outside a sport story */
+    /* a club in brackets is no player; a captain's note is no name */
+    s = enrich_text("Rovers win", "The striker scored twice in the league match.\n\n"
+                                  "J Quentley (Brackwater), P de Vask (Fennick, capt), "
+                                  "T Brennigan (Brackwater), S Tulloch (Dorrow).");
+    cr_expect_not_null(find(s, "people", "J Quentley"));
+    cr_expect_not_null(find(s, "people", "P de Vask"));
+    cr_expect_null(find(s, "people", "Brackwater"));
+    cr_expect_null(find(s, "people", "Fennick"));
+    json_decref(s);
+    /* outside a sport story, a list of four is no line-up; of five it is */
     s = enrich_text("Tour", "The company said profits rose and shares rose.\n\n"
                             "Quentley, Brennigan, Fairweather, Tulloch.");
     cr_expect_null(find(s, "people", "Quentley"));
+    json_decref(s);
+    s = enrich_text("Prize", "The company said profits rose and shares rose.\n\n"
+                             "Ada Quentley (Canada), Ivo Brennigan (Chile), Una Fairweather "
+                             "(Peru), Eli Tulloch (Japan), Oda Vask (Kenya).");
+    cr_expect_not_null(find(s, "people", "Ivo Brennigan"));
+    cr_expect_not_null(find(s, "people", "Oda Vask"));
+    cr_expect_not_null(find(s, "places", "Peru"));
+    cr_expect_null(find(s, "people", "Peru"));
     json_decref(s);
     /* an initial and a surname are the full name's: "G Poll" */
     s = enrich_text("Rovers win", "The referee Graham Pollard sent the striker off and the "

@@ -1583,7 +1583,8 @@ static void merge_entities(nw_enrich *e)
 
 /* ---- line-ups ----------------------------------------------------------- */
 
-#define LINEUP_MIN_NAMES 3
+#define LINEUP_MIN_NAMES       3
+#define LINEUP_OTHER_MIN_NAMES 5
 
 /* The text between tokens t-1 and t holds one of `chars`. */
 static bool gap_has(const nw_enrich *e, size_t t, const char *chars)
@@ -1608,14 +1609,29 @@ static bool paragraph_starts(const nw_enrich *e, size_t t)
     return false;
 }
 
-/* A minute or its note after a player's name: "Nunez 73", "Bramble 35 og". */
+/* A minute or a note after a player's name: "Nunez 73", "Bramble 35 og",
+ * "(Ireland, capt)". */
 static bool minute_word(const nw_enrich *e, size_t t)
 {
     const char *w = e->text + e->toks[t].off;
     size_t n = e->toks[t].len;
     if (isdigit((unsigned char)w[0]))
         return true;
-    return (n == 2 && !strncmp(w, "og", 2)) || (n == 3 && !strncmp(w, "pen", 3));
+    return (n == 2 && !strncmp(w, "og", 2)) || (n == 3 && !strncmp(w, "pen", 3)) ||
+           (n == 4 && !strncmp(w, "capt", 4));
+}
+
+/* A lower-case particle inside a name: "CA del Fava", "P de Villiers". */
+static bool name_particle(const nw_enrich *e, size_t t)
+{
+    static const char *const particles[] = {"del", "dal", "di", "le", "la", "dos", "den", "ten"};
+    if (tok_is(e, t, W_CONNECTOR))
+        return true;
+    for (size_t i = 0; i < sizeof particles / sizeof *particles; i++)
+        if (e->toks[t].len == strlen(particles[i]) &&
+            !strncmp(e->text + e->toks[t].off, particles[i], e->toks[t].len))
+            return true;
+    return false;
 }
 
 /* One item of a list, tokens a..b-1 between commas, brackets or stops: the
@@ -1631,9 +1647,17 @@ static int lineup_item(const nw_enrich *e, size_t a, size_t b, bool *minute)
     if (b - a > 3)
         return -1;
     for (size_t t = a; t < b; t++)
-        if (!(e->toks[t].flags & NW_TOK_CAP) && (t == a || !tok_is(e, t, W_CONNECTOR)))
+        if (!(e->toks[t].flags & NW_TOK_CAP) && (t == a || !name_particle(e, t)))
             return -1;
     return (int)(b - a);
+}
+
+/* A bracketed item without a minute is a player's club or country, or a
+ * referee's county: "Traille (Biarritz)", "S Mathieson (Cheshire)"; a
+ * substitute has one: "Kewell (Traore 85)". */
+static bool lineup_note(const nw_enrich *e, size_t a)
+{
+    return a > 0 && gap_has(e, a, "(");
 }
 
 /* Read the paragraph p..q-1 as a line-up: a list of players' names, one to
@@ -1641,8 +1665,9 @@ static int lineup_item(const nw_enrich *e, size_t a, size_t b, bool *minute)
  * "Kewell (Traore 85)") and stops, a label before a colon ("Subs not used:",
  * a team's name) aside; at least three names, or names after a "Subs" label,
  * or names each with a minute (scorers: "Mellor 38, Baros 61."). Each name is
- * a person, also a surname alone; its words are marked for the span rules to
- * skip. Returns whether the paragraph is one. */
+ * a person, also a surname alone, except a club or country in brackets; its
+ * words are marked for the span rules to skip. Returns whether the paragraph
+ * is one. */
 static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
 {
     int names = 0, minutes = 0;
@@ -1661,6 +1686,8 @@ static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
         if (n < 0)
             return false;
         subs |= label && !strncasecmp(e->text + e->toks[a].off, "subs", 4);
+        if (n > 0 && !minute && lineup_note(e, a))
+            n = 0;
         if (n > 0) {
             names++;
             minutes += minute;
@@ -1672,10 +1699,14 @@ static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
         }
         a = b;
     }
+    if (!e->sport_story) /* a list of names outside sport: five of them or more */
+        return names >= LINEUP_OTHER_MIN_NAMES;
     return names >= LINEUP_MIN_NAMES || (names > 0 && (subs || minutes == names));
 }
 
-/* Line-ups of a sport story ("Dudek, Finnan, Hyypia, Carragher ..."). */
+/* Line-ups ("Dudek, Finnan, Hyypia, Carragher ..."), in a sport story or,
+ * of five names or more, in another ("Margaret Atwood (Canada), Saul Bellow
+ * (Canada) ..."). */
 static void read_lineups(nw_enrich *e)
 {
     for (size_t p = 0; p < e->ntoks;) {
@@ -1692,7 +1723,7 @@ static void read_lineups(nw_enrich *e)
  * countries named, and the merging of short forms into full names. */
 static void find_entities(nw_enrich *e)
 {
-    if (e->sport_story && e->opts.people)
+    if (e->opts.people)
         read_lineups(e);
     scan_spans(e, false);
     scan_spans(e, true);
