@@ -16,6 +16,7 @@
 #include "nw_enrich_names.h"
 
 #define MAX_TOKENS 20000
+#define MAX_PARAS  512
 #define MAX_SPAN   12
 #define MAX_ENTS   256
 #define MAX_HITS   16
@@ -76,6 +77,8 @@ struct nw_enrich {
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
     int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
+    uint32_t para[MAX_PARAS]; /* first token of each paragraph (after a blank line) */
+    size_t npara;
     ent ents[MAX_ENTS];
     size_t nents;
     char context_cc[64][3]; /* countries named, demonyms, dateline */
@@ -374,6 +377,19 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
     return count;
 }
 
+/* The token at `off`, after a sentence's end, opens a paragraph: the first
+ * one, or one after a blank line. */
+static bool paragraph_starts(const nw_enrich *e, size_t off)
+{
+    if (e->ntoks == 0)
+        return true;
+    const token *p = &e->toks[e->ntoks - 1];
+    for (const char *g = e->text + p->off + p->len; g + 1 < e->text + off; g++)
+        if (g[0] == '\n' && g[1] == '\n')
+            return true;
+    return false;
+}
+
 /* Where a name ends besides punctuation: after a possessive ("Kate Bush's
  * Hounds of Love") and at "-based" ("San Francisco-based Balco"); a middle
  * initial ("John R. Stanley") does not end one. */
@@ -403,6 +419,8 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
             e->split_next = 2;
         }
     }
+    if ((flags & NW_TOK_SENT_START) && e->npara < MAX_PARAS && paragraph_starts(e, off))
+        e->para[e->npara++] = (uint32_t)e->ntoks;
     e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
 }
 
@@ -1151,10 +1169,10 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
 
 /* Token t is the number of a radio station or channel: "BBC Radio 4",
  * "Channel 5"; part of the name. */
-static bool broadcast_number(const nw_enrich *e, size_t t)
+static inline bool broadcast_number(const nw_enrich *e, size_t t)
 {
-    if (t == 0 || t >= e->ntoks || e->toks[t].len > 2 || (e->toks[t].flags & NW_TOK_BREAK) ||
-        !isdigit((unsigned char)e->text[e->toks[t].off]))
+    if (t >= e->ntoks || (unsigned char)(e->text[e->toks[t].off] - '0') > 9 || t == 0 ||
+        e->toks[t].len > 2 || (e->toks[t].flags & NW_TOK_BREAK))
         return false;
     const token *w = &e->toks[t - 1];
     const char *s = e->text + w->off;
@@ -1196,8 +1214,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         a++;
     }
     /* trailing lower-case words and stop words: "League One", "US TV" */
-    while (b > a && !broadcast_number(e, b - 1) &&
-           (!(e->toks[b - 1].flags & NW_TOK_CAP) ||
+    while (b > a &&
+           ((!(e->toks[b - 1].flags & NW_TOK_CAP) && !broadcast_number(e, b - 1)) ||
             (b - a > 1 && tok_is(e, b - 1, W_STOP) && !tok_is(e, b - 1, W_TITLE | W_ORG_SUFFIX) &&
              !known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b), NW_GAZ_ORG))))
         b--;
@@ -1544,8 +1562,10 @@ static void merge_entities(nw_enrich *e)
             ent *y = &e->ents[j];
             if (i == j || y->dropped || y->type != x->type)
                 continue;
-            if (x->type == ENT_PERSON && y->ntok >= x->ntok && !strcmp(x->last, y->last) &&
-                (x->ntok == 1 || strstr(y->name, x->name) || initial_of(x, y))) {
+            bool initial = initial_of(x, y);
+            if (x->type == ENT_PERSON && (y->ntok > x->ntok || initial) &&
+                !strcmp(x->last, y->last) &&
+                (x->ntok == 1 || initial || strstr(y->name, x->name))) {
                 x->dropped = true;
                 if (x->first < y->first)
                     y->first = x->first;
@@ -1586,27 +1606,20 @@ static void merge_entities(nw_enrich *e)
 #define LINEUP_MIN_NAMES       3
 #define LINEUP_OTHER_MIN_NAMES 5
 
-/* The text between tokens t-1 and t holds one of `chars`. */
-static bool gap_has(const nw_enrich *e, size_t t, const char *chars)
+/* The first mark between tokens t-1 and t that is not a space (0: none). */
+static char gap_mark(const nw_enrich *e, size_t t)
 {
-    const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
-    for (; g < e->text + e->toks[t].off; g++)
-        if (strchr(chars, *g))
-            return true;
-    return false;
+    for (const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
+         g < e->text + e->toks[t].off; g++)
+        if (*g != ' ' && *g != '\n' && *g != '\r' && *g != '\t')
+            return *g;
+    return 0;
 }
 
-static bool paragraph_starts(const nw_enrich *e, size_t t)
+/* A mark that ends an item of a list. */
+static bool item_end(char c)
 {
-    if (t == 0)
-        return true;
-    if (!(e->toks[t].flags & NW_TOK_SENT_START))
-        return false;
-    const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
-    for (; g + 1 < e->text + e->toks[t].off; g++)
-        if (g[0] == '\n' && g[1] == '\n')
-            return true;
-    return false;
+    return c == ',' || c == ';' || c == ':' || c == '.' || c == '(' || c == ')';
 }
 
 /* A minute or a note after a player's name: "Nunez 73", "Bramble 35 og",
@@ -1657,7 +1670,10 @@ static int lineup_item(const nw_enrich *e, size_t a, size_t b, bool *minute)
  * substitute has one: "Kewell (Traore 85)". */
 static bool lineup_note(const nw_enrich *e, size_t a)
 {
-    return a > 0 && gap_has(e, a, "(");
+    if (a == 0)
+        return false;
+    const char *g = e->text + e->toks[a - 1].off + e->toks[a - 1].len;
+    return memchr(g, '(', (size_t)(e->text + e->toks[a].off - g)) != NULL;
 }
 
 /* Read the paragraph p..q-1 as a line-up: a list of players' names, one to
@@ -1676,12 +1692,12 @@ static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
         if (!(e->toks[a].flags & NW_TOK_CAP) && !minute_word(e, a))
             return false; /* prose, most often at its first word */
         size_t b = a + 1;
-        while (b < q && b - a <= 5 && !gap_has(e, b, ",;:.()"))
+        while (b < q && b - a <= 5 && !item_end(gap_mark(e, b)))
             b++;
         if (b - a > 5)
             return false;
         bool minute = false;
-        bool label = b < q && gap_has(e, b, ":");
+        bool label = b < q && gap_mark(e, b) == ':';
         int n = label ? 0 : lineup_item(e, a, b, &minute);
         if (n < 0)
             return false;
@@ -1709,13 +1725,10 @@ static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
  * (Canada) ..."). */
 static void read_lineups(nw_enrich *e)
 {
-    for (size_t p = 0; p < e->ntoks;) {
-        size_t q = p + 1;
-        while (q < e->ntoks && !paragraph_starts(e, q))
-            q++;
+    for (size_t i = 0; i < e->npara; i++) {
+        size_t p = e->para[i], q = i + 1 < e->npara ? e->para[i + 1] : e->ntoks;
         if (e->toks[p].off >= e->body_at && read_lineup(e, p, q, false))
             read_lineup(e, p, q, true);
-        p = q;
     }
 }
 
@@ -2069,7 +2082,7 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     /* dateline: located + a place, and where the indexed text starts */
     size_t body_from = 0;
     e->dateline_cc[0] = '\0';
-    e->nents = e->ncontext = e->ntoks = 0;
+    e->nents = e->ncontext = e->ntoks = e->npara = 0;
     const char *dl_place = NULL, *dl_qual = NULL;
     size_t dl_len = 0, dl_qual_len = 0;
     size_t body_at, n = write_text(&st, e->text, &body_at);
