@@ -10,7 +10,7 @@ Sources (see consumers/plugins/enrich/NOTICE):
     code, country name, timezone, population, latitude, longitude)). Reading
     it needs python3-gi and libgeonames0; without them (--no-cities) the
     gazetteer has countries and subdivisions only.
-  * country aliases, demonyms, world regions (continents, "Middle East": regions
+  * country aliases, demonyms, world regions (continents, "Middle East", seas: regions
     without a code or country) and the press name of a few cities: the tables
     below, written for this project.
 
@@ -83,7 +83,7 @@ DEMONYMS = {
 # the name written to stories where GeoNames' name is not the one the press uses
 CITY_NAMES = {"4140963": "Washington"}
 
-# continents and world regions the press names (no ISO code, no country)
+# continents, world regions and seas the press names (no ISO code, no country)
 WORLD_REGIONS = [
     "Europe", "Africa", "Asia", "North America", "South America", "Latin America",
     "Central America", "Middle East|Mideast", "Western Europe", "Eastern Europe",

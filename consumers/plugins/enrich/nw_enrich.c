@@ -1507,7 +1507,6 @@ static bool same_org(const ent *x, const ent *y)
     return acronym || legal_forms_only(y->name, n);
 }
 
-/* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
 /* x is y's name with an initial for the first name: "G Poll", "Graham Poll". */
 static bool initial_of(const ent *x, const ent *y)
 {
@@ -1515,6 +1514,7 @@ static bool initial_of(const ent *x, const ent *y)
            y->name[1] != '.' && x->name[0] == y->name[0];
 }
 
+/* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
 static void merge_entities(nw_enrich *e)
 {
     for (size_t i = 0; i < e->nents; i++)
