@@ -476,6 +476,115 @@ Test(enrich, clubs_named_like_towns_only_in_sport_stories)
     json_decref(s);
 }
 
+Test(enrich, sport_line_ups_name_people_by_surname)
+{
+    const char *body = "Dan Orrick scored twice as the striker led the league side to a win "
+                       "and the manager praised the fans after the match.\n\n"
+                       "Orrick, Quentley, Marlo Vask, Brennigan (Tulloch 73), Fairweather.\n\n"
+                       "Subs not used: Haddleston.\n\n"
+                       "Orrick 12, Quentley 80.";
+    json_t *s = enrich_text("Rovers win at home", body);
+    cr_expect_not_null(find(s, "people", "Dan Orrick")); /* "Orrick" is merged into him */
+    cr_expect_null(find(s, "people", "Orrick"));
+    const char *players[] = {"Quentley", "Marlo Vask",  "Brennigan",
+                             "Tulloch",  "Fairweather", "Haddleston"};
+    for (size_t i = 0; i < sizeof players / sizeof *players; i++)
+        cr_expect_not_null(find(s, "people", players[i]), "%s", players[i]);
+    cr_expect_null(find(s, "organisations", "Marlo Vask"));
+    json_decref(s);
+    /* a club in brackets is no player; a captain's note is no name */
+    s = enrich_text("Rovers win", "The striker scored twice in the league match.\n\n"
+                                  "J Quentley (Brackwater), P de Vask (Fennick, capt), "
+                                  "T Brennigan (Brackwater), S Tulloch (Dorrow).");
+    cr_expect_not_null(find(s, "people", "J Quentley"));
+    cr_expect_not_null(find(s, "people", "P de Vask"));
+    cr_expect_null(find(s, "people", "Brackwater"));
+    cr_expect_null(find(s, "people", "Fennick"));
+    json_decref(s);
+    /* outside a sport story, a list of four is no line-up; of five it is */
+    s = enrich_text("Tour", "The company said profits rose and shares rose.\n\n"
+                            "Quentley, Brennigan, Fairweather, Tulloch.");
+    cr_expect_null(find(s, "people", "Quentley"));
+    json_decref(s);
+    s = enrich_text("Prize", "The company said profits rose and shares rose.\n\n"
+                             "Ada Quentley (Canada), Ivo Brennigan (Chile), Una Fairweather "
+                             "(Peru), Eli Tulloch (Japan), Oda Vask (Kenya).");
+    cr_expect_not_null(find(s, "people", "Ivo Brennigan"));
+    cr_expect_not_null(find(s, "people", "Oda Vask"));
+    cr_expect_not_null(find(s, "places", "Peru"));
+    cr_expect_null(find(s, "people", "Peru"));
+    json_decref(s);
+    /* an initial and a surname are the full name's: "G Poll" */
+    s = enrich_text("Rovers win", "The referee Graham Pollard sent the striker off and the "
+                                  "manager praised the fans after the league match.\n\n"
+                                  "G Pollard (Kent).");
+    cr_expect_not_null(find(s, "people", "Graham Pollard"));
+    cr_expect_null(find(s, "people", "G Pollard"));
+    json_decref(s);
+}
+
+Test(enrich, seas_counties_and_constituencies_are_places)
+{
+    json_t *s = enrich_text("Vote", "The rigs in the North Sea stayed shut. The candidate for "
+                                    "Leeds West grew up in Kinrossshire, far from Derby.");
+    cr_expect_not_null(find(s, "places", "North Sea"));
+    cr_expect_not_null(find(s, "places", "Leeds West"));
+    cr_expect_null(find(s, "organisations", "Leeds West"));
+    cr_expect_not_null(find(s, "places", "Kinrossshire"));
+    json_decref(s);
+    /* a compass word after a name the gazetteer lacks makes no place */
+    s = enrich_text("Deal", "Brackwater North said profits rose.");
+    cr_expect_null(find(s, "places", "Brackwater North"));
+    json_decref(s);
+}
+
+Test(enrich, titles_treaties_and_numbered_stations)
+{
+    json_t *s = enrich_text("Awards", "Speaking on Brackwater Radio 4, he praised Fennick Dale "
+                                      "and the Quiet Harbour Game and the Velvet Morning "
+                                      "Collection.");
+    cr_expect_not_null(find(s, "organisations", "Brackwater Radio 4"));
+    cr_expect_null(find(s, "organisations", "Brackwater Radio"));
+    cr_expect_null(find(s, "organisations", "Quiet Harbour Game"));
+    cr_expect_null(find(s, "organisations", "Velvet Morning Collection"));
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+    /* treaties and laws are no organisations either */
+    s = enrich_text("Trade", "Talks on the Brackwater Pepper Agreement and the Quillon Data Act "
+                             "resumed.");
+    cr_expect_null(find(s, "organisations", "Brackwater Pepper Agreement"));
+    cr_expect_null(find(s, "organisations", "Quillon Data Act"));
+    json_decref(s);
+}
+
+Test(enrich, an_appositive_role_makes_a_person)
+{
+    json_t *s = enrich_text("Rates", "\"It is a new start,\" Odalys Brevant, OFHEO director, said. "
+                                     "Quillon Marks, an analyst at Fennick Dale, agreed.");
+    cr_expect_not_null(find(s, "people", "Odalys Brevant"));
+    cr_expect_null(find(s, "organisations", "Odalys Brevant"));
+    cr_expect_not_null(find(s, "people", "Quillon Marks"));
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+    /* "whose": the role is another's */
+    s = enrich_text("Deal", "Brackwater Dale, whose director resigned, said profits rose.");
+    cr_expect_null(find(s, "people", "Brackwater Dale"));
+    json_decref(s);
+}
+
+Test(enrich, a_company_noun_after_one_word_makes_an_organisation)
+{
+    json_t *s = enrich_text("Doping", "Tests at the Quillbrook laboratory and the Fennix "
+                                      "subsidiary Drammel were cleared. Analyst firm reports "
+                                      "rose; the London company grew.");
+    cr_expect_not_null(find(s, "organisations", "Quillbrook"));
+    cr_expect_not_null(find(s, "organisations", "Fennix"));
+    cr_expect_not_null(find(s, "organisations", "Drammel"));
+    cr_expect_null(find(s, "organisations", "Analyst"));
+    cr_expect_null(find(s, "organisations", "London"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -10,7 +10,7 @@ Sources (see consumers/plugins/enrich/NOTICE):
     code, country name, timezone, population, latitude, longitude)). Reading
     it needs python3-gi and libgeonames0; without them (--no-cities) the
     gazetteer has countries and subdivisions only.
-  * country aliases, demonyms, world regions (continents, "Middle East": regions
+  * country aliases, demonyms, world regions (continents, "Middle East", seas: regions
     without a code or country) and the press name of a few cities: the tables
     below, written for this project.
 
@@ -83,7 +83,7 @@ DEMONYMS = {
 # the name written to stories where GeoNames' name is not the one the press uses
 CITY_NAMES = {"4140963": "Washington"}
 
-# continents and world regions the press names (no ISO code, no country)
+# continents, world regions and seas the press names (no ISO code, no country)
 WORLD_REGIONS = [
     "Europe", "Africa", "Asia", "North America", "South America", "Latin America",
     "Central America", "Middle East|Mideast", "Western Europe", "Eastern Europe",
@@ -92,6 +92,13 @@ WORLD_REGIONS = [
     "South Asia", "Central Asia", "Asia-Pacific|Asia Pacific", "Far East", "West Africa",
     "East Africa", "North Africa", "Southern Africa", "Central Africa",
     "Sub-Saharan Africa", "Horn of Africa", "Balkans", "Baltics", "Gulf states",
+    # seas and oceans
+    "Atlantic|Atlantic Ocean", "Pacific|Pacific Ocean", "Indian Ocean", "Arctic Ocean",
+    "Southern Ocean", "North Sea", "Irish Sea", "Baltic Sea", "Black Sea", "Caspian Sea",
+    "Red Sea", "Dead Sea", "Arabian Sea", "Mediterranean|Mediterranean Sea", "Aegean Sea",
+    "Adriatic Sea", "Caribbean Sea", "South China Sea", "East China Sea", "Yellow Sea",
+    "Sea of Japan", "Bering Sea", "Barents Sea", "Norwegian Sea", "English Channel",
+    "Persian Gulf", "Gulf of Mexico", "Gulf of Aden", "Bay of Bengal", "Bay of Biscay",
 ]
 
 # what the press calls some cities besides their GeoNames name (by GeoNames id)

@@ -16,6 +16,7 @@
 #include "nw_enrich_names.h"
 
 #define MAX_TOKENS 20000
+#define MAX_PARAS  512
 #define MAX_SPAN   12
 #define MAX_ENTS   256
 #define MAX_HITS   16
@@ -33,11 +34,14 @@ enum word_class {
     W_ORG_SUFFIX = 4,
     W_ORG_TRAILER = 8,
     W_CONNECTOR = 16,
-    W_GIVEN = 32,    /* a given name: "Tony" */
-    W_ROLE = 64,     /* "singer", before a person's name */
-    W_ORG_CUE = 128, /* "firm", before an organisation's name */
-    W_NO_NAME = 256, /* "Cup", "Square": last word of no person or organisation */
-    W_WORK = 512,    /* "album", before the title of a work */
+    W_GIVEN = 32,       /* a given name: "Tony" */
+    W_ROLE = 64,        /* "singer", before a person's name */
+    W_ORG_CUE = 128,    /* "firm", before an organisation's name */
+    W_NO_NAME = 256,    /* "Cup", "Square": last word of no person or organisation */
+    W_WORK = 512,       /* "album", before the title of a work */
+    W_LINEUP = 1024,    /* set per token: a word of a sports line-up, read by read_lineups */
+    W_SPEECH = 2048,    /* "said", "told" */
+    W_ORG_AFTER = 4096, /* "laboratory", after a one-word company's name */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -73,6 +77,8 @@ struct nw_enrich {
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
     int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
+    uint32_t para[MAX_PARAS]; /* first token of each paragraph (after a blank line) */
+    size_t npara;
     ent ents[MAX_ENTS];
     size_t nents;
     char context_cc[64][3]; /* countries named, demonyms, dateline */
@@ -240,6 +246,8 @@ static void class_build(void)
     class_add(nw_enrich_no_name_words, W_NO_NAME);
     class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
     class_add(nw_enrich_work_words, W_WORK);
+    class_add(nw_enrich_speech_words, W_SPEECH);
+    class_add(nw_enrich_org_after_words, W_ORG_AFTER);
 }
 
 static uint16_t word_class(const char *s, size_t len)
@@ -369,6 +377,19 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
     return count;
 }
 
+/* The token at `off`, after a sentence's end, opens a paragraph: the first
+ * one, or one after a blank line. */
+static bool paragraph_starts(const nw_enrich *e, size_t off)
+{
+    if (e->ntoks == 0)
+        return true;
+    const token *p = &e->toks[e->ntoks - 1];
+    for (const char *g = e->text + p->off + p->len; g + 1 < e->text + off; g++)
+        if (g[0] == '\n' && g[1] == '\n')
+            return true;
+    return false;
+}
+
 /* Where a name ends besides punctuation: after a possessive ("Kate Bush's
  * Hounds of Love") and at "-based" ("San Francisco-based Balco"); a middle
  * initial ("John R. Stanley") does not end one. */
@@ -398,6 +419,8 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
             e->split_next = 2;
         }
     }
+    if ((flags & NW_TOK_SENT_START) && e->npara < MAX_PARAS && paragraph_starts(e, off))
+        e->para[e->npara++] = (uint32_t)e->ntoks;
     e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
 }
 
@@ -1007,6 +1030,29 @@ static bool before_ticker(const nw_enrich *e, size_t b)
     return q > p && *q == '>';
 }
 
+/* A name whose appositive ends in a role noun is a person's: "Armando
+ * Falcon, OFHEO director, said", "Rhoda Vane, the party's chairman". */
+static bool appositive_role(const nw_enrich *e, size_t b)
+{
+    if (b >= e->ntoks || e->toks[b].off < 2 || e->text[e->toks[b].off - 2] != ',' ||
+        (e->toks[b].flags & NW_TOK_SENT_START) || !strncasecmp(e->text + e->toks[b].off, "wh", 2))
+        return false;
+    for (size_t k = b; k < e->ntoks && k < b + 5; k++) {
+        const token *t = &e->toks[k];
+        if (k > b && (t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)))
+            return false;
+        if (!(t->flags & NW_TOK_CAP) && tok_is(e, k, W_ROLE)) {
+            if (k + 1 >= e->ntoks || (e->toks[k + 1].flags & NW_TOK_BREAK))
+                return true;
+            const token *n = &e->toks[k + 1];
+            const char *w = e->text + n->off;
+            return (n->len == 2 && (!strncmp(w, "of", 2) || !strncmp(w, "at", 2))) ||
+                   tok_is(e, k + 1, W_SPEECH);
+        }
+    }
+    return false;
+}
+
 /* "Barclays, the UK's third-biggest bank, ...": the span before b is named
  * by an appositive whose head noun is an organisation's. */
 static bool appositive_org(const nw_enrich *e, size_t b)
@@ -1057,6 +1103,43 @@ static const nw_gaz_entry *state_after(const nw_enrich *e, size_t b)
     return g && g->kind == NW_GAZ_REGION && !strcmp(g->cc, "US") ? g : NULL;
 }
 
+/* A place the gazetteer lacks, the span a..b-1 as written (no uri), once. */
+static void add_unlisted_place(nw_enrich *e, size_t a, size_t b)
+{
+    const char *s = e->text + e->toks[a].off;
+    size_t len = span_bytes(e, a, b);
+    for (size_t i = 0; i < e->nents; i++)
+        if (e->ents[i].type == ENT_PLACE && !e->ents[i].gaz && strlen(e->ents[i].name) == len &&
+            !strncmp(e->ents[i].name, s, len))
+            return;
+    add_ent(e, ENT_PLACE, s, len, (uint32_t)a);
+}
+
+/* A county by its ending ("Perthshire", "Aberdeenshire"), or a constituency:
+ * a town of the gazetteer and a compass word ("Derby North", "Leeds West"). */
+static bool unlisted_place(const nw_enrich *e, size_t a, size_t b)
+{
+    const token *t = &e->toks[a];
+    if (b - a == 1)
+        return t->len > 6 && !(t->flags & NW_TOK_ALLCAPS) &&
+               !strncmp(e->text + t->off + t->len - 5, "shire", 5);
+    if (b - a != 2)
+        return false;
+    static const char *const compass[] = {"North", "South", "East", "West", "Central"};
+    const token *c = &e->toks[a + 1];
+    bool compass_word = false;
+    for (size_t i = 0; i < sizeof compass / sizeof *compass; i++)
+        compass_word |=
+            c->len == strlen(compass[i]) && !strncmp(e->text + c->off, compass[i], c->len);
+    uint32_t hits[MAX_HITS];
+    size_t n =
+        compass_word ? nw_enrich_data_lookup(e->data, e->text + t->off, t->len, hits, MAX_HITS) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_CITY)
+            return true;
+    return false;
+}
+
 /* The town of "Good Hope, La.": the gazetteer's if it knows one in that
  * country, else the name as written (no uri). */
 static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state)
@@ -1068,12 +1151,7 @@ static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state
     if (g && !strcmp(g->cc, state->cc)) {
         add_place(e, g, (uint32_t)a, "enrich:mentioned");
     } else {
-        for (size_t i = 0; i < e->nents; i++)
-            if (e->ents[i].type == ENT_PLACE && !e->ents[i].gaz &&
-                strlen(e->ents[i].name) == span_bytes(e, a, b) &&
-                !strncmp(e->ents[i].name, e->text + e->toks[a].off, span_bytes(e, a, b)))
-                return;
-        add_ent(e, ENT_PLACE, e->text + e->toks[a].off, span_bytes(e, a, b), (uint32_t)a);
+        add_unlisted_place(e, a, b);
     }
     add_place(e, state, (uint32_t)b, "enrich:mentioned");
 }
@@ -1089,11 +1167,24 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         e->ents[n].guessed = true;
 }
 
+/* Token t is the number of a radio station or channel: "BBC Radio 4",
+ * "Channel 5"; part of the name. */
+static inline bool broadcast_number(const nw_enrich *e, size_t t)
+{
+    if (t >= e->ntoks || (unsigned char)(e->text[e->toks[t].off] - '0') > 9 || t == 0 ||
+        e->toks[t].len > 2 || (e->toks[t].flags & NW_TOK_BREAK))
+        return false;
+    const token *w = &e->toks[t - 1];
+    const char *s = e->text + w->off;
+    return (w->len == 5 && !strncmp(s, "Radio", 5)) || (w->len == 7 && !strncmp(s, "Channel", 7)) ||
+           (w->len == 2 && !strncmp(s, "TV", 2));
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
     for (size_t t = a; t < b; t++)
-        if (!(e->toks[t].flags & NW_TOK_CAP)) {
+        if (!(e->toks[t].flags & NW_TOK_CAP) && !broadcast_number(e, t)) {
             if (t > s)
                 classify_span(e, s, t, pass2);
             s = t + 1;
@@ -1124,7 +1215,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     /* trailing lower-case words and stop words: "League One", "US TV" */
     while (b > a &&
-           (!(e->toks[b - 1].flags & NW_TOK_CAP) ||
+           ((!(e->toks[b - 1].flags & NW_TOK_CAP) && !broadcast_number(e, b - 1)) ||
             (b - a > 1 && tok_is(e, b - 1, W_STOP) && !tok_is(e, b - 1, W_TITLE | W_ORG_SUFFIX) &&
              !known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b), NW_GAZ_ORG))))
         b--;
@@ -1202,6 +1293,12 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
+        } else if (!(t->flags & NW_TOK_SENT_START) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME) && b < e->ntoks &&
+                   !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) && tok_is(e, b, W_ORG_AFTER)) {
+            add_org(e, s, len, (uint32_t)a, NULL); /* "the Balco laboratory" */
+        } else if (unlisted_place(e, a, b)) {
+            add_unlisted_place(e, a, b);
         } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {
             ent *x = add_person(e, a, b); /* "R&B star Nelly" */
             if (x)
@@ -1211,7 +1308,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     bool has_connector = false;
     for (size_t t = a; t < b; t++)
-        has_connector |= !(e->toks[t].flags & NW_TOK_CAP);
+        has_connector |= !(e->toks[t].flags & NW_TOK_CAP) && !broadcast_number(e, t);
     /* "Volcker and International Monetary Fund": two names, not one */
     for (size_t t = a + 1; t + 3 < b + 1 && has_connector; t++)
         if (e->toks[t].len == 3 && !strncmp(e->text + e->toks[t].off, "and", 3) && b - t > 3) {
@@ -1300,6 +1397,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         add_org(e, s, len, (uint32_t)a, NULL);
         return;
     }
+    if (b - a >= 2 && b - a <= 4 && appositive_role(e, b)) {
+        add_person(e, a, b);
+        return;
+    }
     /* "Sprinter Michelle Collins": the person starts at the given name */
     for (size_t t = a + 1; t + 1 < b; t++)
         if (tok_is(e, t, W_GIVEN)) {
@@ -1307,6 +1408,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_person(e, t, b);
             return;
         }
+    if (unlisted_place(e, a, b)) {
+        add_unlisted_place(e, a, b);
+        return;
+    }
     /* no sign of a person: a name of that shape is most often an
      * organisation's ("Fannie Mae", "Kaiser Chiefs") */
     if (b - a <= 4)
@@ -1319,7 +1424,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
 {
     size_t t = 0;
     while (t < e->ntoks) {
-        if (!(e->toks[t].flags & NW_TOK_CAP)) {
+        if (!(e->toks[t].flags & NW_TOK_CAP) || tok_is(e, t, W_LINEUP)) {
             t++;
             continue;
         }
@@ -1336,6 +1441,8 @@ static void scan_spans(nw_enrich *e, bool pass2)
             }
             break;
         }
+        if (broadcast_number(e, t))
+            t++;
         /* "US-Russian": a hyphenated pair of names is two names */
         if (t - a == 1 && memchr(e->text + e->toks[a].off, '-', e->toks[a].len) &&
             !(e->text[e->toks[a].off + 2] == '-')) {
@@ -1400,6 +1507,13 @@ static bool same_org(const ent *x, const ent *y)
     return acronym || legal_forms_only(y->name, n);
 }
 
+/* x is y's name with an initial for the first name: "G Poll", "Graham Poll". */
+static bool initial_of(const ent *x, const ent *y)
+{
+    return x->ntok == 2 && y->ntok == 2 && x->name[1] == ' ' && y->name[1] != ' ' &&
+           y->name[1] != '.' && x->name[0] == y->name[0];
+}
+
 /* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
 static void merge_entities(nw_enrich *e)
 {
@@ -1448,8 +1562,10 @@ static void merge_entities(nw_enrich *e)
             ent *y = &e->ents[j];
             if (i == j || y->dropped || y->type != x->type)
                 continue;
-            if (x->type == ENT_PERSON && y->ntok > x->ntok && !strcmp(x->last, y->last) &&
-                (x->ntok == 1 || strstr(y->name, x->name))) {
+            bool initial = initial_of(x, y);
+            if (x->type == ENT_PERSON && (y->ntok > x->ntok || initial) &&
+                !strcmp(x->last, y->last) &&
+                (x->ntok == 1 || initial || strstr(y->name, x->name))) {
                 x->dropped = true;
                 if (x->first < y->first)
                     y->first = x->first;
@@ -1485,10 +1601,143 @@ static void merge_entities(nw_enrich *e)
     }
 }
 
+/* ---- line-ups ----------------------------------------------------------- */
+
+#define LINEUP_MIN_NAMES       3
+#define LINEUP_OTHER_MIN_NAMES 5
+
+/* The first mark between tokens t-1 and t that is not a space (0: none). */
+static char gap_mark(const nw_enrich *e, size_t t)
+{
+    for (const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
+         g < e->text + e->toks[t].off; g++)
+        if (*g != ' ' && *g != '\n' && *g != '\r' && *g != '\t')
+            return *g;
+    return 0;
+}
+
+/* A mark that ends an item of a list. */
+static bool item_end(char c)
+{
+    return c == ',' || c == ';' || c == ':' || c == '.' || c == '(' || c == ')';
+}
+
+/* A minute or a note after a player's name: "Nunez 73", "Bramble 35 og",
+ * "(Ireland, capt)". */
+static bool minute_word(const nw_enrich *e, size_t t)
+{
+    const char *w = e->text + e->toks[t].off;
+    size_t n = e->toks[t].len;
+    if (isdigit((unsigned char)w[0]))
+        return true;
+    return (n == 2 && !strncmp(w, "og", 2)) || (n == 3 && !strncmp(w, "pen", 3)) ||
+           (n == 4 && !strncmp(w, "capt", 4));
+}
+
+/* A lower-case particle inside a name: "CA del Fava", "P de Villiers". */
+static bool name_particle(const nw_enrich *e, size_t t)
+{
+    static const char *const particles[] = {"del", "dal", "di", "le", "la", "dos", "den", "ten"};
+    if (tok_is(e, t, W_CONNECTOR))
+        return true;
+    for (size_t i = 0; i < sizeof particles / sizeof *particles; i++)
+        if (e->toks[t].len == strlen(particles[i]) &&
+            !strncmp(e->text + e->toks[t].off, particles[i], e->toks[t].len))
+            return true;
+    return false;
+}
+
+/* One item of a list, tokens a..b-1 between commas, brackets or stops: the
+ * length of the player's name it holds (0: none, as in "(77)"), or -1 when
+ * the item is no name (a lower-case word, more than three words). `*minute`
+ * tells whether a minute followed the name ("Mellor 38"). */
+static int lineup_item(const nw_enrich *e, size_t a, size_t b, bool *minute)
+{
+    size_t end = b;
+    while (b > a && minute_word(e, b - 1))
+        b--;
+    *minute = b < end;
+    if (b - a > 3)
+        return -1;
+    for (size_t t = a; t < b; t++)
+        if (!(e->toks[t].flags & NW_TOK_CAP) && (t == a || !name_particle(e, t)))
+            return -1;
+    return (int)(b - a);
+}
+
+/* A bracketed item without a minute is a player's club or country, or a
+ * referee's county: "Traille (Biarritz)", "S Mathieson (Cheshire)"; a
+ * substitute has one: "Kewell (Traore 85)". */
+static bool lineup_note(const nw_enrich *e, size_t a)
+{
+    if (a == 0)
+        return false;
+    const char *g = e->text + e->toks[a - 1].off + e->toks[a - 1].len;
+    return memchr(g, '(', (size_t)(e->text + e->toks[a].off - g)) != NULL;
+}
+
+/* Read the paragraph p..q-1 as a line-up: a list of players' names, one to
+ * three capitalised words each, between commas, brackets (substitutes:
+ * "Kewell (Traore 85)") and stops, a label before a colon ("Subs not used:",
+ * a team's name) aside; at least three names, or names after a "Subs" label,
+ * or names each with a minute (scorers: "Mellor 38, Baros 61."). Each name is
+ * a person, also a surname alone, except a club or country in brackets; its
+ * words are marked for the span rules to skip. Returns whether the paragraph
+ * is one. */
+static bool read_lineup(nw_enrich *e, size_t p, size_t q, bool add)
+{
+    int names = 0, minutes = 0;
+    bool subs = false;
+    for (size_t a = p; a < q;) {
+        if (!(e->toks[a].flags & NW_TOK_CAP) && !minute_word(e, a))
+            return false; /* prose, most often at its first word */
+        size_t b = a + 1;
+        while (b < q && b - a <= 5 && !item_end(gap_mark(e, b)))
+            b++;
+        if (b - a > 5)
+            return false;
+        bool minute = false;
+        bool label = b < q && gap_mark(e, b) == ':';
+        int n = label ? 0 : lineup_item(e, a, b, &minute);
+        if (n < 0)
+            return false;
+        subs |= label && !strncasecmp(e->text + e->toks[a].off, "subs", 4);
+        if (n > 0 && !minute && lineup_note(e, a))
+            n = 0;
+        if (n > 0) {
+            names++;
+            minutes += minute;
+            for (size_t t = a; add && t < a + (size_t)n; t++)
+                e->toks[t].cls |= W_LINEUP;
+            ent *x = add ? add_person(e, a, a + (size_t)n) : NULL;
+            if (x)
+                x->titled = true; /* a surname alone stays */
+        }
+        a = b;
+    }
+    if (!e->sport_story) /* a list of names outside sport: five of them or more */
+        return names >= LINEUP_OTHER_MIN_NAMES;
+    return names >= LINEUP_MIN_NAMES || (names > 0 && (subs || minutes == names));
+}
+
+/* Line-ups ("Dudek, Finnan, Hyypia, Carragher ..."), in a sport story or,
+ * of five names or more, in another ("Margaret Atwood (Canada), Saul Bellow
+ * (Canada) ..."). */
+static void read_lineups(nw_enrich *e)
+{
+    for (size_t i = 0; i < e->npara; i++) {
+        size_t p = e->para[i], q = i + 1 < e->npara ? e->para[i + 1] : e->ntoks;
+        if (e->toks[p].off >= e->body_at && read_lineup(e, p, q, false))
+            read_lineup(e, p, q, true);
+    }
+}
+
 /* Pass 1 gathers context (countries, demonyms), pass 2 the entities; then the
  * countries named, and the merging of short forms into full names. */
 static void find_entities(nw_enrich *e)
 {
+    if (e->opts.people)
+        read_lineups(e);
     scan_spans(e, false);
     scan_spans(e, true);
     /* countries named explicitly (pass 1 only recorded them): add as places */
@@ -1833,7 +2082,7 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     /* dateline: located + a place, and where the indexed text starts */
     size_t body_from = 0;
     e->dateline_cc[0] = '\0';
-    e->nents = e->ncontext = e->ntoks = 0;
+    e->nents = e->ncontext = e->ntoks = e->npara = 0;
     const char *dl_place = NULL, *dl_qual = NULL;
     size_t dl_len = 0, dl_qual_len = 0;
     size_t body_at, n = write_text(&st, e->text, &body_at);

@@ -112,20 +112,27 @@ const char *const nw_enrich_given_names[] = {
     "zhang",     "zhao",      "zhou",      "zoe",       NULL};
 
 const char *const nw_enrich_role_words[] = {
-    "actor",       "actress",    "analyst",      "artist",       "author",      "batsman",
-    "bishop",      "boss",       "bowler",       "boxer",        "captain",     "chairman",
-    "chairwoman",  "champion",   "chancellor",   "chef",         "coach",       "comedian",
-    "commentator", "composer",   "crooner",      "cricketer",    "dancer",      "defender",
-    "designer",    "diplomat",   "director",     "drummer",      "economist",   "editor",
-    "executive",   "footballer", "founder",      "frontbencher", "goalkeeper",  "golfer",
-    "guitarist",   "jockey",     "journalist",   "judge",        "keeper",      "lawyer",
-    "leader",      "manager",    "midfielder",   "minister",     "model",       "musician",
-    "novelist",    "performer",  "photographer", "pianist",      "pilot",       "player",
-    "playwright",  "poet",       "president",    "presenter",    "producer",    "professor",
-    "pundit",      "rapper",     "referee",      "reporter",     "scientist",   "secretary",
-    "senator",     "singer",     "songwriter",   "spokesman",    "spokeswoman", "sprinter",
-    "star",        "striker",    "trainer",      "umpire",       "veteran",     "winger",
-    "writer",      NULL};
+    "actor",      "actress",      "analyst",      "artist",
+    "author",     "batsman",      "bishop",       "boss",
+    "bowler",     "boxer",        "captain",      "chairman",
+    "chairwoman", "champion",     "chancellor",   "chef",
+    "coach",      "comedian",     "commentator",  "composer",
+    "crooner",    "cricketer",    "dancer",       "defender",
+    "designer",   "diplomat",     "director",     "drummer",
+    "economist",  "editor",       "executive",    "footballer",
+    "founder",    "frontbencher", "goalkeeper",   "golfer",
+    "guitarist",  "jockey",       "journalist",   "judge",
+    "keeper",     "lawyer",       "leader",       "manager",
+    "midfielder", "minister",     "model",        "musician",
+    "novelist",   "performer",    "photographer", "pianist",
+    "pilot",      "player",       "playwright",   "poet",
+    "president",  "presenter",    "producer",     "professor",
+    "pundit",     "rapper",       "referee",      "reporter",
+    "scientist",  "secretary",    "senator",      "singer",
+    "songwriter", "spokesman",    "spokeswoman",  "sprinter",
+    "star",       "striker",      "substitute",   "trainer",
+    "umpire",     "veteran",      "winger",       "writer",
+    NULL};
 
 const char *const nw_enrich_org_cue_words[] = {
     "act",         "airline",   "airlines", "bank",       "banks",        "band",      "bands",
@@ -138,16 +145,19 @@ const char *const nw_enrich_org_cue_words[] = {
     "watchdog",    NULL};
 
 const char *const nw_enrich_no_name_words[] = {
-    "award",    "awards",  "avenue",       "bay",
-    "bridge",   "castle",  "championship", "championships",
-    "cup",      "day",     "festival",     "film",
-    "games",    "prix",    "headquarters", "lane",
-    "olympics", "nations", "palace",       "park",
-    "prize",    "road",    "series",       "show",
-    "square",   "stadium", "street",       "summit",
-    "trophy",   "eastern", "western",      "northern",
-    "southern", "me",      "my",           "up",
-    "your",     "oh",      "week",         NULL};
+    "award",      "awards",  "avenue",       "bay",
+    "bridge",     "castle",  "championship", "championships",
+    "cup",        "day",     "festival",     "film",
+    "games",      "prix",    "headquarters", "lane",
+    "olympics",   "nations", "palace",       "park",
+    "prize",      "road",    "series",       "show",
+    "square",     "stadium", "street",       "summit",
+    "trophy",     "eastern", "western",      "northern",
+    "southern",   "me",      "my",           "up",
+    "your",       "oh",      "week",         "game",
+    "collection", "edition", "tour",         "agreement",
+    "treaty",     "accord",  "act",          "protocol",
+    NULL};
 
 const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa",
                                                      "n.v.", "bv",  "asa",  NULL};
@@ -156,3 +166,10 @@ const char *const nw_enrich_work_words[] = {
     "album",   "book",   "documentary", "drama", "film",      "game",    "hit",    "movie",
     "musical", "novel",  "opera",       "play",  "programme", "program", "series", "show",
     "single",  "sitcom", "song",        "title", "track",     NULL};
+
+const char *const nw_enrich_speech_words[] = {
+    "said", "says", "told", "added", "explained", "argued", "warned", "insisted", "admitted", NULL};
+
+const char *const nw_enrich_org_after_words[] = {
+    "airline",    "bank",   "brokerage", "carmaker",   "company", "conglomerate", "firm", "insurer",
+    "laboratory", "lender", "retailer",  "subsidiary", NULL};

@@ -29,6 +29,13 @@ extern const char *const nw_enrich_no_name_words[];
  * organisation or person: "the show Advance Warning", "his album Some Cities" */
 extern const char *const nw_enrich_work_words[];
 
+/* lower-case nouns that make the single capitalised word before them a
+ * company: "the Balco laboratory", "Symantec subsidiary Brightmail" */
+extern const char *const nw_enrich_org_after_words[];
+
+/* verbs of speech: "Armando Falcon, OFHEO director, said" */
+extern const char *const nw_enrich_speech_words[];
+
 /* legal forms of companies outside the English-speaking world, last words
  * of their names: "Nokia Oy", "Schneider S.A." */
 extern const char *const nw_enrich_foreign_legal_forms[];
