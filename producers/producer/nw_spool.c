@@ -1102,11 +1102,26 @@ static bool big_acquire(sp_worker *w)
     return true;
 }
 
+/* Hand the free top of the calling thread's malloc arena back to the
+ * system. malloc_trim(0) returns free chunks inside every arena, but the top
+ * of a thread's arena only shrinks when a large free (64 KiB or more) merges
+ * into it; the last frees of a parse are small ones, kept in the thread's
+ * cache. Allocating a large chunk first merges the small free chunks into
+ * the top; freeing it then shrinks the top (an idle service kept 37 MB of a
+ * 16 MiB NITF refused part way through its parse without this).
+ * docs/operations.md, Sizing. */
+static void trim_thread_arena(void)
+{
+    void *volatile large = malloc((size_t)256 << 10); /* below the mmap threshold */
+    free(large);
+}
+
 /* Give the slot back, and the memory of the parse to the system first: the
  * next large file may be parsed by another thread, in another malloc arena,
  * and the peak would then be one parse per arena. */
 static void big_release(void)
 {
+    trim_thread_arena();
     malloc_trim(0);
     pthread_mutex_lock(&big_mu);
     big_busy = false;
