@@ -458,11 +458,6 @@ static lang_model *model_acquire(const char *conf, const char *dir, nw_err *err)
 
 /* ---- a detector ---------------------------------------------------------- */
 
-/* A kept n-gram of the text: its key's tag, its table slot, twice its rank. */
-typedef struct selected {
-    uint32_t tag, slot, rank2;
-} selected;
-
 typedef struct profile_gram {
     uint64_t hash;
     uint32_t count;
@@ -493,7 +488,6 @@ struct nw_enrich_lang {
     uint16_t slots[PROFILE_SLOTS];   /* index + 1 into grams; 0 = empty */
     uint32_t quota[PROFILE_MAX + 1]; /* per count: n-grams still to rank */
     uint32_t rank2[PROFILE_MAX + 1]; /* per count: twice their (mean) rank */
-    selected sel[LANG_NGRAMS];       /* the n-grams ranked */
 };
 
 static bool wanted(const char *tag, const char *const *only, size_t nonly, bool *used)
@@ -768,9 +762,6 @@ static void score(nw_enrich_lang *l, size_t ngrams, script sc)
         l->quota[c] = taken;
         before += group;
     }
-    /* the kept n-grams, their table slots fetched ahead: the table is
-     * larger than a core's cache, and 400 lookups wait on memory otherwise */
-    size_t nsel = 0;
     for (size_t i = 0; i < ngrams; i++) {
         const profile_gram *g = &l->grams[i];
         l->slots[g->slot] = 0; /* the table is empty again for the next text */
@@ -778,17 +769,13 @@ static void score(nw_enrich_lang *l, size_t ngrams, script sc)
             continue;
         l->quota[g->count]--;
         uint64_t key = key_of(g->hash, sc);
+        uint32_t tag = tag_of(key);
         size_t s = slot_of(key, m->mask);
-        __builtin_prefetch(&m->slots[s]);
-        l->sel[nsel++] = (selected){tag_of(key), (uint32_t)s, l->rank2[g->count]};
-    }
-    for (size_t i = 0; i < nsel; i++) {
-        size_t s = l->sel[i].slot;
-        while (m->slots[s].tag && m->slots[s].tag != l->sel[i].tag)
+        while (m->slots[s].tag && m->slots[s].tag != tag)
             s = (s + 1) & m->mask;
         if (!m->slots[s].tag)
             continue;
-        int32_t r2 = (int32_t)l->sel[i].rank2;
+        int32_t r2 = (int32_t)l->rank2[g->count];
         uint32_t ref = m->slots[s].ref;
         const model_posting *mp = m->posts + (ref >> 8), *end = mp + (ref & 0xFF);
         for (; mp < end; mp++) {
