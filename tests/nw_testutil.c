@@ -625,6 +625,16 @@ void nw_test_rm_tmp(char **dir)
     *dir = NULL;
 }
 
+void nw_test_collect_warning(void *ctx, const char *msg)
+{
+    nw_test_warnings *w = ctx;
+    w->count++;
+    snprintf(w->last, sizeof w->last, "%s", msg);
+    size_t n = strlen(w->all);
+    if (n + strlen(msg) + 2 < sizeof w->all)
+        snprintf(w->all + n, sizeof w->all - n, "%s\n", msg);
+}
+
 char *nw_test_write_in(const char *dir, const char *name, const char *text)
 {
     char *path = join(dir, name);

@@ -38,6 +38,16 @@ void nw_test_rm_tmp(char **dir);
 /* Write text to <dir>/<name>; the path (caller frees), or NULL. */
 char *nw_test_write_in(const char *dir, const char *name, const char *text);
 
+/* Warnings a parser reported through nw_parse_opts.warn: how many, the last
+ * one, and as many as fit of all of them, a line each. Zero-initialise one
+ * and pass it as warn_ctx with nw_test_collect_warning as warn. */
+typedef struct nw_test_warnings {
+    int count;
+    char last[1024];
+    char all[8192];
+} nw_test_warnings;
+void nw_test_collect_warning(void *ctx, const char *msg);
+
 /* fn(path, size, ctx) for every regular file under dir, recursively, whose
  * name does not start with '.' and which is at most max_size bytes (0 = any
  * size). path is borrowed for the call. Returns the number of files given

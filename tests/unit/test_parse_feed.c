@@ -19,32 +19,20 @@
 
 /* ------------------------------------------------------------- helpers --- */
 
-typedef struct warnings {
-    int count;
-    char all[4096];
-} warnings;
-
-static void collect(void *ctx, const char *msg)
-{
-    warnings *w = ctx;
-    w->count++;
-    size_t n = strlen(w->all);
-    snprintf(w->all + n, sizeof w->all - n, "%s\n", msg);
-}
-
 /* Parse a file; rc returned, list filled. */
-static int parse_path(const char *path, const char *format, nw_story_list *list, warnings *w,
-                      nw_err *err)
+static int parse_path(const char *path, const char *format, nw_story_list *list,
+                      nw_test_warnings *w, nw_err *err)
 {
     nw_parse_opts opts = {.default_category = "general"};
     if (w) {
-        opts.warn = collect;
+        opts.warn = nw_test_collect_warning;
         opts.warn_ctx = w;
     }
     return nw_parse_file(path, format, &opts, list, err);
 }
 
-static void parse_fixture(const char *rel, const char *format, nw_story_list *list, warnings *w)
+static void parse_fixture(const char *rel, const char *format, nw_story_list *list,
+                          nw_test_warnings *w)
 {
     char *path = nw_test_fixture_path(rel);
     nw_err err = {0};
@@ -64,7 +52,8 @@ static char *shared_feed(const char *rel)
     return p;
 }
 
-static void parse_shared(const char *rel, const char *format, nw_story_list *list, warnings *w)
+static void parse_shared(const char *rel, const char *format, nw_story_list *list,
+                         nw_test_warnings *w)
 {
     char *path = shared_feed(rel);
     nw_err err = {0};
@@ -120,7 +109,7 @@ static const char *description(const nw_story *s, const char *role)
 Test(feed_fixtures, rss2_item_fields)
 {
     nw_story_list l = {0};
-    warnings w = {0};
+    nw_test_warnings w = {0};
     parse_fixture("feeds/harbour.rss", "auto", &l, &w);
     cr_assert_eq(l.len, 2);
     nw_story *s = l.items[0];
@@ -225,7 +214,7 @@ Test(feed_fixtures, latin1_without_declaration)
 Test(feed_fixtures, jsonfeed)
 {
     nw_story_list l = {0};
-    warnings w = {0};
+    nw_test_warnings w = {0};
     parse_fixture("feeds/notes.json", "auto", &l, &w);
     cr_assert_eq(l.len, 2);
     nw_story *s = l.items[0];
@@ -305,7 +294,8 @@ static void expect_safe(const char *name, const char *xml, const char *payload)
 {
     nw_story_list l = {0};
     nw_err err = {0};
-    nw_parse_opts opts = {.origin = name, .warn = collect, .warn_ctx = &(warnings){0}};
+    nw_parse_opts opts = {
+        .origin = name, .warn = nw_test_collect_warning, .warn_ctx = &(nw_test_warnings){0}};
     int rc = nw_parse_buffer("rss", xml, strlen(xml), &opts, &l, &err);
     bool leaked = false;
     size_t longest = 0;
@@ -403,7 +393,7 @@ static void sweep_file(const char *path, size_t size, void *ctx)
     sweep *sw = ctx;
     (void)size;
     nw_story_list l = {0};
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_err err = {0};
     /* explicit format: a broken feed must fail in OUR parser, not be taken
      * for plain text by auto-detection (checked separately below) */
@@ -601,7 +591,7 @@ Test(feed_publishers, rtv_two_digit_years)
 Test(feed_publishers, spiegel_umlauts)
 {
     nw_story_list l = {0};
-    warnings w = {0};
+    nw_test_warnings w = {0};
     parse_shared("meteor-scrape/spiegel-feed.xml", "auto", &l, &w);
     cr_assert_eq(l.len, 30);
     assert_str(nw_story_headline(l.items[0]), "Trainerdiskussion: Tuchel zum HSV? Aber natürlich!");

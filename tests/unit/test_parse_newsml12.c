@@ -21,19 +21,6 @@
 
 /* ------------------------------------------------------------- helpers --- */
 
-typedef struct warnings {
-    int count;
-    char all[4096];
-} warnings;
-
-static void collect_warning(void *ctx, const char *msg)
-{
-    warnings *w = ctx;
-    w->count++;
-    size_t n = strlen(w->all);
-    snprintf(w->all + n, sizeof w->all - n, "%s\n", msg);
-}
-
 static char *fixture(const char *name)
 {
     char rel[256];
@@ -50,14 +37,14 @@ static char *shared(const char *rel)
 }
 
 /* Parse a file (frees path) into *list; must succeed. */
-static void parse_all(char *path, const char *category, warnings *w, nw_story_list *list)
+static void parse_all(char *path, const char *category, nw_test_warnings *w, nw_story_list *list)
 {
     nw_parse_opts opts = {.default_category = category};
-    warnings quiet = {0};
+    nw_test_warnings quiet = {0};
     if (!w)
         w = &quiet; /* keep the test log clean */
     if (w) {
-        opts.warn = collect_warning;
+        opts.warn = nw_test_collect_warning;
         opts.warn_ctx = w;
     }
     nw_err err = {0};
@@ -67,7 +54,7 @@ static void parse_all(char *path, const char *category, warnings *w, nw_story_li
     free(path);
 }
 
-static nw_story *parse_one(char *path, const char *category, warnings *w)
+static nw_story *parse_one(char *path, const char *category, nw_test_warnings *w)
 {
     nw_story_list list = {0};
     parse_all(path, category, w, &list);
@@ -82,7 +69,7 @@ static nw_story *parse_one(char *path, const char *category, warnings *w)
 
 Test(newsml12_fixture, two_items)
 {
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story_list list = {0};
     parse_all(fixture("two_items.xml"), "general", &w, &list);
     cr_assert_eq(list.len, 2);
@@ -202,7 +189,7 @@ Test(newsml12_shared, every_file_parses_and_validates)
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             nw_story_list list = {0};
-            warnings w = {0};
+            nw_test_warnings w = {0};
             parse_all(strdup(path), "general", &w, &list);
             for (size_t i = 0; i < list.len; i++) {
                 const nw_story *s = list.items[i];

@@ -24,30 +24,13 @@
 
 /* ------------------------------------------------------------ helpers --- */
 
-typedef struct warnings {
-    int count;
-    char last[1024];
-    char all[8192];
-} warnings;
-
-static void collect(void *ctx, const char *msg)
-{
-    warnings *w = ctx;
-    w->count++;
-    snprintf(w->last, sizeof w->last, "%s", msg);
-    size_t n = strlen(w->all);
-    if (n + strlen(msg) + 2 < sizeof w->all) {
-        strcat(w->all, msg);
-        strcat(w->all, "\n");
-    }
-}
-
-static warnings warned;
+static nw_test_warnings warned;
 
 static int parse_path(const char *path, nw_story_list *out, nw_err *err, const char *category)
 {
     memset(&warned, 0, sizeof warned);
-    nw_parse_opts opts = {.default_category = category, .warn = collect, .warn_ctx = &warned};
+    nw_parse_opts opts = {
+        .default_category = category, .warn = nw_test_collect_warning, .warn_ctx = &warned};
     return nw_parse_file(path, "newsml-g2", &opts, out, err);
 }
 
@@ -87,7 +70,7 @@ static int raw_parse(const char *xml, nw_story_list *out, nw_err *err)
     cr_assert_not_null(p);
     nw_parse_opts opts = {.timezone = "UTC",
                           .max_input_bytes = NW_PARSE_MAX_INPUT,
-                          .warn = collect,
+                          .warn = nw_test_collect_warning,
                           .warn_ctx = &warned};
     return p->parse(xml, strlen(xml), &opts, out, err);
 }
@@ -368,7 +351,7 @@ Test(newsmlg2, concept_item_is_not_a_news_item)
     cr_assert_not_null(strstr(err.msg, "concept.xml: line 2: not a news item (conceptItem)"), "%s",
                        err.msg);
     /* auto-detection picks us, so the user gets the same clear message */
-    nw_parse_opts opts = {.warn = collect, .warn_ctx = &warned};
+    nw_parse_opts opts = {.warn = nw_test_collect_warning, .warn_ctx = &warned};
     cr_assert_lt(nw_parse_file(path, "auto", &opts, &l, &err), 0);
     cr_assert_not_null(strstr(err.msg, "not a news item (conceptItem)"), "%s", err.msg);
     free(path);
@@ -384,7 +367,7 @@ Test(newsmlg2, detection_prefers_g2_for_every_fixture)
         char *path = nw_test_fixture_path(rel);
         nw_story_list l = {0};
         nw_err err = {0};
-        nw_parse_opts opts = {.warn = collect, .warn_ctx = &warned};
+        nw_parse_opts opts = {.warn = nw_test_collect_warning, .warn_ctx = &warned};
         cr_assert_eq(nw_parse_file(path, "auto", &opts, &l, &err), 0, "%s: %s", path, err.msg);
         cr_assert_geq(l.len, 1);
         nw_story_list_free(&l);
@@ -401,7 +384,8 @@ Test(newsmlg2, default_category_when_the_item_names_none)
     const char *xml =
         "<newsItem guid='urn:x:1' version='2'><itemMeta><itemClass qcode='ninat:text'/>"
         "</itemMeta><contentMeta><headline>H</headline></contentMeta></newsItem>";
-    nw_parse_opts opts = {.default_category = "World News", .warn = collect, .warn_ctx = &warned};
+    nw_parse_opts opts = {
+        .default_category = "World News", .warn = nw_test_collect_warning, .warn_ctx = &warned};
     nw_story_list l = {0};
     nw_err err = {0};
     cr_assert_eq(nw_parse_buffer("newsml-g2", xml, strlen(xml), &opts, &l, &err), 0, "%s", err.msg);

@@ -23,19 +23,6 @@
 
 /* ------------------------------------------------------------- helpers --- */
 
-typedef struct warnings {
-    int count;
-    char all[4096];
-} warnings;
-
-static void collect_warning(void *ctx, const char *msg)
-{
-    warnings *w = ctx;
-    w->count++;
-    size_t n = strlen(w->all);
-    snprintf(w->all + n, sizeof w->all - n, "%s\n", msg);
-}
-
 static char *fixture(const char *name)
 {
     char rel[256];
@@ -52,14 +39,14 @@ static char *shared(const char *rel)
 }
 
 /* Parse a file that must give exactly one story (frees path). */
-static nw_story *parse_one(char *path, const char *category, warnings *w)
+static nw_story *parse_one(char *path, const char *category, nw_test_warnings *w)
 {
     nw_parse_opts opts = {.default_category = category};
-    warnings quiet = {0};
+    nw_test_warnings quiet = {0};
     if (!w)
         w = &quiet; /* keep the test log clean */
     if (w) {
-        opts.warn = collect_warning;
+        opts.warn = nw_test_collect_warning;
         opts.warn_ctx = w;
     }
     nw_story_list list = {0};
@@ -77,7 +64,7 @@ static nw_story *parse_one(char *path, const char *category, warnings *w)
 /* Parse a file that must fail; returns the error message (frees path). */
 static void parse_fail(char *path, const char *format, nw_err *err)
 {
-    nw_parse_opts opts = {.warn = collect_warning, .warn_ctx = &(warnings){0}};
+    nw_parse_opts opts = {.warn = nw_test_collect_warning, .warn_ctx = &(nw_test_warnings){0}};
     nw_story_list list = {0};
     int rc = nw_parse_file(path, format, &opts, &list, err);
     cr_assert_lt(rc, 0, "%s parsed but should not", path);
@@ -93,7 +80,7 @@ static void parse_fail(char *path, const char *format, nw_err *err)
 
 Test(nitf_fixture, harbour_fields)
 {
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story *s = parse_one(fixture("harbour.xml"), "general", &w);
     cr_expect_str_eq(s->uri, "urn:newswire:example-wire:EW%202024%2F77");
     cr_expect_str_eq(s->version, "3");
@@ -174,7 +161,7 @@ Test(nitf_fixture, kill_keeps_uri)
 
 Test(nitf_fixture, bad_fields_warn_not_fail)
 {
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story *s = parse_one(fixture("bad_fields.xml"), "misc", &w);
     cr_expect_str_eq(nw_story_headline(s), "Bad fields");
     cr_expect_null(s->version_created, "Feb 30 must not become a date");
@@ -307,7 +294,7 @@ Test(nitf_shared, every_file_parses_and_validates)
                 continue;
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            warnings w = {0};
+            nw_test_warnings w = {0};
             nw_story *s = parse_one(strdup(path), "general", &w);
             cr_expect(s->uri && s->uri[0], "%s: no uri", path);
             cr_expect_gt(nw_story_categories(s, NULL, 0), 0, "%s: no category", path);
@@ -399,7 +386,7 @@ Test(nitf_shared, pa3_embargoed)
 
 Test(nitf_shared, pa4_declared_latin1_is_utf8)
 {
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story *s = parse_one(shared(NITF_SD "pa4.xml"), NULL, &w);
     const char *plain = nw_story_body(s, "text/plain");
     cr_expect_not_null(strstr(plain, "a reported \xC2\xA3"
@@ -502,7 +489,7 @@ Test(nitf_shared, mapping_test_utf8_under_latin1_declaration)
 
 Test(nitf_shared, handle_invalid_fields_warns)
 {
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story *s = parse_one(shared(NITF_SD "handle_invalid_fields.xml"), NULL, &w);
     cr_expect_str_eq(nw_story_headline(s), "Man accused of ramming gate at Rideau Hall with truck "
                                            "faces multiple charges");
@@ -521,7 +508,7 @@ Test(nitf_shared, handle_invalid_fields_warns)
 
 Test(nitf_shared, aap_finance_lite_empty)
 {
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story *s = parse_one(shared(NITF_SD "aap-finance-lite.xml"), "finance", &w);
     cr_expect_eq(s->headlines.len, 0);
     cr_expect_eq(s->bodies.len, 0);

@@ -23,25 +23,13 @@
 /* ------------------------------------------------------------- helpers --- */
 
 /* Warnings collected by the parser's callback. */
-typedef struct warnings {
-    int count;
-    char last[1024];
-} warnings;
-
-static void collect_warning(void *ctx, const char *msg)
-{
-    warnings *w = ctx;
-    w->count++;
-    snprintf(w->last, sizeof w->last, "%s", msg);
-}
-
 /* Parse a file that must succeed with exactly one story; caller frees. */
 static nw_story *parse_one(const char *path, const char *format, const char *zone,
-                           const char *category, warnings *w)
+                           const char *category, nw_test_warnings *w)
 {
     nw_parse_opts opts = {.timezone = zone, .default_category = category};
     if (w) {
-        opts.warn = collect_warning;
+        opts.warn = nw_test_collect_warning;
         opts.warn_ctx = w;
     }
     nw_story_list list = {0};
@@ -494,7 +482,7 @@ Test(headline_text, bbc_corpus_parses)
                 continue;
             char path[8192];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            warnings w = {0};
+            nw_test_warnings w = {0};
             nw_story *s = parse_one(path, "auto", NULL, cats[c], &w);
             cr_assert_not_null(nw_story_headline(s), "%s", path);
             cr_assert(nw_story_headline(s)[0], "%s: empty headline", path);
@@ -565,7 +553,7 @@ Test(bad_input, exact_errors)
 Test(bad_input, invalid_utf8_repaired_with_warning)
 {
     char *path = nw_test_fixture_path("bad/invalid_utf8.txt");
-    warnings w = {0};
+    nw_test_warnings w = {0};
     nw_story *s = parse_one(path, "auto", NULL, NULL, &w);
     cr_assert_eq(w.count, 1);
     char want[4200];
