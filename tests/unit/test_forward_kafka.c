@@ -612,6 +612,86 @@ Test(forward_kafka, an_embargoed_story_waits_for_its_release_and_holds_nothing_e
     fk->destroy(st);
 }
 
+/* A host's /metrics as the hold sees it: series by name, last value. */
+typedef struct fake_series {
+    char name[96];
+    double value;
+} fake_series;
+static fake_series fake_metrics[16];
+static size_t fake_nmetrics;
+
+static nw_plugin_metric *fake_metric(void *host, nw_plugin_metric_type type, const char *name,
+                                     const char *help, const char *labels, const double *buckets,
+                                     size_t nbuckets)
+{
+    (void)host, (void)type, (void)help, (void)labels, (void)buckets, (void)nbuckets;
+    for (size_t i = 0; i < fake_nmetrics; i++)
+        if (!strcmp(fake_metrics[i].name, name))
+            return (nw_plugin_metric *)&fake_metrics[i];
+    cr_assert_lt(fake_nmetrics, 16);
+    fake_series *f = &fake_metrics[fake_nmetrics++];
+    snprintf(f->name, sizeof f->name, "%s", name);
+    return (nw_plugin_metric *)f;
+}
+static void fake_metric_add(nw_plugin_metric *m, double v)
+{
+    if (m)
+        ((fake_series *)m)->value += v;
+}
+static void fake_metric_set(nw_plugin_metric *m, double v)
+{
+    if (m)
+        ((fake_series *)m)->value = v;
+}
+static double fake_value(const char *name)
+{
+    for (size_t i = 0; i < fake_nmetrics; i++)
+        if (!strcmp(fake_metrics[i].name, name))
+            return fake_metrics[i].value;
+    cr_assert_fail("no series %s", name);
+    return -1;
+}
+
+Test(forward_kafka, the_holds_figures_are_on_metrics_idle_or_not, .timeout = 90)
+{
+    const char *bs = start_broker();
+    char err[512] = "";
+    nw_plugin_api with_metrics = {.log = test_log,
+                                  .metric = fake_metric,
+                                  .metric_add = fake_metric_add,
+                                  .metric_set = fake_metric_set};
+    void *st = open_sink(&with_metrics, err, sizeof err, "brokers", bs, NULL);
+    cr_assert_not_null(st, "%s", err);
+    cr_assert_eq(fk->assigned(st, "news.world", 0, err, sizeof err), NW_PLUGIN_OK, "%s", err);
+    int64_t far = nw_test_wall_ms() + 3600 * 1000, soon = nw_test_wall_ms() + 1000;
+    char *e = nw_test_story_version("urn:e", "usable", 1, far),
+         *s = nw_test_story_version("urn:s", "usable", 1, soon);
+    send_one(st, 1, "urn:e", e);
+    send_one(st, 2, "urn:s", s);
+    nw_fk_hold_publish_metrics(nw_forward_kafka_hold(st));
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargoes_waiting"), 2);
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargoes_released_total"), 0);
+
+    /* no write or flush after this: the release thread alone publishes */
+    wait_released(st, 1);
+    int64_t give_up = nw_test_wall_ms() + 10000;
+    while (fake_value("newswire_forward_kafka_embargoes_released_total") < 1 &&
+           nw_test_wall_ms() < give_up) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargoes_released_total"), 1,
+                 "published by the release thread");
+    nw_fk_hold_publish_metrics(nw_forward_kafka_hold(st));
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargoes_released_total"), 1,
+                 "counted once however often it is published");
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargoes_waiting"), 1, "urn:e still waits");
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargoes_releasing"), 0);
+    cr_assert_eq(fake_value("newswire_forward_kafka_embargo_release_failures_total"), 0);
+    free(e), free(s);
+    fk->destroy(st);
+}
+
 Test(forward_kafka, a_kill_or_a_newer_version_before_the_release_wins, .timeout = 90)
 {
     const char *bs = start_broker();

@@ -882,6 +882,23 @@ static void metrics_init(forward_kafka *fk, const nw_plugin_config *cfg)
             a->metric(a->host, NW_PLUGIN_COUNTER, "newswire_forward_kafka_versions_total",
                       "story versions the forward sink handled, by outcome", labels, NULL, 0);
     }
+    if (!fk->hold)
+        return;
+    nw_fk_hold_metrics hm = {
+        .api = a,
+        .waiting = a->metric(a->host, NW_PLUGIN_GAUGE, "newswire_forward_kafka_embargoes_waiting",
+                             "embargoed versions held for release now", NULL, NULL, 0),
+        .releasing =
+            a->metric(a->host, NW_PLUGIN_GAUGE, "newswire_forward_kafka_embargoes_releasing",
+                      "held versions being released now (waiting for Kafka)", NULL, NULL, 0),
+        .released = a->metric(
+            a->host, NW_PLUGIN_COUNTER, "newswire_forward_kafka_embargoes_released_total",
+            "held versions released and acknowledged at their destination", NULL, NULL, 0),
+        .release_failures = a->metric(a->host, NW_PLUGIN_COUNTER,
+                                      "newswire_forward_kafka_embargo_release_failures_total",
+                                      "release attempts that failed (retried)", NULL, NULL, 0),
+    };
+    nw_fk_hold_offer_metrics(fk->hold, fk, &hm);
 }
 
 static void *fk_init(const nw_plugin_config *cfg, char *err, size_t errlen)

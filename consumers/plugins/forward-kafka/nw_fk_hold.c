@@ -76,6 +76,12 @@ typedef struct assignment {
     bool loaded; /* its hold partition was read back */
 } assignment;
 
+/* One owner's series (nw_fk_hold_offer_metrics). */
+typedef struct offered_metrics {
+    const void *owner;
+    nw_fk_hold_metrics m;
+} offered_metrics;
+
 struct nw_fk_hold {
     char *id; /* registry key: bootstrap servers and topic */
     char *topic;
@@ -95,6 +101,9 @@ struct nw_fk_hold {
     uint64_t serials;            /* the last entry serial given */
     pthread_cond_t seen_settled; /* a release pass finished its seen records */
     nw_fk_hold_stats stats;
+    offered_metrics *offers; /* owners' series for the stats, oldest first */
+    size_t noffers;
+    uint64_t published_released, published_failures; /* counters' values sent */
 
     pthread_mutex_t release_lock; /* one release pass at a time: the producer, pass, acks */
     uint64_t pass;                /* release passes so far; acks: the current one's reports */
@@ -619,6 +628,7 @@ static void *release_loop(void *arg)
             nw_log_warn(MOD, "reading the hold topic back failed (retried) error=\"%s\"", err.msg);
         pthread_mutex_unlock(&h->assign_lock);
         nw_fk_hold_release_due(h);
+        nw_fk_hold_publish_metrics(h);
         pthread_mutex_lock(&h->release_lock); /* late reports read the pass */
         rd_kafka_poll(h->producer, 0);
         pthread_mutex_unlock(&h->release_lock);
@@ -975,6 +985,7 @@ static void hold_free(nw_fk_hold *h)
             entry_free(e);
         }
     free(h->buckets);
+    free(h->offers);
     for (size_t i = 0; i < h->nassigned; i++)
         free(h->assigned[i].topic);
     free(h->assigned);
@@ -1086,6 +1097,7 @@ void nw_fk_hold_close(nw_fk_hold *h, const void *owner)
             i++;
     pthread_mutex_unlock(&h->assign_lock);
     drop_unflushed(h, owner);
+    nw_fk_hold_offer_metrics(h, owner, NULL);
     pthread_mutex_lock(&registry_lock);
     bool last = --h->refs == 0;
     if (last)
@@ -1117,4 +1129,49 @@ nw_fk_hold_stats nw_fk_hold_get_stats(nw_fk_hold *h)
     nw_fk_hold_stats s = h->stats;
     pthread_mutex_unlock(&h->lock);
     return s;
+}
+
+void nw_fk_hold_offer_metrics(nw_fk_hold *h, const void *owner, const nw_fk_hold_metrics *m)
+{
+    pthread_mutex_lock(&h->lock);
+    size_t i = 0;
+    while (i < h->noffers && h->offers[i].owner != owner)
+        i++;
+    if (!m || !m->api) { /* withdrawn: the next owner's series take over */
+        if (i < h->noffers)
+            memmove(&h->offers[i], &h->offers[i + 1], (h->noffers - i - 1) * sizeof *h->offers);
+        h->noffers -= i < h->noffers;
+    } else if (i < h->noffers) {
+        h->offers[i].m = *m;
+    } else {
+        offered_metrics *grown = realloc(h->offers, (h->noffers + 1) * sizeof *grown);
+        if (grown) { /* without memory this owner's series stay unused */
+            h->offers = grown;
+            h->offers[h->noffers++] = (offered_metrics){owner, *m};
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Under h->lock, so that an owner's close (which withdraws its series under
+ * the same lock) cannot free the handles while they are used. */
+void nw_fk_hold_publish_metrics(nw_fk_hold *h)
+{
+    pthread_mutex_lock(&h->lock);
+    if (h->noffers) {
+        const nw_fk_hold_metrics *m = &h->offers[0].m;
+        const nw_fk_hold_stats *st = &h->stats;
+        if (m->api->metric_set) {
+            m->api->metric_set(m->waiting, (double)st->waiting);
+            m->api->metric_set(m->releasing, (double)st->releasing);
+        }
+        if (m->api->metric_add) {
+            m->api->metric_add(m->released, (double)(st->released - h->published_released));
+            m->api->metric_add(m->release_failures,
+                               (double)(st->release_failures - h->published_failures));
+        }
+        h->published_released = st->released;
+        h->published_failures = st->release_failures;
+    }
+    pthread_mutex_unlock(&h->lock);
 }

@@ -148,6 +148,27 @@ typedef struct nw_fk_hold_stats {
 
 nw_fk_hold_stats nw_fk_hold_get_stats(nw_fk_hold *h);
 
+/* The /metrics series an instance offers for the hold's figures (docs/
+ * operations.md, "Embargo releases"). Handles are borrowed from the host
+ * and must stay valid until the owner's nw_fk_hold_close; any may be NULL. */
+typedef struct nw_fk_hold_metrics {
+    const nw_plugin_api *api;
+    nw_plugin_metric *waiting;          /* gauge: stats.waiting */
+    nw_plugin_metric *releasing;        /* gauge: stats.releasing */
+    nw_plugin_metric *released;         /* counter: stats.released */
+    nw_plugin_metric *release_failures; /* counter: stats.release_failures */
+} nw_fk_hold_metrics;
+
+/* Publish the hold's figures through `owner`'s series, copied from m. The
+ * release thread publishes about once a second, idle or not, through the
+ * series of the earliest owner still open (the instances of one plugin
+ * name share theirs); counters go up by what changed since the last
+ * publication, whichever owner published it. */
+void nw_fk_hold_offer_metrics(nw_fk_hold *h, const void *owner, const nw_fk_hold_metrics *m);
+
+/* Publish now (tests; the release thread does it after every pass). */
+void nw_fk_hold_publish_metrics(nw_fk_hold *h);
+
 /* A NUL-terminated copy of n bytes at s (binary-safe; NULL: no memory). */
 char *nw_fk_memdup(const void *s, size_t n);
 
