@@ -32,8 +32,10 @@
  * head_ts_ms the time of that story (lag in seconds), expect_off the offset
  * the next message should carry (a jump past the log start = expired
  * stories). update_health marks a partition stalled while its job is backing
- * off past revoke_timeout, or when it was never fetched with a lag past
- * revoke_timeout; is_ready reads the count.
+ * off past revoke_timeout, or when Kafka has not delivered stories waiting
+ * on the broker for revoke_timeout while the host was ready for them
+ * (fetched_off, the end offset from the statistics); is_ready reads the
+ * count.
  */
 #include "nw_consumer.h"
 
@@ -77,13 +79,17 @@ typedef struct part {
     worker *holder;
     bool paused;   /* as last told to librdkafka */
     bool revoking; /* being revoked: never rewound */
-    bool stalled;  /* its batch retrying, or never fetched, past revoke_timeout */
+    bool stalled;  /* its batch retrying, or not delivered, past revoke_timeout */
     bool lag_known, lag_warned;
     int64_t next_off;    /* oldest offset not yet committed by us; -1 = not seen */
     int64_t expect_off;  /* offset the next message should have; -1 = unknown */
     int64_t head_ts_ms;  /* timestamp (ms since the epoch) of that story; 0 = none */
     int64_t assigned_ms; /* when it was assigned (monotonic) */
     int64_t lag_msgs;    /* the last lag read from the statistics; -1 = unknown */
+    int64_t end_off;     /* the end of the log then (last stable offset); -1 = unknown */
+    int64_t fetched_off; /* the next offset Kafka has to deliver us; -1 = unknown */
+    int64_t fetched_ms;  /* when the last story (or the end) arrived (monotonic) */
+    int64_t ready_ms;    /* since when the host has been ready for more of it */
     nw_counter *consumed, *resets, *skipped;
     nw_gauge *lag, *lag_seconds, *stalled_g;
 } part;
@@ -333,7 +339,7 @@ static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
                                       pl);
     p->stalled_g = nw_metrics_gauge(c->metrics, "newswire_consumer_partition_stalled",
                                     "1 while the partition's batch has been retrying for longer "
-                                    "than revoke_timeout, or it was never fetched",
+                                    "than revoke_timeout, or Kafka does not deliver it",
                                     pl);
     /* created at 0 so that an alert on their increase sees the first one */
     p->resets = nw_metrics_counter(c->metrics, "newswire_consumer_offset_resets_total",
@@ -348,7 +354,9 @@ static part *part_add(nw_consumer *c, const char *topic, int32_t partition)
     p->next_off = -1;
     p->expect_off = -1;
     p->lag_msgs = -1;
-    p->assigned_ms = now_ms();
+    p->end_off = -1;
+    p->fetched_off = -1;
+    p->assigned_ms = p->fetched_ms = p->ready_ms = now_ms();
     nw_gauge_set(p->lag, NAN);
     c->parts[c->nparts++] = p;
     note_partition(c, topic, partition, true);
@@ -870,6 +878,7 @@ static void finish_job(nw_consumer *c, worker *w, job *j)
                 continue;
             part_drop_queue(c, p);
             p->eof = false;
+            p->fetched_off = tp->offset;
             rd_kafka_topic_partition_list_add(seek, p->topic, p->partition)->offset = tp->offset;
         }
         if (seek->cnt) {
@@ -1376,13 +1385,14 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t e,
  * which a partition stuck on one story never moves; so the base is ours when
  * we have seen a message, else the committed offset, else the log start.
  * Returns -1 when it cannot be known. */
-static int64_t partition_lag(const part *p, json_t *pj)
+static int64_t partition_lag(part *p, json_t *pj)
 {
     json_t *ls = json_object_get(pj, "ls_offset");
     json_t *hi = json_object_get(pj, "hi_offset");
     int64_t end = json_is_integer(ls) && json_integer_value(ls) >= 0 ? json_integer_value(ls)
                   : json_is_integer(hi)                              ? json_integer_value(hi)
                                                                      : -1;
+    p->end_off = end;
     int64_t base = p->next_off;
     if (base < 0) {
         json_t *co = json_object_get(pj, "committed_offset");
@@ -1427,6 +1437,8 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         snprintf(pid, sizeof pid, "%d", (int)p->partition);
         pj = json_object_get(json_object_get(json_object_get(topics, p->topic), "partitions"), pid);
         int64_t lag = pj ? partition_lag(p, pj) : -1;
+        if (!pj)
+            p->end_off = -1;
         p->lag_msgs = lag;
         if (lag < 0) {
             lag_unknown(c, p, !root ? "statistics not readable" : "no watermark yet", now);
@@ -1444,23 +1456,34 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 static bool is_ready(void *ctx, char *reason, size_t reason_len);
 
-/* A partition assigned for longer than revoke_timeout, with stories
- * waiting on the broker (lag > 0), of which not one was ever fetched (and
- * not paused by the host): Kafka does not deliver it. Writes why. */
-static bool never_fetched(const nw_consumer *c, const part *p, int64_t now, char *why, size_t len)
+/* A partition with stories on the broker that Kafka has not delivered (past
+ * the last one it did, or the lag when nothing came yet), which the host is
+ * ready to take (not paused, no batch of it in flight, nothing of it
+ * queued), and from which nothing has arrived for revoke_timeout: Kafka
+ * does not deliver it. The wait starts again whenever the host was not
+ * ready. Writes why. */
+static bool not_delivered(const nw_consumer *c, part *p, int64_t now, char *why, size_t len)
 {
-    if (p->next_off >= 0 || p->eof || p->paused || p->lag_msgs <= 0 ||
-        now - p->assigned_ms < c->revoke_timeout_ms)
+    int64_t waiting = p->fetched_off >= 0 && p->end_off >= 0 ? p->end_off - p->fetched_off
+                      : p->fetched_off < 0                   ? p->lag_msgs
+                                                             : -1;
+    if (p->paused || p->busy || p->qlen || waiting <= 0) {
+        p->ready_ms = now;
         return false;
-    snprintf(why, len, "nothing fetched in %lld ms since its assignment, %lld stories waiting",
-             (long long)(now - p->assigned_ms), (long long)p->lag_msgs);
+    }
+    int64_t since = p->ready_ms > p->fetched_ms ? p->ready_ms : p->fetched_ms;
+    if (now - since < c->revoke_timeout_ms)
+        return false;
+    snprintf(why, len, "nothing fetched in %lld ms since its %s, %lld stories waiting",
+             (long long)(now - since), p->fetched_off < 0 ? "assignment" : "last story",
+             (long long)waiting);
     return true;
 }
 
 /* Main thread, twice a second: lag in seconds and stalled partitions. A
  * partition is stalled while its batch has been in flight for longer than
  * revoke_timeout and is backing off (a sink or the DLQ topic keeps failing),
- * or when it was never fetched (never_fetched): /readyz then says which one
+ * or when Kafka does not deliver it (not_delivered): /readyz then says which one
  * and why. */
 static void update_health(nw_consumer *c, int64_t now)
 {
@@ -1487,9 +1510,11 @@ static void update_health(nw_consumer *c, int64_t now)
             snprintf(why, sizeof why, "%s", w->last_error[0] ? w->last_error : "a sink retrying");
             pthread_mutex_unlock(&c->mu);
         }
-        bool unfetched = !now_stalled && never_fetched(c, p, now, why, sizeof why);
+        bool unfetched = !now_stalled && not_delivered(c, p, now, why, sizeof why);
         if (unfetched && !p->stalled)
-            nw_log_error(MOD, "partition stalled: never fetched topic=%s partition=%d error=\"%s\"",
+            nw_log_error(MOD,
+                         "partition stalled: Kafka does not deliver it topic=%s partition=%d "
+                         "error=\"%s\"",
                          p->topic, (int)p->partition, why);
         else if (now_stalled && !p->stalled)
             nw_log_error(MOD,
@@ -1878,12 +1903,15 @@ static void on_message(nw_consumer *c, rd_kafka_message_t *m, int64_t now)
         rd_kafka_message_destroy(m);
         return;
     }
+    p->fetched_ms = now;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         p->eof = true;
+        p->fetched_off = m->offset; /* the end, past any transaction marker */
         rd_kafka_message_destroy(m);
         return;
     }
     p->eof = false;
+    p->fetched_off = m->offset + 1;
     check_expired(c, p, m);
     if (!p->qlen && !p->busy)
         p->head_ts_ms = story_time_ms(m); /* the oldest unfinished story now */
@@ -1892,6 +1920,7 @@ static void on_message(nw_consumer *c, rd_kafka_message_t *m, int64_t now)
     if (part_push(p, m, now) < 0) {
         /* cannot queue it: rewind the partition to it and try again later */
         nw_log_error(MOD, "out of memory queueing a message; rewinding");
+        p->fetched_off = m->offset;
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = m->offset;
         rd_kafka_error_t *se = rd_kafka_seek_partitions(c->rk, l, 5000);

@@ -16,6 +16,8 @@
  *
  * a_partition_never_fetched_is_visible: while the broker refuses the fetch
  * requests, a partition with stories waiting is reported stalled too.
+ * a_partition_no_longer_delivered_is_visible: likewise for a partition
+ * that was read before and then is not delivered any more.
  *
  * expired_stories_are_counted (issue 23): the group's committed offset is no
  * longer on the broker (the embedded broker keeps about 5 MB per partition);
@@ -300,6 +302,17 @@ Test(stall, undeliverable_dead_letter_is_visible, .timeout = 120)
     cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
 }
 
+/* n small stories <prefix>:0.. on news.big, acknowledged. */
+static void produce_small(rd_kafka_t *p, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char uri[64];
+        snprintf(uri, sizeof uri, "%s:%d", prefix, i);
+        produce_story(p, "news.big", uri, 100);
+    }
+    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+}
+
 /* Found last session: a partition assigned with stories waiting, from which
  * Kafka never delivers one, was not reported: no batch of it ever started,
  * so none was seen retrying. Here the broker answers every fetch with an
@@ -309,12 +322,7 @@ Test(stall, a_partition_never_fetched_is_visible, .timeout = 120)
 {
     setup_broker();
     rd_kafka_t *p = test_producer();
-    for (int i = 0; i < 3; i++) {
-        char uri[64];
-        snprintf(uri, sizeof uri, "urn:waiting:%d", i);
-        produce_story(p, "news.big", uri, 100);
-    }
-    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+    produce_small(p, "urn:waiting", 3);
     rd_kafka_destroy(p);
     refuse_requests(1 /* Fetch */, 30, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
 
@@ -337,6 +345,44 @@ Test(stall, a_partition_never_fetched_is_visible, .timeout = 120)
 
     /* the broker serves fetches again: the stories arrive, the stall ends */
     wait_lines(record, 3, 90000);
+    free(wait_readyz(&r, 200, NULL));
+    stop_consumer(&r);
+    cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
+}
+
+/* The same after the partition was read: stories arrive, are consumed, and
+ * then Kafka stops delivering the partition while new stories wait on it.
+ * A partition that was fetched once was not watched before. */
+Test(stall, a_partition_no_longer_delivered_is_visible, .timeout = 120)
+{
+    setup_broker();
+    rd_kafka_t *p = test_producer();
+    produce_story(p, "news.big", "urn:first", 100);
+    cr_assert_eq(rd_kafka_flush(p, 30000), 0);
+
+    char record[4096];
+    snprintf(record, sizeof record, "%s/record.txt", tmp);
+    runner r = {0};
+    start_consumer(&r, record, "urn:none");
+    wait_lines(record, 1, 30000);
+    free(wait_readyz(&r, 200, NULL));
+
+    refuse_requests(1 /* Fetch */, 40, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+    produce_small(p, "urn:later", 3);
+    rd_kafka_destroy(p);
+    char *body = wait_readyz(&r, 503, "stalled");
+    cr_assert(strstr(body, "news.big/0 stalled"), "%s", body);
+    cr_assert(strstr(body, "nothing fetched") && strstr(body, "since its last story"),
+              "the cause is named: %s", body);
+    free(body);
+    const char *want[] = {
+        "newswire_consumer_partition_stalled{topic=\"news.big\",partition=\"0\"} 1",
+        "newswire_consumer_partition_stalled{topic=\"news.small\",partition=\"0\"} 0",
+    };
+    assert_metrics(&r, want, sizeof want / sizeof want[0]);
+
+    /* fetches are served again: the stories arrive, the stall ends */
+    wait_lines(record, 4, 90000);
     free(wait_readyz(&r, 200, NULL));
     stop_consumer(&r);
     cr_assert_eq(r.tc.rc, 0, "%s", r.tc.err.msg);
