@@ -300,6 +300,15 @@ Test(enrich, sport_and_business_topics)
     cr_expect_str_eq(json_string_value(json_object_get(sub, "creator")), NW_ENRICH_CREATOR);
     cr_expect(json_integer_value(json_object_get(sub, "confidence")) > 0);
     json_decref(s);
+    /* financial wires' abbreviated results and dividends */
+    s = enrich(story("ACME CORP <ACM> 4TH QTR NET",
+                     "Shr 52 cts vs 50 cts Net 1,234,000 vs 1,100,000 Revs 12.3 mln vs 11.2 mln"));
+    cr_expect(has_subject(s, "04000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
+    json_decref(s);
+    s = enrich(story("ACME CORP <ACM> QTLY DIVIDEND",
+                     "Qtly div 10 cts vs 10 cts prior Pay April 1 Record March 15"));
+    cr_expect(has_subject(s, "04000000"), "%s", json_dumps(json_object_get(s, "subjects"), 0));
+    json_decref(s);
 }
 
 /* ---- entity rules (docs/enrich.md, "How it decides"): one sentence each -- */
