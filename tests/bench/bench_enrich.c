@@ -15,7 +15,7 @@
  * median and spread over rounds, p50/p99 per story; resident
  * data size (tables) and the process's RSS growth when loading them.
  *
- * usage: bench_enrich [--dev] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
+ * usage: bench_enrich [--dev | --holdout] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
  *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model;
  *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler
  *        (=all: with every extractor); NW_BENCH_LANG_ONLY=1 only the language evaluation;
@@ -23,6 +23,8 @@
  *        NW_BENCH_TOPICS_ONLY=1 only the Reuters labels and the BBC topics;
  *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round)
  * --dev evaluates the training parts instead: the only data to tune rules on.
+ * --holdout evaluates the entities on the held-out set (annotated blind, never
+ * tuned on; per-story misses never printed) instead of the test set.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -202,6 +204,8 @@ static json_t *make_story(const char *headline, const char *body)
  * on. NW_BENCH_MISSES=1 prints the labels missed (dev only). */
 static const char *reuters_split = "LEWISSPLIT=\"TEST\"";
 static bool dev_split, show_misses;
+/* The entity set evaluated: enrich_entities_<name>.tsv ("test", "dev", "holdout"). */
+static const char *entity_set = "test";
 
 /* The text of Reuters-21578 file reut2-NNN.sgm.gz, or NULL. */
 static char *reuters_file(int f)
@@ -532,7 +536,7 @@ static void eval_bbc_trained(const char *dir)
 
 /* ---- entities: every mention, hand-annotated ------------------------------ */
 
-/* tests/bench/enrich_entities_{test,dev}.tsv: every person, organisation and
+/* tests/bench/enrich_entities_{test,dev,holdout}.tsv: every person, organisation and
  * place a story mentions, at document level (docs/enrich.md, "Entity
  * evaluation"). A system entry matches an annotated entity of its class when
  * their normalised names are equal (the name or one of its aliases), or, for
@@ -793,7 +797,7 @@ static void eval_entities(nw_enrich *core)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/bench/enrich_entities_%s.tsv", NW_BENCH_SOURCE_DIR,
-             dev_split ? "dev" : "test");
+             entity_set);
     gold_entity *gold;
     size_t ngold = load_gold(path, &gold);
     char **reuters;
@@ -820,7 +824,7 @@ static void eval_entities(nw_enrich *core)
         first = last;
     }
     printf("entities, every mention, %s set (%zu stories, %zu annotated entities; %s):\n",
-           dev_split ? "dev" : "test", stories, ngold, path);
+           entity_set, stories, ngold, path);
     for (int c = 0; c < 3; c++)
         prf_print(ent_member[c], &score[c]);
     /* what a consumer keeps when it drops the countries enrich inferred */
@@ -1103,6 +1107,10 @@ int main(int argc, char **argv)
         dev_split = true;
         reuters_split = "LEWISSPLIT=\"TRAIN\"";
         show_misses = getenv("NW_BENCH_MISSES") != NULL;
+        entity_set = "dev";
+        argi++;
+    } else if (argc > 1 && !strcmp(argv[1], "--holdout")) {
+        entity_set = "holdout"; /* the test split otherwise; no misses printed */
         argi++;
     }
     int rounds = argc > argi ? atoi(argv[argi]) : 5;
