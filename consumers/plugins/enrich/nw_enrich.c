@@ -34,14 +34,17 @@ enum word_class {
     W_ORG_SUFFIX = 4,
     W_ORG_TRAILER = 8,
     W_CONNECTOR = 16,
-    W_GIVEN = 32,       /* a given name: "Tony" */
-    W_ROLE = 64,        /* "singer", before a person's name */
-    W_ORG_CUE = 128,    /* "firm", before an organisation's name */
-    W_NO_NAME = 256,    /* "Cup", "Square": last word of no person or organisation */
-    W_WORK = 512,       /* "album", before the title of a work */
-    W_LINEUP = 1024,    /* set per token: a word of a sports line-up, read by read_lineups */
-    W_SPEECH = 2048,    /* "said", "told" */
-    W_ORG_AFTER = 4096, /* "laboratory", after a one-word company's name */
+    W_GIVEN = 32,            /* a given name: "Tony" */
+    W_ROLE = 64,             /* "singer", before a person's name */
+    W_ORG_CUE = 128,         /* "firm", before an organisation's name */
+    W_NO_NAME = 256,         /* "Cup", "Square": last word of no person or organisation */
+    W_WORK = 512,            /* "album", before the title of a work */
+    W_LINEUP = 1024,         /* set per token: a word of a sports line-up, read by read_lineups */
+    W_SPEECH = 2048,         /* "said", "told" */
+    W_ORG_AFTER = 4096,      /* "laboratory", after a one-word company's name */
+    W_NOT_ORG_AFTER = 8192,  /* "awards", "coupes": after a work, product or event */
+    W_ORG_CONTEXT = 16384,   /* "shares", "spokesman": "shares in Yukos" */
+    W_ORG_POSSESSED = 32768, /* "board", "shares": "Menatep's board" */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -77,6 +80,16 @@ struct nw_enrich {
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
     int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
+    /* the list of names the span rules are in ("companies such as Creative,
+     * Sony and Philips", "17,815 Buick Raniers, GMC Envoys and Isuzu
+     * Ascenders"): the token after its last item, and whether its items are
+     * organisations (1) or not (-1); 0: no list */
+    size_t list_end;
+    int list_kind;
+    /* names found to be works or products ("the Lit Idol prize"): no
+     * guessed organisation of the story has one of them */
+    char not_org[8][48];
+    size_t nnot_org;
     uint32_t para[MAX_PARAS]; /* first token of each paragraph (after a blank line) */
     size_t npara;
     ent ents[MAX_ENTS];
@@ -127,7 +140,8 @@ static const char *const stop_words[] = {
     "iv",         "dvd",       "cd",        "pc",        "pcs",         "gdp",      "mp",
     "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
     "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
-    "god",        "internet",  NULL};
+    "god",        "internet",  "mp3",       "id",        "gps",         "sms",      "ipo",
+    NULL};
 
 /* words that introduce a person: "President Vladimir Putin" */
 static const char *const title_words[] = {
@@ -245,9 +259,13 @@ static void class_build(void)
     class_add(nw_enrich_org_cue_words, W_ORG_CUE);
     class_add(nw_enrich_no_name_words, W_NO_NAME);
     class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
+    class_add(nw_enrich_more_org_suffixes, W_ORG_SUFFIX);
     class_add(nw_enrich_work_words, W_WORK);
     class_add(nw_enrich_speech_words, W_SPEECH);
     class_add(nw_enrich_org_after_words, W_ORG_AFTER);
+    class_add(nw_enrich_not_org_after_words, W_NOT_ORG_AFTER);
+    class_add(nw_enrich_org_context_words, W_ORG_CONTEXT);
+    class_add(nw_enrich_org_possessed_words, W_ORG_POSSESSED);
 }
 
 static uint16_t word_class(const char *s, size_t len)
@@ -1053,10 +1071,49 @@ static bool appositive_role(const nw_enrich *e, size_t b)
     return false;
 }
 
-/* "Barclays, the UK's third-biggest bank, ...": the span before b is named
- * by an appositive whose head noun is an organisation's. */
+/* Token t is the lower-case word `w`. */
+static bool tok_word(const nw_enrich *e, size_t t, const char *w)
+{
+    size_t n = strlen(w);
+    return t < e->ntoks && e->toks[t].len == n && !strncmp(e->text + e->toks[t].off, w, n);
+}
+
+/* The one-word name at token a is an organisation by what a company has
+ * around it: "shares in Yukos", "a spokesman for Nova", "chief executive of
+ * Vodafone" before it; "Menatep's board", "Underwoods shares" after it. */
+static bool org_context(const nw_enrich *e, size_t a)
+{
+    const token *t = &e->toks[a];
+    if (t->len < 2 || (a > 0 && (e->toks[a - 1].flags & NW_TOK_CAP) && !(t->flags & NW_TOK_BREAK)))
+        return false; /* "B shares"; "American Savings shares" */
+    const char *after = e->text + t->off + t->len;
+    if (!strncmp(after, " &", 2))
+        return false; /* "analyst at Standard & Poor's" */
+    if (a >= 2 && !(t->flags & NW_TOK_BREAK) && !(e->toks[a - 1].flags & NW_TOK_BREAK) &&
+        !(e->toks[a - 2].flags & NW_TOK_CAP) && tok_is(e, a - 2, W_ORG_CONTEXT) &&
+        (tok_word(e, a - 1, "in") || tok_word(e, a - 1, "of") || tok_word(e, a - 1, "at") ||
+         (tok_word(e, a - 1, "for") && !strncmp(e->text + e->toks[a - 2].off, "spokes", 6))))
+        return true; /* not "best director for Scorsese" */
+    size_t b = a + 1;
+    if (b >= e->ntoks || (e->toks[b].flags & NW_TOK_CAP) || !tok_is(e, b, W_ORG_POSSESSED))
+        return false;
+    uint32_t end = t->off + t->len;
+    if (e->text[end] == '\'' && e->text[end + 1] != 's' && (t->flags & NW_TOK_SENT_START))
+        return false; /* a plural noun: "Brewers' profits lose their fizz" */
+    if (e->text[end] == '\'')
+        return e->toks[b].off <= end + 3; /* "Menatep's board", "Yukos' shares" */
+    return !(e->toks[b].flags & NW_TOK_BREAK) && !(t->flags & NW_TOK_SENT_START) &&
+           (tok_word(e, b, "shares") || tok_word(e, b, "stock"));
+}
+
+/* "Barclays, the UK's third-biggest bank, ...", "Nova, the Canadian company
+ * that owns ...": the span before b is named by an appositive whose head noun
+ * is an organisation's (at its end, or before a relative or "of"); a role
+ * noun or an "of" before it makes it a person's ("the head of the bank"). */
 static bool appositive_org(const nw_enrich *e, size_t b)
 {
+    static const char *const after_head[] = {"that", "which",  "whose", "of",    "in",
+                                             "with", "behind", "for",   "owned", "controlled"};
     if (b >= e->ntoks || e->text[e->toks[b].off - 2] != ',' || e->toks[b].len != 3 ||
         strncasecmp(e->text + e->toks[b].off, "the", 3))
         return false;
@@ -1064,8 +1121,15 @@ static bool appositive_org(const nw_enrich *e, size_t b)
         const token *t = &e->toks[k];
         if (t->flags & NW_TOK_SENT_START)
             return false;
-        if (strchr(",.;:)", e->text[t->off + t->len]))
-            return !(t->flags & NW_TOK_CAP) && tok_is(e, k, W_ORG_CUE | W_ORG_SUFFIX);
+        bool head = !(t->flags & NW_TOK_CAP) && tok_is(e, k, W_ORG_CUE | W_ORG_SUFFIX);
+        char after = e->text[t->off + t->len];
+        if (strchr(",.;:)", after))
+            return head;
+        if (!(t->flags & NW_TOK_CAP) && (tok_is(e, k, W_ROLE) || tok_word(e, k, "of")))
+            return false;
+        for (size_t i = 0; head && after == ' ' && i < sizeof after_head / sizeof *after_head; i++)
+            if (tok_word(e, k + 1, after_head[i]))
+                return true;
     }
     return false;
 }
@@ -1156,11 +1220,145 @@ static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state
     add_place(e, state, (uint32_t)b, "enrich:mentioned");
 }
 
+/* The word before token a is a possessive that is no place's: "Green Day's
+ * Boulevard of Broken Dreams", "Sony's Qrio Robot", "this year's Tracey
+ * Island", not "London's Capital FM". */
+static bool owned_by_non_place(const nw_enrich *e, size_t a)
+{
+    if (a == 0)
+        return false;
+    const token *p = &e->toks[a - 1];
+    uint32_t end = p->off + p->len;
+    if (e->text[end] != '\'' || e->toks[a].off > end + 3)
+        return false;
+    uint32_t hits[MAX_HITS];
+    size_t n = (p->flags & NW_TOK_CAP)
+                   ? nw_enrich_data_lookup(e->data, e->text + p->off, p->len, hits, MAX_HITS)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
+        if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
+            return false;
+    }
+    return true;
+}
+
+/* Words of the span a..b-1 stand in different cells or lines of a table: a
+ * line break then indentation, or a run of spaces ("Year     Oper shr loss"). */
+static bool across_lines(const nw_enrich *e, size_t a, size_t b)
+{
+    for (size_t t = a + 1; t < b; t++) {
+        const char *g = e->text + e->toks[t - 1].off + e->toks[t - 1].len;
+        size_t n = e->toks[t].off - (size_t)(g - e->text);
+        const char *nl = memchr(g, '\n', n);
+        if ((nl && nl[1] == ' ') || (n >= 3 && g[0] == ' ' && g[1] == ' ' && g[2] == ' '))
+            return true;
+    }
+    return false;
+}
+
+/* The names a..b-1 end a list whose items are organisations (kind 1) or not
+ * (-1); `after` words (a product's noun) follow the last one. */
+static void set_list(nw_enrich *e, size_t b, size_t after, int kind)
+{
+    e->list_end = b + after;
+    e->list_kind = kind;
+}
+
+/* The name at token a is the next item of the list of `kind`: a comma, "and"
+ * or "or" is all that stands between. */
+static bool continues_list(const nw_enrich *e, size_t a, int kind)
+{
+    size_t p = e->list_end;
+    if (e->list_kind != kind || p == 0 || a < p || a > p + 1)
+        return false;
+    if (a == p + 1)
+        return tok_word(e, p, "and") || tok_word(e, p, "or");
+    const char *g = e->text + e->toks[p - 1].off + e->toks[p - 1].len;
+    return memchr(g, ',', e->toks[a].off - (size_t)(g - e->text)) != NULL;
+}
+
+/* The name at token a opens a list after "such as", "including" or "like"
+ * and a noun: 1 when the noun is an organisation's ("companies such as
+ * Creative"), 0 otherwise (no such words; a role: "artists like"; any
+ * other noun: "tourist spots such as the Tate Modern" are organisations,
+ * "burgers like the Big Mac" are not). */
+static bool list_cue(const nw_enrich *e, size_t a)
+{
+    if (a >= 1 && tok_word(e, a - 1, "the") && !(e->toks[a].flags & NW_TOK_BREAK))
+        a--;
+    if (a < 2 || (e->toks[a].flags & NW_TOK_BREAK))
+        return 0;
+    size_t n;
+    if (a >= 3 && tok_word(e, a - 1, "as") && tok_word(e, a - 2, "such") &&
+        !(e->toks[a - 1].flags & NW_TOK_BREAK))
+        n = a - 3;
+    else if (tok_word(e, a - 1, "including") || tok_word(e, a - 1, "like"))
+        n = a - 2;
+    else
+        return 0;
+    const token *w = &e->toks[n];
+    return !(w->flags & NW_TOK_CAP) && !(e->toks[n + 1].flags & NW_TOK_BREAK) &&
+           tok_is(e, n, W_ORG_CUE);
+}
+
+/* A count before the name at token a: "17,815 Buick Raniers" (a year is not
+ * one: "in 2004 Fannie Mae"). */
+static bool counted(const nw_enrich *e, size_t a)
+{
+    if (a == 0 || (e->toks[a].flags & NW_TOK_BREAK))
+        return false;
+    const token *n = &e->toks[a - 1];
+    const char *w = e->text + n->off;
+    if (!isdigit((unsigned char)w[0]))
+        return false;
+    return !(n->len == 4 && (!strncmp(w, "19", 2) || !strncmp(w, "20", 2)));
+}
+
+/* Remember the span a..b-1 as a work's or product's name. */
+static void not_an_org(nw_enrich *e, size_t a, size_t b)
+{
+    size_t len = span_bytes(e, a, b);
+    if (e->nnot_org < sizeof e->not_org / sizeof e->not_org[0] && len < sizeof e->not_org[0]) {
+        memcpy(e->not_org[e->nnot_org], e->text + e->toks[a].off, len);
+        e->not_org[e->nnot_org++][len] = '\0';
+    }
+}
+
+/* A capitalised span with no cue, a..b-1, is an organisation unless what
+ * surrounds it says it is a work, a product, an event or a label. */
 static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
 {
     for (size_t t = a; t < b; t++)
         if (tok_is(e, t, W_NO_NAME))
             return; /* "Wake Me Up", "Family Guy Day" */
+    const token *l = &e->toks[b - 1];
+    const char *after = e->text + l->off + l->len;
+    if (b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
+        tok_is(e, b, W_NOT_ORG_AFTER)) {
+        not_an_org(e, a, b); /* "the Golden Joystick awards", "Cadillac XLR coupes" */
+        set_list(e, b, 1, -1);
+        return;
+    }
+    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a)) {
+        not_an_org(e, a, b); /* "a Pop Idol-style search", "Sony's Qrio Robot" */
+        set_list(e, b, 0, -1);
+        return;
+    }
+    if (counted(e, a) || continues_list(e, a, -1)) {
+        set_list(e, b, 0, -1); /* "17,815 Buick Raniers, Chevrolet Trailblazers and GMC Envoys" */
+        return;
+    }
+    if (across_lines(e, a, b))
+        return;
+    if ((e->toks[a].flags & NW_TOK_SENT_START) && *after == ':')
+        return; /* a label: "Subs Not Used:" */
+    if (b - a == 2 && e->toks[a].len == 1) {
+        add_person(e, a, b); /* an initial and a name: "E Nesbit" */
+        return;
+    }
+    if (list_cue(e, a) || continues_list(e, a, 1))
+        set_list(e, b, 0, 1);
     size_t n = e->nents;
     add_org(e, e->text + e->toks[a].off, span_bytes(e, a, b), (uint32_t)a, NULL);
     if (e->nents > n)
@@ -1180,6 +1378,42 @@ static inline bool broadcast_number(const nw_enrich *e, size_t t)
            (w->len == 2 && !strncmp(s, "TV", 2));
 }
 
+/* "Sumitomo Trust and Banking Co Ltd", "American Savings and Loan
+ * Association of Florida": the span a..b-1, whose token `and` is "and", is
+ * one company's name: its head is a company's word, and neither side is a
+ * name of its own: a known organisation, a place, a person's (a given name
+ * first), a name with "of" or "for" ("United Bank of Africa and ..."), a
+ * right side opening with a head word and "of" ("... and Bank of
+ * Alexandria"), a left side ending in a word that ends names ("Holiday
+ * Corp and ...", "Daewoo Group and ...", "Electoral Commission and ..."). */
+static bool one_company_with_and(const nw_enrich *e, size_t a, size_t and, size_t b)
+{
+    static const char *const ends[] = {
+        "Inc",         "Corp",     "Co",          "Ltd",        "Plc",
+        "LLC",         "Company",  "Corporation", "Group",      "Bank",
+        "Association", "Union",    "Commission",  "Council",    "Committee",
+        "Party",       "Times",    "News",        "Post",       "Agency",
+        "Authority",   "Ministry", "Department",  "University", "Fund"};
+    size_t head = b - 1;
+    for (size_t t = and+1; t < b; t++)
+        if (tok_word(e, t, "of") || tok_word(e, t, "for"))
+            head = t - 1;
+    if (!tok_is(e, head, W_ORG_SUFFIX) || (e->toks[a].flags & NW_TOK_ALLCAPS) ||
+        tok_is(e, a, W_GIVEN) || tok_is(e, and+1, W_GIVEN) || (head == and+1 && head + 1 < b))
+        return false;
+    for (size_t t = a; t < and; t++)
+        if (tok_word(e, t, "of") || tok_word(e, t, "for"))
+            return false;
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
+        if (tok_word(e, and-1, ends[i]))
+            return false;
+    const char *l = e->text + e->toks[a].off, *r = e->text + e->toks[and+1].off;
+    uint32_t hits[MAX_HITS];
+    return !known_entity(e, r, span_bytes(e, and+1, b), NW_GAZ_ORG) &&
+           !known_entity(e, l, span_bytes(e, a, and), NW_GAZ_ORG) &&
+           !nw_enrich_data_lookup(e->data, l, span_bytes(e, a, and), hits, MAX_HITS);
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
@@ -1193,10 +1427,56 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         classify_span(e, s, b, pass2);
 }
 
+/* Token t is a legal form ending a company's name: "Inc", "Corp", "Ltd". */
+static bool legal_form_tok(const nw_enrich *e, size_t t)
+{
+    static const char *const forms[] = {"Inc", "Corp", "Co", "Ltd", "Plc", "PLC", "LLC"};
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++)
+        if (tok_word(e, t, forms[i]))
+            return true;
+    return false;
+}
+
+/* The capitalised word before token a owns it ("Moody's Investors"): the
+ * name's first word, cut at its "'s". */
+static bool owner_before(const nw_enrich *e, size_t a)
+{
+    if (a == 0 || !(e->toks[a - 1].flags & NW_TOK_CAP))
+        return false;
+    uint32_t end = e->toks[a - 1].off + e->toks[a - 1].len;
+    return !strncmp(e->text + end, "'s ", 3) && e->toks[a].off == end + 3;
+}
+
+/* A place owns the rest of the span a..b-1 ("London's Capital FM": a name
+ * the possessive did not end, before a company's word): the token after
+ * the place, or 0. */
+static size_t place_owner_ends(const nw_enrich *e, size_t a, size_t b)
+{
+    for (size_t t = a; t + 1 < b; t++) {
+        if (e->text[e->toks[t].off + e->toks[t].len] != '\'')
+            continue;
+        uint32_t hits[MAX_HITS];
+        size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[a].off, span_bytes(e, a, t + 1),
+                                         hits, MAX_HITS);
+        for (size_t i = 0; i < n; i++) {
+            nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
+            if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
+                return t + 1;
+        }
+    }
+    return 0;
+}
+
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     if (a < b && bracketed_company(e, a, b, pass2))
         return;
+    size_t owner_end = a < b ? place_owner_ends(e, a, b) : 0;
+    if (owner_end) {
+        classify_span(e, a, owner_end, pass2);
+        classify_span(e, owner_end, b, pass2);
+        return;
+    }
     /* drop leading stop words ("The", "But", "In"), unless one starts a
      * place's name: "New Jersey" is not Jersey, "New York" not York */
     while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE)) {
@@ -1267,6 +1547,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     bool org_trailer = b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
                        tok_is(e, b, W_ORG_TRAILER);
     if (known || org_trailer) {
+        if (list_cue(e, a) || continues_list(e, a, 1))
+            set_list(e, b, 0, 1); /* "companies such as Creative, Sony and Philips" */
         if (pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
@@ -1289,16 +1571,29 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             bool upper_text = (a > 0 && (e->toks[a - 1].flags & NW_TOK_ALLCAPS) &&
                                a + 1 < e->ntoks && (e->toks[a + 1].flags & NW_TOK_ALLCAPS)) ||
                               (e->caps_headline && t->off < e->body_at);
-            if (!upper_text && !ticker(e, t))
+            /* a credit rating ("AA", "CCC") or a label ("NOTE:") is none */
+            bool rating = strspn(s, "ABC") == len;
+            if (!upper_text && !ticker(e, t) && !rating && s[len] != ':')
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
+        } else if (!tok_is(e, a, W_STOP | W_TITLE | W_GIVEN) &&
+                   (list_cue(e, a) || continues_list(e, a, 1))) {
+            set_list(e, b, 0, 1); /* "companies such as Creative, Sony and Philips" */
+            add_org(e, s, len, (uint32_t)a, NULL);
         } else if (!(t->flags & NW_TOK_SENT_START) &&
                    !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME) && b < e->ntoks &&
                    !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) && tok_is(e, b, W_ORG_AFTER)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "the Balco laboratory" */
         } else if (unlisted_place(e, a, b)) {
             add_unlisted_place(e, a, b);
+        } else if (!tok_is(e, a,
+                           W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ORG_SUFFIX | W_ORG_CUE) &&
+                   org_context(e, a)) {
+            size_t n = e->nents; /* "shares in Yukos", "Underwoods shares" */
+            add_org(e, s, len, (uint32_t)a, NULL);
+            if (e->nents > n)
+                e->ents[n].guessed = true; /* "Blair's board" is Tony Blair's */
         } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {
             ent *x = add_person(e, a, b); /* "R&B star Nelly" */
             if (x)
@@ -1312,6 +1607,11 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     /* "Volcker and International Monetary Fund": two names, not one */
     for (size_t t = a + 1; t + 3 < b + 1 && has_connector; t++)
         if (e->toks[t].len == 3 && !strncmp(e->text + e->toks[t].off, "and", 3) && b - t > 3) {
+            if (one_company_with_and(e, a, t, b)) {
+                if (pass2)
+                    add_org(e, s, len, (uint32_t)a, NULL);
+                return;
+            }
             classify_span(e, a, t, pass2);
             classify_span(e, t + 1, b, pass2);
             return;
@@ -1324,11 +1624,18 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     bool head_of = head < b && tok_is(e, head - 1, W_ORG_SUFFIX) &&
                    strncasecmp(e->text + e->toks[head].off, "and", e->toks[head].len);
     if (tok_is(e, b - 1, W_ORG_SUFFIX) || head_of) {
+        if (pass2 && legal_form_tok(e, b - 1) && owner_before(e, a)) {
+            a--; /* "Moody's Investors Service Inc" */
+            s = e->text + e->toks[a].off;
+            len = span_bytes(e, a, b);
+        }
         if (pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
         return;
     }
     if (has_connector) {
+        if (pass2 && owned_by_non_place(e, a))
+            return; /* "Green Day's Boulevard of Broken Dreams" */
         split_span(e, a, b, pass2);
         return;
     }
@@ -1423,6 +1730,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 static void scan_spans(nw_enrich *e, bool pass2)
 {
     size_t t = 0;
+    e->list_kind = 0;
+    e->nnot_org = 0;
     while (t < e->ntoks) {
         if (!(e->toks[t].flags & NW_TOK_CAP) || tok_is(e, t, W_LINEUP)) {
             t++;
@@ -1437,6 +1746,14 @@ static void scan_spans(nw_enrich *e, bool pass2)
             if (tok_is(e, t, W_CONNECTOR) && t + 1 < e->ntoks &&
                 (e->toks[t + 1].flags & NW_TOK_CAP) && !(e->toks[t + 1].flags & NW_TOK_BREAK)) {
                 t += 2;
+                continue;
+            }
+            /* "Federation of the Phonographic Industry", "Caisse ... de la Dette" */
+            if (t + 2 < e->ntoks && !tok_word(e, t, "and") && tok_is(e, t, W_CONNECTOR) &&
+                (tok_word(e, t + 1, "the") || tok_word(e, t + 1, "la")) &&
+                (e->toks[t + 2].flags & NW_TOK_CAP) &&
+                !((e->toks[t + 1].flags | e->toks[t + 2].flags) & NW_TOK_BREAK)) {
+                t += 3;
                 continue;
             }
             break;
@@ -1497,14 +1814,24 @@ static bool legal_forms_only(const char *name, size_t n)
 static bool same_org(const ent *x, const ent *y)
 {
     size_t n = strlen(x->name);
-    if (x->headline && !y->headline)
-        return strcspn(x->name, " ") == strcspn(y->name, " ") &&
-               !strncasecmp(x->name, y->name, strcspn(x->name, " "));
+    if (x->headline && !y->headline) {
+        /* "Knoll To Buy American Savings", "Wins Government Okay For Husky":
+         * a word of the headline begins the company's name */
+        size_t yw = strcspn(y->name, " ");
+        for (const char *w = x->name; *w; w += strcspn(w, " "), w += *w == ' ')
+            if (strcspn(w, " ") == yw && !strncasecmp(w, y->name, yw))
+                return true;
+        return false;
+    }
     if (strncasecmp(x->name, y->name, n) || y->name[n] != ' ')
         return false;
     bool acronym =
         !strchr(x->name, ' ') && n >= 2 && strspn(x->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
-    return acronym || legal_forms_only(y->name, n);
+    /* "Husky" and "Husky Oil Ltd": a registered name and its first word */
+    const char *last = strrchr(y->name, ' ');
+    bool short_form = !x->gaz && !strchr(x->name, ' ') && last &&
+                      legal_forms_only(y->name, (size_t)(last - y->name));
+    return acronym || short_form || legal_forms_only(y->name, n);
 }
 
 /* x is y's name with an initial for the first name: "G Poll", "Graham Poll". */
@@ -1512,6 +1839,25 @@ static bool initial_of(const ent *x, const ent *y)
 {
     return x->ntok == 2 && y->ntok == 2 && x->name[1] == ' ' && y->name[1] != ' ' &&
            y->name[1] != '.' && x->name[0] == y->name[0];
+}
+
+/* A one-word organisation written with "'s" at each mention, three or
+ * more, is named so: "McDonald's" (the tokenizer cut the "'s"). */
+static void keep_possessive_name(nw_enrich *e, ent *x)
+{
+    size_t len = strlen(x->name), poss = 0;
+    if (x->gaz || strchr(x->name, ' ') || len + 3 > sizeof x->name)
+        return;
+    for (size_t t = x->first; t < e->ntoks; t++) {
+        const token *k = &e->toks[t];
+        if (k->len != len || strncmp(e->text + k->off, x->name, len))
+            continue;
+        if (strncmp(e->text + k->off + len, "'s", 2))
+            return;
+        poss++;
+    }
+    if (poss >= 3)
+        memcpy(x->name + len, "'s", 3);
 }
 
 /* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
@@ -1526,6 +1872,33 @@ static void merge_entities(nw_enrich *e)
                     e->ents[j].first = e->ents[i].first;
                 break;
             }
+    /* a guessed organisation named like a work of the story is that work:
+     * "Lit Idol" in a headline beside "the Lit Idol prize" */
+    for (size_t i = 0; i < e->nents; i++)
+        for (size_t k = 0; k < e->nnot_org && e->ents[i].guessed; k++)
+            if (e->ents[i].type == ENT_ORG && !strcasecmp(e->ents[i].name, e->not_org[k]))
+                e->ents[i].dropped = true;
+    /* a name of two words or more that begins or ends another organisation's
+     * is that one: "Union Faith" and "Union Faith Canada Holding Ltd", "GW
+     * Pharma" and "GW Pharmaceuticals", "Radio 2" and "BBC Radio 2" */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        size_t xl = strlen(x->name);
+        if (x->type != ENT_ORG || x->dropped || x->gaz || !strchr(x->name, ' '))
+            continue;
+        for (size_t j = 0; j < e->nents && !x->dropped; j++) {
+            ent *y = &e->ents[j];
+            size_t yl = strlen(y->name);
+            if (i == j || y->type != ENT_ORG || y->dropped || yl <= xl)
+                continue;
+            if (!strncasecmp(y->name, x->name, xl) ||
+                (y->name[yl - xl - 1] == ' ' && !strcasecmp(y->name + yl - xl, x->name))) {
+                x->dropped = true;
+                if (x->first < y->first)
+                    y->first = x->first;
+            }
+        }
+    }
     /* a town named like a company of the story is the company: "Nokia" beside "Nokia Oy" */
     for (size_t i = 0; i < e->nents; i++) {
         ent *p = &e->ents[i];
@@ -1582,6 +1955,8 @@ static void merge_entities(nw_enrich *e)
         /* a single word is a person only after a title ("President Reagan") */
         if (x->type == ENT_PERSON && x->ntok == 1 && !x->titled)
             x->dropped = true;
+        if (x->type == ENT_ORG && !x->dropped)
+            keep_possessive_name(e, x);
     }
     /* people whose full name is a place are places; a town named like a
      * person's last name is that person ("Clinton administration") */

@@ -157,15 +157,18 @@ const char *const nw_enrich_no_name_words[] = {
     "your",       "oh",      "week",         "game",
     "collection", "edition", "tour",         "agreement",
     "treaty",     "accord",  "act",          "protocol",
-    NULL};
+    "fair",       NULL};
 
 const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa",
                                                      "n.v.", "bv",  "asa",  NULL};
 
+const char *const nw_enrich_more_org_suffixes[] = {"museum",    "gallery",  "choir",
+                                                   "orchestra", "brothers", NULL};
+
 const char *const nw_enrich_work_words[] = {
     "album",   "book",   "documentary", "drama", "film",      "game",    "hit",    "movie",
     "musical", "novel",  "opera",       "play",  "programme", "program", "series", "show",
-    "single",  "sitcom", "song",        "title", "track",     NULL};
+    "single",  "sitcom", "song",        "title", "track",     "work",    NULL};
 
 const char *const nw_enrich_speech_words[] = {
     "said", "says", "told", "added", "explained", "argued", "warned", "insisted", "admitted", NULL};
@@ -173,3 +176,21 @@ const char *const nw_enrich_speech_words[] = {
 const char *const nw_enrich_org_after_words[] = {
     "airline",    "bank",   "brokerage", "carmaker",   "company", "conglomerate", "firm", "insurer",
     "laboratory", "lender", "retailer",  "subsidiary", NULL};
+
+const char *const nw_enrich_not_org_after_words[] = {
+    "album",       "award",     "awards",   "book",  "brand",      "ceremony",   "chart",
+    "competition", "console",   "contest",  "coupe", "coupes",     "exhibition", "festival",
+    "film",        "franchise", "game",     "games", "handset",    "model",      "models",
+    "movie",       "musical",   "novel",    "prize", "project",    "saloon",     "sedan",
+    "sedans",      "series",    "sitcom",   "song",  "soundtrack", "suv",        "suvs",
+    "tour",        "trilogy",   "vehicles", NULL};
+
+const char *const nw_enrich_org_context_words[] = {
+    "analyst",      "analysts",  "boss",         "chairman",   "chairwoman",
+    "director",     "directors", "executive",    "executives", "founder",
+    "owner",        "shares",    "shareholders", "spokesman",  "spokeswoman",
+    "spokesperson", "stake",     "subsidiary",   "unit",       NULL};
+
+const char *const nw_enrich_org_possessed_words[] = {
+    "board",  "chairman",     "chairwoman", "directors", "executive",  "executives", "profits",
+    "shares", "shareholders", "stake",      "stock",     "subsidiary", NULL};

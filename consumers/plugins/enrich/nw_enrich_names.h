@@ -25,6 +25,10 @@ extern const char *const nw_enrich_org_cue_words[];
  * "League Cup", "Trafalgar Square", "Academy Awards" */
 extern const char *const nw_enrich_no_name_words[];
 
+/* last words of organisation names besides those nw_enrich lists: "Tate
+ * Gallery", "Lehman Brothers" */
+extern const char *const nw_enrich_more_org_suffixes[];
+
 /* lower-case nouns that make the capitalised name after them a work, not an
  * organisation or person: "the show Advance Warning", "his album Some Cities" */
 extern const char *const nw_enrich_work_words[];
@@ -39,5 +43,20 @@ extern const char *const nw_enrich_speech_words[];
 /* legal forms of companies outside the English-speaking world, last words
  * of their names: "Nokia Oy", "Schneider S.A." */
 extern const char *const nw_enrich_foreign_legal_forms[];
+
+/* lower-case nouns that make the capitalised words before them a work, a
+ * product or an event rather than an organisation: "the Golden Joystick
+ * awards", "Cadillac XLR coupes", "the Lit Idol prize" */
+extern const char *const nw_enrich_not_org_after_words[];
+
+/* lower-case nouns of a company's life that make the one-word name after
+ * them and "in", "of", "at" or "for" an organisation: "shares in Yukos", "a
+ * spokesman for Nova", "chief executive of Vodafone" */
+extern const char *const nw_enrich_org_context_words[];
+
+/* lower-case nouns that make the one-word name owning them an organisation:
+ * "Menatep's board", "Underwoods shares" (no person has shares or a board
+ * in news copy; "spokesman" is left out: "Blair's spokesman") */
+extern const char *const nw_enrich_org_possessed_words[];
 
 #endif
