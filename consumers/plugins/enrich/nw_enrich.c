@@ -1860,6 +1860,34 @@ static void keep_possessive_name(nw_enrich *e, ent *x)
         memcpy(x->name + len, "'s", 3);
 }
 
+/* The last word of a guessed name stands alone elsewhere in the story,
+ * not after "the" and not a place: "Sania Mirza ... Mirza won". News names
+ * a person again by surname, an organisation by its full or first name or
+ * after "the" ("the Chiefs"). */
+static bool surname_again(const nw_enrich *e, const char *last)
+{
+    size_t n = strlen(last);
+    if (n < 3 || !isupper((unsigned char)last[0]) || !islower((unsigned char)last[1]))
+        return false;
+    for (size_t t = 0; t < e->ntoks; t++) {
+        const token *k = &e->toks[t];
+        if (k->len != n || memcmp(e->text + k->off, last, n) || tok_is(e, t, W_ORG_SUFFIX) ||
+            (k->flags & NW_TOK_SENT_START) || k->off < e->body_at)
+            continue; /* "Electronics makers ...": a capital that says nothing */
+        const token *p = t > 0 ? &e->toks[t - 1] : NULL;
+        bool alone = (!p || !(p->flags & NW_TOK_CAP) || tok_is(e, t - 1, W_TITLE) ||
+                      ((k->flags & NW_TOK_BREAK) && e->text[p->off + p->len] != '\'')) &&
+                     (!p || p->len != 3 || strncasecmp(e->text + p->off, "the", 3)) &&
+                     (t + 1 >= e->ntoks || (e->toks[t + 1].flags & NW_TOK_BREAK) ||
+                      !(e->toks[t + 1].flags & NW_TOK_CAP));
+        if (!alone)
+            continue;
+        uint32_t hits[MAX_HITS];
+        return nw_enrich_data_lookup(e->data, last, n, hits, MAX_HITS) == 0;
+    }
+    return false;
+}
+
 /* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
 static void merge_entities(nw_enrich *e)
 {
@@ -1919,13 +1947,15 @@ static void merge_entities(nw_enrich *e)
             continue;
         ent probe = *x;
         fill_person_keys(&probe);
-        for (size_t j = 0; j < e->nents; j++)
-            if (e->ents[j].type == ENT_PERSON && !strcmp(e->ents[j].last, probe.last)) {
-                *x = probe;
-                x->type = ENT_PERSON;
-                x->guessed = false;
-                break;
-            }
+        bool person = probe.ntok >= 2 && probe.ntok <= 3 && !isupper((unsigned char)x->name[1]) &&
+                      surname_again(e, probe.last);
+        for (size_t j = 0; j < e->nents && !person; j++)
+            person = e->ents[j].type == ENT_PERSON && !strcmp(e->ents[j].last, probe.last);
+        if (person) {
+            *x = probe;
+            x->type = ENT_PERSON;
+            x->guessed = false;
+        }
     }
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];
