@@ -90,6 +90,11 @@ struct nw_enrich {
      * guessed organisation of the story has one of them */
     char not_org[8][48];
     size_t nnot_org;
+    struct {
+        char name[8];
+        uint32_t at;
+    } acro_alias[8]; /* acronyms the story defines: "(EAA)" */
+    size_t nacro_alias;
     uint32_t para[MAX_PARAS]; /* first token of each paragraph (after a blank line) */
     size_t npara;
     ent ents[MAX_ENTS];
@@ -141,7 +146,7 @@ static const char *const stop_words[] = {
     "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
     "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
     "god",        "internet",  "mp3",       "id",        "gps",         "sms",      "ipo",
-    NULL};
+    "qc",         "obe",       "mbe",       "cbe",       NULL};
 
 /* words that introduce a person: "President Vladimir Putin" */
 static const char *const title_words[] = {
@@ -1414,6 +1419,18 @@ static bool one_company_with_and(const nw_enrich *e, size_t a, size_t and, size_
            !nw_enrich_data_lookup(e->data, l, span_bytes(e, a, and), hits, MAX_HITS);
 }
 
+/* Token t is the number word of a channel: "BBC Two", "Channel Five". */
+static bool channel_number_word(const nw_enrich *e, size_t t)
+{
+    static const char *const numbers[] = {"One", "Two", "Three", "Four", "Five"};
+    if (t == 0 || !(tok_word(e, t - 1, "BBC") || tok_word(e, t - 1, "Channel")))
+        return false;
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+        if (tok_word(e, t, numbers[i]))
+            return true;
+    return false;
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
@@ -1425,6 +1442,36 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         }
     if (b > s)
         classify_span(e, s, b, pass2);
+}
+
+/* The acronym at token a, in brackets, follows a name of the same initial:
+ * "European Athletics (EAA)", "Democratic Republic of Congo (DRC)". */
+static bool defines_acronym(const nw_enrich *e, size_t a)
+{
+    const token *t = &e->toks[a];
+    if (a == 0 || t->off < 2 || strncmp(e->text + t->off - 2, " (", 2) ||
+        e->text[t->off + t->len] != ')')
+        return false;
+    for (size_t k = a; k-- > 0 && k + 6 > a;) {
+        if (!(e->toks[k].flags & NW_TOK_CAP) && !tok_is(e, k, W_CONNECTOR))
+            return false;
+        if (e->text[e->toks[k].off] == e->text[t->off] &&
+            ((e->toks[k].flags & NW_TOK_BREAK) || k == 0 || !(e->toks[k - 1].flags & NW_TOK_CAP)))
+            return true;
+    }
+    return false;
+}
+
+/* An acronym the story defines after a name, at token `at`: it names no
+ * organisation of its own when the name is one. */
+static void remember_acronym(nw_enrich *e, const char *s, size_t len, size_t at)
+{
+    if (e->nacro_alias < sizeof e->acro_alias / sizeof e->acro_alias[0] &&
+        len < sizeof e->acro_alias[0].name) {
+        memcpy(e->acro_alias[e->nacro_alias].name, s, len);
+        e->acro_alias[e->nacro_alias].name[len] = '\0';
+        e->acro_alias[e->nacro_alias++].at = (uint32_t)at;
+    }
 }
 
 /* Token t is a legal form ending a company's name: "Inc", "Corp", "Ltd". */
@@ -1494,10 +1541,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         a++;
     }
     /* trailing lower-case words and stop words: "League One", "US TV" */
-    while (b > a &&
-           ((!(e->toks[b - 1].flags & NW_TOK_CAP) && !broadcast_number(e, b - 1)) ||
-            (b - a > 1 && tok_is(e, b - 1, W_STOP) && !tok_is(e, b - 1, W_TITLE | W_ORG_SUFFIX) &&
-             !known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b), NW_GAZ_ORG))))
+    while (b > a && ((!(e->toks[b - 1].flags & NW_TOK_CAP) && !broadcast_number(e, b - 1)) ||
+                     (b - a > 1 && tok_is(e, b - 1, W_STOP) &&
+                      !tok_is(e, b - 1, W_TITLE | W_ORG_SUFFIX) && !channel_number_word(e, b - 1) &&
+                      !known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b), NW_GAZ_ORG))))
         b--;
     if (a >= b)
         return;
@@ -1538,7 +1585,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     /* known organisation (entities.tsv) or a place, the whole span; a short
      * form of two letters only in capitals ("IS", not "Is") */
-    const nw_gaz_entry *known = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS)
+    const nw_gaz_entry *known = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS) ||
+                                        (len == 2 && isdigit((unsigned char)s[1]))
                                     ? known_entity(e, s, len, NW_GAZ_ORG)
                                     : NULL;
     if (known && known->sport && a > 0 && e->toks[a - 1].len == 2 &&
@@ -1573,7 +1621,9 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                               (e->caps_headline && t->off < e->body_at);
             /* a credit rating ("AA", "CCC") or a label ("NOTE:") is none */
             bool rating = strspn(s, "ABC") == len;
-            if (!upper_text && !ticker(e, t) && !rating && s[len] != ':')
+            if (defines_acronym(e, a))
+                remember_acronym(e, s, len, a); /* "European Athletics (EAA)" */
+            else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':')
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
@@ -1732,6 +1782,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
     size_t t = 0;
     e->list_kind = 0;
     e->nnot_org = 0;
+    e->nacro_alias = 0;
     while (t < e->ntoks) {
         if (!(e->toks[t].flags & NW_TOK_CAP) || tok_is(e, t, W_LINEUP)) {
             t++;
@@ -1906,6 +1957,22 @@ static void merge_entities(nw_enrich *e)
         for (size_t k = 0; k < e->nnot_org && e->ents[i].guessed; k++)
             if (e->ents[i].type == ENT_ORG && !strcasecmp(e->ents[i].name, e->not_org[k]))
                 e->ents[i].dropped = true;
+    /* "EAA member federations" after the organisation "European Athletics
+     * (EAA)" */
+    for (size_t k = 0; k < e->nacro_alias; k++) {
+        bool named = false;
+        for (size_t j = 0; j < e->nents && !named; j++)
+            named = e->ents[j].type == ENT_ORG && !e->ents[j].dropped &&
+                    e->ents[j].first < e->acro_alias[k].at &&
+                    e->ents[j].first + 8 > e->acro_alias[k].at;
+        for (size_t i = 0; i < e->nents && named; i++)
+            if (e->ents[i].type == ENT_ORG && !e->ents[i].gaz &&
+                !strcmp(e->ents[i].name, e->acro_alias[k].name))
+                e->ents[i].dropped = true;
+        if (!named) /* "Democratic Republic of Congo (DRC)" names a place, "ONGC" a company */
+            add_org(e, e->acro_alias[k].name, strlen(e->acro_alias[k].name), e->acro_alias[k].at,
+                    NULL);
+    }
     /* a name of two words or more that begins or ends another organisation's
      * is that one: "Union Faith" and "Union Faith Canada Holding Ltd", "GW
      * Pharma" and "GW Pharmaceuticals", "Radio 2" and "BBC Radio 2" */
