@@ -263,6 +263,7 @@ static void class_build(void)
     class_add(nw_enrich_role_words, W_ROLE);
     class_add(nw_enrich_org_cue_words, W_ORG_CUE);
     class_add(nw_enrich_no_name_words, W_NO_NAME);
+    class_add(nw_enrich_more_no_name_words, W_NO_NAME);
     class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
     class_add(nw_enrich_more_org_suffixes, W_ORG_SUFFIX);
     class_add(nw_enrich_work_words, W_WORK);

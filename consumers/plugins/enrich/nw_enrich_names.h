@@ -29,6 +29,10 @@ extern const char *const nw_enrich_no_name_words[];
  * Gallery", "Lehman Brothers" */
 extern const char *const nw_enrich_more_org_suffixes[];
 
+/* more such last words: "London Book Fair", "Marshall Plan", "Identity
+ * Cards Bill", "Mississippi River", "Retail Price Index" */
+extern const char *const nw_enrich_more_no_name_words[];
+
 /* lower-case nouns that make the capitalised name after them a work, not an
  * organisation or person: "the show Advance Warning", "his album Some Cities" */
 extern const char *const nw_enrich_work_words[];
