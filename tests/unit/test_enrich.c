@@ -594,6 +594,125 @@ Test(enrich, a_company_noun_after_one_word_makes_an_organisation)
     json_decref(s);
 }
 
+/* The number of entries of `array` (organisations, people, places). */
+static size_t count(json_t *s, const char *array)
+{
+    return json_array_size(json_object_get(s, array));
+}
+
+Test(enrich, what_a_company_has_makes_a_one_word_organisation)
+{
+    json_t *s = enrich_text("Markets", "Traders bought shares in Quorvex. A spokesman for "
+                                       "Brimwell denied it, Dantrel's board met and Tessaline "
+                                       "shares fell.");
+    cr_expect_not_null(find(s, "organisations", "Quorvex"));
+    cr_expect_not_null(find(s, "organisations", "Brimwell"));
+    cr_expect_not_null(find(s, "organisations", "Dantrel"));
+    cr_expect_not_null(find(s, "organisations", "Tessaline"));
+    json_decref(s);
+    /* a director for someone, B shares, a plural headline noun */
+    s = enrich_text("Brewers' profits lose their fizz",
+                    "Votes went to best director for Scorvello; the firm issued B shares.");
+    cr_expect_eq(count(s, "organisations"), 0);
+    json_decref(s);
+}
+
+Test(enrich, a_list_after_companies_such_as_is_of_organisations)
+{
+    json_t *s = enrich_text("Players", "Gadgets came from companies such as Crevative, "
+                                       "Sonvia and Phelix. Artists like Kelly Clarkwin sang.");
+    cr_expect_not_null(find(s, "organisations", "Crevative"));
+    cr_expect_not_null(find(s, "organisations", "Sonvia"));
+    cr_expect_not_null(find(s, "organisations", "Phelix"));
+    cr_expect_null(find(s, "organisations", "Kelly Clarkwin"));
+    json_decref(s);
+}
+
+Test(enrich, an_appositive_head_before_a_relative_makes_an_organisation)
+{
+    json_t *s = enrich_text("Oil", "Novrel, the Canadian company that owns Husk, agreed.");
+    cr_expect_not_null(find(s, "organisations", "Novrel"));
+    json_decref(s);
+    s = enrich_text("Oil", "Barry Lendt, the head of the bank, agreed.");
+    cr_expect_null(find(s, "organisations", "Barry Lendt"));
+    json_decref(s);
+}
+
+Test(enrich, one_company_named_with_and_or_of_the)
+{
+    json_t *s = enrich_text("Notes", "Sumiro Trust and Banking Co Ltd sold notes to the "
+                                     "Federation of the Phonic Industry.");
+    cr_expect_not_null(find(s, "organisations", "Sumiro Trust and Banking Co Ltd"));
+    cr_expect_not_null(find(s, "organisations", "Federation of the Phonic Industry"));
+    cr_expect_null(find(s, "organisations", "Banking Co Ltd"));
+    json_decref(s);
+    /* two names: the left one ends in a word that ends names */
+    s = enrich_text("Venture", "Dawoon Group and Gennaro Motors Corp formed a venture.");
+    cr_expect_not_null(find(s, "organisations", "Dawoon Group"));
+    cr_expect_not_null(find(s, "organisations", "Gennaro Motors Corp"));
+    json_decref(s);
+}
+
+Test(enrich, works_products_and_labels_are_no_organisations)
+{
+    json_t *s = enrich_text("Chart", "Grey Dune's Boulevard of Lost Hopes is number two; a "
+                                     "Pip Idol-style search began; the Golden Joyster awards "
+                                     "were given; the carmaker recalled 17,815 Bruick Ranvers, "
+                                     "Chevrel Trailers and Gemco Envoys.");
+    cr_expect_not_null(find(s, "organisations", "Grey Dune")); /* the band */
+    cr_expect_eq(count(s, "organisations"), 1);
+    json_decref(s);
+    s = enrich_text("RESULTS", "Qtly div six cts\n    Year     Oper shr loss 34 cts\n"
+                               "    NOTE: rated AA by Ratings Agency.");
+    cr_expect_null(find(s, "organisations", "Year Oper"));
+    cr_expect_null(find(s, "organisations", "NOTE"));
+    cr_expect_null(find(s, "organisations", "AA"));
+    json_decref(s);
+    /* a place's possessive ends a name: the station is one */
+    s = enrich_text("Radio", "He left London's Capital Wave FM this year.");
+    cr_expect_not_null(find(s, "organisations", "Capital Wave FM"));
+    json_decref(s);
+}
+
+Test(enrich, short_forms_merge_into_the_registered_name)
+{
+    json_t *s = enrich_text("Deal", "Unifay Canada Holding Ltd bought a stake in Huskan Oil "
+                                    "Ltd. Unifay Faith agreed, and Unifay said the stake in "
+                                    "Huskan was small.");
+    cr_expect_not_null(find(s, "organisations", "Huskan Oil Ltd"));
+    cr_expect_null(find(s, "organisations", "Huskan"));
+    json_decref(s);
+    s = enrich_text("Burgers", "Brandmart's menu grew. Brandmart's shares rose and "
+                               "Brandmart's board, the chain's, met.");
+    cr_expect_not_null(find(s, "organisations", "Brandmart's"));
+    json_decref(s);
+}
+
+Test(enrich, a_surname_alone_again_makes_a_person)
+{
+    json_t *s = enrich_text("Tennis", "Sania Mirvani won in Dubai. Later Mirvani beat the "
+                                      "champion.");
+    cr_expect_not_null(find(s, "people", "Sania Mirvani"));
+    cr_expect_null(find(s, "organisations", "Sania Mirvani"));
+    json_decref(s);
+    /* a band named again after "the" stays a band */
+    s = enrich_text("Gigs", "Kaizer Chieftains played. Fans of the Chieftains cheered.");
+    cr_expect_not_null(find(s, "organisations", "Kaizer Chieftains"));
+    json_decref(s);
+}
+
+Test(enrich, a_defined_acronym_and_channel_numbers)
+{
+    json_t *s = enrich_text("Awards", "She was voted by European Athletix (EAX), and EAX "
+                                      "members agreed. He spoke on BBC Two and to the "
+                                      "Spectrum magazine.");
+    cr_expect_not_null(find(s, "organisations", "European Athletix"));
+    cr_expect_null(find(s, "organisations", "EAX"));
+    cr_expect_not_null(find(s, "organisations", "BBC Two"));
+    cr_expect_not_null(find(s, "organisations", "Spectrum"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -1898,9 +1898,10 @@ static bool initial_of(const ent *x, const ent *y)
 static void keep_possessive_name(nw_enrich *e, ent *x)
 {
     size_t len = strlen(x->name), poss = 0;
-    if (x->gaz || strchr(x->name, ' ') || len + 3 > sizeof x->name)
+    if (x->gaz || strchr(x->name, ' ') || len + 3 > sizeof x->name ||
+        e->toks[x->first].len != len || strncmp(e->text + e->toks[x->first].off + len, "'s", 2))
         return;
-    for (size_t t = x->first; t < e->ntoks; t++) {
+    for (size_t t = 0; t < e->ntoks; t++) {
         const token *k = &e->toks[t];
         if (k->len != len || strncmp(e->text + k->off, x->name, len))
             continue;
@@ -1927,7 +1928,7 @@ static bool surname_again(const nw_enrich *e, const char *last)
             (k->flags & NW_TOK_SENT_START) || k->off < e->body_at)
             continue; /* "Electronics makers ...": a capital that says nothing */
         const token *p = t > 0 ? &e->toks[t - 1] : NULL;
-        bool alone = (!p || !(p->flags & NW_TOK_CAP) || tok_is(e, t - 1, W_TITLE) ||
+        bool alone = (!p || !(p->flags & NW_TOK_CAP) || tok_is(e, t - 1, W_TITLE | W_STOP) ||
                       ((k->flags & NW_TOK_BREAK) && e->text[p->off + p->len] != '\'')) &&
                      (!p || p->len != 3 || strncasecmp(e->text + p->off, "the", 3)) &&
                      (t + 1 >= e->ntoks || (e->toks[t + 1].flags & NW_TOK_BREAK) ||
