@@ -63,6 +63,7 @@ typedef struct ent {
     bool from_dateline; /* the country of the dateline's town */
     bool titled;        /* named after a title: "President Reagan" */
     bool guessed;       /* an organisation only because nothing else fits */
+    bool sport_guess;   /* guessed in a sport story: a person's name or none */
     bool headline;      /* a company named before its stock symbol in a capitals headline */
     bool dropped;
 } ent;
@@ -1367,8 +1368,14 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         set_list(e, b, 0, 1);
     size_t n = e->nents;
     add_org(e, e->text + e->toks[a].off, span_bytes(e, a, b), (uint32_t)a, NULL);
-    if (e->nents > n)
+    if (e->nents > n) {
         e->ents[n].guessed = true;
+        /* in a sport story such a name is most often a player's ("Kolo
+         * Toure"), an event's or a ground's: kept only as a person (see
+         * merge_entities) or as a broadcaster's unit ("BBC Wales") */
+        e->ents[n].sport_guess = e->sport_story && !known_entity(e, e->text + e->toks[a].off,
+                                                                 e->toks[a].len, NW_GAZ_ORG);
+    }
 }
 
 /* Token t is the number of a radio station or channel: "BBC Radio 4",
@@ -1893,6 +1900,17 @@ static bool initial_of(const ent *x, const ent *y)
            y->name[1] != '.' && x->name[0] == y->name[0];
 }
 
+/* The story defines an acronym of x's initial right after its first
+ * mention: "European Athletics (EAA)". */
+static bool defined_by_acronym(const nw_enrich *e, const ent *x)
+{
+    for (size_t k = 0; k < e->nacro_alias; k++)
+        if (e->acro_alias[k].at > x->first && e->acro_alias[k].at < x->first + 8 &&
+            e->acro_alias[k].name[0] == x->name[0])
+            return true;
+    return false;
+}
+
 /* A one-word organisation written with "'s" at each mention, three or
  * more, is named so: "McDonald's" (the tokenizer cut the "'s"). */
 static void keep_possessive_name(nw_enrich *e, ent *x)
@@ -2025,6 +2043,7 @@ static void merge_entities(nw_enrich *e)
             x->type = ENT_PERSON;
             x->guessed = false;
         }
+        x->dropped |= x->type == ENT_ORG && x->sport_guess && !defined_by_acronym(e, x);
     }
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];

@@ -167,7 +167,8 @@ const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa
                                                      "n.v.", "bv",  "asa",  NULL};
 
 const char *const nw_enrich_more_org_suffixes[] = {
-    "museum", "gallery", "choir", "orchestra", "brothers", "ballet", "limited", "bancorp", NULL};
+    "museum",   "gallery", "choir", "orchestra", "brothers", "ballet",  "limited", "bancorp",
+    "harriers", "ac",      "fc",    "rfc",       "herald",   "tribune", "gazette", NULL};
 
 const char *const nw_enrich_work_words[] = {
     "album",   "book",   "documentary", "drama", "film",      "game",    "hit",    "movie",
