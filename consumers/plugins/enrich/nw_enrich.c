@@ -1332,6 +1332,28 @@ static void not_an_org(nw_enrich *e, size_t a, size_t b)
     }
 }
 
+/* The span a..b-1 names a product by its model ("BMW X5", "Motorola Razr
+ * V3": a word after the first mixes letters and digits) or an area by a
+ * compass word and a place ("North Devon", "Mid Wales"). */
+static bool product_or_area(const nw_enrich *e, size_t a, size_t b)
+{
+    for (size_t t = a + 1; t < b; t++) {
+        const char *w = e->text + e->toks[t].off;
+        size_t n = e->toks[t].len, digits = 0;
+        for (size_t i = 0; i < n; i++)
+            digits += isdigit((unsigned char)w[i]) != 0;
+        if (digits && digits < n)
+            return true;
+    }
+    static const char *const compass[] = {"North", "South", "East", "West", "Mid", "Central"};
+    bool area = false;
+    for (size_t i = 0; b - a == 2 && i < sizeof compass / sizeof *compass; i++)
+        area |= tok_word(e, a, compass[i]);
+    uint32_t hits[MAX_HITS];
+    return area && nw_enrich_data_lookup(e->data, e->text + e->toks[a + 1].off, e->toks[a + 1].len,
+                                         hits, MAX_HITS) > 0;
+}
+
 /* A capitalised span with no cue, a..b-1, is an organisation unless what
  * surrounds it says it is a work, a product, an event or a label. */
 static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
@@ -1356,7 +1378,7 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         set_list(e, b, 0, -1); /* "17,815 Buick Raniers, Chevrolet Trailblazers and GMC Envoys" */
         return;
     }
-    if (across_lines(e, a, b))
+    if (across_lines(e, a, b) || product_or_area(e, a, b))
         return;
     if ((e->toks[a].flags & NW_TOK_SENT_START) && *after == ':')
         return; /* a label: "Subs Not Used:" */

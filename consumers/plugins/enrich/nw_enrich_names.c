@@ -159,9 +159,10 @@ const char *const nw_enrich_no_name_words[] = {
     "treaty",     "accord",  "act",          "protocol",
     NULL};
 
-const char *const nw_enrich_more_no_name_words[] = {"fair",    "plan",  "policy", "bill",
-                                                    "inquiry", "list",  "river",  "lake",
-                                                    "rate",    "index", "bonds",  NULL};
+const char *const nw_enrich_more_no_name_words[] = {
+    "fair",   "plan",         "policy",   "bill",  "inquiry",   "list",  "river",
+    "lake",   "rate",         "index",    "bonds", "operation", "study", "campaign",
+    "appeal", "constitution", "showcase", "dam",   NULL};
 
 const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa",
                                                      "n.v.", "bv",  "asa",  NULL};
