@@ -713,6 +713,30 @@ Test(enrich, a_defined_acronym_and_channel_numbers)
     json_decref(s);
 }
 
+Test(enrich, models_areas_ages_and_sport_names_are_no_organisations)
+{
+    json_t *s = enrich_text("Cars", "Sales of the Vorsa X5 and the Pallan Razr V3 rose in "
+                                    "North Devon. Trevan Brookwell, 26, and Halden Roe, who "
+                                    "sings, bought Carrowmill Foods.");
+    cr_expect_null(find(s, "organisations", "Vorsa X5"));
+    cr_expect_null(find(s, "organisations", "Pallan Razr V3"));
+    cr_expect_null(find(s, "organisations", "North Devon"));
+    cr_expect_not_null(find(s, "people", "Trevan Brookwell"));
+    cr_expect_not_null(find(s, "people", "Halden Roe"));
+    cr_expect_not_null(find(s, "organisations", "Carrowmill Foods"));
+    json_decref(s);
+    /* in a sport story a name with no cue is a player's, kept when his
+     * surname comes again */
+    s = enrich_text("Arsenal win", "Arsenal beat Chelsea 2-1 in the Premiership. Quentin "
+                                   "Marovic scored the first goal and Darek Tolvan saved a "
+                                   "penalty in the second half. The striker and the keeper "
+                                   "played well and Marovic scored again in the league match.");
+    cr_expect_null(find(s, "organisations", "Darek Tolvan"));
+    cr_expect_null(find(s, "organisations", "Quentin Marovic"));
+    cr_expect_not_null(find(s, "people", "Quentin Marovic"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -1113,6 +1113,22 @@ static bool org_context(const nw_enrich *e, size_t a)
            (tok_word(e, b, "shares") || tok_word(e, b, "stock"));
 }
 
+/* The name a..b-1 is followed by an age or "who": "Harry Kewell, 26, had
+ * hoped", "Jude Law, who stars" (a plural name with "who" is a band's or a
+ * group's: "Scissor Sisters, who"; a known company's unit too). */
+static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
+{
+    if (b >= e->ntoks || e->toks[b].off < 2 || strncmp(e->text + e->toks[b].off - 2, ", ", 2))
+        return false;
+    const token *t = &e->toks[b], *l = &e->toks[b - 1];
+    const char *w = e->text + t->off;
+    if (t->len == 3 && !strncmp(w, "who", 3))
+        return e->text[l->off + l->len - 1] != 's' &&
+               !known_entity(e, e->text + e->toks[a].off, e->toks[a].len, NW_GAZ_ORG);
+    return t->len == 2 && isdigit((unsigned char)w[0]) && isdigit((unsigned char)w[1]) &&
+           w[2] == ',';
+}
+
 /* "Barclays, the UK's third-biggest bank, ...", "Nova, the Canadian company
  * that owns ...": the span before b is named by an appositive whose head noun
  * is an organisation's (at its end, or before a relative or "of"); a role
@@ -1797,6 +1813,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         }
     if (unlisted_place(e, a, b)) {
         add_unlisted_place(e, a, b);
+        return;
+    }
+    if (b - a >= 2 && b - a <= 3 && age_or_who_after(e, a, b)) {
+        add_person(e, a, b);
         return;
     }
     /* no sign of a person: a name of that shape is most often an
