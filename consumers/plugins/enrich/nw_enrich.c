@@ -147,7 +147,7 @@ static const char *const stop_words[] = {
     "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
     "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
     "god",        "internet",  "mp3",       "id",        "gps",         "sms",      "ipo",
-    "qc",         "obe",       "mbe",       "cbe",       NULL};
+    "qc",         "obe",       "mbe",       "cbe",       "gprs",        "wap",      NULL};
 
 /* words that introduce a person: "President Vladimir Putin" */
 static const char *const title_words[] = {
@@ -1534,8 +1534,8 @@ static bool legal_form_tok(const nw_enrich *e, size_t t)
  * name's first word, cut at its "'s". */
 static bool owner_before(const nw_enrich *e, size_t a)
 {
-    if (a == 0 || !(e->toks[a - 1].flags & NW_TOK_CAP))
-        return false;
+    if (a == 0 || !(e->toks[a - 1].flags & NW_TOK_CAP) || (e->toks[a - 1].flags & NW_TOK_ALLCAPS))
+        return false; /* "GHR's Good Hope Refineries Inc": a parent's acronym */
     uint32_t end = e->toks[a - 1].off + e->toks[a - 1].len;
     return !strncmp(e->text + end, "'s ", 3) && e->toks[a].off == end + 3;
 }
@@ -1850,7 +1850,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
                 continue;
             }
             /* "Federation of the Phonographic Industry", "Caisse ... de la Dette" */
-            if (t + 2 < e->ntoks && !tok_word(e, t, "and") && tok_is(e, t, W_CONNECTOR) &&
+            if (tok_is(e, t, W_CONNECTOR) && t + 2 < e->ntoks && !tok_word(e, t, "and") &&
                 (tok_word(e, t + 1, "the") || tok_word(e, t + 1, "la")) &&
                 (e->toks[t + 2].flags & NW_TOK_CAP) &&
                 !((e->toks[t + 1].flags | e->toks[t + 2].flags) & NW_TOK_BREAK)) {
@@ -1977,14 +1977,16 @@ static void keep_possessive_name(nw_enrich *e, ent *x)
  * not after "the" and not a place: "Sania Mirza ... Mirza won". News names
  * a person again by surname, an organisation by its full or first name or
  * after "the" ("the Chiefs"). */
-static bool surname_again(const nw_enrich *e, const char *last)
+static bool surname_again(const nw_enrich *e, const char *last, size_t from)
 {
     size_t n = strlen(last);
     if (n < 3 || !isupper((unsigned char)last[0]) || !islower((unsigned char)last[1]))
         return false;
-    for (size_t t = 0; t < e->ntoks; t++) {
+    for (size_t t = from; t < e->ntoks; t++) {
         const token *k = &e->toks[t];
-        if (k->len != n || memcmp(e->text + k->off, last, n) || tok_is(e, t, W_ORG_SUFFIX) ||
+        if (k->len != n || e->text[k->off] != last[0])
+            continue;
+        if (memcmp(e->text + k->off, last, n) || tok_is(e, t, W_ORG_SUFFIX) ||
             (k->flags & NW_TOK_SENT_START) || k->off < e->body_at)
             continue; /* "Electronics makers ...": a capital that says nothing */
         const token *p = t > 0 ? &e->toks[t - 1] : NULL;
@@ -2077,7 +2079,7 @@ static void merge_entities(nw_enrich *e)
         ent probe = *x;
         fill_person_keys(&probe);
         bool person = probe.ntok >= 2 && probe.ntok <= 3 && !isupper((unsigned char)x->name[1]) &&
-                      surname_again(e, probe.last);
+                      surname_again(e, probe.last, x->first + 1);
         for (size_t j = 0; j < e->nents && !person; j++)
             person = e->ents[j].type == ENT_PERSON && !strcmp(e->ents[j].last, probe.last);
         if (person) {
