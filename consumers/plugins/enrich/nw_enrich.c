@@ -1078,7 +1078,7 @@ static bool appositive_role(const nw_enrich *e, size_t b)
     return false;
 }
 
-/* Token t is the lower-case word `w`. */
+/* Token t is the word `w`, written so ("of", "BBC"). */
 static bool tok_word(const nw_enrich *e, size_t t, const char *w)
 {
     size_t n = strlen(w);
@@ -1302,16 +1302,15 @@ static bool continues_list(const nw_enrich *e, size_t a, int kind)
 }
 
 /* The name at token a opens a list after "such as", "including" or "like"
- * and a noun: 1 when the noun is an organisation's ("companies such as
- * Creative"), 0 otherwise (no such words; a role: "artists like"; any
- * other noun: "tourist spots such as the Tate Modern" are organisations,
- * "burgers like the Big Mac" are not). */
+ * and an organisation's noun ("companies such as Creative"); not after a
+ * role ("artists like") or any other noun ("tourist spots such as the Tate
+ * Modern" are organisations, "burgers like the Big Mac" are not). */
 static bool list_cue(const nw_enrich *e, size_t a)
 {
     if (a >= 1 && tok_word(e, a - 1, "the") && !(e->toks[a].flags & NW_TOK_BREAK))
         a--;
     if (a < 2 || (e->toks[a].flags & NW_TOK_BREAK))
-        return 0;
+        return false;
     size_t n;
     if (a >= 3 && tok_word(e, a - 1, "as") && tok_word(e, a - 2, "such") &&
         !(e->toks[a - 1].flags & NW_TOK_BREAK))
@@ -1319,7 +1318,7 @@ static bool list_cue(const nw_enrich *e, size_t a)
     else if (tok_word(e, a - 1, "including") || tok_word(e, a - 1, "like"))
         n = a - 2;
     else
-        return 0;
+        return false;
     const token *w = &e->toks[n];
     return !(w->flags & NW_TOK_CAP) && !(e->toks[n + 1].flags & NW_TOK_BREAK) &&
            tok_is(e, n, W_ORG_CUE);
@@ -1430,14 +1429,14 @@ static inline bool broadcast_number(const nw_enrich *e, size_t t)
 }
 
 /* "Sumitomo Trust and Banking Co Ltd", "American Savings and Loan
- * Association of Florida": the span a..b-1, whose token `and` is "and", is
+ * Association of Florida": the span a..b-1, whose token `conj` is "and", is
  * one company's name: its head is a company's word, and neither side is a
  * name of its own: a known organisation, a place, a person's (a given name
  * first), a name with "of" or "for" ("United Bank of Africa and ..."), a
  * right side opening with a head word and "of" ("... and Bank of
  * Alexandria"), a left side ending in a word that ends names ("Holiday
  * Corp and ...", "Daewoo Group and ...", "Electoral Commission and ..."). */
-static bool one_company_with_and(const nw_enrich *e, size_t a, size_t and, size_t b)
+static bool one_company_with_and(const nw_enrich *e, size_t a, size_t conj, size_t b)
 {
     static const char *const ends[] = {
         "Inc",         "Corp",     "Co",          "Ltd",        "Plc",
@@ -1446,23 +1445,23 @@ static bool one_company_with_and(const nw_enrich *e, size_t a, size_t and, size_
         "Party",       "Times",    "News",        "Post",       "Agency",
         "Authority",   "Ministry", "Department",  "University", "Fund"};
     size_t head = b - 1;
-    for (size_t t = and+1; t < b; t++)
+    for (size_t t = conj + 1; t < b; t++)
         if (tok_word(e, t, "of") || tok_word(e, t, "for"))
             head = t - 1;
     if (!tok_is(e, head, W_ORG_SUFFIX) || (e->toks[a].flags & NW_TOK_ALLCAPS) ||
-        tok_is(e, a, W_GIVEN) || tok_is(e, and+1, W_GIVEN) || (head == and+1 && head + 1 < b))
+        tok_is(e, a, W_GIVEN) || tok_is(e, conj + 1, W_GIVEN) || (head == conj + 1 && head + 1 < b))
         return false;
-    for (size_t t = a; t < and; t++)
+    for (size_t t = a; t < conj; t++)
         if (tok_word(e, t, "of") || tok_word(e, t, "for"))
             return false;
     for (size_t i = 0; i < sizeof ends / sizeof *ends; i++)
-        if (tok_word(e, and-1, ends[i]))
+        if (tok_word(e, conj - 1, ends[i]))
             return false;
-    const char *l = e->text + e->toks[a].off, *r = e->text + e->toks[and+1].off;
+    const char *l = e->text + e->toks[a].off, *r = e->text + e->toks[conj + 1].off;
     uint32_t hits[MAX_HITS];
-    return !known_entity(e, r, span_bytes(e, and+1, b), NW_GAZ_ORG) &&
-           !known_entity(e, l, span_bytes(e, a, and), NW_GAZ_ORG) &&
-           !nw_enrich_data_lookup(e->data, l, span_bytes(e, a, and), hits, MAX_HITS);
+    return !known_entity(e, r, span_bytes(e, conj + 1, b), NW_GAZ_ORG) &&
+           !known_entity(e, l, span_bytes(e, a, conj), NW_GAZ_ORG) &&
+           !nw_enrich_data_lookup(e->data, l, span_bytes(e, a, conj), hits, MAX_HITS);
 }
 
 /* Token t is the number word of a channel: "BBC Two", "Channel Five". */
