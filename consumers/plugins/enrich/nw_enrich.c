@@ -1848,9 +1848,10 @@ static void scan_spans(nw_enrich *e, bool pass2)
                 t += 2;
                 continue;
             }
-            /* "Federation of the Phonographic Industry", "Caisse ... de la Dette" */
-            if (tok_is(e, t, W_CONNECTOR) && t + 2 < e->ntoks && !tok_word(e, t, "and") &&
-                (tok_word(e, t + 1, "the") || tok_word(e, t + 1, "la")) &&
+            /* "Federation of the Phonographic Industry": after an organisation's
+             * word ("Dr Jeremy Philpott of the UK Patent Office" is two names) */
+            if (tok_is(e, t, W_CONNECTOR) && t + 2 < e->ntoks && tok_is(e, t - 1, W_ORG_SUFFIX) &&
+                !tok_word(e, t, "and") && (tok_word(e, t + 1, "the") || tok_word(e, t + 1, "la")) &&
                 (e->toks[t + 2].flags & NW_TOK_CAP) &&
                 !((e->toks[t + 1].flags | e->toks[t + 2].flags) & NW_TOK_BREAK)) {
                 t += 3;
