@@ -780,9 +780,14 @@ static void score_class(gold_entity *gold, size_t first, size_t last, int c, jso
         if (hit[i] < 0)
             continue;
         hit[i] ? score->tp++ : score->fp++;
-        if (!hit[i] && show)
-            printf("  extra %s %s: %s\n", ent_class[c], gold[first].story,
-                   json_string_value(json_object_get(json_array_get(members, i), "name")));
+        if (!hit[i] && show) {
+            json_t *m = json_array_get(members, i);
+            const char *rel = json_string_value(json_object_get(m, "rel"));
+            printf("  extra %s %s: %s%s%s\n", ent_class[c], gold[first].story,
+                   json_string_value(json_object_get(m, "name")),
+                   rel && strcmp(rel, "enrich:mentioned") ? "  rel " : "",
+                   rel && strcmp(rel, "enrich:mentioned") ? rel : "");
+        }
     }
     for (size_t g = first; g < last; g++)
         if (gold[g].cls == c && !gold[g].matched) {

@@ -37,10 +37,10 @@ GEONAMES_URI = "https://sws.geonames.org/%s/"
 COUNTRY_ALIASES = {
     "US": ["United States", "U.S.", "U.S.A.", "USA", "US", "America", "United States of America"],
     "GB": ["Britain", "Great Britain", "United Kingdom", "UK", "U.K."],
-    "RU": ["Russia", "Soviet Union", "USSR"], "SY": ["Syria"], "IR": ["Iran"], "KR": ["South Korea"],
+    "RU": ["Russia"], "SY": ["Syria"], "IR": ["Iran"], "KR": ["South Korea"],
     "KP": ["North Korea"], "TW": ["Taiwan"], "VN": ["Vietnam"], "LA": ["Laos"],
     "BO": ["Bolivia"], "VE": ["Venezuela"], "TZ": ["Tanzania"], "MD": ["Moldova"],
-    "CZ": ["Czech Republic"], "DE": ["West Germany"], "CD": ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"],
+    "CZ": ["Czech Republic"], "CD": ["Democratic Republic of Congo", "DR Congo", "Congo-Kinshasa"],
     "CG": ["Congo-Brazzaville"], "CI": ["Ivory Coast"], "PS": ["Palestine", "Palestinian territories"],
     "MK": ["Macedonia"], "VA": ["Vatican", "Holy See"], "BN": ["Brunei"], "FM": ["Micronesia"],
     "TR": ["Turkey"], "NL": ["Holland"], "AE": ["UAE", "Emirates"], "CV": ["Cape Verde"],
@@ -70,7 +70,7 @@ DEMONYMS = {
     "NP": "Nepalese", "NZ": "New Zealand", "NG": "Nigerian", "KP": "North Korean",
     "NO": "Norwegian", "OM": "Omani", "PK": "Pakistani", "PS": "Palestinian",
     "PE": "Peruvian", "PH": "Philippine|Filipino", "PL": "Polish", "PT": "Portuguese",
-    "QA": "Qatari", "RO": "Romanian", "RU": "Russian|Soviet", "SA": "Saudi",
+    "QA": "Qatari", "RO": "Romanian", "RU": "Russian", "SA": "Saudi",
     "RS": "Serbian", "SG": "Singaporean", "SK": "Slovak", "SI": "Slovenian",
     "SO": "Somali", "ZA": "South African", "KR": "South Korean", "ES": "Spanish",
     "LK": "Sri Lankan", "SD": "Sudanese", "SE": "Swedish", "CH": "Swiss",
@@ -79,6 +79,12 @@ DEMONYMS = {
     "UY": "Uruguayan", "UZ": "Uzbek", "VE": "Venezuelan", "VN": "Vietnamese",
     "YE": "Yemeni", "ZW": "Zimbabwean", "ZM": "Zambian",
 }
+
+# countries of the past the press (Reuters-21578: 1987) names as such, with the ISO code of
+# the country that continues them: a place of their own name, so "West Germany" is written as
+# the story wrote it and "Germany" beside it stays a second place (code, names, demonyms)
+FORMER_COUNTRIES = [("DE", "West Germany", "West German"),
+                    ("RU", "Soviet Union|USSR|U.S.S.R.", "Soviet")]
 
 # the name written to stories where GeoNames' name is not the one the press uses
 CITY_NAMES = {"4140963": "Washington"}
@@ -177,6 +183,11 @@ def main():
             if v and v not in seen:
                 seen.append(v)
         rows.append(("country", cc, canonical, ISO_URI % cc, cc, "0", "|".join(seen), ""))
+    # after the present countries: the loader's code index keeps the first row of a code
+    for cc, names_, dem in FORMER_COUNTRIES:
+        name = names_.split("|")[0]
+        rows.append(("country", cc, name, ISO_URI % cc, cc, "0", names_, ""))
+        rows.append(("demonym", cc, name, ISO_URI % cc, cc, "0", dem, ""))
     for s in c2:
         if s["type"] not in REGION_TYPES:
             continue

@@ -60,11 +60,10 @@ typedef struct ent {
     char last[64];  /* persons: last word without an al-/el- particle */
     char acro[16];  /* orgs: initials of the capitalised words */
     bool from_demonym;
-    bool from_dateline; /* the country of the dateline's town */
-    bool titled;        /* named after a title: "President Reagan" */
-    bool guessed;       /* an organisation only because nothing else fits */
-    bool sport_guess;   /* guessed in a sport story: a person's name or none */
-    bool headline;      /* a company named before its stock symbol in a capitals headline */
+    bool titled;      /* named after a title: "President Reagan" */
+    bool guessed;     /* an organisation only because nothing else fits */
+    bool sport_guess; /* guessed in a sport story: a person's name or none */
+    bool headline;    /* a company named before its stock symbol in a capitals headline */
     bool dropped;
 } ent;
 
@@ -920,22 +919,62 @@ static ent *add_person(nw_enrich *e, size_t a, size_t b)
     return x;
 }
 
-/* The country of the dateline's city or region ("MOSCOW" -> Russia), with
- * the order of the dateline. */
-static void add_dateline_country(nw_enrich *e, const char *cc)
+/* Nouns of a state or a national whole that a demonym before them makes
+ * about the country: "Russian officials", "the French President", "the
+ * Chinese economy" (docs/enrich.md, "Places"). Sorted, lower case. */
+static const char *const state_nouns[] = {
+    "ambassador", "army",       "authorities", "cabinet",    "capital",    "central",
+    "chancellor", "citizens",   "counterpart", "delegation", "diplomat",   "diplomats",
+    "economies",  "economy",    "election",    "elections",  "embassy",    "envoy",
+    "forces",     "government", "governments", "king",       "lawmakers",  "leader",
+    "leaders",    "leadership", "military",    "minister",   "ministers",  "ministry",
+    "nation",     "navy",       "official",    "officials",  "parliament", "people",
+    "police",     "premier",    "president",   "prime",      "queen",      "regime",
+    "soldiers",   "state",      "territory",   "troops",     "voters"};
+
+/* The nouns of state_nouns that may have one word between them and the
+ * demonym: "Japanese trade officials", "Iranian Oil Minister". */
+static bool state_noun(const nw_enrich *e, size_t t, bool after_one)
 {
-    const nw_gaz_entry *c = nw_enrich_data_country(e->data, cc);
-    if (!c)
-        return;
-    ent *x = NULL;
-    for (size_t i = 0; i < e->nents; i++)
-        if (e->ents[i].gaz == c)
-            return;
-    if ((x = add_ent(e, ENT_PLACE, c->name, strlen(c->name), 0))) {
-        x->gaz = c;
-        x->rel = "enrich:dateline";
-        x->from_dateline = true;
+    const token *k = &e->toks[t];
+    if (k->flags & NW_TOK_BREAK || k->len > 12)
+        return false;
+    char w[16];
+    for (size_t i = 0; i < k->len; i++)
+        w[i] = (char)tolower((unsigned char)e->text[k->off + i]);
+    w[k->len] = '\0';
+    size_t lo = 0, hi = sizeof state_nouns / sizeof state_nouns[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(w, state_nouns[mid]);
+        if (!c)
+            return !after_one || !strcmp(w, "officials") || !strcmp(w, "official") ||
+                   !strncmp(w, "minist", 6) || !strcmp(w, "authorities");
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
+    return false;
+}
+
+/* The demonym a..b-1 speaks of its country as a state or a whole: a state
+ * noun follows it, at most one word away, in the same phrase, and it is not
+ * the end of a longer name ("Latin American", "London Irish"). Not "speaks
+ * Russian", "Russian Igor Andreev", "Swiss francs" or "British Airways". */
+static bool demonym_of_state(const nw_enrich *e, size_t a, size_t b)
+{
+    if (b >= e->ntoks)
+        return false;
+    if (a > 0 && (e->toks[a - 1].flags & NW_TOK_CAP) && !(e->toks[a].flags & NW_TOK_BREAK) &&
+        !tok_is(e, a - 1, W_STOP | W_TITLE))
+        return false;
+    bool the =
+        a > 0 && e->toks[a - 1].len == 3 && !strncasecmp(e->text + e->toks[a - 1].off, "the", 3);
+    if (state_noun(e, b, false))
+        /* "the Spanish capital", not "pools of Japanese capital" */
+        return the || e->toks[b].len != 7 || strncmp(e->text + e->toks[b].off, "capital", 7);
+    return b + 1 < e->ntoks && !(e->toks[b].flags & NW_TOK_BREAK) && state_noun(e, b + 1, true);
 }
 
 /* Try the whole span a..b-1 as a place or demonym; true when it was one. */
@@ -946,10 +985,14 @@ static bool classify_place(nw_enrich *e, size_t a, size_t b)
     size_t n = nw_enrich_data_lookup(e->data, s, span_bytes(e, a, b), hits, MAX_HITS);
     if (!n)
         return false;
+    size_t len = span_bytes(e, a, b);
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
-        if (g->kind == NW_GAZ_DEMONYM) {
+        /* a demonym's entry is named after its country: "Ireland" is no demonym */
+        if (g->kind == NW_GAZ_DEMONYM && (strlen(g->name) != len || strncasecmp(g->name, s, len))) {
             add_context(e, g->cc);
+            if (!demonym_of_state(e, a, b))
+                return true; /* context only: "Swiss francs", "Russian Igor Andreev" */
             ent *x = NULL;
             /* remembered; becomes a place only if the country is not named */
             uint32_t c[MAX_HITS];
@@ -2305,9 +2348,9 @@ static void find_entities(nw_enrich *e)
                 for (size_t i = 0; i < e->nents; i++)
                     if (e->ents[i].gaz == c) {
                         had = true;
-                        /* named in the text too: "U.S." after "WASHINGTON" */
-                        if (e->ents[i].from_demonym || e->ents[i].from_dateline) {
-                            e->ents[i].from_demonym = e->ents[i].from_dateline = false;
+                        /* named in the text too: "Russian officials ... Russia" */
+                        if (e->ents[i].from_demonym) {
+                            e->ents[i].from_demonym = false;
                             e->ents[i].rel = "enrich:mentioned";
                         }
                     }
@@ -2400,6 +2443,17 @@ static bool array_has(json_t *arr, const char *key, const char *value)
     return false;
 }
 
+/* One of the first `n` members of arr (the provider's) has this uri. */
+static bool given_uri(json_t *arr, size_t n, const char *uri)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *s = str_member(json_array_get(arr, i), "uri");
+        if (s && !strcasecmp(s, uri))
+            return true;
+    }
+    return false;
+}
+
 static int cmp_first(const void *a, const void *b)
 {
     const ent *x = *(const ent *const *)a, *y = *(const ent *const *)b;
@@ -2420,10 +2474,13 @@ static unsigned write_entities(nw_enrich *e, json_t *story, ent_type type, const
     if (!arr)
         return 0;
     unsigned added = 0;
+    size_t given = json_array_size(arr);
     for (size_t i = 0; i < n; i++) {
         ent *x = order[i];
+        /* the provider's entry of the same uri stands; two of enrich's may
+         * share one ("West Germany" and "Germany") */
         if (array_has(arr, "name", x->name) ||
-            (x->gaz && x->gaz->uri[0] && array_has(arr, "uri", x->gaz->uri)))
+            (x->gaz && x->gaz->uri[0] && given_uri(arr, given, x->gaz->uri)))
             continue;
         /* a name cut from text that is not valid UTF-8 (a document a filter
          * before us built by hand) is no name: leave the entity out */
@@ -2681,8 +2738,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
             add_place(e, dl_gaz, 0, "enrich:dateline");
             if (qual_gaz && qual_gaz != dl_gaz)
                 add_place(e, qual_gaz, 0, "enrich:dateline");
-            if (dl_gaz->kind != NW_GAZ_COUNTRY)
-                add_dateline_country(e, dl_gaz->cc);
+            /* the town's country is context, not a place the story names
+             * (docs/enrich.md, "The dateline's country") */
         }
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_gaz->name)) == 0)
@@ -2694,8 +2751,6 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
             if (town)
                 town->rel = "enrich:dateline";
             add_place(e, qual_gaz, 0, "enrich:dateline");
-            if (qual_gaz->kind != NW_GAZ_COUNTRY)
-                add_dateline_country(e, qual_gaz->cc);
         }
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_name)) == 0)

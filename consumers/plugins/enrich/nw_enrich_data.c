@@ -341,8 +341,9 @@ static int parse_entity_line(nw_enrich_data *d, char *line, const char *path, in
     e.common_word = n >= 8 && strchr(f[7], 'w');
     e.sport = n >= 8 && strchr(f[7], 's');
     uint32_t idx = (uint32_t)d->nentries;
+    /* the first row of a code is the country ("Germany"; "West Germany" after it) */
     if (k == NW_GAZ_COUNTRY && f[1][0] >= 'A' && f[1][0] <= 'Z' && f[1][1] >= 'A' &&
-        f[1][1] <= 'Z' && !f[1][2])
+        f[1][1] <= 'Z' && !f[1][2] && !d->country_index[(f[1][0] - 'A') * 26 + (f[1][1] - 'A')])
         d->country_index[(f[1][0] - 'A') * 26 + (f[1][1] - 'A')] = idx + 1;
     if (add_entry(d, &e) != 0 || add_variants(&d->names, f[6], idx, 1) != 0 ||
         index_add(&d->names, e.name, strlen(e.name), idx, 1) != 0)
