@@ -192,7 +192,8 @@ Test(enrich, datelines_give_located_and_text_start)
         assert_valid(h);
         cr_expect_str_eq(json_string_value(json_object_get(h, "located")), "Martinsville");
         cr_expect_not_null(find(h, "places", "Virginia"), "town %zu", i);
-        cr_expect_not_null(find(h, "places", "United States"), "town %zu", i);
+        /* the state's country is context, not a place the story names */
+        cr_expect_null(find(h, "places", "United States"), "town %zu", i);
         json_decref(h);
     }
     /* ordinary first sentences are not datelines */
@@ -240,6 +241,66 @@ Test(enrich, demonym_only_when_country_not_named)
     ru = find(s, "places", "Russia");
     cr_assert_not_null(ru);
     cr_expect_str_eq(json_string_value(json_object_get(ru, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
+/* A demonym gives its country only when it speaks of the state or the nation
+ * as a whole ("Russian officials", "the French President", "Japanese trade
+ * officials"); not a person's, a company's or a product's nationality, a
+ * language, or the end of a longer name. */
+Test(enrich, demonym_only_of_a_state)
+{
+    struct {
+        const char *body, *country;
+        bool inferred;
+    } cases[] = {
+        {"Russian officials said the talks would go on.", "Russia", true},
+        {"The talks were praised by French President Jacques Chirac on Friday.", "France", true},
+        {"Talks with Japanese trade officials ended on Monday.", "Japan", true},
+        {"The Iranian Oil Minister said output would rise.", "Iran", true},
+        {"Growth was held back by the softer Chinese economy.", "China", true},
+        {"The protest moved to the Spanish capital on Sunday.", "Spain", true},
+        {"Henman now faces Russian Igor Andreev in the final.", "Russia", false},
+        {"She speaks Russian at home and works in a bank.", "Russia", false},
+        {"Shares rose 1% to 57.85 Swiss francs in Zurich trading.", "Switzerland", false},
+        {"The carrier British Airways said its profits rose.", "United Kingdom", false},
+        {"He was banned after a German teenager wrote the virus.", "Germany", false},
+        {"Latin American debtors met in the city on Monday.", "United States", false},
+        {"The crash left huge pools of Japanese capital idle.", "Japan", false},
+        {"London Irish replied with a try; the Irish defence held.", "Ireland", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *s = enrich(story("A story", cases[i].body));
+        json_t *p = find(s, "places", cases[i].country);
+        if (cases[i].inferred) {
+            cr_expect_not_null(p, "case %zu: %s", i, cases[i].body);
+            if (p)
+                cr_expect_str_eq(json_string_value(json_object_get(p, "rel")), "enrich:demonym");
+        } else {
+            cr_expect_null(p, "case %zu: %s", i, cases[i].body);
+        }
+        json_decref(s);
+    }
+}
+
+/* A country of the past is written under its own name, with the ISO code of
+ * the country that continues it; both are places when both are named. */
+Test(enrich, former_countries_keep_their_name)
+{
+    json_t *s = enrich(story("Trade", "Imports from West Germany and Germany rose, the Soviet "
+                                      "Union said. West German officials agreed."));
+    json_t *wg = find(s, "places", "West Germany");
+    cr_assert_not_null(wg);
+    cr_expect_str_eq(json_string_value(json_object_get(wg, "uri")),
+                     "http://www.iso.org/obp/ui/#iso:code:3166:DE");
+    cr_expect_not_null(find(s, "places", "Germany"));
+    cr_expect_not_null(find(s, "places", "Soviet Union"));
+    cr_expect_null(find(s, "places", "Russia"));
+    json_decref(s);
+    s = enrich(story("Talks", "Soviet officials said the talks would go on."));
+    json_t *su = find(s, "places", "Soviet Union");
+    cr_assert_not_null(su);
+    cr_expect_str_eq(json_string_value(json_object_get(su, "rel")), "enrich:demonym");
     json_decref(s);
 }
 
@@ -444,13 +505,13 @@ Test(enrich, dateline_states_and_towns)
 
 Test(enrich, a_dateline_country_named_in_the_text_is_mentioned)
 {
+    /* the town's country is context (which Houston), not a place the story names */
     json_t *s = enrich_text("Exports", "HOUSTON, March 4 - Drilling rose, the company said.");
-    json_t *us = find(s, "places", "United States");
-    cr_assert_not_null(us);
-    cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), "enrich:dateline");
+    cr_expect_not_null(find(s, "places", "Houston"));
+    cr_expect_null(find(s, "places", "United States"));
     json_decref(s);
     s = enrich_text("Exports", "HOUSTON, March 4 - U.S. drilling rose, the company said.");
-    us = find(s, "places", "United States");
+    json_t *us = find(s, "places", "United States");
     cr_assert_not_null(us);
     cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), "enrich:mentioned");
     json_decref(s);
