@@ -304,6 +304,25 @@ Test(enrich, former_countries_keep_their_name)
     json_decref(s);
 }
 
+/* A country inside an organisation's name is no mention of its own; named
+ * elsewhere in the story it is. */
+Test(enrich, a_country_inside_an_organisation_name_is_no_place)
+{
+    json_t *s = enrich(story("Ferry deal", "Bermuda Star Line Inc said it agreed to buy a vessel. "
+                                           "Bermuda Star Line shares rose."));
+    cr_expect_not_null(find(s, "organisations", "Bermuda Star Line Inc"));
+    cr_expect_null(find(s, "places", "Bermuda"));
+    json_decref(s);
+    s = enrich(story("Ferry deal", "Bermuda Star Line Inc said it agreed to buy a vessel in "
+                                   "Bermuda."));
+    cr_expect_not_null(find(s, "places", "Bermuda"));
+    json_decref(s);
+    /* a leading "U.S." is the press's adjective, a mention */
+    s = enrich(story("Crops", "The U.S. Agriculture Department said the crop was smaller."));
+    cr_expect_not_null(find(s, "places", "United States"));
+    json_decref(s);
+}
+
 Test(enrich, the_longest_place_name_wins)
 {
     json_t *s = story("Port closed", "A tanker crash closed the port in New Jersey on Tuesday. "

@@ -2312,6 +2312,35 @@ static void read_lineups(nw_enrich *e)
     }
 }
 
+/* Tokens t..t+w-1 are words of an organisation's name as the story writes it
+ * there, its legal form aside: "Bermuda Star Line (Inc)", "Commonwealth Bank
+ * of Australia". A leading "US" or "U.K." is the press's adjective, a
+ * mention: "the U.S. Agriculture Department". */
+static bool inside_org(const nw_enrich *e, size_t t, size_t w)
+{
+    uint32_t from = e->toks[t].off, to = e->toks[t + w - 1].off + e->toks[t + w - 1].len;
+    bool adjective = w == 1 && (e->toks[t].flags & NW_TOK_ALLCAPS) && e->toks[t].len <= 4;
+    for (size_t i = 0; i < e->nents; i++) {
+        const ent *x = &e->ents[i];
+        if (x->type != ENT_ORG || x->dropped)
+            continue;
+        for (size_t k = t + 1; k-- > 0 && t - k < 8;) {
+            const char *at = e->text + e->toks[k].off;
+            size_t p = 0;
+            while (x->name[p] &&
+                   tolower((unsigned char)at[p]) == tolower((unsigned char)x->name[p]))
+                p++;
+            if (x->name[p] && p > 0 && x->name[p - 1] == ' ')
+                p--; /* "Bermuda Star Line shares" */
+            bool whole = !x->name[p] || legal_forms_only(x->name, p);
+            if (whole && !isalnum((unsigned char)at[p]) && e->toks[k].off + p >= to &&
+                (k < t || (p > to - from && !adjective)))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* Pass 1 gathers context (countries, demonyms), pass 2 the entities; then the
  * countries named, and the merging of short forms into full names. */
 static void find_entities(nw_enrich *e)
@@ -2320,8 +2349,11 @@ static void find_entities(nw_enrich *e)
         read_lineups(e);
     scan_spans(e, false);
     scan_spans(e, true);
-    /* countries named explicitly (pass 1 only recorded them): add as places */
+    /* countries named explicitly (pass 1 only recorded them): add as places;
+     * those named only inside organisations' names are none */
     uint32_t hits[MAX_HITS];
+    const nw_gaz_entry *in_org[16], *named[64];
+    size_t nin_org = 0, nnamed = 0;
     for (size_t t = 0; t < e->ntoks; t++) {
         if (!(e->toks[t].flags & NW_TOK_CAP))
             continue;
@@ -2342,6 +2374,14 @@ static void find_entities(nw_enrich *e)
                 if (g->kind == NW_GAZ_COUNTRY)
                     c = g;
             }
+            if (c && inside_org(e, t, w)) {
+                if (nin_org < 16)
+                    in_org[nin_org++] = c;
+                t += w - 1; /* no mention of its own (docs/enrich.md, "Places") */
+                break;
+            }
+            if (c && nnamed < 64)
+                named[nnamed++] = c;
             if (c) {
                 /* a demonym-inferred entry of the same country gives way */
                 bool had = false;
@@ -2364,6 +2404,16 @@ static void find_entities(nw_enrich *e)
                 break;
             }
         }
+    }
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        bool inside = false, outside = false;
+        for (size_t k = 0; k < nin_org && x->type == ENT_PLACE && !x->from_demonym; k++)
+            inside |= in_org[k] == x->gaz;
+        for (size_t k = 0; k < nnamed && inside; k++)
+            outside |= named[k] == x->gaz;
+        if (inside && !outside)
+            x->dropped = true; /* "Bermuda Star Line": no mention of Bermuda */
     }
     merge_entities(e);
 }
