@@ -1626,6 +1626,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                 return;
             }
         }
+        /* "St Mary's" (a church, a ground) is no Mary; places named after a
+         * saint are in the gazetteer whole ("St Louis") */
+        if (e->toks[a].len == 2 && !strncmp(e->text + e->toks[a].off, "St", 2) && b - a >= 2)
+            return;
         a++;
     }
     /* trailing lower-case words and stop words: "League One", "US TV" */
