@@ -323,6 +323,17 @@ Test(enrich, a_country_inside_an_organisation_name_is_no_place)
     json_decref(s);
 }
 
+/* "St Mary's" is a church or a ground, no town called Mary; a place named
+ * after a saint is in the gazetteer whole */
+Test(enrich, a_saint_name_is_no_place_of_its_last_word)
+{
+    json_t *s = enrich(story("Injury", "He was hurt at St Mary's on Saturday and flew to "
+                                       "St Louis on Monday."));
+    cr_expect_null(find(s, "places", "Mary"));
+    cr_expect_not_null(find(s, "places", "St Louis"));
+    json_decref(s);
+}
+
 Test(enrich, the_longest_place_name_wins)
 {
     json_t *s = story("Port closed", "A tanker crash closed the port in New Jersey on Tuesday. "

@@ -218,9 +218,6 @@ def main():
             # "Mexico City" is also "Mexico"... unless that names a country or region
             if name.endswith(" City") and name[:-5].lower() not in taken and pop >= 100000:
                 variants.append(name[:-5])
-            # the press writes "St Petersburg", "St. Louis"
-            if name.startswith("Saint "):
-                variants += ["St " + name[6:], "St. " + name[6:]]
             rows.append(("city", gid, name, GEONAMES_URI % gid, cc, str(pop), "|".join(variants),
                          "w" if name.lower() in words else ""))
             ncity += 1
