@@ -547,6 +547,34 @@ Test(enrich, a_dateline_country_named_in_the_text_is_mentioned)
     json_decref(s);
 }
 
+/* dateline_country: the town's country as a place too (the story's focus),
+ * rel enrich:dateline, enrich:mentioned when the text names it */
+Test(enrich, dateline_country_on_request)
+{
+    nw_err err;
+    nw_enrich_opts o;
+    nw_enrich_opts_default(&o);
+    cr_expect(!o.dateline_country);
+    o.dateline_country = true;
+    nw_enrich *c = nw_enrich_new(data, &o, &err);
+    cr_assert_not_null(c, "%s", err.msg);
+    const char *bodies[] = {"HOUSTON, March 4 - Drilling rose, the company said.",
+                            "HOUSTON, March 4 - U.S. drilling rose, the company said.",
+                            "EXTON, Pa., March 4 - Drilling rose, the company said."};
+    const char *rels[] = {"enrich:dateline", "enrich:mentioned", "enrich:dateline"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *s = story("Exports", bodies[i]);
+        nw_enrich_result r;
+        cr_assert_eq(nw_enrich_story(c, s, &r), 0);
+        json_t *us = find(s, "places", "United States");
+        cr_expect_not_null(us, "case %zu", i);
+        if (us)
+            cr_expect_str_eq(json_string_value(json_object_get(us, "rel")), rels[i], "case %zu", i);
+        json_decref(s);
+    }
+    nw_enrich_free(c);
+}
+
 Test(enrich, world_regions_and_nations)
 {
     json_t *s = enrich_text("Sales", "Sales rose across Europe and North America, and in Wales.");
@@ -1278,7 +1306,7 @@ Test(enrich, plugin_defaults_settings_and_headers)
                                        data_dir, "languages", "en, klingon", NULL));
     cr_expect(strstr(err, "'klingon'"), "%s", err);
     st = nw_test_plugin_open(&nw_plugin_enrich, &api, err, sizeof err, "data_dir", data_dir,
-                             "languages", "en, de", NULL);
+                             "languages", "en, de", "dateline_country", "true", NULL);
     cr_expect_not_null(st, "%s", err);
     nw_plugin_enrich.destroy(st);
     /* no settings: the build tree's data */

@@ -35,6 +35,7 @@ typedef struct enrich_conf {
     nw_plugin_list languages;
     uint64_t max_text_bytes;
     int64_t min_topic_confidence;
+    bool dateline_country;
 } enrich_conf;
 
 static const nw_plugin_config_entry enrich_config_map[] = {
@@ -72,6 +73,12 @@ static const nw_plugin_config_entry enrich_config_map[] = {
      .max = 100,
      .offset = offsetof(enrich_conf, min_topic_confidence),
      .description = "least confidence (0-100) of a subject to be added"},
+    {.key = "dateline_country",
+     .type = NW_PLUGIN_T_BOOL,
+     .default_value = "false",
+     .offset = offsetof(enrich_conf, dateline_country),
+     .description = "add the dateline town's country to places (rel enrich:dateline) when the "
+                    "text does not name it: the story's focus, not a place it mentions"},
     {.key = NULL},
 };
 
@@ -140,6 +147,7 @@ static void *enrich_init(const nw_plugin_config *cfg, char *err, size_t errlen)
     opts.nlanguages = nlangs;
     opts.max_text_bytes = (size_t)conf->max_text_bytes;
     opts.min_topic_confidence = (int)conf->min_topic_confidence;
+    opts.dateline_country = conf->dateline_country;
     const char *dir = conf->data_dir;
     char dir_buf[4200];
     if (!dir || !*dir)

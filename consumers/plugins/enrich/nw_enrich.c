@@ -111,7 +111,7 @@ struct nw_enrich {
 
 void nw_enrich_opts_default(nw_enrich_opts *o)
 {
-    *o = (nw_enrich_opts){true, true, true, true, true, true, 65536, 20, NULL, NULL, 0};
+    *o = (nw_enrich_opts){true, true, true, true, true, true, 65536, 20, NULL, NULL, 0, false};
 }
 
 /* ---- word lists (English newswire; docs/enrich.md) ------------------------ */
@@ -934,6 +934,16 @@ static const char *const state_nouns[] = {
 
 /* The nouns of state_nouns that may have one word between them and the
  * demonym: "Japanese trade officials", "Iranian Oil Minister". */
+/* The country of the dateline's town ("MOSCOW" -> Russia) when the
+ * dateline_country option asks for it: the story's focus rather than a place
+ * it names (docs/enrich.md, "The dateline's country"). */
+static void add_dateline_country(nw_enrich *e, const char *cc)
+{
+    const nw_gaz_entry *c = nw_enrich_data_country(e->data, cc);
+    if (c && e->opts.dateline_country)
+        add_place(e, c, 0, "enrich:dateline");
+}
+
 static bool state_noun(const nw_enrich *e, size_t t, bool after_one)
 {
     const token *k = &e->toks[t];
@@ -2392,8 +2402,10 @@ static void find_entities(nw_enrich *e)
                 for (size_t i = 0; i < e->nents; i++)
                     if (e->ents[i].gaz == c) {
                         had = true;
-                        /* named in the text too: "Russian officials ... Russia" */
-                        if (e->ents[i].from_demonym) {
+                        /* named in the text too: "Russian officials ... Russia",
+                         * "WASHINGTON ... U.S." with dateline_country */
+                        if (e->ents[i].from_demonym ||
+                            (e->ents[i].rel && !strcmp(e->ents[i].rel, "enrich:dateline"))) {
                             e->ents[i].from_demonym = false;
                             e->ents[i].rel = "enrich:mentioned";
                         }
@@ -2412,7 +2424,8 @@ static void find_entities(nw_enrich *e)
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];
         bool inside = false, outside = false;
-        for (size_t k = 0; k < nin_org && x->type == ENT_PLACE && !x->from_demonym; k++)
+        bool mentioned = !x->rel || !strcmp(x->rel, "enrich:mentioned");
+        for (size_t k = 0; k < nin_org && x->type == ENT_PLACE && mentioned; k++)
             inside |= in_org[k] == x->gaz;
         for (size_t k = 0; k < nnamed && inside; k++)
             outside |= named[k] == x->gaz;
@@ -2792,8 +2805,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
             add_place(e, dl_gaz, 0, "enrich:dateline");
             if (qual_gaz && qual_gaz != dl_gaz)
                 add_place(e, qual_gaz, 0, "enrich:dateline");
-            /* the town's country is context, not a place the story names
-             * (docs/enrich.md, "The dateline's country") */
+            if (dl_gaz->kind != NW_GAZ_COUNTRY)
+                add_dateline_country(e, dl_gaz->cc);
         }
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_gaz->name)) == 0)
@@ -2805,6 +2818,8 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
             if (town)
                 town->rel = "enrich:dateline";
             add_place(e, qual_gaz, 0, "enrich:dateline");
+            if (qual_gaz->kind != NW_GAZ_COUNTRY)
+                add_dateline_country(e, qual_gaz->cc);
         }
         if (!json_object_get(story, "located") &&
             json_object_set_new(story, "located", json_string(dl_name)) == 0)

@@ -37,9 +37,10 @@ typedef struct nw_enrich_opts {
     const char *textcat_conf;     /* libexttextcat config, NULL = textcat.conf of the data dir */
     const char *const *languages; /* tags to keep of those (nw_enrich_lang.h); borrowed */
     size_t nlanguages;            /* 0 = every language of textcat_conf */
+    bool dateline_country;        /* the dateline town's country as a place (rel enrich:dateline) */
 } nw_enrich_opts;
 
-/* Every extractor on, 64 KiB of text, confidence 20. */
+/* Every extractor on, 64 KiB of text, confidence 20, no dateline country. */
 void nw_enrich_opts_default(nw_enrich_opts *o);
 
 typedef struct nw_enrich nw_enrich;
