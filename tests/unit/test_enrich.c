@@ -334,6 +334,51 @@ Test(enrich, a_saint_name_is_no_place_of_its_last_word)
     json_decref(s);
 }
 
+static const char *place_uri(json_t *s, const char *name)
+{
+    json_t *p = find(s, "places", name);
+    return p ? json_string_value(json_object_get(p, "uri")) : "";
+}
+
+/* "Georgia" in a story from the United States is the state; elsewhere the
+ * country */
+Test(enrich, a_us_state_named_like_a_country)
+{
+    json_t *s = enrich(story("Rates", "ATLANTA, March 3 - Banks in Georgia raised rates."));
+    cr_expect(strstr(place_uri(s, "Georgia"), "3166:US-GA"), "%s", place_uri(s, "Georgia"));
+    json_decref(s);
+    s = enrich(story("Tennis", "Carlsen beat Irakli Labadze of Georgia in Zagreb."));
+    cr_expect(strstr(place_uri(s, "Georgia"), "3166:GE"), "%s", place_uri(s, "Georgia"));
+    json_decref(s);
+}
+
+/* A town named like a common word is no evidence at a sentence's start
+ * ("Mobile phones"); a performer known by one name is no place ("frontman
+ * Bono"); a place's name over a connector is whole ("Gulf of Mexico"), and
+ * the end of a longer name no place of its own ("BBC Northern Ireland"). */
+Test(enrich, places_that_are_other_words)
+{
+    json_t *s = enrich(story("Phones", "Mobile phones are still selling well in the US. They "
+                                       "moved to Mobile in Alabama last year."));
+    cr_expect_not_null(find(s, "places", "Mobile"), "after \"to\" it is the town");
+    json_decref(s);
+    s = enrich(story("Phones", "Mobile phones are still selling well in the US."));
+    cr_expect_null(find(s, "places", "Mobile"));
+    json_decref(s);
+    s = enrich(story("Concert", "The show was opened by U2 frontman Bono on Friday."));
+    cr_expect_null(find(s, "places", "Bono"));
+    cr_expect_not_null(find(s, "people", "Bono"));
+    json_decref(s);
+    s = enrich(story("Oil", "It found oil in Egypt, the Gulf of Mexico and Angola."));
+    cr_expect_not_null(find(s, "places", "Gulf of Mexico"));
+    cr_expect_null(find(s, "places", "Mexico"));
+    cr_expect_not_null(find(s, "places", "Angola"));
+    json_decref(s);
+    s = enrich(story("Radio", "He was speaking to BBC Northern Ireland on Monday."));
+    cr_expect_null(find(s, "places", "Ireland"));
+    json_decref(s);
+}
+
 Test(enrich, the_longest_place_name_wins)
 {
     json_t *s = story("Port closed", "A tanker crash closed the port in New Jersey on Tuesday. "

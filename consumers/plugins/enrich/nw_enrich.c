@@ -796,6 +796,15 @@ static const nw_gaz_entry *best_place(const nw_enrich *e, const uint32_t *hits, 
 {
     const nw_gaz_entry *best = NULL;
     double best_score = -1;
+    /* a country of that name the story gives no sign of: "Georgia" in a
+     * story from the United States is the state (US states only: a Belgian
+     * story's "Luxembourg" is the country, not the province) */
+    bool foreign_country = false;
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        foreign_country |=
+            g->kind == NW_GAZ_COUNTRY && !in_context(e, g->cc) && strcmp(g->cc, e->dateline_cc);
+    }
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
         double s;
@@ -805,7 +814,7 @@ static const nw_gaz_entry *best_place(const nw_enrich *e, const uint32_t *hits, 
         } else if (g->kind == NW_GAZ_REGION) {
             if (g->common_word && !ctx)
                 continue;
-            s = 5 + (ctx ? 3 : 0);
+            s = 5 + (ctx ? 3 : 0) + (ctx && foreign_country && !strcmp(g->cc, "US") ? 200 : 0);
         } else if (g->kind == NW_GAZ_CITY) {
             bool credible = dateline || g->population >= 1000000 ||
                             (g->population >= 100000 && (!g->common_word || ctx)) ||
@@ -1027,6 +1036,8 @@ static bool classify_place(nw_enrich *e, size_t a, size_t b)
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
         if (g->kind == NW_GAZ_COUNTRY) {
+            if (best_place(e, hits, n, false) != g)
+                return false; /* "Georgia" in a story from the United States */
             add_context(e, g->cc);
             return true; /* recorded in the second pass */
         }
@@ -1045,9 +1056,16 @@ static bool place_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     uint32_t hits[MAX_HITS];
     size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
     bool demonym = false;
-    for (size_t i = 0; i < n; i++)
-        demonym |= nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_DEMONYM;
+    for (size_t i = 0; i < n; i++) {
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        /* a demonym's entry is named after its country: "Georgia" is none */
+        demonym |=
+            g->kind == NW_GAZ_DEMONYM && (strlen(g->name) != len || strncmp(g->name, s, len));
+    }
     const nw_gaz_entry *g = n && !demonym ? best_place(e, hits, n, false) : NULL;
+    /* "Mobile phones are ...": a capital at a sentence's start says nothing */
+    if (g && g->kind == NW_GAZ_CITY && g->common_word && (e->toks[a].flags & NW_TOK_SENT_START))
+        return false;
     if (g) {
         /* a single word that is a known person's name is that person */
         bool person = false;
@@ -1070,6 +1088,20 @@ static bool cued_by(const nw_enrich *e, size_t a, unsigned cls)
 {
     return a > 0 && !(e->toks[a].flags & NW_TOK_BREAK) && !(e->toks[a - 1].flags & NW_TOK_CAP) &&
            tok_is(e, a - 1, cls);
+}
+
+/* The lower-case word before a.. names a performer: "frontman Bono". */
+static bool performer_cue(const nw_enrich *e, size_t a)
+{
+    static const char *const cues[] = {"actor",  "actress",   "comedian", "drummer", "frontman",
+                                       "rapper", "guitarist", "singer",   "star"};
+    if (!cued_by(e, a, W_ROLE))
+        return false;
+    const token *t = &e->toks[a - 1];
+    for (size_t i = 0; i < sizeof cues / sizeof cues[0]; i++)
+        if (t->len == strlen(cues[i]) && !strncmp(e->text + t->off, cues[i], t->len))
+            return true;
+    return false;
 }
 
 /* A stock symbol, not a name: Reuters' "<WAG>", "<ASTS.ST>", "(CAWL.L)". */
@@ -1532,12 +1564,23 @@ static bool channel_number_word(const nw_enrich *e, size_t t)
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
-    for (size_t t = a; t < b; t++)
+    for (size_t t = a; t < b; t++) {
+        /* a place named over a connector: "the Gulf of Mexico and Angola" */
+        uint32_t hits[MAX_HITS];
+        if (t == s && t + 2 < b && (t > a || t + 3 < b) && !(e->toks[t + 1].flags & NW_TOK_CAP) &&
+            nw_enrich_data_lookup(e->data, e->text + e->toks[t].off, span_bytes(e, t, t + 3), hits,
+                                  MAX_HITS)) {
+            classify_span(e, t, t + 3, pass2);
+            s = t + 3;
+            t += 2;
+            continue;
+        }
         if (!(e->toks[t].flags & NW_TOK_CAP) && !broadcast_number(e, t)) {
             if (t > s)
                 classify_span(e, s, t, pass2);
             s = t + 1;
         }
+    }
     if (b > s)
         classify_span(e, s, b, pass2);
 }
@@ -1703,6 +1746,14 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
     }
+    /* "U2 frontman Bono", "singer Usher": a performer known by one name, whatever
+     * place has it ("captain England" is the team) */
+    if (pass2 && b - a == 1 && performer_cue(e, a) && !(e->toks[a].flags & NW_TOK_ALLCAPS)) {
+        ent *x = add_person(e, a, b);
+        if (x)
+            x->titled = true;
+        return;
+    }
     if (place_span(e, a, b, pass2))
         return;
     if (appositive_org(e, b)) {
@@ -1819,9 +1870,12 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     if (allcaps_seg)
         return;
-    /* a country or demonym in the span: "British Airways", "West Germany" */
+    /* a country or demonym in the span: "British Airways", "West Germany";
+     * the end of a longer name is none of its own ("BBC Northern Ireland") */
     for (size_t t = a; t < b; t++) {
         uint32_t hits[MAX_HITS];
+        bool name_end = t > a && nw_enrich_data_lookup(e->data, e->text + e->toks[t - 1].off,
+                                                       span_bytes(e, t - 1, t + 1), hits, MAX_HITS);
         size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[t].off, e->toks[t].len, hits,
                                          MAX_HITS);
         for (size_t i = 0; i < n; i++) {
@@ -1829,7 +1883,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             if (g->kind == NW_GAZ_COUNTRY || g->kind == NW_GAZ_DEMONYM) {
                 if (t > a)
                     classify_span(e, a, t, pass2);
-                classify_span(e, t, t + 1, pass2);
+                if (!name_end)
+                    classify_span(e, t, t + 1, pass2);
                 if (t + 1 < b)
                     classify_span(e, t + 1, b, pass2);
                 return;
@@ -2388,6 +2443,10 @@ static void find_entities(nw_enrich *e)
                 if (g->kind == NW_GAZ_COUNTRY)
                     c = g;
             }
+            /* a state of the story's country named like a foreign country */
+            const nw_gaz_entry *best = c ? best_place(e, hits, n, false) : NULL;
+            if (best && best->kind != NW_GAZ_COUNTRY)
+                c = NULL;
             if (c && inside_org(e, t, w)) {
                 if (nin_org < 16)
                     in_org[nin_org++] = c;
