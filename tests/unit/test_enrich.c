@@ -297,6 +297,12 @@ Test(enrich, former_countries_keep_their_name)
     cr_expect_not_null(find(s, "places", "Soviet Union"));
     cr_expect_null(find(s, "places", "Russia"));
     json_decref(s);
+    /* the name the news of its day used, not iso-codes' newer one */
+    s = enrich(story("Talks", "Turkey and Burma signed; Ivory Coast did not."));
+    cr_expect_not_null(find(s, "places", "Turkey"));
+    cr_expect_not_null(find(s, "places", "Burma"));
+    cr_expect_not_null(find(s, "places", "Ivory Coast"));
+    json_decref(s);
     s = enrich(story("Talks", "Soviet officials said the talks would go on."));
     json_t *su = find(s, "places", "Soviet Union");
     cr_assert_not_null(su);

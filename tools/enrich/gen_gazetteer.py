@@ -45,11 +45,17 @@ COUNTRY_ALIASES = {
     "MK": ["Macedonia"], "VA": ["Vatican", "Holy See"], "BN": ["Brunei"], "FM": ["Micronesia"],
     "TR": ["Turkey"], "NL": ["Holland"], "AE": ["UAE", "Emirates"], "CV": ["Cape Verde"],
     "SZ": ["Swaziland"], "MM": ["Burma"], "TL": ["East Timor"], "CN": ["China"],
+    "FK": ["Falkland Islands", "Falklands"],
 }
 
 # the name written to stories where iso-codes' name is a formal one
 PREFERRED = {"RU": "Russia", "CZ": "Czech Republic", "CD": "Democratic Republic of Congo",
-             "PS": "Palestine", "VA": "Vatican", "BN": "Brunei", "FM": "Micronesia"}
+             "PS": "Palestine", "VA": "Vatican", "BN": "Brunei", "FM": "Micronesia",
+             # the names of the news of the corpora's years (1987, 2004-05), which
+             # iso-codes has since replaced
+             "TR": "Turkey", "CI": "Ivory Coast", "CV": "Cape Verde", "MK": "Macedonia",
+             "SZ": "Swaziland", "TL": "East Timor", "MM": "Burma",
+             "FK": "Falkland Islands"}
 
 # nationality / demonym -> country, for "Russian officials" when Russia is not named
 DEMONYMS = {
