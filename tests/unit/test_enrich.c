@@ -385,6 +385,24 @@ Test(enrich, places_that_are_other_words)
     json_decref(s);
 }
 
+/* A town of less than a million named like a company of the story (one with
+ * a legal form) is the company's short form; a big city is a city */
+Test(enrich, a_town_named_like_a_company_of_the_story)
+{
+    json_t *s = enrich(story("Debt", "NEW YORK, March 19 - Standard and Poor's Corp downgraded "
+                                     "Bethlehem Steel Corp's debt. Bethlehem has one billion dlrs "
+                                     "of debt."));
+    cr_expect_null(find(s, "places", "Bethlehem"));
+    json_decref(s);
+    s = enrich(story("Debt", "NEW YORK, March 19 - Bethlehem has one billion dlrs of debt, the "
+                             "agency said."));
+    cr_expect_not_null(find(s, "places", "Bethlehem"));
+    json_decref(s);
+    s = enrich(story("Shares", "Shares of London Stock Exchange Plc rose in London."));
+    cr_expect_not_null(find(s, "places", "London"));
+    json_decref(s);
+}
+
 Test(enrich, the_longest_place_name_wins)
 {
     json_t *s = story("Port closed", "A tanker crash closed the port in New Jersey on Tuesday. "

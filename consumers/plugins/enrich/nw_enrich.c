@@ -2170,17 +2170,23 @@ static void merge_entities(nw_enrich *e)
             }
         }
     }
-    /* a town named like a company of the story is the company: "Nokia" beside "Nokia Oy" */
+    /* a town named like a company of the story is the company: "Nokia" beside
+     * "Nokia Oy"; a town of less than a million beside a company whose name
+     * starts with it ("Toyota" beside "Toyota Motor Credit Corp"; not "London"
+     * beside "London Stock Exchange", which has no legal form) */
     for (size_t i = 0; i < e->nents; i++) {
         ent *p = &e->ents[i];
         if (p->type != ENT_PLACE || !p->gaz || p->gaz->kind == NW_GAZ_COUNTRY || !p->rel ||
             strcmp(p->rel, "enrich:mentioned"))
             continue;
         size_t n = strlen(p->name);
-        for (size_t j = 0; j < e->nents && !p->dropped; j++)
+        for (size_t j = 0; j < e->nents && !p->dropped; j++) {
+            const char *o = e->ents[j].name, *last = strrchr(o, ' ');
+            bool company = p->gaz->kind == NW_GAZ_CITY && p->gaz->population < 1000000 && last &&
+                           o[n] == ' ' && legal_forms_only(o, (size_t)(last - o));
             p->dropped = e->ents[j].type == ENT_ORG && !e->ents[j].dropped &&
-                         !strncasecmp(e->ents[j].name, p->name, n) &&
-                         legal_forms_only(e->ents[j].name, n);
+                         !strncasecmp(o, p->name, n) && (legal_forms_only(o, n) || company);
+        }
     }
     /* a guessed organisation with a person's last name is that person:
      * "Iyad Allawi" beside "Mr Allawi" */
