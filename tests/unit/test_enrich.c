@@ -90,6 +90,12 @@ static json_t *find(json_t *s, const char *array, const char *name)
     return NULL;
 }
 
+static const char *place_uri(json_t *s, const char *name)
+{
+    json_t *p = find(s, "places", name);
+    return p ? json_string_value(json_object_get(p, "uri")) : "";
+}
+
 static bool has_subject(json_t *s, const char *code)
 {
     size_t i;
@@ -340,12 +346,6 @@ Test(enrich, a_saint_name_is_no_place_of_its_last_word)
     json_decref(s);
 }
 
-static const char *place_uri(json_t *s, const char *name)
-{
-    json_t *p = find(s, "places", name);
-    return p ? json_string_value(json_object_get(p, "uri")) : "";
-}
-
 /* "Georgia" in a story from the United States is the state; elsewhere the
  * country */
 Test(enrich, a_us_state_named_like_a_country)
@@ -430,6 +430,12 @@ Test(enrich, place_ambiguity_uses_context)
     cr_assert_not_null(p);
     cr_expect_str_eq(json_string_value(json_object_get(p, "uri")),
                      "https://sws.geonames.org/2988507/");
+    json_decref(s);
+    /* the United States named, not Texas: the capital, not a town of a
+     * hundredth of its size; nor Rome, Georgia */
+    s = enrich(story("Talks", "US and EU negotiators met in Paris, then flew to Rome."));
+    cr_expect_str_eq(place_uri(s, "Paris"), "https://sws.geonames.org/2988507/");
+    cr_expect_str_eq(place_uri(s, "Rome"), "https://sws.geonames.org/3169070/");
     json_decref(s);
 }
 

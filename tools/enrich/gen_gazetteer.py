@@ -15,7 +15,8 @@ Sources (see consumers/plugins/enrich/NOTICE):
     below, written for this project.
 
 Output, one entity per line, tab separated:
-  kind  code  name  uri  country  population  variants (|-separated)  flags
+  kind  code  name  uri  country  population  variants (|-separated)  flags  [region]
+region (cities only): the name of the city's first-level region ("Texas", "England").
 kind is country, region, city or demonym; flags is "w" when the name is also
 a lower-case English word (from /usr/share/dict/words, Debian's wamerican):
 such cities ("Split", "Reading", "Mobile") need context before they count.
@@ -215,7 +216,7 @@ def main():
     if not no_cities:
         if not lib:
             sys.exit("gen_gazetteer: libgeonames0 not found (install it, or pass --no-cities)")
-        for gid, name, _a1, _a1name, cc, _cname, _tz, pop, lat, lon in load_cities(lib):
+        for gid, name, _a1, a1name, cc, _cname, _tz, pop, lat, lon in load_cities(lib):
             name = clean(name)
             if len(name) < 3:
                 continue
@@ -225,7 +226,7 @@ def main():
             if name.endswith(" City") and name[:-5].lower() not in taken and pop >= 100000:
                 variants.append(name[:-5])
             rows.append(("city", gid, name, GEONAMES_URI % gid, cc, str(pop), "|".join(variants),
-                         "w" if name.lower() in words else ""))
+                         "w" if name.lower() in words else "", clean(a1name or "")))
             ncity += 1
     rows.sort()
     tmp = out_path + ".tmp"

@@ -101,6 +101,8 @@ struct nw_enrich {
     size_t nents;
     char context_cc[64][3]; /* countries named, demonyms, dateline */
     size_t ncontext;
+    const nw_gaz_entry *context_region[16]; /* regions named: "Texas" picks Paris, Texas */
+    size_t nregions;
     char dateline_cc[3];
     float top_score[NW_TOPIC_TOP_COUNT];
     float *deep_score;  /* per topic index */
@@ -789,6 +791,25 @@ static bool in_context(const nw_enrich *e, const char *cc)
     return false;
 }
 
+static void add_context_region(nw_enrich *e, const nw_gaz_entry *r)
+{
+    for (size_t i = 0; i < e->nregions; i++)
+        if (e->context_region[i] == r)
+            return;
+    if (e->nregions < 16)
+        e->context_region[e->nregions++] = r;
+}
+
+/* The story names the city's region: "Paris" beside "Texas" */
+static bool region_in_context(const nw_enrich *e, const nw_gaz_entry *city)
+{
+    for (size_t i = 0; i < e->nregions && city->region[0]; i++)
+        if (!strcmp(e->context_region[i]->cc, city->cc) &&
+            !strcmp(e->context_region[i]->name, city->region))
+            return true;
+    return false;
+}
+
 /* Best gazetteer place for a name, by kind, context and population; NULL if
  * nothing credible ("never first match": see docs/enrich.md). */
 static const nw_gaz_entry *best_place(const nw_enrich *e, const uint32_t *hits, size_t n,
@@ -809,19 +830,27 @@ static const nw_gaz_entry *best_place(const nw_enrich *e, const uint32_t *hits, 
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
         double s;
         bool ctx = in_context(e, g->cc) || !strcmp(g->cc, e->dateline_cc);
+        /* the place's region named says more than the dateline's country,
+         * and that more than a country named: "Paris" beside "Texas" is Paris,
+         * Texas, but "Florence" in a story that names the United States is
+         * still the Italian one */
+        double bonus = g->kind == NW_GAZ_CITY && region_in_context(e, g) ? 3
+                       : !strcmp(g->cc, e->dateline_cc)                  ? 1
+                       : ctx                                             ? 0.5
+                                                                         : 0;
         if (g->kind == NW_GAZ_COUNTRY) {
             s = 100;
         } else if (g->kind == NW_GAZ_REGION) {
             if (g->common_word && !ctx)
                 continue;
-            s = 5 + (ctx ? 3 : 0) + (ctx && foreign_country && !strcmp(g->cc, "US") ? 200 : 0);
+            s = 5 + bonus + (ctx && foreign_country && !strcmp(g->cc, "US") ? 200 : 0);
         } else if (g->kind == NW_GAZ_CITY) {
             bool credible = dateline || g->population >= 1000000 ||
                             (g->population >= 100000 && (!g->common_word || ctx)) ||
                             (ctx && !g->common_word);
             if (!credible)
                 continue;
-            s = log10((double)g->population + 10) + (ctx ? 3 : 0);
+            s = log10((double)g->population + 10) + bonus;
         } else {
             continue;
         }
@@ -1033,15 +1062,18 @@ static bool classify_place(nw_enrich *e, size_t a, size_t b)
             return true;
         }
     }
+    const nw_gaz_entry *best = best_place(e, hits, n, false);
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
         if (g->kind == NW_GAZ_COUNTRY) {
-            if (best_place(e, hits, n, false) != g)
-                return false; /* "Georgia" in a story from the United States */
+            if (best != g)
+                break; /* "Georgia" in a story from the United States */
             add_context(e, g->cc);
             return true; /* recorded in the second pass */
         }
     }
+    if (best && best->kind == NW_GAZ_REGION && best->cc[0])
+        add_context_region(e, best);
     return false;
 }
 
@@ -2808,7 +2840,7 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     /* dateline: located + a place, and where the indexed text starts */
     size_t body_from = 0;
     e->dateline_cc[0] = '\0';
-    e->nents = e->ncontext = e->ntoks = e->npara = 0;
+    e->nents = e->ncontext = e->ntoks = e->npara = e->nregions = 0;
     const char *dl_place = NULL, *dl_qual = NULL;
     size_t dl_len = 0, dl_qual_len = 0;
     size_t body_at, n = write_text(&st, e->text, &body_at);
@@ -2829,8 +2861,11 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     if (body_from) {
         /* "MARTINSVILLE, Va.", "SAN MATEO, Calif.": the state is named too,
          * and tells which Cambridge */
-        if (dl_qual_len && (qual_gaz = dateline_qualifier(e, dl_qual, dl_qual_len)))
+        if (dl_qual_len && (qual_gaz = dateline_qualifier(e, dl_qual, dl_qual_len))) {
             add_context(e, qual_gaz->cc);
+            if (qual_gaz->kind == NW_GAZ_REGION)
+                add_context_region(e, qual_gaz);
+        }
         /* "NEW YORK" or "BEIRUT, Lebanon": look the capitals up as a name */
         uint32_t hits[MAX_HITS];
         size_t k = nw_enrich_data_lookup(e->data, dl_place, dl_len, hits, MAX_HITS);

@@ -327,15 +327,16 @@ static int for_each_line(nw_enrich_data *d, char *buf, const char *path, line_fn
 static int parse_entity_line(nw_enrich_data *d, char *line, const char *path, int lineno,
                              nw_err *err)
 {
-    char *f[8];
-    size_t n = split_fields(line, f, 8);
+    char *f[9];
+    size_t n = split_fields(line, f, 9);
     nw_gaz_kind k = n >= 7 ? kind_of(f[0]) : 0;
     if (!k || strlen(f[4]) > 2 || !*f[2])
         return nw_err_set(err, NW_EINVAL,
                           "%s:%d: expected kind, code, name, uri, country, population, "
                           "variants (tab separated): corrupt data file",
                           path, lineno);
-    nw_gaz_entry e = {.code = f[1], .name = f[2], .uri = f[3], .kind = (uint8_t)k};
+    nw_gaz_entry e = {
+        .code = f[1], .name = f[2], .uri = f[3], .kind = (uint8_t)k, .region = n >= 9 ? f[8] : ""};
     memcpy(e.cc, f[4], strlen(f[4]) + 1);
     e.population = (uint32_t)strtoul(f[5], NULL, 10);
     e.common_word = n >= 8 && strchr(f[7], 'w');

@@ -39,6 +39,7 @@ typedef struct nw_gaz_entry {
     bool common_word; /* the name is also an English word: needs context */
     bool sport;       /* a club named like its town: only in sport stories */
     uint32_t population;
+    const char *region; /* cities: their first-level region's name ("Texas"), else "" */
 } nw_gaz_entry;
 
 #define NW_TOPIC_TOP_COUNT 17
