@@ -329,6 +329,11 @@ Test(enrich, a_country_inside_an_organisation_name_is_no_place)
                                    "Bermuda."));
     cr_expect_not_null(find(s, "places", "Bermuda"));
     json_decref(s);
+    /* a name broken over lines */
+    s = enrich(story("Deal", "Nova said under the deal <Union Faith Canada\nHolding Ltd> would "
+                             "buy a 43 pct stake in Husky."));
+    cr_expect_null(find(s, "places", "Canada"));
+    json_decref(s);
     /* a leading "U.S." is the press's adjective, a mention */
     s = enrich(story("Crops", "The U.S. Agriculture Department said the crop was smaller."));
     cr_expect_not_null(find(s, "places", "United States"));

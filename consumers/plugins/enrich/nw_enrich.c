@@ -2432,16 +2432,25 @@ static bool inside_org(const nw_enrich *e, size_t t, size_t w)
         if (x->type != ENT_ORG || x->dropped)
             continue;
         for (size_t k = t + 1; k-- > 0 && t - k < 8;) {
+            /* p walks the name, q the text, where a line break is a space */
             const char *at = e->text + e->toks[k].off;
-            size_t p = 0;
-            while (x->name[p] &&
-                   tolower((unsigned char)at[p]) == tolower((unsigned char)x->name[p]))
-                p++;
-            if (x->name[p] && p > 0 && x->name[p - 1] == ' ')
-                p--; /* "Bermuda Star Line shares" */
+            size_t p = 0, q = 0, p_space = 0, q_space = 0;
+            while (x->name[p]) {
+                if (x->name[p] == ' ' && isspace((unsigned char)at[q])) {
+                    p_space = p++, q_space = q;
+                    while (isspace((unsigned char)at[q]))
+                        q++;
+                } else if (tolower((unsigned char)at[q]) == tolower((unsigned char)x->name[p])) {
+                    p++, q++;
+                } else {
+                    break;
+                }
+            }
+            if (x->name[p] && p_space)
+                p = p_space, q = q_space; /* "Bermuda Star Line shares" */
             bool whole = !x->name[p] || legal_forms_only(x->name, p);
-            if (whole && !isalnum((unsigned char)at[p]) && e->toks[k].off + p >= to &&
-                (k < t || (p > to - from && !adjective)))
+            if (whole && !isalnum((unsigned char)at[q]) && e->toks[k].off + q >= to &&
+                (k < t || (q > to - from && !adjective)))
                 return true;
         }
     }
