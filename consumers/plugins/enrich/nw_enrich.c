@@ -970,8 +970,6 @@ static const char *const state_nouns[] = {
     "police",     "premier",    "president",   "prime",      "queen",      "regime",
     "soldiers",   "state",      "territory",   "troops",     "voters"};
 
-/* The nouns of state_nouns that may have one word between them and the
- * demonym: "Japanese trade officials", "Iranian Oil Minister". */
 /* The country of the dateline's town ("MOSCOW" -> Russia) when the
  * dateline_country option asks for it: the story's focus rather than a place
  * it names (docs/enrich.md, "The dateline's country"). */
@@ -982,6 +980,9 @@ static void add_dateline_country(nw_enrich *e, const char *cc)
         add_place(e, c, 0, "enrich:dateline");
 }
 
+/* Token t is one of state_nouns; after_one (a word between it and the
+ * demonym: "Japanese trade officials", "Iranian Oil Minister"), only
+ * officials, ministers and authorities. */
 static bool state_noun(const nw_enrich *e, size_t t, bool after_one)
 {
     const token *k = &e->toks[t];
@@ -1122,12 +1123,12 @@ static bool cued_by(const nw_enrich *e, size_t a, unsigned cls)
            tok_is(e, a - 1, cls);
 }
 
-/* The lower-case word before a.. names a performer: "frontman Bono". */
+/* The lower-case word just before a.. names a performer: "frontman Bono". */
 static bool performer_cue(const nw_enrich *e, size_t a)
 {
     static const char *const cues[] = {"actor",  "actress",   "comedian", "drummer", "frontman",
                                        "rapper", "guitarist", "singer",   "star"};
-    if (!cued_by(e, a, W_ROLE))
+    if (a == 0 || (e->toks[a].flags & NW_TOK_BREAK) || (e->toks[a - 1].flags & NW_TOK_CAP))
         return false;
     const token *t = &e->toks[a - 1];
     for (size_t i = 0; i < sizeof cues / sizeof cues[0]; i++)
