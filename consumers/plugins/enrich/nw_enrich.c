@@ -1063,12 +1063,17 @@ static bool classify_place(nw_enrich *e, size_t a, size_t b)
             return true;
         }
     }
-    const nw_gaz_entry *best = best_place(e, hits, n, false);
+    /* the region of the story ("Texas"), or the US state named like a
+     * foreign country ("Georgia" in a story from the United States) */
+    bool region = false;
+    for (size_t i = 0; i < n && !region; i++)
+        region = nw_enrich_data_entry(e->data, hits[i])->kind == NW_GAZ_REGION;
+    const nw_gaz_entry *best = region ? best_place(e, hits, n, false) : NULL;
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
         if (g->kind == NW_GAZ_COUNTRY) {
-            if (best != g)
-                break; /* "Georgia" in a story from the United States */
+            if (best && best != g)
+                break;
             add_context(e, g->cc);
             return true; /* recorded in the second pass */
         }
@@ -1131,6 +1136,8 @@ static bool performer_cue(const nw_enrich *e, size_t a)
     if (a == 0 || (e->toks[a].flags & NW_TOK_BREAK) || (e->toks[a - 1].flags & NW_TOK_CAP))
         return false;
     const token *t = &e->toks[a - 1];
+    if (!tok_is(e, a - 1, W_ROLE) && strncmp(e->text + t->off, "frontman", 8))
+        return false; /* every cue but "frontman" is a role noun */
     for (size_t i = 0; i < sizeof cues / sizeof cues[0]; i++)
         if (t->len == strlen(cues[i]) && !strncmp(e->text + t->off, cues[i], t->len))
             return true;
@@ -1907,13 +1914,15 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
      * the end of a longer name is none of its own ("BBC Northern Ireland") */
     for (size_t t = a; t < b; t++) {
         uint32_t hits[MAX_HITS];
-        bool name_end = t > a && nw_enrich_data_lookup(e->data, e->text + e->toks[t - 1].off,
-                                                       span_bytes(e, t - 1, t + 1), hits, MAX_HITS);
         size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[t].off, e->toks[t].len, hits,
                                          MAX_HITS);
         for (size_t i = 0; i < n; i++) {
             const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
             if (g->kind == NW_GAZ_COUNTRY || g->kind == NW_GAZ_DEMONYM) {
+                uint32_t longer[MAX_HITS];
+                bool name_end =
+                    t > a && nw_enrich_data_lookup(e->data, e->text + e->toks[t - 1].off,
+                                                   span_bytes(e, t - 1, t + 1), longer, MAX_HITS);
                 if (t > a)
                     classify_span(e, a, t, pass2);
                 if (!name_end)
@@ -2432,9 +2441,14 @@ static bool inside_org(const nw_enrich *e, size_t t, size_t w)
         const ent *x = &e->ents[i];
         if (x->type != ENT_ORG || x->dropped)
             continue;
-        for (size_t k = t + 1; k-- > 0 && t - k < 8;) {
+        size_t n = strlen(x->name);
+        /* a start k whose name would end before the country is too far back
+         * (a line break may widen a space: some slack) */
+        for (size_t k = t + 1; k-- > 0 && t - k < 8 && to - e->toks[k].off <= n + 8;) {
             /* p walks the name, q the text, where a line break is a space */
             const char *at = e->text + e->toks[k].off;
+            if (tolower((unsigned char)at[0]) != tolower((unsigned char)x->name[0]))
+                continue;
             size_t p = 0, q = 0, p_space = 0, q_space = 0;
             while (x->name[p]) {
                 if (x->name[p] == ' ' && isspace((unsigned char)at[q])) {
