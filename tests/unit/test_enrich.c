@@ -336,6 +336,9 @@ Test(enrich, places_and_the_words_that_are_not)
         /* "St Mary's" is a church or a ground; a saint's town is in the gazetteer whole */
         {"He was hurt at St Mary's on Saturday.", "Mary", false},
         {"He flew to St Louis on Monday.", "St Louis", true},
+        /* a peerage's territory is no place; an office's is */
+        {"Welsh Office Minister Lord Roberts of Conwy denied it.", "Conwy", false},
+        {"The Lord Chief Justice of England and Wales, Lord Woolf, spoke.", "England", true},
         /* a town named like a common word says nothing at a sentence's start */
         {"Mobile phones are still selling well in the US.", "Mobile", false},
         {"Phones sell well in the US. They moved to Mobile in Alabama last year.", "Mobile", true},

@@ -1601,6 +1601,16 @@ static bool channel_number_word(const nw_enrich *e, size_t t)
     return false;
 }
 
+/* Token a is a peer's title: Lord, Lady, Baron, Baroness. */
+static bool peer_title(const nw_enrich *e, size_t a)
+{
+    static const char *const peers[] = {"Lord", "Lady", "Baron", "Baroness"};
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++)
+        if (tok_word(e, a, peers[i]))
+            return true;
+    return false;
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
@@ -1619,6 +1629,12 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             if (t > s)
                 classify_span(e, s, t, pass2);
             s = t + 1;
+            /* a peerage's "of Conwy" ("Lord Roberts of Conwy") names no place;
+             * an office's does ("Lord Chief Justice of England") */
+            if (t >= a + 2 && peer_title(e, t - 2) && !tok_is(e, t - 1, W_TITLE) &&
+                e->toks[t].len == 2 && !strncmp(e->text + e->toks[t].off, "of", 2))
+                while (s < b && (e->toks[s].flags & NW_TOK_CAP))
+                    t = s++;
         }
     }
     if (b > s)
