@@ -325,14 +325,15 @@ Test(enrich, places_and_the_words_that_are_not)
         bool present;
     } cases[] = {
         /* a country inside an organisation's name is no mention of its own
-         * (also a name broken over lines); named elsewhere it is; a leading
-         * "U.S." is the press's adjective */
+         * (also a name broken over lines, or first: "UK Patent Office"); named
+         * elsewhere it is */
         {"Bermuda Star Line Inc said it agreed to buy a vessel. Bermuda Star Line shares rose.",
          "Bermuda", false},
         {"Bermuda Star Line Inc said it agreed to buy a vessel in Bermuda.", "Bermuda", true},
         {"Nova said under the deal <Union Faith Canada\nHolding Ltd> would buy a stake.", "Canada",
          false},
-        {"The U.S. Agriculture Department said the crop was smaller.", "United States", true},
+        {"It was corroborated by the UK Patent Office on Monday.", "United Kingdom", false},
+        {"It was corroborated by the UK Patent Office, a UK body.", "United Kingdom", true},
         /* "St Mary's" is a church or a ground; a saint's town is in the gazetteer whole */
         {"He was hurt at St Mary's on Saturday.", "Mary", false},
         {"He flew to St Louis on Monday.", "St Louis", true},

@@ -2447,12 +2447,10 @@ static void read_lineups(nw_enrich *e)
 
 /* Tokens t..t+w-1 are words of an organisation's name as the story writes it
  * there, its legal form aside: "Bermuda Star Line (Inc)", "Commonwealth Bank
- * of Australia". A leading "US" or "U.K." is the press's adjective, a
- * mention: "the U.S. Agriculture Department". */
+ * of Australia", "UK Patent Office". */
 static bool inside_org(const nw_enrich *e, size_t t, size_t w)
 {
     uint32_t from = e->toks[t].off, to = e->toks[t + w - 1].off + e->toks[t + w - 1].len;
-    bool adjective = w == 1 && (e->toks[t].flags & NW_TOK_ALLCAPS) && e->toks[t].len <= 4;
     for (size_t i = 0; i < e->nents; i++) {
         const ent *x = &e->ents[i];
         if (x->type != ENT_ORG || x->dropped)
@@ -2481,7 +2479,7 @@ static bool inside_org(const nw_enrich *e, size_t t, size_t w)
                 p = p_space, q = q_space; /* "Bermuda Star Line shares" */
             bool whole = !x->name[p] || legal_forms_only(x->name, p);
             if (whole && !isalnum((unsigned char)at[q]) && e->toks[k].off + q >= to &&
-                (k < t || (q > to - from && !adjective)))
+                (k < t || q > to - from))
                 return true;
         }
     }
