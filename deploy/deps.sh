@@ -10,7 +10,7 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential cmake pkg-config
   librdkafka-dev libjansson-dev libxml2-dev libyaml-dev libxxhash-dev libutf8proc-dev libmicrohttpd-dev zlib1g-dev
-  libcurl4-openssl-dev libicu-dev libjemalloc-dev
+  libcurl4-openssl-dev libicu-dev
   # enrich plugin: language fingerprints, and the gazetteer's sources (generated at build time)
   libexttextcat-data iso-codes libgeonames0 libglib2.0-bin python3-gi wamerican
   libpq-dev libsqlite3-dev

@@ -38,18 +38,6 @@ enum {
 #define PROG            "newswire-producer"
 #define MAX_KAFKA_PROPS 64
 
-#ifdef NW_WITH_JEMALLOC
-/* The service allocates from jemalloc: a story costs about 150 allocations,
- * which it serves 2 to 3 us a story faster than glibc (a sixth of the CPU
- * with 100 stories a file; docs/benchmarks.md, "Another allocator").
- * jemalloc reads these settings from this symbol at start
- * (MALLOC_CONF in the environment still overrides them): a background
- * thread gives freed pages back within about a second, so an idle service
- * returns near its start-up size after a burst (docs/operations.md, Sizing). */
-const char *malloc_conf =
-    "background_thread:true,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
-#endif
-
 typedef struct producer_args {
     const char *brokers;
     bool once;
@@ -431,9 +419,7 @@ static int run_service(const char *config, const char *brokers, bool check_only,
      * after the first one is freed and serves the next from a thread's
      * heap, whose top malloc_trim never gives back (an idle service kept
      * 17 MB of a 16 MB read buffer). A fixed threshold also keeps the heap
-     * trim threshold low. docs/operations.md, Sizing. Built with jemalloc
-     * (malloc_conf above), glibc's allocator is not used and this, like
-     * the spool's malloc_trim, has nothing to act on. */
+     * trim threshold low. docs/operations.md, Sizing. */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
     int rc = nw_service_run(&o, &err);
     if (rc < 0) {
