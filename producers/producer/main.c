@@ -7,7 +7,8 @@
  * report. A file that fails to parse publishes nothing and makes the exit
  * status 65; with --strict any bad file stops the run before anything is
  * published. Exit 0 only when every message was acknowledged.
- * The long-lived spool/feed service (--config) is not here yet.
+ * With --config it hands over to the long-lived spool and feed service
+ * (nw_service) and returns its status.
  */
 #include <dirent.h>
 #include <errno.h>
