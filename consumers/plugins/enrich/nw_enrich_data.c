@@ -49,6 +49,11 @@ typedef struct name_index {
     size_t nposts, capposts;
     uint64_t *heads; /* hashes of the first words of multi-word keys; 0 = empty */
     size_t nheads, capheads;
+    /* a bit set of every key's and head's hash (two bits each), small enough
+     * to stay in the CPU's cache: most words of a text are neither, and most
+     * of them are told so without reading the tables (docs/enrich.md) */
+    uint64_t *filter;
+    size_t filter_mask; /* bits - 1 */
 } name_index;
 
 struct nw_enrich_data {
@@ -210,6 +215,52 @@ static void index_free(name_index *ix)
     free(ix->slots);
     free(ix->posts);
     free(ix->heads);
+    free(ix->filter);
+}
+
+static inline void filter_bits(const name_index *ix, uint64_t h, size_t *a, size_t *b)
+{
+    *a = (size_t)(h >> 16) & ix->filter_mask;
+    *b = (size_t)(h >> 40) & ix->filter_mask;
+}
+
+/* false: no key and no head has hash h; true: maybe one has */
+static inline bool filter_has(const name_index *ix, uint64_t h)
+{
+    size_t a, b;
+    filter_bits(ix, h, &a, &b);
+    return (ix->filter[a / 64] >> (a % 64) & 1) && (ix->filter[b / 64] >> (b % 64) & 1);
+}
+
+static void filter_add(name_index *ix, uint64_t h)
+{
+    size_t a, b;
+    filter_bits(ix, h, &a, &b);
+    ix->filter[a / 64] |= 1ull << (a % 64);
+    ix->filter[b / 64] |= 1ull << (b % 64);
+}
+
+/* The filter of the loaded index: 16 bits or more a key or head, so that it
+ * lets through about 1 in 70 of the words that are in neither table. */
+static int index_build_filter(name_index *ix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ix->cap; i++)
+        n += ix->slots[i].key != NULL;
+    size_t bits = 1024;
+    while (bits < 16 * (n + ix->nheads))
+        bits *= 2;
+    ix->filter = calloc(bits / 64, sizeof *ix->filter);
+    if (!ix->filter)
+        return -1;
+    ix->filter_mask = bits - 1;
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->slots[i].key)
+            filter_add(ix, hash_key(ix->slots[i].key, ix->slots[i].len));
+    for (size_t i = 0; i < ix->capheads; i++)
+        if (ix->heads[i])
+            filter_add(ix, ix->heads[i]);
+    return 0;
 }
 
 /* Split a line into at most `max` tab-separated fields (cut in place). */
@@ -490,6 +541,10 @@ nw_enrich_data *nw_enrich_data_load_model(const char *dir, const char *topic_mod
         nw_err_set(err, NW_EINVAL, "%s/%s: no entries: corrupt data file", dir, file_names[0]);
         goto fail;
     }
+    if (index_build_filter(&d->names) != 0 || index_build_filter(&d->topicw) != 0) {
+        nw_err_set(err, NW_ENOMEM, "out of memory");
+        goto fail;
+    }
     return d;
 fail:
     data_free(d);
@@ -578,7 +633,8 @@ void nw_enrich_data_release(nw_enrich_data *d)
 size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t len, uint32_t *out,
                              size_t max)
 {
-    const name_slot *s = index_find(&d->names, hash_key(key, len), key, len);
+    uint64_t h = hash_key(key, len);
+    const name_slot *s = filter_has(&d->names, h) ? index_find(&d->names, h, key, len) : NULL;
     size_t n = 0;
     for (uint32_t p = s ? s->head : 0; p && n < max; p = d->names.posts[p - 1].next)
         out[n++] = d->names.posts[p - 1].value;
@@ -594,9 +650,10 @@ size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_
                                  nw_topic_hit_fn fn, void *ctx, bool *head)
 {
     uint64_t h = hash_key(key, len);
+    bool maybe = filter_has(&d->topicw, h);
     if (head)
-        *head = heads_has(&d->topicw, h);
-    const name_slot *s = index_find(&d->topicw, h, key, len);
+        *head = maybe && heads_has(&d->topicw, h);
+    const name_slot *s = maybe ? index_find(&d->topicw, h, key, len) : NULL;
     size_t n = 0;
     for (uint32_t p = s ? s->head : 0; p; p = d->topicw.posts[p - 1].next, n++)
         fn(ctx, d->topicw.posts[p - 1].value, d->topicw.posts[p - 1].weight);
@@ -605,7 +662,8 @@ size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_
 
 bool nw_enrich_data_name_head(const nw_enrich_data *d, const char *word, size_t len)
 {
-    return heads_has(&d->names, hash_key(word, len));
+    uint64_t h = hash_key(word, len);
+    return filter_has(&d->names, h) && heads_has(&d->names, h);
 }
 
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)
@@ -642,7 +700,8 @@ size_t nw_enrich_data_bytes(const nw_enrich_data *d)
     return d->file_bytes + d->capentries * sizeof(nw_gaz_entry) + d->captopics * sizeof(nw_topic) +
            (d->names.cap + d->topicw.cap) * sizeof(name_slot) +
            (d->names.capposts + d->topicw.capposts) * sizeof(posting) +
-           (d->names.capheads + d->topicw.capheads) * sizeof(uint64_t);
+           (d->names.capheads + d->topicw.capheads) * sizeof(uint64_t) +
+           (d->names.filter_mask + d->topicw.filter_mask + 2) / 8;
 }
 
 /* <dir of the running program>/../share/newswire/enrich: an install under any
