@@ -80,11 +80,57 @@ static inline unsigned char fold(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
+/* Up to eight bytes with their ASCII capitals lower-cased, all at once: a
+ * byte's high bit after the additions tells whether it is at least 'A' and
+ * whether it is past 'Z'; bytes of 0x80 and more are left as they are. */
+static inline uint64_t fold8(uint64_t x)
+{
+    const uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+    uint64_t low7 = x & ~high;
+    uint64_t from_a = low7 + (0x80 - 'A') * ones, past_z = low7 + (0x80 - 'Z' - 1) * ones;
+    return x | ((from_a & ~past_z & ~x & high) >> 2);
+}
+
+static inline uint64_t load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+static inline uint64_t load4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+
+static inline uint64_t mix8(uint64_t h, uint64_t w)
+{
+    h = (h ^ fold8(w)) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+/* The hash of s[0..len) with ASCII case folded (fold()), eight bytes a step
+ * (the last eight, or two overlapping fours, cover the tail): a text's words
+ * are hashed for several lookups each, and a byte at a time was a chain of
+ * multiplications as long as the word. */
 static uint64_t hash_key(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ fold((unsigned char)s[i])) * 1099511628211ull;
+    uint64_t h = 0x2545F4914F6CDD1Dull ^ (len * 0x9E3779B97F4A7C15ull);
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8)
+            h = mix8(h, load8(s + i));
+        h = mix8(h, load8(s + len - 8));
+    } else if (len >= 4) {
+        h = mix8(h, load4(s) | load4(s + len - 4) << 32);
+    } else if (len > 0) {
+        h = mix8(h, (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+                        (uint64_t)(unsigned char)s[len - 1] << 16);
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
     return h | 1; /* never 0, the empty mark of the heads set */
 }
 
@@ -646,10 +692,14 @@ const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index
     return index < d->nentries ? &d->entries[index] : NULL;
 }
 
-size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
+uint64_t nw_enrich_data_hash(const char *key, size_t len)
+{
+    return hash_key(key, len);
+}
+
+size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len, uint64_t h,
                                  nw_topic_hit_fn fn, void *ctx, bool *head)
 {
-    uint64_t h = hash_key(key, len);
     bool maybe = filter_has(&d->topicw, h);
     if (head)
         *head = maybe && heads_has(&d->topicw, h);
