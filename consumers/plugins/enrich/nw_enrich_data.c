@@ -51,7 +51,8 @@ typedef struct name_index {
     size_t nheads, capheads;
     /* a bit set of every key's and head's hash (two bits each), small enough
      * to stay in the CPU's cache: most words of a text are neither, and most
-     * of them are told so without reading the tables (docs/enrich.md) */
+     * of them are told so without reading the tables (docs/enrich.md, "Lookups
+     * and hashing") */
     uint64_t *filter;
     size_t filter_mask; /* bits - 1 */
 } name_index;
