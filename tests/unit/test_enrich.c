@@ -8,6 +8,7 @@
  * target); schema checks and the seed story skip without NW_SHARED_DIR.
  */
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1097,6 +1098,35 @@ Test(enrich, data_shared_until_a_file_changes)
 
 /* Tagged stories for training: "weather" words under 17000000, "religion"
  * words under 12000000, every story also naming a shared word. */
+/* Every name of the tables is found, in any ASCII case: the hash folds eight
+ * bytes at a time (every length exercises another load) and the filter in
+ * front of the table must never turn a name away. */
+Test(enrich, every_name_is_found_in_any_ascii_case)
+{
+    char upper[512];
+    uint32_t hits[16];
+    size_t names = 0;
+    for (uint32_t i = 0; nw_enrich_data_entry(data, i); i++) {
+        const char *name = nw_enrich_data_entry(data, i)->name;
+        size_t len = strlen(name);
+        if (len == 0 || len >= sizeof upper)
+            continue;
+        for (size_t k = 0; k <= len; k++)
+            upper[k] = (char)toupper((unsigned char)name[k]);
+        cr_expect_eq(nw_enrich_data_hash(name, len), nw_enrich_data_hash(upper, len), "%s", name);
+        size_t n = nw_enrich_data_lookup(data, upper, len, hits, 16);
+        bool found = n == 16; /* a name of more entries than that: found */
+        for (size_t k = 0; k < n; k++)
+            found |= hits[k] == i;
+        cr_expect(found, "'%s' (entry %u) not found as '%s'", name, i, upper);
+        names++;
+    }
+    cr_expect_gt(names, 1000);
+    /* only ASCII folds: bytes beyond it compare as they are */
+    cr_expect_neq(nw_enrich_data_hash("\xc3\xa9", 2), nw_enrich_data_hash("\xc3\x89", 2));
+    cr_expect_gt(nw_enrich_data_lookup(data, "uNITED kINGDOM", 14, hits, 16), 0);
+}
+
 static void add_tagged(nw_topic_trainer *t, int count)
 {
     for (int i = 0; i < count; i++) {

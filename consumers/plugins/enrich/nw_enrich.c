@@ -22,6 +22,7 @@
 #define MAX_HITS   16
 
 typedef struct token {
+    uint64_t hash; /* nw_enrich_data_hash of its bytes: every lookup of the word uses it */
     uint32_t off, len;
     uint8_t flags;
     uint16_t cls; /* word_class bits */
@@ -227,19 +228,16 @@ static const char *class_words[CLASS_WORDS];
 static uint32_t class_nwords;
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
-/* case-blind for ASCII letters; the lists hold no byte that | 0x20 changes */
-static size_t class_hash(const char *s, size_t len)
+/* case-blind for ASCII letters: the tables' hash, which a token has */
+static size_t class_slot(uint64_t hash)
 {
-    size_t h = 5381;
-    for (size_t i = 0; i < len; i++)
-        h = h * 33 + ((unsigned char)s[i] | 0x20);
-    return h & (CLASS_SLOTS - 1);
+    return (size_t)(hash >> 20) & (CLASS_SLOTS - 1);
 }
 
 static void class_add(const char *const *list, uint16_t bit)
 {
     for (; *list; list++) {
-        size_t len = strlen(*list), j = class_hash(*list, len);
+        size_t len = strlen(*list), j = class_slot(nw_enrich_data_hash(*list, len));
         while (class_table[j].len && strcmp(class_words[class_table[j].word], *list))
             j = (j + 1) & (CLASS_SLOTS - 1);
         if (!class_table[j].len) {
@@ -276,12 +274,13 @@ static void class_build(void)
     class_add(nw_enrich_org_possessed_words, W_ORG_POSSESSED);
 }
 
-static uint16_t word_class(const char *s, size_t len)
+/* The class bits of s[0..len), whose nw_enrich_data_hash is `hash`. */
+static uint16_t word_class(uint64_t hash, const char *s, size_t len)
 {
     if (len == 0 || len > 20)
         return 0;
     char c0 = (char)(s[0] | 0x20);
-    for (size_t j = class_hash(s, len); class_table[j].len; j = (j + 1) & (CLASS_SLOTS - 1)) {
+    for (size_t j = class_slot(hash); class_table[j].len; j = (j + 1) & (CLASS_SLOTS - 1)) {
         if (class_table[j].len != len || class_table[j].c0 != c0)
             continue;
         const char *w = class_words[class_table[j].word];
@@ -425,7 +424,8 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
     if (e->ntoks >= MAX_TOKENS)
         return;
     const char *w = e->text + off;
-    uint16_t cls = word_class(w, len);
+    uint64_t hash = nw_enrich_data_hash(w, len);
+    uint16_t cls = word_class(hash, w, len);
     /* "Standard and Poor's Corp" is one name */
     if (e->split_next == 2 || (e->split_next == 1 && !(cls & W_ORG_SUFFIX)))
         flags |= NW_TOK_BREAK;
@@ -441,13 +441,14 @@ static void collect_token(void *ctx, size_t off, size_t len, unsigned flags)
         const char *h = memchr(w + 1, '-', len - 1);
         if (h && h + 1 < w + len && islower((unsigned char)h[1])) {
             len = (size_t)(h - w);
-            cls = word_class(w, len);
+            hash = nw_enrich_data_hash(w, len);
+            cls = word_class(hash, w, len);
             e->split_next = 2;
         }
     }
     if ((flags & NW_TOK_SENT_START) && e->npara < MAX_PARAS && paragraph_starts(e, off))
         e->para[e->npara++] = (uint32_t)e->ntoks;
-    e->toks[e->ntoks++] = (token){(uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
+    e->toks[e->ntoks++] = (token){hash, (uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
 }
 
 /* ---- instance ----------------------------------------------------------- */
@@ -2600,7 +2601,8 @@ static void score_topics(nw_enrich *e)
         bool head = false;
         if (first->len + 1 >= sizeof buf)
             continue;
-        nw_enrich_data_topic_hits(e->data, e->text + first->off, first->len, topic_hit, e, &head);
+        nw_enrich_data_topic_hits(e->data, e->text + first->off, first->len, first->hash, topic_hit,
+                                  e, &head);
         if (!head)
             continue; /* no keyword phrase starts with this word */
         memcpy(buf, e->text + first->off, first->len);
@@ -2612,7 +2614,8 @@ static void score_topics(nw_enrich *e)
             buf[len++] = ' ';
             memcpy(buf + len, e->text + k->off, k->len);
             len += k->len;
-            nw_enrich_data_topic_hits(e->data, buf, len, topic_hit, e, NULL);
+            nw_enrich_data_topic_hits(e->data, buf, len, nw_enrich_data_hash(buf, len), topic_hit,
+                                      e, NULL);
         }
     }
 }

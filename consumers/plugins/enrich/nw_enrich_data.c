@@ -49,6 +49,12 @@ typedef struct name_index {
     size_t nposts, capposts;
     uint64_t *heads; /* hashes of the first words of multi-word keys; 0 = empty */
     size_t nheads, capheads;
+    /* a bit set of every key's and head's hash (two bits each), small enough
+     * to stay in the CPU's cache: most words of a text are neither, and most
+     * of them are told so without reading the tables (docs/enrich.md, "Lookups
+     * and hashing") */
+    uint64_t *filter;
+    size_t filter_mask; /* bits - 1 */
 } name_index;
 
 struct nw_enrich_data {
@@ -75,11 +81,57 @@ static inline unsigned char fold(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
+/* Up to eight bytes with their ASCII capitals lower-cased, all at once: a
+ * byte's high bit after the additions tells whether it is at least 'A' and
+ * whether it is past 'Z'; bytes of 0x80 and more are left as they are. */
+static inline uint64_t fold8(uint64_t x)
+{
+    const uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+    uint64_t low7 = x & ~high;
+    uint64_t from_a = low7 + (0x80 - 'A') * ones, past_z = low7 + (0x80 - 'Z' - 1) * ones;
+    return x | ((from_a & ~past_z & ~x & high) >> 2);
+}
+
+static inline uint64_t load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+static inline uint64_t load4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+
+static inline uint64_t mix8(uint64_t h, uint64_t w)
+{
+    h = (h ^ fold8(w)) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+}
+
+/* The hash of s[0..len) with ASCII case folded (fold()), eight bytes a step
+ * (the last eight, or two overlapping fours, cover the tail): a text's words
+ * are hashed for several lookups each, and a byte at a time was a chain of
+ * multiplications as long as the word. */
 static uint64_t hash_key(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ fold((unsigned char)s[i])) * 1099511628211ull;
+    uint64_t h = 0x2545F4914F6CDD1Dull ^ (len * 0x9E3779B97F4A7C15ull);
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8)
+            h = mix8(h, load8(s + i));
+        h = mix8(h, load8(s + len - 8));
+    } else if (len >= 4) {
+        h = mix8(h, load4(s) | load4(s + len - 4) << 32);
+    } else if (len > 0) {
+        h = mix8(h, (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+                        (uint64_t)(unsigned char)s[len - 1] << 16);
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
     return h | 1; /* never 0, the empty mark of the heads set */
 }
 
@@ -210,6 +262,52 @@ static void index_free(name_index *ix)
     free(ix->slots);
     free(ix->posts);
     free(ix->heads);
+    free(ix->filter);
+}
+
+static inline void filter_bits(const name_index *ix, uint64_t h, size_t *a, size_t *b)
+{
+    *a = (size_t)(h >> 16) & ix->filter_mask;
+    *b = (size_t)(h >> 40) & ix->filter_mask;
+}
+
+/* false: no key and no head has hash h; true: maybe one has */
+static inline bool filter_has(const name_index *ix, uint64_t h)
+{
+    size_t a, b;
+    filter_bits(ix, h, &a, &b);
+    return (ix->filter[a / 64] >> (a % 64) & 1) && (ix->filter[b / 64] >> (b % 64) & 1);
+}
+
+static void filter_add(name_index *ix, uint64_t h)
+{
+    size_t a, b;
+    filter_bits(ix, h, &a, &b);
+    ix->filter[a / 64] |= 1ull << (a % 64);
+    ix->filter[b / 64] |= 1ull << (b % 64);
+}
+
+/* The filter of the loaded index: 16 bits or more a key or head, so that it
+ * lets through about 1 in 70 of the words that are in neither table. */
+static int index_build_filter(name_index *ix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ix->cap; i++)
+        n += ix->slots[i].key != NULL;
+    size_t bits = 1024;
+    while (bits < 16 * (n + ix->nheads))
+        bits *= 2;
+    ix->filter = calloc(bits / 64, sizeof *ix->filter);
+    if (!ix->filter)
+        return -1;
+    ix->filter_mask = bits - 1;
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->slots[i].key)
+            filter_add(ix, hash_key(ix->slots[i].key, ix->slots[i].len));
+    for (size_t i = 0; i < ix->capheads; i++)
+        if (ix->heads[i])
+            filter_add(ix, ix->heads[i]);
+    return 0;
 }
 
 /* Split a line into at most `max` tab-separated fields (cut in place). */
@@ -490,6 +588,10 @@ nw_enrich_data *nw_enrich_data_load_model(const char *dir, const char *topic_mod
         nw_err_set(err, NW_EINVAL, "%s/%s: no entries: corrupt data file", dir, file_names[0]);
         goto fail;
     }
+    if (index_build_filter(&d->names) != 0 || index_build_filter(&d->topicw) != 0) {
+        nw_err_set(err, NW_ENOMEM, "out of memory");
+        goto fail;
+    }
     return d;
 fail:
     data_free(d);
@@ -578,7 +680,8 @@ void nw_enrich_data_release(nw_enrich_data *d)
 size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t len, uint32_t *out,
                              size_t max)
 {
-    const name_slot *s = index_find(&d->names, hash_key(key, len), key, len);
+    uint64_t h = hash_key(key, len);
+    const name_slot *s = filter_has(&d->names, h) ? index_find(&d->names, h, key, len) : NULL;
     size_t n = 0;
     for (uint32_t p = s ? s->head : 0; p && n < max; p = d->names.posts[p - 1].next)
         out[n++] = d->names.posts[p - 1].value;
@@ -590,13 +693,18 @@ const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index
     return index < d->nentries ? &d->entries[index] : NULL;
 }
 
-size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
+uint64_t nw_enrich_data_hash(const char *key, size_t len)
+{
+    return hash_key(key, len);
+}
+
+size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len, uint64_t h,
                                  nw_topic_hit_fn fn, void *ctx, bool *head)
 {
-    uint64_t h = hash_key(key, len);
+    bool maybe = filter_has(&d->topicw, h);
     if (head)
-        *head = heads_has(&d->topicw, h);
-    const name_slot *s = index_find(&d->topicw, h, key, len);
+        *head = maybe && heads_has(&d->topicw, h);
+    const name_slot *s = maybe ? index_find(&d->topicw, h, key, len) : NULL;
     size_t n = 0;
     for (uint32_t p = s ? s->head : 0; p; p = d->topicw.posts[p - 1].next, n++)
         fn(ctx, d->topicw.posts[p - 1].value, d->topicw.posts[p - 1].weight);
@@ -605,7 +713,8 @@ size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_
 
 bool nw_enrich_data_name_head(const nw_enrich_data *d, const char *word, size_t len)
 {
-    return heads_has(&d->names, hash_key(word, len));
+    uint64_t h = hash_key(word, len);
+    return filter_has(&d->names, h) && heads_has(&d->names, h);
 }
 
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index)
@@ -642,7 +751,8 @@ size_t nw_enrich_data_bytes(const nw_enrich_data *d)
     return d->file_bytes + d->capentries * sizeof(nw_gaz_entry) + d->captopics * sizeof(nw_topic) +
            (d->names.cap + d->topicw.cap) * sizeof(name_slot) +
            (d->names.capposts + d->topicw.capposts) * sizeof(posting) +
-           (d->names.capheads + d->topicw.capheads) * sizeof(uint64_t);
+           (d->names.capheads + d->topicw.capheads) * sizeof(uint64_t) +
+           (d->names.filter_mask + d->topicw.filter_mask + 2) / 8;
 }
 
 /* <dir of the running program>/../share/newswire/enrich: an install under any

@@ -77,12 +77,17 @@ size_t nw_enrich_data_lookup(const nw_enrich_data *d, const char *key, size_t le
                              size_t max);
 const nw_gaz_entry *nw_enrich_data_entry(const nw_enrich_data *d, uint32_t index);
 
-/* Topic keyword hits of a word or phrase (ASCII case-insensitive): callback
- * per (topic, weight). Returns the number of hits; *head (when not NULL) says
- * whether a multi-word keyword starts with `key`. */
+/* The hash the tables find `key` by (ASCII case folded): a word's, computed
+ * once, serves every lookup of that word. Not stable across versions. */
+uint64_t nw_enrich_data_hash(const char *key, size_t len);
+
+/* Topic keyword hits of a word or phrase (ASCII case-insensitive; `hash` is
+ * nw_enrich_data_hash(key, len)): callback per (topic, weight). Returns the
+ * number of hits; *head (when not NULL) says whether a multi-word keyword
+ * starts with `key`. */
 typedef void (*nw_topic_hit_fn)(void *ctx, uint32_t topic, float weight);
 size_t nw_enrich_data_topic_hits(const nw_enrich_data *d, const char *key, size_t len,
-                                 nw_topic_hit_fn fn, void *ctx, bool *head);
+                                 uint64_t hash, nw_topic_hit_fn fn, void *ctx, bool *head);
 const nw_topic *nw_enrich_data_topic(const nw_enrich_data *d, uint32_t index);
 
 /* Whether `word` starts a multi-word name (gazetteer, entities): callers

@@ -136,17 +136,21 @@ typedef struct lang_info {
  * billions of lookups, which moves a score by one n-gram's worth at most */
 typedef struct model_slot {
     uint32_t tag; /* the key's upper half, never 0; 0 = empty */
-    uint32_t ref; /* its postings: first << 8 | count */
+    uint32_t ref; /* its ranks: the block at ranks + ref * LANES */
 } model_slot;
+
+/* An n-gram's ranks in the languages of its script, one lane each (the
+ * script's languages in the model's order), in blocks of LANES: scoring adds
+ * a block at a time, which the compiler turns into vector instructions,
+ * instead of following a list of (language, rank) pairs. A language without
+ * the n-gram has rank NO_RANK, too far from any to gain anything. */
+#define LANES   8
+#define NO_RANK 0x3000
 
 static uint32_t tag_of(uint64_t key)
 {
     return (uint32_t)(key >> 32) | 1;
 }
-
-typedef struct model_posting {
-    uint16_t lang, rank2; /* twice the n-gram's rank in the language */
-} model_posting;
 
 typedef struct model_file {
     char *path;
@@ -163,8 +167,12 @@ typedef struct lang_model {
     size_t nlangs;
     model_slot *slots;
     size_t mask;
-    model_posting *posts;
-    int refs; /* guarded by model_lock */
+    int16_t *ranks; /* twice the n-gram's rank in each language, in blocks */
+    /* per script: its languages (indexes into langs), padded to whole blocks */
+    uint16_t *members[S_COUNT];
+    size_t nmembers[S_COUNT], width[S_COUNT];
+    uint16_t *lane; /* per language: its lane in its script's blocks */
+    int refs;       /* guarded by model_lock */
 } lang_model;
 
 static uint64_t fnv_step(uint64_t h, const unsigned char *s, size_t n)
@@ -196,7 +204,10 @@ static void model_free(lang_model *m)
     free(m->files);
     free(m->langs);
     free(m->slots);
-    free(m->posts);
+    free(m->ranks);
+    for (int sc = 0; sc < S_COUNT; sc++)
+        free(m->members[sc]);
+    free(m->lane);
     free(m->conf);
     free(m->dir);
     free(m);
@@ -315,34 +326,78 @@ static int grow_lists(loader *ld, nw_err *err)
     return 0;
 }
 
-/* The table of every n-gram of every language (sorted by key, grouped). */
+/* Each script's languages, and each language's lane among them. */
+static int build_lanes(lang_model *m, nw_err *err)
+{
+    m->lane = calloc(m->nlangs, sizeof *m->lane);
+    if (!m->lane)
+        return nw_err_set(err, NW_ENOMEM, "out of memory");
+    for (int sc = 0; sc < S_COUNT; sc++) {
+        for (size_t i = 0; i < m->nlangs; i++)
+            if (m->langs[i].sc == (script)sc)
+                m->nmembers[sc]++;
+        if (m->nmembers[sc] == 0)
+            continue;
+        m->width[sc] = (m->nmembers[sc] + LANES - 1) / LANES * LANES;
+        m->members[sc] = calloc(m->nmembers[sc], sizeof *m->members[sc]);
+        if (!m->members[sc])
+            return nw_err_set(err, NW_ENOMEM, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < m->nlangs; i++)
+            if (m->langs[i].sc == (script)sc) {
+                m->members[sc][k] = (uint16_t)i;
+                m->lane[i] = (uint16_t)k++;
+            }
+    }
+    return 0;
+}
+
+/* The table of every n-gram of every language (sorted by key, grouped),
+ * each key with a block of ranks in its script's languages. */
 static int build_table(loader *ld, nw_err *err)
 {
     lang_model *m = ld->m;
+    int rc = build_lanes(m, err);
+    if (rc != 0)
+        return rc;
     qsort(ld->raw, ld->nraw, sizeof *ld->raw, cmp_raw);
-    size_t distinct = 0;
+    size_t distinct = 0, lanes = 0;
     for (size_t i = 0; i < ld->nraw; i++)
-        distinct += i == 0 || ld->raw[i].key != ld->raw[i - 1].key;
+        if (i == 0 || ld->raw[i].key != ld->raw[i - 1].key) {
+            distinct++;
+            lanes += m->width[m->langs[ld->raw[i].lang].sc];
+        }
     size_t cap = 1024;
     while (cap < 2 * distinct)
         cap *= 2;
     m->mask = cap - 1;
     m->slots = calloc(cap, sizeof *m->slots);
-    m->posts = malloc((ld->nraw + 1) * sizeof *m->posts);
-    if (!m->slots || !m->posts)
+    m->ranks = malloc((lanes + 1) * sizeof *m->ranks);
+    if (!m->slots || !m->ranks)
         return nw_err_set(err, NW_ENOMEM, "out of memory");
+    if (lanes / LANES > UINT32_MAX)
+        return nw_err_set(err, NW_EINVAL, "%s: too many n-grams", m->conf);
+    size_t at = 0;
     for (size_t i = 0; i < ld->nraw;) {
+        script sc = m->langs[ld->raw[i].lang].sc;
+        int16_t *block = m->ranks + at;
+        for (size_t k = 0; k < m->width[sc]; k++)
+            block[k] = NO_RANK;
         size_t j = i;
-        while (j < ld->nraw && ld->raw[j].key == ld->raw[i].key) {
-            m->posts[j] = (model_posting){ld->raw[j].lang, (uint16_t)(2 * ld->raw[j].rank)};
-            j++;
+        for (; j < ld->nraw && ld->raw[j].key == ld->raw[i].key; j++) {
+            /* a key is its n-gram and script: another script's n-gram of
+             * the same key (once in billions) is left out; an n-gram a
+             * fingerprint lists twice keeps its first rank */
+            int16_t *lane = &block[m->lane[ld->raw[j].lang]];
+            int16_t rank2 = (int16_t)(2 * ld->raw[j].rank);
+            if (m->langs[ld->raw[j].lang].sc == sc && rank2 < *lane)
+                *lane = rank2;
         }
-        if (j - i > 255 || i >= (1u << 24))
-            return nw_err_set(err, NW_EINVAL, "%s: too many languages", m->conf);
         size_t s = slot_of(ld->raw[i].key, m->mask);
         while (m->slots[s].tag)
             s = (s + 1) & m->mask;
-        m->slots[s] = (model_slot){tag_of(ld->raw[i].key), (uint32_t)(i << 8 | (j - i))};
+        m->slots[s] = (model_slot){tag_of(ld->raw[i].key), (uint32_t)(at / LANES)};
+        at += m->width[sc];
         i = j;
     }
     return 0;
@@ -480,6 +535,10 @@ struct nw_enrich_lang {
     bool *active;  /* per language: a configured candidate */
     bool *cand;    /* per language: a candidate for this story */
     int32_t *gain; /* per language: this story's closeness */
+    /* per lane of the text's script: closeness of the n-grams added since
+     * the last flush into gain (at most FLUSH_EVERY of them, so that 16
+     * bits hold it) */
+    int16_t *acc;
     text_scan scan;
     /* the text's profile */
     unsigned char prep[4 * SAMPLE_CHARS]; /* separators collapsed to '_', maybe case-folded */
@@ -518,8 +577,12 @@ nw_enrich_lang *nw_enrich_lang_new(const char *conf, const char *fp_dir, const c
         l->active = calloc(m->nlangs, sizeof *l->active);
         l->cand = calloc(m->nlangs, sizeof *l->cand);
         l->gain = calloc(m->nlangs, sizeof *l->gain);
+        size_t widest = LANES;
+        for (int sc = 0; sc < S_COUNT; sc++)
+            widest = m->width[sc] > widest ? m->width[sc] : widest;
+        l->acc = calloc(widest, sizeof *l->acc);
     }
-    if (!l || !used || !l->active || !l->cand || !l->gain) {
+    if (!l || !used || !l->active || !l->cand || !l->gain || !l->acc) {
         free(used);
         if (l)
             nw_enrich_lang_free(l);
@@ -553,6 +616,7 @@ void nw_enrich_lang_free(nw_enrich_lang *l)
     free(l->active);
     free(l->cand);
     free(l->gain);
+    free(l->acc);
     free(l);
 }
 
@@ -736,6 +800,41 @@ static size_t count_ngrams(nw_enrich_lang *l)
     return ngrams;
 }
 
+/* n-grams whose closeness acc holds before it is added to gain: 40 of at
+ * most 2 * LANG_NGRAMS each fit 16 bits */
+#define FLUSH_EVERY 40
+_Static_assert(FLUSH_EVERY * 2 * LANG_NGRAMS <= INT16_MAX, "acc overflows");
+_Static_assert(NO_RANK - 2 * LANG_NGRAMS >= 2 * LANG_NGRAMS, "NO_RANK gains");
+
+/* Add an n-gram's closeness to each lane of acc: 2 * LANG_NGRAMS minus how
+ * far its rank r2 in the text is from the lane's language's rank (doubled
+ * ranks), nothing for a language without it: a block of LANES at a time, in
+ * the vector types of GCC and clang. */
+typedef int16_t lane_block __attribute__((vector_size(LANES * sizeof(int16_t))));
+
+static inline void add_closeness(int16_t *acc, const int16_t *ranks, size_t width, int16_t r2)
+{
+    const lane_block text = (lane_block){0} + r2, most = (lane_block){0} + 2 * LANG_NGRAMS;
+    for (size_t b = 0; b < width; b += LANES) {
+        lane_block rank, sum;
+        memcpy(&rank, ranks + b, sizeof rank);
+        memcpy(&sum, acc + b, sizeof sum);
+        lane_block d = text - rank, sign = d >> 15;
+        lane_block close = most - ((d ^ sign) - sign);
+        sum += close & ~(close >> 15);
+        memcpy(acc + b, &sum, sizeof sum);
+    }
+}
+
+/* Move acc's closeness into gain, per language of script sc. */
+static void flush_closeness(nw_enrich_lang *l, script sc)
+{
+    const lang_model *m = l->m;
+    for (size_t k = 0; k < m->nmembers[sc]; k++)
+        l->gain[m->members[sc][k]] += l->acc[k];
+    memset(l->acc, 0, m->width[sc] * sizeof *l->acc);
+}
+
 /* Rank the n-grams by count (most frequent first; n-grams of equal count
  * share their mean rank: their order says nothing), keep the first
  * LANG_NGRAMS, and add each kept n-gram's closeness to every candidate of
@@ -745,6 +844,7 @@ static size_t count_ngrams(nw_enrich_lang *l)
 static void score(nw_enrich_lang *l, size_t ngrams, script sc)
 {
     const lang_model *m = l->m;
+    size_t width = m->width[sc], pending = 0;
     uint32_t maxc = 0;
     for (size_t i = 0; i < ngrams; i++)
         if (l->grams[i].count > maxc)
@@ -775,15 +875,14 @@ static void score(nw_enrich_lang *l, size_t ngrams, script sc)
             s = (s + 1) & m->mask;
         if (!m->slots[s].tag)
             continue;
-        int32_t r2 = (int32_t)l->rank2[g->count];
-        uint32_t ref = m->slots[s].ref;
-        const model_posting *mp = m->posts + (ref >> 8), *end = mp + (ref & 0xFF);
-        for (; mp < end; mp++) {
-            int32_t d = r2 - (int32_t)mp->rank2;
-            /* a language that is no candidate gains too: nobody reads it */
-            l->gain[mp->lang] += 2 * LANG_NGRAMS - (d < 0 ? -d : d);
+        add_closeness(l->acc, m->ranks + (size_t)m->slots[s].ref * LANES, width,
+                      (int16_t)l->rank2[g->count]);
+        if (++pending == FLUSH_EVERY) {
+            flush_closeness(l, sc);
+            pending = 0;
         }
     }
+    flush_closeness(l, sc);
 }
 
 /* Latin letters with diacritics a language never writes: a candidate whose
