@@ -135,7 +135,7 @@ static const char *const stop_words[] = {
     "july",       "august",    "september", "october",   "november",    "december", "jan",
     "feb",        "mar",       "apr",       "jun",       "jul",         "aug",      "sep",
     "sept",       "oct",       "nov",       "dec",       "photo",       "source",   "published",
-    "posted",     "reuter",    "reuters",   "update",    "according",   "under",    "during",
+    "posted",     "reuter",    "update",    "according",   "under",    "during",
     "despite",    "although",  "because",   "since",     "until",       "about",    "over",
     "into",       "both",      "each",      "every",     "such",        "other",    "another",
     "several",    "more",      "less",      "only",      "even",        "just",     "still",
@@ -1251,7 +1251,66 @@ static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
         return e->text[l->off + l->len - 1] != 's' &&
                !known_entity(e, e->text + e->toks[a].off, e->toks[a].len, NW_GAZ_ORG);
     return t->len == 2 && isdigit((unsigned char)w[0]) && isdigit((unsigned char)w[1]) &&
-           w[2] == ',';
+           (w[2] == ',' || !strncmp(w + 2, " - ", 3)); /* "Warren Leblanc, 17 - who" */
+}
+
+/* Token k is the noun of a member's role in an organisation ("chief",
+ * "analyst", "frontman"; not "director", a film's too). */
+static bool member_role(const nw_enrich *e, size_t k)
+{
+    static const char *const member[] = {
+        "chief",      "boss",      "chairman",  "chairwoman", "spokesman",  "spokeswoman",
+        "analyst",    "economist", "executive", "founder",    "frontman",   "frontwoman",
+        "guitarist",  "drummer",   "bassist",   "singer",     "vocalist",   "manager",
+        "controller", "strategist", "editor"};
+    for (size_t i = 0; i < sizeof member / sizeof *member; i++)
+        if (tok_word(e, k, member[i]))
+            return true;
+    return false;
+}
+
+/* The name a..b-1 is an organisation's when a member's role and a person's
+ * name follow it: "Gazprom chief Alexei Miller", "Franz Ferdinand frontman
+ * Alex Kapranos", "Renaissance Capital energy analyst Adam Landes"; not a
+ * place's or a nation's ("Welsh singer"), nor after a role ("ABN Amro chief
+ * Asian strategist"). */
+static bool member_role_after(const nw_enrich *e, size_t a, size_t b)
+{
+    if ((b - a == 1 && e->toks[a].len < 2) || (a > 0 && member_role(e, a - 1)))
+        return false;
+    bool role = false, named = false;
+    for (size_t k = b; k < e->ntoks && k < b + 4 && !named; k++) {
+        const token *t = &e->toks[k];
+        if (t->flags & NW_TOK_BREAK)
+            return false;
+        named = (t->flags & NW_TOK_CAP) != 0;
+        if (named && (!role || tok_is(e, k, W_STOP)))
+            return false;
+        if (!named && tok_is(e, k, W_STOP) && !role)
+            return false; /* "Shepard Broad and chairman Morris Broad" */
+        role = member_role(e, k);
+    }
+    if (!named)
+        return false;
+    uint32_t hits[MAX_HITS];
+    return nw_enrich_data_lookup(e->data, e->text + e->toks[a].off, span_bytes(e, a, b), hits,
+                                 MAX_HITS) == 0;
+}
+
+/* The acronym s (len bytes) is a common noun's when the story writes it in
+ * the plural: "three DJs", "personal digital assistants (PDAs)". */
+static bool acronym_in_plural(const nw_enrich *e, const char *s, size_t len)
+{
+    char plural[8];
+    if (len + 1 >= sizeof plural)
+        return false;
+    memcpy(plural, s, len);
+    memcpy(plural + len, "s", 2);
+    for (const char *p = e->text; (p = strstr(p, plural)) != NULL; p += len + 1)
+        if ((p == e->text || !isalnum((unsigned char)p[-1])) &&
+            !isalnum((unsigned char)p[len + 1]))
+            return true;
+    return false;
 }
 
 /* "Barclays, the UK's third-biggest bank, ...", "Nova, the Canadian company
@@ -1832,7 +1891,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             bool rating = strspn(s, "ABC") == len;
             if (defines_acronym(e, a))
                 remember_acronym(e, s, len, a); /* "European Athletics (EAA)" */
-            else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':')
+            else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':' &&
+                     !acronym_in_plural(e, s, len))
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
@@ -1853,6 +1913,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
             if (e->nents > n)
                 e->ents[n].guessed = true; /* "Blair's board" is Tony Blair's */
+        } else if (!(t->flags & NW_TOK_SENT_START) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME) &&
+                   member_role_after(e, a, b)) {
+            add_org(e, s, len, (uint32_t)a, NULL); /* "Gazprom chief Alexei Miller" */
         } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {
             ent *x = add_person(e, a, b); /* "R&B star Nelly" */
             if (x)
@@ -1957,8 +2021,14 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
     }
-    if (cued_by(e, a, W_WORK))
-        return; /* "the show Advance Warning", "his album Some Cities" */
+    if (cued_by(e, a, W_WORK)) {
+        not_an_org(e, a, b); /* "the show Advance Warning", "his album Some Cities" */
+        return;
+    }
+    if (b - a <= 4 && !cued_by(e, a, W_ROLE) && member_role_after(e, a, b)) {
+        add_org(e, s, len, (uint32_t)a, NULL); /* "Franz Ferdinand frontman Alex Kapranos" */
+        return;
+    }
     if (cued_by(e, a, W_ROLE) || (tok_is(e, a, W_GIVEN) && b - a <= 4)) {
         ent *x = add_person(e, a, b);
         if (x && !tok_is(e, a, W_GIVEN))

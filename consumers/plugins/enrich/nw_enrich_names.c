@@ -174,7 +174,9 @@ const char *const nw_enrich_more_org_suffixes[] = {
 const char *const nw_enrich_work_words[] = {
     "album",   "book",   "documentary", "drama", "film",      "game",    "hit",    "movie",
     "musical", "novel",  "opera",       "play",  "programme", "program", "series", "show",
-    "single",  "sitcom", "song",        "title", "track",     "work",    NULL};
+    "single",  "sitcom", "song",        "title", "track",     "work",
+    /* a ship's name is no organisation: "the cruise liner Crystal Harmony" */
+    "liner", "ship", "vessel", "tanker", "yacht", "ferry", "warship", "frigate", "submarine", NULL};
 
 const char *const nw_enrich_speech_words[] = {
     "said", "says", "told", "added", "explained", "argued", "warned", "insisted", "admitted", NULL};
