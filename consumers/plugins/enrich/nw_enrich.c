@@ -1466,6 +1466,33 @@ static bool across_lines(const nw_enrich *e, size_t a, size_t b)
 
 /* The names a..b-1 end a list whose items are organisations (kind 1) or not
  * (-1); `after` words (a product's noun) follow the last one. */
+/* The word at token a is a plain name: three letters or more, no hyphen or
+ * apostrophe ("I'm", "Euro-Atlantic"), never written in lower case in the
+ * story ("Culture, Media and Sport" beside "the media"). */
+static bool plain_name(const nw_enrich *e, size_t a)
+{
+    const token *t = &e->toks[a];
+    const char *after = e->text + t->off + t->len;
+    char lower[32];
+    if (t->len < 3 || t->len >= sizeof lower || *after == '-' || !strncmp(after, " &", 2))
+        return false; /* "Multi-band", "Standard & Poor's" */
+    for (size_t i = 0; i < t->len; i++) {
+        char c = e->text[t->off + i];
+        if (c == '-' || c == '\'')
+            return false;
+        lower[i] = (char)tolower((unsigned char)c);
+    }
+    lower[t->len] = '\0';
+    for (const char *p = e->text; (p = strstr(p, lower)) != NULL; p += t->len)
+        if ((p == e->text || !isalpha((unsigned char)p[-1])) && !isalpha((unsigned char)p[t->len]))
+            return false;
+    return true;
+}
+
+/* A list's kind: after a known organisation, whose next single word is one
+ * too ("Amnesty International and Liberty"). */
+#define LIST_AFTER_ORG 2
+
 static void set_list(nw_enrich *e, size_t b, size_t after, int kind)
 {
     e->list_end = b + after;
@@ -1857,6 +1884,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     if (known || org_trailer) {
         if (list_cue(e, a) || continues_list(e, a, 1))
             set_list(e, b, 0, 1); /* "companies such as Creative, Sony and Philips" */
+        else
+            set_list(e, b, 0, LIST_AFTER_ORG); /* "Amnesty International and Liberty" */
         if (pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
@@ -1914,6 +1943,14 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             if (e->nents > n)
                 e->ents[n].guessed = true; /* "Blair's board" is Tony Blair's */
         } else if (!(t->flags & NW_TOK_SENT_START) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ROLE | W_WORK) &&
+                   continues_list(e, a, LIST_AFTER_ORG) && plain_name(e, a)) {
+            size_t n = e->nents; /* "Amnesty International and Liberty" */
+            add_org(e, s, len, (uint32_t)a, NULL);
+            if (e->nents > n)
+                e->ents[n].guessed = true; /* "the BBC and Blair": Tony Blair */
+            set_list(e, b, 0, LIST_AFTER_ORG);
+        } else if (!(t->flags & NW_TOK_SENT_START) &&
                    !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME) &&
                    member_role_after(e, a, b)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "Gazprom chief Alexei Miller" */
@@ -1954,6 +1991,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         }
         if (pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
+        if (!head_of) /* not "Department for Culture, Media and Sport" */
+            set_list(e, b, 0, LIST_AFTER_ORG);
         return;
     }
     if (has_connector) {
