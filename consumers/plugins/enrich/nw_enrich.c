@@ -2266,8 +2266,10 @@ static bool surname_again(const nw_enrich *e, const char *last, size_t from)
         if (k->len != n || e->text[k->off] != last[0])
             continue;
         if (memcmp(e->text + k->off, last, n) || tok_is(e, t, W_ORG_SUFFIX) ||
-            (k->flags & NW_TOK_SENT_START) || k->off < e->body_at)
-            continue; /* "Electronics makers ...": a capital that says nothing */
+            ((k->flags & NW_TOK_SENT_START) && !(t + 1 < e->ntoks && tok_is(e, t + 1, W_SPEECH))) ||
+            k->off < e->body_at)
+            continue; /* "Electronics makers ...": a capital that says nothing;
+                         "Stephens said" does */
         const token *p = t > 0 ? &e->toks[t - 1] : NULL;
         bool alone = (!p || !(p->flags & NW_TOK_CAP) || tok_is(e, t - 1, W_TITLE | W_STOP) ||
                       ((k->flags & NW_TOK_BREAK) && e->text[p->off + p->len] != '\'')) &&
