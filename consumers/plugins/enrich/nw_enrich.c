@@ -1697,6 +1697,20 @@ static bool peer_title(const nw_enrich *e, size_t a)
     return false;
 }
 
+/* Token o is a capitalised office ("Director", "Minister") and token t its
+ * "of". */
+static bool office_of(const nw_enrich *e, size_t o, size_t t)
+{
+    static const char *const office[] = {"Director", "Minister",  "Secretary", "Commissioner",
+                                          "Governor", "Registrar", "Comptroller"};
+    if (!tok_word(e, t, "of"))
+        return false;
+    for (size_t i = 0; i < sizeof office / sizeof *office; i++)
+        if (tok_word(e, o, office[i]))
+            return true;
+    return false;
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
@@ -1721,6 +1735,19 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                 e->toks[t].len == 2 && !strncmp(e->text + e->toks[t].off, "of", 2))
                 while (s < b && (e->toks[s].flags & NW_TOK_CAP))
                     t = s++;
+            /* an office's "of" names a portfolio, no organisation, unless
+             * the name has an organisation's word or is known: "Director of
+             * Public Prosecutions", "Minister of Public Works" */
+            if (t > a && office_of(e, t - 1, t)) {
+                size_t r = s;
+                while (r < b && (e->toks[r].flags & NW_TOK_CAP) && !tok_is(e, r, W_TITLE | W_GIVEN))
+                    r++; /* "Secretary of State Condoleezza Rice" */
+                if (r > s && r == b && !tok_is(e, r - 1, W_ORG_SUFFIX) &&
+                    !known_entity(e, e->text + e->toks[s].off, span_bytes(e, s, r), NW_GAZ_ORG)) {
+                    t = r - 1;
+                    s = r;
+                }
+            }
         }
     }
     if (b > s)
