@@ -120,35 +120,35 @@ void nw_enrich_opts_default(nw_enrich_opts *o)
 
 /* capitalised words that start sentences or spans but name nothing */
 static const char *const stop_words[] = {
-    "the",        "a",         "an",        "in",        "on",          "at",       "but",
-    "and",        "or",        "he",        "she",       "it",          "they",     "we",
-    "i",          "you",       "this",      "that",      "these",       "those",    "his",
-    "her",        "their",     "our",       "its",       "if",          "when",     "while",
-    "after",      "before",    "as",        "for",       "with",        "by",       "from",
-    "to",         "of",        "there",     "here",      "what",        "who",      "why",
-    "how",        "where",     "so",        "yet",       "also",        "however",  "meanwhile",
-    "last",       "next",      "new",       "one",       "two",         "three",    "some",
-    "many",       "most",      "all",       "no",        "not",         "now",      "then",
-    "today",      "yesterday", "tomorrow",  "mr",        "mrs",         "ms",       "dr",
-    "sir",        "st",        "monday",    "tuesday",   "wednesday",   "thursday", "friday",
-    "saturday",   "sunday",    "january",   "february",  "march",       "april",    "june",
-    "july",       "august",    "september", "october",   "november",    "december", "jan",
-    "feb",        "mar",       "apr",       "jun",       "jul",         "aug",      "sep",
-    "sept",       "oct",       "nov",       "dec",       "photo",       "source",   "published",
-    "posted",     "reuter",    "update",    "according",   "under",    "during",
-    "despite",    "although",  "because",   "since",     "until",       "about",    "over",
-    "into",       "both",      "each",      "every",     "such",        "other",    "another",
-    "several",    "more",      "less",      "only",      "even",        "just",     "still",
-    "much",       "very",      "first",     "second",    "third",       "earlier",  "later",
-    "late",       "early",     "former",    "chief",     "senior",      "minister", "president",
-    "government", "officials", "official",  "spokesman", "spokeswoman", "page",     "tel",
-    "fax",        "email",     "copyright", "am",        "pm",          "gmt",      "bst",
-    "est",        "utc",       "tv",        "ceo",       "ok",          "ii",       "iii",
-    "iv",         "dvd",       "cd",        "pc",        "pcs",         "gdp",      "mp",
-    "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
-    "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
-    "god",        "internet",  "mp3",       "id",        "gps",         "sms",      "ipo",
-    "qc",         "obe",       "mbe",       "cbe",       "gprs",        "wap",      NULL};
+    "the",       "a",         "an",        "in",          "on",        "at",        "but",
+    "and",       "or",        "he",        "she",         "it",        "they",      "we",
+    "i",         "you",       "this",      "that",        "these",     "those",     "his",
+    "her",       "their",     "our",       "its",         "if",        "when",      "while",
+    "after",     "before",    "as",        "for",         "with",      "by",        "from",
+    "to",        "of",        "there",     "here",        "what",      "who",       "why",
+    "how",       "where",     "so",        "yet",         "also",      "however",   "meanwhile",
+    "last",      "next",      "new",       "one",         "two",       "three",     "some",
+    "many",      "most",      "all",       "no",          "not",       "now",       "then",
+    "today",     "yesterday", "tomorrow",  "mr",          "mrs",       "ms",        "dr",
+    "sir",       "st",        "monday",    "tuesday",     "wednesday", "thursday",  "friday",
+    "saturday",  "sunday",    "january",   "february",    "march",     "april",     "june",
+    "july",      "august",    "september", "october",     "november",  "december",  "jan",
+    "feb",       "mar",       "apr",       "jun",         "jul",       "aug",       "sep",
+    "sept",      "oct",       "nov",       "dec",         "photo",     "source",    "published",
+    "posted",    "reuter",    "update",    "according",   "under",     "during",    "despite",
+    "although",  "because",   "since",     "until",       "about",     "over",      "into",
+    "both",      "each",      "every",     "such",        "other",     "another",   "several",
+    "more",      "less",      "only",      "even",        "just",      "still",     "much",
+    "very",      "first",     "second",    "third",       "earlier",   "later",     "late",
+    "early",     "former",    "chief",     "senior",      "minister",  "president", "government",
+    "officials", "official",  "spokesman", "spokeswoman", "page",      "tel",       "fax",
+    "email",     "copyright", "am",        "pm",          "gmt",       "bst",       "est",
+    "utc",       "tv",        "ceo",       "ok",          "ii",        "iii",       "iv",
+    "dvd",       "cd",        "pc",        "pcs",         "gdp",       "mp",        "mps",
+    "hiv",       "aids",      "nb",        "ps",          "it",        "usd",       "eur",
+    "pct",       "inc",       "corp",      "ltd",         "plc",       "co",        "god",
+    "internet",  "mp3",       "id",        "gps",         "sms",       "ipo",       "qc",
+    "obe",       "mbe",       "cbe",       "gprs",        "wap",       NULL};
 
 /* words that introduce a person: "President Vladimir Putin" */
 static const char *const title_words[] = {
@@ -1259,10 +1259,9 @@ static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
 static bool member_role(const nw_enrich *e, size_t k)
 {
     static const char *const member[] = {
-        "chief",      "boss",      "chairman",  "chairwoman", "spokesman",  "spokeswoman",
-        "analyst",    "economist", "executive", "founder",    "frontman",   "frontwoman",
-        "guitarist",  "drummer",   "bassist",   "singer",     "vocalist",   "manager",
-        "controller", "strategist", "editor"};
+        "chief",     "boss",      "chairman", "chairwoman", "spokesman",  "spokeswoman", "analyst",
+        "economist", "executive", "founder",  "frontman",   "frontwoman", "guitarist",   "drummer",
+        "bassist",   "singer",    "vocalist", "manager",    "controller", "strategist",  "editor"};
     for (size_t i = 0; i < sizeof member / sizeof *member; i++)
         if (tok_word(e, k, member[i]))
             return true;
@@ -1307,8 +1306,7 @@ static bool acronym_in_plural(const nw_enrich *e, const char *s, size_t len)
     memcpy(plural, s, len);
     memcpy(plural + len, "s", 2);
     for (const char *p = e->text; (p = strstr(p, plural)) != NULL; p += len + 1)
-        if ((p == e->text || !isalnum((unsigned char)p[-1])) &&
-            !isalnum((unsigned char)p[len + 1]))
+        if ((p == e->text || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[len + 1]))
             return true;
     return false;
 }
@@ -1701,8 +1699,8 @@ static bool peer_title(const nw_enrich *e, size_t a)
  * "of". */
 static bool office_of(const nw_enrich *e, size_t o, size_t t)
 {
-    static const char *const office[] = {"Director", "Minister",  "Secretary", "Commissioner",
-                                          "Governor", "Registrar", "Comptroller"};
+    static const char *const office[] = {"Director", "Minister",  "Secretary",  "Commissioner",
+                                         "Governor", "Registrar", "Comptroller"};
     if (!tok_word(e, t, "of"))
         return false;
     for (size_t i = 0; i < sizeof office / sizeof *office; i++)
@@ -1948,6 +1946,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             if (defines_acronym(e, a))
                 remember_acronym(e, s, len, a); /* "European Athletics (EAA)" */
             else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':' &&
+                     !(b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
+                       tok_is(e, b, W_NOT_ORG_AFTER) && !tok_word(e, b, "prize") &&
+                       !tok_word(e, b, "award") && !tok_word(e, b, "awards")) &&
+                     /* "the ISEQ index", "Nintendo DS console"; not "MTV prize" */
                      !acronym_in_plural(e, s, len))
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
