@@ -80,6 +80,7 @@ struct nw_enrich {
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
     int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
+    bool economy_story; /* the economy is its top topic: "Yukos" named thrice is a company */
     /* the list of names the span rules are in ("companies such as Creative,
      * Sony and Philips", "17,815 Buick Raniers, GMC Envoys and Isuzu
      * Ascenders"): the token after its last item, and whether its items are
@@ -90,6 +91,12 @@ struct nw_enrich {
      * guessed organisation of the story has one of them */
     char not_org[8][48];
     size_t nnot_org;
+    struct {
+        uint32_t at;    /* first mention's token */
+        uint16_t count; /* mentions */
+        bool mid;       /* one is not first in its sentence */
+    } lone[32];         /* single words no rule took: "Yukos", "Activcard" */
+    size_t nlone;
     struct {
         char name[8];
         uint32_t at;
@@ -1487,6 +1494,64 @@ static bool plain_name(const nw_enrich *e, size_t a)
     return true;
 }
 
+/* mentions that make a single word with no cue a guessed organisation */
+#define LONE_MENTIONS 3
+
+/* Count the single word at token a that no rule took. */
+static void remember_lone(nw_enrich *e, size_t a)
+{
+    const token *t = &e->toks[a];
+    size_t i = 0;
+    while (i < e->nlone && (e->toks[e->lone[i].at].len != t->len ||
+                            memcmp(e->text + e->toks[e->lone[i].at].off, e->text + t->off, t->len)))
+        i++;
+    if (i == e->nlone) {
+        if (i == sizeof e->lone / sizeof e->lone[0])
+            return;
+        e->nlone++;
+        e->lone[i].at = (uint32_t)a;
+        e->lone[i].count = 0;
+        e->lone[i].mid = false;
+    }
+    e->lone[i].count++;
+    e->lone[i].mid |= !(t->flags & NW_TOK_SENT_START);
+}
+
+/* The word w (n bytes) reads as a nation's or a people's ("European",
+ * "Iraqis", "Scottish", "Congolese") or as a season's ("Christmas"). */
+static bool nation_or_season(const char *w, size_t n)
+{
+    static const char *const ends[] = {"ean", "ian", "ans", "ish", "ese", "is", "mas"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        size_t k = strlen(ends[i]);
+        if (n > k && !memcmp(w + n - k, ends[i], k))
+            return true;
+    }
+    return false;
+}
+
+/* In a story whose top topic is the economy, a single word that no rule
+ * took, named three times or more, once inside a sentence, never in lower
+ * case, no place's, nation's or person's, is most often a company's whose
+ * name is its own word ("Yukos", "Lukoil", "Vodafone"); guessed. Elsewhere
+ * such words are as often works and products ("Aviator", "Xbox"). */
+static void add_repeated_names(nw_enrich *e)
+{
+    for (size_t i = 0; i < e->nlone && e->economy_story; i++) {
+        size_t a = e->lone[i].at;
+        const char *w = e->text + e->toks[a].off;
+        size_t n = e->toks[a].len;
+        uint32_t hits[MAX_HITS];
+        if (e->lone[i].count < LONE_MENTIONS || !e->lone[i].mid || !plain_name(e, a) ||
+            nation_or_season(w, n) || nw_enrich_data_lookup(e->data, w, n, hits, MAX_HITS))
+            continue;
+        size_t before = e->nents;
+        add_org(e, w, n, (uint32_t)a, NULL);
+        if (e->nents > before)
+            e->ents[before].guessed = true;
+    }
+}
+
 /* A list's kind: after a known organisation, whose next single word is one
  * too ("Amnesty International and Liberty"). */
 #define LIST_AFTER_ORG 2
@@ -1987,6 +2052,9 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             ent *x = add_person(e, a, b); /* "R&B star Nelly" */
             if (x)
                 x->titled = true;
+        } else if (!(t->flags & NW_TOK_ALLCAPS) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ROLE | W_WORK)) {
+            remember_lone(e, a);
         }
         return;
     }
@@ -2139,6 +2207,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
     size_t t = 0;
     e->list_kind = 0;
     e->nnot_org = 0;
+    e->nlone = 0;
     e->nacro_alias = 0;
     while (t < e->ntoks) {
         if (!(e->toks[t].flags & NW_TOK_CAP) || tok_is(e, t, W_LINEUP)) {
@@ -2634,6 +2703,7 @@ static void find_entities(nw_enrich *e)
         read_lineups(e);
     scan_spans(e, false);
     scan_spans(e, true);
+    add_repeated_names(e);
     /* countries named explicitly (pass 1 only recorded them): add as places;
      * those named only inside organisations' names are none */
     uint32_t hits[MAX_HITS];
@@ -3108,10 +3178,12 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     if (e->opts.subjects)
         score_topics(e);
     e->sport_story = false;
+    e->economy_story = false;
     for (int t = 0, best = -1; e->opts.subjects && t < NW_TOPIC_TOP_COUNT; t++)
         if (e->top_score[t] > 0 && (best < 0 || e->top_score[t] > e->top_score[best])) {
             best = t;
-            e->sport_story = t == 14; /* 15000000, sport */
+            e->sport_story = t == 14;  /* 15000000, sport */
+            e->economy_story = t == 3; /* 04000000, economy, business and finance */
         }
     if (e->opts.places || e->opts.people || e->opts.organisations) {
         find_entities(e);
