@@ -1643,6 +1643,28 @@ static bool product_or_area(const nw_enrich *e, size_t a, size_t b)
                                          hits, MAX_HITS) > 0;
 }
 
+/* The span before token b is a work's, named by an appositive whose head is a
+ * work's noun: "The Blue Room, an early morning weekend show that plays",
+ * "Sideways, the film about". */
+static bool appositive_work(const nw_enrich *e, size_t b)
+{
+    if (b + 1 >= e->ntoks || e->text[e->toks[b].off - 2] != ',' ||
+        !(tok_word(e, b, "a") || tok_word(e, b, "an") || tok_word(e, b, "the")))
+        return false;
+    for (size_t k = b + 1; k < e->ntoks && k < b + 8; k++) {
+        const token *t = &e->toks[k];
+        if (t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK))
+            return false;
+        if (!(t->flags & NW_TOK_CAP) && tok_is(e, k, W_WORK))
+            return e->text[t->off + t->len] != '\'' && /* "the programme's chief" */
+                   (k + 1 >= e->ntoks || (e->toks[k + 1].flags & NW_TOK_BREAK) ||
+                    tok_word(e, k + 1, "that") || tok_word(e, k + 1, "which") ||
+                    tok_word(e, k + 1, "about") || tok_word(e, k + 1, "by") ||
+                    tok_word(e, k + 1, "starring") || tok_word(e, k + 1, "from"));
+    }
+    return false;
+}
+
 /* A capitalised span with no cue, a..b-1, is an organisation unless what
  * surrounds it says it is a work, a product, an event or a label. */
 static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
@@ -1658,7 +1680,7 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         set_list(e, b, 1, -1);
         return;
     }
-    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a)) {
+    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a) || appositive_work(e, b)) {
         not_an_org(e, a, b); /* "a Pop Idol-style search", "Sony's Qrio Robot" */
         set_list(e, b, 0, -1);
         return;
