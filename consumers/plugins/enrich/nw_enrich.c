@@ -1261,6 +1261,19 @@ static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
            (w[2] == ',' || !strncmp(w + 2, " - ", 3)); /* "Warren Leblanc, 17 - who" */
 }
 
+/* The word w (n bytes) reads as a nation's or a people's ("European",
+ * "Iraqis", "Scottish", "Welsh", "Congolese") or as a season's ("Christmas"). */
+static bool nation_or_season(const char *w, size_t n)
+{
+    static const char *const ends[] = {"ean", "ian", "ans", "sh", "ese", "is", "mas"};
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        size_t k = strlen(ends[i]);
+        if (n > k && !memcmp(w + n - k, ends[i], k))
+            return true;
+    }
+    return false;
+}
+
 /* Token k is the noun of a member's role in an organisation ("chief",
  * "analyst", "frontman"; not "director", a film's too). */
 static bool member_role(const nw_enrich *e, size_t k)
@@ -1282,7 +1295,9 @@ static bool member_role(const nw_enrich *e, size_t k)
  * Asian strategist"). */
 static bool member_role_after(const nw_enrich *e, size_t a, size_t b)
 {
-    if ((b - a == 1 && e->toks[a].len < 2) || (a > 0 && member_role(e, a - 1)))
+    if ((b - a == 1 &&
+         (e->toks[a].len < 2 || nation_or_season(e->text + e->toks[a].off, e->toks[a].len))) ||
+        (a > 0 && member_role(e, a - 1)))
         return false;
     bool role = false, named = false;
     for (size_t k = b; k < e->ntoks && k < b + 4 && !named; k++) {
@@ -1292,9 +1307,9 @@ static bool member_role_after(const nw_enrich *e, size_t a, size_t b)
         named = (t->flags & NW_TOK_CAP) != 0;
         if (named && (!role || tok_is(e, k, W_STOP)))
             return false;
-        if (!named && tok_is(e, k, W_STOP) && !role)
+        role = !named && member_role(e, k);
+        if (!named && !role && tok_is(e, k, W_STOP))
             return false; /* "Shepard Broad and chairman Morris Broad" */
-        role = member_role(e, k);
     }
     if (!named)
         return false;
@@ -1515,19 +1530,6 @@ static void remember_lone(nw_enrich *e, size_t a)
     }
     e->lone[i].count++;
     e->lone[i].mid |= !(t->flags & NW_TOK_SENT_START);
-}
-
-/* The word w (n bytes) reads as a nation's or a people's ("European",
- * "Iraqis", "Scottish", "Congolese") or as a season's ("Christmas"). */
-static bool nation_or_season(const char *w, size_t n)
-{
-    static const char *const ends[] = {"ean", "ian", "ans", "ish", "ese", "is", "mas"};
-    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
-        size_t k = strlen(ends[i]);
-        if (n > k && !memcmp(w + n - k, ends[i], k))
-            return true;
-    }
-    return false;
 }
 
 /* In a story whose top topic is the economy, a single word that no rule
