@@ -1262,10 +1262,13 @@ static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
 }
 
 /* The word w (n bytes) reads as a nation's or a people's ("European",
- * "Iraqis", "Scottish", "Welsh", "Congolese") or as a season's ("Christmas"). */
+ * "Iraqis", "Scottish", "Welsh", "Congolese") or as a date's ("Christmas",
+ * "May"). */
 static bool nation_or_season(const char *w, size_t n)
 {
     static const char *const ends[] = {"ean", "ian", "ans", "sh", "ese", "is", "mas"};
+    if (n == 3 && !memcmp(w, "May", 3))
+        return true;
     for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
         size_t k = strlen(ends[i]);
         if (n > k && !memcmp(w + n - k, ends[i], k))
@@ -1529,7 +1532,12 @@ static void remember_lone(nw_enrich *e, size_t a)
         e->lone[i].mid = false;
     }
     e->lone[i].count++;
-    e->lone[i].mid |= !(t->flags & NW_TOK_SENT_START);
+    /* inside a sentence, after a lower-case word on the same line: not a
+     * table's label ("Oper shr", "Net") */
+    const token *p = a > 0 ? &e->toks[a - 1] : NULL;
+    e->lone[i].mid |= p && !(t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)) &&
+                      !(p->flags & NW_TOK_CAP) &&
+                      !memchr(e->text + p->off + p->len, '\n', t->off - (p->off + p->len));
 }
 
 /* In a story whose top topic is the economy, a single word that no rule
@@ -2077,8 +2085,10 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             if (x)
                 x->titled = true;
         } else if (!(t->flags & NW_TOK_ALLCAPS) &&
-                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ROLE | W_WORK)) {
-            remember_lone(e, a);
+                   !tok_is(e, a,
+                           W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ROLE | W_WORK | W_ORG_SUFFIX |
+                               W_ORG_CUE)) {
+            remember_lone(e, a); /* not "Bank", "Ministry" */
         }
         return;
     }
