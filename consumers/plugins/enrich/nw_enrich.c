@@ -1262,13 +1262,14 @@ static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
 }
 
 /* The word w (n bytes) reads as a nation's or a people's ("European",
- * "Iraqis", "Scottish", "Welsh", "Congolese") or as a date's ("Christmas",
- * "May"). */
+ * "Iraqis", "Scottish", "Welsh", "Congolese"), a date's ("Christmas", "May")
+ * or a plural common noun's ("CDs"). */
 static bool nation_or_season(const char *w, size_t n)
 {
     static const char *const ends[] = {"ean", "ian", "ans", "sh", "ese", "is", "mas"};
-    if (n == 3 && !memcmp(w, "May", 3))
-        return true;
+    if ((n == 3 && !memcmp(w, "May", 3)) ||
+        (n > 2 && isupper((unsigned char)w[1]) && w[n - 1] == 's'))
+        return true; /* a plural acronym: "CDs", "PINs" */
     for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
         size_t k = strlen(ends[i]);
         if (n > k && !memcmp(w + n - k, ends[i], k))
@@ -1532,12 +1533,11 @@ static void remember_lone(nw_enrich *e, size_t a)
         e->lone[i].mid = false;
     }
     e->lone[i].count++;
-    /* inside a sentence, after a lower-case word on the same line: not a
-     * table's label ("Oper shr", "Net") */
-    const token *p = a > 0 ? &e->toks[a - 1] : NULL;
-    e->lone[i].mid |= p && !(t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)) &&
-                      !(p->flags & NW_TOK_CAP) &&
-                      !memchr(e->text + p->off + p->len, '\n', t->off - (p->off + p->len));
+    /* inside a sentence, after a lower-case function word or verb of speech
+     * ("shares in Yukos", "said Lukoil"): not a table's label ("18 cts Oper
+     * net") */
+    e->lone[i].mid |= a > 0 && !(t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)) &&
+                      !(e->toks[a - 1].flags & NW_TOK_CAP) && tok_is(e, a - 1, W_STOP | W_SPEECH);
 }
 
 /* In a story whose top topic is the economy, a single word that no rule
