@@ -1003,6 +1003,20 @@ Test(enrich, a_word_named_thrice_in_an_economy_story_is_a_company)
     json_decref(s);
 }
 
+Test(enrich, a_name_listed_after_a_person_is_a_person)
+{
+    json_t *s = enrich_text("Radio", "Huwel Stephano, Rasko Kwamel and Robi Da Banko will "
+                                     "host. Stephano said so.");
+    cr_expect_not_null(find(s, "people", "Rasko Kwamel"));
+    cr_expect_not_null(find(s, "people", "Robi Da Banko"));
+    cr_expect_eq(count(s, "organisations"), 0);
+    json_decref(s);
+    /* a band's plural name stays a band */
+    s = enrich_text("Music", "He likes Kylie Minogan and Scissor Sistas.");
+    cr_expect_not_null(find(s, "organisations", "Scissor Sistas"));
+    json_decref(s);
+}
+
 Test(enrich, an_appositive_work_noun_makes_a_work)
 {
     json_t *s = enrich_text("Radio", "He hosts The Blue Roomy, an early morning weekend show "

@@ -2416,6 +2416,35 @@ static bool surname_again(const nw_enrich *e, const char *last, size_t from)
     return false;
 }
 
+/* The name at token f is a list's item after a person's name: "Huw
+ * Stephens, Ras Kwame", "Ras Kwame and Rob Da Bank". */
+static bool listed_after_person(const nw_enrich *e, size_t f)
+{
+    if (f < 2 || (e->toks[f].flags & NW_TOK_SENT_START))
+        return false;
+    size_t end = f; /* the previous item ends before token `end` */
+    if (tok_word(e, f - 1, "and"))
+        end = f - 1;
+    else if (e->text[e->toks[f].off - 2] != ',')
+        return false;
+    size_t start = end;
+    while (start > 0 && end - start < 4 && (e->toks[start - 1].flags & NW_TOK_CAP)) {
+        start--;
+        if (e->toks[start].flags & NW_TOK_BREAK)
+            break;
+    }
+    if (start == end || end - start > 3)
+        return false;
+    const char *s = e->text + e->toks[start].off;
+    size_t len = span_bytes(e, start, end);
+    for (size_t j = 0; j < e->nents; j++) {
+        const ent *p = &e->ents[j];
+        if (p->type == ENT_PERSON && !p->dropped && !strncmp(p->name, s, len) && !p->name[len])
+            return true;
+    }
+    return false;
+}
+
 /* Single words after the spans: "Kerry" is John Kerry; acronyms of orgs. */
 static void merge_entities(nw_enrich *e)
 {
@@ -2507,6 +2536,27 @@ static void merge_entities(nw_enrich *e)
             x->guessed = false;
         }
         x->dropped |= x->type == ENT_ORG && x->sport_guess && !defined_by_acronym(e, x);
+    }
+    /* a guessed name listed after a person is a person: "Huw Stephens, Ras
+     * Kwame and Rob Da Bank will each host" */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        if (x->type != ENT_ORG || !x->guessed || x->dropped)
+            continue;
+        ent probe = *x;
+        fill_person_keys(&probe);
+        size_t f = x->first, n = strlen(x->name);
+        /* not a plural name ("Scissor Sisters") unless a given name starts
+         * it, nor one that starts with an acronym or a known organisation
+         * ("BBC Sport", "Nintendo Europe") */
+        bool plural = x->name[n - 1] == 's' && !tok_is(e, f, W_GIVEN);
+        if (probe.ntok >= 2 && probe.ntok <= 3 && !plural && !isupper((unsigned char)x->name[1]) &&
+            !known_entity(e, e->text + e->toks[f].off, e->toks[f].len, NW_GAZ_ORG) &&
+            listed_after_person(e, f)) {
+            *x = probe;
+            x->type = ENT_PERSON;
+            x->guessed = false;
+        }
     }
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];
