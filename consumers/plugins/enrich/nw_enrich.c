@@ -1286,6 +1286,10 @@ static bool member_role(const nw_enrich *e, size_t k)
         "chief",     "boss",      "chairman", "chairwoman", "spokesman",  "spokeswoman", "analyst",
         "economist", "executive", "founder",  "frontman",   "frontwoman", "guitarist",   "drummer",
         "bassist",   "singer",    "vocalist", "manager",    "controller", "strategist",  "editor"};
+    const token *t = &e->toks[k];
+    if (t->len < 4 || t->len > 11 || (t->flags & NW_TOK_CAP) ||
+        !strchr("abcdefgmsv", e->text[t->off]))
+        return false;
     for (size_t i = 0; i < sizeof member / sizeof *member; i++)
         if (tok_word(e, k, member[i]))
             return true;
@@ -1299,23 +1303,22 @@ static bool member_role(const nw_enrich *e, size_t k)
  * Asian strategist"). */
 static bool member_role_after(const nw_enrich *e, size_t a, size_t b)
 {
+    /* the shape first, by flags only: one to three lower-case words, then a
+     * capitalised one, no punctuation between */
+    size_t n = b;
+    while (n < e->ntoks && n < b + 4 && !(e->toks[n].flags & (NW_TOK_CAP | NW_TOK_BREAK)))
+        n++;
+    if (n == b || n >= e->ntoks || n == b + 4 ||
+        (e->toks[n].flags & (NW_TOK_BREAK | NW_TOK_CAP)) != NW_TOK_CAP ||
+        (b < e->ntoks && (e->toks[b].flags & NW_TOK_BREAK)) || tok_is(e, n, W_STOP) ||
+        !member_role(e, n - 1))
+        return false;
+    for (size_t k = b; k + 1 < n; k++)
+        if (tok_is(e, k, W_STOP) && !member_role(e, k))
+            return false; /* "Shepard Broad and chairman Morris Broad" */
     if ((b - a == 1 &&
          (e->toks[a].len < 2 || nation_or_season(e->text + e->toks[a].off, e->toks[a].len))) ||
         (a > 0 && member_role(e, a - 1)))
-        return false;
-    bool role = false, named = false;
-    for (size_t k = b; k < e->ntoks && k < b + 4 && !named; k++) {
-        const token *t = &e->toks[k];
-        if (t->flags & NW_TOK_BREAK)
-            return false;
-        named = (t->flags & NW_TOK_CAP) != 0;
-        if (named && (!role || tok_is(e, k, W_STOP)))
-            return false;
-        role = !named && member_role(e, k);
-        if (!named && !role && tok_is(e, k, W_STOP))
-            return false; /* "Shepard Broad and chairman Morris Broad" */
-    }
-    if (!named)
         return false;
     uint32_t hits[MAX_HITS];
     return nw_enrich_data_lookup(e->data, e->text + e->toks[a].off, span_bytes(e, a, b), hits,
