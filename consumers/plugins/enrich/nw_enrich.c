@@ -1558,6 +1558,12 @@ static void add_repeated_names(nw_enrich *e)
         if (e->lone[i].count < LONE_MENTIONS || !e->lone[i].mid || !plain_name(e, a) ||
             nation_or_season(w, n) || nw_enrich_data_lookup(e->data, w, n, hits, MAX_HITS))
             continue;
+        bool part = false; /* the first word of a longer name: "Sumitomo" of
+                              Sumitomo Mitsui Financial, "Mukesh" of Mukesh Ambani */
+        for (size_t k = 0; k < e->nents && !part; k++)
+            part = !strncmp(e->ents[k].name, w, n) && e->ents[k].name[n] == ' ';
+        if (part)
+            continue;
         size_t before = e->nents;
         add_org(e, w, n, (uint32_t)a, NULL);
         if (e->nents > before)
