@@ -912,6 +912,123 @@ Test(enrich, models_areas_ages_and_sport_names_are_no_organisations)
     json_decref(s);
 }
 
+Test(enrich, a_member_role_and_a_name_after_make_an_organisation)
+{
+    json_t *s = enrich_text("Gas", "The deal was confirmed by Gavrosk chief Aleksei Morrin. "
+                                   "Brenwick Capital energy analyst Adam Lendes agreed, and Franz "
+                                   "Ferdino frontman Alec Karpanos sang.");
+    cr_expect_not_null(find(s, "organisations", "Gavrosk"));
+    cr_expect_not_null(find(s, "organisations", "Brenwick Capital"));
+    cr_expect_not_null(find(s, "organisations", "Franz Ferdino"));
+    cr_expect_null(find(s, "people", "Franz Ferdino"));
+    json_decref(s);
+    /* a film's director, a nation's singer, a role's and another's name */
+    s = enrich_text("Film", "Touching the Vold director Kevan Macdale spoke, as did Welsh "
+                            "singer Bryn Folan and Shepard Brode and chairman Morris Brode.");
+    cr_expect_null(find(s, "organisations", "Vold"));
+    cr_expect_null(find(s, "organisations", "Welsh"));
+    cr_expect_null(find(s, "organisations", "Shepard Brode"));
+    json_decref(s);
+}
+
+Test(enrich, plural_acronyms_ships_and_indices_are_no_organisations)
+{
+    json_t *s = enrich_text("Radio", "Three DJs will host it; the DJ said so. Personal digital "
+                                     "assistants (PDAs) sold; a PDA costs less. The cruise liner "
+                                     "Crystal Harmonia sailed and the Crystal Harmonia docked. "
+                                     "The ISEX index rose.");
+    cr_expect_eq(count(s, "organisations"), 0);
+    json_decref(s);
+    s = enrich_text("Radio", "The DJ worked for the BBC and the PDA maker sold to AOL.");
+    cr_expect_not_null(find(s, "organisations", "AOL"));
+    json_decref(s);
+}
+
+Test(enrich, told_reuters_is_the_agency_the_sign_off_is_not)
+{
+    json_t *s = enrich_text("Markets", "\"Shares rose,\" a trader told Reuters. Xinhua agreed.");
+    cr_expect_not_null(find(s, "organisations", "Reuters"));
+    cr_expect_not_null(find(s, "organisations", "Xinhua"));
+    json_decref(s);
+    s = enrich_text("Wheat", "Wheat prices rose in Chicago.\n Reuter");
+    cr_expect_eq(count(s, "organisations"), 0);
+    json_decref(s);
+}
+
+Test(enrich, a_word_after_a_known_organisation_in_a_list_is_one)
+{
+    json_t *s = enrich_text("Rights", "The case is backed by Amnesty International and "
+                                      "Libertex.");
+    cr_expect_not_null(find(s, "organisations", "Libertex"));
+    json_decref(s);
+    /* a word the story writes in lower case, a name after "for" */
+    s = enrich_text("Arts", "The Department for Culture, Media and Sport spoke to the media.");
+    cr_expect_null(find(s, "organisations", "Media"));
+    cr_expect_null(find(s, "organisations", "Sport"));
+    json_decref(s);
+}
+
+Test(enrich, offices_treaties_ages_and_sentence_surnames)
+{
+    json_t *s = enrich_text("Law", "Director of Public Prosecutions, Kenneth Macdale, spoke. "
+                                   "The UN Convention on Seafarers was signed. The killer, "
+                                   "Warran Leblane, 17 - who was jailed - confessed.");
+    cr_expect_eq(count(s, "organisations"), 1);
+    cr_expect_not_null(find(s, "organisations", "United Nations"));
+    cr_expect_not_null(find(s, "people", "Warran Leblane"));
+    json_decref(s);
+    s = enrich_text("Radio", "The show goes to Huwel Stephano. Stephano said he was happy.");
+    cr_expect_not_null(find(s, "people", "Huwel Stephano"));
+    cr_expect_null(find(s, "organisations", "Huwel Stephano"));
+    json_decref(s);
+    /* an office's "of" before a known organisation */
+    s = enrich_text("Law", "He is Director of Greenpeace.");
+    cr_expect_not_null(find(s, "organisations", "Greenpeace"));
+    json_decref(s);
+}
+
+Test(enrich, a_word_named_thrice_in_an_economy_story_is_a_company)
+{
+    const char *body = "Shares in Kolvask fell on the stock market as investors sold. Profits at "
+                       "the oil producer will fall, analysts said. The bank said Kolvask "
+                       "would pay a dividend; Kolvask shares and bonds dropped as the market, "
+                       "the economy and the company's earnings, revenue and sales weakened.";
+    json_t *s = enrich_text("Oil firm profits fall", body);
+    cr_expect_not_null(find(s, "organisations", "Kolvask"));
+    json_decref(s);
+    /* in a story of the arts such a word is as often a work */
+    s = enrich_text("Film wins award", "The Avialor won the film award. Avialor is a film "
+                                       "about a pilot; the Avialor cast and the actor, the "
+                                       "director and the actress were at the cinema festival.");
+    cr_expect_null(find(s, "organisations", "Avialor"));
+    json_decref(s);
+}
+
+Test(enrich, a_name_listed_after_a_person_is_a_person)
+{
+    json_t *s = enrich_text("Radio", "Huwel Stephano, Rasko Kwamel and Robi Da Banko will "
+                                     "host. Stephano said so.");
+    cr_expect_not_null(find(s, "people", "Rasko Kwamel"));
+    cr_expect_not_null(find(s, "people", "Robi Da Banko"));
+    cr_expect_eq(count(s, "organisations"), 0);
+    json_decref(s);
+    /* a band's plural name stays a band */
+    s = enrich_text("Music", "He likes Kylie Minogan and Scissor Sistas.");
+    cr_expect_not_null(find(s, "organisations", "Scissor Sistas"));
+    json_decref(s);
+}
+
+Test(enrich, an_appositive_work_noun_makes_a_work)
+{
+    json_t *s = enrich_text("Radio", "He hosts The Blue Roomy, an early morning weekend show "
+                                     "that plays dance music.");
+    cr_expect_null(find(s, "organisations", "Blue Roomy"));
+    json_decref(s);
+    s = enrich_text("Radio", "He joined Blue Roomy Media, the company that makes it.");
+    cr_expect_not_null(find(s, "organisations", "Blue Roomy Media"));
+    json_decref(s);
+}
+
 Test(enrich, bad_input_never_fails_the_story)
 {
     nw_enrich_result r;

@@ -81,6 +81,7 @@ struct nw_enrich {
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
     int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
+    bool economy_story; /* the economy is its top topic: "Yukos" named thrice is a company */
     /* the list of names the span rules are in ("companies such as Creative,
      * Sony and Philips", "17,815 Buick Raniers, GMC Envoys and Isuzu
      * Ascenders"): the token after its last item, and whether its items are
@@ -91,6 +92,12 @@ struct nw_enrich {
      * guessed organisation of the story has one of them */
     char not_org[8][48];
     size_t nnot_org;
+    struct {
+        uint32_t at;    /* first mention's token */
+        uint16_t count; /* mentions */
+        bool mid;       /* one is not first in its sentence */
+    } lone[32];         /* single words no rule took: "Yukos", "Activcard" */
+    size_t nlone;
     struct {
         char name[8];
         uint32_t at;
@@ -136,7 +143,7 @@ static const char *const stop_words[] = {
     "july",       "august",    "september", "october",   "november",    "december", "jan",
     "feb",        "mar",       "apr",       "jun",       "jul",         "aug",      "sep",
     "sept",       "oct",       "nov",       "dec",       "photo",       "source",   "published",
-    "posted",     "reuter",    "reuters",   "update",    "according",   "under",    "during",
+    "posted",     "reuter",    "whose",     "update",    "according",   "under",    "during",
     "despite",    "although",  "because",   "since",     "until",       "about",    "over",
     "into",       "both",      "each",      "every",     "such",        "other",    "another",
     "several",    "more",      "less",      "only",      "even",        "just",     "still",
@@ -1252,7 +1259,86 @@ static bool age_or_who_after(const nw_enrich *e, size_t a, size_t b)
         return e->text[l->off + l->len - 1] != 's' &&
                !known_entity(e, e->text + e->toks[a].off, e->toks[a].len, NW_GAZ_ORG);
     return t->len == 2 && isdigit((unsigned char)w[0]) && isdigit((unsigned char)w[1]) &&
-           w[2] == ',';
+           (w[2] == ',' || !strncmp(w + 2, " - ", 3)); /* "Warren Leblanc, 17 - who" */
+}
+
+/* The word w (n bytes) reads as a nation's or a people's ("European",
+ * "Iraqis", "Scottish", "Welsh", "Congolese"), a date's ("Christmas", "May")
+ * or a plural common noun's ("CDs"). */
+static bool nation_or_season(const char *w, size_t n)
+{
+    static const char *const ends[] = {"ean", "ian", "ans", "sh", "ese", "is", "mas"};
+    if ((n == 3 && !memcmp(w, "May", 3)) ||
+        (n > 2 && isupper((unsigned char)w[1]) && w[n - 1] == 's'))
+        return true; /* a plural acronym: "CDs", "PINs" */
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        size_t k = strlen(ends[i]);
+        if (n > k && !memcmp(w + n - k, ends[i], k))
+            return true;
+    }
+    return false;
+}
+
+/* Token k is the noun of a member's role in an organisation ("chief",
+ * "analyst", "frontman"; not "director", a film's too). */
+static bool member_role(const nw_enrich *e, size_t k)
+{
+    static const char *const member[] = {
+        "chief",     "boss",      "chairman", "chairwoman", "spokesman",  "spokeswoman", "analyst",
+        "economist", "executive", "founder",  "frontman",   "frontwoman", "guitarist",   "drummer",
+        "bassist",   "singer",    "vocalist", "manager",    "controller", "strategist",  "editor"};
+    const token *t = &e->toks[k];
+    if (t->len < 4 || t->len > 11 || (t->flags & NW_TOK_CAP) ||
+        !strchr("abcdefgmsv", e->text[t->off]))
+        return false;
+    for (size_t i = 0; i < sizeof member / sizeof *member; i++)
+        if (tok_word(e, k, member[i]))
+            return true;
+    return false;
+}
+
+/* The name a..b-1 is an organisation's when a member's role and a person's
+ * name follow it: "Gazprom chief Alexei Miller", "Franz Ferdinand frontman
+ * Alex Kapranos", "Renaissance Capital energy analyst Adam Landes"; not a
+ * place's or a nation's ("Welsh singer"), nor after a role ("ABN Amro chief
+ * Asian strategist"). */
+static bool member_role_after(const nw_enrich *e, size_t a, size_t b)
+{
+    /* the shape first, by flags only: one to three lower-case words, then a
+     * capitalised one, no punctuation between */
+    size_t n = b;
+    while (n < e->ntoks && n < b + 4 && !(e->toks[n].flags & (NW_TOK_CAP | NW_TOK_BREAK)))
+        n++;
+    if (n == b || n >= e->ntoks || n == b + 4 ||
+        (e->toks[n].flags & (NW_TOK_BREAK | NW_TOK_CAP)) != NW_TOK_CAP ||
+        (b < e->ntoks && (e->toks[b].flags & NW_TOK_BREAK)) || tok_is(e, n, W_STOP) ||
+        !member_role(e, n - 1))
+        return false;
+    for (size_t k = b; k + 1 < n; k++)
+        if (tok_is(e, k, W_STOP) && !member_role(e, k))
+            return false; /* "Shepard Broad and chairman Morris Broad" */
+    if ((b - a == 1 &&
+         (e->toks[a].len < 2 || nation_or_season(e->text + e->toks[a].off, e->toks[a].len))) ||
+        (a > 0 && member_role(e, a - 1)))
+        return false;
+    uint32_t hits[MAX_HITS];
+    return nw_enrich_data_lookup(e->data, e->text + e->toks[a].off, span_bytes(e, a, b), hits,
+                                 MAX_HITS) == 0;
+}
+
+/* The acronym s (len bytes) is a common noun's when the story writes it in
+ * the plural: "three DJs", "personal digital assistants (PDAs)". */
+static bool acronym_in_plural(const nw_enrich *e, const char *s, size_t len)
+{
+    char plural[8];
+    if (len + 1 >= sizeof plural)
+        return false;
+    memcpy(plural, s, len);
+    memcpy(plural + len, "s", 2);
+    for (const char *p = e->text; (p = strstr(p, plural)) != NULL; p += len + 1)
+        if ((p == e->text || !isalnum((unsigned char)p[-1])) && !isalnum((unsigned char)p[len + 1]))
+            return true;
+    return false;
 }
 
 /* "Barclays, the UK's third-biggest bank, ...", "Nova, the Canadian company
@@ -1408,6 +1494,88 @@ static bool across_lines(const nw_enrich *e, size_t a, size_t b)
 
 /* The names a..b-1 end a list whose items are organisations (kind 1) or not
  * (-1); `after` words (a product's noun) follow the last one. */
+/* The word at token a is a plain name: three letters or more, no hyphen or
+ * apostrophe ("I'm", "Euro-Atlantic"), never written in lower case in the
+ * story ("Culture, Media and Sport" beside "the media"). */
+static bool plain_name(const nw_enrich *e, size_t a)
+{
+    const token *t = &e->toks[a];
+    const char *after = e->text + t->off + t->len;
+    char lower[32];
+    if (t->len < 3 || t->len >= sizeof lower || *after == '-' || !strncmp(after, " &", 2))
+        return false; /* "Multi-band", "Standard & Poor's" */
+    for (size_t i = 0; i < t->len; i++) {
+        char c = e->text[t->off + i];
+        if (c == '-' || c == '\'')
+            return false;
+        lower[i] = (char)tolower((unsigned char)c);
+    }
+    lower[t->len] = '\0';
+    for (const char *p = e->text; (p = strstr(p, lower)) != NULL; p += t->len)
+        if ((p == e->text || !isalpha((unsigned char)p[-1])) && !isalpha((unsigned char)p[t->len]))
+            return false;
+    return true;
+}
+
+/* mentions that make a single word with no cue a guessed organisation */
+#define LONE_MENTIONS 3
+
+/* Count the single word at token a that no rule took. */
+static void remember_lone(nw_enrich *e, size_t a)
+{
+    const token *t = &e->toks[a];
+    size_t i = 0;
+    while (i < e->nlone && (e->toks[e->lone[i].at].len != t->len ||
+                            memcmp(e->text + e->toks[e->lone[i].at].off, e->text + t->off, t->len)))
+        i++;
+    if (i == e->nlone) {
+        if (i == sizeof e->lone / sizeof e->lone[0])
+            return;
+        e->nlone++;
+        e->lone[i].at = (uint32_t)a;
+        e->lone[i].count = 0;
+        e->lone[i].mid = false;
+    }
+    e->lone[i].count++;
+    /* inside a sentence, after a lower-case function word or verb of speech
+     * ("shares in Yukos", "said Lukoil"): not a table's label ("18 cts Oper
+     * net") */
+    e->lone[i].mid |= a > 0 && !(t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)) &&
+                      !(e->toks[a - 1].flags & NW_TOK_CAP) && tok_is(e, a - 1, W_STOP | W_SPEECH);
+}
+
+/* In a story whose top topic is the economy, a single word that no rule
+ * took, named three times or more, once inside a sentence, never in lower
+ * case, no place's, nation's or person's, is most often a company's whose
+ * name is its own word ("Yukos", "Lukoil", "Vodafone"); guessed. Elsewhere
+ * such words are as often works and products ("Aviator", "Xbox"). */
+static void add_repeated_names(nw_enrich *e)
+{
+    for (size_t i = 0; i < e->nlone && e->economy_story; i++) {
+        size_t a = e->lone[i].at;
+        const char *w = e->text + e->toks[a].off;
+        size_t n = e->toks[a].len;
+        uint32_t hits[MAX_HITS];
+        if (e->lone[i].count < LONE_MENTIONS || !e->lone[i].mid || !plain_name(e, a) ||
+            nation_or_season(w, n) || nw_enrich_data_lookup(e->data, w, n, hits, MAX_HITS))
+            continue;
+        bool part = false; /* the first word of a longer name: "Sumitomo" of
+                              Sumitomo Mitsui Financial, "Mukesh" of Mukesh Ambani */
+        for (size_t k = 0; k < e->nents && !part; k++)
+            part = !strncmp(e->ents[k].name, w, n) && e->ents[k].name[n] == ' ';
+        if (part)
+            continue;
+        size_t before = e->nents;
+        add_org(e, w, n, (uint32_t)a, NULL);
+        if (e->nents > before)
+            e->ents[before].guessed = true;
+    }
+}
+
+/* A list's kind: after a known organisation, whose next single word is one
+ * too ("Amnesty International and Liberty"). */
+#define LIST_AFTER_ORG 2
+
 static void set_list(nw_enrich *e, size_t b, size_t after, int kind)
 {
     e->list_end = b + after;
@@ -1495,6 +1663,28 @@ static bool product_or_area(const nw_enrich *e, size_t a, size_t b)
                                          hits, MAX_HITS) > 0;
 }
 
+/* The span before token b is a work's, named by an appositive whose head is a
+ * work's noun: "The Blue Room, an early morning weekend show that plays",
+ * "Sideways, the film about". */
+static bool appositive_work(const nw_enrich *e, size_t b)
+{
+    if (b + 1 >= e->ntoks || e->text[e->toks[b].off - 2] != ',' ||
+        !(tok_word(e, b, "a") || tok_word(e, b, "an") || tok_word(e, b, "the")))
+        return false;
+    for (size_t k = b + 1; k < e->ntoks && k < b + 8; k++) {
+        const token *t = &e->toks[k];
+        if (t->flags & (NW_TOK_SENT_START | NW_TOK_BREAK))
+            return false;
+        if (!(t->flags & NW_TOK_CAP) && tok_is(e, k, W_WORK))
+            return e->text[t->off + t->len] != '\'' && /* "the programme's chief" */
+                   (k + 1 >= e->ntoks || (e->toks[k + 1].flags & NW_TOK_BREAK) ||
+                    tok_word(e, k + 1, "that") || tok_word(e, k + 1, "which") ||
+                    tok_word(e, k + 1, "about") || tok_word(e, k + 1, "by") ||
+                    tok_word(e, k + 1, "starring") || tok_word(e, k + 1, "from"));
+    }
+    return false;
+}
+
 /* A capitalised span with no cue, a..b-1, is an organisation unless what
  * surrounds it says it is a work, a product, an event or a label. */
 static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
@@ -1510,7 +1700,7 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         set_list(e, b, 1, -1);
         return;
     }
-    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a)) {
+    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a) || appositive_work(e, b)) {
         not_an_org(e, a, b); /* "a Pop Idol-style search", "Sony's Qrio Robot" */
         set_list(e, b, 0, -1);
         return;
@@ -1612,6 +1802,20 @@ static bool peer_title(const nw_enrich *e, size_t a)
     return false;
 }
 
+/* Token o is a capitalised office ("Director", "Minister") and token t its
+ * "of". */
+static bool office_of(const nw_enrich *e, size_t o, size_t t)
+{
+    static const char *const office[] = {"Director", "Minister",  "Secretary",  "Commissioner",
+                                         "Governor", "Registrar", "Comptroller"};
+    if (!tok_word(e, t, "of"))
+        return false;
+    for (size_t i = 0; i < sizeof office / sizeof *office; i++)
+        if (tok_word(e, o, office[i]))
+            return true;
+    return false;
+}
+
 static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     size_t s = a;
@@ -1636,6 +1840,19 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                 e->toks[t].len == 2 && !strncmp(e->text + e->toks[t].off, "of", 2))
                 while (s < b && (e->toks[s].flags & NW_TOK_CAP))
                     t = s++;
+            /* an office's "of" names a portfolio, no organisation, unless
+             * the name has an organisation's word or is known: "Director of
+             * Public Prosecutions", "Minister of Public Works" */
+            if (t > a && office_of(e, t - 1, t)) {
+                size_t r = s;
+                while (r < b && (e->toks[r].flags & NW_TOK_CAP) && !tok_is(e, r, W_TITLE | W_GIVEN))
+                    r++; /* "Secretary of State Condoleezza Rice" */
+                if (r > s && r == b && !tok_is(e, r - 1, W_ORG_SUFFIX) &&
+                    !known_entity(e, e->text + e->toks[s].off, span_bytes(e, s, r), NW_GAZ_ORG)) {
+                    t = r - 1;
+                    s = r;
+                }
+            }
         }
     }
     if (b > s)
@@ -1799,6 +2016,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     if (known || org_trailer) {
         if (list_cue(e, a) || continues_list(e, a, 1))
             set_list(e, b, 0, 1); /* "companies such as Creative, Sony and Philips" */
+        else
+            set_list(e, b, 0, LIST_AFTER_ORG); /* "Amnesty International and Liberty" */
         if (pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
@@ -1833,7 +2052,12 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             bool rating = strspn(s, "ABC") == len;
             if (defines_acronym(e, a))
                 remember_acronym(e, s, len, a); /* "European Athletics (EAA)" */
-            else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':')
+            else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':' &&
+                     !(b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
+                       tok_is(e, b, W_NOT_ORG_AFTER) && !tok_word(e, b, "prize") &&
+                       !tok_word(e, b, "award") && !tok_word(e, b, "awards")) &&
+                     /* "the ISEQ index", "Nintendo DS console"; not "MTV prize" */
+                     !acronym_in_plural(e, s, len))
                 add_org(e, s, len, (uint32_t)a, NULL);
         } else if (cued_by(e, a, W_ORG_CUE)) {
             add_org(e, s, len, (uint32_t)a, NULL); /* "filtering firm Ciphertrust" */
@@ -1854,10 +2078,27 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
             if (e->nents > n)
                 e->ents[n].guessed = true; /* "Blair's board" is Tony Blair's */
+        } else if (!(t->flags & NW_TOK_SENT_START) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ROLE | W_WORK) &&
+                   continues_list(e, a, LIST_AFTER_ORG) && plain_name(e, a)) {
+            size_t n = e->nents; /* "Amnesty International and Liberty" */
+            add_org(e, s, len, (uint32_t)a, NULL);
+            if (e->nents > n)
+                e->ents[n].guessed = true; /* "the BBC and Blair": Tony Blair */
+            set_list(e, b, 0, LIST_AFTER_ORG);
+        } else if (!(t->flags & NW_TOK_SENT_START) &&
+                   !tok_is(e, a, W_STOP | W_TITLE | W_GIVEN | W_NO_NAME) &&
+                   member_role_after(e, a, b)) {
+            add_org(e, s, len, (uint32_t)a, NULL); /* "Gazprom chief Alexei Miller" */
         } else if (cued_by(e, a, W_ROLE) && !tok_is(e, a, W_STOP)) {
             ent *x = add_person(e, a, b); /* "R&B star Nelly" */
             if (x)
                 x->titled = true;
+        } else if (!(t->flags & NW_TOK_ALLCAPS) &&
+                   !tok_is(e, a,
+                           W_STOP | W_TITLE | W_GIVEN | W_NO_NAME | W_ROLE | W_WORK | W_ORG_SUFFIX |
+                               W_ORG_CUE)) {
+            remember_lone(e, a); /* not "Bank", "Ministry" */
         }
         return;
     }
@@ -1891,6 +2132,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         }
         if (pass2)
             add_org(e, s, len, (uint32_t)a, NULL);
+        if (!head_of) /* not "Department for Culture, Media and Sport" */
+            set_list(e, b, 0, LIST_AFTER_ORG);
         return;
     }
     if (has_connector) {
@@ -1958,8 +2201,14 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             add_org(e, s, len, (uint32_t)a, known);
         return;
     }
-    if (cued_by(e, a, W_WORK))
-        return; /* "the show Advance Warning", "his album Some Cities" */
+    if (cued_by(e, a, W_WORK)) {
+        not_an_org(e, a, b); /* "the show Advance Warning", "his album Some Cities" */
+        return;
+    }
+    if (b - a <= 4 && !cued_by(e, a, W_ROLE) && member_role_after(e, a, b)) {
+        add_org(e, s, len, (uint32_t)a, NULL); /* "Franz Ferdinand frontman Alex Kapranos" */
+        return;
+    }
     if (cued_by(e, a, W_ROLE) || (tok_is(e, a, W_GIVEN) && b - a <= 4)) {
         ent *x = add_person(e, a, b);
         if (x && !tok_is(e, a, W_GIVEN))
@@ -2002,6 +2251,7 @@ static void scan_spans(nw_enrich *e, bool pass2)
     size_t t = 0;
     e->list_kind = 0;
     e->nnot_org = 0;
+    e->nlone = 0;
     e->nacro_alias = 0;
     while (t < e->ntoks) {
         if (!(e->toks[t].flags & NW_TOK_CAP) || tok_is(e, t, W_LINEUP)) {
@@ -2158,8 +2408,10 @@ static bool surname_again(const nw_enrich *e, const char *last, size_t from)
         if (k->len != n || e->text[k->off] != last[0])
             continue;
         if (memcmp(e->text + k->off, last, n) || tok_is(e, t, W_ORG_SUFFIX) ||
-            (k->flags & NW_TOK_SENT_START) || k->off < e->body_at)
-            continue; /* "Electronics makers ...": a capital that says nothing */
+            ((k->flags & NW_TOK_SENT_START) && !(t + 1 < e->ntoks && tok_is(e, t + 1, W_SPEECH))) ||
+            k->off < e->body_at)
+            continue; /* "Electronics makers ...": a capital that says nothing;
+                         "Stephens said" does */
         const token *p = t > 0 ? &e->toks[t - 1] : NULL;
         bool alone = (!p || !(p->flags & NW_TOK_CAP) || tok_is(e, t - 1, W_TITLE | W_STOP) ||
                       ((k->flags & NW_TOK_BREAK) && e->text[p->off + p->len] != '\'')) &&
@@ -2170,6 +2422,35 @@ static bool surname_again(const nw_enrich *e, const char *last, size_t from)
             continue;
         uint32_t hits[MAX_HITS];
         return nw_enrich_data_lookup(e->data, last, n, hits, MAX_HITS) == 0;
+    }
+    return false;
+}
+
+/* The name at token f is a list's item after a person's name: "Huw
+ * Stephens, Ras Kwame", "Ras Kwame and Rob Da Bank". */
+static bool listed_after_person(const nw_enrich *e, size_t f)
+{
+    if (f < 2 || (e->toks[f].flags & NW_TOK_SENT_START))
+        return false;
+    size_t end = f; /* the previous item ends before token `end` */
+    if (tok_word(e, f - 1, "and"))
+        end = f - 1;
+    else if (e->text[e->toks[f].off - 2] != ',')
+        return false;
+    size_t start = end;
+    while (start > 0 && end - start < 4 && (e->toks[start - 1].flags & NW_TOK_CAP)) {
+        start--;
+        if (e->toks[start].flags & NW_TOK_BREAK)
+            break;
+    }
+    if (start == end || end - start > 3)
+        return false;
+    const char *s = e->text + e->toks[start].off;
+    size_t len = span_bytes(e, start, end);
+    for (size_t j = 0; j < e->nents; j++) {
+        const ent *p = &e->ents[j];
+        if (p->type == ENT_PERSON && !p->dropped && !strncmp(p->name, s, len) && !p->name[len])
+            return true;
     }
     return false;
 }
@@ -2265,6 +2546,27 @@ static void merge_entities(nw_enrich *e)
             x->guessed = false;
         }
         x->dropped |= x->type == ENT_ORG && x->sport_guess && !defined_by_acronym(e, x);
+    }
+    /* a guessed name listed after a person is a person: "Huw Stephens, Ras
+     * Kwame and Rob Da Bank will each host" */
+    for (size_t i = 0; i < e->nents; i++) {
+        ent *x = &e->ents[i];
+        if (x->type != ENT_ORG || !x->guessed || x->dropped)
+            continue;
+        ent probe = *x;
+        fill_person_keys(&probe);
+        size_t f = x->first, n = strlen(x->name);
+        /* not a plural name ("Scissor Sisters") unless a given name starts
+         * it, nor one that starts with an acronym or a known organisation
+         * ("BBC Sport", "Nintendo Europe") */
+        bool plural = x->name[n - 1] == 's' && !tok_is(e, f, W_GIVEN);
+        if (probe.ntok >= 2 && probe.ntok <= 3 && !plural && !isupper((unsigned char)x->name[1]) &&
+            !known_entity(e, e->text + e->toks[f].off, e->toks[f].len, NW_GAZ_ORG) &&
+            listed_after_person(e, f)) {
+            *x = probe;
+            x->type = ENT_PERSON;
+            x->guessed = false;
+        }
     }
     for (size_t i = 0; i < e->nents; i++) {
         ent *x = &e->ents[i];
@@ -2495,6 +2797,7 @@ static void find_entities(nw_enrich *e)
         read_lineups(e);
     scan_spans(e, false);
     scan_spans(e, true);
+    add_repeated_names(e);
     /* countries named explicitly (pass 1 only recorded them): add as places;
      * those named only inside organisations' names are none */
     uint32_t hits[MAX_HITS];
@@ -2971,10 +3274,12 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     if (e->opts.subjects)
         score_topics(e);
     e->sport_story = false;
+    e->economy_story = false;
     for (int t = 0, best = -1; e->opts.subjects && t < NW_TOPIC_TOP_COUNT; t++)
         if (e->top_score[t] > 0 && (best < 0 || e->top_score[t] > e->top_score[best])) {
             best = t;
-            e->sport_story = t == 14; /* 15000000, sport */
+            e->sport_story = t == 14;  /* 15000000, sport */
+            e->economy_story = t == 3; /* 04000000, economy, business and finance */
         }
     if (e->opts.places || e->opts.people || e->opts.organisations) {
         find_entities(e);

@@ -157,7 +157,7 @@ const char *const nw_enrich_no_name_words[] = {
     "your",       "oh",      "week",         "game",
     "collection", "edition", "tour",         "agreement",
     "treaty",     "accord",  "act",          "protocol",
-    NULL};
+    "convention", NULL};
 
 const char *const nw_enrich_more_no_name_words[] = {
     "fair",   "plan",         "policy",   "bill",  "inquiry",   "list",  "river",
@@ -172,9 +172,11 @@ const char *const nw_enrich_more_org_suffixes[] = {
     "harriers", "ac",      "fc",    "rfc",       "herald",   "tribune", "gazette", NULL};
 
 const char *const nw_enrich_work_words[] = {
-    "album",   "book",   "documentary", "drama", "film",      "game",    "hit",    "movie",
-    "musical", "novel",  "opera",       "play",  "programme", "program", "series", "show",
-    "single",  "sitcom", "song",        "title", "track",     "work",    NULL};
+    "album", "book", "documentary", "drama", "film", "game", "hit", "movie", "musical", "novel",
+    "opera", "play", "programme", "program", "series", "show", "single", "sitcom", "song", "title",
+    "track", "work",
+    /* a ship's name is no organisation: "the cruise liner Crystal Harmony" */
+    "liner", "ship", "vessel", "tanker", "yacht", "ferry", "warship", "frigate", "submarine", NULL};
 
 const char *const nw_enrich_speech_words[] = {
     "said", "says", "told", "added", "explained", "argued", "warned", "insisted", "admitted", NULL};
@@ -190,7 +192,7 @@ const char *const nw_enrich_not_org_after_words[] = {
     "film",        "franchise", "game",     "games", "handset",    "model",      "models",
     "movie",       "musical",   "novel",    "prize", "project",    "saloon",     "sedan",
     "sedans",      "series",    "sitcom",   "song",  "soundtrack", "suv",        "suvs",
-    "tour",        "trilogy",   "vehicles", NULL};
+    "tour",        "trilogy",   "vehicles", "index", NULL};
 
 const char *const nw_enrich_org_context_words[] = {
     "analyst",      "analysts",  "boss",         "chairman",   "chairwoman",
