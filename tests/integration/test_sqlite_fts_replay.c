@@ -324,6 +324,41 @@ static long count(sqlite3 *h, const char *sql)
     return n;
 }
 
+/* Stories in the index now; -1 while it cannot be read (not made yet). */
+static long indexed_rows(const char *db)
+{
+    sqlite3 *h;
+    long rows = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(h, "SELECT count(*) FROM stories", -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            rows = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    return rows;
+}
+
+/* Poll the index every 2 ms until it holds more stories than `before` and
+ * not all of them, or the run ends (false). A kill then lands while the
+ * index is being built, however slow or busy the machine is; a kill at a
+ * random time may always land before the first commit or after the last. */
+static bool wait_until_indexing(const char *db, pid_t pid, long before)
+{
+    int status;
+    for (;;) {
+        long rows = indexed_rows(db);
+        if (rows > before && rows < CRASH_STORIES)
+            return true;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a run failed");
+            return false;
+        }
+        nw_test_sleep_ms(2);
+    }
+}
+
 Test(sqlite_fts_replay, sigkill_during_indexing_then_replay, .timeout = 900)
 {
     char *in = write_crash_input();
@@ -336,10 +371,16 @@ Test(sqlite_fts_replay, sigkill_during_indexing_then_replay, .timeout = 900)
     srand(seed);
     int kills = 0, mid_indexing = 0;
     for (int round = 0; round < 50 && kills < KILLS; round++) {
+        long before = indexed_rows(db);
         pid_t pid = spawn_replay(cfg, in);
-        struct timespec ts = {0, (200 + rand() % 1800) * 1000000L};
-        nanosleep(&ts, NULL);
         int status;
+        if (round % 2) { /* every other kill while a batch is being indexed */
+            if (!wait_until_indexing(db, pid, before < 0 ? 0 : before))
+                continue; /* it finished first: try again */
+        } else {          /* the others at any time, start-up included */
+            struct timespec ts = {0, (200 + rand() % 1800) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         if (waitpid(pid, &status, WNOHANG) == pid) {
             cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a run failed");
             continue; /* it finished before the kill: try again */
@@ -347,18 +388,10 @@ Test(sqlite_fts_replay, sigkill_during_indexing_then_replay, .timeout = 900)
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         kills++;
-        sqlite3 *h;
-        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-            sqlite3_stmt *q = NULL;
-            if (sqlite3_prepare_v2(h, "SELECT count(*) FROM stories", -1, &q, NULL) == SQLITE_OK &&
-                sqlite3_step(q) == SQLITE_ROW) {
-                long rows = sqlite3_column_int64(q, 0);
-                mid_indexing += rows > 0 && rows < CRASH_STORIES;
-            }
-            sqlite3_finalize(q);
-        }
-        sqlite3_close(h);
+        long rows = indexed_rows(db);
+        mid_indexing += rows > 0 && rows < CRASH_STORIES;
     }
+    cr_log_info("%d kills, %d of them while the index was being built", kills, mid_indexing);
     cr_assert_eq(kills, KILLS, "the consumer always finished before the kill");
     cr_assert_gt(mid_indexing, 0, "no kill landed while the index was being built");
     cr_assert_eq(replay(cfg, in), 0, "the final run");
