@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "nw_enrich_lang.h"
 #include "nw_testutil.h"
@@ -233,16 +232,12 @@ Test(enrich_lang, languages_narrow_the_candidates)
 
 static void write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
+    cr_assert_eq(nw_test_write_file(path, text, strlen(text)), 0, "%s", path);
 }
 
 Test(enrich_lang, a_changed_list_is_read_again)
 {
-    char dir[] = "/tmp/test_enrich_lang.XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
+    char *dir = nw_test_mkdtemp("enrich-lang");
     char path[256];
     snprintf(path, sizeof path, "%s/textcat.conf", dir);
     write_file(path, "# only English\nen.lm en--utf8\n");
@@ -259,8 +254,7 @@ Test(enrich_lang, a_changed_list_is_read_again)
     cr_expect_str_eq(detect(a, samples[1].text), "en");
     nw_enrich_lang_free(a);
     nw_enrich_lang_free(b);
-    unlink(path);
-    rmdir(dir);
+    nw_test_rm_tmp(&dir);
 }
 
 Test(enrich_lang, errors_name_the_file)
@@ -268,8 +262,7 @@ Test(enrich_lang, errors_name_the_file)
     nw_err err;
     cr_expect_null(nw_enrich_lang_new("/nonexistent/textcat.conf", FP_DIR, NULL, 0, &err));
     cr_expect(strstr(err.msg, "/nonexistent/textcat.conf"), "%s", err.msg);
-    char dir[] = "/tmp/test_enrich_lang.XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
+    char *dir = nw_test_mkdtemp("enrich-lang");
     char path[256];
     snprintf(path, sizeof path, "%s/textcat.conf", dir);
     write_file(path, "en.lm en--utf8\nxx-missing.lm xx\n");
@@ -281,6 +274,5 @@ Test(enrich_lang, errors_name_the_file)
     write_file(path, "# nothing\n");
     cr_expect_null(nw_enrich_lang_new(path, FP_DIR, NULL, 0, &err));
     cr_expect(strstr(err.msg, "lists no language"), "%s", err.msg);
-    unlink(path);
-    rmdir(dir);
+    nw_test_rm_tmp(&dir);
 }
