@@ -1,0 +1,351 @@
+/*
+ * nw_enrich_words — see nw_enrich_words.h. The lists are described in
+ * docs/enrich.md.
+ */
+#include "nw_enrich_words.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "nw_enrich_names.h"
+
+/* ---- word lists (English newswire; docs/enrich.md) ------------------------ */
+
+/* capitalised words that start sentences or spans but name nothing */
+static const char *const stop_words[] = {
+    "the",        "a",         "an",        "in",        "on",          "at",       "but",
+    "and",        "or",        "he",        "she",       "it",          "they",     "we",
+    "i",          "you",       "this",      "that",      "these",       "those",    "his",
+    "her",        "their",     "our",       "its",       "if",          "when",     "while",
+    "after",      "before",    "as",        "for",       "with",        "by",       "from",
+    "to",         "of",        "there",     "here",      "what",        "who",      "why",
+    "how",        "where",     "so",        "yet",       "also",        "however",  "meanwhile",
+    "last",       "next",      "new",       "one",       "two",         "three",    "some",
+    "many",       "most",      "all",       "no",        "not",         "now",      "then",
+    "today",      "yesterday", "tomorrow",  "mr",        "mrs",         "ms",       "dr",
+    "sir",        "st",        "monday",    "tuesday",   "wednesday",   "thursday", "friday",
+    "saturday",   "sunday",    "january",   "february",  "march",       "april",    "june",
+    "july",       "august",    "september", "october",   "november",    "december", "jan",
+    "feb",        "mar",       "apr",       "jun",       "jul",         "aug",      "sep",
+    "sept",       "oct",       "nov",       "dec",       "photo",       "source",   "published",
+    "posted",     "reuter",    "whose",     "update",    "according",   "under",    "during",
+    "despite",    "although",  "because",   "since",     "until",       "about",    "over",
+    "into",       "both",      "each",      "every",     "such",        "other",    "another",
+    "several",    "more",      "less",      "only",      "even",        "just",     "still",
+    "much",       "very",      "first",     "second",    "third",       "earlier",  "later",
+    "late",       "early",     "former",    "chief",     "senior",      "minister", "president",
+    "government", "officials", "official",  "spokesman", "spokeswoman", "page",     "tel",
+    "fax",        "email",     "copyright", "am",        "pm",          "gmt",      "bst",
+    "est",        "utc",       "tv",        "ceo",       "ok",          "ii",       "iii",
+    "iv",         "dvd",       "cd",        "pc",        "pcs",         "gdp",      "mp",
+    "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
+    "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
+    "god",        "internet",  "mp3",       "id",        "gps",         "sms",      "ipo",
+    "qc",         "obe",       "mbe",       "cbe",       "gprs",        "wap",      NULL};
+
+/* words that introduce a person: "President Vladimir Putin" */
+static const char *const title_words[] = {
+    "president", "minister",       "secretary",   "chancellor", "senator",    "sen.",
+    "rep.",      "representative", "governor",    "gov.",       "mayor",      "king",
+    "queen",     "prince",         "princess",    "pope",       "mr",         "mr.",
+    "mrs",       "mrs.",           "ms",          "ms.",        "dr",         "dr.",
+    "judge",     "justice",        "ambassador",  "envoy",      "general",    "gen.",
+    "colonel",   "col.",           "commander",   "chairman",   "chairwoman", "chair",
+    "director",  "spokesman",      "spokeswoman", "leader",     "premier",    "sheikh",
+    "ayatollah", "bishop",         "archbishop",  "professor",  "prof.",      "coach",
+    "captain",   "lord",           "lady",        "sir",        "ceo",        "vice",
+    "deputy",    "chief",          "executive",   "manager",    "striker",    "midfielder",
+    "defender",  "goalkeeper",     "star",        "singer",     "actor",      "actress",
+    "officer",   "analyst",        "economist",   "economy",    "finance",    "foreign",
+    "defence",   "defense",        "prime",       "interior",   "trade",      "health",
+    "home",      "justice",        "opposition",  "party",      "state",      "former",
+    "said",      "says",           "told",        NULL};
+
+/* last words of organisation names */
+static const char *const org_suffixes[] = {"group",        "inc",          "inc.",
+                                           "corp",         "corp.",        "corporation",
+                                           "co",           "co.",          "company",
+                                           "ltd",          "ltd.",         "plc",
+                                           "llc",          "ag",           "sa",
+                                           "nv",           "gmbh",         "bank",
+                                           "ministry",     "council",      "party",
+                                           "union",        "association",  "organisation",
+                                           "organization", "agency",       "commission",
+                                           "committee",    "board",        "fund",
+                                           "institute",    "university",   "court",
+                                           "army",         "department",   "federation",
+                                           "league",       "assembly",     "parliament",
+                                           "congress",     "senate",       "airlines",
+                                           "airways",      "motors",       "exchange",
+                                           "authority",    "service",      "services",
+                                           "police",       "forces",       "front",
+                                           "movement",     "network",      "foundation",
+                                           "trust",        "industries",   "holdings",
+                                           "systems",      "technologies", "communications",
+                                           "securities",   "partners",     "bureau",
+                                           "office",       "club",         "united",
+                                           "city",         "rovers",       "times",
+                                           "post",         "news",         "journal",
+                                           "telegraph",    "guardian",     "records",
+                                           "studios",      "pictures",     "school",
+                                           "college",      "hospital",     "church",
+                                           "society",      "alliance",     "coalition",
+                                           "brigade",      "brigades",     "international",
+                                           "energy",       "petroleum",    "oil",
+                                           "steel",        "electric",     "telecom",
+                                           "capital",      "investments",  "reserve",
+                                           "chamber",      "tribunal",     "cabinet",
+                                           "navy",         "guard",        "command",
+                                           "centre",       "center",       NULL};
+
+/* lower-case words that make the capitalised words before them an organisation */
+static const char *const org_trailers[] = {"group",   "militia", "movement", "party",
+                                           "faction", "network", NULL};
+
+static const char *const connectors[] = {"of",  "and", "for", "the", "de",  "du", "da", "der",
+                                         "von", "van", "al",  "bin", "ibn", "y",  "on", NULL};
+
+/* The lists as one hash of lower-case word -> class bits, built once; a slot
+ * is 8 bytes (the table 32 KB) and holds the word's length and first letter,
+ * so that a miss rarely reads a word. */
+#define CLASS_SLOTS 4096
+#define CLASS_WORDS 2048
+static struct {
+    uint16_t cls;
+    uint8_t len; /* 0: empty */
+    char c0;
+    uint32_t word; /* index in class_words */
+} class_table[CLASS_SLOTS];
+static const char *class_words[CLASS_WORDS];
+static uint32_t class_nwords;
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+/* case-blind for ASCII letters: the tables' hash, which a token has */
+static size_t class_slot(uint64_t hash)
+{
+    return (size_t)(hash >> 20) & (CLASS_SLOTS - 1);
+}
+
+static void class_add(const char *const *list, uint16_t bit)
+{
+    for (; *list; list++) {
+        size_t len = strlen(*list), j = class_slot(nw_enrich_data_hash(*list, len));
+        while (class_table[j].len && strcmp(class_words[class_table[j].word], *list))
+            j = (j + 1) & (CLASS_SLOTS - 1);
+        if (!class_table[j].len) {
+            if (class_nwords == CLASS_WORDS)
+                return; /* the lists are constants: CLASS_WORDS covers them */
+            class_words[class_nwords] = *list;
+            class_table[j].word = class_nwords++;
+            class_table[j].len = (uint8_t)len;
+            class_table[j].c0 = (*list)[0];
+        }
+        class_table[j].cls |= bit;
+    }
+}
+
+static void class_build(void)
+{
+    class_add(stop_words, W_STOP);
+    class_add(title_words, W_TITLE);
+    class_add(org_suffixes, W_ORG_SUFFIX);
+    class_add(org_trailers, W_ORG_TRAILER);
+    class_add(connectors, W_CONNECTOR);
+    class_add(nw_enrich_given_names, W_GIVEN);
+    class_add(nw_enrich_role_words, W_ROLE);
+    class_add(nw_enrich_org_cue_words, W_ORG_CUE);
+    class_add(nw_enrich_no_name_words, W_NO_NAME);
+    class_add(nw_enrich_more_no_name_words, W_NO_NAME);
+    class_add(nw_enrich_foreign_legal_forms, W_ORG_SUFFIX);
+    class_add(nw_enrich_more_org_suffixes, W_ORG_SUFFIX);
+    class_add(nw_enrich_work_words, W_WORK);
+    class_add(nw_enrich_speech_words, W_SPEECH);
+    class_add(nw_enrich_org_after_words, W_ORG_AFTER);
+    class_add(nw_enrich_not_org_after_words, W_NOT_ORG_AFTER);
+    class_add(nw_enrich_org_context_words, W_ORG_CONTEXT);
+    class_add(nw_enrich_org_possessed_words, W_ORG_POSSESSED);
+}
+
+/* The class bits of s[0..len), whose nw_enrich_data_hash is `hash`. */
+static uint16_t word_class(uint64_t hash, const char *s, size_t len)
+{
+    if (len == 0 || len > 20)
+        return 0;
+    char c0 = (char)(s[0] | 0x20);
+    for (size_t j = class_slot(hash); class_table[j].len; j = (j + 1) & (CLASS_SLOTS - 1)) {
+        if (class_table[j].len != len || class_table[j].c0 != c0)
+            continue;
+        const char *w = class_words[class_table[j].word];
+        size_t i = 1;
+        while (i < len && (s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]) == w[i])
+            i++;
+        if (i == len)
+            return class_table[j].cls;
+    }
+    return 0;
+}
+
+/* ---- tokenizer ---------------------------------------------------------- */
+
+static bool is_upper_at(const char *s, size_t len)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80)
+        return isupper(c) != 0;
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
+    return n > 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
+}
+
+static bool is_word_byte(unsigned char c)
+{
+    return isalnum(c) || c >= 0x80;
+}
+
+/* a UTF-8 punctuation or space we should not glue into words */
+static size_t non_word_utf8(const unsigned char *p, const unsigned char *end)
+{
+    if (p[0] < 0x80)
+        return 0;
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
+    if (n <= 0)
+        return 1; /* invalid byte: a separator */
+    utf8proc_category_t cat = utf8proc_category(cp);
+    if (cat >= UTF8PROC_CATEGORY_PC || cat == UTF8PROC_CATEGORY_ZS)
+        return (size_t)n;
+    return 0;
+}
+
+size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, void *ctx)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + len;
+    size_t count = 0;
+    bool sent_start = true, brk = true;
+    while (p < end) {
+        size_t skip = non_word_utf8(p, end);
+        if (skip || !is_word_byte(*p)) {
+            if (!skip)
+                skip = 1;
+            unsigned char c = *p;
+            if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';') {
+                sent_start = brk = true;
+            } else if (c == '\n' && p + 1 < end && p[1] == '\n') {
+                sent_start = brk = true;
+            } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+                brk = true; /* commas, quotes, brackets, dashes */
+            }
+            p += skip;
+            continue;
+        }
+        const unsigned char *w = p;
+        while (p < end) {
+            if (non_word_utf8(p, end))
+                break;
+            if (is_word_byte(*p)) {
+                p++;
+                continue;
+            }
+            /* inner hyphen, apostrophe or acronym dot: U.S., al-Assad, O'Brien */
+            if ((*p == '-' || *p == '\'' || *p == '.') && p + 1 < end && is_word_byte(p[1]) &&
+                !(*p == '.' && p + 2 < end && is_word_byte(p[2]) && p - w > 1)) {
+                p++;
+                continue;
+            }
+            break;
+        }
+        /* keep the dot of a dotted acronym (U.S.) or an abbreviated title */
+        if (p < end && *p == '.' && p - w >= 1 && memchr(w, '.', (size_t)(p - w)))
+            p++;
+        size_t wl = (size_t)(p - w);
+        /* possessive 's */
+        if (wl > 2 && w[wl - 2] == '\'' && (w[wl - 1] == 's' || w[wl - 1] == 'S'))
+            wl -= 2;
+        unsigned flags = 0;
+        if (is_upper_at((const char *)w, wl))
+            flags |= NW_TOK_CAP;
+        size_t letters = 0, upper = 0;
+        for (size_t i = 0; i < wl; i++)
+            if (isalpha(w[i])) {
+                letters++;
+                upper += isupper(w[i]) != 0;
+            }
+        if (letters >= 2 && upper == letters)
+            flags |= NW_TOK_ALLCAPS;
+        if (sent_start)
+            flags |= NW_TOK_SENT_START;
+        if (brk)
+            flags |= NW_TOK_BREAK;
+        /* "al-Assad": a lower-case particle before a capital counts as a name */
+        if (!(flags & NW_TOK_CAP) && wl > 3 && w[2] == '-' && w[0] == 'a' && w[1] == 'l' &&
+            isupper(w[3]))
+            flags |= NW_TOK_CAP;
+        fn(ctx, (size_t)(w - (const unsigned char *)text), wl, flags);
+        count++;
+        sent_start = brk = false;
+        /* after a full stop the next word starts a sentence, unless the
+         * stop closed an abbreviation like "U.S." */
+        if (p < end && *p == '.') {
+            sent_start = !(wl <= 4 && (flags & NW_TOK_CAP));
+            brk = true;
+            p++;
+        }
+    }
+    return count;
+}
+
+/* The token at `off`, after a sentence's end, opens a paragraph: the first
+ * one, or one after a blank line. */
+static bool paragraph_starts(const nw_enrich *e, size_t off)
+{
+    if (e->ntoks == 0)
+        return true;
+    const token *p = &e->toks[e->ntoks - 1];
+    for (const char *g = e->text + p->off + p->len; g + 1 < e->text + off; g++)
+        if (g[0] == '\n' && g[1] == '\n')
+            return true;
+    return false;
+}
+
+/* Where a name ends besides punctuation: after a possessive ("Kate Bush's
+ * Hounds of Love") and at "-based" ("San Francisco-based Balco"); a middle
+ * initial ("John R. Stanley") does not end one. */
+void nw_enrich_collect_token(void *ctx, size_t off, size_t len, unsigned flags)
+{
+    nw_enrich *e = ctx;
+    if (e->ntoks >= MAX_TOKENS)
+        return;
+    const char *w = e->text + off;
+    uint64_t hash = nw_enrich_data_hash(w, len);
+    uint16_t cls = word_class(hash, w, len);
+    /* "Standard and Poor's Corp" is one name */
+    if (e->split_next == 2 || (e->split_next == 1 && !(cls & W_ORG_SUFFIX)))
+        flags |= NW_TOK_BREAK;
+    e->split_next = w[len] == '\'';
+    if ((flags & NW_TOK_CAP) && e->ntoks) {
+        const token *p = &e->toks[e->ntoks - 1];
+        if (p->len == 1 && (p->flags & NW_TOK_CAP) && off == p->off + 3 &&
+            e->text[p->off + 1] == '.' &&
+            (e->text[p->off + 2] == ' ' || e->text[p->off + 2] == '\n'))
+            flags &= ~(unsigned)NW_TOK_BREAK;
+    }
+    if ((flags & NW_TOK_CAP) && !(flags & NW_TOK_ALLCAPS)) {
+        const char *h = memchr(w + 1, '-', len - 1);
+        if (h && h + 1 < w + len && islower((unsigned char)h[1])) {
+            len = (size_t)(h - w);
+            hash = nw_enrich_data_hash(w, len);
+            cls = word_class(hash, w, len);
+            e->split_next = 2;
+        }
+    }
+    if ((flags & NW_TOK_SENT_START) && e->npara < MAX_PARAS && paragraph_starts(e, off))
+        e->para[e->npara++] = (uint32_t)e->ntoks;
+    e->toks[e->ntoks++] = (token){hash, (uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
+}
+
+void nw_enrich_class_init(void)
+{
+    pthread_once(&class_once, class_build);
+}
