@@ -1139,8 +1139,8 @@ Test(enrich, tokenizer_flags)
 static char *copy_data(const char *tag, const char *except)
 {
     char *dir = nw_test_mkdtemp(tag);
-    const char *files[] = {"gazetteer.tsv", "entities.tsv", "mediatopics.tsv", "topic_keywords.tsv",
-                           "textcat.conf"};
+    const char *files[] = {"gazetteer.tsv",   "entities.tsv",       "nonorgs.tsv",
+                           "mediatopics.tsv", "topic_keywords.tsv", "textcat.conf"};
     char src[4096], dst[4096];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         if (except && !strcmp(files[i], except))

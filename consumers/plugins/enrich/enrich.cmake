@@ -40,7 +40,7 @@ add_custom_command(
   DEPENDS ${CMAKE_SOURCE_DIR}/tools/enrich/gen_textcat_conf.py
   COMMENT "enrich: choosing the languages to detect")
 set(NW_ENRICH_COPIED ${NW_ENRICH_BUILD_DATA}/textcat.conf)
-foreach(f mediatopics.tsv topic_keywords.tsv entities.tsv)
+foreach(f mediatopics.tsv topic_keywords.tsv entities.tsv nonorgs.tsv)
   add_custom_command(
     OUTPUT ${NW_ENRICH_BUILD_DATA}/${f}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${NW_ENRICH_BUILD_DATA}

@@ -19,9 +19,11 @@
 #define NW_ENRICH_DATA_BUILD_DIR ""
 #endif
 
-#define NW_ENRICH_FILES 4
-static const char *const file_names[NW_ENRICH_FILES] = {"gazetteer.tsv", "entities.tsv",
-                                                        "mediatopics.tsv", "topic_keywords.tsv"};
+/* the first NW_ENRICH_ENTITY_FILES share one format; the keyword model is last */
+#define NW_ENRICH_FILES        5
+#define NW_ENRICH_ENTITY_FILES 3
+static const char *const file_names[NW_ENRICH_FILES] = {
+    "gazetteer.tsv", "entities.tsv", "nonorgs.tsv", "mediatopics.tsv", "topic_keywords.tsv"};
 
 /* A name -> postings hash (open addressing); postings chain through `next`. */
 typedef struct name_slot {
@@ -398,6 +400,12 @@ static nw_gaz_kind kind_of(const char *s)
         return NW_GAZ_ORG;
     if (!strcmp(s, "person"))
         return NW_GAZ_PERSON;
+    if (!strcmp(s, "event"))
+        return NW_GAZ_EVENT;
+    if (!strcmp(s, "work"))
+        return NW_GAZ_WORK;
+    if (!strcmp(s, "product"))
+        return NW_GAZ_PRODUCT;
     return 0;
 }
 
@@ -420,7 +428,7 @@ static int for_each_line(nw_enrich_data *d, char *buf, const char *path, line_fn
     return 0;
 }
 
-/* gazetteer.tsv and entities.tsv share one format:
+/* gazetteer.tsv, entities.tsv and nonorgs.tsv share one format:
  * kind code name uri country population variants flags */
 static int parse_entity_line(nw_enrich_data *d, char *line, const char *path, int lineno,
                              nw_err *err)
@@ -578,9 +586,9 @@ nw_enrich_data *nw_enrich_data_load_model(const char *dir, const char *topic_mod
     }
     for (int i = 0; i < NW_ENRICH_FILES; i++) {
         file_path(path, sizeof path, dir, topic_model, i);
-        int rc = i < 2    ? parse_entities(d, d->files[i], path, err)
-                 : i == 2 ? parse_topics(d, d->files[i], path, err)
-                          : parse_keywords(d, d->files[i], path, err);
+        int rc = i < NW_ENRICH_ENTITY_FILES    ? parse_entities(d, d->files[i], path, err)
+                 : i == NW_ENRICH_ENTITY_FILES ? parse_topics(d, d->files[i], path, err)
+                                               : parse_keywords(d, d->files[i], path, err);
         if (rc != 0)
             goto fail;
     }

@@ -1,6 +1,7 @@
 /*
  * nw_enrich_data — the read-only tables behind the enrich plugin: the
  * gazetteer (countries, regions, cities, demonyms), the known-entity table,
+ * the names that are no organisation (events, works, products),
  * the IPTC Media Topics and the topic keyword model, loaded from one data
  * directory (docs/enrich.md lists the files), the keyword model optionally
  * from a file of its own (a trained one: `topic_model`).
@@ -27,7 +28,17 @@ typedef enum nw_gaz_kind {
     NW_GAZ_DEMONYM = 4,
     NW_GAZ_ORG = 5,    /* known organisation (entities.tsv) */
     NW_GAZ_PERSON = 6, /* known person (entities.tsv) */
+    /* names that are no organisation, person or place (nonorgs.tsv) */
+    NW_GAZ_EVENT = 7,   /* competition, award, festival, war: "Champions League" */
+    NW_GAZ_WORK = 8,    /* programme, film, song, game: "Family Guy" */
+    NW_GAZ_PRODUCT = 9, /* product or brand on a product: "Big Mac", "Linux" */
 } nw_gaz_kind;
+
+/* The kinds of nonorgs.tsv: a name that looks like an organisation's and is none. */
+static inline bool nw_gaz_kind_is_nonorg(uint8_t kind)
+{
+    return kind >= NW_GAZ_EVENT && kind <= NW_GAZ_PRODUCT;
+}
 
 /* One gazetteer or known-entity entry; strings point into the loaded file. */
 typedef struct nw_gaz_entry {
