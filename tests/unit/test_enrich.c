@@ -968,6 +968,179 @@ Test(enrich, a_word_after_a_known_organisation_in_a_list_is_one)
     json_decref(s);
 }
 
+/* ---- what nonorgs.tsv and the span rules of helper s12b decide ---------- */
+
+Test(enrich, events_works_and_products_of_the_table_are_no_organisations)
+{
+    json_t *s = enrich_text("Fans", "The Champions League tie against Rosenvik was seen by "
+                                    "fans of Family Guy eating a Big Mac. He watched the RBS Six "
+                                    "Nations. Vera Drake won.");
+    cr_expect_null(find(s, "organisations", "Champions League"));
+    cr_expect_null(find(s, "organisations", "Family Guy"));
+    cr_expect_null(find(s, "organisations", "Big Mac"));
+    cr_expect_null(find(s, "organisations", "RBS"), "a sponsor's name is the event's");
+    cr_expect_null(find(s, "people", "Vera Drake"), "a film, no person");
+    json_decref(s);
+    /* a maker before its product is an organisation; a given name is no
+     * maker; a name not in the table is guessed as before */
+    s = enrich_text("Games", "He bought a Sony PlayStation, said Robert MacIntosh, an analyst. "
+                             "It was paid for by Fennick Dale.");
+    cr_expect_not_null(find(s, "organisations", "Sony"));
+    cr_expect_null(find(s, "organisations", "Sony PlayStation"));
+    cr_expect_not_null(find(s, "people", "Robert MacIntosh"), "not the Macintosh computer");
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+}
+
+Test(enrich, two_names_joined_by_a_hyphen_are_two_organisations)
+{
+    json_t *s = enrich_text("Deal", "Shares in Gavrosk and Rosnova rose. The merged "
+                                    "Gavrosk-Rosnova group will rank third.");
+    cr_expect_not_null(find(s, "organisations", "Gavrosk"));
+    cr_expect_not_null(find(s, "organisations", "Rosnova"));
+    cr_expect_null(find(s, "organisations", "Gavrosk-Rosnova"));
+    json_decref(s);
+    /* a half the story never writes alone: one name */
+    s = enrich_text("Oil", "Tenka-BP is half owned by BP.");
+    cr_expect_null(find(s, "organisations", "Tenka"));
+    json_decref(s);
+}
+
+Test(enrich, an_organisation_word_before_a_known_name_is_a_cue)
+{
+    json_t *s = enrich_text("Oil", "According to Russian News Agency Interfax, the deal is done.");
+    cr_expect_not_null(find(s, "organisations", "Interfax"));
+    cr_expect_null(find(s, "organisations", "News Agency Interfax"));
+    json_decref(s);
+    /* a known name that is an organisation's word itself stays in the name */
+    s = enrich_text("Unions", "The Trades Union Congress said no.");
+    cr_expect_not_null(find(s, "organisations", "Trades Union Congress"));
+    json_decref(s);
+}
+
+Test(enrich, an_adjective_stop_word_can_begin_an_organisation)
+{
+    json_t *s = enrich_text("Charts", "The chart, compiled by the Official Charts Company, grew.");
+    cr_expect_not_null(find(s, "organisations", "Official Charts Company"));
+    cr_expect_null(find(s, "organisations", "Charts Company"));
+    json_decref(s);
+    s = enrich_text("Figures", "The Official Harlow figures fell.");
+    cr_expect_null(find(s, "organisations", "Official Harlow"));
+    json_decref(s);
+}
+
+Test(enrich, a_legislature_committee_keeps_its_lower_case_noun)
+{
+    json_t *s = enrich_text("Trade", "He told a House Appropriations subcommittee on Monday.");
+    cr_expect_not_null(find(s, "organisations", "House Appropriations subcommittee"));
+    cr_expect_null(find(s, "organisations", "House Appropriations"));
+    json_decref(s);
+    s = enrich_text("Trade", "A Commons committee met.");
+    cr_expect_null(find(s, "organisations", "Commons committee"));
+    json_decref(s);
+}
+
+Test(enrich, romance_names_join_over_their_particles)
+{
+    json_t *s = enrich_text("Debt", "The debt will be redeemed by the Caisse d Amortissement de "
+                                    "la Dette Publique, the fund. The road fund Fonds des Routes "
+                                    "pays.");
+    cr_expect_not_null(find(s, "organisations", "Caisse d Amortissement de la Dette Publique"));
+    cr_expect_not_null(find(s, "organisations", "Fonds des Routes"));
+    cr_expect_null(find(s, "organisations", "Dette Publique"));
+    json_decref(s);
+}
+
+Test(enrich, a_portfolio_joined_by_and_is_no_organisation)
+{
+    json_t *s = enrich_text("Husky", "The Minister of Regional and Industrial Expansion, Michel "
+                                     "Cote, ruled.");
+    cr_expect_null(find(s, "organisations", "Industrial Expansion"));
+    cr_expect_not_null(find(s, "people", "Michel Cote"));
+    json_decref(s);
+    s = enrich_text("Husky", "The Department of Regional and Industrial Expansion agreed.");
+    cr_expect_not_null(find(s, "organisations", "Department of Regional and Industrial Expansion"));
+    json_decref(s);
+}
+
+Test(enrich, quotes_title_words_and_a_title_over_connectors_are_no_organisations)
+{
+    json_t *s = enrich_text("Music", "Fans loved \"Harbour Lights\" on Tuesday. It entered at "
+                                     "number three with His Latest Flame. The single Black and "
+                                     "White Town reached six. A World Dramatic and Documentary "
+                                     "competition is held. Big Boi has a business, says the DJ.");
+    cr_expect_null(find(s, "organisations", "Harbour Lights"));
+    cr_expect_null(find(s, "organisations", "Latest Flame"));
+    cr_expect_null(find(s, "organisations", "White Town"));
+    cr_expect_null(find(s, "organisations", "World Dramatic"));
+    cr_expect_null(find(s, "organisations", "DJ"));
+    json_decref(s);
+    /* unquoted, an organisation; a place after a work's word is still one */
+    s = enrich_text("Music", "Harbour Lights Group said injuries have hit England and Scotland.");
+    cr_expect_not_null(find(s, "organisations", "Harbour Lights Group"));
+    cr_expect_not_null(find(s, "places", "Scotland"));
+    json_decref(s);
+}
+
+Test(enrich, a_group_word_before_a_name_is_the_same_organisation)
+{
+    json_t *s =
+        enrich_text("Yukos", "Group Menatep controls Yukos. A spokesman for Menatep said the "
+                             "shares in Menatep rose.");
+    cr_expect_not_null(find(s, "organisations", "Group Menatep"));
+    cr_expect_null(find(s, "organisations", "Menatep"));
+    json_decref(s);
+    s = enrich_text("Banks", "Banco Santana agreed. Santana Holdings did not.");
+    cr_expect_not_null(find(s, "organisations", "Santana Holdings"));
+    json_decref(s);
+}
+
+Test(enrich, dividend_labels_and_market_terms_are_no_organisations)
+{
+    json_t *s = enrich_text("RESULTS", "Qtly div 10 cts vs 10 cts prior Pay May 15 Record April "
+                                       "Seven. Class B shares rose. GNP rose and the London "
+                                       "Interbank Offered Rates fell; the N.Z. Dlrs rose. U.S "
+                                       "officials met in N.J. on Monday.\nNOTE - full name is "
+                                       "Acme Widget Corp.");
+    cr_expect_eq(count(s, "organisations"), 1, "%s",
+                 json_dumps(json_object_get(s, "organisations"), 0));
+    cr_expect_not_null(find(s, "organisations", "Acme Widget Corp"));
+    cr_expect_eq(count(s, "people"), 0, "no \"April Seven\"");
+    json_decref(s);
+    /* a company whose name begins like a label stays one */
+    s = enrich_text("Shares", "Pay Less Drug Stores Inc rose.");
+    cr_expect_not_null(find(s, "organisations", "Pay Less Drug Stores Inc"));
+    json_decref(s);
+}
+
+Test(enrich, a_partnership_named_with_a_comma_is_one_organisation)
+{
+    json_t *s = enrich_text("Bonds", "Goldman, Sachs and Co ran the books, with Kidder, Peabody "
+                                     "and Co Inc.");
+    cr_expect_not_null(find(s, "organisations", "Goldman, Sachs and Co"));
+    cr_expect_not_null(find(s, "organisations", "Kidder, Peabody and Co Inc"));
+    cr_expect_null(find(s, "organisations", "Sachs and Co"));
+    json_decref(s);
+    /* a list's item before the comma is a name of its own */
+    s = enrich_text("Bonds", "It hired Lloyds, Samuel Montagu and Co Ltd and others.");
+    cr_expect_null(find(s, "organisations", "Lloyds, Samuel Montagu and Co Ltd"));
+    json_decref(s);
+}
+
+Test(enrich, a_title_and_a_person_end_an_organisation_name)
+{
+    json_t *s = enrich_text("Yen", "Bank of Japan Governor Satoshi Sumita said so.");
+    cr_expect_not_null(find(s, "organisations", "Bank of Japan"));
+    cr_expect_not_null(find(s, "people", "Satoshi Sumita"));
+    json_decref(s);
+    /* a portfolio's words are no title here */
+    s = enrich_text("Talks", "The Ministry of Foreign Affairs and the Association of Chief "
+                             "Police Officers agreed.");
+    cr_expect_not_null(find(s, "organisations", "Ministry of Foreign Affairs"));
+    cr_expect_not_null(find(s, "organisations", "Association of Chief Police Officers"));
+    json_decref(s);
+}
+
 Test(enrich, offices_treaties_ages_and_sentence_surnames)
 {
     json_t *s = enrich_text("Law", "Director of Public Prosecutions, Kenneth Macdale, spoke. "
@@ -1177,6 +1350,31 @@ Test(enrich, missing_or_corrupt_data_names_the_file)
     nw_test_write_file(dst, "city\t1\tX\n", 9);
     cr_expect_null(nw_enrich_data_load(dir, &err));
     cr_expect(strstr(err.msg, "gazetteer.tsv:1:"), "%s", err.msg);
+
+    nw_test_rm_rf(dir);
+    free(dir);
+}
+
+Test(enrich, missing_or_corrupt_nonorgs_names_the_file)
+{
+    nw_err err;
+    char *dir = copy_data("enrich-nonorgs", "nonorgs.tsv");
+    cr_expect_null(nw_enrich_data_load(dir, &err));
+    cr_expect(strstr(err.msg, "nonorgs.tsv"), "%s", err.msg);
+    char dst[4096];
+    snprintf(dst, sizeof dst, "%s/nonorgs.tsv", dir);
+    const char *bad = "film\t\tX\t\t\t0\t\t\n"; /* no such kind */
+    nw_test_write_file(dst, bad, strlen(bad));
+    cr_expect_null(nw_enrich_data_load(dir, &err));
+    cr_expect(strstr(err.msg, "nonorgs.tsv:1:"), "%s", err.msg);
+    const char *good = "product\t\tWidgetPhone\t\t\t0\tWidgetPhones\t\n";
+    nw_test_write_file(dst, good, strlen(good));
+    nw_enrich_data *d = nw_enrich_data_load(dir, &err);
+    cr_assert_not_null(d, "%s", err.msg);
+    uint32_t hit;
+    cr_expect_eq(nw_enrich_data_lookup(d, "widgetphones", 12, &hit, 1), 1);
+    cr_expect_eq(nw_enrich_data_entry(d, hit)->kind, NW_GAZ_PRODUCT);
+    nw_enrich_data_release(d);
     nw_test_rm_rf(dir);
     free(dir);
 }

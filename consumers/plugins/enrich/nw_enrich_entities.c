@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nw_enrich_lineups.h"
+#include "nw_enrich_names.h"
 #include "nw_enrich_places.h"
 #include "nw_enrich_spans.h"
 
@@ -36,6 +37,18 @@ static bool legal_forms_only(const char *name, size_t n)
     return true;
 }
 
+/* `name` is an organisation's head word, then `rest`: "Group Menatep" and
+ * "Menatep", "Banco Santander" and "Santander". */
+static bool org_head_then(const char *name, const char *rest)
+{
+    for (const char *const *w = nw_enrich_org_head_words; *w; w++) {
+        size_t n = strlen(*w);
+        if (!strncmp(name, *w, n) && name[n] == ' ' && !strcasecmp(name + n + 1, rest))
+            return true;
+    }
+    return false;
+}
+
 /* One organisation named twice: "Transco Energy" and "Transco Energy Co",
  * "GHR" and "GHR Energy Corp", "BETHLEHEM STEEL <BS>" and "Bethlehem Steel
  * Corp": x gives way to y. */
@@ -51,6 +64,8 @@ static bool same_org(const ent *x, const ent *y)
                 return true;
         return false;
     }
+    if (!strchr(x->name, ' ') && org_head_then(y->name, x->name))
+        return true; /* "Menatep" and "Group Menatep" */
     if (strncasecmp(x->name, y->name, n) || y->name[n] != ' ')
         return false;
     bool acronym =

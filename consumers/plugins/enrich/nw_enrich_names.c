@@ -112,27 +112,27 @@ const char *const nw_enrich_given_names[] = {
     "zhang",     "zhao",      "zhou",      "zoe",       NULL};
 
 const char *const nw_enrich_role_words[] = {
-    "actor",      "actress",      "analyst",      "artist",
-    "author",     "batsman",      "bishop",       "boss",
-    "bowler",     "boxer",        "captain",      "chairman",
-    "chairwoman", "champion",     "chancellor",   "chef",
-    "coach",      "comedian",     "commentator",  "composer",
-    "crooner",    "cricketer",    "dancer",       "defender",
-    "designer",   "diplomat",     "director",     "drummer",
-    "economist",  "editor",       "executive",    "footballer",
-    "founder",    "frontbencher", "goalkeeper",   "golfer",
-    "guitarist",  "jockey",       "journalist",   "judge",
-    "keeper",     "lawyer",       "leader",       "manager",
-    "midfielder", "minister",     "model",        "musician",
-    "novelist",   "performer",    "photographer", "pianist",
-    "pilot",      "player",       "playwright",   "poet",
-    "president",  "presenter",    "producer",     "professor",
-    "pundit",     "rapper",       "referee",      "reporter",
-    "scientist",  "secretary",    "senator",      "singer",
-    "songwriter", "spokesman",    "spokeswoman",  "sprinter",
-    "star",       "striker",      "substitute",   "trainer",
-    "umpire",     "veteran",      "winger",       "writer",
-    NULL};
+    "dj",           "djs",        "actor",      "actress",
+    "analyst",      "artist",     "author",     "batsman",
+    "bishop",       "boss",       "bowler",     "boxer",
+    "captain",      "chairman",   "chairwoman", "champion",
+    "chancellor",   "chef",       "coach",      "comedian",
+    "commentator",  "composer",   "crooner",    "cricketer",
+    "dancer",       "defender",   "designer",   "diplomat",
+    "director",     "drummer",    "economist",  "editor",
+    "executive",    "footballer", "founder",    "frontbencher",
+    "goalkeeper",   "golfer",     "guitarist",  "jockey",
+    "journalist",   "judge",      "keeper",     "lawyer",
+    "leader",       "manager",    "midfielder", "minister",
+    "model",        "musician",   "novelist",   "performer",
+    "photographer", "pianist",    "pilot",      "player",
+    "playwright",   "poet",       "president",  "presenter",
+    "producer",     "professor",  "pundit",     "rapper",
+    "referee",      "reporter",   "scientist",  "secretary",
+    "senator",      "singer",     "songwriter", "spokesman",
+    "spokeswoman",  "sprinter",   "star",       "striker",
+    "substitute",   "trainer",    "umpire",     "veteran",
+    "winger",       "writer",     NULL};
 
 const char *const nw_enrich_org_cue_words[] = {
     "act",         "airline",   "airlines", "bank",       "banks",        "band",      "bands",
@@ -160,16 +160,26 @@ const char *const nw_enrich_no_name_words[] = {
     "convention", NULL};
 
 const char *const nw_enrich_more_no_name_words[] = {
-    "fair",   "plan",         "policy",   "bill",  "inquiry",   "list",  "river",
-    "lake",   "rate",         "index",    "bonds", "operation", "study", "campaign",
-    "appeal", "constitution", "showcase", "dam",   NULL};
+    "fair", "plan", "policy", "bill", "inquiry", "list", "river", "lake", "rate", "index", "bonds",
+    "operation", "study", "campaign", "appeal", "constitution", "showcase", "dam",
+    /* the markets' measures and paper: "Gross National Product", "London
+     * Interbank Offered Rates", "Investment Notes", "N.Z. Dlrs" */
+    "product", "rates", "notes", "dlrs", "dlr", NULL};
 
 const char *const nw_enrich_foreign_legal_forms[] = {"oy",   "oyj", "s.a.", "spa",
                                                      "n.v.", "bv",  "asa",  NULL};
 
 const char *const nw_enrich_more_org_suffixes[] = {
-    "museum",   "gallery", "choir", "orchestra", "brothers", "ballet",  "limited", "bancorp",
-    "harriers", "ac",      "fc",    "rfc",       "herald",   "tribune", "gazette", NULL};
+    "museum", "gallery", "choir", "orchestra", "brothers", "ballet", "limited", "bancorp",
+    "harriers", "ac", "fc", "rfc", "herald", "tribune", "gazette",
+    /* the head words of French, Italian, Spanish and Portuguese names, which
+     * come first: "Caisse d'Amortissement de la Dette Publique", "Fonds des
+     * Routes", "Banca d'Italia" */
+    "caisse", "fonds", "banque", "banco", "banca", "compagnie", "societe", "cassa", "caja",
+    "instituto", "istituto", "institut", NULL};
+
+const char *const nw_enrich_org_head_words[] = {"Group", "Groupe", "Grupo",     "Banco",
+                                                "Banca", "Banque", "Compagnie", NULL};
 
 const char *const nw_enrich_work_words[] = {
     "album", "book", "documentary", "drama", "film", "game", "hit", "movie", "musical", "novel",

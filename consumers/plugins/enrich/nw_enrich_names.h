@@ -29,6 +29,10 @@ extern const char *const nw_enrich_no_name_words[];
  * Gallery", "Lehman Brothers" */
 extern const char *const nw_enrich_more_org_suffixes[];
 
+/* words that begin an organisation's name and are its head (NULL-ended):
+ * "Group Menatep", "Banco Santander" */
+extern const char *const nw_enrich_org_head_words[];
+
 /* more such last words: "London Book Fair", "Marshall Plan", "Identity
  * Cards Bill", "Mississippi River", "Retail Price Index" */
 extern const char *const nw_enrich_more_no_name_words[];

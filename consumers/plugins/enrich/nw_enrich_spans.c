@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nw_enrich_dateline.h"
+#include "nw_enrich_names.h"
 #include "nw_enrich_places.h"
 
 /* ---- span rules --------------------------------------------------------- */
@@ -563,6 +564,33 @@ static bool appositive_work(const nw_enrich *e, size_t b)
     return false;
 }
 
+/* The span a..b-1 stands in double quotes: a title or a nickname
+ * ("its New York/Montreal \"Northeast Passages\" cruises"). */
+static bool quoted(const nw_enrich *e, size_t a, size_t b)
+{
+    const char *s = e->text + e->toks[a].off;
+    const char *end = e->text + e->toks[b - 1].off + e->toks[b - 1].len;
+    bool open = (e->toks[a].off >= 1 && s[-1] == '"') ||
+                (e->toks[a].off >= 3 && !strncmp(s - 3, "\xe2\x80\x9c", 3));
+    return open && (*end == '"' || !strncmp(end, "\xe2\x80\x9d", 3));
+}
+
+/* A capitalised possessive determiner begins the span a..b-1 inside a
+ * sentence, a title's first word: "His Latest Flame", "My Way". */
+static bool title_lead(const nw_enrich *e, size_t a)
+{
+    static const char *const lead[] = {"My", "Your", "His", "Her", "Our", "Their"};
+    size_t t = a;
+    if (a > 0 && !(e->toks[a].flags & NW_TOK_BREAK) && (e->toks[a - 1].flags & NW_TOK_CAP))
+        t = a - 1; /* dropped as a stop word: "His" */
+    if (e->toks[t].flags & NW_TOK_SENT_START)
+        return false;
+    for (size_t i = 0; i < sizeof lead / sizeof *lead; i++)
+        if (tok_word(e, t, lead[i]))
+            return true;
+    return false;
+}
+
 /* A capitalised span with no cue, a..b-1, is an organisation unless what
  * surrounds it says it is a work, a product, an event or a label. */
 static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
@@ -578,7 +606,8 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         set_list(e, b, 1, -1);
         return;
     }
-    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a) || appositive_work(e, b)) {
+    if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a) || appositive_work(e, b) ||
+        quoted(e, a, b) || title_lead(e, a)) {
         not_an_org(e, a, b); /* "a Pop Idol-style search", "Sony's Qrio Robot" */
         set_list(e, b, 0, -1);
         return;
@@ -724,8 +753,13 @@ static void split_span(nw_enrich *e, size_t a, size_t b, bool pass2)
              * Public Prosecutions", "Minister of Public Works" */
             if (t > a && office_of(e, t - 1, t)) {
                 size_t r = s;
-                while (r < b && (e->toks[r].flags & NW_TOK_CAP) && !tok_is(e, r, W_TITLE | W_GIVEN))
-                    r++; /* "Secretary of State Condoleezza Rice" */
+                /* "Secretary of State Condoleezza Rice"; "Minister of Regional
+                 * and Industrial Expansion" */
+                while (r < b &&
+                       (((e->toks[r].flags & NW_TOK_CAP) && !tok_is(e, r, W_TITLE | W_GIVEN)) ||
+                        (r > s && r + 1 < b && tok_word(e, r, "and") &&
+                         (e->toks[r + 1].flags & NW_TOK_CAP))))
+                    r++;
                 if (r > s && r == b && !tok_is(e, r - 1, W_ORG_SUFFIX) &&
                     !nw_enrich_known_entity(e, e->text + e->toks[s].off, span_bytes(e, s, r),
                                             NW_GAZ_ORG)) {
@@ -779,6 +813,20 @@ static bool legal_form_tok(const nw_enrich *e, size_t t)
     return false;
 }
 
+/* A partnership's first partner and a comma come before the span a..b-1,
+ * its second partner "and Co": "Goldman, Sachs and Co", "Kidder, Peabody and
+ * Co Inc"; the name is one. */
+static bool partner_before(const nw_enrich *e, size_t a, size_t b)
+{
+    if (a == 0 || b - a < 3 || !tok_word(e, a + 1, "and") || !tok_word(e, a + 2, "Co"))
+        return false;
+    const token *p = &e->toks[a - 1];
+    return (p->flags & NW_TOK_CAP) && !tok_is(e, a - 1, W_STOP | W_GIVEN | W_TITLE) &&
+           e->toks[a].off == p->off + p->len + 2 && e->text[p->off + p->len] == ',' &&
+           (a == 1 || (p->flags & (NW_TOK_SENT_START | NW_TOK_BREAK)) ||
+            !(e->toks[a - 2].flags & NW_TOK_CAP));
+}
+
 /* The capitalised word before token a owns it ("Moody's Investors"): the
  * name's first word, cut at its "'s". */
 static bool owner_before(const nw_enrich *e, size_t a)
@@ -809,6 +857,150 @@ static size_t place_owner_ends(const nw_enrich *e, size_t a, size_t b)
     return 0;
 }
 
+/* A word of the span a..b-1 ends organisations' names: "Royal Television
+ * Society and British Comedy awards" names the Society. */
+static bool has_org_word(const nw_enrich *e, size_t a, size_t b)
+{
+    for (size_t t = a; t < b; t++)
+        if (tok_is(e, t, W_ORG_SUFFIX))
+            return true;
+    return false;
+}
+
+/* A capitalised word of the span a..b-1 is a country's, a region's or a
+ * city's name. */
+static bool names_a_place(const nw_enrich *e, size_t a, size_t b)
+{
+    for (size_t t = a; t < b; t++) {
+        uint32_t hits[MAX_HITS];
+        size_t n = (e->toks[t].flags & NW_TOK_CAP)
+                       ? nw_enrich_data_lookup(e->data, e->text + e->toks[t].off, e->toks[t].len,
+                                               hits, MAX_HITS)
+                       : 0;
+        for (size_t i = 0; i < n; i++) {
+            nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
+            if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Token t is a month's name. */
+static bool month(const nw_enrich *e, size_t t)
+{
+    static const char *const months[] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
+    for (size_t i = 0; i < sizeof months / sizeof *months; i++)
+        if (tok_word(e, t, months[i]))
+            return true;
+    return false;
+}
+
+/* The span a..b-1 is a label of a results or dividend line, no name: "Pay
+ * May 12", "Record April Seven", "Class B shares". */
+static bool market_label(const nw_enrich *e, size_t a, size_t b)
+{
+    if (b - a < 2)
+        return false;
+    if (tok_word(e, a, "Class"))
+        return b - a == 2 && e->toks[a + 1].len == 1;
+    return (tok_word(e, a, "Pay") || tok_word(e, a, "Payable") || tok_word(e, a, "Record")) &&
+           ((b - a == 2 && b < e->ntoks && isdigit((unsigned char)e->text[e->toks[b].off])) ||
+            month(e, a + 1)); /* "Record April Seven" */
+}
+
+/* The span a..b-1 of two or three words could be a person's name: no title,
+ * stop or organisation's word ("Satoshi Sumita"; not "Police Officers"). */
+static bool plain_person(const nw_enrich *e, size_t a, size_t b)
+{
+    if (b - a < 2 || b - a > 3)
+        return false;
+    for (size_t t = a; t < b; t++)
+        if (!(e->toks[t].flags & NW_TOK_CAP) ||
+            tok_is(e, t, W_TITLE | W_STOP | W_ORG_SUFFIX | W_NO_NAME))
+            return false;
+    return true;
+}
+
+/* Token t is an organisation's head word before its name: "Group Menatep",
+ * "Banco Santander"; not a tournament's group ("Group B", "Group Four"). */
+static bool org_head_tok(const nw_enrich *e, size_t t)
+{
+    if (e->sport_story || t + 1 >= e->ntoks || e->toks[t + 1].len < 3)
+        return false;
+    for (const char *const *w = nw_enrich_org_head_words; *w; w++)
+        if (tok_word(e, t, *w))
+            return true;
+    return false;
+}
+
+/* Token a, a stop word that is an adjective ("Official", "First"), begins
+ * the name a..b-1 of three words or more that ends in an organisation's word:
+ * "the Official Charts Company", "First Boston Corp". */
+static bool leads_org_name(const nw_enrich *e, size_t a, size_t b)
+{
+    return b - a >= 3 && tok_is(e, b - 1, W_ORG_SUFFIX) &&
+           (tok_word(e, a, "Official") || tok_word(e, a, "First"));
+}
+
+/* A legislature's committee named by its capitalised subject and a
+ * lower-case "committee" after it: "a House Appropriations subcommittee",
+ * "the Senate Banking committee"; the name is the span and that word. */
+static size_t committee_after(const nw_enrich *e, size_t a, size_t b)
+{
+    static const char *const houses[] = {"House", "Senate", "Commons", "Lords", "Congressional"};
+    if (b - a < 2 || b >= e->ntoks || (e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) ||
+        !(tok_word(e, b, "committee") || tok_word(e, b, "subcommittee")))
+        return 0;
+    for (size_t i = 0; i < sizeof houses / sizeof *houses; i++)
+        if (tok_word(e, a, houses[i]))
+            return b + 1;
+    return 0;
+}
+
+/* The kind of nonorgs.tsv the span s..s+len is named in (an event's, a
+ * work's or a product's: "Champions League", "Family Guy", "Big Mac"), or 0. */
+static uint8_t nonorg_kind(const nw_enrich *e, const char *s, size_t len)
+{
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k = nw_enrich_data_entry(e->data, hits[i])->kind;
+        if (nw_gaz_kind_is_nonorg(k))
+            return k;
+    }
+    return 0;
+}
+
+/* The span a..b-1 is an event's, a work's or a product's name of
+ * nonorgs.tsv, whole ("the Champions League tie", "a Big Mac") or after
+ * another word, a sponsor's or a broadcaster's that is part of an event's or
+ * a work's name ("RBS Six Nations", "BBC Sports Personality"), or a maker's
+ * before its product, which is classified alone ("Sony PlayStation": Sony):
+ * the rest is no organisation, person or place. */
+static bool nonorg_span(nw_enrich *e, size_t a, size_t b, bool pass2)
+{
+    size_t from = a;
+    if (!nonorg_kind(e, e->text + e->toks[a].off, span_bytes(e, a, b))) {
+        uint8_t k =
+            b - a >= 2 && b - a <= 4 && (e->toks[a + 1].flags & NW_TOK_CAP) &&
+                    !tok_is(e, a, W_GIVEN | W_TITLE | W_ROLE | W_STOP) /* "Robert MacIntosh" */
+                ? nonorg_kind(e, e->text + e->toks[a + 1].off, span_bytes(e, a + 1, b))
+                : 0;
+        if (!k)
+            return false;
+        if (k == NW_GAZ_PRODUCT) {
+            from = a + 1;
+            classify_span(e, a, from, pass2);
+        }
+    }
+    if (pass2)
+        not_an_org(e, from, b);
+    return true;
+}
+
 static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
 {
     if (a < b && bracketed_company(e, a, b, pass2))
@@ -821,7 +1013,7 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     /* drop leading stop words ("The", "But", "In"), unless one starts a
      * place's name: "New Jersey" is not Jersey, "New York" not York */
-    while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE)) {
+    while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE) && !leads_org_name(e, a, b)) {
         if (b - a >= 2 &&
             nw_enrich_data_name_head(e->data, e->text + e->toks[a].off, e->toks[a].len)) {
             size_t w = b - a < 3 ? b - a : 3;
@@ -885,10 +1077,27 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     }
     /* known organisation (entities.tsv) or a place, the whole span; a short
      * form of two letters only in capitals ("IS", not "Is") */
-    const nw_gaz_entry *known = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS) ||
-                                        (len == 2 && isdigit((unsigned char)s[1]))
-                                    ? nw_enrich_known_entity(e, s, len, NW_GAZ_ORG)
-                                    : NULL;
+    bool lookup = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS) ||
+                  (len == 2 && isdigit((unsigned char)s[1]));
+    const nw_gaz_entry *known = lookup ? nw_enrich_known_entity(e, s, len, NW_GAZ_ORG) : NULL;
+    if (!known && ((lookup && nonorg_span(e, a, b, pass2)) || market_label(e, a, b)))
+        return;
+    size_t committee = known ? 0 : committee_after(e, a, b);
+    if (committee) {
+        if (pass2) /* "a House Appropriations subcommittee" */
+            nw_enrich_add_org(e, s, span_bytes(e, a, committee), (uint32_t)a, NULL);
+        return;
+    }
+    /* an organisation's word before a known name (no such word itself) is a
+     * cue, not part of it: "Russian News Agency Interfax" */
+    if (!known && b - a >= 2 && tok_is(e, b - 2, W_ORG_SUFFIX | W_ORG_CUE) &&
+        !tok_is(e, b - 1, W_ORG_SUFFIX) && /* "Trades Union Congress" is no Congress */
+        (known = nw_enrich_known_entity(e, e->text + e->toks[b - 1].off, e->toks[b - 1].len,
+                                        NW_GAZ_ORG))) {
+        a = b - 1;
+        s = e->text + e->toks[a].off;
+        len = e->toks[a].len;
+    }
     if (known && known->sport && a > 0 && e->toks[a - 1].len == 2 &&
         !strncmp(e->text + e->toks[a - 1].off, "in", 2))
         known = NULL; /* "in Cardiff" is the town, even in a sport story */
@@ -923,8 +1132,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         if (!pass2)
             return;
         const token *t = &e->toks[a];
-        if ((t->flags & NW_TOK_ALLCAPS) && t->len >= 2 && t->len <= 6 && !tok_is(e, a, W_STOP) &&
-            !allcaps_seg) {
+        if ((t->flags & NW_TOK_ALLCAPS) && t->len >= 2 && t->len <= 6 &&
+            !tok_is(e, a, W_STOP | W_ROLE) && !allcaps_seg) {
             /* all-caps text (Reuters headlines) has no acronyms to trust */
             bool upper_text = (a > 0 && (e->toks[a - 1].flags & NW_TOK_ALLCAPS) &&
                                a + 1 < e->ntoks && (e->toks[a + 1].flags & NW_TOK_ALLCAPS)) ||
@@ -934,6 +1143,9 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             if (defines_acronym(e, a))
                 remember_acronym(e, s, len, a); /* "European Athletics (EAA)" */
             else if (!upper_text && !ticker(e, t) && !rating && s[len] != ':' &&
+                     /* a dotted one no table knows is a place's: "N.J.", "N.Z. dlrs",
+                        "U.S officials" ("U.N." is known) */
+                     !memchr(s, '.', len) &&
                      !(b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
                        tok_is(e, b, W_NOT_ORG_AFTER) && !tok_word(e, b, "prize") &&
                        !tok_word(e, b, "award") && !tok_word(e, b, "awards")) &&
@@ -986,6 +1198,18 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     bool has_connector = false;
     for (size_t t = a; t < b; t++)
         has_connector |= !(e->toks[t].flags & NW_TOK_CAP) && !broadcast_number(e, t);
+    /* one title over its connectors, which a work's noun announces or an
+     * event's noun follows: "single Black and White Town", "a World Dramatic
+     * and Documentary competition" */
+    if (has_connector &&
+        (cued_by(e, a, W_WORK) ||
+         (b < e->ntoks && !(e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) &&
+          tok_is(e, b, W_NOT_ORG_AFTER) && !has_org_word(e, a, b))) &&
+        !names_a_place(e, a, b)) { /* not "have hit England and Scotland" */
+        if (pass2)
+            not_an_org(e, a, b);
+        return;
+    }
     /* "Volcker and International Monetary Fund": two names, not one */
     for (size_t t = a + 1; t + 3 < b + 1 && has_connector; t++)
         if (e->toks[t].len == 3 && !strncmp(e->text + e->toks[t].off, "and", 3) && b - t > 3) {
@@ -1005,9 +1229,17 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         head++;
     bool head_of = head < b && tok_is(e, head - 1, W_ORG_SUFFIX) &&
                    strncasecmp(e->text + e->toks[head].off, "and", e->toks[head].len);
+    /* "Bank of Japan Governor Satoshi Sumita": the title and its person end
+     * the name */
+    for (size_t t = head + 1; head_of && t + 2 < b; t++)
+        if (tok_is(e, t, W_TITLE) && (e->toks[t].flags & NW_TOK_CAP) && plain_person(e, t + 1, b)) {
+            classify_span(e, a, t, pass2);
+            classify_span(e, t, b, pass2);
+            return;
+        }
     if (tok_is(e, b - 1, W_ORG_SUFFIX) || head_of) {
-        if (pass2 && legal_form_tok(e, b - 1) && owner_before(e, a)) {
-            a--; /* "Moody's Investors Service Inc" */
+        if (pass2 && legal_form_tok(e, b - 1) && (owner_before(e, a) || partner_before(e, a, b))) {
+            a--; /* "Moody's Investors Service Inc", "Goldman, Sachs and Co" */
             s = e->text + e->toks[a].off;
             len = span_bytes(e, a, b);
         }
@@ -1098,8 +1330,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
             x->titled = true;
         return;
     }
-    if (cued_by(e, a, W_ORG_CUE)) {
-        nw_enrich_add_org(e, s, len, (uint32_t)a, NULL);
+    if (cued_by(e, a, W_ORG_CUE) || (b - a >= 2 && org_head_tok(e, a))) {
+        nw_enrich_add_org(e, s, len, (uint32_t)a, NULL); /* "Group Menatep": no person */
         return;
     }
     if (b - a >= 2 && b - a <= 4 && appositive_role(e, b)) {
@@ -1125,6 +1357,31 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
      * organisation's ("Fannie Mae", "Kaiser Chiefs") */
     if (b - a <= 4)
         add_guessed_org(e, a, b);
+}
+
+/* The story writes the capitalised word w..w+len alone (as a token of its own). */
+static bool written_alone(const nw_enrich *e, const char *w, size_t len)
+{
+    uint64_t h = nw_enrich_data_hash(w, len);
+    for (size_t t = 0; t < e->ntoks; t++)
+        if (e->toks[t].hash == h && e->toks[t].len == len && (e->toks[t].flags & NW_TOK_CAP))
+            return true;
+    return false;
+}
+
+/* The hyphened word at token a, w..h-1 "-" h+1.., joins two organisations'
+ * names, each known or written alone in the story ("the merged
+ * Gazprom-Rosneft group" beside "Gazprom" and "Rosneft"), and is no name of
+ * its own ("TNK-BP", "Coca-Cola"). */
+static bool two_names_hyphened(const nw_enrich *e, size_t a, const char *w, const char *h)
+{
+    size_t n1 = (size_t)(h - w), n2 = e->toks[a].len - n1 - 1;
+    uint32_t hits[MAX_HITS];
+    if (n1 < 2 || n2 < 2 || !isupper((unsigned char)h[1]) ||
+        nw_enrich_data_lookup(e->data, w, e->toks[a].len, hits, MAX_HITS))
+        return false;
+    return (nw_enrich_known_entity(e, w, n1, NW_GAZ_ORG) || written_alone(e, w, n1)) &&
+           (nw_enrich_known_entity(e, h + 1, n2, NW_GAZ_ORG) || written_alone(e, h + 1, n2));
 }
 
 /* Walk the capitalised spans; pass 1 records context (countries, demonyms),
@@ -1154,7 +1411,8 @@ void nw_enrich_scan_spans(nw_enrich *e, bool pass2)
             }
             /* "Federation of the Phonographic Industry": after an organisation's
              * word ("Dr Jeremy Philpott of the UK Patent Office" is two names) */
-            if (tok_is(e, t, W_CONNECTOR) && t + 2 < e->ntoks && tok_is(e, t - 1, W_ORG_SUFFIX) &&
+            if (tok_is(e, t, W_CONNECTOR) && t + 2 < e->ntoks &&
+                (tok_is(e, t - 1, W_ORG_SUFFIX) || tok_is(e, a, W_ORG_SUFFIX)) &&
                 !tok_word(e, t, "and") && (tok_word(e, t + 1, "the") || tok_word(e, t + 1, "la")) &&
                 (e->toks[t + 2].flags & NW_TOK_CAP) &&
                 !((e->toks[t + 1].flags | e->toks[t + 2].flags) & NW_TOK_BREAK)) {
@@ -1174,7 +1432,7 @@ void nw_enrich_scan_spans(nw_enrich *e, bool pass2)
             size_t n1 = nw_enrich_data_lookup(e->data, w, (size_t)(h - w), hits, MAX_HITS);
             size_t n2 = nw_enrich_data_lookup(e->data, h + 1, e->toks[a].len - (size_t)(h - w) - 1,
                                               hits, MAX_HITS);
-            if (n1 && n2 && e->ntoks + 2 <= MAX_TOKENS) {
+            if (((n1 && n2) || two_names_hyphened(e, a, w, h)) && e->ntoks + 2 <= MAX_TOKENS) {
                 /* classify each half through two synthetic tokens at the end */
                 token saved = e->toks[a];
                 e->toks[a].len = (uint32_t)(h - w);

@@ -15,35 +15,26 @@
 
 /* capitalised words that start sentences or spans but name nothing */
 static const char *const stop_words[] = {
-    "the",        "a",         "an",        "in",        "on",          "at",       "but",
-    "and",        "or",        "he",        "she",       "it",          "they",     "we",
-    "i",          "you",       "this",      "that",      "these",       "those",    "his",
-    "her",        "their",     "our",       "its",       "if",          "when",     "while",
-    "after",      "before",    "as",        "for",       "with",        "by",       "from",
-    "to",         "of",        "there",     "here",      "what",        "who",      "why",
-    "how",        "where",     "so",        "yet",       "also",        "however",  "meanwhile",
-    "last",       "next",      "new",       "one",       "two",         "three",    "some",
-    "many",       "most",      "all",       "no",        "not",         "now",      "then",
-    "today",      "yesterday", "tomorrow",  "mr",        "mrs",         "ms",       "dr",
-    "sir",        "st",        "monday",    "tuesday",   "wednesday",   "thursday", "friday",
-    "saturday",   "sunday",    "january",   "february",  "march",       "april",    "june",
-    "july",       "august",    "september", "october",   "november",    "december", "jan",
-    "feb",        "mar",       "apr",       "jun",       "jul",         "aug",      "sep",
-    "sept",       "oct",       "nov",       "dec",       "photo",       "source",   "published",
-    "posted",     "reuter",    "whose",     "update",    "according",   "under",    "during",
-    "despite",    "although",  "because",   "since",     "until",       "about",    "over",
-    "into",       "both",      "each",      "every",     "such",        "other",    "another",
-    "several",    "more",      "less",      "only",      "even",        "just",     "still",
-    "much",       "very",      "first",     "second",    "third",       "earlier",  "later",
-    "late",       "early",     "former",    "chief",     "senior",      "minister", "president",
-    "government", "officials", "official",  "spokesman", "spokeswoman", "page",     "tel",
-    "fax",        "email",     "copyright", "am",        "pm",          "gmt",      "bst",
-    "est",        "utc",       "tv",        "ceo",       "ok",          "ii",       "iii",
-    "iv",         "dvd",       "cd",        "pc",        "pcs",         "gdp",      "mp",
-    "mps",        "hiv",       "aids",      "nb",        "ps",          "it",       "usd",
-    "eur",        "pct",       "inc",       "corp",      "ltd",         "plc",      "co",
-    "god",        "internet",  "mp3",       "id",        "gps",         "sms",      "ipo",
-    "qc",         "obe",       "mbe",       "cbe",       "gprs",        "wap",      NULL};
+    "the", "a", "an", "in", "on", "at", "but", "and", "or", "he", "she", "it", "they", "we", "i",
+    "you", "this", "that", "these", "those", "his", "her", "their", "our", "its", "if", "when",
+    "while", "after", "before", "as", "for", "with", "by", "from", "to", "of", "there", "here",
+    "what", "who", "why", "how", "where", "so", "yet", "also", "however", "meanwhile", "last",
+    "next", "new", "one", "two", "three", "some", "many", "most", "all", "no", "not", "now", "then",
+    "today", "yesterday", "tomorrow", "mr", "mrs", "ms", "dr", "sir", "st", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "june", "july", "august", "september", "october", "november", "december", "jan", "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "photo", "source",
+    "published", "posted", "reuter", "whose", "update", "according", "under", "during", "despite",
+    "although", "because", "since", "until", "about", "over", "into", "both", "each", "every",
+    "such", "other", "another", "several", "more", "less", "only", "even", "just", "still", "much",
+    "very", "first", "second", "third", "earlier", "later", "late", "early", "former", "chief",
+    "senior", "minister", "president", "government", "officials", "official", "spokesman",
+    "spokeswoman", "page", "tel", "fax", "email", "copyright", "am", "pm", "gmt", "bst", "est",
+    "utc", "tv", "ceo", "ok", "ii", "iii", "iv", "dvd", "cd", "pc", "pcs", "gdp", "mp", "mps",
+    "hiv", "aids", "nb", "ps", "it", "usd", "eur", "pct", "inc", "corp", "ltd", "plc", "co", "god",
+    "internet", "mp3", "id", "gps", "sms", "ipo", "qc", "obe", "mbe", "cbe", "gprs", "wap",
+    /* terms of the markets, no names: "GNP", "LIBOR", "FOB", "NOTE -" */
+    "gnp", "libor", "fob", "cif", "note", NULL};
 
 /* words that introduce a person: "President Vladimir Putin" */
 static const char *const title_words[] = {
@@ -104,8 +95,9 @@ static const char *const org_suffixes[] = {"group",        "inc",          "inc.
 static const char *const org_trailers[] = {"group",   "militia", "movement", "party",
                                            "faction", "network", NULL};
 
-static const char *const connectors[] = {"of",  "and", "for", "the", "de",  "du", "da", "der",
-                                         "von", "van", "al",  "bin", "ibn", "y",  "on", NULL};
+static const char *const connectors[] = {"of",  "and", "for", "the",   "de",  "du", "da", "der",
+                                         "von", "van", "al",  "bin",   "ibn", "y",  "on", "d",
+                                         "des", "del", "di",  "della", "et",  NULL};
 
 /* The lists as one hash of lower-case word -> class bits, built once; a slot
  * is 8 bytes (the table 32 KB) and holds the word's length and first letter,
