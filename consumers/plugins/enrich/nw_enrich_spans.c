@@ -961,33 +961,39 @@ static size_t committee_after(const nw_enrich *e, size_t a, size_t b)
 }
 
 /* The kind of nonorgs.tsv the span s..s+len is named in (an event's, a
- * work's or a product's: "Champions League", "Family Guy", "Big Mac"), or 0. */
-static uint8_t nonorg_kind(const nw_enrich *e, const char *s, size_t len)
+ * work's or a product's: "Champions League", "Family Guy", "Big Mac"), or 0;
+ * with `org`, also the known organisation of that name (entities.tsv), from
+ * the same lookup. */
+static uint8_t nonorg_kind(const nw_enrich *e, const char *s, size_t len, const nw_gaz_entry **org)
 {
     uint32_t hits[MAX_HITS];
     size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
+    uint8_t kind = 0;
     for (size_t i = 0; i < n; i++) {
-        uint8_t k = nw_enrich_data_entry(e->data, hits[i])->kind;
-        if (nw_gaz_kind_is_nonorg(k))
-            return k;
+        const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
+        if (nw_gaz_kind_is_nonorg(g->kind))
+            kind = g->kind;
+        else if (org && !*org && g->kind == NW_GAZ_ORG && (!g->sport || e->sport_story))
+            *org = g;
     }
-    return 0;
+    return kind;
 }
 
 /* The span a..b-1 is an event's, a work's or a product's name of
- * nonorgs.tsv, whole ("the Champions League tie", "a Big Mac") or after
- * another word, a sponsor's or a broadcaster's that is part of an event's or
- * a work's name ("RBS Six Nations", "BBC Sports Personality"), or a maker's
- * before its product, which is classified alone ("Sony PlayStation": Sony):
- * the rest is no organisation, person or place. */
-static bool nonorg_span(nw_enrich *e, size_t a, size_t b, bool pass2)
+ * nonorgs.tsv (`whole_kind`: the whole span's kind, 0 if none), whole ("the
+ * Champions League tie", "a Big Mac") or after another word, a sponsor's or a
+ * broadcaster's that is part of an event's or a work's name ("RBS Six
+ * Nations", "BBC Sports Personality"), or a maker's before its product, which
+ * is classified alone ("Sony PlayStation": Sony): the rest is no
+ * organisation, person or place. */
+static bool nonorg_span(nw_enrich *e, size_t a, size_t b, uint8_t whole_kind, bool pass2)
 {
     size_t from = a;
-    if (!nonorg_kind(e, e->text + e->toks[a].off, span_bytes(e, a, b))) {
+    if (!whole_kind) {
         uint8_t k =
             b - a >= 2 && b - a <= 4 && (e->toks[a + 1].flags & NW_TOK_CAP) &&
                     !tok_is(e, a, W_GIVEN | W_TITLE | W_ROLE | W_STOP) /* "Robert MacIntosh" */
-                ? nonorg_kind(e, e->text + e->toks[a + 1].off, span_bytes(e, a + 1, b))
+                ? nonorg_kind(e, e->text + e->toks[a + 1].off, span_bytes(e, a + 1, b), NULL)
                 : 0;
         if (!k)
             return false;
@@ -1079,8 +1085,9 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
      * form of two letters only in capitals ("IS", not "Is") */
     bool lookup = b - a > 1 || len > 2 || (e->toks[a].flags & NW_TOK_ALLCAPS) ||
                   (len == 2 && isdigit((unsigned char)s[1]));
-    const nw_gaz_entry *known = lookup ? nw_enrich_known_entity(e, s, len, NW_GAZ_ORG) : NULL;
-    if (!known && ((lookup && nonorg_span(e, a, b, pass2)) || market_label(e, a, b)))
+    const nw_gaz_entry *known = NULL;
+    uint8_t nonorg = lookup ? nonorg_kind(e, s, len, &known) : 0;
+    if (!known && ((lookup && nonorg_span(e, a, b, nonorg, pass2)) || market_label(e, a, b)))
         return;
     size_t committee = known ? 0 : committee_after(e, a, b);
     if (committee) {
