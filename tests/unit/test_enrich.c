@@ -1082,6 +1082,27 @@ Test(enrich, quotes_title_words_and_a_title_over_connectors_are_no_organisations
     json_decref(s);
 }
 
+Test(enrich, titles_written_in_title_case_are_no_organisations)
+{
+    json_t *s = enrich_text("Chart", "Fans voted for Room With A View and Are You Lonesome "
+                                     "Tonight, then for A Different Story.");
+    cr_expect_eq(count(s, "organisations"), 0, "%s",
+                 json_dumps(json_object_get(s, "organisations"), 0));
+    json_decref(s);
+    /* a name writes its function words in lower case */
+    s = enrich_text("Chart", "The deal was paid for by Fennick Dale of Harbour.");
+    cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
+    json_decref(s);
+}
+
+Test(enrich, given_names_of_the_arts_news_make_people)
+{
+    json_t *s = enrich_text("Film", "The film stars Keanu Mardell and Imelda Corran.");
+    cr_expect_not_null(find(s, "people", "Keanu Mardell"));
+    cr_expect_null(find(s, "organisations", "Imelda Corran"));
+    json_decref(s);
+}
+
 Test(enrich, a_group_word_before_a_name_is_the_same_organisation)
 {
     json_t *s =

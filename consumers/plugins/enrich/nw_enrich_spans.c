@@ -575,11 +575,12 @@ static bool quoted(const nw_enrich *e, size_t a, size_t b)
     return open && (*end == '"' || !strncmp(end, "\xe2\x80\x9d", 3));
 }
 
-/* A capitalised possessive determiner begins the span a..b-1 inside a
- * sentence, a title's first word: "His Latest Flame", "My Way". */
+/* A capitalised possessive determiner or article begins the span a..b-1
+ * inside a sentence, a title's first word: "His Latest Flame", "My Way", "A
+ * Different Story" (not "The": "The Times"). */
 static bool title_lead(const nw_enrich *e, size_t a)
 {
-    static const char *const lead[] = {"My", "Your", "His", "Her", "Our", "Their"};
+    static const char *const lead[] = {"My", "Your", "His", "Her", "Our", "Their", "A", "An"};
     size_t t = a;
     if (a > 0 && !(e->toks[a].flags & NW_TOK_BREAK) && (e->toks[a - 1].flags & NW_TOK_CAP))
         t = a - 1; /* dropped as a stop word: "His" */
@@ -588,6 +589,23 @@ static bool title_lead(const nw_enrich *e, size_t a)
     for (size_t i = 0; i < sizeof lead / sizeof *lead; i++)
         if (tok_word(e, t, lead[i]))
             return true;
+    return false;
+}
+
+/* A word after the first of the span a..b-1 is a function word written with
+ * a capital, as titles are and names are not ("Are You Lonesome Tonight",
+ * "How To Dismantle An Atomic Bomb", "Room With A View"; "Bank of England"). */
+static bool title_case(const nw_enrich *e, size_t a, size_t b)
+{
+    static const char *const small[] = {"A",    "An",   "The", "Of", "And",  "To",  "In", "On",
+                                        "At",   "With", "Are", "Is", "Be",   "You", "It", "For",
+                                        "From", "By",   "Me",  "My", "Your", "We"};
+    for (size_t t = a + 1; t < b; t++)
+        for (size_t i = 0; (e->toks[t].flags & NW_TOK_CAP) && e->toks[t].len <= 4 &&
+                           i < sizeof small / sizeof *small;
+             i++)
+            if (tok_word(e, t, small[i]))
+                return true;
     return false;
 }
 
@@ -607,7 +625,7 @@ static void add_guessed_org(nw_enrich *e, size_t a, size_t b)
         return;
     }
     if (!strncmp(after, "-style", 6) || owned_by_non_place(e, a) || appositive_work(e, b) ||
-        quoted(e, a, b) || title_lead(e, a)) {
+        quoted(e, a, b) || title_lead(e, a) || title_case(e, a, b)) {
         not_an_org(e, a, b); /* "a Pop Idol-style search", "Sony's Qrio Robot" */
         set_list(e, b, 0, -1);
         return;
