@@ -1103,6 +1103,18 @@ Test(enrich, given_names_of_the_arts_news_make_people)
     json_decref(s);
 }
 
+Test(enrich, role_acronyms_and_technologies_are_no_organisations)
+{
+    json_t *s = enrich_text("Vote", "The MEP said the MSP agreed. Songs with DRM and a USB port "
+                                    "were shown; the White Paper is due.");
+    cr_expect_eq(count(s, "organisations"), 0, "%s",
+                 json_dumps(json_object_get(s, "organisations"), 0));
+    json_decref(s);
+    s = enrich_text("Vote", "The MEP worked for AOL.");
+    cr_expect_not_null(find(s, "organisations", "AOL"));
+    json_decref(s);
+}
+
 Test(enrich, a_group_word_before_a_name_is_the_same_organisation)
 {
     json_t *s =

@@ -93,7 +93,8 @@ const char *const nw_enrich_given_names[] = {
     "vivian", "vivienne", "wanda", "warren", "whitney", "winona", NULL};
 
 const char *const nw_enrich_role_words[] = {
-    "dj",           "djs",        "actor",      "actress",
+    "dj",           "djs",        "mep",        "meps",
+    "msp",          "msps",       "actor",      "actress",
     "analyst",      "artist",     "author",     "batsman",
     "bishop",       "boss",       "bowler",     "boxer",
     "captain",      "chairman",   "chairwoman", "champion",
