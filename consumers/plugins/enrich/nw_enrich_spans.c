@@ -575,6 +575,16 @@ static bool quoted(const nw_enrich *e, size_t a, size_t b)
     return open && (*end == '"' || !strncmp(end, "\xe2\x80\x9d", 3));
 }
 
+/* Token t is one of the `n` words `words`, written so. */
+static bool tok_among(const nw_enrich *e, size_t t, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tok_word(e, t, words[i]))
+            return true;
+    return false;
+}
+#define TOK_AMONG(e, t, list) tok_among(e, t, list, sizeof list / sizeof *list)
+
 /* A capitalised possessive determiner or article begins the span a..b-1
  * inside a sentence, a title's first word: "His Latest Flame", "My Way", "A
  * Different Story" (not "The": "The Times"). */
@@ -584,12 +594,7 @@ static bool title_lead(const nw_enrich *e, size_t a)
     size_t t = a;
     if (a > 0 && !(e->toks[a].flags & NW_TOK_BREAK) && (e->toks[a - 1].flags & NW_TOK_CAP))
         t = a - 1; /* dropped as a stop word: "His" */
-    if (e->toks[t].flags & NW_TOK_SENT_START)
-        return false;
-    for (size_t i = 0; i < sizeof lead / sizeof *lead; i++)
-        if (tok_word(e, t, lead[i]))
-            return true;
-    return false;
+    return !(e->toks[t].flags & NW_TOK_SENT_START) && TOK_AMONG(e, t, lead);
 }
 
 /* A word after the first of the span a..b-1 is a function word written with
@@ -601,11 +606,8 @@ static bool title_case(const nw_enrich *e, size_t a, size_t b)
                                         "At",   "With", "Are", "Is", "Be",   "You", "It", "For",
                                         "From", "By",   "Me",  "My", "Your", "We"};
     for (size_t t = a + 1; t < b; t++)
-        for (size_t i = 0; (e->toks[t].flags & NW_TOK_CAP) && e->toks[t].len <= 4 &&
-                           i < sizeof small / sizeof *small;
-             i++)
-            if (tok_word(e, t, small[i]))
-                return true;
+        if ((e->toks[t].flags & NW_TOK_CAP) && e->toks[t].len <= 4 && TOK_AMONG(e, t, small))
+            return true;
     return false;
 }
 
@@ -910,10 +912,7 @@ static bool month(const nw_enrich *e, size_t t)
     static const char *const months[] = {"January",   "February", "March",    "April",
                                          "May",       "June",     "July",     "August",
                                          "September", "October",  "November", "December"};
-    for (size_t i = 0; i < sizeof months / sizeof *months; i++)
-        if (tok_word(e, t, months[i]))
-            return true;
-    return false;
+    return TOK_AMONG(e, t, months);
 }
 
 /* The span a..b-1 is a label of a results or dividend line, no name: "Pay
@@ -972,10 +971,7 @@ static size_t committee_after(const nw_enrich *e, size_t a, size_t b)
     if (b - a < 2 || b >= e->ntoks || (e->toks[b].flags & (NW_TOK_CAP | NW_TOK_BREAK)) ||
         !(tok_word(e, b, "committee") || tok_word(e, b, "subcommittee")))
         return 0;
-    for (size_t i = 0; i < sizeof houses / sizeof *houses; i++)
-        if (tok_word(e, a, houses[i]))
-            return b + 1;
-    return 0;
+    return TOK_AMONG(e, a, houses) ? b + 1 : 0;
 }
 
 /* The kind of nonorgs.tsv the span s..s+len is named in (an event's, a
