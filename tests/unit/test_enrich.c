@@ -990,6 +990,14 @@ Test(enrich, events_works_and_products_of_the_table_are_no_organisations)
     cr_expect_not_null(find(s, "people", "Robert MacIntosh"), "not the Macintosh computer");
     cr_expect_not_null(find(s, "organisations", "Fennick Dale"));
     json_decref(s);
+    /* a title of the table over "of the" is one span */
+    s = enrich_text("Film", "She starred in Eternal Sunshine of the Spotless Mind and The Lord "
+                            "of the Rings. The Federation of the Phonographic Industry agreed.");
+    cr_expect_null(find(s, "organisations", "Eternal Sunshine"));
+    cr_expect_null(find(s, "organisations", "Spotless Mind"));
+    cr_expect_null(find(s, "organisations", "Lord"));
+    cr_expect_not_null(find(s, "organisations", "Federation of the Phonographic Industry"));
+    json_decref(s);
 }
 
 Test(enrich, two_names_joined_by_a_hyphen_are_two_organisations)

@@ -1405,6 +1405,23 @@ static bool two_names_hyphened(const nw_enrich *e, size_t a, const char *w, cons
            (nw_enrich_known_entity(e, h + 1, n2, NW_GAZ_ORG) || written_alone(e, h + 1, n2));
 }
 
+/* The capitalised span from token a, at whose token t "of the" or "and the"
+ * and capitalised words follow, is with them a name of nonorgs.tsv (also
+ * after "The"): the token after that name, else 0. */
+static size_t title_over_the(const nw_enrich *e, size_t a, size_t t)
+{
+    if (t + 2 >= e->ntoks || !(tok_word(e, t, "of") || tok_word(e, t, "and")) ||
+        !tok_word(e, t + 1, "the") || !(e->toks[t + 2].flags & NW_TOK_CAP) ||
+        ((e->toks[t + 1].flags | e->toks[t + 2].flags) & NW_TOK_BREAK))
+        return 0;
+    size_t r = t + 3;
+    while (r < e->ntoks && r - a < MAX_SPAN && (e->toks[r].flags & NW_TOK_CAP) &&
+           !(e->toks[r].flags & NW_TOK_BREAK))
+        r++;
+    size_t from = tok_word(e, a, "The") && a + 1 < t ? a + 1 : a;
+    return nonorg_kind(e, e->text + e->toks[from].off, span_bytes(e, from, r), NULL) ? r : 0;
+}
+
 /* Walk the capitalised spans; pass 1 records context (countries, demonyms),
  * pass 2 the entities. Connectors join capitalised words ("Bank of England"). */
 void nw_enrich_scan_spans(nw_enrich *e, bool pass2)
@@ -1440,6 +1457,11 @@ void nw_enrich_scan_spans(nw_enrich *e, bool pass2)
                 t += 3;
                 continue;
             }
+            /* a title of nonorgs.tsv over "of the", "and the": "Eternal Sunshine
+             * of the Spotless Mind", "The Lord of the Rings" */
+            size_t title_end = title_over_the(e, a, t);
+            if (title_end)
+                t = title_end; /* and the title ends the span */
             break;
         }
         if (broadcast_number(e, t))
