@@ -91,7 +91,10 @@ DEMONYMS = {
 # the country that continues them: a place of their own name, so "West Germany" is written as
 # the story wrote it and "Germany" beside it stays a second place (code, names, demonyms)
 FORMER_COUNTRIES = [("DE", "West Germany", "West German"),
-                    ("RU", "Soviet Union|USSR|U.S.S.R.", "Soviet")]
+                    ("RU", "Soviet Union|USSR|U.S.S.R.", "Soviet"),
+                    ("DE", "East Germany", "East German"),
+                    ("RS", "Yugoslavia", "Yugoslav"),
+                    ("CZ", "Czechoslovakia", "Czechoslovak")]
 
 # the name written to stories where GeoNames' name is not the one the press uses
 CITY_NAMES = {"4140963": "Washington"}
