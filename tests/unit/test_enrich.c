@@ -1123,6 +1123,19 @@ Test(enrich, role_acronyms_and_technologies_are_no_organisations)
     json_decref(s);
 }
 
+Test(enrich, analysts_bodies_and_consultancies_before_a_name_make_organisations)
+{
+    json_t *s = enrich_text("Games", "Sales doubled, according to analysts Screen Dygest. "
+                                     "Microsoft referred it to trade body Intellix.");
+    cr_expect_not_null(find(s, "organisations", "Screen Dygest"));
+    cr_expect_not_null(find(s, "organisations", "Intellix"));
+    json_decref(s);
+    s = enrich_text("Games", "Sales doubled, said analysts John Pearce and Mary Lott.");
+    cr_expect_not_null(find(s, "people", "John Pearce"));
+    cr_expect_null(find(s, "organisations", "John Pearce"));
+    json_decref(s);
+}
+
 Test(enrich, a_group_word_before_a_name_is_the_same_organisation)
 {
     json_t *s =

@@ -117,14 +117,16 @@ const char *const nw_enrich_role_words[] = {
     "winger",       "writer",     NULL};
 
 const char *const nw_enrich_org_cue_words[] = {
-    "act",         "airline",   "airlines", "bank",       "banks",        "band",      "bands",
-    "broadcaster", "brokerage", "brokers",  "carmaker",   "carrier",      "chain",     "channel",
-    "charity",     "club",      "company",  "companies",  "conglomerate", "daily",     "developer",
-    "duo",         "firm",      "firms",    "giant",      "group",        "groups",    "insurer",
-    "label",       "lender",    "magazine", "maker",      "manufacturer", "network",   "newspaper",
-    "operator",    "outfit",    "paper",    "publisher",  "quartet",      "regulator", "retailer",
-    "rival",       "station",   "studio",   "subsidiary", "supplier",     "tabloid",   "trio",
-    "watchdog",    "agency",    NULL};
+    "act",          "airline",     "airlines",     "bank",       "banks",     "band",
+    "bands",        "broadcaster", "brokerage",    "brokers",    "carmaker",  "carrier",
+    "chain",        "channel",     "charity",      "club",       "company",   "companies",
+    "conglomerate", "daily",       "developer",    "duo",        "firm",      "firms",
+    "giant",        "group",       "groups",       "insurer",    "label",     "lender",
+    "magazine",     "maker",       "manufacturer", "network",    "newspaper", "operator",
+    "outfit",       "paper",       "publisher",    "quartet",    "regulator", "retailer",
+    "rival",        "station",     "studio",       "subsidiary", "supplier",  "tabloid",
+    "trio",         "watchdog",    "agency",       "body",       "analysts",  "consultancy",
+    "consultants",  NULL};
 
 const char *const nw_enrich_no_name_words[] = {
     "award",      "awards",  "avenue",       "bay",
