@@ -24,6 +24,10 @@
 #define SAMPLE_CHARS  (NW_ENRICH_LANG_SAMPLE + 2)
 #define PROFILE_MAX   (MAX_NGRAM * SAMPLE_CHARS)
 #define PROFILE_SLOTS 8192 /* open addressing, at most PROFILE_MAX of them used */
+/* then a cell per ASCII byte and per pair of them (count_ngrams) */
+#define DIRECT_1      PROFILE_SLOTS
+#define DIRECT_2      (DIRECT_1 + 128)
+#define PROFILE_CELLS (DIRECT_2 + 128 * 128)
 _Static_assert(PROFILE_SLOTS >= 2 * PROFILE_MAX, "profile table too small");
 _Static_assert(PROFILE_MAX < UINT16_MAX, "profile slots hold 16-bit indexes");
 
@@ -543,8 +547,9 @@ struct nw_enrich_lang {
     /* the text's profile */
     unsigned char prep[4 * SAMPLE_CHARS]; /* separators collapsed to '_', maybe case-folded */
     size_t nprep;
+    uint32_t maxc;                   /* the highest count of an n-gram */
     profile_gram grams[PROFILE_MAX]; /* distinct n-grams, in order of first occurrence */
-    uint16_t slots[PROFILE_SLOTS];   /* index + 1 into grams; 0 = empty */
+    uint16_t slots[PROFILE_CELLS];   /* index + 1 into grams; 0 = empty */
     uint32_t quota[PROFILE_MAX + 1]; /* per count: n-grams still to rank */
     uint32_t rank2[PROFILE_MAX + 1]; /* per count: twice their (mean) rank */
 };
@@ -745,37 +750,56 @@ static void prep_folded(nw_enrich_lang *l, const unsigned char *s, size_t len)
         l->prep[l->nprep++] = '_';
 }
 
-/* Count the n-gram of hash h; ngrams is the number of distinct ones. */
+/* Count an n-gram of hash h whose cell in l->slots is `cell` (empty or
+ * holding its index + 1 in grams); ngrams is the number of distinct ones. */
+static inline void count_at(nw_enrich_lang *l, size_t cell, uint64_t h, size_t *ngrams)
+{
+    if (l->slots[cell]) {
+        uint32_t c = ++l->grams[l->slots[cell] - 1].count;
+        l->maxc = c > l->maxc ? c : l->maxc;
+    } else {
+        l->grams[*ngrams] = (profile_gram){h, 1, (uint32_t)cell};
+        l->slots[cell] = (uint16_t)++ * ngrams;
+    }
+}
+
+/* Count the n-gram of hash h, found by its hash. */
 static inline void count_ngram(nw_enrich_lang *l, uint64_t h, size_t *ngrams)
 {
     size_t s = slot_of(h, PROFILE_SLOTS - 1);
     while (l->slots[s] && l->grams[l->slots[s] - 1].hash != h)
         s = (s + 1) & (PROFILE_SLOTS - 1);
-    if (l->slots[s]) {
-        l->grams[l->slots[s] - 1].count++;
-    } else {
-        l->grams[*ngrams] = (profile_gram){h, 1, (uint32_t)s};
-        l->slots[s] = (uint16_t)++ * ngrams;
-    }
+    count_at(l, s, h, ngrams);
 }
 
 /* Count every n-gram of 1..5 characters of the prepared text, '_' only at
- * their ends. Returns the number of distinct n-grams. */
+ * their ends. Returns the number of distinct n-grams. An ASCII text's
+ * n-grams of one and two bytes, about half of its n-grams and most of
+ * them seen before, have a cell of their own (DIRECT_1, DIRECT_2): no
+ * probing, whose outcome (seen or new) the CPU cannot predict. */
 static size_t count_ngrams(nw_enrich_lang *l)
 {
     const unsigned char *p = l->prep;
     size_t w = l->nprep, ngrams = 0;
+    l->maxc = 1;
     unsigned char any = 0;
     for (size_t i = 0; i < w; i++)
         any |= p[i];
     if (any < 0x80) { /* ASCII: a character is a byte */
         for (size_t i = 0; i < w; i++) {
-            uint64_t h = FNV_OFFSET;
+            uint64_t h = (FNV_OFFSET ^ p[i]) * 1099511628211ull;
+            count_at(l, DIRECT_1 + p[i], h, &ngrams);
+            if (i + 1 == w)
+                break;
+            h = (h ^ p[i + 1]) * 1099511628211ull;
+            count_at(l, DIRECT_2 + ((size_t)p[i] << 7 | p[i + 1]), h, &ngrams);
+            if (p[i + 1] == '_')
+                continue;
             size_t end = i + MAX_NGRAM < w ? i + MAX_NGRAM : w;
-            for (size_t k = i; k < end; k++) {
+            for (size_t k = i + 2; k < end; k++) {
                 h = (h ^ p[k]) * 1099511628211ull;
                 count_ngram(l, h, &ngrams);
-                if (k > i && p[k] == '_')
+                if (p[k] == '_')
                     break;
             }
         }
@@ -845,13 +869,18 @@ static void score(nw_enrich_lang *l, size_t ngrams, script sc)
 {
     const lang_model *m = l->m;
     size_t width = m->width[sc], pending = 0;
-    uint32_t maxc = 0;
-    for (size_t i = 0; i < ngrams; i++)
-        if (l->grams[i].count > maxc)
-            maxc = l->grams[i].count;
+    uint32_t maxc = l->maxc, ones = 0;
     memset(l->quota, 0, (maxc + 1) * sizeof *l->quota);
-    for (size_t i = 0; i < ngrams; i++)
-        l->quota[l->grams[i].count]++;
+    /* most n-grams occur once: counted apart, not as a chain of increments
+     * of the same quota */
+    for (size_t i = 0; i < ngrams; i++) {
+        uint32_t c = l->grams[i].count;
+        if (c > 1)
+            l->quota[c]++;
+        else
+            ones++;
+    }
+    l->quota[1] = ones;
     uint32_t before = 0;
     for (uint32_t c = maxc; c > 0; c--) {
         uint32_t group = l->quota[c];
