@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "enrich.h"
@@ -234,6 +235,27 @@ Test(enrich, provider_data_is_kept)
     json_t *kerry = find(s, "people", "John Kerry");
     cr_assert_not_null(kerry);
     cr_expect_str_eq(json_string_value(json_object_get(kerry, "rel")), "enrich:mentioned");
+    json_decref(s);
+}
+
+/* The provider's entry of a name (in any ASCII case) or of a uri stands and
+ * enrich adds none beside it; enrich's own entries come once a name. */
+Test(enrich, provider_name_or_uri_stands_and_names_come_once)
+{
+    json_t *s = story("Kerry in Moscow", "JOHN KERRY met officials in Moscow on Tuesday. John "
+                                         "Kerry then flew to Paris, and Kerry left Paris.");
+    json_object_set_new(s, "people", json_pack("[{s:s}]", "name", "john kerry"));
+    json_object_set_new(
+        s, "places",
+        json_pack("[{s:s, s:s}]", "name", "Moskva", "uri", "https://sws.geonames.org/524901/"));
+    enrich(s);
+    cr_expect_eq(json_array_size(json_object_get(s, "people")), 1, "only the provider's Kerry");
+    cr_expect_null(find(s, "places", "Moscow"), "the provider's uri of Moscow stands");
+    size_t paris = 0, i;
+    json_t *v;
+    json_array_foreach(json_object_get(s, "places"), i, v) paris +=
+        !strcasecmp(json_string_value(json_object_get(v, "name")), "Paris");
+    cr_expect_eq(paris, 1);
     json_decref(s);
 }
 

@@ -262,12 +262,13 @@ static bool array_has(json_t *arr, const char *key, const char *value)
     return false;
 }
 
-/* One of the first `n` members of arr (the provider's) has this uri. */
-static bool given_uri(json_t *arr, size_t n, const char *uri)
+/* One of the first `n` members of arr (the provider's) has this `key`,
+ * ASCII case aside. */
+static bool given_has(json_t *arr, size_t n, const char *key, const char *value)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *s = str_member(json_array_get(arr, i), "uri");
-        if (s && !strcasecmp(s, uri))
+        const char *s = str_member(json_array_get(arr, i), key);
+        if (s && !strcasecmp(s, value))
             return true;
     }
     return false;
@@ -294,12 +295,19 @@ static unsigned write_entities(nw_enrich *e, json_t *story, ent_type type, const
         return 0;
     unsigned added = 0;
     size_t given = json_array_size(arr);
+    const char *names[MAX_ENTS]; /* of the entries added here */
     for (size_t i = 0; i < n; i++) {
         ent *x = order[i];
-        /* the provider's entry of the same uri stands; two of enrich's may
-         * share one ("West Germany" and "Germany") */
-        if (array_has(arr, "name", x->name) ||
-            (x->gaz && x->gaz->uri[0] && given_uri(arr, given, x->gaz->uri)))
+        /* the provider's entry of the same name or uri stands, and the first
+         * of enrich's of a name; two of enrich's may share a uri ("West
+         * Germany" and "Germany"). The names added here are compared here,
+         * not looked up again in the JSON (docs/enrich.md, "Quality and
+         * speed"). */
+        bool again = false;
+        for (size_t k = 0; k < added && !again; k++)
+            again = !strcasecmp(names[k], x->name);
+        if (again || given_has(arr, given, "name", x->name) ||
+            (x->gaz && x->gaz->uri[0] && given_has(arr, given, "uri", x->gaz->uri)))
             continue;
         /* a name cut from text that is not valid UTF-8 (a document a filter
          * before us built by hand) is no name: leave the entity out */
@@ -309,12 +317,14 @@ static unsigned write_entities(nw_enrich *e, json_t *story, ent_type type, const
             json_decref(name);
             continue;
         }
-        json_object_set_new(o, "name", name);
-        json_object_set_new(o, "rel", json_string(x->rel ? x->rel : "enrich:mentioned"));
+        /* the keys and rel are the code's own ASCII: no UTF-8 check */
+        json_object_set_new_nocheck(o, "name", name);
+        json_object_set_new_nocheck(o, "rel",
+                                    json_string_nocheck(x->rel ? x->rel : "enrich:mentioned"));
         if (x->gaz && x->gaz->uri[0])
-            json_object_set_new(o, "uri", json_string(x->gaz->uri));
+            json_object_set_new_nocheck(o, "uri", json_string(x->gaz->uri));
         if (json_array_append_new(arr, o) == 0)
-            added++;
+            names[added++] = x->name;
     }
     if (json_array_size(arr) == 0)
         json_object_del(story, key);

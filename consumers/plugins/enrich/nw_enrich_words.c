@@ -181,11 +181,47 @@ static uint16_t word_class(uint64_t hash, const char *s, size_t len)
 
 /* ---- tokenizer ---------------------------------------------------------- */
 
+/* What the tokenizer needs to know of a byte, from one table instead of
+ * several <ctype.h> calls per byte (docs/enrich.md, "Quality and speed"). */
+enum {
+    B_WORD = 1,   /* an ASCII letter or digit, or any byte of 0x80 and more */
+    B_ALPHA = 2,  /* an ASCII letter */
+    B_UPPER = 4,  /* an ASCII capital */
+    B_HIGH = 8,   /* 0x80 and more: part of a UTF-8 sequence */
+    B_STOP = 16,  /* . ! ? : ; end a sentence */
+    B_SPACE = 32, /* space, tab, CR, LF: no break between words */
+    B_INNER = 64, /* - ' . inside a word: al-Assad, O'Brien, U.S. */
+};
+static uint8_t byte_class[256];
+static pthread_once_t byte_class_once = PTHREAD_ONCE_INIT;
+
+static void byte_class_build(void)
+{
+    for (int c = 0; c < 256; c++) {
+        uint8_t k = 0;
+        if (c >= 0x80)
+            k |= B_WORD | B_HIGH;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            k |= B_WORD | B_ALPHA;
+        if (c >= 'A' && c <= 'Z')
+            k |= B_UPPER;
+        if (c >= '0' && c <= '9')
+            k |= B_WORD;
+        if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';')
+            k |= B_STOP;
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+            k |= B_SPACE;
+        if (c == '-' || c == '\'' || c == '.')
+            k |= B_INNER;
+        byte_class[c] = k;
+    }
+}
+
 static bool is_upper_at(const char *s, size_t len)
 {
     unsigned char c = (unsigned char)s[0];
     if (c < 0x80)
-        return isupper(c) != 0;
+        return (byte_class[c] & B_UPPER) != 0;
     utf8proc_int32_t cp;
     utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
     return n > 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
@@ -193,10 +229,11 @@ static bool is_upper_at(const char *s, size_t len)
 
 static bool is_word_byte(unsigned char c)
 {
-    return isalnum(c) || c >= 0x80;
+    return (byte_class[c] & B_WORD) != 0;
 }
 
-/* a UTF-8 punctuation or space we should not glue into words */
+/* a UTF-8 punctuation or space we should not glue into words; a byte that
+ * does not start a valid sequence (the rest of a character too) is one */
 static size_t non_word_utf8(const unsigned char *p, const unsigned char *end)
 {
     if (p[0] < 0x80)
@@ -211,37 +248,45 @@ static size_t non_word_utf8(const unsigned char *p, const unsigned char *end)
     return 0;
 }
 
+/* One pass over the bytes: each byte's class read once from byte_class, a
+ * word's letters and capitals counted as it is read; utf8proc only for
+ * bytes of 0x80 and more. */
 size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, void *ctx)
 {
+    pthread_once(&byte_class_once, byte_class_build);
     const unsigned char *p = (const unsigned char *)text, *end = p + len;
     size_t count = 0;
     bool sent_start = true, brk = true;
     while (p < end) {
-        size_t skip = non_word_utf8(p, end);
-        if (skip || !is_word_byte(*p)) {
+        unsigned k = byte_class[*p];
+        size_t skip = k & B_HIGH ? non_word_utf8(p, end) : 0;
+        if (skip || !(k & B_WORD)) {
             if (!skip)
                 skip = 1;
-            unsigned char c = *p;
-            if (c == '.' || c == '!' || c == '?' || c == ':' || c == ';') {
+            if (k & B_STOP) {
                 sent_start = brk = true;
-            } else if (c == '\n' && p + 1 < end && p[1] == '\n') {
+            } else if (*p == '\n' && p + 1 < end && p[1] == '\n') {
                 sent_start = brk = true;
-            } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            } else if (!(k & B_SPACE)) {
                 brk = true; /* commas, quotes, brackets, dashes */
             }
             p += skip;
             continue;
         }
         const unsigned char *w = p;
+        size_t letters = 0, upper = 0;
         while (p < end) {
-            if (non_word_utf8(p, end))
-                break;
-            if (is_word_byte(*p)) {
+            k = byte_class[*p];
+            if (k & B_WORD) {
+                if ((k & B_HIGH) && non_word_utf8(p, end))
+                    break;
+                letters += (k & B_ALPHA) != 0;
+                upper += (k & B_UPPER) != 0;
                 p++;
                 continue;
             }
             /* inner hyphen, apostrophe or acronym dot: U.S., al-Assad, O'Brien */
-            if ((*p == '-' || *p == '\'' || *p == '.') && p + 1 < end && is_word_byte(p[1]) &&
+            if ((k & B_INNER) && p + 1 < end && is_word_byte(p[1]) &&
                 !(*p == '.' && p + 2 < end && is_word_byte(p[2]) && p - w > 1)) {
                 p++;
                 continue;
@@ -253,17 +298,14 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
             p++;
         size_t wl = (size_t)(p - w);
         /* possessive 's */
-        if (wl > 2 && w[wl - 2] == '\'' && (w[wl - 1] == 's' || w[wl - 1] == 'S'))
+        if (wl > 2 && w[wl - 2] == '\'' && (w[wl - 1] == 's' || w[wl - 1] == 'S')) {
+            letters--;
+            upper -= w[wl - 1] == 'S';
             wl -= 2;
+        }
         unsigned flags = 0;
         if (is_upper_at((const char *)w, wl))
             flags |= NW_TOK_CAP;
-        size_t letters = 0, upper = 0;
-        for (size_t i = 0; i < wl; i++)
-            if (isalpha(w[i])) {
-                letters++;
-                upper += isupper(w[i]) != 0;
-            }
         if (letters >= 2 && upper == letters)
             flags |= NW_TOK_ALLCAPS;
         if (sent_start)
@@ -272,7 +314,7 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
             flags |= NW_TOK_BREAK;
         /* "al-Assad": a lower-case particle before a capital counts as a name */
         if (!(flags & NW_TOK_CAP) && wl > 3 && w[2] == '-' && w[0] == 'a' && w[1] == 'l' &&
-            isupper(w[3]))
+            (byte_class[w[3]] & B_UPPER))
             flags |= NW_TOK_CAP;
         fn(ctx, (size_t)(w - (const unsigned char *)text), wl, flags);
         count++;
