@@ -1384,6 +1384,32 @@ Test(enrich, tokenizer_flags)
     cr_expect(!(got.flags[15] & NW_TOK_SENT_START), "an abbreviation's dot ends no sentence");
 }
 
+Test(enrich, accented_letters_stay_inside_their_word)
+{
+    token_log got = {.text = "José Mourinho met ÉLYSÉE staff in São Paulo, café—bar"};
+    nw_enrich_tokenize(got.text, strlen(got.text), log_token, &got);
+    cr_assert_eq(got.n, 10);
+    cr_expect_str_eq(got.words[0], "José");
+    cr_expect(got.flags[0] & NW_TOK_CAP);
+    cr_expect(!(got.flags[1] & NW_TOK_BREAK), "no break inside \"José Mourinho\"");
+    cr_expect_str_eq(got.words[3], "ÉLYSÉE");
+    cr_expect(got.flags[3] & NW_TOK_ALLCAPS, "accented capitals count as capitals");
+    cr_expect_str_eq(got.words[6], "São");
+    cr_expect_str_eq(got.words[7], "Paulo");
+    cr_expect_str_eq(got.words[8], "café");
+    cr_expect_str_eq(got.words[9], "bar"); /* the em dash separates */
+}
+
+Test(enrich, a_name_with_accents_is_one_person)
+{
+    json_t *s = enrich_text("Chelsea win", "Chelsea manager José Mourinho said his side were ready. "
+                                           "Mourinho praised the fans.");
+    cr_expect_not_null(find(s, "people", "José Mourinho"));
+    cr_expect_null(find(s, "people", "Mourinho"), "the surname merges into the full name");
+    assert_valid(s);
+    json_decref(s);
+}
+
 /* A temporary copy of the build's data directory (without `except`, if set). */
 static char *copy_data(const char *tag, const char *except)
 {

@@ -232,20 +232,29 @@ static bool is_word_byte(unsigned char c)
     return (byte_class[c] & B_WORD) != 0;
 }
 
-/* a UTF-8 punctuation or space we should not glue into words; a byte that
- * does not start a valid sequence (the rest of a character too) is one */
-static size_t non_word_utf8(const unsigned char *p, const unsigned char *end)
+/* The non-ASCII character at p (p[0] >= 0x80): its length in bytes, and
+ * whether it belongs in a word (a letter, mark or digit) or separates words
+ * (punctuation, a space, a symbol). A byte that does not start a valid
+ * sequence is a one-byte separator. */
+typedef struct utf8_char {
+    size_t len;
+    bool word;
+    bool letter;
+    bool upper;
+} utf8_char;
+
+static utf8_char read_utf8_char(const unsigned char *p, const unsigned char *end)
 {
-    if (p[0] < 0x80)
-        return 0;
     utf8proc_int32_t cp;
     utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
     if (n <= 0)
-        return 1; /* invalid byte: a separator */
+        return (utf8_char){.len = 1, .word = false};
     utf8proc_category_t cat = utf8proc_category(cp);
-    if (cat >= UTF8PROC_CATEGORY_PC || cat == UTF8PROC_CATEGORY_ZS)
-        return (size_t)n;
-    return 0;
+    bool sep = cat >= UTF8PROC_CATEGORY_PC || cat == UTF8PROC_CATEGORY_ZS;
+    return (utf8_char){.len = (size_t)n,
+                       .word = !sep,
+                       .letter = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO,
+                       .upper = cat == UTF8PROC_CATEGORY_LU};
 }
 
 /* One pass over the bytes: each byte's class read once from byte_class, a
@@ -259,7 +268,12 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
     bool sent_start = true, brk = true;
     while (p < end) {
         unsigned k = byte_class[*p];
-        size_t skip = k & B_HIGH ? non_word_utf8(p, end) : 0;
+        size_t skip = 0;
+        if (k & B_HIGH) {
+            utf8_char u = read_utf8_char(p, end);
+            if (!u.word)
+                skip = u.len;
+        }
         if (skip || !(k & B_WORD)) {
             if (!skip)
                 skip = 1;
@@ -277,9 +291,17 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
         size_t letters = 0, upper = 0;
         while (p < end) {
             k = byte_class[*p];
-            if (k & B_WORD) {
-                if ((k & B_HIGH) && non_word_utf8(p, end))
+            if (k & B_HIGH) {
+                /* a whole character: "José", "Müller" are one word each */
+                utf8_char u = read_utf8_char(p, end);
+                if (!u.word)
                     break;
+                letters += u.letter;
+                upper += u.upper;
+                p += u.len;
+                continue;
+            }
+            if (k & B_WORD) {
                 letters += (k & B_ALPHA) != 0;
                 upper += (k & B_UPPER) != 0;
                 p++;
