@@ -15,7 +15,8 @@
  * median and spread over rounds, p50/p99 per story; resident
  * data size (tables) and the process's RSS growth when loading them.
  *
- * usage: bench_enrich [--dev | --holdout] [rounds]   (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
+ * usage: bench_enrich [--dev | --holdout | --holdout2] [rounds]
+ *        (NW_SHARED_DIR, NW_BIN_DIR as for the tests;
  *        NW_ENRICH_DATA_DIR to measure another data directory, e.g. a trained topic model;
  *        NW_BENCH_SPEED_ONLY=1 runs only the speed without language detection, for a profiler
  *        (=all: with every extractor; =decode: the JSON decode alone, no enrich);
@@ -25,7 +26,9 @@
  *        NW_BENCH_DUMP=file writes the enriched stories of a speed run's first round)
  * --dev evaluates the training parts instead: the only data to tune rules on.
  * --holdout evaluates the entities on the held-out set (annotated blind, never
- * tuned on; per-story misses never printed) instead of the test set.
+ * tuned on; per-story misses never printed) instead of the test set; --holdout2
+ * on the second held-out set, likewise. An annotated story the corpora lack
+ * is an error (exit status 1), never a smaller set.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -205,7 +208,8 @@ static json_t *make_story(const char *headline, const char *body)
  * on. NW_BENCH_MISSES=1 prints the labels missed (dev only). */
 static const char *reuters_split = "LEWISSPLIT=\"TEST\"";
 static bool dev_split, show_misses;
-/* The entity set evaluated: enrich_entities_<name>.tsv ("test", "dev", "holdout"). */
+/* The entity set evaluated: enrich_entities_<name>.tsv ("test", "dev", "holdout",
+ * "holdout2"). */
 static const char *entity_set = "test";
 
 /* The text of Reuters-21578 file reut2-NNN.sgm.gz, or NULL. */
@@ -537,7 +541,7 @@ static void eval_bbc_trained(const char *dir)
 
 /* ---- entities: every mention, hand-annotated ------------------------------ */
 
-/* tests/bench/enrich_entities_{test,dev,holdout}.tsv: every person, organisation and
+/* tests/bench/enrich_entities_{test,dev,holdout,holdout2}.tsv: every person, organisation and
  * place a story mentions, at document level (docs/enrich.md, "Entity
  * evaluation"). A system entry matches an annotated entity of its class when
  * their normalised names are equal (the name or one of its aliases), or, for
@@ -799,7 +803,9 @@ static void score_class(gold_entity *gold, size_t first, size_t last, int c, jso
     free(hit);
 }
 
-static void eval_entities(nw_enrich *core)
+/* 0, or -1 (said on stderr) when the set has no annotation or names a story
+ * the corpora lack: figures over fewer stories than annotated would mislead. */
+static int eval_entities(nw_enrich *core)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/bench/enrich_entities_%s.tsv", NW_BENCH_SOURCE_DIR,
@@ -809,14 +815,18 @@ static void eval_entities(nw_enrich *core)
     char **reuters;
     size_t nreuters = reuters_docs(gold, ngold, &reuters);
     prf score[3] = {{0}}, read_places = {0};
-    size_t stories = 0;
+    size_t stories = 0, missing = 0;
+    if (!ngold)
+        fprintf(stderr, "bench_enrich: %s: no annotated entity\n", path);
     for (size_t first = 0; first < ngold;) {
         size_t last = first;
         while (last < ngold && !strcmp(gold[last].story, gold[first].story))
             last++;
         json_t *s = entity_story(gold[first].story, reuters, nreuters);
         if (!s) {
-            printf("entities: story %s not found\n", gold[first].story);
+            fprintf(stderr, "bench_enrich: %s: story %s not found under %s/datasets/corpora\n",
+                    path, gold[first].story, nw_test_shared_dir());
+            missing++;
             first = last;
             continue;
         }
@@ -829,16 +839,20 @@ static void eval_entities(nw_enrich *core)
         json_decref(s);
         first = last;
     }
-    printf("entities, every mention, %s set (%zu stories, %zu annotated entities; %s):\n",
-           entity_set, stories, ngold, path);
-    for (int c = 0; c < 3; c++)
-        prf_print(ent_member[c], &score[c]);
-    /* what a consumer keeps when it drops the countries enrich inferred */
-    prf_print("places read", &read_places);
+    int status = !ngold || missing ? -1 : 0;
+    if (!status) {
+        printf("entities, every mention, %s set (%zu stories, %zu annotated entities; %s):\n",
+               entity_set, stories, ngold, path);
+        for (int c = 0; c < 3; c++)
+            prf_print(ent_member[c], &score[c]);
+        /* what a consumer keeps when it drops the countries enrich inferred */
+        prf_print("places read", &read_places);
+    }
     for (size_t i = 0; i < nreuters; i++)
         free(reuters[i]);
     free(reuters);
     free(gold);
+    return status;
 }
 
 /* ---- language ------------------------------------------------------------ */
@@ -1116,8 +1130,8 @@ int main(int argc, char **argv)
         show_misses = getenv("NW_BENCH_MISSES") != NULL;
         entity_set = "dev";
         argi++;
-    } else if (argc > 1 && !strcmp(argv[1], "--holdout")) {
-        entity_set = "holdout"; /* the test split otherwise; no misses printed */
+    } else if (argc > 1 && (!strcmp(argv[1], "--holdout") || !strcmp(argv[1], "--holdout2"))) {
+        entity_set = argv[1] + 2; /* the test split otherwise; no misses printed */
         argi++;
     }
     int rounds = argc > argi ? atoi(argv[argi]) : 5;
@@ -1147,12 +1161,13 @@ int main(int argc, char **argv)
     FILE *pf = fopen(probe, "r");
     free(probe);
     bool shared = pf != NULL;
+    int status = 0; /* eval_entities's */
     if (!shared)
         printf("shared datasets not found (NW_SHARED_DIR): skipped\n");
     else
         fclose(pf);
     if (shared && getenv("NW_BENCH_ENTITIES_ONLY")) {
-        eval_entities(core); /* the entity evaluation alone, to work on the rules */
+        status = eval_entities(core); /* the entity evaluation alone, to work on the rules */
     } else if (shared && getenv("NW_BENCH_SPEED_ONLY")) {
         /* for a profiler: only the path without language detection, or
          * (NW_BENCH_SPEED_ONLY=all) with every extractor */
@@ -1170,8 +1185,7 @@ int main(int argc, char **argv)
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
     } else if (shared && getenv("NW_BENCH_LANG_ONLY")) {
         eval_language(core);
-    } else if (shared) {
-        eval_entities(core);
+    } else if (shared && (status = eval_entities(core)) == 0) {
         eval_reuters(core);
         eval_bbc(core, getenv("NW_ENRICH_TOPIC_MODEL") ? "NW_ENRICH_TOPIC_MODEL" : "shipped model");
         eval_bbc_trained(dir);
@@ -1196,5 +1210,5 @@ int main(int argc, char **argv)
     nw_enrich_free(core);
     nw_enrich_data_release(data);
     free(dir);
-    return 0;
+    return status ? 1 : 0;
 }
