@@ -625,10 +625,12 @@ static size_t load_gold(const char *path, gold_entity **out)
     size_t len, n = 0, cap = 0;
     char *text = nw_test_read_file(path, &len);
     gold_entity *v = NULL;
+    int lineno = 0;
     for (char *line = text, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
+        lineno++;
         char *f[4] = {line, NULL, NULL, NULL};
         for (int k = 1; k < 4 && f[k - 1]; k++) {
             char *tab = strchr(f[k - 1], '\t');
@@ -638,6 +640,16 @@ static size_t load_gold(const char *path, gold_entity **out)
         }
         if (line[0] == '#' || !f[2])
             continue;
+        int cls = !strcmp(f[1], "person")         ? 0
+                  : !strcmp(f[1], "organisation") ? 1
+                  : !strcmp(f[1], "place")        ? 2
+                                                  : -1;
+        if (cls < 0) { /* a typo must not count an entity in another class */
+            fprintf(stderr, "%s:%d: class \"%s\" is none of person, organisation, place\n", path,
+                    lineno, f[1]);
+            n = 0;
+            break;
+        }
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             v = realloc(v, cap * sizeof *v);
@@ -645,7 +657,7 @@ static size_t load_gold(const char *path, gold_entity **out)
         gold_entity *g = &v[n++];
         memset(g, 0, sizeof *g);
         snprintf(g->story, sizeof g->story, "%s", f[0]);
-        g->cls = !strcmp(f[1], "person") ? 0 : !strcmp(f[1], "organisation") ? 1 : 2;
+        g->cls = cls;
         ent_normalise(f[2], g->cls, g->names[g->nnames++], sizeof g->names[0]);
         for (char *a = f[3]; a && *a && g->nnames < ENT_NAMES;) {
             char *bar = strchr(a, '|');
