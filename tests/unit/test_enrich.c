@@ -447,7 +447,10 @@ Test(enrich, acronyms_and_known_short_forms_merge)
     json_t *s = enrich(story("Rates", "The Federal Reserve Board kept rates on hold. The Fed "
                                       "said the International Monetary Fund agreed; the IMF "
                                       "said so too."));
-    cr_expect_not_null(find(s, "organisations", "Federal Reserve"));
+    /* one entry, under the longest form the story writes (it never writes
+     * the table's "Federal Reserve") */
+    cr_expect_not_null(find(s, "organisations", "Federal Reserve Board"));
+    cr_expect_null(find(s, "organisations", "Federal Reserve"));
     cr_expect_null(find(s, "organisations", "Fed"));
     cr_expect_null(find(s, "organisations", "IMF"));
     cr_expect_not_null(find(s, "organisations", "International Monetary Fund"));
@@ -1223,7 +1226,7 @@ Test(enrich, offices_treaties_ages_and_sentence_surnames)
                                    "The UN Convention on Seafarers was signed. The killer, "
                                    "Warran Leblane, 17 - who was jailed - confessed.");
     cr_expect_eq(count(s, "organisations"), 1);
-    cr_expect_not_null(find(s, "organisations", "United Nations"));
+    cr_expect_not_null(find(s, "organisations", "UN"));
     cr_expect_not_null(find(s, "people", "Warran Leblane"));
     json_decref(s);
     s = enrich_text("Radio", "The show goes to Huwel Stephano. Stephano said he was happy.");
@@ -1660,7 +1663,8 @@ Test(enrich, known_entities_carry_their_table_uri)
     json_t *s = story("Results", "Acme Widgets said on Monday that profits rose.");
     nw_enrich_result r;
     nw_enrich_story(c, s, &r);
-    json_t *org = find(s, "organisations", "Acme Widgets Corporation");
+    /* the story's name for it; the uri says which it is */
+    json_t *org = find(s, "organisations", "Acme Widgets");
     cr_assert_not_null(org, "%s", json_dumps(json_object_get(s, "organisations"), 0));
     cr_expect_str_eq(json_string_value(json_object_get(org, "uri")), "urn:test:acme");
     assert_valid(s);
@@ -1816,4 +1820,70 @@ Test(enrich, plugin_defaults_settings_and_headers)
     cr_expect_not_null(st, "%s", err);
     nw_plugin_enrich.destroy(st);
     nw_test_plugin_free_all();
+}
+
+/* Bands of entities.tsv named like a word, a person or a place (flag m)
+ * count only where music is news: a music word in the story or the arts its
+ * top topic, never in a sport story (docs/enrich.md, "Organisations"). */
+Test(enrich, a_band_counts_only_where_music_is_news)
+{
+    json_t *s = enrich_text("New record", "Travis released their fifth album on Monday.");
+    cr_expect_not_null(find(s, "organisations", "Travis"));
+    json_decref(s);
+    s = enrich_text("Late show", "Fans said Blur had played the last gig of the tour.");
+    cr_expect_not_null(find(s, "organisations", "Blur"));
+    json_decref(s);
+    /* a player, in a match report */
+    s = enrich_text("Hull win", "Travis scored twice in the second half as Hull beat Leeds "
+                                "3-1 in the league match, and the striker's goal gave the "
+                                "keeper no chance before the final whistle.");
+    cr_expect_null(find(s, "organisations", "Travis"));
+    json_decref(s);
+    /* no music in the story */
+    s = enrich_text("Council", "Keane told the council that the bypass would cost more.");
+    cr_expect_null(find(s, "organisations", "Keane"));
+    json_decref(s);
+    /* a band opens no list of organisations: "Green Day, Usher and Eminem" */
+    s = enrich_text("Awards", "Green Day, Brantley and Eminem were nominated for best album.");
+    cr_expect_not_null(find(s, "organisations", "Green Day"));
+    cr_expect_null(find(s, "organisations", "Brantley"));
+    json_decref(s);
+}
+
+/* A known organisation is named as the story names it: the table's name
+ * when the story writes it, else the longest form the story writes. */
+Test(enrich, a_known_organisation_keeps_the_story_s_name)
+{
+    json_t *s = enrich_text("Mortgages", "Fannie Mae said its profits fell. Fannie Mae's "
+                                         "shares rose.");
+    cr_expect_not_null(find(s, "organisations", "Fannie Mae"));
+    cr_expect_null(find(s, "organisations", "Federal National Mortgage Association"));
+    json_decref(s);
+    s = enrich_text("Mortgages", "Fannie Mae, the Federal National Mortgage Association, "
+                                 "said profits fell.");
+    cr_expect_not_null(find(s, "organisations", "Federal National Mortgage Association"));
+    cr_expect_eq(count(s, "organisations"), 1);
+    json_decref(s);
+    /* a hyphenated name known whole is not two names */
+    s = enrich_text("Oil", "TNK-BP raised its output in March.");
+    cr_expect_not_null(find(s, "organisations", "TNK-BP"));
+    cr_expect_null(find(s, "organisations", "BP"));
+    json_decref(s);
+    /* two known organisations, a corporation and its channel */
+    s = enrich_text("Ratings", "BBC One showed the film, a BBC spokesman said.");
+    cr_expect_not_null(find(s, "organisations", "BBC One"));
+    cr_expect_not_null(find(s, "organisations", "BBC"));
+    json_decref(s);
+    /* a known short form and a registered name the table lacks are one */
+    s = enrich_text("Deal", "Hutchison Whampoa Ltd bought the stake. Hutchison said the price "
+                            "was fair.");
+    cr_expect_not_null(find(s, "organisations", "Hutchison Whampoa Ltd"));
+    cr_expect_null(find(s, "organisations", "Hutchison"));
+    json_decref(s);
+    /* a known acronym and the full name broken over lines */
+    s = enrich_text("Loans", "Brazil may get money from the International Monetary\nFund. "
+                             "Brazil has resisted going to the IMF for help.");
+    cr_expect_not_null(find(s, "organisations", "International Monetary Fund"));
+    cr_expect_null(find(s, "organisations", "IMF"));
+    json_decref(s);
 }

@@ -511,6 +511,7 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
     size_t body_at, n = write_text(&st, e->text, &body_at);
     e->body_at = body_at;
     e->split_next = 0;
+    e->music_word = false;
     size_t upper = 0, lower = 0;
     for (size_t i = 0; i < st.hl_len; i++) {
         upper += isupper((unsigned char)e->text[i]) != 0;
@@ -596,12 +597,16 @@ int nw_enrich_story(nw_enrich *e, json_t *story, nw_enrich_result *res)
         score_topics(e);
     e->sport_story = false;
     e->economy_story = false;
+    bool arts_story = false;
     for (int t = 0, best = -1; e->opts.subjects && t < NW_TOPIC_TOP_COUNT; t++)
         if (e->top_score[t] > 0 && (best < 0 || e->top_score[t] > e->top_score[best])) {
             best = t;
             e->sport_story = t == 14;  /* 15000000, sport */
             e->economy_story = t == 3; /* 04000000, economy, business and finance */
+            arts_story = t == 0;       /* 01000000, arts, culture and entertainment */
         }
+    /* a band named like a word ("Travis", "Blur") only where music is news */
+    e->music_story = !e->sport_story && (arts_story || e->music_word);
     if (e->opts.places || e->opts.people || e->opts.organisations) {
         nw_enrich_find_entities(e);
         if (e->opts.people)

@@ -447,6 +447,7 @@ static int parse_entity_line(nw_enrich_data *d, char *line, const char *path, in
     e.population = (uint32_t)strtoul(f[5], NULL, 10);
     e.common_word = n >= 8 && strchr(f[7], 'w');
     e.sport = n >= 8 && strchr(f[7], 's');
+    e.music = n >= 8 && strchr(f[7], 'm');
     uint32_t idx = (uint32_t)d->nentries;
     /* the first row of a code is the country ("Germany"; "West Germany" after it) */
     if (k == NW_GAZ_COUNTRY && f[1][0] >= 'A' && f[1][0] <= 'Z' && f[1][1] >= 'A' &&

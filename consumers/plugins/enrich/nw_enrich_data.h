@@ -49,6 +49,7 @@ typedef struct nw_gaz_entry {
     uint8_t kind;     /* nw_gaz_kind */
     bool common_word; /* the name is also an English word: needs context */
     bool sport;       /* a club named like its town: only in sport stories */
+    bool music;       /* a band (flag m): only where music is news (docs/enrich.md) */
     uint32_t population;
     const char *region; /* cities: their first-level region's name ("Texas"), else "" */
 } nw_gaz_entry;

@@ -68,11 +68,14 @@ static bool same_org(const ent *x, const ent *y)
         return true; /* "Menatep" and "Group Menatep" */
     if (strncasecmp(x->name, y->name, n) || y->name[n] != ' ')
         return false;
-    bool acronym =
-        !strchr(x->name, ' ') && n >= 2 && strspn(x->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
-    /* "Husky" and "Husky Oil Ltd": a registered name and its first word */
+    /* "GM" and "GM Daewoo"; not a known one: "BBC" and "BBC One" are two */
+    bool acronym = !x->gaz && !strchr(x->name, ' ') && n >= 2 &&
+                   strspn(x->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+    /* "Husky" and "Husky Oil Ltd": a registered name and its first word (a
+     * known short form too when the table lacks the registered name:
+     * "Hutchison" and "Hutchison Whampoa Ltd") */
     const char *last = strrchr(y->name, ' ');
-    bool short_form = !x->gaz && !strchr(x->name, ' ') && last &&
+    bool short_form = (!x->gaz || !y->gaz) && !strchr(x->name, ' ') && last &&
                       legal_forms_only(y->name, (size_t)(last - y->name));
     return acronym || short_form || legal_forms_only(y->name, n);
 }
@@ -306,11 +309,13 @@ static void merge_entities(nw_enrich *e)
                     y->first = x->first;
             }
             size_t xl = strlen(x->name), yl = strlen(y->acro);
-            if (x->type == ENT_ORG && !x->gaz && xl >= 2 && yl >= 2 &&
+            if (x->type == ENT_ORG && (!x->gaz || !y->gaz) && xl >= 2 && yl >= 2 &&
                 (!strcmp(x->name, y->acro) ||
                  (xl >= 3 && yl > xl && !strcmp(y->acro + yl - xl, x->name)))) {
                 /* "ISSG" for International Syria Support Group; "CAS" for
-                 * North American Court of Arbitration for Sport */
+                 * North American Court of Arbitration for Sport; the known
+                 * "IMF" for a guessed "International Monetary\nFund" (two
+                 * known ones are two) */
                 x->dropped = true;
             }
         }

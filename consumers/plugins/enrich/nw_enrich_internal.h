@@ -29,7 +29,7 @@ typedef struct token {
     uint64_t hash; /* nw_enrich_data_hash of its bytes: every lookup of the word uses it */
     uint32_t off, len;
     uint8_t flags;
-    uint16_t cls; /* word_class bits */
+    uint32_t cls; /* word_class bits */
 } token;
 
 /* What a word is to the span rules (the lists below). */
@@ -50,6 +50,7 @@ enum word_class {
     W_NOT_ORG_AFTER = 8192,  /* "awards", "coupes": after a work, product or event */
     W_ORG_CONTEXT = 16384,   /* "shares", "spokesman": "shares in Yukos" */
     W_ORG_POSSESSED = 32768, /* "board", "shares": "Menatep's board" */
+    W_MUSIC = 65536,         /* "album", "gig": a band of entities.tsv (flag m) counts */
 };
 
 typedef enum ent_type { ENT_PERSON = 1, ENT_ORG, ENT_PLACE } ent_type;
@@ -85,6 +86,8 @@ struct nw_enrich {
     bool caps_headline; /* the headline is in capitals: its acronyms are words */
     int split_next;     /* the next token starts a new name: 1 after "Bush's", 2 after "X-based" */
     bool sport_story;   /* sport is the story's top topic: "Chelsea" is the club */
+    bool music_word;    /* a music word ("album", "gig") is in the story */
+    bool music_story;   /* no sport story, and the arts its top topic or a music word in it */
     bool economy_story; /* the economy is its top topic: "Yukos" named thrice is a company */
     /* the list of names the span rules are in ("companies such as Creative,
      * Sony and Philips", "17,815 Buick Raniers, GMC Envoys and Isuzu

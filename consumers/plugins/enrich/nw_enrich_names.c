@@ -197,3 +197,9 @@ const char *const nw_enrich_org_context_words[] = {
 const char *const nw_enrich_org_possessed_words[] = {
     "board",  "chairman",     "chairwoman", "directors", "executive",  "executives", "profits",
     "shares", "shareholders", "stake",      "stock",     "subsidiary", NULL};
+
+const char *const nw_enrich_music_words[] = {
+    "album",   "albums",   "band",     "bands",     "bassist",    "chart",    "charts",
+    "concert", "concerts", "drummer",  "frontman",  "gig",        "gigs",     "guitarist",
+    "lyrics",  "music",    "musician", "musicians", "pop",        "rapper",   "rock",
+    "singer",  "singers",  "song",     "songs",     "songwriter", "vocalist", NULL};

@@ -67,4 +67,9 @@ extern const char *const nw_enrich_org_context_words[];
  * in news copy; "spokesman" is left out: "Blair's spokesman") */
 extern const char *const nw_enrich_org_possessed_words[];
 
+/* lower-case words of music news: a band of entities.tsv (flag m: "Travis",
+ * "Blur") counts in a story that writes one ("album", "gig", "singer") or
+ * whose top topic is the arts, never in a sport story */
+extern const char *const nw_enrich_music_words[];
+
 #endif

@@ -10,6 +10,22 @@
 
 /* ---- entities ----------------------------------------------------------- */
 
+/* name[0..len) into out (len + 1 bytes at least), a name broken over lines
+ * ("Rio\nTinto") with one space; returns its length */
+static size_t copy_name(char *out, const char *name, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        bool space = name[i] == ' ' || name[i] == '\n' || name[i] == '\r' || name[i] == '\t';
+        if (!space)
+            out[n++] = name[i];
+        else if (n && out[n - 1] != ' ')
+            out[n++] = ' ';
+    }
+    out[n] = '\0';
+    return n;
+}
+
 ent *nw_enrich_add_ent(nw_enrich *e, ent_type type, const char *name, size_t len, uint32_t first)
 {
     if (e->nents >= MAX_ENTS || len == 0 || len >= sizeof e->ents[0].name)
@@ -17,16 +33,7 @@ ent *nw_enrich_add_ent(nw_enrich *e, ent_type type, const char *name, size_t len
     ent *x = &e->ents[e->nents++];
     memset(x, 0, sizeof *x);
     x->type = type;
-    /* a name broken over lines ("Rio\nTinto") is written with one space */
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        bool space = name[i] == ' ' || name[i] == '\n' || name[i] == '\r' || name[i] == '\t';
-        if (!space)
-            x->name[n++] = name[i];
-        else if (n && x->name[n - 1] != ' ')
-            x->name[n++] = ' ';
-    }
-    x->name[n] = '\0';
+    copy_name(x->name, name, len);
     x->first = first;
     return x;
 }
@@ -128,7 +135,7 @@ const nw_gaz_entry *nw_enrich_known_entity(const nw_enrich *e, const char *s, si
     size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
-        if (g->kind == kind && (!g->sport || e->sport_story))
+        if (g->kind == kind && (!g->sport || e->sport_story) && (!g->music || e->music_story))
             return g;
     }
     return NULL;
@@ -171,12 +178,32 @@ void nw_enrich_add_place(nw_enrich *e, const nw_gaz_entry *g, uint32_t first, co
     }
 }
 
+/* An organisation of the story. A known one (entities.tsv) is one entry
+ * whatever forms of it the story writes, named by the table's name when the
+ * story writes that, else by the longest form it writes: a story's "Fannie
+ * Mae" is not renamed "Federal National Mortgage Association", nor its
+ * "Capital FM" "Capital Radio" (docs/enrich.md, "Organisations"). */
 void nw_enrich_add_org(nw_enrich *e, const char *name, size_t len, uint32_t first,
                        const nw_gaz_entry *known)
 {
+    char text[sizeof e->ents[0].name];
     if (known) {
-        name = known->name;
-        len = strlen(name);
+        if (len >= sizeof text)
+            return;
+        size_t n = copy_name(text, name, len);
+        bool table_name = !strcasecmp(text, known->name);
+        for (size_t i = 0; i < e->nents; i++) {
+            ent *x = &e->ents[i];
+            if (x->type != ENT_ORG || x->gaz != known)
+                continue;
+            if (strcmp(x->name, known->name) && (table_name || n > strlen(x->name))) {
+                memcpy(x->name, table_name ? known->name : text, n + 1);
+                fill_acronym(x);
+            }
+            return;
+        }
+        name = table_name ? known->name : text;
+        len = n;
     }
     for (size_t i = 0; i < e->nents; i++)
         if (e->ents[i].type == ENT_ORG && strlen(e->ents[i].name) == len &&

@@ -1126,8 +1126,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
                        tok_is(e, b, W_ORG_TRAILER);
     if (known || org_trailer) {
         if (list_cue(e, a) || continues_list(e, a, 1))
-            set_list(e, b, 0, 1); /* "companies such as Creative, Sony and Philips" */
-        else
+            set_list(e, b, 0, 1);              /* "companies such as Creative, Sony and Philips" */
+        else if (!known || !known->music)      /* not "Green Day, Usher and Eminem" */
             set_list(e, b, 0, LIST_AFTER_ORG); /* "Amnesty International and Liberty" */
         if (pass2)
             nw_enrich_add_org(e, s, len, (uint32_t)a, known);
@@ -1332,8 +1332,8 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
     if (tok_is(e, b - 1, W_NO_NAME)) { /* "League Cup", "Trafalgar Square" */
         known =
             b - a > 1 ? nw_enrich_known_entity(e, s, span_bytes(e, a, b - 1), NW_GAZ_ORG) : NULL;
-        if (known) /* "U.N. Headquarters" */
-            nw_enrich_add_org(e, s, len, (uint32_t)a, known);
+        if (known) /* "U.N. Headquarters": the U.N. */
+            nw_enrich_add_org(e, s, span_bytes(e, a, b - 1), (uint32_t)a, known);
         return;
     }
     if (cued_by(e, a, W_WORK)) {
@@ -1475,7 +1475,9 @@ void nw_enrich_scan_spans(nw_enrich *e, bool pass2)
             size_t n1 = nw_enrich_data_lookup(e->data, w, (size_t)(h - w), hits, MAX_HITS);
             size_t n2 = nw_enrich_data_lookup(e->data, h + 1, e->toks[a].len - (size_t)(h - w) - 1,
                                               hits, MAX_HITS);
-            if (((n1 && n2) || two_names_hyphened(e, a, w, h)) && e->ntoks + 2 <= MAX_TOKENS) {
+            /* not a name known whole: "TNK-BP", "Daimler-Benz" */
+            if (((n1 && n2) || two_names_hyphened(e, a, w, h)) && e->ntoks + 2 <= MAX_TOKENS &&
+                !nw_enrich_data_lookup(e->data, w, e->toks[a].len, hits, MAX_HITS)) {
                 /* classify each half through two synthetic tokens at the end */
                 token saved = e->toks[a];
                 e->toks[a].len = (uint32_t)(h - w);

@@ -105,10 +105,10 @@ static const char *const connectors[] = {"of",  "and", "for", "the",   "de",  "d
 #define CLASS_SLOTS 4096
 #define CLASS_WORDS 2048
 static struct {
-    uint16_t cls;
+    uint32_t cls;
     uint8_t len; /* 0: empty */
     char c0;
-    uint32_t word; /* index in class_words */
+    uint16_t word; /* index in class_words */
 } class_table[CLASS_SLOTS];
 static const char *class_words[CLASS_WORDS];
 static uint32_t class_nwords;
@@ -120,7 +120,7 @@ static size_t class_slot(uint64_t hash)
     return (size_t)(hash >> 20) & (CLASS_SLOTS - 1);
 }
 
-static void class_add(const char *const *list, uint16_t bit)
+static void class_add(const char *const *list, uint32_t bit)
 {
     for (; *list; list++) {
         size_t len = strlen(*list), j = class_slot(nw_enrich_data_hash(*list, len));
@@ -130,7 +130,7 @@ static void class_add(const char *const *list, uint16_t bit)
             if (class_nwords == CLASS_WORDS)
                 return; /* the lists are constants: CLASS_WORDS covers them */
             class_words[class_nwords] = *list;
-            class_table[j].word = class_nwords++;
+            class_table[j].word = (uint16_t)class_nwords++;
             class_table[j].len = (uint8_t)len;
             class_table[j].c0 = (*list)[0];
         }
@@ -158,10 +158,11 @@ static void class_build(void)
     class_add(nw_enrich_not_org_after_words, W_NOT_ORG_AFTER);
     class_add(nw_enrich_org_context_words, W_ORG_CONTEXT);
     class_add(nw_enrich_org_possessed_words, W_ORG_POSSESSED);
+    class_add(nw_enrich_music_words, W_MUSIC);
 }
 
 /* The class bits of s[0..len), whose nw_enrich_data_hash is `hash`. */
-static uint16_t word_class(uint64_t hash, const char *s, size_t len)
+static uint32_t word_class(uint64_t hash, const char *s, size_t len)
 {
     if (len == 0 || len > 20)
         return 0;
@@ -375,7 +376,7 @@ void nw_enrich_collect_token(void *ctx, size_t off, size_t len, unsigned flags)
         return;
     const char *w = e->text + off;
     uint64_t hash = nw_enrich_data_hash(w, len);
-    uint16_t cls = word_class(hash, w, len);
+    uint32_t cls = word_class(hash, w, len);
     /* "Standard and Poor's Corp" is one name */
     if (e->split_next == 2 || (e->split_next == 1 && !(cls & W_ORG_SUFFIX)))
         flags |= NW_TOK_BREAK;
@@ -398,6 +399,7 @@ void nw_enrich_collect_token(void *ctx, size_t off, size_t len, unsigned flags)
     }
     if ((flags & NW_TOK_SENT_START) && e->npara < MAX_PARAS && paragraph_starts(e, off))
         e->para[e->npara++] = (uint32_t)e->ntoks;
+    e->music_word |= (cls & W_MUSIC) != 0;
     e->toks[e->ntoks++] = (token){hash, (uint32_t)off, (uint32_t)len, (uint8_t)flags, cls};
 }
 
