@@ -1032,10 +1032,15 @@ static void classify_span(nw_enrich *e, size_t a, size_t b, bool pass2)
         return;
     }
     /* drop leading stop words ("The", "But", "In"), unless one starts a
-     * place's name: "New Jersey" is not Jersey, "New York" not York */
+     * place's name: "New Jersey" is not Jersey, "New York" not York; or the
+     * span is a known organisation whole ("Official Charts Company", "St
+     * Johnstone") */
     while (a < b && tok_is(e, a, W_STOP) && !tok_is(e, a, W_TITLE) && !leads_org_name(e, a, b)) {
         if (b - a >= 2 &&
             nw_enrich_data_name_head(e->data, e->text + e->toks[a].off, e->toks[a].len)) {
+            if (nw_enrich_known_entity(e, e->text + e->toks[a].off, span_bytes(e, a, b),
+                                       NW_GAZ_ORG))
+                break;
             size_t w = b - a < 3 ? b - a : 3;
             while (w >= 2 && !nw_enrich_place_span(e, a, a + w, pass2))
                 w--;
