@@ -1880,6 +1880,11 @@ Test(enrich, a_known_organisation_keeps_the_story_s_name)
     cr_expect_not_null(find(s, "organisations", "Hutchison Whampoa Ltd"));
     cr_expect_null(find(s, "organisations", "Hutchison"));
     json_decref(s);
+    /* a stop word that begins a known name stays in it */
+    s = enrich_text("Charts", "The chart was compiled by the Official Charts Company.");
+    cr_expect_not_null(find(s, "organisations", "Official Charts Company"));
+    cr_expect_null(find(s, "organisations", "Charts Company"));
+    json_decref(s);
     /* a known acronym and the full name broken over lines */
     s = enrich_text("Loans", "Brazil may get money from the International Monetary\nFund. "
                              "Brazil has resisted going to the IMF for help.");
