@@ -1822,73 +1822,67 @@ Test(enrich, plugin_defaults_settings_and_headers)
     nw_test_plugin_free_all();
 }
 
+/* One story: the organisation `present` is found (NULL: none asked) and
+ * `absent` is not (NULL: none asked). */
+static void expect_orgs(const char *headline, const char *body, const char *present,
+                        const char *absent)
+{
+    json_t *s = enrich_text(headline, body);
+    if (present)
+        cr_expect_not_null(find(s, "organisations", present), "%s: no %s", body, present);
+    if (absent)
+        cr_expect_null(find(s, "organisations", absent), "%s: %s", body, absent);
+    json_decref(s);
+}
+
 /* Bands of entities.tsv named like a word, a person or a place (flag m)
  * count only where music is news: a music word in the story or the arts its
- * top topic, never in a sport story (docs/enrich.md, "Organisations"). */
+ * top topic, never in a sport story (docs/enrich.md, "The table of known
+ * organisations"). */
 Test(enrich, a_band_counts_only_where_music_is_news)
 {
-    json_t *s = enrich_text("New record", "Travis released their fifth album on Monday.");
-    cr_expect_not_null(find(s, "organisations", "Travis"));
-    json_decref(s);
-    s = enrich_text("Late show", "Fans said Blur had played the last gig of the tour.");
-    cr_expect_not_null(find(s, "organisations", "Blur"));
-    json_decref(s);
+    expect_orgs("New record", "Travis released their fifth album on Monday.", "Travis", NULL);
+    expect_orgs("Late show", "Fans said Blur had played the last gig of the tour.", "Blur", NULL);
     /* a player, in a match report */
-    s = enrich_text("Hull win", "Travis scored twice in the second half as Hull beat Leeds "
-                                "3-1 in the league match, and the striker's goal gave the "
-                                "keeper no chance before the final whistle.");
-    cr_expect_null(find(s, "organisations", "Travis"));
-    json_decref(s);
+    expect_orgs("Hull win",
+                "Travis scored twice in the second half as Hull beat Leeds 3-1 in the league "
+                "match, and the striker's goal gave the keeper no chance before the final "
+                "whistle.",
+                NULL, "Travis");
     /* no music in the story */
-    s = enrich_text("Council", "Keane told the council that the bypass would cost more.");
-    cr_expect_null(find(s, "organisations", "Keane"));
-    json_decref(s);
+    expect_orgs("Council", "Keane told the council that the bypass would cost more.", NULL,
+                "Keane");
     /* a band opens no list of organisations: "Green Day, Usher and Eminem" */
-    s = enrich_text("Awards", "Green Day, Brantley and Eminem were nominated for best album.");
-    cr_expect_not_null(find(s, "organisations", "Green Day"));
-    cr_expect_null(find(s, "organisations", "Brantley"));
-    json_decref(s);
+    expect_orgs("Awards", "Green Day, Brantley and Eminem were nominated for best album.",
+                "Green Day", "Brantley");
 }
 
 /* A known organisation is named as the story names it: the table's name
  * when the story writes it, else the longest form the story writes. */
 Test(enrich, a_known_organisation_keeps_the_story_s_name)
 {
-    json_t *s = enrich_text("Mortgages", "Fannie Mae said its profits fell. Fannie Mae's "
-                                         "shares rose.");
-    cr_expect_not_null(find(s, "organisations", "Fannie Mae"));
-    cr_expect_null(find(s, "organisations", "Federal National Mortgage Association"));
-    json_decref(s);
-    s = enrich_text("Mortgages", "Fannie Mae, the Federal National Mortgage Association, "
-                                 "said profits fell.");
+    expect_orgs("Mortgages", "Fannie Mae said its profits fell. Fannie Mae's shares rose.",
+                "Fannie Mae", "Federal National Mortgage Association");
+    json_t *s = enrich_text("Mortgages", "Fannie Mae, the Federal National Mortgage "
+                                         "Association, said profits fell.");
     cr_expect_not_null(find(s, "organisations", "Federal National Mortgage Association"));
     cr_expect_eq(count(s, "organisations"), 1);
     json_decref(s);
     /* a hyphenated name known whole is not two names */
-    s = enrich_text("Oil", "TNK-BP raised its output in March.");
-    cr_expect_not_null(find(s, "organisations", "TNK-BP"));
-    cr_expect_null(find(s, "organisations", "BP"));
-    json_decref(s);
+    expect_orgs("Oil", "TNK-BP raised its output in March.", "TNK-BP", "BP");
     /* two known organisations, a corporation and its channel */
-    s = enrich_text("Ratings", "BBC One showed the film, a BBC spokesman said.");
-    cr_expect_not_null(find(s, "organisations", "BBC One"));
-    cr_expect_not_null(find(s, "organisations", "BBC"));
-    json_decref(s);
+    expect_orgs("Ratings", "BBC One showed the film, a BBC spokesman said.", "BBC One", NULL);
+    expect_orgs("Ratings", "BBC One showed the film, a BBC spokesman said.", "BBC", NULL);
     /* a known short form and a registered name the table lacks are one */
-    s = enrich_text("Deal", "Hutchison Whampoa Ltd bought the stake. Hutchison said the price "
-                            "was fair.");
-    cr_expect_not_null(find(s, "organisations", "Hutchison Whampoa Ltd"));
-    cr_expect_null(find(s, "organisations", "Hutchison"));
-    json_decref(s);
+    expect_orgs("Deal",
+                "Hutchison Whampoa Ltd bought the stake. Hutchison said the price was fair.",
+                "Hutchison Whampoa Ltd", "Hutchison");
     /* a stop word that begins a known name stays in it */
-    s = enrich_text("Charts", "The chart was compiled by the Official Charts Company.");
-    cr_expect_not_null(find(s, "organisations", "Official Charts Company"));
-    cr_expect_null(find(s, "organisations", "Charts Company"));
-    json_decref(s);
+    expect_orgs("Charts", "The chart was compiled by the Official Charts Company.",
+                "Official Charts Company", "Charts Company");
     /* a known acronym and the full name broken over lines */
-    s = enrich_text("Loans", "Brazil may get money from the International Monetary\nFund. "
-                             "Brazil has resisted going to the IMF for help.");
-    cr_expect_not_null(find(s, "organisations", "International Monetary Fund"));
-    cr_expect_null(find(s, "organisations", "IMF"));
-    json_decref(s);
+    expect_orgs("Loans",
+                "Brazil may get money from the International Monetary\nFund. Brazil has "
+                "resisted going to the IMF for help.",
+                "International Monetary Fund", "IMF");
 }
