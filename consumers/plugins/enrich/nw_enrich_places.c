@@ -182,7 +182,8 @@ void nw_enrich_add_place(nw_enrich *e, const nw_gaz_entry *g, uint32_t first, co
  * whatever forms of it the story writes, named by the table's name when the
  * story writes that, else by the longest form it writes: a story's "Fannie
  * Mae" is not renamed "Federal National Mortgage Association", nor its
- * "Capital FM" "Capital Radio" (docs/enrich.md, "Organisations"). */
+ * "Capital FM" "Capital Radio" (docs/enrich.md, "The table of known
+ * organisations"). */
 void nw_enrich_add_org(nw_enrich *e, const char *name, size_t len, uint32_t first,
                        const nw_gaz_entry *known)
 {
