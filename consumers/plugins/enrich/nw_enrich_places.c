@@ -128,6 +128,11 @@ const nw_gaz_entry *nw_enrich_best_place(const nw_enrich *e, const uint32_t *hit
     return best;
 }
 
+bool nw_enrich_known_here(const nw_enrich *e, const nw_gaz_entry *g)
+{
+    return (!g->sport || e->sport_story) && (!g->music || e->music_story);
+}
+
 const nw_gaz_entry *nw_enrich_known_entity(const nw_enrich *e, const char *s, size_t len,
                                            nw_gaz_kind kind)
 {
@@ -135,7 +140,7 @@ const nw_gaz_entry *nw_enrich_known_entity(const nw_enrich *e, const char *s, si
     size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
     for (size_t i = 0; i < n; i++) {
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
-        if (g->kind == kind && (!g->sport || e->sport_story) && (!g->music || e->music_story))
+        if (g->kind == kind && nw_enrich_known_here(e, g))
             return g;
     }
     return NULL;
@@ -179,11 +184,11 @@ void nw_enrich_add_place(nw_enrich *e, const nw_gaz_entry *g, uint32_t first, co
 }
 
 /* An organisation of the story. A known one (entities.tsv) is one entry
- * whatever forms of it the story writes, named by the table's name when the
- * story writes that, else by the longest form it writes: a story's "Fannie
- * Mae" is not renamed "Federal National Mortgage Association", nor its
- * "Capital FM" "Capital Radio" (docs/enrich.md, "The table of known
- * organisations"). */
+ * whatever forms of it the story writes, named by the longest form it
+ * writes, as a reader of the story knows it: a story's "Fannie Mae" is not
+ * renamed "Federal National Mortgage Association", nor its "Capital FM"
+ * "Capital Radio"; "Group Menatep" and "Menatep" are Group Menatep
+ * (docs/enrich.md, "The table of known organisations"). */
 void nw_enrich_add_org(nw_enrich *e, const char *name, size_t len, uint32_t first,
                        const nw_gaz_entry *known)
 {
@@ -192,18 +197,17 @@ void nw_enrich_add_org(nw_enrich *e, const char *name, size_t len, uint32_t firs
         if (len >= sizeof text)
             return;
         size_t n = copy_name(text, name, len);
-        bool table_name = !strcasecmp(text, known->name);
         for (size_t i = 0; i < e->nents; i++) {
             ent *x = &e->ents[i];
             if (x->type != ENT_ORG || x->gaz != known)
                 continue;
-            if (strcmp(x->name, known->name) && (table_name || n > strlen(x->name))) {
-                memcpy(x->name, table_name ? known->name : text, n + 1);
+            if (n > strlen(x->name)) {
+                memcpy(x->name, text, n + 1);
                 fill_acronym(x);
             }
             return;
         }
-        name = table_name ? known->name : text;
+        name = text;
         len = n;
     }
     for (size_t i = 0; i < e->nents; i++)

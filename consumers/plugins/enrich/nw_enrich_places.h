@@ -26,7 +26,12 @@ void nw_enrich_add_context_region(nw_enrich *e, const nw_gaz_entry *r);
 const nw_gaz_entry *nw_enrich_best_place(const nw_enrich *e, const uint32_t *hits, size_t n,
                                          bool dateline);
 
-/* The known entity of kind `kind` named s[0..len), or NULL. */
+/* Whether the known entity g counts in this story: a club named like its
+ * town (flag s) only in a sport story, a band (flag m) only where music is
+ * news (docs/enrich.md, "The table of known organisations"). */
+bool nw_enrich_known_here(const nw_enrich *e, const nw_gaz_entry *g);
+
+/* The known entity of kind `kind` named s[0..len) that counts here, or NULL. */
 const nw_gaz_entry *nw_enrich_known_entity(const nw_enrich *e, const char *s, size_t len,
                                            nw_gaz_kind kind);
 

@@ -987,7 +987,7 @@ static uint8_t nonorg_kind(const nw_enrich *e, const char *s, size_t len, const 
         const nw_gaz_entry *g = nw_enrich_data_entry(e->data, hits[i]);
         if (nw_gaz_kind_is_nonorg(g->kind))
             kind = g->kind;
-        else if (org && !*org && g->kind == NW_GAZ_ORG && (!g->sport || e->sport_story))
+        else if (org && !*org && g->kind == NW_GAZ_ORG && nw_enrich_known_here(e, g))
             *org = g;
     }
     return kind;
