@@ -536,9 +536,10 @@ typedef struct text_scan {
 
 struct nw_enrich_lang {
     lang_model *m;
-    bool *active;  /* per language: a configured candidate */
-    bool *cand;    /* per language: a candidate for this story */
-    int32_t *gain; /* per language: this story's closeness */
+    bool *active;   /* per language: a configured candidate */
+    size_t english; /* the index of "en" when it is a candidate, else SIZE_MAX */
+    bool *cand;     /* per language: a candidate for this story */
+    int32_t *gain;  /* per language: this story's closeness */
     /* per lane of the text's script: closeness of the n-grams added since
      * the last flush into gain (at most FLUSH_EVERY of them, so that 16
      * bits hold it) */
@@ -605,6 +606,10 @@ nw_enrich_lang *nw_enrich_lang_new(const char *conf, const char *fp_dir, const c
                             only[i], conf);
     if (rc == 0 && nactive == 0)
         rc = nw_err_set(err, NW_EINVAL, "%s: lists no language", conf);
+    l->english = SIZE_MAX;
+    for (size_t i = 0; i < m->nlangs; i++)
+        if (l->active[i] && !strcmp(m->langs[i].tag, "en"))
+            l->english = i;
     free(used);
     if (rc != 0) {
         nw_enrich_lang_free(l);
@@ -1061,6 +1066,86 @@ static size_t by_letters(const nw_enrich_lang *l, size_t best, const unsigned ch
     return best;
 }
 
+/* English told by its words, before any n-gram is counted (docs/enrich.md,
+ * "Language", "English told by its words"): a sample without a non-ASCII
+ * letter in which at least EN_WORDS_PERCENT in 100 words, EN_WORDS_MIN or
+ * more of at least EN_WORDS_DISTINCT kinds, are words of english_words (words
+ * no other candidate language writes: not "was", "die", "of", "to", "for",
+ * "on", which German, Dutch, Danish, Slovak or French write), and at most
+ * EN_FOREIGN_MAX one of foreign_words, is English; the n-gram scorer said so
+ * too on every such text it was compared with. Any other text is scored as
+ * before. */
+#ifndef EN_WORDS_PERCENT
+#define EN_WORDS_PERCENT 12
+#endif
+#define EN_WORDS_MIN      8
+#define EN_WORDS_DISTINCT 4
+static const char *const english_words[] = {
+    "the",   "and",   "that",  "with", "said",  "which",  "were", "would", "this", "been",
+    "their", "they",  "from",  "have", "his",   "its",    "who",  "but",   "not",  "after",
+    "than",  "there", "about", "into", "could", "should", "what", "when",  "our",  "your",
+    "she",   "her",   "him",   "had",  "are",   "it",     "by",   "has",   "we",   "new",
+    "more",  "year",  "years", "one",  "last",  "first",  "will", NULL};
+/* frequent words of other languages that English does not write (names
+ * aside): two of them in the sample, and the n-grams decide */
+#define EN_FOREIGN_MAX 1
+static const char *const foreign_words[] = {
+    "und",  "der", "das", "ist", "nicht", "ein",  "eine",  "het", "een", "niet", "les",
+    "des",  "une", "est", "et",  "dans",  "pour", "los",   "las", "que", "por",  "para",
+    "och",  "og",  "det", "att", "che",   "il",   "della", "com", "uma", "ja",   "ei",
+    "jest", "nie", "sie", "wie", "aus",   "auf",  "mit",   NULL};
+
+/* The bit of w[0..n) in `words` (ASCII case folded, at most 64 words of 2 to
+ * 6 letters), or 0. */
+static uint64_t word_bit(const char *const *words, const unsigned char *w, size_t n)
+{
+    if (n < 2 || n > 6)
+        return 0;
+    char low[8];
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)(w[i] | 0x20);
+    for (size_t k = 0; words[k]; k++)
+        if (words[k][0] == low[0] && !strncmp(words[k], low, n) && words[k][n] == '\0')
+            return 1ull << k;
+    return 0;
+}
+
+static bool plainly_english(const unsigned char *s, size_t len)
+{
+    size_t words = 0, hits = 0, foreign = 0;
+    uint64_t kinds = 0;
+    for (size_t i = 0; i < len;) {
+        if (s[i] >= 0x80) {
+            /* a symbol or punctuation ("£", quotes) separates; a letter or
+             * mark ("é") is another language's, perhaps */
+            utf8proc_int32_t c;
+            utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &c);
+            if (n <= 0 || utf8proc_category(c) <= UTF8PROC_CATEGORY_ME)
+                return false;
+            i += (size_t)n;
+            continue;
+        }
+        if (!isalpha(s[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && s[j] < 0x80 && isalpha(s[j]))
+            j++;
+        uint64_t bit = word_bit(english_words, s + i, j - i);
+        if (!bit && word_bit(foreign_words, s + i, j - i) && ++foreign > EN_FOREIGN_MAX)
+            return false;
+        words++;
+        hits += bit != 0;
+        kinds |= bit;
+        i = j;
+    }
+    return hits >= EN_WORDS_MIN && hits * 100 >= EN_WORDS_PERCENT * words &&
+           __builtin_popcountll(kinds) >= EN_WORDS_DISTINCT;
+}
+
+static bool detect_by_ngrams(nw_enrich_lang *l, const char *text, size_t len, char out[16]);
+
 bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char out[16])
 {
     if (len > NW_ENRICH_LANG_SAMPLE) {
@@ -1068,6 +1153,23 @@ bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char
         while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
             len--;
     }
+    if (l->english != SIZE_MAX && len >= MIN_BYTES &&
+        plainly_english((const unsigned char *)text, len)) {
+#ifdef NW_ENRICH_LANG_CHECK_ENGLISH
+        char full[16];
+        if (!detect_by_ngrams(l, text, len, full) || strcmp(full, "en"))
+            fprintf(stderr, "english-check: n-grams say %s: %.*s\n", full, (int)len, text);
+        else
+            fprintf(stderr, "english-agree\n");
+#endif
+        snprintf(out, 16, "en");
+        return true;
+    }
+    return detect_by_ngrams(l, text, len, out);
+}
+
+static bool detect_by_ngrams(nw_enrich_lang *l, const char *text, size_t len, char out[16])
+{
     if (len < MIN_BYTES)
         return false;
     const unsigned char *s = (const unsigned char *)text;

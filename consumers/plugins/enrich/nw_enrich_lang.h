@@ -38,8 +38,12 @@ nw_enrich_lang *nw_enrich_lang_new(const char *conf, const char *fp_dir, const c
 void nw_enrich_lang_free(nw_enrich_lang *l);
 
 /* Bytes of a story's text the detector looks at (its start, cut at a
- * character boundary); more is ignored. */
+ * character boundary); more is ignored. How 400 was chosen, and what other
+ * sizes give: docs/enrich.md, "Language". A build may set another size
+ * (-DNW_ENRICH_LANG_SAMPLE=n) to measure it. */
+#ifndef NW_ENRICH_LANG_SAMPLE
 #define NW_ENRICH_LANG_SAMPLE 400
+#endif
 
 /* The language of `text` (len bytes, at most NW_ENRICH_LANG_SAMPLE of them
  * read; invalid UTF-8 is read byte by byte) into `out`; false when the text
