@@ -230,6 +230,42 @@ Test(enrich_lang, languages_narrow_the_candidates)
     cr_expect(strstr(err.msg, "'xx'") && strstr(err.msg, "textcat.conf"), "%s", err.msg);
 }
 
+/* English told by its words (docs/enrich.md, "English told by its words"):
+ * only when English is a candidate, and never over another language's words. */
+static const char *const plain_english =
+    "The company said on Monday that it would cut 200 jobs after its profits fell by a third "
+    "last year. A spokesman said the cuts, which were first reported by the BBC, would be made "
+    "over the next two years and that they had been agreed with the unions.";
+
+Test(enrich_lang, plain_english_is_english)
+{
+    const char *got = detect(det, plain_english);
+    cr_expect(got && !strcmp(got, "en"), "%s", got ? got : "none");
+}
+
+Test(enrich_lang, english_words_decide_nothing_when_english_is_no_candidate)
+{
+    nw_err err;
+    static const char *const two[] = {"de", "nl"};
+    nw_enrich_lang *l = nw_enrich_lang_new(conf, FP_DIR, two, 2, &err);
+    cr_assert_not_null(l, "%s", err.msg);
+    const char *got = detect(l, plain_english);
+    cr_expect(got && (!strcmp(got, "de") || !strcmp(got, "nl")), "%s", got ? got : "none");
+    nw_enrich_lang_free(l);
+}
+
+Test(enrich_lang, a_german_text_quoting_english_is_german)
+{
+    /* ASCII only, and more than one word in eight English: the German words
+     * ("und", "das", "mit") leave the answer to the n-grams */
+    const char *got = detect(det, "Die Band spielte am Abend vor ausverkauftem Haus, und das "
+                                  "Publikum sang mit: \"We said that the year would be ours, "
+                                  "and it was, they have been with us from the first night\". "
+                                  "Der Manager sprach von einem grossen Erfolg fuer die "
+                                  "Gruppe und kuendigte eine neue Tournee an.");
+    cr_expect(got && !strcmp(got, "de"), "%s", got ? got : "none");
+}
+
 static void write_file(const char *path, const char *text)
 {
     cr_assert_eq(nw_test_write_file(path, text, strlen(text)), 0, "%s", path);

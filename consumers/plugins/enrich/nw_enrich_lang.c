@@ -1095,23 +1095,52 @@ static const char *const foreign_words[] = {
     "och",  "og",  "det", "att", "che",   "il",   "della", "com", "uma", "ja",   "ei",
     "jest", "nie", "sie", "wie", "aus",   "auf",  "mit",   NULL};
 
-/* The bit of w[0..n) in `words` (ASCII case folded, at most 64 words of 2 to
- * 6 letters), or 0. */
-static uint64_t word_bit(const char *const *words, const unsigned char *w, size_t n)
+/* A word of at most 8 bytes as one integer, ASCII case folded. */
+static uint64_t packed_word(const unsigned char *w, size_t n)
 {
-    if (n < 2 || n > 6)
-        return 0;
-    char low[8];
+    uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
-        low[i] = (char)(w[i] | 0x20);
-    for (size_t k = 0; words[k]; k++)
-        if (words[k][0] == low[0] && !strncmp(words[k], low, n) && words[k][n] == '\0')
+        v |= (uint64_t)(w[i] | 0x20) << (8 * i);
+    return v;
+}
+
+/* The lists above, each word as packed_word, built once. */
+#define WORD_LIST_MAX 64
+static uint64_t english_packed[WORD_LIST_MAX], foreign_packed[WORD_LIST_MAX];
+static size_t nenglish, nforeign;
+static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
+
+static size_t pack_list(const char *const *words, uint64_t *out)
+{
+    size_t n = 0;
+    for (; words[n] && n < WORD_LIST_MAX; n++)
+        out[n] = packed_word((const unsigned char *)words[n], strlen(words[n]));
+    return n;
+}
+
+static void pack_lists(void)
+{
+    nenglish = pack_list(english_words, english_packed);
+    nforeign = pack_list(foreign_words, foreign_packed);
+}
+
+/* The bit of the packed word v in the packed list, or 0. */
+static uint64_t word_bit(const uint64_t *list, size_t n, uint64_t v)
+{
+    for (size_t k = 0; k < n; k++)
+        if (list[k] == v)
             return 1ull << k;
     return 0;
 }
 
+static inline bool ascii_letter(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
 static bool plainly_english(const unsigned char *s, size_t len)
 {
+    pthread_once(&packed_once, pack_lists);
     size_t words = 0, hits = 0, foreign = 0;
     uint64_t kinds = 0;
     for (size_t i = 0; i < len;) {
@@ -1125,15 +1154,16 @@ static bool plainly_english(const unsigned char *s, size_t len)
             i += (size_t)n;
             continue;
         }
-        if (!isalpha(s[i])) {
+        if (!ascii_letter(s[i])) {
             i++;
             continue;
         }
         size_t j = i;
-        while (j < len && s[j] < 0x80 && isalpha(s[j]))
+        while (j < len && ascii_letter(s[j]))
             j++;
-        uint64_t bit = word_bit(english_words, s + i, j - i);
-        if (!bit && word_bit(foreign_words, s + i, j - i) && ++foreign > EN_FOREIGN_MAX)
+        uint64_t v = j - i >= 2 && j - i <= 6 ? packed_word(s + i, j - i) : 0;
+        uint64_t bit = v ? word_bit(english_packed, nenglish, v) : 0;
+        if (v && !bit && word_bit(foreign_packed, nforeign, v) && ++foreign > EN_FOREIGN_MAX)
             return false;
         words++;
         hits += bit != 0;
@@ -1155,8 +1185,8 @@ bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char
     }
     if (l->english != SIZE_MAX && len >= MIN_BYTES &&
         plainly_english((const unsigned char *)text, len)) {
-#ifdef NW_ENRICH_LANG_CHECK_ENGLISH
-        char full[16];
+#ifdef NW_ENRICH_LANG_CHECK_ENGLISH /* how the word lists are checked: docs/enrich.md */
+        char full[16] = "none";
         if (!detect_by_ngrams(l, text, len, full) || strcmp(full, "en"))
             fprintf(stderr, "english-check: n-grams say %s: %.*s\n", full, (int)len, text);
         else
