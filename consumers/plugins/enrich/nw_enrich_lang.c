@@ -1104,33 +1104,49 @@ static uint64_t packed_word(const unsigned char *w, size_t n)
     return v;
 }
 
-/* The lists above, each word as packed_word, built once. */
-#define WORD_LIST_MAX 64
-static uint64_t english_packed[WORD_LIST_MAX], foreign_packed[WORD_LIST_MAX];
-static size_t nenglish, nforeign;
-static pthread_once_t packed_once = PTHREAD_ONCE_INIT;
+/* Both lists in one small hash table keyed by packed_word, built once: a
+ * slot holds the word and its bit, in english_words or (foreign) in
+ * foreign_words. */
+#define WORD_SLOTS 256
+typedef struct listed_word {
+    uint64_t word; /* 0: empty */
+    uint64_t bit;
+    bool foreign;
+} listed_word;
+static listed_word word_slots[WORD_SLOTS];
+static pthread_once_t word_slots_once = PTHREAD_ONCE_INIT;
 
-static size_t pack_list(const char *const *words, uint64_t *out)
+static size_t word_slot(uint64_t v)
 {
-    size_t n = 0;
-    for (; words[n] && n < WORD_LIST_MAX; n++)
-        out[n] = packed_word((const unsigned char *)words[n], strlen(words[n]));
-    return n;
+    return (size_t)((v * 0x9E3779B97F4A7C15ull) >> 56) & (WORD_SLOTS - 1);
 }
 
-static void pack_lists(void)
+static void add_words(const char *const *words, bool foreign)
 {
-    nenglish = pack_list(english_words, english_packed);
-    nforeign = pack_list(foreign_words, foreign_packed);
+    for (size_t k = 0; words[k]; k++) {
+        uint64_t v = packed_word((const unsigned char *)words[k], strlen(words[k]));
+        size_t j = word_slot(v);
+        while (word_slots[j].word)
+            j = (j + 1) & (WORD_SLOTS - 1);
+        word_slots[j].word = v;
+        word_slots[j].bit = 1ull << k;
+        word_slots[j].foreign = foreign;
+    }
 }
 
-/* The bit of the packed word v in the packed list, or 0. */
-static uint64_t word_bit(const uint64_t *list, size_t n, uint64_t v)
+static void build_word_slots(void)
 {
-    for (size_t k = 0; k < n; k++)
-        if (list[k] == v)
-            return 1ull << k;
-    return 0;
+    add_words(english_words, false);
+    add_words(foreign_words, true);
+}
+
+/* The slot of the packed word v, or NULL when neither list has it. */
+static const listed_word *find_word(uint64_t v)
+{
+    for (size_t j = word_slot(v); word_slots[j].word; j = (j + 1) & (WORD_SLOTS - 1))
+        if (word_slots[j].word == v)
+            return &word_slots[j];
+    return NULL;
 }
 
 static inline bool ascii_letter(unsigned char c)
@@ -1140,7 +1156,7 @@ static inline bool ascii_letter(unsigned char c)
 
 static bool plainly_english(const unsigned char *s, size_t len)
 {
-    pthread_once(&packed_once, pack_lists);
+    pthread_once(&word_slots_once, build_word_slots);
     size_t words = 0, hits = 0, foreign = 0;
     uint64_t kinds = 0;
     for (size_t i = 0; i < len;) {
@@ -1161,13 +1177,15 @@ static bool plainly_english(const unsigned char *s, size_t len)
         size_t j = i;
         while (j < len && ascii_letter(s[j]))
             j++;
-        uint64_t v = j - i >= 2 && j - i <= 6 ? packed_word(s + i, j - i) : 0;
-        uint64_t bit = v ? word_bit(english_packed, nenglish, v) : 0;
-        if (v && !bit && word_bit(foreign_packed, nforeign, v) && ++foreign > EN_FOREIGN_MAX)
+        const listed_word *w =
+            j - i >= 2 && j - i <= 6 ? find_word(packed_word(s + i, j - i)) : NULL;
+        if (w && w->foreign && ++foreign > EN_FOREIGN_MAX)
             return false;
         words++;
-        hits += bit != 0;
-        kinds |= bit;
+        if (w && !w->foreign) {
+            hits++;
+            kinds |= w->bit;
+        }
         i = j;
     }
     return hits >= EN_WORDS_MIN && hits * 100 >= EN_WORDS_PERCENT * words &&
