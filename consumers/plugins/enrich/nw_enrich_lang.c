@@ -1068,16 +1068,14 @@ static size_t by_letters(const nw_enrich_lang *l, size_t best, const unsigned ch
 
 /* English told by its words, before any n-gram is counted (docs/enrich.md,
  * "Language", "English told by its words"): a sample without a non-ASCII
- * letter in which at least EN_WORDS_PERCENT in 100 words, EN_WORDS_MIN or
- * more of at least EN_WORDS_DISTINCT kinds, are words of english_words (words
- * no other candidate language writes: not "was", "die", "of", "to", "for",
- * "on", which German, Dutch, Danish, Slovak or French write), and at most
- * EN_FOREIGN_MAX one of foreign_words, is English; the n-gram scorer said so
- * too on every such text it was compared with. Any other text is scored as
- * before. */
-#ifndef EN_WORDS_PERCENT
-#define EN_WORDS_PERCENT 12
-#endif
+ * letter or mark is English when at least EN_WORDS_PERCENT in 100 of its
+ * words, and EN_WORDS_MIN or more of them, of EN_WORDS_DISTINCT kinds or
+ * more, are among english_words (words no other candidate language writes:
+ * not "was", "die", "of", "to", "for", "on", which German, Dutch, Danish,
+ * Slovak or French write), and at most EN_FOREIGN_MAX of its words are among
+ * foreign_words. The n-gram scorer said so too on every such text it was
+ * compared with; any other text is scored by the n-grams. */
+#define EN_WORDS_PERCENT  12
 #define EN_WORDS_MIN      8
 #define EN_WORDS_DISTINCT 4
 static const char *const english_words[] = {

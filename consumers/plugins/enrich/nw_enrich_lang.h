@@ -48,7 +48,9 @@ void nw_enrich_lang_free(nw_enrich_lang *l);
 /* The language of `text` (len bytes, at most NW_ENRICH_LANG_SAMPLE of them
  * read; invalid UTF-8 is read byte by byte) into `out`; false when the text
  * is too short, has no letters or no n-gram of any candidate, or is in a
- * script no candidate is written in. */
+ * script no candidate is written in. A plainly English text (its words say
+ * so, docs/enrich.md) is answered "en" without scoring n-grams, when English
+ * is a candidate. */
 bool nw_enrich_lang_detect(nw_enrich_lang *l, const char *text, size_t len, char out[16]);
 
 #endif
