@@ -26,7 +26,7 @@
 
 /* Version of the enrichment rules and tables, written in the message header
  * NW_ENRICH_HEADER and as the subjects' creator. */
-#define NW_ENRICH_VERSION "1.3"
+#define NW_ENRICH_VERSION "1.4"
 #define NW_ENRICH_HEADER  "nw-enrich"
 #define NW_ENRICH_CREATOR "newswire-enrich/" NW_ENRICH_VERSION
 
