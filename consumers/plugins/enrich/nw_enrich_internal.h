@@ -3,13 +3,14 @@
  * never included by the plugin's host side or by other modules: the limits,
  * the token and entity records, the word classes and the nw_enrich instance
  * that the parts of the analysis share, and the small token helpers they all
- * call (static inline: they run per token). Owns no memory itself: the
+ * call (static inline: they run per token or span). Owns no memory itself: the
  * instance is allocated and freed by nw_enrich_new / nw_enrich_free
  * (nw_enrich.c). The rules are described in docs/enrich.md.
  */
 #ifndef NW_ENRICH_INTERNAL_H
 #define NW_ENRICH_INTERNAL_H
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,6 +142,36 @@ static inline bool tok_word(const nw_enrich *e, size_t t, const char *w)
 {
     size_t n = strlen(w);
     return t < e->ntoks && e->toks[t].len == n && !strncmp(e->text + e->toks[t].off, w, n);
+}
+
+/* The word w (n bytes) reads as a nation's or a people's ("European",
+ * "Iraqis", "Scottish", "Welsh", "Congolese"), a date's ("Christmas", "May")
+ * or a plural common noun's ("CDs"). */
+static inline bool nation_or_season(const char *w, size_t n)
+{
+    static const char *const ends[] = {"ean", "ian", "ans", "sh", "ese", "is", "mas"};
+    if ((n == 3 && !memcmp(w, "May", 3)) ||
+        (n > 2 && isupper((unsigned char)w[1]) && w[n - 1] == 's'))
+        return true; /* a plural acronym: "CDs", "PINs" */
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        size_t k = strlen(ends[i]);
+        if (n > k && !memcmp(w + n - k, ends[i], k))
+            return true;
+    }
+    return false;
+}
+
+/* Token t is the number of a radio station or channel: "BBC Radio 4",
+ * "Channel 5"; part of the name. */
+static inline bool broadcast_number(const nw_enrich *e, size_t t)
+{
+    if (t >= e->ntoks || (unsigned char)(e->text[e->toks[t].off] - '0') > 9 || t == 0 ||
+        e->toks[t].len > 2 || (e->toks[t].flags & NW_TOK_BREAK))
+        return false;
+    const token *w = &e->toks[t - 1];
+    const char *s = e->text + w->off;
+    return (w->len == 5 && !strncmp(s, "Radio", 5)) || (w->len == 7 && !strncmp(s, "Channel", 7)) ||
+           (w->len == 2 && !strncmp(s, "TV", 2));
 }
 
 #endif
