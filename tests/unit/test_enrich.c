@@ -1405,8 +1405,9 @@ Test(enrich, accented_letters_stay_inside_their_word)
 
 Test(enrich, a_name_with_accents_is_one_person)
 {
-    json_t *s = enrich_text("Chelsea win", "Chelsea manager José Mourinho said his side were ready. "
-                                           "Mourinho praised the fans.");
+    json_t *s =
+        enrich_text("Chelsea win", "Chelsea manager José Mourinho said his side were ready. "
+                                   "Mourinho praised the fans.");
     cr_expect_not_null(find(s, "people", "José Mourinho"));
     cr_expect_null(find(s, "people", "Mourinho"), "the surname merges into the full name");
     assert_valid(s);

@@ -315,6 +315,19 @@ static void add_town(nw_enrich *e, size_t a, size_t b, const nw_gaz_entry *state
     nw_enrich_add_place(e, state, (uint32_t)b, "enrich:mentioned");
 }
 
+/* s[0..len) is the name of a country, a region or a city in the gazetteer. */
+static bool is_place_name(const nw_enrich *e, const char *s, size_t len)
+{
+    uint32_t hits[MAX_HITS];
+    size_t n = nw_enrich_data_lookup(e->data, s, len, hits, MAX_HITS);
+    for (size_t i = 0; i < n; i++) {
+        nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
+        if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
+            return true;
+    }
+    return false;
+}
+
 /* The word before token a is a possessive that is no place's: "Green Day's
  * Boulevard of Broken Dreams", "Sony's Qrio Robot", "this year's Tracey
  * Island", not "London's Capital FM". */
@@ -326,16 +339,7 @@ static bool owned_by_non_place(const nw_enrich *e, size_t a)
     uint32_t end = p->off + p->len;
     if (e->text[end] != '\'' || e->toks[a].off > end + 3)
         return false;
-    uint32_t hits[MAX_HITS];
-    size_t n = (p->flags & NW_TOK_CAP)
-                   ? nw_enrich_data_lookup(e->data, e->text + p->off, p->len, hits, MAX_HITS)
-                   : 0;
-    for (size_t i = 0; i < n; i++) {
-        nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
-        if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
-            return false;
-    }
-    return true;
+    return !(p->flags & NW_TOK_CAP) || !is_place_name(e, e->text + p->off, p->len);
 }
 
 /* Words of the span a..b-1 stand in different cells or lines of a table: a
@@ -682,14 +686,8 @@ static size_t place_owner_ends(const nw_enrich *e, size_t a, size_t b)
     for (size_t t = a; t + 1 < b; t++) {
         if (e->text[e->toks[t].off + e->toks[t].len] != '\'')
             continue;
-        uint32_t hits[MAX_HITS];
-        size_t n = nw_enrich_data_lookup(e->data, e->text + e->toks[a].off, span_bytes(e, a, t + 1),
-                                         hits, MAX_HITS);
-        for (size_t i = 0; i < n; i++) {
-            nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
-            if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
-                return t + 1;
-        }
+        if (is_place_name(e, e->text + e->toks[a].off, span_bytes(e, a, t + 1)))
+            return t + 1;
     }
     return 0;
 }
@@ -708,18 +706,10 @@ static bool has_org_word(const nw_enrich *e, size_t a, size_t b)
  * city's name. */
 static bool names_a_place(const nw_enrich *e, size_t a, size_t b)
 {
-    for (size_t t = a; t < b; t++) {
-        uint32_t hits[MAX_HITS];
-        size_t n = (e->toks[t].flags & NW_TOK_CAP)
-                       ? nw_enrich_data_lookup(e->data, e->text + e->toks[t].off, e->toks[t].len,
-                                               hits, MAX_HITS)
-                       : 0;
-        for (size_t i = 0; i < n; i++) {
-            nw_gaz_kind k = nw_enrich_data_entry(e->data, hits[i])->kind;
-            if (k == NW_GAZ_COUNTRY || k == NW_GAZ_REGION || k == NW_GAZ_CITY)
-                return true;
-        }
-    }
+    for (size_t t = a; t < b; t++)
+        if ((e->toks[t].flags & NW_TOK_CAP) &&
+            is_place_name(e, e->text + e->toks[t].off, e->toks[t].len))
+            return true;
     return false;
 }
 

@@ -218,16 +218,6 @@ static void byte_class_build(void)
     }
 }
 
-static bool is_upper_at(const char *s, size_t len)
-{
-    unsigned char c = (unsigned char)s[0];
-    if (c < 0x80)
-        return (byte_class[c] & B_UPPER) != 0;
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &cp);
-    return n > 0 && utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
-}
-
 static bool is_word_byte(unsigned char c)
 {
     return (byte_class[c] & B_WORD) != 0;
@@ -256,6 +246,12 @@ static utf8_char read_utf8_char(const unsigned char *p, const unsigned char *end
                        .word = !sep,
                        .letter = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO,
                        .upper = cat == UTF8PROC_CATEGORY_LU};
+}
+
+/* The word at p..end begins with a capital letter. */
+static bool is_upper_at(const unsigned char *p, const unsigned char *end)
+{
+    return p[0] < 0x80 ? (byte_class[p[0]] & B_UPPER) != 0 : read_utf8_char(p, end).upper;
 }
 
 /* One pass over the bytes: each byte's class read once from byte_class, a
@@ -327,7 +323,7 @@ size_t nw_enrich_tokenize(const char *text, size_t len, nw_enrich_token_fn fn, v
             wl -= 2;
         }
         unsigned flags = 0;
-        if (is_upper_at((const char *)w, wl))
+        if (is_upper_at(w, w + wl))
             flags |= NW_TOK_CAP;
         if (letters >= 2 && upper == letters)
             flags |= NW_TOK_ALLCAPS;
